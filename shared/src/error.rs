@@ -1,0 +1,206 @@
+//! The domain's error type and its HTTP form, RFC 9457 `application/problem+json`.
+//!
+//! Each layer has its own error (`StoreError`, `CryptoError`, `TokenError`, …); services return
+//! [`Error`], which says what the *caller* can do about it. Internal detail never reaches the
+//! problem document: it goes to the log, and the response carries the request id to find it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::CryptoError;
+use crate::policy::PolicyError;
+use crate::rbac::Denied;
+use crate::store::StoreError;
+use crate::token::TokenError;
+
+/// One invalid input field, located by a JSON Pointer (RFC 6901) into the request body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub pointer: String,
+    pub detail: String,
+}
+
+impl FieldError {
+    pub fn new(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self {
+            pointer: pointer.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the request is invalid")]
+    Validation(Vec<FieldError>),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("not authenticated: {0}")]
+    Unauthenticated(String),
+    #[error("forbidden: {0}")]
+    Forbidden(#[from] Denied),
+    #[error("request body too large (limit {limit} bytes)")]
+    TooLarge { limit: usize },
+    #[error("unsupported media type: expected {expected}")]
+    UnsupportedMediaType { expected: &'static str },
+    #[error("policy: {0}")]
+    Policy(#[from] PolicyError),
+    #[error("crypto: {0}")]
+    Crypto(#[from] CryptoError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<TokenError> for Error {
+    fn from(e: TokenError) -> Self {
+        Error::Unauthenticated(e.to_string())
+    }
+}
+
+impl Error {
+    pub fn validation(pointer: &str, detail: impl Into<String>) -> Self {
+        Error::Validation(vec![FieldError::new(pointer, detail)])
+    }
+
+    /// The problem document for this error. `instance` is the request id.
+    pub fn to_problem(&self, instance: Option<String>) -> Problem {
+        let (status, slug, title, detail, errors) = match self {
+            Error::Validation(errors) => (
+                400,
+                "validation-failed",
+                "Your request is not valid",
+                Some(format!("{} field(s) need attention", errors.len())),
+                errors.clone(),
+            ),
+            Error::NotFound(what) => (
+                404,
+                "not-found",
+                "Not found",
+                Some(format!("{what} not found")),
+                vec![],
+            ),
+            Error::Conflict(detail) => (409, "conflict", "Conflict", Some(detail.clone()), vec![]),
+            Error::Unauthenticated(_) => (
+                401,
+                "unauthenticated",
+                "Authentication required",
+                Some("a valid access token is required".into()),
+                vec![],
+            ),
+            Error::Forbidden(denied) => (
+                403,
+                "forbidden",
+                "Forbidden",
+                Some(denied.to_string()),
+                vec![],
+            ),
+            Error::TooLarge { limit } => (
+                413,
+                "too-large",
+                "Request body too large",
+                Some(format!("the limit is {limit} bytes")),
+                vec![],
+            ),
+            Error::UnsupportedMediaType { expected } => (
+                415,
+                "unsupported-media-type",
+                "Unsupported media type",
+                Some(format!("send {expected}")),
+                vec![],
+            ),
+            Error::Policy(e) => (
+                422,
+                "policy-violation",
+                "Not allowed by policy",
+                Some(e.to_string()),
+                vec![],
+            ),
+            Error::Store(
+                StoreError::ConditionFailed(_) | StoreError::TransactionCanceled { .. },
+            ) => (
+                409,
+                "conflict",
+                "Conflict",
+                Some("the record was changed concurrently; read it again and retry".into()),
+                vec![],
+            ),
+            Error::Store(StoreError::Unavailable(_)) => (
+                503,
+                "unavailable",
+                "Temporarily unavailable",
+                Some("please retry shortly".into()),
+                vec![],
+            ),
+            Error::Crypto(CryptoError::KeyDestroyed(_)) => (
+                410,
+                "deleted",
+                "Gone",
+                Some("this data has been deleted".into()),
+                vec![],
+            ),
+            Error::Crypto(_) | Error::Store(_) | Error::Internal(_) => {
+                (500, "internal", "Internal error", None, vec![])
+            }
+        };
+        Problem {
+            problem_type: format!("/problems/{slug}"),
+            title: title.to_string(),
+            status,
+            detail,
+            instance,
+            errors,
+        }
+    }
+}
+
+/// An RFC 9457 problem details document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// A URI reference naming the problem type, resolved against the API's base.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The request id, so support can find the log entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// Extension member: every invalid field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl Problem {
+    pub const CONTENT_TYPE: &'static str = "application/problem+json";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_detail_never_reaches_the_problem() {
+        let p =
+            Error::Internal("db password wrong at /etc/x".into()).to_problem(Some("req_1".into()));
+        assert_eq!(p.status, 500);
+        let json = serde_json::to_string(&p).expect("json");
+        assert!(!json.contains("password"));
+        assert!(json.contains("\"instance\":\"req_1\""));
+    }
+
+    #[test]
+    fn validation_lists_every_field() {
+        let p = Error::Validation(vec![
+            FieldError::new("/description", "is required"),
+            FieldError::new("/language", "must be de or en"),
+        ])
+        .to_problem(None);
+        assert_eq!(p.status, 400);
+        assert_eq!(p.errors.len(), 2);
+        assert_eq!(p.problem_type, "/problems/validation-failed");
+    }
+}

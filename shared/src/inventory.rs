@@ -1,0 +1,335 @@
+//! The data inventory: every kind of record the platform stores, where it lives, whether it
+//! belongs to a tenant, and which of its fields hold personal data (and of which category).
+//!
+//! Retention walks this inventory to find what to delete; the [`InventoryGuard`] in front of every
+//! store refuses a write that would put a declared personal field in clear, that puts a tenant's
+//! record outside the tenant's partition, or that sets an expiry on a long-lived record.
+//! Adding a record kind means adding it here first.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::crypto::SealedField;
+use crate::store::{
+    BatchOutcome, Condition, Item, ItemKey, Page, Query, Store, StoreError, WriteOp,
+};
+
+/// Categories of personal data (the taxonomy incidents and legal holds use too). Art. 9 GDPR
+/// special categories and data of children are separate so the risk assessment can weigh them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataCategory {
+    Contact,
+    Identification,
+    NationalId,
+    Financial,
+    Health,
+    SpecialCategory,
+    Credentials,
+    Employment,
+    Children,
+    Location,
+    CommunicationContent,
+    Other,
+}
+
+/// Where a record kind sits in the deletion stages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Holding {
+    /// Live data: deleted in stage 1 (service end + 30 days).
+    Primary,
+    /// A copy kept after stage 1 (exports, archives): deleted in stage 2 (+ one year).
+    Copy,
+    /// Key material: destroyed (crypto-shredding) with the scope it protects.
+    KeyMaterial,
+    /// Holds no tenant data (platform bookkeeping).
+    Platform,
+}
+
+/// A field holding personal data. `path` is a dot-separated path into the record; a segment
+/// ending in `[]` is an array whose elements are visited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PersonalField {
+    pub path: &'static str,
+    pub category: DataCategory,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RecordSpec {
+    pub kind: RecordKind,
+    pub description: &'static str,
+    /// Records of a tenant live in the partition `T#<tenant>` and carry the tenant attribute.
+    pub tenant_scoped: bool,
+    pub holding: Holding,
+    pub personal: &'static [PersonalField],
+    /// May carry an expiry (TTL). Only rate and idempotency records do.
+    pub short_lived: bool,
+}
+
+macro_rules! record_kinds {
+    ($( $variant:ident = $name:literal ),* $(,)?) => {
+        /// Every kind of stored record.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum RecordKind {
+            $( #[serde(rename = $name)] $variant, )*
+        }
+
+        impl RecordKind {
+            pub const ALL: &'static [RecordKind] = &[$(RecordKind::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(RecordKind::$variant => $name,)* }
+            }
+        }
+
+        impl std::str::FromStr for RecordKind {
+            type Err = StoreError;
+            fn from_str(s: &str) -> Result<Self, StoreError> {
+                match s {
+                    $($name => Ok(RecordKind::$variant),)*
+                    other => Err(StoreError::Corrupt(format!("unknown record kind '{other}'"))),
+                }
+            }
+        }
+    };
+}
+
+record_kinds! {
+    DataKey = "data_key",
+    PlatformDataKey = "platform_data_key",
+    Tenant = "tenant",
+}
+
+impl std::fmt::Display for RecordKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl RecordKind {
+    pub fn spec(self) -> &'static RecordSpec {
+        INVENTORY
+            .iter()
+            .find(|s| s.kind == self)
+            .unwrap_or_else(|| unreachable!("the inventory test checks every kind has a spec"))
+    }
+}
+
+/// The inventory itself.
+pub static INVENTORY: &[RecordSpec] = &[
+    RecordSpec {
+        kind: RecordKind::DataKey,
+        description: "A tenant's data key for one purpose and version, wrapped by the key-encryption \
+                      key (KMS in production). Deleting it crypto-shreds every copy it protects.",
+        tenant_scoped: true,
+        holding: Holding::KeyMaterial,
+        personal: &[],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::PlatformDataKey,
+        description: "A data key protecting the platform's own records (security reports, incident \
+                      files), wrapped by the key-encryption key.",
+        tenant_scoped: false,
+        holding: Holding::KeyMaterial,
+        personal: &[],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::Tenant,
+        description: "A customer: display name, service status and end, contract terms, and the \
+                      contact person's address.",
+        tenant_scoped: true,
+        holding: Holding::Primary,
+        personal: &[PersonalField {
+            path: "contact_email",
+            category: DataCategory::Contact,
+        }],
+        short_lived: false,
+    },
+];
+
+/// Checks one item against the inventory.
+pub fn validate_item(item: &Item) -> Result<(), StoreError> {
+    let spec = item.kind.spec();
+    let refuse = |why: String| {
+        Err(StoreError::Rejected(format!(
+            "{} {}: {why}",
+            item.kind, item.key
+        )))
+    };
+    match (&item.tenant, spec.tenant_scoped) {
+        (Some(tenant), true) => {
+            if item.key.pk != ItemKey::tenant_partition(tenant) {
+                return refuse(format!(
+                    "belongs to tenant {tenant} but is outside its partition"
+                ));
+            }
+        }
+        (None, true) => return refuse("a tenant's record must name its tenant".into()),
+        (Some(_), false) => return refuse("this kind of record belongs to no tenant".into()),
+        (None, false) => {}
+    }
+    if item.expires_at.is_some() && !spec.short_lived {
+        return refuse("only short-lived records may expire".into());
+    }
+    for field in spec.personal {
+        let segments: Vec<&str> = field.path.split('.').collect();
+        check_sealed(&Value::Object(item.data.clone()), &segments).map_err(|why| {
+            StoreError::Rejected(format!(
+                "{} {}: personal field '{}' ({:?}) {why}",
+                item.kind, item.key, field.path, field.category
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+fn check_sealed(value: &Value, path: &[&str]) -> Result<(), &'static str> {
+    let Some((head, rest)) = path.split_first() else {
+        return match value {
+            Value::Null => Ok(()),
+            Value::String(s) if SealedField::looks_sealed(s) => Ok(()),
+            _ => Err("is not sealed"),
+        };
+    };
+    let (name, is_array) = match head.strip_suffix("[]") {
+        Some(name) => (name, true),
+        None => (*head, false),
+    };
+    let child = match value {
+        Value::Object(map) => map.get(name).unwrap_or(&Value::Null),
+        Value::Null => return Ok(()),
+        _ => return Err("sits under a value that is not an object"),
+    };
+    if is_array {
+        match child {
+            Value::Array(elements) => elements.iter().try_for_each(|e| check_sealed(e, rest)),
+            Value::Null => Ok(()),
+            _ => Err("should be an array"),
+        }
+    } else {
+        check_sealed(child, rest)
+    }
+}
+
+/// A store decorator that validates every write against the inventory. Both adapters are always
+/// handed out wrapped in it.
+pub struct InventoryGuard {
+    inner: Arc<dyn Store>,
+}
+
+impl InventoryGuard {
+    pub fn new(inner: Arc<dyn Store>) -> Self {
+        Self { inner }
+    }
+}
+
+#[async_trait]
+impl Store for InventoryGuard {
+    async fn get(&self, key: &ItemKey) -> Result<Option<Item>, StoreError> {
+        self.inner.get(key).await
+    }
+
+    async fn put(&self, item: Item, condition: Condition) -> Result<u64, StoreError> {
+        validate_item(&item)?;
+        self.inner.put(item, condition).await
+    }
+
+    async fn delete(&self, key: &ItemKey, condition: Condition) -> Result<bool, StoreError> {
+        self.inner.delete(key, condition).await
+    }
+
+    async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        for op in &ops {
+            if let WriteOp::Put { item, .. } = op {
+                validate_item(item)?;
+            }
+        }
+        self.inner.transact(ops).await
+    }
+
+    async fn query(&self, query: Query) -> Result<Page, StoreError> {
+        self.inner.query(query).await
+    }
+
+    async fn batch_delete(&self, keys: Vec<ItemKey>) -> Result<BatchOutcome, StoreError> {
+        self.inner.batch_delete(keys).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::TenantId;
+
+    #[test]
+    fn every_kind_has_exactly_one_spec() {
+        for kind in RecordKind::ALL {
+            assert_eq!(
+                INVENTORY.iter().filter(|s| s.kind == *kind).count(),
+                1,
+                "{kind}"
+            );
+            assert_eq!(kind.as_str().parse::<RecordKind>(), Ok(*kind));
+        }
+    }
+
+    fn tenant_item(data: serde_json::Value) -> Item {
+        let acme = TenantId::new("acme").expect("tenant");
+        let mut item = Item::new(
+            ItemKey::new(ItemKey::tenant_partition(&acme), "PROFILE").expect("key"),
+            RecordKind::Tenant,
+        )
+        .with_tenant(acme);
+        if let Value::Object(map) = data {
+            item.data = map;
+        }
+        item
+    }
+
+    #[test]
+    fn personal_fields_must_be_sealed() {
+        let clear = tenant_item(serde_json::json!({"contact_email": "jane@acme.example"}));
+        assert!(matches!(
+            validate_item(&clear),
+            Err(StoreError::Rejected(_))
+        ));
+        let sealed = tenant_item(serde_json::json!({"contact_email": "enc:v1:AAAA"}));
+        assert!(validate_item(&sealed).is_ok());
+        let absent = tenant_item(serde_json::json!({"name": "ACME GmbH"}));
+        assert!(validate_item(&absent).is_ok());
+        let smuggled =
+            tenant_item(serde_json::json!({"contact_email": {"nested": "jane@acme.example"}}));
+        assert!(validate_item(&smuggled).is_err());
+    }
+
+    #[test]
+    fn array_paths_check_every_element() {
+        let value = serde_json::json!({"people": [{"email": "enc:v1:AA"}, {"email": "bob@x"}]});
+        assert!(check_sealed(&value, &["people[]", "email"]).is_err());
+        let value = serde_json::json!({"people": [{"email": "enc:v1:AA"}]});
+        assert!(check_sealed(&value, &["people[]", "email"]).is_ok());
+    }
+
+    #[test]
+    fn tenant_records_stay_in_their_partition() {
+        let mut item = tenant_item(serde_json::json!({}));
+        item.key.pk = "T#globex".into();
+        assert!(validate_item(&item).is_err());
+        let mut orphan = tenant_item(serde_json::json!({}));
+        orphan.tenant = None;
+        assert!(validate_item(&orphan).is_err());
+    }
+
+    #[test]
+    fn long_lived_records_never_expire() {
+        let item =
+            tenant_item(serde_json::json!({})).with_expiry(crate::time::Timestamp::UNIX_EPOCH);
+        assert!(validate_item(&item).is_err());
+    }
+}

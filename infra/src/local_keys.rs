@@ -1,0 +1,158 @@
+//! Key material of the local platform, kept in its data directory:
+//!
+//! * `master.key` — the local key-encryption key (32 random bytes) that wraps every data key of
+//!   the embedded default. Created with mode 0600 on first start; refused if anyone but the owner
+//!   can read it. Never logged (its type redacts itself).
+//! * `dev-signing.key` — the Ed25519 key that signs development tokens.
+//!
+//! Production uses neither: data keys are wrapped by AWS KMS and tokens are signed by the `auth`
+//! function's keys.
+
+use std::fs::{self, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use shared::token::SigningKey;
+use zeroize::Zeroizing;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyFileError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{path} is readable by others (mode {mode:o}); run `chmod 600 {path}`")]
+    TooOpen { path: PathBuf, mode: u32 },
+    #[error("{path} is not a valid key file: {reason}")]
+    Invalid { path: PathBuf, reason: String },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> KeyFileError + '_ {
+    move |source| KeyFileError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Creates the data directory (mode 0700) if it does not exist.
+pub fn ensure_data_dir(dir: &Path) -> Result<(), KeyFileError> {
+    if !dir.exists() {
+        fs::create_dir_all(dir).map_err(io_err(dir))?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io_err(dir))?;
+    }
+    Ok(())
+}
+
+/// Reads a secret file, or creates it with `make` (mode 0600, never overwriting) when absent.
+fn load_or_create(
+    path: &Path,
+    make: impl FnOnce() -> Zeroizing<Vec<u8>>,
+) -> Result<Zeroizing<Vec<u8>>, KeyFileError> {
+    match OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(mut file) => {
+            let secret = make();
+            file.write_all(&secret).map_err(io_err(path))?;
+            file.sync_all().map_err(io_err(path))?;
+            Ok(secret)
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            let mut file = OpenOptions::new()
+                .read(true)
+                .open(path)
+                .map_err(io_err(path))?;
+            let mode = file.metadata().map_err(io_err(path))?.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                return Err(KeyFileError::TooOpen {
+                    path: path.to_path_buf(),
+                    mode,
+                });
+            }
+            let mut secret = Zeroizing::new(Vec::new());
+            file.read_to_end(&mut secret).map_err(io_err(path))?;
+            Ok(secret)
+        }
+        Err(e) => Err(io_err(path)(e)),
+    }
+}
+
+/// The local master key, created on first use.
+pub fn master_key(dir: &Path) -> Result<Zeroizing<[u8; 32]>, KeyFileError> {
+    let path = dir.join("master.key");
+    let bytes = load_or_create(&path, || {
+        Zeroizing::new(shared::random::bytes::<32>().to_vec())
+    })?;
+    let mut key = Zeroizing::new([0u8; 32]);
+    if bytes.len() != 32 {
+        return Err(KeyFileError::Invalid {
+            path,
+            reason: format!("expected 32 bytes, found {}", bytes.len()),
+        });
+    }
+    key.copy_from_slice(&bytes);
+    Ok(key)
+}
+
+/// The development signing key, created on first use. Its key id is derived from the public key,
+/// so tokens from an earlier data directory are recognisably foreign.
+pub fn dev_signing_key(dir: &Path) -> Result<SigningKey, KeyFileError> {
+    let path = dir.join("dev-signing.key");
+    let secret = load_or_create(&path, || SigningKey::generate("dev").to_bytes())?;
+    let provisional =
+        SigningKey::from_bytes("dev", &secret).map_err(|e| KeyFileError::Invalid {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+    let jwk = provisional.verification_key().to_jwk();
+    let kid = format!("dev-{}", jwk.x.chars().take(8).collect::<String>());
+    SigningKey::from_bytes(&kid, &secret).map_err(|e| KeyFileError::Invalid {
+        path,
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn master_key_is_private_and_stable() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let first = master_key(dir.path()).expect("create");
+        let mode = fs::metadata(dir.path().join("master.key"))
+            .expect("meta")
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600);
+        let again = master_key(dir.path()).expect("read");
+        assert_eq!(*first, *again);
+    }
+
+    #[test]
+    fn a_readable_master_key_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        master_key(dir.path()).expect("create");
+        fs::set_permissions(
+            dir.path().join("master.key"),
+            fs::Permissions::from_mode(0o644),
+        )
+        .expect("chmod");
+        assert!(matches!(
+            master_key(dir.path()),
+            Err(KeyFileError::TooOpen { .. })
+        ));
+    }
+
+    #[test]
+    fn dev_signing_key_is_stable() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let a = dev_signing_key(dir.path()).expect("create");
+        let b = dev_signing_key(dir.path()).expect("read");
+        assert_eq!(a.kid(), b.kid());
+        assert!(a.kid().starts_with("dev-"));
+    }
+}

@@ -1,0 +1,253 @@
+//! HTTP plumbing shared by every route: request ids, RFC 9457 problem responses, a JSON body
+//! extractor that reports bad input precisely, and the authenticated caller.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::{HeaderValue, StatusCode, header, request::Parts};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use shared::Error;
+use shared::error::FieldError;
+use shared::ids::RequestId;
+use shared::rbac::{Access, Principal};
+
+use crate::services::Services;
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being served (set by [`request_context`]).
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+/// Gives every request an id (the edge's, if it sent one), makes it available to error
+/// responses, echoes it in the response and logs the request without any of its content.
+pub async fn request_context(
+    services: axum::extract::State<Arc<Services>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let request_id = request
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| RequestId::parse(v).is_ok())
+        .map(str::to_string)
+        .unwrap_or_else(|| RequestId::generate(services.clock.now()).to_string());
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let started = std::time::Instant::now();
+    let mut response = REQUEST_ID
+        .scope(request_id.clone(), next.run(request))
+        .await;
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    tracing::info!(
+        target: "regrooter::http",
+        request_id = %request_id,
+        method = %method,
+        route = %route,
+        status = response.status().as_u16(),
+        micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        "request"
+    );
+    response
+}
+
+/// A domain error on its way out as `application/problem+json`.
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+impl<E: Into<Error>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let request_id = current_request_id();
+        let problem = self.0.to_problem(request_id.clone());
+        if problem.status >= 500 {
+            // The detail stays in the log; the client gets the request id to quote.
+            tracing::error!(request_id = request_id.as_deref().unwrap_or("-"), error = %self.0, "request failed");
+        }
+        problem_response(&problem)
+    }
+}
+
+pub fn problem_response(problem: &shared::Problem) -> Response {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(problem).unwrap_or_default();
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(shared::Problem::CONTENT_TYPE),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// Answers unknown routes with a problem document instead of an empty 404.
+pub async fn not_found() -> ApiError {
+    ApiError(Error::NotFound("no such route; the resource".into()))
+}
+
+/// A JSON request body. Refuses other media types and oversized bodies, and names the exact field
+/// (as a JSON Pointer) when the body does not match the expected shape. Unknown fields are
+/// refused wherever the target type says `deny_unknown_fields`.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+    Arc<Services>: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let services = Arc::<Services>::from_ref(state);
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+        if !is_json {
+            return Err(ApiError(Error::UnsupportedMediaType {
+                expected: "application/json",
+            }));
+        }
+        let limit = services.config.max_body_bytes;
+        let body = axum::body::to_bytes(req.into_body(), limit)
+            .await
+            .map_err(|_| ApiError(Error::TooLarge { limit }))?;
+        parse_json(&body).map(ApiJson).map_err(ApiError)
+    }
+}
+
+/// Deserialises JSON, turning the first mismatch into a field error with a JSON Pointer.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let pointer = json_pointer(e.path());
+        let detail = e.inner().to_string();
+        Error::Validation(vec![FieldError::new(pointer, detail)])
+    })?;
+    deserializer
+        .end()
+        .map_err(|e| Error::Validation(vec![FieldError::new("", format!("trailing data: {e}"))]))?;
+    Ok(value)
+}
+
+fn json_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        pointer.push('/');
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&index.to_string()),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+            }
+            Segment::Unknown => pointer.push('?'),
+        }
+    }
+    pointer
+}
+
+/// A principal verified by the in-process edge (the local platform inserts it; it can never
+/// arrive over the network).
+#[derive(Debug, Clone)]
+pub struct EdgeVerified(pub Principal);
+
+/// The authenticated caller with resolved permissions. Taken from the edge's verification when
+/// running behind the in-process edge; otherwise the bearer token is verified here again, so a
+/// function reached directly still checks it (defence in depth).
+pub struct Caller(pub Access);
+
+impl<S> FromRequestParts<S> for Caller
+where
+    S: Send + Sync,
+    Arc<Services>: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let services = Arc::<Services>::from_ref(state);
+        let principal = match parts.extensions.get::<EdgeVerified>() {
+            Some(EdgeVerified(principal)) => principal.clone(),
+            None => {
+                let token = parts
+                    .headers
+                    .get(header::AUTHORIZATION)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.strip_prefix("Bearer "))
+                    .ok_or_else(|| {
+                        ApiError(Error::Unauthenticated("a bearer token is required".into()))
+                    })?;
+                services
+                    .tokens
+                    .verify(token.trim(), services.clock.now())?
+                    .principal
+            }
+        };
+        // Custom roles are resolved from the tenant's definitions once sign-in stores them.
+        Ok(Caller(Access::resolve(principal, &[])))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        items: Vec<Inner>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        count: u32,
+    }
+
+    fn pointer_of(json: &str) -> String {
+        match parse_json::<Body>(json.as_bytes()) {
+            Err(Error::Validation(errors)) => errors[0].pointer.clone(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_input_names_the_field() {
+        assert_eq!(
+            pointer_of(r#"{"name": "x", "items": [{"count": 1}, {"count": "two"}]}"#),
+            "/items/1/count"
+        );
+        assert_eq!(pointer_of(r#"{"name": 5, "items": []}"#), "/name");
+        assert_eq!(
+            pointer_of(r#"{"name": "x", "items": [], "extra": 1}"#),
+            "/extra"
+        );
+        assert!(parse_json::<Body>(br#"{"name": "x", "items": []} trailing"#).is_err());
+        assert!(parse_json::<Body>(br#"{"name": "x", "items": []}"#).is_ok());
+    }
+}

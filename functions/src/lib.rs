@@ -1,0 +1,12 @@
+//! The functions: HTTP routes (axum routers) and scheduled jobs. The same router serves under
+//! `lambda_http` on AWS and inside `regrooter serve` locally; the Lambda binaries in `src/bin/`
+//! only build a [`Services`] once at start-up and hand it to a router or a job.
+
+pub mod config;
+pub mod http;
+pub mod routes;
+pub mod schedule;
+pub mod services;
+
+pub use config::{Config, Environment};
+pub use services::Services;

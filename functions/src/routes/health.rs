@@ -1,0 +1,39 @@
+//! `GET /healthz`: the process is up and its store answers.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use shared::inventory::RecordKind;
+use shared::store::ItemKey;
+
+use crate::http::ApiError;
+use crate::services::Services;
+
+#[derive(Debug, Serialize)]
+struct Health {
+    status: &'static str,
+    environment: &'static str,
+    version: &'static str,
+    time: shared::Timestamp,
+    record_kinds: usize,
+}
+
+pub fn router() -> Router<Arc<Services>> {
+    Router::new().route("/healthz", get(health))
+}
+
+async fn health(State(services): State<Arc<Services>>) -> Result<Json<Health>, ApiError> {
+    // A read of a key that never exists exercises the whole path to the store.
+    let probe = ItemKey::new("HEALTH", "PROBE")?;
+    services.store.get(&probe).await?;
+    Ok(Json(Health {
+        status: "ok",
+        environment: services.config.environment.as_str(),
+        version: env!("CARGO_PKG_VERSION"),
+        time: services.clock.now(),
+        record_kinds: RecordKind::ALL.len(),
+    }))
+}

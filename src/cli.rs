@@ -1,0 +1,164 @@
+//! The command line, in one place.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use shared::ids::TenantId;
+use shared::rbac::{Actor, BuiltinRole, CustomRole, Principal};
+use shared::time::{SignedDuration, Timestamp};
+use shared::token::TokenIssuer;
+
+use crate::platform;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "regrooter",
+    version,
+    about = "The regrooter trust platform: security reports, breach handling, retention, SLA and billing promises, in running code.",
+    long_about = "The regrooter trust platform.\n\nLocally everything runs in one process on an embedded store; in production the same code runs as AWS Lambda functions behind a Cloudflare Worker. Configuration comes from REGROOTER_* environment variables (see README)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the whole platform locally: every function's routes behind the edge pipeline, the
+    /// embedded store, and the scheduler.
+    Serve(ServeArgs),
+    /// Print a signed development token for the local platform (refused in production).
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ClockKind {
+    /// The machine's clock.
+    System,
+    /// Simulated time that moves only through POST /_dev/clock (not in production).
+    Manual,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Data directory: the embedded store, the local master key, the development signing key.
+    #[arg(long, default_value = "./.regrooter", env = "REGROOTER_DATA")]
+    pub data: PathBuf,
+    /// Which clock drives time.
+    #[arg(long, value_enum, default_value = "system")]
+    pub clock: ClockKind,
+    /// Start time of the manual clock (RFC 3339); defaults to the system time.
+    #[arg(long, requires = "clock")]
+    pub start: Option<Timestamp>,
+}
+
+#[derive(Debug, clap::Args)]
+struct TokenArgs {
+    /// A built-in role (customer_member, customer_admin, security_officer, data_protection_officer,
+    /// billing_admin, read_only_support, operator) or a tenant's custom role (custom:NAME).
+    #[arg(long)]
+    role: Vec<String>,
+    /// The tenant, for customer roles.
+    #[arg(long)]
+    tenant: Option<TenantId>,
+    /// Subject (user id) of the token.
+    #[arg(long, default_value = "dev-user")]
+    sub: String,
+    /// Lifetime, e.g. 15m, 1h.
+    #[arg(long, default_value = "1h")]
+    ttl: SignedDuration,
+    /// Issue as of this time (RFC 3339), e.g. to match a server running on a manual clock.
+    #[arg(long)]
+    now: Option<Timestamp>,
+    /// Data directory holding the development signing key.
+    #[arg(long, default_value = "./.regrooter", env = "REGROOTER_DATA")]
+    data: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("configuration: {0}")]
+    Config(#[from] functions::config::ConfigError),
+    #[error("{0}")]
+    KeyFile(#[from] infra::local_keys::KeyFileError),
+    #[error("store: {0}")]
+    Store(#[from] shared::store::StoreError),
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("schedules: {0}")]
+    Schedule(#[from] functions::schedule::ScheduleError),
+    #[error("token: {0}")]
+    Token(#[from] shared::token::TokenError),
+}
+
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Serve(args) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(platform::serve(args))
+        }
+        Command::Token(args) => token(args),
+    }
+}
+
+fn token(args: TokenArgs) -> Result<(), CliError> {
+    let config = functions::Config::from_env()?;
+    if config.environment.is_production() {
+        return Err(CliError::Refused(
+            "development tokens are not issued in production (REGROOTER_ENV=production)".into(),
+        ));
+    }
+    if args.role.is_empty() {
+        return Err(CliError::Usage("name at least one --role".into()));
+    }
+    let mut staff = None;
+    for role in &args.role {
+        let is_staff = match role.parse::<BuiltinRole>() {
+            Ok(builtin) => builtin.is_staff(),
+            Err(_) if role.starts_with(CustomRole::PREFIX) => false,
+            Err(e) => return Err(CliError::Usage(e.to_string())),
+        };
+        if staff.is_some_and(|s| s != is_staff) {
+            return Err(CliError::Usage(
+                "staff and customer roles cannot share one token".into(),
+            ));
+        }
+        staff = Some(is_staff);
+    }
+    let actor = match (staff, args.tenant) {
+        (Some(true), None) => Actor::Staff,
+        (Some(true), Some(_)) => {
+            return Err(CliError::Usage("staff roles take no --tenant".into()));
+        }
+        (_, Some(tenant)) => Actor::Customer { tenant },
+        (_, None) => return Err(CliError::Usage("customer roles need --tenant".into())),
+    };
+    // Development tokens stand for a completed sign-in; staff sign-in always includes the second
+    // factor, so staff tokens say so.
+    let amr = match actor {
+        Actor::Staff => vec!["pwd".to_string(), "otp".to_string()],
+        _ => vec!["pwd".to_string()],
+    };
+    let principal = Principal {
+        subject: args.sub,
+        actor,
+        roles: args.role,
+        amr,
+    };
+    infra::local_keys::ensure_data_dir(&args.data)?;
+    let key = infra::local_keys::dev_signing_key(&args.data)?;
+    let issuer = TokenIssuer::new(key, config.token_audience());
+    let now = args.now.unwrap_or_else(Timestamp::now);
+    println!("{}", issuer.issue(&principal, now, args.ttl)?);
+    Ok(())
+}

@@ -1,0 +1,22 @@
+//! `regrooter`: the local platform and the operator's command line.
+
+mod cli;
+mod dev;
+mod edge_layer;
+mod platform;
+mod scheduler;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cli::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

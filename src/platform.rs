@@ -1,0 +1,123 @@
+//! `regrooter serve`: the whole platform in one process.
+
+use std::sync::Arc;
+
+use axum::Router;
+use shared::Clock;
+use shared::crypto::{Keyring, LocalKeyEncryption};
+use shared::inventory::InventoryGuard;
+use shared::store::Store;
+use shared::time::{ManualClock, SignedDuration, SystemClock, Timestamp};
+use shared::token::TokenVerifier;
+
+use crate::cli::{CliError, ClockKind, ServeArgs};
+use crate::scheduler::Scheduler;
+
+pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
+    init_logging();
+    let config = functions::Config::from_env()?;
+    let manual = match args.clock {
+        ClockKind::Manual if config.environment.is_production() => {
+            return Err(CliError::Refused(
+                "the manual clock is not available in production".into(),
+            ));
+        }
+        ClockKind::Manual => Some(Arc::new(ManualClock::new(
+            args.start.unwrap_or_else(Timestamp::now),
+        ))),
+        ClockKind::System => None,
+    };
+    let clock: Arc<dyn Clock> = match &manual {
+        Some(m) => m.clone(),
+        None => Arc::new(SystemClock),
+    };
+
+    infra::local_keys::ensure_data_dir(&args.data)?;
+    let raw = Arc::new(infra::EmbeddedStore::open(
+        &args.data.join("store.db"),
+        clock.clone(),
+    )?);
+    raw.purge_expired()?;
+    let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(raw.clone()));
+    let master = infra::local_keys::master_key(&args.data)?;
+    let keyring = Arc::new(Keyring::new(
+        Arc::new(LocalKeyEncryption::new("master", &master)),
+        store.clone(),
+        clock.clone(),
+    ));
+    let signing = infra::local_keys::dev_signing_key(&args.data)?;
+    let tokens = TokenVerifier::new(
+        vec![signing.verification_key()],
+        config.token_audience(),
+        SignedDuration::from_secs(30),
+    );
+    let services = Arc::new(functions::Services {
+        config: config.clone(),
+        clock: clock.clone(),
+        store,
+        keyring,
+        tokens: tokens.clone(),
+    });
+
+    let scheduler = Arc::new(Scheduler::new(
+        functions::schedule::all()?,
+        crate::scheduler::handlers(),
+        services.clone(),
+    )?);
+
+    let mut app: Router = functions::routes::all(services.clone());
+    if let Some(manual) = manual {
+        app = app.merge(crate::dev::router(manual, scheduler.clone()));
+    }
+    let edge = edge::Edge::new(
+        edge::EdgeConfig {
+            // 127.0.0.1 has no certificate; every deployed environment redirects to HTTPS.
+            require_https: false,
+            ..edge::EdgeConfig::default()
+        },
+        tokens,
+    );
+    let app = crate::edge_layer::wrap(app, edge, clock.clone());
+
+    let listener = tokio::net::TcpListener::bind(args.addr).await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(scheduler.clone().run_forever());
+    tokio::spawn(purge_expired_hourly(raw));
+    println!(
+        "regrooter serving on http://{addr} (environment {}, data {}, {} clock)",
+        config.environment.as_str(),
+        args.data.display(),
+        match args.clock {
+            ClockKind::System => "system",
+            ClockKind::Manual => "manual",
+        }
+    );
+    tracing::info!(%addr, "ready");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+/// The embedded store's counterpart of DynamoDB's TTL sweeper.
+async fn purge_expired_hourly(store: Arc<infra::EmbeddedStore>) {
+    let mut interval = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        interval.tick().await;
+        if let Err(e) = store.purge_expired() {
+            tracing::warn!(error = %e, "purging expired items failed");
+        }
+    }
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

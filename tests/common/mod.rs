@@ -1,0 +1,93 @@
+//! Starting the real `regrooter` binary for end-to-end tests.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_regrooter");
+
+/// A running `regrooter serve`, stopped when dropped.
+pub struct Platform {
+    child: Child,
+    pub base: String,
+    pub data: tempfile::TempDir,
+    pub startup: Duration,
+}
+
+impl Drop for Platform {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Platform {
+    /// Starts the platform on a free port with a fresh data directory.
+    pub fn start(extra_args: &[&str]) -> Self {
+        let data = tempfile::tempdir().expect("data dir");
+        let started = Instant::now();
+        let mut child = Command::new(BIN)
+            .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+            .arg(data.path())
+            .args(extra_args)
+            .env("RUST_LOG", "warn")
+            .env_remove("REGROOTER_ENV")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn regrooter serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("first line");
+        let startup = started.elapsed();
+        let base = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no URL in '{line}'"))
+            .to_string();
+        Self {
+            child,
+            base,
+            data,
+            startup,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A development token signed with this platform's key.
+    pub fn token(&self, args: &[&str]) -> String {
+        let output = Command::new(BIN)
+            .arg("token")
+            .args(args)
+            .arg("--data")
+            .arg(self.data.path())
+            .env_remove("REGROOTER_ENV")
+            .output()
+            .expect("regrooter token");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout)
+            .expect("utf8")
+            .trim()
+            .to_string()
+    }
+}
+
+/// An HTTP agent that hands back 4xx/5xx responses instead of turning them into errors.
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into()
+}

@@ -1,0 +1,79 @@
+# Helpers for the scripts in this folder (sourced, not run).
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+# Runs a command as root: directly when we are root (CI, these machines), else through sudo.
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi
+}
+
+# Debian's newer Rust toolchain with the standard library's sources: the only way to build for
+# wasm32 here (rustup cannot fetch targets on these machines; see ../shared/RECIPES.md).
+ensure_wasm_toolchain() {
+  if [[ -x /usr/bin/rustc && -d /usr/lib/rustlib/src/rust/library ]] && /usr/bin/rustc --version | grep -q '^rustc 1\.9[6-9]'; then
+    return
+  fi
+  echo "installing Debian's rustc-web toolchain for wasm32 builds"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq rustc-web cargo-web rust-web-src lld-22 >/dev/null
+}
+
+# A cargo-installed tool at a pinned version, cached in target/tools so reruns are instant.
+ensure_cargo_tool() {
+  local crate=$1 version=$2 bin=$3
+  local root="$PWD/target/tools"
+  if [[ -x "$root/bin/$bin" ]] && "$root/bin/$bin" --version 2>/dev/null | grep -q "$version"; then
+    return
+  fi
+  echo "installing $crate $version (one-time, into target/tools)"
+  cargo install --locked --quiet --root "$root" "$crate" --version "$version"
+}
+
+# A pinned tool from PyPI ("name==version" or "name[extra]==version") in the virtual
+# environment target/tools/venv, installed once.
+ensure_python_tool() {
+  local spec=$1
+  local venv="$PWD/target/tools/venv"
+  local name=${spec%%==*}; name=${name%%[*}
+  local version=${spec##*==}
+  if [[ ! -x "$venv/bin/python" ]]; then
+    python3 -m venv "$venv"
+  fi
+  if ! "$venv/bin/pip" show "$name" 2>/dev/null | grep -qx "Version: $version"; then
+    echo "installing $spec (one-time, into target/tools/venv)"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "$spec"
+  fi
+}
+
+# Picks a free TCP port on 127.0.0.1.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Starts moto's server (a real DynamoDB/KMS protocol server) for the tests and exports its
+# endpoint; stopped when the calling script exits.
+start_moto() {
+  ensure_python_tool "moto[server]==5.2.5"
+  local port; port=$(free_port)
+  "$PWD/target/tools/venv/bin/moto_server" -H 127.0.0.1 -p "$port" >target/moto.log 2>&1 &
+  MOTO_PID=$!
+  trap 'kill $MOTO_PID 2>/dev/null || true' EXIT
+  for _ in $(seq 1 100); do
+    if curl -sf -X POST "http://127.0.0.1:$port/moto-api/reset" >/dev/null 2>&1; then
+      export REGROOTER_MOTO_ENDPOINT="http://127.0.0.1:$port"
+      export REGROOTER_REQUIRE_MOTO=1
+      echo "moto server on $REGROOTER_MOTO_ENDPOINT (pid $MOTO_PID)"
+      return
+    fi
+    sleep 0.1
+  done
+  echo "moto server did not start; see target/moto.log" >&2
+  exit 1
+}
+
+# cargo-lambda and the Zig linker it cross-compiles with, from PyPI (see ../shared/RECIPES.md).
+ensure_cargo_lambda() {
+  ensure_python_tool "cargo-lambda==1.9.2"
+  ensure_python_tool "ziglang==0.17.1"
+  export PATH="$PWD/target/tools/venv/bin:$PATH"
+}

@@ -61,7 +61,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
 
     let scheduler = Arc::new(Scheduler::new(
         functions::schedule::all()?,
-        crate::scheduler::handlers(),
+        functions::jobs::handlers(),
         services.clone(),
     )?);
 

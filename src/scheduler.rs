@@ -4,34 +4,18 @@
 //! replays every firing in order.
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use functions::Services;
+use functions::jobs::Handler;
 use functions::schedule::{Schedule, ScheduleError};
 use serde::Serialize;
 use shared::time::Timestamp;
 use tokio::sync::Mutex;
 
-/// A job handler: the services and the scheduled time of the firing.
-pub type Handler = Arc<
-    dyn Fn(
-            Arc<Services>,
-            Timestamp,
-        ) -> Pin<Box<dyn Future<Output = Result<(), shared::Error>> + Send>>
-        + Send
-        + Sync,
->;
-
 /// Firings replayed at most per schedule in one catch-up; older ones are skipped with a warning
 /// (a probe every minute over a simulated year would otherwise replay half a million times).
 const MAX_CATCH_UP: usize = 2_000;
-
-/// The job handlers of this build, by job name. Jobs join as their functions land.
-pub fn handlers() -> HashMap<String, Handler> {
-    HashMap::new()
-}
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Firing {

@@ -4,6 +4,8 @@
 
 pub mod config;
 pub mod http;
+pub mod jobs;
+pub mod lambda;
 pub mod routes;
 pub mod schedule;
 pub mod services;

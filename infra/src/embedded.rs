@@ -145,29 +145,36 @@ impl EmbeddedStore {
     }
 }
 
+/// The stored row of a key, expired or not.
 struct Current {
     version: u64,
+    /// False once the row's expiry has passed: it then counts as absent.
+    live: bool,
 }
 
-/// The live (unexpired) version of an item, if any.
 fn current(conn: &Connection, key: &ItemKey, now: i64) -> Result<Option<Current>, StoreError> {
     conn.query_row(
-        "SELECT version FROM items WHERE pk = ?1 AND sk = ?2 AND (expires_at IS NULL OR expires_at > ?3)",
+        "SELECT version, expires_at IS NULL OR expires_at > ?3 FROM items WHERE pk = ?1 AND sk = ?2",
         params![key.pk, key.sk, now],
-        |row| row.get::<_, i64>(0),
+        |row| Ok((row.get::<_, i64>(0)?, row.get::<_, bool>(1)?)),
     )
     .optional()
     .map_err(sql_err)?
-    .map(|v| u64::try_from(v).map(|version| Current { version }).map_err(|_| StoreError::Corrupt("negative version".into())))
+    .map(|(v, live)| {
+        u64::try_from(v)
+            .map(|version| Current { version, live })
+            .map_err(|_| StoreError::Corrupt("negative version".into()))
+    })
     .transpose()
 }
 
 fn condition_holds(current: &Option<Current>, condition: Condition) -> bool {
+    let live = current.as_ref().is_some_and(|c| c.live);
     match condition {
         Condition::Always => true,
-        Condition::NotExists => current.is_none(),
-        Condition::Exists => current.is_some(),
-        Condition::Version(v) => current.as_ref().is_some_and(|c| c.version == v),
+        Condition::NotExists => !live,
+        Condition::Exists => live,
+        Condition::Version(v) => live && current.as_ref().is_some_and(|c| c.version == v),
     }
 }
 
@@ -194,9 +201,13 @@ fn write_item(conn: &Connection, item: &Item, version: u64) -> Result<(), StoreE
     Ok(())
 }
 
-/// Applies one write whose condition was checked; returns the new version.
-fn apply_put(conn: &Connection, item: &Item, current: &Option<Current>) -> Result<u64, StoreError> {
-    let version = current.as_ref().map_or(0, |c| c.version) + 1;
+/// Applies one write whose condition was checked; returns the new version: 1 on create, else
+/// one more than the stored row's (as the DynamoDB adapter computes it).
+fn apply_put(conn: &Connection, item: &Item, current: &Option<Current>, condition: Condition) -> Result<u64, StoreError> {
+    let version = match (condition, current) {
+        (Condition::NotExists, _) | (_, None) => 1,
+        (_, Some(c)) => c.version + 1,
+    };
     write_item(conn, item, version)?;
     Ok(version)
 }
@@ -331,7 +342,7 @@ impl Store for EmbeddedStore {
         if !condition_holds(&current, condition) {
             return Err(StoreError::ConditionFailed(item.key));
         }
-        let version = apply_put(&tx, &item, &current)?;
+        let version = apply_put(&tx, &item, &current, condition)?;
         tx.commit().map_err(sql_err)?;
         Ok(version)
     }
@@ -353,7 +364,7 @@ impl Store for EmbeddedStore {
         )
         .map_err(sql_err)?;
         tx.commit().map_err(sql_err)?;
-        Ok(current.is_some())
+        Ok(current.is_some_and(|c| c.live))
     }
 
     async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
@@ -384,8 +395,8 @@ impl Store for EmbeddedStore {
         }
         for (op, cur) in ops.iter().zip(currents) {
             match op {
-                WriteOp::Put { item, .. } => {
-                    apply_put(&tx, item, &cur)?;
+                WriteOp::Put { item, condition } => {
+                    apply_put(&tx, item, &cur, *condition)?;
                 }
                 WriteOp::Delete { key, .. } => {
                     tx.execute(

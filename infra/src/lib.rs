@@ -3,10 +3,13 @@
 //! * [`embedded`]: the embedded store (SQLite in WAL mode) — the local default.
 //! * [`local_keys`]: the local master key and development signing key, kept in the data directory.
 //!
-//! Later adapters (DynamoDB, KMS, Stripe) live here too, behind cargo features so a Lambda only
-//! links what it uses.
+//! * [`dynamodb`]: the DynamoDB implementation of the storage port.
+//! * [`kms`]: AWS KMS as the key-encryption port.
 
+pub mod aws;
+pub mod dynamodb;
 pub mod embedded;
+pub mod kms;
 pub mod local_keys;
 
 pub use embedded::EmbeddedStore;

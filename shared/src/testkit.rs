@@ -113,10 +113,11 @@ async fn conditional_writes(store: &dyn Store, prefix: &str) {
         .await
         .expect("put");
     assert_eq!(store.get(&key(&pk, "old")).await.expect("get"), None);
-    store
+    let version = store
         .put(item(&pk, "old", 2), Condition::NotExists)
         .await
         .expect("create over expired");
+    assert_eq!(version, 1, "a create over an expired item starts a new life");
 }
 
 async fn transactions_are_atomic(store: &dyn Store, prefix: &str) {

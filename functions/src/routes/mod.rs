@@ -14,6 +14,29 @@ pub fn all(services: Arc<Services>) -> Router {
     with_plumbing(health::router(), services)
 }
 
+// One router per HTTP Lambda. Each serves the health check plus its own routes, which join as
+// the function's issue lands.
+
+/// The `incidents` function: security reports, incidents, notifications.
+pub fn incidents(services: Arc<Services>) -> Router {
+    with_plumbing(health::router(), services)
+}
+
+/// The `stripe-webhook` function: verified Stripe events.
+pub fn stripe_webhook(services: Arc<Services>) -> Router {
+    with_plumbing(health::router(), services)
+}
+
+/// The `auth` function: sign-in, tokens, JWKS, tenant users and roles.
+pub fn auth(services: Arc<Services>) -> Router {
+    with_plumbing(health::router(), services)
+}
+
+/// The `sla` function: uptime reports, claims, credits.
+pub fn sla(services: Arc<Services>) -> Router {
+    with_plumbing(health::router(), services)
+}
+
 /// Adds the request context and the problem+json fallback around a function's routes.
 pub fn with_plumbing(routes: Router<Arc<Services>>, services: Arc<Services>) -> Router {
     routes

@@ -1,0 +1,6 @@
+//! The `auth` function on AWS Lambda (function URL events), EU-pinned.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    functions::lambda::serve_http(functions::routes::auth).await
+}

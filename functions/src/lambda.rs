@@ -1,0 +1,282 @@
+//! Start-up of every Lambda binary: refuse to run outside the EU, build [`Services`] once per
+//! container (clients created at init, never per request), then serve a router or run jobs.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use shared::Clock;
+use shared::crypto::{KeyEncryption, Keyring, LocalKeyEncryption};
+use shared::inventory::InventoryGuard;
+use shared::store::Store;
+use shared::time::{SignedDuration, SystemClock, Timestamp};
+use shared::token::{Jwks, TokenVerifier};
+
+use crate::config::Config;
+use crate::jobs;
+use crate::services::Services;
+
+/// AWS regions in the EU. Customer data may only be processed in these (the page: Germany,
+/// where not possible the EU).
+/// AWS's `eu-*` regions in EU member states. `eu-central-2` (Zurich) and `eu-west-2` (London)
+/// carry the prefix but lie outside the EU, so they are not here.
+pub const EU_REGIONS: &[&str] = &[
+    "eu-central-1", // Frankfurt, Germany — the default
+    "eu-west-1",    // Ireland
+    "eu-west-3",    // Paris, France
+    "eu-north-1",   // Stockholm, Sweden
+    "eu-south-1",   // Milan, Italy
+    "eu-south-2",   // Aragón, Spain
+];
+
+pub const DEFAULT_ALLOWED_REGIONS: &str = "eu-central-1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(
+        "refusing to start in AWS region '{region}': customer data stays in the EU; allowed here: {allowed} \
+         (REGROOTER_ALLOWED_REGIONS)"
+    )]
+    RegionNotAllowed { region: String, allowed: String },
+    #[error("refusing to start: AWS_REGION is not set, so the region cannot be checked")]
+    RegionMissing,
+    #[error("REGROOTER_ALLOWED_REGIONS names '{0}', which is not an EU region")]
+    AllowedRegionNotEu(String),
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("store: {0}")]
+    Store(#[from] shared::store::StoreError),
+}
+
+/// Checks `AWS_REGION` against the allowed list (itself restricted to EU regions).
+pub fn check_region(get: &impl Fn(&str) -> Option<String>) -> Result<String, StartupError> {
+    let allowed_text = get("REGROOTER_ALLOWED_REGIONS").unwrap_or_else(|| DEFAULT_ALLOWED_REGIONS.into());
+    let allowed: Vec<String> = allowed_text
+        .split(',')
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty())
+        .collect();
+    for region in &allowed {
+        if !is_eu_region(region) {
+            return Err(StartupError::AllowedRegionNotEu(region.clone()));
+        }
+    }
+    let region = get("AWS_REGION").ok_or(StartupError::RegionMissing)?;
+    if allowed.iter().any(|a| a == &region) {
+        Ok(region)
+    } else {
+        Err(StartupError::RegionNotAllowed {
+            region,
+            allowed: allowed.join(", "),
+        })
+    }
+}
+
+pub fn is_eu_region(region: &str) -> bool {
+    EU_REGIONS.contains(&region)
+}
+
+/// Where a function keeps its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreChoice {
+    /// DynamoDB table and KMS key (AWS; or moto's server through `AWS_ENDPOINT_URL`).
+    Dynamo { table: String, kms_key_id: String },
+    /// The embedded store in a data directory (the local default, e.g. under `cargo lambda watch`).
+    Embedded { data: PathBuf },
+}
+
+impl StoreChoice {
+    pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, StartupError> {
+        let missing = |name: &str| StartupError::Config(format!("{name} is required with REGROOTER_STORE=dynamodb"));
+        match get("REGROOTER_STORE").as_deref() {
+            Some("dynamodb") => Ok(StoreChoice::Dynamo {
+                table: get("REGROOTER_TABLE").ok_or_else(|| missing("REGROOTER_TABLE"))?,
+                kms_key_id: get("REGROOTER_KMS_KEY_ID").ok_or_else(|| missing("REGROOTER_KMS_KEY_ID"))?,
+            }),
+            None | Some("embedded") => Ok(StoreChoice::Embedded {
+                data: get("REGROOTER_DATA").map_or_else(|| PathBuf::from("./.regrooter"), PathBuf::from),
+            }),
+            Some(other) => Err(StartupError::Config(format!(
+                "REGROOTER_STORE is '{other}'; expected 'dynamodb' or 'embedded'"
+            ))),
+        }
+    }
+}
+
+/// Builds the services of a Lambda container from its environment.
+pub async fn services_from_env() -> Result<Arc<Services>, StartupError> {
+    let get = |name: &str| std::env::var(name).ok();
+    let region = check_region(&get)?;
+    let config = Config::from_env().map_err(|e| StartupError::Config(e.to_string()))?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let (raw, kek, local_verifier): (Arc<dyn Store>, Arc<dyn KeyEncryption>, Option<TokenVerifier>) =
+        match StoreChoice::from_lookup(&get)? {
+            StoreChoice::Dynamo { table, kms_key_id } => {
+                let aws = infra::aws::sdk_config(&region).await;
+                let store = infra::dynamodb::DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table, clock.clone());
+                let kek = infra::kms::KmsKeyEncryption::new(aws_sdk_kms::Client::new(&aws), kms_key_id);
+                (Arc::new(store), Arc::new(kek), None)
+            }
+            StoreChoice::Embedded { data } => {
+                let io = |e: infra::local_keys::KeyFileError| StartupError::Config(e.to_string());
+                infra::local_keys::ensure_data_dir(&data).map_err(io)?;
+                let store = infra::EmbeddedStore::open(&data.join("store.db"), clock.clone())?;
+                let master = infra::local_keys::master_key(&data).map_err(io)?;
+                let signing = infra::local_keys::dev_signing_key(&data).map_err(io)?;
+                let verifier = TokenVerifier::new(
+                    vec![signing.verification_key()],
+                    config.token_audience(),
+                    SignedDuration::from_secs(30),
+                );
+                (
+                    Arc::new(store),
+                    Arc::new(LocalKeyEncryption::new("master", &master)),
+                    Some(verifier),
+                )
+            }
+        };
+    let tokens = match (get("REGROOTER_JWKS"), local_verifier) {
+        (Some(jwks), _) => {
+            let jwks: Jwks = serde_json::from_str(&jwks).map_err(|e| StartupError::Config(format!("REGROOTER_JWKS: {e}")))?;
+            TokenVerifier::from_jwks(&jwks, config.token_audience(), SignedDuration::from_secs(30))
+                .map_err(|e| StartupError::Config(format!("REGROOTER_JWKS: {e}")))?
+        }
+        (None, Some(local)) => local,
+        (None, None) => return Err(StartupError::Config("REGROOTER_JWKS is required with DynamoDB".into())),
+    };
+    let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(raw));
+    let keyring = Arc::new(Keyring::new(kek, store.clone(), clock.clone()));
+    Ok(Arc::new(Services {
+        config,
+        clock,
+        store,
+        keyring,
+        tokens,
+    }))
+}
+
+/// JSON logs to stderr (CloudWatch), without ANSI colours.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Runs an HTTP function: the router behind `lambda_http` (function URL events).
+pub async fn serve_http(build: fn(Arc<Services>) -> axum::Router) -> Result<(), lambda_http::Error> {
+    init_logging();
+    let services = match services_from_env().await {
+        Ok(s) => s,
+        Err(e) => exit_on_startup_error(&e),
+    };
+    lambda_http::run(build(services)).await
+}
+
+/// The event EventBridge Scheduler sends (its input template in Terraform fills the time).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduledEvent {
+    pub job: String,
+    pub scheduled_time: Timestamp,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct JobOutcome {
+    pub job: String,
+    pub scheduled_time: Timestamp,
+}
+
+/// Runs a job function: each scheduled event names the job and its scheduled time. Only the
+/// jobs `schedules.json` assigns to `function` are accepted.
+pub async fn run_jobs(function: &'static str) -> Result<(), lambda_runtime::Error> {
+    init_logging();
+    let services = match services_from_env().await {
+        Ok(s) => s,
+        Err(e) => exit_on_startup_error(&e),
+    };
+    let mine: Vec<String> = crate::schedule::all()
+        .map_err(|e| lambda_runtime::Error::from(e.to_string()))?
+        .into_iter()
+        .filter(|s| s.function == function)
+        .map(|s| s.job)
+        .collect();
+    let mut handlers = jobs::handlers();
+    handlers.retain(|job, _| mine.contains(job));
+    let handlers = Arc::new(handlers);
+    lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<ScheduledEvent>| {
+        let services = services.clone();
+        let handlers = handlers.clone();
+        async move {
+            let ScheduledEvent { job, scheduled_time } = event.payload;
+            let handler = handlers
+                .get(&job)
+                .ok_or_else(|| lambda_runtime::Error::from(format!("no job '{job}' in this function")))?;
+            handler(services, scheduled_time)
+                .await
+                .map_err(|e| lambda_runtime::Error::from(e.to_string()))?;
+            Ok::<_, lambda_runtime::Error>(JobOutcome { job, scheduled_time })
+        }
+    }))
+    .await
+}
+
+fn exit_on_startup_error(e: &StartupError) -> ! {
+    // Lambda reports a failed init with this message; the process must not serve anything.
+    eprintln!("error: {e}");
+    tracing::error!(error = %e, "startup refused");
+    std::process::exit(2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn only_allowed_eu_regions_start() {
+        assert_eq!(check_region(&lookup(&[("AWS_REGION", "eu-central-1")])).expect("frankfurt"), "eu-central-1");
+        let err = check_region(&lookup(&[("AWS_REGION", "us-east-1")])).expect_err("us");
+        assert!(err.to_string().contains("'us-east-1'"), "{err}");
+        assert!(matches!(
+            check_region(&lookup(&[("AWS_REGION", "eu-west-1")])),
+            Err(StartupError::RegionNotAllowed { .. })
+        ));
+        assert!(check_region(&lookup(&[("AWS_REGION", "eu-west-1"), ("REGROOTER_ALLOWED_REGIONS", "eu-central-1, eu-west-1")])).is_ok());
+        assert!(matches!(check_region(&lookup(&[])), Err(StartupError::RegionMissing)));
+        for not_eu in ["us-east-1", "eu-west-2", "eu-central-2", "il-central-1"] {
+            assert!(matches!(
+                check_region(&lookup(&[("AWS_REGION", "eu-central-1"), ("REGROOTER_ALLOWED_REGIONS", not_eu)])),
+                Err(StartupError::AllowedRegionNotEu(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn store_choice() {
+        assert!(matches!(StoreChoice::from_lookup(&lookup(&[])), Ok(StoreChoice::Embedded { .. })));
+        assert!(StoreChoice::from_lookup(&lookup(&[("REGROOTER_STORE", "dynamodb")])).is_err());
+        assert_eq!(
+            StoreChoice::from_lookup(&lookup(&[
+                ("REGROOTER_STORE", "dynamodb"),
+                ("REGROOTER_TABLE", "t"),
+                ("REGROOTER_KMS_KEY_ID", "k")
+            ]))
+            .expect("dynamo"),
+            StoreChoice::Dynamo {
+                table: "t".into(),
+                kms_key_id: "k".into()
+            }
+        );
+        assert!(StoreChoice::from_lookup(&lookup(&[("REGROOTER_STORE", "postgres")])).is_err());
+    }
+}

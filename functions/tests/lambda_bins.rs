@@ -1,0 +1,166 @@
+//! The real Lambda binaries, started as AWS starts them: with `AWS_LAMBDA_RUNTIME_API` pointing
+//! at a Runtime API (here a faithful stand-in) and the environment Terraform sets.
+
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::runtime_api::{FakeRuntime, Outcome, function_url_get};
+
+const HTTP_FUNCTIONS: &[(&str, &str)] = &[
+    ("incidents", env!("CARGO_BIN_EXE_incidents")),
+    ("stripe-webhook", env!("CARGO_BIN_EXE_stripe-webhook")),
+    ("auth", env!("CARGO_BIN_EXE_auth")),
+    ("sla", env!("CARGO_BIN_EXE_sla")),
+];
+
+const JOB_FUNCTIONS: &[(&str, &str)] = &[
+    ("deadline-watch", env!("CARGO_BIN_EXE_deadline-watch")),
+    ("retention", env!("CARGO_BIN_EXE_retention")),
+    ("sla-probe", env!("CARGO_BIN_EXE_sla-probe")),
+];
+
+fn command(bin: &str, runtime: &FakeRuntime, data: &std::path::Path) -> Command {
+    let mut cmd = Command::new(bin);
+    cmd.env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", runtime.api())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "test")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("REGROOTER_DATA", data)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+#[test]
+fn every_function_refuses_to_start_outside_the_eu() {
+    let runtime = FakeRuntime::start();
+    let data = tempfile::tempdir().expect("dir");
+    for (name, bin) in HTTP_FUNCTIONS.iter().chain(JOB_FUNCTIONS) {
+        for region in ["us-east-1", "eu-west-2", "eu-central-2"] {
+            let output = command(bin, &runtime, data.path())
+                .env("AWS_REGION", region)
+                .output()
+                .expect("run");
+            assert_eq!(output.status.code(), Some(2), "{name} in {region}");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(stderr.contains(&format!("refusing to start in AWS region '{region}'")), "{name}: {stderr}");
+        }
+        let output = command(bin, &runtime, data.path()).output().expect("run");
+        assert_eq!(output.status.code(), Some(2), "{name} without a region");
+        assert!(String::from_utf8_lossy(&output.stderr).contains("AWS_REGION is not set"));
+        // An allowed list that names a non-EU region is itself refused.
+        let output = command(bin, &runtime, data.path())
+            .env("AWS_REGION", "eu-central-1")
+            .env("REGROOTER_ALLOWED_REGIONS", "eu-central-1,us-east-1")
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&output.stderr).contains("'us-east-1', which is not an EU region"));
+    }
+    assert!(runtime.wait_first_poll(Duration::from_millis(10)).is_none(), "nothing polled for work");
+}
+
+#[test]
+fn http_functions_answer_function_url_events_on_the_embedded_store() {
+    for (name, bin) in HTTP_FUNCTIONS {
+        let runtime = FakeRuntime::start();
+        let data = tempfile::tempdir().expect("dir");
+        let mut child = command(bin, &runtime, data.path())
+            .env("AWS_REGION", "eu-central-1")
+            .spawn()
+            .expect("spawn");
+        runtime.push("r1", function_url_get("/healthz"));
+        runtime.push("r2", function_url_get("/nope"));
+        let outcome = runtime.wait_outcome("r1", Duration::from_secs(20));
+        let missing = runtime.wait_outcome("r2", Duration::from_secs(20));
+        let _ = child.kill();
+        let _ = child.wait();
+        let Some(Outcome::Response(response)) = outcome else {
+            panic!("{name}: no response: {outcome:?}");
+        };
+        assert_eq!(response["statusCode"], 200, "{name}: {response}");
+        let body: Value = serde_json::from_str(response["body"].as_str().expect("body")).expect("json");
+        assert_eq!(body["status"], "ok");
+        let Some(Outcome::Response(missing)) = missing else {
+            panic!("{name}: no 404: {missing:?}");
+        };
+        assert_eq!(missing["statusCode"], 404);
+        assert_eq!(missing["headers"]["content-type"], "application/problem+json");
+    }
+}
+
+#[test]
+fn job_functions_take_only_their_own_jobs() {
+    for (name, bin) in JOB_FUNCTIONS {
+        let runtime = FakeRuntime::start();
+        let data = tempfile::tempdir().expect("dir");
+        let mut child = command(bin, &runtime, data.path())
+            .env("AWS_REGION", "eu-central-1")
+            .spawn()
+            .expect("spawn");
+        runtime.push("j1", json!({"job": "not-a-job", "scheduled_time": "2026-11-27T10:00:00Z"}));
+        runtime.push("j2", json!({"job": "retention", "scheduled": "malformed"}));
+        let unknown = runtime.wait_outcome("j1", Duration::from_secs(20));
+        let malformed = runtime.wait_outcome("j2", Duration::from_secs(20));
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(matches!(unknown, Some(Outcome::Error(_))), "{name}: {unknown:?}");
+        assert!(matches!(malformed, Some(Outcome::Error(_))), "{name}: {malformed:?}");
+    }
+}
+
+#[test]
+fn moto_http_functions_run_on_dynamodb_and_kms() {
+    let Ok(endpoint) = std::env::var("REGROOTER_MOTO_ENDPOINT") else {
+        assert!(std::env::var("REGROOTER_REQUIRE_MOTO").is_err(), "moto required but not started");
+        eprintln!("skipping: no moto server (run scripts/test, which starts one)");
+        return;
+    };
+    ureq::post(&format!("{endpoint}/moto-api/reset")).send_empty().expect("reset moto");
+    let setup = tokio::runtime::Runtime::new().expect("runtime");
+    let key_id = setup.block_on(async {
+        let aws = infra::aws::local_sdk_config(&endpoint, "eu-central-1").await;
+        let clock = std::sync::Arc::new(shared::time::SystemClock);
+        infra::dynamodb::DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), "regrooter-lambda", clock)
+            .create_table()
+            .await
+            .expect("table");
+        let key = aws_sdk_kms::Client::new(&aws).create_key().send().await.expect("key");
+        key.key_metadata().expect("metadata").key_id().to_string()
+    });
+
+    let runtime = FakeRuntime::start();
+    let data = tempfile::tempdir().expect("dir");
+    let mut child = command(HTTP_FUNCTIONS[0].1, &runtime, data.path())
+        .env("AWS_REGION", "eu-central-1")
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("REGROOTER_STORE", "dynamodb")
+        .env("REGROOTER_TABLE", "regrooter-lambda")
+        .env("REGROOTER_KMS_KEY_ID", &key_id)
+        .env("REGROOTER_JWKS", r#"{"keys":[]}"#)
+        .spawn()
+        .expect("spawn");
+    runtime.push("r1", function_url_get("/healthz"));
+    let outcome = runtime.wait_outcome("r1", Duration::from_secs(30));
+    let _ = child.kill();
+    let _ = child.wait();
+    match outcome {
+        Some(Outcome::Response(r)) => assert_eq!(r["statusCode"], 200, "{r}"),
+        other => panic!("no response from incidents on DynamoDB: {other:?}"),
+    }
+    // Missing configuration is refused at start.
+    let output = command(HTTP_FUNCTIONS[0].1, &FakeRuntime::start(), data.path())
+        .env("AWS_REGION", "eu-central-1")
+        .env("REGROOTER_STORE", "dynamodb")
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("REGROOTER_TABLE is required"));
+}

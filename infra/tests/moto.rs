@@ -1,0 +1,181 @@
+//! The DynamoDB and KMS adapters against moto's server, a real implementation of both wire
+//! protocols. `scripts/test` starts it and exports `REGROOTER_MOTO_ENDPOINT`; every test here
+//! resets it first (nextest runs them one at a time: see .config/nextest.toml).
+//!
+//! Without the endpoint the tests say so and skip — unless `REGROOTER_REQUIRE_MOTO=1` (set by
+//! `scripts/test`), in which case a missing server is a failure.
+
+use std::sync::Arc;
+
+use infra::dynamodb::DynamoStore;
+use infra::kms::KmsKeyEncryption;
+use shared::crypto::{
+    CryptoError, FieldContext, KeyContext, KeyEncryption, KeyOwner, KeyPurpose, Keyring, Personal,
+};
+use shared::ids::TenantId;
+use shared::inventory::{InventoryGuard, RecordKind};
+use shared::store::{Condition, Item, ItemKey, Store, StoreError};
+use shared::time::ManualClock;
+
+/// Serialises the tests of this binary when run by plain `cargo test` (threads, one process).
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+struct Moto {
+    aws: aws_config::SdkConfig,
+}
+
+async fn moto() -> Option<Moto> {
+    let Ok(endpoint) = std::env::var("REGROOTER_MOTO_ENDPOINT") else {
+        assert!(
+            std::env::var("REGROOTER_REQUIRE_MOTO").is_err(),
+            "REGROOTER_REQUIRE_MOTO is set but REGROOTER_MOTO_ENDPOINT is not"
+        );
+        eprintln!("skipping: no moto server (run scripts/test, which starts one)");
+        return None;
+    };
+    let reset = ureq::post(&format!("{endpoint}/moto-api/reset")).send_empty();
+    assert!(reset.is_ok(), "cannot reset moto at {endpoint}: {reset:?}");
+    let aws = infra::aws::local_sdk_config(&endpoint, "eu-central-1").await;
+    Some(Moto { aws })
+}
+
+fn clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new("2026-06-01T00:00:00Z".parse().expect("ts")))
+}
+
+async fn table(m: &Moto, clock: Arc<ManualClock>) -> DynamoStore {
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&m.aws), "regrooter-test", clock);
+    store.create_table().await.expect("create table");
+    store
+}
+
+async fn kms_key(m: &Moto) -> String {
+    let out = aws_sdk_kms::Client::new(&m.aws)
+        .create_key()
+        .description("regrooter test key")
+        .send()
+        .await
+        .expect("create key");
+    out.key_metadata().expect("metadata").key_id().to_string()
+}
+
+#[tokio::test]
+async fn moto_dynamodb_passes_the_port_conformance_suite() {
+    let _serial = SERIAL.lock().await;
+    let Some(m) = moto().await else { return };
+    let store = table(&m, clock()).await;
+    shared::testkit::store_conformance(Arc::new(store), "conf").await;
+}
+
+#[tokio::test]
+async fn moto_dynamodb_items_have_the_documented_shape() {
+    let _serial = SERIAL.lock().await;
+    let Some(m) = moto().await else { return };
+    let store = table(&m, clock()).await;
+    let acme = TenantId::new("acme").expect("tenant");
+    let key = ItemKey::new("T#acme", "PROFILE").expect("key");
+    let item = Item::new(key.clone(), RecordKind::Tenant)
+        .with_tenant(acme)
+        .with_gsi1(ItemKey::new("TENANTS", "acme").expect("gsi"))
+        .with_record(&serde_json::json!({"name": "ACME GmbH"}))
+        .expect("record");
+    assert_eq!(store.put(item, Condition::NotExists).await.expect("put"), 1);
+    let raw = aws_sdk_dynamodb::Client::new(&m.aws)
+        .get_item()
+        .table_name("regrooter-test")
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S("T#acme".into()))
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("PROFILE".into()))
+        .send()
+        .await
+        .expect("raw get")
+        .item
+        .expect("item");
+    let mut names: Vec<&str> = raw.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["data", "gsi1pk", "gsi1sk", "kind", "pk", "sk", "tenant", "version"]);
+    // Removing the index key on the next write removes the attributes, not just their values.
+    let plain = Item::new(key.clone(), RecordKind::Tenant)
+        .with_tenant(TenantId::new("acme").expect("tenant"))
+        .with_record(&serde_json::json!({"name": "ACME"}))
+        .expect("record");
+    assert_eq!(store.put(plain, Condition::Version(1)).await.expect("update"), 2);
+    let got = store.get(&key).await.expect("get").expect("present");
+    assert_eq!(got.gsi1, None);
+    assert_eq!(got.data["name"], "ACME");
+}
+
+#[tokio::test]
+async fn moto_kms_binds_data_keys_to_tenant_and_purpose() {
+    let _serial = SERIAL.lock().await;
+    let Some(m) = moto().await else { return };
+    let kek = KmsKeyEncryption::new(aws_sdk_kms::Client::new(&m.aws), kms_key(&m).await);
+    let acme = KeyOwner::Tenant(TenantId::new("acme").expect("tenant"));
+    let globex = KeyOwner::Tenant(TenantId::new("globex").expect("tenant"));
+    let ctx = KeyContext {
+        owner: &acme,
+        purpose: KeyPurpose::Primary,
+    };
+    let (plain, wrapped) = kek.generate_data_key(ctx).await.expect("generate");
+    assert_eq!(plain.len(), 32);
+    assert_ne!(wrapped.blob.as_slice(), plain.as_slice());
+    assert_eq!(*kek.decrypt_data_key(&wrapped, ctx).await.expect("decrypt"), *plain);
+    let other_tenant = KeyContext {
+        owner: &globex,
+        purpose: KeyPurpose::Primary,
+    };
+    assert!(matches!(
+        kek.decrypt_data_key(&wrapped, other_tenant).await,
+        Err(CryptoError::KeyEncryption(_))
+    ));
+    let other_purpose = KeyContext {
+        owner: &acme,
+        purpose: KeyPurpose::Copies,
+    };
+    assert!(kek.decrypt_data_key(&wrapped, other_purpose).await.is_err());
+}
+
+#[tokio::test]
+async fn moto_keyring_seals_into_dynamodb_and_shreds() {
+    let _serial = SERIAL.lock().await;
+    let Some(m) = moto().await else { return };
+    let clock = clock();
+    let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(Arc::new(table(&m, clock.clone()).await)));
+    let kek = Arc::new(KmsKeyEncryption::new(aws_sdk_kms::Client::new(&m.aws), kms_key(&m).await));
+    let keyring = Keyring::new(kek, store.clone(), clock);
+    let acme = KeyOwner::Tenant(TenantId::new("acme").expect("tenant"));
+    let ctx = FieldContext {
+        owner: &acme,
+        kind: RecordKind::Tenant,
+        record_id: "PROFILE",
+        field: "contact_email",
+    };
+    let sealed = keyring
+        .seal(&ctx, KeyPurpose::Primary, &Personal::new("jane@acme.example".into()))
+        .await
+        .expect("seal");
+    let item = Item::new(ItemKey::new("T#acme", "PROFILE").expect("key"), RecordKind::Tenant)
+        .with_tenant(TenantId::new("acme").expect("tenant"))
+        .with_record(&serde_json::json!({"contact_email": sealed}))
+        .expect("record");
+    store.put(item, Condition::Always).await.expect("sealed write");
+    let clear = Item::new(ItemKey::new("T#acme", "PROFILE").expect("key"), RecordKind::Tenant)
+        .with_tenant(TenantId::new("acme").expect("tenant"))
+        .with_record(&serde_json::json!({"contact_email": "jane@acme.example"}))
+        .expect("record");
+    assert!(matches!(store.put(clear, Condition::Always).await, Err(StoreError::Rejected(_))));
+    assert_eq!(keyring.open(&ctx, &sealed).await.expect("open").expose(), "jane@acme.example");
+
+    // A scan of the whole table finds the address nowhere in clear.
+    let scan = aws_sdk_dynamodb::Client::new(&m.aws)
+        .scan()
+        .table_name("regrooter-test")
+        .send()
+        .await
+        .expect("scan");
+    let dump = format!("{:?}", scan.items());
+    assert!(!dump.contains("jane@acme.example"));
+
+    let destroyed = keyring.shred(&acme, &[KeyPurpose::Primary]).await.expect("shred");
+    assert_eq!(destroyed.len(), 1);
+    assert!(matches!(keyring.open(&ctx, &sealed).await, Err(CryptoError::KeyDestroyed(_))));
+}

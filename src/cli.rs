@@ -30,6 +30,31 @@ enum Command {
     Serve(ServeArgs),
     /// Print a signed development token for the local platform (refused in production).
     Token(TokenArgs),
+    /// Data-breach incidents.
+    #[command(subcommand)]
+    Incident(IncidentCommand),
+    /// The tamper-evident audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum IncidentCommand {
+    /// Run the Art. 33/34 risk assessment: one JSON object of facts on stdin, the decision as
+    /// JSON on stdout. Fields (only breach_types is required): breach_types, data_categories,
+    /// approx_data_subjects, encrypted_state_of_the_art, key_compromised, backup_restorable,
+    /// unavailability_hours, exfiltration, recipient_trusted, vulnerable_data_subjects.
+    Assess,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check every audit chain in the data directory's store and name the first broken link.
+    Verify {
+        /// Data directory of the local platform.
+        #[arg(long, default_value = "./.regrooter", env = "REGROOTER_DATA")]
+        data: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -108,16 +133,87 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             runtime.block_on(platform::serve(args))
         }
         Command::Token(args) => token(args),
+        Command::Incident(IncidentCommand::Assess) => assess(),
+        Command::Audit(AuditCommand::Verify { data }) => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(audit_verify(&data))
+        }
     }
 }
 
+fn assess() -> Result<(), CliError> {
+    use std::io::Read;
+    let mut input = String::new();
+    std::io::stdin().read_to_string(&mut input)?;
+    let facts: shared::incidents::Facts = match functions::http::parse_json(input.as_bytes()) {
+        Ok(facts) => facts,
+        Err(shared::Error::Validation(errors)) => {
+            let details: Vec<String> = errors
+                .iter()
+                .map(|e| {
+                    if e.pointer.is_empty() {
+                        e.detail.clone()
+                    } else {
+                        format!("{}: {}", e.pointer, e.detail)
+                    }
+                })
+                .collect();
+            return Err(CliError::Usage(format!(
+                "invalid facts: {}",
+                details.join("; ")
+            )));
+        }
+        Err(e) => return Err(CliError::Usage(e.to_string())),
+    };
+    let decision = shared::incidents::assess(&facts)
+        .map_err(|e| CliError::Usage(format!("invalid facts: {e}")))?;
+    let json =
+        serde_json::to_string_pretty(&decision).map_err(|e| CliError::Usage(e.to_string()))?;
+    println!("{json}");
+    Ok(())
+}
+
+async fn audit_verify(data: &std::path::Path) -> Result<(), CliError> {
+    let db = data.join("store.db");
+    if !db.exists() {
+        return Err(CliError::Usage(format!("no store at {}", db.display())));
+    }
+    let clock = std::sync::Arc::new(shared::time::SystemClock);
+    let store = infra::EmbeddedStore::open(&db, clock)?;
+    let reports = shared::incidents::service::verify_all_chains(&store)
+        .await
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let mut broken = 0;
+    for report in &reports {
+        match &report.broken {
+            None => println!("ok      {} ({} entries)", report.chain, report.entries),
+            Some(link) => {
+                broken += 1;
+                println!(
+                    "BROKEN  {} at entry {}: {}",
+                    report.chain, link.seq, link.reason
+                );
+            }
+        }
+    }
+    println!("{} chains checked, {broken} broken", reports.len());
+    if broken > 0 {
+        return Err(CliError::Refused(format!(
+            "{broken} audit chain(s) are broken"
+        )));
+    }
+    Ok(())
+}
+
 fn token(args: TokenArgs) -> Result<(), CliError> {
-    let config = functions::Config::from_env()?;
-    if config.environment.is_production() {
+    if functions::Environment::from_env()?.is_production() {
         return Err(CliError::Refused(
             "development tokens are not issued in production (REGROOTER_ENV=production)".into(),
         ));
     }
+    let config = functions::Config::from_env()?;
     if args.role.is_empty() {
         return Err(CliError::Usage("name at least one --role".into()));
     }

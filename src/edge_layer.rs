@@ -15,10 +15,19 @@ use shared::Clock;
 struct EdgeState {
     edge: Edge,
     clock: Arc<dyn Clock>,
+    /// Signs what the edge forwards (the origin lock), as the Worker does in production.
+    origin_secret: Vec<u8>,
 }
 
-pub fn wrap(app: Router, edge: Edge, clock: Arc<dyn Clock>) -> Router {
-    let state = Arc::new(EdgeState { edge, clock });
+/// The largest request body the edge forwards.
+const MAX_FORWARDED_BODY: usize = 1024 * 1024;
+
+pub fn wrap(app: Router, edge: Edge, clock: Arc<dyn Clock>, origin_secret: Vec<u8>) -> Router {
+    let state = Arc::new(EdgeState {
+        edge,
+        clock,
+        origin_secret,
+    });
     app.layer(axum::middleware::from_fn_with_state(state, run_edge))
 }
 
@@ -48,7 +57,35 @@ async fn run_edge(
                     .extensions_mut()
                     .insert(functions::http::EdgeVerified(principal));
             }
-            let response = next.run(request).await;
+            let (mut parts, body) = request.into_parts();
+            let Ok(bytes) = axum::body::to_bytes(body, MAX_FORWARDED_BODY).await else {
+                let problem = shared::Error::TooLarge {
+                    limit: MAX_FORWARDED_BODY,
+                }
+                .to_problem(Some(id));
+                return state.edge.finish(
+                    functions::http::problem_response(&problem),
+                    &forwarded.request_id,
+                );
+            };
+            let path = parts
+                .uri
+                .path_and_query()
+                .map_or("/", |p| p.as_str())
+                .to_string();
+            let signature = shared::origin_lock::sign(
+                &state.origin_secret,
+                parts.method.as_str(),
+                &path,
+                state.clock.now(),
+                &bytes,
+            );
+            if let Ok(value) = HeaderValue::from_str(&signature) {
+                parts.headers.insert(shared::origin_lock::HEADER, value);
+            }
+            let response = next
+                .run(Request::from_parts(parts, Body::from(bytes)))
+                .await;
             state.edge.finish(response, &forwarded.request_id)
         }
     }

@@ -15,9 +15,9 @@ use crate::scheduler::Scheduler;
 
 pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     init_logging();
-    let config = functions::Config::from_env()?;
+    let environment = functions::Environment::from_env()?;
     let manual = match args.clock {
-        ClockKind::Manual if config.environment.is_production() => {
+        ClockKind::Manual if environment.is_production() => {
             return Err(CliError::Refused(
                 "the manual clock is not available in production".into(),
             ));
@@ -27,6 +27,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         ))),
         ClockKind::System => None,
     };
+    let config = functions::Config::from_env()?;
     let clock: Arc<dyn Clock> = match &manual {
         Some(m) => m.clone(),
         None => Arc::new(SystemClock),
@@ -51,13 +52,17 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         config.token_audience(),
         SignedDuration::from_secs(30),
     );
-    let services = Arc::new(functions::Services {
-        config: config.clone(),
-        clock: clock.clone(),
+    let origin_secret = infra::local_keys::origin_secret(&args.data)?;
+    let mut config = config;
+    config.origin_secrets = vec![origin_secret.clone()];
+    let services = Arc::new(functions::Services::new(
+        config.clone(),
+        clock.clone(),
         store,
         keyring,
-        tokens: tokens.clone(),
-    });
+        tokens.clone(),
+        Arc::new(infra::outbox::FileSender::new(&args.data)),
+    ));
 
     let scheduler = Arc::new(Scheduler::new(
         functions::schedule::all()?,
@@ -77,7 +82,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         },
         tokens,
     );
-    let app = crate::edge_layer::wrap(app, edge, clock.clone());
+    let app = crate::edge_layer::wrap(app, edge, clock.clone(), origin_secret);
 
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let addr = listener.local_addr()?;

@@ -139,17 +139,14 @@ mod tests {
             "test",
             &zeroize::Zeroizing::new(shared::random::bytes::<32>()),
         ));
-        Arc::new(Services {
-            tokens: TokenVerifier::new(
-                vec![SigningKey::generate("t").verification_key()],
-                config.token_audience(),
-                shared::time::SignedDuration::ZERO,
-            ),
-            keyring: Arc::new(Keyring::new(kek, store.clone(), clock.clone())),
-            config,
-            clock,
-            store,
-        })
+        let tokens = TokenVerifier::new(
+            vec![SigningKey::generate("t").verification_key()],
+            config.token_audience(),
+            shared::time::SignedDuration::ZERO,
+        );
+        let keyring = Arc::new(Keyring::new(kek, store.clone(), clock.clone()));
+        let sender = Arc::new(infra::outbox::OutboxOnlySender);
+        Arc::new(Services::new(config, clock, store, keyring, tokens, sender))
     }
 
     #[tokio::test]

@@ -43,6 +43,7 @@ fn run_once(bootstrap: &Path, http: bool, dynamo: Option<&(String, String)>) -> 
     cmd.env_clear()
         .env("AWS_LAMBDA_RUNTIME_API", runtime.api())
         .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         .env("AWS_REGION", "eu-central-1")
         .env("REGROOTER_DATA", data.path())
@@ -75,7 +76,11 @@ fn run_once(bootstrap: &Path, http: bool, dynamo: Option<&(String, String)>) -> 
     let rss_kib = peak_rss_kib(child.id()).unwrap_or(0);
     let _ = child.kill();
     let _ = child.wait();
-    Sample { init, invoke, rss_kib }
+    Sample {
+        init,
+        invoke,
+        rss_kib,
+    }
 }
 
 fn percentile(mut values: Vec<Duration>, p: f64) -> Duration {
@@ -94,17 +99,30 @@ fn moto_setup() -> Option<(String, String)> {
     let key = rt.block_on(async {
         let aws = infra::aws::local_sdk_config(&endpoint, "eu-central-1").await;
         let clock = std::sync::Arc::new(shared::time::SystemClock);
-        let store = infra::dynamodb::DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), "regrooter-bench", clock);
+        let store = infra::dynamodb::DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&aws),
+            "regrooter-bench",
+            clock,
+        );
         let _ = store.create_table().await;
-        let key = aws_sdk_kms::Client::new(&aws).create_key().send().await.expect("kms key");
+        let key = aws_sdk_kms::Client::new(&aws)
+            .create_key()
+            .send()
+            .await
+            .expect("kms key");
         key.key_metadata().expect("metadata").key_id().to_string()
     });
     Some((endpoint, key))
 }
 
 fn main() {
-    let dir = std::env::var("REGROOTER_LAMBDA_DIR").map_or_else(|_| PathBuf::from("../target/lambda"), PathBuf::from);
-    let dir = if dir.exists() { dir } else { PathBuf::from("target/lambda") };
+    let dir = std::env::var("REGROOTER_LAMBDA_DIR")
+        .map_or_else(|_| PathBuf::from("../target/lambda"), PathBuf::from);
+    let dir = if dir.exists() {
+        dir
+    } else {
+        PathBuf::from("target/lambda")
+    };
     let moto = moto_setup();
     println!("| function | zip | store | init p50 | init p95 | first invoke p50 | peak RSS |");
     println!("|---|---:|---|---:|---:|---:|---:|");
@@ -112,7 +130,10 @@ fn main() {
     for (name, http) in FUNCTIONS {
         let zip_path = dir.join(name).join("bootstrap.zip");
         let Ok(zip) = std::fs::metadata(&zip_path).map(|m| m.len()) else {
-            eprintln!("{} missing: build the zips with scripts/lambda-build", zip_path.display());
+            eprintln!(
+                "{} missing: build the zips with scripts/lambda-build",
+                zip_path.display()
+            );
             continue;
         };
         // Run exactly what Lambda runs: the bootstrap inside the zip.
@@ -131,7 +152,9 @@ fn main() {
             modes.push(("DynamoDB+KMS", Some(m)));
         }
         for (label, dynamo) in modes {
-            let samples: Vec<Sample> = (0..ROUNDS).map(|_| run_once(&bootstrap, *http, dynamo)).collect();
+            let samples: Vec<Sample> = (0..ROUNDS)
+                .map(|_| run_once(&bootstrap, *http, dynamo))
+                .collect();
             let inits: Vec<Duration> = samples.iter().map(|s| s.init).collect();
             let invokes: Vec<Duration> = samples.iter().filter_map(|s| s.invoke).collect();
             let rss = samples.iter().map(|s| s.rss_kib).max().unwrap_or(0);
@@ -140,7 +163,11 @@ fn main() {
                 zip as f64 / 1_000_000.0,
                 ms(percentile(inits.clone(), 0.5)),
                 ms(percentile(inits, 0.95)),
-                if invokes.is_empty() { "—".to_string() } else { ms(percentile(invokes, 0.5)) },
+                if invokes.is_empty() {
+                    "—".to_string()
+                } else {
+                    ms(percentile(invokes, 0.5))
+                },
                 rss as f64 / 1024.0
             );
         }

@@ -29,6 +29,13 @@ impl Environment {
     }
 }
 
+impl Environment {
+    /// `REGROOTER_ENV`, defaulting to development.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        std::env::var("REGROOTER_ENV").map_or(Ok(Environment::Dev), |v| v.parse())
+    }
+}
+
 impl std::str::FromStr for Environment {
     type Err = ConfigError;
     fn from_str(s: &str) -> Result<Self, ConfigError> {
@@ -63,6 +70,9 @@ pub struct Config {
     pub security_contact: String,
     /// Largest JSON body a route accepts unless it says otherwise.
     pub max_body_bytes: usize,
+    /// Secrets the edge signs forwarded requests with (the origin lock). Several during a
+    /// rotation. Empty only in development and test, where requests are then not checked.
+    pub origin_secrets: Vec<Vec<u8>>,
 }
 
 impl Config {
@@ -93,7 +103,33 @@ impl Config {
                 })?,
                 None => 64 * 1024,
             },
+            origin_secrets: get("REGROOTER_ORIGIN_SECRET")
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(|s| s.as_bytes().to_vec())
+                        .collect()
+                })
+                .unwrap_or_default(),
         };
+        if config.origin_secrets.iter().any(|s| s.len() < 32) {
+            return Err(ConfigError::Invalid {
+                name: "REGROOTER_ORIGIN_SECRET",
+                reason: "every secret must be at least 32 characters".into(),
+            });
+        }
+        if config.origin_secrets.is_empty()
+            && matches!(environment, Environment::Staging | Environment::Production)
+        {
+            return Err(ConfigError::Invalid {
+                name: "REGROOTER_ORIGIN_SECRET",
+                reason: format!(
+                    "is required in {}: functions accept only requests signed by the edge",
+                    environment.as_str()
+                ),
+            });
+        }
         Ok(config)
     }
 
@@ -122,11 +158,25 @@ mod tests {
         let env: HashMap<&str, &str> = [
             ("REGROOTER_ENV", "production"),
             ("REGROOTER_DPO_CONTACT", "dpo@x.example"),
+            (
+                "REGROOTER_ORIGIN_SECRET",
+                "0123456789abcdef0123456789abcdef,fedcba9876543210fedcba9876543210",
+            ),
         ]
         .into();
         let config = Config::from_lookup(|k| env.get(k).map(|v| v.to_string())).expect("prod");
         assert!(config.environment.is_production());
         assert_eq!(config.dpo_contact, "dpo@x.example");
+        assert_eq!(config.origin_secrets.len(), 2);
+        let no_secret =
+            Config::from_lookup(|k| (k == "REGROOTER_ENV").then(|| "production".to_string()));
+        assert!(
+            no_secret.is_err(),
+            "production refuses to run without the origin lock"
+        );
+        let short =
+            Config::from_lookup(|k| (k == "REGROOTER_ORIGIN_SECRET").then(|| "short".to_string()));
+        assert!(short.is_err());
         assert!(Config::from_lookup(|k| (k == "REGROOTER_ENV").then(|| "qa".to_string())).is_err());
     }
 }

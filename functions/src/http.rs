@@ -64,6 +64,42 @@ pub async fn request_context(
     response
 }
 
+/// The origin lock: every request must carry the edge's signature (when secrets are
+/// configured; production and staging refuse to start without them).
+pub async fn origin_lock(
+    services: axum::extract::State<Arc<Services>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if services.config.origin_secrets.is_empty() {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    // The signature covers the body, so it is read here (bounded) and handed on unchanged.
+    let limit = services.config.max_body_bytes.saturating_mul(4);
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+        return ApiError(Error::TooLarge { limit }).into_response();
+    };
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let header = parts
+        .headers
+        .get(shared::origin_lock::HEADER)
+        .and_then(|v| v.to_str().ok());
+    if let Err(e) = shared::origin_lock::verify(
+        &services.config.origin_secrets,
+        header,
+        parts.method.as_str(),
+        path,
+        &bytes,
+        services.clock.now(),
+    ) {
+        tracing::warn!(target: "regrooter::security", event = "origin_lock_rejected", reason = %e, "request refused");
+        return ApiError(Error::Forbidden(shared::rbac::Denied::OriginLock)).into_response();
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
+}
+
 /// A domain error on its way out as `application/problem+json`.
 #[derive(Debug)]
 pub struct ApiError(pub Error);

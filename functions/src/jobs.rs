@@ -14,10 +14,40 @@ use crate::services::Services;
 
 /// A job handler: the services and the scheduled time of the firing.
 pub type Handler = Arc<
-    dyn Fn(Arc<Services>, Timestamp) -> Pin<Box<dyn Future<Output = Result<(), shared::Error>> + Send>> + Send + Sync,
+    dyn Fn(
+            Arc<Services>,
+            Timestamp,
+        ) -> Pin<Box<dyn Future<Output = Result<(), shared::Error>> + Send>>
+        + Send
+        + Sync,
 >;
 
 /// The job handlers of this build.
 pub fn handlers() -> HashMap<String, Handler> {
-    HashMap::new()
+    let mut handlers: HashMap<String, Handler> = HashMap::new();
+    handlers.insert(
+        "deadline-watch".into(),
+        Arc::new(|services, at| Box::pin(deadline_watch(services, at))),
+    );
+    handlers
+}
+
+/// Raises the incident deadline alerts due at `at`; each alert is also a structured log event
+/// (`incident_deadline_alert`) for the alarms.
+async fn deadline_watch(services: Arc<Services>, at: Timestamp) -> Result<(), shared::Error> {
+    let report = services.incidents.watch_deadlines(at).await?;
+    for (incident, alert) in &report.alerts {
+        tracing::warn!(
+            target: "regrooter::security",
+            event = "incident_deadline_alert",
+            incident = %incident,
+            duty = %alert.duty,
+            kind = ?alert.kind,
+            due = %alert.due,
+            raised_at = %alert.raised_at,
+            "notification deadline alert"
+        );
+    }
+    tracing::info!(target: "regrooter::jobs", job = "deadline-watch", scheduled = %at, checked = report.incidents_checked, alerts = report.alerts.len(), "done");
+    Ok(())
 }

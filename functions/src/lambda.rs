@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use shared::Clock;
 use shared::crypto::{KeyEncryption, Keyring, LocalKeyEncryption};
+use shared::incidents::NoticeSender;
 use shared::inventory::InventoryGuard;
 use shared::store::Store;
 use shared::time::{SignedDuration, SystemClock, Timestamp};
@@ -50,7 +51,8 @@ pub enum StartupError {
 
 /// Checks `AWS_REGION` against the allowed list (itself restricted to EU regions).
 pub fn check_region(get: &impl Fn(&str) -> Option<String>) -> Result<String, StartupError> {
-    let allowed_text = get("REGROOTER_ALLOWED_REGIONS").unwrap_or_else(|| DEFAULT_ALLOWED_REGIONS.into());
+    let allowed_text =
+        get("REGROOTER_ALLOWED_REGIONS").unwrap_or_else(|| DEFAULT_ALLOWED_REGIONS.into());
     let allowed: Vec<String> = allowed_text
         .split(',')
         .map(|r| r.trim().to_string())
@@ -87,14 +89,18 @@ pub enum StoreChoice {
 
 impl StoreChoice {
     pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, StartupError> {
-        let missing = |name: &str| StartupError::Config(format!("{name} is required with REGROOTER_STORE=dynamodb"));
+        let missing = |name: &str| {
+            StartupError::Config(format!("{name} is required with REGROOTER_STORE=dynamodb"))
+        };
         match get("REGROOTER_STORE").as_deref() {
             Some("dynamodb") => Ok(StoreChoice::Dynamo {
                 table: get("REGROOTER_TABLE").ok_or_else(|| missing("REGROOTER_TABLE"))?,
-                kms_key_id: get("REGROOTER_KMS_KEY_ID").ok_or_else(|| missing("REGROOTER_KMS_KEY_ID"))?,
+                kms_key_id: get("REGROOTER_KMS_KEY_ID")
+                    .ok_or_else(|| missing("REGROOTER_KMS_KEY_ID"))?,
             }),
             None | Some("embedded") => Ok(StoreChoice::Embedded {
-                data: get("REGROOTER_DATA").map_or_else(|| PathBuf::from("./.regrooter"), PathBuf::from),
+                data: get("REGROOTER_DATA")
+                    .map_or_else(|| PathBuf::from("./.regrooter"), PathBuf::from),
             }),
             Some(other) => Err(StartupError::Config(format!(
                 "REGROOTER_STORE is '{other}'; expected 'dynamodb' or 'embedded'"
@@ -109,50 +115,70 @@ pub async fn services_from_env() -> Result<Arc<Services>, StartupError> {
     let region = check_region(&get)?;
     let config = Config::from_env().map_err(|e| StartupError::Config(e.to_string()))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let (raw, kek, local_verifier): (Arc<dyn Store>, Arc<dyn KeyEncryption>, Option<TokenVerifier>) =
-        match StoreChoice::from_lookup(&get)? {
-            StoreChoice::Dynamo { table, kms_key_id } => {
-                let aws = infra::aws::sdk_config(&region).await;
-                let store = infra::dynamodb::DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table, clock.clone());
-                let kek = infra::kms::KmsKeyEncryption::new(aws_sdk_kms::Client::new(&aws), kms_key_id);
-                (Arc::new(store), Arc::new(kek), None)
-            }
-            StoreChoice::Embedded { data } => {
-                let io = |e: infra::local_keys::KeyFileError| StartupError::Config(e.to_string());
-                infra::local_keys::ensure_data_dir(&data).map_err(io)?;
-                let store = infra::EmbeddedStore::open(&data.join("store.db"), clock.clone())?;
-                let master = infra::local_keys::master_key(&data).map_err(io)?;
-                let signing = infra::local_keys::dev_signing_key(&data).map_err(io)?;
-                let verifier = TokenVerifier::new(
-                    vec![signing.verification_key()],
-                    config.token_audience(),
-                    SignedDuration::from_secs(30),
-                );
-                (
-                    Arc::new(store),
-                    Arc::new(LocalKeyEncryption::new("master", &master)),
-                    Some(verifier),
-                )
-            }
-        };
+    #[allow(clippy::type_complexity)]
+    let (raw, kek, local_verifier, sender): (
+        Arc<dyn Store>,
+        Arc<dyn KeyEncryption>,
+        Option<TokenVerifier>,
+        Arc<dyn NoticeSender>,
+    ) = match StoreChoice::from_lookup(&get)? {
+        StoreChoice::Dynamo { table, kms_key_id } => {
+            let aws = infra::aws::sdk_config(&region).await;
+            let store = infra::dynamodb::DynamoStore::new(
+                aws_sdk_dynamodb::Client::new(&aws),
+                table,
+                clock.clone(),
+            );
+            let kek = infra::kms::KmsKeyEncryption::new(aws_sdk_kms::Client::new(&aws), kms_key_id);
+            (
+                Arc::new(store),
+                Arc::new(kek),
+                None,
+                Arc::new(infra::outbox::OutboxOnlySender),
+            )
+        }
+        StoreChoice::Embedded { data } => {
+            let io = |e: infra::local_keys::KeyFileError| StartupError::Config(e.to_string());
+            infra::local_keys::ensure_data_dir(&data).map_err(io)?;
+            let store = infra::EmbeddedStore::open(&data.join("store.db"), clock.clone())?;
+            let master = infra::local_keys::master_key(&data).map_err(io)?;
+            let signing = infra::local_keys::dev_signing_key(&data).map_err(io)?;
+            let verifier = TokenVerifier::new(
+                vec![signing.verification_key()],
+                config.token_audience(),
+                SignedDuration::from_secs(30),
+            );
+            (
+                Arc::new(store),
+                Arc::new(LocalKeyEncryption::new("master", &master)),
+                Some(verifier),
+                Arc::new(infra::outbox::FileSender::new(&data)),
+            )
+        }
+    };
     let tokens = match (get("REGROOTER_JWKS"), local_verifier) {
         (Some(jwks), _) => {
-            let jwks: Jwks = serde_json::from_str(&jwks).map_err(|e| StartupError::Config(format!("REGROOTER_JWKS: {e}")))?;
-            TokenVerifier::from_jwks(&jwks, config.token_audience(), SignedDuration::from_secs(30))
-                .map_err(|e| StartupError::Config(format!("REGROOTER_JWKS: {e}")))?
+            let jwks: Jwks = serde_json::from_str(&jwks)
+                .map_err(|e| StartupError::Config(format!("REGROOTER_JWKS: {e}")))?;
+            TokenVerifier::from_jwks(
+                &jwks,
+                config.token_audience(),
+                SignedDuration::from_secs(30),
+            )
+            .map_err(|e| StartupError::Config(format!("REGROOTER_JWKS: {e}")))?
         }
         (None, Some(local)) => local,
-        (None, None) => return Err(StartupError::Config("REGROOTER_JWKS is required with DynamoDB".into())),
+        (None, None) => {
+            return Err(StartupError::Config(
+                "REGROOTER_JWKS is required with DynamoDB".into(),
+            ));
+        }
     };
     let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(raw));
     let keyring = Arc::new(Keyring::new(kek, store.clone(), clock.clone()));
-    Ok(Arc::new(Services {
-        config,
-        clock,
-        store,
-        keyring,
-        tokens,
-    }))
+    Ok(Arc::new(Services::new(
+        config, clock, store, keyring, tokens, sender,
+    )))
 }
 
 /// JSON logs to stderr (CloudWatch), without ANSI colours.
@@ -168,7 +194,9 @@ pub fn init_logging() {
 }
 
 /// Runs an HTTP function: the router behind `lambda_http` (function URL events).
-pub async fn serve_http(build: fn(Arc<Services>) -> axum::Router) -> Result<(), lambda_http::Error> {
+pub async fn serve_http(
+    build: fn(Arc<Services>) -> axum::Router,
+) -> Result<(), lambda_http::Error> {
     init_logging();
     let services = match services_from_env().await {
         Ok(s) => s,
@@ -208,20 +236,28 @@ pub async fn run_jobs(function: &'static str) -> Result<(), lambda_runtime::Erro
     let mut handlers = jobs::handlers();
     handlers.retain(|job, _| mine.contains(job));
     let handlers = Arc::new(handlers);
-    lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<ScheduledEvent>| {
-        let services = services.clone();
-        let handlers = handlers.clone();
-        async move {
-            let ScheduledEvent { job, scheduled_time } = event.payload;
-            let handler = handlers
-                .get(&job)
-                .ok_or_else(|| lambda_runtime::Error::from(format!("no job '{job}' in this function")))?;
-            handler(services, scheduled_time)
-                .await
-                .map_err(|e| lambda_runtime::Error::from(e.to_string()))?;
-            Ok::<_, lambda_runtime::Error>(JobOutcome { job, scheduled_time })
-        }
-    }))
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<ScheduledEvent>| {
+            let services = services.clone();
+            let handlers = handlers.clone();
+            async move {
+                let ScheduledEvent {
+                    job,
+                    scheduled_time,
+                } = event.payload;
+                let handler = handlers.get(&job).ok_or_else(|| {
+                    lambda_runtime::Error::from(format!("no job '{job}' in this function"))
+                })?;
+                handler(services, scheduled_time)
+                    .await
+                    .map_err(|e| lambda_runtime::Error::from(e.to_string()))?;
+                Ok::<_, lambda_runtime::Error>(JobOutcome {
+                    job,
+                    scheduled_time,
+                })
+            }
+        },
+    ))
     .await
 }
 
@@ -238,24 +274,42 @@ mod tests {
     use std::collections::HashMap;
 
     fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
     #[test]
     fn only_allowed_eu_regions_start() {
-        assert_eq!(check_region(&lookup(&[("AWS_REGION", "eu-central-1")])).expect("frankfurt"), "eu-central-1");
+        assert_eq!(
+            check_region(&lookup(&[("AWS_REGION", "eu-central-1")])).expect("frankfurt"),
+            "eu-central-1"
+        );
         let err = check_region(&lookup(&[("AWS_REGION", "us-east-1")])).expect_err("us");
         assert!(err.to_string().contains("'us-east-1'"), "{err}");
         assert!(matches!(
             check_region(&lookup(&[("AWS_REGION", "eu-west-1")])),
             Err(StartupError::RegionNotAllowed { .. })
         ));
-        assert!(check_region(&lookup(&[("AWS_REGION", "eu-west-1"), ("REGROOTER_ALLOWED_REGIONS", "eu-central-1, eu-west-1")])).is_ok());
-        assert!(matches!(check_region(&lookup(&[])), Err(StartupError::RegionMissing)));
+        assert!(
+            check_region(&lookup(&[
+                ("AWS_REGION", "eu-west-1"),
+                ("REGROOTER_ALLOWED_REGIONS", "eu-central-1, eu-west-1")
+            ]))
+            .is_ok()
+        );
+        assert!(matches!(
+            check_region(&lookup(&[])),
+            Err(StartupError::RegionMissing)
+        ));
         for not_eu in ["us-east-1", "eu-west-2", "eu-central-2", "il-central-1"] {
             assert!(matches!(
-                check_region(&lookup(&[("AWS_REGION", "eu-central-1"), ("REGROOTER_ALLOWED_REGIONS", not_eu)])),
+                check_region(&lookup(&[
+                    ("AWS_REGION", "eu-central-1"),
+                    ("REGROOTER_ALLOWED_REGIONS", not_eu)
+                ])),
                 Err(StartupError::AllowedRegionNotEu(_))
             ));
         }
@@ -263,7 +317,10 @@ mod tests {
 
     #[test]
     fn store_choice() {
-        assert!(matches!(StoreChoice::from_lookup(&lookup(&[])), Ok(StoreChoice::Embedded { .. })));
+        assert!(matches!(
+            StoreChoice::from_lookup(&lookup(&[])),
+            Ok(StoreChoice::Embedded { .. })
+        ));
         assert!(StoreChoice::from_lookup(&lookup(&[("REGROOTER_STORE", "dynamodb")])).is_err());
         assert_eq!(
             StoreChoice::from_lookup(&lookup(&[

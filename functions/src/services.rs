@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use shared::Clock;
 use shared::crypto::Keyring;
+use shared::incidents::{IncidentService, NoticeSender};
 use shared::store::Store;
 use shared::token::TokenVerifier;
 
@@ -17,6 +18,34 @@ pub struct Services {
     pub store: Arc<dyn Store>,
     pub keyring: Arc<Keyring>,
     pub tokens: TokenVerifier,
+    pub incidents: IncidentService,
+}
+
+impl Services {
+    pub fn new(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        store: Arc<dyn Store>,
+        keyring: Arc<Keyring>,
+        tokens: TokenVerifier,
+        sender: Arc<dyn NoticeSender>,
+    ) -> Self {
+        let incidents = IncidentService::new(
+            store.clone(),
+            keyring.clone(),
+            clock.clone(),
+            sender,
+            config.dpo_contact.clone(),
+        );
+        Self {
+            config,
+            clock,
+            store,
+            keyring,
+            tokens,
+            incidents,
+        }
+    }
 }
 
 impl std::fmt::Debug for Services {

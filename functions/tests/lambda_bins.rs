@@ -48,7 +48,10 @@ fn every_function_refuses_to_start_outside_the_eu() {
                 .expect("run");
             assert_eq!(output.status.code(), Some(2), "{name} in {region}");
             let stderr = String::from_utf8_lossy(&output.stderr);
-            assert!(stderr.contains(&format!("refusing to start in AWS region '{region}'")), "{name}: {stderr}");
+            assert!(
+                stderr.contains(&format!("refusing to start in AWS region '{region}'")),
+                "{name}: {stderr}"
+            );
         }
         let output = command(bin, &runtime, data.path()).output().expect("run");
         assert_eq!(output.status.code(), Some(2), "{name} without a region");
@@ -60,9 +63,15 @@ fn every_function_refuses_to_start_outside_the_eu() {
             .output()
             .expect("run");
         assert_eq!(output.status.code(), Some(2));
-        assert!(String::from_utf8_lossy(&output.stderr).contains("'us-east-1', which is not an EU region"));
+        assert!(
+            String::from_utf8_lossy(&output.stderr)
+                .contains("'us-east-1', which is not an EU region")
+        );
     }
-    assert!(runtime.wait_first_poll(Duration::from_millis(10)).is_none(), "nothing polled for work");
+    assert!(
+        runtime.wait_first_poll(Duration::from_millis(10)).is_none(),
+        "nothing polled for work"
+    );
 }
 
 #[test]
@@ -84,13 +93,17 @@ fn http_functions_answer_function_url_events_on_the_embedded_store() {
             panic!("{name}: no response: {outcome:?}");
         };
         assert_eq!(response["statusCode"], 200, "{name}: {response}");
-        let body: Value = serde_json::from_str(response["body"].as_str().expect("body")).expect("json");
+        let body: Value =
+            serde_json::from_str(response["body"].as_str().expect("body")).expect("json");
         assert_eq!(body["status"], "ok");
         let Some(Outcome::Response(missing)) = missing else {
             panic!("{name}: no 404: {missing:?}");
         };
         assert_eq!(missing["statusCode"], 404);
-        assert_eq!(missing["headers"]["content-type"], "application/problem+json");
+        assert_eq!(
+            missing["headers"]["content-type"],
+            "application/problem+json"
+        );
     }
 }
 
@@ -103,34 +116,56 @@ fn job_functions_take_only_their_own_jobs() {
             .env("AWS_REGION", "eu-central-1")
             .spawn()
             .expect("spawn");
-        runtime.push("j1", json!({"job": "not-a-job", "scheduled_time": "2026-11-27T10:00:00Z"}));
+        runtime.push(
+            "j1",
+            json!({"job": "not-a-job", "scheduled_time": "2026-11-27T10:00:00Z"}),
+        );
         runtime.push("j2", json!({"job": "retention", "scheduled": "malformed"}));
         let unknown = runtime.wait_outcome("j1", Duration::from_secs(20));
         let malformed = runtime.wait_outcome("j2", Duration::from_secs(20));
         let _ = child.kill();
         let _ = child.wait();
-        assert!(matches!(unknown, Some(Outcome::Error(_))), "{name}: {unknown:?}");
-        assert!(matches!(malformed, Some(Outcome::Error(_))), "{name}: {malformed:?}");
+        assert!(
+            matches!(unknown, Some(Outcome::Error(_))),
+            "{name}: {unknown:?}"
+        );
+        assert!(
+            matches!(malformed, Some(Outcome::Error(_))),
+            "{name}: {malformed:?}"
+        );
     }
 }
 
 #[test]
 fn moto_http_functions_run_on_dynamodb_and_kms() {
     let Ok(endpoint) = std::env::var("REGROOTER_MOTO_ENDPOINT") else {
-        assert!(std::env::var("REGROOTER_REQUIRE_MOTO").is_err(), "moto required but not started");
+        assert!(
+            std::env::var("REGROOTER_REQUIRE_MOTO").is_err(),
+            "moto required but not started"
+        );
         eprintln!("skipping: no moto server (run scripts/test, which starts one)");
         return;
     };
-    ureq::post(&format!("{endpoint}/moto-api/reset")).send_empty().expect("reset moto");
+    ureq::post(&format!("{endpoint}/moto-api/reset"))
+        .send_empty()
+        .expect("reset moto");
     let setup = tokio::runtime::Runtime::new().expect("runtime");
     let key_id = setup.block_on(async {
         let aws = infra::aws::local_sdk_config(&endpoint, "eu-central-1").await;
         let clock = std::sync::Arc::new(shared::time::SystemClock);
-        infra::dynamodb::DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), "regrooter-lambda", clock)
-            .create_table()
+        infra::dynamodb::DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&aws),
+            "regrooter-lambda",
+            clock,
+        )
+        .create_table()
+        .await
+        .expect("table");
+        let key = aws_sdk_kms::Client::new(&aws)
+            .create_key()
+            .send()
             .await
-            .expect("table");
-        let key = aws_sdk_kms::Client::new(&aws).create_key().send().await.expect("key");
+            .expect("key");
         key.key_metadata().expect("metadata").key_id().to_string()
     });
 
@@ -163,4 +198,36 @@ fn moto_http_functions_run_on_dynamodb_and_kms() {
         .expect("run");
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("REGROOTER_TABLE is required"));
+}
+
+#[test]
+fn the_origin_lock_refuses_requests_the_edge_did_not_sign() {
+    let secret = "an-origin-secret-of-at-least-32-characters";
+    let runtime = FakeRuntime::start();
+    let data = tempfile::tempdir().expect("dir");
+    let mut child = command(HTTP_FUNCTIONS[0].1, &runtime, data.path())
+        .env("AWS_REGION", "eu-central-1")
+        .env("REGROOTER_ORIGIN_SECRET", secret)
+        .spawn()
+        .expect("spawn");
+    let now: shared::time::Timestamp = std::time::SystemTime::now().try_into().expect("now");
+    let mut signed = function_url_get("/healthz");
+    signed["headers"]["x-regrooter-origin"] = json!(shared::origin_lock::sign(secret.as_bytes(), "GET", "/healthz", now, b""));
+    let mut forged = function_url_get("/healthz");
+    forged["headers"]["x-regrooter-origin"] = json!(shared::origin_lock::sign(b"not-the-secret-but-long-enough-xxxxx", "GET", "/healthz", now, b""));
+    let old = now.checked_sub(shared::time::SignedDuration::from_mins(6)).expect("ts");
+    let mut replayed = function_url_get("/healthz");
+    replayed["headers"]["x-regrooter-origin"] = json!(shared::origin_lock::sign(secret.as_bytes(), "GET", "/healthz", old, b""));
+    runtime.push("unsigned", function_url_get("/healthz"));
+    runtime.push("signed", signed);
+    runtime.push("forged", forged);
+    runtime.push("replayed", replayed);
+    let status = |id: &str| match runtime.wait_outcome(id, Duration::from_secs(20)) {
+        Some(Outcome::Response(r)) => r["statusCode"].as_u64(),
+        other => panic!("{id}: {other:?}"),
+    };
+    let results = [status("unsigned"), status("signed"), status("forged"), status("replayed")];
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(results, [Some(403), Some(200), Some(403), Some(403)]);
 }

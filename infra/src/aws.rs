@@ -28,7 +28,9 @@ pub async fn local_sdk_config(endpoint: &str, region: &str) -> SdkConfig {
         .http_client(https_client())
         .endpoint_url(endpoint)
         .region(Region::new(region.to_string()))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("testing", "testing", None, None, "local"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "testing", "testing", None, None, "local",
+        ))
         .load()
         .await
 }

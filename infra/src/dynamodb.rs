@@ -16,9 +16,9 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, Delete, DeleteRequest, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, ReturnValue, ScalarAttributeType, TimeToLiveSpecification,
-    TransactWriteItem, Update, WriteRequest, ConditionCheck,
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, DeleteRequest,
+    GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, ReturnValue,
+    ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update, WriteRequest,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -26,8 +26,8 @@ use shared::Clock;
 use shared::ids::TenantId;
 use shared::inventory::RecordKind;
 use shared::store::{
-    BatchOutcome, Condition, Cursor, Index, Item, ItemKey, Page, Query, SortRange, Store, StoreError, WriteOp,
-    checks,
+    BatchOutcome, Condition, Cursor, Index, Item, ItemKey, Page, Query, SortRange, Store,
+    StoreError, WriteOp, checks,
 };
 use shared::time::Timestamp;
 
@@ -48,7 +48,9 @@ pub struct DynamoStore {
 
 impl std::fmt::Debug for DynamoStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DynamoStore").field("table", &self.table).finish_non_exhaustive()
+        f.debug_struct("DynamoStore")
+            .field("table", &self.table)
+            .finish_non_exhaustive()
     }
 }
 
@@ -75,12 +77,17 @@ fn is_condition_failure<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool 
 }
 
 /// `(expression, values)` for a condition, with expired items treated as absent.
-fn condition_expression(condition: Condition, now: i64) -> Option<(String, HashMap<String, AttributeValue>)> {
+fn condition_expression(
+    condition: Condition,
+    now: i64,
+) -> Option<(String, HashMap<String, AttributeValue>)> {
     let mut values = HashMap::from([(":now".to_string(), n(now))]);
     let live = "(attribute_not_exists(#exp) OR #exp > :now)";
     let expression = match condition {
         Condition::Always => return None,
-        Condition::NotExists => "(attribute_not_exists(pk) OR (attribute_exists(#exp) AND #exp <= :now))".to_string(),
+        Condition::NotExists => {
+            "(attribute_not_exists(pk) OR (attribute_exists(#exp) AND #exp <= :now))".to_string()
+        }
         Condition::Exists => format!("(attribute_exists(pk) AND {live})"),
         Condition::Version(v) => {
             values.insert(":expected_version".into(), n(v));
@@ -99,7 +106,11 @@ fn standard_names() -> HashMap<String, String> {
 }
 
 /// DynamoDB rejects expression names and values an expression does not use: keep the used ones.
-fn keep_used(text: &str, names: &mut HashMap<String, String>, values: &mut HashMap<String, AttributeValue>) {
+fn keep_used(
+    text: &str,
+    names: &mut HashMap<String, String>,
+    values: &mut HashMap<String, AttributeValue>,
+) {
     let mentions = |placeholder: &str| {
         text.match_indices(placeholder).any(|(at, _)| {
             text[at + placeholder.len()..]
@@ -112,19 +123,30 @@ fn keep_used(text: &str, names: &mut HashMap<String, String>, values: &mut HashM
     values.retain(|k, _| mentions(k));
 }
 
-/// A condition's expression with exactly the names and values it uses.
-fn condition_parts(
-    condition: Condition,
-    now: i64,
-) -> Option<(String, HashMap<String, String>, HashMap<String, AttributeValue>)> {
+/// An expression with exactly the attribute names and values it uses.
+struct Expression {
+    text: String,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+/// A condition's expression.
+fn condition_parts(condition: Condition, now: i64) -> Option<Expression> {
     let (text, mut values) = condition_expression(condition, now)?;
     let mut names = standard_names();
     keep_used(&text, &mut names, &mut values);
-    Some((text, names, values))
+    Some(Expression {
+        text,
+        names,
+        values,
+    })
 }
 
 fn key_map(key: &ItemKey) -> HashMap<String, AttributeValue> {
-    HashMap::from([("pk".to_string(), s(&key.pk)), ("sk".to_string(), s(&key.sk))])
+    HashMap::from([
+        ("pk".to_string(), s(&key.pk)),
+        ("sk".to_string(), s(&key.sk)),
+    ])
 }
 
 /// The parts of an `Update` that replace an item entirely and set its next version.
@@ -134,7 +156,11 @@ struct Replacement {
     values: HashMap<String, AttributeValue>,
 }
 
-fn replacement(item: &Item, condition: Condition, now: i64) -> Result<(Replacement, Option<String>), StoreError> {
+fn replacement(
+    item: &Item,
+    condition: Condition,
+    now: i64,
+) -> Result<(Replacement, Option<String>), StoreError> {
     let data = serde_json::to_string(&item.data).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let mut names = standard_names();
     names.extend([
@@ -198,7 +224,10 @@ fn replacement(item: &Item, condition: Condition, now: i64) -> Result<(Replaceme
         values.extend(condition_values);
         text
     });
-    let all = format!("{expression} {}", condition_text.as_deref().unwrap_or_default());
+    let all = format!(
+        "{expression} {}",
+        condition_text.as_deref().unwrap_or_default()
+    );
     keep_used(&all, &mut names, &mut values);
     Ok((
         Replacement {
@@ -217,13 +246,18 @@ fn string_attr(map: &HashMap<String, AttributeValue>, name: &str) -> Option<Stri
     }
 }
 
-fn number_attr(map: &HashMap<String, AttributeValue>, name: &str) -> Result<Option<i64>, StoreError> {
+fn number_attr(
+    map: &HashMap<String, AttributeValue>,
+    name: &str,
+) -> Result<Option<i64>, StoreError> {
     match map.get(name) {
         Some(AttributeValue::N(v)) => v
             .parse()
             .map(Some)
             .map_err(|_| StoreError::Corrupt(format!("attribute {name} is not an integer"))),
-        Some(_) => Err(StoreError::Corrupt(format!("attribute {name} is not a number"))),
+        Some(_) => Err(StoreError::Corrupt(format!(
+            "attribute {name} is not a number"
+        ))),
         None => Ok(None),
     }
 }
@@ -232,7 +266,9 @@ fn to_item(map: &HashMap<String, AttributeValue>) -> Result<Item, StoreError> {
     let corrupt = |what: &str| StoreError::Corrupt(what.to_string());
     let pk = string_attr(map, "pk").ok_or_else(|| corrupt("item without pk"))?;
     let sk = string_attr(map, "sk").ok_or_else(|| corrupt("item without sk"))?;
-    let kind: RecordKind = string_attr(map, "kind").ok_or_else(|| corrupt("item without kind"))?.parse()?;
+    let kind: RecordKind = string_attr(map, "kind")
+        .ok_or_else(|| corrupt("item without kind"))?
+        .parse()?;
     let tenant = string_attr(map, "tenant")
         .map(TenantId::new)
         .transpose()
@@ -248,7 +284,9 @@ fn to_item(map: &HashMap<String, AttributeValue>) -> Result<Item, StoreError> {
     let version = number_attr(map, "version")?
         .and_then(|v| u64::try_from(v).ok())
         .ok_or_else(|| corrupt("item without a valid version"))?;
-    let data = match serde_json::from_str(&string_attr(map, "data").ok_or_else(|| corrupt("item without data"))?) {
+    let data = match serde_json::from_str(
+        &string_attr(map, "data").ok_or_else(|| corrupt("item without data"))?,
+    ) {
         Ok(serde_json::Value::Object(map)) => map,
         _ => return Err(corrupt("data is not a JSON object")),
     };
@@ -275,9 +313,16 @@ fn encode_cursor(key: &HashMap<String, AttributeValue>) -> Result<Cursor, StoreE
     Ok(Cursor(URL_SAFE_NO_PAD.encode(json)))
 }
 
-fn decode_cursor(cursor: &Cursor, index: Index, pk: &str) -> Result<HashMap<String, AttributeValue>, StoreError> {
-    let bytes = URL_SAFE_NO_PAD.decode(&cursor.0).map_err(|_| StoreError::BadCursor)?;
-    let plain: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| StoreError::BadCursor)?;
+fn decode_cursor(
+    cursor: &Cursor,
+    index: Index,
+    pk: &str,
+) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(&cursor.0)
+        .map_err(|_| StoreError::BadCursor)?;
+    let plain: HashMap<String, String> =
+        serde_json::from_slice(&bytes).map_err(|_| StoreError::BadCursor)?;
     let expected: &[&str] = match index {
         Index::Primary => &["pk", "sk"],
         Index::Gsi1 => &["pk", "sk", "gsi1pk", "gsi1sk"],
@@ -333,7 +378,11 @@ impl DynamoStore {
             .index_name(GSI1)
             .key_schema(key("gsi1pk", KeyType::Hash)?)
             .key_schema(key("gsi1sk", KeyType::Range)?)
-            .projection(Projection::builder().projection_type(ProjectionType::All).build())
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
             .build()
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         self.client
@@ -438,7 +487,12 @@ impl Store for DynamoStore {
             .table_name(&self.table)
             .set_key(Some(key_map(key)))
             .return_values(ReturnValue::AllOld);
-        if let Some((text, names, values)) = condition_parts(condition, self.now()) {
+        if let Some(Expression {
+            text,
+            names,
+            values,
+        }) = condition_parts(condition, self.now())
+        {
             request = request
                 .condition_expression(text)
                 .set_expression_attribute_names(Some(names))
@@ -467,23 +521,42 @@ impl Store for DynamoStore {
         let mut items = Vec::with_capacity(ops.len());
         for op in &ops {
             let write = match op {
-                WriteOp::Put { item, condition } => TransactWriteItem::builder().update(self.update_for(item, *condition)?).build(),
+                WriteOp::Put { item, condition } => TransactWriteItem::builder()
+                    .update(self.update_for(item, *condition)?)
+                    .build(),
                 WriteOp::Delete { key, condition } => {
-                    let mut delete = Delete::builder().table_name(&self.table).set_key(Some(key_map(key)));
-                    if let Some((text, names, values)) = condition_parts(*condition, now) {
+                    let mut delete = Delete::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key_map(key)));
+                    if let Some(Expression {
+                        text,
+                        names,
+                        values,
+                    }) = condition_parts(*condition, now)
+                    {
                         delete = delete
                             .condition_expression(text)
                             .set_expression_attribute_names(Some(names))
                             .set_expression_attribute_values(Some(values));
                     }
                     TransactWriteItem::builder()
-                        .delete(delete.build().map_err(|e| StoreError::Unavailable(e.to_string()))?)
+                        .delete(
+                            delete
+                                .build()
+                                .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+                        )
                         .build()
                 }
                 WriteOp::Check { key, condition } => {
                     // A check needs a condition; "always" becomes one that always holds.
-                    let (text, names, values) = condition_parts(*condition, now).unwrap_or_else(|| {
-                        ("attribute_exists(pk) OR attribute_not_exists(pk)".into(), HashMap::new(), HashMap::new())
+                    let Expression {
+                        text,
+                        names,
+                        values,
+                    } = condition_parts(*condition, now).unwrap_or_else(|| Expression {
+                        text: "attribute_exists(pk) OR attribute_not_exists(pk)".into(),
+                        names: HashMap::new(),
+                        values: HashMap::new(),
                     });
                     let check = ConditionCheck::builder()
                         .table_name(&self.table)
@@ -498,7 +571,13 @@ impl Store for DynamoStore {
             };
             items.push(write);
         }
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
             Err(e) => {
                 let reasons = e
@@ -534,7 +613,10 @@ impl Store for DynamoStore {
             Index::Primary => ("pk", "sk"),
             Index::Gsi1 => ("gsi1pk", "gsi1sk"),
         };
-        let mut values = HashMap::from([(":pk".to_string(), s(&query.pk)), (":now".to_string(), n(self.now()))]);
+        let mut values = HashMap::from([
+            (":pk".to_string(), s(&query.pk)),
+            (":now".to_string(), n(self.now())),
+        ]);
         let mut names = HashMap::from([
             ("#pk".to_string(), pk_attr.to_string()),
             ("#exp".to_string(), TTL_ATTRIBUTE.to_string()),
@@ -580,7 +662,12 @@ impl Store for DynamoStore {
             Index::Gsi1 => request = request.index_name(GSI1),
         }
         let out = request.send().await.map_err(service_err)?;
-        let items = out.items.unwrap_or_default().iter().map(to_item).collect::<Result<Vec<_>, _>>()?;
+        let items = out
+            .items
+            .unwrap_or_default()
+            .iter()
+            .map(to_item)
+            .collect::<Result<Vec<_>, _>>()?;
         let next = match out.last_evaluated_key {
             Some(key) if !key.is_empty() => Some(encode_cursor(&key)?),
             _ => None,
@@ -627,8 +714,10 @@ impl Store for DynamoStore {
             .map(|d| {
                 let key = d.key();
                 Ok(ItemKey {
-                    pk: string_attr(key, "pk").ok_or_else(|| StoreError::Corrupt("unprocessed key without pk".into()))?,
-                    sk: string_attr(key, "sk").ok_or_else(|| StoreError::Corrupt("unprocessed key without sk".into()))?,
+                    pk: string_attr(key, "pk")
+                        .ok_or_else(|| StoreError::Corrupt("unprocessed key without pk".into()))?,
+                    sk: string_attr(key, "sk")
+                        .ok_or_else(|| StoreError::Corrupt("unprocessed key without sk".into()))?,
                 })
             })
             .collect::<Result<_, StoreError>>()?;

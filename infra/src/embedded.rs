@@ -203,7 +203,12 @@ fn write_item(conn: &Connection, item: &Item, version: u64) -> Result<(), StoreE
 
 /// Applies one write whose condition was checked; returns the new version: 1 on create, else
 /// one more than the stored row's (as the DynamoDB adapter computes it).
-fn apply_put(conn: &Connection, item: &Item, current: &Option<Current>, condition: Condition) -> Result<u64, StoreError> {
+fn apply_put(
+    conn: &Connection,
+    item: &Item,
+    current: &Option<Current>,
+    condition: Condition,
+) -> Result<u64, StoreError> {
     let version = match (condition, current) {
         (Condition::NotExists, _) | (_, None) => 1,
         (_, Some(c)) => c.version + 1,

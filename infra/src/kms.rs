@@ -18,7 +18,9 @@ pub struct KmsKeyEncryption {
 
 impl std::fmt::Debug for KmsKeyEncryption {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KmsKeyEncryption").field("key_id", &self.key_id).finish_non_exhaustive()
+        f.debug_struct("KmsKeyEncryption")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -61,7 +63,10 @@ impl KeyEncryption for KmsKeyEncryption {
         &self.key_id
     }
 
-    async fn generate_data_key(&self, ctx: KeyContext<'_>) -> Result<(Zeroizing<[u8; 32]>, WrappedKey), CryptoError> {
+    async fn generate_data_key(
+        &self,
+        ctx: KeyContext<'_>,
+    ) -> Result<(Zeroizing<[u8; 32]>, WrappedKey), CryptoError> {
         let out = self
             .client
             .generate_data_key()
@@ -73,7 +78,10 @@ impl KeyEncryption for KmsKeyEncryption {
             .map_err(|e| kms_err("GenerateDataKey", &e))?;
         let plaintext = out.plaintext.ok_or(CryptoError::Malformed)?;
         let material = key_material(plaintext.as_ref())?;
-        let blob = out.ciphertext_blob.ok_or(CryptoError::Malformed)?.into_inner();
+        let blob = out
+            .ciphertext_blob
+            .ok_or(CryptoError::Malformed)?
+            .into_inner();
         Ok((
             material,
             WrappedKey {
@@ -83,7 +91,11 @@ impl KeyEncryption for KmsKeyEncryption {
         ))
     }
 
-    async fn decrypt_data_key(&self, wrapped: &WrappedKey, ctx: KeyContext<'_>) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
+    async fn decrypt_data_key(
+        &self,
+        wrapped: &WrappedKey,
+        ctx: KeyContext<'_>,
+    ) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
         let out = self
             .client
             .decrypt()

@@ -11,5 +11,6 @@ pub mod dynamodb;
 pub mod embedded;
 pub mod kms;
 pub mod local_keys;
+pub mod outbox;
 
 pub use embedded::EmbeddedStore;

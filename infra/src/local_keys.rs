@@ -96,6 +96,20 @@ pub fn master_key(dir: &Path) -> Result<Zeroizing<[u8; 32]>, KeyFileError> {
     Ok(key)
 }
 
+/// The secret the local edge signs forwarded requests with (the origin lock), created on first
+/// use.
+pub fn origin_secret(dir: &Path) -> Result<Vec<u8>, KeyFileError> {
+    let path = dir.join("origin.key");
+    let secret = load_or_create(&path, || {
+        let hex: String = shared::random::bytes::<32>()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Zeroizing::new(hex.into_bytes())
+    })?;
+    Ok(secret.to_vec())
+}
+
 /// The development signing key, created on first use. Its key id is derived from the public key,
 /// so tokens from an earlier data directory are recognisably foreign.
 pub fn dev_signing_key(dir: &Path) -> Result<SigningKey, KeyFileError> {

@@ -40,11 +40,17 @@ async fn moto() -> Option<Moto> {
 }
 
 fn clock() -> Arc<ManualClock> {
-    Arc::new(ManualClock::new("2026-06-01T00:00:00Z".parse().expect("ts")))
+    Arc::new(ManualClock::new(
+        "2026-06-01T00:00:00Z".parse().expect("ts"),
+    ))
 }
 
 async fn table(m: &Moto, clock: Arc<ManualClock>) -> DynamoStore {
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&m.aws), "regrooter-test", clock);
+    let store = DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&m.aws),
+        "regrooter-test",
+        clock,
+    );
     store.create_table().await.expect("create table");
     store
 }
@@ -83,8 +89,14 @@ async fn moto_dynamodb_items_have_the_documented_shape() {
     let raw = aws_sdk_dynamodb::Client::new(&m.aws)
         .get_item()
         .table_name("regrooter-test")
-        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S("T#acme".into()))
-        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("PROFILE".into()))
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S("T#acme".into()),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("PROFILE".into()),
+        )
         .send()
         .await
         .expect("raw get")
@@ -92,13 +104,24 @@ async fn moto_dynamodb_items_have_the_documented_shape() {
         .expect("item");
     let mut names: Vec<&str> = raw.keys().map(String::as_str).collect();
     names.sort_unstable();
-    assert_eq!(names, ["data", "gsi1pk", "gsi1sk", "kind", "pk", "sk", "tenant", "version"]);
+    assert_eq!(
+        names,
+        [
+            "data", "gsi1pk", "gsi1sk", "kind", "pk", "sk", "tenant", "version"
+        ]
+    );
     // Removing the index key on the next write removes the attributes, not just their values.
     let plain = Item::new(key.clone(), RecordKind::Tenant)
         .with_tenant(TenantId::new("acme").expect("tenant"))
         .with_record(&serde_json::json!({"name": "ACME"}))
         .expect("record");
-    assert_eq!(store.put(plain, Condition::Version(1)).await.expect("update"), 2);
+    assert_eq!(
+        store
+            .put(plain, Condition::Version(1))
+            .await
+            .expect("update"),
+        2
+    );
     let got = store.get(&key).await.expect("get").expect("present");
     assert_eq!(got.gsi1, None);
     assert_eq!(got.data["name"], "ACME");
@@ -118,7 +141,10 @@ async fn moto_kms_binds_data_keys_to_tenant_and_purpose() {
     let (plain, wrapped) = kek.generate_data_key(ctx).await.expect("generate");
     assert_eq!(plain.len(), 32);
     assert_ne!(wrapped.blob.as_slice(), plain.as_slice());
-    assert_eq!(*kek.decrypt_data_key(&wrapped, ctx).await.expect("decrypt"), *plain);
+    assert_eq!(
+        *kek.decrypt_data_key(&wrapped, ctx).await.expect("decrypt"),
+        *plain
+    );
     let other_tenant = KeyContext {
         owner: &globex,
         purpose: KeyPurpose::Primary,
@@ -139,8 +165,13 @@ async fn moto_keyring_seals_into_dynamodb_and_shreds() {
     let _serial = SERIAL.lock().await;
     let Some(m) = moto().await else { return };
     let clock = clock();
-    let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(Arc::new(table(&m, clock.clone()).await)));
-    let kek = Arc::new(KmsKeyEncryption::new(aws_sdk_kms::Client::new(&m.aws), kms_key(&m).await));
+    let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(Arc::new(
+        table(&m, clock.clone()).await,
+    )));
+    let kek = Arc::new(KmsKeyEncryption::new(
+        aws_sdk_kms::Client::new(&m.aws),
+        kms_key(&m).await,
+    ));
     let keyring = Keyring::new(kek, store.clone(), clock);
     let acme = KeyOwner::Tenant(TenantId::new("acme").expect("tenant"));
     let ctx = FieldContext {
@@ -150,20 +181,39 @@ async fn moto_keyring_seals_into_dynamodb_and_shreds() {
         field: "contact_email",
     };
     let sealed = keyring
-        .seal(&ctx, KeyPurpose::Primary, &Personal::new("jane@acme.example".into()))
+        .seal(
+            &ctx,
+            KeyPurpose::Primary,
+            &Personal::new("jane@acme.example".into()),
+        )
         .await
         .expect("seal");
-    let item = Item::new(ItemKey::new("T#acme", "PROFILE").expect("key"), RecordKind::Tenant)
-        .with_tenant(TenantId::new("acme").expect("tenant"))
-        .with_record(&serde_json::json!({"contact_email": sealed}))
-        .expect("record");
-    store.put(item, Condition::Always).await.expect("sealed write");
-    let clear = Item::new(ItemKey::new("T#acme", "PROFILE").expect("key"), RecordKind::Tenant)
-        .with_tenant(TenantId::new("acme").expect("tenant"))
-        .with_record(&serde_json::json!({"contact_email": "jane@acme.example"}))
-        .expect("record");
-    assert!(matches!(store.put(clear, Condition::Always).await, Err(StoreError::Rejected(_))));
-    assert_eq!(keyring.open(&ctx, &sealed).await.expect("open").expose(), "jane@acme.example");
+    let item = Item::new(
+        ItemKey::new("T#acme", "PROFILE").expect("key"),
+        RecordKind::Tenant,
+    )
+    .with_tenant(TenantId::new("acme").expect("tenant"))
+    .with_record(&serde_json::json!({"contact_email": sealed}))
+    .expect("record");
+    store
+        .put(item, Condition::Always)
+        .await
+        .expect("sealed write");
+    let clear = Item::new(
+        ItemKey::new("T#acme", "PROFILE").expect("key"),
+        RecordKind::Tenant,
+    )
+    .with_tenant(TenantId::new("acme").expect("tenant"))
+    .with_record(&serde_json::json!({"contact_email": "jane@acme.example"}))
+    .expect("record");
+    assert!(matches!(
+        store.put(clear, Condition::Always).await,
+        Err(StoreError::Rejected(_))
+    ));
+    assert_eq!(
+        keyring.open(&ctx, &sealed).await.expect("open").expose(),
+        "jane@acme.example"
+    );
 
     // A scan of the whole table finds the address nowhere in clear.
     let scan = aws_sdk_dynamodb::Client::new(&m.aws)
@@ -175,7 +225,13 @@ async fn moto_keyring_seals_into_dynamodb_and_shreds() {
     let dump = format!("{:?}", scan.items());
     assert!(!dump.contains("jane@acme.example"));
 
-    let destroyed = keyring.shred(&acme, &[KeyPurpose::Primary]).await.expect("shred");
+    let destroyed = keyring
+        .shred(&acme, &[KeyPurpose::Primary])
+        .await
+        .expect("shred");
     assert_eq!(destroyed.len(), 1);
-    assert!(matches!(keyring.open(&ctx, &sealed).await, Err(CryptoError::KeyDestroyed(_))));
+    assert!(matches!(
+        keyring.open(&ctx, &sealed).await,
+        Err(CryptoError::KeyDestroyed(_))
+    ));
 }

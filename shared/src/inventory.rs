@@ -102,6 +102,11 @@ record_kinds! {
     DataKey = "data_key",
     PlatformDataKey = "platform_data_key",
     Tenant = "tenant",
+    SecurityReport = "security_report",
+    Incident = "incident",
+    TenantIncidentLink = "tenant_incident_link",
+    OutboxMessage = "outbox_message",
+    AuditEntry = "audit_entry",
 }
 
 impl std::fmt::Display for RecordKind {
@@ -149,6 +154,99 @@ pub static INVENTORY: &[RecordSpec] = &[
             path: "contact_email",
             category: DataCategory::Contact,
         }],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::SecurityReport,
+        description: "A security report from the public intake: the page's five fields and the \
+                      reporter's optional contact, all sealed with the platform's reports key.",
+        tenant_scoped: false,
+        holding: Holding::Platform,
+        personal: &[
+            PersonalField {
+                path: "description",
+                category: DataCategory::CommunicationContent,
+            },
+            PersonalField {
+                path: "affected_parties",
+                category: DataCategory::Identification,
+            },
+            PersonalField {
+                path: "personal_data_kind",
+                category: DataCategory::CommunicationContent,
+            },
+            PersonalField {
+                path: "scope",
+                category: DataCategory::CommunicationContent,
+            },
+            PersonalField {
+                path: "impact_assessment",
+                category: DataCategory::CommunicationContent,
+            },
+            PersonalField {
+                path: "reporter_contact",
+                category: DataCategory::Contact,
+            },
+        ],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::Incident,
+        description: "A personal data breach: facts, data sets and roles, measures, assessment, \
+                      notifications, alerts. Free text is sealed.",
+        tenant_scoped: false,
+        holding: Holding::Platform,
+        personal: &[
+            PersonalField {
+                path: "nature_and_scope",
+                category: DataCategory::CommunicationContent,
+            },
+            PersonalField {
+                path: "likely_consequences",
+                category: DataCategory::CommunicationContent,
+            },
+            PersonalField {
+                path: "measures[].what",
+                category: DataCategory::CommunicationContent,
+            },
+            PersonalField {
+                path: "assessment.override_decision.justification",
+                category: DataCategory::CommunicationContent,
+            },
+        ],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::TenantIncidentLink,
+        description: "Marks that an incident affects a tenant, so the tenant's admins can list it.",
+        tenant_scoped: true,
+        holding: Holding::Primary,
+        personal: &[],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::OutboxMessage,
+        description: "A notification on its way to a customer: recipient and text sealed, sent time.",
+        tenant_scoped: false,
+        holding: Holding::Platform,
+        personal: &[
+            PersonalField {
+                path: "to",
+                category: DataCategory::Contact,
+            },
+            PersonalField {
+                path: "body",
+                category: DataCategory::CommunicationContent,
+            },
+        ],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::AuditEntry,
+        description: "One link of an audit hash chain: actor id, time, action, digest of the change.",
+        tenant_scoped: false,
+        holding: Holding::Platform,
+        personal: &[],
         short_lived: false,
     },
 ];

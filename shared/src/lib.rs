@@ -4,15 +4,20 @@
 //! `wasm32-unknown-unknown` so the edge Worker runs the very same code as the functions. Anything
 //! that talks to the outside world is a *port* (a trait) here and an *adapter* in `infra`.
 
+pub mod audit;
 pub mod crypto;
 pub mod error;
 pub mod ids;
+pub mod incidents;
 pub mod inventory;
 pub mod money;
+pub mod origin_lock;
 pub mod policy;
 pub mod random;
 pub mod rbac;
+pub mod scrub;
 pub mod store;
+pub mod tenants;
 pub mod time;
 pub mod token;
 

@@ -84,6 +84,8 @@ permissions! {
     StaffManage = "staff:manage", StaffOnly;
     /// Rotate signing and data keys.
     KeysRotate = "keys:rotate", StaffOnly;
+    /// Create tenants and maintain their contract terms and contact.
+    TenantsManage = "tenants:manage", StaffOnly;
 
     /// See the customer-facing view of incidents that affect the tenant.
     TenantIncidentsRead = "tenant-incidents:read", Tenant;
@@ -254,6 +256,7 @@ impl BuiltinRole {
                 SlaReportRead,
                 StaffManage,
                 KeysRotate,
+                TenantsManage,
             ],
         })
     }
@@ -391,6 +394,8 @@ pub enum Denied {
     OtherTenant,
     #[error("customer principals cannot act on platform data")]
     PlatformData,
+    #[error("the request did not come through the edge")]
+    OriginLock,
 }
 
 /// A principal with its roles resolved to permissions.

@@ -117,7 +117,10 @@ async fn conditional_writes(store: &dyn Store, prefix: &str) {
         .put(item(&pk, "old", 2), Condition::NotExists)
         .await
         .expect("create over expired");
-    assert_eq!(version, 1, "a create over an expired item starts a new life");
+    assert_eq!(
+        version, 1,
+        "a create over an expired item starts a new life"
+    );
 }
 
 async fn transactions_are_atomic(store: &dyn Store, prefix: &str) {

@@ -91,3 +91,31 @@ pub fn agent() -> ureq::Agent {
         .build()
         .into()
 }
+
+/// A JSON call against the platform; returns status and body (problem documents included).
+pub fn call(
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    body: Option<&serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let agent = agent();
+    let mut request = ureq::http::Request::builder().method(method).uri(url);
+    if let Some(token) = token {
+        request = request.header("Authorization", format!("Bearer {token}"));
+    }
+    let response = match body {
+        Some(body) => agent.run(
+            request
+                .header("Content-Type", "application/json")
+                .body(body.to_string())
+                .expect("request"),
+        ),
+        None => agent.run(request.body(()).expect("request")),
+    };
+    let mut response = response.expect("http");
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+    (status, json)
+}

@@ -2,6 +2,8 @@
 //! and each Lambda serves its own plus the health check.
 
 pub mod health;
+pub mod incidents;
+pub mod tenants;
 
 use std::sync::Arc;
 
@@ -11,7 +13,10 @@ use crate::services::Services;
 
 /// Every function's routes, as the local platform serves them.
 pub fn all(services: Arc<Services>) -> Router {
-    with_plumbing(health::router(), services)
+    let routes = health::router()
+        .merge(incidents::router())
+        .merge(tenants::router());
+    with_plumbing(routes, services)
 }
 
 // One router per HTTP Lambda. Each serves the health check plus its own routes, which join as
@@ -19,7 +24,7 @@ pub fn all(services: Arc<Services>) -> Router {
 
 /// The `incidents` function: security reports, incidents, notifications.
 pub fn incidents(services: Arc<Services>) -> Router {
-    with_plumbing(health::router(), services)
+    with_plumbing(health::router().merge(incidents::router()), services)
 }
 
 /// The `stripe-webhook` function: verified Stripe events.
@@ -29,7 +34,7 @@ pub fn stripe_webhook(services: Arc<Services>) -> Router {
 
 /// The `auth` function: sign-in, tokens, JWKS, tenant users and roles.
 pub fn auth(services: Arc<Services>) -> Router {
-    with_plumbing(health::router(), services)
+    with_plumbing(health::router().merge(tenants::router()), services)
 }
 
 /// The `sla` function: uptime reports, claims, credits.
@@ -37,13 +42,12 @@ pub fn sla(services: Arc<Services>) -> Router {
     with_plumbing(health::router(), services)
 }
 
-/// Adds the request context and the problem+json fallback around a function's routes.
+/// Adds the origin lock, the request context and the problem+json fallback around a function's
+/// routes. The request context is outermost, so even a refused request gets its id.
 pub fn with_plumbing(routes: Router<Arc<Services>>, services: Arc<Services>) -> Router {
     routes
         .fallback(crate::http::not_found)
-        .layer(axum::middleware::from_fn_with_state(
-            services.clone(),
-            crate::http::request_context,
-        ))
+        .layer(axum::middleware::from_fn_with_state(services.clone(), crate::http::origin_lock))
+        .layer(axum::middleware::from_fn_with_state(services.clone(), crate::http::request_context))
         .with_state(services)
 }

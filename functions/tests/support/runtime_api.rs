@@ -54,7 +54,10 @@ impl FakeRuntime {
         let shared = Arc::new(Shared::default());
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/response",
+                post(response),
+            )
             .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .with_state(shared.clone());
@@ -94,7 +97,12 @@ impl FakeRuntime {
                 .responses
                 .get(request_id)
                 .map(|v| Outcome::Response(v.clone()))
-                .or_else(|| inner.errors.get(request_id).map(|v| Outcome::Error(v.clone())))
+                .or_else(|| {
+                    inner
+                        .errors
+                        .get(request_id)
+                        .map(|v| Outcome::Error(v.clone()))
+                })
         })
     }
 
@@ -110,7 +118,12 @@ impl FakeRuntime {
                 return Some(found);
             }
             let left = deadline.checked_duration_since(Instant::now())?;
-            inner = self.shared.changed.wait_timeout(inner, left).expect("wait").0;
+            inner = self
+                .shared
+                .changed
+                .wait_timeout(inner, left)
+                .expect("wait")
+                .0;
         }
     }
 }
@@ -129,13 +142,22 @@ async fn next(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_millis() + 30_000)
                 .unwrap_or(0);
-            headers.insert("lambda-runtime-aws-request-id", HeaderValue::from_str(&id).expect("id"));
-            headers.insert("lambda-runtime-deadline-ms", HeaderValue::from_str(&deadline.to_string()).expect("ms"));
+            headers.insert(
+                "lambda-runtime-aws-request-id",
+                HeaderValue::from_str(&id).expect("id"),
+            );
+            headers.insert(
+                "lambda-runtime-deadline-ms",
+                HeaderValue::from_str(&deadline.to_string()).expect("ms"),
+            );
             headers.insert(
                 "lambda-runtime-invoked-function-arn",
                 HeaderValue::from_static("arn:aws:lambda:eu-central-1:123456789012:function:test"),
             );
-            headers.insert("lambda-runtime-trace-id", HeaderValue::from_static("Root=1-00000000-000000000000000000000000"));
+            headers.insert(
+                "lambda-runtime-trace-id",
+                HeaderValue::from_static("Root=1-00000000-000000000000000000000000"),
+            );
             return (StatusCode::OK, headers, event.to_string());
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
@@ -146,14 +168,22 @@ fn body_json(body: &str) -> Value {
     serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_string()))
 }
 
-async fn response(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: String) -> StatusCode {
+async fn response(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: String,
+) -> StatusCode {
     let mut inner = shared.inner.lock().expect("lock");
     inner.responses.insert(id, body_json(&body));
     shared.changed.notify_all();
     StatusCode::ACCEPTED
 }
 
-async fn error(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: String) -> StatusCode {
+async fn error(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: String,
+) -> StatusCode {
     let mut inner = shared.inner.lock().expect("lock");
     inner.errors.insert(id, body_json(&body));
     shared.changed.notify_all();

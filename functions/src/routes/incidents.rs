@@ -1,0 +1,312 @@
+//! The `incidents` function's routes: the public report intake and status, and the security
+//! team's and customers' incident API. Every error is problem+json; every change is audited.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use shared::Error;
+use shared::incidents::model::{IncidentStatus, MeasureId, MeasureStatus, ReportStatus};
+use shared::incidents::service::{
+    IncidentDraft, IncidentForCaller, IncidentPatch, IncidentSummary, IncidentView, MeasureInput,
+    NotifyInput, OverrideInput, Receipt, RecordedNotice, ReportSubmission, ReportSummary,
+    ReportView, TriageInput,
+};
+use shared::incidents::{Facts, IncidentId, ReportId};
+
+use crate::http::{ApiError, ApiJson, Caller};
+use crate::services::Services;
+
+type Shared = State<Arc<Services>>;
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+pub fn router() -> Router<Arc<Services>> {
+    Router::new()
+        .route("/security/reports", post(submit_report))
+        .route("/security/reports/{id}/status", get(report_status))
+        .route("/api/reports", get(list_reports))
+        .route("/api/reports/{id}", get(get_report))
+        .route("/api/reports/{id}/triage", post(triage))
+        .route("/api/reports/{id}/audit", get(report_audit))
+        .route("/api/incidents", get(list_incidents).post(create_incident))
+        .route(
+            "/api/incidents/{id}",
+            get(get_incident).patch(update_incident),
+        )
+        .route("/api/incidents/{id}/measures", post(add_measure))
+        .route(
+            "/api/incidents/{id}/measures/{measure}/status",
+            put(measure_status),
+        )
+        .route("/api/incidents/{id}/status", post(transition))
+        .route("/api/incidents/{id}/assessment", post(assess))
+        .route(
+            "/api/incidents/{id}/assessment/override",
+            post(override_assessment),
+        )
+        .route(
+            "/api/incidents/{id}/notifications/customers",
+            post(notify_customers),
+        )
+        .route(
+            "/api/incidents/{id}/notifications/recorded",
+            post(record_notice),
+        )
+        .route("/api/incidents/{id}/audit", get(incident_audit))
+}
+
+fn report_id(raw: &str) -> Result<ReportId, ApiError> {
+    ReportId::parse(raw).map_err(|_| ApiError(Error::NotFound("report".into())))
+}
+
+fn incident_id(raw: &str) -> Result<IncidentId, ApiError> {
+    IncidentId::parse(raw).map_err(|_| ApiError(Error::NotFound("incident".into())))
+}
+
+/// Public: anyone may report a suspected incident. Answers 202 with the tracking id and the
+/// secret for the status page.
+async fn submit_report(
+    State(s): Shared,
+    ApiJson(submission): ApiJson<ReportSubmission>,
+) -> Result<(StatusCode, Json<Receipt>), ApiError> {
+    let receipt = s.incidents.submit_report(submission).await?;
+    tracing::info!(target: "regrooter::security", event = "report_received", report = %receipt.tracking_id, "security report received");
+    Ok((StatusCode::ACCEPTED, Json(receipt)))
+}
+
+#[derive(Serialize)]
+struct StatusView {
+    tracking_id: ReportId,
+    status: ReportStatus,
+}
+
+/// Public: the reporter reads the status with the secret (`Authorization: Bearer <secret>`).
+/// A wrong secret and an unknown id get the same answer.
+async fn report_status(
+    State(s): Shared,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<StatusView> {
+    let id = report_id(&id)?;
+    let secret = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| ApiError(Error::NotFound("report".into())))?;
+    let status = s.incidents.report_status(&id, secret).await?;
+    Ok(Json(StatusView {
+        tracking_id: id,
+        status,
+    }))
+}
+
+async fn list_reports(State(s): Shared, Caller(access): Caller) -> ApiResult<Vec<ReportSummary>> {
+    Ok(Json(s.incidents.list_reports(&access).await?))
+}
+
+async fn get_report(
+    State(s): Shared,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<ReportView> {
+    Ok(Json(
+        s.incidents.get_report(&access, &report_id(&id)?).await?,
+    ))
+}
+
+async fn triage(
+    State(s): Shared,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<TriageInput>,
+) -> ApiResult<ReportSummary> {
+    Ok(Json(
+        s.incidents.triage(&access, &report_id(&id)?, input).await?,
+    ))
+}
+
+#[derive(Serialize)]
+struct AuditView {
+    entries: Vec<shared::audit::AuditEntry>,
+    intact: bool,
+    broken: Option<shared::audit::BrokenLink>,
+}
+
+async fn report_audit(
+    State(s): Shared,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<AuditView> {
+    let id = report_id(&id)?;
+    let (entries, broken) = s.incidents.audit_trail(&access, &id.to_string()).await?;
+    Ok(Json(AuditView {
+        intact: broken.is_none(),
+        entries,
+        broken,
+    }))
+}
+
+async fn incident_audit(
+    State(s): Shared,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<AuditView> {
+    let id = incident_id(&id)?;
+    let (entries, broken) = s.incidents.audit_trail(&access, &id.to_string()).await?;
+    Ok(Json(AuditView {
+        intact: broken.is_none(),
+        entries,
+        broken,
+    }))
+}
+
+async fn list_incidents(
+    State(s): Shared,
+    Caller(access): Caller,
+) -> ApiResult<Vec<IncidentSummary>> {
+    Ok(Json(s.incidents.list_incidents(&access).await?))
+}
+
+async fn create_incident(
+    State(s): Shared,
+    Caller(access): Caller,
+    ApiJson(draft): ApiJson<IncidentDraft>,
+) -> Result<(StatusCode, Json<IncidentView>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.incidents.create_incident(&access, draft).await?),
+    ))
+}
+
+async fn get_incident(
+    State(s): Shared,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<IncidentForCaller> {
+    Ok(Json(
+        s.incidents
+            .get_incident(&access, &incident_id(&id)?)
+            .await?,
+    ))
+}
+
+async fn update_incident(
+    State(s): Shared,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<IncidentPatch>,
+) -> ApiResult<IncidentView> {
+    Ok(Json(
+        s.incidents
+            .update_incident(&access, &incident_id(&id)?, patch)
+            .await?,
+    ))
+}
+
+async fn add_measure(
+    State(s): Shared,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<MeasureInput>,
+) -> ApiResult<IncidentView> {
+    Ok(Json(
+        s.incidents
+            .add_measure(&access, &incident_id(&id)?, input)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MeasureStatusInput {
+    status: MeasureStatus,
+}
+
+async fn measure_status(
+    State(s): Shared,
+    Caller(access): Caller,
+    Path((id, measure)): Path<(String, String)>,
+    ApiJson(input): ApiJson<MeasureStatusInput>,
+) -> ApiResult<IncidentView> {
+    let measure =
+        MeasureId::parse(&measure).map_err(|_| ApiError(Error::NotFound("measure".into())))?;
+    Ok(Json(
+        s.incidents
+            .set_measure_status(&access, &incident_id(&id)?, &measure, input.status)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransitionInput {
+    to: IncidentStatus,
+}
+
+async fn transition(
+    State(s): Shared,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<TransitionInput>,
+) -> ApiResult<IncidentView> {
+    Ok(Json(
+        s.incidents
+            .transition(&access, &incident_id(&id)?, input.to)
+            .await?,
+    ))
+}
+
+async fn assess(
+    State(s): Shared,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+    ApiJson(facts): ApiJson<Facts>,
+) -> ApiResult<IncidentView> {
+    Ok(Json(
+        s.incidents
+            .assess(&access, &incident_id(&id)?, facts)
+            .await?,
+    ))
+}
+
+async fn override_assessment(
+    State(s): Shared,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<OverrideInput>,
+) -> ApiResult<IncidentView> {
+    Ok(Json(
+        s.incidents
+            .override_assessment(&access, &incident_id(&id)?, input)
+            .await?,
+    ))
+}
+
+async fn notify_customers(
+    State(s): Shared,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<NotifyInput>,
+) -> ApiResult<IncidentView> {
+    Ok(Json(
+        s.incidents
+            .notify_customers(&access, &incident_id(&id)?, input.tenants)
+            .await?,
+    ))
+}
+
+async fn record_notice(
+    State(s): Shared,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<RecordedNotice>,
+) -> ApiResult<IncidentView> {
+    Ok(Json(
+        s.incidents
+            .record_notice(&access, &incident_id(&id)?, input)
+            .await?,
+    ))
+}

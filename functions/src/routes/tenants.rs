@@ -1,0 +1,83 @@
+//! Tenant administration by operators: name, contact for breach notifications (sealed), contract
+//! terms.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::routing::put;
+use axum::{Json, Router};
+use serde::Serialize;
+use shared::Error;
+use shared::ids::TenantId;
+use shared::policy::{ContractTerms, EffectivePolicy};
+use shared::rbac::{Permission, Scope};
+use shared::tenants::{self, ServiceStatus, TenantInput};
+use shared::time::Timestamp;
+
+use crate::http::{ApiError, ApiJson, Caller};
+use crate::services::Services;
+
+pub fn router() -> Router<Arc<Services>> {
+    Router::new().route("/api/tenants/{id}", put(put_tenant).get(get_tenant))
+}
+
+/// A tenant as operators see it: the contact address only as "set or not".
+#[derive(Serialize)]
+struct TenantView {
+    id: TenantId,
+    name: String,
+    has_contact: bool,
+    contract: ContractTerms,
+    effective_policy: EffectivePolicy,
+    status: ServiceStatus,
+    service_ended_at: Option<Timestamp>,
+}
+
+fn view(record: tenants::TenantRecord) -> Result<TenantView, ApiError> {
+    let effective_policy = EffectivePolicy::for_contract(&record.contract).map_err(Error::from)?;
+    Ok(TenantView {
+        id: record.id,
+        name: record.name,
+        has_contact: record.contact_email.is_some(),
+        contract: record.contract,
+        effective_policy,
+        status: record.status,
+        service_ended_at: record.service_ended_at,
+    })
+}
+
+fn tenant_id(raw: &str) -> Result<TenantId, ApiError> {
+    TenantId::new(raw).map_err(|e| ApiError(Error::validation("/id", e.to_string())))
+}
+
+async fn put_tenant(
+    State(s): State<Arc<Services>>,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<TenantInput>,
+) -> Result<Json<TenantView>, ApiError> {
+    let id = tenant_id(&id)?;
+    let record = tenants::put(
+        s.store.as_ref(),
+        &s.keyring,
+        &access,
+        &id,
+        input,
+        s.clock.now(),
+    )
+    .await?;
+    Ok(Json(view(record)?))
+}
+
+async fn get_tenant(
+    State(s): State<Arc<Services>>,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<TenantView>, ApiError> {
+    let id = tenant_id(&id)?;
+    access.require(Permission::TenantsManage, Scope::Tenant(&id))?;
+    let record = tenants::get(s.store.as_ref(), &id)
+        .await?
+        .ok_or_else(|| ApiError(Error::NotFound("tenant".into())))?;
+    Ok(Json(view(record)?))
+}

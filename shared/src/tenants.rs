@@ -1,0 +1,180 @@
+//! Tenants: the platform's customers, with the contract terms that adjust the page's figures,
+//! the contact who receives breach notifications (sealed), and the service state retention
+//! reads.
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::{FieldContext, KeyOwner, KeyPurpose, Keyring, Personal, SealedField};
+use crate::error::{Error, FieldError};
+use crate::ids::TenantId;
+use crate::inventory::RecordKind;
+use crate::policy::{ContractTerms, EffectivePolicy};
+use crate::rbac::{Access, Permission, Scope};
+use crate::store::{Condition, Item, ItemKey, Store};
+use crate::time::Timestamp;
+
+pub const PROFILE_SK: &str = "PROFILE";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceStatus {
+    Active,
+    Ended,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantRecord {
+    pub id: TenantId,
+    pub name: String,
+    #[serde(default)]
+    pub contact_email: Option<SealedField>,
+    #[serde(default)]
+    pub contract: ContractTerms,
+    pub status: ServiceStatus,
+    #[serde(default)]
+    pub service_ended_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// What an operator sends to create or update a tenant.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantInput {
+    pub name: Option<String>,
+    #[serde(default)]
+    pub contact_email: Option<Personal<String>>,
+    #[serde(default)]
+    pub contract: Option<ContractTerms>,
+}
+
+pub fn key(tenant: &TenantId) -> Result<ItemKey, Error> {
+    Ok(ItemKey::new(ItemKey::tenant_partition(tenant), PROFILE_SK)?)
+}
+
+fn email_context(owner: &KeyOwner) -> FieldContext<'_> {
+    FieldContext {
+        owner,
+        kind: RecordKind::Tenant,
+        record_id: PROFILE_SK,
+        field: "contact_email",
+    }
+}
+
+pub async fn get(store: &dyn Store, tenant: &TenantId) -> Result<Option<TenantRecord>, Error> {
+    match store.get(&key(tenant)?).await? {
+        Some(item) => Ok(Some(item.record()?)),
+        None => Ok(None),
+    }
+}
+
+/// The figures that apply to a tenant (the page's, if the tenant is unknown).
+pub async fn policy_for(store: &dyn Store, tenant: &TenantId) -> Result<EffectivePolicy, Error> {
+    match get(store, tenant).await? {
+        Some(record) => Ok(EffectivePolicy::for_contract(&record.contract)?),
+        None => Ok(EffectivePolicy::page()),
+    }
+}
+
+/// The contact address, opened.
+pub async fn contact(
+    keyring: &Keyring,
+    record: &TenantRecord,
+) -> Result<Option<Personal<String>>, Error> {
+    let owner = KeyOwner::Tenant(record.id.clone());
+    match &record.contact_email {
+        Some(sealed) => Ok(Some(keyring.open(&email_context(&owner), sealed).await?)),
+        None => Ok(None),
+    }
+}
+
+fn valid_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && s.len() <= 254
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// Creates or updates a tenant (operators only).
+pub async fn put(
+    store: &dyn Store,
+    keyring: &Keyring,
+    access: &Access,
+    tenant: &TenantId,
+    input: TenantInput,
+    now: Timestamp,
+) -> Result<TenantRecord, Error> {
+    access.require(Permission::TenantsManage, Scope::Tenant(tenant))?;
+    let existing = store.get(&key(tenant)?).await?;
+    let mut errors = Vec::new();
+    if let Some(name) = &input.name {
+        if name.trim().is_empty() || name.chars().count() > 200 {
+            errors.push(FieldError::new("/name", "must be 1 to 200 characters"));
+        }
+    } else if existing.is_none() {
+        errors.push(FieldError::new("/name", "is required for a new tenant"));
+    }
+    if let Some(email) = &input.contact_email
+        && !valid_email(email.expose())
+    {
+        errors.push(FieldError::new("/contact_email", "is not an email address"));
+    }
+    if let Some(contract) = &input.contract
+        && let Err(e) = EffectivePolicy::for_contract(contract)
+    {
+        errors.push(FieldError::new("/contract", e.to_string()));
+    }
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    let owner = KeyOwner::Tenant(tenant.clone());
+    let contact_email = match &input.contact_email {
+        Some(email) => Some(
+            keyring
+                .seal(&email_context(&owner), KeyPurpose::Primary, email)
+                .await?,
+        ),
+        None => None,
+    };
+    let (record, condition) = match existing {
+        Some(item) => {
+            let mut record: TenantRecord = item.record()?;
+            if let Some(name) = input.name {
+                record.name = name.trim().to_string();
+            }
+            if contact_email.is_some() {
+                record.contact_email = contact_email;
+            }
+            if let Some(contract) = input.contract {
+                record.contract = contract;
+            }
+            record.updated_at = now;
+            (record, Condition::Version(item.version))
+        }
+        None => (
+            TenantRecord {
+                id: tenant.clone(),
+                name: input.name.unwrap_or_default().trim().to_string(),
+                contact_email,
+                contract: input.contract.unwrap_or_default(),
+                status: ServiceStatus::Active,
+                service_ended_at: None,
+                created_at: now,
+                updated_at: now,
+            },
+            Condition::NotExists,
+        ),
+    };
+    let item = Item::new(key(tenant)?, RecordKind::Tenant)
+        .with_tenant(tenant.clone())
+        .with_gsi1(ItemKey::new("TENANTS", tenant.as_str())?)
+        .with_record(&record)?;
+    store.put(item, condition).await?;
+    Ok(record)
+}

@@ -1,0 +1,567 @@
+//! End-to-end through `regrooter serve` on simulated time: a report comes in, is triaged into an
+//! incident, assessed, and customers are told within 48 hours; the deadline watch alerts exactly
+//! at 36 h and 48 h, once each; the audit trail catches tampering; customers never see reports.
+
+mod common;
+
+use common::{BIN, Platform, call};
+use serde_json::{Value, json};
+
+const START: &str = "2026-03-27T09:00:00Z";
+
+struct Actors {
+    operator: String,
+    security: String,
+    dpo: String,
+    acme_admin: String,
+    globex_admin: String,
+    initech_admin: String,
+}
+
+fn actors(p: &Platform) -> Actors {
+    let at = ["--now", START, "--ttl", "720h"];
+    let token = |role: &[&str]| p.token(&[role, &at[..]].concat());
+    Actors {
+        operator: token(&["--role", "operator", "--sub", "op-1"]),
+        security: token(&["--role", "security_officer", "--sub", "sec-1"]),
+        dpo: token(&["--role", "data_protection_officer", "--sub", "dpo-1"]),
+        acme_admin: token(&[
+            "--role",
+            "customer_admin",
+            "--tenant",
+            "acme",
+            "--sub",
+            "acme-1",
+        ]),
+        globex_admin: token(&[
+            "--role",
+            "customer_admin",
+            "--tenant",
+            "globex",
+            "--sub",
+            "globex-1",
+        ]),
+        initech_admin: token(&[
+            "--role",
+            "customer_admin",
+            "--tenant",
+            "initech",
+            "--sub",
+            "initech-1",
+        ]),
+    }
+}
+
+fn advance(p: &Platform, by: &str) -> Value {
+    let (status, body) = call(
+        "POST",
+        &p.url("/_dev/clock"),
+        None,
+        Some(&json!({ "advance": by })),
+    );
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+fn report() -> Value {
+    json!({
+        "description": "Your export endpoint returns other customers' HR records. I tried ' OR 1=1 -- in the \
+                        filter and got everything. Paid for a test with card 4111 1111 1111 1111.",
+        "affected_parties": "ACME GmbH and Globex AG employees",
+        "personal_data_kind": "names, e-mail addresses, salary bands",
+        "scope": "about 140 people",
+        "impact_assessment": "Colleagues' salaries exposed; phishing risk",
+        "reporter_contact": "finder@example.org",
+        "language": "en"
+    })
+}
+
+#[test]
+fn report_to_notification_with_deadline_alerts_and_audit() {
+    let p = Platform::start(&["--clock", "manual", "--start", START]);
+    let a = actors(&p);
+
+    // Tenants with their breach contacts.
+    for (id, name, email) in [
+        ("acme", "ACME GmbH", "privacy@acme.example"),
+        ("globex", "Globex AG", "dpo@globex.example"),
+        ("initech", "Initech", "legal@initech.example"),
+    ] {
+        let (status, body) = call(
+            "PUT",
+            &p.url(&format!("/api/tenants/{id}")),
+            Some(&a.operator),
+            Some(&json!({ "name": name, "contact_email": email })),
+        );
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["has_contact"], true);
+    }
+
+    // 1. The public reports; the card number never reaches the store.
+    let (status, receipt) = call("POST", &p.url("/security/reports"), None, Some(&report()));
+    assert_eq!(status, 202, "{receipt}");
+    let report_id = receipt["tracking_id"].as_str().expect("id").to_string();
+    let secret = receipt["secret"].as_str().expect("secret").to_string();
+    let (status, body) = call(
+        "GET",
+        &p.url(&format!("/security/reports/{report_id}/status")),
+        Some(&secret),
+        None,
+    );
+    assert_eq!((status, body["status"].as_str()), (200, Some("received")));
+    let (status, _) = call(
+        "GET",
+        &p.url(&format!("/security/reports/{report_id}/status")),
+        Some("wrong"),
+        None,
+    );
+    assert_eq!(status, 404);
+
+    // Customers cannot read reports; the security team can, with the card number removed.
+    let (status, problem) = call("GET", &p.url("/api/reports"), Some(&a.acme_admin), None);
+    assert_eq!(status, 403, "{problem}");
+    let (status, _) = call(
+        "GET",
+        &p.url(&format!("/api/reports/{report_id}")),
+        Some(&a.acme_admin),
+        None,
+    );
+    assert_eq!(status, 403);
+    let (status, view) = call(
+        "GET",
+        &p.url(&format!("/api/reports/{report_id}")),
+        Some(&a.security),
+        None,
+    );
+    assert_eq!(status, 200, "{view}");
+    let description = view["description"].as_str().expect("description");
+    assert!(
+        description.contains("[card number removed]") && !description.contains("4111"),
+        "{description}"
+    );
+    assert!(
+        description.contains("' OR 1=1 --"),
+        "attack strings in report text are kept"
+    );
+    assert_eq!(view["scrubbed_card_numbers"], 1);
+
+    // 2. Triage into an incident: awareness now (t = 0). ACME and Globex are customers whose data
+    // we process; the website's newsletter list is our own.
+    let draft = json!({ "outcome": "incident", "incident": {
+        "title": "HR export returned other tenants' records",
+        "discovered_at": START, "aware_at": START,
+        "breach_types": ["confidentiality"],
+        "nature_and_scope": "A missing tenant filter in the HR export exposed records across tenants.",
+        "data_categories": ["contact", "employment"],
+        "approx_data_subjects": { "min": 120, "max": 150 },
+        "approx_records": { "min": 300, "max": 300 },
+        "likely_consequences": "Phishing, disclosure of salary bands.",
+        "data_sets": [
+            { "tenant": "acme", "name": "ACME HR records", "role": "processor" },
+            { "tenant": "globex", "name": "Globex HR records", "role": "processor" },
+            { "name": "website newsletter list", "role": "controller" }
+        ]
+    }});
+    let (status, triaged) = call(
+        "POST",
+        &p.url(&format!("/api/reports/{report_id}/triage")),
+        Some(&a.security),
+        Some(&draft),
+    );
+    assert_eq!(status, 200, "{triaged}");
+    let incident = triaged["triage"]["incident"]
+        .as_str()
+        .expect("incident id")
+        .to_string();
+    let (_, body) = call(
+        "GET",
+        &p.url(&format!("/security/reports/{report_id}/status")),
+        Some(&secret),
+        None,
+    );
+    assert_eq!(body["status"], "in_review");
+
+    // 3. Assessment by the engine.
+    let facts = json!({ "breach_types": ["confidentiality"], "data_categories": ["contact", "employment"],
+                        "approx_data_subjects": 150, "exfiltration": "confirmed" });
+    let (status, view) = call(
+        "POST",
+        &p.url(&format!("/api/incidents/{incident}/assessment")),
+        Some(&a.dpo),
+        Some(&facts),
+    );
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["assessment"]["engine"]["risk"], "high");
+    assert_eq!(
+        view["assessment"]["effective"]["notify_supervisory_authority"],
+        true
+    );
+
+    // Containment measure.
+    let (status, _) = call(
+        "POST",
+        &p.url(&format!("/api/incidents/{incident}/measures")),
+        Some(&a.security),
+        Some(
+            &json!({ "kind": "containment", "what": "Export endpoint disabled", "owner": "platform team", "status": "done" }),
+        ),
+    );
+    assert_eq!(status, 200);
+
+    // 4. 35h45: no alert yet. 36 h: the 12-hours-left alert for both customers, exactly at 36 h.
+    advance(&p, "35h45m");
+    let staff_view = |p: &Platform| {
+        call(
+            "GET",
+            &p.url(&format!("/api/incidents/{incident}")),
+            Some(&a.security),
+            None,
+        )
+        .1
+    };
+    assert_eq!(staff_view(&p)["alerts"].as_array().map(Vec::len), Some(0));
+    advance(&p, "15m");
+    let view = staff_view(&p);
+    let alerts = view["alerts"].as_array().expect("alerts").clone();
+    assert_eq!(alerts.len(), 2, "{alerts:#?}");
+    for alert in &alerts {
+        assert_eq!(alert["kind"], "due_soon");
+        assert_eq!(alert["raised_at"], "2026-03-28T21:00:00Z");
+        assert_eq!(alert["due"], "2026-03-29T09:00:00Z");
+    }
+
+    // 5. At 40 h ACME is told (inside 48 h); Globex is not, yet.
+    advance(&p, "4h");
+    let (status, view) = call(
+        "POST",
+        &p.url(&format!(
+            "/api/incidents/{incident}/notifications/customers"
+        )),
+        Some(&a.security),
+        Some(&json!({ "tenants": ["acme"] })),
+    );
+    assert_eq!(status, 200, "{view}");
+    let notice = &view["notices"][0];
+    assert_eq!(
+        notice["duty"],
+        json!({ "kind": "customer", "tenant": "acme" })
+    );
+    assert_eq!(notice["sent_at"], "2026-03-29T01:00:00Z");
+    let acme_deadline = view["deadlines"]
+        .as_array()
+        .expect("deadlines")
+        .iter()
+        .find(|d| d["duty"]["tenant"] == "acme")
+        .expect("acme deadline")
+        .clone();
+    assert_eq!(acme_deadline["state"], "met_on_time");
+
+    // The message, in German and English, with the page's four contents and the DPO contact.
+    let outbox = p
+        .data
+        .path()
+        .join("outbox")
+        .join(format!("{incident}-acme.eml"));
+    let message = std::fs::read_to_string(&outbox).expect("outbox file");
+    for needle in [
+        "To: privacy@acme.example",
+        "Art und Umfang der Verletzung",
+        "Nature and scope of the breach",
+        "Export endpoint disabled (done)",
+        "Technical and organisational improvements",
+        "Changes to incident management",
+        "Updates to processes",
+        "datenschutz@regrooter.de",
+        "between 120 and 150",
+    ] {
+        assert!(message.contains(needle), "missing {needle} in\n{message}");
+    }
+
+    // Customers see only their view, only of incidents that affect them.
+    let (status, mine) = call(
+        "GET",
+        &p.url(&format!("/api/incidents/{incident}")),
+        Some(&a.acme_admin),
+        None,
+    );
+    assert_eq!(status, 200, "{mine}");
+    assert_eq!(mine["notified_within_deadline"], true);
+    assert_eq!(mine["notified_at"], "2026-03-29T01:00:00Z");
+    for internal in [
+        "title",
+        "assessment",
+        "source_report",
+        "data_sets",
+        "alerts",
+        "notices",
+    ] {
+        assert!(
+            mine.get(internal).is_none(),
+            "customer view leaks {internal}"
+        );
+    }
+    let (_, globex) = call(
+        "GET",
+        &p.url(&format!("/api/incidents/{incident}")),
+        Some(&a.globex_admin),
+        None,
+    );
+    assert_eq!(globex["notified_at"], Value::Null);
+    let (status, _) = call(
+        "GET",
+        &p.url(&format!("/api/incidents/{incident}")),
+        Some(&a.initech_admin),
+        None,
+    );
+    assert_eq!(
+        status, 404,
+        "an unaffected customer does not learn of the incident"
+    );
+    let (_, list) = call(
+        "GET",
+        &p.url("/api/incidents"),
+        Some(&a.initech_admin),
+        None,
+    );
+    assert_eq!(list, json!([]));
+    let (_, list) = call("GET", &p.url("/api/incidents"), Some(&a.acme_admin), None);
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+    assert_eq!(list[0]["title"], Value::Null);
+
+    // The authority and the data subjects (our own newsletter list) are told at 42 h.
+    advance(&p, "2h");
+    for duty in ["supervisory_authority", "data_subjects"] {
+        let (status, body) = call(
+            "POST",
+            &p.url(&format!("/api/incidents/{incident}/notifications/recorded")),
+            Some(&a.dpo),
+            Some(
+                &json!({ "duty": { "kind": duty }, "sent_at": "2026-03-29T03:00:00Z", "reference": "BfDI-2026-0042" }),
+            ),
+        );
+        assert_eq!(status, 200, "{body}");
+    }
+
+    // 6. 48 h: the missed alert for Globex, exactly at 48 h; nothing for ACME.
+    advance(&p, "6h");
+    let view = staff_view(&p);
+    let alerts = view["alerts"].as_array().expect("alerts");
+    let missed: Vec<&Value> = alerts.iter().filter(|a| a["kind"] == "missed").collect();
+    assert_eq!(missed.len(), 1, "{alerts:#?}");
+    assert_eq!(
+        missed[0]["duty"],
+        json!({ "kind": "customer", "tenant": "globex" })
+    );
+    assert_eq!(missed[0]["raised_at"], "2026-03-29T09:00:00Z");
+
+    // Days later: no alert repeats, and the met duties never alerted.
+    advance(&p, "72h");
+    let view = staff_view(&p);
+    assert_eq!(
+        view["alerts"].as_array().map(Vec::len),
+        Some(3),
+        "{:#?}",
+        view["alerts"]
+    );
+
+    // 7. The audit trail is complete and intact.
+    let (status, trail) = call(
+        "GET",
+        &p.url(&format!("/api/incidents/{incident}/audit")),
+        Some(&a.dpo),
+        None,
+    );
+    assert_eq!(status, 200, "{trail}");
+    assert_eq!(trail["intact"], true);
+    let actions: Vec<&str> = trail["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "incident.created",
+            "assessment.engine",
+            "measure.added",
+            "deadline.alert",
+            "notice.sent",
+            "notice.sent",
+            "notice.sent",
+            "deadline.alert"
+        ]
+    );
+    assert_eq!(trail["entries"][3]["actor"], "deadline-watch");
+    let (status, _) = call(
+        "GET",
+        &p.url(&format!("/api/incidents/{incident}/audit")),
+        Some(&a.acme_admin),
+        None,
+    );
+    assert_eq!(status, 403);
+
+    let verify = |data: &std::path::Path| {
+        std::process::Command::new(BIN)
+            .args(["audit", "verify", "--data"])
+            .arg(data)
+            .output()
+            .expect("audit verify")
+    };
+    let ok = verify(p.data.path());
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    assert!(
+        String::from_utf8_lossy(&ok.stdout).contains(&format!("ok      {incident} (8 entries)"))
+    );
+
+    // Someone edits the third entry in the database file: `audit verify` names it.
+    let db = rusqlite::Connection::open(p.data.path().join("store.db")).expect("open db");
+    let changed = db
+        .execute(
+            "UPDATE items SET data = json_set(data, '$.action', 'measure.removed') WHERE pk = ?1 AND sk = ?2",
+            rusqlite::params![format!("AUDIT#{incident}"), "000000000003"],
+        )
+        .expect("tamper");
+    assert_eq!(changed, 1);
+    drop(db);
+    let broken = verify(p.data.path());
+    assert!(!broken.status.success());
+    let out = String::from_utf8_lossy(&broken.stdout);
+    assert!(
+        out.contains(&format!("BROKEN  {incident} at entry 3")),
+        "{out}"
+    );
+    let (_, trail) = call(
+        "GET",
+        &p.url(&format!("/api/incidents/{incident}/audit")),
+        Some(&a.dpo),
+        None,
+    );
+    assert_eq!(trail["intact"], false);
+    assert_eq!(trail["broken"]["seq"], 3);
+}
+
+#[test]
+fn bad_reports_get_problem_json_and_store_nothing() {
+    let p = Platform::start(&["--clock", "manual", "--start", START]);
+    let security = p.token(&["--role", "security_officer", "--now", START]);
+    let mut missing = report();
+    missing.as_object_mut().expect("object").remove("scope");
+    let mut wrong_type = report();
+    wrong_type["description"] = json!(42);
+    let mut unknown_enum = report();
+    unknown_enum["language"] = json!("fr");
+    let mut unknown_field = report();
+    unknown_field["priority"] = json!("urgent");
+    let mut blank = report();
+    blank["impact_assessment"] = json!("   ");
+    let mut too_long = report();
+    too_long["reporter_contact"] = json!("x".repeat(400));
+    for (body, pointer) in [
+        (missing, "/scope"),
+        (wrong_type, "/description"),
+        (unknown_enum, "/language"),
+        (unknown_field, "/priority"),
+        (blank, "/impact_assessment"),
+        (too_long, "/reporter_contact"),
+    ] {
+        let (status, problem) = call("POST", &p.url("/security/reports"), None, Some(&body));
+        assert_eq!(status, 400, "{pointer}: {problem}");
+        assert_eq!(problem["type"], "/problems/validation-failed");
+        assert!(
+            problem["errors"]
+                .as_array()
+                .expect("errors")
+                .iter()
+                .any(|e| e["pointer"] == pointer),
+            "{pointer}: {problem}"
+        );
+    }
+    // Oversize and not JSON at all.
+    let mut huge = report();
+    huge["description"] = json!("x".repeat(200_000));
+    let (status, problem) = call("POST", &p.url("/security/reports"), None, Some(&huge));
+    assert_eq!(status, 413, "{problem}");
+    let response = common::agent()
+        .post(&p.url("/security/reports"))
+        .header("Content-Type", "text/plain")
+        .send("hello")
+        .expect("call");
+    assert_eq!(response.status(), 415);
+
+    let (status, reports) = call("GET", &p.url("/api/reports"), Some(&security), None);
+    assert_eq!(status, 200);
+    assert_eq!(reports, json!([]), "nothing was stored");
+    let db = rusqlite::Connection::open(p.data.path().join("store.db")).expect("db");
+    let audit: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM items WHERE kind IN ('security_report', 'audit_entry')",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(audit, 0);
+}
+
+#[test]
+fn staff_cannot_skip_the_lifecycle_or_close_with_duties_open() {
+    let p = Platform::start(&["--clock", "manual", "--start", START]);
+    let security = p.token(&["--role", "security_officer", "--now", START]);
+    let draft = json!({
+        "title": "Lost laptop", "discovered_at": START, "aware_at": START,
+        "breach_types": ["confidentiality", "availability"],
+        "nature_and_scope": "An unencrypted laptop was stolen.",
+        "approx_data_subjects": { "min": 10, "max": 10 }, "approx_records": { "min": 10, "max": 10 },
+        "likely_consequences": "Identity theft.",
+        "data_sets": [{ "name": "sales contacts", "role": "controller" }]
+    });
+    let (status, view) = call(
+        "POST",
+        &p.url("/api/incidents"),
+        Some(&security),
+        Some(&draft),
+    );
+    assert_eq!(status, 201, "{view}");
+    let id = view["id"].as_str().expect("id").to_string();
+    let go = |to: &str| {
+        call(
+            "POST",
+            &p.url(&format!("/api/incidents/{id}/status")),
+            Some(&security),
+            Some(&json!({ "to": to })),
+        )
+    };
+    assert_eq!(go("closed").0, 409, "open cannot jump to closed");
+    assert_eq!(go("contained").0, 200);
+    assert_eq!(go("open").0, 409, "no way back");
+    assert_eq!(go("resolved").0, 200);
+    let (status, problem) = go("closed");
+    assert_eq!(
+        status, 409,
+        "not assessed and the authority is owed a notification: {problem}"
+    );
+    let mut bad = draft.clone();
+    bad["aware_at"] = json!("2026-03-20T00:00:00Z");
+    bad["data_sets"] = json!([{ "name": "x", "role": "processor" }]);
+    let (status, problem) = call(
+        "POST",
+        &p.url("/api/incidents"),
+        Some(&security),
+        Some(&bad),
+    );
+    assert_eq!(status, 400);
+    let pointers: Vec<&str> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["pointer"].as_str())
+        .collect();
+    assert!(
+        pointers.contains(&"/aware_at") && pointers.contains(&"/data_sets/0/tenant"),
+        "{pointers:?}"
+    );
+}

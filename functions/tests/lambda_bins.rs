@@ -212,12 +212,32 @@ fn the_origin_lock_refuses_requests_the_edge_did_not_sign() {
         .expect("spawn");
     let now: shared::time::Timestamp = std::time::SystemTime::now().try_into().expect("now");
     let mut signed = function_url_get("/healthz");
-    signed["headers"]["x-regrooter-origin"] = json!(shared::origin_lock::sign(secret.as_bytes(), "GET", "/healthz", now, b""));
+    signed["headers"]["x-regrooter-origin"] = json!(shared::origin_lock::sign(
+        secret.as_bytes(),
+        "GET",
+        "/healthz",
+        now,
+        b""
+    ));
     let mut forged = function_url_get("/healthz");
-    forged["headers"]["x-regrooter-origin"] = json!(shared::origin_lock::sign(b"not-the-secret-but-long-enough-xxxxx", "GET", "/healthz", now, b""));
-    let old = now.checked_sub(shared::time::SignedDuration::from_mins(6)).expect("ts");
+    forged["headers"]["x-regrooter-origin"] = json!(shared::origin_lock::sign(
+        b"not-the-secret-but-long-enough-xxxxx",
+        "GET",
+        "/healthz",
+        now,
+        b""
+    ));
+    let old = now
+        .checked_sub(shared::time::SignedDuration::from_mins(6))
+        .expect("ts");
     let mut replayed = function_url_get("/healthz");
-    replayed["headers"]["x-regrooter-origin"] = json!(shared::origin_lock::sign(secret.as_bytes(), "GET", "/healthz", old, b""));
+    replayed["headers"]["x-regrooter-origin"] = json!(shared::origin_lock::sign(
+        secret.as_bytes(),
+        "GET",
+        "/healthz",
+        old,
+        b""
+    ));
     runtime.push("unsigned", function_url_get("/healthz"));
     runtime.push("signed", signed);
     runtime.push("forged", forged);
@@ -226,7 +246,12 @@ fn the_origin_lock_refuses_requests_the_edge_did_not_sign() {
         Some(Outcome::Response(r)) => r["statusCode"].as_u64(),
         other => panic!("{id}: {other:?}"),
     };
-    let results = [status("unsigned"), status("signed"), status("forged"), status("replayed")];
+    let results = [
+        status("unsigned"),
+        status("signed"),
+        status("forged"),
+        status("replayed"),
+    ];
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(results, [Some(403), Some(200), Some(403), Some(403)]);

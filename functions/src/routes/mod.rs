@@ -47,7 +47,13 @@ pub fn sla(services: Arc<Services>) -> Router {
 pub fn with_plumbing(routes: Router<Arc<Services>>, services: Arc<Services>) -> Router {
     routes
         .fallback(crate::http::not_found)
-        .layer(axum::middleware::from_fn_with_state(services.clone(), crate::http::origin_lock))
-        .layer(axum::middleware::from_fn_with_state(services.clone(), crate::http::request_context))
+        .layer(axum::middleware::from_fn_with_state(
+            services.clone(),
+            crate::http::origin_lock,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            services.clone(),
+            crate::http::request_context,
+        ))
         .with_state(services)
 }

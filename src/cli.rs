@@ -36,6 +36,20 @@ enum Command {
     /// The tamper-evident audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The edge's web application firewall.
+    #[command(subcommand)]
+    Waf(WafCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum WafCommand {
+    /// Read JSONL requests on stdin (CRS corpus format: method, uri, headers, body, or
+    /// raw_request_b64) and write one JSON verdict per line: {"id", "action", "score", "rules"}.
+    Check {
+        /// 1 (fewest false positives) to 4 (strictest).
+        #[arg(long, default_value_t = 1)]
+        paranoia: u8,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,6 +148,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Token(args) => token(args),
         Command::Incident(IncidentCommand::Assess) => assess(),
+        Command::Waf(WafCommand::Check { paranoia }) => crate::waf_cli::check(paranoia),
         Command::Audit(AuditCommand::Verify { data }) => {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()

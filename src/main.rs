@@ -5,6 +5,7 @@ mod dev;
 mod edge_layer;
 mod platform;
 mod scheduler;
+mod waf_cli;
 
 use std::process::ExitCode;
 

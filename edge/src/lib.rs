@@ -6,6 +6,8 @@
 
 pub mod gate;
 pub mod headers;
+pub mod rate;
+pub mod waf;
 
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, Uri, header};
 use shared::ids::RequestId;

@@ -39,7 +39,9 @@ ensure_python_tool() {
   if [[ ! -x "$venv/bin/python" ]]; then
     python3 -m venv "$venv"
   fi
-  if ! "$venv/bin/pip" show "$name" 2>/dev/null | grep -qx "Version: $version"; then
+  # grep without -q reads all of pip's output: -q could end the pipe early, and under pipefail
+  # the SIGPIPE pip gets would count as "not installed".
+  if ! "$venv/bin/pip" show "$name" 2>/dev/null | grep -x "Version: $version" >/dev/null; then
     echo "installing $spec (one-time, into target/tools/venv)"
     "$venv/bin/pip" install --quiet --disable-pip-version-check "$spec"
   fi
@@ -76,4 +78,37 @@ ensure_cargo_lambda() {
   ensure_python_tool "cargo-lambda==1.9.2"
   ensure_python_tool "ziglang==0.17.1"
   export PATH="$PWD/target/tools/venv/bin:$PATH"
+}
+
+# A pinned tool from PyPI in a virtual environment of its own, target/tools/venv-<name>, installed
+# once: for tools whose pins clash with the shared venv (checkov 3.3.30 would downgrade boto3,
+# botocore and packaging under moto).
+ensure_python_tool_isolated() {
+  local spec=$1
+  local name=${spec%%==*}; name=${name%%[*}
+  local version=${spec##*==}
+  local venv="$PWD/target/tools/venv-$name"
+  if [[ ! -x "$venv/bin/python" ]]; then
+    python3 -m venv "$venv"
+  fi
+  # grep without -q reads all of pip's output: -q could end the pipe early, and under pipefail the
+  # SIGPIPE pip gets would count as "not installed".
+  if ! "$venv/bin/pip" show "$name" 2>/dev/null | grep -x "Version: $version" >/dev/null; then
+    echo "installing $spec (one-time, into target/tools/venv-$name)"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "$spec"
+  fi
+}
+
+# A pinned npm package ("name@version", scoped names too) in target/tools/node, installed once.
+ensure_node_tool() {
+  local spec=$1
+  local name=${spec%@*} version=${spec##*@}
+  local prefix="$PWD/target/tools/node"
+  local manifest="$prefix/node_modules/$name/package.json"
+  if [[ -f "$manifest" ]] &&
+    node -e 'process.exit(require(process.argv[1]).version === process.argv[2] ? 0 : 1)' "$manifest" "$version"; then
+    return
+  fi
+  echo "installing $spec (one-time, into target/tools/node)"
+  npm install --prefix "$prefix" --no-audit --no-fund --silent "$spec"
 }

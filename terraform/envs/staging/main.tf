@@ -1,0 +1,33 @@
+# Staging: production's shape, its own account, test data only.
+# The hostname must be served by this environment's Cloudflare zone (var.cloudflare_zone_id).
+locals {
+  environment          = "staging"
+  hostname             = "trust.staging.regrooter.de"
+  reserved_concurrency = {}
+}
+
+module "aws" {
+  source = "../../modules/aws"
+
+  environment          = local.environment
+  region               = var.region
+  lambda_artifacts_dir = var.lambda_artifacts_dir
+  jwks                 = var.jwks
+  origin_secrets       = compact([var.origin_secret, var.origin_secret_previous])
+  reserved_concurrency = local.reserved_concurrency
+  alarm_subscriptions  = var.alarm_subscriptions
+}
+
+module "cloudflare" {
+  source = "../../modules/cloudflare"
+
+  environment       = local.environment
+  account_id        = var.cloudflare_account_id
+  zone_id           = var.cloudflare_zone_id
+  route_patterns    = ["${local.hostname}/*"]
+  worker_bundle_dir = coalesce(var.worker_bundle_dir, "${path.root}/../../../edge/build")
+  origin_urls       = module.aws.function_urls
+  jwks              = var.jwks
+  origin_secret     = var.origin_secret
+  ip_hash_key       = var.ip_hash_key
+}

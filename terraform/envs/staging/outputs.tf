@@ -1,0 +1,24 @@
+output "table_name" {
+  description = "The environment's DynamoDB table."
+  value       = module.aws.table_name
+}
+
+output "function_urls" {
+  description = "Origins behind the edge (reachable only with the edge's signature)."
+  value       = module.aws.function_urls
+}
+
+output "schedules" {
+  description = "Deployed schedule expressions by job."
+  value       = module.aws.schedules
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic of the alarms."
+  value       = module.aws.alarm_topic_arn
+}
+
+output "worker_routes" {
+  description = "Routes running the edge Worker."
+  value       = module.cloudflare.routes
+}

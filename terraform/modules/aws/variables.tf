@@ -1,0 +1,110 @@
+variable "environment" {
+  description = "Which deployment this is; becomes REGROOTER_ENV and part of every name (regrooter-<environment>)."
+  type        = string
+
+  validation {
+    condition     = contains(["dev", "staging", "production"], var.environment)
+    error_message = "environment must be dev, staging or production."
+  }
+}
+
+variable "region" {
+  description = "AWS region everything is created in. Customer data stays in the EU: only AWS regions in EU member states are accepted."
+  type        = string
+  default     = "eu-central-1"
+
+  validation {
+    # AWS's eu-* regions inside the EU (functions::lambda::EU_REGIONS; the Rust test keeps the two
+    # lists equal). London and Zurich carry the eu- prefix but are outside the EU, so they are absent.
+    condition     = contains(["eu-central-1", "eu-west-1", "eu-west-3", "eu-north-1", "eu-south-1", "eu-south-2"], var.region)
+    error_message = "region must be an AWS region in an EU member state (eu-central-1 Frankfurt is the default)."
+  }
+}
+
+variable "lambda_artifacts_dir" {
+  description = "Folder holding <function>/bootstrap.zip as built by scripts/lambda-build; defaults to the repository's target/lambda."
+  type        = string
+  default     = null
+}
+
+variable "jwks" {
+  description = "Public JWKS (JSON) the functions verify access tokens with. Public keys only, so not sensitive."
+  type        = string
+
+  validation {
+    condition     = can(jsondecode(var.jwks).keys)
+    error_message = "jwks must be a JSON document with a \"keys\" array."
+  }
+}
+
+variable "origin_secrets" {
+  description = "Origin-lock secrets the functions accept (the edge signs with the first; more than one during a rotation). From the CI secret store via TF_VAR_..., never from a file."
+  type        = list(string)
+  sensitive   = true
+
+  validation {
+    condition     = length(var.origin_secrets) > 0 && alltrue([for s in var.origin_secrets : length(s) >= 32 && !strcontains(s, ",")])
+    error_message = "origin_secrets needs at least one secret; each at least 32 characters and without commas."
+  }
+}
+
+variable "dpo_contact" {
+  description = "Data protection officer's contact quoted in breach notifications (REGROOTER_DPO_CONTACT)."
+  type        = string
+  default     = "datenschutz@regrooter.de"
+}
+
+variable "security_contact" {
+  description = "Security contact published in security.txt (REGROOTER_SECURITY_CONTACT)."
+  type        = string
+  default     = "mailto:security@regrooter.de"
+}
+
+variable "rust_log" {
+  description = "RUST_LOG filter of every function."
+  type        = string
+  default     = "info"
+}
+
+variable "log_retention_days" {
+  description = "Days CloudWatch keeps function logs. 90: long enough to investigate an incident reported late (the 72 h duty runs from awareness, which can come weeks after the fact), short enough for data minimisation — the logs hold no personal data, the audit trail lives in the table."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = contains([30, 60, 90, 120, 150, 180, 365], var.log_retention_days)
+    error_message = "log_retention_days must be a CloudWatch retention between 30 and 365 days."
+  }
+}
+
+variable "reserved_concurrency" {
+  description = "Per-function overrides of the reserved concurrency in locals.tf (e.g. lower in dev, where the account quota is small)."
+  type        = map(number)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for v in values(var.reserved_concurrency) : v >= 1])
+    error_message = "reserved concurrency must be at least 1 (0 would switch a function off)."
+  }
+}
+
+variable "alarm_subscriptions" {
+  description = "Who the alarm topic notifies: protocol (email, https, ...) and endpoint. Prefer team addresses over personal ones."
+  type = list(object({
+    protocol = string
+    endpoint = string
+  }))
+  default = []
+}
+
+variable "origin_lock_rejection_threshold" {
+  description = "Refused unsigned requests per 5 minutes that count as a spike of security events."
+  type        = number
+  default     = 25
+}
+
+variable "security_report_threshold" {
+  description = "Security reports per hour that count as a spike (a wave of reports is itself an incident signal, or abuse of the form)."
+  type        = number
+  default     = 10
+}

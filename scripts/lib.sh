@@ -26,7 +26,8 @@ ensure_cargo_tool() {
     return
   fi
   echo "installing $crate $version (one-time, into target/tools)"
-  cargo install --locked --quiet --root "$root" "$crate" --version "$version"
+  # Debug builds: these tools run for seconds, and a debug build of them compiles much faster.
+  cargo install --locked --quiet --debug --root "$root" "$crate" --version "$version"
 }
 
 # A pinned tool from PyPI ("name==version" or "name[extra]==version") in the virtual
@@ -111,4 +112,31 @@ ensure_node_tool() {
   fi
   echo "installing $spec (one-time, into target/tools/node)"
   npm install --prefix "$prefix" --no-audit --no-fund --silent "$spec"
+}
+
+ROOT="$PWD"
+
+# Everything the Worker build and its local runtime need: Debian's wasm toolchain, worker-build
+# and wasm-bindgen-cli (pinned; wasm-bindgen must equal Cargo.lock's), and from npm wrangler (the
+# last release running on Node 20, with workerd inside), esbuild and binaryen's wasm-opt.
+ensure_edge_toolchain() {
+  ensure_wasm_toolchain
+  local sysroot; sysroot=$(/usr/bin/rustc --print sysroot)
+  if [[ ! -d "$sysroot/lib/rustlib/wasm32-unknown-unknown/lib" ]]; then
+    as_root mkdir -p "$sysroot/lib/rustlib/wasm32-unknown-unknown/lib"
+  fi
+  ensure_cargo_tool worker-build 0.8.7 worker-build
+  local bindgen
+  bindgen=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/[^0-9.]/,""); print; exit}' Cargo.lock)
+  if ! target/tools/bin/wasm-bindgen --version 2>/dev/null | grep -q "$bindgen"; then
+    echo "installing wasm-bindgen-cli $bindgen (one-time, into target/tools)"
+    cargo install --quiet --debug --root "$PWD/target/tools" wasm-bindgen-cli --version "$bindgen"
+  fi
+  local prefix="$PWD/target/tools/edge-node"
+  if [[ ! -x "$prefix/node_modules/.bin/wrangler" ]] ||
+    ! node -e 'process.exit(require(process.argv[1]).version === "4.86.0" ? 0 : 1)' "$prefix/node_modules/wrangler/package.json"; then
+    echo "installing wrangler 4.86.0 and binaryen 132.0.0 (one-time, into target/tools/edge-node)"
+    mkdir -p "$prefix"
+    npm install --prefix "$prefix" --no-audit --no-fund --silent wrangler@4.86.0 binaryen@132.0.0
+  fi
 }

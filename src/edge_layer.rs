@@ -1,92 +1,103 @@
-//! The edge pipeline in front of the local platform, as an axum middleware: the same decisions
-//! the Worker makes in production, made natively.
+//! The edge pipeline in front of the local platform, as an axum middleware: the same pipeline the
+//! Worker runs in production (`edge::pipeline`), with state in this process and the functions'
+//! router as the origin.
 
-use std::sync::Arc;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::HeaderValue;
+use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use edge::{Decision, Edge, Inbound};
+use edge::pipeline::{Client, EdgeService, MemoryStore, Origin};
 use shared::Clock;
+use shared::rbac::Principal;
 
 struct EdgeState {
-    edge: Edge,
+    service: EdgeService,
+    store: MemoryStore,
     clock: Arc<dyn Clock>,
-    /// Signs what the edge forwards (the origin lock), as the Worker does in production.
-    origin_secret: Vec<u8>,
 }
 
-/// The largest request body the edge forwards.
-const MAX_FORWARDED_BODY: usize = 1024 * 1024;
+/// The largest request or response body the local edge passes on.
+const MAX_BODY: usize = 2 * 1024 * 1024;
 
-pub fn wrap(app: Router, edge: Edge, clock: Arc<dyn Clock>, origin_secret: Vec<u8>) -> Router {
+pub fn wrap(app: Router, service: EdgeService, clock: Arc<dyn Clock>) -> Router {
     let state = Arc::new(EdgeState {
-        edge,
+        service,
+        store: MemoryStore::default(),
         clock,
-        origin_secret,
     });
     app.layer(axum::middleware::from_fn_with_state(state, run_edge))
 }
 
-async fn run_edge(
-    State(state): State<Arc<EdgeState>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let decision = state.edge.inspect(
-        &Inbound {
-            method: request.method(),
-            uri: request.uri(),
-            headers: request.headers(),
-            tls: false,
-        },
-        state.clock.now(),
-    );
-    match decision {
-        Decision::Respond(response) => response.map(Body::from).into_response(),
-        Decision::Forward(forwarded) => {
-            let id = forwarded.request_id.to_string();
-            if let Ok(value) = HeaderValue::from_str(&id) {
-                request.headers_mut().insert(edge::REQUEST_ID_HEADER, value);
+/// The origin in this process: the rest of the middleware stack and the functions' router.
+struct InProcess {
+    next: Mutex<Option<Next>>,
+}
+
+impl Origin for InProcess {
+    async fn forward(
+        &self,
+        request: http::Request<Vec<u8>>,
+        principal: Option<&Principal>,
+    ) -> http::Response<Vec<u8>> {
+        let next = self.next.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let Some(next) = next else {
+            return http::Response::builder()
+                .status(http::StatusCode::INTERNAL_SERVER_ERROR)
+                .body(Vec::new())
+                .unwrap_or_default();
+        };
+        let mut request = request.map(Body::from);
+        if let Some(principal) = principal {
+            request
+                .extensions_mut()
+                .insert(functions::http::EdgeVerified(principal.clone()));
+        }
+        let response = next.run(request).await;
+        let (parts, body) = response.into_parts();
+        let bytes = axum::body::to_bytes(body, MAX_BODY)
+            .await
+            .map(|b| b.to_vec())
+            .unwrap_or_default();
+        http::Response::from_parts(parts, bytes)
+    }
+}
+
+async fn run_edge(State(state): State<Arc<EdgeState>>, request: Request, next: Next) -> Response {
+    let ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string());
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+        let problem = shared::Error::TooLarge { limit: MAX_BODY }.to_problem(None);
+        return functions::http::problem_response(&problem);
+    };
+    let request = http::Request::from_parts(parts, bytes.to_vec());
+    let origin = InProcess {
+        next: Mutex::new(Some(next)),
+    };
+    let handled = state
+        .service
+        .handle(
+            request,
+            &Client { ip, tls: false },
+            state.clock.now(),
+            &state.store,
+            &origin,
+        )
+        .await;
+    for event in &handled.events {
+        let json = serde_json::to_string(event).unwrap_or_default();
+        match event.event {
+            edge::events::EventKind::WafAllow => {
+                tracing::debug!(target: "regrooter::security", event = %json, "edge decision")
             }
-            if let Some(principal) = forwarded.principal {
-                request
-                    .extensions_mut()
-                    .insert(functions::http::EdgeVerified(principal));
-            }
-            let (mut parts, body) = request.into_parts();
-            let Ok(bytes) = axum::body::to_bytes(body, MAX_FORWARDED_BODY).await else {
-                let problem = shared::Error::TooLarge {
-                    limit: MAX_FORWARDED_BODY,
-                }
-                .to_problem(Some(id));
-                return state.edge.finish(
-                    functions::http::problem_response(&problem),
-                    &forwarded.request_id,
-                );
-            };
-            let path = parts
-                .uri
-                .path_and_query()
-                .map_or("/", |p| p.as_str())
-                .to_string();
-            let signature = shared::origin_lock::sign(
-                &state.origin_secret,
-                parts.method.as_str(),
-                &path,
-                state.clock.now(),
-                &bytes,
-            );
-            if let Ok(value) = HeaderValue::from_str(&signature) {
-                parts.headers.insert(shared::origin_lock::HEADER, value);
-            }
-            let response = next
-                .run(Request::from_parts(parts, Body::from(bytes)))
-                .await;
-            state.edge.finish(response, &forwarded.request_id)
+            _ => tracing::warn!(target: "regrooter::security", event = %json, "edge decision"),
         }
     }
+    handled.response.map(Body::from).into_response()
 }

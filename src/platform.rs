@@ -74,18 +74,24 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     if let Some(manual) = manual {
         app = app.merge(crate::dev::router(manual, scheduler.clone()));
     }
-    let edge = edge::Edge::new(
-        edge::EdgeConfig {
+    let listener = tokio::net::TcpListener::bind(args.addr).await?;
+    let addr = listener.local_addr()?;
+    let public_url =
+        std::env::var("REGROOTER_PUBLIC_URL").unwrap_or_else(|_| format!("http://{addr}"));
+    let edge = edge::pipeline::EdgeService::new(
+        edge::pipeline::EdgeSettings {
             // 127.0.0.1 has no certificate; every deployed environment redirects to HTTPS.
             require_https: false,
-            ..edge::EdgeConfig::default()
+            security_contact: config.security_contact.clone(),
+            policy_url: format!("{public_url}/security/report"),
+            canonical_url: format!("{public_url}/.well-known/security.txt"),
+            hash_key: infra::local_keys::hash_key(&args.data)?,
+            origin_secret,
+            waf: edge::waf::WafConfig::default(),
         },
         tokens,
     );
-    let app = crate::edge_layer::wrap(app, edge, clock.clone(), origin_secret);
-
-    let listener = tokio::net::TcpListener::bind(args.addr).await?;
-    let addr = listener.local_addr()?;
+    let app = crate::edge_layer::wrap(app, edge, clock.clone());
     tokio::spawn(scheduler.clone().run_forever());
     tokio::spawn(purge_expired_hourly(raw));
     println!(
@@ -98,11 +104,14 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         }
     );
     tracing::info!(%addr, "ready");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }
 

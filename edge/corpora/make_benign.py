@@ -238,6 +238,83 @@ for i in range(25):
                                     "Stripe-Signature": f"t=1795860{i:03d},v1=" + "".join(random.choice("0123456789abcdef") for _ in range(64))},
         json.dumps(event, ensure_ascii=False))
 
+# Searches, filters, pagination and sorting as the portal sends them.
+SEARCHES = ["union station", "time zone", "date format", "select box", "drop-down menu", "O'Reilly", "it's late",
+            "price < 100", "50% off", "C++ compiler", "a&b", "Müller & Söhne", "order by date", "where is my invoice?",
+            "delete account", "update email", "insert coin", "script error", "alert e-mail", "system outage",
+            "exec summary", "include attachments", "cat photos", "file not found", "install guide", "sleep mode",
+            "from 10:00 to 11:30", "1=1 matching", "SELECT plan", "\"quoted phrase\"", "#hashtag", "[draft]",
+            "email@example.com", "https://example.com/page?x=1", "café", "naïve", "Straße", "≥ 95 %", "🙂"]
+for q in SEARCHES:
+    params = {"q": q, "sort": random.choice(["date", "created_at", "-aware_at", "status"]),
+              "order": random.choice(["asc", "desc"]), "page": str(random.randint(1, 9)),
+              "limit": random.choice(["20", "50", "100"])}
+    add("GET", "/api/incidents?" + urllib.parse.urlencode(params), api_headers())
+for _ in range(30):
+    params = {"id": str(random.randint(1, 99999)), "from": "2026-%02d-01" % random.randint(1, 12),
+              "to": "2026-%02d-28" % random.randint(1, 12), "cursor": "eyJwayI6IlQjYWNtZSIsInNrIjoiSU5DSURFTlQjMTIzIn0",
+              "fields": random.choice(["id,status,aware_at", "title", "measures,notices"]),
+              "status": random.choice(["open", "closed", "contained", "resolved"]),
+              "time": random.choice(["24h", "7d", "30d"]), "date": "2026-11-27"}
+    add("GET", random.choice(["/api/incidents", "/api/sla/reports", "/api/reports", "/api/billing/invoices"]) + "?" +
+        urllib.parse.urlencode(random.sample(sorted(params.items()), random.randint(2, 6))), api_headers())
+
+# Browsers with cookies and referrers.
+COOKIES = ["session=eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ1MSJ9.c2ln; theme=dark",
+           "cookie_consent=%7B%22necessary%22%3Atrue%2C%22analytics%22%3Afalse%7D; lang=de",
+           "_ga=GA1.2.1234567890.1795860000; _gid=GA1.2.987654321.1795860000",
+           "lang=en; tz=Europe%2FBerlin; last_seen=2026-11-27T10%3A00%3A00Z"]
+for _ in range(40):
+    h = browser_headers()
+    h["Cookie"] = random.choice(COOKIES)
+    h["Referer"] = random.choice(["https://www.regrooter.de/trust", "https://www.google.com/search?q=regrooter+security+report",
+                                   "https://portal.regrooter.example/incidents?status=open&page=2",
+                                   "https://www.bing.com/search?q=regrooter%20sicherheitsl%C3%BCcke%20melden"])
+    add("GET", random.choice(["/security/report", "/security/report?lang=en", "/security/report?lang=de&utm_source=newsletter&utm_campaign=trust-2026",
+                              "/.well-known/security.txt", "/security/report.css"]), h)
+
+# Prose the security team writes into incidents, measures and overrides (narrative fields),
+# and customers into SLA claims: long German and English sentences full of ordinary words that
+# are also SQL, shell or script keywords.
+PROSE = [
+    "Please select the affected users from the list and update the table of contacts.",
+    "We will delete old exports from the archive and drop the temporary tables after the review.",
+    "The union of both data sets covers 140 employees; order of events: alert at 09:00, containment at 09:40.",
+    "Bitte wählen Sie die betroffenen Personen aus der Liste aus; danach löschen wir die Kopien (Stand: 10:00 Uhr).",
+    "The script that syncs HR data (sync_hr.py) ran with the wrong tenant id; we'll fix it and add tests.",
+    "Attackers used 'admin' as user name and passwords like Summer2026!; no account with 2FA was affected.",
+    "Time line: 2026-03-27 09:00 aware; 09:40 export disabled; 11:30 fix deployed; 14:00 customers informed.",
+    "Die Ursache war ein fehlender Filter (WHERE tenant_id = ?) in der Export-Abfrage; der Fix ist seit 11:30 live.",
+    "Cat /etc/passwd was not readable from the web server, as the pen test (ticket SEC-4711) confirmed.",
+    "Impact: phishing & identity theft are possible; people should watch for e-mails asking them to 'verify' data.",
+    "Der Dienst war von 10:00 bis 11:30 nicht erreichbar – siehe Ticket #4711 und https://status.regrooter.example.",
+    "We'll install the patch, restart the service and watch the error rate for 24 h; rollback plan: redeploy v1.4.2.",
+]
+for text in PROSE:
+    add("PATCH", f"/api/incidents/{inc_id()}", api_headers("application/json"),
+        json.dumps({"likely_consequences": text}, ensure_ascii=False))
+    add("POST", f"/api/incidents/{inc_id()}/measures", api_headers("application/json"),
+        json.dumps({"kind": "process", "what": text, "owner": "Security", "status": "planned"}, ensure_ascii=False))
+    add("POST", "/api/sla/claims", api_headers("application/json"),
+        json.dumps({"month": "2026-10", "outages": [{"start": "2026-10-03T10:00:00Z", "end": "2026-10-03T11:30:00Z"}],
+                    "note": text}, ensure_ascii=False))
+
+# Tenant names that happen to be keywords, and exports with file names.
+for name in ["Union Investment GmbH", "Select Software AG", "Alert Logic Ltd.", "Script & Co. KG", "Drop GmbH",
+             "Order Management Solutions", "System One AG", "Time Systems GmbH", "Exec Consulting", "Insert Media"]:
+    add("PUT", "/api/tenants/" + random.choice(["union", "select", "alert", "script"]), api_headers("application/json"),
+        json.dumps({"name": name}, ensure_ascii=False))
+for fmt in ["csv", "json", "pdf"]:
+    add("GET", f"/api/retention/certificates?format={fmt}&file=deletion-certificate-acme-2026-11.{fmt}", api_headers())
+
+# Non-browser clients of the API.
+for ua in ["curl/8.5.0", "python-requests/2.32.3", "Go-http-client/2.0", "PostmanRuntime/7.43.0", "okhttp/4.12.0",
+           "axios/1.7.9", "Java/21.0.5", "Terraform/1.9.8"]:
+    for _ in range(3):
+        h = api_headers()
+        h["User-Agent"] = ua
+        add("GET", random.choice(["/api/incidents", "/api/sla/reports?month=2026-10", "/healthz"]), h)
+
 # Health checks and monitoring.
 for _ in range(10):
     add("GET", "/healthz", {"User-Agent": random.choice(["UptimeRobot/2.0", "Better Uptime Bot", "regrooter-sla-probe/0.1"])})

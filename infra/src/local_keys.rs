@@ -110,6 +110,16 @@ pub fn origin_secret(dir: &Path) -> Result<Vec<u8>, KeyFileError> {
     Ok(secret.to_vec())
 }
 
+/// The key the local edge hashes client addresses and accounts with (events never hold the
+/// address itself), created on first use.
+pub fn hash_key(dir: &Path) -> Result<Vec<u8>, KeyFileError> {
+    let path = dir.join("hash.key");
+    let key = load_or_create(&path, || {
+        Zeroizing::new(shared::random::bytes::<32>().to_vec())
+    })?;
+    Ok(key.to_vec())
+}
+
 /// The development signing key, created on first use. Its key id is derived from the public key,
 /// so tokens from an earlier data directory are recognisably foreign.
 pub fn dev_signing_key(dir: &Path) -> Result<SigningKey, KeyFileError> {

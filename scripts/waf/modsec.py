@@ -33,12 +33,16 @@ SecAction "id:900200,phase:1,nolog,pass,t:none,setvar:'tx.allowed_methods=GET HE
 """
 
 # The same per-route exclusions the edge WAF has (edge/src/waf/mod.rs): the report's free-text
-# fields are not inspected, and the Stripe webhook body is passed on uninspected.
+# fields and the narrative fields of incidents and SLA claims are not inspected, and the Stripe
+# webhook body is passed on uninspected.
 FIELDS = ["description", "affected_parties", "personal_data_kind", "scope", "impact_assessment"]
+NARRATIVE = ["nature_and_scope", "likely_consequences", "what", "justification", "title", "note", "reason"]
 EXCLUSIONS = "\n".join([
     'SecRule REQUEST_FILENAME "@streq /security/reports" "id:1000,phase:1,pass,nolog,' +
     ",".join(f"ctl:ruleRemoveTargetByTag=OWASP_CRS;ARGS:{p}{f}" for f in FIELDS for p in ("", "json.")) + '"',
     'SecRule REQUEST_FILENAME "@streq /stripe/webhook" "id:1001,phase:1,pass,nolog,ctl:requestBodyAccess=Off"',
+    'SecRule REQUEST_FILENAME "@rx ^/api/(?:incidents|sla|reports/)" "id:1002,phase:1,pass,nolog,' +
+    ",".join(f"ctl:ruleRemoveTargetByTag=OWASP_CRS;ARGS:{p}{f}" for f in NARRATIVE for p in ("", "json.")) + '"',
 ])
 
 rules = RulesSet()

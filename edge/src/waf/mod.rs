@@ -69,12 +69,39 @@ pub const REPORT_FREE_TEXT: &[&str] = &[
     "impact_assessment",
 ];
 
+/// Narrative fields the security team and customers write about incidents, measures and
+/// outages: the same kind of free text as a report, behind the token gate.
+pub const NARRATIVE_FREE_TEXT: &[&str] = &[
+    "nature_and_scope",
+    "likely_consequences",
+    "what",
+    "justification",
+    "title",
+    "note",
+    "reason",
+];
+
 pub fn platform_exclusions() -> Vec<Exclusion> {
     vec![
         Exclusion {
             method: "POST",
             path: "/security/reports",
             scope: ExclusionScope::Args(REPORT_FREE_TEXT),
+        },
+        Exclusion {
+            method: "*",
+            path: "/api/incidents*",
+            scope: ExclusionScope::Args(NARRATIVE_FREE_TEXT),
+        },
+        Exclusion {
+            method: "POST",
+            path: "/api/reports/*",
+            scope: ExclusionScope::Args(NARRATIVE_FREE_TEXT),
+        },
+        Exclusion {
+            method: "*",
+            path: "/api/sla*",
+            scope: ExclusionScope::Args(NARRATIVE_FREE_TEXT),
         },
         Exclusion {
             method: "POST",
@@ -302,10 +329,16 @@ impl Waf {
             score: 0,
         };
         self.protocol(request, &mut hits);
-        let exclusion =
-            self.config.exclusions.iter().find(|e| {
-                e.method.eq_ignore_ascii_case(&request.method) && request.path() == e.path
-            });
+        let path = request.path();
+        let exclusion = self.config.exclusions.iter().find(|e| {
+            let method = e.method == "*" || e.method.eq_ignore_ascii_case(&request.method);
+            // A trailing `*` matches any rest of the path.
+            let route = match e.path.strip_suffix('*') {
+                Some(prefix) => path.starts_with(prefix),
+                None => path == e.path,
+            };
+            method && route
+        });
         let body_excluded = matches!(exclusion.map(|e| &e.scope), Some(ExclusionScope::Body));
         let inspected;
         let (targets, body_ok) = if body_excluded {
@@ -319,7 +352,10 @@ impl Waf {
             inspected = request::targets(request);
             (inspected.0, inspected.1)
         };
-        if !body_ok {
+        // A body that does not parse as its content type is still scanned as raw text; only from
+        // paranoia 2 on is the broken body itself an anomaly (at 1 the function answers it with a
+        // precise 400 instead of a block).
+        if !body_ok && self.config.paranoia >= 2 {
             hits.add(protocol_ids::BODY_PARSE, Class::Protocol, rules::CRITICAL);
         }
         let excluded_args: &[&str] = match exclusion.map(|e| &e.scope) {

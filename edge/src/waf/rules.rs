@@ -101,7 +101,14 @@ use View::*;
 /// Unix commands an injected command line typically starts with.
 macro_rules! unix_commands {
     () => {
-        "(?:7z|7za|7zr|ab|agetty|alias|ansible(?:-[a-z]+)?|apt|apt-get|ar|aria2c|arj|arp|as|ash|at|aws|awk|base32|base64|basenc|bash|batch|bc|bridge|bsdcat|bsdtar|bundle|busctl|busybox|bzcat|bzip2|c89|c99|cancel|cat|cc|certbot|chattr|chdir|chef(?:-[a-z]+)?|chgrp|chmod|chown|chroot|cksum|clang|cmp|column|comm|composer|cowsay|cp|cpan|cpio|cpulimit|crash|crontab|csh|cscli|csplit|csvtool|cupsfilter|curl|cut|dash|date|dd|debugfs|dialog|diff|dig|dir|dmesg|dmidecode|dmsetup|dnf|docker|dos2unix|dosbox|dpkg|du|easy_install|ed|egrep|emacs|env|eqn|ex|exiftool|expand|expect|expr|facter|fgrep|file|find|finger|flock|fmt|fold|ftp|gawk|gcc|gdb|gem|genisoimage|ghc|ghci|gimp|git|grep|gtester|gunzip|gzip|hd|head|hexdump|highlight|history|host|hostid|hostname|hping3|iconv|id|ifconfig|install|ionice|ip|ipconfig|irb|jjs|join|journalctl|jq|jrunscript|ksh|ksshell|last|lastlog|less|lftp|links|ln|loginctl|logsave|look|lp|ls|lsof|lua|lwp-download|lwp-request|lynx|make|man|mawk|more|mosquitto|mount|msgfilter|mtr|mv|mysql|mysqldump|nano|nawk|nc|ncat|neofetch|net|netcat|netstat|nice|nl|nmap|node|nohup|nproc|nroff|nsenter|nslookup|od|openssl|openvpn|passwd|paste|pdb|perl|pexec|pg|php|pic|pico|pidof|pigz|ping|pip|pkexec|pkg|printenv|printf|ps|psql|ptx|puppet|pwd|python[0-9.]*|rake|rbash|readelf|red|rev|rlogin|rlwrap|rm|rmdir|rmt(?:-[a-z]+)?|route|rpm|rsync|ruby|run-mailcap|run-parts|rview|rvim|scp|screen|script|sed|service|setarch|sftp|sh|shuf|smbclient|socat|sort|split|sqlite3|ss|ssh|ssh-keygen|start-stop-daemon|stdbuf|strace|strings|su|sudo|sysctl|systemctl|tac|tail|tar|taskset|tbl|tclsh|tcpdump|tee|telnet|tftp|time|timedatectl|timeout|tmux|top|troff|tshark|ul|uname|unexpand|uniq|unlink|unshare|unzip|update-alternatives|useradd|usermod|uudecode|uuencode|valgrind|vi|view|vigr|vim|vimdiff|vipw|visudo|w3m|watch|wc|wget|whiptail|whoami|whois|xargs|xmodmap|xxd|xz|yarn|yelp|yum|zip|zsh|zsoelim|zypper)"
+        "(?:7z|7za|7zr|ab|aptitude|lastlogin|lastb|perf|zstd|zstdcat|zcat|zless|zmore|zgrep|xzcat|lzcat|who|users|kill|killall|pkill|chpasswd|chsh|adduser|deluser|userdel|groupadd|mkfifo|mknod|setsid|renice|iptables|nft|ufw|modprobe|insmod|rmmod|lsmod|kubectl|helm|terraform|vault|consul|podman|crictl|runc|gcloud|gsutil|doctl|npm|npx|pnpm|deno|javac|jshell|mvn|gradle|erl|rscript|octave|julia|sqlcmd|mongo|mongosh|redis-cli|etcdctl|agetty|alias|ansible(?:-[a-z]+)?|apt|apt-get|ar|aria2c|arj|arp|as|ash|at|aws|awk|base32|base64|basenc|bash|batch|bc|bridge|bsdcat|bsdtar|bundle|busctl|busybox|bzcat|bzip2|c89|c99|cancel|cat|cc|certbot|chattr|chdir|chef(?:-[a-z]+)?|chgrp|chmod|chown|chroot|cksum|clang|cmp|column|comm|composer|cowsay|cp|cpan|cpio|cpulimit|crash|crontab|csh|cscli|csplit|csvtool|cupsfilter|curl|cut|dash|date|dd|debugfs|dialog|diff|dig|dir|dmesg|dmidecode|dmsetup|dnf|docker|dos2unix|dosbox|dpkg|du|easy_install|ed|egrep|emacs|env|eqn|ex|exiftool|expand|expect|expr|facter|fgrep|file|find|finger|flock|fmt|fold|ftp|gawk|gcc|gdb|gem|genisoimage|ghc|ghci|gimp|git|grep|gtester|gunzip|gzip|hd|head|hexdump|highlight|history|host|hostid|hostname|hping3|iconv|id|ifconfig|install|ionice|ip|ipconfig|irb|jjs|join|journalctl|jq|jrunscript|ksh|ksshell|last|lastlog|less|lftp|links|ln|loginctl|logsave|look|lp|ls|lsof|lua|lwp-download|lwp-request|lynx|make|man|mawk|more|mosquitto|mount|msgfilter|mtr|mv|mysql|mysqldump|nano|nawk|nc|ncat|neofetch|net|netcat|netstat|nice|nl|nmap|node|nohup|nproc|nroff|nsenter|nslookup|od|openssl|openvpn|passwd|paste|pdb|perl|pexec|pg|php|pic|pico|pidof|pigz|ping|pip|pkexec|pkg|printenv|printf|ps|psql|ptx|puppet|pwd|python[0-9.]*|rake|rbash|readelf|red|rev|rlogin|rlwrap|rm|rmdir|rmt(?:-[a-z]+)?|route|rpm|rsync|ruby|run-mailcap|run-parts|rview|rvim|scp|screen|script|sed|service|setarch|sftp|sh|shuf|smbclient|socat|sort|split|sqlite3|ss|ssh|ssh-keygen|start-stop-daemon|stdbuf|strace|strings|su|sudo|sysctl|systemctl|tac|tail|tar|taskset|tbl|tclsh|tcpdump|tee|telnet|tftp|time|timedatectl|timeout|tmux|top|troff|tshark|ul|uname|unexpand|uniq|unlink|unshare|unzip|update-alternatives|useradd|usermod|uudecode|uuencode|valgrind|vi|view|vigr|vim|vimdiff|vipw|visudo|w3m|watch|wc|wget|whiptail|whoami|whois|xargs|xmodmap|xxd|xz|yarn|yelp|yum|zip|zsh|zsoelim|zypper)"
+    };
+}
+
+/// Commands whose names are no ordinary words, so a value that starts with one is a command line.
+macro_rules! distinct_commands {
+    () => {
+        "(?:ansible(?:-[a-z]+)?|chef(?:-[a-z]+)?|cscli|visudo|vipw|vigr|zstdcat|zstd|xzcat|lzcat|bzcat|zcat|xxd|hexdump|ncat|netcat|socat|nmap|masscan|curl|wget|aria2c|bash|zsh|ksh|csh|tcsh|busybox|python[0-9.]*|perl[0-9.]*|php[0-9.]*|nodejs|gcc|g\\+\\+|clang|gdb|strace|ltrace|sudo|doas|pkexec|chmod|chown|chattr|setfacl|useradd|usermod|userdel|chpasswd|crontab|systemctl|journalctl|iptables|nft|ifconfig|ipconfig|whoami|uname|hostname|ls|tac|strings|base64|openssl|ssh|scp|sftp|rsync|telnet|tftp|nc|rmdir|mkfs|unzip|gunzip|7z|docker|kubectl|podman|lastlog|lastlogin|getent|printenv|crontab|tmux|awk|gawk|grep|egrep|fgrep|xargs|mkfifo|mknod|pkill|killall)"
     };
 }
 
@@ -713,7 +720,8 @@ pub static RULES: &[RuleDef] = &[
         Shell,
         INPUT,
         concat!(
-            r"(?:^|[;&|`\n(){}]|\$\(|<<<|\b(?:time|nohup|strace|ltrace|timeout|nice|env|exec|command|builtin|sudo|xargs|watch|stdbuf|busybox|trap)\s)\s*(?:\$\w+\s*)*(?:[\w.-]*/)?",
+            // A command after a separator or a wrapper (`time`, `nohup`, …); never a bare word.
+            r"(?:[;&|`\n]|\$\(|<<<|\b(?:time|nohup|strace|ltrace|timeout|nice|env|exec|command|builtin|sudo|xargs|watch|stdbuf|busybox|trap)\s)\s*(?:\$\w+\s*)*(?:[\w.-]*/)?",
             unix_commands!(),
             r"(?:[\s;&|`<>)]|$)"
         ),
@@ -726,9 +734,24 @@ pub static RULES: &[RuleDef] = &[
         Shell,
         INPUT,
         concat!(
-            r"(?:^|[;&|`\n]|\$\(|<<<\s*)\s*(?:\$\w+\s*)*(?:[\w.-]*/)?",
+            // A value that starts with a command and its option or path argument.
+            r"^\s*(?:[\w.-]*/)?",
             unix_commands!(),
-            r"(?:\s+-{1,2}[\w-]+|\s+[/~$.][\w/.-]*|\s*$)"
+            r"\s+(?:-{1,2}[\w-]+|[/~$][\w/.-]*)"
+        ),
+    ),
+    rule(
+        932236,
+        Rce,
+        1,
+        CRITICAL,
+        Shell,
+        INPUT,
+        concat!(
+            // Commands that are no English words, at the start of a value: a command line.
+            r"^\s*(?:[\w.-]*/)?",
+            distinct_commands!(),
+            r"(?:\s|$)"
         ),
     ),
     rule(

@@ -1,0 +1,470 @@
+//! The public security-report intake at the edge: an accessible form in German and English (no
+//! script at all), parsing of JSON and form posts with the same limits as the origin, card
+//! numbers scrubbed before anything leaves the edge, and the confirmation page.
+
+use serde_json::{Map, Value};
+use shared::error::FieldError;
+use shared::incidents::service::REPORT_LIMITS;
+use shared::scrub::scrub_card_numbers;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    De,
+    En,
+}
+
+impl Lang {
+    pub fn from_query(query: Option<&str>, accept_language: Option<&str>) -> Lang {
+        let asked = query.and_then(|q| q.split('&').find_map(|p| p.strip_prefix("lang=")));
+        match asked {
+            Some("en") => Lang::En,
+            Some("de") => Lang::De,
+            _ => match accept_language {
+                Some(a) if a.trim_start().to_ascii_lowercase().starts_with("en") => Lang::En,
+                _ => Lang::De,
+            },
+        }
+    }
+
+    fn code(self) -> &'static str {
+        match self {
+            Lang::De => "de",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// The five fields of the page, in order, with their labels and hints.
+const FIELDS: [(&str, &str, &str, &str, &str); 5] = [
+    (
+        "description",
+        "Beschreibung des Vorfalls",
+        "Description of the incident",
+        "Was ist passiert, wie haben Sie es bemerkt? Angriffsmuster und Code dürfen Sie zitieren.",
+        "What happened and how did you notice? You may quote attack strings and code.",
+    ),
+    (
+        "affected_parties",
+        "Betroffene Unternehmen oder Nutzer",
+        "Affected companies or users",
+        "Namen der betroffenen Unternehmen oder Personen, soweit bekannt.",
+        "Names of the companies or users affected, as far as you know.",
+    ),
+    (
+        "personal_data_kind",
+        "Art der personenbezogenen Daten",
+        "Kind of personal data",
+        "Zum Beispiel Namen, E-Mail-Adressen, Gesundheitsdaten.",
+        "For example names, e-mail addresses, health data.",
+    ),
+    (
+        "scope",
+        "Umfang",
+        "Scope",
+        "Wie viele Personen oder Datensätze sind ungefähr betroffen?",
+        "About how many people or records are affected?",
+    ),
+    (
+        "impact_assessment",
+        "Einschätzung der Auswirkungen auf die Rechte und Freiheiten der Betroffenen",
+        "Assessment of the impact on people's rights and freedoms",
+        "Welche Folgen befürchten Sie für die betroffenen Personen?",
+        "What consequences do you fear for the people affected?",
+    ),
+];
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn page(lang: Lang, title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<link rel=\"stylesheet\" href=\"/security/report.css\">\n</head>\n<body>\n<main>\n{}\n</main>\n</body>\n</html>\n",
+        lang.code(),
+        escape(title),
+        body
+    )
+}
+
+/// The report form. `errors` and `values` re-fill it after a rejected post.
+pub fn form_page(lang: Lang, errors: &[FieldError], values: &Map<String, Value>) -> String {
+    let de = lang == Lang::De;
+    let mut body = String::new();
+    body.push_str(if de {
+        "<h1>Sicherheitsvorfall melden</h1>\n<p>Ihre Meldung wird vertraulich behandelt und verschlüsselt gespeichert. Alle Felder außer der Kontaktangabe sind Pflichtfelder.</p>\n<p lang=\"en\"><a href=\"/security/report?lang=en\" hreflang=\"en\">English version</a></p>\n"
+    } else {
+        "<h1>Report a security incident</h1>\n<p>Your report is treated confidentially and stored encrypted. All fields except the contact are required.</p>\n<p lang=\"de\"><a href=\"/security/report?lang=de\" hreflang=\"de\">Deutsche Fassung</a></p>\n"
+    });
+    if !errors.is_empty() {
+        body.push_str(&format!(
+            "<div role=\"alert\" class=\"errors\"><h2>{}</h2><ul>",
+            if de {
+                "Bitte prüfen Sie Ihre Angaben"
+            } else {
+                "Please check your entries"
+            }
+        ));
+        for e in errors {
+            let field = e.pointer.trim_start_matches('/');
+            body.push_str(&format!(
+                "<li><a href=\"#{}\">{}</a>: {}</li>",
+                escape(field),
+                escape(field),
+                escape(&e.detail)
+            ));
+        }
+        body.push_str("</ul></div>\n");
+    }
+    body.push_str("<form method=\"post\" action=\"/security/reports\" accept-charset=\"utf-8\">\n");
+    let value = |name: &str| {
+        values
+            .get(name)
+            .and_then(Value::as_str)
+            .map(escape)
+            .unwrap_or_default()
+    };
+    for (name, label_de, label_en, hint_de, hint_en) in FIELDS {
+        let limit = REPORT_LIMITS
+            .iter()
+            .find(|(f, _)| *f == name)
+            .map_or(5_000, |(_, l)| *l);
+        let invalid = errors.iter().any(|e| e.pointer == format!("/{name}"));
+        body.push_str(&format!(
+            "<div class=\"field\">\n<label for=\"{name}\">{}</label>\n<p id=\"{name}-hint\" class=\"hint\">{}</p>\n<textarea id=\"{name}\" name=\"{name}\" required maxlength=\"{limit}\" rows=\"{}\" aria-describedby=\"{name}-hint\"{}>{}</textarea>\n</div>\n",
+            if de { label_de } else { label_en },
+            if de { hint_de } else { hint_en },
+            if name == "description" { 8 } else { 3 },
+            if invalid { " aria-invalid=\"true\"" } else { "" },
+            value(name),
+        ));
+    }
+    body.push_str(&format!(
+        "<div class=\"field\">\n<label for=\"reporter_contact\">{}</label>\n<p id=\"reporter_contact-hint\" class=\"hint\">{}</p>\n<input id=\"reporter_contact\" name=\"reporter_contact\" type=\"text\" maxlength=\"320\" autocomplete=\"email\" aria-describedby=\"reporter_contact-hint\" value=\"{}\">\n</div>\n<input type=\"hidden\" name=\"language\" value=\"{}\">\n<button type=\"submit\">{}</button>\n</form>\n",
+        if de { "Ihre Kontaktangabe (freiwillig)" } else { "Your contact (optional)" },
+        if de {
+            "Nur wenn wir Rückfragen stellen dürfen. Sie können auch anonym melden."
+        } else {
+            "Only if we may ask you questions. You may also report anonymously."
+        },
+        value("reporter_contact"),
+        lang.code(),
+        if de { "Meldung absenden" } else { "Send report" }
+    ));
+    page(
+        lang,
+        if de {
+            "Sicherheitsvorfall melden"
+        } else {
+            "Report a security incident"
+        },
+        &body,
+    )
+}
+
+/// The page a form reporter sees after sending: the tracking id and the secret, once.
+pub fn confirmation_page(lang: Lang, tracking_id: &str, secret: &str) -> String {
+    let body = if lang == Lang::De {
+        format!(
+            "<h1>Vielen Dank – Ihre Meldung ist eingegangen</h1>\n<p>Ihre Vorgangsnummer: <code>{}</code></p>\n<p>Ihr Zugangscode für den Bearbeitungsstand: <code>{}</code></p>\n<p>Bitte bewahren Sie beides auf. Der Zugangscode wird nur jetzt angezeigt. Den Stand (eingegangen, in Prüfung, abgeschlossen) können Sie unter <code>/security/reports/{}/status</code> mit dem Zugangscode abrufen.</p>\n",
+            escape(tracking_id),
+            escape(secret),
+            escape(tracking_id)
+        )
+    } else {
+        format!(
+            "<h1>Thank you – your report has been received</h1>\n<p>Your tracking id: <code>{}</code></p>\n<p>Your access code for the status: <code>{}</code></p>\n<p>Please keep both. The access code is shown only now. You can read the status (received, in review, closed) at <code>/security/reports/{}/status</code> with the access code.</p>\n",
+            escape(tracking_id),
+            escape(secret),
+            escape(tracking_id)
+        )
+    };
+    page(
+        lang,
+        if lang == Lang::De {
+            "Meldung eingegangen"
+        } else {
+            "Report received"
+        },
+        &body,
+    )
+}
+
+pub const STYLESHEET: &str = "body{font-family:system-ui,sans-serif;line-height:1.5;margin:0;color:#1a1a1a;background:#fff}\nmain{max-width:44rem;margin:0 auto;padding:1.5rem}\nlabel{display:block;font-weight:600;margin-top:1.25rem}\n.hint{margin:.25rem 0;color:#4a4a4a;font-size:.95rem}\ntextarea,input[type=text]{width:100%;box-sizing:border-box;font:inherit;padding:.5rem;border:2px solid #555;border-radius:4px}\ntextarea:focus,input:focus,button:focus,a:focus{outline:3px solid #0b57d0;outline-offset:2px}\n[aria-invalid=true]{border-color:#b00020}\n.errors{border:2px solid #b00020;padding:.5rem 1rem;margin:1rem 0}\nbutton{margin-top:1.5rem;font:inherit;padding:.6rem 1.2rem;border:0;border-radius:4px;background:#0b57d0;color:#fff;cursor:pointer}\ncode{word-break:break-all;background:#f2f2f2;padding:.1rem .3rem}\n";
+
+/// How a report arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Form,
+}
+
+/// A validated report, ready for the origin.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    pub format: Format,
+    pub lang: Lang,
+    /// The JSON the origin receives (card numbers already removed).
+    pub json: Vec<u8>,
+    pub card_numbers_removed: usize,
+}
+
+/// A report that cannot be accepted, with what the form needs to show it again.
+#[derive(Debug, Clone)]
+pub struct Rejected {
+    pub format: Format,
+    pub lang: Lang,
+    pub errors: Vec<FieldError>,
+    pub values: Map<String, Value>,
+}
+
+const ALLOWED: [&str; 7] = [
+    "description",
+    "affected_parties",
+    "personal_data_kind",
+    "scope",
+    "impact_assessment",
+    "reporter_contact",
+    "language",
+];
+
+/// Parses and validates a report post. Limits and rules match the origin's, so a report the edge
+/// accepts is never refused for its shape there.
+pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Parsed, Rejected> {
+    let mime = content_type
+        .and_then(|c| c.split(';').next())
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let (format, fields): (Format, Result<Map<String, Value>, FieldError>) = match mime.as_str() {
+        "application/json" => (
+            Format::Json,
+            match serde_json::from_slice::<Value>(body) {
+                Ok(Value::Object(map)) => Ok(map),
+                Ok(_) => Err(FieldError::new("", "the body must be a JSON object")),
+                Err(e) => Err(FieldError::new(
+                    "",
+                    format!("the body is not valid JSON: {e}"),
+                )),
+            },
+        ),
+        "application/x-www-form-urlencoded" => (Format::Form, Ok(form_fields(body))),
+        _ => (
+            Format::Json,
+            Err(FieldError::new(
+                "",
+                "send application/json or application/x-www-form-urlencoded",
+            )),
+        ),
+    };
+    let reject = |errors, values| Rejected {
+        format,
+        lang: Lang::De,
+        errors,
+        values,
+    };
+    let mut fields = match fields {
+        Ok(f) => f,
+        Err(e) => return Err(reject(vec![e], Map::new())),
+    };
+    let lang = match fields.get("language") {
+        Some(Value::String(l)) if l == "en" => Lang::En,
+        _ => Lang::De,
+    };
+    let mut errors = Vec::new();
+    for (name, value) in &fields {
+        if !ALLOWED.contains(&name.as_str()) {
+            errors.push(FieldError::new(
+                format!("/{name}"),
+                "is not a field of the report",
+            ));
+            continue;
+        }
+        match value {
+            Value::String(s) => {
+                let limit = REPORT_LIMITS
+                    .iter()
+                    .find(|(f, _)| f == name)
+                    .map_or(2, |(_, l)| *l);
+                if name == "language" {
+                    if s != "de" && s != "en" {
+                        errors.push(FieldError::new("/language", "must be de or en"));
+                    }
+                } else if s.chars().count() > limit {
+                    errors.push(FieldError::new(
+                        format!("/{name}"),
+                        format!("must be at most {limit} characters"),
+                    ));
+                }
+            }
+            Value::Null if name == "reporter_contact" || name == "language" => {}
+            _ => errors.push(FieldError::new(format!("/{name}"), "must be text")),
+        }
+    }
+    for (name, ..) in FIELDS {
+        let present = fields
+            .get(name)
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.trim().is_empty());
+        if !present && !errors.iter().any(|e| e.pointer == format!("/{name}")) {
+            errors.push(FieldError::new(format!("/{name}"), "is required"));
+        }
+    }
+    // A form leaves an empty contact empty; the origin expects it absent.
+    if matches!(fields.get("reporter_contact"), Some(Value::String(s)) if s.trim().is_empty()) {
+        fields.remove("reporter_contact");
+    }
+    if !errors.is_empty() {
+        return Err(Rejected {
+            format,
+            lang,
+            errors,
+            values: fields,
+        });
+    }
+    let mut removed = 0;
+    for value in fields.values_mut() {
+        if let Value::String(s) = value {
+            let (clean, n) = scrub_card_numbers(s);
+            removed += n;
+            *s = clean;
+        }
+    }
+    let json = serde_json::to_vec(&Value::Object(fields)).unwrap_or_default();
+    Ok(Parsed {
+        format,
+        lang,
+        json,
+        card_numbers_removed: removed,
+    })
+}
+
+fn form_fields(body: &[u8]) -> Map<String, Value> {
+    let text = String::from_utf8_lossy(body);
+    let mut map = Map::new();
+    for pair in text.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let decode = |s: &str| {
+            let spaced = s.replace('+', " ");
+            crate::waf::normalize::url_decode_repeated(&spaced, false)
+        };
+        map.insert(decode(name), Value::String(decode(value)));
+    }
+    map
+}
+
+/// `security.txt` (RFC 9116). `Expires` lies a year ahead of `now`, so it is always in the future.
+pub fn security_txt(
+    contact: &str,
+    policy: &str,
+    canonical: &str,
+    now: shared::time::Timestamp,
+) -> String {
+    let expires = shared::time::Period::Days(365)
+        .after(now)
+        .unwrap_or(now)
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    format!(
+        "Contact: {contact}\nExpires: {expires}\nPreferred-Languages: de, en\nPolicy: {policy}\nCanonical: {canonical}\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn full() -> Value {
+        serde_json::json!({
+            "description": "The filter takes ' OR 1=1 -- and my card 4111 1111 1111 1111 was shown",
+            "affected_parties": "ACME", "personal_data_kind": "emails", "scope": "all", "impact_assessment": "high",
+            "language": "en"
+        })
+    }
+
+    #[test]
+    fn json_and_form_reports_become_the_same_json() {
+        let parsed = parse(Some("application/json"), full().to_string().as_bytes()).expect("valid");
+        assert_eq!(parsed.format, Format::Json);
+        assert_eq!(parsed.card_numbers_removed, 1);
+        let json: Value = serde_json::from_slice(&parsed.json).expect("json");
+        assert!(
+            json["description"]
+                .as_str()
+                .expect("text")
+                .contains("[card number removed]")
+        );
+        let form = "description=It%27s+broken%3A+%3Cscript%3E&affected_parties=A&personal_data_kind=B&scope=C&impact_assessment=D&reporter_contact=&language=de";
+        let parsed =
+            parse(Some("application/x-www-form-urlencoded"), form.as_bytes()).expect("valid form");
+        assert_eq!((parsed.format, parsed.lang), (Format::Form, Lang::De));
+        let json: Value = serde_json::from_slice(&parsed.json).expect("json");
+        assert_eq!(json["description"], "It's broken: <script>");
+        assert!(json.get("reporter_contact").is_none());
+    }
+
+    #[test]
+    fn bad_reports_name_every_problem() {
+        let mut bad = full();
+        bad.as_object_mut().expect("object").remove("scope");
+        bad["description"] = serde_json::json!(42);
+        bad["language"] = serde_json::json!("fr");
+        bad["priority"] = serde_json::json!("urgent");
+        let rejected =
+            parse(Some("application/json"), bad.to_string().as_bytes()).expect_err("invalid");
+        let pointers: Vec<&str> = rejected.errors.iter().map(|e| e.pointer.as_str()).collect();
+        for p in ["/scope", "/description", "/language", "/priority"] {
+            assert!(pointers.contains(&p), "{p} in {pointers:?}");
+        }
+        assert!(parse(Some("text/plain"), b"hi").is_err());
+        assert!(parse(Some("application/json"), b"[1]").is_err());
+    }
+
+    #[test]
+    fn the_form_escapes_what_it_shows_again() {
+        let mut values = Map::new();
+        values.insert(
+            "description".into(),
+            Value::String("<script>alert(1)</script>".into()),
+        );
+        let html = form_page(
+            Lang::En,
+            &[FieldError::new("/scope", "is required")],
+            &values,
+        );
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(!html.contains("<script>"));
+        assert!(html.contains("<html lang=\"en\">") && html.contains("role=\"alert\""));
+        for (name, ..) in FIELDS {
+            assert!(
+                html.contains(&format!("<label for=\"{name}\">")),
+                "{name} has a label"
+            );
+        }
+        assert!(form_page(Lang::De, &[], &Map::new()).contains("Meldung absenden"));
+    }
+
+    #[test]
+    fn security_txt_expires_a_year_ahead() {
+        let now: shared::time::Timestamp = "2026-11-27T10:00:00Z".parse().expect("ts");
+        let txt = security_txt(
+            "mailto:security@example.test",
+            "https://x/policy",
+            "https://x/.well-known/security.txt",
+            now,
+        );
+        assert!(txt.contains("Expires: 2027-11-27T10:00:00Z"), "{txt}");
+        assert!(txt.contains("Preferred-Languages: de, en"));
+        assert!(txt.starts_with("Contact: mailto:security@example.test\n"));
+    }
+}

@@ -1,0 +1,1092 @@
+//! The edge's request pipeline, written once: HTTPS, WAF, rate limits, the public report intake
+//! and security.txt, brute-force defence on sign-in, the token gate, the origin lock, security
+//! headers. A host supplies two things: where per-key state lives ([`EdgeStore`]: Durable
+//! Objects in the Worker, memory in `regrooter serve`) and how to reach the functions
+//! ([`Origin`]: HTTPS fetches in the Worker, the in-process router locally).
+
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, header};
+use shared::Problem;
+use shared::ids::RequestId;
+use shared::rbac::Principal;
+use shared::time::Timestamp;
+use shared::token::TokenVerifier;
+
+use crate::bruteforce::{self, GuardOp, GuardReply, LockReason};
+use crate::events::{EventKind, SecurityEvent, keyed_hash};
+use crate::intake::{self, Format, Lang};
+use crate::rate::{self, Quota, RateDecision, RouteClass};
+use crate::waf::{Action, Waf, WafConfig, WafRequest};
+
+/// Which guard a key belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GuardKind {
+    Account,
+    Client,
+}
+
+impl GuardKind {
+    pub fn limits(self) -> &'static bruteforce::Limits {
+        match self {
+            GuardKind::Account => &bruteforce::ACCOUNT,
+            GuardKind::Client => &bruteforce::CLIENT,
+        }
+    }
+}
+
+/// Per-key state of rate limits and brute-force guards.
+#[allow(async_fn_in_trait)] // Worker futures are not Send; hosts are generic, never `dyn`.
+pub trait EdgeStore {
+    async fn rate(&self, key: &str, quota: Quota, now_us: u64) -> RateDecision;
+    async fn guard(&self, key: &str, kind: GuardKind, op: GuardOp, now_us: u64) -> GuardReply;
+}
+
+/// The functions behind the edge.
+#[allow(async_fn_in_trait)]
+pub trait Origin {
+    /// Sends a (signed) request on and returns the function's response. `principal` is the caller
+    /// the token gate verified, for hosts that can hand it over in process.
+    async fn forward(
+        &self,
+        request: Request<Vec<u8>>,
+        principal: Option<&Principal>,
+    ) -> Response<Vec<u8>>;
+}
+
+#[derive(Debug, Clone)]
+pub struct EdgeSettings {
+    /// Redirect plain HTTP to HTTPS (off only for the local platform on 127.0.0.1).
+    pub require_https: bool,
+    /// security.txt: Contact, Policy and Canonical.
+    pub security_contact: String,
+    pub policy_url: String,
+    pub canonical_url: String,
+    /// Key for the keyed hashes of client addresses and accounts in events and state keys.
+    pub hash_key: Vec<u8>,
+    /// Secret the edge signs forwarded requests with (the origin lock).
+    pub origin_secret: Vec<u8>,
+    pub waf: WafConfig,
+}
+
+/// The client as the host sees it.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub ip: String,
+    /// Whether the connection was TLS (the Worker: always; locally: never).
+    pub tls: bool,
+}
+
+/// What the pipeline produced: the response for the client, and the security events to log.
+#[derive(Debug)]
+pub struct Handled {
+    pub response: Response<Vec<u8>>,
+    pub events: Vec<SecurityEvent>,
+}
+
+pub struct EdgeService {
+    settings: EdgeSettings,
+    waf: Waf,
+    verifier: TokenVerifier,
+}
+
+fn problem(
+    status: StatusCode,
+    slug: &str,
+    title: &str,
+    detail: &str,
+    request_id: &RequestId,
+) -> Response<Vec<u8>> {
+    let p = Problem {
+        problem_type: format!("/problems/{slug}"),
+        title: title.to_string(),
+        status: status.as_u16(),
+        detail: Some(detail.to_string()),
+        instance: Some(request_id.to_string()),
+        errors: vec![],
+    };
+    let mut response = Response::new(serde_json::to_vec(&p).unwrap_or_default());
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(Problem::CONTENT_TYPE),
+    );
+    response
+}
+
+fn with_body(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Vec<u8>>,
+) -> Response<Vec<u8>> {
+    let mut response = Response::new(body.into());
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+fn retry_after(mut response: Response<Vec<u8>>, secs: u64) -> Response<Vec<u8>> {
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    response
+}
+
+fn micros(now: Timestamp) -> u64 {
+    u64::try_from(now.as_microsecond()).unwrap_or(0)
+}
+
+impl EdgeService {
+    pub fn new(settings: EdgeSettings, verifier: TokenVerifier) -> Self {
+        let waf = Waf::new(settings.waf.clone());
+        Self {
+            settings,
+            waf,
+            verifier,
+        }
+    }
+
+    fn event(
+        &self,
+        kind: EventKind,
+        request_id: &RequestId,
+        method: &Method,
+        route: &str,
+        client: &Client,
+        now: Timestamp,
+    ) -> SecurityEvent {
+        SecurityEvent {
+            event: kind,
+            request_id: request_id.to_string(),
+            method: method.to_string(),
+            route: route.to_string(),
+            client: keyed_hash(&self.settings.hash_key, &client.ip),
+            rules: vec![],
+            score: None,
+            detail: None,
+            at: now,
+        }
+    }
+
+    /// Runs one request through the edge.
+    pub async fn handle<S: EdgeStore, O: Origin>(
+        &self,
+        request: Request<Vec<u8>>,
+        client: &Client,
+        now: Timestamp,
+        store: &S,
+        origin: &O,
+    ) -> Handled {
+        let request_id = RequestId::generate(now);
+        let mut events = Vec::new();
+        let response = self
+            .run(
+                request,
+                client,
+                now,
+                store,
+                origin,
+                &request_id,
+                &mut events,
+            )
+            .await;
+        Handled {
+            response: self.finish(response, &request_id),
+            events,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn run<S: EdgeStore, O: Origin>(
+        &self,
+        request: Request<Vec<u8>>,
+        client: &Client,
+        now: Timestamp,
+        store: &S,
+        origin: &O,
+        request_id: &RequestId,
+        events: &mut Vec<SecurityEvent>,
+    ) -> Response<Vec<u8>> {
+        let method = request.method().clone();
+        let path = request.uri().path().to_string();
+        let path_and_query = request
+            .uri()
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_string();
+
+        // 1. HTTPS only.
+        let forwarded_proto = request
+            .headers()
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok());
+        let over_tls = forwarded_proto.map_or(client.tls, |p| p.eq_ignore_ascii_case("https"));
+        if self.settings.require_https && !over_tls {
+            let host = request
+                .headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .filter(|h| {
+                    h.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+                })
+                .unwrap_or("localhost");
+            let mut response = with_body(
+                StatusCode::PERMANENT_REDIRECT,
+                "text/plain; charset=utf-8",
+                "",
+            );
+            if let Ok(location) = HeaderValue::from_str(&format!("https://{host}{path_and_query}"))
+            {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            return response;
+        }
+
+        // 2. The WAF. Every decision is an event.
+        let waf_request = WafRequest::new(
+            method.as_str(),
+            &path_and_query,
+            request
+                .headers()
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        n.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+            request.body().clone(),
+        );
+        let verdict = self.waf.inspect(&waf_request);
+        let blocked = verdict.action == Action::Block;
+        let mut event = self.event(
+            if blocked {
+                EventKind::WafBlock
+            } else {
+                EventKind::WafAllow
+            },
+            request_id,
+            &method,
+            &path,
+            client,
+            now,
+        );
+        event.rules = verdict.rules.clone();
+        event.score = Some(verdict.score);
+        events.push(event);
+        if blocked {
+            return problem(
+                StatusCode::FORBIDDEN,
+                "request-blocked",
+                "Request blocked",
+                "The web application firewall blocked this request. If you believe this is a mistake, quote the request id.",
+                request_id,
+            );
+        }
+
+        // 3. Rate limits per client and route class.
+        let client_key = keyed_hash(&self.settings.hash_key, &client.ip);
+        let class = RouteClass::of(method.as_str(), &path);
+        if let RateDecision::Deny { retry_after_secs } = store
+            .rate(&rate::key(&client_key, class), class.quota(), micros(now))
+            .await
+        {
+            let mut event = self.event(
+                EventKind::RateLimited,
+                request_id,
+                &method,
+                &path,
+                client,
+                now,
+            );
+            event.detail = Some(format!("route class {}", class.as_str()));
+            events.push(event);
+            return retry_after(
+                problem(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate-limited",
+                    "Too many requests",
+                    &format!("Please wait {retry_after_secs} seconds."),
+                    request_id,
+                ),
+                retry_after_secs,
+            );
+        }
+
+        // 4. What the edge answers itself.
+        let query = request.uri().query();
+        let accept_language = request
+            .headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok());
+        match (method.as_str(), path.as_str()) {
+            ("GET" | "HEAD", "/.well-known/security.txt") => {
+                let txt = intake::security_txt(
+                    &self.settings.security_contact,
+                    &self.settings.policy_url,
+                    &self.settings.canonical_url,
+                    now,
+                );
+                return with_body(StatusCode::OK, "text/plain; charset=utf-8", txt);
+            }
+            ("GET" | "HEAD", "/security.txt") => {
+                let mut response = with_body(
+                    StatusCode::MOVED_PERMANENTLY,
+                    "text/plain; charset=utf-8",
+                    "",
+                );
+                response.headers_mut().insert(
+                    header::LOCATION,
+                    HeaderValue::from_static("/.well-known/security.txt"),
+                );
+                return response;
+            }
+            ("GET" | "HEAD", "/security/report") => {
+                let lang = Lang::from_query(query, accept_language);
+                return with_body(
+                    StatusCode::OK,
+                    "text/html; charset=utf-8",
+                    intake::form_page(lang, &[], &Default::default()),
+                );
+            }
+            ("GET" | "HEAD", "/security/report.css") => {
+                return with_body(
+                    StatusCode::OK,
+                    "text/css; charset=utf-8",
+                    intake::STYLESHEET,
+                );
+            }
+            ("POST", "/security/reports") => {
+                return self.intake(request, request_id, now, origin).await;
+            }
+            _ => {}
+        }
+
+        // 5. Brute force on sign-in, before the attempt reaches the function.
+        let sign_in = method == Method::POST && path == "/auth/sign-in";
+        let account_key = if sign_in {
+            serde_json::from_slice::<serde_json::Value>(request.body())
+                .ok()
+                .and_then(|v| {
+                    v.get("email")
+                        .and_then(|e| e.as_str())
+                        .map(|e| e.trim().to_lowercase())
+                })
+                .map(|email| keyed_hash(&self.settings.hash_key, &format!("account:{email}")))
+        } else {
+            None
+        };
+        if sign_in {
+            let mut locked = None;
+            for (key, kind) in [
+                (account_key.clone(), GuardKind::Account),
+                (Some(client_key.clone()), GuardKind::Client),
+            ] {
+                if let Some(key) = key
+                    && let GuardReply::Locked { retry_after_secs } =
+                        store.guard(&key, kind, GuardOp::Check, micros(now)).await
+                {
+                    locked =
+                        Some(locked.map_or(retry_after_secs, |l: u64| l.max(retry_after_secs)));
+                }
+            }
+            if let Some(secs) = locked {
+                let mut event = self.event(
+                    EventKind::RateLimited,
+                    request_id,
+                    &method,
+                    &path,
+                    client,
+                    now,
+                );
+                event.detail = Some("sign-in locked".into());
+                events.push(event);
+                // The same answer whether or not the account exists.
+                return retry_after(
+                    problem(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "too-many-attempts",
+                        "Too many sign-in attempts",
+                        &format!("Sign-in is paused. Please wait {secs} seconds."),
+                        request_id,
+                    ),
+                    secs,
+                );
+            }
+        }
+
+        // 6. The token gate.
+        let principal = if path.starts_with("/api/") {
+            match crate::gate::authenticate(&self.verifier, request.headers(), now) {
+                Ok(verified) => Some(verified.principal),
+                Err(e) => {
+                    let mut event = self.event(
+                        EventKind::TokenRejected,
+                        request_id,
+                        &method,
+                        &path,
+                        client,
+                        now,
+                    );
+                    event.detail = Some(format!("{e:?}"));
+                    events.push(event);
+                    return e.response(request_id).map(String::into_bytes);
+                }
+            }
+        } else {
+            None
+        };
+
+        // 7. On to the function, signed.
+        let response = origin
+            .forward(self.signed(request, request_id, now), principal.as_ref())
+            .await;
+
+        if sign_in {
+            let status = response.status();
+            let outcome = if status == StatusCode::UNAUTHORIZED {
+                Some(false)
+            } else if status.is_success() {
+                Some(true)
+            } else {
+                None
+            };
+            if let (Some(success), Some(account)) = (outcome, account_key) {
+                let pairs = [
+                    (account.clone(), GuardKind::Account, client_key.clone()),
+                    (client_key.clone(), GuardKind::Client, account.clone()),
+                ];
+                for (key, kind, counterpart) in pairs {
+                    let op = if success {
+                        GuardOp::Success
+                    } else {
+                        GuardOp::Failure { counterpart }
+                    };
+                    if success && kind == GuardKind::Client {
+                        continue; // one good password does not clear a client trying many accounts
+                    }
+                    if let GuardReply::LockedNow {
+                        retry_after_secs,
+                        reason,
+                    } = store.guard(&key, kind, op, micros(now)).await
+                    {
+                        let kind_event = match reason {
+                            LockReason::CredentialStuffing => EventKind::CredentialStuffing,
+                            LockReason::TooManyFailures => EventKind::Lockout,
+                        };
+                        let mut event =
+                            self.event(kind_event, request_id, &method, &path, client, now);
+                        event.detail = Some(format!("{kind:?} locked for {retry_after_secs} s"));
+                        events.push(event);
+                    }
+                }
+            }
+        }
+        response
+    }
+
+    async fn intake<O: Origin>(
+        &self,
+        request: Request<Vec<u8>>,
+        request_id: &RequestId,
+        now: Timestamp,
+        origin: &O,
+    ) -> Response<Vec<u8>> {
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        match intake::parse(content_type.as_deref(), request.body()) {
+            Err(rejected) => match rejected.format {
+                Format::Form => with_body(
+                    StatusCode::BAD_REQUEST,
+                    "text/html; charset=utf-8",
+                    intake::form_page(rejected.lang, &rejected.errors, &rejected.values),
+                ),
+                Format::Json => {
+                    let mut p = shared::Error::Validation(rejected.errors)
+                        .to_problem(Some(request_id.to_string()));
+                    if content_type.as_deref().is_none_or(|c| {
+                        !c.to_ascii_lowercase().contains("json")
+                            && !c.to_ascii_lowercase().contains("form")
+                    }) {
+                        p = shared::Error::UnsupportedMediaType {
+                            expected: "application/json or application/x-www-form-urlencoded",
+                        }
+                        .to_problem(Some(request_id.to_string()));
+                    }
+                    let mut response = Response::new(serde_json::to_vec(&p).unwrap_or_default());
+                    *response.status_mut() =
+                        StatusCode::from_u16(p.status).unwrap_or(StatusCode::BAD_REQUEST);
+                    response.headers_mut().insert(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static(Problem::CONTENT_TYPE),
+                    );
+                    response
+                }
+            },
+            Ok(parsed) => {
+                let (mut parts, _) = request.into_parts();
+                parts.headers.insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+                parts.headers.remove(header::CONTENT_LENGTH);
+                let forwarded =
+                    self.signed(Request::from_parts(parts, parsed.json), request_id, now);
+                let response = origin.forward(forwarded, None).await;
+                if parsed.format == Format::Form {
+                    if response.status() == StatusCode::ACCEPTED
+                        && let Ok(receipt) =
+                            serde_json::from_slice::<serde_json::Value>(response.body())
+                        && let (Some(id), Some(secret)) =
+                            (receipt["tracking_id"].as_str(), receipt["secret"].as_str())
+                    {
+                        return with_body(
+                            StatusCode::OK,
+                            "text/html; charset=utf-8",
+                            intake::confirmation_page(parsed.lang, id, secret),
+                        );
+                    }
+                    let message = if parsed.lang == Lang::De {
+                        "Ihre Meldung konnte gerade nicht gespeichert werden. Bitte versuchen Sie es in einigen Minuten erneut."
+                    } else {
+                        "Your report could not be stored just now. Please try again in a few minutes."
+                    };
+                    let status = if response.status().is_success() {
+                        StatusCode::BAD_GATEWAY
+                    } else {
+                        response.status()
+                    };
+                    return with_body(status, "text/plain; charset=utf-8", message);
+                }
+                response
+            }
+        }
+    }
+
+    /// The request as the function receives it: the edge's request id and origin signature.
+    fn signed(
+        &self,
+        request: Request<Vec<u8>>,
+        request_id: &RequestId,
+        now: Timestamp,
+    ) -> Request<Vec<u8>> {
+        let (mut parts, body) = request.into_parts();
+        let path = parts
+            .uri
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_string();
+        let signature = shared::origin_lock::sign(
+            &self.settings.origin_secret,
+            parts.method.as_str(),
+            &path,
+            now,
+            &body,
+        );
+        let headers: &mut HeaderMap = &mut parts.headers;
+        for name in [crate::REQUEST_ID_HEADER, shared::origin_lock::HEADER] {
+            headers.remove(name);
+        }
+        if let Ok(v) = HeaderValue::from_str(&request_id.to_string()) {
+            headers.insert(HeaderName::from_static(crate::REQUEST_ID_HEADER), v);
+        }
+        if let Ok(v) = HeaderValue::from_str(&signature) {
+            headers.insert(HeaderName::from_static(shared::origin_lock::HEADER), v);
+        }
+        Request::from_parts(parts, body)
+    }
+
+    /// Security headers and the request id on every response.
+    pub fn finish(
+        &self,
+        mut response: Response<Vec<u8>>,
+        request_id: &RequestId,
+    ) -> Response<Vec<u8>> {
+        crate::headers::apply_security_headers(response.headers_mut());
+        if let Ok(value) = HeaderValue::from_str(&request_id.to_string()) {
+            response
+                .headers_mut()
+                .insert(crate::REQUEST_ID_HEADER, value);
+        }
+        response
+    }
+}
+
+/// Which function a path belongs to (the Worker forwards to that function's URL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Function {
+    Incidents,
+    StripeWebhook,
+    Auth,
+    Sla,
+}
+
+pub fn function_for(path: &str) -> Function {
+    if path == "/stripe/webhook" {
+        Function::StripeWebhook
+    } else if path.starts_with("/auth/")
+        || path == "/.well-known/jwks.json"
+        || path.starts_with("/api/tenants")
+        || path.starts_with("/api/users")
+        || path.starts_with("/api/roles")
+    {
+        Function::Auth
+    } else if path.starts_with("/api/sla")
+        || path.starts_with("/api/billing")
+        || path.starts_with("/api/credits")
+    {
+        Function::Sla
+    } else {
+        Function::Incidents
+    }
+}
+
+/// Per-key state in this process: what one Durable Object holds for its shard in the Worker, and
+/// what the local platform uses for every key.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    rates: rate::MemoryLimiter,
+    guards:
+        std::sync::Mutex<std::collections::HashMap<(String, GuardKind), bruteforce::GuardState>>,
+}
+
+impl EdgeStore for MemoryStore {
+    async fn rate(&self, key: &str, quota: Quota, now_us: u64) -> RateDecision {
+        self.rates.check(key, quota, now_us)
+    }
+
+    async fn guard(&self, key: &str, kind: GuardKind, op: GuardOp, now_us: u64) -> GuardReply {
+        let mut guards = self.guards.lock().unwrap_or_else(|p| p.into_inner());
+        let state = guards.entry((key.to_string(), kind)).or_default();
+        bruteforce::apply(state, kind.limits(), &op, now_us)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::rbac::Actor;
+    use shared::time::SignedDuration;
+    use shared::token::{SigningKey, TokenAudience, TokenIssuer};
+    use std::sync::Mutex;
+
+    /// Records what reaches the functions and answers like them.
+    #[derive(Default)]
+    struct FakeOrigin {
+        seen: Mutex<Vec<Request<Vec<u8>>>>,
+        sign_in_status: Mutex<Option<StatusCode>>,
+    }
+
+    impl Origin for FakeOrigin {
+        async fn forward(
+            &self,
+            request: Request<Vec<u8>>,
+            _principal: Option<&Principal>,
+        ) -> Response<Vec<u8>> {
+            let path = request.uri().path().to_string();
+            self.seen.lock().expect("lock").push(request);
+            if path == "/security/reports" {
+                return with_body(
+                    StatusCode::ACCEPTED,
+                    "application/json",
+                    r#"{"tracking_id":"rep_1","secret":"s3cret","status":"received"}"#,
+                );
+            }
+            if path == "/auth/sign-in" {
+                return with_body(
+                    self.sign_in_status
+                        .lock()
+                        .expect("lock")
+                        .unwrap_or(StatusCode::UNAUTHORIZED),
+                    "application/json",
+                    "{}",
+                );
+            }
+            with_body(StatusCode::OK, "application/json", "{}")
+        }
+    }
+
+    fn audience() -> TokenAudience {
+        TokenAudience {
+            issuer: "i".into(),
+            audience: "a".into(),
+        }
+    }
+
+    fn service(key: &SigningKey) -> EdgeService {
+        EdgeService::new(
+            EdgeSettings {
+                require_https: true,
+                security_contact: "mailto:security@example.test".into(),
+                policy_url: "https://trust.example.test/security".into(),
+                canonical_url: "https://trust.example.test/.well-known/security.txt".into(),
+                hash_key: b"hash-key".to_vec(),
+                origin_secret: b"origin-secret-origin-secret-origin".to_vec(),
+                waf: WafConfig::default(),
+            },
+            TokenVerifier::new(
+                vec![key.verification_key()],
+                audience(),
+                SignedDuration::from_secs(30),
+            ),
+        )
+    }
+
+    fn now() -> Timestamp {
+        "2026-11-27T10:00:00Z".parse().expect("ts")
+    }
+
+    fn get(uri: &str) -> Request<Vec<u8>> {
+        Request::builder()
+            .method("GET")
+            .uri(uri)
+            .header("host", "trust.example.test")
+            .body(Vec::new())
+            .expect("request")
+    }
+
+    fn post(uri: &str, content_type: &str, body: &str) -> Request<Vec<u8>> {
+        Request::builder()
+            .method("POST")
+            .uri(uri)
+            .header("host", "trust.example.test")
+            .header("content-type", content_type)
+            .body(body.as_bytes().to_vec())
+            .expect("request")
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        // The pipeline awaits only the store and origin, which here complete at once.
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        let mut f = std::pin::pin!(f);
+        loop {
+            if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+        }
+    }
+
+    const TLS: Client = Client {
+        ip: String::new(),
+        tls: true,
+    };
+
+    fn client(ip: &str) -> Client {
+        Client {
+            ip: ip.into(),
+            tls: true,
+        }
+    }
+
+    #[test]
+    fn attacks_are_blocked_before_the_origin_with_an_event() {
+        let key = SigningKey::generate("k");
+        let (edge, store, origin) = (service(&key), MemoryStore::default(), FakeOrigin::default());
+        let handled = block_on(edge.handle(
+            get("/api/x?id=1%27%20OR%20%271%27%3D%271"),
+            &client("203.0.113.9"),
+            now(),
+            &store,
+            &origin,
+        ));
+        assert_eq!(handled.response.status(), StatusCode::FORBIDDEN);
+        assert!(origin.seen.lock().expect("lock").is_empty());
+        assert_eq!(handled.events[0].event, EventKind::WafBlock);
+        assert!(handled.events[0].rules.contains(&942100));
+        assert!(
+            !serde_json::to_string(&handled.events[0])
+                .expect("json")
+                .contains("203.0.113.9")
+        );
+        assert!(
+            handled
+                .response
+                .headers()
+                .contains_key(header::STRICT_TRANSPORT_SECURITY)
+        );
+        let _ = TLS;
+    }
+
+    #[test]
+    fn plain_http_is_redirected() {
+        let key = SigningKey::generate("k");
+        let (edge, store, origin) = (service(&key), MemoryStore::default(), FakeOrigin::default());
+        let handled = block_on(edge.handle(
+            get("/security/report?lang=en"),
+            &Client {
+                ip: "1.2.3.4".into(),
+                tls: false,
+            },
+            now(),
+            &store,
+            &origin,
+        ));
+        assert_eq!(handled.response.status(), StatusCode::PERMANENT_REDIRECT);
+        assert_eq!(
+            handled.response.headers()[header::LOCATION],
+            "https://trust.example.test/security/report?lang=en"
+        );
+    }
+
+    #[test]
+    fn the_form_the_css_and_security_txt_come_from_the_edge() {
+        let key = SigningKey::generate("k");
+        let (edge, store, origin) = (service(&key), MemoryStore::default(), FakeOrigin::default());
+        let form = block_on(edge.handle(
+            get("/security/report?lang=en"),
+            &client("1.1.1.1"),
+            now(),
+            &store,
+            &origin,
+        ))
+        .response;
+        assert_eq!(form.status(), StatusCode::OK);
+        let html = String::from_utf8(form.body().clone()).expect("utf8");
+        assert!(html.contains("<html lang=\"en\">") && !html.contains("<script"));
+        let txt = block_on(edge.handle(
+            get("/.well-known/security.txt"),
+            &client("1.1.1.1"),
+            now(),
+            &store,
+            &origin,
+        ))
+        .response;
+        let txt = String::from_utf8(txt.body().clone()).expect("utf8");
+        assert!(
+            txt.contains("Expires: 2027-11-27")
+                && txt.contains("Contact: mailto:security@example.test")
+        );
+        assert!(origin.seen.lock().expect("lock").is_empty());
+    }
+
+    #[test]
+    fn reports_are_scrubbed_signed_and_confirmed() {
+        let key = SigningKey::generate("k");
+        let (edge, store, origin) = (service(&key), MemoryStore::default(), FakeOrigin::default());
+        let form = "description=SQLi+via+%27+OR+1%3D1+--+card+4111111111111111&affected_parties=A&personal_data_kind=B&scope=C&impact_assessment=D&language=en";
+        let handled = block_on(edge.handle(
+            post(
+                "/security/reports",
+                "application/x-www-form-urlencoded",
+                form,
+            ),
+            &client("1.1.1.1"),
+            now(),
+            &store,
+            &origin,
+        ));
+        assert_eq!(handled.response.status(), StatusCode::OK);
+        let html = String::from_utf8(handled.response.body().clone()).expect("utf8");
+        assert!(html.contains("rep_1") && html.contains("s3cret"));
+        let seen = origin.seen.lock().expect("lock");
+        let forwarded = &seen[0];
+        assert_eq!(
+            forwarded.headers()[header::CONTENT_TYPE],
+            "application/json"
+        );
+        let body = String::from_utf8(forwarded.body().clone()).expect("utf8");
+        assert!(body.contains("[card number removed]") && !body.contains("4111111111111111"));
+        let signature = forwarded.headers()[shared::origin_lock::HEADER]
+            .to_str()
+            .expect("ascii");
+        assert_eq!(
+            shared::origin_lock::verify(
+                &[b"origin-secret-origin-secret-origin".to_vec()],
+                Some(signature),
+                "POST",
+                "/security/reports",
+                forwarded.body(),
+                now()
+            ),
+            Ok(())
+        );
+        drop(seen);
+        let bad = block_on(edge.handle(
+            post(
+                "/security/reports",
+                "application/json",
+                r#"{"description":"x"}"#,
+            ),
+            &client("1.1.1.1"),
+            now(),
+            &store,
+            &origin,
+        ));
+        assert_eq!(bad.response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            bad.response.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+    }
+
+    #[test]
+    fn rate_limits_answer_429_with_retry_after() {
+        let key = SigningKey::generate("k");
+        let (edge, store, origin) = (service(&key), MemoryStore::default(), FakeOrigin::default());
+        let report = r#"{"description":"d","affected_parties":"a","personal_data_kind":"p","scope":"s","impact_assessment":"i"}"#;
+        let mut statuses = Vec::new();
+        for _ in 0..7 {
+            let h = block_on(edge.handle(
+                post("/security/reports", "application/json", report),
+                &client("9.9.9.9"),
+                now(),
+                &store,
+                &origin,
+            ));
+            statuses.push((
+                h.response.status(),
+                h.response.headers().get(header::RETRY_AFTER).cloned(),
+            ));
+        }
+        assert!(
+            statuses[..5]
+                .iter()
+                .all(|(s, _)| *s == StatusCode::ACCEPTED),
+            "{statuses:?}"
+        );
+        assert_eq!(statuses[5].0, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            statuses[5]
+                .1
+                .as_ref()
+                .map(|v| v.to_str().expect("ascii").to_string()),
+            Some("180".to_string())
+        );
+        // Another client is not affected.
+        let other = block_on(edge.handle(
+            post("/security/reports", "application/json", report),
+            &client("8.8.8.8"),
+            now(),
+            &store,
+            &origin,
+        ));
+        assert_eq!(other.response.status(), StatusCode::ACCEPTED);
+    }
+
+    #[test]
+    fn sign_in_locks_after_failures_and_says_the_same_for_any_account() {
+        let key = SigningKey::generate("k");
+        let (edge, store, origin) = (service(&key), MemoryStore::default(), FakeOrigin::default());
+        let attempt = |email: &str, ip: &str, at: Timestamp| {
+            let body = format!(r#"{{"email":"{email}","password":"wrong"}}"#);
+            block_on(edge.handle(
+                post("/auth/sign-in", "application/json", &body),
+                &client(ip),
+                at,
+                &store,
+                &origin,
+            ))
+        };
+        let mut t = now();
+        let mut lockout_events = 0;
+        for _ in 0..5 {
+            let h = attempt("jane@acme.example", "1.1.1.1", t);
+            assert_eq!(h.response.status(), StatusCode::UNAUTHORIZED);
+            lockout_events += h
+                .events
+                .iter()
+                .filter(|e| e.event == EventKind::Lockout)
+                .count();
+            t = t.checked_add(SignedDuration::from_secs(7)).expect("ts"); // within the rate limit
+        }
+        assert_eq!(lockout_events, 1);
+        let locked = attempt("jane@acme.example", "1.1.1.1", t);
+        assert_eq!(locked.response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(locked.response.headers().contains_key(header::RETRY_AFTER));
+        let before = origin.seen.lock().expect("lock").len();
+        let again = attempt("jane@acme.example", "2.2.2.2", t);
+        assert_eq!(
+            again.response.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "the account is locked from any client"
+        );
+        assert_eq!(
+            origin.seen.lock().expect("lock").len(),
+            before,
+            "locked attempts never reach the function"
+        );
+    }
+
+    #[test]
+    fn many_accounts_from_one_client_is_credential_stuffing() {
+        let key = SigningKey::generate("k");
+        let (edge, store, origin) = (service(&key), MemoryStore::default(), FakeOrigin::default());
+        let mut t = now();
+        let mut stuffing = 0;
+        for i in 0..10 {
+            let body = format!(r#"{{"email":"user{i}@example.test","password":"x"}}"#);
+            let h = block_on(edge.handle(
+                post("/auth/sign-in", "application/json", &body),
+                &client("6.6.6.6"),
+                t,
+                &store,
+                &origin,
+            ));
+            stuffing += h
+                .events
+                .iter()
+                .filter(|e| e.event == EventKind::CredentialStuffing)
+                .count();
+            t = t.checked_add(SignedDuration::from_secs(7)).expect("ts");
+        }
+        assert_eq!(stuffing, 1);
+        let body = r#"{"email":"fresh@example.test","password":"x"}"#;
+        let h = block_on(edge.handle(
+            post("/auth/sign-in", "application/json", body),
+            &client("6.6.6.6"),
+            t,
+            &store,
+            &origin,
+        ));
+        assert_eq!(h.response.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    #[test]
+    fn the_api_needs_a_valid_token() {
+        let key = SigningKey::generate("k");
+        let (edge, store, origin) = (service(&key), MemoryStore::default(), FakeOrigin::default());
+        let h = block_on(edge.handle(
+            get("/api/incidents"),
+            &client("1.1.1.1"),
+            now(),
+            &store,
+            &origin,
+        ));
+        assert_eq!(h.response.status(), StatusCode::UNAUTHORIZED);
+        let principal = Principal {
+            subject: "u".into(),
+            actor: Actor::Customer {
+                tenant: shared::ids::TenantId::new("acme").expect("tenant"),
+            },
+            roles: vec!["customer_admin".into()],
+            amr: vec!["pwd".into()],
+        };
+        let token = TokenIssuer::new(key, audience())
+            .issue(&principal, now(), SignedDuration::from_mins(5))
+            .expect("token");
+        let mut request = get("/api/incidents");
+        request.headers_mut().insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
+        );
+        let h = block_on(edge.handle(request, &client("1.1.1.1"), now(), &store, &origin));
+        assert_eq!(h.response.status(), StatusCode::OK);
+    }
+
+    #[test]
+    fn routes_map_to_functions() {
+        assert_eq!(function_for("/stripe/webhook"), Function::StripeWebhook);
+        assert_eq!(function_for("/auth/sign-in"), Function::Auth);
+        assert_eq!(function_for("/api/tenants/acme"), Function::Auth);
+        assert_eq!(function_for("/api/sla/claims"), Function::Sla);
+        assert_eq!(function_for("/api/incidents"), Function::Incidents);
+        assert_eq!(function_for("/security/reports"), Function::Incidents);
+    }
+}

@@ -1,0 +1,344 @@
+//! The Cloudflare Worker entry: converts between the `worker` crate's types and the plain
+//! pipeline, and supplies the two host pieces — per-key state in the `RateLimiter` Durable Object
+//! of the key's shard (exact worldwide), and fetches to the functions' URLs.
+//!
+//! Bindings (wrangler.toml / Terraform): secrets `ORIGIN_SECRET`, `IP_HASH_KEY`; vars `JWKS`,
+//! `TOKEN_ISSUER`, `TOKEN_AUDIENCE`, `SECURITY_CONTACT`, `POLICY_URL`, `CANONICAL_URL`,
+//! `REQUIRE_HTTPS`, `PARANOIA`, `ORIGIN_INCIDENTS`, `ORIGIN_STRIPE_WEBHOOK`, `ORIGIN_AUTH`,
+//! `ORIGIN_SLA`; Durable Object namespace `RATE_LIMITER`.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use serde::{Deserialize, Serialize};
+use shared::rbac::Principal;
+use shared::time::{SignedDuration, Timestamp};
+use shared::token::{Jwks, TokenAudience, TokenVerifier};
+use worker::{
+    DurableObject, Env, Fetch, Headers, Method, Request, RequestInit, Response, Result, State,
+    console_error, console_log, durable_object, event,
+};
+
+use crate::bruteforce::{self, GuardOp, GuardReply, GuardState};
+use crate::pipeline::{
+    Client, EdgeService, EdgeSettings, EdgeStore, Function, GuardKind, Origin, function_for,
+};
+use crate::rate::{Gcra, GcraState, Quota, RateDecision, shard_of};
+use crate::waf::WafConfig;
+
+thread_local! {
+    /// Built once per isolate: compiling the WAF's rules is the expensive part.
+    static SERVICE: RefCell<Option<Rc<EdgeService>>> = const { RefCell::new(None) };
+}
+
+fn var(env: &Env, name: &str) -> Result<String> {
+    Ok(env.var(name)?.to_string())
+}
+
+fn service(env: &Env) -> Result<Rc<EdgeService>> {
+    if let Some(s) = SERVICE.with(|s| s.borrow().clone()) {
+        return Ok(s);
+    }
+    let jwks: Jwks = serde_json::from_str(&var(env, "JWKS")?)
+        .map_err(|e| worker::Error::RustError(format!("JWKS: {e}")))?;
+    let audience = TokenAudience {
+        issuer: var(env, "TOKEN_ISSUER")?,
+        audience: var(env, "TOKEN_AUDIENCE")?,
+    };
+    let verifier = TokenVerifier::from_jwks(&jwks, audience, SignedDuration::from_secs(30))
+        .map_err(|e| worker::Error::RustError(format!("JWKS: {e}")))?;
+    let paranoia = var(env, "PARANOIA")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1);
+    let settings = EdgeSettings {
+        require_https: var(env, "REQUIRE_HTTPS").map_or(true, |v| v != "false"),
+        security_contact: var(env, "SECURITY_CONTACT")?,
+        policy_url: var(env, "POLICY_URL")?,
+        canonical_url: var(env, "CANONICAL_URL")?,
+        hash_key: env.secret("IP_HASH_KEY")?.to_string().into_bytes(),
+        origin_secret: env.secret("ORIGIN_SECRET")?.to_string().into_bytes(),
+        waf: WafConfig {
+            paranoia,
+            ..WafConfig::default()
+        },
+    };
+    let service = Rc::new(EdgeService::new(settings, verifier));
+    SERVICE.with(|s| *s.borrow_mut() = Some(service.clone()));
+    Ok(service)
+}
+
+fn now() -> Timestamp {
+    let millis = i64::try_from(worker::Date::now().as_millis()).unwrap_or(0);
+    Timestamp::from_millisecond(millis).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+fn to_http(
+    method: &Method,
+    path_and_query: &str,
+    headers: &Headers,
+    body: Vec<u8>,
+) -> http::Request<Vec<u8>> {
+    let mut builder = http::Request::builder()
+        .method(method.to_string().as_str())
+        .uri(path_and_query);
+    for (name, value) in headers.entries() {
+        builder = builder.header(name, value);
+    }
+    builder.body(body).unwrap_or_default()
+}
+
+fn to_worker(response: http::Response<Vec<u8>>) -> Result<Response> {
+    let headers = Headers::new();
+    for (name, value) in response.headers() {
+        if let Ok(v) = value.to_str() {
+            headers.append(name.as_str(), v)?;
+        }
+    }
+    let status = response.status().as_u16();
+    Ok(Response::from_bytes(response.into_body())?
+        .with_status(status)
+        .with_headers(headers))
+}
+
+#[event(fetch)]
+pub async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<Response> {
+    let service = match service(&env) {
+        Ok(s) => s,
+        Err(e) => {
+            console_error!("edge configuration: {e}");
+            return Ok(Response::error("edge misconfigured", 500)?);
+        }
+    };
+    let url = req.url()?;
+    let path_and_query = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    };
+    let client = Client {
+        ip: req
+            .headers()
+            .get("cf-connecting-ip")?
+            .unwrap_or_else(|| "unknown".into()),
+        tls: url.scheme() == "https",
+    };
+    let body = req.bytes().await.unwrap_or_default();
+    let request = to_http(&req.method(), &path_and_query, req.headers(), body);
+    let store = DurableStore { env: &env };
+    let origin = FetchOrigin { env: &env };
+    let handled = service
+        .handle(request, &client, now(), &store, &origin)
+        .await;
+    for event in &handled.events {
+        console_log!("{}", serde_json::to_string(event).unwrap_or_default());
+    }
+    to_worker(handled.response)
+}
+
+/// What the Worker asks a shard's Durable Object.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "ask", rename_all = "snake_case")]
+enum Ask {
+    Rate {
+        key: String,
+        interval_us: u64,
+        burst: u32,
+        now_us: u64,
+    },
+    Guard {
+        key: String,
+        kind: GuardKind,
+        op: GuardOp,
+        now_us: u64,
+    },
+}
+
+struct DurableStore<'a> {
+    env: &'a Env,
+}
+
+impl DurableStore<'_> {
+    async fn ask<T: for<'de> Deserialize<'de>>(&self, key: &str, ask: &Ask) -> Result<T> {
+        let namespace = self.env.durable_object("RATE_LIMITER")?;
+        let stub = namespace
+            .id_from_name(&format!("shard-{}", shard_of(key)))?
+            .get_stub()?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post)
+            .with_body(Some(worker::wasm_bindgen::JsValue::from_str(
+                &serde_json::to_string(ask).map_err(|e| worker::Error::RustError(e.to_string()))?,
+            )));
+        let request = Request::new_with_init("https://rate-limiter.internal/", &init)?;
+        let mut response = stub.fetch_with_request(request).await?;
+        response.json().await
+    }
+}
+
+impl EdgeStore for DurableStore<'_> {
+    async fn rate(&self, key: &str, quota: Quota, now_us: u64) -> RateDecision {
+        let ask = Ask::Rate {
+            key: key.to_string(),
+            interval_us: quota.emission_interval_us,
+            burst: quota.burst,
+            now_us,
+        };
+        // If the shard cannot be reached the request is let through and the failure logged:
+        // the limiter must not take the platform down with it.
+        self.ask(key, &ask).await.unwrap_or_else(|e| {
+            console_error!("rate limiter unavailable: {e}");
+            RateDecision::Allow { remaining: 0 }
+        })
+    }
+
+    async fn guard(&self, key: &str, kind: GuardKind, op: GuardOp, now_us: u64) -> GuardReply {
+        let ask = Ask::Guard {
+            key: key.to_string(),
+            kind,
+            op,
+            now_us,
+        };
+        self.ask(key, &ask).await.unwrap_or_else(|e| {
+            console_error!("brute-force guard unavailable: {e}");
+            GuardReply::Open
+        })
+    }
+}
+
+struct FetchOrigin<'a> {
+    env: &'a Env,
+}
+
+impl Origin for FetchOrigin<'_> {
+    async fn forward(
+        &self,
+        request: http::Request<Vec<u8>>,
+        _principal: Option<&Principal>,
+    ) -> http::Response<Vec<u8>> {
+        match self.try_forward(request).await {
+            Ok(response) => response,
+            Err(e) => {
+                console_error!("origin unreachable: {e}");
+                http::Response::builder()
+                    .status(http::StatusCode::BAD_GATEWAY)
+                    .header(http::header::CONTENT_TYPE, shared::Problem::CONTENT_TYPE)
+                    .body(br#"{"type":"/problems/unavailable","title":"Temporarily unavailable","status":502}"#.to_vec())
+                    .unwrap_or_default()
+            }
+        }
+    }
+}
+
+impl FetchOrigin<'_> {
+    async fn try_forward(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>> {
+        let binding = match function_for(request.uri().path()) {
+            Function::Incidents => "ORIGIN_INCIDENTS",
+            Function::StripeWebhook => "ORIGIN_STRIPE_WEBHOOK",
+            Function::Auth => "ORIGIN_AUTH",
+            Function::Sla => "ORIGIN_SLA",
+        };
+        let base = var(self.env, binding)?;
+        let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+        let url = format!("{}{path}", base.trim_end_matches('/'));
+        let headers = Headers::new();
+        for (name, value) in request.headers() {
+            if name != http::header::HOST
+                && let Ok(v) = value.to_str()
+            {
+                headers.append(name.as_str(), v)?;
+            }
+        }
+        let mut init = RequestInit::new();
+        init.with_method(Method::from(request.method().to_string()))
+            .with_headers(headers);
+        if !request.body().is_empty() {
+            init.with_body(Some(
+                worker::js_sys::Uint8Array::from(request.body().as_slice()).into(),
+            ));
+        }
+        let mut response = Fetch::Request(Request::new_with_init(&url, &init)?)
+            .send()
+            .await?;
+        let mut builder = http::Response::builder().status(response.status_code());
+        for (name, value) in response.headers().entries() {
+            builder = builder.header(name, value);
+        }
+        let body = response.bytes().await?;
+        builder
+            .body(body)
+            .map_err(|e| worker::Error::RustError(e.to_string()))
+    }
+}
+
+/// One shard of rate-limit and brute-force state. A Durable Object handles its requests one at a
+/// time, so the read-modify-write of a key's state is exact; the state is written through to
+/// the object's storage, so an evicted object forgets nothing.
+#[durable_object]
+pub struct RateLimiter {
+    state: State,
+    rates: RefCell<HashMap<String, GcraState>>,
+    guards: RefCell<HashMap<String, GuardState>>,
+}
+
+impl DurableObject for RateLimiter {
+    fn new(state: State, _env: Env) -> Self {
+        Self {
+            state,
+            rates: RefCell::new(HashMap::new()),
+            guards: RefCell::new(HashMap::new()),
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let ask: Ask = req.json().await?;
+        let storage = self.state.storage();
+        match ask {
+            Ask::Rate {
+                key,
+                interval_us,
+                burst,
+                now_us,
+            } => {
+                let cached = self.rates.borrow().get(&key).copied();
+                let mut state = match cached {
+                    Some(s) => s,
+                    None => storage
+                        .get::<GcraState>(&format!("r:{key}"))
+                        .await?
+                        .unwrap_or_default(),
+                };
+                let quota = Quota {
+                    emission_interval_us: interval_us,
+                    burst,
+                };
+                let decision = Gcra::new(quota).check(&mut state, now_us);
+                storage.put(&format!("r:{key}"), state).await?;
+                self.rates.borrow_mut().insert(key, state);
+                Response::from_json(&decision)
+            }
+            Ask::Guard {
+                key,
+                kind,
+                op,
+                now_us,
+            } => {
+                let storage_key = format!("g:{kind:?}:{key}");
+                let cached = self.guards.borrow().get(&storage_key).cloned();
+                let mut state = match cached {
+                    Some(s) => s,
+                    None => storage
+                        .get::<GuardState>(&storage_key)
+                        .await?
+                        .unwrap_or_default(),
+                };
+                let reply = bruteforce::apply(&mut state, kind.limits(), &op, now_us);
+                storage.put(&storage_key, &state).await?;
+                self.guards.borrow_mut().insert(storage_key, state);
+                Response::from_json(&reply)
+            }
+        }
+    }
+}

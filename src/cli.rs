@@ -93,6 +93,11 @@ pub struct ServeArgs {
     /// Start time of the manual clock (RFC 3339); defaults to the system time.
     #[arg(long, requires = "clock")]
     pub start: Option<Timestamp>,
+    /// Serve the functions only, without the edge in front, as the Lambdas run: every request
+    /// must carry the origin signature made with REGROOTER_ORIGIN_SECRET (for running the Worker
+    /// in workerd against this process).
+    #[arg(long)]
+    pub origin_only: bool,
 }
 
 #[derive(Debug, clap::Args)]

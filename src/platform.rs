@@ -52,9 +52,17 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         config.token_audience(),
         SignedDuration::from_secs(30),
     );
-    let origin_secret = infra::local_keys::origin_secret(&args.data)?;
     let mut config = config;
-    config.origin_secrets = vec![origin_secret.clone()];
+    let origin_secret = if args.origin_only {
+        // As on Lambda: the secret comes from the environment, and nothing unsigned is served.
+        config.origin_secrets.first().cloned().ok_or_else(|| {
+            CliError::Usage("--origin-only needs REGROOTER_ORIGIN_SECRET (at least 32 characters)".into())
+        })?
+    } else {
+        let secret = infra::local_keys::origin_secret(&args.data)?;
+        config.origin_secrets = vec![secret.clone()];
+        secret
+    };
     let services = Arc::new(functions::Services::new(
         config.clone(),
         clock.clone(),
@@ -91,17 +99,22 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         },
         tokens,
     );
-    let app = crate::edge_layer::wrap(app, edge, clock.clone());
+    let app = if args.origin_only {
+        app
+    } else {
+        crate::edge_layer::wrap(app, edge, clock.clone())
+    };
     tokio::spawn(scheduler.clone().run_forever());
     tokio::spawn(purge_expired_hourly(raw));
     println!(
-        "regrooter serving on http://{addr} (environment {}, data {}, {} clock)",
+        "regrooter serving on http://{addr} (environment {}, data {}, {} clock{})",
         config.environment.as_str(),
         args.data.display(),
         match args.clock {
             ClockKind::System => "system",
             ClockKind::Manual => "manual",
-        }
+        },
+        if args.origin_only { ", origin only" } else { "" }
     );
     tracing::info!(%addr, "ready");
     axum::serve(

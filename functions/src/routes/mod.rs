@@ -3,6 +3,7 @@
 
 pub mod health;
 pub mod incidents;
+pub mod keys;
 pub mod tenants;
 
 use std::sync::Arc;
@@ -15,7 +16,8 @@ use crate::services::Services;
 pub fn all(services: Arc<Services>) -> Router {
     let routes = health::router()
         .merge(incidents::router())
-        .merge(tenants::router());
+        .merge(tenants::router())
+        .merge(keys::router());
     with_plumbing(routes, services)
 }
 
@@ -34,7 +36,10 @@ pub fn stripe_webhook(services: Arc<Services>) -> Router {
 
 /// The `auth` function: sign-in, tokens, JWKS, tenant users and roles.
 pub fn auth(services: Arc<Services>) -> Router {
-    with_plumbing(health::router().merge(tenants::router()), services)
+    with_plumbing(
+        health::router().merge(tenants::router()).merge(keys::router()),
+        services,
+    )
 }
 
 /// The `sla` function: uptime reports, claims, credits.

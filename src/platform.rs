@@ -56,7 +56,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     let origin_secret = if args.origin_only {
         // As on Lambda: the secret comes from the environment, and nothing unsigned is served.
         config.origin_secrets.first().cloned().ok_or_else(|| {
-            CliError::Usage("--origin-only needs REGROOTER_ORIGIN_SECRET (at least 32 characters)".into())
+            CliError::Usage(
+                "--origin-only needs REGROOTER_ORIGIN_SECRET (at least 32 characters)".into(),
+            )
         })?
     } else {
         let secret = infra::local_keys::origin_secret(&args.data)?;
@@ -114,7 +116,11 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
             ClockKind::System => "system",
             ClockKind::Manual => "manual",
         },
-        if args.origin_only { ", origin only" } else { "" }
+        if args.origin_only {
+            ", origin only"
+        } else {
+            ""
+        }
     );
     tracing::info!(%addr, "ready");
     axum::serve(

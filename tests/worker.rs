@@ -60,7 +60,9 @@ fn wrangler() -> Option<PathBuf> {
                 std::env::var("REGROOTER_REQUIRE_WORKERD").is_err(),
                 "REGROOTER_REQUIRE_WORKERD is set but REGROOTER_WRANGLER is not"
             );
-            eprintln!("skipping: no Worker build (run scripts/test, which builds it and starts workerd)");
+            eprintln!(
+                "skipping: no Worker build (run scripts/test, which builds it and starts workerd)"
+            );
             None
         }
     }
@@ -79,8 +81,14 @@ fn start(wrangler: &Path) -> Running {
         .spawn()
         .expect("origin");
     let mut line = String::new();
-    BufReader::new(origin.stdout.take().expect("stdout")).read_line(&mut line).expect("origin url");
-    let origin_url = line.split_whitespace().find(|w| w.starts_with("http://")).expect("url").to_string();
+    BufReader::new(origin.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("origin url");
+    let origin_url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("url")
+        .to_string();
 
     // The Worker verifies tokens against the same keys the origin's development tokens use.
     let key = infra::local_keys::dev_signing_key(data.path()).expect("key");
@@ -92,7 +100,15 @@ fn start(wrangler: &Path) -> Running {
     let mut command = Command::new(wrangler);
     command
         .current_dir(&edge_dir)
-        .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string(), "--inspector-port", &free_port().to_string()])
+        .args([
+            "dev",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--inspector-port",
+            &free_port().to_string(),
+        ])
         .arg("--persist-to")
         .arg(state.path())
         .env("WRANGLER_SEND_METRICS", "false")
@@ -105,7 +121,10 @@ fn start(wrangler: &Path) -> Running {
     let vars = [
         ("REQUIRE_HTTPS", "false".to_string()),
         ("ORIGIN_SECRET", ORIGIN_SECRET.to_string()),
-        ("IP_HASH_KEY", "a-key-for-hashing-client-addresses".to_string()),
+        (
+            "IP_HASH_KEY",
+            "a-key-for-hashing-client-addresses".to_string(),
+        ),
         ("JWKS", jwks),
         ("TOKEN_ISSUER", "regrooter-dev".to_string()),
         ("ORIGIN_INCIDENTS", origin_url.clone()),
@@ -148,7 +167,10 @@ fn token(data: &Path, role: &str) -> String {
         .env_remove("REGROOTER_ENV")
         .output()
         .expect("token");
-    String::from_utf8(output.stdout).expect("utf8").trim().to_string()
+    String::from_utf8(output.stdout)
+        .expect("utf8")
+        .trim()
+        .to_string()
 }
 
 #[test]
@@ -158,26 +180,51 @@ fn the_worker_in_workerd_serves_the_edge_in_front_of_signed_functions() {
     let url = |path: &str| format!("{}{path}", w.edge);
 
     // security.txt with a future Expires, and the security headers on every response.
-    let mut response = agent().get(&url("/.well-known/security.txt")).call().expect("security.txt");
+    let mut response = agent()
+        .get(&url("/.well-known/security.txt"))
+        .call()
+        .expect("security.txt");
     assert_eq!(response.status(), 200);
-    for header in ["strict-transport-security", "content-security-policy", "x-content-type-options", "referrer-policy", "permissions-policy", "x-request-id"] {
+    for header in [
+        "strict-transport-security",
+        "content-security-policy",
+        "x-content-type-options",
+        "referrer-policy",
+        "permissions-policy",
+        "x-request-id",
+    ] {
         assert!(response.headers().contains_key(header), "missing {header}");
     }
     let txt = response.body_mut().read_to_string().expect("text");
-    let expires = txt.lines().find_map(|l| l.strip_prefix("Expires: ")).expect("Expires");
+    let expires = txt
+        .lines()
+        .find_map(|l| l.strip_prefix("Expires: "))
+        .expect("Expires");
     let expires: shared::time::Timestamp = expires.parse().expect("RFC 3339");
     assert!(expires > shared::time::Timestamp::now());
     assert!(txt.contains("Preferred-Languages: de, en"));
 
     // The form, without any script.
-    let mut form = agent().get(&url("/security/report?lang=en")).call().expect("form");
+    let mut form = agent()
+        .get(&url("/security/report?lang=en"))
+        .call()
+        .expect("form");
     let html = form.body_mut().read_to_string().expect("html");
     assert!(html.contains("<html lang=\"en\">") && !html.contains("<script"));
 
     // The WAF answers attacks at the edge.
-    let (status, problem) = call("GET", &url("/api/x?id=1%27%20OR%20%271%27%3D%271"), None, None);
+    let (status, problem) = call(
+        "GET",
+        &url("/api/x?id=1%27%20OR%20%271%27%3D%271"),
+        None,
+        None,
+    );
     assert_eq!(status, 403, "{problem}");
-    assert!(problem["instance"].as_str().is_some_and(|i| i.starts_with("req_")));
+    assert!(
+        problem["instance"]
+            .as_str()
+            .is_some_and(|i| i.starts_with("req_"))
+    );
 
     // A report goes through the edge, signed, to the function: 202 with a tracking id. Its free
     // text may quote attacks; a card number in it is removed before it leaves the edge.
@@ -190,14 +237,27 @@ fn the_worker_in_workerd_serves_the_edge_in_front_of_signed_functions() {
     assert_eq!(status, 202, "{receipt}");
     let id = receipt["tracking_id"].as_str().expect("id").to_string();
     let secret = receipt["secret"].as_str().expect("secret").to_string();
-    let (status, body) = call("GET", &url(&format!("/security/reports/{id}/status")), Some(&secret), None);
+    let (status, body) = call(
+        "GET",
+        &url(&format!("/security/reports/{id}/status")),
+        Some(&secret),
+        None,
+    );
     assert_eq!((status, body["status"].clone()), (200, json!("received")));
     let security = token(w.data.path(), "security_officer");
-    let (status, view) = call("GET", &url(&format!("/api/reports/{id}")), Some(&security), None);
+    let (status, view) = call(
+        "GET",
+        &url(&format!("/api/reports/{id}")),
+        Some(&security),
+        None,
+    );
     assert_eq!(status, 200, "{view}");
     let description = view["description"].as_str().expect("description");
     assert!(description.contains("[card number removed]") && !description.contains("4111"));
-    assert!(description.contains("<script>alert(1)</script>"), "stored as written, sealed");
+    assert!(
+        description.contains("<script>alert(1)</script>"),
+        "stored as written, sealed"
+    );
 
     // A form post gets the confirmation page.
     let form_body = "description=Login+leaks+a+stack+trace&affected_parties=none&personal_data_kind=none&scope=one+page&impact_assessment=low&language=de";
@@ -208,7 +268,10 @@ fn the_worker_in_workerd_serves_the_edge_in_front_of_signed_functions() {
         .expect("form post");
     assert_eq!(confirmation.status(), 200);
     let page = confirmation.body_mut().read_to_string().expect("html");
-    assert!(page.contains("Vorgangsnummer") && page.contains("rep_"), "{page}");
+    assert!(
+        page.contains("Vorgangsnummer") && page.contains("rep_"),
+        "{page}"
+    );
 
     // The token gate: nothing under /api/ without a valid token.
     let (status, _) = call("GET", &url("/api/incidents"), None, None);
@@ -226,7 +289,10 @@ fn the_worker_in_workerd_serves_the_edge_in_front_of_signed_functions() {
             .send(r#"{"email":"jane@acme.example","password":"wrong"}"#)
             .expect("sign-in");
         if response.status() == 429 {
-            retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap_or_default().to_string());
+            retry_after = response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap_or_default().to_string());
         }
         statuses.push(response.status().as_u16());
     }
@@ -251,8 +317,14 @@ fn unsigned_requests_never_reach_the_functions() {
         .spawn()
         .expect("origin");
     let mut line = String::new();
-    BufReader::new(origin.stdout.take().expect("stdout")).read_line(&mut line).expect("url");
-    let base = line.split_whitespace().find(|w| w.starts_with("http://")).expect("url").to_string();
+    BufReader::new(origin.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("url");
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("url")
+        .to_string();
     let (status, problem) = call("GET", &format!("{base}/healthz"), None, None);
     let _ = origin.kill();
     let _ = origin.wait();

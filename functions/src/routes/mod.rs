@@ -37,7 +37,9 @@ pub fn stripe_webhook(services: Arc<Services>) -> Router {
 /// The `auth` function: sign-in, tokens, JWKS, tenant users and roles.
 pub fn auth(services: Arc<Services>) -> Router {
     with_plumbing(
-        health::router().merge(tenants::router()).merge(keys::router()),
+        health::router()
+            .merge(tenants::router())
+            .merge(keys::router()),
         services,
     )
 }

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 use shared::error::FieldError;
 use shared::incidents::service::REPORT_LIMITS;
-use shared::scrub::scrub_card_numbers;
+use shared::scrub;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -335,7 +335,7 @@ pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Parsed, Rejected
     let mut removed = 0;
     for value in fields.values_mut() {
         if let Value::String(s) = value {
-            let (clean, n) = scrub_card_numbers(s);
+            let (clean, n) = scrub::scrub(s);
             removed += n;
             *s = clean;
         }

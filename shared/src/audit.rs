@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::inventory::RecordKind;
 use crate::rbac::{Actor, Principal};
-use crate::store::{Item, ItemKey, StoreError};
+use crate::store::{Item, ItemKey, Query, Store, StoreError, query_all};
 use crate::time::Timestamp;
 
 /// The `prev_hash` of a chain's first entry.
@@ -51,10 +51,6 @@ struct Hashed<'a> {
     prev_hash: &'a str,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The actor as the audit trail records it.
 pub fn actor_of(principal: &Principal) -> (String, String) {
     let kind = match &principal.actor {
@@ -84,7 +80,7 @@ impl AuditEntry {
             actor,
             actor_kind,
             action: action.to_string(),
-            change_digest: hex(&Sha256::digest(&change_bytes)),
+            change_digest: crate::hex::encode(&Sha256::digest(&change_bytes)),
             prev_hash: head.map_or_else(|| GENESIS.to_string(), |h| h.hash.clone()),
             hash: String::new(),
         };
@@ -103,7 +99,7 @@ impl AuditEntry {
             change_digest: &self.change_digest,
             prev_hash: &self.prev_hash,
         };
-        hex(&Sha256::digest(
+        crate::hex::encode(&Sha256::digest(
             serde_json::to_vec(&hashed).unwrap_or_default(),
         ))
     }
@@ -172,6 +168,63 @@ pub fn verify_chain(chain: &str, entries: &[AuditEntry]) -> Result<u64, BrokenLi
         prev = entry.hash.clone();
     }
     Ok(entries.len() as u64)
+}
+
+/// The state of one chain.
+#[derive(Debug, Serialize)]
+pub struct ChainReport {
+    pub chain: String,
+    pub entries: u64,
+    pub broken: Option<BrokenLink>,
+}
+
+/// Every entry of one chain, in order.
+pub async fn chain_entries(store: &dyn Store, chain: &str) -> Result<Vec<AuditEntry>, StoreError> {
+    let items = query_all(
+        store,
+        Query::partition(format!("AUDIT#{chain}")).limit(1_000),
+    )
+    .await?;
+    items.iter().map(Item::record).collect()
+}
+
+/// Verifies every audit chain in the store.
+pub async fn verify_all_chains(store: &dyn Store) -> Result<Vec<ChainReport>, StoreError> {
+    let heads = query_all(store, Query::gsi1(CHAINS_INDEX).limit(1_000)).await?;
+    let mut reports = Vec::new();
+    for head in heads {
+        let Some(chain) = head.gsi1.as_ref().map(|g| g.sk.clone()) else {
+            continue;
+        };
+        // A record that no longer parses is a broken link in its own right.
+        let items = query_all(
+            store,
+            Query::partition(format!("AUDIT#{chain}")).limit(1_000),
+        )
+        .await?;
+        let mut entries = Vec::new();
+        let mut broken = None;
+        for (i, item) in items.iter().enumerate() {
+            match item.record::<AuditEntry>() {
+                Ok(e) => entries.push(e),
+                Err(e) => {
+                    broken = Some(BrokenLink {
+                        chain: chain.clone(),
+                        seq: i as u64 + 1,
+                        reason: format!("the entry cannot be read: {e}"),
+                    });
+                    break;
+                }
+            }
+        }
+        let broken = broken.or_else(|| verify_chain(&chain, &entries).err());
+        reports.push(ChainReport {
+            chain,
+            entries: entries.len() as u64,
+            broken,
+        });
+    }
+    Ok(reports)
 }
 
 #[cfg(test)]

@@ -32,6 +32,10 @@ impl FieldError {
 pub enum Error {
     #[error("the request is invalid")]
     Validation(Vec<FieldError>),
+    /// A request that cannot be taken as a whole (an unverifiable webhook, say), with a
+    /// message safe to show the caller.
+    #[error("bad request: {0}")]
+    BadRequest(String),
     #[error("{0} not found")]
     NotFound(String),
     #[error("conflict: {0}")]
@@ -74,6 +78,13 @@ impl Error {
                 "Your request is not valid",
                 Some(format!("{} field(s) need attention", errors.len())),
                 errors.clone(),
+            ),
+            Error::BadRequest(detail) => (
+                400,
+                "bad-request",
+                "Bad request",
+                Some(detail.clone()),
+                vec![],
             ),
             Error::NotFound(what) => (
                 404,

@@ -48,6 +48,10 @@ pub enum Holding {
     KeyMaterial,
     /// Holds no tenant data (platform bookkeeping).
     Platform,
+    /// Business records of the billing relationship (Stripe ids, amounts, periods, statuses,
+    /// credits): no personal data, kept under the statutory retention duties for accounting
+    /// records (§ 147 AO, § 257 HGB) rather than the tenant's deletion stages.
+    Bookkeeping,
 }
 
 /// A field holding personal data. `path` is a dot-separated path into the record; a segment
@@ -107,6 +111,12 @@ record_kinds! {
     TenantIncidentLink = "tenant_incident_link",
     OutboxMessage = "outbox_message",
     AuditEntry = "audit_entry",
+    StripeEvent = "stripe_event",
+    StripeEventCount = "stripe_event_count",
+    StripeCustomer = "stripe_customer",
+    StripeSubscription = "stripe_subscription",
+    StripeInvoice = "stripe_invoice",
+    Credit = "credit",
 }
 
 impl std::fmt::Display for RecordKind {
@@ -249,6 +259,56 @@ pub static INVENTORY: &[RecordSpec] = &[
         personal: &[],
         short_lived: false,
     },
+    RecordSpec {
+        kind: RecordKind::StripeEvent,
+        description: "The idempotency record of a processed Stripe event: id, type, time, outcome. \
+                      Expires after 90 days.",
+        tenant_scoped: false,
+        holding: Holding::Platform,
+        personal: &[],
+        short_lived: true,
+    },
+    RecordSpec {
+        kind: RecordKind::StripeEventCount,
+        description: "How many Stripe events of one type arrived.",
+        tenant_scoped: false,
+        holding: Holding::Platform,
+        personal: &[],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::StripeCustomer,
+        description: "A Stripe customer id and the tenant its metadata links it to.",
+        tenant_scoped: false,
+        holding: Holding::Bookkeeping,
+        personal: &[],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::StripeSubscription,
+        description: "A Stripe subscription: status, current period, cancellation and end times.",
+        tenant_scoped: false,
+        holding: Holding::Bookkeeping,
+        personal: &[],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::StripeInvoice,
+        description: "A Stripe invoice: billing period, net fee, totals, currency, payment state.",
+        tenant_scoped: false,
+        holding: Holding::Bookkeeping,
+        personal: &[],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::Credit,
+        description: "A credit on a tenant's next invoice (SLA or voluntary): amount, reason, \
+                      who decided, and the Stripe balance transaction that carries it.",
+        tenant_scoped: false,
+        holding: Holding::Bookkeeping,
+        personal: &[],
+        short_lived: false,
+    },
 ];
 
 /// Checks one item against the inventory.
@@ -315,8 +375,31 @@ fn check_sealed(value: &Value, path: &[&str]) -> Result<(), &'static str> {
     }
 }
 
-/// A store decorator that validates every write against the inventory. Both adapters are always
-/// handed out wrapped in it.
+/// Scrubs card data from every plain string of a record (sealed values are ciphertext and were
+/// scrubbed before sealing). Returns how many card-like values were removed.
+pub fn scrub_plain_strings(value: &mut Value) -> usize {
+    match value {
+        Value::String(s) if !SealedField::looks_sealed(s) => {
+            let (clean, n) = crate::scrub::scrub(s);
+            if n > 0 {
+                *s = clean;
+            }
+            n
+        }
+        Value::Array(items) => items.iter_mut().map(scrub_plain_strings).sum(),
+        Value::Object(map) => map.values_mut().map(scrub_plain_strings).sum(),
+        _ => 0,
+    }
+}
+
+fn scrub_item(item: &mut Item) {
+    for value in item.data.values_mut() {
+        scrub_plain_strings(value);
+    }
+}
+
+/// A store decorator that validates every write against the inventory and scrubs card data from
+/// every plain string written. Both adapters are always handed out wrapped in it.
 pub struct InventoryGuard {
     inner: Arc<dyn Store>,
 }
@@ -333,8 +416,9 @@ impl Store for InventoryGuard {
         self.inner.get(key).await
     }
 
-    async fn put(&self, item: Item, condition: Condition) -> Result<u64, StoreError> {
+    async fn put(&self, mut item: Item, condition: Condition) -> Result<u64, StoreError> {
         validate_item(&item)?;
+        scrub_item(&mut item);
         self.inner.put(item, condition).await
     }
 
@@ -342,10 +426,11 @@ impl Store for InventoryGuard {
         self.inner.delete(key, condition).await
     }
 
-    async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
-        for op in &ops {
+    async fn transact(&self, mut ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        for op in &mut ops {
             if let WriteOp::Put { item, .. } = op {
                 validate_item(item)?;
+                scrub_item(item);
             }
         }
         self.inner.transact(ops).await
@@ -422,6 +507,24 @@ mod tests {
         let mut orphan = tenant_item(serde_json::json!({}));
         orphan.tenant = None;
         assert!(validate_item(&orphan).is_err());
+    }
+
+    #[test]
+    fn plain_strings_lose_card_data_and_sealed_values_stay_untouched() {
+        let mut value = serde_json::json!({
+            "name": "ACME, card 4111 1111 1111 1111",
+            "notes": ["cvc: 123", {"deep": "5555555555554444"}],
+            "sealed": "enc:v1:4111111111111111",
+            "amount": 4111111111111111u64,
+            "hash": "4111111111111111ab",
+        });
+        assert_eq!(scrub_plain_strings(&mut value), 3);
+        let text = value.to_string();
+        assert!(!text.contains("4111 1111"), "{text}");
+        assert!(!text.contains("5555555555554444"), "{text}");
+        assert!(!text.contains(": 123"), "{text}");
+        assert_eq!(value["sealed"], "enc:v1:4111111111111111");
+        assert_eq!(value["hash"], "4111111111111111ab");
     }
 
     #[test]

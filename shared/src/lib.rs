@@ -5,8 +5,10 @@
 //! that talks to the outside world is a *port* (a trait) here and an *adapter* in `infra`.
 
 pub mod audit;
+pub mod billing;
 pub mod crypto;
 pub mod error;
+pub mod hex;
 pub mod ids;
 pub mod incidents;
 pub mod inventory;
@@ -15,6 +17,7 @@ pub mod origin_lock;
 pub mod policy;
 pub mod random;
 pub mod rbac;
+pub mod retention;
 pub mod scrub;
 pub mod store;
 pub mod tenants;

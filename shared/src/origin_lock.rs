@@ -27,14 +27,10 @@ pub enum OriginLockError {
     Mismatch,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn mac(secret: &[u8], method: &str, path: &str, timestamp: i64, body: &[u8]) -> HmacSha256 {
     let mut mac = HmacSha256::new_from_slice(secret)
         .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-    let body_digest = hex(&Sha256::digest(body));
+    let body_digest = crate::hex::encode(&Sha256::digest(body));
     mac.update(
         format!(
             "{}\n{path}\n{timestamp}\n{body_digest}",
@@ -51,7 +47,7 @@ pub fn sign(secret: &[u8], method: &str, path: &str, now: Timestamp, body: &[u8]
     let tag = mac(secret, method, path, timestamp, body)
         .finalize()
         .into_bytes();
-    format!("t={timestamp},v1={}", hex(&tag))
+    format!("t={timestamp},v1={}", crate::hex::encode(&tag))
 }
 
 /// Checks a request's header against every valid secret, in constant time per secret.
@@ -71,7 +67,9 @@ pub fn verify(
             Some(("t", t)) => {
                 timestamp = Some(t.parse::<i64>().map_err(|_| OriginLockError::Malformed)?)
             }
-            Some(("v1", v)) => signatures.push(decode_hex(v).ok_or(OriginLockError::Malformed)?),
+            Some(("v1", v)) => {
+                signatures.push(crate::hex::decode(v).ok_or(OriginLockError::Malformed)?)
+            }
             _ => return Err(OriginLockError::Malformed),
         }
     }
@@ -93,16 +91,6 @@ pub fn verify(
         }
     }
     Err(OriginLockError::Mismatch)
-}
-
-fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 #[cfg(test)]

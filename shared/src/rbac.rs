@@ -80,6 +80,8 @@ permissions! {
     SlaClaimsDecide = "sla-claims:decide", StaffOnly;
     /// Grant voluntary credits.
     VoluntaryCreditsGrant = "credits:grant-voluntary", StaffOnly;
+    /// Watch Stripe processing (event counts, unlinked customers) and apply pending credits.
+    BillingOperate = "billing:operate", StaffOnly;
     /// On- and offboard staff accounts.
     StaffManage = "staff:manage", StaffOnly;
     /// Rotate signing and data keys.
@@ -240,6 +242,7 @@ impl BuiltinRole {
                 SlaClaimsRead,
                 SlaClaimsDecide,
                 VoluntaryCreditsGrant,
+                BillingOperate,
             ],
             BuiltinRole::ReadOnlySupport => &[
                 TenantIncidentsRead,
@@ -347,6 +350,16 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// A platform job or webhook acting on its own; `job` names it in the audit trail.
+    pub fn system(job: &str) -> Self {
+        Self {
+            subject: job.to_string(),
+            actor: Actor::System,
+            roles: vec![],
+            amr: vec![],
+        }
+    }
+
     pub fn tenant(&self) -> Option<&TenantId> {
         match &self.actor {
             Actor::Customer { tenant } => Some(tenant),

@@ -1,6 +1,41 @@
 //! Card data never reaches a store: the scrubber replaces anything card-like in free text —
 //! digit runs of 13 to 19 digits (spaces and hyphens allowed between digits) that pass the Luhn
-//! check — with a marker. It runs on every text the platform stores, security reports included.
+//! check, and card verification codes written next to their name (CVC, CVV, security code,
+//! Kartenprüfnummer) — with a marker. It runs on every text the platform stores, security
+//! reports included: the intake and the services scrub before sealing, and the store's
+//! inventory guard scrubs every plain string of every record written.
+
+use std::sync::LazyLock;
+
+/// What a card verification code is replaced with.
+pub const CODE_MARKER: &str = "[card code removed]";
+
+static CARD_CODE: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?i)\b(cvc2?|cvv2?|cvn|csc|card\s+security\s+code|security\s+code|sicherheitscode|kartenprüfnummer|prüfnummer|prüfziffer)\b([\s:=#\-]{0,4}(?:is\s+|ist\s+|lautet\s+)?)(\d{3,4})\b",
+    )
+    .ok()
+});
+
+/// Everything card-like removed: card numbers and card verification codes.
+pub fn scrub(text: &str) -> (String, usize) {
+    let (text, numbers) = scrub_card_numbers(text);
+    let (text, codes) = scrub_card_codes(&text);
+    (text, numbers + codes)
+}
+
+/// Replaces card verification codes that follow their name.
+pub fn scrub_card_codes(text: &str) -> (String, usize) {
+    let Some(re) = CARD_CODE.as_ref() else {
+        return (text.to_string(), 0);
+    };
+    let mut count = 0;
+    let out = re.replace_all(text, |caps: &regex::Captures<'_>| {
+        count += 1;
+        format!("{}{}{CODE_MARKER}", &caps[1], &caps[2])
+    });
+    (out.into_owned(), count)
+}
 
 /// What a scrubbed card number is replaced with.
 pub const CARD_MARKER: &str = "[card number removed]";
@@ -115,6 +150,27 @@ mod tests {
             let (out, n) = scrub_card_numbers(text);
             assert_eq!(n, 0, "{text}");
             assert_eq!(out, text);
+        }
+    }
+
+    #[test]
+    fn card_codes_next_to_their_name_are_removed() {
+        for (text, expected) in [
+            ("CVC: 123", format!("CVC: {CODE_MARKER}")),
+            ("cvv2=4567 please", format!("cvv2={CODE_MARKER} please")),
+            (
+                "security code is 999.",
+                format!("security code is {CODE_MARKER}."),
+            ),
+            (
+                "Die Kartenprüfnummer lautet 321",
+                format!("Die Kartenprüfnummer lautet {CODE_MARKER}"),
+            ),
+        ] {
+            assert_eq!(scrub(text), (expected, 1), "{text}");
+        }
+        for text in ["CVE-2024-3094", "port 443", "cvc 12345", "csc12 345"] {
+            assert_eq!(scrub(text), (text.to_string(), 0), "{text}");
         }
     }
 

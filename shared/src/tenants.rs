@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::audit::AuditHead;
 use crate::crypto::{FieldContext, KeyOwner, KeyPurpose, Keyring, Personal, SealedField};
 use crate::error::{Error, FieldError};
 use crate::ids::TenantId;
@@ -14,6 +15,8 @@ use crate::store::{Condition, Item, ItemKey, Store};
 use crate::time::Timestamp;
 
 pub const PROFILE_SK: &str = "PROFILE";
+/// The secondary-index partition listing every tenant.
+pub const TENANTS_INDEX: &str = "TENANTS";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -34,8 +37,30 @@ pub struct TenantRecord {
     pub status: ServiceStatus,
     #[serde(default)]
     pub service_ended_at: Option<Timestamp>,
+    /// Who recorded the end: Stripe (the last subscription ended) or an operator.
+    #[serde(default)]
+    pub service_end_source: Option<ServiceEndSource>,
+    /// The newest entry of the tenant's audit chain (service status changes and everything
+    /// retention does).
+    #[serde(default)]
+    pub audit: Option<AuditHead>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+/// Where a recorded service end came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum ServiceEndSource {
+    /// The tenant's last Stripe subscription ended.
+    Stripe { subscription: String },
+    /// An operator recorded it (e.g. a contract ended outside Stripe).
+    Operator { subject: String },
+}
+
+/// The audit chain of a tenant.
+pub fn audit_chain(tenant: &TenantId) -> String {
+    format!("tenant:{tenant}")
 }
 
 /// What an operator sends to create or update a tenant.
@@ -146,7 +171,7 @@ pub async fn put(
         Some(item) => {
             let mut record: TenantRecord = item.record()?;
             if let Some(name) = input.name {
-                record.name = name.trim().to_string();
+                record.name = crate::scrub::scrub(name.trim()).0;
             }
             if contact_email.is_some() {
                 record.contact_email = contact_email;
@@ -160,21 +185,38 @@ pub async fn put(
         None => (
             TenantRecord {
                 id: tenant.clone(),
-                name: input.name.unwrap_or_default().trim().to_string(),
+                name: crate::scrub::scrub(input.name.unwrap_or_default().trim()).0,
                 contact_email,
                 contract: input.contract.unwrap_or_default(),
                 status: ServiceStatus::Active,
                 service_ended_at: None,
+                service_end_source: None,
+                audit: None,
                 created_at: now,
                 updated_at: now,
             },
             Condition::NotExists,
         ),
     };
-    let item = Item::new(key(tenant)?, RecordKind::Tenant)
-        .with_tenant(tenant.clone())
-        .with_gsi1(ItemKey::new("TENANTS", tenant.as_str())?)
-        .with_record(&record)?;
-    store.put(item, condition).await?;
+    store.put(item(&record)?, condition).await?;
     Ok(record)
+}
+
+/// The stored form of a tenant record (listed in the `TENANTS` index).
+pub fn item(record: &TenantRecord) -> Result<Item, Error> {
+    Ok(Item::new(key(&record.id)?, RecordKind::Tenant)
+        .with_tenant(record.id.clone())
+        .with_gsi1(ItemKey::new(TENANTS_INDEX, record.id.as_str())?)
+        .with_record(record)?)
+}
+
+/// A tenant record with its version, for conditional updates.
+pub async fn load(
+    store: &dyn Store,
+    tenant: &TenantId,
+) -> Result<Option<(TenantRecord, u64)>, Error> {
+    match store.get(&key(tenant)?).await? {
+        Some(item) => Ok(Some((item.record()?, item.version))),
+        None => Ok(None),
+    }
 }

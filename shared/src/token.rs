@@ -225,7 +225,7 @@ impl TokenIssuer {
                 .with_issuer(&self.audience.issuer)
                 .with_audience(&self.audience.audience)
                 .with_subject(&principal.subject)
-                .with_jwt_id(hex(&crate::random::bytes::<16>()));
+                .with_jwt_id(crate::hex::encode(&crate::random::bytes::<16>()));
         claims.issued_at = Some(JwtDuration::from_secs(issued));
         claims.invalid_before = Some(JwtDuration::from_secs(issued));
         claims.expires_at = Some(JwtDuration::from_secs(issued + ttl_secs));
@@ -429,10 +429,6 @@ impl TokenVerifier {
 
 fn unix(t: Timestamp) -> Result<u64, TokenError> {
     u64::try_from(t.as_second()).map_err(|_| TokenError::BadClaims("time before 1970".into()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

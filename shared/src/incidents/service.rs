@@ -14,13 +14,14 @@ use super::deadlines::{self, Deadline};
 use super::model::*;
 use super::notice::{NoticeContent, render_bilingual};
 use crate::audit::{self, AuditEntry, BrokenLink};
+pub use crate::audit::{ChainReport, chain_entries, verify_all_chains};
 use crate::crypto::{FieldContext, KeyOwner, KeyPurpose, Keyring, Personal, SealedField};
 use crate::error::{Error, FieldError};
 use crate::ids::TenantId;
 use crate::inventory::{DataCategory, RecordKind};
 use crate::policy::EffectivePolicy;
 use crate::rbac::{Access, Actor, Permission, Principal, Scope};
-use crate::scrub::scrub_card_numbers;
+use crate::scrub;
 use crate::store::{Condition, Item, ItemKey, Query, Store, StoreError, WriteOp, query_all};
 use crate::tenants;
 use crate::time::{Clock, SignedDuration, Timestamp};
@@ -63,19 +64,6 @@ fn incident_index(record: &IncidentRecord) -> Result<ItemKey, Error> {
         partition,
         format!("{}#{}", record.aware_at.as_second(), record.id),
     )?)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn system_principal(job: &str) -> Principal {
-    Principal {
-        subject: job.to_string(),
-        actor: Actor::System,
-        roles: vec![],
-        amr: vec![],
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -393,13 +381,6 @@ pub struct IncidentSummary {
     pub aware_at: Timestamp,
 }
 
-#[derive(Debug, Serialize)]
-pub struct ChainReport {
-    pub chain: String,
-    pub entries: u64,
-    pub broken: Option<BrokenLink>,
-}
-
 #[derive(Debug, Default, Serialize)]
 pub struct WatchReport {
     pub incidents_checked: usize,
@@ -452,7 +433,7 @@ impl IncidentService {
         value: &Personal<String>,
     ) -> Result<SealedField, Error> {
         // Card numbers never reach a store, whoever typed them into which field.
-        let (clean, _) = scrub_card_numbers(value.expose());
+        let (clean, _) = scrub::scrub(value.expose());
         Ok(self
             .keyring
             .seal(
@@ -498,7 +479,7 @@ impl IncidentService {
         ];
         for (name, value) in fields {
             if let Some(value) = value {
-                scrubbed += scrub_card_numbers(value.expose()).1;
+                scrubbed += scrub::scrub(value.expose()).1;
                 sealed.insert(
                     name,
                     self.seal(RecordKind::SecurityReport, &rid, name, value)
@@ -512,12 +493,12 @@ impl IncidentService {
                 .ok_or_else(|| Error::Internal(format!("{name} was validated but not sealed")))
         };
         let secret_bytes: [u8; 32] = crate::random::bytes();
-        let secret = hex(&secret_bytes);
+        let secret = crate::hex::encode(&secret_bytes);
         let entry = AuditEntry::append(
             &rid,
             None,
             now,
-            &system_principal("intake"),
+            &Principal::system("intake"),
             "report.received",
             &rid,
         );
@@ -531,7 +512,7 @@ impl IncidentService {
             scope: take("scope", &mut sealed)?,
             impact_assessment: take("impact_assessment", &mut sealed)?,
             reporter_contact: sealed.remove("reporter_contact"),
-            secret_digest: hex(&Sha256::digest(secret.as_bytes())),
+            secret_digest: crate::hex::encode(&Sha256::digest(secret.as_bytes())),
             status: ReportStatus::Received,
             triage: None,
             triaged_at: None,
@@ -1640,7 +1621,7 @@ impl IncidentService {
     pub async fn watch_deadlines(&self, at: Timestamp) -> Result<WatchReport, Error> {
         let mut report = WatchReport::default();
         let open = query_all(self.store.as_ref(), Query::gsi1("INCIDENTS#open")).await?;
-        let principal = system_principal("deadline-watch");
+        let principal = Principal::system("deadline-watch");
         for item in open {
             report.incidents_checked += 1;
             let id = item.record::<IncidentRecord>()?.id;
@@ -1875,56 +1856,4 @@ fn link_item(tenant: &TenantId, incident: &IncidentId) -> Result<Item, Error> {
             .with_tenant(tenant.clone())
             .with_record(&serde_json::json!({ "incident": incident }))?,
     )
-}
-
-/// Every entry of one chain, in order.
-pub async fn chain_entries(store: &dyn Store, chain: &str) -> Result<Vec<AuditEntry>, Error> {
-    let items = query_all(
-        store,
-        Query::partition(format!("AUDIT#{chain}")).limit(1_000),
-    )
-    .await?;
-    items
-        .iter()
-        .map(|i| i.record().map_err(Error::from))
-        .collect()
-}
-
-/// Verifies every audit chain in the store.
-pub async fn verify_all_chains(store: &dyn Store) -> Result<Vec<ChainReport>, Error> {
-    let heads = query_all(store, Query::gsi1(audit::CHAINS_INDEX).limit(1_000)).await?;
-    let mut reports = Vec::new();
-    for head in heads {
-        let Some(chain) = head.gsi1.as_ref().map(|g| g.sk.clone()) else {
-            continue;
-        };
-        // A record that no longer parses is a broken link in its own right.
-        let items = query_all(
-            store,
-            Query::partition(format!("AUDIT#{chain}")).limit(1_000),
-        )
-        .await?;
-        let mut entries = Vec::new();
-        let mut broken = None;
-        for (i, item) in items.iter().enumerate() {
-            match item.record::<AuditEntry>() {
-                Ok(e) => entries.push(e),
-                Err(e) => {
-                    broken = Some(BrokenLink {
-                        chain: chain.clone(),
-                        seq: i as u64 + 1,
-                        reason: format!("the entry cannot be read: {e}"),
-                    });
-                    break;
-                }
-            }
-        }
-        let broken = broken.or_else(|| audit::verify_chain(&chain, &entries).err());
-        reports.push(ChainReport {
-            chain,
-            entries: entries.len() as u64,
-            broken,
-        });
-    }
-    Ok(reports)
 }

@@ -65,6 +65,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         config.origin_secrets = vec![secret.clone()];
         secret
     };
+    let gateway = functions::services::gateway(&config)?;
     let services = Arc::new(functions::Services::new(
         config.clone(),
         clock.clone(),
@@ -72,6 +73,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         keyring,
         tokens.clone(),
         Arc::new(infra::outbox::FileSender::new(&args.data)),
+        gateway,
     ));
 
     let scheduler = Arc::new(Scheduler::new(

@@ -146,7 +146,15 @@ mod tests {
         );
         let keyring = Arc::new(Keyring::new(kek, store.clone(), clock.clone()));
         let sender = Arc::new(infra::outbox::OutboxOnlySender);
-        Arc::new(Services::new(config, clock, store, keyring, tokens, sender))
+        Arc::new(Services::new(
+            config,
+            clock,
+            store,
+            keyring,
+            tokens,
+            sender,
+            Arc::new(infra::stripe::UnconfiguredGateway),
+        ))
     }
 
     #[tokio::test]

@@ -73,6 +73,87 @@ pub struct Config {
     /// Secrets the edge signs forwarded requests with (the origin lock). Several during a
     /// rotation. Empty only in development and test, where requests are then not checked.
     pub origin_secrets: Vec<Vec<u8>>,
+    pub stripe: StripeConfig,
+}
+
+/// Stripe settings. Production takes only live keys and live events; every other deployment
+/// only test keys and test events, so environments never touch each other's money.
+#[derive(Debug, Clone, Default)]
+pub struct StripeConfig {
+    /// `STRIPE_WEBHOOK_SECRET`: the endpoint secrets, comma-separated during a rotation.
+    pub webhook_secrets: shared::billing::WebhookSecrets,
+    /// `STRIPE_SECRET_KEY` (a restricted key with write access to customer balances suffices).
+    pub secret_key: Option<SecretString>,
+    /// `STRIPE_API_BASE`: another API base, for tests only (refused in production).
+    pub api_base: Option<String>,
+}
+
+/// A secret that never appears in logs or debug output.
+#[derive(Clone)]
+pub struct SecretString(String);
+
+impl SecretString {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretString(<redacted>)")
+    }
+}
+
+impl StripeConfig {
+    fn from_lookup(
+        get: &impl Fn(&str) -> Option<String>,
+        environment: Environment,
+    ) -> Result<Self, ConfigError> {
+        let webhook_secrets = shared::billing::WebhookSecrets::parse(
+            &get("STRIPE_WEBHOOK_SECRET").unwrap_or_default(),
+        )
+        .map_err(|e| ConfigError::Invalid {
+            name: "STRIPE_WEBHOOK_SECRET",
+            reason: e.to_string(),
+        })?;
+        let secret_key = match get("STRIPE_SECRET_KEY").filter(|k| !k.trim().is_empty()) {
+            None => None,
+            Some(key) => {
+                let key = key.trim().to_string();
+                let live = key.starts_with("sk_live_") || key.starts_with("rk_live_");
+                let test = key.starts_with("sk_test_") || key.starts_with("rk_test_");
+                if !live && !test {
+                    return Err(ConfigError::Invalid {
+                        name: "STRIPE_SECRET_KEY",
+                        reason: "is not a Stripe secret or restricted key".into(),
+                    });
+                }
+                if live != environment.is_production() {
+                    return Err(ConfigError::Invalid {
+                        name: "STRIPE_SECRET_KEY",
+                        reason: format!(
+                            "a {} key in {}: production uses live keys, every other environment test keys",
+                            if live { "live" } else { "test" },
+                            environment.as_str()
+                        ),
+                    });
+                }
+                Some(SecretString(key))
+            }
+        };
+        let api_base = get("STRIPE_API_BASE").filter(|b| !b.trim().is_empty());
+        if api_base.is_some() && environment.is_production() {
+            return Err(ConfigError::Invalid {
+                name: "STRIPE_API_BASE",
+                reason: "production talks to Stripe itself".into(),
+            });
+        }
+        Ok(Self {
+            webhook_secrets,
+            secret_key,
+            api_base,
+        })
+    }
 }
 
 impl Config {
@@ -112,6 +193,7 @@ impl Config {
                         .collect()
                 })
                 .unwrap_or_default(),
+            stripe: StripeConfig::from_lookup(&get, environment)?,
         };
         if config.origin_secrets.iter().any(|s| s.len() < 32) {
             return Err(ConfigError::Invalid {
@@ -178,5 +260,41 @@ mod tests {
             Config::from_lookup(|k| (k == "REGROOTER_ORIGIN_SECRET").then(|| "short".to_string()));
         assert!(short.is_err());
         assert!(Config::from_lookup(|k| (k == "REGROOTER_ENV").then(|| "qa".to_string())).is_err());
+    }
+
+    fn with(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let env: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| env.get(k).cloned())
+    }
+
+    #[test]
+    fn stripe_keys_match_the_environment() {
+        let prod_secret = (
+            "REGROOTER_ORIGIN_SECRET",
+            "0123456789abcdef0123456789abcdef",
+        );
+        let dev = with(&[
+            ("STRIPE_SECRET_KEY", "sk_test_abc"),
+            (
+                "STRIPE_WEBHOOK_SECRET",
+                "whsec_new_0123456789,whsec_old_0123456789",
+            ),
+        ])
+        .expect("test key in dev");
+        assert_eq!(dev.stripe.webhook_secrets.len(), 2);
+        assert!(
+            !format!("{dev:?}").contains("sk_test_abc"),
+            "the key never shows in debug output"
+        );
+        assert!(with(&[("STRIPE_SECRET_KEY", "sk_live_abc")]).is_err());
+        assert!(with(&[("STRIPE_SECRET_KEY", "pk_test_abc")]).is_err());
+        assert!(with(&[("STRIPE_WEBHOOK_SECRET", "short")]).is_err());
+        let prod = [("REGROOTER_ENV", "production"), prod_secret];
+        assert!(with(&[prod[0], prod[1], ("STRIPE_SECRET_KEY", "rk_live_abc")]).is_ok());
+        assert!(with(&[prod[0], prod[1], ("STRIPE_SECRET_KEY", "sk_test_abc")]).is_err());
+        assert!(with(&[prod[0], prod[1], ("STRIPE_API_BASE", "http://127.0.0.1:1/")]).is_err());
     }
 }

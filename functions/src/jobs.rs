@@ -29,7 +29,25 @@ pub fn handlers() -> HashMap<String, Handler> {
         "deadline-watch".into(),
         Arc::new(|services, at| Box::pin(deadline_watch(services, at))),
     );
+    handlers.insert(
+        "credit-application".into(),
+        Arc::new(|services, at| Box::pin(credit_application(services, at))),
+    );
     handlers
+}
+
+/// Carries decided credits to Stripe's customer balance; a failed call stays pending and is
+/// retried here with the same idempotency key.
+async fn credit_application(services: Arc<Services>, at: Timestamp) -> Result<(), shared::Error> {
+    let report = services
+        .credits
+        .apply_pending(services.gateway.as_ref())
+        .await?;
+    for (credit, error) in &report.failed {
+        tracing::warn!(target: "regrooter::billing", event = "credit_pending", credit = %credit, error = %error, "credit not yet applied");
+    }
+    tracing::info!(target: "regrooter::jobs", job = "credit-application", scheduled = %at, applied = report.applied.len(), pending = report.failed.len(), "done");
+    Ok(())
 }
 
 /// Raises the incident deadline alerts due at `at`; each alert is also a structured log event

@@ -176,8 +176,10 @@ pub async fn services_from_env() -> Result<Arc<Services>, StartupError> {
     };
     let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(raw));
     let keyring = Arc::new(Keyring::new(kek, store.clone(), clock.clone()));
+    let gateway =
+        crate::services::gateway(&config).map_err(|e| StartupError::Config(e.to_string()))?;
     Ok(Arc::new(Services::new(
-        config, clock, store, keyring, tokens, sender,
+        config, clock, store, keyring, tokens, sender, gateway,
     )))
 }
 

@@ -171,7 +171,8 @@ mod tests {
                 "deadline-watch",
                 "retention",
                 "sla-probe",
-                "sla-month-close"
+                "sla-month-close",
+                "credit-application"
             ]
         );
     }

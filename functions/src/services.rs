@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use shared::Clock;
+use shared::billing::{BalanceGateway, BillingService, CreditService};
 use shared::crypto::Keyring;
 use shared::incidents::{IncidentService, NoticeSender};
 use shared::store::Store;
@@ -19,6 +20,25 @@ pub struct Services {
     pub keyring: Arc<Keyring>,
     pub tokens: TokenVerifier,
     pub incidents: IncidentService,
+    pub billing: Arc<BillingService>,
+    pub credits: CreditService,
+    /// Stripe's customer balance (or, unconfigured, a gateway that says so).
+    pub gateway: Arc<dyn BalanceGateway>,
+}
+
+/// The Stripe gateway the configuration asks for.
+pub fn gateway(config: &Config) -> Result<Arc<dyn BalanceGateway>, crate::config::ConfigError> {
+    match &config.stripe.secret_key {
+        Some(key) => {
+            infra::stripe::StripeGateway::new(key.expose(), config.stripe.api_base.as_deref())
+                .map(|g| Arc::new(g) as Arc<dyn BalanceGateway>)
+                .map_err(|e| crate::config::ConfigError::Invalid {
+                    name: "STRIPE_SECRET_KEY",
+                    reason: e.to_string(),
+                })
+        }
+        None => Ok(Arc::new(infra::stripe::UnconfiguredGateway)),
+    }
 }
 
 impl Services {
@@ -29,6 +49,7 @@ impl Services {
         keyring: Arc<Keyring>,
         tokens: TokenVerifier,
         sender: Arc<dyn NoticeSender>,
+        gateway: Arc<dyn BalanceGateway>,
     ) -> Self {
         let incidents = IncidentService::new(
             store.clone(),
@@ -37,6 +58,12 @@ impl Services {
             sender,
             config.dpo_contact.clone(),
         );
+        let billing = Arc::new(BillingService::new(
+            store.clone(),
+            clock.clone(),
+            config.environment.is_production(),
+        ));
+        let credits = CreditService::new(store.clone(), clock.clone(), billing.clone());
         Self {
             config,
             clock,
@@ -44,6 +71,9 @@ impl Services {
             keyring,
             tokens,
             incidents,
+            billing,
+            credits,
+            gateway,
         }
     }
 }

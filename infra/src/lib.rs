@@ -5,12 +5,17 @@
 //!
 //! * [`dynamodb`]: the DynamoDB implementation of the storage port.
 //! * [`kms`]: AWS KMS as the key-encryption port.
+//! * [`stripe`]: Stripe customer balance transactions (credits), through async-stripe.
+//! * `fake_stripe` (feature `fake-stripe`, tests only): a small fake of those Stripe endpoints.
 
 pub mod aws;
 pub mod dynamodb;
 pub mod embedded;
+#[cfg(feature = "fake-stripe")]
+pub mod fake_stripe;
 pub mod kms;
 pub mod local_keys;
 pub mod outbox;
+pub mod stripe;
 
 pub use embedded::EmbeddedStore;

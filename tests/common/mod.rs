@@ -26,6 +26,11 @@ impl Drop for Platform {
 impl Platform {
     /// Starts the platform on a free port with a fresh data directory.
     pub fn start(extra_args: &[&str]) -> Self {
+        Self::start_with_env(extra_args, &[])
+    }
+
+    /// Starts the platform with extra environment variables (e.g. Stripe settings).
+    pub fn start_with_env(extra_args: &[&str], env: &[(&str, &str)]) -> Self {
         let data = tempfile::tempdir().expect("data dir");
         let started = Instant::now();
         let mut child = Command::new(BIN)
@@ -34,6 +39,10 @@ impl Platform {
             .args(extra_args)
             .env("RUST_LOG", "warn")
             .env_remove("REGROOTER_ENV")
+            .env_remove("STRIPE_SECRET_KEY")
+            .env_remove("STRIPE_WEBHOOK_SECRET")
+            .env_remove("STRIPE_API_BASE")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

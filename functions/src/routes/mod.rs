@@ -1,6 +1,7 @@
 //! Routers. Each function contributes one; the local platform merges them all behind its edge,
 //! and each Lambda serves its own plus the health check.
 
+pub mod billing;
 pub mod health;
 pub mod incidents;
 pub mod keys;
@@ -17,7 +18,9 @@ pub fn all(services: Arc<Services>) -> Router {
     let routes = health::router()
         .merge(incidents::router())
         .merge(tenants::router())
-        .merge(keys::router());
+        .merge(keys::router())
+        .merge(billing::webhook_router())
+        .merge(billing::router());
     with_plumbing(routes, services)
 }
 
@@ -31,7 +34,7 @@ pub fn incidents(services: Arc<Services>) -> Router {
 
 /// The `stripe-webhook` function: verified Stripe events.
 pub fn stripe_webhook(services: Arc<Services>) -> Router {
-    with_plumbing(health::router(), services)
+    with_plumbing(health::router().merge(billing::webhook_router()), services)
 }
 
 /// The `auth` function: sign-in, tokens, JWKS, tenant users and roles.
@@ -46,7 +49,7 @@ pub fn auth(services: Arc<Services>) -> Router {
 
 /// The `sla` function: uptime reports, claims, credits.
 pub fn sla(services: Arc<Services>) -> Router {
-    with_plumbing(health::router(), services)
+    with_plumbing(health::router().merge(billing::router()), services)
 }
 
 /// Adds the origin lock, the request context and the problem+json fallback around a function's

@@ -1,0 +1,1047 @@
+//! Stripe: verified webhooks, exactly-once and order-safe processing, the service end that starts
+//! retention, fees per billing period, credits as customer balance transactions — on the real
+//! embedded store, with Stripe's own object shapes (tests/fixtures/stripe, copied from Stripe's
+//! OpenAPI fixtures) and the fake Stripe server in infra for outgoing calls.
+
+mod common;
+
+use std::sync::Arc;
+
+use infra::fake_stripe::{FakeStripe, Fault};
+use serde_json::{Value, json};
+use shared::billing::credits::{CreditStatus, VoluntaryCreditInput};
+use shared::billing::records::{InvoiceStatus, customer_partition};
+use shared::billing::service::BillingService;
+use shared::billing::{CreditService, Outcome, WebhookSecrets, signature};
+use shared::crypto::{Keyring, LocalKeyEncryption};
+use shared::ids::TenantId;
+use shared::inventory::InventoryGuard;
+use shared::rbac::{Access, Actor, Principal};
+use shared::store::{Query, Store, query_all};
+use shared::tenants::{self, ServiceStatus, TenantInput};
+use shared::time::{ManualClock, SignedDuration, Timestamp};
+use shared::{Clock, Error};
+
+const SECRET: &str = "whsec_current_0123456789abcdef";
+const OLD_SECRET: &str = "whsec_previous_0123456789abcdef";
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().expect("timestamp")
+}
+
+// ----- Stripe's shapes ------------------------------------------------------------------------
+
+fn fixtures() -> Value {
+    let text = include_str!("fixtures/stripe/objects.json");
+    serde_json::from_str::<Value>(text).expect("fixtures")["resources"].clone()
+}
+
+fn fixture(name: &str) -> Value {
+    fixtures()[name].clone()
+}
+
+fn event(id: &str, kind: &str, created: i64, object: Value) -> Value {
+    let mut e = fixture("event");
+    e["id"] = json!(id);
+    e["type"] = json!(kind);
+    e["created"] = json!(created);
+    e["livemode"] = json!(false);
+    e["data"] = json!({ "object": object });
+    e
+}
+
+fn customer(id: &str, tenant: Option<&str>) -> Value {
+    let mut c = fixture("customer");
+    c["id"] = json!(id);
+    c["metadata"] = match tenant {
+        Some(t) => json!({ "tenant_id": t }),
+        None => json!({}),
+    };
+    c
+}
+
+fn subscription(id: &str, customer: &str, status: &str, ended_at: Option<i64>) -> Value {
+    let mut s = fixture("subscription");
+    s["id"] = json!(id);
+    s["customer"] = json!(customer);
+    s["status"] = json!(status);
+    s["ended_at"] = json!(ended_at);
+    s["canceled_at"] = json!(ended_at);
+    s
+}
+
+/// A subscription invoice for one monthly period.
+fn invoice(id: &str, customer: &str, status: &str, period: (i64, i64), net: i64) -> Value {
+    let mut i = fixture("invoice");
+    i["id"] = json!(id);
+    i["customer"] = json!(customer);
+    i["status"] = json!(status);
+    i["currency"] = json!("eur");
+    i["subtotal"] = json!(net);
+    i["total_excluding_tax"] = json!(net);
+    i["total"] = json!(net + net * 19 / 100);
+    i["billing_reason"] = json!("subscription_cycle");
+    i["parent"] = json!({"type": "subscription_details", "quote_details": null,
+                         "subscription_details": {"metadata": null, "subscription": "sub_acme1"}});
+    let line = &mut i["lines"]["data"][0];
+    line["period"] = json!({ "start": period.0, "end": period.1 });
+    line["parent"] = json!({"type": "subscription_item_details", "invoice_item_details": null,
+                            "subscription_item_details": {"subscription": "sub_acme1", "subscription_item": "si_1",
+                                                          "invoice_item": null, "proration": false, "proration_details": null}});
+    i
+}
+
+// ----- the billing core on the embedded store -------------------------------------------------
+
+struct Billing {
+    clock: Arc<ManualClock>,
+    store: Arc<dyn Store>,
+    keyring: Arc<Keyring>,
+    billing: Arc<BillingService>,
+    credits: CreditService,
+}
+
+fn staff(role: &str) -> Access {
+    Access::resolve(
+        Principal {
+            subject: format!("{role}-1"),
+            actor: Actor::Staff,
+            roles: vec![role.to_string()],
+            amr: vec!["pwd".into(), "otp".into()],
+        },
+        &[],
+    )
+}
+
+impl Billing {
+    async fn new(tenants: &[&str]) -> Self {
+        let clock = Arc::new(ManualClock::new(ts("2026-05-01T08:00:00Z")));
+        let raw = Arc::new(infra::EmbeddedStore::in_memory(clock.clone()).expect("store"));
+        let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(raw));
+        let keyring = Arc::new(Keyring::new(
+            Arc::new(LocalKeyEncryption::new(
+                "test",
+                &zeroize::Zeroizing::new([7u8; 32]),
+            )),
+            store.clone(),
+            clock.clone(),
+        ));
+        let billing = Arc::new(BillingService::new(store.clone(), clock.clone(), false));
+        let credits = CreditService::new(store.clone(), clock.clone(), billing.clone());
+        let b = Self {
+            clock,
+            store,
+            keyring,
+            billing,
+            credits,
+        };
+        for t in tenants {
+            tenants::put(
+                b.store.as_ref(),
+                &b.keyring,
+                &staff("operator"),
+                &TenantId::new(*t).expect("tenant"),
+                TenantInput {
+                    name: Some(format!("{t} GmbH")),
+                    contact_email: None,
+                    contract: None,
+                },
+                b.clock.now(),
+            )
+            .await
+            .expect("tenant");
+        }
+        b
+    }
+
+    async fn deliver(&self, event: &Value) -> Result<Outcome, Error> {
+        let payload = serde_json::to_vec(event).expect("json");
+        let header = signature::sign(SECRET, &payload, self.clock.now());
+        let secrets = WebhookSecrets::parse(SECRET).expect("secret");
+        self.billing
+            .receive(&secrets, Some(&header), &payload)
+            .await
+            .map(|p| p.outcome)
+    }
+
+    async fn tenant(&self, t: &str) -> tenants::TenantRecord {
+        tenants::get(self.store.as_ref(), &TenantId::new(t).expect("id"))
+            .await
+            .expect("read")
+            .expect("tenant")
+    }
+
+    async fn count(&self, kind: &str) -> u64 {
+        self.billing
+            .event_counts(&staff("billing_admin"))
+            .await
+            .expect("counts")
+            .into_iter()
+            .find(|c| c.event_type == kind)
+            .map_or(0, |c| c.count)
+    }
+}
+
+#[tokio::test]
+async fn each_event_is_processed_exactly_once_and_never_overwritten_by_an_older_one() {
+    let b = Billing::new(&["acme"]).await;
+    let created = event(
+        "evt_c1",
+        "customer.created",
+        1_000,
+        customer("cus_acme", Some("acme")),
+    );
+    assert_eq!(b.deliver(&created).await.expect("first"), Outcome::Applied);
+    assert_eq!(
+        b.deliver(&created).await.expect("again"),
+        Outcome::Duplicate
+    );
+    assert_eq!(b.count("customer.created").await, 1);
+
+    // Stripe delivers out of order: the update (t=2000) arrives before the creation (t=1500).
+    let updated = event(
+        "evt_s2",
+        "customer.subscription.updated",
+        2_000,
+        subscription("sub_acme1", "cus_acme", "active", None),
+    );
+    let first = event(
+        "evt_s1",
+        "customer.subscription.created",
+        1_500,
+        subscription("sub_acme1", "cus_acme", "incomplete", None),
+    );
+    assert_eq!(b.deliver(&updated).await.expect("update"), Outcome::Applied);
+    assert_eq!(b.deliver(&first).await.expect("older"), Outcome::Stale);
+    let overview = b
+        .billing
+        .overview(&staff("billing_admin"), &TenantId::new("acme").expect("id"))
+        .await
+        .expect("overview");
+    assert_eq!(overview.subscriptions.len(), 1);
+    assert_eq!(overview.subscriptions[0].status, "active");
+    assert_eq!(overview.subscriptions[0].stamp.event_id, "evt_s2");
+
+    // Paid arrives before finalized; and a payment failure stamped in the same second as the
+    // payment loses to it, whatever the order.
+    let period = (1_777_593_600, 1_780_272_000); // 2026-05-01 .. 2026-06-01 UTC
+    let paid = event(
+        "evt_i2",
+        "invoice.paid",
+        3_000,
+        invoice("in_may", "cus_acme", "paid", period, 10_000),
+    );
+    let finalized = event(
+        "evt_i1",
+        "invoice.finalized",
+        2_500,
+        invoice("in_may", "cus_acme", "open", period, 10_000),
+    );
+    let mut failing = invoice("in_may", "cus_acme", "open", period, 10_000);
+    failing["attempt_count"] = json!(1);
+    let failed = event("evt_i3", "invoice.payment_failed", 3_000, failing);
+    assert_eq!(b.deliver(&paid).await.expect("paid"), Outcome::Applied);
+    assert_eq!(
+        b.deliver(&finalized).await.expect("finalized"),
+        Outcome::Stale
+    );
+    assert_eq!(b.deliver(&failed).await.expect("failed"), Outcome::Stale);
+    let fees = b
+        .billing
+        .fees(&TenantId::new("acme").expect("id"))
+        .await
+        .expect("fees");
+    assert_eq!(fees.len(), 1);
+    assert_eq!(fees[0].status, InvoiceStatus::Paid);
+    assert_eq!(
+        (fees[0].net_amount, fees[0].currency.code()),
+        (10_000, "eur")
+    );
+    assert_eq!(
+        (fees[0].period_start, fees[0].period_end),
+        (ts("2026-05-01T00:00:00Z"), ts("2026-06-01T00:00:00Z"))
+    );
+
+    // Types billing does not act on are acknowledged and counted.
+    let other = event(
+        "evt_o1",
+        "plan.created",
+        4_000,
+        fixture("event")["data"]["object"].clone(),
+    );
+    assert_eq!(b.deliver(&other).await.expect("other"), Outcome::Counted);
+    assert_eq!(b.count("plan.created").await, 1);
+    assert_eq!(b.count("customer.subscription.created").await, 1);
+}
+
+#[tokio::test]
+async fn the_last_subscription_ending_records_the_service_end_and_the_retention_plan() {
+    let b = Billing::new(&["acme"]).await;
+    b.deliver(&event(
+        "evt_c1",
+        "customer.created",
+        1_000,
+        customer("cus_acme", Some("acme")),
+    ))
+    .await
+    .expect("customer");
+    for (i, sub) in ["sub_a", "sub_b"].iter().enumerate() {
+        b.deliver(&event(
+            &format!("evt_new{i}"),
+            "customer.subscription.created",
+            1_100,
+            subscription(sub, "cus_acme", "active", None),
+        ))
+        .await
+        .expect("subscription");
+    }
+    let ended_a = ts("2026-04-20T09:00:00Z").as_second();
+    b.deliver(&event(
+        "evt_del_a",
+        "customer.subscription.deleted",
+        ended_a,
+        subscription("sub_a", "cus_acme", "canceled", Some(ended_a)),
+    ))
+    .await
+    .expect("a ends");
+    assert_eq!(
+        b.tenant("acme").await.status,
+        ServiceStatus::Active,
+        "sub_b still runs"
+    );
+
+    let ended_b = ts("2026-05-10T12:00:00Z").as_second();
+    b.deliver(&event(
+        "evt_del_b",
+        "customer.subscription.deleted",
+        ended_b,
+        subscription("sub_b", "cus_acme", "canceled", Some(ended_b)),
+    ))
+    .await
+    .expect("b ends");
+    let record = b.tenant("acme").await;
+    assert_eq!(record.status, ServiceStatus::Ended);
+    assert_eq!(record.service_ended_at, Some(ts("2026-05-10T12:00:00Z")));
+    let plan = shared::retention::plan_for(&record)
+        .expect("plan")
+        .expect("ended");
+    // 14:00 CEST + 30 calendar days = 9 June 14:00 CEST; a year later, 9 June 2027.
+    assert_eq!(plan.stage1_due, ts("2026-06-09T12:00:00Z"));
+    assert_eq!(plan.stage2_due, ts("2027-06-09T12:00:00Z"));
+    let trail = shared::audit::chain_entries(b.store.as_ref(), "tenant:acme")
+        .await
+        .expect("trail");
+    assert_eq!(trail.len(), 1);
+    assert_eq!(
+        (trail[0].action.as_str(), trail[0].actor.as_str()),
+        ("service.ended", "stripe-webhook")
+    );
+
+    // A new subscription before deletion: the service runs again, the plan is gone.
+    b.deliver(&event(
+        "evt_new_c",
+        "customer.subscription.created",
+        ended_b + 60,
+        subscription("sub_c", "cus_acme", "active", None),
+    ))
+    .await
+    .expect("resumes");
+    let record = b.tenant("acme").await;
+    assert_eq!(record.status, ServiceStatus::Active);
+    assert!(
+        shared::retention::plan_for(&record)
+            .expect("plan")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_subscription_that_ended_before_its_customer_was_linked_counts_once_linked() {
+    let b = Billing::new(&["globex"]).await;
+    let ended = ts("2026-04-30T22:00:00Z").as_second();
+    b.deliver(&event(
+        "evt_del",
+        "customer.subscription.deleted",
+        ended,
+        subscription("sub_g", "cus_globex", "canceled", Some(ended)),
+    ))
+    .await
+    .expect("ended early");
+    assert_eq!(b.tenant("globex").await.status, ServiceStatus::Active);
+    // Metadata naming no tenant, or an unknown one, links nothing.
+    b.deliver(&event(
+        "evt_c0",
+        "customer.created",
+        ended - 100,
+        customer("cus_globex", Some("nobody")),
+    ))
+    .await
+    .expect("unknown tenant");
+    assert_eq!(b.tenant("globex").await.status, ServiceStatus::Active);
+    b.deliver(&event(
+        "evt_c1",
+        "customer.updated",
+        ended + 10,
+        customer("cus_globex", Some("globex")),
+    ))
+    .await
+    .expect("linked");
+    let record = b.tenant("globex").await;
+    assert_eq!(record.status, ServiceStatus::Ended);
+    assert_eq!(record.service_ended_at, Some(ts("2026-04-30T22:00:00Z")));
+}
+
+#[tokio::test]
+async fn concurrent_deliveries_of_the_last_two_subscriptions_still_end_the_service() {
+    for round in 0..5 {
+        let b = Billing::new(&["acme"]).await;
+        b.deliver(&event(
+            "evt_c",
+            "customer.created",
+            1_000,
+            customer("cus_acme", Some("acme")),
+        ))
+        .await
+        .expect("customer");
+        for sub in ["sub_a", "sub_b"] {
+            b.deliver(&event(
+                &format!("evt_{sub}"),
+                "customer.subscription.created",
+                1_100,
+                subscription(sub, "cus_acme", "active", None),
+            ))
+            .await
+            .expect("subscription");
+        }
+        let end_a = event(
+            "evt_end_a",
+            "customer.subscription.deleted",
+            5_000,
+            subscription("sub_a", "cus_acme", "canceled", Some(5_000)),
+        );
+        let end_b = event(
+            "evt_end_b",
+            "customer.subscription.deleted",
+            5_001,
+            subscription("sub_b", "cus_acme", "canceled", Some(5_001)),
+        );
+        let (a, b2) = tokio::join!(b.deliver(&end_a), b.deliver(&end_b));
+        assert_eq!(
+            (a.expect("a"), b2.expect("b")),
+            (Outcome::Applied, Outcome::Applied)
+        );
+        let record = b.tenant("acme").await;
+        assert_eq!(record.status, ServiceStatus::Ended, "round {round}");
+        assert_eq!(
+            record.service_ended_at,
+            Some(Timestamp::from_second(5_001).expect("ts"))
+        );
+    }
+}
+
+#[tokio::test]
+async fn unverifiable_or_foreign_deliveries_are_refused_and_store_nothing() {
+    let b = Billing::new(&["acme"]).await;
+    let payload = serde_json::to_vec(&event(
+        "evt_x",
+        "customer.created",
+        1_000,
+        customer("cus_acme", Some("acme")),
+    ))
+    .expect("json");
+    let secrets = WebhookSecrets::parse(&format!("{SECRET},{OLD_SECRET}")).expect("secrets");
+    let now = b.clock.now();
+    let mut tampered = payload.clone();
+    tampered[10] ^= 1;
+    let cases: Vec<(&str, Option<String>, Vec<u8>)> = vec![
+        ("missing", None, payload.clone()),
+        (
+            "forged",
+            Some(signature::sign(
+                "whsec_attacker_000000000000",
+                &payload,
+                now,
+            )),
+            payload.clone(),
+        ),
+        (
+            "expired",
+            Some(signature::sign(
+                SECRET,
+                &payload,
+                now - SignedDuration::from_secs(301),
+            )),
+            payload.clone(),
+        ),
+        (
+            "tampered",
+            Some(signature::sign(SECRET, &payload, now)),
+            tampered,
+        ),
+        ("garbage", Some("t=abc".into()), payload.clone()),
+    ];
+    for (case, header, body) in cases {
+        let result = b.billing.receive(&secrets, header.as_deref(), &body).await;
+        assert!(
+            matches!(result, Err(Error::BadRequest(_))),
+            "{case}: {result:?}"
+        );
+    }
+    let unconfigured = b
+        .billing
+        .receive(
+            &WebhookSecrets::default(),
+            Some(&signature::sign(SECRET, &payload, now)),
+            &payload,
+        )
+        .await;
+    assert!(matches!(unconfigured, Err(Error::BadRequest(_))));
+    // A live-mode event at a test deployment.
+    let mut live = event(
+        "evt_live",
+        "customer.created",
+        1_000,
+        customer("cus_acme", Some("acme")),
+    );
+    live["livemode"] = json!(true);
+    let live = serde_json::to_vec(&live).expect("json");
+    let result = b
+        .billing
+        .receive(&secrets, Some(&signature::sign(SECRET, &live, now)), &live)
+        .await;
+    assert!(matches!(result, Err(Error::BadRequest(_))), "{result:?}");
+
+    for partition in [
+        customer_partition("cus_acme"),
+        "STRIPE_EVENTS".to_string(),
+        "STRIPE_EVENT#evt_x".to_string(),
+    ] {
+        let items = query_all(b.store.as_ref(), Query::partition(partition.clone()))
+            .await
+            .expect("query");
+        assert!(items.is_empty(), "{partition} holds {items:?}");
+    }
+    // The previous secret of a rotation is accepted.
+    let by_old = signature::sign(OLD_SECRET, &payload, now);
+    let processed = b
+        .billing
+        .receive(&secrets, Some(&by_old), &payload)
+        .await
+        .expect("rotation");
+    assert_eq!(processed.outcome, Outcome::Applied);
+}
+
+#[test]
+fn our_signatures_and_stripes_library_agree() {
+    use stripe_webhook::Webhook;
+    let payload = serde_json::to_string(&fixture("event")).expect("json");
+    let at = 1_790_000_000;
+    let stripe_header = Webhook::generate_test_header(&payload, SECRET, Some(at));
+    let secrets = WebhookSecrets::parse(SECRET).expect("secret");
+    let now = Timestamp::from_second(at).expect("ts");
+    assert!(signature::verify(&secrets, Some(&stripe_header), payload.as_bytes(), now).is_ok());
+    let ours = signature::sign(SECRET, payload.as_bytes(), now);
+    assert_eq!(
+        ours, stripe_header,
+        "byte for byte the header Stripe's library makes"
+    );
+    let verified = Webhook::construct_event_with_timestamp(&payload, &ours, SECRET, at);
+    assert!(verified.is_ok(), "{:?}", verified.err());
+    let wrong = Webhook::construct_event_with_timestamp(&payload, &ours, OLD_SECRET, at);
+    assert!(wrong.is_err());
+}
+
+#[test]
+fn the_copied_fixtures_are_stripes_own() {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpora/stripe/fixtures3.json");
+    let Ok(text) = std::fs::read_to_string(&corpus) else {
+        eprintln!(
+            "skipping: {} is not present; the copies in tests/fixtures/stripe are used as they are",
+            corpus.display()
+        );
+        return;
+    };
+    let all: Value = serde_json::from_str(&text).expect("corpus");
+    for (name, object) in fixtures().as_object().expect("objects") {
+        assert_eq!(
+            &all["resources"][name], object,
+            "{name} differs from the corpus"
+        );
+    }
+}
+
+#[test]
+fn stripes_fixture_objects_read_as_billing_needs_them() {
+    use shared::billing::objects::{Customer, Invoice, Subscription};
+    let c: Customer = serde_json::from_value(fixture("customer")).expect("customer");
+    assert_eq!(
+        (c.id.as_str(), c.tenant_reference()),
+        ("cus_QXg1o8vcGmoR32", None)
+    );
+    let d: Customer = serde_json::from_value(fixture("deleted_customer")).expect("deleted");
+    assert!(d.deleted);
+    let s: Subscription = serde_json::from_value(fixture("subscription")).expect("subscription");
+    assert_eq!(
+        (s.customer.id(), s.status.as_str()),
+        ("cus_QXg1o8vcGmoR32", "active")
+    );
+    assert_eq!(
+        s.current_period(),
+        Some((1_896_570_518, 976_287_773)),
+        "the fixture's own values"
+    );
+    let i: Invoice = serde_json::from_value(fixture("invoice")).expect("invoice");
+    assert_eq!(
+        (i.net_amount(), i.currency.as_str(), i.status.as_deref()),
+        (1_000, "usd", Some("draft"))
+    );
+    assert_eq!(
+        i.billing_period(),
+        Some((1_721_954_054, 1_721_954_054)),
+        "from its line's period"
+    );
+    assert_eq!(i.subscription_id(), Some("subscription"));
+}
+
+// ----- credits through the fake Stripe ---------------------------------------------------------
+
+async fn linked(b: &Billing) {
+    b.deliver(&event(
+        "evt_c",
+        "customer.created",
+        1_000,
+        customer("cus_acme", Some("acme")),
+    ))
+    .await
+    .expect("customer");
+    b.deliver(&event(
+        "evt_s",
+        "customer.subscription.created",
+        1_100,
+        subscription("sub_acme1", "cus_acme", "active", None),
+    ))
+    .await
+    .expect("subscription");
+}
+
+fn voluntary(amount: i64, reason: &str) -> VoluntaryCreditInput {
+    VoluntaryCreditInput {
+        amount: Some(amount),
+        currency: Some("eur".into()),
+        reason: Some(reason.into()),
+    }
+}
+
+#[tokio::test]
+async fn a_credit_is_exactly_one_balance_transaction_even_when_the_call_is_retried() {
+    let b = Billing::new(&["acme"]).await;
+    linked(&b).await;
+    let fake = FakeStripe::start(&["cus_acme"]).await.expect("fake stripe");
+    let gateway =
+        infra::stripe::StripeGateway::new("sk_test_fake", Some(&fake.url())).expect("gateway");
+    let acme = TenantId::new("acme").expect("id");
+    let credit = b
+        .credits
+        .grant_voluntary(
+            &staff("billing_admin"),
+            &acme,
+            voluntary(500, "Outage at our DNS provider, card 4111 1111 1111 1111"),
+        )
+        .await
+        .expect("granted");
+    assert!(!credit.reason.contains("4111"), "{}", credit.reason);
+
+    // The transaction is made, the response is lost: the credit stays pending.
+    fake.inject(Fault::LoseResponse);
+    let first = b
+        .credits
+        .apply(&gateway, &acme, &credit.id)
+        .await
+        .expect("first try");
+    assert_eq!(first.status, CreditStatus::Pending);
+    assert!(first.last_error.is_some());
+    // Retried with the same idempotency key: Stripe answers with the same transaction.
+    let second = b
+        .credits
+        .apply(&gateway, &acme, &credit.id)
+        .await
+        .expect("retry");
+    assert_eq!(second.status, CreditStatus::Applied);
+    let again = b
+        .credits
+        .apply(&gateway, &acme, &credit.id)
+        .await
+        .expect("once more");
+    assert_eq!(again.balance_transaction, second.balance_transaction);
+
+    let made = fake.transactions();
+    assert_eq!(made.len(), 1, "{made:?}");
+    assert_eq!(
+        fake.creating_requests(),
+        2,
+        "the third call never reached Stripe"
+    );
+    assert_eq!(Some(made[0].id.clone()), second.balance_transaction);
+    assert_eq!(
+        (made[0].amount, made[0].currency.as_str()),
+        (-500, "eur"),
+        "a credit, never a charge"
+    );
+    assert_eq!(
+        made[0].metadata.get("regrooter_credit"),
+        Some(&credit.id.to_string())
+    );
+    assert_eq!(
+        made[0].idempotency_key,
+        Some(format!("regrooter-credit-{}", credit.id))
+    );
+}
+
+#[tokio::test]
+async fn after_stripe_forgot_the_key_the_credit_is_found_instead_of_made_twice() {
+    let b = Billing::new(&["acme"]).await;
+    linked(&b).await;
+    let fake = FakeStripe::start(&["cus_acme"]).await.expect("fake stripe");
+    let gateway =
+        infra::stripe::StripeGateway::new("sk_test_fake", Some(&fake.url())).expect("gateway");
+    let acme = TenantId::new("acme").expect("id");
+    let credit = b
+        .credits
+        .grant_voluntary(&staff("billing_admin"), &acme, voluntary(1_250, "Goodwill"))
+        .await
+        .expect("granted");
+    fake.inject(Fault::LoseResponse);
+    assert_eq!(
+        b.credits
+            .apply(&gateway, &acme, &credit.id)
+            .await
+            .expect("lost")
+            .status,
+        CreditStatus::Pending
+    );
+    b.clock
+        .advance(SignedDuration::from_hours(48))
+        .expect("two days");
+    let applied = b
+        .credits
+        .apply(&gateway, &acme, &credit.id)
+        .await
+        .expect("found");
+    assert_eq!(applied.status, CreditStatus::Applied);
+    assert_eq!(fake.creating_requests(), 1, "looked up, not created again");
+    assert_eq!(fake.transactions().len(), 1);
+}
+
+#[tokio::test]
+async fn a_refused_credit_stays_pending_with_stripes_reason() {
+    let b = Billing::new(&["acme"]).await;
+    linked(&b).await;
+    let fake = FakeStripe::start(&["cus_someone_else"])
+        .await
+        .expect("fake stripe");
+    let gateway =
+        infra::stripe::StripeGateway::new("sk_test_fake", Some(&fake.url())).expect("gateway");
+    let acme = TenantId::new("acme").expect("id");
+    let credit = b
+        .credits
+        .grant_voluntary(&staff("billing_admin"), &acme, voluntary(100, "Test"))
+        .await
+        .expect("granted");
+    let report = b.credits.apply_pending(&gateway).await.expect("run");
+    assert_eq!(report.applied.len(), 0);
+    assert_eq!(report.failed.len(), 1);
+    let (record, _) = b.credits.get(&acme, &credit.id).await.expect("credit");
+    assert_eq!(record.status, CreditStatus::Pending);
+    assert!(
+        record
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("No such customer")),
+        "{record:?}"
+    );
+    // Customers cannot grant themselves credits.
+    let customer = Access::resolve(
+        Principal {
+            subject: "acme-admin".into(),
+            actor: Actor::Customer {
+                tenant: acme.clone(),
+            },
+            roles: vec!["customer_admin".into()],
+            amr: vec!["pwd".into()],
+        },
+        &[],
+    );
+    assert!(matches!(
+        b.credits
+            .grant_voluntary(&customer, &acme, voluntary(100, "free money"))
+            .await,
+        Err(Error::Forbidden(_))
+    ));
+    let invalid = b
+        .credits
+        .grant_voluntary(
+            &staff("billing_admin"),
+            &acme,
+            VoluntaryCreditInput {
+                amount: Some(-5),
+                currency: Some("euro".into()),
+                reason: None,
+            },
+        )
+        .await;
+    match invalid {
+        Err(Error::Validation(errors)) => assert_eq!(errors.len(), 3, "{errors:?}"),
+        other => panic!("expected validation errors, got {other:?}"),
+    }
+}
+
+// ----- over HTTP, through the platform's edge ---------------------------------------------------
+
+const START: &str = "2026-05-01T08:00:00Z";
+
+fn post_webhook(p: &common::Platform, body: &[u8], signature: Option<&str>) -> (u16, Value) {
+    let mut request = ureq::http::Request::builder()
+        .method("POST")
+        .uri(p.url("/stripe/webhook"))
+        .header("Content-Type", "application/json; charset=utf-8");
+    if let Some(signature) = signature {
+        request = request.header("Stripe-Signature", signature);
+    }
+    let mut response = common::agent()
+        .run(request.body(body.to_vec()).expect("request"))
+        .expect("http");
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+#[test]
+fn webhooks_credits_and_the_retention_plan_over_http() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let fake = runtime
+        .block_on(FakeStripe::start(&["cus_acme"]))
+        .expect("fake stripe");
+    let secrets = format!("{SECRET},{OLD_SECRET}");
+    let api_base = fake.url();
+    let p = common::Platform::start_with_env(
+        &["--clock", "manual", "--start", START],
+        &[
+            ("STRIPE_WEBHOOK_SECRET", &secrets),
+            ("STRIPE_SECRET_KEY", "sk_test_fake"),
+            ("STRIPE_API_BASE", &api_base),
+        ],
+    );
+    let at = ["--now", START, "--ttl", "720h"];
+    let operator = p.token(&[&["--role", "operator", "--sub", "op-1"][..], &at[..]].concat());
+    let billing = p.token(&[&["--role", "billing_admin", "--sub", "bill-1"][..], &at[..]].concat());
+    let acme_admin = p.token(
+        &[
+            &[
+                "--role",
+                "customer_admin",
+                "--tenant",
+                "acme",
+                "--sub",
+                "acme-1",
+            ][..],
+            &at[..],
+        ]
+        .concat(),
+    );
+    let (status, body) = common::call(
+        "PUT",
+        &p.url("/api/tenants/acme"),
+        Some(&operator),
+        Some(&json!({ "name": "ACME GmbH (paid with 4111 1111 1111 1111)" })),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["name"], "ACME GmbH (paid with [card number removed])");
+
+    let now = ts(START);
+    let created = serde_json::to_vec(&event(
+        "evt_h1",
+        "customer.created",
+        now.as_second() - 60,
+        customer("cus_acme", Some("acme")),
+    ))
+    .expect("json");
+    // Unsigned, forged, expired and tampered deliveries: 400, problem+json, nothing stored.
+    let mut tampered = created.clone();
+    tampered[12] ^= 1;
+    for (case, body, header) in [
+        ("unsigned", created.clone(), None),
+        (
+            "forged",
+            created.clone(),
+            Some(signature::sign(
+                "whsec_attacker_000000000000",
+                &created,
+                now,
+            )),
+        ),
+        (
+            "expired",
+            created.clone(),
+            Some(signature::sign(
+                SECRET,
+                &created,
+                now - SignedDuration::from_secs(301),
+            )),
+        ),
+        (
+            "tampered",
+            tampered,
+            Some(signature::sign(SECRET, &created, now)),
+        ),
+    ] {
+        let (status, problem) = post_webhook(&p, &body, header.as_deref());
+        assert_eq!(status, 400, "{case}: {problem}");
+        assert_eq!(problem["type"], "/problems/bad-request", "{case}");
+    }
+    let (status, counts) = common::call(
+        "GET",
+        &p.url("/api/billing/stripe-events"),
+        Some(&billing),
+        None,
+    );
+    assert_eq!((status, counts.clone()), (200, json!([])), "nothing stored");
+
+    // Genuine deliveries, one signed with the previous secret of a rotation; a redelivery.
+    let header = signature::sign(SECRET, &created, now);
+    let (status, body) = post_webhook(&p, &created, Some(&header));
+    assert_eq!(
+        (status, body["outcome"].as_str()),
+        (200, Some("applied")),
+        "{body}"
+    );
+    let (status, body) = post_webhook(&p, &created, Some(&header));
+    assert_eq!(
+        (status, body["outcome"].as_str()),
+        (200, Some("duplicate")),
+        "{body}"
+    );
+    let sub = serde_json::to_vec(&event(
+        "evt_h2",
+        "customer.subscription.created",
+        now.as_second() - 50,
+        subscription("sub_acme1", "cus_acme", "active", None),
+    ))
+    .expect("json");
+    let (status, body) = post_webhook(&p, &sub, Some(&signature::sign(OLD_SECRET, &sub, now)));
+    assert_eq!(
+        (status, body["outcome"].as_str()),
+        (200, Some("applied")),
+        "{body}"
+    );
+
+    // Invoice paid: the period's fee is recorded, and the customer admin sees it.
+    let period = (
+        ts("2026-04-01T00:00:00+02:00").as_second(),
+        ts("2026-05-01T00:00:00+02:00").as_second(),
+    );
+    let paid = serde_json::to_vec(&event(
+        "evt_h3",
+        "invoice.paid",
+        now.as_second() - 40,
+        invoice("in_april", "cus_acme", "paid", period, 49_900),
+    ))
+    .expect("json");
+    let (status, body) = post_webhook(&p, &paid, Some(&signature::sign(SECRET, &paid, now)));
+    assert_eq!(status, 200, "{body}");
+    let (status, overview) =
+        common::call("GET", &p.url("/api/billing/acme"), Some(&acme_admin), None);
+    assert_eq!(status, 200, "{overview}");
+    let fee = &overview["invoices"][0];
+    assert_eq!(
+        (
+            fee["net_amount"].as_i64(),
+            fee["currency"].as_str(),
+            fee["status"].as_str()
+        ),
+        (Some(49_900), Some("eur"), Some("paid"))
+    );
+    assert_eq!(fee["period_start"], "2026-03-31T22:00:00Z");
+
+    // A voluntary credit: one balance transaction on the customer's Stripe balance.
+    let (status, credit) = common::call(
+        "POST",
+        &p.url("/api/credits/acme"),
+        Some(&billing),
+        Some(
+            &json!({ "amount": 2_495, "currency": "eur", "reason": "Upstream DNS outage on 28 April" }),
+        ),
+    );
+    assert_eq!(status, 201, "{credit}");
+    assert_eq!(credit["status"], "applied", "{credit}");
+    let made = fake.transactions();
+    assert_eq!(made.len(), 1);
+    assert_eq!(
+        credit["balance_transaction"].as_str(),
+        Some(made[0].id.as_str())
+    );
+    let (status, problem) = common::call(
+        "POST",
+        &p.url("/api/credits/acme"),
+        Some(&acme_admin),
+        Some(&json!({ "amount": 1, "currency": "eur", "reason": "please" })),
+    );
+    assert_eq!(status, 403, "{problem}");
+
+    // The subscription is deleted: the service ends, and the plan shows both stage dates.
+    let ended = now.as_second() - 30;
+    let deleted = serde_json::to_vec(&event(
+        "evt_h4",
+        "customer.subscription.deleted",
+        ended,
+        subscription("sub_acme1", "cus_acme", "canceled", Some(ended)),
+    ))
+    .expect("json");
+    let (status, body) = post_webhook(&p, &deleted, Some(&signature::sign(SECRET, &deleted, now)));
+    assert_eq!(status, 200, "{body}");
+    let (status, plan) = common::call(
+        "GET",
+        &p.url("/api/tenants/acme/retention"),
+        Some(&acme_admin),
+        None,
+    );
+    assert_eq!(status, 200, "{plan}");
+    assert_eq!(plan["status"], "ended");
+    assert_eq!(plan["plan"]["service_ended_at"], "2026-05-01T07:59:30Z");
+    assert_eq!(plan["plan"]["stage1_due"], "2026-05-31T07:59:30Z");
+    assert_eq!(plan["plan"]["stage2_due"], "2027-05-31T07:59:30Z");
+    assert_eq!(
+        plan["plan"]["service_end_source"]["subscription"],
+        "sub_acme1"
+    );
+
+    let (status, counts) = common::call(
+        "GET",
+        &p.url("/api/billing/stripe-events"),
+        Some(&billing),
+        None,
+    );
+    assert_eq!(status, 200);
+    let count = |kind: &str| {
+        counts
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["event_type"] == kind)
+            .map(|c| c["count"].clone())
+    };
+    assert_eq!(count("customer.created"), Some(json!(1)), "{counts}");
+
+    // No card number anywhere in the raw store files.
+    for entry in std::fs::read_dir(p.data.path())
+        .expect("data dir")
+        .flatten()
+    {
+        let bytes = std::fs::read(entry.path()).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("4111 1111 1111 1111"), "{:?}", entry.path());
+    }
+}

@@ -1865,11 +1865,20 @@ fn lambda_problems(module: &Module) -> Vec<String> {
         }
         // The environment: every variable the code reads, the store on DynamoDB.
         let environment = child(body, "environment").and_then(|e| attr_text(e.body(), "variables"));
-        let env_keys: BTreeSet<String> = match environment
-            .as_deref()
-            .and_then(|t| t.strip_prefix("local."))
-            .and_then(|l| module.local(l))
+        // Either `local.function_environment` or that merged with the per-function secrets.
+        let common_local = environment.as_deref().and_then(|t| {
+            t.strip_prefix("merge(")
+                .unwrap_or(t)
+                .strip_prefix("local.")
+                .and_then(|rest| rest.split([',', ')']).next())
+        });
+        if let Some(t) = environment.as_deref()
+            && t.starts_with("merge(")
+            && t != "merge(local.function_environment, lookup(local.function_secrets, each.key, {}))"
         {
+            problems.push(format!("{at}: environment {t} merges something unexpected"));
+        }
+        let env_keys: BTreeSet<String> = match common_local.and_then(|l| module.local(l)) {
             Some(Expression::Object(o)) => {
                 if o.iter()
                     .find(|(k, _)| object_key(k) == "REGROOTER_STORE")
@@ -2103,8 +2112,53 @@ fn secrets_come_only_from_sensitive_variables() {
     };
     assert_eq!(origin.as_deref(), Some("join(\",\", var.origin_secrets)"));
 
+    // Stripe's secrets reach only the functions that use them.
+    assert!(sensitive_without_default(&aws, "stripe_webhook_secrets"));
+    assert!(sensitive_without_default(&aws, "stripe_secret_key"));
+    let common = text(aws.local("function_environment").expect("environment"));
+    assert!(!common.contains("stripe"), "{common}");
+    let secrets = text(aws.local("function_secrets").expect("function_secrets"));
+    let holders = |needle: &str| -> Vec<String> {
+        match aws.local("function_secrets") {
+            Some(Expression::Object(o)) => o
+                .iter()
+                .filter(|(_, v)| text(v).contains(needle))
+                .map(|(k, _)| object_key(k))
+                .collect(),
+            _ => vec![],
+        }
+    };
+    assert_eq!(
+        holders("var.stripe_webhook_secrets"),
+        ["stripe-webhook"],
+        "{secrets}"
+    );
+    assert_eq!(
+        holders("var.stripe_secret_key"),
+        ["sla", "sla-probe"],
+        "{secrets}"
+    );
+    let lambda = aws.resources("aws_lambda_function")[0].1.body();
+    let environment = text(
+        lambda
+            .blocks()
+            .find(|b| b.identifier() == "environment")
+            .map(|b| b.body())
+            .and_then(|b| attr(b, "variables"))
+            .expect("variables"),
+    );
+    assert!(
+        environment.contains("local.function_secrets"),
+        "{environment}"
+    );
+
     for env in ENVS {
         let m = Module::load(&format!("envs/{env}"));
+        assert!(
+            sensitive_without_default(&m, "stripe_webhook_secret"),
+            "{env}"
+        );
+        assert!(sensitive_without_default(&m, "stripe_secret_key"), "{env}");
         assert!(sensitive_without_default(&m, "origin_secret"), "{env}");
         assert!(sensitive_without_default(&m, "ip_hash_key"), "{env}");
         let previous = m

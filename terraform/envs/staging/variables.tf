@@ -73,3 +73,22 @@ variable "worker_bundle_dir" {
   type        = string
   default     = null
 }
+
+variable "stripe_webhook_secret" {
+  description = "Current Stripe webhook endpoint secret (whsec_...). TF_VAR_stripe_webhook_secret from the CI secret store."
+  type        = string
+  sensitive   = true
+}
+
+variable "stripe_webhook_secret_previous" {
+  description = "The previous Stripe webhook secret, still accepted while Stripe rolls the endpoint secret; empty otherwise."
+  type        = string
+  sensitive   = true
+  default     = ""
+}
+
+variable "stripe_secret_key" {
+  description = "Stripe restricted key with write access to customer balances (credits). TF_VAR_stripe_secret_key from the CI secret store."
+  type        = string
+  sensitive   = true
+}

@@ -49,7 +49,15 @@ resource "aws_lambda_function" "this" {
   kms_key_arn = aws_kms_key.main.arn
 
   environment {
-    variables = local.function_environment
+    variables = merge(local.function_environment, lookup(local.function_secrets, each.key, {}))
+  }
+
+  lifecycle {
+    # Environments never touch each other's money: live Stripe keys only in production.
+    precondition {
+      condition     = (var.environment == "production") == can(regex("^(sk|rk)_live_", var.stripe_secret_key))
+      error_message = "Production takes a live Stripe key, every other environment a test key."
+    }
   }
 
   tracing_config {

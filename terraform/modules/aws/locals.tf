@@ -113,4 +113,13 @@ locals {
     REGROOTER_SECURITY_CONTACT = var.security_contact
     RUST_LOG                   = var.rust_log
   }
+
+  # Secrets only the functions that use them receive (least privilege): the webhook secrets for
+  # verifying Stripe events; the Stripe key for carrying credits to customer balances (the sla
+  # function right after a decision, the credit-application job on sla-probe).
+  function_secrets = {
+    stripe-webhook = { STRIPE_WEBHOOK_SECRET = join(",", var.stripe_webhook_secrets) }
+    sla            = { STRIPE_SECRET_KEY = var.stripe_secret_key }
+    sla-probe      = { STRIPE_SECRET_KEY = var.stripe_secret_key }
+  }
 }

@@ -108,3 +108,25 @@ variable "security_report_threshold" {
   type        = number
   default     = 10
 }
+
+variable "stripe_webhook_secrets" {
+  description = "Stripe webhook endpoint secrets (whsec_...) the stripe-webhook function accepts; more than one during a rotation. From the CI secret store via TF_VAR_..., never from a file."
+  type        = list(string)
+  sensitive   = true
+
+  validation {
+    condition     = length(var.stripe_webhook_secrets) > 0 && alltrue([for s in var.stripe_webhook_secrets : length(s) >= 16 && !strcontains(s, ",")])
+    error_message = "stripe_webhook_secrets needs at least one secret; each at least 16 characters and without commas."
+  }
+}
+
+variable "stripe_secret_key" {
+  description = "Stripe restricted key (write access to customer balances only) for credits: rk_live_/sk_live_ in production, rk_test_/sk_test_ elsewhere. Given only to the functions that apply credits."
+  type        = string
+  sensitive   = true
+
+  validation {
+    condition     = can(regex("^(sk|rk)_(live|test)_[A-Za-z0-9]+$", var.stripe_secret_key))
+    error_message = "stripe_secret_key must be a Stripe secret or restricted key."
+  }
+}

@@ -39,6 +39,51 @@ enum Command {
     /// The edge's web application firewall.
     #[command(subcommand)]
     Waf(WafCommand),
+    /// Deletion after the service ends: plans, runs, certificates.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Show, for every tenant whose service has ended, what is due when — touching nothing.
+    Plan {
+        /// Plan as of this time (RFC 3339); now if absent.
+        #[arg(long)]
+        now: Option<Timestamp>,
+        /// Data directory of the local platform.
+        #[arg(long, default_value = "./.regrooter", env = "REGROOTER_DATA")]
+        data: PathBuf,
+    },
+    /// Run every deletion stage due (and resume any that was interrupted).
+    Run {
+        /// Run as of this time (RFC 3339); now if absent. Not in production.
+        #[arg(long)]
+        now: Option<Timestamp>,
+        /// Data directory of the local platform.
+        #[arg(long, default_value = "./.regrooter", env = "REGROOTER_DATA")]
+        data: PathBuf,
+    },
+    /// Make a new deletion-certificate signing key for a deployment: prints JSON with `secret`
+    /// (for the secret store: TF_VAR_certificate_signing_key) and `jwks` (TF_VAR_certificate_jwks:
+    /// the new public key, plus the keys of `--add-to` so older certificates still verify).
+    NewSigningKey {
+        /// The JWKS published so far (a file), to keep its keys.
+        #[arg(long)]
+        add_to: Option<PathBuf>,
+    },
+    /// Check a downloaded deletion certificate (.jws) and print what it certifies.
+    VerifyCertificate {
+        /// The certificate file (compact JWS).
+        file: PathBuf,
+        /// The published keys (/.well-known/deletion-certificate-keys.json saved to a file);
+        /// the local platform's own key if absent.
+        #[arg(long)]
+        keys: Option<PathBuf>,
+        /// Data directory of the local platform.
+        #[arg(long, default_value = "./.regrooter", env = "REGROOTER_DATA")]
+        data: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -159,6 +204,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 .enable_all()
                 .build()?;
             runtime.block_on(audit_verify(&data))
+        }
+        Command::Retention(command) => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(crate::retention_cli::run(command))
         }
     }
 }

@@ -4,6 +4,7 @@ mod cli;
 mod dev;
 mod edge_layer;
 mod platform;
+mod retention_cli;
 mod scheduler;
 mod waf_cli;
 

@@ -66,14 +66,19 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         secret
     };
     let gateway = functions::services::gateway(&config)?;
+    let certificate_signer = Arc::new(infra::local_keys::certificate_signing_key(&args.data)?);
     let services = Arc::new(functions::Services::new(
         config.clone(),
         clock.clone(),
-        store,
-        keyring,
-        tokens.clone(),
-        Arc::new(infra::outbox::FileSender::new(&args.data)),
-        gateway,
+        functions::services::Adapters {
+            store,
+            keyring,
+            tokens: tokens.clone(),
+            sender: Arc::new(infra::outbox::FileSender::new(&args.data)),
+            gateway,
+            certificate_signer: Some(certificate_signer),
+            certificate_keys: vec![],
+        },
     ));
 
     let scheduler = Arc::new(Scheduler::new(

@@ -149,11 +149,15 @@ mod tests {
         Arc::new(Services::new(
             config,
             clock,
-            store,
-            keyring,
-            tokens,
-            sender,
-            Arc::new(infra::stripe::UnconfiguredGateway),
+            functions::services::Adapters {
+                store,
+                keyring,
+                tokens,
+                sender,
+                gateway: Arc::new(infra::stripe::UnconfiguredGateway),
+                certificate_signer: None,
+                certificate_keys: vec![],
+            },
         ))
     }
 

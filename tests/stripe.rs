@@ -1009,14 +1009,14 @@ fn webhooks_credits_and_the_retention_plan_over_http() {
         None,
     );
     assert_eq!(status, 200, "{plan}");
-    assert_eq!(plan["status"], "ended");
-    assert_eq!(plan["plan"]["service_ended_at"], "2026-05-01T07:59:30Z");
-    assert_eq!(plan["plan"]["stage1_due"], "2026-05-31T07:59:30Z");
-    assert_eq!(plan["plan"]["stage2_due"], "2027-05-31T07:59:30Z");
-    assert_eq!(
-        plan["plan"]["service_end_source"]["subscription"],
-        "sub_acme1"
-    );
+    assert_eq!(plan["service_ended_at"], "2026-05-01T07:59:30Z");
+    assert_eq!(plan["stage1"]["state"], "scheduled");
+    assert_eq!(plan["stage1"]["due"], "2026-05-31T07:59:30Z");
+    assert_eq!(plan["stage2"]["due"], "2027-05-31T07:59:30Z");
+    let (status, record) = common::call("GET", &p.url("/api/tenants/acme"), Some(&operator), None);
+    assert_eq!(status, 200, "{record}");
+    assert_eq!(record["status"], "ended");
+    assert_eq!(record["service_end_source"]["subscription"], "sub_acme1");
 
     let (status, counts) = common::call(
         "GET",

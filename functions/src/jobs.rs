@@ -30,6 +30,10 @@ pub fn handlers() -> HashMap<String, Handler> {
         Arc::new(|services, at| Box::pin(deadline_watch(services, at))),
     );
     handlers.insert(
+        "retention".into(),
+        Arc::new(|services, at| Box::pin(retention(services, at))),
+    );
+    handlers.insert(
         "credit-application".into(),
         Arc::new(|services, at| Box::pin(credit_application(services, at))),
     );
@@ -68,4 +72,20 @@ async fn deadline_watch(services: Arc<Services>, at: Timestamp) -> Result<(), sh
     }
     tracing::info!(target: "regrooter::jobs", job = "deadline-watch", scheduled = %at, checked = report.incidents_checked, alerts = report.alerts.len(), "done");
     Ok(())
+}
+
+/// Runs every deletion stage due at `at` (and resumes any a crash interrupted). A tenant that
+/// failed makes the job fail, so the alarm fires; the others are done regardless.
+async fn retention(services: Arc<Services>, at: Timestamp) -> Result<(), shared::Error> {
+    let report = services.retention.run_due(at).await?;
+    crate::routes::retention::log_run(&report);
+    tracing::info!(target: "regrooter::jobs", job = "retention", scheduled = %at, completed = report.completed.len(), failed = report.failed.len(), "done");
+    if report.failed.is_empty() {
+        Ok(())
+    } else {
+        Err(shared::Error::Internal(format!(
+            "retention failed for {} tenant(s); the next run resumes",
+            report.failed.len()
+        )))
+    }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use shared::Clock;
-use shared::crypto::{KeyEncryption, Keyring, LocalKeyEncryption};
+use shared::crypto::{KeyEncryption, Keyring};
 use shared::incidents::NoticeSender;
 use shared::inventory::InventoryGuard;
 use shared::store::Store;
@@ -116,11 +116,12 @@ pub async fn services_from_env() -> Result<Arc<Services>, StartupError> {
     let config = Config::from_env().map_err(|e| StartupError::Config(e.to_string()))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     #[allow(clippy::type_complexity)]
-    let (raw, kek, local_verifier, sender): (
+    let (raw, kek, local_verifier, sender, certificate_signer): (
         Arc<dyn Store>,
         Arc<dyn KeyEncryption>,
         Option<TokenVerifier>,
         Arc<dyn NoticeSender>,
+        Option<Arc<shared::token::SigningKey>>,
     ) = match StoreChoice::from_lookup(&get)? {
         StoreChoice::Dynamo { table, kms_key_id } => {
             let aws = infra::aws::sdk_config(&region).await;
@@ -135,14 +136,24 @@ pub async fn services_from_env() -> Result<Arc<Services>, StartupError> {
                 Arc::new(kek),
                 None,
                 Arc::new(infra::outbox::OutboxOnlySender),
+                None,
             )
         }
+        #[cfg(not(feature = "embedded"))]
+        StoreChoice::Embedded { .. } => {
+            return Err(StartupError::Config(
+                "this build has no embedded store (deployed zips run on DynamoDB): set REGROOTER_STORE=dynamodb"
+                    .into(),
+            ));
+        }
+        #[cfg(feature = "embedded")]
         StoreChoice::Embedded { data } => {
             let io = |e: infra::local_keys::KeyFileError| StartupError::Config(e.to_string());
             infra::local_keys::ensure_data_dir(&data).map_err(io)?;
             let store = infra::EmbeddedStore::open(&data.join("store.db"), clock.clone())?;
             let master = infra::local_keys::master_key(&data).map_err(io)?;
             let signing = infra::local_keys::dev_signing_key(&data).map_err(io)?;
+            let certificates = infra::local_keys::certificate_signing_key(&data).map_err(io)?;
             let verifier = TokenVerifier::new(
                 vec![signing.verification_key()],
                 config.token_audience(),
@@ -150,9 +161,10 @@ pub async fn services_from_env() -> Result<Arc<Services>, StartupError> {
             );
             (
                 Arc::new(store),
-                Arc::new(LocalKeyEncryption::new("master", &master)),
+                Arc::new(shared::crypto::LocalKeyEncryption::new("master", &master)),
                 Some(verifier),
                 Arc::new(infra::outbox::FileSender::new(&data)),
+                Some(Arc::new(certificates)),
             )
         }
     };
@@ -178,9 +190,55 @@ pub async fn services_from_env() -> Result<Arc<Services>, StartupError> {
     let keyring = Arc::new(Keyring::new(kek, store.clone(), clock.clone()));
     let gateway =
         crate::services::gateway(&config).map_err(|e| StartupError::Config(e.to_string()))?;
+    let (certificate_signer, certificate_keys) =
+        match (certificate_signer, get("REGROOTER_CERTIFICATE_KEY")) {
+            (Some(local), _) => (Some(local), vec![]),
+            (None, Some(secret)) => (Some(Arc::new(certificate_key_from_env(&secret)?)), vec![]),
+            (None, None) => (None, vec![]),
+        };
+    let certificate_keys = match get("REGROOTER_CERTIFICATE_JWKS") {
+        Some(jwks) => {
+            let jwks: Jwks = serde_json::from_str(&jwks)
+                .map_err(|e| StartupError::Config(format!("REGROOTER_CERTIFICATE_JWKS: {e}")))?;
+            jwks.keys
+                .iter()
+                .map(shared::token::VerificationKey::from_jwk)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| StartupError::Config(format!("REGROOTER_CERTIFICATE_JWKS: {e}")))?
+        }
+        None => certificate_keys,
+    };
     Ok(Arc::new(Services::new(
-        config, clock, store, keyring, tokens, sender, gateway,
+        config,
+        clock,
+        crate::services::Adapters {
+            store,
+            keyring,
+            tokens,
+            sender,
+            gateway,
+            certificate_signer,
+            certificate_keys,
+        },
     )))
+}
+
+/// Key ids of deletion-certificate keys start with this (`regrooter retention new-signing-key`
+/// makes such keys; the local platform's key file gets the same kind of id).
+pub const CERTIFICATE_KEY_PREFIX: &str = "cert";
+
+/// The deletion-certificate signing key from `REGROOTER_CERTIFICATE_KEY`: the 64-byte Ed25519
+/// secret, base64 (the retention function's secret, encrypted with the KMS key).
+fn certificate_key_from_env(secret: &str) -> Result<shared::token::SigningKey, StartupError> {
+    use base64::Engine as _;
+    let bad = |reason: String| StartupError::Config(format!("REGROOTER_CERTIFICATE_KEY: {reason}"));
+    let bytes = zeroize::Zeroizing::new(
+        base64::engine::general_purpose::STANDARD
+            .decode(secret.trim())
+            .map_err(|e| bad(e.to_string()))?,
+    );
+    shared::token::SigningKey::from_bytes_with_derived_kid(CERTIFICATE_KEY_PREFIX, &bytes)
+        .map_err(|e| bad(e.to_string()))
 }
 
 /// JSON logs to stderr (CloudWatch), without ANSI colours.
@@ -337,5 +395,27 @@ mod tests {
             }
         );
         assert!(StoreChoice::from_lookup(&lookup(&[("REGROOTER_STORE", "postgres")])).is_err());
+    }
+
+    #[test]
+    fn the_certificate_key_comes_from_its_base64_secret_with_a_derived_id() {
+        use base64::Engine as _;
+        let made = shared::token::SigningKey::generate("x");
+        let secret = base64::engine::general_purpose::STANDARD.encode(&*made.to_bytes());
+        let first = certificate_key_from_env(&secret).expect("key");
+        let again = certificate_key_from_env(&format!(" {secret}\n")).expect("trimmed");
+        assert!(first.kid().starts_with("cert-"), "{}", first.kid());
+        assert_eq!(first.kid(), again.kid());
+        assert_eq!(
+            first.verification_key().to_jwk().x,
+            made.verification_key().to_jwk().x
+        );
+        for bad in ["not base64!", "c2hvcnQ="] {
+            let err = certificate_key_from_env(bad).expect_err("bad key");
+            assert!(
+                err.to_string().contains("REGROOTER_CERTIFICATE_KEY"),
+                "{err}"
+            );
+        }
     }
 }

@@ -7,10 +7,25 @@ use shared::Clock;
 use shared::billing::{BalanceGateway, BillingService, CreditService};
 use shared::crypto::Keyring;
 use shared::incidents::{IncidentService, NoticeSender};
+use shared::retention::RetentionService;
 use shared::store::Store;
-use shared::token::TokenVerifier;
+use shared::token::{SigningKey, TokenVerifier, VerificationKey};
 
 use crate::config::Config;
+
+/// The adapters a process hands the services (built by the Lambda start-up or the platform).
+pub struct Adapters {
+    /// Always the inventory-guarded store.
+    pub store: Arc<dyn Store>,
+    pub keyring: Arc<Keyring>,
+    pub tokens: TokenVerifier,
+    pub sender: Arc<dyn NoticeSender>,
+    pub gateway: Arc<dyn BalanceGateway>,
+    /// Signs deletion certificates (the retention job, and the local platform).
+    pub certificate_signer: Option<Arc<SigningKey>>,
+    /// The published keys deletion certificates verify with.
+    pub certificate_keys: Vec<VerificationKey>,
+}
 
 pub struct Services {
     pub config: Config,
@@ -24,6 +39,13 @@ pub struct Services {
     pub credits: CreditService,
     /// Stripe's customer balance (or, unconfigured, a gateway that says so).
     pub gateway: Arc<dyn BalanceGateway>,
+    pub retention: RetentionService,
+    pub certificate_keys: Vec<VerificationKey>,
+}
+
+/// Who signs deletion certificates (the `iss` of each certificate).
+pub fn certificate_issuer(config: &Config) -> String {
+    format!("{}/deletion-certificates", config.token_issuer)
 }
 
 /// The Stripe gateway the configuration asks for.
@@ -42,15 +64,21 @@ pub fn gateway(config: &Config) -> Result<Arc<dyn BalanceGateway>, crate::config
 }
 
 impl Services {
-    pub fn new(
-        config: Config,
-        clock: Arc<dyn Clock>,
-        store: Arc<dyn Store>,
-        keyring: Arc<Keyring>,
-        tokens: TokenVerifier,
-        sender: Arc<dyn NoticeSender>,
-        gateway: Arc<dyn BalanceGateway>,
-    ) -> Self {
+    pub fn new(config: Config, clock: Arc<dyn Clock>, adapters: Adapters) -> Self {
+        let Adapters {
+            store,
+            keyring,
+            tokens,
+            sender,
+            gateway,
+            certificate_signer,
+            mut certificate_keys,
+        } = adapters;
+        if let Some(signer) = &certificate_signer
+            && !certificate_keys.iter().any(|k| k.kid() == signer.kid())
+        {
+            certificate_keys.push(signer.verification_key());
+        }
         let incidents = IncidentService::new(
             store.clone(),
             keyring.clone(),
@@ -64,6 +92,13 @@ impl Services {
             config.environment.is_production(),
         ));
         let credits = CreditService::new(store.clone(), clock.clone(), billing.clone());
+        let retention = RetentionService::new(
+            store.clone(),
+            keyring.clone(),
+            clock.clone(),
+            certificate_signer,
+            certificate_issuer(&config),
+        );
         Self {
             config,
             clock,
@@ -74,6 +109,8 @@ impl Services {
             billing,
             credits,
             gateway,
+            retention,
+            certificate_keys,
         }
     }
 }

@@ -34,3 +34,67 @@ pub async fn local_sdk_config(endpoint: &str, region: &str) -> SdkConfig {
         .load()
         .await
 }
+
+/// Counts the HTTP requests a DynamoDB client sends, by operation (`BatchWriteItem`, `Query`, …),
+/// retries included: how the retention benchmark and tests show that deletes go in batches.
+#[derive(Debug, Clone, Default)]
+pub struct RequestCounter {
+    counts: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<String, u64>>>,
+}
+
+impl RequestCounter {
+    /// Requests sent so far for `operation`.
+    pub fn count(&self, operation: &str) -> u64 {
+        self.counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(operation)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Every operation with its count.
+    pub fn snapshot(&self) -> std::collections::BTreeMap<String, u64> {
+        self.counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// A DynamoDB client for `sdk` that reports its requests here.
+    pub fn client(&self, sdk: &SdkConfig) -> aws_sdk_dynamodb::Client {
+        let config = aws_sdk_dynamodb::config::Builder::from(sdk)
+            .interceptor(self.clone())
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(config)
+    }
+}
+
+impl aws_sdk_dynamodb::config::Intercept for RequestCounter {
+    fn name(&self) -> &'static str {
+        "RequestCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _components: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        // The JSON protocol names the operation in this header: "DynamoDB_20120810.Query".
+        let operation = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .and_then(|t| t.rsplit('.').next())
+            .unwrap_or("unknown")
+            .to_string();
+        *self
+            .counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(operation)
+            .or_default() += 1;
+        Ok(())
+    }
+}

@@ -10,6 +10,7 @@
 
 pub mod aws;
 pub mod dynamodb;
+#[cfg(feature = "embedded")]
 pub mod embedded;
 #[cfg(feature = "fake-stripe")]
 pub mod fake_stripe;
@@ -18,4 +19,5 @@ pub mod local_keys;
 pub mod outbox;
 pub mod stripe;
 
+#[cfg(feature = "embedded")]
 pub use embedded::EmbeddedStore;

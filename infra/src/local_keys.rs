@@ -123,16 +123,21 @@ pub fn hash_key(dir: &Path) -> Result<Vec<u8>, KeyFileError> {
 /// The development signing key, created on first use. Its key id is derived from the public key,
 /// so tokens from an earlier data directory are recognisably foreign.
 pub fn dev_signing_key(dir: &Path) -> Result<SigningKey, KeyFileError> {
-    let path = dir.join("dev-signing.key");
-    let secret = load_or_create(&path, || SigningKey::generate("dev").to_bytes())?;
-    let provisional =
-        SigningKey::from_bytes("dev", &secret).map_err(|e| KeyFileError::Invalid {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
-    let jwk = provisional.verification_key().to_jwk();
-    let kid = format!("dev-{}", jwk.x.chars().take(8).collect::<String>());
-    SigningKey::from_bytes(&kid, &secret).map_err(|e| KeyFileError::Invalid {
+    ed25519_key(dir, "dev-signing.key", "dev")
+}
+
+/// The key deletion certificates are signed with locally (`certificate-signing.key`); kept
+/// apart from the token key, so neither can stand in for the other.
+pub fn certificate_signing_key(dir: &Path) -> Result<SigningKey, KeyFileError> {
+    ed25519_key(dir, "certificate-signing.key", "cert")
+}
+
+/// An Ed25519 key in `dir/file`, created on first use; its key id is `<prefix>-` and the first
+/// characters of its public key.
+fn ed25519_key(dir: &Path, file: &str, prefix: &str) -> Result<SigningKey, KeyFileError> {
+    let path = dir.join(file);
+    let secret = load_or_create(&path, || SigningKey::generate(prefix).to_bytes())?;
+    SigningKey::from_bytes_with_derived_kid(prefix, &secret).map_err(|e| KeyFileError::Invalid {
         path,
         reason: e.to_string(),
     })

@@ -235,3 +235,88 @@ async fn moto_keyring_seals_into_dynamodb_and_shreds() {
         Err(CryptoError::KeyDestroyed(_))
     ));
 }
+
+#[tokio::test]
+async fn moto_retention_deletes_a_tenant_in_batches_of_25_and_shreds_its_kms_wrapped_keys() {
+    use shared::retention::{RetentionService, Stage};
+    use shared::store::{Query, query_all};
+    let _serial = SERIAL.lock().await;
+    let Some(m) = moto().await else { return };
+    let clock = clock();
+    let counter = infra::aws::RequestCounter::default();
+    let dynamo = DynamoStore::new(counter.client(&m.aws), "regrooter-test", clock.clone());
+    dynamo.create_table().await.expect("create table");
+    let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(Arc::new(dynamo)));
+    let kek = Arc::new(KmsKeyEncryption::new(
+        aws_sdk_kms::Client::new(&m.aws),
+        kms_key(&m).await,
+    ));
+    let keyring = Arc::new(Keyring::new(kek, store.clone(), clock.clone()));
+    let acme = TenantId::new("acme").expect("tenant");
+    let globex = TenantId::new("globex").expect("tenant");
+    let now = shared::Clock::now(clock.as_ref());
+    let items = shared::testkit::seed_ended_tenant(store.as_ref(), &keyring, &acme, 300, now)
+        .await
+        .expect("seed acme");
+    shared::testkit::seed_ended_tenant(store.as_ref(), &keyring, &globex, 3, now)
+        .await
+        .expect("seed globex");
+    let export = query_all(
+        store.as_ref(),
+        Query::partition(ItemKey::tenant_partition(&acme)).prefix("EXPORT#"),
+    )
+    .await
+    .expect("export")
+    .remove(0);
+
+    let retention = RetentionService::new(
+        store.clone(),
+        keyring.clone(),
+        clock.clone(),
+        Some(Arc::new(shared::token::SigningKey::generate("cert-moto"))),
+        "https://regrooter.test/deletion-certificates",
+    );
+    let before = counter.count("BatchWriteItem");
+    let first = retention
+        .run_stage(&acme, Stage::Stage1, now)
+        .await
+        .expect("stage 1");
+    let second = retention
+        .run_stage(&acme, Stage::Stage2, now)
+        .await
+        .expect("stage 2");
+    let batches = counter.count("BatchWriteItem") - before;
+    // Profile + 300 links in stage 1 (13 batches of at most 25), the export in stage 2 (1).
+    assert_eq!(items, 302);
+    assert_eq!(batches, 301u64.div_ceil(25) + 1, "{:?}", counter.snapshot());
+    eprintln!(
+        "retention on DynamoDB: {items} items, {batches} BatchWriteItem requests; all requests: {:?}",
+        counter.snapshot()
+    );
+    assert_ne!(first, second);
+
+    let left = query_all(
+        store.as_ref(),
+        Query::partition(ItemKey::tenant_partition(&acme)),
+    )
+    .await
+    .expect("left");
+    assert!(left.is_empty(), "acme items left: {left:?}");
+    assert!(matches!(
+        shared::retention::exports::open(&keyring, &export).await,
+        Err(shared::Error::Crypto(CryptoError::KeyDestroyed(_)))
+    ));
+    let globex_items = query_all(
+        store.as_ref(),
+        Query::partition(ItemKey::tenant_partition(&globex)),
+    )
+    .await
+    .expect("globex");
+    assert_eq!(
+        globex_items
+            .iter()
+            .filter(|i| i.kind != RecordKind::DataKey)
+            .count(),
+        5
+    );
+}

@@ -117,6 +117,10 @@ record_kinds! {
     StripeSubscription = "stripe_subscription",
     StripeInvoice = "stripe_invoice",
     Credit = "credit",
+    Export = "export",
+    RetentionState = "retention_state",
+    DeletionCertificate = "deletion_certificate",
+    LegalHold = "legal_hold",
 }
 
 impl std::fmt::Display for RecordKind {
@@ -306,6 +310,46 @@ pub static INVENTORY: &[RecordSpec] = &[
                       who decided, and the Stripe balance transaction that carries it.",
         tenant_scoped: false,
         holding: Holding::Bookkeeping,
+        personal: &[],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::Export,
+        description: "A copy of a tenant's data made for the customer (data portability), sealed \
+                      with the tenant's copies key; kept after stage 1, deleted in stage 2.",
+        tenant_scoped: true,
+        holding: Holding::Copy,
+        personal: &[PersonalField {
+            path: "content",
+            category: DataCategory::Contact,
+        }],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::RetentionState,
+        description: "A tenant's retention progress: the stage dates fixed at the first stage, \
+                      the running stage's counts and pending batch, completed stages, final \
+                      deletion request. Ids and counts only.",
+        tenant_scoped: false,
+        holding: Holding::Platform,
+        personal: &[],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::DeletionCertificate,
+        description: "A signed deletion certificate: tenant, stage, scope, counts per record kind, \
+                      keys destroyed, start, end, backup expiry. The proof outlives the data.",
+        tenant_scoped: false,
+        holding: Holding::Platform,
+        personal: &[],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::LegalHold,
+        description: "A statutory retention duty over some of a tenant's data categories: legal \
+                      basis, categories, until when, who set it.",
+        tenant_scoped: false,
+        holding: Holding::Platform,
         personal: &[],
         short_lived: false,
     },

@@ -95,6 +95,8 @@ permissions! {
     RetentionRead = "retention:read", Tenant;
     /// Ask for final deletion before the end of the retention period.
     FinalDeletionRequest = "retention:request-final-deletion", Tenant;
+    /// Make and download exports of the tenant's data.
+    DataExport = "data:export", Tenant;
     /// See monthly uptime reports.
     SlaReportRead = "sla-report:read", Tenant;
     /// File SLA claims.
@@ -209,6 +211,7 @@ impl BuiltinRole {
                 TenantIncidentsRead,
                 RetentionRead,
                 FinalDeletionRequest,
+                DataExport,
                 SlaReportRead,
                 SlaClaimsFile,
                 SlaClaimsRead,

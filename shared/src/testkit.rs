@@ -373,3 +373,74 @@ async fn limits(store: &dyn Store, prefix: &str) {
     assert!(ItemKey::new("has space", "x").is_err());
     assert!(ItemKey::new("ok", "").is_err());
 }
+
+/// A tenant whose service ended at `now`, holding a profile with a contact address, `links`
+/// incident links and one export: what the retention tests, benchmark and the DynamoDB check
+/// delete. Returns the number of data items written (`links + 2`).
+pub async fn seed_ended_tenant(
+    store: &dyn Store,
+    keyring: &crate::crypto::Keyring,
+    tenant: &TenantId,
+    links: usize,
+    now: crate::time::Timestamp,
+) -> Result<usize, crate::Error> {
+    use crate::rbac::{Access, Actor, Principal};
+    let operator = Access::resolve(
+        Principal {
+            subject: "operator-seed".into(),
+            actor: Actor::Staff,
+            roles: vec!["operator".into()],
+            amr: vec!["pwd".into(), "otp".into()],
+        },
+        &[],
+    );
+    let admin = Access::resolve(
+        Principal {
+            subject: format!("{tenant}-admin"),
+            actor: Actor::Customer {
+                tenant: tenant.clone(),
+            },
+            roles: vec!["customer_admin".into()],
+            amr: vec!["pwd".into()],
+        },
+        &[],
+    );
+    crate::tenants::put(
+        store,
+        keyring,
+        &operator,
+        tenant,
+        crate::tenants::TenantInput {
+            name: Some(format!("{tenant} GmbH")),
+            contact_email: Some(crate::crypto::Personal::new(format!(
+                "dpo@{tenant}.example"
+            ))),
+            contract: None,
+        },
+        now,
+    )
+    .await?;
+    // The export first, while it is small (an export lists the incidents affecting the tenant).
+    crate::retention::exports::create(store, keyring, &admin, tenant, now).await?;
+    for n in 0..links {
+        let item = Item::new(
+            ItemKey::new(
+                ItemKey::tenant_partition(tenant),
+                format!("INCIDENT#inc_{n:07}"),
+            )?,
+            RecordKind::TenantIncidentLink,
+        )
+        .with_tenant(tenant.clone())
+        .with_record(&json!({ "incident": format!("inc_{n:07}") }))?;
+        store.put(item, Condition::NotExists).await?;
+    }
+    let (mut record, version) = crate::tenants::load(store, tenant)
+        .await?
+        .ok_or_else(|| crate::Error::NotFound(format!("tenant {tenant}")))?;
+    record.status = crate::tenants::ServiceStatus::Ended;
+    record.service_ended_at = Some(now);
+    store
+        .put(crate::tenants::item(&record)?, Condition::Version(version))
+        .await?;
+    Ok(links + 2)
+}

@@ -94,6 +94,16 @@ impl SigningKey {
         })
     }
 
+    /// Restores a key from its 64-byte secret form with the key id `<prefix>-` and the first
+    /// eight characters of its public key: the same secret always gets the same id, and a new
+    /// key a new one (so a published JWKS can hold the current and earlier keys).
+    pub fn from_bytes_with_derived_kid(prefix: &str, secret: &[u8]) -> Result<Self, TokenError> {
+        let provisional = Self::from_bytes(prefix, secret)?;
+        let x = provisional.verification_key().to_jwk().x;
+        let kid = format!("{prefix}-{}", x.chars().take(8).collect::<String>());
+        Self::from_bytes(&kid, secret)
+    }
+
     /// The 64-byte secret form, wiped from memory when dropped.
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
         Zeroizing::new(self.pair.to_bytes())
@@ -108,6 +118,29 @@ impl SigningKey {
             kid: self.kid.clone(),
             key: self.pair.public_key(),
         }
+    }
+}
+
+impl SigningKey {
+    /// Signs a document as a compact JWS (EdDSA): the document's fields are the claims, with
+    /// issuer, subject and issue time; no expiry — a signed statement stays true.
+    pub fn sign_document<T: Serialize + serde::de::DeserializeOwned>(
+        &self,
+        issuer: &str,
+        subject: &str,
+        at: Timestamp,
+        document: T,
+    ) -> Result<String, TokenError> {
+        let mut claims: JWTClaims<T> =
+            Claims::with_custom_claims(document, JwtDuration::from_secs(0))
+                .with_issuer(issuer)
+                .with_subject(subject);
+        claims.issued_at = Some(JwtDuration::from_secs(unix(at)?));
+        claims.invalid_before = None;
+        claims.expires_at = None;
+        self.pair
+            .sign(claims)
+            .map_err(|e| TokenError::Invalid(e.to_string()))
     }
 }
 
@@ -140,6 +173,38 @@ impl VerificationKey {
             alg: "EdDSA".into(),
             key_use: "sig".into(),
         }
+    }
+
+    /// Verifies a document signed with [`SigningKey::sign_document`] by this key's `kid` and
+    /// `issuer`; returns the document and its subject.
+    pub fn verify_document<T: Serialize + serde::de::DeserializeOwned>(
+        &self,
+        issuer: &str,
+        jws: &str,
+    ) -> Result<(T, String), TokenError> {
+        if jws.len() > 64 * 1024 {
+            return Err(TokenError::Malformed);
+        }
+        let metadata = Token::decode_metadata(jws).map_err(|_| TokenError::Malformed)?;
+        if metadata.key_id() != Some(self.kid.as_str()) {
+            return Err(TokenError::UnknownKeyId);
+        }
+        let options = VerificationOptions {
+            required_key_id: Some(self.kid.clone()),
+            allowed_issuers: Some(HashSet::from([issuer.to_string()])),
+            time_tolerance: Some(JwtDuration::from_secs(0)),
+            // A signed statement has no expiry, and may be dated in simulated time: judge it as
+            // of the end of time, so only the signature and the issuer decide.
+            artificial_time: Some(JwtDuration::from_secs(253_402_300_799)),
+            max_token_length: Some(64 * 1024),
+            ..VerificationOptions::default()
+        };
+        let claims = self
+            .key
+            .verify_token::<T>(jws, Some(options))
+            .map_err(|e| TokenError::Invalid(e.to_string()))?;
+        let subject = claims.subject.clone().unwrap_or_default();
+        Ok((claims.custom, subject))
     }
 
     pub fn from_jwk(jwk: &Jwk) -> Result<Self, TokenError> {

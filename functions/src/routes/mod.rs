@@ -5,6 +5,7 @@ pub mod billing;
 pub mod health;
 pub mod incidents;
 pub mod keys;
+pub mod retention;
 pub mod tenants;
 
 use std::sync::Arc;
@@ -20,7 +21,8 @@ pub fn all(services: Arc<Services>) -> Router {
         .merge(tenants::router())
         .merge(keys::router())
         .merge(billing::webhook_router())
-        .merge(billing::router());
+        .merge(billing::router())
+        .merge(retention::router());
     with_plumbing(routes, services)
 }
 
@@ -42,6 +44,7 @@ pub fn auth(services: Arc<Services>) -> Router {
     with_plumbing(
         health::router()
             .merge(tenants::router())
+            .merge(retention::router())
             .merge(keys::router()),
         services,
     )

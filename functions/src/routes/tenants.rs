@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::routing::{get, put};
+use axum::routing::put;
 use axum::{Json, Router};
 use serde::Serialize;
 use shared::Error;
@@ -18,34 +18,7 @@ use crate::http::{ApiError, ApiJson, Caller};
 use crate::services::Services;
 
 pub fn router() -> Router<Arc<Services>> {
-    Router::new()
-        .route("/api/tenants/{id}", put(put_tenant).get(get_tenant))
-        .route("/api/tenants/{id}/retention", get(retention_plan))
-}
-
-/// A tenant's retention plan: the service end and both deletion stages' dates.
-#[derive(Serialize)]
-struct RetentionView {
-    tenant: TenantId,
-    status: ServiceStatus,
-    plan: Option<shared::retention::RetentionPlan>,
-}
-
-async fn retention_plan(
-    State(s): State<Arc<Services>>,
-    Caller(access): Caller,
-    Path(id): Path<String>,
-) -> Result<Json<RetentionView>, ApiError> {
-    let id = tenant_id(&id)?;
-    access.require(Permission::RetentionRead, Scope::Tenant(&id))?;
-    let record = tenants::get(s.store.as_ref(), &id)
-        .await?
-        .ok_or_else(|| ApiError(Error::NotFound("tenant".into())))?;
-    Ok(Json(RetentionView {
-        tenant: record.id.clone(),
-        status: record.status,
-        plan: shared::retention::plan_for(&record)?,
-    }))
+    Router::new().route("/api/tenants/{id}", put(put_tenant).get(get_tenant))
 }
 
 /// A tenant as operators see it: the contact address only as "set or not".

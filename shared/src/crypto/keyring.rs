@@ -166,6 +166,32 @@ impl Keyring {
         Ok(version)
     }
 
+    /// Every stored key of the owner for `purposes` (what a shred would destroy).
+    pub async fn list_keys(
+        &self,
+        owner: &KeyOwner,
+        purposes: &[KeyPurpose],
+    ) -> Result<Vec<DataKeyId>, CryptoError> {
+        let mut keys = Vec::new();
+        for purpose in purposes {
+            let items = query_all(
+                self.store.as_ref(),
+                Query::partition(partition(owner)).prefix(sort_prefix(*purpose)),
+            )
+            .await
+            .map_err(store_err)?;
+            for item in items {
+                let record: KeyRecord = item.record().map_err(store_err)?;
+                keys.push(DataKeyId {
+                    owner: owner.clone(),
+                    purpose: *purpose,
+                    version: record.version,
+                });
+            }
+        }
+        Ok(keys)
+    }
+
     /// Crypto-shredding: destroys every version of the owner's keys for `purposes`, so anything
     /// they sealed — wherever a copy survives — can no longer be opened. Returns the keys
     /// destroyed. Idempotent: destroying what is already gone destroys nothing more.

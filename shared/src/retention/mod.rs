@@ -5,6 +5,11 @@
 //! remaining copies are deleted, unless a statutory retention duty applies or the customer asks
 //! for final deletion earlier."
 
+pub mod exports;
 pub mod plan;
+pub mod records;
+pub mod service;
 
 pub use plan::{RetentionPlan, plan_for};
+pub use records::{DeletionCertificate, LegalHold, RetentionState, Stage, StoredCertificate};
+pub use service::{RetentionService, RunReport, TenantRetention, verify_certificate};

@@ -1,0 +1,129 @@
+//! `regrooter retention plan|run|verify-certificate` on the local platform's data directory.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use shared::crypto::{Keyring, LocalKeyEncryption};
+use shared::inventory::InventoryGuard;
+use shared::retention::RetentionService;
+use shared::store::Store;
+use shared::time::{SystemClock, Timestamp};
+use shared::token::{Jwks, VerificationKey};
+
+use crate::cli::{CliError, RetentionCommand};
+
+fn service(data: &Path) -> Result<RetentionService, CliError> {
+    let db = data.join("store.db");
+    if !db.exists() {
+        return Err(CliError::Usage(format!(
+            "no store at {} (start `regrooter serve --data {}` once)",
+            db.display(),
+            data.display()
+        )));
+    }
+    let config = functions::Config::from_env()?;
+    let clock = Arc::new(SystemClock);
+    let raw = Arc::new(infra::EmbeddedStore::open(&db, clock.clone())?);
+    let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(raw));
+    let master = infra::local_keys::master_key(data)?;
+    let keyring = Arc::new(Keyring::new(
+        Arc::new(LocalKeyEncryption::new("master", &master)),
+        store.clone(),
+        clock.clone(),
+    ));
+    let signer = Arc::new(infra::local_keys::certificate_signing_key(data)?);
+    Ok(RetentionService::new(
+        store,
+        keyring,
+        clock,
+        Some(signer),
+        functions::services::certificate_issuer(&config),
+    ))
+}
+
+fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Usage(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}
+
+fn domain(e: shared::Error) -> CliError {
+    CliError::Refused(e.to_string())
+}
+
+pub async fn run(command: RetentionCommand) -> Result<(), CliError> {
+    match command {
+        RetentionCommand::Plan { now, data } => {
+            let plans = service(&data)?
+                .plan(now.unwrap_or_else(Timestamp::now), None)
+                .await
+                .map_err(domain)?;
+            print_json(&plans)
+        }
+        RetentionCommand::Run { now, data } => {
+            if now.is_some() && functions::Environment::from_env()?.is_production() {
+                return Err(CliError::Refused(
+                    "--now is not available in production".into(),
+                ));
+            }
+            let report = service(&data)?
+                .run_due(now.unwrap_or_else(Timestamp::now))
+                .await
+                .map_err(domain)?;
+            print_json(&report)?;
+            if report.failed.is_empty() {
+                Ok(())
+            } else {
+                Err(CliError::Refused(format!(
+                    "{} tenant(s) failed; run again to resume",
+                    report.failed.len()
+                )))
+            }
+        }
+        RetentionCommand::NewSigningKey { add_to } => {
+            use base64::Engine as _;
+            let mut jwks = match add_to {
+                Some(path) => serde_json::from_str::<Jwks>(&std::fs::read_to_string(&path)?)
+                    .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?,
+                None => Jwks::default(),
+            };
+            let secret = shared::token::SigningKey::generate("new").to_bytes();
+            let key = shared::token::SigningKey::from_bytes_with_derived_kid(
+                functions::lambda::CERTIFICATE_KEY_PREFIX,
+                &secret,
+            )?;
+            jwks.keys.retain(|k| k.kid != key.kid());
+            jwks.keys.insert(0, key.verification_key().to_jwk());
+            let encoded =
+                zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(&*secret));
+            print_json(&serde_json::json!({
+                "kid": key.kid(),
+                "secret": encoded.as_str(),
+                "jwks": jwks,
+            }))
+        }
+        RetentionCommand::VerifyCertificate { file, keys, data } => {
+            let jws = std::fs::read_to_string(&file)?;
+            let keys: Vec<VerificationKey> = match keys {
+                Some(path) => {
+                    let jwks: Jwks = serde_json::from_str(&std::fs::read_to_string(&path)?)
+                        .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+                    jwks.keys
+                        .iter()
+                        .map(VerificationKey::from_jwk)
+                        .collect::<Result<_, _>>()?
+                }
+                None => vec![infra::local_keys::certificate_signing_key(&data)?.verification_key()],
+            };
+            let config = functions::Config::from_env()?;
+            let certificate = shared::retention::verify_certificate(
+                &jws,
+                &keys,
+                &functions::services::certificate_issuer(&config),
+            )
+            .map_err(domain)?;
+            eprintln!("certificate signature valid");
+            print_json(&certificate)
+        }
+    }
+}

@@ -1736,12 +1736,13 @@ fn binaries() -> BTreeMap<String, &'static str> {
 
 /// Every variable the functions read (functions/src/config.rs, lambda.rs); AWS_REGION comes from
 /// Lambda itself.
-const FUNCTION_ENVIRONMENT: [&str; 10] = [
+const FUNCTION_ENVIRONMENT: [&str; 11] = [
     "REGROOTER_ENV",
     "REGROOTER_STORE",
     "REGROOTER_TABLE",
     "REGROOTER_KMS_KEY_ID",
     "REGROOTER_JWKS",
+    "REGROOTER_CERTIFICATE_JWKS",
     "REGROOTER_ORIGIN_SECRET",
     "REGROOTER_ALLOWED_REGIONS",
     "REGROOTER_DPO_CONTACT",
@@ -2138,6 +2139,14 @@ fn secrets_come_only_from_sensitive_variables() {
         ["sla", "sla-probe"],
         "{secrets}"
     );
+    // The deletion-certificate signing key: only the retention job signs.
+    assert!(sensitive_without_default(&aws, "certificate_signing_key"));
+    assert_eq!(
+        holders("var.certificate_signing_key"),
+        ["retention"],
+        "{secrets}"
+    );
+    assert!(!common.contains("certificate_signing_key"), "{common}");
     let lambda = aws.resources("aws_lambda_function")[0].1.body();
     let environment = text(
         lambda
@@ -2159,6 +2168,10 @@ fn secrets_come_only_from_sensitive_variables() {
             "{env}"
         );
         assert!(sensitive_without_default(&m, "stripe_secret_key"), "{env}");
+        assert!(
+            sensitive_without_default(&m, "certificate_signing_key"),
+            "{env}"
+        );
         assert!(sensitive_without_default(&m, "origin_secret"), "{env}");
         assert!(sensitive_without_default(&m, "ip_hash_key"), "{env}");
         let previous = m

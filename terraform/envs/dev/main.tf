@@ -14,15 +14,17 @@ locals {
 module "aws" {
   source = "../../modules/aws"
 
-  environment            = local.environment
-  region                 = var.region
-  lambda_artifacts_dir   = var.lambda_artifacts_dir
-  jwks                   = var.jwks
-  origin_secrets         = compact([var.origin_secret, var.origin_secret_previous])
-  stripe_webhook_secrets = compact([var.stripe_webhook_secret, var.stripe_webhook_secret_previous])
-  stripe_secret_key      = var.stripe_secret_key
-  reserved_concurrency   = local.reserved_concurrency
-  alarm_subscriptions    = var.alarm_subscriptions
+  environment             = local.environment
+  region                  = var.region
+  lambda_artifacts_dir    = var.lambda_artifacts_dir
+  jwks                    = var.jwks
+  origin_secrets          = compact([var.origin_secret, var.origin_secret_previous])
+  stripe_webhook_secrets  = compact([var.stripe_webhook_secret, var.stripe_webhook_secret_previous])
+  stripe_secret_key       = var.stripe_secret_key
+  certificate_signing_key = var.certificate_signing_key
+  certificate_jwks        = var.certificate_jwks
+  reserved_concurrency    = local.reserved_concurrency
+  alarm_subscriptions     = var.alarm_subscriptions
 }
 
 module "cloudflare" {

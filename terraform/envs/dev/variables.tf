@@ -92,3 +92,14 @@ variable "stripe_secret_key" {
   type        = string
   sensitive   = true
 }
+
+variable "certificate_signing_key" {
+  description = "Ed25519 key (64 bytes, base64) that signs deletion certificates; only the retention function gets it. TF_VAR_certificate_signing_key from the CI secret store."
+  type        = string
+  sensitive   = true
+}
+
+variable "certificate_jwks" {
+  description = "Public JWKS (JSON) of the deletion-certificate keys, current and earlier: published for customers to verify their certificates."
+  type        = string
+}

@@ -130,3 +130,24 @@ variable "stripe_secret_key" {
     error_message = "stripe_secret_key must be a Stripe secret or restricted key."
   }
 }
+
+variable "certificate_signing_key" {
+  description = "Ed25519 key that signs deletion certificates: the 64-byte secret, base64. Only the retention function receives it. From the CI secret store via TF_VAR_..., never from a file."
+  type        = string
+  sensitive   = true
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9+/]{86}==$", var.certificate_signing_key))
+    error_message = "certificate_signing_key must be 64 bytes, base64 (88 characters ending in ==)."
+  }
+}
+
+variable "certificate_jwks" {
+  description = "Public JWKS (JSON) deletion certificates are verified with: the current signing key and any earlier ones, published at /.well-known/deletion-certificate-keys.json. Public keys only, so not sensitive."
+  type        = string
+
+  validation {
+    condition     = can(jsondecode(var.certificate_jwks).keys)
+    error_message = "certificate_jwks must be a JSON document with a \"keys\" array."
+  }
+}

@@ -42,6 +42,46 @@ enum Command {
     /// Deletion after the service ends: plans, runs, certificates.
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// The uptime promise: month reports.
+    #[command(subcommand)]
+    Sla(SlaCommand),
+    /// Sign-in keys for a deployment.
+    #[command(subcommand)]
+    Auth(AuthCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Make a new access-token signing key: prints JSON with `secret` (the secret store:
+    /// TF_VAR_token_signing_key, only the auth function gets it) and `jwks` (TF_VAR_jwks: the new
+    /// key plus those of --add-to, so tokens signed before the rotation stay valid until they
+    /// expire).
+    NewSigningKey {
+        #[arg(long)]
+        add_to: Option<PathBuf>,
+    },
+    /// Make a new sign-in index key (32 bytes, base64) for TF_VAR_index_key. Changing it later
+    /// means re-indexing every account, so make it once per environment.
+    NewIndexKey,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SlaCommand {
+    /// Print a month's uptime figures: for a tenant (its contract's settings, its own outages and
+    /// exclusions) or, without --tenant, for the platform.
+    Report {
+        #[arg(long)]
+        tenant: Option<String>,
+        /// The month, YYYY-MM (Europe/Berlin).
+        #[arg(long)]
+        month: String,
+        /// Print the full report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Data directory of the local platform.
+        #[arg(long, default_value = "./.regrooter", env = "REGROOTER_DATA")]
+        data: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -210,6 +250,28 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 .enable_all()
                 .build()?;
             runtime.block_on(crate::retention_cli::run(command))
+        }
+        Command::Auth(AuthCommand::NewSigningKey { add_to }) => {
+            crate::retention_cli::new_signing_key(
+                functions::lambda::TOKEN_KEY_PREFIX,
+                add_to.as_deref(),
+            )
+        }
+        Command::Auth(AuthCommand::NewIndexKey) => {
+            use base64::Engine as _;
+            let key = zeroize::Zeroizing::new(shared::random::bytes::<32>());
+            println!(
+                "{}",
+                zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(*key))
+                    .as_str()
+            );
+            Ok(())
+        }
+        Command::Sla(command) => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(crate::sla_cli::run(command))
         }
     }
 }

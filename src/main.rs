@@ -6,6 +6,7 @@ mod edge_layer;
 mod platform;
 mod retention_cli;
 mod scheduler;
+mod sla_cli;
 mod waf_cli;
 
 use std::process::ExitCode;

@@ -65,6 +65,19 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         config.origin_secrets = vec![secret.clone()];
         secret
     };
+    // Without configured SLA targets the platform checks itself in process: what `/healthz`
+    // checks (the store answers), without passing its own edge's rate limits.
+    let prober: Arc<dyn shared::sla::Prober> = if config.sla_targets.is_empty() {
+        config.sla_targets = vec![shared::sla::ProbeTarget {
+            name: "platform".into(),
+            url: "in-process:/healthz".into(),
+        }];
+        Arc::new(StoreProber {
+            store: store.clone(),
+        })
+    } else {
+        Arc::new(infra::probe::HttpProber::default())
+    };
     let gateway = functions::services::gateway(&config)?;
     let certificate_signer = Arc::new(infra::local_keys::certificate_signing_key(&args.data)?);
     let services = Arc::new(functions::Services::new(
@@ -78,6 +91,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
             gateway,
             certificate_signer: Some(certificate_signer),
             certificate_keys: vec![],
+            prober,
+            token_signer: Some(infra::local_keys::dev_signing_key(&args.data)?),
+            index_key: Some(infra::local_keys::index_key(&args.data)?),
         },
     ));
 
@@ -160,4 +176,22 @@ fn init_logging() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+/// The local platform's own availability, as `/healthz` sees it: the store answers.
+struct StoreProber {
+    store: Arc<dyn Store>,
+}
+
+#[async_trait::async_trait]
+impl shared::sla::Prober for StoreProber {
+    async fn check(&self, _target: &shared::sla::ProbeTarget) -> shared::sla::MinuteState {
+        match shared::store::ItemKey::new("HEALTH", "PROBE") {
+            Ok(key) => match self.store.get(&key).await {
+                Ok(_) => shared::sla::MinuteState::Up,
+                Err(_) => shared::sla::MinuteState::Down,
+            },
+            Err(_) => shared::sla::MinuteState::Unknown,
+        }
+    }
 }

@@ -51,6 +51,28 @@ fn domain(e: shared::Error) -> CliError {
     CliError::Refused(e.to_string())
 }
 
+/// A new Ed25519 key for a deployment: its secret (for the secret store) and the JWKS to publish,
+/// with the keys of `add_to` kept so what the older keys signed still verifies.
+pub fn new_signing_key(prefix: &str, add_to: Option<&Path>) -> Result<(), CliError> {
+    use base64::Engine as _;
+    let mut jwks = match add_to {
+        Some(path) => serde_json::from_str::<Jwks>(&std::fs::read_to_string(path)?)
+            .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?,
+        None => Jwks::default(),
+    };
+    let secret = shared::token::SigningKey::generate("new").to_bytes();
+    let key = shared::token::SigningKey::from_bytes_with_derived_kid(prefix, &secret)?;
+    jwks.keys.retain(|k| k.kid != key.kid());
+    jwks.keys.insert(0, key.verification_key().to_jwk());
+    let encoded =
+        zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(&*secret));
+    print_json(&serde_json::json!({
+        "kid": key.kid(),
+        "secret": encoded.as_str(),
+        "jwks": jwks,
+    }))
+}
+
 pub async fn run(command: RetentionCommand) -> Result<(), CliError> {
     match command {
         RetentionCommand::Plan { now, data } => {
@@ -81,26 +103,7 @@ pub async fn run(command: RetentionCommand) -> Result<(), CliError> {
             }
         }
         RetentionCommand::NewSigningKey { add_to } => {
-            use base64::Engine as _;
-            let mut jwks = match add_to {
-                Some(path) => serde_json::from_str::<Jwks>(&std::fs::read_to_string(&path)?)
-                    .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?,
-                None => Jwks::default(),
-            };
-            let secret = shared::token::SigningKey::generate("new").to_bytes();
-            let key = shared::token::SigningKey::from_bytes_with_derived_kid(
-                functions::lambda::CERTIFICATE_KEY_PREFIX,
-                &secret,
-            )?;
-            jwks.keys.retain(|k| k.kid != key.kid());
-            jwks.keys.insert(0, key.verification_key().to_jwk());
-            let encoded =
-                zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(&*secret));
-            print_json(&serde_json::json!({
-                "kid": key.kid(),
-                "secret": encoded.as_str(),
-                "jwks": jwks,
-            }))
+            new_signing_key(functions::lambda::CERTIFICATE_KEY_PREFIX, add_to.as_deref())
         }
         RetentionCommand::VerifyCertificate { file, keys, data } => {
             let jws = std::fs::read_to_string(&file)?;

@@ -157,6 +157,9 @@ mod tests {
                 gateway: Arc::new(infra::stripe::UnconfiguredGateway),
                 certificate_signer: None,
                 certificate_keys: vec![],
+                prober: Arc::new(infra::probe::HttpProber::default()),
+                token_signer: None,
+                index_key: None,
             },
         ))
     }

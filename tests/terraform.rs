@@ -1736,13 +1736,14 @@ fn binaries() -> BTreeMap<String, &'static str> {
 
 /// Every variable the functions read (functions/src/config.rs, lambda.rs); AWS_REGION comes from
 /// Lambda itself.
-const FUNCTION_ENVIRONMENT: [&str; 11] = [
+const FUNCTION_ENVIRONMENT: [&str; 12] = [
     "REGROOTER_ENV",
     "REGROOTER_STORE",
     "REGROOTER_TABLE",
     "REGROOTER_KMS_KEY_ID",
     "REGROOTER_JWKS",
     "REGROOTER_CERTIFICATE_JWKS",
+    "REGROOTER_SLA_TARGETS",
     "REGROOTER_ORIGIN_SECRET",
     "REGROOTER_ALLOWED_REGIONS",
     "REGROOTER_DPO_CONTACT",
@@ -2147,6 +2148,15 @@ fn secrets_come_only_from_sensitive_variables() {
         "{secrets}"
     );
     assert!(!common.contains("certificate_signing_key"), "{common}");
+    // Token signing and the sign-in index: only the auth function.
+    for secret in ["token_signing_key", "index_key"] {
+        assert!(sensitive_without_default(&aws, secret), "{secret}");
+        assert_eq!(
+            holders(&format!("var.{secret}")),
+            ["auth"],
+            "{secrets}"
+        );
+    }
     let lambda = aws.resources("aws_lambda_function")[0].1.body();
     let environment = text(
         lambda
@@ -2168,10 +2178,9 @@ fn secrets_come_only_from_sensitive_variables() {
             "{env}"
         );
         assert!(sensitive_without_default(&m, "stripe_secret_key"), "{env}");
-        assert!(
-            sensitive_without_default(&m, "certificate_signing_key"),
-            "{env}"
-        );
+        for secret in ["certificate_signing_key", "token_signing_key", "index_key"] {
+            assert!(sensitive_without_default(&m, secret), "{env}: {secret}");
+        }
         assert!(sensitive_without_default(&m, "origin_secret"), "{env}");
         assert!(sensitive_without_default(&m, "ip_hash_key"), "{env}");
         let previous = m

@@ -74,6 +74,47 @@ pub struct Config {
     /// rotation. Empty only in development and test, where requests are then not checked.
     pub origin_secrets: Vec<Vec<u8>>,
     pub stripe: StripeConfig,
+    /// `REGROOTER_SLA_TARGETS`: the endpoints the `sla-probe` job checks every minute, as
+    /// `name=https://…` pairs separated by commas. None: every minute stays unknown (and says so).
+    pub sla_targets: Vec<shared::sla::ProbeTarget>,
+    /// `REGROOTER_SLA_CONFIRMATIONS`: failed minutes in a row before they count as an outage.
+    pub sla_confirmations: usize,
+}
+
+/// Parses `name=url,name=url`.
+fn sla_targets(raw: &str) -> Result<Vec<shared::sla::ProbeTarget>, ConfigError> {
+    let invalid = |reason: String| ConfigError::Invalid {
+        name: "REGROOTER_SLA_TARGETS",
+        reason,
+    };
+    let mut targets: Vec<shared::sla::ProbeTarget> = Vec::new();
+    for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, url) = pair
+            .split_once('=')
+            .ok_or_else(|| invalid(format!("'{pair}' is not name=url")))?;
+        let (name, url) = (name.trim(), url.trim());
+        if name.is_empty()
+            || name.len() > 64
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(invalid(format!(
+                "target name '{name}': 1 to 64 letters, digits, '-' or '_'"
+            )));
+        }
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(invalid(format!("'{url}' is not an http(s) URL")));
+        }
+        if targets.iter().any(|t| t.name == name) {
+            return Err(invalid(format!("target '{name}' appears twice")));
+        }
+        targets.push(shared::sla::ProbeTarget {
+            name: name.to_string(),
+            url: url.to_string(),
+        });
+    }
+    Ok(targets)
 }
 
 /// Stripe settings. Production takes only live keys and live events; every other deployment
@@ -194,6 +235,19 @@ impl Config {
                 })
                 .unwrap_or_default(),
             stripe: StripeConfig::from_lookup(&get, environment)?,
+            sla_targets: sla_targets(&get("REGROOTER_SLA_TARGETS").unwrap_or_default())?,
+            sla_confirmations: match get("REGROOTER_SLA_CONFIRMATIONS") {
+                Some(v) => match v.trim().parse::<usize>() {
+                    Ok(n) if (1..=60).contains(&n) => n,
+                    _ => {
+                        return Err(ConfigError::Invalid {
+                            name: "REGROOTER_SLA_CONFIRMATIONS",
+                            reason: format!("'{v}' is not a number of minutes from 1 to 60"),
+                        });
+                    }
+                },
+                None => shared::sla::service::DEFAULT_CONFIRMATIONS,
+            },
         };
         if config.origin_secrets.iter().any(|s| s.len() < 32) {
             return Err(ConfigError::Invalid {

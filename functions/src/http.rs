@@ -224,25 +224,29 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let services = Arc::<Services>::from_ref(state);
-        let principal = match parts.extensions.get::<EdgeVerified>() {
-            Some(EdgeVerified(principal)) => principal.clone(),
-            None => {
-                let token = parts
-                    .headers
-                    .get(header::AUTHORIZATION)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.strip_prefix("Bearer "))
-                    .ok_or_else(|| {
-                        ApiError(Error::Unauthenticated("a bearer token is required".into()))
-                    })?;
-                services
-                    .tokens
-                    .verify(token.trim(), services.clock.now())?
-                    .principal
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        // The token is checked here again (verification is cached), so its issue time is known
+        // for the revocation check; the edge's verdict alone serves only without one.
+        let (principal, issued_at) = match (bearer, parts.extensions.get::<EdgeVerified>()) {
+            (Some(token), _) => {
+                let verified = services.tokens.verify(token.trim(), services.clock.now())?;
+                (verified.principal, Some(verified.issued_at))
+            }
+            (None, Some(EdgeVerified(principal))) => (principal.clone(), None),
+            (None, None) => {
+                return Err(ApiError(Error::Unauthenticated(
+                    "a bearer token is required".into(),
+                )));
             }
         };
-        // Custom roles are resolved from the tenant's definitions once sign-in stores them.
-        Ok(Caller(Access::resolve(principal, &[])))
+        // Disabled accounts and revoked tokens stop here; the tenant's custom roles resolve.
+        Ok(Caller(
+            services.auth.access_for(principal, issued_at).await?,
+        ))
     }
 }
 

@@ -34,6 +34,14 @@ pub fn handlers() -> HashMap<String, Handler> {
         Arc::new(|services, at| Box::pin(retention(services, at))),
     );
     handlers.insert(
+        "sla-probe".into(),
+        Arc::new(|services, at| Box::pin(sla_probe(services, at))),
+    );
+    handlers.insert(
+        "sla-month-close".into(),
+        Arc::new(|services, at| Box::pin(sla_month_close(services, at))),
+    );
+    handlers.insert(
         "credit-application".into(),
         Arc::new(|services, at| Box::pin(credit_application(services, at))),
     );
@@ -88,4 +96,36 @@ async fn retention(services: Arc<Services>, at: Timestamp) -> Result<(), shared:
             report.failed.len()
         )))
     }
+}
+
+/// Checks every configured endpoint once, for the minute of the firing. A failed endpoint is a
+/// result (down), not a failure of the job; only a result that could not be stored fails it.
+async fn sla_probe(services: Arc<Services>, at: Timestamp) -> Result<(), shared::Error> {
+    let results = services
+        .sla
+        .probe(services.prober.as_ref(), &services.config.sla_targets, at)
+        .await?;
+    let down = results
+        .iter()
+        .filter(|(_, s)| *s == shared::sla::MinuteState::Down)
+        .count();
+    tracing::info!(target: "regrooter::jobs", job = "sla-probe", scheduled = %at, targets = results.len(), down, "done");
+    Ok(())
+}
+
+/// Keeps the previous month's platform figures as computed at the close; a month below the
+/// promise is logged for billing (claims are likely).
+async fn sla_month_close(services: Arc<Services>, at: Timestamp) -> Result<(), shared::Error> {
+    match services.sla.close_month(at).await? {
+        Some(summary) if !summary.meets_target => {
+            tracing::warn!(target: "regrooter::sla", event = "sla_month_below_target", month = %summary.month, uptime = %summary.uptime, "the month missed the uptime promise");
+        }
+        Some(summary) => {
+            tracing::info!(target: "regrooter::sla", event = "sla_month_closed", month = %summary.month, uptime = %summary.uptime, "month closed");
+        }
+        None => {
+            tracing::info!(target: "regrooter::jobs", job = "sla-month-close", scheduled = %at, "closed already");
+        }
+    }
+    Ok(())
 }

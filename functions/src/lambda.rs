@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use zeroize::Zeroizing;
+
 use serde::Deserialize;
 use shared::Clock;
 use shared::crypto::{KeyEncryption, Keyring};
@@ -116,12 +118,13 @@ pub async fn services_from_env() -> Result<Arc<Services>, StartupError> {
     let config = Config::from_env().map_err(|e| StartupError::Config(e.to_string()))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     #[allow(clippy::type_complexity)]
-    let (raw, kek, local_verifier, sender, certificate_signer): (
+    let (raw, kek, local_verifier, sender, certificate_signer, local_auth): (
         Arc<dyn Store>,
         Arc<dyn KeyEncryption>,
         Option<TokenVerifier>,
         Arc<dyn NoticeSender>,
         Option<Arc<shared::token::SigningKey>>,
+        Option<(shared::token::SigningKey, Zeroizing<[u8; 32]>)>,
     ) = match StoreChoice::from_lookup(&get)? {
         StoreChoice::Dynamo { table, kms_key_id } => {
             let aws = infra::aws::sdk_config(&region).await;
@@ -136,6 +139,7 @@ pub async fn services_from_env() -> Result<Arc<Services>, StartupError> {
                 Arc::new(kek),
                 None,
                 Arc::new(infra::outbox::OutboxOnlySender),
+                None,
                 None,
             )
         }
@@ -154,6 +158,8 @@ pub async fn services_from_env() -> Result<Arc<Services>, StartupError> {
             let master = infra::local_keys::master_key(&data).map_err(io)?;
             let signing = infra::local_keys::dev_signing_key(&data).map_err(io)?;
             let certificates = infra::local_keys::certificate_signing_key(&data).map_err(io)?;
+            let index = infra::local_keys::index_key(&data).map_err(io)?;
+            let issuing = infra::local_keys::dev_signing_key(&data).map_err(io)?;
             let verifier = TokenVerifier::new(
                 vec![signing.verification_key()],
                 config.token_audience(),
@@ -165,8 +171,27 @@ pub async fn services_from_env() -> Result<Arc<Services>, StartupError> {
                 Some(verifier),
                 Arc::new(infra::outbox::FileSender::new(&data)),
                 Some(Arc::new(certificates)),
+                Some((issuing, index)),
             )
         }
+    };
+    // Token issuing and the sign-in index: the auth function's secrets in AWS.
+    let (token_signer, index_key) = match local_auth {
+        Some((signer, index)) => (Some(signer), Some(index)),
+        None => (
+            match get("REGROOTER_SIGNING_KEY") {
+                Some(secret) => Some(secret_signing_key(
+                    "REGROOTER_SIGNING_KEY",
+                    TOKEN_KEY_PREFIX,
+                    &secret,
+                )?),
+                None => None,
+            },
+            match get("REGROOTER_INDEX_KEY") {
+                Some(secret) => Some(index_key_from_env(&secret)?),
+                None => None,
+            },
+        ),
     };
     let tokens = match (get("REGROOTER_JWKS"), local_verifier) {
         (Some(jwks), _) => {
@@ -193,7 +218,14 @@ pub async fn services_from_env() -> Result<Arc<Services>, StartupError> {
     let (certificate_signer, certificate_keys) =
         match (certificate_signer, get("REGROOTER_CERTIFICATE_KEY")) {
             (Some(local), _) => (Some(local), vec![]),
-            (None, Some(secret)) => (Some(Arc::new(certificate_key_from_env(&secret)?)), vec![]),
+            (None, Some(secret)) => (
+                Some(Arc::new(secret_signing_key(
+                    "REGROOTER_CERTIFICATE_KEY",
+                    CERTIFICATE_KEY_PREFIX,
+                    &secret,
+                )?)),
+                vec![],
+            ),
             (None, None) => (None, vec![]),
         };
     let certificate_keys = match get("REGROOTER_CERTIFICATE_JWKS") {
@@ -219,25 +251,55 @@ pub async fn services_from_env() -> Result<Arc<Services>, StartupError> {
             gateway,
             certificate_signer,
             certificate_keys,
+            prober: Arc::new(infra::probe::HttpProber::default()),
+            token_signer,
+            index_key,
         },
     )))
+}
+
+/// Key ids of access-token keys start with this.
+pub const TOKEN_KEY_PREFIX: &str = "tok";
+
+/// The sign-in index key from `REGROOTER_INDEX_KEY`: 32 bytes, base64.
+fn index_key_from_env(secret: &str) -> Result<Zeroizing<[u8; 32]>, StartupError> {
+    use base64::Engine as _;
+    let bytes = Zeroizing::new(
+        base64::engine::general_purpose::STANDARD
+            .decode(secret.trim())
+            .map_err(|e| StartupError::Config(format!("REGROOTER_INDEX_KEY: {e}")))?,
+    );
+    let mut key = Zeroizing::new([0u8; 32]);
+    if bytes.len() != 32 {
+        return Err(StartupError::Config(format!(
+            "REGROOTER_INDEX_KEY: expected 32 bytes, found {}",
+            bytes.len()
+        )));
+    }
+    key.copy_from_slice(&bytes);
+    Ok(key)
 }
 
 /// Key ids of deletion-certificate keys start with this (`regrooter retention new-signing-key`
 /// makes such keys; the local platform's key file gets the same kind of id).
 pub const CERTIFICATE_KEY_PREFIX: &str = "cert";
 
-/// The deletion-certificate signing key from `REGROOTER_CERTIFICATE_KEY`: the 64-byte Ed25519
-/// secret, base64 (the retention function's secret, encrypted with the KMS key).
-fn certificate_key_from_env(secret: &str) -> Result<shared::token::SigningKey, StartupError> {
+/// An Ed25519 signing key from a secret environment variable: the 64-byte secret, base64 (the
+/// function's secret, encrypted with the KMS key). Its key id is `<prefix>-` and the start of its
+/// public key.
+fn secret_signing_key(
+    name: &str,
+    prefix: &str,
+    secret: &str,
+) -> Result<shared::token::SigningKey, StartupError> {
     use base64::Engine as _;
-    let bad = |reason: String| StartupError::Config(format!("REGROOTER_CERTIFICATE_KEY: {reason}"));
-    let bytes = zeroize::Zeroizing::new(
+    let bad = |reason: String| StartupError::Config(format!("{name}: {reason}"));
+    let bytes = Zeroizing::new(
         base64::engine::general_purpose::STANDARD
             .decode(secret.trim())
             .map_err(|e| bad(e.to_string()))?,
     );
-    shared::token::SigningKey::from_bytes_with_derived_kid(CERTIFICATE_KEY_PREFIX, &bytes)
+    shared::token::SigningKey::from_bytes_with_derived_kid(prefix, &bytes)
         .map_err(|e| bad(e.to_string()))
 }
 
@@ -402,8 +464,15 @@ mod tests {
         use base64::Engine as _;
         let made = shared::token::SigningKey::generate("x");
         let secret = base64::engine::general_purpose::STANDARD.encode(&*made.to_bytes());
-        let first = certificate_key_from_env(&secret).expect("key");
-        let again = certificate_key_from_env(&format!(" {secret}\n")).expect("trimmed");
+        let first =
+            secret_signing_key("REGROOTER_CERTIFICATE_KEY", CERTIFICATE_KEY_PREFIX, &secret)
+                .expect("key");
+        let again = secret_signing_key(
+            "REGROOTER_CERTIFICATE_KEY",
+            CERTIFICATE_KEY_PREFIX,
+            &format!(" {secret}\n"),
+        )
+        .expect("trimmed");
         assert!(first.kid().starts_with("cert-"), "{}", first.kid());
         assert_eq!(first.kid(), again.kid());
         assert_eq!(
@@ -411,7 +480,8 @@ mod tests {
             made.verification_key().to_jwk().x
         );
         for bad in ["not base64!", "c2hvcnQ="] {
-            let err = certificate_key_from_env(bad).expect_err("bad key");
+            let err = secret_signing_key("REGROOTER_CERTIFICATE_KEY", CERTIFICATE_KEY_PREFIX, bad)
+                .expect_err("bad key");
             assert!(
                 err.to_string().contains("REGROOTER_CERTIFICATE_KEY"),
                 "{err}"

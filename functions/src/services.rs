@@ -4,12 +4,15 @@
 use std::sync::Arc;
 
 use shared::Clock;
+use shared::auth::AuthService;
 use shared::billing::{BalanceGateway, BillingService, CreditService};
 use shared::crypto::Keyring;
 use shared::incidents::{IncidentService, NoticeSender};
 use shared::retention::RetentionService;
+use shared::sla::{Prober, SlaService};
 use shared::store::Store;
-use shared::token::{SigningKey, TokenVerifier, VerificationKey};
+use shared::token::{SigningKey, TokenIssuer, TokenVerifier, VerificationKey};
+use zeroize::Zeroizing;
 
 use crate::config::Config;
 
@@ -25,6 +28,12 @@ pub struct Adapters {
     pub certificate_signer: Option<Arc<SigningKey>>,
     /// The published keys deletion certificates verify with.
     pub certificate_keys: Vec<VerificationKey>,
+    /// How the `sla-probe` job checks its targets.
+    pub prober: Arc<dyn Prober>,
+    /// Signs access tokens (the `auth` function, and the local platform).
+    pub token_signer: Option<SigningKey>,
+    /// The sign-in blind index key (the `auth` function, and the local platform).
+    pub index_key: Option<Zeroizing<[u8; 32]>>,
 }
 
 pub struct Services {
@@ -41,6 +50,9 @@ pub struct Services {
     pub gateway: Arc<dyn BalanceGateway>,
     pub retention: RetentionService,
     pub certificate_keys: Vec<VerificationKey>,
+    pub sla: SlaService,
+    pub prober: Arc<dyn Prober>,
+    pub auth: AuthService,
 }
 
 /// Who signs deletion certificates (the `iss` of each certificate).
@@ -73,7 +85,17 @@ impl Services {
             gateway,
             certificate_signer,
             mut certificate_keys,
+            prober,
+            token_signer,
+            index_key,
         } = adapters;
+        let auth = AuthService::new(
+            store.clone(),
+            keyring.clone(),
+            clock.clone(),
+            token_signer.map(|key| TokenIssuer::new(key, config.token_audience())),
+            index_key,
+        );
         if let Some(signer) = &certificate_signer
             && !certificate_keys.iter().any(|k| k.kid() == signer.kid())
         {
@@ -92,6 +114,12 @@ impl Services {
             config.environment.is_production(),
         ));
         let credits = CreditService::new(store.clone(), clock.clone(), billing.clone());
+        let sla = SlaService::new(
+            store.clone(),
+            clock.clone(),
+            billing.clone(),
+            config.sla_confirmations,
+        );
         let retention = RetentionService::new(
             store.clone(),
             keyring.clone(),
@@ -111,6 +139,9 @@ impl Services {
             gateway,
             retention,
             certificate_keys,
+            sla,
+            prober,
+            auth,
         }
     }
 }

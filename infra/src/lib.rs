@@ -6,6 +6,7 @@
 //! * [`dynamodb`]: the DynamoDB implementation of the storage port.
 //! * [`kms`]: AWS KMS as the key-encryption port.
 //! * [`stripe`]: Stripe customer balance transactions (credits), through async-stripe.
+//! * [`probe`]: the SLA probe's HTTP check.
 //! * `fake_stripe` (feature `fake-stripe`, tests only): a small fake of those Stripe endpoints.
 
 pub mod aws;
@@ -17,6 +18,7 @@ pub mod fake_stripe;
 pub mod kms;
 pub mod local_keys;
 pub mod outbox;
+pub mod probe;
 pub mod stripe;
 
 #[cfg(feature = "embedded")]

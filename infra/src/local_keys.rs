@@ -81,7 +81,17 @@ fn load_or_create(
 
 /// The local master key, created on first use.
 pub fn master_key(dir: &Path) -> Result<Zeroizing<[u8; 32]>, KeyFileError> {
-    let path = dir.join("master.key");
+    key32(dir, "master.key")
+}
+
+/// The key of the sign-in blind index (addresses are found by HMAC under it), created on first
+/// use.
+pub fn index_key(dir: &Path) -> Result<Zeroizing<[u8; 32]>, KeyFileError> {
+    key32(dir, "index.key")
+}
+
+fn key32(dir: &Path, file: &str) -> Result<Zeroizing<[u8; 32]>, KeyFileError> {
+    let path = dir.join(file);
     let bytes = load_or_create(&path, || {
         Zeroizing::new(shared::random::bytes::<32>().to_vec())
     })?;

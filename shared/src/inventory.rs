@@ -121,6 +121,19 @@ record_kinds! {
     RetentionState = "retention_state",
     DeletionCertificate = "deletion_certificate",
     LegalHold = "legal_hold",
+    SlaTarget = "sla_target",
+    SlaProbeDay = "sla_probe_day",
+    SlaOutage = "sla_outage",
+    SlaExclusion = "sla_exclusion",
+    SlaClaim = "sla_claim",
+    SlaMonthCredit = "sla_month_credit",
+    SlaMonthSummary = "sla_month_summary",
+    StaffUser = "staff_user",
+    TenantUser = "tenant_user",
+    TenantRole = "tenant_role",
+    SignInChallenge = "sign_in_challenge",
+    RefreshToken = "refresh_token",
+    TokenFamily = "token_family",
 }
 
 impl std::fmt::Display for RecordKind {
@@ -348,6 +361,146 @@ pub static INVENTORY: &[RecordSpec] = &[
         kind: RecordKind::LegalHold,
         description: "A statutory retention duty over some of a tenant's data categories: legal \
                       basis, categories, until when, who set it.",
+        tenant_scoped: false,
+        holding: Holding::Platform,
+        personal: &[],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::SlaTarget,
+        description: "An endpoint the SLA probe checks (its name): the registry reports read.",
+        tenant_scoped: false,
+        holding: Holding::Platform,
+        personal: &[],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::SlaProbeDay,
+        description: "One UTC day of one probe target: up, down or unknown per minute.",
+        tenant_scoped: false,
+        holding: Holding::Platform,
+        personal: &[],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::SlaOutage,
+        description: "An outage an operator recorded: interval, scope (all tenants or one), a \
+                      short description and a reference to the evidence (ticket, status page, \
+                      monitoring link) — no personal data by design, scrubbed of card data.",
+        tenant_scoped: false,
+        holding: Holding::Platform,
+        personal: &[],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::SlaExclusion,
+        description: "An interval excluded from the SLA: the page's category, scope, reason, a \
+                      reference to the evidence, and for planned maintenance its announcement \
+                      time. No personal data by design.",
+        tenant_scoped: false,
+        holding: Holding::Platform,
+        personal: &[],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::SlaClaim,
+        description: "A customer's SLA claim: month, claimed intervals, who filed it (user id), \
+                      the verification against the measurements, the decision and the credit. \
+                      Kept with the billing records it justifies.",
+        tenant_scoped: false,
+        holding: Holding::Bookkeeping,
+        personal: &[],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::SlaMonthCredit,
+        description: "Marks that a tenant's month has its SLA credit (one per tenant and month).",
+        tenant_scoped: false,
+        holding: Holding::Bookkeeping,
+        personal: &[],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::StaffUser,
+        description: "A staff account: address and name sealed (platform identity key), roles, \
+                      Argon2id password hash, sealed TOTP secret, hashed recovery codes, lockout \
+                      and revocation state. Found at sign-in by a keyed hash of the address.",
+        tenant_scoped: false,
+        holding: Holding::Platform,
+        personal: &[
+            PersonalField {
+                path: "email",
+                category: DataCategory::Contact,
+            },
+            PersonalField {
+                path: "name",
+                category: DataCategory::Identification,
+            },
+            PersonalField {
+                path: "otp_secret",
+                category: DataCategory::Credentials,
+            },
+        ],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::TenantUser,
+        description: "A user of a tenant: as a staff account, sealed under the tenant's identity \
+                      key (so stage 1 of retention shreds it).",
+        tenant_scoped: true,
+        holding: Holding::Primary,
+        personal: &[
+            PersonalField {
+                path: "email",
+                category: DataCategory::Contact,
+            },
+            PersonalField {
+                path: "name",
+                category: DataCategory::Identification,
+            },
+            PersonalField {
+                path: "otp_secret",
+                category: DataCategory::Credentials,
+            },
+        ],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::TenantRole,
+        description: "A role a tenant admin defined: name and tenant permissions.",
+        tenant_scoped: true,
+        holding: Holding::Primary,
+        personal: &[],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::SignInChallenge,
+        description: "A pending second-factor step or account activation, found by the hash of \
+                      its random token; expires within minutes (activation: 72 hours).",
+        tenant_scoped: false,
+        holding: Holding::Platform,
+        personal: &[],
+        short_lived: true,
+    },
+    RecordSpec {
+        kind: RecordKind::RefreshToken,
+        description: "A refresh token, by its hash: family, account, used or not; expires.",
+        tenant_scoped: false,
+        holding: Holding::Platform,
+        personal: &[],
+        short_lived: true,
+    },
+    RecordSpec {
+        kind: RecordKind::TokenFamily,
+        description: "The refresh tokens of one sign-in: revoked together on reuse or sign-out.",
+        tenant_scoped: false,
+        holding: Holding::Platform,
+        personal: &[],
+        short_lived: true,
+    },
+    RecordSpec {
+        kind: RecordKind::SlaMonthSummary,
+        description: "A closed month's platform uptime figures, as computed at the close.",
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],

@@ -5,6 +5,7 @@
 //! that talks to the outside world is a *port* (a trait) here and an *adapter* in `infra`.
 
 pub mod audit;
+pub mod auth;
 pub mod billing;
 pub mod crypto;
 pub mod error;
@@ -19,6 +20,7 @@ pub mod random;
 pub mod rbac;
 pub mod retention;
 pub mod scrub;
+pub mod sla;
 pub mod store;
 pub mod tenants;
 pub mod time;

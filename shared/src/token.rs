@@ -308,6 +308,9 @@ pub struct VerifiedToken {
     pub token_id: Option<String>,
     pub kid: String,
     pub expires_at: Timestamp,
+    /// When the token was issued (the later of `iat` and `nbf`): tokens issued before an
+    /// account's revocation time are refused.
+    pub issued_at: Timestamp,
 }
 
 /// Verifies access tokens against a set of keys.
@@ -486,6 +489,7 @@ impl TokenVerifier {
                 token_id: claims.jwt_id,
                 kid: kid.to_string(),
                 expires_at,
+                issued_at: valid_from,
             },
             valid_from,
         })

@@ -1,11 +1,13 @@
 //! Routers. Each function contributes one; the local platform merges them all behind its edge,
 //! and each Lambda serves its own plus the health check.
 
+pub mod auth;
 pub mod billing;
 pub mod health;
 pub mod incidents;
 pub mod keys;
 pub mod retention;
+pub mod sla;
 pub mod tenants;
 
 use std::sync::Arc;
@@ -22,7 +24,9 @@ pub fn all(services: Arc<Services>) -> Router {
         .merge(keys::router())
         .merge(billing::webhook_router())
         .merge(billing::router())
-        .merge(retention::router());
+        .merge(retention::router())
+        .merge(sla::router())
+        .merge(auth::router());
     with_plumbing(routes, services)
 }
 
@@ -45,14 +49,20 @@ pub fn auth(services: Arc<Services>) -> Router {
         health::router()
             .merge(tenants::router())
             .merge(retention::router())
-            .merge(keys::router()),
+            .merge(keys::router())
+            .merge(auth::router()),
         services,
     )
 }
 
 /// The `sla` function: uptime reports, claims, credits.
 pub fn sla(services: Arc<Services>) -> Router {
-    with_plumbing(health::router().merge(billing::router()), services)
+    with_plumbing(
+        health::router()
+            .merge(billing::router())
+            .merge(sla::router()),
+        services,
+    )
 }
 
 /// Adds the origin lock, the request context and the problem+json fallback around a function's

@@ -184,6 +184,21 @@ impl CreditService {
         amount: Money,
         reason: &str,
     ) -> Result<CreditRecord, Error> {
+        let (record, ops) = self.prepare(decided_by, tenant, kind, amount, reason)?;
+        self.store.transact(ops).await?;
+        Ok(record)
+    }
+
+    /// A decided credit and the writes that record it (the credit and its first audit entry), for
+    /// a caller that must write them together with its own decision.
+    pub fn prepare(
+        &self,
+        decided_by: &Principal,
+        tenant: &TenantId,
+        kind: CreditKind,
+        amount: Money,
+        reason: &str,
+    ) -> Result<(CreditRecord, Vec<WriteOp>), Error> {
         if amount.minor <= 0 {
             return Err(Error::validation("/amount", "must be a positive amount"));
         }
@@ -216,19 +231,17 @@ impl CreditService {
             last_error: None,
             audit: entry.head(),
         };
-        self.store
-            .transact(vec![
-                WriteOp::Put {
-                    item: credit_item(&record)?,
-                    condition: Condition::NotExists,
-                },
-                WriteOp::Put {
-                    item: entry.to_item()?,
-                    condition: Condition::NotExists,
-                },
-            ])
-            .await?;
-        Ok(record)
+        let ops = vec![
+            WriteOp::Put {
+                item: credit_item(&record)?,
+                condition: Condition::NotExists,
+            },
+            WriteOp::Put {
+                item: entry.to_item()?,
+                condition: Condition::NotExists,
+            },
+        ];
+        Ok((record, ops))
     }
 
     /// A voluntary credit by billing staff: amount, currency and reason.

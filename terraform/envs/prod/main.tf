@@ -18,6 +18,9 @@ module "aws" {
   stripe_secret_key       = var.stripe_secret_key
   certificate_signing_key = var.certificate_signing_key
   certificate_jwks        = var.certificate_jwks
+  token_signing_key       = var.token_signing_key
+  index_key               = var.index_key
+  sla_targets             = [{ name = "edge", url = "https://${local.hostname}/healthz" }]
   reserved_concurrency    = local.reserved_concurrency
   alarm_subscriptions     = var.alarm_subscriptions
 }

@@ -103,3 +103,15 @@ variable "certificate_jwks" {
   description = "Public JWKS (JSON) of the deletion-certificate keys, current and earlier: published for customers to verify their certificates."
   type        = string
 }
+
+variable "token_signing_key" {
+  description = "Ed25519 key (64 bytes, base64) that signs access tokens; only the auth function gets it. TF_VAR_token_signing_key from the CI secret store."
+  type        = string
+  sensitive   = true
+}
+
+variable "index_key" {
+  description = "Sign-in blind index key (32 bytes, base64); only the auth function gets it. TF_VAR_index_key from the CI secret store."
+  type        = string
+  sensitive   = true
+}

@@ -108,6 +108,7 @@ locals {
     REGROOTER_KMS_KEY_ID       = aws_kms_key.main.arn
     REGROOTER_JWKS             = var.jwks
     REGROOTER_CERTIFICATE_JWKS = var.certificate_jwks
+    REGROOTER_SLA_TARGETS      = join(",", [for t in var.sla_targets : "${t.name}=${t.url}"])
     REGROOTER_ORIGIN_SECRET    = join(",", var.origin_secrets)
     REGROOTER_ALLOWED_REGIONS  = join(",", local.eu_regions)
     REGROOTER_DPO_CONTACT      = var.dpo_contact
@@ -118,11 +119,13 @@ locals {
   # Secrets only the functions that use them receive (least privilege): the webhook secrets for
   # verifying Stripe events; the Stripe key for carrying credits to customer balances (the sla
   # function right after a decision, the credit-application job on sla-probe); the key that
-  # signs deletion certificates (the retention job).
+  # signs deletion certificates (the retention job); the token signing key and the sign-in
+  # index key (the auth function).
   function_secrets = {
     stripe-webhook = { STRIPE_WEBHOOK_SECRET = join(",", var.stripe_webhook_secrets) }
     sla            = { STRIPE_SECRET_KEY = var.stripe_secret_key }
     sla-probe      = { STRIPE_SECRET_KEY = var.stripe_secret_key }
     retention      = { REGROOTER_CERTIFICATE_KEY = var.certificate_signing_key }
+    auth           = { REGROOTER_SIGNING_KEY = var.token_signing_key, REGROOTER_INDEX_KEY = var.index_key }
   }
 }

@@ -151,3 +151,38 @@ variable "certificate_jwks" {
     error_message = "certificate_jwks must be a JSON document with a \"keys\" array."
   }
 }
+
+variable "sla_targets" {
+  description = "Endpoints the sla-probe job checks every minute for the monthly uptime figure: a name (letters, digits, - and _) and an https URL, normally the public hostname's /healthz, which passes the edge, a function and the table."
+  type = list(object({
+    name = string
+    url  = string
+  }))
+
+  validation {
+    condition     = length(var.sla_targets) > 0 && alltrue([for t in var.sla_targets : can(regex("^[A-Za-z0-9_-]{1,64}$", t.name)) && startswith(t.url, "https://") && !strcontains(t.url, ",")])
+    error_message = "sla_targets needs at least one target; names of letters, digits, - and _; https URLs without commas."
+  }
+}
+
+variable "token_signing_key" {
+  description = "Ed25519 key that signs access tokens (regrooter auth new-signing-key): the 64-byte secret, base64. Only the auth function receives it; its public key must be in jwks. From the CI secret store via TF_VAR_..., never from a file."
+  type        = string
+  sensitive   = true
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9+/]{86}==$", var.token_signing_key))
+    error_message = "token_signing_key must be 64 bytes, base64 (88 characters ending in ==)."
+  }
+}
+
+variable "index_key" {
+  description = "Key of the sign-in blind index (regrooter auth new-index-key): 32 bytes, base64. Only the auth function receives it. From the CI secret store via TF_VAR_..., never from a file."
+  type        = string
+  sensitive   = true
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9+/]{43}=$", var.index_key))
+    error_message = "index_key must be 32 bytes, base64 (44 characters ending in =)."
+  }
+}

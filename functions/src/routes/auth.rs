@@ -1,0 +1,179 @@
+//! Sign-in (`/auth/*`, public: the edge's brute-force guard sits in front), staff on- and
+//! offboarding, tenant users and custom roles.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use shared::Error;
+use shared::auth::service::{
+    ActivateInput, CreatedUser, NewUserInput, OtpInput, RefreshInput, RoleInput, SignInInput,
+    UserView,
+};
+use shared::auth::{Account, SignInStep, Tokens, UserId};
+use shared::ids::TenantId;
+use shared::rbac::{CustomRole, Permission, Scope};
+
+use crate::http::{ApiError, ApiJson, Caller};
+use crate::services::Services;
+
+pub fn router() -> Router<Arc<Services>> {
+    Router::new()
+        .route("/auth/sign-in", post(sign_in))
+        .route("/auth/otp", post(otp))
+        .route("/auth/refresh", post(refresh))
+        .route("/auth/sign-out", post(sign_out))
+        .route("/auth/activate", post(activate))
+        .route("/api/staff", get(list_staff).post(create_staff))
+        .route("/api/staff/{user}/disable", post(disable_staff))
+        .route(
+            "/api/tenants/{tenant}/users",
+            get(list_users).post(create_user),
+        )
+        .route(
+            "/api/tenants/{tenant}/users/{user}/disable",
+            post(disable_user),
+        )
+        .route("/api/tenants/{tenant}/roles", get(list_roles))
+        .route("/api/tenants/{tenant}/roles/{name}", put(put_role))
+}
+
+fn tenant_id(raw: &str) -> Result<TenantId, ApiError> {
+    TenantId::new(raw).map_err(|e| ApiError(Error::validation("/tenant", e.to_string())))
+}
+
+fn user_id(raw: &str) -> Result<UserId, ApiError> {
+    UserId::parse(raw).map_err(|e| ApiError(Error::validation("/user", e.to_string())))
+}
+
+/// Refusals are logged for the brute-force alarms, without the address.
+fn logged<T>(step: &str, result: Result<T, Error>) -> Result<T, ApiError> {
+    if let Err(e) = &result {
+        tracing::warn!(target: "regrooter::auth", event = "sign_in_refused", step, error = %e, "refused");
+    }
+    result.map_err(ApiError)
+}
+
+async fn sign_in(
+    State(s): State<Arc<Services>>,
+    ApiJson(input): ApiJson<SignInInput>,
+) -> Result<Json<SignInStep>, ApiError> {
+    Ok(Json(logged("password", s.auth.sign_in(input).await)?))
+}
+
+async fn otp(
+    State(s): State<Arc<Services>>,
+    ApiJson(input): ApiJson<OtpInput>,
+) -> Result<Json<Tokens>, ApiError> {
+    Ok(Json(logged("otp", s.auth.verify_otp(input).await)?))
+}
+
+async fn refresh(
+    State(s): State<Arc<Services>>,
+    ApiJson(input): ApiJson<RefreshInput>,
+) -> Result<Json<Tokens>, ApiError> {
+    Ok(Json(logged("refresh", s.auth.refresh(input).await)?))
+}
+
+async fn sign_out(
+    State(s): State<Arc<Services>>,
+    ApiJson(input): ApiJson<RefreshInput>,
+) -> Result<StatusCode, ApiError> {
+    s.auth.sign_out(input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn activate(
+    State(s): State<Arc<Services>>,
+    ApiJson(input): ApiJson<ActivateInput>,
+) -> Result<Json<UserView>, ApiError> {
+    Ok(Json(logged("activate", s.auth.activate(input).await)?))
+}
+
+async fn list_staff(
+    State(s): State<Arc<Services>>,
+    Caller(access): Caller,
+) -> Result<Json<Vec<UserView>>, ApiError> {
+    Ok(Json(s.auth.users(&access, &Account::Staff).await?))
+}
+
+async fn create_staff(
+    State(s): State<Arc<Services>>,
+    Caller(access): Caller,
+    ApiJson(input): ApiJson<NewUserInput>,
+) -> Result<(StatusCode, Json<CreatedUser>), ApiError> {
+    let created = s.auth.create_user(&access, Account::Staff, input).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+async fn disable_staff(
+    State(s): State<Arc<Services>>,
+    Caller(access): Caller,
+    Path(user): Path<String>,
+) -> Result<Json<UserView>, ApiError> {
+    Ok(Json(
+        s.auth
+            .disable_user(&access, &Account::Staff, &user_id(&user)?)
+            .await?,
+    ))
+}
+
+async fn list_users(
+    State(s): State<Arc<Services>>,
+    Caller(access): Caller,
+    Path(tenant): Path<String>,
+) -> Result<Json<Vec<UserView>>, ApiError> {
+    let tenant = tenant_id(&tenant)?;
+    Ok(Json(
+        s.auth.users(&access, &Account::Customer { tenant }).await?,
+    ))
+}
+
+async fn create_user(
+    State(s): State<Arc<Services>>,
+    Caller(access): Caller,
+    Path(tenant): Path<String>,
+    ApiJson(input): ApiJson<NewUserInput>,
+) -> Result<(StatusCode, Json<CreatedUser>), ApiError> {
+    let tenant = tenant_id(&tenant)?;
+    let created = s
+        .auth
+        .create_user(&access, Account::Customer { tenant }, input)
+        .await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+async fn disable_user(
+    State(s): State<Arc<Services>>,
+    Caller(access): Caller,
+    Path((tenant, user)): Path<(String, String)>,
+) -> Result<Json<UserView>, ApiError> {
+    let tenant = tenant_id(&tenant)?;
+    Ok(Json(
+        s.auth
+            .disable_user(&access, &Account::Customer { tenant }, &user_id(&user)?)
+            .await?,
+    ))
+}
+
+async fn list_roles(
+    State(s): State<Arc<Services>>,
+    Caller(access): Caller,
+    Path(tenant): Path<String>,
+) -> Result<Json<Vec<CustomRole>>, ApiError> {
+    let tenant = tenant_id(&tenant)?;
+    access.require(Permission::TenantRolesManage, Scope::Tenant(&tenant))?;
+    Ok(Json(s.auth.roles(&tenant).await?))
+}
+
+async fn put_role(
+    State(s): State<Arc<Services>>,
+    Caller(access): Caller,
+    Path((tenant, name)): Path<(String, String)>,
+    ApiJson(input): ApiJson<RoleInput>,
+) -> Result<Json<CustomRole>, ApiError> {
+    let tenant = tenant_id(&tenant)?;
+    Ok(Json(s.auth.put_role(&access, &tenant, &name, input).await?))
+}

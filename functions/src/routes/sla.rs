@@ -1,0 +1,143 @@
+//! The SLA: month reports, claims with their verification and decision, outages and exclusions
+//! recorded by operators. An approved claim's credit is carried to Stripe at once when possible,
+//! else by the `credit-application` job.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use shared::Error;
+use shared::ids::TenantId;
+use shared::sla::MonthReport;
+use shared::sla::records::{ClaimId, Exclusion, RecordedOutage};
+use shared::sla::service::{ClaimInput, ClaimView, DecisionInput, ExclusionInput, OutageInput};
+use shared::time::Month;
+
+use crate::http::{ApiError, ApiJson, Caller};
+use crate::services::Services;
+
+pub fn router() -> Router<Arc<Services>> {
+    Router::new()
+        .route("/api/sla/reports/{month}", get(platform_report))
+        .route(
+            "/api/sla/tenants/{tenant}/reports/{month}",
+            get(tenant_report),
+        )
+        .route(
+            "/api/sla/tenants/{tenant}/claims",
+            get(list_claims).post(file_claim),
+        )
+        .route("/api/sla/tenants/{tenant}/claims/{claim}", get(claim))
+        .route(
+            "/api/sla/tenants/{tenant}/claims/{claim}/decision",
+            post(decide),
+        )
+        .route("/api/sla/outages", post(record_outage))
+        .route("/api/sla/exclusions", post(record_exclusion))
+}
+
+fn tenant_id(raw: &str) -> Result<TenantId, ApiError> {
+    TenantId::new(raw).map_err(|e| ApiError(Error::validation("/tenant", e.to_string())))
+}
+
+fn month(raw: &str) -> Result<Month, ApiError> {
+    raw.parse()
+        .map_err(|e: shared::time::TimeError| ApiError(Error::validation("/month", e.to_string())))
+}
+
+fn claim_id(raw: &str) -> Result<ClaimId, ApiError> {
+    ClaimId::parse(raw).map_err(|e| ApiError(Error::validation("/claim", e.to_string())))
+}
+
+async fn platform_report(
+    State(s): State<Arc<Services>>,
+    Caller(access): Caller,
+    Path(raw): Path<String>,
+) -> Result<Json<MonthReport>, ApiError> {
+    Ok(Json(s.sla.platform_report(&access, month(&raw)?).await?))
+}
+
+async fn tenant_report(
+    State(s): State<Arc<Services>>,
+    Caller(access): Caller,
+    Path((tenant, raw)): Path<(String, String)>,
+) -> Result<Json<MonthReport>, ApiError> {
+    let tenant = tenant_id(&tenant)?;
+    Ok(Json(
+        s.sla.tenant_report(&access, &tenant, month(&raw)?).await?,
+    ))
+}
+
+async fn list_claims(
+    State(s): State<Arc<Services>>,
+    Caller(access): Caller,
+    Path(tenant): Path<String>,
+) -> Result<Json<Vec<ClaimView>>, ApiError> {
+    let tenant = tenant_id(&tenant)?;
+    Ok(Json(s.sla.claims(&access, &tenant).await?))
+}
+
+async fn file_claim(
+    State(s): State<Arc<Services>>,
+    Caller(access): Caller,
+    Path(tenant): Path<String>,
+    ApiJson(input): ApiJson<ClaimInput>,
+) -> Result<(StatusCode, Json<ClaimView>), ApiError> {
+    let tenant = tenant_id(&tenant)?;
+    let claim = s.sla.file_claim(&access, &tenant, input).await?;
+    Ok((StatusCode::CREATED, Json(claim)))
+}
+
+async fn claim(
+    State(s): State<Arc<Services>>,
+    Caller(access): Caller,
+    Path((tenant, claim)): Path<(String, String)>,
+) -> Result<Json<ClaimView>, ApiError> {
+    let tenant = tenant_id(&tenant)?;
+    Ok(Json(
+        s.sla.claim(&access, &tenant, &claim_id(&claim)?).await?,
+    ))
+}
+
+async fn decide(
+    State(s): State<Arc<Services>>,
+    Caller(access): Caller,
+    Path((tenant, claim)): Path<(String, String)>,
+    ApiJson(input): ApiJson<DecisionInput>,
+) -> Result<Json<ClaimView>, ApiError> {
+    let tenant = tenant_id(&tenant)?;
+    let id = claim_id(&claim)?;
+    let decided = s.sla.decide(&access, &tenant, &id, input).await?;
+    if let Some(credit) = decided.claim.credit {
+        // At once when Stripe answers; otherwise the credit stays pending for the job.
+        if let Err(e) = s.credits.apply(s.gateway.as_ref(), &tenant, &credit).await {
+            tracing::warn!(target: "regrooter::billing", %credit, error = %e, "credit stays pending");
+        }
+        return Ok(Json(s.sla.claim(&access, &tenant, &id).await?));
+    }
+    Ok(Json(decided))
+}
+
+async fn record_outage(
+    State(s): State<Arc<Services>>,
+    Caller(access): Caller,
+    ApiJson(input): ApiJson<OutageInput>,
+) -> Result<(StatusCode, Json<RecordedOutage>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.sla.record_outage(&access, input).await?),
+    ))
+}
+
+async fn record_exclusion(
+    State(s): State<Arc<Services>>,
+    Caller(access): Caller,
+    ApiJson(input): ApiJson<ExclusionInput>,
+) -> Result<(StatusCode, Json<Exclusion>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.sla.record_exclusion(&access, input).await?),
+    ))
+}

@@ -1,0 +1,662 @@
+//! Sign-in end to end on the local platform (edge in front, manual clock): staff never get a
+//! token without TOTP, wrong codes count as failures, lockout, one answer for every refusal,
+//! refresh rotation with reuse detection, offboarding revokes at once, tenant-defined roles grant
+//! exactly their permissions, no address in clear in the store; and token-key rotation.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{Platform, call};
+use serde_json::{Value, json};
+use shared::Error;
+use shared::auth::otp;
+use shared::auth::service::{ActivateInput, NewUserInput, OtpInput, RefreshInput, SignInInput};
+use shared::auth::{Account, AuthService, SignInStep, Tokens, UserId};
+use shared::crypto::{Keyring, LocalKeyEncryption};
+use shared::ids::TenantId;
+use shared::inventory::InventoryGuard;
+use shared::rbac::{Access, Actor, Principal};
+use shared::store::Store;
+use shared::time::{ManualClock, SignedDuration, Timestamp};
+use shared::token::{SigningKey, TokenAudience, TokenIssuer, TokenVerifier};
+
+const START: &str = "2026-09-01T08:00:00Z";
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().expect("timestamp")
+}
+
+fn advance(p: &Platform, by: &str) -> Timestamp {
+    let (status, body) = call(
+        "POST",
+        &p.url("/_dev/clock"),
+        None,
+        Some(&json!({ "advance": by })),
+    );
+    assert_eq!(status, 200, "{body}");
+    ts(body["now"].as_str().expect("now"))
+}
+
+fn now(p: &Platform) -> Timestamp {
+    let (_, body) = call("GET", &p.url("/_dev/clock"), None, None);
+    ts(body["now"].as_str().expect("now"))
+}
+
+fn post(p: &Platform, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+    call("POST", &p.url(path), token, Some(&body))
+}
+
+/// Creates an account through `path` and activates it with `password`.
+fn onboard(p: &Platform, path: &str, admin: &str, email: &str, roles: &[&str], password: &str) {
+    let (status, created) = post(
+        p,
+        path,
+        Some(admin),
+        json!({ "email": email, "name": "Jana Example", "roles": roles }),
+    );
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["user"]["email"], email);
+    assert_eq!(created["user"]["activated"], false);
+    let token = created["activation_token"].as_str().expect("activation");
+    let (status, problem) = post(
+        p,
+        "/auth/activate",
+        None,
+        json!({ "token": token, "password": "short" }),
+    );
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["errors"][0]["pointer"], "/password");
+    let (status, activated) = post(
+        p,
+        "/auth/activate",
+        None,
+        json!({ "token": token, "password": password }),
+    );
+    assert_eq!(status, 200, "{activated}");
+    assert_eq!(activated["activated"], true);
+    let (status, _) = post(
+        p,
+        "/auth/activate",
+        None,
+        json!({ "token": token, "password": password }),
+    );
+    assert_eq!(status, 401, "an activation token works once");
+}
+
+fn sign_in(p: &Platform, email: &str, password: &str) -> (u16, Value) {
+    post(
+        p,
+        "/auth/sign-in",
+        None,
+        json!({ "email": email, "password": password }),
+    )
+}
+
+// ----- the rules, on the real embedded store ---------------------------------------------------
+
+struct World {
+    clock: Arc<ManualClock>,
+    store: Arc<dyn Store>,
+    keyring: Arc<Keyring>,
+    auth: AuthService,
+    verifier: TokenVerifier,
+    dir: tempfile::TempDir,
+}
+
+fn audience() -> TokenAudience {
+    TokenAudience {
+        issuer: "regrooter-test".into(),
+        audience: "regrooter-api".into(),
+    }
+}
+
+fn operator() -> Access {
+    Access::resolve(
+        Principal {
+            subject: "op-1".into(),
+            actor: Actor::Staff,
+            roles: vec!["operator".into()],
+            amr: vec!["pwd".into(), "otp".into()],
+        },
+        &[],
+    )
+}
+
+impl World {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("dir");
+        let clock = Arc::new(ManualClock::new(ts(START)));
+        let raw = Arc::new(
+            infra::EmbeddedStore::open(&dir.path().join("store.db"), clock.clone()).expect("store"),
+        );
+        let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(raw));
+        let keyring = Arc::new(Keyring::new(
+            Arc::new(LocalKeyEncryption::new(
+                "test",
+                &zeroize::Zeroizing::new([5u8; 32]),
+            )),
+            store.clone(),
+            clock.clone(),
+        ));
+        let key = SigningKey::generate("tok-test");
+        let verifier = TokenVerifier::new(
+            vec![key.verification_key()],
+            audience(),
+            SignedDuration::ZERO,
+        );
+        let auth = AuthService::new(
+            store.clone(),
+            keyring.clone(),
+            clock.clone(),
+            Some(TokenIssuer::new(key, audience())),
+            Some(zeroize::Zeroizing::new([9u8; 32])),
+        );
+        Self {
+            clock,
+            store,
+            keyring,
+            auth,
+            verifier,
+            dir,
+        }
+    }
+
+    async fn staff(&self, email: &str, password: &str) -> UserId {
+        let created = self
+            .auth
+            .create_user(
+                &operator(),
+                Account::Staff,
+                NewUserInput {
+                    email: Some(email.into()),
+                    name: Some("Jana Example".into()),
+                    roles: Some(vec!["security_officer".into()]),
+                },
+            )
+            .await
+            .expect("created");
+        self.auth
+            .activate(ActivateInput {
+                token: Some(created.activation_token),
+                password: Some(password.into()),
+            })
+            .await
+            .expect("activated");
+        created.user.id
+    }
+
+    async fn sign_in(&self, email: &str, password: &str) -> Result<SignInStep, Error> {
+        self.auth
+            .sign_in(SignInInput {
+                email: Some(email.into()),
+                password: Some(password.into()),
+            })
+            .await
+    }
+
+    async fn otp(&self, challenge: &str, code: &str) -> Result<Tokens, Error> {
+        self.auth
+            .verify_otp(OtpInput {
+                challenge: Some(challenge.into()),
+                code: Some(code.into()),
+            })
+            .await
+    }
+
+    fn advance(&self, seconds: i64) -> Timestamp {
+        self.clock
+            .advance(SignedDuration::from_secs(seconds))
+            .expect("clock")
+    }
+
+    fn now(&self) -> Timestamp {
+        shared::Clock::now(self.clock.as_ref())
+    }
+
+    /// What the functions do with a bearer token: verify it, then check the account.
+    async fn caller(&self, token: &str) -> Result<Access, Error> {
+        let verified = self
+            .verifier
+            .verify(token, self.now())
+            .map_err(|e| Error::Unauthenticated(e.to_string()))?;
+        self.auth
+            .access_for(verified.principal, Some(verified.issued_at))
+            .await
+    }
+}
+
+fn refused(result: &Result<impl std::fmt::Debug, Error>) -> String {
+    match result {
+        Err(Error::Unauthenticated(detail)) => detail.clone(),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+fn challenge(step: SignInStep) -> String {
+    match step {
+        SignInStep::OtpRequired { challenge } => challenge,
+        SignInStep::OtpEnrolmentRequired { challenge, .. } => challenge,
+        SignInStep::SignedIn(_) => panic!("signed in without a second factor"),
+    }
+}
+
+#[tokio::test]
+async fn staff_never_get_a_token_without_totp_and_every_failure_counts() {
+    let w = World::new();
+    let email = "jana.sec@regrooter.example";
+    let password = "a long staff passphrase";
+    let id = w.staff(email, password).await;
+
+    // The password alone: enrolment, no token.
+    let step = w.sign_in(email, password).await.expect("password ok");
+    let SignInStep::OtpEnrolmentRequired {
+        challenge: first,
+        secret,
+        otpauth_uri,
+    } = step
+    else {
+        panic!("staff must enrol a second factor: {step:?}");
+    };
+    assert!(otpauth_uri.starts_with("otpauth://totp/regrooter:jana.sec@regrooter.example?"));
+    let secret = otp::decode(&secret).expect("base32");
+    refused(&w.otp(&first, "000000").await);
+    let code = otp::code_at(&secret, w.now()).expect("code");
+    let tokens = w.otp(&first, &code).await.expect("enrolled");
+    let recovery = tokens.recovery_codes.clone().expect("recovery codes");
+    assert_eq!(recovery.len(), 10);
+    let access = w.caller(&tokens.access_token).await.expect("valid");
+    assert_eq!(access.principal().amr, vec!["pwd", "otp"]);
+    assert_eq!(access.principal().subject, id.to_string());
+    // A challenge is used once.
+    refused(&w.otp(&first, &code).await);
+
+    // Later sign-ins need the TOTP; the code already used does not work again.
+    let again = challenge(w.sign_in(email, password).await.expect("password"));
+    refused(&w.otp(&again, &code).await);
+    let later = w.advance(31);
+    let tokens = w
+        .otp(&again, &otp::code_at(&secret, later).expect("code"))
+        .await
+        .expect("next step's code");
+    assert!(tokens.recovery_codes.is_none());
+
+    // A recovery code instead of the TOTP, once.
+    let c = challenge(w.sign_in(email, password).await.expect("password"));
+    w.otp(&c, &recovery[0]).await.expect("recovery code");
+    let c = challenge(w.sign_in(email, password).await.expect("password"));
+    refused(&w.otp(&c, &recovery[0]).await);
+}
+
+#[tokio::test]
+async fn lockout_and_one_answer_for_every_refusal() {
+    let w = World::new();
+    let email = "jana.sec@regrooter.example";
+    let password = "a long staff passphrase";
+    w.staff(email, password).await;
+    let unknown = refused(&w.sign_in("nobody@regrooter.example", password).await);
+    assert_eq!(unknown, shared::auth::service::SIGN_IN_REFUSED);
+    for _ in 0..shared::auth::service::MAX_FAILURES {
+        assert_eq!(
+            refused(&w.sign_in(email, "not the passphrase at all").await),
+            unknown
+        );
+    }
+    assert_eq!(
+        refused(&w.sign_in(email, password).await),
+        unknown,
+        "locked, even with the right password"
+    );
+    w.advance(15 * 60 - 1);
+    refused(&w.sign_in(email, password).await);
+    w.advance(1);
+    assert!(w.sign_in(email, password).await.is_ok(), "the lock ends");
+    // Empty or absurd input is refused the same way.
+    assert_eq!(refused(&w.sign_in("", "").await), unknown);
+    assert_eq!(
+        refused(&w.sign_in(email, &"x".repeat(10_000)).await),
+        unknown
+    );
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
+    let w = World::new();
+    let admin = Access::resolve(
+        Principal {
+            subject: "acme-admin".into(),
+            actor: Actor::Customer {
+                tenant: TenantId::new("acme").expect("tenant"),
+            },
+            roles: vec!["customer_admin".into()],
+            amr: vec!["pwd".into()],
+        },
+        &[],
+    );
+    shared::tenants::put(
+        w.store.as_ref(),
+        &w.keyring,
+        &operator(),
+        &TenantId::new("acme").expect("tenant"),
+        shared::tenants::TenantInput {
+            name: Some("ACME GmbH".into()),
+            contact_email: None,
+            contract: None,
+        },
+        w.now(),
+    )
+    .await
+    .expect("tenant");
+    let created = w
+        .auth
+        .create_user(
+            &admin,
+            Account::Customer {
+                tenant: TenantId::new("acme").expect("tenant"),
+            },
+            NewUserInput {
+                email: Some("max@acme.example".into()),
+                name: Some("Max Example".into()),
+                roles: Some(vec!["customer_member".into()]),
+            },
+        )
+        .await
+        .expect("created");
+    w.auth
+        .activate(ActivateInput {
+            token: Some(created.activation_token),
+            password: Some("customer passphrase 1".into()),
+        })
+        .await
+        .expect("activated");
+    let SignInStep::SignedIn(tokens) = w
+        .sign_in("MAX@acme.example ", "customer passphrase 1")
+        .await
+        .expect("signed in")
+    else {
+        panic!("customers without TOTP sign in with the password");
+    };
+    let refresh = |t: &str| {
+        w.auth.refresh(RefreshInput {
+            refresh_token: Some(t.to_string()),
+        })
+    };
+    let second = refresh(&tokens.refresh_token).await.expect("rotated");
+    assert_ne!(second.refresh_token, tokens.refresh_token);
+    let third = refresh(&second.refresh_token).await.expect("rotated again");
+    // The first token again: stolen. The whole family ends, the newest token included.
+    refused(&refresh(&tokens.refresh_token).await);
+    refused(&refresh(&third.refresh_token).await);
+
+    // Sign-out ends a family too.
+    let SignInStep::SignedIn(fresh) = w
+        .sign_in("max@acme.example", "customer passphrase 1")
+        .await
+        .expect("signed in")
+    else {
+        panic!("signed in");
+    };
+    w.auth
+        .sign_out(RefreshInput {
+            refresh_token: Some(fresh.refresh_token.clone()),
+        })
+        .await
+        .expect("signed out");
+    refused(&refresh(&fresh.refresh_token).await);
+
+    // Offboarding: access tokens issued before it stop at once; refresh and sign-in too.
+    let SignInStep::SignedIn(live) = w
+        .sign_in("max@acme.example", "customer passphrase 1")
+        .await
+        .expect("signed in")
+    else {
+        panic!("signed in");
+    };
+    assert!(w.caller(&live.access_token).await.is_ok());
+    w.advance(1);
+    w.auth
+        .disable_user(
+            &admin,
+            &Account::Customer {
+                tenant: TenantId::new("acme").expect("tenant"),
+            },
+            &created.user.id,
+        )
+        .await
+        .expect("disabled");
+    refused(&w.caller(&live.access_token).await);
+    refused(&refresh(&live.refresh_token).await);
+    refused(&w.sign_in("max@acme.example", "customer passphrase 1").await);
+
+    // Nowhere in the store is the address or the name in clear.
+    let db = rusqlite::Connection::open(w.dir.path().join("store.db")).expect("open");
+    let mut statement = db.prepare("SELECT * FROM items").expect("select");
+    let columns = statement.column_count();
+    let mut rows = statement.query([]).expect("query");
+    let mut cells = 0;
+    while let Some(row) = rows.next().expect("row") {
+        for c in 0..columns {
+            if let rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) =
+                row.get_ref(c).expect("cell")
+            {
+                cells += 1;
+                let text = String::from_utf8_lossy(t).to_lowercase();
+                assert!(
+                    !text.contains("max@acme") && !text.contains("max example"),
+                    "plaintext in the store: {text}"
+                );
+            }
+        }
+    }
+    assert!(cells > 50, "the scan saw the store ({cells} cells)");
+    drop(w.store);
+}
+
+// ----- over HTTP, behind the edge ------------------------------------------------------------
+
+#[test]
+fn tenant_admins_define_roles_that_grant_exactly_their_permissions() {
+    let p = Platform::start(&["--clock", "manual", "--start", START]);
+    let at = ["--now", START, "--ttl", "100h"];
+    let operator = p.token(&[&["--role", "operator", "--sub", "op-1"][..], &at[..]].concat());
+    let admin = p.token(
+        &[
+            &[
+                "--role",
+                "customer_admin",
+                "--tenant",
+                "acme",
+                "--sub",
+                "acme-1",
+            ][..],
+            &at[..],
+        ]
+        .concat(),
+    );
+    let (status, body) = call(
+        "PUT",
+        &p.url("/api/tenants/acme"),
+        Some(&operator),
+        Some(&json!({ "name": "ACME GmbH" })),
+    );
+    assert_eq!(status, 200, "{body}");
+
+    // Staff powers cannot be handed out; tenant permissions can.
+    let (status, problem) = call(
+        "PUT",
+        &p.url("/api/tenants/acme/roles/auditor"),
+        Some(&admin),
+        Some(&json!({ "permissions": ["incidents:read"] })),
+    );
+    assert_eq!(status, 400, "{problem}");
+    let (status, role) = call(
+        "PUT",
+        &p.url("/api/tenants/acme/roles/retention-viewer"),
+        Some(&admin),
+        Some(&json!({ "permissions": ["retention:read"] })),
+    );
+    assert_eq!(status, 200, "{role}");
+    assert_eq!(role["name"], "custom:retention-viewer");
+
+    // A role that does not exist, or a staff role, cannot be assigned.
+    let (status, problem) = post(
+        &p,
+        "/api/tenants/acme/users",
+        Some(&admin),
+        json!({ "email": "x@acme.example", "name": "X", "roles": ["custom:nope", "operator"] }),
+    );
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["errors"].as_array().map(Vec::len), Some(2));
+
+    let email = "max@acme.example";
+    let password = "customer passphrase 1";
+    onboard(
+        &p,
+        "/api/tenants/acme/users",
+        &admin,
+        email,
+        &["custom:retention-viewer"],
+        password,
+    );
+    let (status, duplicate) = post(
+        &p,
+        "/api/tenants/acme/users",
+        Some(&admin),
+        json!({ "email": "MAX@acme.example ", "name": "Max", "roles": ["customer_member"] }),
+    );
+    assert_eq!(status, 409, "the address is taken: {duplicate}");
+
+    // Customers without a second factor get tokens from the password.
+    let (status, step) = sign_in(&p, email, password);
+    assert_eq!(status, 200, "{step}");
+    assert_eq!(step["status"], "signed_in");
+    let access = step["access_token"].as_str().expect("token");
+    let (status, body) = call(
+        "GET",
+        &p.url("/api/tenants/acme/retention"),
+        Some(access),
+        None,
+    );
+    assert_eq!(status, 200, "the role grants retention:read: {body}");
+    for path in [
+        "/api/tenants/acme/exports",
+        "/api/sla/tenants/acme/claims",
+        "/api/tenants/acme/users",
+        "/api/tenants/globex/retention",
+    ] {
+        let (status, body) = call("GET", &p.url(path), Some(access), None);
+        assert_eq!(status, 403, "{path}: {body}");
+    }
+    // The admin sees the user, address opened.
+    let (status, users) = call("GET", &p.url("/api/tenants/acme/users"), Some(&admin), None);
+    assert_eq!(status, 200);
+    assert_eq!(users[0]["email"], email);
+    assert_eq!(users[0]["second_factor"], false);
+}
+
+#[test]
+fn staff_sign_in_through_the_edge_and_offboarding_revokes_at_once() {
+    let p = Platform::start(&["--clock", "manual", "--start", START]);
+    let operator = p.token(&[
+        "--role", "operator", "--sub", "op-1", "--now", START, "--ttl", "100h",
+    ]);
+    let email = "jana.sec@regrooter.example";
+    let password = "a long staff passphrase";
+    onboard(
+        &p,
+        "/api/staff",
+        &operator,
+        email,
+        &["security_officer"],
+        password,
+    );
+    // The edge allows a handful of sign-in requests per minute from one client.
+    advance(&p, "PT1M");
+    let (status, step) = sign_in(&p, email, password);
+    assert_eq!(status, 200, "{step}");
+    assert_eq!(step["status"], "otp_enrolment_required");
+    assert!(
+        step.get("access_token").is_none(),
+        "no token before the second factor"
+    );
+    let secret = otp::decode(step["secret"].as_str().expect("secret")).expect("base32");
+    let code = otp::code_at(&secret, now(&p)).expect("code");
+    let (status, tokens) = post(
+        &p,
+        "/auth/otp",
+        None,
+        json!({ "challenge": step["challenge"], "code": code }),
+    );
+    assert_eq!(status, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().expect("access").to_string();
+    let (status, body) = call("GET", &p.url("/api/incidents"), Some(&access), None);
+    assert_eq!(status, 200, "a security officer reads incidents: {body}");
+    let (status, _) = call("GET", &p.url("/api/staff"), Some(&access), None);
+    assert_eq!(status, 403, "but does not manage staff");
+
+    let (_, staff) = call("GET", &p.url("/api/staff"), Some(&operator), None);
+    let id = staff[0]["id"].as_str().expect("id").to_string();
+    assert_eq!(staff[0]["email"], email);
+    assert_eq!(staff[0]["second_factor"], true);
+    advance(&p, "PT1S");
+    let (status, disabled) = post(
+        &p,
+        &format!("/api/staff/{id}/disable"),
+        Some(&operator),
+        json!({}),
+    );
+    assert_eq!(status, 200, "{disabled}");
+    let (status, problem) = call("GET", &p.url("/api/incidents"), Some(&access), None);
+    assert_eq!(status, 401, "revoked at once: {problem}");
+    advance(&p, "PT1M");
+    let (status, _) = post(
+        &p,
+        "/auth/refresh",
+        None,
+        json!({ "refresh_token": tokens["refresh_token"] }),
+    );
+    assert_eq!(status, 401);
+}
+
+#[test]
+fn after_a_key_rotation_old_tokens_stay_valid_until_they_expire() {
+    let audience = TokenAudience {
+        issuer: "regrooter-test".into(),
+        audience: "regrooter-api".into(),
+    };
+    let old = SigningKey::generate("tok-old");
+    let new = SigningKey::generate("tok-new");
+    let verifier = TokenVerifier::new(
+        vec![old.verification_key(), new.verification_key()],
+        audience.clone(),
+        SignedDuration::ZERO,
+    );
+    let principal = Principal {
+        subject: "usr_x".into(),
+        actor: Actor::Staff,
+        roles: vec!["operator".into()],
+        amr: vec!["pwd".into(), "otp".into()],
+    };
+    let issued = ts("2026-09-01T08:00:00Z");
+    let before = TokenIssuer::new(old, audience.clone())
+        .issue(&principal, issued, SignedDuration::from_secs(600))
+        .expect("old token");
+    let after = TokenIssuer::new(new, audience.clone())
+        .issue(&principal, issued, SignedDuration::from_secs(600))
+        .expect("new token");
+    let within = ts("2026-09-01T08:09:59Z");
+    assert!(verifier.verify(&before, within).is_ok());
+    assert!(verifier.verify(&after, within).is_ok());
+    assert!(
+        verifier
+            .verify(&before, ts("2026-09-01T08:10:01Z"))
+            .is_err()
+    );
+    // Once the old key is dropped from the JWKS, nothing signed with it passes.
+    let only_new = TokenVerifier::new(
+        vec![SigningKey::generate("tok-new").verification_key()],
+        audience,
+        SignedDuration::ZERO,
+    );
+    assert!(only_new.verify(&before, within).is_err());
+}

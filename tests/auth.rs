@@ -388,14 +388,67 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     refused(&refresh(&tokens.refresh_token).await);
     refused(&refresh(&third.refresh_token).await);
 
-    // Sign-out ends a family too.
-    let SignInStep::SignedIn(fresh) = w
+    // The customer adds a second factor: from then on the password alone is not enough.
+    let me = w.caller(&tokens.access_token).await.expect("caller");
+    let setup = w.auth.start_otp(&me).await.expect("setup");
+    let secret = otp::decode(&setup.secret).expect("base32");
+    assert!(matches!(
+        w.auth
+            .confirm_otp(
+                &me,
+                shared::auth::service::ConfirmOtpInput {
+                    code: Some("000000".into())
+                }
+            )
+            .await,
+        Err(Error::Validation(_))
+    ));
+    let codes = w
+        .auth
+        .confirm_otp(
+            &me,
+            shared::auth::service::ConfirmOtpInput {
+                code: otp::code_at(&secret, w.now()),
+            },
+        )
+        .await
+        .expect("confirmed");
+    assert_eq!(codes.len(), 10);
+    let step = w
         .sign_in("max@acme.example", "customer passphrase 1")
         .await
-        .expect("signed in")
+        .expect("password");
+    let c = challenge(step);
+    w.advance(31);
+    w.otp(&c, &otp::code_at(&secret, w.now()).expect("code"))
+        .await
+        .expect("second factor");
+    let SignInStep::OtpRequired { challenge: c } = w
+        .sign_in("max@acme.example", "customer passphrase 1")
+        .await
+        .expect("password")
     else {
-        panic!("signed in");
+        panic!("the second factor is required now");
     };
+    w.advance(31);
+    let with_otp = w
+        .otp(&c, &otp::code_at(&secret, w.now()).expect("code"))
+        .await
+        .expect("signed in");
+
+    // Sign-out ends a family too.
+    let SignInStep::OtpRequired { challenge: c } = w
+        .sign_in("max@acme.example", "customer passphrase 1")
+        .await
+        .expect("password")
+    else {
+        panic!("second factor");
+    };
+    w.advance(31);
+    let fresh = w
+        .otp(&c, &otp::code_at(&secret, w.now()).expect("code"))
+        .await
+        .expect("signed in");
     w.auth
         .sign_out(RefreshInput {
             refresh_token: Some(fresh.refresh_token.clone()),
@@ -405,13 +458,7 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     refused(&refresh(&fresh.refresh_token).await);
 
     // Offboarding: access tokens issued before it stop at once; refresh and sign-in too.
-    let SignInStep::SignedIn(live) = w
-        .sign_in("max@acme.example", "customer passphrase 1")
-        .await
-        .expect("signed in")
-    else {
-        panic!("signed in");
-    };
+    let live = with_otp;
     assert!(w.caller(&live.access_token).await.is_ok());
     w.advance(1);
     w.auth

@@ -2151,11 +2151,7 @@ fn secrets_come_only_from_sensitive_variables() {
     // Token signing and the sign-in index: only the auth function.
     for secret in ["token_signing_key", "index_key"] {
         assert!(sensitive_without_default(&aws, secret), "{secret}");
-        assert_eq!(
-            holders(&format!("var.{secret}")),
-            ["auth"],
-            "{secrets}"
-        );
+        assert_eq!(holders(&format!("var.{secret}")), ["auth"], "{secrets}");
     }
     let lambda = aws.resources("aws_lambda_function")[0].1.body();
     let environment = text(

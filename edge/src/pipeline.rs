@@ -635,6 +635,7 @@ pub fn function_for(path: &str) -> Function {
         || path.starts_with("/api/tenants")
         || path.starts_with("/api/users")
         || path.starts_with("/api/staff")
+        || path.starts_with("/api/me/")
         || path.starts_with("/api/roles")
         || path.starts_with("/api/retention")
         || path == "/.well-known/deletion-certificate-keys.json"

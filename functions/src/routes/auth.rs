@@ -9,8 +9,8 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use shared::Error;
 use shared::auth::service::{
-    ActivateInput, CreatedUser, NewUserInput, OtpInput, RefreshInput, RoleInput, SignInInput,
-    UserView,
+    ActivateInput, ConfirmOtpInput, CreatedUser, NewUserInput, OtpInput, OtpSetup, RefreshInput,
+    RoleInput, SignInInput, UserView,
 };
 use shared::auth::{Account, SignInStep, Tokens, UserId};
 use shared::ids::TenantId;
@@ -26,6 +26,8 @@ pub fn router() -> Router<Arc<Services>> {
         .route("/auth/refresh", post(refresh))
         .route("/auth/sign-out", post(sign_out))
         .route("/auth/activate", post(activate))
+        .route("/api/me/otp", post(start_otp))
+        .route("/api/me/otp/confirm", post(confirm_otp))
         .route("/api/staff", get(list_staff).post(create_staff))
         .route("/api/staff/{user}/disable", post(disable_staff))
         .route(
@@ -90,6 +92,23 @@ async fn activate(
     ApiJson(input): ApiJson<ActivateInput>,
 ) -> Result<Json<UserView>, ApiError> {
     Ok(Json(logged("activate", s.auth.activate(input).await)?))
+}
+
+async fn start_otp(
+    State(s): State<Arc<Services>>,
+    Caller(access): Caller,
+) -> Result<Json<OtpSetup>, ApiError> {
+    Ok(Json(s.auth.start_otp(&access).await?))
+}
+
+/// The recovery codes, shown this once.
+async fn confirm_otp(
+    State(s): State<Arc<Services>>,
+    Caller(access): Caller,
+    ApiJson(input): ApiJson<ConfirmOtpInput>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let codes = s.auth.confirm_otp(&access, input).await?;
+    Ok(Json(serde_json::json!({ "recovery_codes": codes })))
 }
 
 async fn list_staff(

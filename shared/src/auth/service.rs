@@ -278,6 +278,19 @@ pub struct RoleInput {
     pub permissions: Option<BTreeSet<Permission>>,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmOtpInput {
+    pub code: Option<String>,
+}
+
+/// A second factor being set up: add the secret to an authenticator app, then confirm a code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OtpSetup {
+    pub secret: String,
+    pub otpauth_uri: String,
+}
+
 /// A user as administrators see it: address and name opened, no secrets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UserView {
@@ -797,6 +810,106 @@ impl AuthService {
             _ => vec![],
         };
         Ok(Access::resolve(principal, &custom))
+    }
+
+    // ----- a user's own second factor ----------------------------------------------------------
+
+    async fn own_account(&self, access: &Access) -> Result<(UserRecord, u64, ItemKey), Error> {
+        let principal = access.principal();
+        let id = UserId::parse(&principal.subject)
+            .map_err(|_| Error::Conflict("this token does not belong to a user account".into()))?;
+        let account = match &principal.actor {
+            Actor::Staff => Account::Staff,
+            Actor::Customer { tenant } => Account::Customer {
+                tenant: tenant.clone(),
+            },
+            Actor::System => {
+                return Err(Error::Conflict("system principals have no account".into()));
+            }
+        };
+        self.load(&user_key(&account, &id)?)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("user {id}")))
+    }
+
+    /// A user (customers: optional) starts setting up TOTP; nothing changes at sign-in until a
+    /// code confirms it.
+    pub async fn start_otp(&self, access: &Access) -> Result<OtpSetup, Error> {
+        let (mut user, version, login) = self.own_account(access).await?;
+        if user.otp_confirmed {
+            return Err(Error::Conflict("a second factor is set up already".into()));
+        }
+        let secret = otp::new_secret();
+        let owner = user.owner();
+        let sk = user.key()?.sk;
+        user.otp_secret = Some(
+            self.keyring
+                .seal(
+                    &Self::field_context(&owner, &sk, "otp_secret", user.kind()),
+                    KeyPurpose::Identity,
+                    &Personal::new(otp::encoded(&secret)),
+                )
+                .await?,
+        );
+        user.updated_at = self.clock.now();
+        let user = self.save(&user, version, &login, None).await?;
+        let email = self.view(&user).await?.email;
+        Ok(OtpSetup {
+            secret: otp::encoded(&secret),
+            otpauth_uri: otp::provisioning_uri(&secret, &email),
+        })
+    }
+
+    /// A current code confirms the new second factor; returns the recovery codes (shown once).
+    pub async fn confirm_otp(
+        &self,
+        access: &Access,
+        input: ConfirmOtpInput,
+    ) -> Result<Vec<String>, Error> {
+        let (mut user, version, login) = self.own_account(access).await?;
+        if user.otp_confirmed {
+            return Err(Error::Conflict("a second factor is set up already".into()));
+        }
+        let sealed = user
+            .otp_secret
+            .clone()
+            .ok_or_else(|| Error::Conflict("start the set-up first".into()))?;
+        let owner = user.owner();
+        let sk = user.key()?.sk;
+        let text = self
+            .keyring
+            .open(
+                &Self::field_context(&owner, &sk, "otp_secret", user.kind()),
+                &sealed,
+            )
+            .await?;
+        let secret = otp::decode(text.expose())
+            .ok_or_else(|| Error::Internal("a stored TOTP secret does not decode".into()))?;
+        let now = self.clock.now();
+        let Some(step) = otp::verify(
+            &secret,
+            input.code.as_deref().unwrap_or_default(),
+            now,
+            None,
+        ) else {
+            return Err(Error::validation(
+                "/code",
+                "the code does not match; check the app's clock",
+            ));
+        };
+        let (codes, hashes) = otp::recovery_codes();
+        user.otp_confirmed = true;
+        user.otp_last_step = Some(step);
+        user.recovery_codes = hashes;
+        user.updated_at = now;
+        self.save(
+            &user,
+            version,
+            &login,
+            Some((access.principal(), "user.second_factor_enrolled")),
+        )
+        .await?;
+        Ok(codes)
     }
 
     // ----- sign-in -----------------------------------------------------------------------------

@@ -60,6 +60,18 @@ pub enum AuthCommand {
         #[arg(long)]
         add_to: Option<PathBuf>,
     },
+    /// Create the first staff account of an environment (refused once any exists), in the store
+    /// the environment configures (REGROOTER_STORE=dynamodb with its table, KMS key, index key
+    /// and AWS_REGION; or the local data directory). Prints the activation token.
+    BootstrapStaff {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Staff roles; the first account is normally an operator.
+        #[arg(long = "role", default_value = "operator")]
+        roles: Vec<String>,
+    },
     /// Make a new sign-in index key (32 bytes, base64) for TF_VAR_index_key. Changing it later
     /// means re-indexing every account, so make it once per environment.
     NewIndexKey,
@@ -256,6 +268,29 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 functions::lambda::TOKEN_KEY_PREFIX,
                 add_to.as_deref(),
             )
+        }
+        Command::Auth(AuthCommand::BootstrapStaff { email, name, roles }) => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let services = functions::lambda::services_from_env()
+                    .await
+                    .map_err(|e| CliError::Refused(e.to_string()))?;
+                let created = services
+                    .auth
+                    .bootstrap_staff(shared::auth::service::NewUserInput {
+                        email: Some(email),
+                        name: Some(name),
+                        roles: Some(roles),
+                    })
+                    .await
+                    .map_err(|e| CliError::Refused(e.to_string()))?;
+                let text = serde_json::to_string_pretty(&created)
+                    .map_err(|e| CliError::Usage(e.to_string()))?;
+                println!("{text}");
+                Ok(())
+            })
         }
         Command::Auth(AuthCommand::NewIndexKey) => {
             use base64::Engine as _;

@@ -289,6 +289,39 @@ async fn staff_never_get_a_token_without_totp_and_every_failure_counts() {
 }
 
 #[tokio::test]
+async fn the_first_staff_account_is_bootstrapped_once() {
+    let w = World::new();
+    let input = |email: &str| NewUserInput {
+        email: Some(email.into()),
+        name: Some("First Operator".into()),
+        roles: Some(vec!["operator".into()]),
+    };
+    let first = w
+        .auth
+        .bootstrap_staff(input("ops@regrooter.example"))
+        .await
+        .expect("first");
+    assert_eq!(first.user.roles, vec!["operator"]);
+    assert!(matches!(
+        w.auth
+            .bootstrap_staff(input("other@regrooter.example"))
+            .await,
+        Err(Error::Conflict(_))
+    ));
+    // Roles are checked as for any account.
+    let w = World::new();
+    assert!(matches!(
+        w.auth
+            .bootstrap_staff(NewUserInput {
+                roles: Some(vec!["customer_admin".into()]),
+                ..input("ops@regrooter.example")
+            })
+            .await,
+        Err(Error::Validation(_))
+    ));
+}
+
+#[tokio::test]
 async fn lockout_and_one_answer_for_every_refusal() {
     let w = World::new();
     let email = "jana.sec@regrooter.example";
@@ -706,4 +739,42 @@ fn after_a_key_rotation_old_tokens_stay_valid_until_they_expire() {
         SignedDuration::ZERO,
     );
     assert!(only_new.verify(&before, within).is_err());
+}
+
+#[test]
+fn the_bootstrap_command_makes_the_first_staff_account_once() {
+    let data = tempfile::tempdir().expect("dir");
+    let run = |email: &str| {
+        std::process::Command::new(common::BIN)
+            .args([
+                "auth",
+                "bootstrap-staff",
+                "--email",
+                email,
+                "--name",
+                "First Operator",
+            ])
+            .env("REGROOTER_DATA", data.path())
+            .env("AWS_REGION", "eu-central-1")
+            .env_remove("REGROOTER_ENV")
+            .env_remove("REGROOTER_STORE")
+            .output()
+            .expect("run")
+    };
+    let first = run("ops@regrooter.example");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let created: Value = serde_json::from_slice(&first.stdout).expect("json");
+    assert_eq!(created["user"]["roles"], json!(["operator"]));
+    assert!(created["activation_token"].as_str().is_some());
+    let second = run("other@regrooter.example");
+    assert!(!second.status.success());
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("staff accounts exist"),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
 }

@@ -493,6 +493,31 @@ impl AuthService {
                 access.require(Permission::TenantUsersManage, AccessScope::Tenant(tenant))?
             }
         }
+        self.create(access.principal(), account, input).await
+    }
+
+    /// The first staff account of an environment (production refuses development tokens, so
+    /// nobody could make it otherwise). Refused as soon as any staff account exists.
+    pub async fn bootstrap_staff(&self, input: NewUserInput) -> Result<CreatedUser, Error> {
+        let existing = self
+            .store
+            .query(Query::partition(STAFF_PARTITION).prefix("USER#").limit(1))
+            .await?;
+        if !existing.items.is_empty() {
+            return Err(Error::Conflict(
+                "staff accounts exist: onboard through an operator instead".into(),
+            ));
+        }
+        self.create(&Principal::system("bootstrap"), Account::Staff, input)
+            .await
+    }
+
+    async fn create(
+        &self,
+        who: &Principal,
+        account: Account,
+        input: NewUserInput,
+    ) -> Result<CreatedUser, Error> {
         let mut errors = Vec::new();
         let email = input.email.unwrap_or_default().trim().to_lowercase();
         if !valid_email(&email) {
@@ -559,7 +584,7 @@ impl AuthService {
             &format!("user:{id}"),
             None,
             now,
-            access.principal(),
+            who,
             "user.created",
             &(&account, &roles),
         );

@@ -337,6 +337,23 @@ impl SlaService {
         Ok(any.then_some(Series { start, minutes }))
     }
 
+    /// A new record and its first audit entry, together.
+    async fn create_audited(&self, item: Item, entry: &AuditEntry) -> Result<(), Error> {
+        self.store
+            .transact(vec![
+                WriteOp::Put {
+                    item,
+                    condition: Condition::NotExists,
+                },
+                WriteOp::Put {
+                    item: entry.to_item()?,
+                    condition: Condition::NotExists,
+                },
+            ])
+            .await?;
+        Ok(())
+    }
+
     // ----- operators: outages and exclusions -------------------------------------------------------
 
     pub async fn record_outage(
@@ -386,18 +403,7 @@ impl SlaService {
             recorded_at: now,
             audit: entry.head(),
         };
-        self.store
-            .transact(vec![
-                WriteOp::Put {
-                    item: outage_item(&outage)?,
-                    condition: Condition::NotExists,
-                },
-                WriteOp::Put {
-                    item: entry.to_item()?,
-                    condition: Condition::NotExists,
-                },
-            ])
-            .await?;
+        self.create_audited(outage_item(&outage)?, &entry).await?;
         Ok(outage)
     }
 
@@ -482,17 +488,7 @@ impl SlaService {
             recorded_at: now,
             audit: entry.head(),
         };
-        self.store
-            .transact(vec![
-                WriteOp::Put {
-                    item: exclusion_item(&exclusion)?,
-                    condition: Condition::NotExists,
-                },
-                WriteOp::Put {
-                    item: entry.to_item()?,
-                    condition: Condition::NotExists,
-                },
-            ])
+        self.create_audited(exclusion_item(&exclusion)?, &entry)
             .await?;
         Ok(exclusion)
     }
@@ -785,18 +781,7 @@ impl SlaService {
             audit: entry.head(),
             ..claim
         };
-        self.store
-            .transact(vec![
-                WriteOp::Put {
-                    item: claim_item(&claim)?,
-                    condition: Condition::NotExists,
-                },
-                WriteOp::Put {
-                    item: entry.to_item()?,
-                    condition: Condition::NotExists,
-                },
-            ])
-            .await?;
+        self.create_audited(claim_item(&claim)?, &entry).await?;
         Ok(ClaimView {
             claim,
             credit_record: None,

@@ -1092,6 +1092,7 @@ async fn a_crash_at_any_write_then_a_rerun_finishes_with_exact_counts() {
     // 3 + 1 batches of at most 25, each written down, deleted and counted, plus starts, key
     // lists, key deletions and completions: every one of them was a crash point in both modes.
     assert!(points >= 2 * 20, "only {points} crash points");
+    eprintln!("crashed and resumed at {points} points (every write, before and after it applies)");
 }
 
 // ----- end to end on the local platform: HTTP, the scheduler, the CLI -----------------------------

@@ -837,6 +837,23 @@ impl AuthService {
         Ok(Access::resolve(principal, &custom))
     }
 
+    /// A fresh TOTP secret, sealed into the user's record (not yet confirmed).
+    async fn new_otp_secret(&self, user: &mut UserRecord) -> Result<Vec<u8>, Error> {
+        let secret = otp::new_secret();
+        let owner = user.owner();
+        let sk = user.key()?.sk;
+        user.otp_secret = Some(
+            self.keyring
+                .seal(
+                    &Self::field_context(&owner, &sk, "otp_secret", user.kind()),
+                    KeyPurpose::Identity,
+                    &Personal::new(otp::encoded(&secret)),
+                )
+                .await?,
+        );
+        Ok(secret)
+    }
+
     // ----- a user's own second factor ----------------------------------------------------------
 
     async fn own_account(&self, access: &Access) -> Result<(UserRecord, u64, ItemKey), Error> {
@@ -864,18 +881,7 @@ impl AuthService {
         if user.otp_confirmed {
             return Err(Error::Conflict("a second factor is set up already".into()));
         }
-        let secret = otp::new_secret();
-        let owner = user.owner();
-        let sk = user.key()?.sk;
-        user.otp_secret = Some(
-            self.keyring
-                .seal(
-                    &Self::field_context(&owner, &sk, "otp_secret", user.kind()),
-                    KeyPurpose::Identity,
-                    &Personal::new(otp::encoded(&secret)),
-                )
-                .await?,
-        );
+        let secret = self.new_otp_secret(&mut user).await?;
         user.updated_at = self.clock.now();
         let user = self.save(&user, version, &login, None).await?;
         let email = self.view(&user).await?.email;
@@ -1017,18 +1023,7 @@ impl AuthService {
         }
         // Staff without a second factor enrol one now; no token before it is confirmed.
         let mut user = user;
-        let secret = otp::new_secret();
-        let owner = user.owner();
-        let sk = user.key()?.sk;
-        user.otp_secret = Some(
-            self.keyring
-                .seal(
-                    &Self::field_context(&owner, &sk, "otp_secret", user.kind()),
-                    KeyPurpose::Identity,
-                    &Personal::new(otp::encoded(&secret)),
-                )
-                .await?,
-        );
+        let secret = self.new_otp_secret(&mut user).await?;
         user.updated_at = now;
         let user = self.save(&user, version, &login, None).await?;
         let email_shown = self.view(&user).await?.email;
@@ -1167,7 +1162,16 @@ impl AuthService {
             revoked: false,
             created_at: now,
         })?;
-        let refresh_item = self.refresh_item(&refresh, &family, user, amr, expires_at)?;
+        let refresh_item = refresh_item(
+            &refresh,
+            &RefreshRecord {
+                family: digest(&family),
+                user: user.key()?,
+                used: false,
+                amr: amr.iter().map(|s| s.to_string()).collect(),
+                expires_at,
+            },
+        )?;
         self.store
             .transact(vec![
                 WriteOp::Put {
@@ -1180,45 +1184,53 @@ impl AuthService {
                 },
             ])
             .await?;
-        Ok(Tokens {
-            access_token: self.access_token(user, amr)?,
-            token_type: "Bearer",
-            expires_in: ACCESS_TOKEN_MINUTES * 60,
-            refresh_token: refresh,
-            recovery_codes,
-        })
+        self.issue(user, amr, refresh, recovery_codes)
     }
 
-    fn access_token(&self, user: &UserRecord, amr: &[&str]) -> Result<String, Error> {
-        self.issuer()?
+    /// An access token for `user` alongside the refresh token that goes with it.
+    fn issue(
+        &self,
+        user: &UserRecord,
+        amr: &[&str],
+        refresh_token: String,
+        recovery_codes: Option<Vec<String>>,
+    ) -> Result<Tokens, Error> {
+        let access_token = self
+            .issuer()?
             .issue(
                 &user.principal(amr),
                 self.clock.now(),
                 minutes(ACCESS_TOKEN_MINUTES),
             )
-            .map_err(|e| Error::Internal(format!("token: {e}")))
+            .map_err(|e| Error::Internal(format!("token: {e}")))?;
+        Ok(Tokens {
+            access_token,
+            token_type: "Bearer",
+            expires_in: ACCESS_TOKEN_MINUTES * 60,
+            refresh_token,
+            recovery_codes,
+        })
     }
 
-    fn refresh_item(
+    /// Ends a refresh-token family (reuse detected, or sign-out).
+    async fn revoke_family(
         &self,
-        token: &str,
-        family: &str,
-        user: &UserRecord,
-        amr: &[&str],
+        key: ItemKey,
+        item: &Item,
         expires_at: Timestamp,
-    ) -> Result<Item, Error> {
-        Ok(Item::new(
-            ItemKey::new(format!("REFRESH#{}", digest(token)), "R")?,
-            RecordKind::RefreshToken,
-        )
-        .with_expiry(expires_at)
-        .with_record(&RefreshRecord {
-            family: digest(family),
-            user: user.key()?,
-            used: false,
-            amr: amr.iter().map(|s| s.to_string()).collect(),
-            expires_at,
-        })?)
+    ) -> Result<(), Error> {
+        let mut family: FamilyRecord = item.record()?;
+        if family.revoked {
+            return Ok(());
+        }
+        family.revoked = true;
+        let updated = Item::new(key, RecordKind::TokenFamily)
+            .with_expiry(expires_at)
+            .with_record(&family)?;
+        self.store
+            .put(updated, Condition::Version(item.version))
+            .await?;
+        Ok(())
     }
 
     /// A new access token for a refresh token, which is used up and replaced; a used one
@@ -1228,7 +1240,7 @@ impl AuthService {
         self.issuer()?;
         let invalid = || Error::Unauthenticated("the refresh token is not valid".into());
         let token = input.refresh_token.unwrap_or_default();
-        let key = ItemKey::new(format!("REFRESH#{}", digest(token.trim())), "R")?;
+        let key = refresh_key(token.trim())?;
         let Some(item) = self.store.get(&key).await? else {
             return Err(invalid());
         };
@@ -1237,19 +1249,12 @@ impl AuthService {
         let Some(family_item) = self.store.get(&family_key).await? else {
             return Err(invalid());
         };
-        let mut family: FamilyRecord = family_item.record()?;
         if record.used {
-            if !family.revoked {
-                family.revoked = true;
-                let item = Item::new(family_key.clone(), RecordKind::TokenFamily)
-                    .with_expiry(record.expires_at)
-                    .with_record(&family)?;
-                self.store
-                    .put(item, Condition::Version(family_item.version))
-                    .await?;
-            }
+            self.revoke_family(family_key, &family_item, record.expires_at)
+                .await?;
             return Err(invalid());
         }
+        let family: FamilyRecord = family_item.record()?;
         let now = self.clock.now();
         let Some((user, _, _)) = self.load(&record.user).await? else {
             return Err(invalid());
@@ -1262,25 +1267,12 @@ impl AuthService {
         {
             return Err(invalid());
         }
-        record.used = true;
-        let used = Item::new(key, RecordKind::RefreshToken)
-            .with_expiry(record.expires_at)
-            .with_record(&record)?;
-        let next = random_token();
-        let amr: Vec<&str> = record.amr.iter().map(String::as_str).collect();
         // The family's raw id is not kept; the new token joins it by the family's digest.
-        let next_item = Item::new(
-            ItemKey::new(format!("REFRESH#{}", digest(&next)), "R")?,
-            RecordKind::RefreshToken,
-        )
-        .with_expiry(record.expires_at)
-        .with_record(&RefreshRecord {
-            family: record.family.clone(),
-            user: record.user.clone(),
-            used: false,
-            amr: record.amr.clone(),
-            expires_at: record.expires_at,
-        })?;
+        let next = random_token();
+        let next_item = refresh_item(&next, &record)?;
+        record.used = true;
+        let used = refresh_item(token.trim(), &record)?;
+        let amr: Vec<&str> = record.amr.iter().map(String::as_str).collect();
         self.store
             .transact(vec![
                 WriteOp::Put {
@@ -1294,32 +1286,19 @@ impl AuthService {
             ])
             .await
             .map_err(|_| invalid())?;
-        Ok(Tokens {
-            access_token: self.access_token(&user, &amr)?,
-            token_type: "Bearer",
-            expires_in: ACCESS_TOKEN_MINUTES * 60,
-            refresh_token: next,
-            recovery_codes: None,
-        })
+        self.issue(&user, &amr, next, None)
     }
 
     /// Sign-out: the refresh token's family ends.
     pub async fn sign_out(&self, input: RefreshInput) -> Result<(), Error> {
         let token = input.refresh_token.unwrap_or_default();
-        let key = ItemKey::new(format!("REFRESH#{}", digest(token.trim())), "R")?;
-        let Some(item) = self.store.get(&key).await? else {
+        let Some(item) = self.store.get(&refresh_key(token.trim())?).await? else {
             return Ok(());
         };
         let record: RefreshRecord = item.record()?;
         let family_key = ItemKey::new(format!("FAMILY#{}", record.family), "F")?;
         if let Some(family_item) = self.store.get(&family_key).await? {
-            let mut family: FamilyRecord = family_item.record()?;
-            family.revoked = true;
-            let updated = Item::new(family_key, RecordKind::TokenFamily)
-                .with_expiry(record.expires_at)
-                .with_record(&family)?;
-            self.store
-                .put(updated, Condition::Version(family_item.version))
+            self.revoke_family(family_key, &family_item, record.expires_at)
                 .await?;
         }
         Ok(())
@@ -1358,6 +1337,17 @@ impl AuthService {
         self.store.delete(&pointer, Condition::Always).await?;
         self.view(&user).await
     }
+}
+
+fn refresh_key(token: &str) -> Result<ItemKey, Error> {
+    Ok(ItemKey::new(format!("REFRESH#{}", digest(token)), "R")?)
+}
+
+/// A refresh token's item, found by the token's digest.
+fn refresh_item(token: &str, record: &RefreshRecord) -> Result<Item, Error> {
+    Ok(Item::new(refresh_key(token)?, RecordKind::RefreshToken)
+        .with_expiry(record.expires_at)
+        .with_record(record)?)
 }
 
 fn valid_email(s: &str) -> bool {

@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 use shared::rbac::Principal;
 use shared::time::{SignedDuration, Timestamp};
 use shared::token::{Jwks, TokenAudience, TokenVerifier};
+use worker::wasm_bindgen::JsCast;
+use worker::wasm_bindgen_futures::JsFuture;
 use worker::{
     DurableObject, Env, Fetch, Headers, Method, Request, RequestInit, Response, Result, State,
     console_error, console_log, durable_object, event,
@@ -170,8 +172,19 @@ impl DurableStore<'_> {
                 &serde_json::to_string(ask).map_err(|e| worker::Error::RustError(e.to_string()))?,
             )));
         let request = Request::new_with_init("https://rate-limiter.internal/", &init)?;
-        let mut response = stub.fetch_with_request(request).await?;
-        response.json().await
+        // The stub's raw `fetch` and one `text()` of its reply: the `worker` crate's Response
+        // would read the reply through a stream reader, a dozen JS round trips for a few bytes,
+        // on every request the edge serves.
+        let stub: worker::worker_sys::DurableObject = stub.into_rpc();
+        let reply: worker::web_sys::Response =
+            JsFuture::from(stub.fetch_with_request(request.inner())?)
+                .await?
+                .dyn_into()?;
+        let text = JsFuture::from(reply.text()?)
+            .await?
+            .as_string()
+            .ok_or_else(|| worker::Error::RustError("rate limiter: reply is not text".into()))?;
+        serde_json::from_str(&text).map_err(|e| worker::Error::RustError(e.to_string()))
     }
 }
 
@@ -293,7 +306,9 @@ impl DurableObject for RateLimiter {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let ask: Ask = req.json().await?;
+        // Text and serde_json: `req.json()` would walk the parsed JS object field by field.
+        let ask: Ask = serde_json::from_str(&req.text().await?)
+            .map_err(|e| worker::Error::RustError(e.to_string()))?;
         let storage = self.state.storage();
         match ask {
             Ask::Rate {

@@ -4,11 +4,13 @@
 //! * first invoke: one `GET /healthz` function URL event (HTTP functions),
 //! * peak resident memory (VmHWM),
 //!
-//! with the embedded store, and with DynamoDB + KMS clients when a moto server is given
-//! (`REGROOTER_MOTO_ENDPOINT`). Targets (issue 3): zip < 5 MB; init < 20 ms without AWS clients,
-//! < 60 ms with.
+//! with DynamoDB + KMS clients — the deployed zips (`target/lambda`), when a moto server is given
+//! (`REGROOTER_MOTO_ENDPOINT`) — and without AWS clients: the same functions built with the
+//! embedded store (`target/lambda-embedded`), as `cargo lambda watch` runs them. Targets
+//! (issue 3): zip < 5 MB; init < 20 ms without AWS clients, < 60 ms with.
 //!
-//! Build the zips first: `scripts/lambda-build`; then `cargo bench -p functions --bench cold_start`.
+//! Build the zips first: `scripts/lambda-build` and `scripts/lambda-build --embedded`; then
+//! `cargo bench -p functions --bench cold_start`.
 
 #[path = "../tests/support/runtime_api.rs"]
 mod runtime_api;
@@ -115,43 +117,68 @@ fn moto_setup() -> Option<(String, String)> {
     Some((endpoint, key))
 }
 
-fn main() {
-    let dir = std::env::var("REGROOTER_LAMBDA_DIR")
-        .map_or_else(|_| PathBuf::from("../target/lambda"), PathBuf::from);
-    let dir = if dir.exists() {
+/// A folder of zips under the workspace's `target/`, found from the package or the workspace root.
+fn zip_dir(variable: &str, name: &str) -> PathBuf {
+    let dir = std::env::var(variable)
+        .map_or_else(|_| PathBuf::from("../target").join(name), PathBuf::from);
+    if dir.exists() {
         dir
     } else {
-        PathBuf::from("target/lambda")
+        PathBuf::from("target").join(name)
+    }
+}
+
+/// Unpacks a function's zip and returns its `bootstrap` (exactly what Lambda runs) and the zip's
+/// size, or `None` when that zip has not been built.
+fn unpack(zip_path: &Path, into: &Path) -> Option<(PathBuf, u64)> {
+    let Ok(zip) = std::fs::metadata(zip_path).map(|m| m.len()) else {
+        eprintln!(
+            "{} missing: build it with scripts/lambda-build (--embedded for target/lambda-embedded)",
+            zip_path.display()
+        );
+        return None;
     };
+    std::fs::create_dir_all(into).expect("unpack folder");
+    let status = Command::new("unzip")
+        .args(["-q", "-o"])
+        .arg(zip_path)
+        .arg("-d")
+        .arg(into)
+        .status()
+        .expect("unzip");
+    assert!(status.success(), "cannot unpack {}", zip_path.display());
+    Some((into.join("bootstrap"), zip))
+}
+
+fn main() {
+    let deployed = zip_dir("REGROOTER_LAMBDA_DIR", "lambda");
+    let embedded = zip_dir("REGROOTER_LAMBDA_EMBEDDED_DIR", "lambda-embedded");
     let moto = moto_setup();
+    if moto.is_none() {
+        eprintln!(
+            "REGROOTER_MOTO_ENDPOINT not set: the deployed zips (DynamoDB + KMS) are skipped"
+        );
+    }
     println!("| function | zip | store | init p50 | init p95 | first invoke p50 | peak RSS |");
     println!("|---|---:|---|---:|---:|---:|---:|");
     let unpacked = tempfile::tempdir().expect("temp dir");
     for (name, http) in FUNCTIONS {
-        let zip_path = dir.join(name).join("bootstrap.zip");
-        let Ok(zip) = std::fs::metadata(&zip_path).map(|m| m.len()) else {
-            eprintln!(
-                "{} missing: build the zips with scripts/lambda-build",
-                zip_path.display()
-            );
-            continue;
-        };
-        // Run exactly what Lambda runs: the bootstrap inside the zip.
-        let target = unpacked.path().join(name);
-        let status = Command::new("unzip")
-            .args(["-q", "-o"])
-            .arg(&zip_path)
-            .arg("-d")
-            .arg(&target)
-            .status()
-            .expect("unzip");
-        assert!(status.success(), "cannot unpack {}", zip_path.display());
-        let bootstrap = target.join("bootstrap");
-        let mut modes: Vec<(&str, Option<&(String, String)>)> = vec![("embedded", None)];
-        if let Some(m) = &moto {
-            modes.push(("DynamoDB+KMS", Some(m)));
+        let mut modes = Vec::new();
+        if let Some(unpacked) = unpack(
+            &embedded.join(name).join("bootstrap.zip"),
+            &unpacked.path().join("embedded").join(name),
+        ) {
+            modes.push(("embedded", unpacked, None));
         }
-        for (label, dynamo) in modes {
+        if let Some(m) = &moto
+            && let Some(unpacked) = unpack(
+                &deployed.join(name).join("bootstrap.zip"),
+                &unpacked.path().join("deployed").join(name),
+            )
+        {
+            modes.push(("DynamoDB+KMS", unpacked, Some(m)));
+        }
+        for (label, (bootstrap, zip), dynamo) in modes {
             let samples: Vec<Sample> = (0..ROUNDS)
                 .map(|_| run_once(&bootstrap, *http, dynamo))
                 .collect();

@@ -125,7 +125,13 @@ pub async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<
             .unwrap_or_else(|| "unknown".into()),
         tls: url.scheme() == "https",
     };
-    let body = req.bytes().await.unwrap_or_default();
+    // Most requests (GETs) carry no body: then there is nothing to read, and no arrayBuffer()
+    // promise to wait for. A GET that does carry one is read and inspected like any other.
+    let body = if req.inner().body().is_some() {
+        req.bytes().await.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let request = to_http(&req.method(), &path_and_query, req.headers(), body);
     let store = DurableStore { env: &env };
     let origin = FetchOrigin { env: &env };

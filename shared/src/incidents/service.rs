@@ -896,6 +896,29 @@ impl IncidentService {
         Ok((item.record()?, item.version))
     }
 
+    /// `save` for a change staff make, answering with the incident as staff see it.
+    async fn save_for_staff(
+        &self,
+        access: &Access,
+        record: IncidentRecord,
+        version: u64,
+        action: &str,
+        change: &impl Serialize,
+        previous_tenants: &BTreeSet<TenantId>,
+    ) -> Result<IncidentView, Error> {
+        let (record, version) = self
+            .save(
+                access.principal(),
+                record,
+                version,
+                action,
+                change,
+                previous_tenants,
+            )
+            .await?;
+        self.staff_view(record, version).await
+    }
+
     /// Stores a changed incident with its audit entry (and tenant links), failing on a
     /// concurrent change.
     async fn save(
@@ -1117,17 +1140,15 @@ impl IncidentService {
             return Err(Error::validation("", "the change names no field"));
         }
         let change = serde_json::json!({ "fields": changed, "record": &record });
-        let (record, version) = self
-            .save(
-                access.principal(),
-                record,
-                version,
-                "incident.updated",
-                &change,
-                &before,
-            )
-            .await?;
-        self.staff_view(record, version).await
+        self.save_for_staff(
+            access,
+            record,
+            version,
+            "incident.updated",
+            &change,
+            &before,
+        )
+        .await
     }
 
     pub async fn add_measure(
@@ -1174,17 +1195,8 @@ impl IncidentService {
         };
         record.measures.push(measure.clone());
         let before = record.customer_tenants();
-        let (record, version) = self
-            .save(
-                access.principal(),
-                record,
-                version,
-                "measure.added",
-                &measure,
-                &before,
-            )
-            .await?;
-        self.staff_view(record, version).await
+        self.save_for_staff(access, record, version, "measure.added", &measure, &before)
+            .await
     }
 
     pub async fn set_measure_status(
@@ -1205,17 +1217,8 @@ impl IncidentService {
         m.at = self.clock.now();
         let change = serde_json::json!({ "measure": measure, "status": status });
         let before = record.customer_tenants();
-        let (record, version) = self
-            .save(
-                access.principal(),
-                record,
-                version,
-                "measure.status",
-                &change,
-                &before,
-            )
-            .await?;
-        self.staff_view(record, version).await
+        self.save_for_staff(access, record, version, "measure.status", &change, &before)
+            .await
     }
 
     pub async fn transition(
@@ -1264,17 +1267,8 @@ impl IncidentService {
         record.status = to;
         let change = serde_json::json!({ "from": from, "to": to });
         let before = record.customer_tenants();
-        let (record, version) = self
-            .save(
-                access.principal(),
-                record,
-                version,
-                "incident.status",
-                &change,
-                &before,
-            )
-            .await?;
-        self.staff_view(record, version).await
+        self.save_for_staff(access, record, version, "incident.status", &change, &before)
+            .await
     }
 
     /// Runs the rule engine on `facts` and keeps its decision on the incident.
@@ -1299,17 +1293,15 @@ impl IncidentService {
             serde_json::to_value(&record_assessment).map_err(|e| Error::Internal(e.to_string()))?;
         record.assessment = Some(record_assessment);
         let before = record.customer_tenants();
-        let (record, version) = self
-            .save(
-                access.principal(),
-                record,
-                version,
-                "assessment.engine",
-                &change,
-                &before,
-            )
-            .await?;
-        self.staff_view(record, version).await
+        self.save_for_staff(
+            access,
+            record,
+            version,
+            "assessment.engine",
+            &change,
+            &before,
+        )
+        .await
     }
 
     /// A human decides differently from the engine; both decisions stay on the record.
@@ -1353,17 +1345,15 @@ impl IncidentService {
             .map_err(|e| Error::Internal(e.to_string()))?;
         record.assessment = Some(current);
         let before = record.customer_tenants();
-        let (record, version) = self
-            .save(
-                access.principal(),
-                record,
-                version,
-                "assessment.override",
-                &change,
-                &before,
-            )
-            .await?;
-        self.staff_view(record, version).await
+        self.save_for_staff(
+            access,
+            record,
+            version,
+            "assessment.override",
+            &change,
+            &before,
+        )
+        .await
     }
 
     async fn policies(

@@ -81,6 +81,9 @@ class Target:
 
 def report(name, samples):
     samples = [s for s in samples if s is not None]
+    if not samples:
+        print(f"{name:40} no answered requests")
+        return
     statuses = ", ".join(f"{k}×{v}" for k, v in sorted(Counter(s[1] for s in samples).items()))
     for label, index in (("CPU, main thread", 2), ("CPU, all threads", 3), ("wall time", 0)):
         values = sorted(s[index] for s in samples)

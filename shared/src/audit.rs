@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::inventory::RecordKind;
 use crate::rbac::{Actor, Principal};
-use crate::store::{Item, ItemKey, Query, Store, StoreError, query_all};
+use crate::store::{Condition, Item, ItemKey, Query, Store, StoreError, WriteOp, query_all};
 use crate::time::Timestamp;
 
 /// The `prev_hash` of a chain's first entry.
@@ -122,6 +122,16 @@ impl AuditEntry {
             item = item.with_gsi1(ItemKey::new(CHAINS_INDEX, &self.chain)?);
         }
         Ok(item)
+    }
+
+    /// The write that appends this entry, for the transaction of the change it records: a put
+    /// only where nothing is yet, so an entry is never overwritten and two writers cannot both
+    /// append the same link of a chain.
+    pub fn insert_op(&self) -> Result<WriteOp, StoreError> {
+        Ok(WriteOp::Put {
+            item: self.to_item()?,
+            condition: Condition::NotExists,
+        })
     }
 }
 

@@ -433,10 +433,7 @@ impl AuthService {
                 ),
             );
             user.audit = entry.head();
-            ops.push(WriteOp::Put {
-                item: entry.to_item()?,
-                condition: Condition::NotExists,
-            });
+            ops.push(entry.insert_op()?);
         }
         ops.push(WriteOp::Put {
             item: Self::item(&user, login)?,
@@ -618,10 +615,7 @@ impl AuthService {
                     item: Self::item(&user, &login)?,
                     condition: Condition::NotExists,
                 },
-                WriteOp::Put {
-                    item: entry.to_item()?,
-                    condition: Condition::NotExists,
-                },
+                entry.insert_op()?,
             ])
             .await?;
         // The activation token is looked up by its hash.
@@ -767,10 +761,7 @@ impl AuthService {
                     condition: existing
                         .map_or(Condition::NotExists, |i| Condition::Version(i.version)),
                 },
-                WriteOp::Put {
-                    item: entry.to_item()?,
-                    condition: Condition::NotExists,
-                },
+                entry.insert_op()?,
             ])
             .await?;
         Ok(role)

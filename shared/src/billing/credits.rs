@@ -236,10 +236,7 @@ impl CreditService {
                 item: credit_item(&record)?,
                 condition: Condition::NotExists,
             },
-            WriteOp::Put {
-                item: entry.to_item()?,
-                condition: Condition::NotExists,
-            },
+            entry.insert_op()?,
         ];
         Ok((record, ops))
     }
@@ -406,10 +403,7 @@ impl CreditService {
                     &(&customer, &transaction),
                 );
                 record.audit = entry.head();
-                ops.push(WriteOp::Put {
-                    item: entry.to_item()?,
-                    condition: Condition::NotExists,
-                });
+                ops.push(entry.insert_op()?);
             }
             Err(e) => record.last_error = Some(e.to_string()),
         }

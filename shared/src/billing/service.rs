@@ -565,10 +565,7 @@ impl BillingService {
                 &after,
             );
             record.audit = Some(entry.head());
-            ops.push(WriteOp::Put {
-                item: entry.to_item()?,
-                condition: Condition::NotExists,
-            });
+            ops.push(entry.insert_op()?);
         }
         record.updated_at = now;
         ops.push(put(tenants::item(&record)?, Some(version)));

@@ -531,10 +531,7 @@ impl IncidentService {
                     item,
                     condition: Condition::NotExists,
                 },
-                WriteOp::Put {
-                    item: entry.to_item()?,
-                    condition: Condition::NotExists,
-                },
+                entry.insert_op()?,
             ])
             .await?;
         Ok(Receipt {
@@ -681,10 +678,7 @@ impl IncidentService {
             item,
             condition: Condition::Version(version),
         });
-        ops.push(WriteOp::Put {
-            item: entry.to_item()?,
-            condition: Condition::NotExists,
-        });
+        ops.push(entry.insert_op()?);
         self.store.transact(ops).await.map_err(conflict)?;
         Ok(ReportSummary {
             id: report.id,
@@ -855,10 +849,7 @@ impl IncidentService {
                 item: self.incident_item(&record)?,
                 condition: Condition::NotExists,
             },
-            WriteOp::Put {
-                item: entry.to_item()?,
-                condition: Condition::NotExists,
-            },
+            entry.insert_op()?,
         ];
         for tenant in record.customer_tenants() {
             ops.push(WriteOp::Put {
@@ -945,10 +936,7 @@ impl IncidentService {
                 item: self.incident_item(&record)?,
                 condition: Condition::Version(version),
             },
-            WriteOp::Put {
-                item: entry.to_item()?,
-                condition: Condition::NotExists,
-            },
+            entry.insert_op()?,
         ];
         let tenants_now = record.customer_tenants();
         for tenant in tenants_now.difference(previous_tenants) {

@@ -450,10 +450,7 @@ impl RetentionService {
                             item: state_item(&state)?,
                             condition: version.map_or(Condition::NotExists, Condition::Version),
                         },
-                        WriteOp::Put {
-                            item: entry.to_item()?,
-                            condition: Condition::NotExists,
-                        },
+                        entry.insert_op()?,
                     ])
                     .await?;
                 self.load_state(tenant)
@@ -587,10 +584,7 @@ impl RetentionService {
                     item: state_item(&state)?,
                     condition: Condition::Version(version),
                 },
-                WriteOp::Put {
-                    item: entry.to_item()?,
-                    condition: Condition::NotExists,
-                },
+                entry.insert_op()?,
             ])
             .await?;
         Ok(certificate.id)
@@ -803,10 +797,7 @@ impl RetentionService {
                     item: tenants::item(&record)?,
                     condition: Condition::Version(version),
                 },
-                WriteOp::Put {
-                    item: entry.to_item()?,
-                    condition: Condition::NotExists,
-                },
+                entry.insert_op()?,
             ])
             .await?;
         Ok(record)
@@ -854,10 +845,7 @@ impl RetentionService {
                     item: state_item(&state)?,
                     condition: version.map_or(Condition::NotExists, Condition::Version),
                 },
-                WriteOp::Put {
-                    item: entry.to_item()?,
-                    condition: Condition::NotExists,
-                },
+                entry.insert_op()?,
             ])
             .await?;
         self.plan(now, Some(tenant))
@@ -926,10 +914,7 @@ impl RetentionService {
                     item: hold_item(&hold)?,
                     condition: Condition::NotExists,
                 },
-                WriteOp::Put {
-                    item: entry.to_item()?,
-                    condition: Condition::NotExists,
-                },
+                entry.insert_op()?,
             ])
             .await?;
         Ok(hold)
@@ -969,10 +954,7 @@ impl RetentionService {
                     item: hold_item(&hold)?,
                     condition: Condition::Version(item.version),
                 },
-                WriteOp::Put {
-                    item: entry.to_item()?,
-                    condition: Condition::NotExists,
-                },
+                entry.insert_op()?,
             ])
             .await?;
         Ok(hold)

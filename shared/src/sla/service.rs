@@ -345,10 +345,7 @@ impl SlaService {
                     item,
                     condition: Condition::NotExists,
                 },
-                WriteOp::Put {
-                    item: entry.to_item()?,
-                    condition: Condition::NotExists,
-                },
+                entry.insert_op()?,
             ])
             .await?;
         Ok(())
@@ -1067,10 +1064,7 @@ impl SlaService {
             item: claim_item(&claim)?,
             condition: Condition::Version(version),
         });
-        ops.push(WriteOp::Put {
-            item: entry.to_item()?,
-            condition: Condition::NotExists,
-        });
+        ops.push(entry.insert_op()?);
         match self.store.transact(ops).await {
             Ok(()) => {}
             Err(StoreError::TransactionCanceled { .. }) if approve => {

@@ -151,6 +151,22 @@ impl RecordKind {
     }
 }
 
+/// The personal fields of an account, staff or a tenant's user alike.
+const ACCOUNT_FIELDS: &[PersonalField] = &[
+    PersonalField {
+        path: "email",
+        category: DataCategory::Contact,
+    },
+    PersonalField {
+        path: "name",
+        category: DataCategory::Identification,
+    },
+    PersonalField {
+        path: "otp_secret",
+        category: DataCategory::Credentials,
+    },
+];
+
 /// The inventory itself.
 pub static INVENTORY: &[RecordSpec] = &[
     RecordSpec {
@@ -427,20 +443,7 @@ pub static INVENTORY: &[RecordSpec] = &[
                       and revocation state. Found at sign-in by a keyed hash of the address.",
         tenant_scoped: false,
         holding: Holding::Platform,
-        personal: &[
-            PersonalField {
-                path: "email",
-                category: DataCategory::Contact,
-            },
-            PersonalField {
-                path: "name",
-                category: DataCategory::Identification,
-            },
-            PersonalField {
-                path: "otp_secret",
-                category: DataCategory::Credentials,
-            },
-        ],
+        personal: ACCOUNT_FIELDS,
         short_lived: false,
     },
     RecordSpec {
@@ -449,20 +452,7 @@ pub static INVENTORY: &[RecordSpec] = &[
                       key (so stage 1 of retention shreds it).",
         tenant_scoped: true,
         holding: Holding::Primary,
-        personal: &[
-            PersonalField {
-                path: "email",
-                category: DataCategory::Contact,
-            },
-            PersonalField {
-                path: "name",
-                category: DataCategory::Identification,
-            },
-            PersonalField {
-                path: "otp_secret",
-                category: DataCategory::Credentials,
-            },
-        ],
+        personal: ACCOUNT_FIELDS,
         short_lived: false,
     },
     RecordSpec {

@@ -122,6 +122,12 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A tenant named in a route's path (`{tenant}`), refused as a validation problem when malformed.
+pub fn tenant_in_path(raw: &str) -> Result<shared::ids::TenantId, ApiError> {
+    shared::ids::TenantId::new(raw)
+        .map_err(|e| ApiError(Error::validation("/tenant", e.to_string())))
+}
+
 pub fn problem_response(problem: &shared::Problem) -> Response {
     let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::to_vec(problem).unwrap_or_default();

@@ -13,10 +13,9 @@ use shared::auth::service::{
     RoleInput, SignInInput, UserView,
 };
 use shared::auth::{Account, SignInStep, Tokens, UserId};
-use shared::ids::TenantId;
 use shared::rbac::{CustomRole, Permission, Scope};
 
-use crate::http::{ApiError, ApiJson, Caller};
+use crate::http::{ApiError, ApiJson, Caller, tenant_in_path};
 use crate::services::Services;
 
 pub fn router() -> Router<Arc<Services>> {
@@ -40,10 +39,6 @@ pub fn router() -> Router<Arc<Services>> {
         )
         .route("/api/tenants/{tenant}/roles", get(list_roles))
         .route("/api/tenants/{tenant}/roles/{name}", put(put_role))
-}
-
-fn tenant_id(raw: &str) -> Result<TenantId, ApiError> {
-    TenantId::new(raw).map_err(|e| ApiError(Error::validation("/tenant", e.to_string())))
 }
 
 fn user_id(raw: &str) -> Result<UserId, ApiError> {
@@ -144,7 +139,7 @@ async fn list_users(
     Caller(access): Caller,
     Path(tenant): Path<String>,
 ) -> Result<Json<Vec<UserView>>, ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = tenant_in_path(&tenant)?;
     Ok(Json(
         s.auth.users(&access, &Account::Customer { tenant }).await?,
     ))
@@ -156,7 +151,7 @@ async fn create_user(
     Path(tenant): Path<String>,
     ApiJson(input): ApiJson<NewUserInput>,
 ) -> Result<(StatusCode, Json<CreatedUser>), ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = tenant_in_path(&tenant)?;
     let created = s
         .auth
         .create_user(&access, Account::Customer { tenant }, input)
@@ -169,7 +164,7 @@ async fn disable_user(
     Caller(access): Caller,
     Path((tenant, user)): Path<(String, String)>,
 ) -> Result<Json<UserView>, ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = tenant_in_path(&tenant)?;
     Ok(Json(
         s.auth
             .disable_user(&access, &Account::Customer { tenant }, &user_id(&user)?)
@@ -182,7 +177,7 @@ async fn list_roles(
     Caller(access): Caller,
     Path(tenant): Path<String>,
 ) -> Result<Json<Vec<CustomRole>>, ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = tenant_in_path(&tenant)?;
     access.require(Permission::TenantRolesManage, Scope::Tenant(&tenant))?;
     Ok(Json(s.auth.roles(&tenant).await?))
 }
@@ -193,6 +188,6 @@ async fn put_role(
     Path((tenant, name)): Path<(String, String)>,
     ApiJson(input): ApiJson<RoleInput>,
 ) -> Result<Json<CustomRole>, ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = tenant_in_path(&tenant)?;
     Ok(Json(s.auth.put_role(&access, &tenant, &name, input).await?))
 }

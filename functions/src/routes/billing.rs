@@ -13,10 +13,9 @@ use shared::billing::credits::{CreditId, CreditRecord, VoluntaryCreditInput};
 use shared::billing::records::EventCount;
 use shared::billing::service::BillingOverview;
 use shared::billing::{Processed, service::Outcome};
-use shared::ids::TenantId;
 use shared::rbac::{Permission, Scope};
 
-use crate::http::{ApiError, ApiJson, Caller};
+use crate::http::{ApiError, ApiJson, Caller, tenant_in_path};
 use crate::services::Services;
 
 /// `POST /stripe/webhook`.
@@ -74,16 +73,12 @@ async fn webhook(
     }
 }
 
-fn tenant_id(raw: &str) -> Result<TenantId, ApiError> {
-    TenantId::new(raw).map_err(|e| ApiError(Error::validation("/tenant", e.to_string())))
-}
-
 async fn overview(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
     Path(tenant): Path<String>,
 ) -> Result<Json<BillingOverview>, ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = tenant_in_path(&tenant)?;
     Ok(Json(s.billing.overview(&access, &tenant).await?))
 }
 
@@ -99,7 +94,7 @@ async fn list_credits(
     Caller(access): Caller,
     Path(tenant): Path<String>,
 ) -> Result<Json<Vec<CreditRecord>>, ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = tenant_in_path(&tenant)?;
     Ok(Json(s.credits.list(&access, &tenant).await?))
 }
 
@@ -110,7 +105,7 @@ async fn grant_credit(
     Path(tenant): Path<String>,
     ApiJson(input): ApiJson<VoluntaryCreditInput>,
 ) -> Result<(StatusCode, Json<CreditRecord>), ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = tenant_in_path(&tenant)?;
     let credit = s.credits.grant_voluntary(&access, &tenant, input).await?;
     let credit = match s
         .credits
@@ -131,7 +126,7 @@ async fn apply_credit(
     Caller(access): Caller,
     Path((tenant, credit)): Path<(String, String)>,
 ) -> Result<Json<CreditRecord>, ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = tenant_in_path(&tenant)?;
     access.require(Permission::BillingOperate, Scope::Tenant(&tenant))?;
     let credit = CreditId::parse(&credit)
         .map_err(|e| ApiError(Error::validation("/credit", e.to_string())))?;

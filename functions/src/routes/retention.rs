@@ -11,14 +11,13 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use shared::Error;
-use shared::ids::TenantId;
 use shared::rbac::{Permission, Scope};
 use shared::retention::exports::{self, ExportId, ExportSummary};
 use shared::retention::records::{CertificateId, HoldId, LegalHold, StoredCertificate};
 use shared::retention::service::{FinalDeletionInput, HoldInput, ServiceEndInput};
 use shared::retention::{RunReport, TenantRetention};
 
-use crate::http::{ApiError, ApiJson, Caller};
+use crate::http::{ApiError, ApiJson, Caller, tenant_in_path};
 use crate::services::Services;
 
 pub fn router() -> Router<Arc<Services>> {
@@ -50,10 +49,6 @@ pub fn router() -> Router<Arc<Services>> {
         .route("/api/tenants/{tenant}/exports/{export}", get(read_export))
 }
 
-fn tenant_id(raw: &str) -> Result<TenantId, ApiError> {
-    TenantId::new(raw).map_err(|e| ApiError(Error::validation("/tenant", e.to_string())))
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AtQuery {
@@ -77,7 +72,7 @@ async fn plan(
     Caller(access): Caller,
     Path(tenant): Path<String>,
 ) -> Result<Json<Option<TenantRetention>>, ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = tenant_in_path(&tenant)?;
     Ok(Json(s.retention.tenant_plan(&access, &tenant).await?))
 }
 
@@ -87,7 +82,7 @@ async fn service_end(
     Path(tenant): Path<String>,
     ApiJson(input): ApiJson<ServiceEndInput>,
 ) -> Result<Json<Option<TenantRetention>>, ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = tenant_in_path(&tenant)?;
     s.retention
         .record_service_end(&access, &tenant, input)
         .await?;
@@ -106,7 +101,7 @@ async fn final_deletion(
     Path(tenant): Path<String>,
     ApiJson(input): ApiJson<FinalDeletionInput>,
 ) -> Result<(StatusCode, Json<TenantRetention>), ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = tenant_in_path(&tenant)?;
     let plan = s
         .retention
         .request_final_deletion(&access, &tenant, input)
@@ -119,7 +114,7 @@ async fn list_holds(
     Caller(access): Caller,
     Path(tenant): Path<String>,
 ) -> Result<Json<Vec<LegalHold>>, ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = tenant_in_path(&tenant)?;
     Ok(Json(s.retention.list_holds(&access, &tenant).await?))
 }
 
@@ -129,7 +124,7 @@ async fn set_hold(
     Path(tenant): Path<String>,
     ApiJson(input): ApiJson<HoldInput>,
 ) -> Result<(StatusCode, Json<LegalHold>), ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = tenant_in_path(&tenant)?;
     let hold = s.retention.set_hold(&access, &tenant, input).await?;
     Ok((StatusCode::CREATED, Json(hold)))
 }
@@ -139,7 +134,7 @@ async fn lift_hold(
     Caller(access): Caller,
     Path((tenant, hold)): Path<(String, String)>,
 ) -> Result<Json<LegalHold>, ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = tenant_in_path(&tenant)?;
     let hold =
         HoldId::parse(&hold).map_err(|e| ApiError(Error::validation("/hold", e.to_string())))?;
     Ok(Json(s.retention.lift_hold(&access, &tenant, &hold).await?))
@@ -150,7 +145,7 @@ async fn certificates(
     Caller(access): Caller,
     Path(tenant): Path<String>,
 ) -> Result<Json<Vec<StoredCertificate>>, ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = tenant_in_path(&tenant)?;
     Ok(Json(s.retention.certificates(&access, &tenant).await?))
 }
 
@@ -167,7 +162,7 @@ async fn certificate(
     Path((tenant, certificate)): Path<(String, String)>,
     Query(format): Query<CertificateFormat>,
 ) -> Result<Response, ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = tenant_in_path(&tenant)?;
     let id = CertificateId::parse(&certificate)
         .map_err(|e| ApiError(Error::validation("/certificate", e.to_string())))?;
     let stored = s
@@ -202,7 +197,7 @@ async fn create_export(
     Caller(access): Caller,
     Path(tenant): Path<String>,
 ) -> Result<(StatusCode, Json<ExportSummary>), ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = tenant_in_path(&tenant)?;
     let export = exports::create(
         s.store.as_ref(),
         &s.keyring,
@@ -219,7 +214,7 @@ async fn list_exports(
     Caller(access): Caller,
     Path(tenant): Path<String>,
 ) -> Result<Json<Vec<ExportSummary>>, ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = tenant_in_path(&tenant)?;
     Ok(Json(
         exports::list(s.store.as_ref(), &access, &tenant).await?,
     ))
@@ -230,7 +225,7 @@ async fn read_export(
     Caller(access): Caller,
     Path((tenant, export)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = tenant_in_path(&tenant)?;
     let id = ExportId::parse(&export)
         .map_err(|e| ApiError(Error::validation("/export", e.to_string())))?;
     Ok(Json(

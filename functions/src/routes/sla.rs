@@ -9,13 +9,12 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use shared::Error;
-use shared::ids::TenantId;
 use shared::sla::MonthReport;
 use shared::sla::records::{ClaimId, Exclusion, RecordedOutage};
 use shared::sla::service::{ClaimInput, ClaimView, DecisionInput, ExclusionInput, OutageInput};
 use shared::time::Month;
 
-use crate::http::{ApiError, ApiJson, Caller};
+use crate::http::{ApiError, ApiJson, Caller, tenant_in_path};
 use crate::services::Services;
 
 pub fn router() -> Router<Arc<Services>> {
@@ -36,10 +35,6 @@ pub fn router() -> Router<Arc<Services>> {
         )
         .route("/api/sla/outages", post(record_outage))
         .route("/api/sla/exclusions", post(record_exclusion))
-}
-
-fn tenant_id(raw: &str) -> Result<TenantId, ApiError> {
-    TenantId::new(raw).map_err(|e| ApiError(Error::validation("/tenant", e.to_string())))
 }
 
 fn month(raw: &str) -> Result<Month, ApiError> {
@@ -64,7 +59,7 @@ async fn tenant_report(
     Caller(access): Caller,
     Path((tenant, raw)): Path<(String, String)>,
 ) -> Result<Json<MonthReport>, ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = tenant_in_path(&tenant)?;
     Ok(Json(
         s.sla.tenant_report(&access, &tenant, month(&raw)?).await?,
     ))
@@ -75,7 +70,7 @@ async fn list_claims(
     Caller(access): Caller,
     Path(tenant): Path<String>,
 ) -> Result<Json<Vec<ClaimView>>, ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = tenant_in_path(&tenant)?;
     Ok(Json(s.sla.claims(&access, &tenant).await?))
 }
 
@@ -85,7 +80,7 @@ async fn file_claim(
     Path(tenant): Path<String>,
     ApiJson(input): ApiJson<ClaimInput>,
 ) -> Result<(StatusCode, Json<ClaimView>), ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = tenant_in_path(&tenant)?;
     let claim = s.sla.file_claim(&access, &tenant, input).await?;
     Ok((StatusCode::CREATED, Json(claim)))
 }
@@ -95,7 +90,7 @@ async fn claim(
     Caller(access): Caller,
     Path((tenant, claim)): Path<(String, String)>,
 ) -> Result<Json<ClaimView>, ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = tenant_in_path(&tenant)?;
     Ok(Json(
         s.sla.claim(&access, &tenant, &claim_id(&claim)?).await?,
     ))
@@ -107,7 +102,7 @@ async fn decide(
     Path((tenant, claim)): Path<(String, String)>,
     ApiJson(input): ApiJson<DecisionInput>,
 ) -> Result<Json<ClaimView>, ApiError> {
-    let tenant = tenant_id(&tenant)?;
+    let tenant = tenant_in_path(&tenant)?;
     let id = claim_id(&claim)?;
     let decided = s.sla.decide(&access, &tenant, &id, input).await?;
     if let Some(credit) = decided.claim.credit {

@@ -343,14 +343,26 @@ fn assess() -> Result<(), CliError> {
     Ok(())
 }
 
-async fn audit_verify(data: &std::path::Path) -> Result<(), CliError> {
+/// The embedded store a local platform made in `data`, for the commands that read or change it;
+/// a usage error, not a new empty store, when there is none.
+pub fn existing_store(
+    data: &std::path::Path,
+    clock: std::sync::Arc<shared::time::SystemClock>,
+) -> Result<std::sync::Arc<infra::EmbeddedStore>, CliError> {
     let db = data.join("store.db");
     if !db.exists() {
-        return Err(CliError::Usage(format!("no store at {}", db.display())));
+        return Err(CliError::Usage(format!(
+            "no store at {} (start `regrooter serve --data {}` once)",
+            db.display(),
+            data.display()
+        )));
     }
-    let clock = std::sync::Arc::new(shared::time::SystemClock);
-    let store = infra::EmbeddedStore::open(&db, clock)?;
-    let reports = shared::incidents::service::verify_all_chains(&store)
+    Ok(std::sync::Arc::new(infra::EmbeddedStore::open(&db, clock)?))
+}
+
+async fn audit_verify(data: &std::path::Path) -> Result<(), CliError> {
+    let store = existing_store(data, std::sync::Arc::new(shared::time::SystemClock))?;
+    let reports = shared::incidents::service::verify_all_chains(store.as_ref())
         .await
         .map_err(|e| CliError::Usage(e.to_string()))?;
     let mut broken = 0;

@@ -10,20 +10,12 @@ use shared::store::Store;
 use shared::time::{SystemClock, Timestamp};
 use shared::token::{Jwks, VerificationKey};
 
-use crate::cli::{CliError, RetentionCommand};
+use crate::cli::{CliError, RetentionCommand, existing_store};
 
 fn service(data: &Path) -> Result<RetentionService, CliError> {
-    let db = data.join("store.db");
-    if !db.exists() {
-        return Err(CliError::Usage(format!(
-            "no store at {} (start `regrooter serve --data {}` once)",
-            db.display(),
-            data.display()
-        )));
-    }
     let config = functions::Config::from_env()?;
     let clock = Arc::new(SystemClock);
-    let raw = Arc::new(infra::EmbeddedStore::open(&db, clock.clone())?);
+    let raw = existing_store(data, clock.clone())?;
     let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(raw));
     let master = infra::local_keys::master_key(data)?;
     let keyring = Arc::new(Keyring::new(

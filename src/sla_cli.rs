@@ -10,20 +10,12 @@ use shared::sla::{MonthReport, SlaService};
 use shared::store::Store;
 use shared::time::{Month, SystemClock};
 
-use crate::cli::{CliError, SlaCommand};
+use crate::cli::{CliError, SlaCommand, existing_store};
 
 fn service(data: &Path) -> Result<(SlaService, Arc<dyn Store>), CliError> {
-    let db = data.join("store.db");
-    if !db.exists() {
-        return Err(CliError::Usage(format!(
-            "no store at {} (start `regrooter serve --data {}` once)",
-            db.display(),
-            data.display()
-        )));
-    }
     let config = functions::Config::from_env()?;
     let clock = Arc::new(SystemClock);
-    let raw = Arc::new(infra::EmbeddedStore::open(&db, clock.clone())?);
+    let raw = existing_store(data, clock.clone())?;
     let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(raw));
     let billing = Arc::new(BillingService::new(
         store.clone(),

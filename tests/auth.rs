@@ -4,6 +4,7 @@
 //! exactly their permissions, no address in clear in the store; and token-key rotation.
 
 mod common;
+use common::ts;
 
 use std::sync::Arc;
 
@@ -23,18 +24,8 @@ use shared::token::{SigningKey, TokenAudience, TokenIssuer, TokenVerifier};
 
 const START: &str = "2026-09-01T08:00:00Z";
 
-fn ts(s: &str) -> Timestamp {
-    s.parse().expect("timestamp")
-}
-
 fn advance(p: &Platform, by: &str) -> Timestamp {
-    let (status, body) = call(
-        "POST",
-        &p.url("/_dev/clock"),
-        None,
-        Some(&json!({ "advance": by })),
-    );
-    assert_eq!(status, 200, "{body}");
+    let body = p.move_clock(json!({ "advance": by }));
     ts(body["now"].as_str().expect("now"))
 }
 

@@ -53,14 +53,7 @@ fn actors(p: &Platform) -> Actors {
 }
 
 fn advance(p: &Platform, by: &str) -> Value {
-    let (status, body) = call(
-        "POST",
-        &p.url("/_dev/clock"),
-        None,
-        Some(&json!({ "advance": by })),
-    );
-    assert_eq!(status, 200, "{body}");
-    body
+    p.move_clock(json!({ "advance": by }))
 }
 
 fn report() -> Value {

@@ -4,6 +4,7 @@
 //! export made earlier can no longer be opened.
 
 mod common;
+use common::{customer_access, staff_access, ts};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -13,7 +14,6 @@ use async_trait::async_trait;
 use shared::crypto::{CryptoError, Keyring, LocalKeyEncryption, Personal};
 use shared::ids::TenantId;
 use shared::inventory::{DataCategory, InventoryGuard, RecordKind};
-use shared::rbac::{Access, Actor, Principal};
 use shared::retention::exports;
 use shared::retention::service::{
     FinalDeletionInput, HoldInput, ServiceEndInput, StageStatus, final_deletion_phrase,
@@ -29,10 +29,6 @@ use shared::{Clock, Error};
 
 const ISSUER: &str = "https://regrooter.test/deletion-certificates";
 
-fn ts(s: &str) -> Timestamp {
-    s.parse().expect("timestamp")
-}
-
 fn tenant(id: &str) -> TenantId {
     TenantId::new(id).expect("tenant id")
 }
@@ -43,32 +39,6 @@ const SERVICE_END: &str = "2026-03-02T10:00:00Z";
 const STAGE1_DUE: &str = "2026-04-01T09:00:00Z";
 /// A further year.
 const STAGE2_DUE: &str = "2027-04-01T09:00:00Z";
-
-fn staff(role: &str) -> Access {
-    Access::resolve(
-        Principal {
-            subject: format!("{role}-1"),
-            actor: Actor::Staff,
-            roles: vec![role.to_string()],
-            amr: vec!["pwd".into(), "otp".into()],
-        },
-        &[],
-    )
-}
-
-fn customer(tenant_id: &str, role: &str) -> Access {
-    Access::resolve(
-        Principal {
-            subject: format!("{tenant_id}-{role}"),
-            actor: Actor::Customer {
-                tenant: tenant(tenant_id),
-            },
-            roles: vec![role.to_string()],
-            amr: vec!["pwd".into()],
-        },
-        &[],
-    )
-}
 
 // ----- a store that dies at a chosen write ------------------------------------------------------
 
@@ -224,7 +194,7 @@ impl World {
             tenants::put(
                 world.store.as_ref(),
                 &keyring,
-                &staff("operator"),
+                &staff_access("operator"),
                 &t,
                 TenantInput {
                     name: Some(format!("{id} GmbH")),
@@ -256,7 +226,7 @@ impl World {
             exports::create(
                 world.store.as_ref(),
                 &keyring,
-                &customer(id, "customer_admin"),
+                &customer_access(id, "customer_admin"),
                 &t,
                 world.clock.now(),
             )
@@ -295,7 +265,7 @@ impl World {
         self.process()
             .retention
             .record_service_end(
-                &staff("operator"),
+                &staff_access("operator"),
                 &tenant(id),
                 ServiceEndInput { ended_at: None },
             )
@@ -353,7 +323,7 @@ impl World {
     async fn certificates(&self, id: &str) -> Vec<shared::retention::StoredCertificate> {
         self.process()
             .retention
-            .certificates(&customer(id, "customer_admin"), &tenant(id))
+            .certificates(&customer_access(id, "customer_admin"), &tenant(id))
             .await
             .expect("certificates")
     }
@@ -523,7 +493,7 @@ async fn stages_fall_on_day_30_and_a_year_later_with_signed_certificates() {
     let content = exports::read(
         w.store.as_ref(),
         &p.keyring,
-        &customer("acme", "customer_admin"),
+        &customer_access("acme", "customer_admin"),
         &tenant("acme"),
         &export_id,
     )
@@ -653,7 +623,7 @@ async fn a_legal_hold_keeps_exactly_its_categories_until_it_is_lifted() {
         .find(|i| i.kind == RecordKind::Export)
         .expect("export");
     let p = w.process();
-    let dpo = staff("data_protection_officer");
+    let dpo = staff_access("data_protection_officer");
     let hold = |categories: &[DataCategory]| HoldInput {
         legal_basis: Some("§ 257 HGB: commercial correspondence, 6 years".into()),
         categories: Some(categories.iter().copied().collect::<BTreeSet<_>>()),
@@ -663,7 +633,7 @@ async fn a_legal_hold_keeps_exactly_its_categories_until_it_is_lifted() {
     assert!(matches!(
         p.retention
             .set_hold(
-                &customer("acme", "customer_admin"),
+                &customer_access("acme", "customer_admin"),
                 &tenant("acme"),
                 hold(&[DataCategory::Contact])
             )
@@ -826,7 +796,7 @@ async fn a_hold_that_runs_out_releases_what_it_kept() {
     w.process()
         .retention
         .set_hold(
-            &staff("data_protection_officer"),
+            &staff_access("data_protection_officer"),
             &tenant("acme"),
             HoldInput {
                 legal_basis: Some("§ 147 AO".into()),
@@ -873,8 +843,11 @@ async fn a_customer_admin_may_ask_for_final_deletion_which_runs_both_stages_at_t
     assert_eq!(phrase, "DELETE acme");
     // Members may not; another tenant's admin may not; a wrong phrase is refused.
     for (access, input) in [
-        (customer("acme", "customer_member"), confirm(&phrase)),
-        (customer("globex", "customer_admin"), confirm(&phrase)),
+        (customer_access("acme", "customer_member"), confirm(&phrase)),
+        (
+            customer_access("globex", "customer_admin"),
+            confirm(&phrase),
+        ),
     ] {
         assert!(matches!(
             p.retention
@@ -883,7 +856,7 @@ async fn a_customer_admin_may_ask_for_final_deletion_which_runs_both_stages_at_t
             Err(Error::Forbidden(_))
         ));
     }
-    let admin = customer("acme", "customer_admin");
+    let admin = customer_access("acme", "customer_admin");
     for wrong in [None, Some("delete acme"), Some("DELETE globex")] {
         assert!(matches!(
             p.retention
@@ -902,7 +875,7 @@ async fn a_customer_admin_may_ask_for_final_deletion_which_runs_both_stages_at_t
     assert!(matches!(
         p.retention
             .request_final_deletion(
-                &customer("globex", "customer_admin"),
+                &customer_access("globex", "customer_admin"),
                 &tenant("globex"),
                 confirm("DELETE globex")
             )
@@ -1192,13 +1165,7 @@ fn on_the_platform_the_daily_job_deletes_and_the_customer_downloads_a_verifiable
     assert_eq!(shown[0]["due_now"], json!(["stage1"]));
 
     // The daily job (02:30 UTC) after day 30 runs stage 1.
-    let (status, moved) = call(
-        "POST",
-        &p.url("/_dev/clock"),
-        None,
-        Some(&json!({ "to": "2026-04-02T03:00:00Z" })),
-    );
-    assert_eq!(status, 200, "{moved}");
+    let moved = p.move_clock(json!({ "to": "2026-04-02T03:00:00Z" }));
     let retention_runs: Vec<_> = moved["fired"]
         .as_array()
         .expect("fired")
@@ -1297,13 +1264,7 @@ fn on_the_platform_the_daily_job_deletes_and_the_customer_downloads_a_verifiable
     );
     assert_eq!(status, 202, "{plan}");
     assert_eq!(plan["due_now"], json!(["stage2"]));
-    let (status, moved) = call(
-        "POST",
-        &p.url("/_dev/clock"),
-        None,
-        Some(&json!({ "to": "2026-04-03T03:00:00Z" })),
-    );
-    assert_eq!(status, 200, "{moved}");
+    p.move_clock(json!({ "to": "2026-04-03T03:00:00Z" }));
     let (_, certificates) = call(
         "GET",
         &p.url("/api/tenants/acme/retention/certificates"),

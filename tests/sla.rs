@@ -5,6 +5,7 @@
 //! on the platform against a real HTTP endpoint that goes down, with `regrooter sla report`.
 
 mod common;
+use common::{customer_access, staff_access, ts};
 
 use std::sync::Arc;
 
@@ -18,20 +19,15 @@ use shared::crypto::{Keyring, LocalKeyEncryption};
 use shared::ids::TenantId;
 use shared::inventory::InventoryGuard;
 use shared::policy::{ContractTerms, UnknownTreatment};
-use shared::rbac::{Access, Actor, Principal};
 use shared::sla::records::ExclusionCategory;
 use shared::sla::service::{ClaimInput, ClaimedOutage, DecisionInput, ExclusionInput, OutageInput};
 use shared::sla::{ClaimStatus, MinuteState, SlaService};
 use shared::store::Store;
 use shared::tenants::{self, TenantInput};
-use shared::time::{ManualClock, Month, SignedDuration, Timestamp};
+use shared::time::{ManualClock, Month, SignedDuration};
 use shared::{Clock, Error};
 
 const SECRET: &str = "whsec_current_0123456789abcdef";
-
-fn ts(s: &str) -> Timestamp {
-    s.parse().expect("timestamp")
-}
 
 fn month(s: &str) -> Month {
     s.parse().expect("month")
@@ -39,32 +35,6 @@ fn month(s: &str) -> Month {
 
 fn acme() -> TenantId {
     TenantId::new("acme").expect("tenant")
-}
-
-fn staff(role: &str) -> Access {
-    Access::resolve(
-        Principal {
-            subject: format!("{role}-1"),
-            actor: Actor::Staff,
-            roles: vec![role.to_string()],
-            amr: vec!["pwd".into(), "otp".into()],
-        },
-        &[],
-    )
-}
-
-fn customer_access(tenant: &str, role: &str) -> Access {
-    Access::resolve(
-        Principal {
-            subject: format!("{tenant}-{role}"),
-            actor: Actor::Customer {
-                tenant: TenantId::new(tenant).expect("tenant"),
-            },
-            roles: vec![role.to_string()],
-            amr: vec!["pwd".into()],
-        },
-        &[],
-    )
 }
 
 struct World {
@@ -93,7 +63,7 @@ impl World {
             tenants::put(
                 store.as_ref(),
                 &keyring,
-                &staff("operator"),
+                &staff_access("operator"),
                 &TenantId::new(t).expect("tenant"),
                 TenantInput {
                     name: Some(format!("{t} GmbH")),
@@ -369,7 +339,7 @@ async fn overlapping_outages_count_once_and_exclusions_remove_only_their_overlap
     // Measured 10:00–12:00 UTC; an operator records 11:00–13:00 (seen by customers, not probes).
     w.probe("2026-06-03T10:00:00Z", 120, MinuteState::Down)
         .await;
-    let operator = staff("operator");
+    let operator = staff_access("operator");
     w.sla
         .record_outage(
             &operator,
@@ -616,7 +586,7 @@ async fn incomplete_claims_are_refused_whole_and_late_ones_lapse_with_the_reason
     assert!(matches!(
         w.sla
             .decide(
-                &staff("billing_admin"),
+                &staff_access("billing_admin"),
                 &acme(),
                 &late.claim.id,
                 DecisionInput {
@@ -655,7 +625,7 @@ async fn a_claim_the_measurements_contradict_is_not_credited() {
     assert!(v.meets_target);
     assert!(!v.eligible);
     assert!(v.reasons.iter().any(|r| r.contains("meets the promised")));
-    let billing = staff("billing_admin");
+    let billing = staff_access("billing_admin");
     let refused = w
         .sla
         .decide(
@@ -749,7 +719,7 @@ async fn a_confirmed_claim_earns_5_percent_of_the_periods_fee_applied_once_to_th
     let fake = FakeStripe::start(&["cus_acme"]).await.expect("fake stripe");
     let gateway =
         infra::stripe::StripeGateway::new("sk_test_fake", Some(&fake.url())).expect("gateway");
-    let billing = staff("billing_admin");
+    let billing = staff_access("billing_admin");
     // Customers cannot decide their own claims.
     assert!(matches!(
         w.sla
@@ -947,16 +917,7 @@ fn the_probe_job_measures_a_real_endpoint_and_customers_claim_through_the_api() 
         Some(&json!({ "name": "ACME GmbH" })),
     );
     assert_eq!(status, 200, "{body}");
-    let advance = |to: &str| {
-        let (status, body) = call(
-            "POST",
-            &p.url("/_dev/clock"),
-            None,
-            Some(&json!({ "to": to })),
-        );
-        assert_eq!(status, 200, "{body}");
-        body
-    };
+    let advance = |to: &str| p.move_clock(json!({ "to": to }));
     // 20 minutes up, 15 down, the rest of June's last hour up again.
     advance("2026-06-30T21:19:30Z");
     target

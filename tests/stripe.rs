@@ -4,6 +4,7 @@
 //! OpenAPI fixtures) and the fake Stripe server in infra for outgoing calls.
 
 mod common;
+use common::{staff_access, ts};
 
 use common::stripe::{customer, event, fixture, fixtures, invoice, subscription};
 
@@ -27,10 +28,6 @@ use shared::{Clock, Error};
 const SECRET: &str = "whsec_current_0123456789abcdef";
 const OLD_SECRET: &str = "whsec_previous_0123456789abcdef";
 
-fn ts(s: &str) -> Timestamp {
-    s.parse().expect("timestamp")
-}
-
 // ----- the billing core on the embedded store -------------------------------------------------
 
 struct Billing {
@@ -39,18 +36,6 @@ struct Billing {
     keyring: Arc<Keyring>,
     billing: Arc<BillingService>,
     credits: CreditService,
-}
-
-fn staff(role: &str) -> Access {
-    Access::resolve(
-        Principal {
-            subject: format!("{role}-1"),
-            actor: Actor::Staff,
-            roles: vec![role.to_string()],
-            amr: vec!["pwd".into(), "otp".into()],
-        },
-        &[],
-    )
 }
 
 impl Billing {
@@ -79,7 +64,7 @@ impl Billing {
             tenants::put(
                 b.store.as_ref(),
                 &b.keyring,
-                &staff("operator"),
+                &staff_access("operator"),
                 &TenantId::new(*t).expect("tenant"),
                 TenantInput {
                     name: Some(format!("{t} GmbH")),
@@ -113,7 +98,7 @@ impl Billing {
 
     async fn count(&self, kind: &str) -> u64 {
         self.billing
-            .event_counts(&staff("billing_admin"))
+            .event_counts(&staff_access("billing_admin"))
             .await
             .expect("counts")
             .into_iter()
@@ -155,7 +140,10 @@ async fn each_event_is_processed_exactly_once_and_never_overwritten_by_an_older_
     assert_eq!(b.deliver(&first).await.expect("older"), Outcome::Stale);
     let overview = b
         .billing
-        .overview(&staff("billing_admin"), &TenantId::new("acme").expect("id"))
+        .overview(
+            &staff_access("billing_admin"),
+            &TenantId::new("acme").expect("id"),
+        )
         .await
         .expect("overview");
     assert_eq!(overview.subscriptions.len(), 1);
@@ -584,7 +572,7 @@ async fn a_credit_is_exactly_one_balance_transaction_even_when_the_call_is_retri
     let credit = b
         .credits
         .grant_voluntary(
-            &staff("billing_admin"),
+            &staff_access("billing_admin"),
             &acme,
             voluntary(500, "Outage at our DNS provider, card 4111 1111 1111 1111"),
         )
@@ -648,7 +636,11 @@ async fn after_stripe_forgot_the_key_the_credit_is_found_instead_of_made_twice()
     let acme = TenantId::new("acme").expect("id");
     let credit = b
         .credits
-        .grant_voluntary(&staff("billing_admin"), &acme, voluntary(1_250, "Goodwill"))
+        .grant_voluntary(
+            &staff_access("billing_admin"),
+            &acme,
+            voluntary(1_250, "Goodwill"),
+        )
         .await
         .expect("granted");
     fake.inject(Fault::LoseResponse);
@@ -685,7 +677,11 @@ async fn a_refused_credit_stays_pending_with_stripes_reason() {
     let acme = TenantId::new("acme").expect("id");
     let credit = b
         .credits
-        .grant_voluntary(&staff("billing_admin"), &acme, voluntary(100, "Test"))
+        .grant_voluntary(
+            &staff_access("billing_admin"),
+            &acme,
+            voluntary(100, "Test"),
+        )
         .await
         .expect("granted");
     let report = b.credits.apply_pending(&gateway).await.expect("run");
@@ -721,7 +717,7 @@ async fn a_refused_credit_stays_pending_with_stripes_reason() {
     let invalid = b
         .credits
         .grant_voluntary(
-            &staff("billing_admin"),
+            &staff_access("billing_admin"),
             &acme,
             VoluntaryCreditInput {
                 amount: Some(-5),

@@ -10,6 +10,39 @@ use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_regrooter");
 
+/// A timestamp written in RFC 3339.
+pub fn ts(s: &str) -> shared::time::Timestamp {
+    s.parse().expect("timestamp")
+}
+
+/// A staff member with one role, signed in with password and TOTP.
+pub fn staff_access(role: &str) -> shared::rbac::Access {
+    shared::rbac::Access::resolve(
+        shared::rbac::Principal {
+            subject: format!("{role}-1"),
+            actor: shared::rbac::Actor::Staff,
+            roles: vec![role.to_string()],
+            amr: vec!["pwd".into(), "otp".into()],
+        },
+        &[],
+    )
+}
+
+/// A customer's user with one built-in role in `tenant`.
+pub fn customer_access(tenant: &str, role: &str) -> shared::rbac::Access {
+    shared::rbac::Access::resolve(
+        shared::rbac::Principal {
+            subject: format!("{tenant}-{role}"),
+            actor: shared::rbac::Actor::Customer {
+                tenant: shared::ids::TenantId::new(tenant).expect("tenant"),
+            },
+            roles: vec![role.to_string()],
+            amr: vec!["pwd".into()],
+        },
+        &[],
+    )
+}
+
 /// A running `regrooter serve`, stopped when dropped.
 pub struct Platform {
     child: Child,
@@ -70,6 +103,14 @@ impl Platform {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// Moves the platform's manual clock (`{"to": …}` or `{"advance": …}`) and answers with
+    /// what the platform says: the new time and the jobs that fired on the way.
+    pub fn move_clock(&self, how: serde_json::Value) -> serde_json::Value {
+        let (status, body) = call("POST", &self.url("/_dev/clock"), None, Some(&how));
+        assert_eq!(status, 200, "{body}");
+        body
     }
 
     /// A development token signed with this platform's key.

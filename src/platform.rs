@@ -120,7 +120,10 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
             canonical_url: format!("{public_url}/.well-known/security.txt"),
             hash_key: infra::local_keys::hash_key(&args.data)?,
             origin_secret,
-            waf: edge::waf::WafConfig::default(),
+            waf: edge::waf::WafConfig {
+                report_only: waf_report_only()?,
+                ..edge::waf::WafConfig::default()
+            },
         },
         tokens,
     );
@@ -194,4 +197,11 @@ impl shared::sla::Prober for StoreProber {
             Err(_) => shared::sla::MinuteState::Unknown,
         }
     }
+}
+
+/// `REGROOTER_WAF_REPORT_ONLY`: rules and routes of the local edge's WAF that log instead of
+/// blocking (see `edge::waf::ReportOnly::parse`); an invalid entry refuses to start.
+fn waf_report_only() -> Result<edge::waf::ReportOnly, CliError> {
+    let spec = std::env::var("REGROOTER_WAF_REPORT_ONLY").unwrap_or_default();
+    edge::waf::ReportOnly::parse(&spec).map_err(CliError::Usage)
 }

@@ -12,6 +12,8 @@ use shared::time::Timestamp;
 pub enum EventKind {
     WafAllow,
     WafBlock,
+    /// A WAF decision in report-only mode: it would have blocked; the request passed.
+    WafLog,
     RateLimited,
     Lockout,
     CredentialStuffing,

@@ -137,7 +137,17 @@ fn micros(now: Timestamp) -> u64 {
     u64::try_from(now.as_microsecond()).unwrap_or(0)
 }
 
+/// Marks a request whose declared body was over the limit, so the host did not read it (the
+/// Worker checks `Content-Length` before it reads a byte).
+#[derive(Debug, Clone, Copy)]
+pub struct OversizeBody;
+
 impl EdgeService {
+    /// The largest body the edge reads; hosts refuse to read more (see [`OversizeBody`]).
+    pub fn max_body_bytes(&self) -> usize {
+        self.settings.waf.max_body_bytes
+    }
+
     pub fn new(settings: EdgeSettings, verifier: TokenVerifier) -> Self {
         let waf = Waf::new(settings.waf.clone());
         Self {
@@ -244,50 +254,8 @@ impl EdgeService {
             return response;
         }
 
-        // 2. The WAF. Every decision is an event.
-        let waf_request = WafRequest::new(
-            method.as_str(),
-            &path_and_query,
-            request
-                .headers()
-                .iter()
-                .map(|(n, v)| {
-                    (
-                        n.as_str().to_string(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect(),
-            request.body().clone(),
-        );
-        let verdict = self.waf.inspect(&waf_request);
-        let blocked = verdict.action == Action::Block;
-        let mut event = self.event(
-            if blocked {
-                EventKind::WafBlock
-            } else {
-                EventKind::WafAllow
-            },
-            request_id,
-            &method,
-            &path,
-            client,
-            now,
-        );
-        event.rules = verdict.rules.clone();
-        event.score = Some(verdict.score);
-        events.push(event);
-        if blocked {
-            return problem(
-                StatusCode::FORBIDDEN,
-                "request-blocked",
-                "Request blocked",
-                "The web application firewall blocked this request. If you believe this is a mistake, quote the request id.",
-                request_id,
-            );
-        }
-
-        // 3. Rate limits per client and route class.
+        // 2. Rate limits per client and route class, before the WAF reads the body: a client over
+        //    its quota costs one counter check, whatever it sends.
         let client_key = keyed_hash(&self.settings.hash_key, &client.ip);
         let class = RouteClass::of(method.as_str(), &path);
         if let RateDecision::Deny { retry_after_secs } = store
@@ -316,7 +284,78 @@ impl EdgeService {
             );
         }
 
-        // 4. What the edge answers itself.
+        // 3. A body over the limit is refused unread (413), never inspected.
+        if request.body().len() > self.settings.waf.max_body_bytes
+            || request.extensions().get::<OversizeBody>().is_some()
+        {
+            let mut event =
+                self.event(EventKind::WafBlock, request_id, &method, &path, client, now);
+            event.rules = vec![crate::waf::LIMITS_RULE];
+            event.detail = Some("body over the limit".into());
+            events.push(event);
+            return problem(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request-too-large",
+                "Request body too large",
+                &format!(
+                    "Request bodies may be at most {} bytes.",
+                    self.settings.waf.max_body_bytes
+                ),
+                request_id,
+            );
+        }
+
+        // 4. The WAF. Every decision is an event.
+        let waf_request = WafRequest::new(
+            method.as_str(),
+            &path_and_query,
+            request
+                .headers()
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        n.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+            request.body().clone(),
+        );
+        let verdict = self.waf.inspect(&waf_request);
+        let blocked = verdict.action == Action::Block;
+        let mut event = self.event(
+            match verdict.action {
+                Action::Block => EventKind::WafBlock,
+                Action::Log => EventKind::WafLog,
+                Action::Allow => EventKind::WafAllow,
+            },
+            request_id,
+            &method,
+            &path,
+            client,
+            now,
+        );
+        event.rules = verdict.rules.clone();
+        event.score = Some(verdict.score);
+        if verdict.action == Action::Log {
+            // Report-only: what would have blocked, so the rollout can be watched.
+            event.detail = Some(format!(
+                "report-only: would block (score {} + {} from report-only rules {:?})",
+                verdict.score, verdict.logged_score, verdict.logged_rules
+            ));
+        }
+        events.push(event);
+        if blocked {
+            return problem(
+                StatusCode::FORBIDDEN,
+                "request-blocked",
+                "Request blocked",
+                "The web application firewall blocked this request. If you believe this is a mistake, quote the request id.",
+                request_id,
+            );
+        }
+
+        // 5. What the edge answers itself.
         let query = request.uri().query();
         let accept_language = request
             .headers()
@@ -365,7 +404,7 @@ impl EdgeService {
             _ => {}
         }
 
-        // 5. Brute force on sign-in, before the attempt reaches the function.
+        // 6. Brute force on sign-in, before the attempt reaches the function.
         let sign_in = method == Method::POST && path == "/auth/sign-in";
         let account_key = if sign_in {
             serde_json::from_slice::<serde_json::Value>(request.body())
@@ -418,7 +457,7 @@ impl EdgeService {
             }
         }
 
-        // 6. The token gate.
+        // 7. The token gate.
         let principal = if path.starts_with("/api/") {
             match crate::gate::authenticate(&self.verifier, request.headers(), now) {
                 Ok(verified) => Some(verified.principal),
@@ -440,7 +479,7 @@ impl EdgeService {
             None
         };
 
-        // 7. On to the function, signed.
+        // 8. On to the function, signed.
         let response = origin
             .forward(self.signed(request, request_id, now), principal.as_ref())
             .await;

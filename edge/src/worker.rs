@@ -27,7 +27,7 @@ use crate::pipeline::{
     Client, EdgeService, EdgeSettings, EdgeStore, Function, GuardKind, Origin, function_for,
 };
 use crate::rate::{Gcra, GcraState, Quota, RateDecision, shard_of};
-use crate::waf::WafConfig;
+use crate::waf::{ReportOnly, WafConfig};
 
 thread_local! {
     /// Built once per isolate: compiling the WAF's rules is the expensive part.
@@ -63,6 +63,10 @@ fn service(env: &Env) -> Result<Rc<EdgeService>> {
         origin_secret: env.secret("ORIGIN_SECRET")?.to_string().into_bytes(),
         waf: WafConfig {
             paranoia,
+            // Rules and routes rolled out report-only (logged, not blocking); a bad entry
+            // stops the Worker from starting rather than silently blocking or passing.
+            report_only: ReportOnly::parse(&var(env, "WAF_REPORT_ONLY").unwrap_or_default())
+                .map_err(worker::Error::RustError)?,
             ..WafConfig::default()
         },
     };
@@ -127,12 +131,23 @@ pub async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<
     };
     // Most requests (GETs) carry no body: then there is nothing to read, and no arrayBuffer()
     // promise to wait for. A GET that does carry one is read and inspected like any other.
-    let body = if req.inner().body().is_some() {
+    // A body declared larger than the edge reads is not read at all (the pipeline answers 413).
+    let declared: Option<usize> = req
+        .headers()
+        .get("content-length")?
+        .and_then(|l| l.trim().parse().ok());
+    let oversize = declared.is_some_and(|l| l > service.max_body_bytes());
+    let body = if req.inner().body().is_some() && !oversize {
         req.bytes().await.unwrap_or_default()
     } else {
         Vec::new()
     };
-    let request = to_http(&req.method(), &path_and_query, req.headers(), body);
+    let mut request = to_http(&req.method(), &path_and_query, req.headers(), body);
+    if oversize {
+        request
+            .extensions_mut()
+            .insert(crate::pipeline::OversizeBody);
+    }
     let store = DurableStore { env: &env };
     let origin = FetchOrigin { env: &env };
     let handled = service

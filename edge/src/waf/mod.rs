@@ -6,15 +6,21 @@
 //! (5, one critical rule) it is blocked. Paranoia level 1 runs only the precise rules; higher
 //! levels add broader ones that also catch more legitimate traffic.
 
+pub mod hostile;
 pub mod normalize;
 pub mod request;
 pub mod rules;
 
 use std::collections::BTreeSet;
 
-use regex::bytes::{RegexSet, RegexSetBuilder};
+use std::sync::Mutex;
 
-pub use request::{Location, ProtocolIssue, Target, WafRequest};
+use regex_automata::hybrid::dfa::{Cache, DFA, OverlappingState};
+use regex_automata::nfa::thompson;
+use regex_automata::util::syntax;
+use regex_automata::{Input, MatchKind};
+
+pub use request::{CapHit, Caps, Location, ProtocolIssue, Target, WafRequest};
 pub use rules::Class;
 use rules::{RULES, RuleDef, View};
 
@@ -22,6 +28,9 @@ use rules::{RULES, RuleDef, View};
 pub enum Action {
     Allow,
     Block,
+    /// Would have been blocked, but the deciding rules or the route are in report-only mode:
+    /// the request passes and the decision is logged as a security event.
+    Log,
 }
 
 impl Action {
@@ -29,8 +38,92 @@ impl Action {
         match self {
             Action::Allow => "allow",
             Action::Block => "block",
+            Action::Log => "log",
         }
     }
+}
+
+/// What a rule or a route does when it decides: block, or only log (report-only), the way a
+/// CRS deployment rolls a new rule out — watched in the security events before it blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Block,
+    Log,
+}
+
+/// A route in report-only mode (`*` as method matches any; a trailing `*` any rest of path).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteMode {
+    pub method: String,
+    pub path: String,
+}
+
+/// The report-only settings: rules and routes that log instead of blocking.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportOnly {
+    pub rules: BTreeSet<u32>,
+    pub routes: Vec<RouteMode>,
+}
+
+impl ReportOnly {
+    /// Parses `REGROOTER_WAF_REPORT_ONLY` (locally) / `WAF_REPORT_ONLY` (the Worker): a comma
+    /// separated list of rule ids (`921130`) and routes (`POST /api/sla*`, `* /portal/*`).
+    /// Every entry that is neither is named in the error, all at once.
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        let mut out = ReportOnly::default();
+        let mut bad = Vec::new();
+        for entry in spec.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            if let Ok(id) = entry.parse::<u32>() {
+                if RULES.iter().any(|r| r.id == id) || protocol_ids::ALL.contains(&id) {
+                    out.rules.insert(id);
+                } else {
+                    bad.push(format!("{entry:?} is no rule id"));
+                }
+                continue;
+            }
+            match entry.split_once(' ') {
+                Some((method, path))
+                    if path.trim().starts_with('/')
+                        && (method == "*" || ALLOWED_METHODS.contains(&method)) =>
+                {
+                    out.routes.push(RouteMode {
+                        method: method.to_string(),
+                        path: path.trim().to_string(),
+                    })
+                }
+                _ => bad.push(format!(
+                    "{entry:?} is neither a rule id nor a route like \"POST /api/x*\""
+                )),
+            }
+        }
+        if bad.is_empty() {
+            Ok(out)
+        } else {
+            Err(format!("WAF report-only settings: {}", bad.join("; ")))
+        }
+    }
+
+    /// The mode of a route.
+    pub fn route_mode(&self, method: &str, path: &str) -> Mode {
+        if self
+            .routes
+            .iter()
+            .any(|r| route_matches(&r.method, &r.path, method, path))
+        {
+            Mode::Log
+        } else {
+            Mode::Block
+        }
+    }
+}
+
+fn route_matches(rule_method: &str, rule_path: &str, method: &str, path: &str) -> bool {
+    let method_ok = rule_method == "*" || rule_method.eq_ignore_ascii_case(method);
+    let path_ok = match rule_path.strip_suffix('*') {
+        Some(prefix) => path.starts_with(prefix),
+        None => path == rule_path,
+    };
+    method_ok && path_ok
 }
 
 /// The outcome of inspecting one request.
@@ -41,6 +134,10 @@ pub struct Verdict {
     /// Ids of every rule that matched, ascending.
     pub rules: Vec<u32>,
     pub classes: BTreeSet<Class>,
+    /// Rules that matched in report-only mode (in `rules` too, not in `score`).
+    pub logged_rules: Vec<u32>,
+    /// The score the report-only rules would have added.
+    pub logged_score: u32,
 }
 
 /// Arguments a route's free text may carry that look like attacks by nature.
@@ -121,7 +218,10 @@ pub struct WafConfig {
     pub max_header_bytes: usize,
     pub max_headers: usize,
     pub max_uri_bytes: usize,
+    /// Caps on the walk over arguments (count, JSON depth, name length).
+    pub caps: Caps,
     pub exclusions: Vec<Exclusion>,
+    pub report_only: ReportOnly,
 }
 
 impl Default for WafConfig {
@@ -133,16 +233,81 @@ impl Default for WafConfig {
             max_header_bytes: 8 * 1024,
             max_headers: 100,
             max_uri_bytes: 8 * 1024,
+            caps: Caps::default(),
             exclusions: platform_exclusions(),
+            report_only: ReportOnly::default(),
         }
     }
 }
 
+/// One view's rules as one lazy DFA over all their patterns. The regex crate's `RegexSet` gives
+/// its lazy DFA up when the cache is cleared often and falls back to a much slower NFA
+/// simulation mid-search; this DFA never gives up (it clears its cache and goes on), so every
+/// byte costs the same bounded work: linear time, memory bounded by the cache capacity.
 struct CompiledView {
     view: View,
-    set: RegexSet,
-    /// Index into `RULES` of each pattern of the set.
+    dfa: DFA,
+    /// Caches for the DFA (one per concurrent inspection; one in the Worker).
+    caches: Mutex<Vec<Cache>>,
+    /// Index into `RULES` of each pattern of the DFA.
     rules: Vec<usize>,
+}
+
+/// The lazy DFA's cache capacity per view: plenty for the rule sets' states.
+const DFA_CACHE_BYTES: usize = 8 * 1024 * 1024;
+
+impl CompiledView {
+    fn build(view: View, rules: Vec<usize>) -> Result<Self, String> {
+        let patterns: Vec<&str> = rules.iter().map(|i| RULES[*i].pattern).collect();
+        let dfa = DFA::builder()
+            .configure(
+                DFA::config()
+                    .match_kind(MatchKind::All)
+                    .cache_capacity(DFA_CACHE_BYTES),
+            )
+            // Byte-oriented and ASCII-only: the values are lowercased and decoded already, and
+            // ASCII classes keep the automata small and fast.
+            .syntax(syntax::Config::new().unicode(false).utf8(false))
+            .thompson(thompson::Config::new().utf8(false))
+            .build_many(&patterns)
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            view,
+            dfa,
+            caches: Mutex::new(Vec::new()),
+            rules,
+        })
+    }
+
+    /// Every pattern that matches somewhere in `text` (indices into `self.rules`).
+    fn matches(&self, text: &[u8], found: &mut Vec<usize>) {
+        let mut cache = self
+            .caches
+            .lock()
+            .ok()
+            .and_then(|mut pool| pool.pop())
+            .unwrap_or_else(|| self.dfa.create_cache());
+        let input = Input::new(text);
+        let mut state = OverlappingState::start();
+        let mut seen = vec![false; self.rules.len()];
+        // Without a minimum clear count the search never gives up, so errors cannot happen;
+        // one would end the scan of this view (the others still run).
+        while self
+            .dfa
+            .try_search_overlapping_fwd(&mut cache, &input, &mut state)
+            .is_ok()
+        {
+            let Some(hit) = state.get_match() else { break };
+            let index = hit.pattern().as_usize();
+            if !seen[index] {
+                seen[index] = true;
+                found.push(index);
+            }
+        }
+        if let Ok(mut pool) = self.caches.lock() {
+            pool.push(cache);
+        }
+    }
 }
 
 pub struct Waf {
@@ -221,6 +386,9 @@ const RESTRICTED_EXTENSIONS: &[&str] = &[
     "xsx",
 ];
 
+/// The rule that scores requests over the size limits and walks stopped at a cap.
+pub const LIMITS_RULE: u32 = protocol_ids::LIMITS;
+
 /// Protocol rules, scored in code rather than by pattern.
 mod protocol_ids {
     pub const METHOD: u32 = 911100;
@@ -243,35 +411,71 @@ mod protocol_ids {
     pub const SPLITTING: u32 = 921120;
     pub const HEADER_INJECTION: u32 = 921140;
     pub const ARG_NEWLINE: u32 = 921150;
+    pub const ALL: &[u32] = &[
+        METHOD,
+        REQUEST_LINE,
+        CONTENT_LENGTH,
+        BODY_ON_GET,
+        LENGTH_AND_CHUNKED,
+        URL_ENCODING,
+        NUL_BYTE,
+        MISSING_HOST,
+        EMPTY_HOST,
+        IP_HOST,
+        LIMITS,
+        CONTENT_TYPE,
+        VERSION,
+        EXTENSION,
+        RESTRICTED_HEADER,
+        BODY_PARSE,
+        SMUGGLING,
+        SPLITTING,
+        HEADER_INJECTION,
+        ARG_NEWLINE,
+    ];
 }
 
-struct Hits {
+struct Hits<'a> {
     rules: BTreeSet<u32>,
     classes: BTreeSet<Class>,
     score: u32,
+    log_only: &'a BTreeSet<u32>,
+    logged: Vec<u32>,
+    logged_score: u32,
 }
 
-impl Hits {
+impl Hits<'_> {
     fn add(&mut self, id: u32, class: Class, score: u8) {
         if self.rules.insert(id) {
             self.classes.insert(class);
-            self.score += u32::from(score);
+            if self.log_only.contains(&id) {
+                self.logged.push(id);
+                self.logged_score += u32::from(score);
+            } else {
+                self.score += u32::from(score);
+            }
         }
     }
 }
 
-fn views_of(value: &str) -> [String; 3] {
-    // Percent-decoding again catches double encoding and values that arrive encoded inside XML
-    // or JSON; escapes may hide entities and the other way round, so both run twice.
-    let once = normalize::html_entity_decode(&normalize::escape_decode(
-        &normalize::url_decode_repeated(value, false),
-    ));
-    let decoded = normalize::canonical(&normalize::html_entity_decode(&normalize::escape_decode(
-        &once,
-    )));
+fn views_of(value: &str) -> [String; 4] {
+    // Percent-decoding, escapes and entities hide each other (`&#37;2e`, `%26lt;`, `\\x25`):
+    // the three run in turn until nothing changes (at most four rounds, each linear).
+    let mut decoded = value.to_string();
+    for _ in 0..4 {
+        let next = normalize::html_entity_decode(&normalize::escape_decode(
+            &normalize::url_decode_repeated(&decoded, false),
+        ));
+        if next == decoded {
+            break;
+        }
+        decoded = next;
+    }
+    let decoded = normalize::canonical(&decoded);
     let compact = normalize::strip_comments(&decoded);
     let shell = normalize::collapse_whitespace(&normalize::shell_view(&decoded));
-    [decoded, compact, shell]
+    let path = normalize::path_view(&decoded);
+    [decoded, compact, shell, path]
 }
 
 fn view_index(view: View) -> usize {
@@ -279,6 +483,7 @@ fn view_index(view: View) -> usize {
         View::Decoded => 0,
         View::Compact => 1,
         View::Shell => 2,
+        View::Path => 3,
     }
 }
 
@@ -295,7 +500,7 @@ fn in_scope(rule: &RuleDef, location: Location) -> bool {
 
 impl Waf {
     pub fn new(config: WafConfig) -> Self {
-        let views = [View::Decoded, View::Compact, View::Shell]
+        let views = [View::Decoded, View::Compact, View::Shell, View::Path]
             .into_iter()
             .map(|view| {
                 let rules: Vec<usize> = RULES
@@ -304,14 +509,8 @@ impl Waf {
                     .filter(|(_, r)| r.view == view && r.paranoia <= config.paranoia)
                     .map(|(i, _)| i)
                     .collect();
-                // Byte-oriented and ASCII-only: the values are lowercased and decoded already, and
-                // ASCII classes keep the automata small and fast.
-                let set = RegexSetBuilder::new(rules.iter().map(|i| RULES[*i].pattern))
-                    .unicode(false)
-                    .dfa_size_limit(16 * 1024 * 1024)
-                    .build()
-                    .unwrap_or_else(|e| unreachable!("the rule test compiles every pattern: {e}"));
-                CompiledView { view, set, rules }
+                CompiledView::build(view, rules)
+                    .unwrap_or_else(|e| unreachable!("the rule test compiles every pattern: {e}"))
             })
             .collect();
         Self { config, views }
@@ -321,71 +520,79 @@ impl Waf {
         &self.config
     }
 
-    /// Inspects a request and decides.
+    /// Inspects a request and decides. The work is linear in the request's size and bounded by
+    /// the configured limits: what is over a size limit is scored and not read, and the walk
+    /// over arguments stops at its caps (also scored).
     pub fn inspect(&self, request: &WafRequest) -> Verdict {
         let mut hits = Hits {
             rules: BTreeSet::new(),
             classes: BTreeSet::new(),
             score: 0,
+            log_only: &self.config.report_only.rules,
+            logged: Vec::new(),
+            logged_score: 0,
         };
-        self.protocol(request, &mut hits);
+        let oversize = self.protocol(request, &mut hits);
         let path = request.path();
-        let exclusion = self.config.exclusions.iter().find(|e| {
-            let method = e.method == "*" || e.method.eq_ignore_ascii_case(&request.method);
-            // A trailing `*` matches any rest of the path.
-            let route = match e.path.strip_suffix('*') {
-                Some(prefix) => path.starts_with(prefix),
-                None => path == e.path,
-            };
-            method && route
-        });
+        let exclusion = self
+            .config
+            .exclusions
+            .iter()
+            .find(|e| route_matches(e.method, e.path, &request.method, path));
         let body_excluded = matches!(exclusion.map(|e| &e.scope), Some(ExclusionScope::Body));
-        let inspected;
-        let (targets, body_ok) = if body_excluded {
-            let without_body = WafRequest {
-                body: Vec::new(),
-                ..request.clone()
-            };
-            inspected = request::targets(&without_body);
-            (inspected.0, true)
-        } else {
-            inspected = request::targets(request);
-            (inspected.0, inspected.1)
-        };
-        // A body that does not parse as its content type is still scanned as raw text; only from
-        // paranoia 2 on is the broken body itself an anomaly (at 1 the function answers it with a
-        // precise 400 instead of a block).
-        if !body_ok && self.config.paranoia >= 2 {
-            hits.add(protocol_ids::BODY_PARSE, Class::Protocol, rules::CRITICAL);
-        }
         let excluded_args: &[&str] = match exclusion.map(|e| &e.scope) {
             Some(ExclusionScope::Args(args)) => args,
             _ => &[],
         };
-        for target in &targets {
+        let parts = request::Parts {
+            uri: !oversize.uri,
+            headers: !oversize.headers,
+            body: !oversize.body && !body_excluded,
+        };
+        let walked = request::walk(request, self.config.caps, parts, &mut |target| {
             if target.location == Location::ArgValue
                 && excluded_args
                     .iter()
                     .any(|a| target.name == *a || target.name.strip_prefix("json.") == Some(a))
             {
-                continue;
+                return;
             }
-            self.scan(target, &mut hits);
+            self.scan(&target, &mut hits);
+        });
+        if walked.cap_hit.is_some() {
+            hits.add(protocol_ids::LIMITS, Class::Protocol, rules::CRITICAL);
         }
-        let action = if hits.score >= self.config.threshold {
-            Action::Block
+        // A body that does not parse as its content type is still scanned as raw text; only from
+        // paranoia 2 on is the broken body itself an anomaly (at 1 the function answers it with a
+        // precise 400 instead of a block).
+        if !walked.body_parsed && self.config.paranoia >= 2 {
+            hits.add(protocol_ids::BODY_PARSE, Class::Protocol, rules::CRITICAL);
+        }
+        let threshold = self.config.threshold;
+        let route_logs = self.config.report_only.route_mode(&request.method, path) == Mode::Log;
+        let action = if hits.score >= threshold {
+            if route_logs {
+                Action::Log
+            } else {
+                Action::Block
+            }
+        } else if hits.score + hits.logged_score >= threshold {
+            Action::Log
         } else {
             Action::Allow
         };
+        hits.logged.sort_unstable();
         Verdict {
             action,
             score: hits.score,
             rules: hits.rules.into_iter().collect(),
             classes: hits.classes,
+            logged_rules: hits.logged,
+            logged_score: hits.logged_score,
         }
     }
 
-    fn scan(&self, target: &Target, hits: &mut Hits) {
+    fn scan(&self, target: &Target<'_>, hits: &mut Hits<'_>) {
         if target.value.is_empty() {
             return;
         }
@@ -402,13 +609,15 @@ impl Waf {
             };
             hits.add(id, Class::Protocol, rules::CRITICAL);
         }
-        let views = views_of(&target.value);
+        let views = views_of(target.value);
         for compiled in &self.views {
             let text = &views[view_index(compiled.view)];
             if text.is_empty() {
                 continue;
             }
-            for m in compiled.set.matches(text.as_bytes()).into_iter() {
+            let mut found = Vec::new();
+            compiled.matches(text.as_bytes(), &mut found);
+            for m in found {
                 let rule = &RULES[compiled.rules[m]];
                 if in_scope(rule, target.location) {
                     hits.add(rule.id, rule.class, rule.score);
@@ -429,10 +638,29 @@ impl Waf {
         }
     }
 
-    fn protocol(&self, request: &WafRequest, hits: &mut Hits) {
+    /// Protocol checks; returns which parts are over their size limits (scored here, not read).
+    fn protocol(&self, request: &WafRequest, hits: &mut Hits<'_>) -> Oversize {
         use protocol_ids::*;
         use rules::{CRITICAL, WARNING};
         let p = Class::Protocol;
+        let header_bytes: usize = request
+            .headers
+            .iter()
+            .map(|(n, v)| n.len() + v.len() + 4)
+            .sum();
+        let oversize = Oversize {
+            uri: request.uri.len() > self.config.max_uri_bytes,
+            headers: request.headers.len() > self.config.max_headers
+                || request
+                    .headers
+                    .iter()
+                    .any(|(n, v)| n.len() + v.len() > self.config.max_header_bytes)
+                || header_bytes > 4 * self.config.max_header_bytes,
+            body: request.body.len() > self.config.max_body_bytes,
+        };
+        if oversize.uri || oversize.headers || oversize.body {
+            hits.add(LIMITS, p, CRITICAL);
+        }
         for issue in &request.issues {
             let id = match issue {
                 ProtocolIssue::MalformedRequestLine | ProtocolIssue::MalformedHeader => {
@@ -522,6 +750,9 @@ impl Waf {
         {
             hits.add(RESTRICTED_HEADER, p, CRITICAL);
         }
+        if oversize.uri {
+            return oversize;
+        }
         let path = normalize::url_decode_repeated(request.path(), false).to_ascii_lowercase();
         if let Some(ext) = path
             .rsplit('/')
@@ -540,23 +771,16 @@ impl Waf {
         {
             hits.add(NUL_BYTE, p, CRITICAL);
         }
-        let header_bytes: usize = request
-            .headers
-            .iter()
-            .map(|(n, v)| n.len() + v.len() + 4)
-            .sum();
-        if request.body.len() > self.config.max_body_bytes
-            || request.headers.len() > self.config.max_headers
-            || request
-                .headers
-                .iter()
-                .any(|(n, v)| n.len() + v.len() > self.config.max_header_bytes)
-            || header_bytes > 4 * self.config.max_header_bytes
-            || request.uri.len() > self.config.max_uri_bytes
-        {
-            hits.add(LIMITS, p, CRITICAL);
-        }
+        oversize
     }
+}
+
+/// Parts of a request over the WAF's size limits.
+#[derive(Debug, Clone, Copy, Default)]
+struct Oversize {
+    uri: bool,
+    headers: bool,
+    body: bool,
 }
 
 fn invalid_percent_encoding(s: &str) -> bool {
@@ -721,5 +945,158 @@ mod tests {
         let v1 = check(&low, "GET", "/x?q=%3Cb%3Ebold%3C/b%3E", None, "");
         let v2 = check(&high, "GET", "/x?q=%3Cb%3Ebold%3C/b%3E", None, "");
         assert_eq!((v1.action, v2.action), (Action::Allow, Action::Block));
+    }
+
+    fn query(waf: &Waf, value: &str) -> Verdict {
+        let mut encoded = String::new();
+        for b in value.bytes() {
+            if b.is_ascii_alphanumeric() {
+                encoded.push(char::from(b));
+            } else {
+                encoded.push_str(&format!("%{b:02X}"));
+            }
+        }
+        check(waf, "GET", &format!("/api/x?q={encoded}"), None, "")
+    }
+
+    #[test]
+    fn traversal_to_os_files_is_blocked_whatever_the_encoding_or_separator() {
+        let waf = Waf::new(WafConfig::default());
+        for uri in [
+            "/api/x?f=%c0%ae%c0%ae%c0%afetc%c0%afpasswd",
+            "/api/x?f=%e0%80%ae%e0%80%ae/etc/issue",
+            "/api/x?f=..%f0%80%80%afboot.ini",
+            "/api/x?f=%uff0e%uff0e%u2215windows%u2215win.ini",
+            "/api/x?f=%uff0e%uff0e%u2216boot.ini",
+            "/api/x?f=%25252e%25252e%25252fetc%25252fpasswd",
+            "/api/x?f=..%5c..%5cwindows%5csystem32%5cdrivers%5cetc%5chosts",
+            "/api/x?f=..\\../windows/system32/drivers/etc/hosts",
+            "/api/x?f=%uF025%uF032e%uF025%uF032e%uF025%uF032fetc/passwd",
+            "/api/x?f=.%2e/.%2e/etc/passwd",
+            "/api/x?f=%c0%2e%c0%2e%c0%afetc%c0%afpasswd",
+            "/api/x?f=....//....//etc/passwd",
+            "/api/x?f=c:%5cboot.ini",
+            "/static/..%c1%9c..%c1%9cwindows%c1%9cwin.ini",
+        ] {
+            let v = check(&waf, "GET", uri, None, "");
+            assert_eq!(v.action, Action::Block, "{uri}: {v:?}");
+        }
+    }
+
+    #[test]
+    fn the_new_attack_classes_are_blocked() {
+        let waf = Waf::new(WafConfig::default());
+        for (class, value) in [
+            (Class::Crlf, "x\r\nSet-Cookie: session=evil"),
+            (Class::Crlf, "/\r\nLocation: https://evil.example"),
+            (Class::Crlf, "a\r\n\r\nHTTP/1.1 200 OK"),
+            (Class::Ldap, "*)(uid=*))(|(uid=*"),
+            (Class::Ldap, "admin)(&)"),
+            (Class::Ldap, "*)(|(objectclass=*)"),
+            (Class::Ldap, "admin*)((|userpassword=*)"),
+            (Class::Mail, "x\r\nRCPT TO:<attacker@evil.example>"),
+            (Class::Mail, "INBOX\r\nA002 LOGOUT"),
+            (Class::Mail, "me@example.com\nBcc: all@example.com"),
+            (Class::Mail, "x\r\nDATA\r\n"),
+            (Class::Ssi, "<!--#exec cmd=\"ls\" -->"),
+            (Class::Ssi, "<!--#include virtual=\"/etc/passwd\" -->"),
+            (Class::Ssi, "<!--#echo var=\"DOCUMENT_ROOT\" -->"),
+            (Class::Template, "{{7*7}}"),
+            (Class::Template, "{{config.items()}}"),
+            (Class::Template, "{{''.__class__.__mro__[1]}}"),
+            (Class::Template, "{% import os %}"),
+            (
+                Class::Template,
+                "<#assign ex=\"freemarker.template.utility.Execute\"?new()>",
+            ),
+            (Class::Template, "${7*7}"),
+            (Class::Template, "#set($x = 7*7)"),
+            (
+                Class::Template,
+                "*{T(java.lang.Runtime).getRuntime().exec('id')}",
+            ),
+            (Class::Template, "__${T(java.lang.Runtime)}__::.x"),
+            (Class::Template, "<%= 7*7 %>"),
+            (Class::Template, "{$smarty.version}"),
+            (Class::Rce, "cat${IFS}/etc/passwd"),
+            (Class::Rce, "x;/???/??t /???/p??s??"),
+            (Class::Rce, "$(whoami)"),
+            (Class::Rce, "`id`"),
+            (Class::Rce, "{cat,/etc/passwd}"),
+        ] {
+            let v = query(&waf, value);
+            assert_eq!(v.action, Action::Block, "{value:?}: {v:?}");
+            if class != Class::Rce {
+                assert!(v.classes.contains(&class), "{value:?} as {class:?}: {v:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn ordinary_text_that_only_looks_odd_passes() {
+        let waf = Waf::new(WafConfig::default());
+        for value in [
+            "bash is my favourite shell",
+            "curl up with a good book",
+            "ls ist die Abkürzung für list",
+            "nc steht für North Carolina",
+            "zsh vs bash: which one is better?",
+            "JavaScript: The Good Parts",
+            "javascript: eine Einführung",
+            "O'Reilly Media, it's 5' 10\"",
+            "Select the best option and update your profile",
+            "Drop us a line (we answer within a day)",
+            "Windows 11/10 and macOS",
+            "see https://example.com/search?q=a&b=c",
+            "Mit freundlichen Grüßen\nJana Müller\nTeam Lead",
+            "{{name}} is a placeholder in our mail template",
+            "Please check the logs\nand list the affected users",
+        ] {
+            let v = query(&waf, value);
+            assert_eq!(v.action, Action::Allow, "{value:?}: {v:?}");
+        }
+    }
+
+    #[test]
+    fn report_only_rules_and_routes_log_instead_of_blocking() {
+        let attack = "/api/x?q=%7B%7B7*7%7D%7D";
+        let blocking = Waf::new(WafConfig::default());
+        let v = check(&blocking, "GET", attack, None, "");
+        assert_eq!(v.action, Action::Block);
+        let rule = v.rules[0];
+
+        let by_rule = Waf::new(WafConfig {
+            report_only: ReportOnly::parse(&rule.to_string()).expect("a rule id"),
+            ..WafConfig::default()
+        });
+        let v = check(&by_rule, "GET", attack, None, "");
+        assert_eq!((v.action, v.score), (Action::Log, 0), "{v:?}");
+        assert_eq!(v.logged_rules, vec![rule]);
+
+        let by_route = Waf::new(WafConfig {
+            report_only: ReportOnly::parse("GET /api/x*").expect("a route"),
+            ..WafConfig::default()
+        });
+        let v = check(&by_route, "GET", attack, None, "");
+        assert_eq!(v.action, Action::Log, "{v:?}");
+        // Other routes still block.
+        let v = check(&by_route, "GET", "/api/y?q=%7B%7B7*7%7D%7D", None, "");
+        assert_eq!(v.action, Action::Block, "{v:?}");
+
+        let err = ReportOnly::parse("999999, POST api/x, 942100").expect_err("two bad entries");
+        assert!(err.contains("999999") && err.contains("api/x"), "{err}");
+    }
+
+    #[test]
+    fn bodies_over_the_limit_are_not_read() {
+        let waf = Waf::new(WafConfig::default());
+        let body = format!("{{\"a\":\"{}\"}}", "x".repeat(2 * 1024 * 1024));
+        let v = check(&waf, "POST", "/api/x", Some("application/json"), &body);
+        assert_eq!(v.action, Action::Block);
+        assert_eq!(
+            v.rules,
+            vec![LIMITS_RULE],
+            "only the limit, nothing inspected"
+        );
     }
 }

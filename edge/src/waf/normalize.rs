@@ -2,10 +2,15 @@
 //! canonicalised before the rules look at it. Each function is a pure `&str -> String`
 //! transformation; the WAF combines them into the views its rules need.
 
-/// Percent-decoding, repeated until the value stops changing (at most four rounds), including
-/// IIS-style `%uXXXX` and overlong UTF-8 forms of `.`, `/` and `\` (`%c0%ae`, `%c0%af`, …).
-/// `plus_is_space` applies to query strings and form bodies.
+/// Percent-decoding to a fixed point (at most four rounds, so double and triple encoding are
+/// undone), including IIS-style `%uXXXX`, overlong UTF-8 of any length (`%c0%ae`, `%e0%80%ae`,
+/// `%f0%80%80%af`, …) and look-alike characters (see [`fold_char`]). Invalid escapes stay as
+/// literals. Every round is one linear pass. `plus_is_space` applies to query strings and form
+/// bodies (first round only: a `+` that was encoded is a plus).
 pub fn url_decode_repeated(input: &str, plus_is_space: bool) -> String {
+    if !(input.contains('%') || plus_is_space && input.contains('+')) {
+        return fold_str(input);
+    }
     let mut current = input.to_string();
     for round in 0..4 {
         let next = url_decode_once(&current, plus_is_space && round == 0);
@@ -13,6 +18,9 @@ pub fn url_decode_repeated(input: &str, plus_is_space: bool) -> String {
             break;
         }
         current = next;
+        if !current.contains('%') {
+            break;
+        }
     }
     current
 }
@@ -39,9 +47,7 @@ fn url_decode_once(input: &str, plus_is_space: bool) -> String {
                 match code.and_then(char::from_u32) {
                     Some(c) => {
                         let mut buf = [0u8; 4];
-                        out.extend_from_slice(
-                            fullwidth_to_ascii(c).encode_utf8(&mut buf).as_bytes(),
-                        );
+                        out.extend_from_slice(fold_char(c).encode_utf8(&mut buf).as_bytes());
                         i += 6;
                     }
                     None => {
@@ -75,43 +81,59 @@ fn url_decode_once(input: &str, plus_is_space: bool) -> String {
             }
         }
     }
-    fix_overlong(&out)
+    decode_bytes(&out)
 }
 
-/// Overlong UTF-8 encodings of ASCII (`c0 ae` for `.`) become the ASCII byte; other invalid
-/// bytes are kept as Latin-1 characters so nothing is silently dropped.
-fn fix_overlong(bytes: &[u8]) -> String {
+/// Bytes to text the way a tolerant server would read them: valid UTF-8 as it is (look-alikes
+/// folded), overlong encodings of ASCII of any length (2 to 6 bytes) as the ASCII character, a
+/// two-byte lead (`c0`/`c1`) glued to an ASCII byte as that byte, and any other invalid byte as
+/// its Latin-1 character, so nothing is silently dropped.
+fn decode_bytes(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        if (b == 0xc0 || b == 0xc1) && i + 1 < bytes.len() && (0x80..0xc0).contains(&bytes[i + 1]) {
-            out.push(char::from(((b & 0x1f) << 6) | (bytes[i + 1] & 0x3f)));
-            i += 2;
+        if b < 0x80 {
+            out.push(char::from(b));
+            i += 1;
             continue;
         }
-        if b == 0xe0
-            && i + 2 < bytes.len()
-            && bytes[i + 1] == 0x80
-            && (0x80..0xc0).contains(&bytes[i + 2])
-        {
-            out.push(char::from(bytes[i + 2] & 0x3f));
-            i += 3;
-            continue;
-        }
-        let width = match b {
-            0x00..=0x7f => 1,
-            0xc2..=0xdf => 2,
-            0xe0..=0xef => 3,
-            0xf0..=0xf4 => 4,
-            _ => 0,
+        let (width, lead_bits) = match b {
+            0xc0..=0xdf => (2, b & 0x1f),
+            0xe0..=0xef => (3, b & 0x0f),
+            0xf0..=0xf7 => (4, b & 0x07),
+            0xf8..=0xfb => (5, b & 0x03),
+            0xfc..=0xfd => (6, b & 0x01),
+            _ => (0, 0),
         };
         if width > 0
-            && let Some(chunk) = bytes.get(i..i + width)
-            && let Ok(s) = std::str::from_utf8(chunk)
+            && let Some(tail) = bytes.get(i + 1..i + width)
+            && tail.iter().all(|t| (0x80..0xc0).contains(t))
         {
-            out.push_str(s);
-            i += width;
+            let code = tail.iter().fold(u32::from(lead_bits), |acc, t| {
+                (acc << 6) | u32::from(t & 0x3f)
+            });
+            let shortest = match code {
+                0..=0x7f => 1,
+                0x80..=0x7ff => 2,
+                0x800..=0xffff => 3,
+                _ => 4,
+            };
+            if shortest < width && code < 0x80 {
+                // Overlong: ASCII in disguise.
+                out.push(char::from(code as u8));
+                i += width;
+                continue;
+            }
+            if let Ok(s) = std::str::from_utf8(&bytes[i..i + width]) {
+                out.extend(s.chars().map(fold_char));
+                i += width;
+                continue;
+            }
+        }
+        if (b == 0xc0 || b == 0xc1) && bytes.get(i + 1).is_some_and(|n| n.is_ascii_graphic()) {
+            // `%c0%2e`: an IIS-era decoder masks the second byte; the lead is noise.
+            i += 1;
             continue;
         }
         out.push(char::from(b));
@@ -120,14 +142,34 @@ fn fix_overlong(bytes: &[u8]) -> String {
     out
 }
 
-/// Fullwidth forms (U+FF01..U+FF5E) are ASCII in disguise.
-pub fn fullwidth_to_ascii(c: char) -> char {
+/// Look-alikes folded to the ASCII they stand for: fullwidth forms, the private-use range
+/// Windows maps to ASCII (U+F020..U+F07E), and the Unicode slashes, backslashes and dots that
+/// path traversal uses (`∕`, `⁄`, `⧸`, `∖`, `﹨`, `․`, `﹒`, `。`, …).
+pub fn fold_char(c: char) -> char {
     let code = c as u32;
-    if (0xff01..=0xff5e).contains(&code) {
-        char::from_u32(code - 0xfee0).unwrap_or(c)
-    } else {
-        c
+    match code {
+        0xff01..=0xff5e => char::from_u32(code - 0xfee0).unwrap_or(c),
+        0xf020..=0xf07e => char::from_u32(code - 0xf000).unwrap_or(c),
+        0x2215 | 0x2044 | 0x29f8 | 0x2571 | 0x1735 | 0x2cc6 | 0x3033 | 0x30ce | 0x4e3f => '/',
+        0x2216 | 0x29f5 | 0x29f9 | 0xfe68 | 0x2572 | 0x3035 => '\\',
+        0x2024 | 0xfe52 | 0x3002 | 0xff61 | 0x0701 | 0x0702 | 0xa4f8 | 0x2e31 => '.',
+        0x2028 | 0x2029 | 0x0085 => '\n',
+        0x00a0 | 0x2000..=0x200a | 0x202f | 0x205f | 0x3000 => ' ',
+        _ => c,
     }
+}
+
+fn fold_str(input: &str) -> String {
+    if input.is_ascii() {
+        input.to_string()
+    } else {
+        input.chars().map(fold_char).collect()
+    }
+}
+
+/// Kept for callers outside the WAF: the same folding as [`fold_char`].
+pub fn fullwidth_to_ascii(c: char) -> char {
+    fold_char(c)
 }
 
 const NAMED_ENTITIES: &[(&str, &str)] = &[
@@ -187,6 +229,7 @@ pub fn html_entity_decode(input: &str) -> String {
             };
             let len = digits
                 .bytes()
+                .take(9)
                 .take_while(|b| {
                     if radix == 16 {
                         b.is_ascii_hexdigit()
@@ -208,7 +251,12 @@ pub fn html_entity_decode(input: &str) -> String {
                 continue;
             }
         } else {
-            let name_len = after.bytes().take_while(u8::is_ascii_alphanumeric).count();
+            // The longest name we know is 8 characters; never lowercase more than that.
+            let name_len = after
+                .bytes()
+                .take(9)
+                .take_while(u8::is_ascii_alphanumeric)
+                .count();
             let name = after[..name_len].to_ascii_lowercase();
             if let Some((_, value)) = NAMED_ENTITIES.iter().find(|(n, _)| *n == name) {
                 out.push_str(value);
@@ -224,115 +272,149 @@ pub fn html_entity_decode(input: &str) -> String {
     out
 }
 
-/// JavaScript, Java and C escapes: `\xHH`, `\uHHHH`, `\u{H…}`, and `\/`.
+/// JavaScript, Java and C escapes: `\xHH`, `\uHHHH`, `\u{H…}` (at most six digits), and `\/`.
+/// One pass; an escape that does not parse stays as it is.
 pub fn escape_decode(input: &str) -> String {
     if !input.contains('\\') {
         return input.to_string();
     }
-    let chars: Vec<char> = input.chars().collect();
+    let bytes = input.as_bytes();
+    let hex = |from: usize, n: usize| -> Option<u32> {
+        let digits = bytes.get(from..from + n)?;
+        digits
+            .iter()
+            .try_fold(0u32, |acc, b| hex_val(*b).map(|v| acc * 16 + u32::from(v)))
+    };
     let mut out = String::with_capacity(input.len());
+    let mut copied = 0;
     let mut i = 0;
-    while i < chars.len() {
-        if chars[i] == '\\' && i + 1 < chars.len() {
-            let hex = |from: usize, n: usize| -> Option<u32> {
-                let s: String = chars.get(from..from + n)?.iter().collect();
-                if s.chars().all(|c| c.is_ascii_hexdigit()) {
-                    u32::from_str_radix(&s, 16).ok()
-                } else {
-                    None
-                }
-            };
-            match chars[i + 1] {
-                'x' | 'X' => {
-                    if let Some(c) = hex(i + 2, 2).and_then(char::from_u32) {
-                        out.push(c);
-                        i += 4;
-                        continue;
-                    }
-                }
-                'u' | 'U' => {
-                    if chars.get(i + 2) == Some(&'{')
-                        && let Some(end) = chars[i + 3..].iter().position(|c| *c == '}')
-                        && let Some(c) = hex(i + 3, end).and_then(char::from_u32)
-                    {
-                        out.push(c);
-                        i += 4 + end;
-                        continue;
-                    }
-                    if let Some(c) = hex(i + 2, 4).and_then(char::from_u32) {
-                        out.push(fullwidth_to_ascii(c));
-                        i += 6;
-                        continue;
-                    }
-                }
-                '/' => {
-                    out.push('/');
-                    i += 2;
-                    continue;
-                }
-                _ => {}
-            }
+    while i < bytes.len() {
+        if bytes[i] != b'\\' || i + 1 >= bytes.len() {
+            i += 1;
+            continue;
         }
-        out.push(chars[i]);
-        i += 1;
+        let decoded = match bytes[i + 1] {
+            b'x' | b'X' => hex(i + 2, 2).and_then(char::from_u32).map(|c| (c, 4)),
+            b'u' | b'U' if bytes.get(i + 2) == Some(&b'{') => bytes
+                .get(i + 3..bytes.len().min(i + 10))
+                .and_then(|window| window.iter().position(|b| *b == b'}'))
+                .filter(|digits| *digits > 0)
+                .and_then(|digits| {
+                    hex(i + 3, digits)
+                        .and_then(char::from_u32)
+                        .map(|c| (fold_char(c), 4 + digits))
+                }),
+            b'u' | b'U' => hex(i + 2, 4)
+                .and_then(char::from_u32)
+                .map(|c| (fold_char(c), 6)),
+            b'/' => Some(('/', 2)),
+            _ => None,
+        };
+        match decoded {
+            Some((c, consumed)) => {
+                out.push_str(&input[copied..i]);
+                out.push(c);
+                i += consumed;
+                copied = i;
+            }
+            None => i += 1,
+        }
     }
+    out.push_str(&input[copied..]);
     out
 }
 
 /// Lowercase, NUL bytes removed, fullwidth characters folded to ASCII.
 pub fn canonical(input: &str) -> String {
+    if input.is_ascii() {
+        // The common case, byte by byte (ASCII stays ASCII, so the result is UTF-8).
+        let bytes: Vec<u8> = input
+            .bytes()
+            .filter(|b| *b != 0)
+            .map(|b| b.to_ascii_lowercase())
+            .collect();
+        return String::from_utf8(bytes).unwrap_or_default();
+    }
     input
         .chars()
         .filter(|c| *c != '\0')
-        .map(|c| fullwidth_to_ascii(c).to_ascii_lowercase())
+        .map(|c| fold_char(c).to_ascii_lowercase())
         .collect()
 }
 
-/// Removes C, SQL and HTML comments (replaced by a space), then collapses whitespace.
+/// Removes C, SQL and HTML comments (replaced by a space), then collapses whitespace. One pass
+/// over the text: an unclosed comment runs to the end, a stray `*/` is a space, and MySQL's
+/// executable comments (`/*!50000 select */`) keep their content.
 pub fn strip_comments(input: &str) -> String {
+    let bytes = input.as_bytes();
+    if !bytes.iter().any(|b| matches!(b, b'/' | b'<' | b'*')) {
+        return collapse_whitespace(input);
+    }
     let mut out = String::with_capacity(input.len());
-    let mut rest = input;
-    loop {
-        let c_style = rest.find("/*");
-        let html = rest.find("<!--");
-        let first_is_c = match (c_style, html) {
-            (Some(a), Some(h)) => a < h,
-            (Some(_), None) => true,
-            (None, Some(_)) => false,
-            (None, None) => {
-                out.push_str(rest);
-                break;
-            }
-        };
-        if first_is_c {
-            let a = c_style.unwrap_or_default();
-            out.push_str(&rest[..a]);
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let rest = &bytes[i..];
+        if rest.starts_with(b"/*") {
+            out.push_str(&input[copied..i]);
             out.push(' ');
-            // MySQL's executable comments `/*!50000 select */` keep their content.
-            let body = &rest[a + 2..];
-            match body.strip_prefix('!') {
-                Some(exec) => rest = exec.trim_start_matches(|c: char| c.is_ascii_digit()),
-                None => match body.find("*/") {
-                    Some(end) => rest = &body[end + 2..],
-                    None => rest = "",
-                },
+            if rest.get(2) == Some(&b'!') {
+                i += 3;
+                while i < bytes.len() && bytes[i].is_ascii_digit() {
+                    i += 1;
+                }
+            } else {
+                i = find_from(bytes, i + 2, b"*/").map_or(bytes.len(), |end| end + 2);
             }
+            copied = i;
+        } else if rest.starts_with(b"<!--") {
+            out.push_str(&input[copied..i]);
+            out.push(' ');
+            i = find_from(bytes, i + 4, b"-->").map_or(bytes.len(), |end| end + 3);
+            copied = i;
+        } else if rest.starts_with(b"*/") {
+            out.push_str(&input[copied..i]);
+            out.push(' ');
+            i += 2;
+            copied = i;
         } else {
-            let h = html.unwrap_or_default();
-            out.push_str(&rest[..h]);
-            out.push(' ');
-            match rest[h + 4..].find("-->") {
-                Some(end) => rest = &rest[h + 4 + end + 3..],
-                None => rest = "",
-            }
+            i += 1;
         }
     }
-    let out = out.replace("*/", " ");
+    out.push_str(&input[copied..]);
     collapse_whitespace(&out)
+}
+
+/// The first `needle` at or after `from` (a linear scan: the needles are two or three bytes).
+fn find_from(haystack: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    haystack
+        .get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
 }
 
 /// Runs of whitespace (and control characters) become one space.
 pub fn collapse_whitespace(input: &str) -> String {
+    if input.is_ascii() {
+        let mut out: Vec<u8> = Vec::with_capacity(input.len());
+        let mut space = true; // no leading space
+        for b in input.bytes() {
+            if b.is_ascii_whitespace() || b == 0x0b || (b.is_ascii_control() && b != 0) {
+                if !space {
+                    out.push(b' ');
+                }
+                space = true;
+            } else {
+                out.push(b);
+                space = false;
+            }
+        }
+        if out.last() == Some(&b' ') {
+            out.pop();
+        }
+        return String::from_utf8(out).unwrap_or_default();
+    }
     let mut out = String::with_capacity(input.len());
     let mut space = false;
     for c in input.chars() {
@@ -349,14 +431,50 @@ pub fn collapse_whitespace(input: &str) -> String {
     out.trim().to_string()
 }
 
+/// A file path's view: every separator as `/` (the look-alikes are folded already), runs of
+/// `/` as one, `/./` as `/`, and spaces around separators dropped (`.. /`).
+pub fn path_view(input: &str) -> String {
+    if !input.bytes().any(|b| matches!(b, b'/' | b'\\')) {
+        return input.to_string();
+    }
+    let mut out = String::with_capacity(input.len());
+    for c in input.chars() {
+        let c = if c == '\\' { '/' } else { c };
+        if c == '/' {
+            while out.ends_with(' ') {
+                out.pop();
+            }
+            if out.ends_with("/.") {
+                out.pop();
+            }
+            if out.ends_with('/') {
+                continue;
+            }
+        } else if c == ' ' && out.ends_with('/') {
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The shell's view: quotes, backslashes, carets and empty expansions removed, `${IFS}`-style
 /// separators turned into spaces (`w'h'o"am"i` → `whoami`, `c^md` → `cmd`).
 pub fn shell_view(input: &str) -> String {
+    if !input
+        .bytes()
+        .any(|b| matches!(b, b'$' | b'\'' | b'"' | b'\\' | b'^' | b'`'))
+    {
+        return input.to_string();
+    }
     let mut s = input
         .replace("${ifs}", " ")
         .replace("$ifs", " ")
         .replace("$@", "")
-        .replace("$*", "");
+        .replace("$*", "")
+        .replace("$()", "")
+        .replace("${}", "")
+        .replace("``", "");
     s = s.replace("''", "").replace("\"\"", "");
     s.chars()
         .filter(|c| !matches!(c, '\'' | '"' | '\\' | '^'))
@@ -401,5 +519,43 @@ mod tests {
         assert_eq!(shell_view("w'h'o\"am\"i"), "whoami");
         assert_eq!(shell_view("c^m^d"), "cmd");
         assert_eq!(shell_view("cat${ifs}/etc/passwd"), "cat /etc/passwd");
+    }
+
+    #[test]
+    fn overlong_utf8_of_any_length_and_look_alikes() {
+        assert_eq!(url_decode_repeated("%e0%80%ae%e0%80%ae", false), "..");
+        assert_eq!(url_decode_repeated("%f0%80%80%af", false), "/");
+        assert_eq!(url_decode_repeated("%f8%80%80%80%ae", false), ".");
+        assert_eq!(url_decode_repeated("%fc%80%80%80%80%af", false), "/");
+        assert_eq!(url_decode_repeated("%c1%9c", false), "\\");
+        assert_eq!(url_decode_repeated("%c0%2e", false), ".");
+        assert_eq!(url_decode_repeated("%uff0e%u2215%u2216", false), "./\\");
+        assert_eq!(url_decode_repeated("%uF025%uF032e", false), ".");
+        assert_eq!(url_decode_repeated("%25252e", false), ".");
+        assert_eq!(url_decode_repeated("50%+off", true), "50% off");
+        // Valid UTF-8 stays as it is.
+        assert_eq!(url_decode_repeated("Gr%C3%BC%C3%9Fe", false), "Grüße");
+    }
+
+    #[test]
+    fn escapes_are_decoded_in_one_pass_and_bounded() {
+        assert_eq!(escape_decode(r"\u{7b}\u{000000007b}"), r"{\u{000000007b}");
+        assert_eq!(escape_decode(r"a\u{"), r"a\u{");
+        assert_eq!(escape_decode(r"\x41\/\q"), r"A/\q");
+        assert_eq!(escape_decode("ü\\x41ß"), "üAß");
+    }
+
+    #[test]
+    fn comment_stripping_is_one_pass() {
+        assert_eq!(strip_comments("a/*x"), "a");
+        assert_eq!(strip_comments("a<!--x"), "a");
+        assert_eq!(strip_comments("a*/b"), "a b");
+        assert_eq!(strip_comments("/**//**/<!--"), "");
+    }
+
+    #[test]
+    fn the_path_view_folds_separators() {
+        assert_eq!(path_view(r"..\..//./etc\passwd"), "../../etc/passwd");
+        assert_eq!(path_view(".. / .. /etc"), "../../etc");
     }
 }

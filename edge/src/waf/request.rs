@@ -2,6 +2,7 @@
 //! body arguments (form, JSON, XML, multipart), cookies, file names and headers.
 
 use super::normalize;
+use serde::de::DeserializeSeed;
 
 /// Problems found while reading the request itself (protocol rules score them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,13 +134,53 @@ pub enum Location {
     RawBody,
 }
 
-#[derive(Debug, Clone)]
-pub struct Target {
+/// One place to inspect, borrowed for the time of the visit: the walk hands each target to the
+/// caller and keeps none, so memory stays bounded by the request and the deepest JSON path.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
     pub location: Location,
     /// The argument's name (for exclusions), e.g. `description` or `json.user.name`.
-    pub name: String,
+    pub name: &'a str,
     /// The value, decoded from its transport encoding (percent, JSON) but not further.
-    pub value: String,
+    pub value: &'a str,
+}
+
+/// Hard caps on what one request may make the WAF read. Past a cap the walk stops (it never
+/// reads on) and says which cap was hit; the WAF scores that as a limit violation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    /// Arguments (names and values: query, form, JSON keys and strings, XML nodes, parts).
+    pub max_args: usize,
+    /// Nesting of JSON objects and arrays.
+    pub max_depth: usize,
+    /// Bytes of one argument name or JSON path (`json.a.b.c`).
+    pub max_name_bytes: usize,
+}
+
+impl Default for Caps {
+    fn default() -> Self {
+        Self {
+            max_args: 1024,
+            max_depth: 32,
+            max_name_bytes: 256,
+        }
+    }
+}
+
+/// Which cap stopped a walk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CapHit {
+    Args,
+    Depth,
+    NameLength,
+}
+
+/// What the walk over a request found besides its targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Walked {
+    /// The body could be read as its content type says.
+    pub body_parsed: bool,
+    pub cap_hit: Option<CapHit>,
 }
 
 /// Headers whose values are structured and carry no free input worth scanning.
@@ -180,292 +221,399 @@ const UNSCANNED_HEADERS: &[&str] = &[
 /// Headers that carry an uploaded file's name.
 const FILENAME_HEADERS: &[&str] = &["x-filename", "x_filename", "x.filename", "x-file-name"];
 
-fn split_pairs(
-    input: &str,
-    separator: char,
-    plus_is_space: bool,
-    name_loc: Location,
-    value_loc: Location,
-    out: &mut Vec<Target>,
-) {
-    for pair in input.split(separator) {
-        let pair = pair.trim_start();
-        if pair.is_empty() {
-            continue;
+/// The walk's state: the caps, the count so far, and the caller's visitor.
+struct Walker<'v> {
+    caps: Caps,
+    args: usize,
+    cap_hit: Option<CapHit>,
+    visit: &'v mut dyn FnMut(Target<'_>),
+}
+
+impl Walker<'_> {
+    /// Hands one argument to the visitor; false once a cap stops the walk.
+    fn arg(&mut self, location: Location, name: &str, value: &str) -> bool {
+        if self.cap_hit.is_some() {
+            return false;
         }
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let name = normalize::url_decode_repeated(name, plus_is_space);
-        let value = normalize::url_decode_repeated(value, plus_is_space);
-        out.push(Target {
-            location: name_loc,
-            name: name.clone(),
-            value: name.clone(),
+        if name.len() > self.caps.max_name_bytes {
+            self.cap_hit = Some(CapHit::NameLength);
+            return false;
+        }
+        self.args += 1;
+        if self.args > self.caps.max_args {
+            self.cap_hit = Some(CapHit::Args);
+            return false;
+        }
+        (self.visit)(Target {
+            location,
+            name,
+            value,
         });
-        if !value.is_empty() {
-            out.push(Target {
-                location: value_loc,
-                name,
-                value,
-            });
-        }
+        true
     }
-}
 
-fn walk_json(value: &serde_json::Value, path: &str, out: &mut Vec<Target>) {
-    use serde_json::Value;
-    match value {
-        Value::Object(map) => {
-            for (key, child) in map {
-                let name = if path.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{path}.{key}")
-                };
-                out.push(Target {
-                    location: Location::ArgName,
-                    name: name.clone(),
-                    value: key.clone(),
-                });
-                walk_json(child, &name, out);
-            }
-        }
-        Value::Array(items) => {
-            for item in items {
-                walk_json(item, path, out);
-            }
-        }
-        Value::String(s) => out.push(Target {
-            location: Location::ArgValue,
-            name: path.to_string(),
-            value: s.clone(),
-        }),
-        Value::Number(n) => out.push(Target {
-            location: Location::ArgValue,
-            name: path.to_string(),
-            value: n.to_string(),
-        }),
-        Value::Bool(_) | Value::Null => {}
+    /// Not an argument (path, header): no cap on the count, the request's limits bound them.
+    fn other(&mut self, location: Location, name: &str, value: &str) {
+        (self.visit)(Target {
+            location,
+            name,
+            value,
+        });
     }
-}
 
-/// Text nodes and attribute values of an XML document (a tolerant scan, not a parser: broken
-/// XML is exactly what attackers send).
-fn walk_xml(body: &str, out: &mut Vec<Target>) {
-    let mut rest = body;
-    while let Some(open) = rest.find('<') {
-        let text = rest[..open].trim();
-        if !text.is_empty() {
-            out.push(Target {
-                location: Location::ArgValue,
-                name: "xml".into(),
-                value: normalize::html_entity_decode(text),
-            });
-        }
-        let Some(close) = rest[open..].find('>') else {
-            rest = &rest[open + 1..];
-            continue;
-        };
-        let tag = &rest[open + 1..open + close];
-        let mut attrs = tag;
-        while let Some(eq) = attrs.find('=') {
-            let after = attrs[eq + 1..].trim_start();
-            let quote = after.chars().next();
-            match quote {
-                Some(q @ ('"' | '\'')) => {
-                    let inner = &after[1..];
-                    let end = inner.find(q).unwrap_or(inner.len());
-                    out.push(Target {
-                        location: Location::ArgValue,
-                        name: "xml".into(),
-                        value: normalize::html_entity_decode(&inner[..end]),
-                    });
-                    attrs = &inner[(end + 1).min(inner.len())..];
+    fn split_pairs(
+        &mut self,
+        input: &str,
+        separator: char,
+        plus_is_space: bool,
+        name_loc: Location,
+        value_loc: Location,
+    ) {
+        for pair in input.split(separator) {
+            let pair = pair.trim_start();
+            if pair.is_empty() {
+                continue;
+            }
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            if name.len() > self.caps.max_name_bytes {
+                self.cap_hit = Some(CapHit::NameLength);
+                return;
+            }
+            let name = normalize::url_decode_repeated(name, plus_is_space);
+            if !self.arg(name_loc, &name, &name) {
+                return;
+            }
+            if !value.is_empty() {
+                let value = normalize::url_decode_repeated(value, plus_is_space);
+                if !self.arg(value_loc, &name, &value) {
+                    return;
                 }
-                _ => attrs = &attrs[eq + 1..],
             }
         }
-        rest = &rest[open + close + 1..];
-    }
-    let tail = rest.trim();
-    if !tail.is_empty() {
-        out.push(Target {
-            location: Location::ArgValue,
-            name: "xml".into(),
-            value: normalize::html_entity_decode(tail),
-        });
     }
 }
 
-fn walk_multipart(body: &[u8], boundary: &str, out: &mut Vec<Target>) -> bool {
-    let text = String::from_utf8_lossy(body);
-    let delimiter = format!("--{boundary}");
-    if !text.contains(&delimiter) {
-        return false;
+/// JSON, walked as it is parsed (serde's visitor, no tree): one path buffer for the whole
+/// walk, numbers and literals skipped (they cannot carry an attack), caps checked on the way.
+mod json {
+    use std::fmt;
+
+    use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+
+    use super::{CapHit, Location, Walker};
+
+    pub(super) struct Node<'w, 'v> {
+        pub walker: &'w mut Walker<'v>,
+        pub path: &'w mut String,
+        pub depth: usize,
     }
-    for part in text.split(&delimiter).skip(1) {
-        if part.starts_with("--") {
-            break;
+
+    fn stop<E: de::Error>(walker: &Walker<'_>) -> E {
+        E::custom(match walker.cap_hit {
+            Some(CapHit::Depth) => "nesting cap",
+            Some(CapHit::NameLength) => "name cap",
+            _ => "argument cap",
+        })
+    }
+
+    impl<'de> DeserializeSeed<'de> for Node<'_, '_> {
+        type Value = ();
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
         }
-        let part = part
-            .strip_prefix("\r\n")
-            .or_else(|| part.strip_prefix('\n'))
-            .unwrap_or(part);
-        let (head, content) = match part.find("\r\n\r\n") {
-            Some(i) => (&part[..i], &part[i + 4..]),
-            None => match part.find("\n\n") {
-                Some(i) => (&part[..i], &part[i + 2..]),
-                None => (part, ""),
+    }
+
+    impl<'de> Visitor<'de> for Node<'_, '_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_str<E: de::Error>(self, value: &str) -> Result<(), E> {
+            if self.walker.arg(Location::ArgValue, self.path, value) {
+                Ok(())
+            } else {
+                Err(stop(self.walker))
+            }
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            if self.depth >= self.walker.caps.max_depth {
+                self.walker.cap_hit = Some(CapHit::Depth);
+                return Err(stop(self.walker));
+            }
+            while seq
+                .next_element_seed(Node {
+                    walker: &mut *self.walker,
+                    path: &mut *self.path,
+                    depth: self.depth + 1,
+                })?
+                .is_some()
+            {}
+            Ok(())
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            if self.depth >= self.walker.caps.max_depth {
+                self.walker.cap_hit = Some(CapHit::Depth);
+                return Err(stop(self.walker));
+            }
+            let parent = self.path.len();
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                self.path.truncate(parent);
+                self.path.push('.');
+                self.path.push_str(&key);
+                if !self.walker.arg(Location::ArgName, self.path, &key) {
+                    return Err(stop(self.walker));
+                }
+                map.next_value_seed(Node {
+                    walker: &mut *self.walker,
+                    path: &mut *self.path,
+                    depth: self.depth + 1,
+                })?;
+            }
+            self.path.truncate(parent);
+            Ok(())
+        }
+    }
+}
+
+impl Walker<'_> {
+    /// False when the body is not JSON; a cap that stopped the walk is in `cap_hit`.
+    fn json(&mut self, body: &[u8]) -> bool {
+        let mut path = String::from("json");
+        let mut de = serde_json::Deserializer::from_slice(body);
+        let walked = DeserializeSeed::deserialize(
+            json::Node {
+                walker: self,
+                path: &mut path,
+                depth: 0,
             },
-        };
-        let content = content
-            .strip_suffix("\r\n")
-            .or_else(|| content.strip_suffix('\n'))
-            .unwrap_or(content);
-        let mut name = String::new();
-        for line in head.lines() {
-            let lower = line.to_ascii_lowercase();
-            if lower.starts_with("content-disposition") {
+            &mut de,
+        );
+        walked.is_ok() && de.end().is_ok()
+    }
+
+    /// Text nodes and attribute values of an XML document (a tolerant scan, not a parser: broken
+    /// XML is exactly what attackers send). Each byte is looked at a bounded number of times.
+    fn xml(&mut self, body: &str) {
+        let mut rest = body;
+        while let Some(open) = rest.find('<') {
+            let text = rest[..open].trim();
+            if !text.is_empty()
+                && !self.arg(
+                    Location::ArgValue,
+                    "xml",
+                    &normalize::html_entity_decode(text),
+                )
+            {
+                return;
+            }
+            // No `>` after this `<` means none after any later `<` either: the rest is text.
+            let Some(close) = rest[open..].find('>') else {
+                rest = &rest[open + 1..];
+                break;
+            };
+            let tag = &rest[open + 1..open + close];
+            let mut attrs = tag;
+            while let Some(eq) = attrs.find('=') {
+                let after = attrs[eq + 1..].trim_start();
+                match after.chars().next() {
+                    Some(q @ ('"' | '\'')) => {
+                        let inner = &after[1..];
+                        let end = inner.find(q).unwrap_or(inner.len());
+                        if !self.arg(
+                            Location::ArgValue,
+                            "xml",
+                            &normalize::html_entity_decode(&inner[..end]),
+                        ) {
+                            return;
+                        }
+                        attrs = &inner[(end + 1).min(inner.len())..];
+                    }
+                    _ => attrs = &attrs[eq + 1..],
+                }
+            }
+            rest = &rest[open + close + 1..];
+        }
+        let tail = rest.trim();
+        if !tail.is_empty() {
+            self.arg(
+                Location::ArgValue,
+                "xml",
+                &normalize::html_entity_decode(tail),
+            );
+        }
+    }
+
+    fn multipart(&mut self, text: &str, boundary: &str) -> bool {
+        let delimiter = format!("--{boundary}");
+        if boundary.is_empty() || !text.contains(&delimiter) {
+            return false;
+        }
+        for part in text.split(&delimiter).skip(1) {
+            if part.starts_with("--") {
+                break;
+            }
+            let part = part
+                .strip_prefix("\r\n")
+                .or_else(|| part.strip_prefix('\n'))
+                .unwrap_or(part);
+            let (head, content) = match part.find("\r\n\r\n") {
+                Some(i) => (&part[..i], &part[i + 4..]),
+                None => match part.find("\n\n") {
+                    Some(i) => (&part[..i], &part[i + 2..]),
+                    None => (part, ""),
+                },
+            };
+            let content = content
+                .strip_suffix("\r\n")
+                .or_else(|| content.strip_suffix('\n'))
+                .unwrap_or(content);
+            let mut name = "";
+            for line in head.lines() {
+                if !line
+                    .get(..19)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("content-disposition"))
+                {
+                    continue;
+                }
                 for field in line.split(';').skip(1) {
-                    let field = field.trim();
-                    if let Some((key, value)) = field.split_once('=') {
-                        let value = value.trim().trim_matches('"').to_string();
-                        match key.trim().to_ascii_lowercase().as_str() {
-                            "name" => name = value,
-                            "filename" | "filename*" => out.push(Target {
-                                location: Location::Filename,
-                                name: name.clone(),
-                                value,
-                            }),
-                            _ => {}
+                    if let Some((key, value)) = field.trim().split_once('=') {
+                        let value = value.trim().trim_matches('"');
+                        let key = key.trim();
+                        if key.eq_ignore_ascii_case("name") {
+                            name = value;
+                        } else if (key.eq_ignore_ascii_case("filename")
+                            || key.eq_ignore_ascii_case("filename*"))
+                            && !self.arg(Location::Filename, name, value)
+                        {
+                            return true;
                         }
                     }
                 }
             }
+            if !self.arg(Location::ArgName, name, name) {
+                return true;
+            }
+            if !content.is_empty() && !self.arg(Location::ArgValue, name, content) {
+                return true;
+            }
         }
-        out.push(Target {
-            location: Location::ArgName,
-            name: name.clone(),
-            value: name.clone(),
-        });
-        if !content.is_empty() {
-            out.push(Target {
-                location: Location::ArgValue,
-                name,
-                value: content.to_string(),
-            });
-        }
+        true
     }
-    true
 }
 
-/// Every target of a request. Returns whether the body could be read as its content type says.
-pub fn targets(request: &WafRequest) -> (Vec<Target>, bool) {
-    let mut out = Vec::new();
-    out.push(Target {
-        location: Location::Path,
-        name: "path".into(),
-        value: normalize::url_decode_repeated(request.path(), false),
-    });
-    if let Some(query) = request.query() {
-        split_pairs(
-            query,
-            '&',
-            true,
-            Location::ArgName,
-            Location::ArgValue,
-            &mut out,
-        );
-    }
-    for cookie in request.headers_named("cookie") {
-        split_pairs(
-            cookie,
-            ';',
-            false,
-            Location::Cookie,
-            Location::Cookie,
-            &mut out,
-        );
-    }
-    for (name, value) in &request.headers {
-        let lower = name.to_ascii_lowercase();
-        if FILENAME_HEADERS.contains(&lower.as_str()) {
-            out.push(Target {
-                location: Location::Filename,
-                name: lower,
-                value: value.clone(),
-            });
-        } else if !UNSCANNED_HEADERS.contains(&lower.as_str()) {
-            out.push(Target {
-                location: Location::Header,
-                name: lower,
-                value: value.clone(),
-            });
+/// What of a request to walk: the WAF leaves out what is over its size limits (never reading
+/// past them) and bodies a route passes on uninspected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parts {
+    pub uri: bool,
+    pub headers: bool,
+    pub body: bool,
+}
+
+/// Hands every target of a request to `visit`, within `caps`.
+pub fn walk(
+    request: &WafRequest,
+    caps: Caps,
+    parts: Parts,
+    visit: &mut dyn FnMut(Target<'_>),
+) -> Walked {
+    let mut walker = Walker {
+        caps,
+        args: 0,
+        cap_hit: None,
+        visit,
+    };
+    let mut body_parsed = true;
+    if parts.uri {
+        let path = normalize::url_decode_repeated(request.path(), false);
+        walker.other(Location::Path, "path", &path);
+        if let Some(query) = request.query() {
+            walker.split_pairs(query, '&', true, Location::ArgName, Location::ArgValue);
         }
     }
-    let mut body_ok = true;
-    if !request.body.is_empty() {
+    if parts.headers {
+        for cookie in request.headers_named("cookie") {
+            walker.split_pairs(cookie, ';', false, Location::Cookie, Location::Cookie);
+        }
+        for (name, value) in &request.headers {
+            let lower = name.to_ascii_lowercase();
+            if FILENAME_HEADERS.contains(&lower.as_str()) {
+                walker.other(Location::Filename, &lower, value);
+            } else if !UNSCANNED_HEADERS.contains(&lower.as_str()) {
+                walker.other(Location::Header, &lower, value);
+            }
+        }
+    }
+    if parts.body && !request.body.is_empty() && walker.cap_hit.is_none() {
         let content_type = request.content_type();
         let text = String::from_utf8_lossy(&request.body);
         if content_type.contains("json") {
-            match serde_json::from_slice::<serde_json::Value>(&request.body) {
-                Ok(json) => walk_json(&json, "json", &mut out),
-                Err(_) => {
-                    body_ok = false;
-                    out.push(Target {
-                        location: Location::RawBody,
-                        name: "body".into(),
-                        value: text.to_string(),
-                    });
-                }
+            let parsed = walker.json(&request.body);
+            if !parsed && walker.cap_hit.is_none() {
+                body_parsed = false;
+                walker.other(Location::RawBody, "body", &text);
             }
         } else if content_type.contains("xml") {
-            walk_xml(&text, &mut out);
-            out.push(Target {
-                location: Location::RawBody,
-                name: "body".into(),
-                value: text.to_string(),
-            });
+            walker.xml(&text);
+            walker.other(Location::RawBody, "body", &text);
         } else if content_type.starts_with("multipart/") {
-            let boundary = content_type
-                .split(';')
-                .find_map(|p| p.trim().strip_prefix("boundary="))
-                .map(|b| b.trim_matches('"').to_string());
             // The boundary keeps its case in the header; find it there.
-            let boundary = request
-                .header("content-type")
-                .and_then(|ct| {
-                    ct.split(';')
-                        .find_map(|p| p.trim().strip_prefix("boundary="))
-                        .map(|b| b.trim_matches('"').to_string())
-                })
-                .or(boundary);
-            let parsed = boundary.is_some_and(|b| walk_multipart(&request.body, &b, &mut out));
+            let boundary = request.header("content-type").and_then(|ct| {
+                ct.split(';')
+                    .find_map(|p| p.trim().strip_prefix("boundary="))
+                    .map(|b| b.trim_matches('"'))
+            });
+            let parsed = boundary.is_some_and(|b| walker.multipart(&text, b));
             if !parsed {
-                body_ok = false;
-                out.push(Target {
-                    location: Location::RawBody,
-                    name: "body".into(),
-                    value: text.to_string(),
-                });
+                body_parsed = false;
+                walker.other(Location::RawBody, "body", &text);
             }
         } else if content_type.starts_with("application/x-www-form-urlencoded") {
-            split_pairs(
-                &text,
-                '&',
-                true,
-                Location::ArgName,
-                Location::ArgValue,
-                &mut out,
-            );
+            walker.split_pairs(&text, '&', true, Location::ArgName, Location::ArgValue);
         } else {
-            out.push(Target {
-                location: Location::RawBody,
-                name: "body".into(),
-                value: text.to_string(),
-            });
+            walker.other(Location::RawBody, "body", &text);
         }
     }
-    (out, body_ok)
+    Walked {
+        body_parsed,
+        cap_hit: walker.cap_hit,
+    }
+}
+
+/// Every target of a request as owned values (tests and tools; the WAF itself visits).
+pub fn targets(request: &WafRequest) -> (Vec<(Location, String, String)>, Walked) {
+    let mut out = Vec::new();
+    let walked = walk(
+        request,
+        Caps::default(),
+        Parts {
+            uri: true,
+            headers: true,
+            body: true,
+        },
+        &mut |t| out.push((t.location, t.name.to_string(), t.value.to_string())),
+    );
+    (out, walked)
 }
 
 #[cfg(test)]
@@ -473,7 +621,7 @@ mod tests {
     use super::*;
 
     fn values(request: &WafRequest) -> Vec<String> {
-        targets(request).0.into_iter().map(|t| t.value).collect()
+        targets(request).0.into_iter().map(|t| t.2).collect()
     }
 
     #[test]
@@ -517,9 +665,9 @@ mod tests {
         let t = targets(&multipart).0;
         assert!(
             t.iter()
-                .any(|t| t.location == Location::Filename && t.value == "../a.php")
+                .any(|t| t.0 == Location::Filename && t.2 == "../a.php")
         );
-        assert!(t.iter().any(|t| t.value == "<?php"));
+        assert!(t.iter().any(|t| t.2 == "<?php"));
     }
 
     #[test]

@@ -1,10 +1,13 @@
 //! The rule set. Each rule names its attack class, the paranoia level from which it runs, its
 //! anomaly score, the view of the value it reads and where it looks. Patterns are written for
-//! lowercase, decoded text (see `normalize`), in the `regex` crate's syntax (no look-around, so
-//! every rule runs in linear time whatever the input).
+//! lowercase, decoded text (see `normalize`), in the `regex` crate's syntax (no look-around), and
+//! run as one lazy DFA per view (`regex-automata`), so every rule runs in linear time whatever
+//! the input.
 //!
 //! Rule ids follow the OWASP CRS numbering of the class they cover (942xxx SQL injection,
-//! 941xxx XSS, …) so results can be compared class by class; the patterns are our own.
+//! 941xxx XSS, 921xxx CR/LF, …) so results can be compared class by class; the patterns are our
+//! own. Classes CRS has no rules for use the free range 936xxx: 9361xx LDAP, 9362xx IMAP/SMTP,
+//! 9363xx server-side includes; template injection is 9342xx beside CRS's generic 934xxx.
 
 /// Attack classes, as the CRS regression corpus names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -20,6 +23,15 @@ pub enum Class {
     Protocol,
     Scanner,
     Ssrf,
+    /// CR/LF injection: response splitting and header injection.
+    Crlf,
+    Ldap,
+    /// IMAP and SMTP command injection, mail header injection.
+    Mail,
+    /// Server-side includes.
+    Ssi,
+    /// Server-side template injection (Jinja2, Twig, Freemarker, Velocity, Thymeleaf, ERB, …).
+    Template,
 }
 
 impl Class {
@@ -36,6 +48,11 @@ impl Class {
             Class::Protocol => "protocol",
             Class::Scanner => "scanner",
             Class::Ssrf => "ssrf",
+            Class::Crlf => "crlf",
+            Class::Ldap => "ldap",
+            Class::Mail => "mail",
+            Class::Ssi => "ssi",
+            Class::Template => "template",
         }
     }
 }
@@ -49,6 +66,9 @@ pub enum View {
     Compact,
     /// The shell's view: quotes, backslashes and carets removed.
     Shell,
+    /// A file path's view: decoded, every separator (`\\` and the look-alikes) as `/`, runs
+    /// of `/` and `/./` collapsed.
+    Path,
 }
 
 /// Where a rule looks (a bit set).
@@ -391,7 +411,7 @@ pub static RULES: &[RuleDef] = &[
         CRITICAL,
         Compact,
         INPUT | PATH,
-        r"(?:<\s*(?:script|iframe|frame|object|embed|applet|svg|math|meta|link|base|style|form|isindex|xmp|plaintext|template|marquee|bgsound|dialog)\b|<\s*[a-z]\s*:\s*[a-z]|<(?:\s*[a-z]\s){3,}|(?:javascript|vbscript|livescript)\s*:|\bdata\s*:\s*text/html)",
+        r"(?:<\s*(?:script|iframe|frame|object|embed|applet|svg|math|meta|link|base|style|form|isindex|xmp|plaintext|template|marquee|bgsound|dialog)\b|<\s*[a-z]\s*:\s*[a-z]|<(?:\s*[a-z]\s){3,}|\bdata\s*:\s*text/html)",
     ),
     rule(
         941170,
@@ -400,7 +420,7 @@ pub static RULES: &[RuleDef] = &[
         CRITICAL,
         Compact,
         INPUT | PATH,
-        r"(?:\bdata\s*:[^,]*,.*<|(?:^|[\s'\x22=(])(?:javascript|vbscript)\s*:)",
+        r"(?:\bdata\s*:[^,]*,.*<|(?:^|[\s'\x22=(`])(?:javascript|vbscript|livescript)\s*:\s*[^\s]*[(\[`'\x22=.;/\\{+%&]|[='\x22(`]\s*(?:javascript|vbscript|livescript)\s*:)",
     ),
     rule(
         941180,
@@ -436,7 +456,7 @@ pub static RULES: &[RuleDef] = &[
         CRITICAL,
         Decoded,
         INPUT | PATH,
-        r"j[\s\x00-\x1f]*a[\s\x00-\x1f]*v[\s\x00-\x1f]*a[\s\x00-\x1f]*s[\s\x00-\x1f]*c[\s\x00-\x1f]*r[\s\x00-\x1f]*i[\s\x00-\x1f]*p[\s\x00-\x1f]*t[\s\x00-\x1f]*:",
+        r"j[\s\x00-\x1f]*a[\s\x00-\x1f]*v[\s\x00-\x1f]*a[\s\x00-\x1f]*s[\s\x00-\x1f]*c[\s\x00-\x1f]*r[\s\x00-\x1f]*i[\s\x00-\x1f]*p[\s\x00-\x1f]*t[\s\x00-\x1f]*:[\s\x00-\x1f]*[^\s\x00-\x1f]*[(\[`'\x22=.;/\\{+]",
     ),
     rule(
         941220,
@@ -748,10 +768,12 @@ pub static RULES: &[RuleDef] = &[
         Shell,
         INPUT,
         concat!(
-            // Commands that are no English words, at the start of a value: a command line.
+            // Commands that are no ordinary words at the start of a value, in a command line:
+            // with an option or path argument, or followed by shell syntax. As the first word
+            // of prose ("bash is my favourite shell") they are no command.
             r"^\s*(?:[\w.-]*/)?",
             distinct_commands!(),
-            r"(?:\s|$)"
+            r"(?:\s+(?:-{1,2}[a-z0-9][\w-]*|[/~$.][\w/.*?~$-]*|[\w.-]+/[\w/.*?-]*)(?:\s|$)|\s*(?:[;|&`<>]|\$\(|$))"
         ),
     ),
     rule(
@@ -1043,6 +1065,134 @@ pub static RULES: &[RuleDef] = &[
         ARGS,
         r"^\s*(?:gopher|dict|ldap|tftp|jar|netdoc|file)://|^\s*https?://(?:localhost|127\.\d+\.\d+\.\d+|0\.0\.0\.0|\[::1?\]|0x7f|2130706433|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|172\.(?:1[6-9]|2\d|3[01])\.\d+\.\d+)(?:[:/?#]|$)",
     ),
+    // ---- Shell evasion: globbing instead of names (`/???/??t /???/p??s??`) ------------------
+    rule(
+        932190,
+        Rce,
+        1,
+        CRITICAL,
+        Shell,
+        INPUT,
+        r"(?:^|[\s;|&`(<>])/(?:[\w\[\]-]{0,8}[?*][\w?*\[\]-]{0,8}/[\w?*\[\]-]{0,12}[?*]|(?:bin|sbin|usr|etc|tmp|dev|proc|var|home|root)/(?:[\w-]+/)*[\w\[\]-]{0,8}[?*\[][\w?*\[\]-]{0,12})",
+    ),
+    // ---- OS files through any separator or encoding (930121, on the path view) -----------
+    rule(
+        930121,
+        Lfi,
+        1,
+        CRITICAL,
+        Path,
+        ALL,
+        r"(?:^|[/:=\s'\x22]|\.\./)(?:etc/(?:passwd|shadow|group|gshadow|hosts|issue|motd|sudoers|crontab|fstab|mtab|resolv\.conf|os-release|hostname|environment|profile|bashrc|inittab|master\.passwd|security/passwd|httpd/|apache2?/|nginx/|mysql/|ssh/|ssl/private)|(?:boot|win|system|php|desktop)\.ini\b|(?:windows|winnt)/(?:system32|syswow64|win\.ini|system\.ini|repair|panther|debug|php\.ini|inf/|temp/)|system32/(?:drivers/etc/|config/(?:sam|system|security|software)|inetsrv/|cmd\.exe|license\.rtf)|inetpub/(?:wwwroot|logs)|proc/(?:self|\d+)/(?:environ|cmdline|maps|fd|status|cwd|exe|root)|var/log/(?:auth|syslog|messages|secure|apache2?/|nginx/|httpd/)|(?:root|home/[^/]+)/\.(?:ssh/|bash_history|aws/|docker/)|usr/local/(?:apache2?/conf|etc/php))",
+    ),
+    rule(
+        930122,
+        Lfi,
+        1,
+        CRITICAL,
+        Path,
+        ALL,
+        // Climbing out however it is spelled: `../` and `..\` after folding, `..;/`, `.../`.
+        r"(?:^|/)\.{2,}(?:;[^/]*)?/(?:.*/)?\.{2,}(?:/|$)|(?:^|/)\.{2,}/+(?:etc|windows|winnt|boot\.ini|proc|var|usr|root|home|system32|inetpub)\b",
+    ),
+    // ---- CR/LF: response splitting and header injection (921xxx) -------------------------
+    rule(
+        921160,
+        Crlf,
+        1,
+        CRITICAL,
+        Decoded,
+        INPUT | PATH,
+        r"[\r\n]\s*(?:set-cookie|location|refresh|content-(?:type|length|disposition|security-policy|encoding)|x-(?:xss-protection|forwarded-(?:for|host|server)|frame-options)|access-control-allow-[a-z-]+|transfer-encoding|cache-control|link|host|via|expires|last-modified|connection|strict-transport-security|www-authenticate|remote-(?:ip|addr)|originating-ip)\s*:",
+    ),
+    rule(
+        921130,
+        Crlf,
+        1,
+        CRITICAL,
+        Decoded,
+        INPUT | PATH,
+        r"[\r\n]\s*http/[0-9.]+\s+\d{3}\b|[\r\n]\s*<\s*(?:html|meta|script|body)\b",
+    ),
+    // ---- LDAP filter injection (936100..) ------------------------------------------------
+    rule(
+        936100,
+        Ldap,
+        1,
+        CRITICAL,
+        Compact,
+        INPUT,
+        r"(?:\)\s*\(\s*[|&!]|\(\s*[|&!]\s*\(|\*\s*\)\s*\(|\)\s*\(\s*[a-z][\w;.-]*\s*[~<>]?=|\(\s*(?:objectclass|objectcategory|uid|cn|sn|mail|userpassword|samaccountname|memberof|givenname|ou|dc)\s*[~<>]?=\s*[*)]|\(\s*[|&]\s*\)|\(\s*&\s*\)|\)\s*\)\s*\(\s*[|&])",
+    ),
+    rule(
+        936110,
+        Ldap,
+        1,
+        CRITICAL,
+        Compact,
+        INPUT,
+        r"^\s*(?:\*|[\w.@-]+\*?)\s*\)\s*(?:\(|\)|%00|\x00)|\b(?:objectclass|objectcategory|userpassword|samaccountname)\s*=\s*\*",
+    ),
+    // ---- IMAP / SMTP command injection, mail header injection (936200..) -----------------
+    rule(
+        936200,
+        Mail,
+        1,
+        CRITICAL,
+        Decoded,
+        INPUT | PATH,
+        r"[\r\n]\s*(?:rcpt\s+to\s*:|mail\s+from\s*:|(?:helo|ehlo)\s+[\w.-]+\s*(?:[\r\n]|$)|(?:data|rset|quit|noop|starttls)\s*(?:[\r\n]|$)|(?:vrfy|expn)\s+\S+|auth\s+(?:login|plain|cram-md5|xoauth2)\b)",
+    ),
+    rule(
+        936210,
+        Mail,
+        1,
+        CRITICAL,
+        Decoded,
+        INPUT | PATH,
+        r"[\r\n]\s*(?:[a-z]{0,4}\d{1,6}|\*)\s+(?:login|logout|select|examine|create|delete|rename|fetch|store|copy|search|capability|list|lsub|status|append|uid|noop|close|expunge|authenticate|subscribe|unsubscribe|check|starttls|idle|namespace|getquota|setacl|getacl)\b",
+    ),
+    rule(
+        936220,
+        Mail,
+        1,
+        CRITICAL,
+        Decoded,
+        INPUT | PATH,
+        r"[\r\n]\s*(?:b?cc|to|from|sender|subject|reply-to|return-path|mime-version|content-transfer-encoding|x-mailer|dkim-signature)\s*:",
+    ),
+    // ---- Server-side includes (936300) ---------------------------------------------------
+    rule(
+        936300,
+        Ssi,
+        1,
+        CRITICAL,
+        Decoded,
+        INPUT | PATH | FILES,
+        r"<!--\s*#\s*(?:exec|include|echo|config|fsize|flastmod|printenv|set|if|elif|else|endif)\b|<\s*!\s*-\s*-\s*#\s*(?:exec|include)\b",
+    ),
+    // ---- Server-side template injection (934xxx: the common engines' syntaxes) ----------
+    rule(
+        934200,
+        Template,
+        1,
+        CRITICAL,
+        Compact,
+        INPUT | PATH,
+        // Jinja2, Twig, Nunjucks, Handlebars, Pebble, Liquid: an expression or a dangerous name
+        // between the braces, not a plain placeholder like {{name}}.
+        r"\{\{[^}]{0,200}?(?:\d\s*[*+/%-]\s*\d|\.__[a-z]+__|\[\s*['\x22]__|\|\s*(?:attr|safe|e|join|map|select|reject|filter|format|first|last)\b|\b(?:self|config|request|lipsum|cycler|joiner|namespace|range|_self|env|dump|constructor|settings|app|getclass|runtime|process|this|lookup|with|each|log)\b|['\x22]\s*[+~]|\(\s*\))|\{%\s*(?:import|include|set|for|if|macro|extends|block|raw|debug|php|embed|filter|sandbox|from|autoescape|call|do|with)\b|\{\{\s*[#/>]\s*(?:with|each|if|lookup|unless|log|blockhelpermissing|helpermissing)\b",
+    ),
+    rule(
+        934210,
+        Template,
+        1,
+        CRITICAL,
+        Compact,
+        INPUT | PATH,
+        // Freemarker, Velocity, Thymeleaf/Spring EL, Mako, JSP EL, ERB, Smarty, Tornado.
+        r"<#\s*(?:assign|import|include|list|if|macro|function|attempt|setting|ftl|global|local|visit|recurse)\b|\$\{[^}]{0,200}?(?:\d\s*[*+/%-]\s*\d|\?\s*new\b|freemarker\.|\bt\s*\(|\.getclass\b|runtime\b|\.forname\b|@java|#\w|\bclass\b\.|\.exec\s*\(|new\s+java)|#set\s*\(\s*\$|#foreach\s*\(|\$class\.inspect|[*#@~]\{[^}]{0,200}?(?:\bt\s*\(|new\s|\.getclass|runtime|\d\s*[*+/%-]\s*\d)|__\$\{|\[\[\s*\$\{|<%[=\-#]?\s*[^%]{0,200}?(?:\d\s*[*+/%-]\s*\d|system|exec|eval|runtime|process|file|require|import|`|\.read|open)|\{php\}|\{\$smarty\.|\{\s*system\s*\(|\{%\s*(?:import|raw|autoescape)\b",
+    ),
     // ---- Scanners (913xxx) ---------------------------------------------------------------
     rule(
         913100,
@@ -1063,9 +1213,15 @@ mod tests {
     fn every_pattern_compiles_and_ids_are_unique() {
         let mut ids = std::collections::HashSet::new();
         for r in RULES {
-            let compiled = regex::bytes::RegexBuilder::new(r.pattern)
-                .unicode(false)
-                .build();
+            // The engine and settings the WAF runs them with (see `CompiledView::build`).
+            let compiled = regex_automata::hybrid::dfa::DFA::builder()
+                .syntax(
+                    regex_automata::util::syntax::Config::new()
+                        .unicode(false)
+                        .utf8(false),
+                )
+                .thompson(regex_automata::nfa::thompson::Config::new().utf8(false))
+                .build(r.pattern);
             assert!(
                 compiled.is_ok(),
                 "rule {} does not compile: {:?}",

@@ -1,62 +1,169 @@
-"""Prints the side-by-side table of scripts/waf-eval. usage: compare.py OUT_DIR FILE:NAME..."""
+"""Prints the one side-by-side table of scripts/waf-eval, then the most telling misses and false
+positives of our WAF (all of them in OUT_DIR/misses.md).
+
+usage: compare.py OUT_DIR FILE:NAME...
+NAME is `crs` (the CRS regression corpus), `attack-<class>` (an attack corpus: share blocked),
+or anything else (legitimate traffic: share blocked = false positives). OUT_DIR holds, per NAME,
+ours-NAME.jsonl / modsec-NAME.jsonl (verdicts) and ours-NAME.micros / modsec-NAME.micros (wall time
+of the whole process), plus ours-startup.micros / modsec-startup.micros (the same on empty input).
+Missing ours-* files (scripts/waf-eval --modsec-only) show as —."""
 import json
 import os
 import sys
+import urllib.parse
 
 TARGET = ["sqli", "xss", "lfi", "rfi", "rce", "php", "java"]
 PREFIX = {"942": "sqli", "941": "xss", "930": "lfi", "931": "rfi", "932": "rce", "933": "php", "944": "java"}
+WAFS = ("ours", "modsec")
 
 out = sys.argv[1]
-rows = []
 
 
 def load(path):
+    if not os.path.exists(path):
+        return None
     return {str(v["id"]): v for v in map(json.loads, filter(str.strip, open(path)))}
+
+
+def micros(path):
+    return int(open(path).read()) if os.path.exists(path) else None
 
 
 def pct(a, b):
     return f"{100 * a / b:.1f} % ({a}/{b})" if b else "—"
 
 
+def blocked(verdicts, case):
+    return verdicts is not None and verdicts.get(str(case["id"]), {}).get("action") == "block"
+
+
+def share(verdicts, cases):
+    if verdicts is None:
+        return "—"
+    return pct(sum(1 for c in cases if blocked(verdicts, c)), len(cases))
+
+
+timing = {w: [0, 0] for w in WAFS}  # summed (wall - startup) and requests, over all corpora
+
+
+def per_request(waf, name, n):
+    """(wall time of the corpus run - wall time on empty input) / requests, in µs."""
+    total, startup = micros(f"{out}/{waf}-{name}.micros"), micros(f"{out}/{waf}-startup.micros")
+    if total is None or not n:
+        return "—"
+    net = max(total - (startup or 0), 0)
+    timing[waf][0] += net
+    timing[waf][1] += n
+    return f"{net / n:.1f} µs"
+
+
+def shown(case):
+    if case.get("payload") or case.get("text"):
+        return case.get("payload") or case["text"]
+    uri = urllib.parse.unquote_plus(case.get("uri", ""))
+    body = case.get("body") or ""
+    return (uri + (" " + body if body else ""))[:160]
+
+
+rows, misses, false_pos, in_process = [], {}, [], []
+totals = {"attacks": {w: [0, 0] for w in WAFS}}
+summary_done = False
 for entry in sys.argv[2:]:
     path, name = entry.rsplit(":", 1)
     cases = [json.loads(l) for l in open(path) if l.strip()]
-    ours, modsec = load(f"{out}/ours-{name}.jsonl"), load(f"{out}/modsec-{name}.jsonl")
-    ours_micros = int(open(f"{out}/ours-{name}.micros").read()) / max(len(cases), 1)
-    modsec_micros = sum(v.get("micros", 0) for v in modsec.values()) / max(len(modsec), 1)
+    verdicts = {w: load(f"{out}/{w}-{name}.jsonl") for w in WAFS}
+    times = [per_request(w, name, len(cases)) for w in WAFS]
+    in_process += [v.get("micros", 0) for v in (verdicts["modsec"] or {}).values()]
     if name == "crs":
-        print("| CRS corpus, paranoia 1 | ours | ModSecurity + CRS 3.3.4 |")
-        print("|---|---:|---:|")
-        total = {"ours": [0, 0], "modsec": [0, 0]}
+        first = True
         for cls in TARGET:
             match = [c for c in cases if c["class"] == cls and c["expect"] == "match" and c.get("paranoia_level") == 1]
-            cells = []
-            for key, verdicts in (("ours", ours), ("modsec", modsec)):
-                hit = sum(1 for c in match if verdicts.get(str(c["id"]), {}).get("action") == "block")
-                total[key][0] += hit
-                total[key][1] += len(match)
-                cells.append(pct(hit, len(match)))
-            print(f"| {cls}: match cases blocked | {cells[0]} | {cells[1]} |")
-        print(f"| **all seven classes** | **{pct(*total['ours'])}** | **{pct(*total['modsec'])}** |")
-        for label, level in (("all paranoia levels", None),):
-            match = [c for c in cases if c["class"] in TARGET and c["expect"] == "match"]
-            cells = [pct(sum(1 for c in match if v.get(str(c["id"]), {}).get("action") == "block"), len(match)) for v in (ours, modsec)]
-            print(f"| seven classes, cases of {label} | {cells[0]} | {cells[1]} |")
+            rows.append([f"CRS {cls}: match cases (PL1) blocked", len(match)] + [share(verdicts[w], match) for w in WAFS]
+                        + (times if first else ["", ""]))
+            first = False
+        match = [c for c in cases if c["class"] in TARGET and c["expect"] == "match" and c.get("paranoia_level") == 1]
+        rows.append(["**CRS, seven classes, PL1**", len(match)] + [f"**{share(verdicts[w], match)}**" for w in WAFS] + ["", ""])
+        match = [c for c in cases if c["class"] in TARGET and c["expect"] == "match"]
+        rows.append(["CRS, seven classes, all paranoia levels", len(match)] + [share(verdicts[w], match) for w in WAFS] + ["", ""])
         neg = [c for c in cases if c["class"] in TARGET and c["expect"] == "no_match"]
         cells = []
-        for verdicts in (ours, modsec):
-            trip = sum(1 for c in neg if c["class"] in {PREFIX.get(str(r)[:3]) for r in verdicts.get(str(c["id"]), {}).get("rules", [])})
+        for w in WAFS:
+            v = verdicts[w]
+            if v is None:
+                cells.append("—")
+                continue
+            trip = sum(1 for c in neg if c["class"] in {PREFIX.get(str(r)[:3]) for r in v.get(str(c["id"]), {}).get("rules", [])})
             cells.append(pct(trip, len(neg)))
-        print(f"| no_match cases tripping their class | {cells[0]} | {cells[1]} |")
-        print(f"| time per request | {ours_micros:.1f} µs | {modsec_micros:.1f} µs |")
+        rows.append(["CRS no_match cases tripping their class", len(neg)] + cells + ["", ""])
+    elif name.startswith("attack-"):
+        cls = name[len("attack-"):]
+        rows.append([f"attacks: {cls}", len(cases)] + [share(verdicts[w], cases) for w in WAFS] + times)
+        for w in WAFS:
+            if verdicts[w] is not None:
+                totals["attacks"][w][0] += sum(1 for c in cases if blocked(verdicts[w], c))
+                totals["attacks"][w][1] += len(cases)
+        if verdicts["ours"] is not None:
+            misses[cls] = [(c, blocked(verdicts["modsec"], c)) for c in cases if not blocked(verdicts["ours"], c)]
     else:
-        blocked = {k: [c for c in cases if v.get(str(c["id"]), {}).get("action") == "block"] for k, v in (("ours", ours), ("modsec", modsec))}
-        print()
-        print(f"| benign corpus ({len(cases)} requests) | ours | ModSecurity + CRS 3.3.4 |")
-        print("|---|---:|---:|")
-        print(f"| false positives (blocked) | {pct(len(blocked['ours']), len(cases))} | {pct(len(blocked['modsec']), len(cases))} |")
-        print(f"| time per request | {ours_micros:.1f} µs | {modsec_micros:.1f} µs |")
-        for key in ("ours", "modsec"):
-            for c in blocked[key][:15]:
-                v = (ours if key == "ours" else modsec)[str(c["id"])]
-                print(f"  {key} blocks {c['id']}: {c['method']} {c['uri'][:60]} rules {v.get('rules')}")
+        label = {"ordinary": "ordinary texts (false positives)", "benign": "platform API traffic (false positives)"}.get(name, name)
+        if totals["attacks"]["modsec"][1] and not summary_done:
+            summary_done = True
+            rows.append(["**attacks, all classes**", totals["attacks"]["modsec"][1]]
+                        + [f"**{pct(*totals['attacks'][w])}**" if totals["attacks"][w][1] else "—" for w in WAFS] + ["", ""])
+        rows.append([label, len(cases)] + [share(verdicts[w], cases) for w in WAFS] + times)
+        if verdicts["ours"] is not None:
+            false_pos += [(name, c, verdicts["ours"][str(c["id"])], blocked(verdicts["modsec"], c))
+                          for c in cases if blocked(verdicts["ours"], c)]
+
+rows.append(["**time per request, all corpora**", timing["modsec"][1] or timing["ours"][1], "", ""]
+            + [f"**{timing[w][0] / timing[w][1]:.1f} µs**" if timing[w][1] else "—" for w in WAFS])
+print("| corpus, paranoia 1 | requests | ours: blocked | ModSecurity + CRS 3.3.4: blocked | ours: time/request | ModSecurity: time/request |")
+print("|---|---:|---:|---:|---:|---:|")
+for r in rows:
+    print("| " + " | ".join(str(x) for x in r) + " |")
+print()
+print("Time per request: wall time of the whole process over the corpus minus its wall time on empty input "
+      "(process start, rule loading), divided by the requests (ours: best of 3 runs; ModSecurity: one run; "
+      "start-up: best of 3) — the same measurement for both "
+      "(ours: `regrooter waf check`, the binary given; ModSecurity: libmodsecurity through Python, "
+      "which adds the binding's per-call cost).")
+if in_process:
+    print(f"ModSecurity's own per-transaction time inside modsec.py (perf_counter around one transaction), "
+          f"mean over all {len(in_process)} requests: {sum(in_process) / len(in_process):.1f} µs.")
+
+# The most telling misses: those ModSecurity blocks first, taken round-robin over the classes.
+lines = ["# Attacks our WAF lets through", ""]
+for cls, items in misses.items():
+    lines.append(f"## {cls}: {len(items)} missed ({sum(1 for _, m in items if m)} of them blocked by ModSecurity)")
+    lines += [f"- `{c['id']}` {c['place']}{' [ModSecurity blocks]' if m else ''}: `{shown(c)}`" for c, m in items]
+    lines.append("")
+lines += ["# Legitimate requests our WAF blocks", ""]
+lines += [f"- `{c['id']}` ({name}, {c.get('place', c['method'] + ' ' + c['uri'][:40])}) rules {v.get('rules')}"
+          f"{' [ModSecurity blocks too]' if m else ''}: `{shown(c)}`" for name, c, v, m in false_pos]
+with open(f"{out}/misses.md", "w") as f:
+    f.write("\n".join(lines) + "\n")
+
+if misses:
+    # One entry per distinct payload (the same payload in several places counts once here).
+    ranked = []
+    for items in misses.values():
+        firsts = {}
+        for c, m in items:
+            key = shown(c)
+            firsts[key] = (firsts[key][0], firsts[key][1] or m) if key in firsts else (c, m)
+        ranked.append(sorted(firsts.values(), key=lambda x: not x[1]))
+    top = []
+    while len(top) < 30 and any(ranked):
+        for items in ranked:
+            if items and len(top) < 30:
+                top.append(items.pop(0))
+    print()
+    print(f"Attacks our WAF misses ({sum(len(v) for v in misses.values())} requests; 30 most telling distinct payloads, "
+          "ModSecurity-blocked first, round-robin over classes):")
+    for c, m in top:
+        print(f"  {c['id']:10} {c['place']:22} {'MS blocks' if m else 'both miss'}  {shown(c)[:120]!r}")
+if false_pos:
+    print()
+    print(f"Legitimate requests our WAF blocks ({len(false_pos)}):")
+    for name, c, v, m in false_pos[:30]:
+        print(f"  {c['id']:14} {c.get('place', ''):20} rules {v.get('rules')}{' (MS too)' if m else ''}  {shown(c)[:100]!r}")

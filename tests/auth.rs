@@ -942,6 +942,97 @@ async fn concurrent_wrong_passwords_are_all_counted_and_lock_the_account() {
     refused(&w.sign_in("locked@regrooter.example", password).await);
 }
 
+#[tokio::test]
+async fn tenant_changes_are_audited_without_the_contact_address() {
+    use shared::tenants::{self, TenantInput};
+    let w = World::new();
+    let acme = TenantId::new("acme").expect("tenant");
+    let chain = tenants::audit_chain(&acme);
+    let op = operator();
+    let put =
+        |input: TenantInput| tenants::put(w.store.as_ref(), &w.keyring, &op, &acme, input, w.now());
+    let actions = || async {
+        let entries = shared::audit::chain_entries(w.store.as_ref(), &chain)
+            .await
+            .expect("trail");
+        shared::audit::verify_chain(&chain, &entries).expect("intact chain");
+        entries
+    };
+    let contact = "dpo@acme.example";
+    put(TenantInput {
+        name: Some("ACME GmbH".into()),
+        contact_email: Some(shared::crypto::Personal::new(contact.into())),
+        contract: None,
+    })
+    .await
+    .expect("created");
+    let names = |entries: &[shared::audit::AuditEntry]| {
+        entries.iter().map(|e| e.action.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(names(&actions().await), vec!["tenant.created"]);
+
+    // New contract terms and a new breach contact: one entry each, by the operator.
+    let contract = shared::policy::ContractTerms {
+        sla_credit: Some(shared::policy::BasisPoints(1_000)),
+        ..Default::default()
+    };
+    let new_contact = "privacy@acme.example";
+    let record = put(TenantInput {
+        name: None,
+        contact_email: Some(shared::crypto::Personal::new(new_contact.into())),
+        contract: Some(contract.clone()),
+    })
+    .await
+    .expect("updated");
+    let entries = actions().await;
+    assert_eq!(
+        names(&entries),
+        vec![
+            "tenant.created",
+            "tenant.breach_contact_changed",
+            "tenant.contract_changed"
+        ]
+    );
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.actor == "op-1" && e.actor_kind == "staff")
+    );
+    assert_eq!(
+        record.audit.as_ref(),
+        Some(&entries[2].head()),
+        "the record carries its chain's head"
+    );
+    // The same values again change nothing, and nothing is recorded.
+    put(TenantInput {
+        name: Some("ACME GmbH".into()),
+        contact_email: Some(shared::crypto::Personal::new(new_contact.into())),
+        contract: Some(contract),
+    })
+    .await
+    .expect("unchanged");
+    assert_eq!(actions().await.len(), 3);
+    // A refused change records nothing either.
+    assert!(
+        put(TenantInput {
+            name: Some(String::new()),
+            contact_email: None,
+            contract: None,
+        })
+        .await
+        .is_err()
+    );
+    let entries = actions().await;
+    assert_eq!(entries.len(), 3);
+    // The contact address is personal data: it is not in the trail.
+    let text = serde_json::to_string(&entries)
+        .expect("json")
+        .to_lowercase();
+    for address in [contact, new_contact] {
+        assert!(!text.contains(address), "{text}");
+    }
+}
+
 // ----- over HTTP, behind the edge ------------------------------------------------------------
 
 #[test]

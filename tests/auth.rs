@@ -1106,6 +1106,35 @@ fn tenant_admins_define_roles_that_grant_exactly_their_permissions() {
         json!({ "email": "MAX@acme.example ", "name": "Max", "roles": ["customer_member"] }),
     );
     assert_eq!(status, 409, "the address is taken: {duplicate}");
+    // In another tenant the address is free: its admin learns nothing about acme's users.
+    let (status, body) = call(
+        "PUT",
+        &p.url("/api/tenants/globex"),
+        Some(&operator),
+        Some(&json!({ "name": "Globex GmbH" })),
+    );
+    assert_eq!(status, 200, "{body}");
+    let globex_admin = p.token(
+        &[
+            &[
+                "--role",
+                "customer_admin",
+                "--tenant",
+                "globex",
+                "--sub",
+                "globex-1",
+            ][..],
+            &at[..],
+        ]
+        .concat(),
+    );
+    let (status, created) = post(
+        &p,
+        "/api/tenants/globex/users",
+        Some(&globex_admin),
+        json!({ "email": email, "name": "Max", "roles": ["customer_member"] }),
+    );
+    assert_eq!(status, 201, "{created}");
 
     // Customers without a second factor get tokens from the password.
     let (status, step) = sign_in(&p, email, password);

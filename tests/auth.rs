@@ -13,12 +13,14 @@ use serde_json::{Value, json};
 use shared::Error;
 use shared::auth::otp;
 use shared::auth::service::{ActivateInput, NewUserInput, OtpInput, RefreshInput, SignInInput};
-use shared::auth::{Account, AuthService, SignInStep, Tokens, UserId};
+use shared::auth::{Account, AuthService, HashingPool, SignInStep, Tokens, UserId};
 use shared::crypto::{Keyring, LocalKeyEncryption};
 use shared::ids::TenantId;
 use shared::inventory::InventoryGuard;
 use shared::rbac::{Access, Actor, Principal};
-use shared::store::Store;
+use shared::store::{
+    BatchOutcome, Condition, Item, ItemKey, Page, Query, Store, StoreError, WriteOp,
+};
 use shared::time::{ManualClock, SignedDuration, Timestamp};
 use shared::token::{SigningKey, TokenAudience, TokenIssuer, TokenVerifier};
 
@@ -116,12 +118,25 @@ fn operator() -> Access {
 
 impl World {
     fn new() -> Self {
+        Self::with_store(|store| store)
+    }
+
+    /// A world whose store is `wrap`ped (e.g. by a decorator that watches or steers writes).
+    fn with_store(wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>) -> Self {
+        Self::build(wrap, Arc::new(infra::blocking::BlockingPool::per_core()))
+    }
+
+    /// A world with its own hashing pool (the functions use `BlockingPool::per_core()`).
+    fn build(
+        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
+        hashing: Arc<dyn HashingPool>,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("dir");
         let clock = Arc::new(ManualClock::new(ts(START)));
         let raw = Arc::new(
             infra::EmbeddedStore::open(&dir.path().join("store.db"), clock.clone()).expect("store"),
         );
-        let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(raw));
+        let store: Arc<dyn Store> = wrap(Arc::new(InventoryGuard::new(raw)));
         let keyring = Arc::new(Keyring::new(
             Arc::new(LocalKeyEncryption::new(
                 "test",
@@ -142,6 +157,7 @@ impl World {
             clock.clone(),
             Some(TokenIssuer::new(key, audience())),
             Some(zeroize::Zeroizing::new([9u8; 32])),
+            hashing,
         );
         Self {
             clock,
@@ -177,11 +193,81 @@ impl World {
         created.user.id
     }
 
+    /// A tenant, created by an operator.
+    async fn tenant(&self, id: &str) -> TenantId {
+        let tenant = TenantId::new(id).expect("tenant");
+        shared::tenants::put(
+            self.store.as_ref(),
+            &self.keyring,
+            &operator(),
+            &tenant,
+            shared::tenants::TenantInput {
+                name: Some(format!("{id} GmbH")),
+                contact_email: None,
+                contract: None,
+            },
+            self.now(),
+        )
+        .await
+        .expect("tenant");
+        tenant
+    }
+
+    /// A user of `tenant`, made by its admin; activated with `password` unless it is empty.
+    async fn customer(&self, tenant: &str, email: &str, password: &str) -> Result<UserId, Error> {
+        let created = self
+            .auth
+            .create_user(
+                &common::customer_access(tenant, "customer_admin"),
+                Account::Customer {
+                    tenant: TenantId::new(tenant).expect("tenant"),
+                },
+                NewUserInput {
+                    email: Some(email.into()),
+                    name: Some("Max Example".into()),
+                    roles: Some(vec!["customer_member".into()]),
+                },
+            )
+            .await?;
+        if !password.is_empty() {
+            self.auth
+                .activate(ActivateInput {
+                    token: Some(created.activation_token),
+                    password: Some(password.into()),
+                })
+                .await
+                .expect("activated");
+        }
+        Ok(created.user.id)
+    }
+
+    /// The stored record of an account.
+    async fn record(&self, account: &Account, id: &UserId) -> shared::auth::service::UserRecord {
+        self.store
+            .get(&shared::auth::service::user_key(account, id).expect("key"))
+            .await
+            .expect("read")
+            .expect("stored")
+            .record()
+            .expect("record")
+    }
+
     async fn sign_in(&self, email: &str, password: &str) -> Result<SignInStep, Error> {
+        self.sign_in_to(email, password, None).await
+    }
+
+    /// A sign-in naming the organisation whose account is meant.
+    async fn sign_in_to(
+        &self,
+        email: &str,
+        password: &str,
+        organisation: Option<Account>,
+    ) -> Result<SignInStep, Error> {
         self.auth
             .sign_in(SignInInput {
                 email: Some(email.into()),
                 password: Some(password.into()),
+                organisation,
             })
             .await
     }
@@ -228,7 +314,7 @@ fn challenge(step: SignInStep) -> String {
     match step {
         SignInStep::OtpRequired { challenge } => challenge,
         SignInStep::OtpEnrolmentRequired { challenge, .. } => challenge,
-        SignInStep::SignedIn(_) => panic!("signed in without a second factor"),
+        other => panic!("expected a second-factor step, got {other:?}"),
     }
 }
 
@@ -523,6 +609,430 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     drop(w.store);
 }
 
+#[tokio::test]
+async fn an_address_is_unique_per_organisation_and_invisible_to_the_others() {
+    let w = World::new();
+    w.tenant("acme").await;
+    w.tenant("globex").await;
+    let address = "max@example.com";
+    w.customer("acme", address, "acme passphrase 1")
+        .await
+        .expect("acme's user");
+    // Another tenant's admin learns nothing from the address: the account is simply made.
+    w.customer("globex", address, "globex passphrase 1")
+        .await
+        .expect("an address in another tenant does not block this one");
+    // Within one tenant the address is taken.
+    assert!(matches!(
+        w.customer("acme", " MAX@example.com", "").await,
+        Err(Error::Conflict(_))
+    ));
+    // A tenant cannot reserve a future staff member's address, nor find out about staff ones.
+    let staff_address = "jana.sec@regrooter.example";
+    w.customer("globex", staff_address, "")
+        .await
+        .expect("a tenant account with a staff-looking address");
+    w.staff(staff_address, "a long staff passphrase").await;
+    w.customer("acme", staff_address, "")
+        .await
+        .expect("a staff account does not block a tenant's user");
+    assert!(matches!(
+        w.auth
+            .create_user(
+                &operator(),
+                Account::Staff,
+                NewUserInput {
+                    email: Some(staff_address.into()),
+                    name: Some("Jana Again".into()),
+                    roles: Some(vec!["security_officer".into()]),
+                },
+            )
+            .await,
+        Err(Error::Conflict(_))
+    ));
+}
+
+fn customer(tenant: &str) -> Account {
+    Account::Customer {
+        tenant: TenantId::new(tenant).expect("tenant"),
+    }
+}
+
+#[tokio::test]
+async fn one_address_in_several_organisations_signs_in_where_the_password_matches() {
+    let w = World::new();
+    for tenant in ["acme", "globex", "initech"] {
+        w.tenant(tenant).await;
+    }
+    let address = "max@example.com";
+    let shared_password = "one passphrase for two";
+    let acme = w
+        .customer("acme", address, shared_password)
+        .await
+        .expect("acme");
+    let globex = w
+        .customer("globex", address, "globex passphrase 1")
+        .await
+        .expect("globex");
+    let initech = w
+        .customer("initech", address, shared_password)
+        .await
+        .expect("initech");
+    let subject = |step: SignInStep| async {
+        let SignInStep::SignedIn(tokens) = step else {
+            panic!("expected tokens, got {step:?}");
+        };
+        let access = w.caller(&tokens.access_token).await.expect("caller");
+        access.principal().subject.clone()
+    };
+
+    // The password finds its account; the others are not counted against.
+    let step = w
+        .sign_in(address, "globex passphrase 1")
+        .await
+        .expect("globex's password");
+    assert_eq!(subject(step).await, globex.to_string());
+    assert_eq!(w.record(&customer("acme"), &acme).await.failed_attempts, 0);
+
+    // Right for two accounts: the user chooses, and is told only because they know it.
+    let step = w
+        .sign_in(address, shared_password)
+        .await
+        .expect("two match");
+    assert_eq!(
+        step,
+        SignInStep::OrganisationRequired {
+            organisations: vec![customer("acme"), customer("initech")]
+        }
+    );
+    let step = w
+        .sign_in_to(address, shared_password, Some(customer("initech")))
+        .await
+        .expect("initech named");
+    assert_eq!(subject(step).await, initech.to_string());
+
+    // Naming an organisation narrows the sign-in to its account alone.
+    let unknown = refused(&w.sign_in("nobody@example.com", shared_password).await);
+    assert_eq!(
+        refused(
+            &w.sign_in_to(address, "globex passphrase 1", Some(customer("acme")))
+                .await
+        ),
+        unknown
+    );
+    assert_eq!(
+        refused(
+            &w.sign_in_to(address, shared_password, Some(Account::Staff))
+                .await
+        ),
+        unknown,
+        "no staff account has this address"
+    );
+    assert_eq!(w.record(&customer("acme"), &acme).await.failed_attempts, 1);
+    assert_eq!(
+        w.record(&customer("globex"), &globex).await.failed_attempts,
+        0
+    );
+
+    // A password no account has: the one answer, and a failure on every account it could mean.
+    assert_eq!(
+        refused(&w.sign_in(address, "nobody's passphrase").await),
+        unknown
+    );
+    for (tenant, id, failures) in [
+        ("acme", &acme, 2),
+        ("globex", &globex, 1),
+        ("initech", &initech, 1),
+    ] {
+        assert_eq!(
+            w.record(&customer(tenant), id).await.failed_attempts,
+            failures,
+            "{tenant}"
+        );
+    }
+}
+
+/// The functions' hashing pool, watched: on which thread each job ran.
+struct WatchedPool {
+    inner: infra::blocking::BlockingPool,
+    threads: Arc<std::sync::Mutex<Vec<std::thread::ThreadId>>>,
+}
+
+#[async_trait::async_trait]
+impl HashingPool for WatchedPool {
+    async fn run(&self, job: shared::auth::passwords::Job) -> Result<(), Error> {
+        let threads = self.threads.clone();
+        self.inner
+            .run(Box::new(move || {
+                threads
+                    .lock()
+                    .expect("lock")
+                    .push(std::thread::current().id());
+                job();
+            }))
+            .await
+    }
+}
+
+// The current-thread runtime: every async step of the test runs on the test's own thread.
+#[tokio::test]
+async fn argon2id_runs_on_the_blocking_pool_never_on_the_async_thread() {
+    let pool = Arc::new(WatchedPool {
+        inner: infra::blocking::BlockingPool::per_core(),
+        threads: Arc::default(),
+    });
+    let w = World::build(|store| store, pool.clone());
+    let async_thread = std::thread::current().id();
+    let email = "jana.sec@regrooter.example";
+    let password = "a long staff passphrase";
+    w.staff(email, password).await;
+    w.sign_in(email, password).await.expect("right password");
+    refused(&w.sign_in(email, "not the passphrase at all").await);
+    refused(&w.sign_in("nobody@regrooter.example", password).await);
+    refused(&w.sign_in("", "").await);
+    let threads = pool.threads.lock().expect("lock").clone();
+    // The activation's hash and one verification per sign-in, each off the async thread.
+    assert_eq!(threads.len(), 5, "every Argon2id went through the pool");
+    assert!(
+        threads.iter().all(|t| *t != async_thread),
+        "Argon2id ran on the async thread"
+    );
+}
+
+/// Holds the first `n` reads of an account (once armed) until all `n` have been read, so `n`
+/// concurrent sign-ins all decide on the same version of the record; counts the writes a
+/// version condition refused.
+#[derive(Default)]
+struct Gate {
+    held: std::sync::atomic::AtomicUsize,
+    barrier: std::sync::Mutex<Option<Arc<tokio::sync::Barrier>>>,
+    conflicts: std::sync::atomic::AtomicUsize,
+}
+
+impl Gate {
+    fn arm(&self, n: usize) {
+        *self.barrier.lock().expect("lock") = Some(Arc::new(tokio::sync::Barrier::new(n)));
+        self.held.store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+struct GatedStore {
+    inner: Arc<dyn Store>,
+    gate: Arc<Gate>,
+}
+
+impl GatedStore {
+    fn counted<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        if let Err(StoreError::ConditionFailed(_) | StoreError::TransactionCanceled { .. }) =
+            &result
+        {
+            self.gate
+                .conflicts
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        result
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for GatedStore {
+    async fn get(&self, key: &ItemKey) -> Result<Option<Item>, StoreError> {
+        use std::sync::atomic::Ordering;
+        // Read first, then wait: every held reader has read before any of them goes on.
+        let read = self.inner.get(key).await;
+        if key.sk.starts_with("USER#")
+            && self
+                .gate
+                .held
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+        {
+            let barrier = self.gate.barrier.lock().expect("lock").clone();
+            if let Some(barrier) = barrier {
+                barrier.wait().await;
+            }
+        }
+        read
+    }
+    async fn put(&self, item: Item, condition: Condition) -> Result<u64, StoreError> {
+        let result = self.inner.put(item, condition).await;
+        self.counted(result)
+    }
+    async fn delete(&self, key: &ItemKey, condition: Condition) -> Result<bool, StoreError> {
+        let result = self.inner.delete(key, condition).await;
+        self.counted(result)
+    }
+    async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        let result = self.inner.transact(ops).await;
+        self.counted(result)
+    }
+    async fn query(&self, query: Query) -> Result<Page, StoreError> {
+        self.inner.query(query).await
+    }
+    async fn batch_delete(&self, keys: Vec<ItemKey>) -> Result<BatchOutcome, StoreError> {
+        self.inner.batch_delete(keys).await
+    }
+}
+
+/// `n` wrong passwords for `email` at once, each from its own task on the multi-threaded
+/// runtime, all having read the same version of the account.
+async fn wrong_passwords_at_once(w: &Arc<World>, gate: &Gate, email: &str, n: usize) {
+    gate.arm(n);
+    let attempts: Vec<_> = (0..n)
+        .map(|i| {
+            let w = w.clone();
+            let email = email.to_string();
+            tokio::spawn(async move {
+                refused(
+                    &w.sign_in(&email, &format!("wrong passphrase number {i}"))
+                        .await,
+                )
+            })
+        })
+        .collect();
+    for attempt in attempts {
+        assert_eq!(
+            attempt.await.expect("task"),
+            shared::auth::service::SIGN_IN_REFUSED
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_wrong_passwords_are_all_counted_and_lock_the_account() {
+    use std::sync::atomic::Ordering;
+    let gate = Arc::new(Gate::default());
+    let w = Arc::new(World::with_store(|inner| {
+        Arc::new(GatedStore {
+            inner,
+            gate: gate.clone(),
+        })
+    }));
+    let password = "a long staff passphrase";
+    let counted = w.staff("counted@regrooter.example", password).await;
+    let locked = w.staff("locked@regrooter.example", password).await;
+
+    // Fewer than the limit: every one of them is counted, although they raced.
+    let below = shared::auth::service::MAX_FAILURES as usize - 1;
+    wrong_passwords_at_once(&w, &gate, "counted@regrooter.example", below).await;
+    let record = w.record(&Account::Staff, &counted).await;
+    assert_eq!(record.failed_attempts as usize, below);
+    assert_eq!(record.locked_until, None);
+    assert!(
+        gate.conflicts.load(Ordering::SeqCst) >= below - 1,
+        "the attempts collided on the record's version (and were retried)"
+    );
+
+    // More than the limit at once: the account locks, once.
+    wrong_passwords_at_once(&w, &gate, "locked@regrooter.example", 8).await;
+    let record = w.record(&Account::Staff, &locked).await;
+    assert_eq!(
+        record.locked_until,
+        Some(w.now() + SignedDuration::from_secs(15 * 60))
+    );
+    let trail = shared::audit::chain_entries(w.store.as_ref(), &format!("user:{locked}"))
+        .await
+        .expect("trail");
+    shared::audit::verify_chain(&format!("user:{locked}"), &trail).expect("intact");
+    assert_eq!(
+        trail.iter().filter(|e| e.action == "user.locked").count(),
+        1,
+        "{trail:?}"
+    );
+    refused(&w.sign_in("locked@regrooter.example", password).await);
+}
+
+#[tokio::test]
+async fn tenant_changes_are_audited_without_the_contact_address() {
+    use shared::tenants::{self, TenantInput};
+    let w = World::new();
+    let acme = TenantId::new("acme").expect("tenant");
+    let chain = tenants::audit_chain(&acme);
+    let op = operator();
+    let put =
+        |input: TenantInput| tenants::put(w.store.as_ref(), &w.keyring, &op, &acme, input, w.now());
+    let actions = || async {
+        let entries = shared::audit::chain_entries(w.store.as_ref(), &chain)
+            .await
+            .expect("trail");
+        shared::audit::verify_chain(&chain, &entries).expect("intact chain");
+        entries
+    };
+    let contact = "dpo@acme.example";
+    put(TenantInput {
+        name: Some("ACME GmbH".into()),
+        contact_email: Some(shared::crypto::Personal::new(contact.into())),
+        contract: None,
+    })
+    .await
+    .expect("created");
+    let names = |entries: &[shared::audit::AuditEntry]| {
+        entries.iter().map(|e| e.action.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(names(&actions().await), vec!["tenant.created"]);
+
+    // New contract terms and a new breach contact: one entry each, by the operator.
+    let contract = shared::policy::ContractTerms {
+        sla_credit: Some(shared::policy::BasisPoints(1_000)),
+        ..Default::default()
+    };
+    let new_contact = "privacy@acme.example";
+    let record = put(TenantInput {
+        name: None,
+        contact_email: Some(shared::crypto::Personal::new(new_contact.into())),
+        contract: Some(contract.clone()),
+    })
+    .await
+    .expect("updated");
+    let entries = actions().await;
+    assert_eq!(
+        names(&entries),
+        vec![
+            "tenant.created",
+            "tenant.breach_contact_changed",
+            "tenant.contract_changed"
+        ]
+    );
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.actor == "op-1" && e.actor_kind == "staff")
+    );
+    assert_eq!(
+        record.audit.as_ref(),
+        Some(&entries[2].head()),
+        "the record carries its chain's head"
+    );
+    // The same values again change nothing, and nothing is recorded.
+    put(TenantInput {
+        name: Some("ACME GmbH".into()),
+        contact_email: Some(shared::crypto::Personal::new(new_contact.into())),
+        contract: Some(contract),
+    })
+    .await
+    .expect("unchanged");
+    assert_eq!(actions().await.len(), 3);
+    // A refused change records nothing either.
+    assert!(
+        put(TenantInput {
+            name: Some(String::new()),
+            contact_email: None,
+            contract: None,
+        })
+        .await
+        .is_err()
+    );
+    let entries = actions().await;
+    assert_eq!(entries.len(), 3);
+    // The contact address is personal data: it is not in the trail.
+    let text = serde_json::to_string(&entries)
+        .expect("json")
+        .to_lowercase();
+    for address in [contact, new_contact] {
+        assert!(!text.contains(address), "{text}");
+    }
+}
+
 // ----- over HTTP, behind the edge ------------------------------------------------------------
 
 #[test]
@@ -596,6 +1106,35 @@ fn tenant_admins_define_roles_that_grant_exactly_their_permissions() {
         json!({ "email": "MAX@acme.example ", "name": "Max", "roles": ["customer_member"] }),
     );
     assert_eq!(status, 409, "the address is taken: {duplicate}");
+    // In another tenant the address is free: its admin learns nothing about acme's users.
+    let (status, body) = call(
+        "PUT",
+        &p.url("/api/tenants/globex"),
+        Some(&operator),
+        Some(&json!({ "name": "Globex GmbH" })),
+    );
+    assert_eq!(status, 200, "{body}");
+    let globex_admin = p.token(
+        &[
+            &[
+                "--role",
+                "customer_admin",
+                "--tenant",
+                "globex",
+                "--sub",
+                "globex-1",
+            ][..],
+            &at[..],
+        ]
+        .concat(),
+    );
+    let (status, created) = post(
+        &p,
+        "/api/tenants/globex/users",
+        Some(&globex_admin),
+        json!({ "email": email, "name": "Max", "roles": ["customer_member"] }),
+    );
+    assert_eq!(status, 201, "{created}");
 
     // Customers without a second factor get tokens from the password.
     let (status, step) = sign_in(&p, email, password);

@@ -259,9 +259,11 @@ async fn the_last_subscription_ending_records_the_service_end_and_the_retention_
     let trail = shared::audit::chain_entries(b.store.as_ref(), "tenant:acme")
         .await
         .expect("trail");
-    assert_eq!(trail.len(), 1);
+    // The operator created the tenant; Stripe's event ended its service.
+    assert_eq!(trail.len(), 2);
+    assert_eq!(trail[0].action, "tenant.created");
     assert_eq!(
-        (trail[0].action.as_str(), trail[0].actor.as_str()),
+        (trail[1].action.as_str(), trail[1].actor.as_str()),
         ("service.ended", "stripe-webhook")
     );
 

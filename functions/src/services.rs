@@ -95,6 +95,7 @@ impl Services {
             clock.clone(),
             token_signer.map(|key| TokenIssuer::new(key, config.token_audience())),
             index_key,
+            Arc::new(infra::blocking::BlockingPool::per_core()),
         );
         if let Some(signer) = &certificate_signer
             && !certificate_keys.iter().any(|k| k.kid() == signer.kid())

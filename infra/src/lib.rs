@@ -7,9 +7,11 @@
 //! * [`kms`]: AWS KMS as the key-encryption port.
 //! * [`stripe`]: Stripe customer balance transactions (credits), through async-stripe.
 //! * [`probe`]: the SLA probe's HTTP check.
+//! * [`blocking`]: password hashing on tokio's blocking pool.
 //! * `fake_stripe` (feature `fake-stripe`, tests only): a small fake of those Stripe endpoints.
 
 pub mod aws;
+pub mod blocking;
 pub mod dynamodb;
 #[cfg(feature = "embedded")]
 pub mod embedded;

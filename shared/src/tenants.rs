@@ -1,17 +1,17 @@
 //! Tenants: the platform's customers, with the contract terms that adjust the page's figures,
 //! the contact who receives breach notifications (sealed), and the service state retention
-//! reads.
+//! reads. Every change is an entry of the tenant's audit chain, written in the same transaction.
 
 use serde::{Deserialize, Serialize};
 
-use crate::audit::AuditHead;
+use crate::audit::{AuditEntry, AuditHead};
 use crate::crypto::{FieldContext, KeyOwner, KeyPurpose, Keyring, Personal, SealedField};
 use crate::error::{Error, FieldError};
 use crate::ids::TenantId;
 use crate::inventory::RecordKind;
 use crate::policy::{ContractTerms, EffectivePolicy};
 use crate::rbac::{Access, Permission, Scope};
-use crate::store::{Condition, Item, ItemKey, Store};
+use crate::store::{Condition, Item, ItemKey, Store, WriteOp};
 use crate::time::Timestamp;
 
 pub const PROFILE_SK: &str = "PROFILE";
@@ -126,7 +126,19 @@ fn valid_email(s: &str) -> bool {
         && !s.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-/// Creates or updates a tenant (operators only).
+async fn seal_contact(
+    keyring: &Keyring,
+    tenant: &TenantId,
+    email: &Personal<String>,
+) -> Result<SealedField, Error> {
+    let owner = KeyOwner::Tenant(tenant.clone());
+    Ok(keyring
+        .seal(&email_context(&owner), KeyPurpose::Primary, email)
+        .await?)
+}
+
+/// Creates or updates a tenant (operators only), with an audit entry per change in the same
+/// transaction; a change to the same values writes nothing.
 pub async fn put(
     store: &dyn Store,
     keyring: &Keyring,
@@ -158,47 +170,95 @@ pub async fn put(
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
-    let owner = KeyOwner::Tenant(tenant.clone());
-    let contact_email = match &input.contact_email {
-        Some(email) => Some(
-            keyring
-                .seal(&email_context(&owner), KeyPurpose::Primary, email)
-                .await?,
-        ),
-        None => None,
+    let chain = audit_chain(tenant);
+    let Some(item) = existing else {
+        let contact_email = match &input.contact_email {
+            Some(email) => Some(seal_contact(keyring, tenant, email).await?),
+            None => None,
+        };
+        let mut record = TenantRecord {
+            id: tenant.clone(),
+            name: crate::scrub::scrub(input.name.unwrap_or_default().trim()).0,
+            contact_email,
+            contract: input.contract.unwrap_or_default(),
+            status: ServiceStatus::Active,
+            service_ended_at: None,
+            service_end_source: None,
+            audit: None,
+            created_at: now,
+            updated_at: now,
+        };
+        // The contact goes into the digest sealed, as stored: never the address itself.
+        let entry = AuditEntry::append(
+            &chain,
+            None,
+            now,
+            access.principal(),
+            "tenant.created",
+            &(&record.name, &record.contact_email, &record.contract),
+        );
+        record.audit = Some(entry.head());
+        store
+            .transact(vec![
+                WriteOp::Put {
+                    item: self::item(&record)?,
+                    condition: Condition::NotExists,
+                },
+                entry.insert_op()?,
+            ])
+            .await?;
+        return Ok(record);
     };
-    let (record, condition) = match existing {
-        Some(item) => {
-            let mut record: TenantRecord = item.record()?;
-            if let Some(name) = input.name {
-                record.name = crate::scrub::scrub(name.trim()).0;
-            }
-            if contact_email.is_some() {
-                record.contact_email = contact_email;
-            }
-            if let Some(contract) = input.contract {
-                record.contract = contract;
-            }
-            record.updated_at = now;
-            (record, Condition::Version(item.version))
+    let mut record: TenantRecord = item.record()?;
+    // What changed, one audit entry each: (action, the new value as stored).
+    let mut changes: Vec<(&str, serde_json::Value)> = Vec::new();
+    if let Some(name) = input.name {
+        let name = crate::scrub::scrub(name.trim()).0;
+        if name != record.name {
+            changes.push(("tenant.renamed", serde_json::json!(name)));
+            record.name = name;
         }
-        None => (
-            TenantRecord {
-                id: tenant.clone(),
-                name: crate::scrub::scrub(input.name.unwrap_or_default().trim()).0,
-                contact_email,
-                contract: input.contract.unwrap_or_default(),
-                status: ServiceStatus::Active,
-                service_ended_at: None,
-                service_end_source: None,
-                audit: None,
-                created_at: now,
-                updated_at: now,
-            },
-            Condition::NotExists,
-        ),
-    };
-    store.put(item(&record)?, condition).await?;
+    }
+    if let Some(email) = &input.contact_email {
+        // An unreadable old address (its key shredded) counts as a different one.
+        let current = contact(keyring, &record).await.ok().flatten();
+        if current.as_ref().map(Personal::expose) != Some(email.expose()) {
+            let sealed = seal_contact(keyring, tenant, email).await?;
+            changes.push(("tenant.breach_contact_changed", serde_json::json!(sealed)));
+            record.contact_email = Some(sealed);
+        }
+    }
+    if let Some(contract) = input.contract
+        && contract != record.contract
+    {
+        changes.push(("tenant.contract_changed", serde_json::json!(contract)));
+        record.contract = contract;
+    }
+    if changes.is_empty() {
+        return Ok(record);
+    }
+    record.updated_at = now;
+    let mut ops = Vec::new();
+    for (action, change) in changes {
+        let entry = AuditEntry::append(
+            &chain,
+            record.audit.as_ref(),
+            now,
+            access.principal(),
+            action,
+            &change,
+        );
+        record.audit = Some(entry.head());
+        ops.push(entry.insert_op()?);
+    }
+    ops.insert(
+        0,
+        WriteOp::Put {
+            item: self::item(&record)?,
+            condition: Condition::Version(item.version),
+        },
+    );
+    store.transact(ops).await?;
     Ok(record)
 }
 

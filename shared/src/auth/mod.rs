@@ -6,4 +6,5 @@ pub mod otp;
 pub mod passwords;
 pub mod service;
 
+pub use passwords::{HashingPool, OnCallingThread};
 pub use service::{Account, AuthService, SignInStep, Tokens, UserId};

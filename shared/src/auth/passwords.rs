@@ -1,10 +1,17 @@
 //! Password hashes: Argon2id with OWASP's parameters (19 MiB, 2 passes, 1 lane), in the PHC
 //! string format, salted from our own random source.
+//!
+//! Argon2id costs tens of milliseconds of CPU by design; run on an async worker thread it stalls
+//! every other request of that thread. So the work is reachable only through [`Passwords`],
+//! which hands it to a [`HashingPool`] — in the functions, tokio's blocking pool
+//! (`infra::blocking::BlockingPool`); `shared` itself stays free of any runtime.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use async_trait::async_trait;
+use zeroize::Zeroizing;
 
 use crate::error::{Error, FieldError};
 
@@ -15,6 +22,84 @@ pub const LANES: u32 = 1;
 
 pub const MIN_LENGTH: usize = 12;
 pub const MAX_LENGTH: usize = 128;
+
+/// A piece of CPU-heavy work (it reports its result itself).
+pub type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// Where password hashing runs: somewhere that does not hold up the async threads.
+#[async_trait]
+pub trait HashingPool: Send + Sync {
+    /// Runs `job` to completion (an error if it could not run or panicked).
+    async fn run(&self, job: Job) -> Result<(), Error>;
+}
+
+/// Runs the work on the calling thread: for callers without an async runtime to protect.
+pub struct OnCallingThread;
+
+#[async_trait]
+impl HashingPool for OnCallingThread {
+    async fn run(&self, job: Job) -> Result<(), Error> {
+        job();
+        Ok(())
+    }
+}
+
+/// Password hashing and verification, done on a [`HashingPool`].
+#[derive(Clone)]
+pub struct Passwords {
+    pool: Arc<dyn HashingPool>,
+}
+
+impl Passwords {
+    pub fn new(pool: Arc<dyn HashingPool>) -> Self {
+        Self { pool }
+    }
+
+    /// Runs `work` on the pool and hands back its result.
+    async fn on_pool<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Error> {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+        self.pool
+            .run(Box::new(move || {
+                let _ = sender.send(work());
+            }))
+            .await?;
+        receiver
+            .try_recv()
+            .map_err(|_| Error::Internal("password work ended without a result".into()))
+    }
+
+    /// The PHC string of `password` with a fresh salt.
+    pub async fn hash(&self, password: &str) -> Result<String, Error> {
+        let password = Zeroizing::new(password.to_string());
+        self.on_pool(move || hash(&password)).await?
+    }
+
+    /// For each stored hash, whether `password` matches it; a `None` (no password set) gets the
+    /// same work against a hash no password matches, so every candidate costs the same.
+    pub async fn verify_each(
+        &self,
+        hashes: Vec<Option<String>>,
+        password: &str,
+    ) -> Result<Vec<bool>, Error> {
+        let password = Zeroizing::new(password.to_string());
+        self.on_pool(move || {
+            hashes
+                .iter()
+                .map(|phc| match phc {
+                    Some(phc) => verify(phc, &password),
+                    None => {
+                        verify_nothing(&password);
+                        false
+                    }
+                })
+                .collect()
+        })
+        .await
+    }
+}
 
 fn argon2() -> Result<Argon2<'static>, Error> {
     let params = Params::new(MEMORY_KIB, PASSES, LANES, None)
@@ -43,7 +128,7 @@ pub fn check_policy(password: &str, pointer: &str) -> Result<(), Error> {
 }
 
 /// The PHC string of `password` with a fresh salt.
-pub fn hash(password: &str) -> Result<String, Error> {
+fn hash(password: &str) -> Result<String, Error> {
     let salt = SaltString::encode_b64(&crate::random::bytes::<16>())
         .map_err(|e| Error::Internal(format!("salt: {e}")))?;
     Ok(argon2()?
@@ -53,7 +138,7 @@ pub fn hash(password: &str) -> Result<String, Error> {
 }
 
 /// Whether `password` matches `phc` (constant-time comparison inside the crate).
-pub fn verify(phc: &str, password: &str) -> bool {
+fn verify(phc: &str, password: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(phc) else {
         return false;
     };
@@ -64,7 +149,7 @@ pub fn verify(phc: &str, password: &str) -> bool {
 
 /// Does the work of a verification against an account that does not exist, so an unknown
 /// address takes as long to refuse as a wrong password.
-pub fn verify_nothing(password: &str) {
+fn verify_nothing(password: &str) {
     static DUMMY: OnceLock<String> = OnceLock::new();
     let phc = DUMMY.get_or_init(|| hash("no account has this password").unwrap_or_default());
     let _ = verify(phc, password);

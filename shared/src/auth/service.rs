@@ -4,8 +4,16 @@
 //! * Addresses and names are sealed (staff under the platform's identity key, tenant users under
 //!   the tenant's — so retention's crypto-shredding covers them); sign-in finds an account by a
 //!   keyed hash of its address (blind index, HMAC-SHA256), never by the address itself.
-//! * Every refusal of a sign-in says the same thing and does the same Argon2id work, whether the
-//!   account exists, is locked, disabled, or the password is wrong.
+//! * An address is unique within its organisation (the staff, or one tenant), not across them:
+//!   whether another tenant or the staff use it changes nothing for an administrator. Sign-in
+//!   finds every account with the address and checks the password against each; the one whose
+//!   password matches is signed in, and if several match the user names the organisation.
+//! * Every refusal of a sign-in says the same thing and does the same Argon2id work per account
+//!   with the address (one for an unknown address), whether the account exists, is locked,
+//!   disabled, or the password is wrong. Argon2id runs on a [`HashingPool`], never on an async
+//!   worker thread.
+//! * Failed attempts are counted with the record's version as condition; a lost race reads the
+//!   record again and counts on top, so concurrent attempts cannot undercount.
 //! * Staff never get a token without the second factor; a staff member without a confirmed TOTP
 //!   must enrol it to finish signing in.
 //! * Refresh tokens rotate on every use; presenting a used one revokes its whole family.
@@ -20,7 +28,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use super::{otp, passwords};
+use super::otp;
+use super::passwords::{self, HashingPool, Passwords};
 use crate::audit::{AuditEntry, AuditHead};
 use crate::crypto::{FieldContext, KeyOwner, KeyPurpose, Keyring, Personal, SealedField};
 use crate::error::{Error, FieldError};
@@ -49,6 +58,8 @@ const CHALLENGE_MINUTES: i64 = 5;
 const ACTIVATION_HOURS: i64 = 72;
 const LOGIN_INDEX: &str = "LOGIN";
 const STAFF_PARTITION: &str = "STAFF";
+/// How often a write to an account that lost a race is tried again on a fresh read.
+const WRITE_ATTEMPTS: usize = 25;
 
 /// The one answer to every failed sign-in.
 pub const SIGN_IN_REFUSED: &str =
@@ -132,12 +143,33 @@ impl UserRecord {
     }
 }
 
-pub fn user_key(account: &Account, id: &UserId) -> Result<ItemKey, Error> {
-    let pk = match account {
+/// The partition of an organisation's accounts: the staff's, or the tenant's.
+fn organisation_partition(account: &Account) -> String {
+    match account {
         Account::Staff => STAFF_PARTITION.to_string(),
         Account::Customer { tenant } => ItemKey::tenant_partition(tenant),
-    };
-    Ok(ItemKey::new(pk, format!("USER#{id}"))?)
+    }
+}
+
+pub fn user_key(account: &Account, id: &UserId) -> Result<ItemKey, Error> {
+    Ok(ItemKey::new(
+        organisation_partition(account),
+        format!("USER#{id}"),
+    )?)
+}
+
+/// Whether a write failed only because another writer changed the record first.
+fn lost_race(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::Store(StoreError::ConditionFailed(_) | StoreError::TransactionCanceled { .. })
+    )
+}
+
+fn too_many_races() -> Error {
+    Error::Store(StoreError::Unavailable(
+        "the account changed too often at once; try again".into(),
+    ))
 }
 
 fn role_key(tenant: &TenantId, name: &str) -> Result<ItemKey, Error> {
@@ -224,6 +256,11 @@ pub enum SignInStep {
         secret: String,
         otpauth_uri: String,
     },
+    /// The password is right for accounts in several organisations: sign in again naming one
+    /// of them as `organisation`. Only ever said to someone who knows the password.
+    OrganisationRequired {
+        organisations: Vec<Account>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -242,6 +279,10 @@ pub struct Tokens {
 pub struct SignInInput {
     pub email: Option<String>,
     pub password: Option<String>,
+    /// Which organisation's account (`{"kind":"staff"}` or
+    /// `{"kind":"customer","tenant":"…"}`), when one address has accounts in several.
+    #[serde(default)]
+    pub organisation: Option<Account>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -320,16 +361,19 @@ pub struct AuthService {
     clock: Arc<dyn Clock>,
     issuer: Option<TokenIssuer>,
     index_key: Option<Zeroizing<[u8; 32]>>,
+    passwords: Passwords,
 }
 
 impl AuthService {
     /// Without an issuer (functions other than `auth`), accounts can be read but nobody signs in.
+    /// Password hashing runs on `hashing` (the functions: tokio's blocking pool).
     pub fn new(
         store: Arc<dyn Store>,
         keyring: Arc<Keyring>,
         clock: Arc<dyn Clock>,
         issuer: Option<TokenIssuer>,
         index_key: Option<Zeroizing<[u8; 32]>>,
+        hashing: Arc<dyn HashingPool>,
     ) -> Self {
         Self {
             store,
@@ -337,6 +381,7 @@ impl AuthService {
             clock,
             issuer,
             index_key,
+            passwords: Passwords::new(hashing),
         }
     }
 
@@ -389,24 +434,20 @@ impl AuthService {
         Ok(Some((item.record()?, item.version, login)))
     }
 
-    async fn find_by_email(
-        &self,
-        email: &str,
-    ) -> Result<Option<(UserRecord, u64, ItemKey)>, Error> {
+    /// The keys of every account with this address, in every organisation: the index entry is
+    /// `<blind index>#<user id>`, the same for staff and every tenant, so one query finds all.
+    async fn keys_with_email(&self, email: &str) -> Result<Vec<ItemKey>, Error> {
         let index = self.email_index(email)?;
-        let items = self
-            .store
-            .query(
-                Query::gsi1(LOGIN_INDEX)
-                    .prefix(format!("{index}#"))
-                    .limit(2),
-            )
-            .await?
-            .items;
-        match items.first() {
-            Some(item) => self.load(&item.key).await,
-            None => Ok(None),
-        }
+        Ok(query_all(
+            self.store.as_ref(),
+            Query::gsi1(LOGIN_INDEX)
+                .prefix(format!("{index}#"))
+                .limit(100),
+        )
+        .await?
+        .into_iter()
+        .map(|item| item.key)
+        .collect())
     }
 
     async fn save(
@@ -543,7 +584,15 @@ impl AuthService {
         {
             return Err(Error::NotFound(format!("tenant {tenant}")));
         }
-        if self.find_by_email(&email).await?.is_some() {
+        // Unique within the organisation only: other tenants' and the staff's accounts must not
+        // change the answer (nor be found out, nor block an address).
+        let organisation = organisation_partition(&account);
+        if self
+            .keys_with_email(&email)
+            .await?
+            .iter()
+            .any(|key| key.pk == organisation)
+        {
             return Err(Error::Conflict(
                 "an account with this address exists".into(),
             ));
@@ -946,31 +995,54 @@ impl AuthService {
             .ok_or_else(|| Error::Conflict("this function does not issue tokens".into()))
     }
 
-    /// Records a failed attempt (password or second factor); locks at the limit.
-    async fn fail(&self, mut user: UserRecord, version: u64, login: &ItemKey) -> Result<(), Error> {
-        let now = self.clock.now();
-        user.failed_attempts += 1;
-        user.updated_at = now;
-        let action = if user.failed_attempts >= MAX_FAILURES {
-            user.locked_until = Some(later(now, minutes(LOCK_MINUTES))?);
-            user.failed_attempts = 0;
-            Some((&Principal::system("sign-in"), "user.locked"))
-        } else {
-            None
-        };
-        match self.save(&user, version, login, action).await {
-            Ok(_)
-            | Err(Error::Store(StoreError::ConditionFailed(_)))
-            | Err(Error::Store(StoreError::TransactionCanceled { .. })) => Ok(()),
-            Err(e) => Err(e),
+    /// Records a failed attempt (password or second factor); locks at the limit. The write is
+    /// conditional on the version read; when a concurrent attempt wrote first, the record is
+    /// read again and this failure counted on top of that one, so none is lost.
+    async fn fail(&self, user: UserRecord, version: u64, login: ItemKey) -> Result<(), Error> {
+        let key = user.key()?;
+        let mut current = Some((user, version, login));
+        for _ in 0..WRITE_ATTEMPTS {
+            let (mut user, version, login) = match current.take() {
+                Some(read) => read,
+                None => match self.load(&key).await? {
+                    Some(read) => read,
+                    None => return Ok(()),
+                },
+            };
+            let now = self.clock.now();
+            // Locked (or disabled) meanwhile: attempts on a locked account are not counted.
+            if !Self::usable(&user, now) {
+                return Ok(());
+            }
+            user.failed_attempts += 1;
+            user.updated_at = now;
+            let action = if user.failed_attempts >= MAX_FAILURES {
+                user.locked_until = Some(later(now, minutes(LOCK_MINUTES))?);
+                user.failed_attempts = 0;
+                Some((&Principal::system("sign-in"), "user.locked"))
+            } else {
+                None
+            };
+            match self.save(&user, version, &login, action).await {
+                Ok(_) => return Ok(()),
+                Err(e) if lost_race(&e) => continue,
+                Err(e) => return Err(e),
+            }
         }
+        Err(too_many_races())
     }
 
     fn usable(user: &UserRecord, now: Timestamp) -> bool {
         !user.disabled && user.locked_until.is_none_or(|until| until <= now)
     }
 
-    /// Step one: address and password.
+    /// Step one: address and password (and, when the address has accounts in several
+    /// organisations and the password matches more than one, the organisation).
+    ///
+    /// Every account with the address is a candidate (only the named organisation's, if one is
+    /// named); the password is checked against each with the same Argon2id work, whatever the
+    /// account's state, and once for an unknown address. A refusal counts a failure on every
+    /// candidate it could have been meant for — unless the password matched one of them.
     pub async fn sign_in(&self, input: SignInInput) -> Result<SignInStep, Error> {
         self.issuer()?;
         let email = input.email.unwrap_or_default();
@@ -979,29 +1051,61 @@ impl AuthService {
             || password.is_empty()
             || password.chars().count() > passwords::MAX_LENGTH
         {
-            passwords::verify_nothing(&password);
+            self.passwords.verify_each(vec![None], &password).await?;
             return Err(Self::refused());
         }
-        let now = self.clock.now();
-        let Some((user, version, login)) = self.find_by_email(&email).await? else {
-            passwords::verify_nothing(&password);
-            return Err(Self::refused());
-        };
-        let Some(phc) = user.password.clone() else {
-            passwords::verify_nothing(&password);
-            return Err(Self::refused());
+        let mut candidates = Vec::new();
+        for key in self.keys_with_email(&email).await? {
+            if let Some(found) = self.load(&key).await?
+                && input
+                    .organisation
+                    .as_ref()
+                    .is_none_or(|named| *named == found.0.account)
+            {
+                candidates.push(found);
+            }
+        }
+        let hashes = if candidates.is_empty() {
+            vec![None]
+        } else {
+            candidates
+                .iter()
+                .map(|(u, _, _)| u.password.clone())
+                .collect()
         };
         // The hash is checked even for a locked account, so a lock cannot be told from the time.
-        let matches = passwords::verify(&phc, &password);
-        if !Self::usable(&user, now) {
-            return Err(Self::refused());
+        let matches = self.passwords.verify_each(hashes, &password).await?;
+        let now = self.clock.now();
+        let any_match = matches.iter().any(|m| *m);
+        let mut signed_in = Vec::new();
+        let mut wrong = Vec::new();
+        for (candidate, matched) in candidates.into_iter().zip(matches) {
+            let usable = Self::usable(&candidate.0, now);
+            if matched && usable {
+                signed_in.push(candidate);
+            } else if !matched && usable && candidate.0.password.is_some() {
+                wrong.push(candidate);
+            }
         }
-        if !matches {
-            self.fail(user, version, &login).await?;
-            return Err(Self::refused());
-        }
+        let (user, version, login) = match signed_in.len() {
+            0 => {
+                if !any_match {
+                    for (user, version, login) in wrong {
+                        self.fail(user, version, login).await?;
+                    }
+                }
+                return Err(Self::refused());
+            }
+            1 => signed_in.remove(0),
+            _ => {
+                let mut organisations: Vec<Account> =
+                    signed_in.into_iter().map(|(u, _, _)| u.account).collect();
+                organisations.sort_by_key(organisation_partition);
+                return Ok(SignInStep::OrganisationRequired { organisations });
+            }
+        };
         if !user.needs_second_factor() {
-            let user = self.succeed(user, version, &login).await?;
+            let user = self.succeed(user, version, login).await?;
             return Ok(SignInStep::SignedIn(
                 self.tokens(&user, &["pwd"], None).await?,
             ));
@@ -1048,19 +1152,38 @@ impl AuthService {
         Ok(token)
     }
 
+    /// Clears the failure count after a right password; refused if concurrent failures locked
+    /// the account meanwhile.
     async fn succeed(
         &self,
-        mut user: UserRecord,
+        user: UserRecord,
         version: u64,
-        login: &ItemKey,
+        login: ItemKey,
     ) -> Result<UserRecord, Error> {
-        if user.failed_attempts == 0 && user.locked_until.is_none() {
-            return Ok(user);
+        let key = user.key()?;
+        let mut current = Some((user, version, login));
+        for _ in 0..WRITE_ATTEMPTS {
+            let (mut user, version, login) = match current.take() {
+                Some(read) => read,
+                None => self.load(&key).await?.ok_or_else(Self::refused)?,
+            };
+            let now = self.clock.now();
+            if !Self::usable(&user, now) {
+                return Err(Self::refused());
+            }
+            if user.failed_attempts == 0 && user.locked_until.is_none() {
+                return Ok(user);
+            }
+            user.failed_attempts = 0;
+            user.locked_until = None;
+            user.updated_at = now;
+            match self.save(&user, version, &login, None).await {
+                Ok(user) => return Ok(user),
+                Err(e) if lost_race(&e) => continue,
+                Err(e) => return Err(e),
+            }
         }
-        user.failed_attempts = 0;
-        user.locked_until = None;
-        user.updated_at = self.clock.now();
-        self.save(&user, version, login, None).await
+        Err(too_many_races())
     }
 
     /// Step two: the TOTP code (or a recovery code) for a challenge from step one.
@@ -1100,7 +1223,7 @@ impl AuthService {
             && record.purpose == ChallengePurpose::SecondFactor
             && user.recovery_codes.contains(&otp::recovery_hash(&code));
         if step.is_none() && !recovery {
-            self.fail(user, version, &login).await?;
+            self.fail(user, version, login).await?;
             return Err(Self::refused());
         }
         // One challenge, one use.
@@ -1318,7 +1441,7 @@ impl AuthService {
             }
             _ => return Err(invalid()),
         }
-        user.password = Some(passwords::hash(&password)?);
+        user.password = Some(self.passwords.hash(&password).await?);
         user.activation = None;
         user.updated_at = now;
         let principal = user.principal(&[]);

@@ -178,8 +178,17 @@ pub const NARRATIVE_FREE_TEXT: &[&str] = &[
     "reason",
 ];
 
+/// Passwords are arbitrary by nature (`$(Sommer)2026`, `Or1=1notreally`): never sent on, only
+/// hashed, so the sign-in and activation steps do not inspect them.
+pub const PASSWORD_FIELDS: &[&str] = &["password", "new_password", "current_password"];
+
 pub fn platform_exclusions() -> Vec<Exclusion> {
     vec![
+        Exclusion {
+            method: "POST",
+            path: "/auth/*",
+            scope: ExclusionScope::Args(PASSWORD_FIELDS),
+        },
         Exclusion {
             method: "POST",
             path: "/security/reports",
@@ -1046,6 +1055,11 @@ mod tests {
             "O'Reilly Media, it's 5' 10\"",
             "Select the best option and update your profile",
             "Drop us a line (we answer within a day)",
+            "whoami – Kundennummer vergessen",
+            "the document.cookie banner is annoying",
+            "window.open does not work in the app",
+            "please find document.pdf attached",
+            "Curl & Locke Friseure",
             "Windows 11/10 and macOS",
             "see https://example.com/search?q=a&b=c",
             "Mit freundlichen Grüßen\nJana Müller\nTeam Lead",

@@ -429,7 +429,9 @@ pub static RULES: &[RuleDef] = &[
         CRITICAL,
         Compact,
         INPUT | PATH,
-        r"(?:document\s*\.\s*(?:cookie|write|domain|location)|window\s*\.\s*(?:location|open|name)|\.parentnode|\.innerhtml|\.outerhtml|\bsrcdoc\s*=|\btoString\s*\()",
+        // DOM properties in code (followed by an operator, a call or the end), not in prose
+        // ("the document.cookie banner", "window.open does not work").
+        r"(?:document\s*\.\s*(?:cookie|write|domain|location)|window\s*\.\s*(?:location|open|name))\s*(?:[=;)(+,.\[\]'\x22`]|$)|\.parentnode|\.innerhtml|\.outerhtml|\bsrcdoc\s*=|\btostring\s*\(",
     ),
     rule(
         941190,
@@ -564,7 +566,7 @@ pub static RULES: &[RuleDef] = &[
         CRITICAL,
         Compact,
         INPUT | PATH,
-        r#"(?:\b(?:document|window|self|top|parent|frames|globalthis|this)\b\s*\)?\s*\[\s*['"`](?:cookie|location|domain|eval|alert|write)|\(\s*document\s*\)\s*\.|\bdocument\s*\.\s*\w)"#,
+        r#"(?:\b(?:document|window|self|top|parent|frames|globalthis|this)\b\s*\)?\s*\[\s*['"`](?:cookie|location|domain|eval|alert|write)|\(\s*document\s*\)\s*\.|\bdocument\s*\.\s*(?:cookie|write(?:ln)?|domain|location|body|forms|images|links|scripts|createelement|getelementby\w+|queryselector(?:all)?|open|execcommand|referrer|url|documenturi|head|title|all|defaultview|implementation)\s*(?:[=;)(+,.\[\]'"`]|$))"#,
     ),
     rule(
         941390,
@@ -773,7 +775,7 @@ pub static RULES: &[RuleDef] = &[
             // of prose ("bash is my favourite shell") they are no command.
             r"^\s*(?:[\w.-]*/)?",
             distinct_commands!(),
-            r"(?:\s+(?:-{1,2}[a-z0-9][\w-]*|[/~$.][\w/.*?~$-]*|[\w.-]+/[\w/.*?-]*)(?:\s|$)|\s*(?:[;|&`<>]|\$\(|$))"
+            r"(?:\s+(?:-{1,2}[a-z0-9][\w-]*|[/~$.][\w/.*?~$-]*|[\w.-]+/[\w/.*?-]*)(?:\s|$)|\s*(?:[;|`<>]|&&|\$\(|$))"
         ),
     ),
     rule(
@@ -829,7 +831,7 @@ pub static RULES: &[RuleDef] = &[
         CRITICAL,
         Shell,
         INPUT,
-        r"(?:^|[;&|`\n(])\s*(?:mshta|certutil|bitsadmin|rundll32|regsvr32|wmic|cscript|wscript|msiexec|forfiles|schtasks|reg\s+(?:add|query|delete)|net\s+(?:user|localgroup|use)|cmd(?:\.exe)?\s*/[ck]|regedit|powershell|pwsh|bcdedit|bcdboot|vssadmin|wevtutil|netsh|taskkill|tasklist|systeminfo|whoami|ipconfig|type\s+%|icacls|takeown|attrib)\b",
+        r"(?:^|[;&|`\n(])\s*(?:mshta|certutil|bitsadmin|rundll32|regsvr32|wmic|cscript|wscript|msiexec|forfiles|schtasks|reg\s+(?:add|query|delete)|net\s+(?:user|localgroup|use)|cmd(?:\.exe)?\s*/[ck]|regedit|powershell|pwsh|bcdedit|bcdboot|vssadmin|wevtutil|netsh|taskkill|tasklist|systeminfo|type\s+%|icacls|takeown|attrib)\b",
     ),
     rule(
         932380,

@@ -12,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use edge::pipeline::{Client, EdgeService, MemoryStore, Origin};
 use shared::Clock;
-use shared::rbac::Principal;
+use shared::token::VerifiedToken;
 
 struct EdgeState {
     service: EdgeService,
@@ -41,7 +41,7 @@ impl Origin for InProcess {
     async fn forward(
         &self,
         request: http::Request<Vec<u8>>,
-        principal: Option<&Principal>,
+        verified: Option<&VerifiedToken>,
     ) -> http::Response<Vec<u8>> {
         let next = self.next.lock().unwrap_or_else(|p| p.into_inner()).take();
         let Some(next) = next else {
@@ -51,10 +51,13 @@ impl Origin for InProcess {
                 .unwrap_or_default();
         };
         let mut request = request.map(Body::from);
-        if let Some(principal) = principal {
+        if let Some(verified) = verified {
             request
                 .extensions_mut()
-                .insert(functions::http::EdgeVerified(principal.clone()));
+                .insert(functions::http::EdgeVerified {
+                    principal: verified.principal.clone(),
+                    issued_at: verified.issued_at,
+                });
         }
         let response = next.run(request).await;
         let (parts, body) = response.into_parts();

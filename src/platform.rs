@@ -105,7 +105,11 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
 
     let mut app: Router = functions::routes::all(services.clone());
     if let Some(manual) = manual {
-        app = app.merge(crate::dev::router(manual, scheduler.clone()));
+        // Behind the same guards as the functions: with --origin-only, signed by the edge.
+        app = app.merge(functions::routes::guarded(
+            crate::dev::router(manual, scheduler.clone()),
+            services.clone(),
+        ));
     }
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let addr = listener.local_addr()?;
@@ -132,6 +136,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     } else {
         crate::edge_layer::wrap(app, edge, clock.clone())
     };
+    let app = app.layer(axum::middleware::from_fn(local_limits));
     tokio::spawn(scheduler.clone().run_forever());
     tokio::spawn(purge_expired_hourly(raw));
     println!(
@@ -149,15 +154,73 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         }
     );
     tracing::info!(%addr, "ready");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    serve_http(listener, app).await;
     Ok(())
+}
+
+/// The functions' request limits, ahead of everything the local server runs (the edge
+/// included), answered as the edge answers: a problem document with the security headers.
+async fn local_limits(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if let Some(error) = functions::http::over_limits(&request) {
+        let mut response = functions::http::ApiError(error).into_response();
+        edge::headers::apply_security_headers(response.headers_mut());
+        return response;
+    }
+    next.run(request).await
+}
+
+/// The HTTP parser's own limits, far above the functions' (`functions::http::MAX_*`): between
+/// the two, our limits answer with a problem document; only a request past these (more than
+/// 1 000 headers, a head over 1 MiB, or a target over hyper's fixed 64 KiB) gets hyper's bare
+/// 431 or 414.
+const PARSER_MAX_HEADERS: usize = 1_000;
+const PARSER_MAX_BUFFER: usize = 1024 * 1024;
+
+/// Serves HTTP/1.1 until Ctrl-C, then lets open requests finish. Each request carries the
+/// client's address (`ConnectInfo`) for the edge's per-client limits.
+async fn serve_http(listener: tokio::net::TcpListener, app: Router) {
+    use axum::extract::ConnectInfo;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(tokio::signal::ctrl_c());
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors, say: wait a moment instead of spinning.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let app = app.clone();
+        let service = hyper::service::service_fn(
+            move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(remote));
+                tower::Service::call(&mut app.clone(), request)
+            },
+        );
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .max_headers(PARSER_MAX_HEADERS)
+            .max_buf_size(PARSER_MAX_BUFFER)
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), graceful.shutdown()).await;
 }
 
 /// The embedded store's counterpart of DynamoDB's TTL sweeper.

@@ -201,3 +201,409 @@ fn token_usage_errors_are_readable() {
     );
     assert!(run(&["--role", "customer_admin", "--tenant", "ACME!"]).contains("invalid"));
 }
+
+// ----- hardening (issue 16): the origin lock, the Authorization scheme, caching, errors ------
+
+const ORIGIN_SECRET: &str = "the-edge-and-the-origin-share-this-0123456789";
+
+/// `regrooter serve --origin-only`: the functions as the Lambdas serve them.
+fn origin_only(extra: &[&str]) -> Platform {
+    let mut args = vec!["--origin-only"];
+    args.extend_from_slice(extra);
+    Platform::start_with_env(&args, &[("REGROOTER_ORIGIN_SECRET", ORIGIN_SECRET)])
+}
+
+fn system_now() -> shared::time::Timestamp {
+    std::time::SystemTime::now().try_into().expect("now")
+}
+
+/// The edge's signature for a request with these headers and this body.
+fn edge_signature(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    at: shared::time::Timestamp,
+) -> String {
+    let covered = shared::origin_lock::covered_values(|name| {
+        headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_bytes())
+            .collect()
+    });
+    let request = shared::origin_lock::SignedRequest::new(method, path, &covered, body);
+    shared::origin_lock::sign(ORIGIN_SECRET.as_bytes(), &request, at)
+}
+
+struct Reply {
+    status: u16,
+    headers: ureq::http::HeaderMap,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::String(self.body.clone()))
+    }
+
+    fn is_problem(&self) -> bool {
+        self.headers
+            .get("content-type")
+            .is_some_and(|c| c == "application/problem+json")
+            && self.json()["status"] == self.status
+    }
+}
+
+fn send(
+    platform: &Platform,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Reply {
+    let mut request = ureq::http::Request::builder()
+        .method(method)
+        .uri(platform.url(path));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let mut response = agent()
+        .run(request.body(body.to_string()).expect("request"))
+        .expect("http");
+    Reply {
+        status: response.status().as_u16(),
+        headers: response.headers().clone(),
+        body: response.body_mut().read_to_string().unwrap_or_default(),
+    }
+}
+
+/// A request as the edge forwards it: signed over exactly these headers and body.
+fn send_signed(
+    platform: &Platform,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+    at: shared::time::Timestamp,
+) -> Reply {
+    let signature = edge_signature(method, path, headers, body.as_bytes(), at);
+    let mut all = headers.to_vec();
+    all.push((shared::origin_lock::HEADER, &signature));
+    send(platform, method, path, &all, body)
+}
+
+#[test]
+fn the_origin_lock_accepts_a_signed_request_once_and_only_with_its_own_token() {
+    let platform = origin_only(&[]);
+    let now = system_now();
+    let signature = edge_signature("GET", "/healthz", &[], b"", now);
+    let signed = [(shared::origin_lock::HEADER, signature.as_str())];
+    assert_eq!(send(&platform, "GET", "/healthz", &signed, "").status, 200);
+    let replayed = send(&platform, "GET", "/healthz", &signed, "");
+    assert_eq!(
+        replayed.status, 403,
+        "a replay is refused: {}",
+        replayed.body
+    );
+    assert!(replayed.is_problem());
+
+    // A request signed for one caller does not carry another caller's token.
+    let officer = platform.token(&["--role", "security_officer"]);
+    let intruder = platform.token(&["--role", "customer_admin", "--tenant", "acme"]);
+    let theirs = format!("Bearer {officer}");
+    let mine = format!("Bearer {intruder}");
+    let signature = edge_signature(
+        "GET",
+        "/api/incidents",
+        &[("authorization", &theirs)],
+        b"",
+        now,
+    );
+    let swapped = send(
+        &platform,
+        "GET",
+        "/api/incidents",
+        &[
+            ("authorization", &mine),
+            (shared::origin_lock::HEADER, &signature),
+        ],
+        "",
+    );
+    assert_eq!(swapped.status, 403, "{}", swapped.body);
+    let genuine = send(
+        &platform,
+        "GET",
+        "/api/incidents",
+        &[
+            ("authorization", &theirs),
+            (shared::origin_lock::HEADER, &signature),
+        ],
+        "",
+    );
+    assert_eq!(genuine.status, 200, "{}", genuine.body);
+}
+
+#[test]
+fn edge_and_function_read_the_authorization_scheme_alike() {
+    let platform = Platform::start(&[]);
+    let origin = origin_only(&[]);
+    let token = platform.token(&["--role", "security_officer"]);
+    let origin_token = origin.token(&["--role", "security_officer"]);
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let value = format!("{scheme} {token}");
+        let reply = send(
+            &platform,
+            "GET",
+            "/api/incidents",
+            &[("authorization", &value)],
+            "",
+        );
+        assert_eq!(reply.status, 200, "edge, {scheme}: {}", reply.body);
+        let value = format!("{scheme} {origin_token}");
+        let reply = send_signed(
+            &origin,
+            "GET",
+            "/api/incidents",
+            &[("authorization", &value)],
+            "",
+            system_now(),
+        );
+        assert_eq!(reply.status, 200, "function, {scheme}: {}", reply.body);
+    }
+    for malformed in [
+        format!("Bearer  {token}"),
+        format!("Bearer\t{token}"),
+        format!("Bearer {token} extra"),
+        format!("Basic {token}"),
+        format!("Bearer{token}"),
+        "Bearer".to_string(),
+    ] {
+        let reply = send(
+            &platform,
+            "GET",
+            "/api/incidents",
+            &[("authorization", &malformed)],
+            "",
+        );
+        assert_eq!(reply.status, 401, "edge, {malformed:.12}: {}", reply.body);
+        let malformed = malformed.replace(&token, &origin_token);
+        let reply = send_signed(
+            &origin,
+            "GET",
+            "/api/incidents",
+            &[("authorization", &malformed)],
+            "",
+            system_now(),
+        );
+        assert_eq!(
+            reply.status, 401,
+            "function, {malformed:.12}: {}",
+            reply.body
+        );
+    }
+}
+
+#[test]
+fn responses_with_tokens_secrets_or_personal_data_are_not_stored_by_caches() {
+    let platform = Platform::start(&[]);
+    let operator = platform.token(&["--role", "operator"]);
+    let bearer = format!("Bearer {operator}");
+    let json = [("content-type", "application/json")];
+    let report = r#"{"description":"d","affected_parties":"a","personal_data_kind":"p","scope":"s","impact_assessment":"i"}"#;
+    let receipt = send(&platform, "POST", "/security/reports", &json, report);
+    assert_eq!(receipt.status, 202, "{}", receipt.body);
+    let id = receipt.json()["tracking_id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let secret = format!(
+        "Bearer {}",
+        receipt.json()["secret"].as_str().expect("secret")
+    );
+    let form = "description=d&affected_parties=a&personal_data_kind=p&scope=s&impact_assessment=i&language=en";
+    let replies = [
+        ("report receipt", receipt),
+        (
+            "report confirmation page",
+            send(
+                &platform,
+                "POST",
+                "/security/reports",
+                &[("content-type", "application/x-www-form-urlencoded")],
+                form,
+            ),
+        ),
+        (
+            "report status",
+            send(
+                &platform,
+                "GET",
+                &format!("/security/reports/{id}/status"),
+                &[("authorization", &secret)],
+                "",
+            ),
+        ),
+        (
+            "sign-in",
+            send(
+                &platform,
+                "POST",
+                "/auth/sign-in",
+                &json,
+                r#"{"email":"a@b.example","password":"wrong password"}"#,
+            ),
+        ),
+        (
+            "refresh",
+            send(
+                &platform,
+                "POST",
+                "/auth/refresh",
+                &json,
+                r#"{"refresh_token":"x"}"#,
+            ),
+        ),
+        (
+            "api list",
+            send(
+                &platform,
+                "GET",
+                "/api/retention/plan",
+                &[("authorization", &bearer)],
+                "",
+            ),
+        ),
+        (
+            "api staff",
+            send(
+                &platform,
+                "GET",
+                "/api/staff",
+                &[("authorization", &bearer)],
+                "",
+            ),
+        ),
+        (
+            "api error",
+            send(
+                &platform,
+                "GET",
+                "/api/nothing",
+                &[("authorization", &bearer)],
+                "",
+            ),
+        ),
+    ];
+    for (what, reply) in replies {
+        assert!(reply.status < 500, "{what}: {}", reply.body);
+        assert_eq!(
+            reply
+                .headers
+                .get("cache-control")
+                .map(|v| v.to_str().expect("ascii")),
+            Some("no-store"),
+            "{what} ({})",
+            reply.status
+        );
+    }
+    let confirmation = send(
+        &platform,
+        "POST",
+        "/security/reports",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        form,
+    );
+    assert_eq!(confirmation.status, 200);
+    assert!(confirmation.body.contains("access code"));
+}
+
+#[test]
+fn framework_rejections_are_problem_json() {
+    let origin = origin_only(&[]);
+    let operator = origin.token(&["--role", "operator"]);
+    let bearer = format!("Bearer {operator}");
+    let auth = [("authorization", bearer.as_str())];
+    let bad_query = send_signed(
+        &origin,
+        "GET",
+        "/api/retention/plan?at=garbage",
+        &auth,
+        "",
+        system_now(),
+    );
+    assert_eq!(bad_query.status, 400, "{}", bad_query.body);
+    assert!(bad_query.is_problem(), "{}", bad_query.body);
+    assert_eq!(
+        bad_query.json()["errors"][0]["pointer"],
+        "/at",
+        "{}",
+        bad_query.body
+    );
+
+    let bad_path = send_signed(
+        &origin,
+        "GET",
+        "/api/tenants/%FF/retention",
+        &auth,
+        "",
+        system_now(),
+    );
+    assert_eq!(bad_path.status, 400, "{}", bad_path.body);
+    assert!(bad_path.is_problem(), "{}", bad_path.body);
+
+    let wrong_method = send_signed(&origin, "DELETE", "/healthz", &[], "", system_now());
+    assert_eq!(wrong_method.status, 405, "{}", wrong_method.body);
+    assert!(wrong_method.is_problem(), "{}", wrong_method.body);
+    assert!(
+        wrong_method
+            .headers
+            .get("allow")
+            .is_some_and(|a| a.to_str().expect("ascii").contains("GET"))
+    );
+
+    // Limits, through the edge and straight to the functions alike.
+    let platform = Platform::start(&[]);
+    for target in [&platform, &origin] {
+        let long = format!("/healthz?x={}", "a".repeat(20_000));
+        let reply = send(target, "GET", &long, &[], "");
+        assert_eq!(reply.status, 414, "{}", reply.body);
+        assert!(reply.is_problem(), "{:?}", reply.headers);
+
+        let names: Vec<String> = (0..150).map(|i| format!("x-filler-{i}")).collect();
+        let many: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "v")).collect();
+        let reply = send(target, "GET", "/healthz", &many, "");
+        assert_eq!(reply.status, 431, "{}", reply.body);
+        assert!(reply.is_problem(), "{:?}", reply.headers);
+
+        let big = "b".repeat(40_000);
+        let reply = send(target, "GET", "/healthz", &[("x-big", &big)], "");
+        assert_eq!(reply.status, 431, "{}", reply.body);
+        assert!(reply.is_problem(), "{:?}", reply.headers);
+    }
+}
+
+#[test]
+fn the_dev_clock_needs_the_edge_signature_when_origin_only() {
+    let start = "2026-03-28T09:00:00Z";
+    let origin = origin_only(&["--clock", "manual", "--start", start]);
+    let at: shared::time::Timestamp = start.parse().expect("ts");
+    let unsigned = send(&origin, "GET", "/_dev/clock", &[], "");
+    assert_eq!(unsigned.status, 403, "{}", unsigned.body);
+    assert!(unsigned.is_problem());
+    let moved = send(
+        &origin,
+        "POST",
+        "/_dev/clock",
+        &[("content-type", "application/json")],
+        r#"{"advance":"48h"}"#,
+    );
+    assert_eq!(moved.status, 403, "{}", moved.body);
+    let signed = send_signed(&origin, "GET", "/_dev/clock", &[], "", at);
+    assert_eq!(signed.status, 200, "{}", signed.body);
+    assert_eq!(
+        signed.json()["now"],
+        start,
+        "the unsigned move changed nothing"
+    );
+}

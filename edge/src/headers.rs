@@ -13,6 +13,14 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
 pub const PERMISSIONS_POLICY: &str = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), \
                                       microphone=(), payment=(), usb=()";
 
+/// For responses that carry a token, a secret or personal data: no cache, shared or private,
+/// keeps them. A value the origin set itself is kept.
+pub fn no_store(headers: &mut HeaderMap) {
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+}
+
 pub fn apply_security_headers(headers: &mut HeaderMap) {
     let pairs: [(HeaderName, &'static str); 7] = [
         (header::STRICT_TRANSPORT_SECURITY, HSTS),

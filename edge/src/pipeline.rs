@@ -7,9 +7,8 @@
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, header};
 use shared::Problem;
 use shared::ids::RequestId;
-use shared::rbac::Principal;
 use shared::time::Timestamp;
-use shared::token::TokenVerifier;
+use shared::token::{TokenVerifier, VerifiedToken};
 
 use crate::bruteforce::{self, GuardOp, GuardReply, LockReason};
 use crate::events::{EventKind, SecurityEvent, keyed_hash};
@@ -44,12 +43,12 @@ pub trait EdgeStore {
 /// The functions behind the edge.
 #[allow(async_fn_in_trait)]
 pub trait Origin {
-    /// Sends a (signed) request on and returns the function's response. `principal` is the caller
-    /// the token gate verified, for hosts that can hand it over in process.
+    /// Sends a (signed) request on and returns the function's response. `verified` is the token
+    /// the gate verified (caller and issue time), for hosts that can hand it over in process.
     async fn forward(
         &self,
         request: Request<Vec<u8>>,
-        principal: Option<&Principal>,
+        verified: Option<&VerifiedToken>,
     ) -> Response<Vec<u8>>;
 }
 
@@ -123,6 +122,12 @@ fn with_body(
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// A response no cache may keep (it carries a secret or personal data).
+fn not_stored(mut response: Response<Vec<u8>>) -> Response<Vec<u8>> {
+    crate::headers::no_store(response.headers_mut());
     response
 }
 
@@ -458,9 +463,9 @@ impl EdgeService {
         }
 
         // 7. The token gate.
-        let principal = if path.starts_with("/api/") {
+        let verified = if path.starts_with("/api/") {
             match crate::gate::authenticate(&self.verifier, request.headers(), now) {
-                Ok(verified) => Some(verified.principal),
+                Ok(verified) => Some(verified),
                 Err(e) => {
                     let mut event = self.event(
                         EventKind::TokenRejected,
@@ -481,7 +486,7 @@ impl EdgeService {
 
         // 8. On to the function, signed.
         let response = origin
-            .forward(self.signed(request, request_id, now), principal.as_ref())
+            .forward(self.signed(request, request_id, now), verified.as_ref())
             .await;
 
         if sign_in {
@@ -541,11 +546,12 @@ impl EdgeService {
             .map(str::to_string);
         match intake::parse(content_type.as_deref(), request.body()) {
             Err(rejected) => match rejected.format {
-                Format::Form => with_body(
+                // The form again, with what the reporter typed: personal data.
+                Format::Form => not_stored(with_body(
                     StatusCode::BAD_REQUEST,
                     "text/html; charset=utf-8",
                     intake::form_page(rejected.lang, &rejected.errors, &rejected.values),
-                ),
+                )),
                 Format::Json => {
                     let mut p = shared::Error::Validation(rejected.errors)
                         .to_problem(Some(request_id.to_string()));
@@ -585,11 +591,12 @@ impl EdgeService {
                         && let (Some(id), Some(secret)) =
                             (receipt["tracking_id"].as_str(), receipt["secret"].as_str())
                     {
-                        return with_body(
+                        // The status page's secret: for the reporter's eyes only.
+                        return not_stored(with_body(
                             StatusCode::OK,
                             "text/html; charset=utf-8",
                             intake::confirmation_page(parsed.lang, id, secret),
-                        );
+                        ));
                     }
                     let message = if parsed.lang == Lang::De {
                         "Ihre Meldung konnte gerade nicht gespeichert werden. Bitte versuchen Sie es in einigen Minuten erneut."
@@ -616,18 +623,6 @@ impl EdgeService {
         now: Timestamp,
     ) -> Request<Vec<u8>> {
         let (mut parts, body) = request.into_parts();
-        let path = parts
-            .uri
-            .path_and_query()
-            .map_or("/", |p| p.as_str())
-            .to_string();
-        let signature = shared::origin_lock::sign(
-            &self.settings.origin_secret,
-            parts.method.as_str(),
-            &path,
-            now,
-            &body,
-        );
         let headers: &mut HeaderMap = &mut parts.headers;
         for name in [crate::REQUEST_ID_HEADER, shared::origin_lock::HEADER] {
             headers.remove(name);
@@ -635,8 +630,25 @@ impl EdgeService {
         if let Ok(v) = HeaderValue::from_str(&request_id.to_string()) {
             headers.insert(HeaderName::from_static(crate::REQUEST_ID_HEADER), v);
         }
+        // Signed last, over the headers exactly as they leave (the request id included).
+        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        let covered = shared::origin_lock::covered_values(|name| {
+            parts
+                .headers
+                .get_all(name)
+                .iter()
+                .map(HeaderValue::as_bytes)
+                .collect()
+        });
+        let signature = shared::origin_lock::sign(
+            &self.settings.origin_secret,
+            &shared::origin_lock::SignedRequest::new(parts.method.as_str(), path, &covered, &body),
+            now,
+        );
         if let Ok(v) = HeaderValue::from_str(&signature) {
-            headers.insert(HeaderName::from_static(shared::origin_lock::HEADER), v);
+            parts
+                .headers
+                .insert(HeaderName::from_static(shared::origin_lock::HEADER), v);
         }
         Request::from_parts(parts, body)
     }
@@ -714,7 +726,7 @@ impl EdgeStore for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::rbac::Actor;
+    use shared::rbac::{Actor, Principal};
     use shared::time::SignedDuration;
     use shared::token::{SigningKey, TokenAudience, TokenIssuer};
     use std::sync::Mutex;
@@ -730,7 +742,7 @@ mod tests {
         async fn forward(
             &self,
             request: Request<Vec<u8>>,
-            _principal: Option<&Principal>,
+            _verified: Option<&VerifiedToken>,
         ) -> Response<Vec<u8>> {
             let path = request.uri().path().to_string();
             self.seen.lock().expect("lock").push(request);
@@ -928,6 +940,10 @@ mod tests {
         assert_eq!(handled.response.status(), StatusCode::OK);
         let html = String::from_utf8(handled.response.body().clone()).expect("utf8");
         assert!(html.contains("rep_1") && html.contains("s3cret"));
+        assert_eq!(
+            handled.response.headers()[header::CACHE_CONTROL],
+            "no-store"
+        );
         let seen = origin.seen.lock().expect("lock");
         let forwarded = &seen[0];
         assert_eq!(
@@ -939,16 +955,33 @@ mod tests {
         let signature = forwarded.headers()[shared::origin_lock::HEADER]
             .to_str()
             .expect("ascii");
+        let covered = shared::origin_lock::covered_values(|name| {
+            forwarded
+                .headers()
+                .get_all(name)
+                .iter()
+                .map(HeaderValue::as_bytes)
+                .collect()
+        });
         assert_eq!(
-            shared::origin_lock::verify(
-                &[b"origin-secret-origin-secret-origin".to_vec()],
-                Some(signature),
-                "POST",
-                "/security/reports",
-                forwarded.body(),
-                now()
-            ),
+            covered[2],
+            [forwarded.headers()[crate::REQUEST_ID_HEADER].as_bytes()]
+        );
+        let signed = shared::origin_lock::SignedRequest::new(
+            "POST",
+            "/security/reports",
+            &covered,
+            forwarded.body(),
+        );
+        let seen = shared::origin_lock::ReplayCache::default();
+        let secrets = [b"origin-secret-origin-secret-origin".to_vec()];
+        assert_eq!(
+            shared::origin_lock::verify(&secrets, Some(signature), &signed, now(), &seen),
             Ok(())
+        );
+        assert_eq!(
+            shared::origin_lock::verify(&secrets, Some(signature), &signed, now(), &seen),
+            Err(shared::origin_lock::OriginLockError::Replayed)
         );
         drop(seen);
         let bad = block_on(edge.handle(
@@ -1121,6 +1154,40 @@ mod tests {
         );
         let h = block_on(edge.handle(request, &client("1.1.1.1"), now(), &store, &origin));
         assert_eq!(h.response.status(), StatusCode::OK);
+
+        // The signature binds the token: the forwarded request with another one fails.
+        let seen = origin.seen.lock().expect("lock");
+        let forwarded = seen.last().expect("forwarded");
+        let signature = forwarded.headers()[shared::origin_lock::HEADER]
+            .to_str()
+            .expect("ascii");
+        let secrets = [b"origin-secret-origin-secret-origin".to_vec()];
+        let verify_with = |authorization: &[u8]| {
+            let mut covered = shared::origin_lock::covered_values(|name| {
+                forwarded
+                    .headers()
+                    .get_all(name)
+                    .iter()
+                    .map(HeaderValue::as_bytes)
+                    .collect()
+            });
+            covered[0] = vec![authorization];
+            let request =
+                shared::origin_lock::SignedRequest::new("GET", "/api/incidents", &covered, b"");
+            shared::origin_lock::verify(
+                &secrets,
+                Some(signature),
+                &request,
+                now(),
+                &shared::origin_lock::ReplayCache::default(),
+            )
+        };
+        let genuine = format!("Bearer {token}");
+        assert_eq!(verify_with(genuine.as_bytes()), Ok(()));
+        assert_eq!(
+            verify_with(b"Bearer another.token"),
+            Err(shared::origin_lock::OriginLockError::Mismatch)
+        );
     }
 
     #[test]

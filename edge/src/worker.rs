@@ -12,9 +12,8 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
-use shared::rbac::Principal;
 use shared::time::{SignedDuration, Timestamp};
-use shared::token::{Jwks, TokenAudience, TokenVerifier};
+use shared::token::{Jwks, TokenAudience, TokenVerifier, VerifiedToken};
 use worker::wasm_bindgen::JsCast;
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{
@@ -247,7 +246,7 @@ impl Origin for FetchOrigin<'_> {
     async fn forward(
         &self,
         request: http::Request<Vec<u8>>,
-        _principal: Option<&Principal>,
+        _verified: Option<&VerifiedToken>,
     ) -> http::Response<Vec<u8>> {
         match self.try_forward(request).await {
             Ok(response) => response,

@@ -65,7 +65,8 @@ pub async fn request_context(
 }
 
 /// The origin lock: every request must carry the edge's signature (when secrets are
-/// configured; production and staging refuse to start without them).
+/// configured; production and staging refuse to start without them), over the request as it
+/// arrives, and each signature is accepted once per process (`Services::origin_replay`).
 pub async fn origin_lock(
     services: axum::extract::State<Arc<Services>>,
     request: Request,
@@ -85,19 +86,86 @@ pub async fn origin_lock(
         .headers
         .get(shared::origin_lock::HEADER)
         .and_then(|v| v.to_str().ok());
-    if let Err(e) = shared::origin_lock::verify(
+    let covered = shared::origin_lock::covered_values(|name| {
+        parts
+            .headers
+            .get_all(name)
+            .iter()
+            .map(HeaderValue::as_bytes)
+            .collect()
+    });
+    let verdict = shared::origin_lock::verify(
         &services.config.origin_secrets,
         header,
-        parts.method.as_str(),
-        path,
-        &bytes,
+        &shared::origin_lock::SignedRequest::new(parts.method.as_str(), path, &covered, &bytes),
         services.clock.now(),
-    ) {
+        &services.origin_replay,
+    );
+    if let Err(e) = verdict {
         tracing::warn!(target: "regrooter::security", event = "origin_lock_rejected", reason = %e, "request refused");
+        if e == shared::origin_lock::OriginLockError::ReplayCacheFull {
+            let mut response = ApiError(Error::Unavailable(e.to_string())).into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            return response;
+        }
         return ApiError(Error::Forbidden(shared::rbac::Denied::OriginLock)).into_response();
     }
     next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
         .await
+}
+
+/// No cache, shared or private, keeps what the functions answer: tokens, secrets and personal
+/// data are in most of it (sign-in steps, the report receipt and status, every `/api` answer),
+/// and errors too. A route that wants caching sets `Cache-Control` itself and keeps it.
+pub async fn no_store(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    response
+        .headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The longest request target (path and query) served; Cloudflare's own limit is 16 KiB.
+pub const MAX_URI_BYTES: usize = 16 * 1024;
+/// At most this many request headers, of at most this many bytes together (names and values),
+/// as Cloudflare allows. The local server's HTTP parser is set well above both, so these
+/// limits answer (as problem+json) rather than the parser (with an empty body).
+pub const MAX_HEADER_COUNT: usize = 100;
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// Refuses request targets and header sections over the limits, as problem documents.
+pub async fn request_limits(request: Request, next: Next) -> Response {
+    if let Some(error) = over_limits(&request) {
+        return ApiError(error).into_response();
+    }
+    next.run(request).await
+}
+
+/// The limit a request breaks, if any.
+pub fn over_limits(request: &Request) -> Option<Error> {
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |p| p.as_str().len());
+    if target > MAX_URI_BYTES {
+        return Some(Error::UriTooLong {
+            limit: MAX_URI_BYTES,
+        });
+    }
+    let headers = request.headers();
+    let bytes: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    (headers.len() > MAX_HEADER_COUNT || bytes > MAX_HEADER_BYTES).then_some(
+        Error::HeadersTooLarge {
+            max_count: MAX_HEADER_COUNT,
+            max_bytes: MAX_HEADER_BYTES,
+        },
+    )
 }
 
 /// A domain error on its way out as `application/problem+json`.
@@ -145,6 +213,76 @@ pub fn problem_response(problem: &shared::Problem) -> Response {
 /// Answers unknown routes with a problem document instead of an empty 404.
 pub async fn not_found() -> ApiError {
     ApiError(Error::NotFound("no such route; the resource".into()))
+}
+
+/// Answers a known route asked with another method: a problem document (axum adds `Allow`).
+pub async fn method_not_allowed() -> ApiError {
+    ApiError(Error::MethodNotAllowed)
+}
+
+/// Path parameters, like axum's `Path`, refused as a problem document naming the parameter
+/// (`/<name>`) — text that is not UTF-8 once percent-decoded, say.
+pub struct Path<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::path::ErrorKind;
+        use axum::extract::rejection::PathRejection;
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => {
+                let detail = e.body_text();
+                let error = match e.into_kind() {
+                    ErrorKind::InvalidUtf8InPathParam { key } => {
+                        Error::validation(&format!("/{key}"), "is not valid UTF-8")
+                    }
+                    ErrorKind::ParseErrorAtKey { key, .. }
+                    | ErrorKind::DeserializeError { key, .. } => {
+                        Error::validation(&format!("/{key}"), detail)
+                    }
+                    ErrorKind::UnsupportedType { .. }
+                    | ErrorKind::WrongNumberOfParameters { .. } => Error::Internal(detail),
+                    _ => Error::validation("", detail),
+                };
+                Err(ApiError(error))
+            }
+            Err(other) => Err(ApiError(Error::Internal(other.body_text()))),
+        }
+    }
+}
+
+/// The query string, like axum's `Query`, refused as a problem document naming the failing
+/// parameter (`/<name>`).
+pub struct Query<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parse_query(parts.uri.query().unwrap_or_default())
+            .map(Query)
+            .map_err(ApiError)
+    }
+}
+
+/// Deserialises a query string, turning the first mismatch into a field error.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Error> {
+    let deserializer =
+        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let pointer = json_pointer(e.path());
+        Error::Validation(vec![FieldError::new(pointer, e.inner().to_string())])
+    })
 }
 
 /// A JSON request body. Refuses other media types and oversized bodies, and names the exact field
@@ -211,14 +349,19 @@ fn json_pointer(path: &serde_path_to_error::Path) -> String {
     pointer
 }
 
-/// A principal verified by the in-process edge (the local platform inserts it; it can never
-/// arrive over the network).
+/// A token verified by the in-process edge: the caller and when the token was issued (the local
+/// platform inserts it; it can never arrive over the network).
 #[derive(Debug, Clone)]
-pub struct EdgeVerified(pub Principal);
+pub struct EdgeVerified {
+    pub principal: Principal,
+    pub issued_at: shared::Timestamp,
+}
 
-/// The authenticated caller with resolved permissions. Taken from the edge's verification when
-/// running behind the in-process edge; otherwise the bearer token is verified here again, so a
-/// function reached directly still checks it (defence in depth).
+/// The authenticated caller with resolved permissions. The bearer token is verified here again
+/// whenever the request carries one (verification is cached), so a function reached directly
+/// still checks it (defence in depth); the in-process edge's verdict serves only without one.
+/// Either way the token's issue time reaches `access_for`, so a token issued before its
+/// account's revocation stops here on every path.
 pub struct Caller(pub Access);
 
 impl<S> FromRequestParts<S> for Caller
@@ -229,29 +372,23 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        use shared::authorization::{BearerError, bearer_token};
         let services = Arc::<Services>::from_ref(state);
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        // The token is checked here again (verification is cached), so its issue time is known
-        // for the revocation check; the edge's verdict alone serves only without one.
-        let (principal, issued_at) = match (bearer, parts.extensions.get::<EdgeVerified>()) {
-            (Some(token), _) => {
-                let verified = services.tokens.verify(token.trim(), services.clock.now())?;
-                (verified.principal, Some(verified.issued_at))
+        let values = parts.headers.get_all(header::AUTHORIZATION).iter();
+        let (principal, issued_at) = match (
+            bearer_token(values.map(HeaderValue::as_bytes)),
+            parts.extensions.get::<EdgeVerified>(),
+        ) {
+            (Ok(token), _) => {
+                let verified = services.tokens.verify(token, services.clock.now())?;
+                (verified.principal, verified.issued_at)
             }
-            (None, Some(EdgeVerified(principal))) => (principal.clone(), None),
-            (None, None) => {
-                return Err(ApiError(Error::Unauthenticated(
-                    "a bearer token is required".into(),
-                )));
-            }
+            (Err(BearerError::Missing), Some(edge)) => (edge.principal.clone(), edge.issued_at),
+            (Err(e), _) => return Err(ApiError(Error::Unauthenticated(e.to_string()))),
         };
         // Disabled accounts and revoked tokens stop here; the tenant's custom roles resolve.
         Ok(Caller(
-            services.auth.access_for(principal, issued_at).await?,
+            services.auth.access_for(principal, Some(issued_at)).await?,
         ))
     }
 }

@@ -53,6 +53,9 @@ pub struct Services {
     pub sla: SlaService,
     pub prober: Arc<dyn Prober>,
     pub auth: AuthService,
+    /// The origin lock's memory of accepted signatures: per process, so per Lambda container
+    /// (see `shared::origin_lock` for what that leaves open).
+    pub origin_replay: shared::origin_lock::ReplayCache,
 }
 
 /// Who signs deletion certificates (the `iss` of each certificate).
@@ -143,6 +146,7 @@ impl Services {
             sla,
             prober,
             auth,
+            origin_replay: shared::origin_lock::ReplayCache::default(),
         }
     }
 }

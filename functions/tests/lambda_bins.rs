@@ -211,37 +211,28 @@ fn the_origin_lock_refuses_requests_the_edge_did_not_sign() {
         .spawn()
         .expect("spawn");
     let now: shared::time::Timestamp = std::time::SystemTime::now().try_into().expect("now");
+    let no_headers = [vec![], vec![], vec![]];
+    let healthz = shared::origin_lock::SignedRequest::new("GET", "/healthz", &no_headers, b"");
     let mut signed = function_url_get("/healthz");
-    signed["headers"]["x-regrooter-origin"] = json!(shared::origin_lock::sign(
-        secret.as_bytes(),
-        "GET",
-        "/healthz",
-        now,
-        b""
-    ));
+    signed["headers"]["x-regrooter-origin"] =
+        json!(shared::origin_lock::sign(secret.as_bytes(), &healthz, now));
     let mut forged = function_url_get("/healthz");
     forged["headers"]["x-regrooter-origin"] = json!(shared::origin_lock::sign(
         b"not-the-secret-but-long-enough-xxxxx",
-        "GET",
-        "/healthz",
-        now,
-        b""
+        &healthz,
+        now
     ));
     let old = now
         .checked_sub(shared::time::SignedDuration::from_mins(6))
         .expect("ts");
     let mut replayed = function_url_get("/healthz");
-    replayed["headers"]["x-regrooter-origin"] = json!(shared::origin_lock::sign(
-        secret.as_bytes(),
-        "GET",
-        "/healthz",
-        old,
-        b""
-    ));
+    replayed["headers"]["x-regrooter-origin"] =
+        json!(shared::origin_lock::sign(secret.as_bytes(), &healthz, old));
     runtime.push("unsigned", function_url_get("/healthz"));
-    runtime.push("signed", signed);
+    runtime.push("signed", signed.clone());
     runtime.push("forged", forged);
     runtime.push("replayed", replayed);
+    runtime.push("again", signed);
     let status = |id: &str| match runtime.wait_outcome(id, Duration::from_secs(20)) {
         Some(Outcome::Response(r)) => r["statusCode"].as_u64(),
         other => panic!("{id}: {other:?}"),
@@ -251,8 +242,13 @@ fn the_origin_lock_refuses_requests_the_edge_did_not_sign() {
         status("signed"),
         status("forged"),
         status("replayed"),
+        status("again"),
     ];
     let _ = child.kill();
     let _ = child.wait();
-    assert_eq!(results, [Some(403), Some(200), Some(403), Some(403)]);
+    assert_eq!(
+        results,
+        [Some(403), Some(200), Some(403), Some(403), Some(403)],
+        "unsigned, signed, forged, expired, the signed one again"
+    );
 }

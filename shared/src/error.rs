@@ -48,6 +48,16 @@ pub enum Error {
     TooLarge { limit: usize },
     #[error("unsupported media type: expected {expected}")]
     UnsupportedMediaType { expected: &'static str },
+    /// The route exists, but not for this method (the response lists the allowed ones).
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("request target too long (limit {limit} bytes)")]
+    UriTooLong { limit: usize },
+    #[error("request headers too large (limit {max_count} headers, {max_bytes} bytes)")]
+    HeadersTooLarge { max_count: usize, max_bytes: usize },
+    /// Safe to retry shortly (a bounded resource is momentarily full).
+    #[error("temporarily unavailable: {0}")]
+    Unavailable(String),
     #[error("policy: {0}")]
     Policy(#[from] PolicyError),
     #[error("crypto: {0}")]
@@ -120,6 +130,39 @@ impl Error {
                 "unsupported-media-type",
                 "Unsupported media type",
                 Some(format!("send {expected}")),
+                vec![],
+            ),
+            Error::MethodNotAllowed => (
+                405,
+                "method-not-allowed",
+                "Method not allowed",
+                Some("the resource does not support this method; see the Allow header".into()),
+                vec![],
+            ),
+            Error::UriTooLong { limit } => (
+                414,
+                "uri-too-long",
+                "Request target too long",
+                Some(format!("the limit is {limit} bytes")),
+                vec![],
+            ),
+            Error::HeadersTooLarge {
+                max_count,
+                max_bytes,
+            } => (
+                431,
+                "headers-too-large",
+                "Request headers too large",
+                Some(format!(
+                    "the limits are {max_count} headers and {max_bytes} bytes of headers"
+                )),
+                vec![],
+            ),
+            Error::Unavailable(_) => (
+                503,
+                "unavailable",
+                "Temporarily unavailable",
+                Some("please retry shortly".into()),
                 vec![],
             ),
             Error::Policy(e) => (

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod authorization;
 pub mod billing;
 pub mod crypto;
 pub mod error;

@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use crate::http::Path;
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -91,11 +92,9 @@ async fn report_status(
     headers: HeaderMap,
 ) -> ApiResult<StatusView> {
     let id = report_id(&id)?;
-    let secret = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| ApiError(Error::NotFound("report".into())))?;
+    let values = headers.get_all(header::AUTHORIZATION).iter();
+    let secret = shared::authorization::bearer_token(values.map(|v| v.as_bytes()))
+        .map_err(|_| ApiError(Error::NotFound("report".into())))?;
     let status = s.incidents.report_status(&id, secret).await?;
     Ok(Json(StatusView {
         tracking_id: id,

@@ -65,18 +65,31 @@ pub fn sla(services: Arc<Services>) -> Router {
     )
 }
 
-/// Adds the origin lock, the request context and the problem+json fallback around a function's
-/// routes. The request context is outermost, so even a refused request gets its id.
+/// Adds the problem+json fallbacks (unknown route, wrong method) and the guards around a
+/// function's routes.
 pub fn with_plumbing(routes: Router<Arc<Services>>, services: Arc<Services>) -> Router {
+    guarded(
+        routes
+            .fallback(crate::http::not_found)
+            .with_state(services.clone()),
+        services,
+    )
+}
+
+/// What every route the platform serves runs behind, its own or not (the local platform's
+/// development routes too): from the inside out, the origin lock, the request limits, no caching,
+/// and the request context — outermost, so even a refused request gets its id.
+pub fn guarded(routes: Router, services: Arc<Services>) -> Router {
     routes
-        .fallback(crate::http::not_found)
+        .method_not_allowed_fallback(crate::http::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             services.clone(),
             crate::http::origin_lock,
         ))
+        .layer(axum::middleware::from_fn(crate::http::request_limits))
+        .layer(axum::middleware::from_fn(crate::http::no_store))
         .layer(axum::middleware::from_fn_with_state(
-            services.clone(),
+            services,
             crate::http::request_context,
         ))
-        .with_state(services)
 }

@@ -7,6 +7,7 @@ use shared::Clock;
 use shared::auth::AuthService;
 use shared::billing::{BalanceGateway, BillingService, CreditService};
 use shared::crypto::Keyring;
+use shared::idempotency::Idempotency;
 use shared::incidents::{IncidentService, NoticeSender};
 use shared::retention::RetentionService;
 use shared::sla::{Prober, SlaService};
@@ -53,6 +54,8 @@ pub struct Services {
     pub sla: SlaService,
     pub prober: Arc<dyn Prober>,
     pub auth: AuthService,
+    /// `Idempotency-Key` records of creating requests.
+    pub idempotency: Idempotency,
 }
 
 /// Who signs deletion certificates (the `iss` of each certificate).
@@ -127,7 +130,9 @@ impl Services {
             certificate_signer,
             certificate_issuer(&config),
         );
+        let idempotency = Idempotency::new(store.clone(), keyring.clone(), clock.clone());
         Self {
+            idempotency,
             config,
             clock,
             store,

@@ -134,6 +134,7 @@ record_kinds! {
     SignInChallenge = "sign_in_challenge",
     RefreshToken = "refresh_token",
     TokenFamily = "token_family",
+    IdempotencyRecord = "idempotency_record",
 }
 
 impl std::fmt::Display for RecordKind {
@@ -486,6 +487,18 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        short_lived: true,
+    },
+    RecordSpec {
+        kind: RecordKind::IdempotencyRecord,
+        description: "A create request's Idempotency-Key (as a digest with its caller), a digest \
+                      of the request, and the first response, sealed; expires after 24 hours.",
+        tenant_scoped: false,
+        holding: Holding::Platform,
+        personal: &[PersonalField {
+            path: "response",
+            category: DataCategory::Other,
+        }],
         short_lived: true,
     },
     RecordSpec {

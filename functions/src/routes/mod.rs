@@ -65,11 +65,15 @@ pub fn sla(services: Arc<Services>) -> Router {
     )
 }
 
-/// Adds the origin lock, the request context and the problem+json fallback around a function's
+/// Adds idempotent creates, the origin lock, the request context and the problem+json fallback around a function's
 /// routes. The request context is outermost, so even a refused request gets its id.
 pub fn with_plumbing(routes: Router<Arc<Services>>, services: Arc<Services>) -> Router {
     routes
         .fallback(crate::http::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            services.clone(),
+            crate::idempotency::idempotent,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             services.clone(),
             crate::http::origin_lock,

@@ -575,27 +575,65 @@ fn check_sealed(value: &Value, path: &[&str]) -> Result<(), &'static str> {
     }
 }
 
-/// Scrubs card data from every plain string of a record (sealed values are ciphertext and were
-/// scrubbed before sealing). Returns how many card-like values were removed.
+/// Scrubs card data from every string of a value. Returns how many card-like values were
+/// removed.
 pub fn scrub_plain_strings(value: &mut Value) -> usize {
+    scrub_except(value, &mut String::new(), &[])
+}
+
+/// Scrubs every string except the record's declared personal fields: those were checked to be
+/// sealed (ciphertext, scrubbed before sealing). Whether a string looks sealed earns it nothing
+/// elsewhere, so text that merely starts with `enc:v1:` is scrubbed like any other.
+fn scrub_except(value: &mut Value, path: &mut String, sealed: &[&str]) -> usize {
     match value {
-        Value::String(s) if !SealedField::looks_sealed(s) => {
+        Value::String(s) => {
+            if sealed.contains(&path.as_str()) {
+                return 0;
+            }
             let (clean, n) = crate::scrub::scrub(s);
             if n > 0 {
                 *s = clean;
             }
             n
         }
-        Value::Array(items) => items.iter_mut().map(scrub_plain_strings).sum(),
-        Value::Object(map) => map.values_mut().map(scrub_plain_strings).sum(),
+        Value::Array(items) => {
+            let len = path.len();
+            path.push_str("[]");
+            let n = items
+                .iter_mut()
+                .map(|item| scrub_except(item, path, sealed))
+                .sum();
+            path.truncate(len);
+            n
+        }
+        Value::Object(map) => {
+            let mut n = 0;
+            for (name, child) in map.iter_mut() {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(name);
+                n += scrub_except(child, path, sealed);
+                path.truncate(len);
+            }
+            n
+        }
         _ => 0,
     }
 }
 
-fn scrub_item(item: &mut Item) {
-    for value in item.data.values_mut() {
-        scrub_plain_strings(value);
-    }
+fn scrub_item(item: &mut Item) -> usize {
+    let sealed: Vec<&str> = item.kind.spec().personal.iter().map(|f| f.path).collect();
+    let mut path = String::new();
+    item.data
+        .iter_mut()
+        .map(|(name, value)| {
+            path.clear();
+            path.push_str(name);
+            scrub_except(value, &mut path, &sealed)
+        })
+        .sum()
 }
 
 /// A store decorator that validates every write against the inventory and scrubs card data from
@@ -682,8 +720,12 @@ mod tests {
             validate_item(&clear),
             Err(StoreError::Rejected(_))
         ));
-        let sealed = tenant_item(serde_json::json!({"contact_email": "enc:v1:AAAA"}));
+        let sealed = tenant_item(serde_json::json!({"contact_email": real_sealed()}));
         assert!(validate_item(&sealed).is_ok());
+        for fake in ["enc:v1:AAAA", "enc:v1:jane@acme.example", "enc:v1:4111111111111111"] {
+            let fake = tenant_item(serde_json::json!({"contact_email": fake}));
+            assert!(validate_item(&fake).is_err(), "{fake:?}");
+        }
         let absent = tenant_item(serde_json::json!({"name": "ACME GmbH"}));
         assert!(validate_item(&absent).is_ok());
         let smuggled =
@@ -693,9 +735,9 @@ mod tests {
 
     #[test]
     fn array_paths_check_every_element() {
-        let value = serde_json::json!({"people": [{"email": "enc:v1:AA"}, {"email": "bob@x"}]});
+        let value = serde_json::json!({"people": [{"email": real_sealed()}, {"email": "bob@x"}]});
         assert!(check_sealed(&value, &["people[]", "email"]).is_err());
-        let value = serde_json::json!({"people": [{"email": "enc:v1:AA"}]});
+        let value = serde_json::json!({"people": [{"email": real_sealed()}]});
         assert!(check_sealed(&value, &["people[]", "email"]).is_ok());
     }
 
@@ -709,12 +751,34 @@ mod tests {
         assert!(validate_item(&orphan).is_err());
     }
 
+    /// A value with the sealed structure (format, purpose, version, nonce, tag).
+    fn real_sealed() -> String {
+        let owner = crate::crypto::KeyOwner::Platform;
+        let key = crate::crypto::DataKey::new(
+            crate::crypto::DataKeyId {
+                owner: owner.clone(),
+                purpose: crate::crypto::KeyPurpose::Primary,
+                version: 1,
+            },
+            &zeroize::Zeroizing::new([9u8; 32]),
+        );
+        let ctx = crate::crypto::FieldContext {
+            owner: &owner,
+            kind: RecordKind::Tenant,
+            record_id: "acme",
+            field: "contact_email",
+        };
+        key.seal(&ctx, b"jane@acme.example")
+            .expect("seal")
+            .as_str()
+            .to_string()
+    }
+
     #[test]
     fn plain_strings_lose_card_data_and_sealed_values_stay_untouched() {
         let mut value = serde_json::json!({
             "name": "ACME, card 4111 1111 1111 1111",
             "notes": ["cvc: 123", {"deep": "5555555555554444"}],
-            "sealed": "enc:v1:4111111111111111",
             "amount": 4111111111111111u64,
             "hash": "4111111111111111ab",
         });
@@ -723,8 +787,22 @@ mod tests {
         assert!(!text.contains("4111 1111"), "{text}");
         assert!(!text.contains("5555555555554444"), "{text}");
         assert!(!text.contains(": 123"), "{text}");
-        assert_eq!(value["sealed"], "enc:v1:4111111111111111");
         assert_eq!(value["hash"], "4111111111111111ab");
+    }
+
+    #[test]
+    fn only_declared_sealed_fields_escape_the_scrub() {
+        let sealed = real_sealed();
+        let mut item = tenant_item(serde_json::json!({
+            "contact_email": sealed,
+            "name": "enc:v1:4111111111111111",
+            "contract": {"note": "enc:v1:AQEAAAAB 4111 1111 1111 1111"},
+        }));
+        assert!(validate_item(&item).is_ok());
+        assert_eq!(scrub_item(&mut item), 2);
+        assert_eq!(item.data["contact_email"], serde_json::json!(sealed));
+        let text = serde_json::to_string(&item.data).expect("json");
+        assert!(!text.contains("4111"), "{text}");
     }
 
     #[test]

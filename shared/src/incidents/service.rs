@@ -399,6 +399,21 @@ pub struct IncidentService {
 
 const PLATFORM: KeyOwner = KeyOwner::Platform;
 
+/// Plain text as it is kept and shown: trimmed, card data removed. Every answer is built from
+/// what is kept, so a card number typed into any field is never echoed either.
+fn clean(text: &str) -> String {
+    scrub::scrub(text.trim()).0
+}
+
+fn clean_data_sets(sets: Vec<AffectedDataSet>) -> Vec<AffectedDataSet> {
+    sets.into_iter()
+        .map(|set| AffectedDataSet {
+            name: clean(&set.name),
+            ..set
+        })
+        .collect()
+}
+
 fn ctx<'a>(kind: RecordKind, record_id: &'a str, field: &'a str) -> FieldContext<'a> {
     FieldContext {
         owner: &PLATFORM,
@@ -809,7 +824,7 @@ impl IncidentService {
         );
         let record = IncidentRecord {
             id,
-            title: draft.title.trim().to_string(),
+            title: clean(&draft.title),
             status: IncidentStatus::Open,
             discovered_at: draft.discovered_at,
             aware_at: draft.aware_at,
@@ -833,7 +848,7 @@ impl IncidentService {
                     &draft.likely_consequences,
                 )
                 .await?,
-            data_sets: draft.data_sets,
+            data_sets: clean_data_sets(draft.data_sets),
             measures: vec![],
             assessment: None,
             notices: vec![],
@@ -1089,7 +1104,7 @@ impl IncidentService {
         let iid = id.to_string();
         let mut changed = Vec::new();
         if let Some(title) = patch.title {
-            record.title = title.trim().to_string();
+            record.title = clean(&title);
             changed.push("title");
         }
         if let Some(v) = patch.breach_types {
@@ -1121,7 +1136,7 @@ impl IncidentService {
             changed.push("likely_consequences");
         }
         if let Some(v) = patch.data_sets {
-            record.data_sets = v;
+            record.data_sets = clean_data_sets(v);
             changed.push("data_sets");
         }
         if changed.is_empty() {
@@ -1177,7 +1192,7 @@ impl IncidentService {
                     &input.what,
                 )
                 .await?,
-            owner: input.owner.trim().to_string(),
+            owner: clean(&input.owner),
             at: input.at.unwrap_or(now),
             status: input.status,
         };
@@ -1587,7 +1602,7 @@ impl IncidentService {
         let notice = SentNotice {
             duty: input.duty,
             sent_at: input.sent_at,
-            reference: input.reference.trim().to_string(),
+            reference: clean(&input.reference),
             languages: vec![],
         };
         self.append_notice(access.principal(), id, notice).await?;

@@ -135,6 +135,7 @@ record_kinds! {
     RefreshToken = "refresh_token",
     TokenFamily = "token_family",
     IdempotencyRecord = "idempotency_record",
+    ServiceEndRequest = "service_end_request",
 }
 
 impl std::fmt::Display for RecordKind {
@@ -369,6 +370,15 @@ pub static INVENTORY: &[RecordSpec] = &[
         kind: RecordKind::DeletionCertificate,
         description: "A signed deletion certificate: tenant, stage, scope, counts per record kind, \
                       keys destroyed, start, end, backup expiry. The proof outlives the data.",
+        tenant_scoped: false,
+        holding: Holding::Platform,
+        personal: &[],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::ServiceEndRequest,
+        description: "A backdated service end waiting for a second staff member's approval: \
+                      tenant, date, who asked and when. Ids and times only.",
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],

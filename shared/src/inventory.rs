@@ -70,6 +70,11 @@ pub struct RecordSpec {
     pub tenant_scoped: bool,
     pub holding: Holding,
     pub personal: &'static [PersonalField],
+    /// For a kind with personal fields: every other string field it may hold in clear (ids,
+    /// enum values, timestamps, digests), as paths like `personal`'s; `prefix.*` admits a
+    /// subtree of values the code itself produces. A string at any other path is refused, so a
+    /// new free-text field cannot reach the store in clear by being forgotten here.
+    pub clear: &'static [&'static str],
     /// May carry an expiry (TTL). Only rate and idempotency records do.
     pub short_lived: bool,
 }
@@ -169,6 +174,23 @@ const ACCOUNT_FIELDS: &[PersonalField] = &[
     },
 ];
 
+/// The clear fields of an account: ids, roles, hashes, times.
+const ACCOUNT_CLEAR: &[&str] = &[
+    "id",
+    "account.kind",
+    "account.tenant",
+    "roles[]",
+    "password",
+    "activation.token_hash",
+    "activation.expires_at",
+    "recovery_codes[]",
+    "locked_until",
+    "revoked_before",
+    "created_at",
+    "updated_at",
+    "audit.hash",
+];
+
 /// The inventory itself.
 pub static INVENTORY: &[RecordSpec] = &[
     RecordSpec {
@@ -178,6 +200,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: true,
         holding: Holding::KeyMaterial,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -187,6 +210,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::KeyMaterial,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -199,6 +223,19 @@ pub static INVENTORY: &[RecordSpec] = &[
             path: "contact_email",
             category: DataCategory::Contact,
         }],
+        clear: &[
+            "id",
+            "name",
+            "contract.*",
+            "status",
+            "service_ended_at",
+            "service_end_source.by",
+            "service_end_source.subscription",
+            "service_end_source.subject",
+            "audit.hash",
+            "created_at",
+            "updated_at",
+        ],
         short_lived: false,
     },
     RecordSpec {
@@ -233,6 +270,18 @@ pub static INVENTORY: &[RecordSpec] = &[
                 category: DataCategory::Contact,
             },
         ],
+        clear: &[
+            "id",
+            "received_at",
+            "language",
+            "secret_digest",
+            "status",
+            "triage.outcome",
+            "triage.of",
+            "triage.incident",
+            "triaged_at",
+            "audit.hash",
+        ],
         short_lived: false,
     },
     RecordSpec {
@@ -242,6 +291,18 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[
+            PersonalField {
+                path: "title",
+                category: DataCategory::CommunicationContent,
+            },
+            PersonalField {
+                path: "data_sets[].name",
+                category: DataCategory::Identification,
+            },
+            PersonalField {
+                path: "measures[].owner",
+                category: DataCategory::Identification,
+            },
             PersonalField {
                 path: "nature_and_scope",
                 category: DataCategory::CommunicationContent,
@@ -259,6 +320,42 @@ pub static INVENTORY: &[RecordSpec] = &[
                 category: DataCategory::CommunicationContent,
             },
         ],
+        clear: &[
+            "id",
+            "status",
+            "discovered_at",
+            "aware_at",
+            "breach_types[]",
+            "data_categories[]",
+            "data_sets[].tenant",
+            "data_sets[].role",
+            "measures[].id",
+            "measures[].kind",
+            "measures[].at",
+            "measures[].status",
+            "assessment.facts.*",
+            "assessment.engine.*",
+            "assessment.assessed_at",
+            "assessment.assessed_by",
+            "assessment.override_decision.risk",
+            "assessment.override_decision.by",
+            "assessment.override_decision.at",
+            "notices[].duty.kind",
+            "notices[].duty.tenant",
+            "notices[].sent_at",
+            "notices[].reference",
+            "notices[].languages[]",
+            "alerts[].duty.kind",
+            "alerts[].duty.tenant",
+            "alerts[].kind",
+            "alerts[].due",
+            "alerts[].raised_at",
+            "source_report",
+            "created_at",
+            "created_by",
+            "closed_at",
+            "audit.hash",
+        ],
         short_lived: false,
     },
     RecordSpec {
@@ -267,6 +364,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: true,
         holding: Holding::Primary,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -284,6 +382,7 @@ pub static INVENTORY: &[RecordSpec] = &[
                 category: DataCategory::CommunicationContent,
             },
         ],
+        clear: &["id", "incident", "tenant", "subject", "sent_at"],
         short_lived: false,
     },
     RecordSpec {
@@ -292,6 +391,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -301,6 +401,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
         short_lived: true,
     },
     RecordSpec {
@@ -309,6 +410,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -317,6 +419,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Bookkeeping,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -325,6 +428,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Bookkeeping,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -333,6 +437,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Bookkeeping,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -342,6 +447,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Bookkeeping,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -354,6 +460,7 @@ pub static INVENTORY: &[RecordSpec] = &[
             path: "content",
             category: DataCategory::Contact,
         }],
+        clear: &["id", "tenant", "created_at", "created_by"],
         short_lived: false,
     },
     RecordSpec {
@@ -364,6 +471,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -373,6 +481,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -382,6 +491,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -391,6 +501,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -399,6 +510,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -407,6 +519,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -417,6 +530,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -427,6 +541,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -437,6 +552,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Bookkeeping,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -445,6 +561,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Bookkeeping,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -455,6 +572,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: ACCOUNT_FIELDS,
+        clear: ACCOUNT_CLEAR,
         short_lived: false,
     },
     RecordSpec {
@@ -464,6 +582,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: true,
         holding: Holding::Primary,
         personal: ACCOUNT_FIELDS,
+        clear: ACCOUNT_CLEAR,
         short_lived: false,
     },
     RecordSpec {
@@ -472,6 +591,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: true,
         holding: Holding::Primary,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -481,6 +601,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
         short_lived: true,
     },
     RecordSpec {
@@ -489,6 +610,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
         short_lived: true,
     },
     RecordSpec {
@@ -497,6 +619,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
         short_lived: true,
     },
     RecordSpec {
@@ -509,6 +632,7 @@ pub static INVENTORY: &[RecordSpec] = &[
             path: "response",
             category: DataCategory::Other,
         }],
+        clear: &["request_digest", "state", "started_at", "content_type"],
         short_lived: true,
     },
     RecordSpec {
@@ -517,6 +641,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
 ];
@@ -545,6 +670,21 @@ pub fn validate_item(item: &Item) -> Result<(), StoreError> {
     if item.expires_at.is_some() && !spec.short_lived {
         return refuse("only short-lived records may expire".into());
     }
+    if !spec.personal.is_empty() {
+        let mut undeclared = Vec::new();
+        let mut path = String::new();
+        for (name, value) in &item.data {
+            path.clear();
+            path.push_str(name);
+            collect_undeclared(value, &mut path, spec, &mut undeclared);
+        }
+        if !undeclared.is_empty() {
+            return refuse(format!(
+                "string fields declared neither sealed nor clear: {}",
+                undeclared.join(", ")
+            ));
+        }
+    }
     for field in spec.personal {
         let segments: Vec<&str> = field.path.split('.').collect();
         check_sealed(&Value::Object(item.data.clone()), &segments).map_err(|why| {
@@ -555,6 +695,43 @@ pub fn validate_item(item: &Item) -> Result<(), StoreError> {
         })?;
     }
     Ok(())
+}
+
+/// Whether a string at `path` is declared: sealed (personal) or clear.
+fn declared(spec: &RecordSpec, path: &str) -> bool {
+    spec.personal.iter().any(|f| f.path == path)
+        || spec.clear.iter().any(|c| match c.strip_suffix(".*") {
+            Some(prefix) => path
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('[')),
+            None => *c == path,
+        })
+}
+
+fn collect_undeclared(value: &Value, path: &mut String, spec: &RecordSpec, out: &mut Vec<String>) {
+    match value {
+        Value::String(_) if !declared(spec, path) && !out.contains(path) => {
+            out.push(path.clone());
+        }
+        Value::Array(items) => {
+            let len = path.len();
+            path.push_str("[]");
+            for item in items {
+                collect_undeclared(item, path, spec, out);
+            }
+            path.truncate(len);
+        }
+        Value::Object(map) => {
+            for (name, child) in map {
+                let len = path.len();
+                path.push('.');
+                path.push_str(name);
+                collect_undeclared(child, path, spec, out);
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn check_sealed(value: &Value, path: &[&str]) -> Result<(), &'static str> {
@@ -732,7 +909,11 @@ mod tests {
         ));
         let sealed = tenant_item(serde_json::json!({"contact_email": real_sealed()}));
         assert!(validate_item(&sealed).is_ok());
-        for fake in ["enc:v1:AAAA", "enc:v1:jane@acme.example", "enc:v1:4111111111111111"] {
+        for fake in [
+            "enc:v1:AAAA",
+            "enc:v1:jane@acme.example",
+            "enc:v1:4111111111111111",
+        ] {
             let fake = tenant_item(serde_json::json!({"contact_email": fake}));
             assert!(validate_item(&fake).is_err(), "{fake:?}");
         }
@@ -741,6 +922,38 @@ mod tests {
         let smuggled =
             tenant_item(serde_json::json!({"contact_email": {"nested": "jane@acme.example"}}));
         assert!(validate_item(&smuggled).is_err());
+    }
+
+    #[test]
+    fn every_string_of_a_personal_kind_is_declared_sealed_or_clear() {
+        let ok = tenant_item(serde_json::json!({"name": "ACME GmbH", "status": "active"}));
+        assert!(validate_item(&ok).is_ok());
+        // A free-text field nobody declared is refused, however harmless it looks.
+        let forgotten = tenant_item(serde_json::json!({"name": "ACME", "note": "call Jane Doe"}));
+        let refused = validate_item(&forgotten);
+        assert!(
+            matches!(&refused, Err(StoreError::Rejected(why)) if why.contains("note")),
+            "{refused:?}"
+        );
+        let nested =
+            tenant_item(serde_json::json!({"service_end_source": {"by": "operator", "why": "x"}}));
+        assert!(validate_item(&nested).is_err());
+        // Subtrees declared clear take their typed values.
+        let contract =
+            tenant_item(serde_json::json!({"contract": {"deletion_after_service_end": "P30D"}}));
+        assert!(validate_item(&contract).is_ok());
+        // Every personal kind declares its clear fields, and none is also declared sealed.
+        for spec in INVENTORY.iter().filter(|s| !s.personal.is_empty()) {
+            assert!(!spec.clear.is_empty(), "{}", spec.kind);
+            for field in spec.personal {
+                assert!(
+                    !spec.clear.contains(&field.path),
+                    "{} {}",
+                    spec.kind,
+                    field.path
+                );
+            }
+        }
     }
 
     #[test]

@@ -1375,10 +1375,7 @@ async fn a_service_end_backdated_beyond_the_grace_needs_a_second_operator() {
     assert_eq!(w.items("acme").await.len(), 5, "nothing deleted");
 
     // The operator who asked cannot approve it.
-    let own = p
-        .retention
-        .approve_service_end(&op1, &tenant("acme"))
-        .await;
+    let own = p.retention.approve_service_end(&op1, &tenant("acme")).await;
     assert!(matches!(own, Err(Error::Conflict(_))), "{own:?}");
     // Nor can someone without the permission.
     let support = p
@@ -1396,9 +1393,10 @@ async fn a_service_end_backdated_beyond_the_grace_needs_a_second_operator() {
         .expect("approval");
     assert_eq!(record.status, ServiceStatus::Ended);
     assert_eq!(record.service_ended_at, Some(ts("2026-02-08T10:00:00Z")));
-    let trail = shared::audit::chain_entries(w.store.as_ref(), &tenants::audit_chain(&tenant("acme")))
-        .await
-        .expect("audit");
+    let trail =
+        shared::audit::chain_entries(w.store.as_ref(), &tenants::audit_chain(&tenant("acme")))
+            .await
+            .expect("audit");
     let actions: Vec<(&str, &str)> = trail
         .iter()
         .map(|e| (e.action.as_str(), e.actor.as_str()))
@@ -1429,5 +1427,8 @@ async fn a_service_end_backdated_beyond_the_grace_needs_a_second_operator() {
         )
         .await
         .expect("service end");
-    assert!(matches!(outcome, ServiceEndOutcome::Ended(_)), "{outcome:?}");
+    assert!(
+        matches!(outcome, ServiceEndOutcome::Ended(_)),
+        "{outcome:?}"
+    );
 }

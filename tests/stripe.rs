@@ -983,12 +983,7 @@ fn webhooks_credits_and_the_retention_plan_over_http() {
 }
 
 /// A JSON POST with an `Idempotency-Key`; returns status, the replay marker and the body.
-fn post_with_key(
-    url: &str,
-    token: &str,
-    key: &str,
-    body: &Value,
-) -> (u16, Option<String>, Value) {
+fn post_with_key(url: &str, token: &str, key: &str, body: &Value) -> (u16, Option<String>, Value) {
     let request = ureq::http::Request::builder()
         .method("POST")
         .uri(url)
@@ -1087,7 +1082,10 @@ fn concurrent_credit_requests_with_one_idempotency_key_make_one_credit() {
     let other = json!({ "amount": 2_000, "currency": "eur", "reason": "Goodwill" });
     let (status, _, problem) = post_with_key(&url, &billing, "credit-7f3a", &other);
     assert_eq!(status, 422, "{problem}");
-    assert_eq!(problem["type"], "/problems/idempotency-key-reused", "{problem}");
+    assert_eq!(
+        problem["type"], "/problems/idempotency-key-reused",
+        "{problem}"
+    );
     // Keys are the caller's own: another staff member's same key is a new request.
     let (status, replayed, body) = post_with_key(&url, &other_billing, "credit-7f3a", &other);
     assert_eq!((status, replayed), (201, None), "{body}");

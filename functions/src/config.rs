@@ -109,7 +109,9 @@ fn refuse_probe_url(url: &str) -> Option<String> {
     if let Ok(ip) = host.parse::<std::net::IpAddr>()
         && infra::probe::is_forbidden_address(ip)
     {
-        return Some(format!("'{url}': loopback or link-local address outside dev"));
+        return Some(format!(
+            "'{url}': loopback or link-local address outside dev"
+        ));
     }
     None
 }
@@ -423,8 +425,11 @@ mod tests {
             assert!(targets(refused).is_err(), "{refused}");
         }
         // The local platform probes itself over plain HTTP.
-        let dev = with(&[("REGROOTER_SLA_TARGETS", "local=http://127.0.0.1:8080/healthz")])
-            .expect("dev");
+        let dev = with(&[(
+            "REGROOTER_SLA_TARGETS",
+            "local=http://127.0.0.1:8080/healthz",
+        )])
+        .expect("dev");
         assert_eq!(dev.sla_targets.len(), 1);
     }
 }

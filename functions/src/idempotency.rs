@@ -41,7 +41,10 @@ fn applies_to(method: &Method, path: &str) -> bool {
 
 /// Who sent the request: keys are the caller's own. `None` when the credentials do not verify
 /// (the route refuses the request itself).
-async fn scope_of(parts: &mut axum::http::request::Parts, services: &Arc<Services>) -> Option<String> {
+async fn scope_of(
+    parts: &mut axum::http::request::Parts,
+    services: &Arc<Services>,
+) -> Option<String> {
     let has_credentials = parts.headers.contains_key(header::AUTHORIZATION)
         || parts.extensions.get::<EdgeVerified>().is_some();
     if !has_credentials {

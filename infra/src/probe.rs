@@ -202,7 +202,14 @@ mod tests {
         ] {
             assert_eq!(prober.check(&target(url)).await, MinuteState::Down, "{url}");
         }
-        for ip in ["127.0.0.1", "169.254.169.254", "::1", "fe80::1", "::ffff:127.0.0.1", "0.0.0.0"] {
+        for ip in [
+            "127.0.0.1",
+            "169.254.169.254",
+            "::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "0.0.0.0",
+        ] {
             assert!(is_forbidden_address(ip.parse().expect("ip")), "{ip}");
         }
         for ip in ["203.0.113.7", "2001:db8::1", "10.0.0.1"] {

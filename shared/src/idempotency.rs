@@ -157,14 +157,10 @@ impl Idempotency {
         }
     }
 
-    fn item(
-        &self,
-        key: &ItemKey,
-        record: &IdempotencyRecord,
-    ) -> Result<Item, StoreError> {
-        Ok(Item::new(key.clone(), RecordKind::IdempotencyRecord)
+    fn item(&self, key: &ItemKey, record: &IdempotencyRecord) -> Result<Item, StoreError> {
+        Item::new(key.clone(), RecordKind::IdempotencyRecord)
             .with_expiry(record.started_at + SignedDuration::from_hours(KEY_LIFETIME_HOURS))
-            .with_record(record)?)
+            .with_record(record)
     }
 
     /// Claims `key` for this request (`scope`: who sent it), or says what became of the request

@@ -99,8 +99,8 @@ pub fn scrub_card_numbers(text: &str) -> (String, usize) {
     // The digest check's verdict for the alphanumeric token ending at `.0`.
     let mut token: Option<(usize, bool)> = None;
     while i < chars.len() {
-        let starts_chain = digit_value(chars[i]).is_some()
-            && (i == 0 || digit_value(chars[i - 1]).is_none());
+        let starts_chain =
+            digit_value(chars[i]).is_some() && (i == 0 || digit_value(chars[i - 1]).is_none());
         if !starts_chain {
             i += 1;
             continue;
@@ -221,7 +221,10 @@ fn is_iban(chars: &[char], i: usize, groups: &[Group]) -> bool {
     if !(c1.is_ascii_uppercase() && c2.is_ascii_uppercase()) {
         return false;
     }
-    let digits: Vec<u8> = groups.iter().flat_map(|g| g.digits.iter().copied()).collect();
+    let digits: Vec<u8> = groups
+        .iter()
+        .flat_map(|g| g.digits.iter().copied())
+        .collect();
     if !(13..=32).contains(&digits.len()) {
         return false;
     }
@@ -315,11 +318,17 @@ mod tests {
             let (out, n) = scrub_card_numbers(&format!("paid with {card}, thanks"));
             assert_eq!(n, 1, "{card}: {out}");
             assert!(out.contains(CARD_MARKER), "{card}: {out}");
-            assert!(!out.contains("1111") && !out.contains('\u{ff11}'), "{card}: {out}");
+            assert!(
+                !out.contains("1111") && !out.contains('\u{ff11}'),
+                "{card}: {out}"
+            );
         }
         // Digits written around the card (an expiry, a count) do not hide it either.
         let (out, n) = scrub_card_numbers("card 4111 1111 1111 1111 12 28, 3 tries");
-        assert_eq!((out.as_str(), n), ("card [card number removed] 12 28, 3 tries", 1));
+        assert_eq!(
+            (out.as_str(), n),
+            ("card [card number removed] 12 28, 3 tries", 1)
+        );
         let (out, n) = scrub_card_numbers("Nr. 7 4111 1111 1111 1111");
         assert_eq!((out.as_str(), n), ("Nr. 7 [card number removed]", 1));
     }

@@ -548,7 +548,10 @@ mod tests {
             .seal(&ctx(&owner, "r1", "email"), b"jane@acme.example")
             .expect("seal");
         let json = serde_json::to_string(&sealed).expect("json");
-        assert_eq!(serde_json::from_str::<SealedField>(&json).ok(), Some(sealed));
+        assert_eq!(
+            serde_json::from_str::<SealedField>(&json).ok(),
+            Some(sealed)
+        );
     }
 
     #[test]
@@ -562,7 +565,10 @@ mod tests {
         ] {
             assert!(!SealedField::looks_sealed(fake), "{fake}");
             let json = format!("\"{fake}\"");
-            assert!(serde_json::from_str::<SealedField>(&json).is_err(), "{fake}");
+            assert!(
+                serde_json::from_str::<SealedField>(&json).is_err(),
+                "{fake}"
+            );
         }
     }
 }

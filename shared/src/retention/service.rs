@@ -20,10 +20,10 @@ use crate::crypto::{FieldContext, KeyOwner, KeyPurpose, Keyring, SealedField};
 use crate::error::{Error, FieldError};
 use crate::ids::TenantId;
 use crate::inventory::{DataCategory, Holding, RecordKind};
+use crate::policy;
 use crate::rbac::{Access, Permission, Principal, Scope};
 use crate::store::{Condition, Item, ItemKey, MAX_BATCH_ITEMS, Query, Store, WriteOp, query_all};
 use crate::tenants::{self, ServiceEndSource, ServiceStatus};
-use crate::policy;
 use crate::time::{Clock, Timestamp};
 use crate::token::{SigningKey, VerificationKey};
 

@@ -76,7 +76,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
             store: store.clone(),
         })
     } else {
-        Arc::new(infra::probe::HttpProber::default())
+        Arc::new(infra::probe::HttpProber::for_dev(
+            config.environment == functions::Environment::Dev,
+        ))
     };
     let gateway = functions::services::gateway(&config)?;
     let certificate_signer = Arc::new(infra::local_keys::certificate_signing_key(&args.data)?);

@@ -561,3 +561,127 @@ fn staff_cannot_skip_the_lifecycle_or_close_with_duties_open() {
         "{pointers:?}"
     );
 }
+
+#[test]
+fn card_numbers_in_any_spelling_are_neither_echoed_nor_stored() {
+    let p = Platform::start(&["--clock", "manual", "--start", START]);
+    let security = p.token(&["--role", "security_officer", "--now", START]);
+    let draft = json!({
+        "title": "Leaked card 4111.1111.1111.1111 in a ticket", "discovered_at": START, "aware_at": START,
+        "breach_types": ["confidentiality"],
+        "nature_and_scope": "A support ticket held x4111111111111111.",
+        "approx_data_subjects": { "min": 1, "max": 1 }, "approx_records": { "min": 1, "max": 1 },
+        "likely_consequences": "Card fraud.",
+        "data_sets": [{ "name": "tickets 5555  5555  5555  4444", "role": "controller" }]
+    });
+    let (status, view) = call(
+        "POST",
+        &p.url("/api/incidents"),
+        Some(&security),
+        Some(&draft),
+    );
+    assert_eq!(status, 201, "{view}");
+    let id = view["id"].as_str().expect("id").to_string();
+    let (status, measure) = call(
+        "POST",
+        &p.url(&format!("/api/incidents/{id}/measures")),
+        Some(&security),
+        Some(&json!({
+            "kind": "containment", "what": "Ticket redacted",
+            "owner": "support \u{ff14}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}",
+            "status": "done"
+        })),
+    );
+    assert_eq!(status, 200, "{measure}");
+    let (status, read) = call(
+        "GET",
+        &p.url(&format!("/api/incidents/{id}")),
+        Some(&security),
+        None,
+    );
+    assert_eq!(status, 200, "{read}");
+    for (what, answer) in [("create", &view), ("measure", &measure), ("read", &read)] {
+        let text = answer.to_string();
+        assert!(
+            !text.contains("1111") && !text.contains("4444") && !text.contains('\u{ff11}'),
+            "{what} echoes a card number: {text}"
+        );
+    }
+    assert!(
+        read.to_string().matches("[card number removed]").count() >= 4,
+        "{read}"
+    );
+    // Nor is any of them in the store's files (database, WAL).
+    for entry in std::fs::read_dir(p.data.path())
+        .expect("data dir")
+        .flatten()
+    {
+        let bytes = std::fs::read(entry.path()).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        for needle in [
+            "4111.1111",
+            "4111111111111111",
+            "5555  5555",
+            "\u{ff14}\u{ff11}",
+        ] {
+            assert!(!text.contains(needle), "{needle} in {:?}", entry.path());
+        }
+    }
+}
+
+#[test]
+fn titles_owners_and_data_set_names_are_sealed_in_the_store() {
+    let p = Platform::start(&["--clock", "manual", "--start", START]);
+    let security = p.token(&["--role", "security_officer", "--now", START]);
+    let draft = json!({
+        "title": "Payroll of Erika Mustermann mailed to Jan Kowalski", "discovered_at": START,
+        "aware_at": START, "breach_types": ["confidentiality"],
+        "nature_and_scope": "One e-mail to the wrong person.",
+        "approx_data_subjects": { "min": 1, "max": 1 }, "approx_records": { "min": 1, "max": 1 },
+        "likely_consequences": "Disclosure of salary.",
+        "data_sets": [{ "name": "Personnel file Erika Mustermann", "role": "controller" }]
+    });
+    let (status, view) = call(
+        "POST",
+        &p.url("/api/incidents"),
+        Some(&security),
+        Some(&draft),
+    );
+    assert_eq!(status, 201, "{view}");
+    let id = view["id"].as_str().expect("id").to_string();
+    let (status, view) = call(
+        "POST",
+        &p.url(&format!("/api/incidents/{id}/measures")),
+        Some(&security),
+        Some(&json!({ "kind": "containment", "what": "Recall requested",
+                      "owner": "Hans Beispielmann", "status": "done" })),
+    );
+    assert_eq!(status, 200, "{view}");
+    // Staff read them back in clear.
+    assert_eq!(
+        view["title"],
+        "Payroll of Erika Mustermann mailed to Jan Kowalski"
+    );
+    assert_eq!(view["measures"][0]["owner"], "Hans Beispielmann");
+    assert_eq!(
+        view["data_sets"][0]["name"],
+        "Personnel file Erika Mustermann"
+    );
+    let (status, list) = call("GET", &p.url("/api/incidents"), Some(&security), None);
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(
+        list[0]["title"],
+        "Payroll of Erika Mustermann mailed to Jan Kowalski"
+    );
+    // The store's files (database and WAL) hold none of them in clear.
+    for entry in std::fs::read_dir(p.data.path())
+        .expect("data dir")
+        .flatten()
+    {
+        let bytes = std::fs::read(entry.path()).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        for needle in ["Mustermann", "Kowalski", "Beispielmann", "Payroll"] {
+            assert!(!text.contains(needle), "{needle} in {:?}", entry.path());
+        }
+    }
+}

@@ -16,7 +16,8 @@ use shared::ids::TenantId;
 use shared::inventory::{DataCategory, InventoryGuard, RecordKind};
 use shared::retention::exports;
 use shared::retention::service::{
-    FinalDeletionInput, HoldInput, ServiceEndInput, StageStatus, final_deletion_phrase,
+    FinalDeletionInput, HoldInput, ServiceEndInput, ServiceEndOutcome, StageStatus,
+    final_deletion_phrase,
 };
 use shared::retention::{RetentionService, RunReport, Stage, verify_certificate};
 use shared::store::{
@@ -1337,4 +1338,97 @@ fn operators_make_signing_keys_whose_jwks_keeps_the_earlier_ones() {
         .expect("run");
     assert!(!missing.status.success());
     assert!(!String::from_utf8_lossy(&missing.stderr).is_empty());
+}
+
+#[tokio::test]
+async fn a_service_end_backdated_beyond_the_grace_needs_a_second_operator() {
+    let w = World::new(&[("acme", 3)]).await;
+    w.set("2026-03-20T10:00:00Z");
+    let p = w.process();
+    let op1 = staff_access("operator");
+    let mut op2 = staff_access("operator");
+    let mut principal = op2.principal().clone();
+    principal.subject = "operator-2".into();
+    op2 = shared::rbac::Access::resolve(principal, &[]);
+    let forty_days_back = ServiceEndInput {
+        ended_at: Some(ts("2026-02-08T10:00:00Z")),
+    };
+
+    // One operator alone: recorded as a request, the service has not ended, nothing is deleted.
+    let outcome = p
+        .retention
+        .record_service_end(&op1, &tenant("acme"), forty_days_back)
+        .await
+        .expect("request");
+    assert!(
+        matches!(outcome, ServiceEndOutcome::AwaitingApproval(_)),
+        "{outcome:?}"
+    );
+    let profile = tenants::get(w.store.as_ref(), &tenant("acme"))
+        .await
+        .expect("read")
+        .expect("acme");
+    assert_eq!(profile.status, ServiceStatus::Active);
+    assert_eq!(profile.service_ended_at, None);
+    let report = w.run().await;
+    assert_eq!(report.completed, vec![], "{report:?}");
+    assert_eq!(w.items("acme").await.len(), 5, "nothing deleted");
+
+    // The operator who asked cannot approve it.
+    let own = p.retention.approve_service_end(&op1, &tenant("acme")).await;
+    assert!(matches!(own, Err(Error::Conflict(_))), "{own:?}");
+    // Nor can someone without the permission.
+    let support = p
+        .retention
+        .approve_service_end(&staff_access("read_only_support"), &tenant("acme"))
+        .await;
+    assert!(matches!(support, Err(Error::Forbidden(_))), "{support:?}");
+    assert_eq!(w.run().await.completed, vec![]);
+
+    // A second operator's approval makes it effective; stage 1 (30 days) is due at once.
+    let record = p
+        .retention
+        .approve_service_end(&op2, &tenant("acme"))
+        .await
+        .expect("approval");
+    assert_eq!(record.status, ServiceStatus::Ended);
+    assert_eq!(record.service_ended_at, Some(ts("2026-02-08T10:00:00Z")));
+    let trail =
+        shared::audit::chain_entries(w.store.as_ref(), &tenants::audit_chain(&tenant("acme")))
+            .await
+            .expect("audit");
+    let actions: Vec<(&str, &str)> = trail
+        .iter()
+        .map(|e| (e.action.as_str(), e.actor.as_str()))
+        .collect();
+    assert!(
+        actions.ends_with(&[
+            ("service.end_requested", "operator-1"),
+            ("service.end_approved", "operator-2"),
+            ("service.ended", "operator-2"),
+        ]),
+        "{actions:?}"
+    );
+    let report = w.run().await;
+    assert_eq!(stages(&report), vec![("acme".to_string(), Stage::Stage1)]);
+
+    // Within the grace one operator suffices, as before.
+    let w = World::new(&[("globex", 0)]).await;
+    w.set("2026-03-20T10:00:00Z");
+    let outcome = w
+        .process()
+        .retention
+        .record_service_end(
+            &op1,
+            &tenant("globex"),
+            ServiceEndInput {
+                ended_at: Some(ts("2026-03-19T11:00:00Z")),
+            },
+        )
+        .await
+        .expect("service end");
+    assert!(
+        matches!(outcome, ServiceEndOutcome::Ended(_)),
+        "{outcome:?}"
+    );
 }

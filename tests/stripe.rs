@@ -983,3 +983,117 @@ fn webhooks_credits_and_the_retention_plan_over_http() {
         assert!(!text.contains("4111 1111 1111 1111"), "{:?}", entry.path());
     }
 }
+
+/// A JSON POST with an `Idempotency-Key`; returns status, the replay marker and the body.
+fn post_with_key(url: &str, token: &str, key: &str, body: &Value) -> (u16, Option<String>, Value) {
+    let request = ureq::http::Request::builder()
+        .method("POST")
+        .uri(url)
+        .header("Authorization", format!("Bearer {token}"))
+        .header("Content-Type", "application/json")
+        .header("Idempotency-Key", key)
+        .body(body.to_string())
+        .expect("request");
+    let mut response = common::agent().run(request).expect("http");
+    let status = response.status().as_u16();
+    let replayed = response
+        .headers()
+        .get("idempotent-replayed")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    (
+        status,
+        replayed,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+#[test]
+fn concurrent_credit_requests_with_one_idempotency_key_make_one_credit() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let fake = runtime
+        .block_on(FakeStripe::start(&["cus_acme"]))
+        .expect("fake stripe");
+    let api_base = fake.url();
+    let p = common::Platform::start_with_env(
+        &["--clock", "manual", "--start", START],
+        &[
+            ("STRIPE_WEBHOOK_SECRET", SECRET),
+            ("STRIPE_SECRET_KEY", "sk_test_fake"),
+            ("STRIPE_API_BASE", &api_base),
+        ],
+    );
+    let at = ["--now", START, "--ttl", "720h"];
+    let operator = p.token(&[&["--role", "operator", "--sub", "op-1"][..], &at[..]].concat());
+    let billing = p.token(&[&["--role", "billing_admin", "--sub", "bill-1"][..], &at[..]].concat());
+    let other_billing =
+        p.token(&[&["--role", "billing_admin", "--sub", "bill-2"][..], &at[..]].concat());
+    let (status, body) = common::call(
+        "PUT",
+        &p.url("/api/tenants/acme"),
+        Some(&operator),
+        Some(&json!({ "name": "ACME GmbH" })),
+    );
+    assert_eq!(status, 200, "{body}");
+    let created = serde_json::to_vec(&event(
+        "evt_i1",
+        "customer.created",
+        ts(START).as_second() - 60,
+        customer("cus_acme", Some("acme")),
+    ))
+    .expect("json");
+    let (status, body) = post_webhook(
+        &p,
+        &created,
+        Some(&signature::sign(SECRET, &created, ts(START))),
+    );
+    assert_eq!(status, 200, "{body}");
+
+    // Five identical requests at once, as a client retrying impatiently would send them.
+    let url = p.url("/api/credits/acme");
+    let request = json!({ "amount": 1_000, "currency": "eur", "reason": "Goodwill" });
+    let answers: Vec<(u16, Option<String>, Value)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..5)
+            .map(|_| scope.spawn(|| post_with_key(&url, &billing, "credit-7f3a", &request)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    for (status, _, body) in &answers {
+        assert_eq!(*status, 201, "{body}");
+        assert_eq!(body, &answers[0].2, "every answer is the first one's");
+    }
+    assert_eq!(
+        answers
+            .iter()
+            .filter(|(_, replayed, _)| replayed.is_none())
+            .count(),
+        1,
+        "one request ran, the others were replayed"
+    );
+    assert_eq!(fake.creating_requests(), 1, "one call to Stripe");
+    assert_eq!(fake.transactions().len(), 1);
+    let (status, credits) = common::call("GET", &url, Some(&billing), None);
+    assert_eq!(status, 200, "{credits}");
+    assert_eq!(credits.as_array().map(Vec::len), Some(1), "{credits}");
+
+    // The same key with another body is refused, and changes nothing.
+    let other = json!({ "amount": 2_000, "currency": "eur", "reason": "Goodwill" });
+    let (status, _, problem) = post_with_key(&url, &billing, "credit-7f3a", &other);
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(
+        problem["type"], "/problems/idempotency-key-reused",
+        "{problem}"
+    );
+    // Keys are the caller's own: another staff member's same key is a new request.
+    let (status, replayed, body) = post_with_key(&url, &other_billing, "credit-7f3a", &other);
+    assert_eq!((status, replayed), (201, None), "{body}");
+    // Keys are bounded.
+    let (status, _, problem) = post_with_key(&url, &billing, &"k".repeat(256), &request);
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["type"], "/problems/bad-request", "{problem}");
+    assert_eq!(fake.transactions().len(), 2);
+}

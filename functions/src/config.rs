@@ -76,13 +76,51 @@ pub struct Config {
     pub stripe: StripeConfig,
     /// `REGROOTER_SLA_TARGETS`: the endpoints the `sla-probe` job checks every minute, as
     /// `name=https://…` pairs separated by commas. None: every minute stays unknown (and says so).
+    /// Outside `dev` only `https://` and never a loopback or link-local host.
     pub sla_targets: Vec<shared::sla::ProbeTarget>,
     /// `REGROOTER_SLA_CONFIRMATIONS`: failed minutes in a row before they count as an outage.
     pub sla_confirmations: usize,
 }
 
+/// Why a probe URL is refused outside `dev`, if it is: the probe must not reach into the
+/// platform's own machine or the cloud's metadata service.
+fn refuse_probe_url(url: &str) -> Option<String> {
+    let Ok(uri) = url.parse::<axum::http::Uri>() else {
+        return Some(format!("'{url}' is not a URL"));
+    };
+    if uri.scheme_str() != Some("https") {
+        return Some(format!("'{url}': only https:// outside dev"));
+    }
+    let Some(authority) = uri.authority() else {
+        return Some(format!("'{url}' names no host"));
+    };
+    if authority.as_str().contains('@') {
+        return Some(format!("'{url}': no user information in a probe URL"));
+    }
+    let host = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    if host == "localhost" || host.ends_with(".localhost") {
+        return Some(format!("'{url}': loopback host outside dev"));
+    }
+    if let Ok(ip) = host.parse::<std::net::IpAddr>()
+        && infra::probe::is_forbidden_address(ip)
+    {
+        return Some(format!(
+            "'{url}': loopback or link-local address outside dev"
+        ));
+    }
+    None
+}
+
 /// Parses `name=url,name=url`.
-fn sla_targets(raw: &str) -> Result<Vec<shared::sla::ProbeTarget>, ConfigError> {
+fn sla_targets(
+    raw: &str,
+    environment: Environment,
+) -> Result<Vec<shared::sla::ProbeTarget>, ConfigError> {
     let invalid = |reason: String| ConfigError::Invalid {
         name: "REGROOTER_SLA_TARGETS",
         reason,
@@ -105,6 +143,11 @@ fn sla_targets(raw: &str) -> Result<Vec<shared::sla::ProbeTarget>, ConfigError> 
         }
         if !(url.starts_with("https://") || url.starts_with("http://")) {
             return Err(invalid(format!("'{url}' is not an http(s) URL")));
+        }
+        if environment != Environment::Dev
+            && let Some(reason) = refuse_probe_url(url)
+        {
+            return Err(invalid(reason));
         }
         if targets.iter().any(|t| t.name == name) {
             return Err(invalid(format!("target '{name}' appears twice")));
@@ -235,7 +278,10 @@ impl Config {
                 })
                 .unwrap_or_default(),
             stripe: StripeConfig::from_lookup(&get, environment)?,
-            sla_targets: sla_targets(&get("REGROOTER_SLA_TARGETS").unwrap_or_default())?,
+            sla_targets: sla_targets(
+                &get("REGROOTER_SLA_TARGETS").unwrap_or_default(),
+                environment,
+            )?,
             sla_confirmations: match get("REGROOTER_SLA_CONFIRMATIONS") {
                 Some(v) => match v.trim().parse::<usize>() {
                     Ok(n) if (1..=60).contains(&n) => n,
@@ -350,5 +396,40 @@ mod tests {
         assert!(with(&[prod[0], prod[1], ("STRIPE_SECRET_KEY", "rk_live_abc")]).is_ok());
         assert!(with(&[prod[0], prod[1], ("STRIPE_SECRET_KEY", "sk_test_abc")]).is_err());
         assert!(with(&[prod[0], prod[1], ("STRIPE_API_BASE", "http://127.0.0.1:1/")]).is_err());
+    }
+
+    #[test]
+    fn outside_dev_probe_targets_are_public_https_only() {
+        let staging = [
+            ("REGROOTER_ENV", "staging"),
+            (
+                "REGROOTER_ORIGIN_SECRET",
+                "0123456789abcdef0123456789abcdef",
+            ),
+        ];
+        let targets = |value: &str| {
+            with(&[staging[0], staging[1], ("REGROOTER_SLA_TARGETS", value)])
+                .map(|c| c.sla_targets.len())
+        };
+        assert_eq!(targets("api=https://api.regrooter.example/healthz"), Ok(1));
+        for refused in [
+            "api=http://api.regrooter.example/healthz",
+            "api=https://127.0.0.1/healthz",
+            "api=https://localhost:8443/",
+            "api=https://app.localhost/",
+            "api=https://[::1]/",
+            "meta=https://169.254.169.254/latest/meta-data/",
+            "meta=https://[fe80::1]/",
+            "api=https://user@api.regrooter.example/",
+        ] {
+            assert!(targets(refused).is_err(), "{refused}");
+        }
+        // The local platform probes itself over plain HTTP.
+        let dev = with(&[(
+            "REGROOTER_SLA_TARGETS",
+            "local=http://127.0.0.1:8080/healthz",
+        )])
+        .expect("dev");
+        assert_eq!(dev.sla_targets.len(), 1);
     }
 }

@@ -240,6 +240,8 @@ pub async fn services_from_env() -> Result<Arc<Services>, StartupError> {
         }
         None => certificate_keys,
     };
+    // Only `dev` may probe plain HTTP or this machine.
+    let local_probe = config.environment == crate::config::Environment::Dev;
     Ok(Arc::new(Services::new(
         config,
         clock,
@@ -251,7 +253,7 @@ pub async fn services_from_env() -> Result<Arc<Services>, StartupError> {
             gateway,
             certificate_signer,
             certificate_keys,
-            prober: Arc::new(infra::probe::HttpProber::default()),
+            prober: Arc::new(infra::probe::HttpProber::for_dev(local_probe)),
             token_signer,
             index_key,
         },

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod http;
+pub mod idempotency;
 pub mod jobs;
 pub mod lambda;
 pub mod routes;

@@ -7,6 +7,7 @@ use shared::Clock;
 use shared::auth::AuthService;
 use shared::billing::{BalanceGateway, BillingService, CreditService};
 use shared::crypto::Keyring;
+use shared::idempotency::Idempotency;
 use shared::incidents::{IncidentService, NoticeSender};
 use shared::retention::RetentionService;
 use shared::sla::{Prober, SlaService};
@@ -56,6 +57,8 @@ pub struct Services {
     /// The origin lock's memory of accepted signatures: per process, so per Lambda container
     /// (see `shared::origin_lock` for what that leaves open).
     pub origin_replay: shared::origin_lock::ReplayCache,
+    /// `Idempotency-Key` records of creating requests.
+    pub idempotency: Idempotency,
 }
 
 /// Who signs deletion certificates (the `iss` of each certificate).
@@ -131,7 +134,9 @@ impl Services {
             certificate_signer,
             certificate_issuer(&config),
         );
+        let idempotency = Idempotency::new(store.clone(), keyring.clone(), clock.clone());
         Self {
+            idempotency,
             config,
             clock,
             store,

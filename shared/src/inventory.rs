@@ -70,6 +70,11 @@ pub struct RecordSpec {
     pub tenant_scoped: bool,
     pub holding: Holding,
     pub personal: &'static [PersonalField],
+    /// For a kind with personal fields: every other string field it may hold in clear (ids,
+    /// enum values, timestamps, digests), as paths like `personal`'s; `prefix.*` admits a
+    /// subtree of values the code itself produces. A string at any other path is refused, so a
+    /// new free-text field cannot reach the store in clear by being forgotten here.
+    pub clear: &'static [&'static str],
     /// May carry an expiry (TTL). Only rate and idempotency records do.
     pub short_lived: bool,
 }
@@ -134,6 +139,8 @@ record_kinds! {
     SignInChallenge = "sign_in_challenge",
     RefreshToken = "refresh_token",
     TokenFamily = "token_family",
+    IdempotencyRecord = "idempotency_record",
+    ServiceEndRequest = "service_end_request",
 }
 
 impl std::fmt::Display for RecordKind {
@@ -167,6 +174,23 @@ const ACCOUNT_FIELDS: &[PersonalField] = &[
     },
 ];
 
+/// The clear fields of an account: ids, roles, hashes, times.
+const ACCOUNT_CLEAR: &[&str] = &[
+    "id",
+    "account.kind",
+    "account.tenant",
+    "roles[]",
+    "password",
+    "activation.token_hash",
+    "activation.expires_at",
+    "recovery_codes[]",
+    "locked_until",
+    "revoked_before",
+    "created_at",
+    "updated_at",
+    "audit.hash",
+];
+
 /// The inventory itself.
 pub static INVENTORY: &[RecordSpec] = &[
     RecordSpec {
@@ -176,6 +200,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: true,
         holding: Holding::KeyMaterial,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -185,6 +210,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::KeyMaterial,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -197,6 +223,19 @@ pub static INVENTORY: &[RecordSpec] = &[
             path: "contact_email",
             category: DataCategory::Contact,
         }],
+        clear: &[
+            "id",
+            "name",
+            "contract.*",
+            "status",
+            "service_ended_at",
+            "service_end_source.by",
+            "service_end_source.subscription",
+            "service_end_source.subject",
+            "audit.hash",
+            "created_at",
+            "updated_at",
+        ],
         short_lived: false,
     },
     RecordSpec {
@@ -231,6 +270,18 @@ pub static INVENTORY: &[RecordSpec] = &[
                 category: DataCategory::Contact,
             },
         ],
+        clear: &[
+            "id",
+            "received_at",
+            "language",
+            "secret_digest",
+            "status",
+            "triage.outcome",
+            "triage.of",
+            "triage.incident",
+            "triaged_at",
+            "audit.hash",
+        ],
         short_lived: false,
     },
     RecordSpec {
@@ -240,6 +291,18 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[
+            PersonalField {
+                path: "title",
+                category: DataCategory::CommunicationContent,
+            },
+            PersonalField {
+                path: "data_sets[].name",
+                category: DataCategory::Identification,
+            },
+            PersonalField {
+                path: "measures[].owner",
+                category: DataCategory::Identification,
+            },
             PersonalField {
                 path: "nature_and_scope",
                 category: DataCategory::CommunicationContent,
@@ -257,6 +320,42 @@ pub static INVENTORY: &[RecordSpec] = &[
                 category: DataCategory::CommunicationContent,
             },
         ],
+        clear: &[
+            "id",
+            "status",
+            "discovered_at",
+            "aware_at",
+            "breach_types[]",
+            "data_categories[]",
+            "data_sets[].tenant",
+            "data_sets[].role",
+            "measures[].id",
+            "measures[].kind",
+            "measures[].at",
+            "measures[].status",
+            "assessment.facts.*",
+            "assessment.engine.*",
+            "assessment.assessed_at",
+            "assessment.assessed_by",
+            "assessment.override_decision.risk",
+            "assessment.override_decision.by",
+            "assessment.override_decision.at",
+            "notices[].duty.kind",
+            "notices[].duty.tenant",
+            "notices[].sent_at",
+            "notices[].reference",
+            "notices[].languages[]",
+            "alerts[].duty.kind",
+            "alerts[].duty.tenant",
+            "alerts[].kind",
+            "alerts[].due",
+            "alerts[].raised_at",
+            "source_report",
+            "created_at",
+            "created_by",
+            "closed_at",
+            "audit.hash",
+        ],
         short_lived: false,
     },
     RecordSpec {
@@ -265,6 +364,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: true,
         holding: Holding::Primary,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -282,6 +382,7 @@ pub static INVENTORY: &[RecordSpec] = &[
                 category: DataCategory::CommunicationContent,
             },
         ],
+        clear: &["id", "incident", "tenant", "subject", "sent_at"],
         short_lived: false,
     },
     RecordSpec {
@@ -290,6 +391,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -299,6 +401,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
         short_lived: true,
     },
     RecordSpec {
@@ -307,6 +410,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -315,6 +419,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Bookkeeping,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -323,6 +428,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Bookkeeping,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -331,6 +437,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Bookkeeping,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -340,6 +447,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Bookkeeping,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -352,6 +460,7 @@ pub static INVENTORY: &[RecordSpec] = &[
             path: "content",
             category: DataCategory::Contact,
         }],
+        clear: &["id", "tenant", "created_at", "created_by"],
         short_lived: false,
     },
     RecordSpec {
@@ -362,6 +471,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -371,6 +481,17 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::ServiceEndRequest,
+        description: "A backdated service end waiting for a second staff member's approval: \
+                      tenant, date, who asked and when. Ids and times only.",
+        tenant_scoped: false,
+        holding: Holding::Platform,
+        personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -380,6 +501,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -388,6 +510,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -396,6 +519,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -406,6 +530,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -416,6 +541,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -426,6 +552,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Bookkeeping,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -434,6 +561,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Bookkeeping,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -444,6 +572,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: ACCOUNT_FIELDS,
+        clear: ACCOUNT_CLEAR,
         short_lived: false,
     },
     RecordSpec {
@@ -453,6 +582,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: true,
         holding: Holding::Primary,
         personal: ACCOUNT_FIELDS,
+        clear: ACCOUNT_CLEAR,
         short_lived: false,
     },
     RecordSpec {
@@ -461,6 +591,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: true,
         holding: Holding::Primary,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
     RecordSpec {
@@ -470,6 +601,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
         short_lived: true,
     },
     RecordSpec {
@@ -478,6 +610,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
         short_lived: true,
     },
     RecordSpec {
@@ -486,6 +619,20 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
+        short_lived: true,
+    },
+    RecordSpec {
+        kind: RecordKind::IdempotencyRecord,
+        description: "A create request's Idempotency-Key (as a digest with its caller), a digest \
+                      of the request, and the first response, sealed; expires after 24 hours.",
+        tenant_scoped: false,
+        holding: Holding::Platform,
+        personal: &[PersonalField {
+            path: "response",
+            category: DataCategory::Other,
+        }],
+        clear: &["request_digest", "state", "started_at", "content_type"],
         short_lived: true,
     },
     RecordSpec {
@@ -494,6 +641,7 @@ pub static INVENTORY: &[RecordSpec] = &[
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],
+        clear: &[],
         short_lived: false,
     },
 ];
@@ -522,6 +670,21 @@ pub fn validate_item(item: &Item) -> Result<(), StoreError> {
     if item.expires_at.is_some() && !spec.short_lived {
         return refuse("only short-lived records may expire".into());
     }
+    if !spec.personal.is_empty() {
+        let mut undeclared = Vec::new();
+        let mut path = String::new();
+        for (name, value) in &item.data {
+            path.clear();
+            path.push_str(name);
+            collect_undeclared(value, &mut path, spec, &mut undeclared);
+        }
+        if !undeclared.is_empty() {
+            return refuse(format!(
+                "string fields declared neither sealed nor clear: {}",
+                undeclared.join(", ")
+            ));
+        }
+    }
     for field in spec.personal {
         let segments: Vec<&str> = field.path.split('.').collect();
         check_sealed(&Value::Object(item.data.clone()), &segments).map_err(|why| {
@@ -532,6 +695,43 @@ pub fn validate_item(item: &Item) -> Result<(), StoreError> {
         })?;
     }
     Ok(())
+}
+
+/// Whether a string at `path` is declared: sealed (personal) or clear.
+fn declared(spec: &RecordSpec, path: &str) -> bool {
+    spec.personal.iter().any(|f| f.path == path)
+        || spec.clear.iter().any(|c| match c.strip_suffix(".*") {
+            Some(prefix) => path
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('[')),
+            None => *c == path,
+        })
+}
+
+fn collect_undeclared(value: &Value, path: &mut String, spec: &RecordSpec, out: &mut Vec<String>) {
+    match value {
+        Value::String(_) if !declared(spec, path) && !out.contains(path) => {
+            out.push(path.clone());
+        }
+        Value::Array(items) => {
+            let len = path.len();
+            path.push_str("[]");
+            for item in items {
+                collect_undeclared(item, path, spec, out);
+            }
+            path.truncate(len);
+        }
+        Value::Object(map) => {
+            for (name, child) in map {
+                let len = path.len();
+                path.push('.');
+                path.push_str(name);
+                collect_undeclared(child, path, spec, out);
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn check_sealed(value: &Value, path: &[&str]) -> Result<(), &'static str> {
@@ -562,27 +762,65 @@ fn check_sealed(value: &Value, path: &[&str]) -> Result<(), &'static str> {
     }
 }
 
-/// Scrubs card data from every plain string of a record (sealed values are ciphertext and were
-/// scrubbed before sealing). Returns how many card-like values were removed.
+/// Scrubs card data from every string of a value. Returns how many card-like values were
+/// removed.
 pub fn scrub_plain_strings(value: &mut Value) -> usize {
+    scrub_except(value, &mut String::new(), &[])
+}
+
+/// Scrubs every string except the record's declared personal fields: those were checked to be
+/// sealed (ciphertext, scrubbed before sealing). Whether a string looks sealed earns it nothing
+/// elsewhere, so text that merely starts with `enc:v1:` is scrubbed like any other.
+fn scrub_except(value: &mut Value, path: &mut String, sealed: &[&str]) -> usize {
     match value {
-        Value::String(s) if !SealedField::looks_sealed(s) => {
+        Value::String(s) => {
+            if sealed.contains(&path.as_str()) {
+                return 0;
+            }
             let (clean, n) = crate::scrub::scrub(s);
             if n > 0 {
                 *s = clean;
             }
             n
         }
-        Value::Array(items) => items.iter_mut().map(scrub_plain_strings).sum(),
-        Value::Object(map) => map.values_mut().map(scrub_plain_strings).sum(),
+        Value::Array(items) => {
+            let len = path.len();
+            path.push_str("[]");
+            let n = items
+                .iter_mut()
+                .map(|item| scrub_except(item, path, sealed))
+                .sum();
+            path.truncate(len);
+            n
+        }
+        Value::Object(map) => {
+            let mut n = 0;
+            for (name, child) in map.iter_mut() {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(name);
+                n += scrub_except(child, path, sealed);
+                path.truncate(len);
+            }
+            n
+        }
         _ => 0,
     }
 }
 
-fn scrub_item(item: &mut Item) {
-    for value in item.data.values_mut() {
-        scrub_plain_strings(value);
-    }
+fn scrub_item(item: &mut Item) -> usize {
+    let sealed: Vec<&str> = item.kind.spec().personal.iter().map(|f| f.path).collect();
+    let mut path = String::new();
+    item.data
+        .iter_mut()
+        .map(|(name, value)| {
+            path.clear();
+            path.push_str(name);
+            scrub_except(value, &mut path, &sealed)
+        })
+        .sum()
 }
 
 /// A store decorator that validates every write against the inventory and scrubs card data from
@@ -669,8 +907,16 @@ mod tests {
             validate_item(&clear),
             Err(StoreError::Rejected(_))
         ));
-        let sealed = tenant_item(serde_json::json!({"contact_email": "enc:v1:AAAA"}));
+        let sealed = tenant_item(serde_json::json!({"contact_email": real_sealed()}));
         assert!(validate_item(&sealed).is_ok());
+        for fake in [
+            "enc:v1:AAAA",
+            "enc:v1:jane@acme.example",
+            "enc:v1:4111111111111111",
+        ] {
+            let fake = tenant_item(serde_json::json!({"contact_email": fake}));
+            assert!(validate_item(&fake).is_err(), "{fake:?}");
+        }
         let absent = tenant_item(serde_json::json!({"name": "ACME GmbH"}));
         assert!(validate_item(&absent).is_ok());
         let smuggled =
@@ -679,10 +925,42 @@ mod tests {
     }
 
     #[test]
+    fn every_string_of_a_personal_kind_is_declared_sealed_or_clear() {
+        let ok = tenant_item(serde_json::json!({"name": "ACME GmbH", "status": "active"}));
+        assert!(validate_item(&ok).is_ok());
+        // A free-text field nobody declared is refused, however harmless it looks.
+        let forgotten = tenant_item(serde_json::json!({"name": "ACME", "note": "call Jane Doe"}));
+        let refused = validate_item(&forgotten);
+        assert!(
+            matches!(&refused, Err(StoreError::Rejected(why)) if why.contains("note")),
+            "{refused:?}"
+        );
+        let nested =
+            tenant_item(serde_json::json!({"service_end_source": {"by": "operator", "why": "x"}}));
+        assert!(validate_item(&nested).is_err());
+        // Subtrees declared clear take their typed values.
+        let contract =
+            tenant_item(serde_json::json!({"contract": {"deletion_after_service_end": "P30D"}}));
+        assert!(validate_item(&contract).is_ok());
+        // Every personal kind declares its clear fields, and none is also declared sealed.
+        for spec in INVENTORY.iter().filter(|s| !s.personal.is_empty()) {
+            assert!(!spec.clear.is_empty(), "{}", spec.kind);
+            for field in spec.personal {
+                assert!(
+                    !spec.clear.contains(&field.path),
+                    "{} {}",
+                    spec.kind,
+                    field.path
+                );
+            }
+        }
+    }
+
+    #[test]
     fn array_paths_check_every_element() {
-        let value = serde_json::json!({"people": [{"email": "enc:v1:AA"}, {"email": "bob@x"}]});
+        let value = serde_json::json!({"people": [{"email": real_sealed()}, {"email": "bob@x"}]});
         assert!(check_sealed(&value, &["people[]", "email"]).is_err());
-        let value = serde_json::json!({"people": [{"email": "enc:v1:AA"}]});
+        let value = serde_json::json!({"people": [{"email": real_sealed()}]});
         assert!(check_sealed(&value, &["people[]", "email"]).is_ok());
     }
 
@@ -696,12 +974,34 @@ mod tests {
         assert!(validate_item(&orphan).is_err());
     }
 
+    /// A value with the sealed structure (format, purpose, version, nonce, tag).
+    fn real_sealed() -> String {
+        let owner = crate::crypto::KeyOwner::Platform;
+        let key = crate::crypto::DataKey::new(
+            crate::crypto::DataKeyId {
+                owner: owner.clone(),
+                purpose: crate::crypto::KeyPurpose::Primary,
+                version: 1,
+            },
+            &zeroize::Zeroizing::new([9u8; 32]),
+        );
+        let ctx = crate::crypto::FieldContext {
+            owner: &owner,
+            kind: RecordKind::Tenant,
+            record_id: "acme",
+            field: "contact_email",
+        };
+        key.seal(&ctx, b"jane@acme.example")
+            .expect("seal")
+            .as_str()
+            .to_string()
+    }
+
     #[test]
     fn plain_strings_lose_card_data_and_sealed_values_stay_untouched() {
         let mut value = serde_json::json!({
             "name": "ACME, card 4111 1111 1111 1111",
             "notes": ["cvc: 123", {"deep": "5555555555554444"}],
-            "sealed": "enc:v1:4111111111111111",
             "amount": 4111111111111111u64,
             "hash": "4111111111111111ab",
         });
@@ -710,8 +1010,22 @@ mod tests {
         assert!(!text.contains("4111 1111"), "{text}");
         assert!(!text.contains("5555555555554444"), "{text}");
         assert!(!text.contains(": 123"), "{text}");
-        assert_eq!(value["sealed"], "enc:v1:4111111111111111");
         assert_eq!(value["hash"], "4111111111111111ab");
+    }
+
+    #[test]
+    fn only_declared_sealed_fields_escape_the_scrub() {
+        let sealed = real_sealed();
+        let mut item = tenant_item(serde_json::json!({
+            "contact_email": sealed,
+            "name": "enc:v1:4111111111111111",
+            "contract": {"note": "enc:v1:AQEAAAAB 4111 1111 1111 1111"},
+        }));
+        assert!(validate_item(&item).is_ok());
+        assert_eq!(scrub_item(&mut item), 2);
+        assert_eq!(item.data["contact_email"], serde_json::json!(sealed));
+        let text = serde_json::to_string(&item.data).expect("json");
+        assert!(!text.contains("4111"), "{text}");
     }
 
     #[test]

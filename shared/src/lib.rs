@@ -11,6 +11,7 @@ pub mod billing;
 pub mod crypto;
 pub mod error;
 pub mod hex;
+pub mod idempotency;
 pub mod ids;
 pub mod incidents;
 pub mod inventory;

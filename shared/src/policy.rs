@@ -27,6 +27,12 @@ pub const DEADLINE_WARNING_BEFORE: Period = Period::Hours(12);
 /// otherwise). Calendar days in Europe/Berlin.
 pub const DELETION_AFTER_SERVICE_END: Period = Period::Days(30);
 
+/// How far back an operator alone may date a service end. Both deletion stages count from the
+/// service end, so a service end dated weeks back would start deletion at once without any
+/// customer request: beyond this grace the date takes effect only when a second staff member
+/// with the permission approves it (four eyes), and both steps are audited.
+pub const SERVICE_END_BACKDATING_GRACE: Period = Period::Hours(24);
+
 /// "All remaining copies deleted after a further year, unless a legal retention duty applies or
 /// the customer asks for final deletion earlier." Counted from the first deletion stage.
 pub const REMAINING_COPIES_RETENTION: Period = Period::Years(1);

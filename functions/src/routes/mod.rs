@@ -65,8 +65,8 @@ pub fn sla(services: Arc<Services>) -> Router {
     )
 }
 
-/// Adds the problem+json fallbacks (unknown route, wrong method) and the guards around a
-/// function's routes.
+/// Adds idempotent creates, the problem+json fallbacks (unknown route, wrong method) and the
+/// guards around a function's routes.
 pub fn with_plumbing(routes: Router<Arc<Services>>, services: Arc<Services>) -> Router {
     guarded(
         routes
@@ -82,6 +82,10 @@ pub fn with_plumbing(routes: Router<Arc<Services>>, services: Arc<Services>) -> 
 pub fn guarded(routes: Router, services: Arc<Services>) -> Router {
     routes
         .method_not_allowed_fallback(crate::http::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            services.clone(),
+            crate::idempotency::idempotent,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             services.clone(),
             crate::http::origin_lock,

@@ -14,8 +14,12 @@ use serde::Deserialize;
 use shared::Error;
 use shared::rbac::{Permission, Scope};
 use shared::retention::exports::{self, ExportId, ExportSummary};
-use shared::retention::records::{CertificateId, HoldId, LegalHold, StoredCertificate};
-use shared::retention::service::{FinalDeletionInput, HoldInput, ServiceEndInput};
+use shared::retention::records::{
+    CertificateId, HoldId, LegalHold, ServiceEndRequest, StoredCertificate,
+};
+use shared::retention::service::{
+    FinalDeletionInput, HoldInput, ServiceEndInput, ServiceEndOutcome,
+};
 use shared::retention::{RunReport, TenantRetention};
 
 use crate::http::{ApiError, ApiJson, Caller, tenant_in_path};
@@ -26,6 +30,10 @@ pub fn router() -> Router<Arc<Services>> {
         .route("/api/retention/plan", get(plan_all))
         .route("/api/tenants/{tenant}/retention", get(plan))
         .route("/api/tenants/{tenant}/service-end", post(service_end))
+        .route(
+            "/api/tenants/{tenant}/service-end/approval",
+            get(pending_service_end).post(approve_service_end),
+        )
         .route("/api/tenants/{tenant}/final-deletion", post(final_deletion))
         .route(
             "/api/tenants/{tenant}/legal-holds",
@@ -77,16 +85,53 @@ async fn plan(
     Ok(Json(s.retention.tenant_plan(&access, &tenant).await?))
 }
 
+/// An operator's service end: in force at once (200, the plan), or — dated back beyond the
+/// grace — waiting for a second staff member's approval (202, the request).
 async fn service_end(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
     Path(tenant): Path<String>,
     ApiJson(input): ApiJson<ServiceEndInput>,
+) -> Result<Response, ApiError> {
+    let tenant = tenant_in_path(&tenant)?;
+    match s
+        .retention
+        .record_service_end(&access, &tenant, input)
+        .await?
+    {
+        ServiceEndOutcome::Ended(_) => Ok(Json(
+            s.retention
+                .plan(s.clock.now(), Some(&tenant))
+                .await?
+                .into_iter()
+                .next(),
+        )
+        .into_response()),
+        waiting @ ServiceEndOutcome::AwaitingApproval(_) => {
+            Ok((StatusCode::ACCEPTED, Json(waiting)).into_response())
+        }
+    }
+}
+
+async fn pending_service_end(
+    State(s): State<Arc<Services>>,
+    Caller(access): Caller,
+    Path(tenant): Path<String>,
+) -> Result<Json<Option<ServiceEndRequest>>, ApiError> {
+    let tenant = tenant_in_path(&tenant)?;
+    Ok(Json(
+        s.retention.pending_service_end(&access, &tenant).await?,
+    ))
+}
+
+/// A second staff member approves a backdated service end; answers with the plan.
+async fn approve_service_end(
+    State(s): State<Arc<Services>>,
+    Caller(access): Caller,
+    Path(tenant): Path<String>,
 ) -> Result<Json<Option<TenantRetention>>, ApiError> {
     let tenant = tenant_in_path(&tenant)?;
-    s.retention
-        .record_service_end(&access, &tenant, input)
-        .await?;
+    s.retention.approve_service_end(&access, &tenant).await?;
     Ok(Json(
         s.retention
             .plan(s.clock.now(), Some(&tenant))

@@ -326,13 +326,24 @@ impl SealedField {
             .map_err(|_| CryptoError::Malformed)
     }
 
-    /// Whether a stored string has the sealed form (used by the inventory guard).
+    /// Whether a stored string is a sealed value: the prefix, base64url, and inside it the
+    /// format, a known key purpose, a nonce and a tag (used by the inventory guard). A string
+    /// that merely starts with the prefix is not sealed, and gets no pass for it.
     pub fn looks_sealed(s: &str) -> bool {
-        s.strip_prefix(Self::PREFIX).is_some_and(|b| {
-            !b.is_empty()
-                && b.bytes()
-                    .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
-        })
+        let Some(body) = s.strip_prefix(Self::PREFIX) else {
+            return false;
+        };
+        // Canonical base64url without padding only, so one value has one spelling.
+        if body.is_empty()
+            || !body
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        {
+            return false;
+        }
+        URL_SAFE_NO_PAD
+            .decode(body)
+            .is_ok_and(|raw| ParsedSealed::parse(&raw).is_ok())
     }
 
     /// Which key (purpose and version) sealed this value.
@@ -532,6 +543,32 @@ mod tests {
     #[test]
     fn sealed_fields_only_deserialize_from_the_sealed_form() {
         assert!(serde_json::from_str::<SealedField>("\"jane@acme.example\"").is_err());
-        assert!(serde_json::from_str::<SealedField>("\"enc:v1:AAAA\"").is_ok());
+        let owner = acme();
+        let sealed = key(&owner, 1)
+            .seal(&ctx(&owner, "r1", "email"), b"jane@acme.example")
+            .expect("seal");
+        let json = serde_json::to_string(&sealed).expect("json");
+        assert_eq!(
+            serde_json::from_str::<SealedField>(&json).ok(),
+            Some(sealed)
+        );
+    }
+
+    #[test]
+    fn only_a_real_sealed_structure_counts_as_sealed() {
+        for fake in [
+            "enc:v1:AAAA",
+            "enc:v1:4111111111111111",
+            "enc:v1:4111111111111111411111111111111141111111111111114111111111111111",
+            "enc:v1:",
+            "enc:v1:AQEAAAAB==",
+        ] {
+            assert!(!SealedField::looks_sealed(fake), "{fake}");
+            let json = format!("\"{fake}\"");
+            assert!(
+                serde_json::from_str::<SealedField>(&json).is_err(),
+                "{fake}"
+            );
+        }
     }
 }

@@ -132,6 +132,16 @@ pub struct AffectedDataSet {
     pub role: Role,
 }
 
+/// An affected data set as stored: its name sealed (it may name people or customers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredDataSet {
+    #[serde(default)]
+    pub tenant: Option<TenantId>,
+    pub name: SealedField,
+    pub role: Role,
+}
+
 /// An approximate count: exact, or a range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -169,8 +179,8 @@ pub struct Measure {
     pub kind: MeasureKind,
     /// What is done (sealed: free text).
     pub what: SealedField,
-    /// Who is responsible (a role or team, not a person's name).
-    pub owner: String,
+    /// Who is responsible: asked for a role or team, but free text, so sealed.
+    pub owner: SealedField,
     pub at: Timestamp,
     pub status: MeasureStatus,
 }
@@ -281,7 +291,8 @@ pub struct SentNotice {
 #[serde(deny_unknown_fields)]
 pub struct IncidentRecord {
     pub id: IncidentId,
-    pub title: String,
+    /// Free text (sealed): a title may name people.
+    pub title: SealedField,
     pub status: IncidentStatus,
     pub discovered_at: Timestamp,
     /// The 72-hour (and 48-hour) clocks run from here.
@@ -294,7 +305,7 @@ pub struct IncidentRecord {
     pub approx_records: Approx,
     /// Likely consequences for the people affected (sealed).
     pub likely_consequences: SealedField,
-    pub data_sets: Vec<AffectedDataSet>,
+    pub data_sets: Vec<StoredDataSet>,
     pub measures: Vec<Measure>,
     #[serde(default)]
     pub assessment: Option<AssessmentRecord>,

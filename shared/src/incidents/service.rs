@@ -399,6 +399,12 @@ pub struct IncidentService {
 
 const PLATFORM: KeyOwner = KeyOwner::Platform;
 
+/// Plain text as it is kept and shown: trimmed, card data removed. Every answer is built from
+/// what is kept, so a card number typed into any field is never echoed either.
+fn clean(text: &str) -> String {
+    scrub::scrub(text.trim()).0
+}
+
 fn ctx<'a>(kind: RecordKind, record_id: &'a str, field: &'a str) -> FieldContext<'a> {
     FieldContext {
         owner: &PLATFORM,
@@ -442,6 +448,48 @@ impl IncidentService {
                 &Personal::new(clean),
             )
             .await?)
+    }
+
+    /// Data sets as stored: names scrubbed and sealed.
+    async fn seal_data_sets(
+        &self,
+        iid: &str,
+        sets: Vec<AffectedDataSet>,
+    ) -> Result<Vec<StoredDataSet>, Error> {
+        let mut stored = Vec::with_capacity(sets.len());
+        for set in sets {
+            stored.push(StoredDataSet {
+                name: self
+                    .seal(
+                        RecordKind::Incident,
+                        iid,
+                        "data_sets[].name",
+                        &Personal::new(clean(&set.name)),
+                    )
+                    .await?,
+                tenant: set.tenant,
+                role: set.role,
+            });
+        }
+        Ok(stored)
+    }
+
+    async fn open_data_sets(
+        &self,
+        iid: &str,
+        sets: &[StoredDataSet],
+    ) -> Result<Vec<AffectedDataSet>, Error> {
+        let mut open = Vec::with_capacity(sets.len());
+        for set in sets {
+            open.push(AffectedDataSet {
+                tenant: set.tenant.clone(),
+                name: self
+                    .open(RecordKind::Incident, iid, "data_sets[].name", &set.name)
+                    .await?,
+                role: set.role,
+            });
+        }
+        Ok(open)
     }
 
     async fn open(
@@ -809,7 +857,14 @@ impl IncidentService {
         );
         let record = IncidentRecord {
             id,
-            title: draft.title.trim().to_string(),
+            title: self
+                .seal(
+                    RecordKind::Incident,
+                    &iid,
+                    "title",
+                    &Personal::new(clean(&draft.title)),
+                )
+                .await?,
             status: IncidentStatus::Open,
             discovered_at: draft.discovered_at,
             aware_at: draft.aware_at,
@@ -833,7 +888,7 @@ impl IncidentService {
                     &draft.likely_consequences,
                 )
                 .await?,
-            data_sets: draft.data_sets,
+            data_sets: self.seal_data_sets(&iid, draft.data_sets).await?,
             measures: vec![],
             assessment: None,
             notices: vec![],
@@ -1017,9 +1072,12 @@ impl IncidentService {
                         query_all(self.store.as_ref(), Query::gsi1(partition).descending()).await?
                     {
                         let r: IncidentRecord = item.record()?;
+                        let title = self
+                            .open(RecordKind::Incident, &r.id.to_string(), "title", &r.title)
+                            .await?;
                         out.push(IncidentSummary {
                             id: r.id,
-                            title: Some(r.title),
+                            title: Some(title),
                             status: r.status,
                             aware_at: r.aware_at,
                         });
@@ -1089,7 +1147,14 @@ impl IncidentService {
         let iid = id.to_string();
         let mut changed = Vec::new();
         if let Some(title) = patch.title {
-            record.title = title.trim().to_string();
+            record.title = self
+                .seal(
+                    RecordKind::Incident,
+                    &iid,
+                    "title",
+                    &Personal::new(clean(&title)),
+                )
+                .await?;
             changed.push("title");
         }
         if let Some(v) = patch.breach_types {
@@ -1121,7 +1186,7 @@ impl IncidentService {
             changed.push("likely_consequences");
         }
         if let Some(v) = patch.data_sets {
-            record.data_sets = v;
+            record.data_sets = self.seal_data_sets(&iid, v).await?;
             changed.push("data_sets");
         }
         if changed.is_empty() {
@@ -1177,7 +1242,14 @@ impl IncidentService {
                     &input.what,
                 )
                 .await?,
-            owner: input.owner.trim().to_string(),
+            owner: self
+                .seal(
+                    RecordKind::Incident,
+                    &id.to_string(),
+                    "measures[].owner",
+                    &Personal::new(clean(&input.owner)),
+                )
+                .await?,
             at: input.at.unwrap_or(now),
             status: input.status,
         };
@@ -1587,7 +1659,7 @@ impl IncidentService {
         let notice = SentNotice {
             duty: input.duty,
             sent_at: input.sent_at,
-            reference: input.reference.trim().to_string(),
+            reference: clean(&input.reference),
             languages: vec![],
         };
         self.append_notice(access.principal(), id, notice).await?;
@@ -1674,7 +1746,9 @@ impl IncidentService {
                 what: self
                     .open(RecordKind::Incident, &iid, "measures[].what", &m.what)
                     .await?,
-                owner: m.owner.clone(),
+                owner: self
+                    .open(RecordKind::Incident, &iid, "measures[].owner", &m.owner)
+                    .await?,
                 at: m.at,
                 status: m.status,
             });
@@ -1709,7 +1783,9 @@ impl IncidentService {
         };
         Ok(IncidentView {
             id: r.id,
-            title: r.title.clone(),
+            title: self
+                .open(RecordKind::Incident, &iid, "title", &r.title)
+                .await?,
             status: r.status,
             discovered_at: r.discovered_at,
             aware_at: r.aware_at,
@@ -1733,7 +1809,7 @@ impl IncidentService {
                     &r.likely_consequences,
                 )
                 .await?,
-            data_sets: r.data_sets.clone(),
+            data_sets: self.open_data_sets(&iid, &r.data_sets).await?,
             measures,
             assessment,
             deadlines,

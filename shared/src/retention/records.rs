@@ -189,6 +189,29 @@ pub fn partition(tenant: &TenantId) -> String {
     format!("RETENTION#{tenant}")
 }
 
+/// A service end an operator dated further back than the grace allows, waiting for a second
+/// staff member's approval; until then the service has not ended and nothing is deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceEndRequest {
+    pub tenant: TenantId,
+    pub ended_at: Timestamp,
+    pub requested_by: String,
+    pub requested_at: Timestamp,
+}
+
+pub fn service_end_request_key(tenant: &TenantId) -> Result<ItemKey, Error> {
+    Ok(ItemKey::new(partition(tenant), "SERVICE_END_REQUEST")?)
+}
+
+pub fn service_end_request_item(request: &ServiceEndRequest) -> Result<Item, Error> {
+    Ok(Item::new(
+        service_end_request_key(&request.tenant)?,
+        RecordKind::ServiceEndRequest,
+    )
+    .with_record(request)?)
+}
+
 pub fn state_key(tenant: &TenantId) -> Result<ItemKey, Error> {
     Ok(ItemKey::new(partition(tenant), "STATE")?)
 }

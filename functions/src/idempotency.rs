@@ -32,11 +32,28 @@ const POLL_EVERY: Duration = Duration::from_millis(25);
 /// Responses larger than this are not kept (creates answer with one record).
 const MAX_STORED_RESPONSE: usize = 256 * 1024;
 
-/// Paths whose answers must never be stored.
-const EXCLUDED_PREFIXES: &[&str] = &["/auth/", "/api/me/", "/stripe/", "/_dev/"];
+/// Paths whose answers must never be stored: tokens, one-time secrets (a report's status
+/// secret, a new account's activation token), signed machine payloads.
+const EXCLUDED_PREFIXES: &[&str] = &[
+    "/auth/",
+    "/api/me/",
+    "/stripe/",
+    "/_dev/",
+    "/security/",
+    "/api/staff",
+];
 
 fn applies_to(method: &Method, path: &str) -> bool {
-    method == Method::POST && !EXCLUDED_PREFIXES.iter().any(|p| path.starts_with(p))
+    method == Method::POST
+        && !EXCLUDED_PREFIXES.iter().any(|p| path.starts_with(p))
+        && !creates_tenant_user(path)
+}
+
+/// `POST /api/tenants/{tenant}/users`: its answer carries the activation token.
+fn creates_tenant_user(path: &str) -> bool {
+    path.strip_prefix("/api/tenants/")
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(_, rest)| rest == "users" || rest.starts_with("users/"))
 }
 
 /// Who sent the request: keys are the caller's own. `None` when the credentials do not verify
@@ -48,8 +65,8 @@ async fn scope_of(
     let has_credentials = parts.headers.contains_key(header::AUTHORIZATION)
         || parts.extensions.get::<EdgeVerified>().is_some();
     if !has_credentials {
-        // Public intake: the key itself is the only thing that tells its sender apart.
-        return Some("public".into());
+        // No caller to scope the key to: one anonymous sender could replay another's answer.
+        return None;
     }
     let Caller(access) = Caller::from_request_parts(parts, services).await.ok()?;
     let principal = access.principal();
@@ -152,6 +169,12 @@ pub async fn idempotent(
     let response = next
         .run(Request::from_parts(parts, axum::body::Body::from(bytes)))
         .await;
+    // A refusal (4xx) changed nothing, so its key is free again. A server error may come after
+    // the write committed: the claim stays (later requests are told it was interrupted), so a
+    // retry can never run the create twice.
+    if response.status().is_server_error() {
+        return response;
+    }
     if !response.status().is_success() {
         if let Err(e) = services.idempotency.release(ticket).await {
             tracing::warn!(target: "regrooter::http", error = %e, "idempotency key not released");
@@ -194,7 +217,10 @@ mod tests {
     #[test]
     fn only_creating_requests_without_secrets_in_their_answers() {
         assert!(applies_to(&Method::POST, "/api/credits/acme"));
-        assert!(applies_to(&Method::POST, "/security/reports"));
+        assert!(applies_to(&Method::POST, "/api/tenants/acme/legal-holds"));
+        assert!(!applies_to(&Method::POST, "/security/reports"));
+        assert!(!applies_to(&Method::POST, "/api/staff"));
+        assert!(!applies_to(&Method::POST, "/api/tenants/acme/users"));
         assert!(!applies_to(&Method::GET, "/api/credits/acme"));
         assert!(!applies_to(&Method::POST, "/auth/sign-in"));
         assert!(!applies_to(&Method::POST, "/api/me/otp"));

@@ -31,14 +31,20 @@ impl BlockingPool {
 #[async_trait]
 impl HashingPool for BlockingPool {
     async fn run(&self, job: Job) -> Result<(), Error> {
-        let _permit = self
+        // The permit moves into the job: a caller that goes away (a dropped future) does not
+        // free it while the hashing still runs.
+        let permit = self
             .permits
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|e| Error::Internal(format!("hashing pool: {e}")))?;
-        tokio::task::spawn_blocking(job)
-            .await
-            .map_err(|e| Error::Internal(format!("password work: {e}")))
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            job()
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("password work: {e}")))
     }
 }
 

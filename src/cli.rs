@@ -4,10 +4,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use shared::ids::TenantId;
-use shared::rbac::{Actor, BuiltinRole, CustomRole, Principal};
-use shared::time::{SignedDuration, Timestamp};
-use shared::token::TokenIssuer;
+use kernel::ids::TenantId;
+use kernel::rbac::{Actor, BuiltinRole, CustomRole, Principal};
+use kernel::time::{SignedDuration, Timestamp};
+use kernel::token::TokenIssuer;
 
 use crate::platform;
 
@@ -227,7 +227,7 @@ pub enum CliError {
     #[error("{0}")]
     KeyFile(#[from] infra::local_keys::KeyFileError),
     #[error("store: {0}")]
-    Store(#[from] shared::store::StoreError),
+    Store(#[from] kernel::store::StoreError),
     #[error("{0}")]
     Refused(String),
     #[error("{0}")]
@@ -237,7 +237,7 @@ pub enum CliError {
     #[error("schedules: {0}")]
     Schedule(#[from] functions::schedule::ScheduleError),
     #[error("token: {0}")]
-    Token(#[from] shared::token::TokenError),
+    Token(#[from] kernel::token::TokenError),
 }
 
 pub fn run(cli: Cli) -> Result<(), CliError> {
@@ -279,7 +279,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                     .map_err(|e| CliError::Refused(e.to_string()))?;
                 let created = services
                     .auth
-                    .bootstrap_staff(shared::auth::service::NewUserInput {
+                    .bootstrap_staff(auth::service::NewUserInput {
                         email: Some(email),
                         name: Some(name),
                         roles: Some(roles),
@@ -294,7 +294,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Auth(AuthCommand::NewIndexKey) => {
             use base64::Engine as _;
-            let key = zeroize::Zeroizing::new(shared::random::bytes::<32>());
+            let key = zeroize::Zeroizing::new(kernel::random::bytes::<32>());
             println!(
                 "{}",
                 zeroize::Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(*key))
@@ -315,9 +315,9 @@ fn assess() -> Result<(), CliError> {
     use std::io::Read;
     let mut input = String::new();
     std::io::stdin().read_to_string(&mut input)?;
-    let facts: shared::incidents::Facts = match functions::http::parse_json(input.as_bytes()) {
+    let facts: incidents::Facts = match functions::http::parse_json(input.as_bytes()) {
         Ok(facts) => facts,
-        Err(shared::Error::Validation(errors)) => {
+        Err(kernel::Error::Validation(errors)) => {
             let details: Vec<String> = errors
                 .iter()
                 .map(|e| {
@@ -335,8 +335,8 @@ fn assess() -> Result<(), CliError> {
         }
         Err(e) => return Err(CliError::Usage(e.to_string())),
     };
-    let decision = shared::incidents::assess(&facts)
-        .map_err(|e| CliError::Usage(format!("invalid facts: {e}")))?;
+    let decision =
+        incidents::assess(&facts).map_err(|e| CliError::Usage(format!("invalid facts: {e}")))?;
     let json =
         serde_json::to_string_pretty(&decision).map_err(|e| CliError::Usage(e.to_string()))?;
     println!("{json}");
@@ -347,7 +347,7 @@ fn assess() -> Result<(), CliError> {
 /// a usage error, not a new empty store, when there is none.
 pub fn existing_store(
     data: &std::path::Path,
-    clock: std::sync::Arc<shared::time::SystemClock>,
+    clock: std::sync::Arc<kernel::time::SystemClock>,
 ) -> Result<std::sync::Arc<infra::EmbeddedStore>, CliError> {
     let db = data.join("store.db");
     if !db.exists() {
@@ -361,8 +361,8 @@ pub fn existing_store(
 }
 
 async fn audit_verify(data: &std::path::Path) -> Result<(), CliError> {
-    let store = existing_store(data, std::sync::Arc::new(shared::time::SystemClock))?;
-    let reports = shared::incidents::service::verify_all_chains(store.as_ref())
+    let store = existing_store(data, std::sync::Arc::new(kernel::time::SystemClock))?;
+    let reports = incidents::service::verify_all_chains(store.as_ref())
         .await
         .map_err(|e| CliError::Usage(e.to_string()))?;
     let mut broken = 0;

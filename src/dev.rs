@@ -7,9 +7,9 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
+use kernel::Clock;
+use kernel::time::{ManualClock, SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
-use shared::Clock;
-use shared::time::{ManualClock, SignedDuration, Timestamp};
 
 use crate::scheduler::{Firing, Scheduler};
 
@@ -54,17 +54,17 @@ async fn move_clock(
     let request: Move = functions::http::parse_json(&body)?;
     let result = match (request.advance, request.to) {
         (Some(by), None) if by.is_negative() => {
-            return Err(shared::Error::validation("/advance", "time only moves forward").into());
+            return Err(kernel::Error::validation("/advance", "time only moves forward").into());
         }
         (Some(by), None) => state.clock.advance(by),
         (None, Some(to)) => state.clock.set(to),
         _ => {
             return Err(
-                shared::Error::validation("", "give exactly one of 'advance' or 'to'").into(),
+                kernel::Error::validation("", "give exactly one of 'advance' or 'to'").into(),
             );
         }
     };
-    let now = result.map_err(|e| shared::Error::validation("", e.to_string()))?;
+    let now = result.map_err(|e| kernel::Error::validation("", e.to_string()))?;
     let fired = state.scheduler.run_due(now).await;
     Ok(Json(ClockState { now, fired }))
 }

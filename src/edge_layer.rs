@@ -11,8 +11,8 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use edge::pipeline::{Client, EdgeService, MemoryStore, Origin};
-use shared::Clock;
-use shared::token::VerifiedToken;
+use kernel::Clock;
+use kernel::token::VerifiedToken;
 
 struct EdgeState {
     service: EdgeService,
@@ -76,7 +76,7 @@ async fn run_edge(State(state): State<Arc<EdgeState>>, request: Request, next: N
         .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string());
     let (parts, body) = request.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
-        let problem = shared::Error::TooLarge { limit: MAX_BODY }.to_problem(None);
+        let problem = kernel::Error::TooLarge { limit: MAX_BODY }.to_problem(None);
         return functions::http::problem_response(&problem);
     };
     let request = http::Request::from_parts(parts, bytes.to_vec());

@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use axum::Router;
-use shared::Clock;
-use shared::crypto::{Keyring, LocalKeyEncryption};
-use shared::inventory::InventoryGuard;
-use shared::store::Store;
-use shared::time::{ManualClock, SignedDuration, SystemClock, Timestamp};
-use shared::token::TokenVerifier;
+use kernel::Clock;
+use kernel::crypto::{Keyring, LocalKeyEncryption};
+use kernel::inventory::InventoryGuard;
+use kernel::store::Store;
+use kernel::time::{ManualClock, SignedDuration, SystemClock, Timestamp};
+use kernel::token::TokenVerifier;
 
 use crate::cli::{CliError, ClockKind, ServeArgs};
 use crate::scheduler::Scheduler;
@@ -67,8 +67,8 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     };
     // Without configured SLA targets the platform checks itself in process: what `/healthz`
     // checks (the store answers), without passing its own edge's rate limits.
-    let prober: Arc<dyn shared::sla::Prober> = if config.sla_targets.is_empty() {
-        config.sla_targets = vec![shared::sla::ProbeTarget {
+    let prober: Arc<dyn sla::Prober> = if config.sla_targets.is_empty() {
+        config.sla_targets = vec![sla::ProbeTarget {
             name: "platform".into(),
             url: "in-process:/healthz".into(),
         }];
@@ -252,14 +252,14 @@ struct StoreProber {
 }
 
 #[async_trait::async_trait]
-impl shared::sla::Prober for StoreProber {
-    async fn check(&self, _target: &shared::sla::ProbeTarget) -> shared::sla::MinuteState {
-        match shared::store::ItemKey::new("HEALTH", "PROBE") {
+impl sla::Prober for StoreProber {
+    async fn check(&self, _target: &sla::ProbeTarget) -> sla::MinuteState {
+        match kernel::store::ItemKey::new("HEALTH", "PROBE") {
             Ok(key) => match self.store.get(&key).await {
-                Ok(_) => shared::sla::MinuteState::Up,
-                Err(_) => shared::sla::MinuteState::Down,
+                Ok(_) => sla::MinuteState::Up,
+                Err(_) => sla::MinuteState::Down,
             },
-            Err(_) => shared::sla::MinuteState::Unknown,
+            Err(_) => sla::MinuteState::Unknown,
         }
     }
 }

@@ -3,12 +3,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use shared::crypto::{Keyring, LocalKeyEncryption};
-use shared::inventory::InventoryGuard;
-use shared::retention::RetentionService;
-use shared::store::Store;
-use shared::time::{SystemClock, Timestamp};
-use shared::token::{Jwks, VerificationKey};
+use kernel::crypto::{Keyring, LocalKeyEncryption};
+use kernel::inventory::InventoryGuard;
+use kernel::store::Store;
+use kernel::time::{SystemClock, Timestamp};
+use kernel::token::{Jwks, VerificationKey};
+use retention::RetentionService;
 
 use crate::cli::{CliError, RetentionCommand, existing_store};
 
@@ -39,7 +39,7 @@ fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
     Ok(())
 }
 
-fn domain(e: shared::Error) -> CliError {
+fn domain(e: kernel::Error) -> CliError {
     CliError::Refused(e.to_string())
 }
 
@@ -52,8 +52,8 @@ pub fn new_signing_key(prefix: &str, add_to: Option<&Path>) -> Result<(), CliErr
             .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?,
         None => Jwks::default(),
     };
-    let secret = shared::token::SigningKey::generate("new").to_bytes();
-    let key = shared::token::SigningKey::from_bytes_with_derived_kid(prefix, &secret)?;
+    let secret = kernel::token::SigningKey::generate("new").to_bytes();
+    let key = kernel::token::SigningKey::from_bytes_with_derived_kid(prefix, &secret)?;
     jwks.keys.retain(|k| k.kid != key.kid());
     jwks.keys.insert(0, key.verification_key().to_jwk());
     let encoded =
@@ -111,7 +111,7 @@ pub async fn run(command: RetentionCommand) -> Result<(), CliError> {
                 None => vec![infra::local_keys::certificate_signing_key(&data)?.verification_key()],
             };
             let config = functions::Config::from_env()?;
-            let certificate = shared::retention::verify_certificate(
+            let certificate = retention::verify_certificate(
                 &jws,
                 &keys,
                 &functions::services::certificate_issuer(&config),

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use functions::Services;
 use functions::jobs::Handler;
 use functions::schedule::{Schedule, ScheduleError};
+use kernel::time::Timestamp;
 use serde::Serialize;
-use shared::time::Timestamp;
 use tokio::sync::Mutex;
 
 /// Firings replayed at most per schedule in one catch-up; older ones are skipped with a warning
@@ -122,9 +122,9 @@ impl Scheduler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::crypto::{Keyring, LocalKeyEncryption};
-    use shared::time::ManualClock;
-    use shared::token::{SigningKey, TokenVerifier};
+    use kernel::crypto::{Keyring, LocalKeyEncryption};
+    use kernel::time::ManualClock;
+    use kernel::token::{SigningKey, TokenVerifier};
     use std::sync::Mutex as StdMutex;
 
     fn ts(s: &str) -> Timestamp {
@@ -133,16 +133,16 @@ mod tests {
 
     fn services(clock: Arc<ManualClock>) -> Arc<Services> {
         let config = functions::Config::from_lookup(|_| None).expect("config");
-        let store: Arc<dyn shared::store::Store> =
+        let store: Arc<dyn kernel::store::Store> =
             Arc::new(infra::EmbeddedStore::in_memory(clock.clone()).expect("store"));
         let kek = Arc::new(LocalKeyEncryption::new(
             "test",
-            &zeroize::Zeroizing::new(shared::random::bytes::<32>()),
+            &zeroize::Zeroizing::new(kernel::random::bytes::<32>()),
         ));
         let tokens = TokenVerifier::new(
             vec![SigningKey::generate("t").verification_key()],
             config.token_audience(),
-            shared::time::SignedDuration::ZERO,
+            kernel::time::SignedDuration::ZERO,
         );
         let keyring = Arc::new(Keyring::new(kek, store.clone(), clock.clone()));
         let sender = Arc::new(infra::outbox::OutboxOnlySender);

@@ -3,12 +3,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use shared::billing::service::BillingService;
-use shared::ids::TenantId;
-use shared::inventory::InventoryGuard;
-use shared::sla::{MonthReport, SlaService};
-use shared::store::Store;
-use shared::time::{Month, SystemClock};
+use billing::service::BillingService;
+use kernel::ids::TenantId;
+use kernel::inventory::InventoryGuard;
+use kernel::store::Store;
+use kernel::time::{Month, SystemClock};
+use sla::{MonthReport, SlaService};
 
 use crate::cli::{CliError, SlaCommand, existing_store};
 
@@ -104,13 +104,13 @@ pub async fn run(command: SlaCommand) -> Result<(), CliError> {
         } => {
             let month: Month = month
                 .parse()
-                .map_err(|e: shared::time::TimeError| CliError::Usage(e.to_string()))?;
+                .map_err(|e: kernel::time::TimeError| CliError::Usage(e.to_string()))?;
             let tenant = tenant
                 .map(|t| TenantId::new(&t).map_err(|e| CliError::Usage(format!("--tenant: {e}"))))
                 .transpose()?;
             let (sla, store) = service(&data)?;
             if let Some(t) = &tenant
-                && shared::tenants::get(store.as_ref(), t)
+                && kernel::tenants::get(store.as_ref(), t)
                     .await
                     .map_err(|e| CliError::Refused(e.to_string()))?
                     .is_none()

@@ -3,26 +3,29 @@
 //! refresh rotation with reuse detection, offboarding revokes at once, tenant-defined roles grant
 //! exactly their permissions, no address in clear in the store; and token-key rotation.
 
+// A test or benchmark: a failed step fails it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 use common::ts;
 
 use std::sync::Arc;
 
+use auth::otp;
+use auth::service::{ActivateInput, NewUserInput, OtpInput, RefreshInput, SignInInput};
+use auth::{Account, AuthService, HashingPool, SignInStep, Tokens, UserId};
 use common::{Platform, call};
-use serde_json::{Value, json};
-use shared::Error;
-use shared::auth::otp;
-use shared::auth::service::{ActivateInput, NewUserInput, OtpInput, RefreshInput, SignInInput};
-use shared::auth::{Account, AuthService, HashingPool, SignInStep, Tokens, UserId};
-use shared::crypto::{Keyring, LocalKeyEncryption};
-use shared::ids::TenantId;
-use shared::inventory::InventoryGuard;
-use shared::rbac::{Access, Actor, Principal};
-use shared::store::{
+use kernel::Error;
+use kernel::crypto::{Keyring, LocalKeyEncryption};
+use kernel::ids::TenantId;
+use kernel::inventory::InventoryGuard;
+use kernel::rbac::{Access, Actor, Principal};
+use kernel::store::{
     BatchOutcome, Condition, Item, ItemKey, Page, Query, Store, StoreError, WriteOp,
 };
-use shared::time::{ManualClock, SignedDuration, Timestamp};
-use shared::token::{SigningKey, TokenAudience, TokenIssuer, TokenVerifier};
+use kernel::time::{ManualClock, SignedDuration, Timestamp};
+use kernel::token::{SigningKey, TokenAudience, TokenIssuer, TokenVerifier};
+use serde_json::{Value, json};
 
 const START: &str = "2026-09-01T08:00:00Z";
 
@@ -196,12 +199,12 @@ impl World {
     /// A tenant, created by an operator.
     async fn tenant(&self, id: &str) -> TenantId {
         let tenant = TenantId::new(id).expect("tenant");
-        shared::tenants::put(
+        kernel::tenants::put(
             self.store.as_ref(),
             &self.keyring,
             &operator(),
             &tenant,
-            shared::tenants::TenantInput {
+            kernel::tenants::TenantInput {
                 name: Some(format!("{id} GmbH")),
                 contact_email: None,
                 contract: None,
@@ -242,9 +245,9 @@ impl World {
     }
 
     /// The stored record of an account.
-    async fn record(&self, account: &Account, id: &UserId) -> shared::auth::service::UserRecord {
+    async fn record(&self, account: &Account, id: &UserId) -> auth::service::UserRecord {
         self.store
-            .get(&shared::auth::service::user_key(account, id).expect("key"))
+            .get(&auth::service::user_key(account, id).expect("key"))
             .await
             .expect("read")
             .expect("stored")
@@ -288,7 +291,7 @@ impl World {
     }
 
     fn now(&self) -> Timestamp {
-        shared::Clock::now(self.clock.as_ref())
+        kernel::Clock::now(self.clock.as_ref())
     }
 
     /// What the functions do with a bearer token: verify it, then check the account.
@@ -405,8 +408,8 @@ async fn lockout_and_one_answer_for_every_refusal() {
     let password = "a long staff passphrase";
     w.staff(email, password).await;
     let unknown = refused(&w.sign_in("nobody@regrooter.example", password).await);
-    assert_eq!(unknown, shared::auth::service::SIGN_IN_REFUSED);
-    for _ in 0..shared::auth::service::MAX_FAILURES {
+    assert_eq!(unknown, auth::service::SIGN_IN_REFUSED);
+    for _ in 0..auth::service::MAX_FAILURES {
         assert_eq!(
             refused(&w.sign_in(email, "not the passphrase at all").await),
             unknown
@@ -443,12 +446,12 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
         },
         &[],
     );
-    shared::tenants::put(
+    kernel::tenants::put(
         w.store.as_ref(),
         &w.keyring,
         &operator(),
         &TenantId::new("acme").expect("tenant"),
-        shared::tenants::TenantInput {
+        kernel::tenants::TenantInput {
             name: Some("ACME GmbH".into()),
             contact_email: None,
             contract: None,
@@ -506,7 +509,7 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
         w.auth
             .confirm_otp(
                 &me,
-                shared::auth::service::ConfirmOtpInput {
+                auth::service::ConfirmOtpInput {
                     code: Some("000000".into())
                 }
             )
@@ -517,7 +520,7 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
         .auth
         .confirm_otp(
             &me,
-            shared::auth::service::ConfirmOtpInput {
+            auth::service::ConfirmOtpInput {
                 code: otp::code_at(&secret, w.now()),
             },
         )
@@ -760,7 +763,7 @@ struct WatchedPool {
 
 #[async_trait::async_trait]
 impl HashingPool for WatchedPool {
-    async fn run(&self, job: shared::auth::passwords::Job) -> Result<(), Error> {
+    async fn run(&self, job: auth::passwords::Job) -> Result<(), Error> {
         let threads = self.threads.clone();
         self.inner
             .run(Box::new(move || {
@@ -891,10 +894,7 @@ async fn wrong_passwords_at_once(w: &Arc<World>, gate: &Gate, email: &str, n: us
         })
         .collect();
     for attempt in attempts {
-        assert_eq!(
-            attempt.await.expect("task"),
-            shared::auth::service::SIGN_IN_REFUSED
-        );
+        assert_eq!(attempt.await.expect("task"), auth::service::SIGN_IN_REFUSED);
     }
 }
 
@@ -913,7 +913,7 @@ async fn concurrent_wrong_passwords_are_all_counted_and_lock_the_account() {
     let locked = w.staff("locked@regrooter.example", password).await;
 
     // Fewer than the limit: every one of them is counted, although they raced.
-    let below = shared::auth::service::MAX_FAILURES as usize - 1;
+    let below = auth::service::MAX_FAILURES as usize - 1;
     wrong_passwords_at_once(&w, &gate, "counted@regrooter.example", below).await;
     let record = w.record(&Account::Staff, &counted).await;
     assert_eq!(record.failed_attempts as usize, below);
@@ -930,10 +930,10 @@ async fn concurrent_wrong_passwords_are_all_counted_and_lock_the_account() {
         record.locked_until,
         Some(w.now() + SignedDuration::from_secs(15 * 60))
     );
-    let trail = shared::audit::chain_entries(w.store.as_ref(), &format!("user:{locked}"))
+    let trail = kernel::audit::chain_entries(w.store.as_ref(), &format!("user:{locked}"))
         .await
         .expect("trail");
-    shared::audit::verify_chain(&format!("user:{locked}"), &trail).expect("intact");
+    kernel::audit::verify_chain(&format!("user:{locked}"), &trail).expect("intact");
     assert_eq!(
         trail.iter().filter(|e| e.action == "user.locked").count(),
         1,
@@ -944,7 +944,7 @@ async fn concurrent_wrong_passwords_are_all_counted_and_lock_the_account() {
 
 #[tokio::test]
 async fn tenant_changes_are_audited_without_the_contact_address() {
-    use shared::tenants::{self, TenantInput};
+    use kernel::tenants::{self, TenantInput};
     let w = World::new();
     let acme = TenantId::new("acme").expect("tenant");
     let chain = tenants::audit_chain(&acme);
@@ -952,34 +952,34 @@ async fn tenant_changes_are_audited_without_the_contact_address() {
     let put =
         |input: TenantInput| tenants::put(w.store.as_ref(), &w.keyring, &op, &acme, input, w.now());
     let actions = || async {
-        let entries = shared::audit::chain_entries(w.store.as_ref(), &chain)
+        let entries = kernel::audit::chain_entries(w.store.as_ref(), &chain)
             .await
             .expect("trail");
-        shared::audit::verify_chain(&chain, &entries).expect("intact chain");
+        kernel::audit::verify_chain(&chain, &entries).expect("intact chain");
         entries
     };
     let contact = "dpo@acme.example";
     put(TenantInput {
         name: Some("ACME GmbH".into()),
-        contact_email: Some(shared::crypto::Personal::new(contact.into())),
+        contact_email: Some(kernel::crypto::Personal::new(contact.into())),
         contract: None,
     })
     .await
     .expect("created");
-    let names = |entries: &[shared::audit::AuditEntry]| {
+    let names = |entries: &[kernel::audit::AuditEntry]| {
         entries.iter().map(|e| e.action.clone()).collect::<Vec<_>>()
     };
     assert_eq!(names(&actions().await), vec!["tenant.created"]);
 
     // New contract terms and a new breach contact: one entry each, by the operator.
-    let contract = shared::policy::ContractTerms {
-        sla_credit: Some(shared::policy::BasisPoints(1_000)),
+    let contract = kernel::policy::ContractTerms {
+        sla_credit: Some(kernel::policy::BasisPoints(1_000)),
         ..Default::default()
     };
     let new_contact = "privacy@acme.example";
     let record = put(TenantInput {
         name: None,
-        contact_email: Some(shared::crypto::Personal::new(new_contact.into())),
+        contact_email: Some(kernel::crypto::Personal::new(new_contact.into())),
         contract: Some(contract.clone()),
     })
     .await
@@ -1006,7 +1006,7 @@ async fn tenant_changes_are_audited_without_the_contact_address() {
     // The same values again change nothing, and nothing is recorded.
     put(TenantInput {
         name: Some("ACME GmbH".into()),
-        contact_email: Some(shared::crypto::Personal::new(new_contact.into())),
+        contact_email: Some(kernel::crypto::Personal::new(new_contact.into())),
         contract: Some(contract),
     })
     .await

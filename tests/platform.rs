@@ -1,5 +1,8 @@
 //! End-to-end: the real `regrooter` binary, started as a user would start it.
 
+// A test or benchmark: a failed step fails it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{BIN, Platform, agent};
@@ -213,7 +216,7 @@ fn origin_only(extra: &[&str]) -> Platform {
     Platform::start_with_env(&args, &[("REGROOTER_ORIGIN_SECRET", ORIGIN_SECRET)])
 }
 
-fn system_now() -> shared::time::Timestamp {
+fn system_now() -> kernel::time::Timestamp {
     std::time::SystemTime::now().try_into().expect("now")
 }
 
@@ -223,17 +226,17 @@ fn edge_signature(
     path: &str,
     headers: &[(&str, &str)],
     body: &[u8],
-    at: shared::time::Timestamp,
+    at: kernel::time::Timestamp,
 ) -> String {
-    let covered = shared::origin_lock::covered_values(|name| {
+    let covered = kernel::origin_lock::covered_values(|name| {
         headers
             .iter()
             .filter(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_bytes())
             .collect()
     });
-    let request = shared::origin_lock::SignedRequest::new(method, path, &covered, body);
-    shared::origin_lock::sign(ORIGIN_SECRET.as_bytes(), &request, at)
+    let request = kernel::origin_lock::SignedRequest::new(method, path, &covered, body);
+    kernel::origin_lock::sign(ORIGIN_SECRET.as_bytes(), &request, at)
 }
 
 struct Reply {
@@ -285,11 +288,11 @@ fn send_signed(
     path: &str,
     headers: &[(&str, &str)],
     body: &str,
-    at: shared::time::Timestamp,
+    at: kernel::time::Timestamp,
 ) -> Reply {
     let signature = edge_signature(method, path, headers, body.as_bytes(), at);
     let mut all = headers.to_vec();
-    all.push((shared::origin_lock::HEADER, &signature));
+    all.push((kernel::origin_lock::HEADER, &signature));
     send(platform, method, path, &all, body)
 }
 
@@ -298,7 +301,7 @@ fn the_origin_lock_accepts_a_signed_request_once_and_only_with_its_own_token() {
     let platform = origin_only(&[]);
     let now = system_now();
     let signature = edge_signature("GET", "/healthz", &[], b"", now);
-    let signed = [(shared::origin_lock::HEADER, signature.as_str())];
+    let signed = [(kernel::origin_lock::HEADER, signature.as_str())];
     assert_eq!(send(&platform, "GET", "/healthz", &signed, "").status, 200);
     let replayed = send(&platform, "GET", "/healthz", &signed, "");
     assert_eq!(
@@ -326,7 +329,7 @@ fn the_origin_lock_accepts_a_signed_request_once_and_only_with_its_own_token() {
         "/api/incidents",
         &[
             ("authorization", &mine),
-            (shared::origin_lock::HEADER, &signature),
+            (kernel::origin_lock::HEADER, &signature),
         ],
         "",
     );
@@ -337,7 +340,7 @@ fn the_origin_lock_accepts_a_signed_request_once_and_only_with_its_own_token() {
         "/api/incidents",
         &[
             ("authorization", &theirs),
-            (shared::origin_lock::HEADER, &signature),
+            (kernel::origin_lock::HEADER, &signature),
         ],
         "",
     );
@@ -587,7 +590,7 @@ fn framework_rejections_are_problem_json() {
 fn the_dev_clock_needs_the_edge_signature_when_origin_only() {
     let start = "2026-03-28T09:00:00Z";
     let origin = origin_only(&["--clock", "manual", "--start", start]);
-    let at: shared::time::Timestamp = start.parse().expect("ts");
+    let at: kernel::time::Timestamp = start.parse().expect("ts");
     let unsigned = send(&origin, "GET", "/_dev/clock", &[], "");
     assert_eq!(unsigned.status, 403, "{}", unsigned.body);
     assert!(unsigned.is_problem());

@@ -3,6 +3,9 @@
 //! any write followed by a rerun finishes with exact counts, and once the copies key is gone an
 //! export made earlier can no longer be opened.
 
+// A test or benchmark: a failed step fails it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 use common::{customer_access, staff_access, ts};
 
@@ -11,22 +14,22 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use shared::crypto::{CryptoError, Keyring, LocalKeyEncryption, Personal};
-use shared::ids::TenantId;
-use shared::inventory::{DataCategory, InventoryGuard, RecordKind};
-use shared::retention::exports;
-use shared::retention::service::{
+use kernel::crypto::{CryptoError, Keyring, LocalKeyEncryption, Personal};
+use kernel::ids::TenantId;
+use kernel::inventory::{DataCategory, InventoryGuard, RecordKind};
+use kernel::store::{
+    BatchOutcome, Condition, Item, ItemKey, Page, Query, Store, StoreError, WriteOp, query_all,
+};
+use kernel::tenants::{self, ServiceStatus, TenantInput};
+use kernel::time::{ManualClock, SignedDuration, Timestamp};
+use kernel::token::SigningKey;
+use kernel::{Clock, Error};
+use retention::exports;
+use retention::service::{
     FinalDeletionInput, HoldInput, ServiceEndInput, ServiceEndOutcome, StageStatus,
     final_deletion_phrase,
 };
-use shared::retention::{RetentionService, RunReport, Stage, verify_certificate};
-use shared::store::{
-    BatchOutcome, Condition, Item, ItemKey, Page, Query, Store, StoreError, WriteOp, query_all,
-};
-use shared::tenants::{self, ServiceStatus, TenantInput};
-use shared::time::{ManualClock, SignedDuration, Timestamp};
-use shared::token::SigningKey;
-use shared::{Clock, Error};
+use retention::{RetentionService, RunReport, Stage, verify_certificate};
 
 const ISSUER: &str = "https://regrooter.test/deletion-certificates";
 
@@ -321,7 +324,7 @@ impl World {
         )
     }
 
-    async fn certificates(&self, id: &str) -> Vec<shared::retention::StoredCertificate> {
+    async fn certificates(&self, id: &str) -> Vec<retention::StoredCertificate> {
         self.process()
             .retention
             .certificates(&customer_access(id, "customer_admin"), &tenant(id))
@@ -330,10 +333,10 @@ impl World {
     }
 
     async fn audit_actions(&self, chain: &str) -> Vec<String> {
-        let entries = shared::audit::chain_entries(self.store.as_ref(), chain)
+        let entries = kernel::audit::chain_entries(self.store.as_ref(), chain)
             .await
             .expect("audit");
-        shared::audit::verify_chain(chain, &entries).expect("intact audit chain");
+        kernel::audit::verify_chain(chain, &entries).expect("intact audit chain");
         entries.into_iter().map(|e| e.action).collect()
     }
 }
@@ -585,7 +588,7 @@ async fn the_contract_may_set_other_periods() {
         .await
         .expect("read")
         .expect("acme");
-    record.contract.deletion_after_service_end = Some(shared::time::Period::Days(90));
+    record.contract.deletion_after_service_end = Some(kernel::time::Period::Days(90));
     w.store
         .put(
             tenants::item(&record).expect("item"),
@@ -921,7 +924,7 @@ async fn a_customer_admin_may_ask_for_final_deletion_which_runs_both_stages_at_t
     ));
     let actions = w.audit_actions("retention:acme").await;
     assert_eq!(actions[0], "retention.final_deletion_requested");
-    let entries = shared::audit::chain_entries(w.store.as_ref(), "retention:acme")
+    let entries = kernel::audit::chain_entries(w.store.as_ref(), "retention:acme")
         .await
         .expect("audit");
     assert_eq!(entries[0].actor, "acme-customer_admin");
@@ -1349,7 +1352,7 @@ async fn a_service_end_backdated_beyond_the_grace_needs_a_second_operator() {
     let mut op2 = staff_access("operator");
     let mut principal = op2.principal().clone();
     principal.subject = "operator-2".into();
-    op2 = shared::rbac::Access::resolve(principal, &[]);
+    op2 = kernel::rbac::Access::resolve(principal, &[]);
     let forty_days_back = ServiceEndInput {
         ended_at: Some(ts("2026-02-08T10:00:00Z")),
     };
@@ -1394,7 +1397,7 @@ async fn a_service_end_backdated_beyond_the_grace_needs_a_second_operator() {
     assert_eq!(record.status, ServiceStatus::Ended);
     assert_eq!(record.service_ended_at, Some(ts("2026-02-08T10:00:00Z")));
     let trail =
-        shared::audit::chain_entries(w.store.as_ref(), &tenants::audit_chain(&tenant("acme")))
+        kernel::audit::chain_entries(w.store.as_ref(), &tenants::audit_chain(&tenant("acme")))
             .await
             .expect("audit");
     let actions: Vec<(&str, &str)> = trail

@@ -4,28 +4,31 @@
 //! Stripe invoice of the billing period, applied once through the fake Stripe. And the probe job
 //! on the platform against a real HTTP endpoint that goes down, with `regrooter sla report`.
 
+// A test or benchmark: a failed step fails it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 use common::{customer_access, staff_access, ts};
 
 use std::sync::Arc;
 
+use billing::credits::{CreditKind, CreditStatus};
+use billing::service::BillingService;
+use billing::{CreditService, WebhookSecrets, signature};
 use common::stripe::{customer, event, invoice, subscription};
 use infra::fake_stripe::{FakeStripe, Fault};
+use kernel::crypto::{Keyring, LocalKeyEncryption};
+use kernel::ids::TenantId;
+use kernel::inventory::InventoryGuard;
+use kernel::policy::{ContractTerms, UnknownTreatment};
+use kernel::store::Store;
+use kernel::tenants::{self, TenantInput};
+use kernel::time::{ManualClock, Month, SignedDuration};
+use kernel::{Clock, Error};
 use serde_json::{Value, json};
-use shared::billing::credits::{CreditKind, CreditStatus};
-use shared::billing::service::BillingService;
-use shared::billing::{CreditService, WebhookSecrets, signature};
-use shared::crypto::{Keyring, LocalKeyEncryption};
-use shared::ids::TenantId;
-use shared::inventory::InventoryGuard;
-use shared::policy::{ContractTerms, UnknownTreatment};
-use shared::sla::records::ExclusionCategory;
-use shared::sla::service::{ClaimInput, ClaimedOutage, DecisionInput, ExclusionInput, OutageInput};
-use shared::sla::{ClaimStatus, MinuteState, SlaService};
-use shared::store::Store;
-use shared::tenants::{self, TenantInput};
-use shared::time::{ManualClock, Month, SignedDuration};
-use shared::{Clock, Error};
+use sla::records::ExclusionCategory;
+use sla::service::{ClaimInput, ClaimedOutage, DecisionInput, ExclusionInput, OutageInput};
+use sla::{ClaimStatus, MinuteState, SlaService};
 
 const SECRET: &str = "whsec_current_0123456789abcdef";
 
@@ -158,7 +161,7 @@ impl World {
         self.store
             .put(
                 tenants::item(&record).expect("item"),
-                shared::store::Condition::Version(version),
+                kernel::store::Condition::Version(version),
             )
             .await
             .expect("contract");
@@ -812,7 +815,7 @@ async fn a_confirmed_claim_earns_5_percent_of_the_periods_fee_applied_once_to_th
     assert_eq!(fake.transactions().len(), 1);
     // Traceable: filed, verified, approved.
     let trail =
-        shared::audit::chain_entries(w.store.as_ref(), &format!("sla-claim:{}", view.claim.id))
+        kernel::audit::chain_entries(w.store.as_ref(), &format!("sla-claim:{}", view.claim.id))
             .await
             .expect("audit");
     let actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();

@@ -3,6 +3,9 @@
 //! embedded store, with Stripe's own object shapes (tests/fixtures/stripe, copied from Stripe's
 //! OpenAPI fixtures) and the fake Stripe server in infra for outgoing calls.
 
+// A test or benchmark: a failed step fails it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 use common::{staff_access, ts};
 
@@ -10,20 +13,20 @@ use common::stripe::{customer, event, fixture, fixtures, invoice, subscription};
 
 use std::sync::Arc;
 
+use billing::credits::{CreditStatus, VoluntaryCreditInput};
+use billing::records::{InvoiceStatus, customer_partition};
+use billing::service::BillingService;
+use billing::{CreditService, Outcome, WebhookSecrets, signature};
 use infra::fake_stripe::{FakeStripe, Fault};
+use kernel::crypto::{Keyring, LocalKeyEncryption};
+use kernel::ids::TenantId;
+use kernel::inventory::InventoryGuard;
+use kernel::rbac::{Access, Actor, Principal};
+use kernel::store::{Query, Store, query_all};
+use kernel::tenants::{self, ServiceStatus, TenantInput};
+use kernel::time::{ManualClock, SignedDuration, Timestamp};
+use kernel::{Clock, Error};
 use serde_json::{Value, json};
-use shared::billing::credits::{CreditStatus, VoluntaryCreditInput};
-use shared::billing::records::{InvoiceStatus, customer_partition};
-use shared::billing::service::BillingService;
-use shared::billing::{CreditService, Outcome, WebhookSecrets, signature};
-use shared::crypto::{Keyring, LocalKeyEncryption};
-use shared::ids::TenantId;
-use shared::inventory::InventoryGuard;
-use shared::rbac::{Access, Actor, Principal};
-use shared::store::{Query, Store, query_all};
-use shared::tenants::{self, ServiceStatus, TenantInput};
-use shared::time::{ManualClock, SignedDuration, Timestamp};
-use shared::{Clock, Error};
 
 const SECRET: &str = "whsec_current_0123456789abcdef";
 const OLD_SECRET: &str = "whsec_previous_0123456789abcdef";
@@ -250,13 +253,11 @@ async fn the_last_subscription_ending_records_the_service_end_and_the_retention_
     let record = b.tenant("acme").await;
     assert_eq!(record.status, ServiceStatus::Ended);
     assert_eq!(record.service_ended_at, Some(ts("2026-05-10T12:00:00Z")));
-    let plan = shared::retention::plan_for(&record)
-        .expect("plan")
-        .expect("ended");
+    let plan = retention::plan_for(&record).expect("plan").expect("ended");
     // 14:00 CEST + 30 calendar days = 9 June 14:00 CEST; a year later, 9 June 2027.
     assert_eq!(plan.stage1_due, ts("2026-06-09T12:00:00Z"));
     assert_eq!(plan.stage2_due, ts("2027-06-09T12:00:00Z"));
-    let trail = shared::audit::chain_entries(b.store.as_ref(), "tenant:acme")
+    let trail = kernel::audit::chain_entries(b.store.as_ref(), "tenant:acme")
         .await
         .expect("trail");
     // The operator created the tenant; Stripe's event ended its service.
@@ -278,11 +279,7 @@ async fn the_last_subscription_ending_records_the_service_end_and_the_retention_
     .expect("resumes");
     let record = b.tenant("acme").await;
     assert_eq!(record.status, ServiceStatus::Active);
-    assert!(
-        shared::retention::plan_for(&record)
-            .expect("plan")
-            .is_none()
-    );
+    assert!(retention::plan_for(&record).expect("plan").is_none());
 }
 
 #[tokio::test]
@@ -503,7 +500,7 @@ fn the_copied_fixtures_are_stripes_own() {
 
 #[test]
 fn stripes_fixture_objects_read_as_billing_needs_them() {
-    use shared::billing::objects::{Customer, Invoice, Subscription};
+    use billing::objects::{Customer, Invoice, Subscription};
     let c: Customer = serde_json::from_value(fixture("customer")).expect("customer");
     assert_eq!(
         (c.id.as_str(), c.tenant_reference()),

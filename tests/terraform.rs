@@ -6,7 +6,7 @@
 //!   (`functions::lambda::EU_REGIONS`) with default `eu-central-1`, providers use it, and no string
 //!   anywhere names a region outside the EU.
 //! - Every DynamoDB table is encrypted with the customer-managed key and keeps point-in-time
-//!   recovery for the 7 days backups are promised (`shared::policy::BACKUP_RETENTION`).
+//!   recovery for the 7 days backups are promised (`kernel::policy::BACKUP_RETENTION`).
 //! - No IAM policy written here has a `*` action or a `*` resource (the precise rule is on
 //!   [`iam_findings`]).
 //! - The schedules are the ones in `functions/schedules.json`: Terraform reads that very file and
@@ -17,6 +17,9 @@
 //! The main checks are functions returning the problems they find, and each is also run against
 //! deliberately broken copies of the real files (or small snippets), so a check that can no longer
 //! fail is noticed.
+
+// A test or benchmark: a failed step fails it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
@@ -40,13 +43,13 @@ fn repo() -> PathBuf {
 }
 
 fn backup_days() -> u64 {
-    match shared::policy::BACKUP_RETENTION {
-        shared::time::Period::Hours(h) => {
+    match kernel::policy::BACKUP_RETENTION {
+        kernel::time::Period::Hours(h) => {
             assert_eq!(h % 24, 0, "backup retention is whole days");
             u64::from(h / 24)
         }
-        shared::time::Period::Days(d) => u64::from(d),
-        shared::time::Period::Years(_) => panic!("backup retention in years"),
+        kernel::time::Period::Days(d) => u64::from(d),
+        kernel::time::Period::Years(_) => panic!("backup retention in years"),
     }
 }
 
@@ -1567,7 +1570,7 @@ fn the_schedules_are_the_codes_read_from_functions_schedules_json() {
     assert!(problems.is_empty(), "{problems:#?}");
 
     // Every expression is valid for the code (the local scheduler) too.
-    let after: shared::Timestamp = "2026-03-01T00:00:00Z".parse().expect("timestamp");
+    let after: kernel::Timestamp = "2026-03-01T00:00:00Z".parse().expect("timestamp");
     let code = functions::schedule::all().expect("schedules.json");
     assert!(
         code.len() >= 4,

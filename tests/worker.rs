@@ -5,6 +5,9 @@
 //! `scripts/test` builds the Worker and sets `REGROOTER_WRANGLER`; without it these tests say so
 //! and skip — unless `REGROOTER_REQUIRE_WORKERD=1`, when a missing Worker is a failure.
 
+// A test or benchmark: a failed step fails it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::io::{BufRead, BufReader};
@@ -200,8 +203,8 @@ fn the_worker_in_workerd_serves_the_edge_in_front_of_signed_functions() {
         .lines()
         .find_map(|l| l.strip_prefix("Expires: "))
         .expect("Expires");
-    let expires: shared::time::Timestamp = expires.parse().expect("RFC 3339");
-    assert!(expires > shared::time::Timestamp::now());
+    let expires: kernel::time::Timestamp = expires.parse().expect("RFC 3339");
+    assert!(expires > kernel::time::Timestamp::now());
     assert!(txt.contains("Preferred-Languages: de, en"));
 
     // The form, without any script.

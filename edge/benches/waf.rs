@@ -3,6 +3,9 @@
 //! requests/s per core. Criterion runs single-threaded, so its throughput is per core.
 //! Run: `cargo bench -p edge --bench waf`.
 
+// A test or benchmark: a failed step fails it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};

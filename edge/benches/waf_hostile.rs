@@ -8,6 +8,9 @@
 //!
 //! Run: `cargo bench -p edge --bench waf_hostile` (single-threaded, so per core).
 
+// A test or benchmark: a failed step fails it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

@@ -3,9 +3,9 @@
 //! the logs holding the address.
 
 use hmac::{KeyInit, Mac};
+use kernel::time::Timestamp;
 use serde::Serialize;
 use sha2::Sha256;
-use shared::time::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

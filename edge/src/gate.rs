@@ -2,10 +2,10 @@
 //! never reaches the origin.
 
 use http::{HeaderMap, HeaderValue, Response, header};
-use shared::authorization::{BearerError, bearer_token};
-use shared::ids::RequestId;
-use shared::time::Timestamp;
-use shared::token::{TokenError, TokenVerifier, VerifiedToken};
+use kernel::authorization::{BearerError, bearer_token};
+use kernel::ids::RequestId;
+use kernel::time::Timestamp;
+use kernel::token::{TokenError, TokenVerifier, VerifiedToken};
 
 #[derive(Debug)]
 pub enum GateError {
@@ -24,7 +24,7 @@ impl GateError {
             GateError::Invalid(e) => e.to_string(),
         };
         let mut response =
-            crate::problem_response(&shared::Error::Unauthenticated(detail), request_id);
+            crate::problem_response(&kernel::Error::Unauthenticated(detail), request_id);
         let challenge = match self {
             GateError::Missing => r#"Bearer realm="regrooter""#,
             GateError::Malformed => r#"Bearer realm="regrooter", error="invalid_request""#,
@@ -55,7 +55,7 @@ pub fn authenticate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::token::{SigningKey, TokenAudience, TokenIssuer};
+    use kernel::token::{SigningKey, TokenAudience, TokenIssuer};
 
     #[test]
     fn the_scheme_is_read_as_the_functions_read_it() {
@@ -65,19 +65,19 @@ mod tests {
             audience: "a".into(),
         };
         let now: Timestamp = "2026-11-27T10:00:00Z".parse().expect("ts");
-        let principal = shared::rbac::Principal {
+        let principal = kernel::rbac::Principal {
             subject: "u".into(),
-            actor: shared::rbac::Actor::Staff,
+            actor: kernel::rbac::Actor::Staff,
             roles: vec!["operator".into()],
             amr: vec!["pwd".into(), "otp".into()],
         };
         let verifier = TokenVerifier::new(
             vec![key.verification_key()],
             audience.clone(),
-            shared::time::SignedDuration::from_secs(30),
+            kernel::time::SignedDuration::from_secs(30),
         );
         let token = TokenIssuer::new(key, audience)
-            .issue(&principal, now, shared::time::SignedDuration::from_mins(5))
+            .issue(&principal, now, kernel::time::SignedDuration::from_mins(5))
             .expect("token");
         let with = |value: String| {
             let mut headers = HeaderMap::new();

@@ -2,10 +2,10 @@
 //! script at all), parsing of JSON and form posts with the same limits as the origin, card
 //! numbers scrubbed before anything leaves the edge, and the confirmation page.
 
+use kernel::error::FieldError;
+use kernel::report_limits::{REPORT_LIMITS, limit_of};
+use kernel::scrub;
 use serde_json::{Map, Value};
-use shared::error::FieldError;
-use shared::incidents::service::REPORT_LIMITS;
-use shared::scrub;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -135,10 +135,7 @@ pub fn form_page(lang: Lang, errors: &[FieldError], values: &Map<String, Value>)
             .unwrap_or_default()
     };
     for (name, label_de, label_en, hint_de, hint_en) in FIELDS {
-        let limit = REPORT_LIMITS
-            .iter()
-            .find(|(f, _)| *f == name)
-            .map_or(5_000, |(_, l)| *l);
+        let limit = limit_of(name);
         let invalid = errors.iter().any(|e| e.pointer == format!("/{name}"));
         body.push_str(&format!(
             "<div class=\"field\">\n<label for=\"{name}\">{}</label>\n<p id=\"{name}-hint\" class=\"hint\">{}</p>\n<textarea id=\"{name}\" name=\"{name}\" required maxlength=\"{limit}\" rows=\"{}\" aria-describedby=\"{name}-hint\"{}>{}</textarea>\n</div>\n",
@@ -368,9 +365,9 @@ pub fn security_txt(
     contact: &str,
     policy: &str,
     canonical: &str,
-    now: shared::time::Timestamp,
+    now: kernel::time::Timestamp,
 ) -> String {
-    let expires = shared::time::Period::Days(365)
+    let expires = kernel::time::Period::Days(365)
         .after(now)
         .unwrap_or(now)
         .strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -456,7 +453,7 @@ mod tests {
 
     #[test]
     fn security_txt_expires_a_year_ahead() {
-        let now: shared::time::Timestamp = "2026-11-27T10:00:00Z".parse().expect("ts");
+        let now: kernel::time::Timestamp = "2026-11-27T10:00:00Z".parse().expect("ts");
         let txt = security_txt(
             "mailto:security@example.test",
             "https://x/policy",

@@ -17,7 +17,7 @@ pub mod waf;
 mod worker;
 
 use http::{HeaderValue, Response, StatusCode, header};
-use shared::ids::RequestId;
+use kernel::ids::RequestId;
 
 pub use gate::GateError;
 
@@ -25,7 +25,7 @@ pub use gate::GateError;
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// An RFC 9457 problem response produced at the edge.
-pub(crate) fn problem_response(error: &shared::Error, request_id: &RequestId) -> Response<String> {
+pub(crate) fn problem_response(error: &kernel::Error, request_id: &RequestId) -> Response<String> {
     let problem = error.to_problem(Some(request_id.to_string()));
     let body = serde_json::to_string(&problem).unwrap_or_else(|_| String::from("{}"));
     let mut response = Response::new(body);
@@ -33,7 +33,7 @@ pub(crate) fn problem_response(error: &shared::Error, request_id: &RequestId) ->
         StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     response.headers_mut().insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static(shared::Problem::CONTENT_TYPE),
+        HeaderValue::from_static(kernel::Problem::CONTENT_TYPE),
     );
     response
 }

@@ -5,10 +5,10 @@
 //! ([`Origin`]: HTTPS fetches in the Worker, the in-process router locally).
 
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, header};
-use shared::Problem;
-use shared::ids::RequestId;
-use shared::time::Timestamp;
-use shared::token::{TokenVerifier, VerifiedToken};
+use kernel::Problem;
+use kernel::ids::RequestId;
+use kernel::time::Timestamp;
+use kernel::token::{TokenVerifier, VerifiedToken};
 
 use crate::bruteforce::{self, GuardOp, GuardReply, LockReason};
 use crate::events::{EventKind, SecurityEvent, keyed_hash};
@@ -553,13 +553,13 @@ impl EdgeService {
                     intake::form_page(rejected.lang, &rejected.errors, &rejected.values),
                 )),
                 Format::Json => {
-                    let mut p = shared::Error::Validation(rejected.errors)
+                    let mut p = kernel::Error::Validation(rejected.errors)
                         .to_problem(Some(request_id.to_string()));
                     if content_type.as_deref().is_none_or(|c| {
                         !c.to_ascii_lowercase().contains("json")
                             && !c.to_ascii_lowercase().contains("form")
                     }) {
-                        p = shared::Error::UnsupportedMediaType {
+                        p = kernel::Error::UnsupportedMediaType {
                             expected: "application/json or application/x-www-form-urlencoded",
                         }
                         .to_problem(Some(request_id.to_string()));
@@ -624,7 +624,7 @@ impl EdgeService {
     ) -> Request<Vec<u8>> {
         let (mut parts, body) = request.into_parts();
         let headers: &mut HeaderMap = &mut parts.headers;
-        for name in [crate::REQUEST_ID_HEADER, shared::origin_lock::HEADER] {
+        for name in [crate::REQUEST_ID_HEADER, kernel::origin_lock::HEADER] {
             headers.remove(name);
         }
         if let Ok(v) = HeaderValue::from_str(&request_id.to_string()) {
@@ -632,7 +632,7 @@ impl EdgeService {
         }
         // Signed last, over the headers exactly as they leave (the request id included).
         let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-        let covered = shared::origin_lock::covered_values(|name| {
+        let covered = kernel::origin_lock::covered_values(|name| {
             parts
                 .headers
                 .get_all(name)
@@ -640,15 +640,15 @@ impl EdgeService {
                 .map(HeaderValue::as_bytes)
                 .collect()
         });
-        let signature = shared::origin_lock::sign(
+        let signature = kernel::origin_lock::sign(
             &self.settings.origin_secret,
-            &shared::origin_lock::SignedRequest::new(parts.method.as_str(), path, &covered, &body),
+            &kernel::origin_lock::SignedRequest::new(parts.method.as_str(), path, &covered, &body),
             now,
         );
         if let Ok(v) = HeaderValue::from_str(&signature) {
             parts
                 .headers
-                .insert(HeaderName::from_static(shared::origin_lock::HEADER), v);
+                .insert(HeaderName::from_static(kernel::origin_lock::HEADER), v);
         }
         Request::from_parts(parts, body)
     }
@@ -726,9 +726,9 @@ impl EdgeStore for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::rbac::{Actor, Principal};
-    use shared::time::SignedDuration;
-    use shared::token::{SigningKey, TokenAudience, TokenIssuer};
+    use kernel::rbac::{Actor, Principal};
+    use kernel::time::SignedDuration;
+    use kernel::token::{SigningKey, TokenAudience, TokenIssuer};
     use std::sync::Mutex;
 
     /// Records what reaches the functions and answers like them.
@@ -952,10 +952,10 @@ mod tests {
         );
         let body = String::from_utf8(forwarded.body().clone()).expect("utf8");
         assert!(body.contains("[card number removed]") && !body.contains("4111111111111111"));
-        let signature = forwarded.headers()[shared::origin_lock::HEADER]
+        let signature = forwarded.headers()[kernel::origin_lock::HEADER]
             .to_str()
             .expect("ascii");
-        let covered = shared::origin_lock::covered_values(|name| {
+        let covered = kernel::origin_lock::covered_values(|name| {
             forwarded
                 .headers()
                 .get_all(name)
@@ -967,21 +967,21 @@ mod tests {
             covered[2],
             [forwarded.headers()[crate::REQUEST_ID_HEADER].as_bytes()]
         );
-        let signed = shared::origin_lock::SignedRequest::new(
+        let signed = kernel::origin_lock::SignedRequest::new(
             "POST",
             "/security/reports",
             &covered,
             forwarded.body(),
         );
-        let seen = shared::origin_lock::ReplayCache::default();
+        let seen = kernel::origin_lock::ReplayCache::default();
         let secrets = [b"origin-secret-origin-secret-origin".to_vec()];
         assert_eq!(
-            shared::origin_lock::verify(&secrets, Some(signature), &signed, now(), &seen),
+            kernel::origin_lock::verify(&secrets, Some(signature), &signed, now(), &seen),
             Ok(())
         );
         assert_eq!(
-            shared::origin_lock::verify(&secrets, Some(signature), &signed, now(), &seen),
-            Err(shared::origin_lock::OriginLockError::Replayed)
+            kernel::origin_lock::verify(&secrets, Some(signature), &signed, now(), &seen),
+            Err(kernel::origin_lock::OriginLockError::Replayed)
         );
         drop(seen);
         let bad = block_on(edge.handle(
@@ -1139,7 +1139,7 @@ mod tests {
         let principal = Principal {
             subject: "u".into(),
             actor: Actor::Customer {
-                tenant: shared::ids::TenantId::new("acme").expect("tenant"),
+                tenant: kernel::ids::TenantId::new("acme").expect("tenant"),
             },
             roles: vec!["customer_admin".into()],
             amr: vec!["pwd".into()],
@@ -1158,12 +1158,12 @@ mod tests {
         // The signature binds the token: the forwarded request with another one fails.
         let seen = origin.seen.lock().expect("lock");
         let forwarded = seen.last().expect("forwarded");
-        let signature = forwarded.headers()[shared::origin_lock::HEADER]
+        let signature = forwarded.headers()[kernel::origin_lock::HEADER]
             .to_str()
             .expect("ascii");
         let secrets = [b"origin-secret-origin-secret-origin".to_vec()];
         let verify_with = |authorization: &[u8]| {
-            let mut covered = shared::origin_lock::covered_values(|name| {
+            let mut covered = kernel::origin_lock::covered_values(|name| {
                 forwarded
                     .headers()
                     .get_all(name)
@@ -1173,20 +1173,20 @@ mod tests {
             });
             covered[0] = vec![authorization];
             let request =
-                shared::origin_lock::SignedRequest::new("GET", "/api/incidents", &covered, b"");
-            shared::origin_lock::verify(
+                kernel::origin_lock::SignedRequest::new("GET", "/api/incidents", &covered, b"");
+            kernel::origin_lock::verify(
                 &secrets,
                 Some(signature),
                 &request,
                 now(),
-                &shared::origin_lock::ReplayCache::default(),
+                &kernel::origin_lock::ReplayCache::default(),
             )
         };
         let genuine = format!("Bearer {token}");
         assert_eq!(verify_with(genuine.as_bytes()), Ok(()));
         assert_eq!(
             verify_with(b"Bearer another.token"),
-            Err(shared::origin_lock::OriginLockError::Mismatch)
+            Err(kernel::origin_lock::OriginLockError::Mismatch)
         );
     }
 

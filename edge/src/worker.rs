@@ -11,9 +11,9 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use kernel::time::{SignedDuration, Timestamp};
+use kernel::token::{Jwks, TokenAudience, TokenVerifier, VerifiedToken};
 use serde::{Deserialize, Serialize};
-use shared::time::{SignedDuration, Timestamp};
-use shared::token::{Jwks, TokenAudience, TokenVerifier, VerifiedToken};
 use worker::wasm_bindgen::JsCast;
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{
@@ -254,7 +254,7 @@ impl Origin for FetchOrigin<'_> {
                 console_error!("origin unreachable: {e}");
                 http::Response::builder()
                     .status(http::StatusCode::BAD_GATEWAY)
-                    .header(http::header::CONTENT_TYPE, shared::Problem::CONTENT_TYPE)
+                    .header(http::header::CONTENT_TYPE, kernel::Problem::CONTENT_TYPE)
                     .body(br#"{"type":"/problems/unavailable","title":"Temporarily unavailable","status":502}"#.to_vec())
                     .unwrap_or_default()
             }

@@ -4,78 +4,22 @@
 //! the time — quadratic costs sixteen), which holds on any machine speed and load. Absolute figures (µs per KB) are the benchmark's
 //! (`cargo bench -p edge --bench waf_hostile`), not a test's.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+// A test or benchmark: a failed step fails it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
+use cpu_time::ThreadTime;
 use edge::waf::hostile::{self, ATOMS, CONTENT_TYPES};
 use edge::waf::{Action, Waf, WafConfig, WafRequest};
 use proptest::prelude::*;
 
-struct Counting;
-
-thread_local! {
-    static LIVE: Cell<usize> = const { Cell::new(0) };
-    static PEAK: Cell<usize> = const { Cell::new(0) };
-    static TOTAL: Cell<usize> = const { Cell::new(0) };
-}
-
-fn on_alloc(size: usize) {
-    let _ = LIVE.try_with(|live| {
-        let now = live.get() + size;
-        live.set(now);
-        let _ = PEAK.try_with(|p| p.set(p.get().max(now)));
-    });
-    let _ = TOTAL.try_with(|t| t.set(t.get() + size));
-}
-
-fn on_dealloc(size: usize) {
-    let _ = LIVE.try_with(|live| live.set(live.get().saturating_sub(size)));
-}
-
-// SAFETY: every call is passed on to the system allocator unchanged; the counters are
-// thread-local cells that never allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        on_alloc(layout.size());
-        // SAFETY: same layout, as the caller guarantees.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        on_dealloc(layout.size());
-        // SAFETY: ptr came from System.alloc with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        on_dealloc(layout.size());
-        on_alloc(new_size);
-        // SAFETY: as for alloc and dealloc.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: alloc_meter::Counting = alloc_meter::Counting;
 
 /// Compiling the rule sets takes a while; the property test's cases share one WAF.
 static SHARED_WAF: std::sync::LazyLock<Waf> =
     std::sync::LazyLock::new(|| Waf::new(WafConfig::default()));
-
-/// CPU time of this thread: unlike wall time, not inflated while other processes (a parallel
-/// build, other tests) have the cores.
-fn thread_cpu_time() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes one timespec into the valid, exclusive pointer it is given.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "CLOCK_THREAD_CPUTIME_ID is available on Linux");
-    Duration::new(
-        u64::try_from(ts.tv_sec).unwrap_or(0),
-        u32::try_from(ts.tv_nsec).unwrap_or(0),
-    )
-}
 
 /// What one inspection cost this thread: peak bytes live above the start, bytes allocated.
 struct Cost {
@@ -90,15 +34,16 @@ struct Cost {
 /// is inspected once to warm it, then measured.
 fn inspect(waf: &Waf, request: &WafRequest) -> Cost {
     waf.inspect(request);
-    let base = LIVE.with(Cell::get);
-    PEAK.with(|p| p.set(base));
-    let total_before = TOTAL.with(Cell::get);
-    let start = thread_cpu_time();
+    let meter = alloc_meter::start();
+    // CPU time of this thread: unlike wall time, not inflated while other processes (a
+    // parallel build, other tests) have the cores.
+    let start = ThreadTime::now();
     let verdict = waf.inspect(request);
-    let time = thread_cpu_time().saturating_sub(start);
+    let time = start.elapsed();
+    let usage = meter.usage();
     Cost {
-        peak: PEAK.with(Cell::get) - base,
-        total: TOTAL.with(Cell::get) - total_before,
+        peak: usage.peak,
+        total: usage.total,
         time,
         action: verdict.action,
     }

@@ -12,6 +12,9 @@
 //! Build the zips first: `scripts/lambda-build` and `scripts/lambda-build --embedded`; then
 //! `cargo bench -p functions --bench cold_start`.
 
+// A test or benchmark: a failed step fails it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "../tests/support/runtime_api.rs"]
 mod runtime_api;
 
@@ -100,7 +103,7 @@ fn moto_setup() -> Option<(String, String)> {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let key = rt.block_on(async {
         let aws = infra::aws::local_sdk_config(&endpoint, "eu-central-1").await;
-        let clock = std::sync::Arc::new(shared::time::SystemClock);
+        let clock = std::sync::Arc::new(kernel::time::SystemClock);
         let store = infra::dynamodb::DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&aws),
             "regrooter-bench",

@@ -1,7 +1,7 @@
 //! Configuration from the environment. Secrets never come from files in the repository: they are
 //! environment variables (Lambda: encrypted with the KMS key) or files in the data directory.
 
-use shared::policy;
+use kernel::policy;
 
 /// Which deployment this is. Development, test, staging and production are kept strictly apart;
 /// some conveniences (development tokens, the manual clock) exist only outside production.
@@ -77,7 +77,7 @@ pub struct Config {
     /// `REGROOTER_SLA_TARGETS`: the endpoints the `sla-probe` job checks every minute, as
     /// `name=https://…` pairs separated by commas. None: every minute stays unknown (and says so).
     /// Outside `dev` only `https://` and never a loopback or link-local host.
-    pub sla_targets: Vec<shared::sla::ProbeTarget>,
+    pub sla_targets: Vec<sla::ProbeTarget>,
     /// `REGROOTER_SLA_CONFIRMATIONS`: failed minutes in a row before they count as an outage.
     pub sla_confirmations: usize,
 }
@@ -117,15 +117,12 @@ fn refuse_probe_url(url: &str) -> Option<String> {
 }
 
 /// Parses `name=url,name=url`.
-fn sla_targets(
-    raw: &str,
-    environment: Environment,
-) -> Result<Vec<shared::sla::ProbeTarget>, ConfigError> {
+fn sla_targets(raw: &str, environment: Environment) -> Result<Vec<sla::ProbeTarget>, ConfigError> {
     let invalid = |reason: String| ConfigError::Invalid {
         name: "REGROOTER_SLA_TARGETS",
         reason,
     };
-    let mut targets: Vec<shared::sla::ProbeTarget> = Vec::new();
+    let mut targets: Vec<sla::ProbeTarget> = Vec::new();
     for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (name, url) = pair
             .split_once('=')
@@ -152,7 +149,7 @@ fn sla_targets(
         if targets.iter().any(|t| t.name == name) {
             return Err(invalid(format!("target '{name}' appears twice")));
         }
-        targets.push(shared::sla::ProbeTarget {
+        targets.push(sla::ProbeTarget {
             name: name.to_string(),
             url: url.to_string(),
         });
@@ -165,7 +162,7 @@ fn sla_targets(
 #[derive(Debug, Clone, Default)]
 pub struct StripeConfig {
     /// `STRIPE_WEBHOOK_SECRET`: the endpoint secrets, comma-separated during a rotation.
-    pub webhook_secrets: shared::billing::WebhookSecrets,
+    pub webhook_secrets: billing::WebhookSecrets,
     /// `STRIPE_SECRET_KEY` (a restricted key with write access to customer balances suffices).
     pub secret_key: Option<SecretString>,
     /// `STRIPE_API_BASE`: another API base, for tests only (refused in production).
@@ -193,13 +190,12 @@ impl StripeConfig {
         get: &impl Fn(&str) -> Option<String>,
         environment: Environment,
     ) -> Result<Self, ConfigError> {
-        let webhook_secrets = shared::billing::WebhookSecrets::parse(
-            &get("STRIPE_WEBHOOK_SECRET").unwrap_or_default(),
-        )
-        .map_err(|e| ConfigError::Invalid {
-            name: "STRIPE_WEBHOOK_SECRET",
-            reason: e.to_string(),
-        })?;
+        let webhook_secrets =
+            billing::WebhookSecrets::parse(&get("STRIPE_WEBHOOK_SECRET").unwrap_or_default())
+                .map_err(|e| ConfigError::Invalid {
+                    name: "STRIPE_WEBHOOK_SECRET",
+                    reason: e.to_string(),
+                })?;
         let secret_key = match get("STRIPE_SECRET_KEY").filter(|k| !k.trim().is_empty()) {
             None => None,
             Some(key) => {
@@ -292,7 +288,7 @@ impl Config {
                         });
                     }
                 },
-                None => shared::sla::service::DEFAULT_CONFIRMATIONS,
+                None => sla::service::DEFAULT_CONFIRMATIONS,
             },
         };
         if config.origin_secrets.iter().any(|s| s.len() < 32) {
@@ -319,8 +315,8 @@ impl Config {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    pub fn token_audience(&self) -> shared::token::TokenAudience {
-        shared::token::TokenAudience {
+    pub fn token_audience(&self) -> kernel::token::TokenAudience {
+        kernel::token::TokenAudience {
             issuer: self.token_issuer.clone(),
             audience: self.token_audience.clone(),
         }

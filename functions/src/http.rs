@@ -7,11 +7,11 @@ use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderValue, StatusCode, header, request::Parts};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use kernel::Error;
+use kernel::error::FieldError;
+use kernel::ids::RequestId;
+use kernel::rbac::{Access, Principal};
 use serde::de::DeserializeOwned;
-use shared::Error;
-use shared::error::FieldError;
-use shared::ids::RequestId;
-use shared::rbac::{Access, Principal};
 
 use crate::services::Services;
 
@@ -84,9 +84,9 @@ pub async fn origin_lock(
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let header = parts
         .headers
-        .get(shared::origin_lock::HEADER)
+        .get(kernel::origin_lock::HEADER)
         .and_then(|v| v.to_str().ok());
-    let covered = shared::origin_lock::covered_values(|name| {
+    let covered = kernel::origin_lock::covered_values(|name| {
         parts
             .headers
             .get_all(name)
@@ -94,23 +94,23 @@ pub async fn origin_lock(
             .map(HeaderValue::as_bytes)
             .collect()
     });
-    let verdict = shared::origin_lock::verify(
+    let verdict = kernel::origin_lock::verify(
         &services.config.origin_secrets,
         header,
-        &shared::origin_lock::SignedRequest::new(parts.method.as_str(), path, &covered, &bytes),
+        &kernel::origin_lock::SignedRequest::new(parts.method.as_str(), path, &covered, &bytes),
         services.clock.now(),
         &services.origin_replay,
     );
     if let Err(e) = verdict {
         tracing::warn!(target: "regrooter::security", event = "origin_lock_rejected", reason = %e, "request refused");
-        if e == shared::origin_lock::OriginLockError::ReplayCacheFull {
+        if e == kernel::origin_lock::OriginLockError::ReplayCacheFull {
             let mut response = ApiError(Error::Unavailable(e.to_string())).into_response();
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             return response;
         }
-        return ApiError(Error::Forbidden(shared::rbac::Denied::OriginLock)).into_response();
+        return ApiError(Error::Forbidden(kernel::rbac::Denied::OriginLock)).into_response();
     }
     next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
         .await
@@ -191,19 +191,19 @@ impl IntoResponse for ApiError {
 }
 
 /// A tenant named in a route's path (`{tenant}`), refused as a validation problem when malformed.
-pub fn tenant_in_path(raw: &str) -> Result<shared::ids::TenantId, ApiError> {
-    shared::ids::TenantId::new(raw)
+pub fn tenant_in_path(raw: &str) -> Result<kernel::ids::TenantId, ApiError> {
+    kernel::ids::TenantId::new(raw)
         .map_err(|e| ApiError(Error::validation("/tenant", e.to_string())))
 }
 
-pub fn problem_response(problem: &shared::Problem) -> Response {
+pub fn problem_response(problem: &kernel::Problem) -> Response {
     let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::to_vec(problem).unwrap_or_default();
     (
         status,
         [(
             header::CONTENT_TYPE,
-            HeaderValue::from_static(shared::Problem::CONTENT_TYPE),
+            HeaderValue::from_static(kernel::Problem::CONTENT_TYPE),
         )],
         body,
     )
@@ -354,7 +354,7 @@ fn json_pointer(path: &serde_path_to_error::Path) -> String {
 #[derive(Debug, Clone)]
 pub struct EdgeVerified {
     pub principal: Principal,
-    pub issued_at: shared::Timestamp,
+    pub issued_at: kernel::Timestamp,
 }
 
 /// The authenticated caller with resolved permissions. The bearer token is verified here again
@@ -372,7 +372,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        use shared::authorization::{BearerError, bearer_token};
+        use kernel::authorization::{BearerError, bearer_token};
         let services = Arc::<Services>::from_ref(state);
         let values = parts.headers.get_all(header::AUTHORIZATION).iter();
         let (principal, issued_at) = match (

@@ -1,5 +1,5 @@
 //! `Idempotency-Key` on every creating request: one middleware, in front of every router (see
-//! `routes::with_plumbing`), over [`shared::idempotency`].
+//! `routes::with_plumbing`), over [`kernel::idempotency`].
 //!
 //! A POST carrying the header is claimed under its caller and key before it runs. The first
 //! request runs; a successful answer is stored (sealed) and sent again to every later request
@@ -17,11 +17,11 @@ use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use shared::Error;
-use shared::idempotency::{
+use kernel::Error;
+use kernel::idempotency::{
     Begin, HEADER, IdempotencyKey, REPLAYED_HEADER, StoredResponse, request_digest,
 };
-use shared::rbac::Actor;
+use kernel::rbac::Actor;
 
 use crate::http::{ApiError, Caller, EdgeVerified, current_request_id, problem_response};
 use crate::services::Services;
@@ -78,7 +78,7 @@ async fn scope_of(
 }
 
 fn key_reused() -> Response {
-    let problem = shared::Problem {
+    let problem = kernel::Problem {
         problem_type: "/problems/idempotency-key-reused".into(),
         title: "Idempotency key reused".into(),
         status: 422,

@@ -8,7 +8,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use shared::time::Timestamp;
+use kernel::time::Timestamp;
 
 use crate::services::Services;
 
@@ -17,7 +17,7 @@ pub type Handler = Arc<
     dyn Fn(
             Arc<Services>,
             Timestamp,
-        ) -> Pin<Box<dyn Future<Output = Result<(), shared::Error>> + Send>>
+        ) -> Pin<Box<dyn Future<Output = Result<(), kernel::Error>> + Send>>
         + Send
         + Sync,
 >;
@@ -50,7 +50,7 @@ pub fn handlers() -> HashMap<String, Handler> {
 
 /// Carries decided credits to Stripe's customer balance; a failed call stays pending and is
 /// retried here with the same idempotency key.
-async fn credit_application(services: Arc<Services>, at: Timestamp) -> Result<(), shared::Error> {
+async fn credit_application(services: Arc<Services>, at: Timestamp) -> Result<(), kernel::Error> {
     let report = services
         .credits
         .apply_pending(services.gateway.as_ref())
@@ -64,7 +64,7 @@ async fn credit_application(services: Arc<Services>, at: Timestamp) -> Result<()
 
 /// Raises the incident deadline alerts due at `at`; each alert is also a structured log event
 /// (`incident_deadline_alert`) for the alarms.
-async fn deadline_watch(services: Arc<Services>, at: Timestamp) -> Result<(), shared::Error> {
+async fn deadline_watch(services: Arc<Services>, at: Timestamp) -> Result<(), kernel::Error> {
     let report = services.incidents.watch_deadlines(at).await?;
     for (incident, alert) in &report.alerts {
         tracing::warn!(
@@ -84,14 +84,14 @@ async fn deadline_watch(services: Arc<Services>, at: Timestamp) -> Result<(), sh
 
 /// Runs every deletion stage due at `at` (and resumes any a crash interrupted). A tenant that
 /// failed makes the job fail, so the alarm fires; the others are done regardless.
-async fn retention(services: Arc<Services>, at: Timestamp) -> Result<(), shared::Error> {
+async fn retention(services: Arc<Services>, at: Timestamp) -> Result<(), kernel::Error> {
     let report = services.retention.run_due(at).await?;
     crate::routes::retention::log_run(&report);
     tracing::info!(target: "regrooter::jobs", job = "retention", scheduled = %at, completed = report.completed.len(), failed = report.failed.len(), "done");
     if report.failed.is_empty() {
         Ok(())
     } else {
-        Err(shared::Error::Internal(format!(
+        Err(kernel::Error::Internal(format!(
             "retention failed for {} tenant(s); the next run resumes",
             report.failed.len()
         )))
@@ -100,14 +100,14 @@ async fn retention(services: Arc<Services>, at: Timestamp) -> Result<(), shared:
 
 /// Checks every configured endpoint once, for the minute of the firing. A failed endpoint is a
 /// result (down), not a failure of the job; only a result that could not be stored fails it.
-async fn sla_probe(services: Arc<Services>, at: Timestamp) -> Result<(), shared::Error> {
+async fn sla_probe(services: Arc<Services>, at: Timestamp) -> Result<(), kernel::Error> {
     let results = services
         .sla
         .probe(services.prober.as_ref(), &services.config.sla_targets, at)
         .await?;
     let down = results
         .iter()
-        .filter(|(_, s)| *s == shared::sla::MinuteState::Down)
+        .filter(|(_, s)| *s == sla::MinuteState::Down)
         .count();
     tracing::info!(target: "regrooter::jobs", job = "sla-probe", scheduled = %at, targets = results.len(), down, "done");
     Ok(())
@@ -115,7 +115,7 @@ async fn sla_probe(services: Arc<Services>, at: Timestamp) -> Result<(), shared:
 
 /// Keeps the previous month's platform figures as computed at the close; a month below the
 /// promise is logged for billing (claims are likely).
-async fn sla_month_close(services: Arc<Services>, at: Timestamp) -> Result<(), shared::Error> {
+async fn sla_month_close(services: Arc<Services>, at: Timestamp) -> Result<(), kernel::Error> {
     match services.sla.close_month(at).await? {
         Some(summary) if !summary.meets_target => {
             tracing::warn!(target: "regrooter::sla", event = "sla_month_below_target", month = %summary.month, uptime = %summary.uptime, "the month missed the uptime promise");

@@ -6,14 +6,14 @@ use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
+use incidents::NoticeSender;
+use kernel::Clock;
+use kernel::crypto::{KeyEncryption, Keyring};
+use kernel::inventory::InventoryGuard;
+use kernel::store::Store;
+use kernel::time::{SignedDuration, SystemClock, Timestamp};
+use kernel::token::{Jwks, TokenVerifier};
 use serde::Deserialize;
-use shared::Clock;
-use shared::crypto::{KeyEncryption, Keyring};
-use shared::incidents::NoticeSender;
-use shared::inventory::InventoryGuard;
-use shared::store::Store;
-use shared::time::{SignedDuration, SystemClock, Timestamp};
-use shared::token::{Jwks, TokenVerifier};
 
 use crate::config::Config;
 use crate::jobs;
@@ -48,7 +48,7 @@ pub enum StartupError {
     #[error("configuration: {0}")]
     Config(String),
     #[error("store: {0}")]
-    Store(#[from] shared::store::StoreError),
+    Store(#[from] kernel::store::StoreError),
 }
 
 /// Checks `AWS_REGION` against the allowed list (itself restricted to EU regions).
@@ -123,8 +123,8 @@ pub async fn services_from_env() -> Result<Arc<Services>, StartupError> {
         Arc<dyn KeyEncryption>,
         Option<TokenVerifier>,
         Arc<dyn NoticeSender>,
-        Option<Arc<shared::token::SigningKey>>,
-        Option<(shared::token::SigningKey, Zeroizing<[u8; 32]>)>,
+        Option<Arc<kernel::token::SigningKey>>,
+        Option<(kernel::token::SigningKey, Zeroizing<[u8; 32]>)>,
     ) = match StoreChoice::from_lookup(&get)? {
         StoreChoice::Dynamo { table, kms_key_id } => {
             let aws = infra::aws::sdk_config(&region).await;
@@ -167,7 +167,7 @@ pub async fn services_from_env() -> Result<Arc<Services>, StartupError> {
             );
             (
                 Arc::new(store),
-                Arc::new(shared::crypto::LocalKeyEncryption::new("master", &master)),
+                Arc::new(kernel::crypto::LocalKeyEncryption::new("master", &master)),
                 Some(verifier),
                 Arc::new(infra::outbox::FileSender::new(&data)),
                 Some(Arc::new(certificates)),
@@ -234,7 +234,7 @@ pub async fn services_from_env() -> Result<Arc<Services>, StartupError> {
                 .map_err(|e| StartupError::Config(format!("REGROOTER_CERTIFICATE_JWKS: {e}")))?;
             jwks.keys
                 .iter()
-                .map(shared::token::VerificationKey::from_jwk)
+                .map(kernel::token::VerificationKey::from_jwk)
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| StartupError::Config(format!("REGROOTER_CERTIFICATE_JWKS: {e}")))?
         }
@@ -293,7 +293,7 @@ fn secret_signing_key(
     name: &str,
     prefix: &str,
     secret: &str,
-) -> Result<shared::token::SigningKey, StartupError> {
+) -> Result<kernel::token::SigningKey, StartupError> {
     use base64::Engine as _;
     let bad = |reason: String| StartupError::Config(format!("{name}: {reason}"));
     let bytes = Zeroizing::new(
@@ -301,7 +301,7 @@ fn secret_signing_key(
             .decode(secret.trim())
             .map_err(|e| bad(e.to_string()))?,
     );
-    shared::token::SigningKey::from_bytes_with_derived_kid(prefix, &bytes)
+    kernel::token::SigningKey::from_bytes_with_derived_kid(prefix, &bytes)
         .map_err(|e| bad(e.to_string()))
 }
 
@@ -464,7 +464,7 @@ mod tests {
     #[test]
     fn the_certificate_key_comes_from_its_base64_secret_with_a_derived_id() {
         use base64::Engine as _;
-        let made = shared::token::SigningKey::generate("x");
+        let made = kernel::token::SigningKey::generate("x");
         let secret = base64::engine::general_purpose::STANDARD.encode(&*made.to_bytes());
         let first =
             secret_signing_key("REGROOTER_CERTIFICATE_KEY", CERTIFICATE_KEY_PREFIX, &secret)

@@ -8,8 +8,8 @@
 use std::str::FromStr;
 
 use croner::Cron;
+use kernel::time::Timestamp;
 use serde::Deserialize;
-use shared::time::Timestamp;
 
 /// The file itself, compiled in.
 pub const SCHEDULES_JSON: &str = include_str!("../schedules.json");

@@ -3,16 +3,16 @@
 
 use std::sync::Arc;
 
-use shared::Clock;
-use shared::auth::AuthService;
-use shared::billing::{BalanceGateway, BillingService, CreditService};
-use shared::crypto::Keyring;
-use shared::idempotency::Idempotency;
-use shared::incidents::{IncidentService, NoticeSender};
-use shared::retention::RetentionService;
-use shared::sla::{Prober, SlaService};
-use shared::store::Store;
-use shared::token::{SigningKey, TokenIssuer, TokenVerifier, VerificationKey};
+use auth::AuthService;
+use billing::{BalanceGateway, BillingService, CreditService};
+use incidents::{IncidentService, NoticeSender};
+use kernel::Clock;
+use kernel::crypto::Keyring;
+use kernel::idempotency::Idempotency;
+use kernel::store::Store;
+use kernel::token::{SigningKey, TokenIssuer, TokenVerifier, VerificationKey};
+use retention::RetentionService;
+use sla::{Prober, SlaService};
 use zeroize::Zeroizing;
 
 use crate::config::Config;
@@ -55,8 +55,8 @@ pub struct Services {
     pub prober: Arc<dyn Prober>,
     pub auth: AuthService,
     /// The origin lock's memory of accepted signatures: per process, so per Lambda container
-    /// (see `shared::origin_lock` for what that leaves open).
-    pub origin_replay: shared::origin_lock::ReplayCache,
+    /// (see `kernel::origin_lock` for what that leaves open).
+    pub origin_replay: kernel::origin_lock::ReplayCache,
     /// `Idempotency-Key` records of creating requests.
     pub idempotency: Idempotency,
 }
@@ -151,7 +151,7 @@ impl Services {
             sla,
             prober,
             auth,
-            origin_replay: shared::origin_lock::ReplayCache::default(),
+            origin_replay: kernel::origin_lock::ReplayCache::default(),
         }
     }
 }

@@ -1,6 +1,9 @@
 //! The real Lambda binaries, started as AWS starts them: with `AWS_LAMBDA_RUNTIME_API` pointing
 //! at a Runtime API (here a faithful stand-in) and the environment Terraform sets.
 
+// A test or benchmark: a failed step fails it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::process::{Command, Stdio};
@@ -152,7 +155,7 @@ fn moto_http_functions_run_on_dynamodb_and_kms() {
     let setup = tokio::runtime::Runtime::new().expect("runtime");
     let key_id = setup.block_on(async {
         let aws = infra::aws::local_sdk_config(&endpoint, "eu-central-1").await;
-        let clock = std::sync::Arc::new(shared::time::SystemClock);
+        let clock = std::sync::Arc::new(kernel::time::SystemClock);
         infra::dynamodb::DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&aws),
             "regrooter-lambda",
@@ -210,24 +213,24 @@ fn the_origin_lock_refuses_requests_the_edge_did_not_sign() {
         .env("REGROOTER_ORIGIN_SECRET", secret)
         .spawn()
         .expect("spawn");
-    let now: shared::time::Timestamp = std::time::SystemTime::now().try_into().expect("now");
+    let now: kernel::time::Timestamp = std::time::SystemTime::now().try_into().expect("now");
     let no_headers = [vec![], vec![], vec![]];
-    let healthz = shared::origin_lock::SignedRequest::new("GET", "/healthz", &no_headers, b"");
+    let healthz = kernel::origin_lock::SignedRequest::new("GET", "/healthz", &no_headers, b"");
     let mut signed = function_url_get("/healthz");
     signed["headers"]["x-regrooter-origin"] =
-        json!(shared::origin_lock::sign(secret.as_bytes(), &healthz, now));
+        json!(kernel::origin_lock::sign(secret.as_bytes(), &healthz, now));
     let mut forged = function_url_get("/healthz");
-    forged["headers"]["x-regrooter-origin"] = json!(shared::origin_lock::sign(
+    forged["headers"]["x-regrooter-origin"] = json!(kernel::origin_lock::sign(
         b"not-the-secret-but-long-enough-xxxxx",
         &healthz,
         now
     ));
     let old = now
-        .checked_sub(shared::time::SignedDuration::from_mins(6))
+        .checked_sub(kernel::time::SignedDuration::from_mins(6))
         .expect("ts");
     let mut replayed = function_url_get("/healthz");
     replayed["headers"]["x-regrooter-origin"] =
-        json!(shared::origin_lock::sign(secret.as_bytes(), &healthz, old));
+        json!(kernel::origin_lock::sign(secret.as_bytes(), &healthz, old));
     runtime.push("unsigned", function_url_get("/healthz"));
     runtime.push("signed", signed.clone());
     runtime.push("forged", forged);

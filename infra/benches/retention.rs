@@ -7,19 +7,22 @@
 //!
 //! `cargo bench -p infra --bench retention [-- ITEMS]`
 
+// A test or benchmark: a failed step fails it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use async_trait::async_trait;
-use shared::crypto::{Keyring, LocalKeyEncryption};
-use shared::ids::TenantId;
-use shared::inventory::InventoryGuard;
-use shared::retention::{RetentionService, Stage};
-use shared::store::{
+use kernel::crypto::{Keyring, LocalKeyEncryption};
+use kernel::ids::TenantId;
+use kernel::inventory::InventoryGuard;
+use kernel::store::{
     BatchOutcome, Condition, Item, ItemKey, Page, Query, Store, StoreError, WriteOp,
 };
-use shared::time::ManualClock;
+use kernel::time::ManualClock;
+use retention::{RetentionService, Stage};
 
 /// Counts batch deletes on their way to the store.
 struct Counting {
@@ -71,15 +74,16 @@ async fn run(raw: Arc<dyn Store>, clock: Arc<ManualClock>, links: usize) -> Outc
         clock.clone(),
     ));
     let tenant = TenantId::new("acme").expect("tenant");
-    let now = shared::Clock::now(clock.as_ref());
-    let items = shared::testkit::seed_ended_tenant(store.as_ref(), &keyring, &tenant, links, now)
-        .await
-        .expect("seed");
+    let now = kernel::Clock::now(clock.as_ref());
+    let items =
+        retention::testkit::seed_ended_tenant(store.as_ref(), &keyring, &tenant, links, now)
+            .await
+            .expect("seed");
     let retention = RetentionService::new(
         store,
         keyring,
         clock,
-        Some(Arc::new(shared::token::SigningKey::generate("cert-bench"))),
+        Some(Arc::new(kernel::token::SigningKey::generate("cert-bench"))),
         "https://regrooter.test/deletion-certificates",
     );
     let started = Instant::now();

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use shared::Error;
-use shared::auth::passwords::{HashingPool, Job};
+use auth::passwords::{HashingPool, Job};
+use kernel::Error;
 use tokio::sync::Semaphore;
 
 pub struct BlockingPool {

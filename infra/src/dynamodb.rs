@@ -22,14 +22,14 @@ use aws_sdk_dynamodb::types::{
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use shared::Clock;
-use shared::ids::TenantId;
-use shared::inventory::RecordKind;
-use shared::store::{
+use kernel::Clock;
+use kernel::ids::TenantId;
+use kernel::inventory::RecordKind;
+use kernel::store::{
     BatchOutcome, Condition, Cursor, Index, Item, ItemKey, Page, Query, SortRange, Store,
     StoreError, WriteOp, checks,
 };
-use shared::time::Timestamp;
+use kernel::time::Timestamp;
 
 /// Name of the secondary index.
 pub const GSI1: &str = "gsi1";

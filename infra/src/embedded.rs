@@ -15,19 +15,19 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use kernel::Clock;
+use kernel::ids::TenantId;
+use kernel::inventory::RecordKind;
+use kernel::store::{
+    BatchOutcome, Condition, Cursor, Index, Item, ItemKey, Page, Query, SortRange, Store,
+    StoreError, WriteOp, checks,
+};
+use kernel::time::Timestamp;
 use rusqlite::{
     Connection, OptionalExtension, TransactionBehavior, params, params_from_iter,
     types::Value as SqlValue,
 };
 use serde::{Deserialize, Serialize};
-use shared::Clock;
-use shared::ids::TenantId;
-use shared::inventory::RecordKind;
-use shared::store::{
-    BatchOutcome, Condition, Cursor, Index, Item, ItemKey, Page, Query, SortRange, Store,
-    StoreError, WriteOp, checks,
-};
-use shared::time::Timestamp;
 
 const SCHEMA_VERSION: i64 = 1;
 

@@ -7,7 +7,7 @@ use aws_sdk_kms::Client;
 use aws_sdk_kms::error::ProvideErrorMetadata;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::DataKeySpec;
-use shared::crypto::{CryptoError, KeyContext, KeyEncryption, WrappedKey};
+use kernel::crypto::{CryptoError, KeyContext, KeyEncryption, WrappedKey};
 use zeroize::Zeroizing;
 
 pub struct KmsKeyEncryption {

@@ -13,7 +13,7 @@ use std::io::{self, Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use shared::token::SigningKey;
+use kernel::token::SigningKey;
 use zeroize::Zeroizing;
 
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +93,7 @@ pub fn index_key(dir: &Path) -> Result<Zeroizing<[u8; 32]>, KeyFileError> {
 fn key32(dir: &Path, file: &str) -> Result<Zeroizing<[u8; 32]>, KeyFileError> {
     let path = dir.join(file);
     let bytes = load_or_create(&path, || {
-        Zeroizing::new(shared::random::bytes::<32>().to_vec())
+        Zeroizing::new(kernel::random::bytes::<32>().to_vec())
     })?;
     let mut key = Zeroizing::new([0u8; 32]);
     if bytes.len() != 32 {
@@ -111,7 +111,7 @@ fn key32(dir: &Path, file: &str) -> Result<Zeroizing<[u8; 32]>, KeyFileError> {
 pub fn origin_secret(dir: &Path) -> Result<Vec<u8>, KeyFileError> {
     let path = dir.join("origin.key");
     let secret = load_or_create(&path, || {
-        let hex: String = shared::random::bytes::<32>()
+        let hex: String = kernel::random::bytes::<32>()
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
@@ -125,7 +125,7 @@ pub fn origin_secret(dir: &Path) -> Result<Vec<u8>, KeyFileError> {
 pub fn hash_key(dir: &Path) -> Result<Vec<u8>, KeyFileError> {
     let path = dir.join("hash.key");
     let key = load_or_create(&path, || {
-        Zeroizing::new(shared::random::bytes::<32>().to_vec())
+        Zeroizing::new(kernel::random::bytes::<32>().to_vec())
     })?;
     Ok(key.to_vec())
 }

@@ -10,8 +10,8 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
 use async_trait::async_trait;
-use shared::Error;
-use shared::incidents::{NoticeSender, OutgoingMessage};
+use incidents::{NoticeSender, OutgoingMessage};
+use kernel::Error;
 
 pub struct FileSender {
     dir: PathBuf,

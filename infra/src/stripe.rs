@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use shared::billing::credits::{
+use billing::credits::{
     BalanceCredit, BalanceGateway, CREDIT_METADATA_KEY, CreditId, GatewayError,
 };
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};

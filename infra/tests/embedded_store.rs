@@ -1,13 +1,16 @@
 //! The embedded store against the port conformance suite, plus durability under `kill -9`.
 
+// A test or benchmark: a failed step fails it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use infra::EmbeddedStore;
-use shared::inventory::RecordKind;
-use shared::store::{Condition, Item, ItemKey, Query, Store, query_all};
-use shared::time::{ManualClock, SystemClock};
+use kernel::inventory::RecordKind;
+use kernel::store::{Condition, Item, ItemKey, Query, Store, query_all};
+use kernel::time::{ManualClock, SystemClock};
 
 #[tokio::test]
 async fn embedded_store_passes_the_port_conformance_suite() {
@@ -16,7 +19,7 @@ async fn embedded_store_passes_the_port_conformance_suite() {
         "2026-06-01T00:00:00Z".parse().expect("ts"),
     ));
     let store = EmbeddedStore::open(&dir.path().join("store.db"), clock).expect("open");
-    shared::testkit::store_conformance(Arc::new(store), "conf").await;
+    kernel::testkit::store_conformance(Arc::new(store), "conf").await;
 }
 
 const CHILD_ENV: &str = "REGROOTER_DURABILITY_CHILD_DIR";

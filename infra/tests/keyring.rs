@@ -1,16 +1,19 @@
 //! The keyring over the real embedded store: keys are created once, rotate, shred, and personal
 //! data reaches the database file only sealed.
 
+// A test or benchmark: a failed step fails it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 
 use infra::EmbeddedStore;
-use shared::crypto::{
+use kernel::crypto::{
     CryptoError, FieldContext, KeyOwner, KeyPurpose, Keyring, LocalKeyEncryption, Personal,
 };
-use shared::ids::TenantId;
-use shared::inventory::{InventoryGuard, RecordKind};
-use shared::store::{Condition, Item, ItemKey, Store, StoreError};
-use shared::time::ManualClock;
+use kernel::ids::TenantId;
+use kernel::inventory::{InventoryGuard, RecordKind};
+use kernel::store::{Condition, Item, ItemKey, Store, StoreError};
+use kernel::time::ManualClock;
 use zeroize::Zeroizing;
 
 struct Fixture {
@@ -30,7 +33,7 @@ fn fixture() -> Fixture {
     let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(raw));
     let kek = Arc::new(LocalKeyEncryption::new(
         "test",
-        &Zeroizing::new(shared::random::bytes::<32>()),
+        &Zeroizing::new(kernel::random::bytes::<32>()),
     ));
     let keyring = Keyring::new(kek, store.clone(), clock);
     Fixture {
@@ -93,7 +96,7 @@ async fn personal_data_reaches_the_database_only_sealed() {
 
     // Read back and open.
     let stored = f.store.get(&key).await.expect("get").expect("present");
-    let sealed_back: shared::crypto::SealedField =
+    let sealed_back: kernel::crypto::SealedField =
         serde_json::from_value(stored.data["contact_email"].clone()).expect("sealed");
     let opened = f
         .keyring

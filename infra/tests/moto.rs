@@ -5,17 +5,20 @@
 //! Without the endpoint the tests say so and skip — unless `REGROOTER_REQUIRE_MOTO=1` (set by
 //! `scripts/test`), in which case a missing server is a failure.
 
+// A test or benchmark: a failed step fails it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 
 use infra::dynamodb::DynamoStore;
 use infra::kms::KmsKeyEncryption;
-use shared::crypto::{
+use kernel::crypto::{
     CryptoError, FieldContext, KeyContext, KeyEncryption, KeyOwner, KeyPurpose, Keyring, Personal,
 };
-use shared::ids::TenantId;
-use shared::inventory::{InventoryGuard, RecordKind};
-use shared::store::{Condition, Item, ItemKey, Store, StoreError};
-use shared::time::ManualClock;
+use kernel::ids::TenantId;
+use kernel::inventory::{InventoryGuard, RecordKind};
+use kernel::store::{Condition, Item, ItemKey, Store, StoreError};
+use kernel::time::ManualClock;
 
 /// Serialises the tests of this binary when run by plain `cargo test` (threads, one process).
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -70,7 +73,7 @@ async fn moto_dynamodb_passes_the_port_conformance_suite() {
     let _serial = SERIAL.lock().await;
     let Some(m) = moto().await else { return };
     let store = table(&m, clock()).await;
-    shared::testkit::store_conformance(Arc::new(store), "conf").await;
+    kernel::testkit::store_conformance(Arc::new(store), "conf").await;
 }
 
 #[tokio::test]
@@ -238,8 +241,8 @@ async fn moto_keyring_seals_into_dynamodb_and_shreds() {
 
 #[tokio::test]
 async fn moto_retention_deletes_a_tenant_in_batches_of_25_and_shreds_its_kms_wrapped_keys() {
-    use shared::retention::{RetentionService, Stage};
-    use shared::store::{Query, query_all};
+    use kernel::store::{Query, query_all};
+    use retention::{RetentionService, Stage};
     let _serial = SERIAL.lock().await;
     let Some(m) = moto().await else { return };
     let clock = clock();
@@ -254,11 +257,11 @@ async fn moto_retention_deletes_a_tenant_in_batches_of_25_and_shreds_its_kms_wra
     let keyring = Arc::new(Keyring::new(kek, store.clone(), clock.clone()));
     let acme = TenantId::new("acme").expect("tenant");
     let globex = TenantId::new("globex").expect("tenant");
-    let now = shared::Clock::now(clock.as_ref());
-    let items = shared::testkit::seed_ended_tenant(store.as_ref(), &keyring, &acme, 300, now)
+    let now = kernel::Clock::now(clock.as_ref());
+    let items = retention::testkit::seed_ended_tenant(store.as_ref(), &keyring, &acme, 300, now)
         .await
         .expect("seed acme");
-    shared::testkit::seed_ended_tenant(store.as_ref(), &keyring, &globex, 3, now)
+    retention::testkit::seed_ended_tenant(store.as_ref(), &keyring, &globex, 3, now)
         .await
         .expect("seed globex");
     let export = query_all(
@@ -273,7 +276,7 @@ async fn moto_retention_deletes_a_tenant_in_batches_of_25_and_shreds_its_kms_wra
         store.clone(),
         keyring.clone(),
         clock.clone(),
-        Some(Arc::new(shared::token::SigningKey::generate("cert-moto"))),
+        Some(Arc::new(kernel::token::SigningKey::generate("cert-moto"))),
         "https://regrooter.test/deletion-certificates",
     );
     let before = counter.count("BatchWriteItem");
@@ -303,8 +306,8 @@ async fn moto_retention_deletes_a_tenant_in_batches_of_25_and_shreds_its_kms_wra
     .expect("left");
     assert!(left.is_empty(), "acme items left: {left:?}");
     assert!(matches!(
-        shared::retention::exports::open(&keyring, &export).await,
-        Err(shared::Error::Crypto(CryptoError::KeyDestroyed(_)))
+        retention::exports::open(&keyring, &export).await,
+        Err(kernel::Error::Crypto(CryptoError::KeyDestroyed(_)))
     ));
     let globex_items = query_all(
         store.as_ref(),

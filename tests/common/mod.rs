@@ -11,16 +11,16 @@ use std::time::{Duration, Instant};
 pub const BIN: &str = env!("CARGO_BIN_EXE_regrooter");
 
 /// A timestamp written in RFC 3339.
-pub fn ts(s: &str) -> shared::time::Timestamp {
+pub fn ts(s: &str) -> kernel::time::Timestamp {
     s.parse().expect("timestamp")
 }
 
 /// A staff member with one role, signed in with password and TOTP.
-pub fn staff_access(role: &str) -> shared::rbac::Access {
-    shared::rbac::Access::resolve(
-        shared::rbac::Principal {
+pub fn staff_access(role: &str) -> kernel::rbac::Access {
+    kernel::rbac::Access::resolve(
+        kernel::rbac::Principal {
             subject: format!("{role}-1"),
-            actor: shared::rbac::Actor::Staff,
+            actor: kernel::rbac::Actor::Staff,
             roles: vec![role.to_string()],
             amr: vec!["pwd".into(), "otp".into()],
         },
@@ -29,12 +29,12 @@ pub fn staff_access(role: &str) -> shared::rbac::Access {
 }
 
 /// A customer's user with one built-in role in `tenant`.
-pub fn customer_access(tenant: &str, role: &str) -> shared::rbac::Access {
-    shared::rbac::Access::resolve(
-        shared::rbac::Principal {
+pub fn customer_access(tenant: &str, role: &str) -> kernel::rbac::Access {
+    kernel::rbac::Access::resolve(
+        kernel::rbac::Principal {
             subject: format!("{tenant}-{role}"),
-            actor: shared::rbac::Actor::Customer {
-                tenant: shared::ids::TenantId::new(tenant).expect("tenant"),
+            actor: kernel::rbac::Actor::Customer {
+                tenant: kernel::ids::TenantId::new(tenant).expect("tenant"),
             },
             roles: vec![role.to_string()],
             amr: vec!["pwd".into()],

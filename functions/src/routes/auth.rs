@@ -4,17 +4,17 @@
 use std::sync::Arc;
 
 use crate::http::Path;
+use auth::service::{
+    ActivateInput, ConfirmOtpInput, CreatedUser, NewUserInput, OtpInput, OtpSetup, RefreshInput,
+    RoleInput, SignInInput, UserView,
+};
+use auth::{Account, SignInStep, Tokens, UserId};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use shared::Error;
-use shared::auth::service::{
-    ActivateInput, ConfirmOtpInput, CreatedUser, NewUserInput, OtpInput, OtpSetup, RefreshInput,
-    RoleInput, SignInInput, UserView,
-};
-use shared::auth::{Account, SignInStep, Tokens, UserId};
-use shared::rbac::{CustomRole, Permission, Scope};
+use kernel::Error;
+use kernel::rbac::{CustomRole, Permission, Scope};
 
 use crate::http::{ApiError, ApiJson, Caller, tenant_in_path};
 use crate::services::Services;

@@ -9,12 +9,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use shared::Error;
-use shared::billing::credits::{CreditId, CreditRecord, VoluntaryCreditInput};
-use shared::billing::records::EventCount;
-use shared::billing::service::BillingOverview;
-use shared::billing::{Processed, service::Outcome};
-use shared::rbac::{Permission, Scope};
+use billing::credits::{CreditId, CreditRecord, VoluntaryCreditInput};
+use billing::records::EventCount;
+use billing::service::BillingOverview;
+use billing::{Processed, service::Outcome};
+use kernel::Error;
+use kernel::rbac::{Permission, Scope};
 
 use crate::http::{ApiError, ApiJson, Caller, tenant_in_path};
 use crate::services::Services;

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
+use kernel::inventory::RecordKind;
+use kernel::store::ItemKey;
 use serde::Serialize;
-use shared::inventory::RecordKind;
-use shared::store::ItemKey;
 
 use crate::http::ApiError;
 use crate::services::Services;
@@ -17,7 +17,7 @@ struct Health {
     status: &'static str,
     environment: &'static str,
     version: &'static str,
-    time: shared::Timestamp,
+    time: kernel::Timestamp,
     record_kinds: usize,
 }
 

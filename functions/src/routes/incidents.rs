@@ -8,15 +8,15 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
-use shared::Error;
-use shared::incidents::model::{IncidentStatus, MeasureId, MeasureStatus, ReportStatus};
-use shared::incidents::service::{
+use incidents::model::{IncidentStatus, MeasureId, MeasureStatus, ReportStatus};
+use incidents::service::{
     IncidentDraft, IncidentForCaller, IncidentPatch, IncidentSummary, IncidentView, MeasureInput,
     NotifyInput, OverrideInput, Receipt, RecordedNotice, ReportSubmission, ReportSummary,
     ReportView, TriageInput,
 };
-use shared::incidents::{Facts, IncidentId, ReportId};
+use incidents::{Facts, IncidentId, ReportId};
+use kernel::Error;
+use serde::{Deserialize, Serialize};
 
 use crate::http::{ApiError, ApiJson, Caller};
 use crate::services::Services;
@@ -93,7 +93,7 @@ async fn report_status(
 ) -> ApiResult<StatusView> {
     let id = report_id(&id)?;
     let values = headers.get_all(header::AUTHORIZATION).iter();
-    let secret = shared::authorization::bearer_token(values.map(|v| v.as_bytes()))
+    let secret = kernel::authorization::bearer_token(values.map(|v| v.as_bytes()))
         .map_err(|_| ApiError(Error::NotFound("report".into())))?;
     let status = s.incidents.report_status(&id, secret).await?;
     Ok(Json(StatusView {
@@ -129,9 +129,9 @@ async fn triage(
 
 #[derive(Serialize)]
 struct AuditView {
-    entries: Vec<shared::audit::AuditEntry>,
+    entries: Vec<kernel::audit::AuditEntry>,
     intact: bool,
-    broken: Option<shared::audit::BrokenLink>,
+    broken: Option<kernel::audit::BrokenLink>,
 }
 
 async fn report_audit(

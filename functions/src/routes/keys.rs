@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use shared::token::Jwks;
+use kernel::token::Jwks;
 
 use crate::services::Services;
 

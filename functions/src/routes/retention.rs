@@ -10,17 +10,13 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
+use kernel::Error;
+use kernel::rbac::{Permission, Scope};
+use retention::exports::{self, ExportId, ExportSummary};
+use retention::records::{CertificateId, HoldId, LegalHold, ServiceEndRequest, StoredCertificate};
+use retention::service::{FinalDeletionInput, HoldInput, ServiceEndInput, ServiceEndOutcome};
+use retention::{RunReport, TenantRetention};
 use serde::Deserialize;
-use shared::Error;
-use shared::rbac::{Permission, Scope};
-use shared::retention::exports::{self, ExportId, ExportSummary};
-use shared::retention::records::{
-    CertificateId, HoldId, LegalHold, ServiceEndRequest, StoredCertificate,
-};
-use shared::retention::service::{
-    FinalDeletionInput, HoldInput, ServiceEndInput, ServiceEndOutcome,
-};
-use shared::retention::{RunReport, TenantRetention};
 
 use crate::http::{ApiError, ApiJson, Caller, tenant_in_path};
 use crate::services::Services;
@@ -62,7 +58,7 @@ pub fn router() -> Router<Arc<Services>> {
 #[serde(deny_unknown_fields)]
 struct AtQuery {
     /// Plan as of this time (RFC 3339); now if absent.
-    at: Option<shared::Timestamp>,
+    at: Option<kernel::Timestamp>,
 }
 
 /// Every tenant's plan (operators and the DPO).

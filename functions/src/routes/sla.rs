@@ -9,11 +9,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use shared::Error;
-use shared::sla::MonthReport;
-use shared::sla::records::{ClaimId, Exclusion, RecordedOutage};
-use shared::sla::service::{ClaimInput, ClaimView, DecisionInput, ExclusionInput, OutageInput};
-use shared::time::Month;
+use kernel::Error;
+use kernel::time::Month;
+use sla::MonthReport;
+use sla::records::{ClaimId, Exclusion, RecordedOutage};
+use sla::service::{ClaimInput, ClaimView, DecisionInput, ExclusionInput, OutageInput};
 
 use crate::http::{ApiError, ApiJson, Caller, tenant_in_path};
 use crate::services::Services;
@@ -40,7 +40,7 @@ pub fn router() -> Router<Arc<Services>> {
 
 fn month(raw: &str) -> Result<Month, ApiError> {
     raw.parse()
-        .map_err(|e: shared::time::TimeError| ApiError(Error::validation("/month", e.to_string())))
+        .map_err(|e: kernel::time::TimeError| ApiError(Error::validation("/month", e.to_string())))
 }
 
 fn claim_id(raw: &str) -> Result<ClaimId, ApiError> {

@@ -1,5 +1,5 @@
 # The customer-managed key of this environment: the table, the data keys the functions wrap
-# (envelope encryption, shared/src/crypto), the functions' environment, logs, queues, the alarm
+# (envelope encryption, shared/kernel/src/crypto), the functions' environment, logs, queues, the alarm
 # topic, the schedules and the backup vault are all encrypted with it.
 resource "aws_kms_key" "main" {
   description              = "${local.name}: table, data keys, function environment, logs, queues, schedules, backups"

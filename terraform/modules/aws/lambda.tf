@@ -81,7 +81,7 @@ resource "aws_lambda_function" "this" {
 # The HTTP entry: a function URL per HTTP function, reached only through the edge.
 #
 # Origin lock: every function refuses a request that lacks the edge Worker's HMAC signature over
-# method, path, time and body digest (shared/src/origin_lock.rs; REGROOTER_ORIGIN_SECRET, required
+# method, path, time and body digest (shared/kernel/src/origin_lock.rs; REGROOTER_ORIGIN_SECRET, required
 # in staging and production). That signature, not the URL's auth type, is what admits requests.
 # AWS_IAM was considered and rejected: the Worker would have to hold long-lived AWS access keys to
 # sign SigV4, a stronger secret to lose than the origin-lock HMAC key, which rotates without AWS.

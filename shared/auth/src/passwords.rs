@@ -1,0 +1,178 @@
+//! Password hashes: Argon2id with OWASP's parameters (19 MiB, 2 passes, 1 lane), in the PHC
+//! string format, salted from our own random source.
+//!
+//! Argon2id costs tens of milliseconds of CPU by design; run on an async worker thread it stalls
+//! every other request of that thread. So the work is reachable only through [`Passwords`],
+//! which hands it to a [`HashingPool`] — in the functions, tokio's blocking pool
+//! (`infra::blocking::BlockingPool`); `shared` itself stays free of any runtime.
+
+use std::sync::{Arc, OnceLock};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use async_trait::async_trait;
+use zeroize::Zeroizing;
+
+use kernel::error::{Error, FieldError};
+
+/// OWASP Password Storage Cheat Sheet: Argon2id, m = 19 456 KiB, t = 2, p = 1.
+pub const MEMORY_KIB: u32 = 19_456;
+pub const PASSES: u32 = 2;
+pub const LANES: u32 = 1;
+
+pub const MIN_LENGTH: usize = 12;
+pub const MAX_LENGTH: usize = 128;
+
+/// A piece of CPU-heavy work (it reports its result itself).
+pub type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// Where password hashing runs: somewhere that does not hold up the async threads.
+#[async_trait]
+pub trait HashingPool: Send + Sync {
+    /// Runs `job` to completion (an error if it could not run or panicked).
+    async fn run(&self, job: Job) -> Result<(), Error>;
+}
+
+/// Runs the work on the calling thread: for callers without an async runtime to protect.
+pub struct OnCallingThread;
+
+#[async_trait]
+impl HashingPool for OnCallingThread {
+    async fn run(&self, job: Job) -> Result<(), Error> {
+        job();
+        Ok(())
+    }
+}
+
+/// Password hashing and verification, done on a [`HashingPool`].
+#[derive(Clone)]
+pub struct Passwords {
+    pool: Arc<dyn HashingPool>,
+}
+
+impl Passwords {
+    pub fn new(pool: Arc<dyn HashingPool>) -> Self {
+        Self { pool }
+    }
+
+    /// Runs `work` on the pool and hands back its result.
+    async fn on_pool<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Error> {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+        self.pool
+            .run(Box::new(move || {
+                let _ = sender.send(work());
+            }))
+            .await?;
+        receiver
+            .try_recv()
+            .map_err(|_| Error::Internal("password work ended without a result".into()))
+    }
+
+    /// The PHC string of `password` with a fresh salt.
+    pub async fn hash(&self, password: &str) -> Result<String, Error> {
+        let password = Zeroizing::new(password.to_string());
+        self.on_pool(move || hash(&password)).await?
+    }
+
+    /// For each stored hash, whether `password` matches it; a `None` (no password set) gets the
+    /// same work against a hash no password matches, so every candidate costs the same.
+    pub async fn verify_each(
+        &self,
+        hashes: Vec<Option<String>>,
+        password: &str,
+    ) -> Result<Vec<bool>, Error> {
+        let password = Zeroizing::new(password.to_string());
+        self.on_pool(move || {
+            hashes
+                .iter()
+                .map(|phc| match phc {
+                    Some(phc) => verify(phc, &password),
+                    None => {
+                        verify_nothing(&password);
+                        false
+                    }
+                })
+                .collect()
+        })
+        .await
+    }
+}
+
+fn argon2() -> Result<Argon2<'static>, Error> {
+    let params = Params::new(MEMORY_KIB, PASSES, LANES, None)
+        .map_err(|e| Error::Internal(format!("argon2 parameters: {e}")))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+/// Checks a new password against the policy: 12 to 128 characters, not only one character.
+pub fn check_policy(password: &str, pointer: &str) -> Result<(), Error> {
+    let length = password.chars().count();
+    if !(MIN_LENGTH..=MAX_LENGTH).contains(&length) {
+        return Err(Error::Validation(vec![FieldError::new(
+            pointer,
+            format!("must be {MIN_LENGTH} to {MAX_LENGTH} characters"),
+        )]));
+    }
+    let mut chars = password.chars();
+    let first = chars.next();
+    if chars.all(|c| Some(c) == first) {
+        return Err(Error::Validation(vec![FieldError::new(
+            pointer,
+            "must not repeat one character",
+        )]));
+    }
+    Ok(())
+}
+
+/// The PHC string of `password` with a fresh salt.
+fn hash(password: &str) -> Result<String, Error> {
+    let salt = SaltString::encode_b64(&kernel::random::bytes::<16>())
+        .map_err(|e| Error::Internal(format!("salt: {e}")))?;
+    Ok(argon2()?
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| Error::Internal(format!("argon2: {e}")))?
+        .to_string())
+}
+
+/// Whether `password` matches `phc` (constant-time comparison inside the crate).
+fn verify(phc: &str, password: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    argon2()
+        .map(|a| a.verify_password(password.as_bytes(), &parsed).is_ok())
+        .unwrap_or(false)
+}
+
+/// Does the work of a verification against an account that does not exist, so an unknown
+/// address takes as long to refuse as a wrong password.
+fn verify_nothing(password: &str) {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    let phc = DUMMY.get_or_init(|| hash("no account has this password").unwrap_or_default());
+    let _ = verify(phc, password);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_argon2id_with_owasp_parameters_and_verify() {
+        let phc = hash("correct horse battery").expect("hash");
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+        assert!(verify(&phc, "correct horse battery"));
+        assert!(!verify(&phc, "correct horse battery!"));
+        assert!(!verify("not a hash", "x"));
+        assert_ne!(phc, hash("correct horse battery").expect("hash"), "salted");
+    }
+
+    #[test]
+    fn the_policy_wants_length() {
+        assert!(check_policy("short", "/password").is_err());
+        assert!(check_policy("aaaaaaaaaaaaaaaa", "/password").is_err());
+        assert!(check_policy("a long enough passphrase", "/password").is_ok());
+    }
+}

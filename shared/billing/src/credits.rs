@@ -1,0 +1,417 @@
+//! Credits on a tenant's next invoice: SLA credits and voluntary ones.
+//!
+//! A credit is decided here and carried to Stripe as a customer balance transaction (a negative
+//! amount on the customer's balance, which Stripe deducts from the next invoice — never a
+//! refund). Exactly once: every call carries the idempotency key `regrooter-credit-<id>`, so a
+//! retried call returns the first call's transaction; because Stripe forgets idempotency keys
+//! after 24 hours, a credit whose first attempt is older than that is first looked up by the
+//! `regrooter_credit` metadata it was created with before anything new is created.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::service::BillingService;
+use kernel::audit::{AuditEntry, AuditHead};
+use kernel::error::{Error, FieldError};
+use kernel::ids::TenantId;
+use kernel::inventory::RecordKind;
+use kernel::money::{Currency, Money};
+use kernel::rbac::{Access, Permission, Principal, Scope};
+use kernel::scrub;
+use kernel::store::{Condition, Item, ItemKey, Query, Store, WriteOp, query_all};
+use kernel::time::{Clock, Month, Timestamp};
+
+kernel::generated_id!(
+    /// A credit on a tenant's next invoice.
+    CreditId,
+    "cr"
+);
+
+/// Metadata key on the Stripe balance transaction naming our credit.
+pub const CREDIT_METADATA_KEY: &str = "regrooter_credit";
+/// Stripe keeps idempotency keys for 24 hours; past 23 we look before we create.
+const IDEMPOTENCY_WINDOW_HOURS: i64 = 23;
+/// The secondary-index partition of credits not yet carried to Stripe.
+pub const PENDING_INDEX: &str = "CREDITS_PENDING";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CreditKind {
+    /// 5 % of the affected billing period's fee for a verified SLA claim.
+    Sla { claim: String, month: Month },
+    /// At the company's discretion (outside factors affected availability, goodwill).
+    Voluntary,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CreditStatus {
+    /// Decided, not yet on the Stripe balance.
+    Pending,
+    /// On the Stripe customer's balance: deducted from the next invoice.
+    Applied,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreditRecord {
+    pub id: CreditId,
+    pub tenant: TenantId,
+    pub kind: CreditKind,
+    /// Positive: what the customer is credited, in minor units.
+    pub amount: i64,
+    pub currency: Currency,
+    pub reason: String,
+    pub decided_by: String,
+    pub decided_at: Timestamp,
+    pub status: CreditStatus,
+    /// The Stripe customer and balance transaction that carry the credit.
+    pub customer: Option<String>,
+    pub balance_transaction: Option<String>,
+    pub applied_at: Option<Timestamp>,
+    pub attempts: u32,
+    pub first_attempt_at: Option<Timestamp>,
+    pub last_error: Option<String>,
+    pub audit: AuditHead,
+}
+
+impl CreditRecord {
+    pub fn money(&self) -> Money {
+        Money::new(self.amount, self.currency)
+    }
+
+    pub fn idempotency_key(&self) -> String {
+        format!("regrooter-credit-{}", self.id)
+    }
+}
+
+/// What is sent to Stripe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BalanceCredit {
+    pub customer: String,
+    /// Negative: a credit on the customer's balance, applied to the next invoice.
+    pub amount: i64,
+    pub currency: Currency,
+    pub description: String,
+    pub idempotency_key: String,
+    pub metadata: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GatewayError {
+    #[error("Stripe is not configured (STRIPE_SECRET_KEY)")]
+    NotConfigured,
+    /// Stripe refused the request: retrying the same request will not help.
+    #[error("Stripe refused the request: {0}")]
+    Rejected(String),
+    /// Network or Stripe-side trouble: retry later with the same idempotency key.
+    #[error("Stripe is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The outgoing side of billing: Stripe's customer balance.
+#[async_trait]
+pub trait BalanceGateway: Send + Sync {
+    /// Creates the balance transaction (idempotently); returns its id.
+    async fn credit(&self, request: &BalanceCredit) -> Result<String, GatewayError>;
+
+    /// The balance transaction created for `credit`, if there is one.
+    async fn find(&self, customer: &str, credit: &CreditId)
+    -> Result<Option<String>, GatewayError>;
+}
+
+/// What a voluntary credit needs.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoluntaryCreditInput {
+    pub amount: Option<i64>,
+    pub currency: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// What one application run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ApplyReport {
+    pub applied: Vec<CreditId>,
+    pub failed: Vec<(CreditId, String)>,
+}
+
+fn credit_key(tenant: &TenantId, id: &CreditId) -> Result<ItemKey, Error> {
+    Ok(ItemKey::new(format!("CREDITS#{tenant}"), id.to_string())?)
+}
+
+fn credit_item(record: &CreditRecord) -> Result<Item, Error> {
+    let mut item = Item::new(credit_key(&record.tenant, &record.id)?, RecordKind::Credit)
+        .with_record(record)?;
+    if record.status == CreditStatus::Pending {
+        // The pending index points back at the credit's own partition.
+        item = item.with_gsi1(ItemKey::new(
+            PENDING_INDEX,
+            format!("{}#{}", record.tenant, record.id),
+        )?);
+    }
+    Ok(item)
+}
+
+fn chain(id: &CreditId) -> String {
+    format!("credit:{id}")
+}
+
+pub struct CreditService {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    billing: Arc<BillingService>,
+}
+
+impl CreditService {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, billing: Arc<BillingService>) -> Self {
+        Self {
+            store,
+            clock,
+            billing,
+        }
+    }
+
+    /// Records a decided credit (pending until carried to Stripe), audited.
+    pub async fn create(
+        &self,
+        decided_by: &Principal,
+        tenant: &TenantId,
+        kind: CreditKind,
+        amount: Money,
+        reason: &str,
+    ) -> Result<CreditRecord, Error> {
+        let (record, ops) = self.prepare(decided_by, tenant, kind, amount, reason)?;
+        self.store.transact(ops).await?;
+        Ok(record)
+    }
+
+    /// A decided credit and the writes that record it (the credit and its first audit entry), for
+    /// a caller that must write them together with its own decision.
+    pub fn prepare(
+        &self,
+        decided_by: &Principal,
+        tenant: &TenantId,
+        kind: CreditKind,
+        amount: Money,
+        reason: &str,
+    ) -> Result<(CreditRecord, Vec<WriteOp>), Error> {
+        if amount.minor <= 0 {
+            return Err(Error::validation("/amount", "must be a positive amount"));
+        }
+        let now = self.clock.now();
+        let id = CreditId::generate(now);
+        let (reason, _) = scrub::scrub(reason.trim());
+        let entry = AuditEntry::append(
+            &chain(&id),
+            None,
+            now,
+            decided_by,
+            "credit.decided",
+            &(&kind, amount.minor, amount.currency, &reason),
+        );
+        let record = CreditRecord {
+            id,
+            tenant: tenant.clone(),
+            kind,
+            amount: amount.minor,
+            currency: amount.currency,
+            reason,
+            decided_by: decided_by.subject.clone(),
+            decided_at: now,
+            status: CreditStatus::Pending,
+            customer: None,
+            balance_transaction: None,
+            applied_at: None,
+            attempts: 0,
+            first_attempt_at: None,
+            last_error: None,
+            audit: entry.head(),
+        };
+        let ops = vec![
+            WriteOp::Put {
+                item: credit_item(&record)?,
+                condition: Condition::NotExists,
+            },
+            entry.insert_op()?,
+        ];
+        Ok((record, ops))
+    }
+
+    /// A voluntary credit by billing staff: amount, currency and reason.
+    pub async fn grant_voluntary(
+        &self,
+        access: &Access,
+        tenant: &TenantId,
+        input: VoluntaryCreditInput,
+    ) -> Result<CreditRecord, Error> {
+        access.require(Permission::VoluntaryCreditsGrant, Scope::Tenant(tenant))?;
+        let mut errors = Vec::new();
+        match input.amount {
+            Some(a) if a > 0 && a <= 100_000_000 => {}
+            Some(_) => errors.push(FieldError::new(
+                "/amount",
+                "must be a positive amount in minor units (cents), at most 1 000 000.00",
+            )),
+            None => errors.push(FieldError::new("/amount", "is required (minor units)")),
+        }
+        let currency = match input.currency.as_deref().map(Currency::new) {
+            Some(Ok(c)) => Some(c),
+            Some(Err(e)) => {
+                errors.push(FieldError::new("/currency", e.to_string()));
+                None
+            }
+            None => {
+                errors.push(FieldError::new("/currency", "is required, e.g. eur"));
+                None
+            }
+        };
+        let reason = input.reason.unwrap_or_default();
+        if reason.trim().is_empty() || reason.chars().count() > 2_000 {
+            errors.push(FieldError::new("/reason", "must be 1 to 2000 characters"));
+        }
+        if !errors.is_empty() {
+            return Err(Error::Validation(errors));
+        }
+        let (Some(amount), Some(currency)) = (input.amount, currency) else {
+            return Err(Error::Internal("validated input lost a field".into()));
+        };
+        if kernel::tenants::get(self.store.as_ref(), tenant)
+            .await?
+            .is_none()
+        {
+            return Err(Error::NotFound(format!("tenant {tenant}")));
+        }
+        self.create(
+            access.principal(),
+            tenant,
+            CreditKind::Voluntary,
+            Money::new(amount, currency),
+            &reason,
+        )
+        .await
+    }
+
+    pub async fn list(
+        &self,
+        access: &Access,
+        tenant: &TenantId,
+    ) -> Result<Vec<CreditRecord>, Error> {
+        access.require(Permission::BillingRead, Scope::Tenant(tenant))?;
+        let items = query_all(
+            self.store.as_ref(),
+            Query::partition(format!("CREDITS#{tenant}")),
+        )
+        .await?;
+        items
+            .iter()
+            .map(|i| i.record::<CreditRecord>().map_err(Error::from))
+            .collect()
+    }
+
+    pub async fn get(
+        &self,
+        tenant: &TenantId,
+        id: &CreditId,
+    ) -> Result<(CreditRecord, u64), Error> {
+        match self.store.get(&credit_key(tenant, id)?).await? {
+            Some(item) => Ok((item.record()?, item.version)),
+            None => Err(Error::NotFound(format!("credit {id}"))),
+        }
+    }
+
+    /// Carries every pending credit to Stripe (the scheduled job, and right after a decision).
+    pub async fn apply_pending(&self, gateway: &dyn BalanceGateway) -> Result<ApplyReport, Error> {
+        let pending = query_all(self.store.as_ref(), Query::gsi1(PENDING_INDEX).limit(100)).await?;
+        let mut report = ApplyReport::default();
+        for item in pending {
+            let record: CreditRecord = item.record()?;
+            match self.apply(gateway, &record.tenant, &record.id).await {
+                Ok(r) if r.status == CreditStatus::Applied => report.applied.push(r.id),
+                Ok(r) => report
+                    .failed
+                    .push((r.id, r.last_error.unwrap_or_else(|| "still pending".into()))),
+                Err(e) => report.failed.push((record.id, e.to_string())),
+            }
+        }
+        Ok(report)
+    }
+
+    /// Carries one credit to Stripe, exactly once however often it is called.
+    pub async fn apply(
+        &self,
+        gateway: &dyn BalanceGateway,
+        tenant: &TenantId,
+        id: &CreditId,
+    ) -> Result<CreditRecord, Error> {
+        let (mut record, version) = self.get(tenant, id).await?;
+        if record.status == CreditStatus::Applied {
+            return Ok(record);
+        }
+        let now = self.clock.now();
+        let customer = match &record.customer {
+            Some(c) => c.clone(),
+            None => self.billing.credit_customer(tenant).await?,
+        };
+        let first_attempt = *record.first_attempt_at.get_or_insert(now);
+        record.customer = Some(customer.clone());
+        record.attempts += 1;
+        let stale_key = now.duration_since(first_attempt)
+            > jiff::SignedDuration::from_hours(IDEMPOTENCY_WINDOW_HOURS);
+        let found = if stale_key {
+            gateway.find(&customer, id).await
+        } else {
+            Ok(None)
+        };
+        let outcome = match found {
+            Ok(Some(existing)) => Ok(existing),
+            Ok(None) => {
+                let request = BalanceCredit {
+                    customer: customer.clone(),
+                    amount: -record.amount,
+                    currency: record.currency,
+                    description: match &record.kind {
+                        CreditKind::Sla { month, .. } => format!("SLA credit for {month}"),
+                        CreditKind::Voluntary => "Voluntary credit".to_string(),
+                    },
+                    idempotency_key: record.idempotency_key(),
+                    metadata: BTreeMap::from([
+                        (CREDIT_METADATA_KEY.to_string(), id.to_string()),
+                        ("tenant_id".to_string(), tenant.to_string()),
+                    ]),
+                };
+                gateway.credit(&request).await
+            }
+            Err(e) => Err(e),
+        };
+        let mut ops = Vec::new();
+        match outcome {
+            Ok(transaction) => {
+                record.status = CreditStatus::Applied;
+                record.balance_transaction = Some(transaction.clone());
+                record.applied_at = Some(now);
+                record.last_error = None;
+                let entry = AuditEntry::append(
+                    &chain(id),
+                    Some(&record.audit),
+                    now,
+                    &Principal::system("credit-application"),
+                    "credit.applied",
+                    &(&customer, &transaction),
+                );
+                record.audit = entry.head();
+                ops.push(entry.insert_op()?);
+            }
+            Err(e) => record.last_error = Some(e.to_string()),
+        }
+        ops.push(WriteOp::Put {
+            item: credit_item(&record)?,
+            condition: Condition::Version(version),
+        });
+        self.store.transact(ops).await?;
+        Ok(record)
+    }
+}

@@ -1,0 +1,369 @@
+//! Security reports and breach incidents as stored records.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use super::assessment::{BreachType, Decision, Facts, RiskLevel};
+use kernel::audit::AuditHead;
+use kernel::crypto::SealedField;
+use kernel::ids::TenantId;
+use kernel::inventory::DataCategory;
+use kernel::time::Timestamp;
+
+kernel::generated_id!(
+    /// A security report from the public intake.
+    ReportId,
+    "rep"
+);
+kernel::generated_id!(
+    /// A personal data breach incident.
+    IncidentId,
+    "inc"
+);
+kernel::generated_id!(
+    /// One containment or remediation measure of an incident.
+    MeasureId,
+    "msr"
+);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Language {
+    De,
+    En,
+}
+
+/// What a reporter may see: received, in review, closed — nothing confidential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportStatus {
+    Received,
+    InReview,
+    Closed,
+}
+
+/// The security team's triage of a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Triage {
+    Spam,
+    Duplicate { of: ReportId },
+    NotABreach,
+    Incident { incident: IncidentId },
+}
+
+/// A stored report. The page's five fields and the contact are sealed (platform key, purpose
+/// `reports`); the secret that lets the reporter read the status is kept only as a hash.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportRecord {
+    pub id: ReportId,
+    pub received_at: Timestamp,
+    pub language: Language,
+    pub description: SealedField,
+    pub affected_parties: SealedField,
+    pub personal_data_kind: SealedField,
+    pub scope: SealedField,
+    pub impact_assessment: SealedField,
+    #[serde(default)]
+    pub reporter_contact: Option<SealedField>,
+    /// SHA-256 of the reporter's status secret, hex.
+    pub secret_digest: String,
+    pub status: ReportStatus,
+    #[serde(default)]
+    pub triage: Option<Triage>,
+    #[serde(default)]
+    pub triaged_at: Option<Timestamp>,
+    /// How many card-like numbers the scrubber removed before sealing.
+    #[serde(default)]
+    pub scrubbed_card_numbers: usize,
+    pub audit: AuditHead,
+}
+
+/// The incident lifecycle. Only these transitions exist:
+/// open → contained → resolved → closed, and open → resolved (contained and resolved at once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentStatus {
+    Open,
+    Contained,
+    Resolved,
+    Closed,
+}
+
+impl IncidentStatus {
+    pub fn can_become(self, next: IncidentStatus) -> bool {
+        use IncidentStatus::*;
+        matches!(
+            (self, next),
+            (Open, Contained) | (Open, Resolved) | (Contained, Resolved) | (Resolved, Closed)
+        )
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncidentStatus::Open => "open",
+            IncidentStatus::Contained => "contained",
+            IncidentStatus::Resolved => "resolved",
+            IncidentStatus::Closed => "closed",
+        }
+    }
+}
+
+/// Who is responsible for a data set under the GDPR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// We process the data for a customer (its employees' data): the customer must be told.
+    Processor,
+    /// Our own data (contracts, website): we notify the authority and, at high risk, the people.
+    Controller,
+}
+
+/// One affected data set: whose it is and in which role we hold it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AffectedDataSet {
+    /// The customer whose data set it is (required for `processor`, absent for our own data).
+    #[serde(default)]
+    pub tenant: Option<TenantId>,
+    pub name: String,
+    pub role: Role,
+}
+
+/// An affected data set as stored: its name sealed (it may name people or customers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredDataSet {
+    #[serde(default)]
+    pub tenant: Option<TenantId>,
+    pub name: SealedField,
+    pub role: Role,
+}
+
+/// An approximate count: exact, or a range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Approx {
+    pub min: u64,
+    pub max: u64,
+}
+
+/// What a measure is for; the customer notification groups measures by the page's four headings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeasureKind {
+    /// Taken or planned to contain the breach and reduce the risk.
+    Containment,
+    /// Technical and organisational improvements.
+    Improvement,
+    /// Changes to incident management.
+    IncidentManagement,
+    /// Updates to processes.
+    Process,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeasureStatus {
+    Planned,
+    InProgress,
+    Done,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Measure {
+    pub id: MeasureId,
+    pub kind: MeasureKind,
+    /// What is done (sealed: free text).
+    pub what: SealedField,
+    /// Who is responsible: asked for a role or team, but free text, so sealed.
+    pub owner: SealedField,
+    pub at: Timestamp,
+    pub status: MeasureStatus,
+}
+
+/// The engine's decision, and a human's where staff overrode it. Both are kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssessmentRecord {
+    pub facts: Facts,
+    pub engine: Decision,
+    pub assessed_at: Timestamp,
+    pub assessed_by: String,
+    #[serde(default)]
+    pub override_decision: Option<Override>,
+}
+
+impl AssessmentRecord {
+    /// The decision in force: the override if there is one.
+    pub fn effective(&self) -> EffectiveDecision {
+        match &self.override_decision {
+            Some(o) => EffectiveDecision {
+                risk: o.risk,
+                notify_supervisory_authority: o.notify_supervisory_authority,
+                communicate_to_data_subjects: o.communicate_to_data_subjects,
+            },
+            None => EffectiveDecision {
+                risk: self.engine.risk,
+                notify_supervisory_authority: self.engine.notify_supervisory_authority,
+                communicate_to_data_subjects: self.engine.communicate_to_data_subjects,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EffectiveDecision {
+    pub risk: RiskLevel,
+    pub notify_supervisory_authority: bool,
+    pub communicate_to_data_subjects: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Override {
+    pub risk: RiskLevel,
+    pub notify_supervisory_authority: bool,
+    pub communicate_to_data_subjects: bool,
+    /// Why the human decided differently (sealed: free text).
+    pub justification: SealedField,
+    pub by: String,
+    pub at: Timestamp,
+}
+
+/// Whom a deadline is owed to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Duty {
+    /// Tell a customer (we are its processor): the page's 48 hours.
+    Customer { tenant: TenantId },
+    /// Notify the supervisory authority (we are controller, there is a risk): 72 hours.
+    SupervisoryAuthority,
+    /// Tell the data subjects (we are controller, high risk): without undue delay.
+    DataSubjects,
+}
+
+impl std::fmt::Display for Duty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Duty::Customer { tenant } => write!(f, "customer {tenant}"),
+            Duty::SupervisoryAuthority => f.write_str("supervisory authority"),
+            Duty::DataSubjects => f.write_str("data subjects"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// The deadline is 12 hours away.
+    DueSoon,
+    /// The deadline passed without the notification.
+    Missed,
+}
+
+/// An alert the deadline watch raised. Raised once per duty and kind, never repeated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Alert {
+    pub duty: Duty,
+    pub kind: AlertKind,
+    pub due: Timestamp,
+    /// The firing of the watch that raised it.
+    pub raised_at: Timestamp,
+}
+
+/// A notification that went out (or was recorded as sent, for the authority).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SentNotice {
+    pub duty: Duty,
+    pub sent_at: Timestamp,
+    /// Where it went: the outbox message id, or the authority's reference.
+    pub reference: String,
+    pub languages: Vec<Language>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentRecord {
+    pub id: IncidentId,
+    /// Free text (sealed): a title may name people.
+    pub title: SealedField,
+    pub status: IncidentStatus,
+    pub discovered_at: Timestamp,
+    /// The 72-hour (and 48-hour) clocks run from here.
+    pub aware_at: Timestamp,
+    pub breach_types: BTreeSet<BreachType>,
+    /// Nature and scope of the breach (sealed).
+    pub nature_and_scope: SealedField,
+    pub data_categories: BTreeSet<DataCategory>,
+    pub approx_data_subjects: Approx,
+    pub approx_records: Approx,
+    /// Likely consequences for the people affected (sealed).
+    pub likely_consequences: SealedField,
+    pub data_sets: Vec<StoredDataSet>,
+    pub measures: Vec<Measure>,
+    #[serde(default)]
+    pub assessment: Option<AssessmentRecord>,
+    #[serde(default)]
+    pub notices: Vec<SentNotice>,
+    #[serde(default)]
+    pub alerts: Vec<Alert>,
+    #[serde(default)]
+    pub source_report: Option<ReportId>,
+    pub created_at: Timestamp,
+    pub created_by: String,
+    #[serde(default)]
+    pub closed_at: Option<Timestamp>,
+    pub audit: AuditHead,
+}
+
+impl IncidentRecord {
+    /// The customers affected as controllers of data we process for them.
+    pub fn customer_tenants(&self) -> BTreeSet<TenantId> {
+        self.data_sets
+            .iter()
+            .filter(|d| d.role == Role::Processor)
+            .filter_map(|d| d.tenant.clone())
+            .collect()
+    }
+
+    /// Whether any of our own data (we are controller) is affected.
+    pub fn controller_data_affected(&self) -> bool {
+        self.data_sets.iter().any(|d| d.role == Role::Controller)
+    }
+
+    /// Every tenant named in any data set (for the customer view's isolation check).
+    pub fn affects_tenant(&self, tenant: &TenantId) -> bool {
+        self.customer_tenants().contains(tenant)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_documented_transitions() {
+        use IncidentStatus::*;
+        let all = [Open, Contained, Resolved, Closed];
+        let allowed: Vec<(IncidentStatus, IncidentStatus)> = all
+            .iter()
+            .flat_map(|a| all.iter().map(move |b| (*a, *b)))
+            .filter(|(a, b)| a.can_become(*b))
+            .collect();
+        assert_eq!(
+            allowed,
+            vec![
+                (Open, Contained),
+                (Open, Resolved),
+                (Contained, Resolved),
+                (Resolved, Closed)
+            ]
+        );
+    }
+}

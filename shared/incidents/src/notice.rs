@@ -1,0 +1,285 @@
+//! The customer notification: generated in German and English from the incident, with the four
+//! contents the page lists (measures taken or planned to contain the breach and reduce the risk;
+//! technical and organisational improvements; changes to incident management; updates to
+//! processes) and what Art. 33(3) GDPR requires (nature of the breach, categories and
+//! approximate numbers of people and records, the data protection officer's contact, likely
+//! consequences, measures).
+
+use super::model::{Approx, Language, MeasureKind, MeasureStatus};
+use kernel::inventory::DataCategory;
+use kernel::time::{Timestamp, in_company_time};
+
+/// The opened content a notification is written from.
+#[derive(Debug, Clone)]
+pub struct NoticeContent {
+    pub incident: String,
+    pub customer_name: String,
+    pub aware_at: Timestamp,
+    pub nature_and_scope: String,
+    pub data_categories: Vec<DataCategory>,
+    pub approx_data_subjects: Approx,
+    pub approx_records: Approx,
+    pub likely_consequences: String,
+    /// (kind, what, status)
+    pub measures: Vec<(MeasureKind, String, MeasureStatus)>,
+    pub dpo_contact: String,
+}
+
+fn category(c: DataCategory, lang: Language) -> &'static str {
+    use DataCategory::*;
+    match (c, lang) {
+        (Contact, Language::De) => "Kontaktdaten",
+        (Contact, Language::En) => "contact data",
+        (Identification, Language::De) => "Identifikationsdaten",
+        (Identification, Language::En) => "identification data",
+        (NationalId, Language::De) => "amtliche Kennnummern",
+        (NationalId, Language::En) => "national identification numbers",
+        (Financial, Language::De) => "Finanzdaten",
+        (Financial, Language::En) => "financial data",
+        (Health, Language::De) => "Gesundheitsdaten",
+        (Health, Language::En) => "health data",
+        (SpecialCategory, Language::De) => {
+            "besondere Kategorien personenbezogener Daten (Art. 9 DSGVO)"
+        }
+        (SpecialCategory, Language::En) => "special categories of personal data (Art. 9 GDPR)",
+        (Credentials, Language::De) => "Zugangsdaten",
+        (Credentials, Language::En) => "credentials",
+        (Employment, Language::De) => "Beschäftigtendaten",
+        (Employment, Language::En) => "employment data",
+        (Children, Language::De) => "Daten von Kindern",
+        (Children, Language::En) => "data of children",
+        (Location, Language::De) => "Standortdaten",
+        (Location, Language::En) => "location data",
+        (CommunicationContent, Language::De) => "Kommunikationsinhalte",
+        (CommunicationContent, Language::En) => "content of communications",
+        (Other, Language::De) => "sonstige personenbezogene Daten",
+        (Other, Language::En) => "other personal data",
+    }
+}
+
+fn approx(a: Approx, lang: Language) -> String {
+    match (a.min == a.max, lang) {
+        (true, Language::De) => format!("ca. {}", a.min),
+        (true, Language::En) => format!("approx. {}", a.min),
+        (false, Language::De) => format!("zwischen {} und {}", a.min, a.max),
+        (false, Language::En) => format!("between {} and {}", a.min, a.max),
+    }
+}
+
+fn status(s: MeasureStatus, lang: Language) -> &'static str {
+    match (s, lang) {
+        (MeasureStatus::Planned, Language::De) => "geplant",
+        (MeasureStatus::Planned, Language::En) => "planned",
+        (MeasureStatus::InProgress, Language::De) => "in Umsetzung",
+        (MeasureStatus::InProgress, Language::En) => "in progress",
+        (MeasureStatus::Done, Language::De) => "umgesetzt",
+        (MeasureStatus::Done, Language::En) => "done",
+    }
+}
+
+fn heading(kind: MeasureKind, lang: Language) -> &'static str {
+    match (kind, lang) {
+        (MeasureKind::Containment, Language::De) => {
+            "Ergriffene oder geplante Maßnahmen zur Eindämmung und Risikominderung"
+        }
+        (MeasureKind::Containment, Language::En) => {
+            "Measures taken or planned to contain the breach and reduce the risk"
+        }
+        (MeasureKind::Improvement, Language::De) => {
+            "Technische und organisatorische Verbesserungen"
+        }
+        (MeasureKind::Improvement, Language::En) => "Technical and organisational improvements",
+        (MeasureKind::IncidentManagement, Language::De) => "Änderungen am Vorfallmanagement",
+        (MeasureKind::IncidentManagement, Language::En) => "Changes to incident management",
+        (MeasureKind::Process, Language::De) => "Aktualisierungen von Prozessen",
+        (MeasureKind::Process, Language::En) => "Updates to processes",
+    }
+}
+
+/// Subject and body in one language.
+pub fn render(c: &NoticeContent, lang: Language) -> (String, String) {
+    let de = lang == Language::De;
+    let aware = in_company_time(c.aware_at)
+        .strftime("%d.%m.%Y %H:%M %Z")
+        .to_string();
+    let subject = if de {
+        format!(
+            "Meldung einer Verletzung des Schutzes personenbezogener Daten ({})",
+            c.incident
+        )
+    } else {
+        format!("Notification of a personal data breach ({})", c.incident)
+    };
+    let categories = if c.data_categories.is_empty() {
+        if de {
+            "keine angegeben".to_string()
+        } else {
+            "none stated".to_string()
+        }
+    } else {
+        c.data_categories
+            .iter()
+            .map(|k| category(*k, lang))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut body = String::new();
+    if de {
+        body.push_str(&format!(
+            "Sehr geehrte Damen und Herren von {},\n\nwir informieren Sie als Auftragsverarbeiter (Art. 28, 33 Abs. 2 DSGVO) \
+             über eine Verletzung des Schutzes personenbezogener Daten, die Daten betrifft, die wir in Ihrem Auftrag \
+             verarbeiten. Wir haben am {aware} davon Kenntnis erlangt.\n\n",
+            c.customer_name
+        ));
+        body.push_str(&format!(
+            "Art und Umfang der Verletzung:\n{}\n\n",
+            c.nature_and_scope
+        ));
+        body.push_str(&format!(
+            "Betroffene Kategorien personenbezogener Daten: {categories}\n"
+        ));
+        body.push_str(&format!(
+            "Ungefähre Zahl betroffener Personen: {}\n",
+            approx(c.approx_data_subjects, lang)
+        ));
+        body.push_str(&format!(
+            "Ungefähre Zahl betroffener Datensätze: {}\n\n",
+            approx(c.approx_records, lang)
+        ));
+        body.push_str(&format!(
+            "Wahrscheinliche Folgen:\n{}\n",
+            c.likely_consequences
+        ));
+    } else {
+        body.push_str(&format!(
+            "Dear {},\n\nas your processor (Art. 28 and 33(2) GDPR) we inform you of a personal data breach affecting \
+             data we process on your behalf. We became aware of it on {aware}.\n\n",
+            c.customer_name
+        ));
+        body.push_str(&format!(
+            "Nature and scope of the breach:\n{}\n\n",
+            c.nature_and_scope
+        ));
+        body.push_str(&format!(
+            "Categories of personal data concerned: {categories}\n"
+        ));
+        body.push_str(&format!(
+            "Approximate number of people concerned: {}\n",
+            approx(c.approx_data_subjects, lang)
+        ));
+        body.push_str(&format!(
+            "Approximate number of records concerned: {}\n\n",
+            approx(c.approx_records, lang)
+        ));
+        body.push_str(&format!(
+            "Likely consequences:\n{}\n",
+            c.likely_consequences
+        ));
+    }
+    for kind in [
+        MeasureKind::Containment,
+        MeasureKind::Improvement,
+        MeasureKind::IncidentManagement,
+        MeasureKind::Process,
+    ] {
+        body.push_str(&format!("\n{}:\n", heading(kind, lang)));
+        let of_kind: Vec<_> = c.measures.iter().filter(|(k, _, _)| *k == kind).collect();
+        if of_kind.is_empty() {
+            body.push_str(if de {
+                "- derzeit keine\n"
+            } else {
+                "- none at this time\n"
+            });
+        }
+        for (_, what, s) in of_kind {
+            body.push_str(&format!("- {what} ({})\n", status(*s, lang)));
+        }
+    }
+    if de {
+        body.push_str(&format!(
+            "\nKontakt unseres Datenschutzbeauftragten: {}\n\nWir halten Sie über weitere Erkenntnisse auf dem Laufenden.\n\n\
+             Mit freundlichen Grüßen\nregrooter GmbH\n",
+            c.dpo_contact
+        ));
+    } else {
+        body.push_str(&format!(
+            "\nContact of our data protection officer: {}\n\nWe will keep you informed of further findings.\n\n\
+             Kind regards\nregrooter GmbH\n",
+            c.dpo_contact
+        ));
+    }
+    (subject, body)
+}
+
+/// The message a customer receives: German first, then English.
+pub fn render_bilingual(c: &NoticeContent) -> (String, String) {
+    let (subject_de, body_de) = render(c, Language::De);
+    let (subject_en, body_en) = render(c, Language::En);
+    (
+        format!("{subject_de} / {subject_en}"),
+        format!(
+            "{body_de}\n---------------------------------------- English ----------------------------------------\n\n{body_en}"
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn content() -> NoticeContent {
+        NoticeContent {
+            incident: "inc_1".into(),
+            customer_name: "ACME GmbH".into(),
+            aware_at: "2026-03-28T09:00:00Z".parse().expect("ts"),
+            nature_and_scope: "A misconfigured export exposed HR records.".into(),
+            data_categories: vec![DataCategory::Contact, DataCategory::Employment],
+            approx_data_subjects: Approx { min: 120, max: 150 },
+            approx_records: Approx { min: 300, max: 300 },
+            likely_consequences: "Phishing attempts.".into(),
+            measures: vec![
+                (
+                    MeasureKind::Containment,
+                    "Export disabled".into(),
+                    MeasureStatus::Done,
+                ),
+                (
+                    MeasureKind::Process,
+                    "Four-eyes review for exports".into(),
+                    MeasureStatus::Planned,
+                ),
+            ],
+            dpo_contact: "dpo@example.test".into(),
+        }
+    }
+
+    #[test]
+    fn both_languages_carry_every_required_content() {
+        let (subject, body) = render_bilingual(&content());
+        assert!(subject.contains("Meldung") && subject.contains("Notification"));
+        for needle in [
+            "Art und Umfang",
+            "Nature and scope",
+            "zwischen 120 und 150",
+            "between 120 and 150",
+            "ca. 300",
+            "approx. 300",
+            "Kontaktdaten, Beschäftigtendaten",
+            "contact data, employment data",
+            "Phishing attempts.",
+            "Measures taken or planned to contain the breach and reduce the risk",
+            "Technical and organisational improvements",
+            "Changes to incident management",
+            "Updates to processes",
+            "Maßnahmen zur Eindämmung",
+            "Änderungen am Vorfallmanagement",
+            "Export disabled (done)",
+            "Export disabled (umgesetzt)",
+            "Four-eyes review for exports (planned)",
+            "dpo@example.test",
+            "28.03.2026 10:00 CET",
+        ] {
+            assert!(body.contains(needle), "missing {needle}");
+        }
+    }
+}

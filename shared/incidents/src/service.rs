@@ -1,0 +1,1897 @@
+//! The incident service: every operation on reports and incidents, with access checks, sealing,
+//! validation before any write, and an audit entry written in the same transaction as each
+//! change.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::assessment::{self, BreachType, Decision, Facts, RiskLevel};
+use super::deadlines::{self, Deadline};
+use super::model::*;
+use super::notice::{NoticeContent, render_bilingual};
+use kernel::audit::{self, AuditEntry, BrokenLink};
+pub use kernel::audit::{ChainReport, chain_entries, verify_all_chains};
+use kernel::crypto::{FieldContext, KeyOwner, KeyPurpose, Keyring, Personal, SealedField};
+use kernel::error::{Error, FieldError};
+use kernel::ids::TenantId;
+use kernel::inventory::{DataCategory, RecordKind};
+use kernel::policy::EffectivePolicy;
+use kernel::rbac::{Access, Actor, Permission, Principal, Scope};
+use kernel::report_limits::limit_of;
+use kernel::scrub;
+use kernel::store::{Condition, Item, ItemKey, Query, Store, StoreError, WriteOp, query_all};
+use kernel::tenants;
+use kernel::time::{Clock, SignedDuration, Timestamp};
+
+/// A message for the sender port.
+#[derive(Debug, Clone)]
+pub struct OutgoingMessage {
+    pub id: String,
+    pub to: Personal<String>,
+    pub subject: String,
+    pub body: Personal<String>,
+}
+
+/// Delivers notifications. Locally a file in the data directory and a log line; in AWS the
+/// message stays in the outbox for the mail integration.
+#[async_trait]
+pub trait NoticeSender: Send + Sync {
+    /// Sends the message; returns a reference (message id of the transport).
+    async fn send(&self, message: &OutgoingMessage) -> Result<String, Error>;
+}
+
+const REPORTS_INDEX: &str = "REPORTS";
+const SK: &str = "RECORD";
+
+fn report_key(id: &ReportId) -> Result<ItemKey, Error> {
+    Ok(ItemKey::new(format!("REPORT#{id}"), SK)?)
+}
+
+fn incident_key(id: &IncidentId) -> Result<ItemKey, Error> {
+    Ok(ItemKey::new(format!("INCIDENT#{id}"), SK)?)
+}
+
+fn incident_index(record: &IncidentRecord) -> Result<ItemKey, Error> {
+    let partition = if record.status == IncidentStatus::Closed {
+        "INCIDENTS#closed"
+    } else {
+        "INCIDENTS#open"
+    };
+    Ok(ItemKey::new(
+        partition,
+        format!("{}#{}", record.aware_at.as_second(), record.id),
+    )?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs
+
+/// The public intake. Every field is optional in the type so that a missing one is reported by
+/// name, like every other mistake.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSubmission {
+    pub description: Option<Personal<String>>,
+    pub affected_parties: Option<Personal<String>>,
+    pub personal_data_kind: Option<Personal<String>>,
+    pub scope: Option<Personal<String>>,
+    pub impact_assessment: Option<Personal<String>>,
+    #[serde(default)]
+    pub reporter_contact: Option<Personal<String>>,
+    #[serde(default)]
+    pub language: Option<Language>,
+}
+
+fn check_text(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    value: Option<&Personal<String>>,
+    required: bool,
+) {
+    match value {
+        None if required => errors.push(FieldError::new(format!("/{field}"), "is required")),
+        None => {}
+        Some(v) if v.expose().trim().is_empty() => {
+            errors.push(FieldError::new(format!("/{field}"), "must not be empty"))
+        }
+        Some(v) if v.expose().chars().count() > limit_of(field) => errors.push(FieldError::new(
+            format!("/{field}"),
+            format!("must be at most {} characters", limit_of(field)),
+        )),
+        Some(v)
+            if v.expose()
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') =>
+        {
+            errors.push(FieldError::new(
+                format!("/{field}"),
+                "contains control characters",
+            ))
+        }
+        Some(_) => {}
+    }
+}
+
+impl ReportSubmission {
+    pub fn validate(&self) -> Result<(), Error> {
+        let mut errors = Vec::new();
+        check_text(&mut errors, "description", self.description.as_ref(), true);
+        check_text(
+            &mut errors,
+            "affected_parties",
+            self.affected_parties.as_ref(),
+            true,
+        );
+        check_text(
+            &mut errors,
+            "personal_data_kind",
+            self.personal_data_kind.as_ref(),
+            true,
+        );
+        check_text(&mut errors, "scope", self.scope.as_ref(), true);
+        check_text(
+            &mut errors,
+            "impact_assessment",
+            self.impact_assessment.as_ref(),
+            true,
+        );
+        check_text(
+            &mut errors,
+            "reporter_contact",
+            self.reporter_contact.as_ref(),
+            false,
+        );
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Validation(errors))
+        }
+    }
+}
+
+/// A new incident.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentDraft {
+    pub title: String,
+    pub discovered_at: Timestamp,
+    pub aware_at: Timestamp,
+    pub breach_types: BTreeSet<BreachType>,
+    pub nature_and_scope: Personal<String>,
+    #[serde(default)]
+    pub data_categories: BTreeSet<DataCategory>,
+    pub approx_data_subjects: Approx,
+    pub approx_records: Approx,
+    pub likely_consequences: Personal<String>,
+    pub data_sets: Vec<AffectedDataSet>,
+}
+
+/// Changes to an incident's documentation; absent fields stay as they are.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentPatch {
+    pub title: Option<String>,
+    pub breach_types: Option<BTreeSet<BreachType>>,
+    pub nature_and_scope: Option<Personal<String>>,
+    pub data_categories: Option<BTreeSet<DataCategory>>,
+    pub approx_data_subjects: Option<Approx>,
+    pub approx_records: Option<Approx>,
+    pub likely_consequences: Option<Personal<String>>,
+    pub data_sets: Option<Vec<AffectedDataSet>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeasureInput {
+    pub kind: MeasureKind,
+    pub what: Personal<String>,
+    pub owner: String,
+    pub status: MeasureStatus,
+    #[serde(default)]
+    pub at: Option<Timestamp>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverrideInput {
+    pub risk: RiskLevel,
+    pub notify_supervisory_authority: bool,
+    pub communicate_to_data_subjects: bool,
+    pub justification: Personal<String>,
+}
+
+/// Which customers to tell now (default: every affected customer not yet told).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyInput {
+    #[serde(default)]
+    pub tenants: Option<Vec<TenantId>>,
+}
+
+/// A notification made outside the platform (the authority's portal, a letter to the people
+/// affected), recorded with its time and reference.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordedNotice {
+    pub duty: Duty,
+    pub sent_at: Timestamp,
+    pub reference: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case", deny_unknown_fields)]
+pub enum TriageInput {
+    Spam,
+    Duplicate { of: ReportId },
+    NotABreach,
+    Incident { incident: IncidentDraft },
+}
+
+// ---------------------------------------------------------------------------------------------
+// Views
+
+#[derive(Debug, Serialize)]
+pub struct Receipt {
+    pub tracking_id: ReportId,
+    /// Shown once; with it the reporter can read the status.
+    pub secret: String,
+    pub status: ReportStatus,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReportView {
+    pub id: ReportId,
+    pub received_at: Timestamp,
+    pub language: Language,
+    pub status: ReportStatus,
+    pub description: String,
+    pub affected_parties: String,
+    pub personal_data_kind: String,
+    pub scope: String,
+    pub impact_assessment: String,
+    pub reporter_contact: Option<String>,
+    pub triage: Option<Triage>,
+    pub scrubbed_card_numbers: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReportSummary {
+    pub id: ReportId,
+    pub received_at: Timestamp,
+    pub status: ReportStatus,
+    pub triage: Option<Triage>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MeasureView {
+    pub id: MeasureId,
+    pub kind: MeasureKind,
+    pub what: String,
+    pub owner: String,
+    pub at: Timestamp,
+    pub status: MeasureStatus,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AssessmentView {
+    pub facts: Facts,
+    pub engine: Decision,
+    pub assessed_at: Timestamp,
+    pub assessed_by: String,
+    pub override_decision: Option<OverrideView>,
+    pub effective: EffectiveDecision,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OverrideView {
+    pub risk: RiskLevel,
+    pub notify_supervisory_authority: bool,
+    pub communicate_to_data_subjects: bool,
+    pub justification: String,
+    pub by: String,
+    pub at: Timestamp,
+}
+
+/// The security team's full view.
+#[derive(Debug, Serialize)]
+pub struct IncidentView {
+    pub id: IncidentId,
+    pub title: String,
+    pub status: IncidentStatus,
+    pub discovered_at: Timestamp,
+    pub aware_at: Timestamp,
+    pub breach_types: BTreeSet<BreachType>,
+    pub nature_and_scope: String,
+    pub data_categories: BTreeSet<DataCategory>,
+    pub approx_data_subjects: Approx,
+    pub approx_records: Approx,
+    pub likely_consequences: String,
+    pub data_sets: Vec<AffectedDataSet>,
+    pub measures: Vec<MeasureView>,
+    pub assessment: Option<AssessmentView>,
+    pub deadlines: Vec<Deadline>,
+    pub notices: Vec<SentNotice>,
+    pub alerts: Vec<Alert>,
+    pub source_report: Option<ReportId>,
+    pub created_at: Timestamp,
+    pub created_by: String,
+    pub closed_at: Option<Timestamp>,
+    pub version: u64,
+}
+
+/// What a customer's admins see of an incident that affects them — never reports, reporter
+/// data, other tenants or the internal assessment.
+#[derive(Debug, Serialize)]
+pub struct CustomerIncidentView {
+    pub id: IncidentId,
+    pub status: IncidentStatus,
+    pub aware_at: Timestamp,
+    pub nature_and_scope: String,
+    pub data_categories: BTreeSet<DataCategory>,
+    pub approx_data_subjects: Approx,
+    pub approx_records: Approx,
+    pub likely_consequences: String,
+    pub measures: Vec<CustomerMeasure>,
+    pub notification_due: Timestamp,
+    pub notified_at: Option<Timestamp>,
+    pub notified_within_deadline: Option<bool>,
+    pub data_protection_officer: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CustomerMeasure {
+    pub kind: MeasureKind,
+    pub what: String,
+    pub status: MeasureStatus,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum IncidentForCaller {
+    Staff(Box<IncidentView>),
+    Customer(Box<CustomerIncidentView>),
+}
+
+#[derive(Debug, Serialize)]
+pub struct IncidentSummary {
+    pub id: IncidentId,
+    pub title: Option<String>,
+    pub status: IncidentStatus,
+    pub aware_at: Timestamp,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct WatchReport {
+    pub incidents_checked: usize,
+    pub alerts: Vec<(IncidentId, Alert)>,
+}
+
+// ---------------------------------------------------------------------------------------------
+
+pub struct IncidentService {
+    store: Arc<dyn Store>,
+    keyring: Arc<Keyring>,
+    clock: Arc<dyn Clock>,
+    sender: Arc<dyn NoticeSender>,
+    dpo_contact: String,
+}
+
+const PLATFORM: KeyOwner = KeyOwner::Platform;
+
+/// Plain text as it is kept and shown: trimmed, card data removed. Every answer is built from
+/// what is kept, so a card number typed into any field is never echoed either.
+fn clean(text: &str) -> String {
+    scrub::scrub(text.trim()).0
+}
+
+fn ctx<'a>(kind: RecordKind, record_id: &'a str, field: &'a str) -> FieldContext<'a> {
+    FieldContext {
+        owner: &PLATFORM,
+        kind,
+        record_id,
+        field,
+    }
+}
+
+impl IncidentService {
+    pub fn new(
+        store: Arc<dyn Store>,
+        keyring: Arc<Keyring>,
+        clock: Arc<dyn Clock>,
+        sender: Arc<dyn NoticeSender>,
+        dpo_contact: String,
+    ) -> Self {
+        Self {
+            store,
+            keyring,
+            clock,
+            sender,
+            dpo_contact,
+        }
+    }
+
+    async fn seal(
+        &self,
+        kind: RecordKind,
+        id: &str,
+        field: &str,
+        value: &Personal<String>,
+    ) -> Result<SealedField, Error> {
+        // Card numbers never reach a store, whoever typed them into which field.
+        let (clean, _) = scrub::scrub(value.expose());
+        Ok(self
+            .keyring
+            .seal(
+                &ctx(kind, id, field),
+                KeyPurpose::Reports,
+                &Personal::new(clean),
+            )
+            .await?)
+    }
+
+    /// Data sets as stored: names scrubbed and sealed.
+    async fn seal_data_sets(
+        &self,
+        iid: &str,
+        sets: Vec<AffectedDataSet>,
+    ) -> Result<Vec<StoredDataSet>, Error> {
+        let mut stored = Vec::with_capacity(sets.len());
+        for set in sets {
+            stored.push(StoredDataSet {
+                name: self
+                    .seal(
+                        RecordKind::Incident,
+                        iid,
+                        "data_sets[].name",
+                        &Personal::new(clean(&set.name)),
+                    )
+                    .await?,
+                tenant: set.tenant,
+                role: set.role,
+            });
+        }
+        Ok(stored)
+    }
+
+    async fn open_data_sets(
+        &self,
+        iid: &str,
+        sets: &[StoredDataSet],
+    ) -> Result<Vec<AffectedDataSet>, Error> {
+        let mut open = Vec::with_capacity(sets.len());
+        for set in sets {
+            open.push(AffectedDataSet {
+                tenant: set.tenant.clone(),
+                name: self
+                    .open(RecordKind::Incident, iid, "data_sets[].name", &set.name)
+                    .await?,
+                role: set.role,
+            });
+        }
+        Ok(open)
+    }
+
+    async fn open(
+        &self,
+        kind: RecordKind,
+        id: &str,
+        field: &str,
+        value: &SealedField,
+    ) -> Result<String, Error> {
+        Ok(self
+            .keyring
+            .open(&ctx(kind, id, field), value)
+            .await?
+            .into_inner())
+    }
+
+    // ----- reports ------------------------------------------------------------------------------
+
+    /// The public intake: validates, scrubs card numbers, seals, stores; returns the tracking id
+    /// and the secret with which the reporter can read the status.
+    pub async fn submit_report(&self, submission: ReportSubmission) -> Result<Receipt, Error> {
+        submission.validate()?;
+        let now = self.clock.now();
+        let id = ReportId::generate(now);
+        let rid = id.to_string();
+        let mut scrubbed = 0;
+        let mut sealed = BTreeMap::new();
+        let fields = [
+            ("description", &submission.description),
+            ("affected_parties", &submission.affected_parties),
+            ("personal_data_kind", &submission.personal_data_kind),
+            ("scope", &submission.scope),
+            ("impact_assessment", &submission.impact_assessment),
+            ("reporter_contact", &submission.reporter_contact),
+        ];
+        for (name, value) in fields {
+            if let Some(value) = value {
+                scrubbed += scrub::scrub(value.expose()).1;
+                sealed.insert(
+                    name,
+                    self.seal(RecordKind::SecurityReport, &rid, name, value)
+                        .await?,
+                );
+            }
+        }
+        let take = |name: &str, sealed: &mut BTreeMap<&str, SealedField>| {
+            sealed
+                .remove(name)
+                .ok_or_else(|| Error::Internal(format!("{name} was validated but not sealed")))
+        };
+        let secret_bytes: [u8; 32] = kernel::random::bytes();
+        let secret = kernel::hex::encode(&secret_bytes);
+        let entry = AuditEntry::append(
+            &rid,
+            None,
+            now,
+            &Principal::system("intake"),
+            "report.received",
+            &rid,
+        );
+        let record = ReportRecord {
+            id,
+            received_at: now,
+            language: submission.language.unwrap_or(Language::De),
+            description: take("description", &mut sealed)?,
+            affected_parties: take("affected_parties", &mut sealed)?,
+            personal_data_kind: take("personal_data_kind", &mut sealed)?,
+            scope: take("scope", &mut sealed)?,
+            impact_assessment: take("impact_assessment", &mut sealed)?,
+            reporter_contact: sealed.remove("reporter_contact"),
+            secret_digest: kernel::hex::encode(&Sha256::digest(secret.as_bytes())),
+            status: ReportStatus::Received,
+            triage: None,
+            triaged_at: None,
+            scrubbed_card_numbers: scrubbed,
+            audit: entry.head(),
+        };
+        let item = Item::new(report_key(&id)?, RecordKind::SecurityReport)
+            .with_gsi1(ItemKey::new(
+                REPORTS_INDEX,
+                format!("{}#{id}", now.as_second()),
+            )?)
+            .with_record(&record)?;
+        self.store
+            .transact(vec![
+                WriteOp::Put {
+                    item,
+                    condition: Condition::NotExists,
+                },
+                entry.insert_op()?,
+            ])
+            .await?;
+        Ok(Receipt {
+            tracking_id: id,
+            secret,
+            status: ReportStatus::Received,
+        })
+    }
+
+    /// The reporter's status check: the same answer for a wrong secret as for an unknown id.
+    pub async fn report_status(&self, id: &ReportId, secret: &str) -> Result<ReportStatus, Error> {
+        let unknown = || Error::NotFound("report".into());
+        let (record, _) = self.load_report(id).await.map_err(|_| unknown())?;
+        let given = Sha256::digest(secret.trim().as_bytes());
+        let expected: Vec<u8> = (0..record.secret_digest.len())
+            .step_by(2)
+            .filter_map(|i| u8::from_str_radix(&record.secret_digest[i..i + 2], 16).ok())
+            .collect();
+        if subtle::ConstantTimeEq::ct_eq(given.as_slice(), expected.as_slice()).into() {
+            Ok(record.status)
+        } else {
+            Err(unknown())
+        }
+    }
+
+    async fn load_report(&self, id: &ReportId) -> Result<(ReportRecord, u64), Error> {
+        let item = self
+            .store
+            .get(&report_key(id)?)
+            .await?
+            .ok_or_else(|| Error::NotFound("report".into()))?;
+        Ok((item.record()?, item.version))
+    }
+
+    pub async fn list_reports(&self, access: &Access) -> Result<Vec<ReportSummary>, Error> {
+        access.require(Permission::ReportsRead, Scope::Platform)?;
+        let items = query_all(
+            self.store.as_ref(),
+            Query::gsi1(REPORTS_INDEX).descending().limit(200),
+        )
+        .await?;
+        items
+            .iter()
+            .map(|item| {
+                let r: ReportRecord = item.record()?;
+                Ok(ReportSummary {
+                    id: r.id,
+                    received_at: r.received_at,
+                    status: r.status,
+                    triage: r.triage,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn get_report(&self, access: &Access, id: &ReportId) -> Result<ReportView, Error> {
+        access.require(Permission::ReportsRead, Scope::Platform)?;
+        let (r, _) = self.load_report(id).await?;
+        let rid = id.to_string();
+        let k = RecordKind::SecurityReport;
+        Ok(ReportView {
+            id: r.id,
+            received_at: r.received_at,
+            language: r.language,
+            status: r.status,
+            description: self.open(k, &rid, "description", &r.description).await?,
+            affected_parties: self
+                .open(k, &rid, "affected_parties", &r.affected_parties)
+                .await?,
+            personal_data_kind: self
+                .open(k, &rid, "personal_data_kind", &r.personal_data_kind)
+                .await?,
+            scope: self.open(k, &rid, "scope", &r.scope).await?,
+            impact_assessment: self
+                .open(k, &rid, "impact_assessment", &r.impact_assessment)
+                .await?,
+            reporter_contact: match &r.reporter_contact {
+                Some(c) => Some(self.open(k, &rid, "reporter_contact", c).await?),
+                None => None,
+            },
+            triage: r.triage,
+            scrubbed_card_numbers: r.scrubbed_card_numbers,
+        })
+    }
+
+    /// Triage: spam, duplicate, not a breach — or open an incident from the report.
+    pub async fn triage(
+        &self,
+        access: &Access,
+        id: &ReportId,
+        input: TriageInput,
+    ) -> Result<ReportSummary, Error> {
+        access.require(Permission::ReportsTriage, Scope::Platform)?;
+        let (mut report, version) = self.load_report(id).await?;
+        if report.triage.is_some() {
+            return Err(Error::Conflict("the report was already triaged".into()));
+        }
+        let now = self.clock.now();
+        let mut ops = Vec::new();
+        let (triage, status) = match input {
+            TriageInput::Spam => (Triage::Spam, ReportStatus::Closed),
+            TriageInput::NotABreach => (Triage::NotABreach, ReportStatus::Closed),
+            TriageInput::Duplicate { of } => {
+                if of == *id {
+                    return Err(Error::validation("/of", "a report cannot duplicate itself"));
+                }
+                self.load_report(&of)
+                    .await
+                    .map_err(|_| Error::validation("/of", "no such report"))?;
+                (Triage::Duplicate { of }, ReportStatus::Closed)
+            }
+            TriageInput::Incident { incident } => {
+                access.require(Permission::IncidentsManage, Scope::Platform)?;
+                let (record, incident_ops) =
+                    self.new_incident(access, incident, Some(*id), now).await?;
+                ops.extend(incident_ops);
+                (
+                    Triage::Incident {
+                        incident: record.id,
+                    },
+                    ReportStatus::InReview,
+                )
+            }
+        };
+        let entry = AuditEntry::append(
+            &id.to_string(),
+            Some(&report.audit),
+            now,
+            access.principal(),
+            "report.triaged",
+            &triage,
+        );
+        report.triage = Some(triage);
+        report.triaged_at = Some(now);
+        report.status = status;
+        report.audit = entry.head();
+        let item = Item::new(report_key(id)?, RecordKind::SecurityReport)
+            .with_gsi1(ItemKey::new(
+                REPORTS_INDEX,
+                format!("{}#{id}", report.received_at.as_second()),
+            )?)
+            .with_record(&report)?;
+        ops.push(WriteOp::Put {
+            item,
+            condition: Condition::Version(version),
+        });
+        ops.push(entry.insert_op()?);
+        self.store.transact(ops).await.map_err(conflict)?;
+        Ok(ReportSummary {
+            id: report.id,
+            received_at: report.received_at,
+            status: report.status,
+            triage: report.triage,
+        })
+    }
+
+    // ----- incidents ----------------------------------------------------------------------------
+
+    async fn validate_draft(&self, draft: &IncidentDraft, now: Timestamp) -> Result<(), Error> {
+        let mut errors = Vec::new();
+        if draft.title.trim().is_empty() || draft.title.chars().count() > 200 {
+            errors.push(FieldError::new("/title", "must be 1 to 200 characters"));
+        }
+        let skew = now.checked_add(SignedDuration::from_mins(5)).unwrap_or(now);
+        if draft.discovered_at > skew {
+            errors.push(FieldError::new("/discovered_at", "lies in the future"));
+        }
+        if draft.aware_at > skew {
+            errors.push(FieldError::new("/aware_at", "lies in the future"));
+        }
+        if draft.aware_at < draft.discovered_at {
+            errors.push(FieldError::new(
+                "/aware_at",
+                "cannot lie before the discovery",
+            ));
+        }
+        if draft.breach_types.is_empty() {
+            errors.push(FieldError::new(
+                "/breach_types",
+                "name at least one breach type",
+            ));
+        }
+        let text = |errors: &mut Vec<FieldError>, field: &str, v: &Personal<String>| {
+            if v.expose().trim().is_empty() || v.expose().chars().count() > 20_000 {
+                errors.push(FieldError::new(
+                    format!("/{field}"),
+                    "must be 1 to 20000 characters",
+                ));
+            }
+        };
+        text(&mut errors, "nature_and_scope", &draft.nature_and_scope);
+        text(
+            &mut errors,
+            "likely_consequences",
+            &draft.likely_consequences,
+        );
+        for (field, approx) in [
+            ("approx_data_subjects", draft.approx_data_subjects),
+            ("approx_records", draft.approx_records),
+        ] {
+            if approx.min > approx.max {
+                errors.push(FieldError::new(
+                    format!("/{field}/min"),
+                    "must not exceed max",
+                ));
+            }
+        }
+        errors.extend(self.check_data_sets(&draft.data_sets).await?);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Validation(errors))
+        }
+    }
+
+    async fn check_data_sets(
+        &self,
+        data_sets: &[AffectedDataSet],
+    ) -> Result<Vec<FieldError>, Error> {
+        let mut errors = Vec::new();
+        if data_sets.is_empty() {
+            errors.push(FieldError::new(
+                "/data_sets",
+                "name at least one affected data set",
+            ));
+        }
+        for (i, set) in data_sets.iter().enumerate() {
+            if set.name.trim().is_empty() || set.name.chars().count() > 200 {
+                errors.push(FieldError::new(
+                    format!("/data_sets/{i}/name"),
+                    "must be 1 to 200 characters",
+                ));
+            }
+            match (&set.tenant, set.role) {
+                (None, Role::Processor) => errors.push(FieldError::new(
+                    format!("/data_sets/{i}/tenant"),
+                    "data we process for a customer must name the customer",
+                )),
+                (Some(_), Role::Controller) => errors.push(FieldError::new(
+                    format!("/data_sets/{i}/tenant"),
+                    "our own data (controller) belongs to no customer",
+                )),
+                (Some(tenant), Role::Processor) => {
+                    if tenants::get(self.store.as_ref(), tenant).await?.is_none() {
+                        errors.push(FieldError::new(
+                            format!("/data_sets/{i}/tenant"),
+                            "no such tenant",
+                        ));
+                    }
+                }
+                (None, Role::Controller) => {}
+            }
+        }
+        Ok(errors)
+    }
+
+    /// Builds a new incident and the writes that store it (record, tenant links, audit entry).
+    async fn new_incident(
+        &self,
+        access: &Access,
+        draft: IncidentDraft,
+        source_report: Option<ReportId>,
+        now: Timestamp,
+    ) -> Result<(IncidentRecord, Vec<WriteOp>), Error> {
+        self.validate_draft(&draft, now).await?;
+        let id = IncidentId::generate(now);
+        let iid = id.to_string();
+        let entry = AuditEntry::append(
+            &iid,
+            None,
+            now,
+            access.principal(),
+            "incident.created",
+            &iid,
+        );
+        let record = IncidentRecord {
+            id,
+            title: self
+                .seal(
+                    RecordKind::Incident,
+                    &iid,
+                    "title",
+                    &Personal::new(clean(&draft.title)),
+                )
+                .await?,
+            status: IncidentStatus::Open,
+            discovered_at: draft.discovered_at,
+            aware_at: draft.aware_at,
+            breach_types: draft.breach_types,
+            nature_and_scope: self
+                .seal(
+                    RecordKind::Incident,
+                    &iid,
+                    "nature_and_scope",
+                    &draft.nature_and_scope,
+                )
+                .await?,
+            data_categories: draft.data_categories,
+            approx_data_subjects: draft.approx_data_subjects,
+            approx_records: draft.approx_records,
+            likely_consequences: self
+                .seal(
+                    RecordKind::Incident,
+                    &iid,
+                    "likely_consequences",
+                    &draft.likely_consequences,
+                )
+                .await?,
+            data_sets: self.seal_data_sets(&iid, draft.data_sets).await?,
+            measures: vec![],
+            assessment: None,
+            notices: vec![],
+            alerts: vec![],
+            source_report,
+            created_at: now,
+            created_by: access.principal().subject.clone(),
+            closed_at: None,
+            audit: entry.head(),
+        };
+        let mut ops = vec![
+            WriteOp::Put {
+                item: self.incident_item(&record)?,
+                condition: Condition::NotExists,
+            },
+            entry.insert_op()?,
+        ];
+        for tenant in record.customer_tenants() {
+            ops.push(WriteOp::Put {
+                item: link_item(&tenant, &record.id)?,
+                condition: Condition::Always,
+            });
+        }
+        Ok((record, ops))
+    }
+
+    fn incident_item(&self, record: &IncidentRecord) -> Result<Item, Error> {
+        Ok(Item::new(incident_key(&record.id)?, RecordKind::Incident)
+            .with_gsi1(incident_index(record)?)
+            .with_record(record)?)
+    }
+
+    pub async fn create_incident(
+        &self,
+        access: &Access,
+        draft: IncidentDraft,
+    ) -> Result<IncidentView, Error> {
+        access.require(Permission::IncidentsManage, Scope::Platform)?;
+        let now = self.clock.now();
+        let (record, ops) = self.new_incident(access, draft, None, now).await?;
+        self.store.transact(ops).await?;
+        self.staff_view(record, 1).await
+    }
+
+    async fn load_incident(&self, id: &IncidentId) -> Result<(IncidentRecord, u64), Error> {
+        let item = self
+            .store
+            .get(&incident_key(id)?)
+            .await?
+            .ok_or_else(|| Error::NotFound("incident".into()))?;
+        Ok((item.record()?, item.version))
+    }
+
+    /// `save` for a change staff make, answering with the incident as staff see it.
+    async fn save_for_staff(
+        &self,
+        access: &Access,
+        record: IncidentRecord,
+        version: u64,
+        action: &str,
+        change: &impl Serialize,
+        previous_tenants: &BTreeSet<TenantId>,
+    ) -> Result<IncidentView, Error> {
+        let (record, version) = self
+            .save(
+                access.principal(),
+                record,
+                version,
+                action,
+                change,
+                previous_tenants,
+            )
+            .await?;
+        self.staff_view(record, version).await
+    }
+
+    /// Stores a changed incident with its audit entry (and tenant links), failing on a
+    /// concurrent change.
+    async fn save(
+        &self,
+        principal: &Principal,
+        mut record: IncidentRecord,
+        version: u64,
+        action: &str,
+        change: &impl Serialize,
+        previous_tenants: &BTreeSet<TenantId>,
+    ) -> Result<(IncidentRecord, u64), Error> {
+        let now = self.clock.now();
+        let entry = AuditEntry::append(
+            &record.id.to_string(),
+            Some(&record.audit),
+            now,
+            principal,
+            action,
+            change,
+        );
+        record.audit = entry.head();
+        let mut ops = vec![
+            WriteOp::Put {
+                item: self.incident_item(&record)?,
+                condition: Condition::Version(version),
+            },
+            entry.insert_op()?,
+        ];
+        let tenants_now = record.customer_tenants();
+        for tenant in tenants_now.difference(previous_tenants) {
+            ops.push(WriteOp::Put {
+                item: link_item(tenant, &record.id)?,
+                condition: Condition::Always,
+            });
+        }
+        for tenant in previous_tenants.difference(&tenants_now) {
+            ops.push(WriteOp::Delete {
+                key: link_key(tenant, &record.id)?,
+                condition: Condition::Always,
+            });
+        }
+        self.store.transact(ops).await.map_err(conflict)?;
+        Ok((record, version + 1))
+    }
+
+    pub async fn get_incident(
+        &self,
+        access: &Access,
+        id: &IncidentId,
+    ) -> Result<IncidentForCaller, Error> {
+        let (record, version) = self.load_incident(id).await?;
+        match &access.principal().actor {
+            Actor::Customer { tenant } => {
+                access.require(Permission::TenantIncidentsRead, Scope::Tenant(tenant))?;
+                if !record.affects_tenant(tenant) {
+                    // Not affected: the incident does not exist for this customer.
+                    return Err(Error::NotFound("incident".into()));
+                }
+                let tenant = tenant.clone();
+                Ok(IncidentForCaller::Customer(Box::new(
+                    self.customer_view(record, &tenant).await?,
+                )))
+            }
+            _ => {
+                access.require(Permission::IncidentsRead, Scope::Platform)?;
+                Ok(IncidentForCaller::Staff(Box::new(
+                    self.staff_view(record, version).await?,
+                )))
+            }
+        }
+    }
+
+    pub async fn list_incidents(&self, access: &Access) -> Result<Vec<IncidentSummary>, Error> {
+        match &access.principal().actor {
+            Actor::Customer { tenant } => {
+                access.require(Permission::TenantIncidentsRead, Scope::Tenant(tenant))?;
+                let links = query_all(
+                    self.store.as_ref(),
+                    Query::partition(ItemKey::tenant_partition(tenant)).prefix("INCIDENT#"),
+                )
+                .await?;
+                let mut out = Vec::new();
+                for link in links {
+                    let Some(raw) = link.key.sk.strip_prefix("INCIDENT#") else {
+                        continue;
+                    };
+                    let id = IncidentId::parse(raw).map_err(|e| Error::Internal(e.to_string()))?;
+                    let (record, _) = self.load_incident(&id).await?;
+                    if record.affects_tenant(tenant) {
+                        out.push(IncidentSummary {
+                            id: record.id,
+                            title: None,
+                            status: record.status,
+                            aware_at: record.aware_at,
+                        });
+                    }
+                }
+                Ok(out)
+            }
+            _ => {
+                access.require(Permission::IncidentsRead, Scope::Platform)?;
+                let mut out = Vec::new();
+                for partition in ["INCIDENTS#open", "INCIDENTS#closed"] {
+                    for item in
+                        query_all(self.store.as_ref(), Query::gsi1(partition).descending()).await?
+                    {
+                        let r: IncidentRecord = item.record()?;
+                        let title = self
+                            .open(RecordKind::Incident, &r.id.to_string(), "title", &r.title)
+                            .await?;
+                        out.push(IncidentSummary {
+                            id: r.id,
+                            title: Some(title),
+                            status: r.status,
+                            aware_at: r.aware_at,
+                        });
+                    }
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    pub async fn update_incident(
+        &self,
+        access: &Access,
+        id: &IncidentId,
+        patch: IncidentPatch,
+    ) -> Result<IncidentView, Error> {
+        access.require(Permission::IncidentsManage, Scope::Platform)?;
+        let (mut record, version) = self.load_incident(id).await?;
+        if record.status == IncidentStatus::Closed {
+            return Err(Error::Conflict(
+                "a closed incident can no longer be changed".into(),
+            ));
+        }
+        let mut errors = Vec::new();
+        if let Some(title) = &patch.title
+            && (title.trim().is_empty() || title.chars().count() > 200)
+        {
+            errors.push(FieldError::new("/title", "must be 1 to 200 characters"));
+        }
+        if patch.breach_types.as_ref().is_some_and(BTreeSet::is_empty) {
+            errors.push(FieldError::new(
+                "/breach_types",
+                "name at least one breach type",
+            ));
+        }
+        for (field, value) in [
+            ("nature_and_scope", &patch.nature_and_scope),
+            ("likely_consequences", &patch.likely_consequences),
+        ] {
+            if value.as_ref().is_some_and(|v| {
+                v.expose().trim().is_empty() || v.expose().chars().count() > 20_000
+            }) {
+                errors.push(FieldError::new(
+                    format!("/{field}"),
+                    "must be 1 to 20000 characters",
+                ));
+            }
+        }
+        for (field, value) in [
+            ("approx_data_subjects", patch.approx_data_subjects),
+            ("approx_records", patch.approx_records),
+        ] {
+            if value.is_some_and(|a| a.min > a.max) {
+                errors.push(FieldError::new(
+                    format!("/{field}/min"),
+                    "must not exceed max",
+                ));
+            }
+        }
+        if let Some(sets) = &patch.data_sets {
+            errors.extend(self.check_data_sets(sets).await?);
+        }
+        if !errors.is_empty() {
+            return Err(Error::Validation(errors));
+        }
+        let before = record.customer_tenants();
+        let iid = id.to_string();
+        let mut changed = Vec::new();
+        if let Some(title) = patch.title {
+            record.title = self
+                .seal(
+                    RecordKind::Incident,
+                    &iid,
+                    "title",
+                    &Personal::new(clean(&title)),
+                )
+                .await?;
+            changed.push("title");
+        }
+        if let Some(v) = patch.breach_types {
+            record.breach_types = v;
+            changed.push("breach_types");
+        }
+        if let Some(v) = &patch.nature_and_scope {
+            record.nature_and_scope = self
+                .seal(RecordKind::Incident, &iid, "nature_and_scope", v)
+                .await?;
+            changed.push("nature_and_scope");
+        }
+        if let Some(v) = patch.data_categories {
+            record.data_categories = v;
+            changed.push("data_categories");
+        }
+        if let Some(v) = patch.approx_data_subjects {
+            record.approx_data_subjects = v;
+            changed.push("approx_data_subjects");
+        }
+        if let Some(v) = patch.approx_records {
+            record.approx_records = v;
+            changed.push("approx_records");
+        }
+        if let Some(v) = &patch.likely_consequences {
+            record.likely_consequences = self
+                .seal(RecordKind::Incident, &iid, "likely_consequences", v)
+                .await?;
+            changed.push("likely_consequences");
+        }
+        if let Some(v) = patch.data_sets {
+            record.data_sets = self.seal_data_sets(&iid, v).await?;
+            changed.push("data_sets");
+        }
+        if changed.is_empty() {
+            return Err(Error::validation("", "the change names no field"));
+        }
+        let change = serde_json::json!({ "fields": changed, "record": &record });
+        self.save_for_staff(
+            access,
+            record,
+            version,
+            "incident.updated",
+            &change,
+            &before,
+        )
+        .await
+    }
+
+    pub async fn add_measure(
+        &self,
+        access: &Access,
+        id: &IncidentId,
+        input: MeasureInput,
+    ) -> Result<IncidentView, Error> {
+        access.require(Permission::IncidentsManage, Scope::Platform)?;
+        let mut errors = Vec::new();
+        if input.what.expose().trim().is_empty() || input.what.expose().chars().count() > 5_000 {
+            errors.push(FieldError::new("/what", "must be 1 to 5000 characters"));
+        }
+        if input.owner.trim().is_empty() || input.owner.chars().count() > 100 {
+            errors.push(FieldError::new(
+                "/owner",
+                "must be 1 to 100 characters (a role or team)",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(Error::Validation(errors));
+        }
+        let (mut record, version) = self.load_incident(id).await?;
+        if record.status == IncidentStatus::Closed {
+            return Err(Error::Conflict(
+                "a closed incident can no longer be changed".into(),
+            ));
+        }
+        let now = self.clock.now();
+        let measure = Measure {
+            id: MeasureId::generate(now),
+            kind: input.kind,
+            what: self
+                .seal(
+                    RecordKind::Incident,
+                    &id.to_string(),
+                    "measures[].what",
+                    &input.what,
+                )
+                .await?,
+            owner: self
+                .seal(
+                    RecordKind::Incident,
+                    &id.to_string(),
+                    "measures[].owner",
+                    &Personal::new(clean(&input.owner)),
+                )
+                .await?,
+            at: input.at.unwrap_or(now),
+            status: input.status,
+        };
+        record.measures.push(measure.clone());
+        let before = record.customer_tenants();
+        self.save_for_staff(access, record, version, "measure.added", &measure, &before)
+            .await
+    }
+
+    pub async fn set_measure_status(
+        &self,
+        access: &Access,
+        id: &IncidentId,
+        measure: &MeasureId,
+        status: MeasureStatus,
+    ) -> Result<IncidentView, Error> {
+        access.require(Permission::IncidentsManage, Scope::Platform)?;
+        let (mut record, version) = self.load_incident(id).await?;
+        let m = record
+            .measures
+            .iter_mut()
+            .find(|m| m.id == *measure)
+            .ok_or_else(|| Error::NotFound("measure".into()))?;
+        m.status = status;
+        m.at = self.clock.now();
+        let change = serde_json::json!({ "measure": measure, "status": status });
+        let before = record.customer_tenants();
+        self.save_for_staff(access, record, version, "measure.status", &change, &before)
+            .await
+    }
+
+    pub async fn transition(
+        &self,
+        access: &Access,
+        id: &IncidentId,
+        to: IncidentStatus,
+    ) -> Result<IncidentView, Error> {
+        access.require(Permission::IncidentsManage, Scope::Platform)?;
+        let (mut record, version) = self.load_incident(id).await?;
+        if !record.status.can_become(to) {
+            return Err(Error::Conflict(format!(
+                "an incident cannot go from {} to {}",
+                record.status.as_str(),
+                to.as_str()
+            )));
+        }
+        if to == IncidentStatus::Closed {
+            let now = self.clock.now();
+            let policies = self.policies(&record).await?;
+            let open: Vec<String> = deadlines::deadlines(&record, now, |t| {
+                policies
+                    .get(t)
+                    .cloned()
+                    .unwrap_or_else(EffectivePolicy::page)
+            })
+            .map_err(|e| Error::Internal(e.to_string()))?
+            .into_iter()
+            .filter(|d| d.met_at.is_none())
+            .map(|d| d.duty.to_string())
+            .collect();
+            if record.assessment.is_none() {
+                return Err(Error::Conflict(
+                    "assess the incident before closing it".into(),
+                ));
+            }
+            if !open.is_empty() {
+                return Err(Error::Conflict(format!(
+                    "notifications still owed: {}",
+                    open.join(", ")
+                )));
+            }
+            record.closed_at = Some(now);
+        }
+        let from = record.status;
+        record.status = to;
+        let change = serde_json::json!({ "from": from, "to": to });
+        let before = record.customer_tenants();
+        self.save_for_staff(access, record, version, "incident.status", &change, &before)
+            .await
+    }
+
+    /// Runs the rule engine on `facts` and keeps its decision on the incident.
+    pub async fn assess(
+        &self,
+        access: &Access,
+        id: &IncidentId,
+        facts: Facts,
+    ) -> Result<IncidentView, Error> {
+        access.require(Permission::IncidentsAssess, Scope::Platform)?;
+        let decision = assessment::assess(&facts)
+            .map_err(|e| Error::validation("/breach_types", e.to_string()))?;
+        let (mut record, version) = self.load_incident(id).await?;
+        let record_assessment = AssessmentRecord {
+            facts,
+            engine: decision,
+            assessed_at: self.clock.now(),
+            assessed_by: access.principal().subject.clone(),
+            override_decision: None,
+        };
+        let change =
+            serde_json::to_value(&record_assessment).map_err(|e| Error::Internal(e.to_string()))?;
+        record.assessment = Some(record_assessment);
+        let before = record.customer_tenants();
+        self.save_for_staff(
+            access,
+            record,
+            version,
+            "assessment.engine",
+            &change,
+            &before,
+        )
+        .await
+    }
+
+    /// A human decides differently from the engine; both decisions stay on the record.
+    pub async fn override_assessment(
+        &self,
+        access: &Access,
+        id: &IncidentId,
+        input: OverrideInput,
+    ) -> Result<IncidentView, Error> {
+        access.require(Permission::IncidentsAssess, Scope::Platform)?;
+        let justification = input.justification.expose().trim();
+        if justification.chars().count() < 20 || justification.chars().count() > 5_000 {
+            return Err(Error::validation(
+                "/justification",
+                "write the reasons: 20 to 5000 characters",
+            ));
+        }
+        let (mut record, version) = self.load_incident(id).await?;
+        let Some(mut current) = record.assessment.clone() else {
+            return Err(Error::Conflict(
+                "run the assessment before overriding it".into(),
+            ));
+        };
+        let now = self.clock.now();
+        current.override_decision = Some(Override {
+            risk: input.risk,
+            notify_supervisory_authority: input.notify_supervisory_authority,
+            communicate_to_data_subjects: input.communicate_to_data_subjects,
+            justification: self
+                .seal(
+                    RecordKind::Incident,
+                    &id.to_string(),
+                    "assessment.override_decision.justification",
+                    &input.justification,
+                )
+                .await?,
+            by: access.principal().subject.clone(),
+            at: now,
+        });
+        let change = serde_json::to_value(&current.override_decision)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        record.assessment = Some(current);
+        let before = record.customer_tenants();
+        self.save_for_staff(
+            access,
+            record,
+            version,
+            "assessment.override",
+            &change,
+            &before,
+        )
+        .await
+    }
+
+    async fn policies(
+        &self,
+        record: &IncidentRecord,
+    ) -> Result<BTreeMap<TenantId, EffectivePolicy>, Error> {
+        let mut map = BTreeMap::new();
+        for tenant in record.customer_tenants() {
+            let policy = tenants::policy_for(self.store.as_ref(), &tenant).await?;
+            map.insert(tenant, policy);
+        }
+        Ok(map)
+    }
+
+    async fn notice_content(
+        &self,
+        record: &IncidentRecord,
+        customer_name: &str,
+    ) -> Result<NoticeContent, Error> {
+        let iid = record.id.to_string();
+        let mut measures = Vec::new();
+        for m in &record.measures {
+            measures.push((
+                m.kind,
+                self.open(RecordKind::Incident, &iid, "measures[].what", &m.what)
+                    .await?,
+                m.status,
+            ));
+        }
+        Ok(NoticeContent {
+            incident: iid.clone(),
+            customer_name: customer_name.to_string(),
+            aware_at: record.aware_at,
+            nature_and_scope: self
+                .open(
+                    RecordKind::Incident,
+                    &iid,
+                    "nature_and_scope",
+                    &record.nature_and_scope,
+                )
+                .await?,
+            data_categories: record.data_categories.iter().copied().collect(),
+            approx_data_subjects: record.approx_data_subjects,
+            approx_records: record.approx_records,
+            likely_consequences: self
+                .open(
+                    RecordKind::Incident,
+                    &iid,
+                    "likely_consequences",
+                    &record.likely_consequences,
+                )
+                .await?,
+            measures,
+            dpo_contact: self.dpo_contact.clone(),
+        })
+    }
+
+    /// Generates, sends and records the notification to the affected customers not yet told
+    /// (all of them, or those named in `only`).
+    pub async fn notify_customers(
+        &self,
+        access: &Access,
+        id: &IncidentId,
+        only: Option<Vec<TenantId>>,
+    ) -> Result<IncidentView, Error> {
+        access.require(Permission::NotificationsSend, Scope::Platform)?;
+        let (record, _) = self.load_incident(id).await?;
+        let affected = record.customer_tenants();
+        let told = |t: &TenantId| {
+            record
+                .notices
+                .iter()
+                .any(|n| n.duty == Duty::Customer { tenant: t.clone() })
+        };
+        let pending: Vec<TenantId> = match only {
+            Some(named) => {
+                let mut errors = Vec::new();
+                for (i, tenant) in named.iter().enumerate() {
+                    if !affected.contains(tenant) {
+                        errors.push(FieldError::new(
+                            format!("/tenants/{i}"),
+                            "is not an affected customer",
+                        ));
+                    } else if told(tenant) {
+                        errors.push(FieldError::new(
+                            format!("/tenants/{i}"),
+                            "has been told already",
+                        ));
+                    }
+                }
+                if !errors.is_empty() {
+                    return Err(Error::Validation(errors));
+                }
+                named
+            }
+            None => affected.into_iter().filter(|t| !told(t)).collect(),
+        };
+        if pending.is_empty() {
+            return Err(Error::Conflict(
+                "every affected customer has been told already".into(),
+            ));
+        }
+        // Check every recipient before anything is sent.
+        let mut recipients = Vec::new();
+        let mut errors = Vec::new();
+        for tenant in &pending {
+            match tenants::get(self.store.as_ref(), tenant).await? {
+                Some(t) => match tenants::contact(&self.keyring, &t).await? {
+                    Some(to) => recipients.push((t, to)),
+                    None => errors.push(FieldError::new(
+                        format!("/tenants/{tenant}"),
+                        "the tenant has no contact address",
+                    )),
+                },
+                None => errors.push(FieldError::new(
+                    format!("/tenants/{tenant}"),
+                    "no such tenant",
+                )),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Error::Validation(errors));
+        }
+        for (tenant, to) in recipients {
+            let content = self.notice_content(&record, &tenant.name).await?;
+            let (subject, body) = render_bilingual(&content);
+            let message_id = format!("{}-{}", record.id, tenant.id);
+            let message = OutgoingMessage {
+                id: message_id.clone(),
+                to,
+                subject,
+                body: Personal::new(body),
+            };
+            self.put_outbox(&record.id, &tenant.id, &message, None)
+                .await?;
+            let reference = self.sender.send(&message).await?;
+            let sent_at = self.clock.now();
+            self.put_outbox(&record.id, &tenant.id, &message, Some(sent_at))
+                .await?;
+            let notice = SentNotice {
+                duty: Duty::Customer {
+                    tenant: tenant.id.clone(),
+                },
+                sent_at,
+                reference,
+                languages: vec![Language::De, Language::En],
+            };
+            self.append_notice(access.principal(), id, notice).await?;
+        }
+        let (record, version) = self.load_incident(id).await?;
+        self.staff_view(record, version).await
+    }
+
+    async fn put_outbox(
+        &self,
+        incident: &IncidentId,
+        tenant: &TenantId,
+        message: &OutgoingMessage,
+        sent_at: Option<Timestamp>,
+    ) -> Result<(), Error> {
+        let mid = message.id.clone();
+        let to = self
+            .keyring
+            .seal(
+                &ctx(RecordKind::OutboxMessage, &mid, "to"),
+                KeyPurpose::Reports,
+                &message.to,
+            )
+            .await?;
+        let body = self
+            .keyring
+            .seal(
+                &ctx(RecordKind::OutboxMessage, &mid, "body"),
+                KeyPurpose::Reports,
+                &message.body,
+            )
+            .await?;
+        let record = serde_json::json!({
+            "id": mid, "incident": incident, "tenant": tenant, "to": to, "subject": message.subject,
+            "body": body, "sent_at": sent_at,
+        });
+        let item = Item::new(
+            ItemKey::new(format!("OUTBOX#{incident}"), tenant.as_str())?,
+            RecordKind::OutboxMessage,
+        )
+        .with_record(&record)?;
+        self.store.put(item, Condition::Always).await?;
+        Ok(())
+    }
+
+    async fn append_notice(
+        &self,
+        principal: &Principal,
+        id: &IncidentId,
+        notice: SentNotice,
+    ) -> Result<(), Error> {
+        // A concurrent change (say, the deadline watch) may win the race: re-read and retry.
+        for _ in 0..5 {
+            let (mut record, version) = self.load_incident(id).await?;
+            record.notices.push(notice.clone());
+            let before = record.customer_tenants();
+            match self
+                .save(principal, record, version, "notice.sent", &notice, &before)
+                .await
+            {
+                Err(Error::Conflict(_)) => continue,
+                other => return other.map(|_| ()),
+            }
+        }
+        Err(Error::Conflict(
+            "the incident keeps changing; try again".into(),
+        ))
+    }
+
+    /// Records a notification made outside the platform (authority portal, letters).
+    pub async fn record_notice(
+        &self,
+        access: &Access,
+        id: &IncidentId,
+        input: RecordedNotice,
+    ) -> Result<IncidentView, Error> {
+        access.require(Permission::NotificationsSend, Scope::Platform)?;
+        if matches!(input.duty, Duty::Customer { .. }) {
+            return Err(Error::validation(
+                "/duty",
+                "customers are notified through the platform",
+            ));
+        }
+        let now = self.clock.now();
+        if input.sent_at > now {
+            return Err(Error::validation("/sent_at", "lies in the future"));
+        }
+        if input.reference.trim().is_empty() || input.reference.chars().count() > 200 {
+            return Err(Error::validation(
+                "/reference",
+                "must be 1 to 200 characters",
+            ));
+        }
+        let (record, _) = self.load_incident(id).await?;
+        if input.sent_at < record.aware_at {
+            return Err(Error::validation("/sent_at", "lies before the awareness"));
+        }
+        let notice = SentNotice {
+            duty: input.duty,
+            sent_at: input.sent_at,
+            reference: clean(&input.reference),
+            languages: vec![],
+        };
+        self.append_notice(access.principal(), id, notice).await?;
+        let (record, version) = self.load_incident(id).await?;
+        self.staff_view(record, version).await
+    }
+
+    /// The deadline watch: one firing at `at` (its scheduled time). Raises each alert once.
+    pub async fn watch_deadlines(&self, at: Timestamp) -> Result<WatchReport, Error> {
+        let mut report = WatchReport::default();
+        let open = query_all(self.store.as_ref(), Query::gsi1("INCIDENTS#open")).await?;
+        let principal = Principal::system("deadline-watch");
+        for item in open {
+            report.incidents_checked += 1;
+            let id = item.record::<IncidentRecord>()?.id;
+            for _ in 0..5 {
+                let (mut record, version) = self.load_incident(&id).await?;
+                let policies = self.policies(&record).await?;
+                let alerts = deadlines::due_alerts(&record, at, |t| {
+                    policies
+                        .get(t)
+                        .cloned()
+                        .unwrap_or_else(EffectivePolicy::page)
+                })
+                .map_err(|e| Error::Internal(e.to_string()))?;
+                if alerts.is_empty() {
+                    break;
+                }
+                record.alerts.extend(alerts.clone());
+                let before = record.customer_tenants();
+                match self
+                    .save(
+                        &principal,
+                        record,
+                        version,
+                        "deadline.alert",
+                        &alerts,
+                        &before,
+                    )
+                    .await
+                {
+                    Ok(_) => {
+                        report.alerts.extend(alerts.into_iter().map(|a| (id, a)));
+                        break;
+                    }
+                    Err(Error::Conflict(_)) => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    // ----- audit --------------------------------------------------------------------------------
+
+    pub async fn audit_trail(
+        &self,
+        access: &Access,
+        chain: &str,
+    ) -> Result<(Vec<AuditEntry>, Option<BrokenLink>), Error> {
+        access.require(Permission::AuditRead, Scope::Platform)?;
+        let entries = chain_entries(self.store.as_ref(), chain).await?;
+        let broken = audit::verify_chain(chain, &entries).err();
+        Ok((entries, broken))
+    }
+
+    // ----- views --------------------------------------------------------------------------------
+
+    async fn staff_view(&self, r: IncidentRecord, version: u64) -> Result<IncidentView, Error> {
+        let iid = r.id.to_string();
+        let policies = self.policies(&r).await?;
+        let deadlines = deadlines::deadlines(&r, self.clock.now(), |t| {
+            policies
+                .get(t)
+                .cloned()
+                .unwrap_or_else(EffectivePolicy::page)
+        })
+        .map_err(|e| Error::Internal(e.to_string()))?;
+        let mut measures = Vec::new();
+        for m in &r.measures {
+            measures.push(MeasureView {
+                id: m.id,
+                kind: m.kind,
+                what: self
+                    .open(RecordKind::Incident, &iid, "measures[].what", &m.what)
+                    .await?,
+                owner: self
+                    .open(RecordKind::Incident, &iid, "measures[].owner", &m.owner)
+                    .await?,
+                at: m.at,
+                status: m.status,
+            });
+        }
+        let assessment = match &r.assessment {
+            Some(a) => Some(AssessmentView {
+                facts: a.facts.clone(),
+                engine: a.engine.clone(),
+                assessed_at: a.assessed_at,
+                assessed_by: a.assessed_by.clone(),
+                override_decision: match &a.override_decision {
+                    Some(o) => Some(OverrideView {
+                        risk: o.risk,
+                        notify_supervisory_authority: o.notify_supervisory_authority,
+                        communicate_to_data_subjects: o.communicate_to_data_subjects,
+                        justification: self
+                            .open(
+                                RecordKind::Incident,
+                                &iid,
+                                "assessment.override_decision.justification",
+                                &o.justification,
+                            )
+                            .await?,
+                        by: o.by.clone(),
+                        at: o.at,
+                    }),
+                    None => None,
+                },
+                effective: a.effective(),
+            }),
+            None => None,
+        };
+        Ok(IncidentView {
+            id: r.id,
+            title: self
+                .open(RecordKind::Incident, &iid, "title", &r.title)
+                .await?,
+            status: r.status,
+            discovered_at: r.discovered_at,
+            aware_at: r.aware_at,
+            breach_types: r.breach_types.clone(),
+            nature_and_scope: self
+                .open(
+                    RecordKind::Incident,
+                    &iid,
+                    "nature_and_scope",
+                    &r.nature_and_scope,
+                )
+                .await?,
+            data_categories: r.data_categories.clone(),
+            approx_data_subjects: r.approx_data_subjects,
+            approx_records: r.approx_records,
+            likely_consequences: self
+                .open(
+                    RecordKind::Incident,
+                    &iid,
+                    "likely_consequences",
+                    &r.likely_consequences,
+                )
+                .await?,
+            data_sets: self.open_data_sets(&iid, &r.data_sets).await?,
+            measures,
+            assessment,
+            deadlines,
+            notices: r.notices.clone(),
+            alerts: r.alerts.clone(),
+            source_report: r.source_report,
+            created_at: r.created_at,
+            created_by: r.created_by.clone(),
+            closed_at: r.closed_at,
+            version,
+        })
+    }
+
+    async fn customer_view(
+        &self,
+        r: IncidentRecord,
+        tenant: &TenantId,
+    ) -> Result<CustomerIncidentView, Error> {
+        let iid = r.id.to_string();
+        let policy = tenants::policy_for(self.store.as_ref(), tenant).await?;
+        let due = policy
+            .customer_notification
+            .after(r.aware_at)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let notified_at = r
+            .notices
+            .iter()
+            .filter(|n| {
+                n.duty
+                    == Duty::Customer {
+                        tenant: tenant.clone(),
+                    }
+            })
+            .map(|n| n.sent_at)
+            .min();
+        let mut measures = Vec::new();
+        for m in &r.measures {
+            measures.push(CustomerMeasure {
+                kind: m.kind,
+                what: self
+                    .open(RecordKind::Incident, &iid, "measures[].what", &m.what)
+                    .await?,
+                status: m.status,
+                at: m.at,
+            });
+        }
+        Ok(CustomerIncidentView {
+            id: r.id,
+            status: r.status,
+            aware_at: r.aware_at,
+            nature_and_scope: self
+                .open(
+                    RecordKind::Incident,
+                    &iid,
+                    "nature_and_scope",
+                    &r.nature_and_scope,
+                )
+                .await?,
+            data_categories: r.data_categories.clone(),
+            approx_data_subjects: r.approx_data_subjects,
+            approx_records: r.approx_records,
+            likely_consequences: self
+                .open(
+                    RecordKind::Incident,
+                    &iid,
+                    "likely_consequences",
+                    &r.likely_consequences,
+                )
+                .await?,
+            measures,
+            notification_due: due,
+            notified_at,
+            notified_within_deadline: notified_at.map(|at| at <= due),
+            data_protection_officer: self.dpo_contact.clone(),
+        })
+    }
+}
+
+fn conflict(e: StoreError) -> Error {
+    match e {
+        StoreError::ConditionFailed(_) | StoreError::TransactionCanceled { .. } => {
+            Error::Conflict("the record was changed concurrently; read it again and retry".into())
+        }
+        other => Error::Store(other),
+    }
+}
+
+fn link_key(tenant: &TenantId, incident: &IncidentId) -> Result<ItemKey, Error> {
+    Ok(ItemKey::new(
+        ItemKey::tenant_partition(tenant),
+        format!("INCIDENT#{incident}"),
+    )?)
+}
+
+fn link_item(tenant: &TenantId, incident: &IncidentId) -> Result<Item, Error> {
+    Ok(
+        Item::new(link_key(tenant, incident)?, RecordKind::TenantIncidentLink)
+            .with_tenant(tenant.clone())
+            .with_record(&serde_json::json!({ "incident": incident }))?,
+    )
+}

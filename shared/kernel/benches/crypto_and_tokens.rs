@@ -1,0 +1,92 @@
+//! Targets (issue 2): seal+open of a 200-byte field ≥ 1 M/s per core; JWT verification ≥ 20 k/s
+//! per core. Criterion runs single-threaded, so its throughput is the per-core figure.
+//! Run: `cargo bench -p kernel --bench crypto_and_tokens`.
+
+// A test or benchmark: a failed step fails it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use kernel::crypto::{DataKey, DataKeyId, FieldContext, KeyOwner, KeyPurpose};
+use kernel::ids::TenantId;
+use kernel::inventory::RecordKind;
+use kernel::rbac::{Actor, Principal};
+use kernel::time::{SignedDuration, Timestamp};
+use kernel::token::{SigningKey, TokenAudience, TokenIssuer, TokenVerifier};
+use zeroize::Zeroizing;
+
+fn seal_open(c: &mut Criterion) {
+    let owner = KeyOwner::Tenant(TenantId::new("acme").expect("tenant"));
+    let key = DataKey::new(
+        DataKeyId {
+            owner: owner.clone(),
+            purpose: KeyPurpose::Primary,
+            version: 1,
+        },
+        &Zeroizing::new(kernel::random::bytes()),
+    );
+    let ctx = FieldContext {
+        owner: &owner,
+        kind: RecordKind::Tenant,
+        record_id: "inc_0193a5f2c3d47e8f9a0b1c2d3e4f5a6b",
+        field: "description",
+    };
+    let field = [b'x'; 200];
+    let mut group = c.benchmark_group("field");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("seal+open 200 B", |b| {
+        b.iter(|| {
+            let sealed = key.seal(&ctx, black_box(&field)).expect("seal");
+            let opened = key.open(&ctx, &sealed).expect("open");
+            black_box(opened.len())
+        })
+    });
+    group.finish();
+}
+
+fn verify(c: &mut Criterion) {
+    let audience = TokenAudience {
+        issuer: "regrooter-bench".into(),
+        audience: "regrooter-api".into(),
+    };
+    let key = SigningKey::generate("bench");
+    let verifier = TokenVerifier::new(
+        vec![key.verification_key()],
+        audience.clone(),
+        SignedDuration::from_secs(30),
+    );
+    let issuer = TokenIssuer::new(key, audience);
+    let now: Timestamp = "2026-07-01T12:00:00Z".parse().expect("ts");
+    let principal = Principal {
+        subject: "user-1".into(),
+        actor: Actor::Customer {
+            tenant: TenantId::new("acme").expect("tenant"),
+        },
+        roles: vec!["customer_admin".into()],
+        amr: vec!["pwd".into(), "otp".into()],
+    };
+    let token = issuer
+        .issue(&principal, now, SignedDuration::from_mins(15))
+        .expect("token");
+    let mut group = c.benchmark_group("jwt");
+    group.throughput(Throughput::Elements(1));
+    // A token seen for the first time: signature and every claim checked.
+    group.bench_function("verify EdDSA, first sight", |b| {
+        b.iter(|| {
+            black_box(
+                verifier
+                    .verify_uncached(black_box(&token), now)
+                    .expect("valid"),
+            )
+        })
+    });
+    // The same token again (every further request of its 15-minute life).
+    group.bench_function("verify EdDSA, repeat", |b| {
+        b.iter(|| black_box(verifier.verify(black_box(&token), now).expect("valid")))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, seal_open, verify);
+criterion_main!(benches);

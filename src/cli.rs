@@ -238,6 +238,8 @@ pub enum CliError {
     Schedule(#[from] functions::schedule::ScheduleError),
     #[error("token: {0}")]
     Token(#[from] kernel::token::TokenError),
+    #[error("{0}")]
+    Registry(#[from] kernel::registry::RegistryError),
 }
 
 pub fn run(cli: Cli) -> Result<(), CliError> {

@@ -105,7 +105,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         services.clone(),
     )?);
 
-    let mut app: Router = functions::routes::all(services.clone());
+    let mut app: Router = functions::routes::all(services.clone())?;
     if let Some(manual) = manual {
         // Behind the same guards as the functions: with --origin-only, signed by the edge.
         app = app.merge(functions::routes::guarded(

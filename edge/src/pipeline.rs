@@ -7,6 +7,7 @@
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, header};
 use kernel::Problem;
 use kernel::ids::RequestId;
+use kernel::registry::{Registry, RegistryError};
 use kernel::time::Timestamp;
 use kernel::token::{TokenVerifier, VerifiedToken};
 
@@ -669,37 +670,15 @@ impl EdgeService {
     }
 }
 
-/// Which function a path belongs to (the Worker forwards to that function's URL).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Function {
-    Incidents,
-    StripeWebhook,
-    Auth,
-    Sla,
+/// The Worker's binding that holds the URL of the function serving `path`, by the registry
+/// (`functions/functions.json`): `ORIGIN_` and the function's name in capitals, `-` as `_`.
+pub fn origin_binding_for(path: &str) -> Result<String, RegistryError> {
+    Ok(origin_binding(Registry::embedded()?.function_for(path)))
 }
 
-pub fn function_for(path: &str) -> Function {
-    if path == "/stripe/webhook" {
-        Function::StripeWebhook
-    } else if path.starts_with("/auth/")
-        || path == "/.well-known/jwks.json"
-        || path.starts_with("/api/tenants")
-        || path.starts_with("/api/users")
-        || path.starts_with("/api/staff")
-        || path.starts_with("/api/me/")
-        || path.starts_with("/api/roles")
-        || path.starts_with("/api/retention")
-        || path == "/.well-known/deletion-certificate-keys.json"
-    {
-        Function::Auth
-    } else if path.starts_with("/api/sla")
-        || path.starts_with("/api/billing")
-        || path.starts_with("/api/credits")
-    {
-        Function::Sla
-    } else {
-        Function::Incidents
-    }
+/// The Worker's binding name for a function's URL.
+pub fn origin_binding(function: &str) -> String {
+    format!("ORIGIN_{}", function.to_ascii_uppercase().replace('-', "_"))
 }
 
 /// Per-key state in this process: what one Durable Object holds for its shard in the Worker, and
@@ -1192,11 +1171,12 @@ mod tests {
 
     #[test]
     fn routes_map_to_functions() {
-        assert_eq!(function_for("/stripe/webhook"), Function::StripeWebhook);
-        assert_eq!(function_for("/auth/sign-in"), Function::Auth);
-        assert_eq!(function_for("/api/tenants/acme"), Function::Auth);
-        assert_eq!(function_for("/api/sla/claims"), Function::Sla);
-        assert_eq!(function_for("/api/incidents"), Function::Incidents);
-        assert_eq!(function_for("/security/reports"), Function::Incidents);
+        let binding = |path| origin_binding_for(path).unwrap();
+        assert_eq!(binding("/stripe/webhook"), "ORIGIN_STRIPE_WEBHOOK");
+        assert_eq!(binding("/auth/sign-in"), "ORIGIN_AUTH");
+        assert_eq!(binding("/api/tenants/acme"), "ORIGIN_AUTH");
+        assert_eq!(binding("/api/sla/claims"), "ORIGIN_SLA");
+        assert_eq!(binding("/api/incidents"), "ORIGIN_INCIDENTS");
+        assert_eq!(binding("/security/reports"), "ORIGIN_INCIDENTS");
     }
 }

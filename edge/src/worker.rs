@@ -23,7 +23,7 @@ use worker::{
 
 use crate::bruteforce::{self, GuardOp, GuardReply, GuardState};
 use crate::pipeline::{
-    Client, EdgeService, EdgeSettings, EdgeStore, Function, GuardKind, Origin, function_for,
+    Client, EdgeService, EdgeSettings, EdgeStore, GuardKind, Origin, origin_binding_for,
 };
 use crate::rate::{Gcra, GcraState, Quota, RateDecision, shard_of};
 use crate::waf::{ReportOnly, WafConfig};
@@ -267,13 +267,9 @@ impl FetchOrigin<'_> {
         &self,
         request: http::Request<Vec<u8>>,
     ) -> Result<http::Response<Vec<u8>>> {
-        let binding = match function_for(request.uri().path()) {
-            Function::Incidents => "ORIGIN_INCIDENTS",
-            Function::StripeWebhook => "ORIGIN_STRIPE_WEBHOOK",
-            Function::Auth => "ORIGIN_AUTH",
-            Function::Sla => "ORIGIN_SLA",
-        };
-        let base = var(self.env, binding)?;
+        let binding = origin_binding_for(request.uri().path())
+            .map_err(|e| worker::Error::RustError(e.to_string()))?;
+        let base = var(self.env, &binding)?;
         let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
         let url = format!("{}{path}", base.trim_end_matches('/'));
         let headers = Headers::new();

@@ -49,6 +49,8 @@ pub enum StartupError {
     Config(String),
     #[error("store: {0}")]
     Store(#[from] kernel::store::StoreError),
+    #[error("{0}")]
+    Registry(#[from] kernel::registry::RegistryError),
 }
 
 /// Checks `AWS_REGION` against the allowed list (itself restricted to EU regions).
@@ -317,16 +319,19 @@ pub fn init_logging() {
         .try_init();
 }
 
-/// Runs an HTTP function: the router behind `lambda_http` (function URL events).
-pub async fn serve_http(
-    build: fn(Arc<Services>) -> axum::Router,
-) -> Result<(), lambda_http::Error> {
+/// Runs an HTTP function: its routers from the registry (`functions/functions.json`) behind
+/// `lambda_http` (function URL events).
+pub async fn serve_http(function: &'static str) -> Result<(), lambda_http::Error> {
     init_logging();
     let services = match services_from_env().await {
         Ok(s) => s,
         Err(e) => exit_on_startup_error(&e),
     };
-    lambda_http::run(build(services)).await
+    let router = match crate::routes::for_function(function, services) {
+        Ok(router) => router,
+        Err(e) => exit_on_startup_error(&StartupError::Registry(e)),
+    };
+    lambda_http::run(router).await
 }
 
 /// The event EventBridge Scheduler sends (its input template in Terraform fills the time).

@@ -3,10 +3,7 @@
 //! refresh rotation with reuse detection, offboarding revokes at once, tenant-defined roles grant
 //! exactly their permissions, no address in clear in the store; and token-key rotation.
 
-// A test or benchmark: a failed step fails it.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
+use crate::common;
 use common::ts;
 
 use std::sync::Arc;

@@ -2,10 +2,7 @@
 //! incident, assessed, and customers are told within 48 hours; the deadline watch alerts exactly
 //! at 36 h and 48 h, once each; the audit trail catches tampering; customers never see reports.
 
-// A test or benchmark: a failed step fails it.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
+use crate::common;
 
 use common::{BIN, Platform, call};
 use serde_json::{Value, json};

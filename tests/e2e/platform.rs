@@ -1,9 +1,6 @@
 //! End-to-end: the real `regrooter` binary, started as a user would start it.
 
-// A test or benchmark: a failed step fails it.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
+use crate::common;
 
 use common::{BIN, Platform, agent};
 use serde_json::Value;

@@ -3,10 +3,7 @@
 //! any write followed by a rerun finishes with exact counts, and once the copies key is gone an
 //! export made earlier can no longer be opened.
 
-// A test or benchmark: a failed step fails it.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
+use crate::common;
 use common::{customer_access, staff_access, ts};
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -4,10 +4,7 @@
 //! Stripe invoice of the billing period, applied once through the fake Stripe. And the probe job
 //! on the platform against a real HTTP endpoint that goes down, with `regrooter sla report`.
 
-// A test or benchmark: a failed step fails it.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
+use crate::common;
 use common::{customer_access, staff_access, ts};
 
 use std::sync::Arc;

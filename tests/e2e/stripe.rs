@@ -3,10 +3,7 @@
 //! embedded store, with Stripe's own object shapes (tests/fixtures/stripe, copied from Stripe's
 //! OpenAPI fixtures) and the fake Stripe server in infra for outgoing calls.
 
-// A test or benchmark: a failed step fails it.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
+use crate::common;
 use common::{staff_access, ts};
 
 use common::stripe::{customer, event, fixture, fixtures, invoice, subscription};

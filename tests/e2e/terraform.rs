@@ -18,9 +18,6 @@
 //! deliberately broken copies of the real files (or small snippets), so a check that can no longer
 //! fail is noticed.
 
-// A test or benchmark: a failed step fails it.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 
@@ -334,6 +331,17 @@ fn coalesce_fn(args: FuncArgs) -> Result<Value, String> {
         .ok_or_else(|| "coalesce(): every argument is null".to_string())
 }
 
+fn merge_fn(args: FuncArgs) -> Result<Value, String> {
+    let mut merged = Map::new();
+    for arg in args.iter() {
+        let object = arg
+            .as_object()
+            .ok_or_else(|| format!("merge: {arg:?} is not an object"))?;
+        merged.extend(object.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    Ok(Value::Object(merged))
+}
+
 fn keys_fn(args: FuncArgs) -> Result<Value, String> {
     let map = args[0].as_object().ok_or("keys() needs a map")?;
     Ok(Value::Array(
@@ -370,6 +378,12 @@ fn base_context(module: &Module) -> Context<'static> {
     ctx.declare_func("jsondecode", one(ParamType::String).build(jsondecode_fn));
     ctx.declare_func("jsonencode", one(ParamType::Any).build(jsonencode_fn));
     ctx.declare_func("keys", one(ParamType::Any).build(keys_fn));
+    ctx.declare_func(
+        "merge",
+        FuncDef::builder()
+            .variadic_param(ParamType::Any)
+            .build(merge_fn),
+    );
     ctx.declare_func(
         "lookup",
         FuncDef::builder()
@@ -1444,9 +1458,17 @@ fn schedule_problems(module: &Module) -> Vec<String> {
         .filter_map(|a| eval_str(a, &base).ok())
         .map(|p| normalize(Path::new(&p)))
         .collect();
-    if resolved != [normalize(&expected_file)] {
+    // The schedules and the registry of functions, nothing else.
+    let mut files = resolved.clone();
+    files.sort();
+    let mut allowed = vec![
+        normalize(&expected_file),
+        normalize(&repo().join("functions/functions.json")),
+    ];
+    allowed.sort();
+    if files != allowed {
         problems.push(format!(
-            "the locals must read exactly functions/schedules.json, read {resolved:?}"
+            "the locals must read exactly functions/schedules.json and functions/functions.json, read {resolved:?}"
         ));
     }
 
@@ -1779,6 +1801,41 @@ fn lambda_problems(module: &Module) -> Vec<String> {
         problems.push(format!(
             "local.functions {declared:?} must be the binaries in functions/src/bin {from_bins:?}"
         ));
+    }
+    // Kind and description of each function are the registry's.
+    match kernel::registry::Registry::embedded() {
+        Err(e) => problems.push(e.to_string()),
+        Ok(registry) => {
+            let from_registry: BTreeMap<String, (String, String)> = registry
+                .functions
+                .iter()
+                .map(|(name, f)| {
+                    let kind = match f.kind {
+                        kernel::registry::Kind::Http => "http",
+                        kernel::registry::Kind::Job => "job",
+                    };
+                    (name.clone(), (kind.to_string(), f.description.clone()))
+                })
+                .collect();
+            let deployed: BTreeMap<String, (String, String)> = functions
+                .iter()
+                .map(|(name, v)| {
+                    let field = |k: &str| {
+                        v.as_object()
+                            .and_then(|o| o.get(k))
+                            .and_then(Value::as_str)
+                            .unwrap_or("?")
+                            .to_string()
+                    };
+                    (name.clone(), (field("kind"), field("description")))
+                })
+                .collect();
+            if deployed != from_registry {
+                problems.push(format!(
+                    "local.functions {deployed:?} must be functions/functions.json {from_registry:?}"
+                ));
+            }
+        }
     }
 
     let lambdas = module.resources("aws_lambda_function");

@@ -5,10 +5,7 @@
 //! `scripts/test` builds the Worker and sets `REGROOTER_WRANGLER`; without it these tests say so
 //! and skip — unless `REGROOTER_REQUIRE_WORKERD=1`, when a missing Worker is a failure.
 
-// A test or benchmark: a failed step fails it.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;

@@ -1,6 +1,7 @@
 //! Sign-in (`/auth/*`, public: the edge's brute-force guard sits in front), staff on- and
 //! offboarding, tenant users and custom roles.
 
+use super::Routes;
 use std::sync::Arc;
 
 use crate::http::Path;
@@ -9,18 +10,18 @@ use auth::service::{
     RoleInput, SignInInput, UserView,
 };
 use auth::{Account, SignInStep, Tokens, UserId};
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use kernel::Error;
 use kernel::rbac::{CustomRole, Permission, Scope};
 
 use crate::http::{ApiError, ApiJson, Caller, tenant_in_path};
 use crate::services::Services;
 
-pub fn router() -> Router<Arc<Services>> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/auth/sign-in", post(sign_in))
         .route("/auth/otp", post(otp))
         .route("/auth/refresh", post(refresh))

@@ -1,14 +1,15 @@
 //! Billing: the Stripe webhook (the `stripe-webhook` function) and the billing views and credits
 //! (the `sla` function).
 
+use super::Routes;
 use std::sync::Arc;
 
 use crate::http::Path;
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use billing::credits::{CreditId, CreditRecord, VoluntaryCreditInput};
 use billing::records::EventCount;
 use billing::service::BillingOverview;
@@ -20,13 +21,13 @@ use crate::http::{ApiError, ApiJson, Caller, tenant_in_path};
 use crate::services::Services;
 
 /// `POST /stripe/webhook`.
-pub fn webhook_router() -> Router<Arc<Services>> {
-    Router::new().route("/stripe/webhook", post(webhook))
+pub fn webhook_router() -> Routes {
+    Routes::new().route("/stripe/webhook", post(webhook))
 }
 
 /// Billing views and credits.
-pub fn router() -> Router<Arc<Services>> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/api/billing/stripe-events", get(event_counts))
         .route("/api/billing/{tenant}", get(overview))
         .route(

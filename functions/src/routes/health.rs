@@ -1,10 +1,11 @@
 //! `GET /healthz`: the process is up and its store answers.
 
+use super::Routes;
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::State;
 use axum::routing::get;
-use axum::{Json, Router};
 use kernel::inventory::RecordKind;
 use kernel::store::ItemKey;
 use serde::Serialize;
@@ -21,8 +22,8 @@ struct Health {
     record_kinds: usize,
 }
 
-pub fn router() -> Router<Arc<Services>> {
-    Router::new().route("/healthz", get(health))
+pub fn router() -> Routes {
+    Routes::new().route("/healthz", get(health))
 }
 
 async fn health(State(services): State<Arc<Services>>) -> Result<Json<Health>, ApiError> {

@@ -1,13 +1,14 @@
 //! The `incidents` function's routes: the public report intake and status, and the security
 //! team's and customers' incident API. Every error is problem+json; every change is audited.
 
+use super::Routes;
 use std::sync::Arc;
 
 use crate::http::Path;
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use incidents::model::{IncidentStatus, MeasureId, MeasureStatus, ReportStatus};
 use incidents::service::{
     IncidentDraft, IncidentForCaller, IncidentPatch, IncidentSummary, IncidentView, MeasureInput,
@@ -24,8 +25,8 @@ use crate::services::Services;
 type Shared = State<Arc<Services>>;
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
-pub fn router() -> Router<Arc<Services>> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/security/reports", post(submit_report))
         .route("/security/reports/{id}/status", get(report_status))
         .route("/api/reports", get(list_reports))

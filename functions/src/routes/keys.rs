@@ -3,17 +3,18 @@
 //! `GET /.well-known/deletion-certificate-keys.json`: the keys deletion certificates verify with
 //! (a separate set: a certificate key can never pass for a token key).
 
+use super::Routes;
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::State;
 use axum::routing::get;
-use axum::{Json, Router};
 use kernel::token::Jwks;
 
 use crate::services::Services;
 
-pub fn router() -> Router<Arc<Services>> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/.well-known/jwks.json", get(jwks))
         .route(
             "/.well-known/deletion-certificate-keys.json",

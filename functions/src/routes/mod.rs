@@ -1,5 +1,5 @@
-//! Routers. Each function contributes one; the local platform merges them all behind its edge,
-//! and each Lambda serves its own plus the health check.
+//! Routers. Which function serves which routers is `functions/functions.json`; each Lambda
+//! serves its own plus the health check, and the local platform merges them all behind its edge.
 
 pub mod auth;
 pub mod billing;
@@ -13,56 +13,112 @@ pub mod tenants;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::routing::MethodRouter;
+use kernel::registry::{Kind, Registry, RegistryError};
 
 use crate::services::Services;
 
-/// Every function's routes, as the local platform serves them.
-pub fn all(services: Arc<Services>) -> Router {
-    let routes = health::router()
-        .merge(incidents::router())
-        .merge(tenants::router())
-        .merge(keys::router())
-        .merge(billing::webhook_router())
-        .merge(billing::router())
-        .merge(retention::router())
-        .merge(sla::router())
-        .merge(auth::router());
-    with_plumbing(routes, services)
+/// A router that knows its paths, so that the registry test can hold every route against the
+/// function the edge sends it to.
+pub struct Routes {
+    paths: Vec<&'static str>,
+    router: Router<Arc<Services>>,
 }
 
-// One router per HTTP Lambda. Each serves the health check plus its own routes, which join as
-// the function's issue lands.
+impl Routes {
+    pub fn new() -> Self {
+        Routes {
+            paths: Vec::new(),
+            router: Router::new(),
+        }
+    }
 
-/// The `incidents` function: security reports, incidents, notifications.
-pub fn incidents(services: Arc<Services>) -> Router {
-    with_plumbing(health::router().merge(incidents::router()), services)
+    /// Adds one path with its methods.
+    pub fn route(mut self, path: &'static str, methods: MethodRouter<Arc<Services>>) -> Self {
+        self.paths.push(path);
+        self.router = self.router.route(path, methods);
+        self
+    }
+
+    /// Every path this router serves.
+    pub fn paths(&self) -> &[&'static str] {
+        &self.paths
+    }
+
+    fn merge(mut self, other: Routes) -> Self {
+        self.paths.extend(other.paths);
+        self.router = self.router.merge(other.router);
+        self
+    }
 }
 
-/// The `stripe-webhook` function: verified Stripe events.
-pub fn stripe_webhook(services: Arc<Services>) -> Router {
-    with_plumbing(health::router().merge(billing::webhook_router()), services)
+impl Default for Routes {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
-/// The `auth` function: sign-in, tokens, JWKS, tenant users and roles.
-pub fn auth(services: Arc<Services>) -> Router {
-    with_plumbing(
-        health::router()
-            .merge(tenants::router())
-            .merge(retention::router())
-            .merge(keys::router())
-            .merge(auth::router()),
-        services,
-    )
+/// The routers by the names `functions/functions.json` gives them.
+pub fn router_named(name: &str) -> Option<Routes> {
+    Some(match name {
+        "incidents" => incidents::router(),
+        "tenants" => tenants::router(),
+        "keys" => keys::router(),
+        "billing-webhook" => billing::webhook_router(),
+        "billing" => billing::router(),
+        "retention" => retention::router(),
+        "sla" => sla::router(),
+        "auth" => auth::router(),
+        _ => return None,
+    })
 }
 
-/// The `sla` function: uptime reports, claims, credits.
-pub fn sla(services: Arc<Services>) -> Router {
-    with_plumbing(
-        health::router()
-            .merge(billing::router())
-            .merge(sla::router()),
-        services,
-    )
+/// Every router name [`router_named`] knows (the registry test checks each is deployed once).
+pub const ROUTER_NAMES: [&str; 8] = [
+    "incidents",
+    "tenants",
+    "keys",
+    "billing-webhook",
+    "billing",
+    "retention",
+    "sla",
+    "auth",
+];
+
+/// An http function's routes as the registry lists them, with the health check.
+pub fn routes_of(function: &str) -> Result<Routes, RegistryError> {
+    let registry = Registry::embedded()?;
+    let entry = registry
+        .functions
+        .get(function)
+        .filter(|f| f.kind == Kind::Http)
+        .ok_or_else(|| RegistryError(format!("no http function {function:?}")))?;
+    let mut routes = health::router();
+    for name in &entry.routers {
+        let router = router_named(name)
+            .ok_or_else(|| RegistryError(format!("{function}: no router named {name:?}")))?;
+        routes = routes.merge(router);
+    }
+    Ok(routes)
+}
+
+/// One HTTP Lambda's router: the health check plus the routers the registry gives it.
+pub fn for_function(function: &str, services: Arc<Services>) -> Result<Router, RegistryError> {
+    Ok(with_plumbing(routes_of(function)?.router, services))
+}
+
+/// Every http function's routes in one router, as the local platform serves them.
+pub fn all(services: Arc<Services>) -> Result<Router, RegistryError> {
+    let registry = Registry::embedded()?;
+    let mut routes = health::router();
+    for (function, entry) in registry.of_kind(Kind::Http) {
+        for name in &entry.routers {
+            let router = router_named(name)
+                .ok_or_else(|| RegistryError(format!("{function}: no router named {name:?}")))?;
+            routes = routes.merge(router);
+        }
+    }
+    Ok(with_plumbing(routes.router, services))
 }
 
 /// Adds idempotent creates, the problem+json fallbacks (unknown route, wrong method) and the

@@ -2,14 +2,15 @@
 //! admins, legal holds set by the data protection officer, deletion certificates to download,
 //! and data exports.
 
+use super::Routes;
 use std::sync::Arc;
 
 use crate::http::{Path, Query};
+use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use kernel::Error;
 use kernel::rbac::{Permission, Scope};
 use retention::exports::{self, ExportId, ExportSummary};
@@ -21,8 +22,8 @@ use serde::Deserialize;
 use crate::http::{ApiError, ApiJson, Caller, tenant_in_path};
 use crate::services::Services;
 
-pub fn router() -> Router<Arc<Services>> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/api/retention/plan", get(plan_all))
         .route("/api/tenants/{tenant}/retention", get(plan))
         .route("/api/tenants/{tenant}/service-end", post(service_end))

@@ -2,13 +2,14 @@
 //! recorded by operators. An approved claim's credit is carried to Stripe at once when possible,
 //! else by the `credit-application` job.
 
+use super::Routes;
 use std::sync::Arc;
 
 use crate::http::Path;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use kernel::Error;
 use kernel::time::Month;
 use sla::MonthReport;
@@ -18,8 +19,8 @@ use sla::service::{ClaimInput, ClaimView, DecisionInput, ExclusionInput, OutageI
 use crate::http::{ApiError, ApiJson, Caller, tenant_in_path};
 use crate::services::Services;
 
-pub fn router() -> Router<Arc<Services>> {
-    Router::new()
+pub fn router() -> Routes {
+    Routes::new()
         .route("/api/sla/reports/{month}", get(platform_report))
         .route(
             "/api/sla/tenants/{tenant}/reports/{month}",

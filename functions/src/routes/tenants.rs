@@ -1,12 +1,13 @@
 //! Tenant administration by operators: name, contact for breach notifications (sealed), contract
 //! terms.
 
+use super::Routes;
 use std::sync::Arc;
 
 use crate::http::Path;
+use axum::Json;
 use axum::extract::State;
 use axum::routing::put;
-use axum::{Json, Router};
 use kernel::Error;
 use kernel::ids::TenantId;
 use kernel::policy::{ContractTerms, EffectivePolicy};
@@ -18,8 +19,8 @@ use serde::Serialize;
 use crate::http::{ApiError, ApiJson, Caller};
 use crate::services::Services;
 
-pub fn router() -> Router<Arc<Services>> {
-    Router::new().route("/api/tenants/{id}", put(put_tenant).get(get_tenant))
+pub fn router() -> Routes {
+    Routes::new().route("/api/tenants/{id}", put(put_tenant).get(get_tenant))
 }
 
 /// A tenant as operators see it: the contact address only as "set or not".

@@ -20,6 +20,7 @@ pub mod origin_lock;
 pub mod policy;
 pub mod random;
 pub mod rbac;
+pub mod registry;
 pub mod report_limits;
 pub mod scrub;
 pub mod store;

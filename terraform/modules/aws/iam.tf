@@ -1,5 +1,5 @@
 # One role per function, holding only what that function calls. No "*" action or resource in
-# any policy written here (tests/terraform.rs checks every policy document and inline policy).
+# any policy written here (tests/e2e/terraform.rs checks every policy document and inline policy).
 
 data "aws_iam_policy_document" "lambda_assume" {
   statement {
@@ -111,7 +111,7 @@ resource "aws_iam_role_policy" "function" {
 
 # X-Ray's PutTraceSegments/PutTelemetryRecords exist only with resource "*" in AWS, so they are
 # not written here: the AWS-managed policy that holds exactly those (and the sampling reads)
-# is attached instead. tests/terraform.rs allows only the managed policies named in this module.
+# is attached instead. tests/e2e/terraform.rs allows only the managed policies named in this module.
 resource "aws_iam_role_policy_attachment" "function_xray" {
   for_each = local.function_names
 

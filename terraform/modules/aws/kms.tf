@@ -54,7 +54,7 @@ locals {
 
 # In a key policy the resource "*" means "this key" — the only form AWS documents for key
 # policies — so every statement below names "*" and narrows by principal and condition instead.
-# tests/terraform.rs knows this document is a key policy and checks its actions, not "*".
+# tests/e2e/terraform.rs knows this document is a key policy and checks its actions, not "*".
 data "aws_iam_policy_document" "kms" {
   #checkov:skip=CKV_AWS_109:Key policy: resource "*" is this key only; administration is limited to the account root, which AWS requires so the key stays manageable.
   #checkov:skip=CKV_AWS_111:Key policy: resource "*" is this key only; every write is bound to named principals and conditions.

@@ -14,7 +14,7 @@ locals {
   artifacts_dir = coalesce(var.lambda_artifacts_dir, "${path.module}/../../../target/lambda")
 
   # The one definition of the scheduled jobs. The local scheduler reads the same file
-  # (functions/src/schedule.rs), so the two can never disagree; tests/terraform.rs checks that
+  # (functions/src/schedule.rs), so the two can never disagree; tests/e2e/terraform.rs checks that
   # this path resolves to it and that every schedule below is derived from it.
   schedules_file = jsondecode(file("${path.module}/../../../functions/schedules.json"))
   schedules      = { for s in local.schedules_file.schedules : s.job => s }
@@ -31,54 +31,46 @@ locals {
     "dynamodb:UpdateItem",
   ]
 
-  # One Lambda per binary in functions/src/bin. http: function URL behind the edge; job: invoked
-  # by EventBridge Scheduler only. Memory 128-256 MB (Rust; the cold-start bench measures the
-  # zips), timeouts sized to the work, reserved concurrency so one function cannot starve the
-  # others and a flood stays bounded.
-  functions = {
+  # The deployed functions: one Lambda per entry of functions/functions.json (the registry the
+  # edge routes by and the functions build their routers from), one binary each in
+  # functions/src/bin. http: function URL behind the edge; job: invoked by EventBridge Scheduler
+  # only. Kind and description come from the registry; the sizing is Terraform's: memory
+  # 128-256 MB (Rust; the cold-start bench measures the zips), timeouts sized to the work,
+  # reserved concurrency so one function cannot starve the others and a flood stays bounded.
+  registry = jsondecode(file("${path.module}/../../../functions/functions.json"))
+
+  function_sizing = {
     incidents = {
-      kind        = "http"
-      description = "Security reports, incidents, notifications, audit trail"
       memory      = 256
       timeout     = 10
       concurrency = 20
       batch_write = false
     }
     stripe-webhook = {
-      kind        = "http"
-      description = "Verified Stripe events"
       memory      = 256
       timeout     = 10
       concurrency = 10
       batch_write = false
     }
     auth = {
-      kind        = "http"
-      description = "Sign-in, tokens, JWKS, tenant users and roles"
       memory      = 256
       timeout     = 10
       concurrency = 20
       batch_write = false
     }
     sla = {
-      kind        = "http"
-      description = "Uptime reports, claims, credits"
       memory      = 256
       timeout     = 10
       concurrency = 10
       batch_write = false
     }
     deadline-watch = {
-      kind        = "job"
-      description = "Incident notification deadline alerts (48 h / 72 h)"
       memory      = 128
       timeout     = 60
       concurrency = 1
       batch_write = false
     }
     retention = {
-      kind        = "job"
-      description = "Deletion stages after service end"
       memory      = 256
       timeout     = 300
       concurrency = 1
@@ -86,13 +78,17 @@ locals {
       batch_write = true
     }
     sla-probe = {
-      kind        = "job"
-      description = "Uptime probes and the monthly SLA close"
       memory      = 128
       timeout     = 30
       concurrency = 2
       batch_write = false
     }
+  }
+  functions = {
+    for name, f in local.registry.functions : name => merge(local.function_sizing[name], {
+      kind        = f.kind
+      description = f.description
+    })
   }
 
   function_names = { for k, f in local.functions : k => "${local.name}-${k}" }

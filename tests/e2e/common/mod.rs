@@ -1,7 +1,5 @@
 //! Starting the real `regrooter` binary for end-to-end tests.
 
-#![allow(dead_code)]
-
 pub mod stripe;
 
 use std::io::{BufRead, BufReader};

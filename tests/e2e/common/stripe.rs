@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 // ----- Stripe's shapes ------------------------------------------------------------------------
 
 pub fn fixtures() -> Value {
-    let text = include_str!("../fixtures/stripe/objects.json");
+    let text = include_str!("../../fixtures/stripe/objects.json");
     serde_json::from_str::<Value>(text).expect("fixtures")["resources"].clone()
 }
 

@@ -1,0 +1,195 @@
+//! The registry (`functions/functions.json`) holds the edge, the routers, the binaries, the
+//! schedules and the Worker's bindings together: every route of every function's router is
+//! sent by the edge to exactly that function, no registry entry is dead, every router is
+//! deployed once, and every function is a binary.
+
+// A test: a failed step fails it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use edge::pipeline::{origin_binding, origin_binding_for};
+use functions::routes::{ROUTER_NAMES, router_named, routes_of};
+use kernel::registry::{Kind, Registry, covers};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A concrete path for a route pattern (`/api/tenants/{tenant}` → `/api/tenants/x`).
+fn concrete(pattern: &str) -> String {
+    pattern
+        .split('/')
+        .map(|seg| if seg.starts_with('{') { "x" } else { seg })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[test]
+fn every_route_reaches_the_function_that_serves_it() {
+    let registry = Registry::embedded().unwrap();
+    let mut checked = 0;
+    for (function, _) in registry.of_kind(Kind::Http) {
+        let routes = routes_of(function).unwrap();
+        for pattern in routes.paths() {
+            if *pattern == "/healthz" {
+                continue; // every function serves it; the edge does not forward it by name
+            }
+            let path = concrete(pattern);
+            assert_eq!(
+                registry.function_for(&path),
+                function,
+                "{pattern} is served by {function} but the edge sends it elsewhere"
+            );
+            assert_eq!(origin_binding_for(&path).unwrap(), origin_binding(function));
+            checked += 1;
+        }
+    }
+    assert!(checked >= 50, "only {checked} routes were checked");
+}
+
+#[test]
+fn no_registry_route_is_dead() {
+    let registry = Registry::embedded().unwrap();
+    for (function, entry) in registry.of_kind(Kind::Http) {
+        let paths: Vec<String> = routes_of(function)
+            .unwrap()
+            .paths()
+            .iter()
+            .map(|p| concrete(p))
+            .collect();
+        for route in &entry.routes {
+            assert!(
+                paths.iter().any(|p| covers(route, p)),
+                "{function}: route {route} covers none of its router's paths {paths:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_router_is_deployed_exactly_once() {
+    let registry = Registry::embedded().unwrap();
+    let mut deployed: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (function, entry) in registry.of_kind(Kind::Http) {
+        for router in &entry.routers {
+            assert!(
+                router_named(router).is_some(),
+                "{function}: unknown router {router}"
+            );
+            deployed.entry(router.as_str()).or_default().push(function);
+        }
+    }
+    for name in ROUTER_NAMES {
+        assert!(
+            router_named(name).is_some(),
+            "{name} is listed but not resolved"
+        );
+        match deployed.get(name).map(Vec::as_slice) {
+            Some([_]) => {}
+            other => panic!("router {name} must be in exactly one function, is in {other:?}"),
+        }
+    }
+    assert_eq!(deployed.len(), ROUTER_NAMES.len(), "{deployed:?}");
+}
+
+#[test]
+fn the_functions_are_the_binaries() {
+    let registry = Registry::embedded().unwrap();
+    let bins: BTreeSet<String> = std::fs::read_dir(repo().join("functions/src/bin"))
+        .unwrap()
+        .map(|e| {
+            e.unwrap()
+                .path()
+                .file_stem()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    let names: BTreeSet<String> = registry.functions.keys().cloned().collect();
+    assert_eq!(names, bins);
+    // Each http binary serves its registry entry by name, each job binary runs its own jobs.
+    for (name, entry) in &registry.functions {
+        let source =
+            std::fs::read_to_string(repo().join(format!("functions/src/bin/{name}.rs"))).unwrap();
+        let call = match entry.kind {
+            Kind::Http => format!("serve_http(\"{name}\")"),
+            Kind::Job => format!("run_jobs(\"{name}\")"),
+        };
+        assert!(
+            source.contains(&call),
+            "functions/src/bin/{name}.rs must call {call}"
+        );
+    }
+}
+
+#[test]
+fn every_job_function_has_jobs_and_every_job_a_job_function() {
+    let registry = Registry::embedded().unwrap();
+    let schedules = functions::schedule::all().unwrap();
+    assert!(!schedules.is_empty());
+    for schedule in &schedules {
+        let entry = registry.functions.get(&schedule.function);
+        assert_eq!(
+            entry.map(|f| f.kind),
+            Some(Kind::Job),
+            "job {} runs on {}, which is not a job function",
+            schedule.job,
+            schedule.function
+        );
+    }
+    for (function, _) in registry.of_kind(Kind::Job) {
+        assert!(
+            schedules.iter().any(|s| s.function == function),
+            "job function {function} runs no job"
+        );
+    }
+    let handlers = functions::jobs::handlers();
+    let scheduled: BTreeSet<&str> = schedules.iter().map(|s| s.job.as_str()).collect();
+    let handled: BTreeSet<&str> = handlers.keys().map(String::as_str).collect();
+    assert_eq!(
+        scheduled, handled,
+        "every scheduled job has a handler and vice versa"
+    );
+}
+
+/// The `ORIGIN_*` bindings of each section of edge/wrangler.toml.
+fn wrangler_origins() -> BTreeMap<String, BTreeSet<String>> {
+    let text = std::fs::read_to_string(repo().join("edge/wrangler.toml")).unwrap();
+    let mut sections: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut section = String::from("(top)");
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            section = line.trim_matches(|c| c == '[' || c == ']').to_string();
+        } else if let Some((name, _)) = line.split_once('=')
+            && name.trim().starts_with("ORIGIN_")
+        {
+            sections
+                .entry(section.clone())
+                .or_default()
+                .insert(name.trim().to_string());
+        }
+    }
+    sections
+}
+
+#[test]
+fn the_worker_has_a_url_for_every_http_function_in_every_environment() {
+    let registry = Registry::embedded().unwrap();
+    let expected: BTreeSet<String> = registry
+        .of_kind(Kind::Http)
+        .map(|(name, _)| origin_binding(name))
+        .collect();
+    let sections = wrangler_origins();
+    assert_eq!(
+        sections.len(),
+        4,
+        "vars, env.dev, env.staging, env.production: {sections:?}"
+    );
+    for (section, origins) in sections {
+        assert_eq!(origins, expected, "[{section}]");
+    }
+}

@@ -249,12 +249,18 @@ impl Default for WafConfig {
     }
 }
 
-/// One view's rules as one lazy DFA over all their patterns. The regex crate's `RegexSet` gives
-/// its lazy DFA up when the cache is cleared often and falls back to a much slower NFA
-/// simulation mid-search; this DFA never gives up (it clears its cache and goes on), so every
-/// byte costs the same bounded work: linear time, memory bounded by the cache capacity.
+/// One view's rules as a few lazy DFAs over groups of their patterns. The regex crate's
+/// `RegexSet` gives its lazy DFA up when the cache is cleared often and falls back to a much
+/// slower NFA simulation mid-search; these DFAs never give up (they clear their cache and go
+/// on), so every byte costs bounded work: linear time, memory bounded by the cache capacity.
+/// One DFA over all of a view's patterns had so many states (their product) that building new
+/// ones took 90 % of the inspection time; small groups keep the states few and cached.
 struct CompiledView {
     view: View,
+    groups: Vec<PatternGroup>,
+}
+
+struct PatternGroup {
     dfa: DFA,
     /// Caches for the DFA (one per concurrent inspection; one in the Worker).
     caches: Mutex<Vec<Cache>>,
@@ -262,11 +268,46 @@ struct CompiledView {
     rules: Vec<usize>,
 }
 
-/// The lazy DFA's cache capacity per view: plenty for the rule sets' states.
-const DFA_CACHE_BYTES: usize = 8 * 1024 * 1024;
+/// The lazy DFA's cache capacity per group: plenty for a group's states.
+const DFA_CACHE_BYTES: usize = 2 * 1024 * 1024;
+
+/// Patterns per group. A pattern with a long bounded repetition (`{0,200}`) gets a group of its
+/// own: its states multiply with every other pattern's.
+const GROUP_SIZE: usize = 8;
+
+fn is_heavy(pattern: &str) -> bool {
+    // `{m,n}` with n of two digits or more.
+    let bytes = pattern.as_bytes();
+    bytes.windows(4).enumerate().any(|(i, w)| {
+        w[0] == b',' && w[1].is_ascii_digit() && w[2].is_ascii_digit() && {
+            let rest = &bytes[i + 1..];
+            let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+            rest.get(digits) == Some(&b'}')
+        }
+    })
+}
 
 impl CompiledView {
     fn build(view: View, rules: Vec<usize>) -> Result<Self, String> {
+        let (heavy, light): (Vec<usize>, Vec<usize>) =
+            rules.into_iter().partition(|i| is_heavy(RULES[*i].pattern));
+        let mut groups = Vec::new();
+        for chunk in heavy.chunks(1).chain(light.chunks(GROUP_SIZE)) {
+            groups.push(PatternGroup::build(chunk.to_vec())?);
+        }
+        Ok(Self { view, groups })
+    }
+
+    /// Every rule whose pattern matches somewhere in `text` (indices into `RULES`).
+    fn matches(&self, text: &[u8], found: &mut Vec<usize>) {
+        for group in &self.groups {
+            group.matches(text, found);
+        }
+    }
+}
+
+impl PatternGroup {
+    fn build(rules: Vec<usize>) -> Result<Self, String> {
         let patterns: Vec<&str> = rules.iter().map(|i| RULES[*i].pattern).collect();
         let dfa = DFA::builder()
             .configure(
@@ -281,14 +322,13 @@ impl CompiledView {
             .build_many(&patterns)
             .map_err(|e| e.to_string())?;
         Ok(Self {
-            view,
             dfa,
             caches: Mutex::new(Vec::new()),
             rules,
         })
     }
 
-    /// Every pattern that matches somewhere in `text` (indices into `self.rules`).
+    /// Every rule of this group whose pattern matches somewhere in `text`.
     fn matches(&self, text: &[u8], found: &mut Vec<usize>) {
         let mut cache = self
             .caches
@@ -298,9 +338,9 @@ impl CompiledView {
             .unwrap_or_else(|| self.dfa.create_cache());
         let input = Input::new(text);
         let mut state = OverlappingState::start();
-        let mut seen = vec![false; self.rules.len()];
+        let mut seen = [false; GROUP_SIZE];
         // Without a minimum clear count the search never gives up, so errors cannot happen;
-        // one would end the scan of this view (the others still run).
+        // one would end the scan of this group (the others still run).
         while self
             .dfa
             .try_search_overlapping_fwd(&mut cache, &input, &mut state)
@@ -308,9 +348,13 @@ impl CompiledView {
         {
             let Some(hit) = state.get_match() else { break };
             let index = hit.pattern().as_usize();
-            if !seen[index] {
-                seen[index] = true;
-                found.push(index);
+            if let Some(seen) = seen.get_mut(index)
+                && !*seen
+            {
+                *seen = true;
+                if let Some(rule) = self.rules.get(index) {
+                    found.push(*rule);
+                }
             }
         }
         if let Ok(mut pool) = self.caches.lock() {
@@ -627,7 +671,7 @@ impl Waf {
             let mut found = Vec::new();
             compiled.matches(text.as_bytes(), &mut found);
             for m in found {
-                let rule = &RULES[compiled.rules[m]];
+                let rule = &RULES[m];
                 if in_scope(rule, target.location) {
                     hits.add(rule.id, rule.class, rule.score);
                 }

@@ -1810,11 +1810,10 @@ fn lambda_problems(module: &Module) -> Vec<String> {
                 .functions
                 .iter()
                 .map(|(name, f)| {
-                    let kind = match f.kind {
-                        kernel::registry::Kind::Http => "http",
-                        kernel::registry::Kind::Job => "job",
-                    };
-                    (name.clone(), (kind.to_string(), f.description.clone()))
+                    (
+                        name.clone(),
+                        (f.kind.as_str().to_string(), f.description.clone()),
+                    )
                 })
                 .collect();
             let deployed: BTreeMap<String, (String, String)> = functions

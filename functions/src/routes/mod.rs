@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::MethodRouter;
-use kernel::registry::{Kind, Registry, RegistryError};
+use kernel::registry::{FunctionEntry, Kind, Registry, RegistryError};
 
 use crate::services::Services;
 
@@ -58,48 +58,51 @@ impl Default for Routes {
     }
 }
 
-/// The routers by the names `functions/functions.json` gives them.
-pub fn router_named(name: &str) -> Option<Routes> {
-    Some(match name {
-        "incidents" => incidents::router(),
-        "tenants" => tenants::router(),
-        "keys" => keys::router(),
-        "billing-webhook" => billing::webhook_router(),
-        "billing" => billing::router(),
-        "retention" => retention::router(),
-        "sla" => sla::router(),
-        "auth" => auth::router(),
-        _ => return None,
-    })
-}
+/// Builds one router.
+pub type RouterFn = fn() -> Routes;
 
-/// Every router name [`router_named`] knows (the registry test checks each is deployed once).
-pub const ROUTER_NAMES: [&str; 8] = [
-    "incidents",
-    "tenants",
-    "keys",
-    "billing-webhook",
-    "billing",
-    "retention",
-    "sla",
-    "auth",
+/// The routers by the names `functions/functions.json` gives them.
+pub const ROUTERS: [(&str, RouterFn); 8] = [
+    ("incidents", incidents::router),
+    ("tenants", tenants::router),
+    ("keys", keys::router),
+    ("billing-webhook", billing::webhook_router),
+    ("billing", billing::router),
+    ("retention", retention::router),
+    ("sla", sla::router),
+    ("auth", auth::router),
 ];
 
-/// An http function's routes as the registry lists them, with the health check.
-pub fn routes_of(function: &str) -> Result<Routes, RegistryError> {
-    let registry = Registry::embedded()?;
-    let entry = registry
-        .functions
-        .get(function)
-        .filter(|f| f.kind == Kind::Http)
-        .ok_or_else(|| RegistryError(format!("no http function {function:?}")))?;
-    let mut routes = health::router();
+/// The router the registry calls `name`.
+pub fn router_named(name: &str) -> Option<Routes> {
+    ROUTERS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, build)| build())
+}
+
+/// `routes` with the routers the registry gives `function`.
+fn with_routers_of(
+    mut routes: Routes,
+    function: &str,
+    entry: &FunctionEntry,
+) -> Result<Routes, RegistryError> {
     for name in &entry.routers {
         let router = router_named(name)
             .ok_or_else(|| RegistryError(format!("{function}: no router named {name:?}")))?;
         routes = routes.merge(router);
     }
     Ok(routes)
+}
+
+/// An http function's routes as the registry lists them, with the health check.
+pub fn routes_of(function: &str) -> Result<Routes, RegistryError> {
+    let entry = Registry::embedded()?
+        .functions
+        .get(function)
+        .filter(|f| f.kind == Kind::Http)
+        .ok_or_else(|| RegistryError(format!("no http function {function:?}")))?;
+    with_routers_of(health::router(), function, entry)
 }
 
 /// One HTTP Lambda's router: the health check plus the routers the registry gives it.
@@ -109,14 +112,9 @@ pub fn for_function(function: &str, services: Arc<Services>) -> Result<Router, R
 
 /// Every http function's routes in one router, as the local platform serves them.
 pub fn all(services: Arc<Services>) -> Result<Router, RegistryError> {
-    let registry = Registry::embedded()?;
     let mut routes = health::router();
-    for (function, entry) in registry.of_kind(Kind::Http) {
-        for name in &entry.routers {
-            let router = router_named(name)
-                .ok_or_else(|| RegistryError(format!("{function}: no router named {name:?}")))?;
-            routes = routes.merge(router);
-        }
+    for (function, entry) in Registry::embedded()?.of_kind(Kind::Http) {
+        routes = with_routers_of(routes, function, entry)?;
     }
     Ok(with_plumbing(routes.router, services))
 }

@@ -20,6 +20,16 @@ pub enum Kind {
     Job,
 }
 
+impl Kind {
+    /// As written in the registry (and in Terraform's `local.functions`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Http => "http",
+            Kind::Job => "job",
+        }
+    }
+}
+
 /// One deployed function.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -74,6 +74,15 @@ start_moto() {
   exit 1
 }
 
+# A real SMTP server for the mail tests: aiosmtpd in the shared venv. The tests start it
+# themselves (tests/support/smtp_sink.py) with the Python exported here; REGROOTER_REQUIRE_SMTP
+# makes a missing one a failure instead of a skip.
+ensure_smtp_server() {
+  ensure_python_tool "aiosmtpd==1.4.6"
+  export REGROOTER_SMTP_PYTHON="$PWD/target/tools/venv/bin/python"
+  export REGROOTER_REQUIRE_SMTP=1
+}
+
 # cargo-lambda and the Zig linker it cross-compiles with, from PyPI (see ../shared/RECIPES.md).
 ensure_cargo_lambda() {
   ensure_python_tool "cargo-lambda==1.9.2"

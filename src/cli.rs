@@ -276,7 +276,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 .enable_all()
                 .build()?;
             runtime.block_on(async {
-                let services = functions::lambda::services_from_env()
+                let services = functions::lambda::services_from_env(None)
                     .await
                     .map_err(|e| CliError::Refused(e.to_string()))?;
                 let created = services

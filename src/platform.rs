@@ -80,6 +80,26 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
             config.environment == functions::Environment::Dev,
         ))
     };
+    // Links in mail point at this platform: its real address unless REGROOTER_PUBLIC_URL says
+    // otherwise (bound before the services are built, so they know it).
+    let listener = tokio::net::TcpListener::bind(args.addr).await?;
+    let addr = listener.local_addr()?;
+    if std::env::var("REGROOTER_PUBLIC_URL").is_err() {
+        config.public_url = format!("http://{addr}");
+    }
+    let public_url = config.public_url.clone();
+    let aws = match config.mail.transport {
+        // SES from a local platform (say, against moto): the region is checked as on Lambda.
+        functions::config::MailTransport::Ses { .. } => {
+            let get = |name: &str| std::env::var(name).ok();
+            let region = functions::lambda::check_region(&get)
+                .map_err(|e| CliError::Refused(e.to_string()))?;
+            Some(infra::aws::sdk_config(&region).await)
+        }
+        _ => None,
+    };
+    let sender = functions::mail::transport(&config.mail, aws.as_ref(), Some(&args.data))
+        .map_err(|e| CliError::Refused(format!("mail: {e}")))?;
     let gateway = functions::services::gateway(&config)?;
     let certificate_signer = Arc::new(infra::local_keys::certificate_signing_key(&args.data)?);
     let services = Arc::new(functions::Services::new(
@@ -89,7 +109,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
             store,
             keyring,
             tokens: tokens.clone(),
-            sender: Arc::new(infra::outbox::FileSender::new(&args.data)),
+            sender,
             gateway,
             certificate_signer: Some(certificate_signer),
             certificate_keys: vec![],
@@ -113,10 +133,6 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
             services.clone(),
         ));
     }
-    let listener = tokio::net::TcpListener::bind(args.addr).await?;
-    let addr = listener.local_addr()?;
-    let public_url =
-        std::env::var("REGROOTER_PUBLIC_URL").unwrap_or_else(|_| format!("http://{addr}"));
     let edge = edge::pipeline::EdgeService::new(
         edge::pipeline::EdgeSettings {
             // 127.0.0.1 has no certificate; every deployed environment redirects to HTTPS.

@@ -145,7 +145,7 @@ mod tests {
             kernel::time::SignedDuration::ZERO,
         );
         let keyring = Arc::new(Keyring::new(kek, store.clone(), clock.clone()));
-        let sender = Arc::new(infra::outbox::OutboxOnlySender);
+        let sender = Arc::new(incidents::NoTransport);
         Arc::new(Services::new(
             config,
             clock,

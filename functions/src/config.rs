@@ -80,6 +80,107 @@ pub struct Config {
     pub sla_targets: Vec<sla::ProbeTarget>,
     /// `REGROOTER_SLA_CONFIRMATIONS`: failed minutes in a row before they count as an outage.
     pub sla_confirmations: usize,
+    /// `REGROOTER_PUBLIC_URL`: where the platform is reached from outside (links in mail).
+    /// Required in staging and production.
+    pub public_url: String,
+    pub mail: MailConfig,
+}
+
+/// How mail leaves: `REGROOTER_MAIL` = `ses`, `smtp` or `file`. Production and staging need a
+/// real transport; there is no silent fallback to one that reaches nobody.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailTransport {
+    /// Amazon SES v2 in the function's region, through this configuration set
+    /// (`REGROOTER_SES_CONFIGURATION_SET`).
+    Ses { configuration_set: String },
+    /// SMTP (`REGROOTER_SMTP_URL`): `smtps://` or `smtp://…?tls=required` outside `dev`.
+    Smtp { url: String },
+    /// Files in the data directory's `outbox/` (the embedded default; `dev` and `test` only).
+    File,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailConfig {
+    pub transport: MailTransport,
+    /// `REGROOTER_MAIL_FROM`: the sender, an address of the verified domain (required with
+    /// `ses` and `smtp`).
+    pub from: String,
+    /// `REGROOTER_MAIL_EVENTS_TOPIC`: the SNS topic whose SES events the `incidents` function
+    /// accepts (its ARN); events from any other topic are refused.
+    pub events_topic: Option<String>,
+}
+
+/// Where `regrooter serve` answers by default (it uses its real address when it knows it).
+pub const DEFAULT_LOCAL_URL: &str = "http://127.0.0.1:8080";
+
+/// The sender of the file outbox, which sends nothing.
+pub const LOCAL_MAIL_FROM: &str = "regrooter Sicherheit <security@regrooter.localhost>";
+
+impl MailConfig {
+    fn from_lookup(
+        get: &impl Fn(&str) -> Option<String>,
+        environment: Environment,
+    ) -> Result<Self, ConfigError> {
+        let required = |name: &'static str, why: &str| {
+            get(name)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| ConfigError::Invalid {
+                    name,
+                    reason: format!("is required {why}"),
+                })
+        };
+        let real_needed = matches!(environment, Environment::Staging | Environment::Production);
+        let transport = match get("REGROOTER_MAIL").as_deref() {
+            Some("ses") => MailTransport::Ses {
+                configuration_set: required(
+                    "REGROOTER_SES_CONFIGURATION_SET",
+                    "with REGROOTER_MAIL=ses",
+                )?,
+            },
+            Some("smtp") => {
+                let url = required("REGROOTER_SMTP_URL", "with REGROOTER_MAIL=smtp")?;
+                let tls = url.starts_with("smtps://") || url.contains("tls=required");
+                if !tls && environment != Environment::Dev {
+                    return Err(ConfigError::Invalid {
+                        name: "REGROOTER_SMTP_URL",
+                        reason: format!(
+                            "must use TLS in {} (smtps://… or smtp://…?tls=required)",
+                            environment.as_str()
+                        ),
+                    });
+                }
+                MailTransport::Smtp { url }
+            }
+            Some("file") | None if !real_needed => MailTransport::File,
+            Some("file") | None => {
+                return Err(ConfigError::Invalid {
+                    name: "REGROOTER_MAIL",
+                    reason: format!(
+                        "must be 'ses' or 'smtp' in {}: the file outbox reaches nobody, and a notice \
+                         only counts once a transport accepted it",
+                        environment.as_str()
+                    ),
+                });
+            }
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "REGROOTER_MAIL",
+                    reason: format!("'{other}' is not one of ses, smtp, file"),
+                });
+            }
+        };
+        let from = match transport {
+            MailTransport::File => {
+                get("REGROOTER_MAIL_FROM").unwrap_or_else(|| LOCAL_MAIL_FROM.into())
+            }
+            _ => required("REGROOTER_MAIL_FROM", "with a mail transport")?,
+        };
+        Ok(Self {
+            transport,
+            from,
+            events_topic: get("REGROOTER_MAIL_EVENTS_TOPIC"),
+        })
+    }
 }
 
 /// Why a probe URL is refused outside `dev`, if it is: the probe must not reach into the
@@ -290,6 +391,28 @@ impl Config {
                 },
                 None => sla::service::DEFAULT_CONFIRMATIONS,
             },
+            public_url: match get("REGROOTER_PUBLIC_URL") {
+                Some(url) if url.starts_with("https://") || environment == Environment::Dev => {
+                    url.trim_end_matches('/').to_string()
+                }
+                Some(url) => {
+                    return Err(ConfigError::Invalid {
+                        name: "REGROOTER_PUBLIC_URL",
+                        reason: format!("'{url}' must start with https:// outside dev"),
+                    });
+                }
+                None if matches!(environment, Environment::Staging | Environment::Production) => {
+                    return Err(ConfigError::Invalid {
+                        name: "REGROOTER_PUBLIC_URL",
+                        reason: format!(
+                            "is required in {}: links in mail point there",
+                            environment.as_str()
+                        ),
+                    });
+                }
+                None => DEFAULT_LOCAL_URL.to_string(),
+            },
+            mail: MailConfig::from_lookup(&get, environment)?,
         };
         if config.origin_secrets.iter().any(|s| s.len() < 32) {
             return Err(ConfigError::Invalid {
@@ -333,30 +456,48 @@ mod tests {
         let config = Config::from_lookup(|_| None).expect("defaults");
         assert_eq!(config.environment, Environment::Dev);
         assert_eq!(config.token_issuer, "regrooter-dev");
-        let env: HashMap<&str, &str> = [
+        let mut env: HashMap<&str, &str> = DEPLOYED_MAIL.into_iter().collect();
+        env.extend([
             ("REGROOTER_ENV", "production"),
             ("REGROOTER_DPO_CONTACT", "dpo@x.example"),
             (
                 "REGROOTER_ORIGIN_SECRET",
                 "0123456789abcdef0123456789abcdef,fedcba9876543210fedcba9876543210",
             ),
-        ]
-        .into();
+        ]);
         let config = Config::from_lookup(|k| env.get(k).map(|v| v.to_string())).expect("prod");
         assert!(config.environment.is_production());
         assert_eq!(config.dpo_contact, "dpo@x.example");
         assert_eq!(config.origin_secrets.len(), 2);
-        let no_secret =
-            Config::from_lookup(|k| (k == "REGROOTER_ENV").then(|| "production".to_string()));
+        env.remove("REGROOTER_ORIGIN_SECRET");
+        let no_secret = Config::from_lookup(|k| env.get(k).map(|v| v.to_string()));
         assert!(
-            no_secret.is_err(),
-            "production refuses to run without the origin lock"
+            matches!(
+                &no_secret,
+                Err(ConfigError::Invalid {
+                    name: "REGROOTER_ORIGIN_SECRET",
+                    ..
+                })
+            ),
+            "production refuses to run without the origin lock: {no_secret:?}"
         );
         let short =
             Config::from_lookup(|k| (k == "REGROOTER_ORIGIN_SECRET").then(|| "short".to_string()));
         assert!(short.is_err());
         assert!(Config::from_lookup(|k| (k == "REGROOTER_ENV").then(|| "qa".to_string())).is_err());
     }
+
+    /// What a deployed environment needs besides the origin secret: a real mail transport and
+    /// the public address.
+    const DEPLOYED_MAIL: [(&str, &str); 4] = [
+        ("REGROOTER_MAIL", "ses"),
+        ("REGROOTER_SES_CONFIGURATION_SET", "regrooter-production"),
+        (
+            "REGROOTER_MAIL_FROM",
+            "regrooter <security@notify.regrooter.de>",
+        ),
+        ("REGROOTER_PUBLIC_URL", "https://regrooter.de"),
+    ];
 
     fn with(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let env: HashMap<String, String> = pairs
@@ -388,10 +529,87 @@ mod tests {
         assert!(with(&[("STRIPE_SECRET_KEY", "sk_live_abc")]).is_err());
         assert!(with(&[("STRIPE_SECRET_KEY", "pk_test_abc")]).is_err());
         assert!(with(&[("STRIPE_WEBHOOK_SECRET", "short")]).is_err());
-        let prod = [("REGROOTER_ENV", "production"), prod_secret];
-        assert!(with(&[prod[0], prod[1], ("STRIPE_SECRET_KEY", "rk_live_abc")]).is_ok());
-        assert!(with(&[prod[0], prod[1], ("STRIPE_SECRET_KEY", "sk_test_abc")]).is_err());
-        assert!(with(&[prod[0], prod[1], ("STRIPE_API_BASE", "http://127.0.0.1:1/")]).is_err());
+        let prod = |extra: (&'static str, &'static str)| {
+            let mut pairs = DEPLOYED_MAIL.to_vec();
+            pairs.extend([("REGROOTER_ENV", "production"), prod_secret, extra]);
+            with(&pairs)
+        };
+        assert!(prod(("STRIPE_SECRET_KEY", "rk_live_abc")).is_ok());
+        assert!(prod(("STRIPE_SECRET_KEY", "sk_test_abc")).is_err());
+        assert!(prod(("STRIPE_API_BASE", "http://127.0.0.1:1/")).is_err());
+    }
+
+    #[test]
+    fn deployed_environments_need_a_real_mail_transport_with_tls() {
+        let secret = (
+            "REGROOTER_ORIGIN_SECRET",
+            "0123456789abcdef0123456789abcdef",
+        );
+        let refused_name = |pairs: &[(&str, &str)]| match with(pairs) {
+            Err(ConfigError::Invalid { name, .. }) => Some(name),
+            Ok(_) => None,
+        };
+        // The embedded default writes files; it is the default only where nobody is told.
+        assert_eq!(with(&[]).map(|c| c.mail.transport), Ok(MailTransport::File));
+        for environment in ["staging", "production"] {
+            let base = [
+                ("REGROOTER_ENV", environment),
+                secret,
+                ("REGROOTER_PUBLIC_URL", "https://regrooter.de"),
+            ];
+            let mut pairs = base.to_vec();
+            assert_eq!(
+                refused_name(&pairs),
+                Some("REGROOTER_MAIL"),
+                "{environment}"
+            );
+            pairs.push(("REGROOTER_MAIL", "file"));
+            assert_eq!(
+                refused_name(&pairs),
+                Some("REGROOTER_MAIL"),
+                "{environment}"
+            );
+            let mut smtp = base.to_vec();
+            smtp.extend([
+                ("REGROOTER_MAIL", "smtp"),
+                ("REGROOTER_MAIL_FROM", "security@regrooter.de"),
+                ("REGROOTER_SMTP_URL", "smtp://mail.regrooter.de:25"),
+            ]);
+            assert_eq!(
+                refused_name(&smtp),
+                Some("REGROOTER_SMTP_URL"),
+                "plain SMTP"
+            );
+            smtp.push((
+                "REGROOTER_SMTP_URL",
+                "smtp://mail.regrooter.de:587?tls=required",
+            ));
+            let smtp = with(&smtp).expect("STARTTLS");
+            assert!(matches!(smtp.mail.transport, MailTransport::Smtp { .. }));
+            let mut ses = base.to_vec();
+            ses.push(("REGROOTER_MAIL", "ses"));
+            assert_eq!(refused_name(&ses), Some("REGROOTER_SES_CONFIGURATION_SET"));
+            ses.push(("REGROOTER_SES_CONFIGURATION_SET", "regrooter"));
+            assert_eq!(refused_name(&ses), Some("REGROOTER_MAIL_FROM"));
+            ses.push(("REGROOTER_MAIL_FROM", "security@notify.regrooter.de"));
+            assert!(with(&ses).is_ok());
+            let mut no_url = ses.clone();
+            no_url.retain(|(k, _)| *k != "REGROOTER_PUBLIC_URL");
+            assert_eq!(refused_name(&no_url), Some("REGROOTER_PUBLIC_URL"));
+        }
+        assert_eq!(
+            refused_name(&[("REGROOTER_MAIL", "pigeon")]),
+            Some("REGROOTER_MAIL")
+        );
+        // In dev plain SMTP to a local catcher is fine.
+        assert!(
+            with(&[
+                ("REGROOTER_MAIL", "smtp"),
+                ("REGROOTER_MAIL_FROM", "security@regrooter.localhost"),
+                ("REGROOTER_SMTP_URL", "smtp://127.0.0.1:2525")
+            ])
+            .is_ok()
+        );
     }
 
     #[test]
@@ -404,8 +622,9 @@ mod tests {
             ),
         ];
         let targets = |value: &str| {
-            with(&[staging[0], staging[1], ("REGROOTER_SLA_TARGETS", value)])
-                .map(|c| c.sla_targets.len())
+            let mut pairs = DEPLOYED_MAIL.to_vec();
+            pairs.extend([staging[0], staging[1], ("REGROOTER_SLA_TARGETS", value)]);
+            with(&pairs).map(|c| c.sla_targets.len())
         };
         assert_eq!(targets("api=https://api.regrooter.example/healthz"), Ok(1));
         for refused in [

@@ -42,6 +42,10 @@ pub fn handlers() -> HashMap<String, Handler> {
         Arc::new(|services, at| Box::pin(sla_month_close(services, at))),
     );
     handlers.insert(
+        "outbox-drain".into(),
+        Arc::new(|services, at| Box::pin(outbox_drain(services, at))),
+    );
+    handlers.insert(
         "credit-application".into(),
         Arc::new(|services, at| Box::pin(credit_application(services, at))),
     );
@@ -62,11 +66,10 @@ async fn credit_application(services: Arc<Services>, at: Timestamp) -> Result<()
     Ok(())
 }
 
-/// Raises the incident deadline alerts due at `at`; each alert is also a structured log event
-/// (`incident_deadline_alert`) for the alarms.
-async fn deadline_watch(services: Arc<Services>, at: Timestamp) -> Result<(), kernel::Error> {
-    let report = services.incidents.watch_deadlines(at).await?;
-    for (incident, alert) in &report.alerts {
+/// Logs each incident alert as the structured event the alarms watch
+/// (`incident_deadline_alert`).
+pub fn log_alerts(alerts: &[(incidents::IncidentId, incidents::model::Alert)]) {
+    for (incident, alert) in alerts {
         tracing::warn!(
             target: "regrooter::security",
             event = "incident_deadline_alert",
@@ -78,7 +81,37 @@ async fn deadline_watch(services: Arc<Services>, at: Timestamp) -> Result<(), ke
             "notification deadline alert"
         );
     }
+}
+
+/// Raises the incident deadline alerts due at `at`; each alert is also a structured log event
+/// (`incident_deadline_alert`) for the alarms.
+async fn deadline_watch(services: Arc<Services>, at: Timestamp) -> Result<(), kernel::Error> {
+    let report = services.incidents.watch_deadlines(at).await?;
+    log_alerts(&report.alerts);
     tracing::info!(target: "regrooter::jobs", job = "deadline-watch", scheduled = %at, checked = report.incidents_checked, alerts = report.alerts.len(), "done");
+    Ok(())
+}
+
+/// Hands every due message of the outbox to the mail transport, once; a message whose last
+/// run died after its claim is marked in doubt and never resent by itself. Logs message ids and
+/// states, never addresses.
+async fn outbox_drain(services: Arc<Services>, at: Timestamp) -> Result<(), kernel::Error> {
+    use incidents::DeliveryState;
+    let report = services.incidents.drain_outbox(at).await?;
+    for (message, state) in &report.messages {
+        match state {
+            DeliveryState::Accepted | DeliveryState::Queued => {
+                tracing::info!(target: "regrooter::outbox", message = %message, state = %state, "message handed to the transport");
+            }
+            _ => {
+                tracing::warn!(target: "regrooter::outbox", event = "message_not_sent", message = %message, state = %state, "message not sent");
+            }
+        }
+    }
+    log_alerts(&report.alerts);
+    if !report.messages.is_empty() {
+        tracing::info!(target: "regrooter::jobs", job = "outbox-drain", scheduled = %at, accepted = report.count(DeliveryState::Accepted), retrying = report.count(DeliveryState::Queued), failed = report.count(DeliveryState::Failed), in_doubt = report.count(DeliveryState::InDoubt), "done");
+    }
     Ok(())
 }
 

@@ -113,18 +113,21 @@ impl StoreChoice {
     }
 }
 
-/// Builds the services of a Lambda container from its environment.
-pub async fn services_from_env() -> Result<Arc<Services>, StartupError> {
+/// Builds the services of a Lambda container from its environment. `mail`: the transport
+/// factory of a function that sends mail (the others refuse to send).
+pub async fn services_from_env(
+    mail: Option<crate::mail::TransportFactory>,
+) -> Result<Arc<Services>, StartupError> {
     let get = |name: &str| std::env::var(name).ok();
     let region = check_region(&get)?;
     let config = Config::from_env().map_err(|e| StartupError::Config(e.to_string()))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     #[allow(clippy::type_complexity)]
-    let (raw, kek, local_verifier, sender, certificate_signer, local_auth): (
+    let (raw, kek, local_verifier, data_dir, certificate_signer, local_auth): (
         Arc<dyn Store>,
         Arc<dyn KeyEncryption>,
         Option<TokenVerifier>,
-        Arc<dyn NoticeSender>,
+        Option<PathBuf>,
         Option<Arc<kernel::token::SigningKey>>,
         Option<(kernel::token::SigningKey, Zeroizing<[u8; 32]>)>,
     ) = match StoreChoice::from_lookup(&get)? {
@@ -136,14 +139,7 @@ pub async fn services_from_env() -> Result<Arc<Services>, StartupError> {
                 clock.clone(),
             );
             let kek = infra::kms::KmsKeyEncryption::new(aws_sdk_kms::Client::new(&aws), kms_key_id);
-            (
-                Arc::new(store),
-                Arc::new(kek),
-                None,
-                Arc::new(infra::outbox::OutboxOnlySender),
-                None,
-                None,
-            )
+            (Arc::new(store), Arc::new(kek), None, None, None, None)
         }
         #[cfg(not(feature = "embedded"))]
         StoreChoice::Embedded { .. } => {
@@ -171,7 +167,7 @@ pub async fn services_from_env() -> Result<Arc<Services>, StartupError> {
                 Arc::new(store),
                 Arc::new(kernel::crypto::LocalKeyEncryption::new("master", &master)),
                 Some(verifier),
-                Arc::new(infra::outbox::FileSender::new(&data)),
+                Some(data),
                 Some(Arc::new(certificates)),
                 Some((issuing, index)),
             )
@@ -241,6 +237,19 @@ pub async fn services_from_env() -> Result<Arc<Services>, StartupError> {
                 .map_err(|e| StartupError::Config(format!("REGROOTER_CERTIFICATE_JWKS: {e}")))?
         }
         None => certificate_keys,
+    };
+    let sender: Arc<dyn NoticeSender> = match mail {
+        Some(factory) => {
+            let aws = match config.mail.transport {
+                crate::config::MailTransport::Ses { .. } => {
+                    Some(infra::aws::sdk_config(&region).await)
+                }
+                _ => None,
+            };
+            factory(&config.mail, aws.as_ref(), data_dir.as_deref())
+                .map_err(|e| StartupError::Config(format!("mail: {e}")))?
+        }
+        None => Arc::new(incidents::NoTransport),
     };
     // Only `dev` may probe plain HTTP or this machine.
     let local_probe = config.environment == crate::config::Environment::Dev;
@@ -319,19 +328,75 @@ pub fn init_logging() {
         .try_init();
 }
 
-/// Runs an HTTP function: its routers from the registry (`functions/functions.json`) behind
-/// `lambda_http` (function URL events).
-pub async fn serve_http(function: &'static str) -> Result<(), lambda_http::Error> {
+/// Checks that a binary starts with a mail transport exactly when the registry says its
+/// function sends mail.
+fn check_mail(
+    function: &str,
+    mail: Option<crate::mail::TransportFactory>,
+) -> Result<(), StartupError> {
+    let registry = kernel::registry::Registry::embedded()?;
+    let sends = registry.functions.get(function).is_some_and(|f| f.mail);
+    match (sends, mail.is_some()) {
+        (true, false) => Err(StartupError::Config(format!(
+            "the registry says {function} sends mail, but its binary has no mail transport"
+        ))),
+        (false, true) => Err(StartupError::Config(format!(
+            "{function}'s binary has a mail transport, but the registry gives it no mail permission"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Runs an HTTP function: its routers from the registry (`functions/functions.json`) for
+/// function URL events, and — for the function subscribed to the mail events topic — the SES
+/// delivery events SNS invokes it with.
+pub async fn serve_http(
+    function: &'static str,
+    mail: Option<crate::mail::TransportFactory>,
+) -> Result<(), lambda_http::Error> {
     init_logging();
-    let services = match services_from_env().await {
+    if let Err(e) = check_mail(function, mail) {
+        exit_on_startup_error(&e)
+    }
+    let services = match services_from_env(mail).await {
         Ok(s) => s,
         Err(e) => exit_on_startup_error(&e),
     };
-    let router = match crate::routes::for_function(function, services) {
+    let router = match crate::routes::for_function(function, services.clone()) {
         Ok(router) => router,
         Err(e) => exit_on_startup_error(&StartupError::Registry(e)),
     };
-    lambda_http::run(router).await
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
+            let services = services.clone();
+            let router = router.clone();
+            async move { handle_http_or_mail_event(services, router, event).await }
+        },
+    ))
+    .await
+}
+
+/// One invocation of an HTTP function: an SNS delivery of mail events, or a function URL
+/// request handed to the router exactly as `lambda_http::run` would.
+async fn handle_http_or_mail_event(
+    services: Arc<Services>,
+    router: axum::Router,
+    event: lambda_runtime::LambdaEvent<serde_json::Value>,
+) -> Result<serde_json::Value, lambda_runtime::Error> {
+    use lambda_runtime::Service as _;
+    let lambda_runtime::LambdaEvent { payload, context } = event;
+    if crate::mail::is_sns_event(&payload) {
+        let outcome = crate::mail::handle_events(&services, payload)
+            .await
+            .map_err(|e| lambda_runtime::Error::from(e.to_string()))?;
+        return Ok(serde_json::to_value(outcome)?);
+    }
+    let request: lambda_http::request::LambdaRequest = serde_json::from_value(payload)?;
+    // axum's router is always ready, so no poll_ready before the call.
+    let response = lambda_http::Adapter::from(router)
+        .call(lambda_runtime::LambdaEvent::new(request, context))
+        .await?;
+    Ok(serde_json::to_value(response)?)
 }
 
 /// The event EventBridge Scheduler sends (its input template in Terraform fills the time).
@@ -350,9 +415,15 @@ pub struct JobOutcome {
 
 /// Runs a job function: each scheduled event names the job and its scheduled time. Only the
 /// jobs `schedules.json` assigns to `function` are accepted.
-pub async fn run_jobs(function: &'static str) -> Result<(), lambda_runtime::Error> {
+pub async fn run_jobs(
+    function: &'static str,
+    mail: Option<crate::mail::TransportFactory>,
+) -> Result<(), lambda_runtime::Error> {
     init_logging();
-    let services = match services_from_env().await {
+    if let Err(e) = check_mail(function, mail) {
+        exit_on_startup_error(&e)
+    }
+    let services = match services_from_env(mail).await {
         Ok(s) => s,
         Err(e) => exit_on_startup_error(&e),
     };

@@ -7,6 +7,7 @@ pub mod http;
 pub mod idempotency;
 pub mod jobs;
 pub mod lambda;
+pub mod mail;
 pub mod routes;
 pub mod schedule;
 pub mod services;

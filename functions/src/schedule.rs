@@ -169,6 +169,7 @@ mod tests {
             jobs,
             [
                 "deadline-watch",
+                "outbox-drain",
                 "retention",
                 "sla-probe",
                 "sla-month-close",

@@ -114,6 +114,7 @@ impl Services {
             clock.clone(),
             sender,
             config.dpo_contact.clone(),
+            config.public_url.clone(),
         );
         let billing = Arc::new(BillingService::new(
             store.clone(),

@@ -139,6 +139,24 @@ fn job_functions_take_only_their_own_jobs() {
     }
 }
 
+const MAIL_TOPIC: &str = "arn:aws:sns:eu-central-1:123456789012:regrooter-lambda-mail-events";
+
+/// An SNS delivery of one SES delivery event, as Lambda hands it to a subscribed function.
+fn sns_delivery(topic: &str, message: &str) -> serde_json::Value {
+    let ses = serde_json::json!({
+        "eventType": "Delivery",
+        "mail": { "timestamp": "2026-03-28T10:00:00.000Z", "messageId": "ses-1",
+                  "tags": { "message": [message] } },
+        "delivery": { "timestamp": "2026-03-28T10:00:02.000Z" }
+    });
+    serde_json::json!({ "Records": [{
+        "EventSource": "aws:sns", "EventVersion": "1.0",
+        "EventSubscriptionArn": format!("{topic}:sub"),
+        "Sns": { "Type": "Notification", "MessageId": "sns-1", "TopicArn": topic,
+                 "Message": ses.to_string(), "Timestamp": "2026-03-28T10:00:03.000Z" }
+    }]})
+}
+
 #[test]
 fn moto_http_functions_run_on_dynamodb_and_kms() {
     let Ok(endpoint) = std::env::var("REGROOTER_MOTO_ENDPOINT") else {
@@ -183,16 +201,43 @@ fn moto_http_functions_run_on_dynamodb_and_kms() {
         .env("REGROOTER_TABLE", "regrooter-lambda")
         .env("REGROOTER_KMS_KEY_ID", &key_id)
         .env("REGROOTER_JWKS", r#"{"keys":[]}"#)
+        // Mail through SES (on moto), and the topic whose delivery events it accepts.
+        .env("REGROOTER_MAIL", "ses")
+        .env("REGROOTER_SES_CONFIGURATION_SET", "regrooter-lambda")
+        .env("REGROOTER_MAIL_FROM", "security@notify.regrooter.test")
+        .env("REGROOTER_MAIL_EVENTS_TOPIC", MAIL_TOPIC)
         .spawn()
         .expect("spawn");
     runtime.push("r1", function_url_get("/healthz"));
     let outcome = runtime.wait_outcome("r1", Duration::from_secs(30));
+    // The same function receives SES's delivery events from SNS: one for mail it never sent
+    // is read and ignored; one from another topic is refused (the invocation fails).
+    runtime.push("r2", sns_delivery(MAIL_TOPIC, "inc_x-nobody-1"));
+    let from_topic = runtime.wait_outcome("r2", Duration::from_secs(30));
+    runtime.push(
+        "r3",
+        sns_delivery(
+            "arn:aws:sns:eu-central-1:123456789012:other",
+            "inc_x-nobody-1",
+        ),
+    );
+    let from_elsewhere = runtime.wait_outcome("r3", Duration::from_secs(30));
     let _ = child.kill();
     let _ = child.wait();
     match outcome {
         Some(Outcome::Response(r)) => assert_eq!(r["statusCode"], 200, "{r}"),
         other => panic!("no response from incidents on DynamoDB: {other:?}"),
     }
+    match from_topic {
+        Some(Outcome::Response(r)) => {
+            assert_eq!(r, serde_json::json!({ "recorded": [], "ignored": 1 }))
+        }
+        other => panic!("the delivery event was not handled: {other:?}"),
+    }
+    assert!(
+        matches!(from_elsewhere, Some(Outcome::Error(_))),
+        "{from_elsewhere:?}"
+    );
     // Missing configuration is refused at start.
     let output = command(HTTP_FUNCTIONS[0].1, &FakeRuntime::start(), data.path())
         .env("AWS_REGION", "eu-central-1")

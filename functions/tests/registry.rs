@@ -106,19 +106,33 @@ fn the_functions_are_the_binaries() {
         .collect();
     let names: BTreeSet<String> = registry.functions.keys().cloned().collect();
     assert_eq!(names, bins);
-    // Each http binary serves its registry entry by name, each job binary runs its own jobs.
+    // Each http binary serves its registry entry by name, each job binary runs its own jobs;
+    // exactly the functions the registry lets send mail start with a mail transport.
     for (name, entry) in &registry.functions {
         let source =
             std::fs::read_to_string(repo().join(format!("functions/src/bin/{name}.rs"))).unwrap();
+        let mail = if entry.mail {
+            "Some(functions::mail::transport)"
+        } else {
+            "None"
+        };
         let call = match entry.kind {
-            Kind::Http => format!("serve_http(\"{name}\")"),
-            Kind::Job => format!("run_jobs(\"{name}\")"),
+            Kind::Http => format!("serve_http(\"{name}\", {mail})"),
+            Kind::Job => format!("run_jobs(\"{name}\", {mail})"),
         };
         assert!(
             source.contains(&call),
             "functions/src/bin/{name}.rs must call {call}"
         );
     }
+    let senders: Vec<&str> = registry
+        .functions
+        .iter()
+        .filter(|(_, f)| f.mail)
+        .map(|(name, _)| name.as_str())
+        .collect();
+    // The notice is sent where staff press the button; the drain runs with the deadline watch.
+    assert_eq!(senders, ["deadline-watch", "incidents"]);
 }
 
 #[test]

@@ -6,6 +6,8 @@
 //! * [`dynamodb`]: the DynamoDB implementation of the storage port.
 //! * [`kms`]: AWS KMS as the key-encryption port.
 //! * [`stripe`]: Stripe customer balance transactions (credits), through async-stripe.
+//! * [`outbox`], [`smtp`], [`ses`]: the mail transports (file outbox, SMTP with lettre, Amazon
+//!   SES v2) and the reading of SES delivery events.
 //! * [`probe`]: the SLA probe's HTTP check.
 //! * [`blocking`]: password hashing on tokio's blocking pool.
 //! * `fake_stripe` (feature `fake-stripe`, tests only): a small fake of those Stripe endpoints.
@@ -21,6 +23,8 @@ pub mod kms;
 pub mod local_keys;
 pub mod outbox;
 pub mod probe;
+pub mod ses;
+pub mod smtp;
 pub mod stripe;
 
 #[cfg(feature = "embedded")]

@@ -1,37 +1,31 @@
-//! Senders behind the notification port.
-//!
-//! * [`FileSender`] — the local platform's: each message becomes a file in `<data>/outbox/` and
-//!   a log line (without the address), so a developer can read exactly what a customer receives.
-//! * [`OutboxOnlySender`] — in AWS until a mail transport is connected: the message stays sealed
-//!   in the outbox record, and the reference says so.
+//! The local platform's mail transport: each message becomes a file `<data>/outbox/<id>.eml`
+//! (mode 0600) and a log line carrying the message id only, so a developer reads exactly what a
+//! customer or reporter receives. It is the embedded default; production and staging refuse it
+//! (see `functions::config::MailConfig`), because a file reaches nobody.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
 use async_trait::async_trait;
-use incidents::{NoticeSender, OutgoingMessage};
-use kernel::Error;
+use incidents::{Accepted, NoticeSender, OutgoingMessage, SendFailure};
 
 pub struct FileSender {
     dir: PathBuf,
+    from: String,
 }
 
 impl FileSender {
-    pub fn new(data_dir: &std::path::Path) -> Self {
+    pub fn new(data_dir: &std::path::Path, from: &str) -> Self {
         Self {
             dir: data_dir.join("outbox"),
+            from: from.to_string(),
         }
     }
-}
 
-#[async_trait]
-impl NoticeSender for FileSender {
-    async fn send(&self, message: &OutgoingMessage) -> Result<String, Error> {
-        let fail = |e: std::io::Error| Error::Internal(format!("writing the outbox file: {e}"));
-        std::fs::create_dir_all(&self.dir).map_err(fail)?;
-        let safe: String = message
-            .id
+    /// The file a message is written to.
+    pub fn path_of(&self, message_id: &str) -> PathBuf {
+        let safe: String = message_id
             .chars()
             .map(|c| {
                 if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
@@ -41,7 +35,21 @@ impl NoticeSender for FileSender {
                 }
             })
             .collect();
-        let path = self.dir.join(format!("{safe}.eml"));
+        self.dir.join(format!("{safe}.eml"))
+    }
+}
+
+#[async_trait]
+impl NoticeSender for FileSender {
+    fn transport(&self) -> &'static str {
+        "file"
+    }
+
+    async fn send(&self, message: &OutgoingMessage) -> Result<Accepted, SendFailure> {
+        // A full disk or a missing directory may be fixed: the drain tries again.
+        let fail = |e: std::io::Error| SendFailure::Transient(format!("outbox file: {}", e.kind()));
+        std::fs::create_dir_all(&self.dir).map_err(fail)?;
+        let path = self.path_of(&message.id);
         let mut file = std::fs::OpenOptions::new()
             .write(true)
             .create(true)
@@ -51,24 +59,18 @@ impl NoticeSender for FileSender {
             .map_err(fail)?;
         write!(
             file,
-            "To: {}\nSubject: {}\nContent-Type: text/plain; charset=utf-8\n\n{}",
+            "From: {}\nTo: {}\nSubject: {}\nMessage-ID: <{}@outbox.local>\nContent-Type: text/plain; charset=utf-8\n\n{}",
+            self.from,
             message.to.expose(),
             message.subject,
+            message.id,
             message.body.expose()
         )
         .map_err(fail)?;
         file.sync_all().map_err(fail)?;
-        tracing::info!(target: "regrooter::outbox", message = %message.id, file = %path.display(), "notification written");
-        Ok(format!("file:{}", path.display()))
-    }
-}
-
-pub struct OutboxOnlySender;
-
-#[async_trait]
-impl NoticeSender for OutboxOnlySender {
-    async fn send(&self, message: &OutgoingMessage) -> Result<String, Error> {
-        tracing::info!(target: "regrooter::outbox", message = %message.id, "notification queued in the outbox");
-        Ok(format!("outbox:{}", message.id))
+        tracing::info!(target: "regrooter::outbox", message = %message.id, file = %path.display(), "message written to the file outbox");
+        Ok(Accepted {
+            transport_id: format!("file:{}", path.display()),
+        })
     }
 }

@@ -323,3 +323,89 @@ async fn moto_retention_deletes_a_tenant_in_batches_of_25_and_shreds_its_kms_wra
         5
     );
 }
+
+/// SES v2 on moto: a customer notice sent through the configuration set arrives there (read back
+/// through moto's API) with its recipient, subject and both languages; a sender outside the
+/// verified identity is refused for good, so the outbox marks it failed instead of retrying.
+#[tokio::test]
+async fn moto_ses_delivers_the_bilingual_notice_from_the_verified_identity() {
+    use incidents::{NoticeSender, OutgoingMessage, SendFailure};
+    let _serial = SERIAL.lock().await;
+    let Some(m) = moto().await else { return };
+    let ses = aws_sdk_sesv2::Client::new(&m.aws);
+    ses.create_email_identity()
+        .email_identity("notify.regrooter.test")
+        .send()
+        .await
+        .expect("identity");
+    ses.create_configuration_set()
+        .configuration_set_name("regrooter-test")
+        .send()
+        .await
+        .expect("configuration set");
+    let content = incidents::notice::NoticeContent {
+        incident: "inc_1".into(),
+        customer_name: "ACME GmbH".into(),
+        aware_at: "2026-03-28T09:00:00Z".parse().expect("ts"),
+        nature_and_scope: "A missing tenant filter exposed HR records.".into(),
+        data_categories: vec![kernel::inventory::DataCategory::Employment],
+        approx_data_subjects: incidents::model::Approx { min: 120, max: 150 },
+        approx_records: incidents::model::Approx { min: 300, max: 300 },
+        likely_consequences: "Phishing.".into(),
+        measures: vec![],
+        dpo_contact: "datenschutz@regrooter.de".into(),
+    };
+    let (subject, body) = incidents::notice::render_bilingual(&content);
+    let message = OutgoingMessage {
+        id: "inc_1-acme-1".into(),
+        to: Personal::new("privacy@acme.example".into()),
+        subject: subject.clone(),
+        body: Personal::new(body),
+    };
+    let sender = infra::ses::SesSender::new(
+        ses.clone(),
+        "security@notify.regrooter.test".into(),
+        "regrooter-test".into(),
+    );
+    let accepted = sender.send(&message).await.expect("accepted");
+    assert!(!accepted.transport_id.is_empty());
+
+    let endpoint = std::env::var("REGROOTER_MOTO_ENDPOINT").expect("endpoint");
+    let data: serde_json::Value = ureq::get(&format!("{endpoint}/moto-api/data.json"))
+        .call()
+        .expect("moto data")
+        .body_mut()
+        .read_json()
+        .expect("json");
+    let sent = data["ses"]["Message"].as_array().expect("messages");
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    let sent = &sent[0];
+    assert_eq!(sent["id"], accepted.transport_id.as_str());
+    assert_eq!(sent["source"], "security@notify.regrooter.test");
+    assert_eq!(
+        sent["destinations"]["ToAddresses"],
+        serde_json::json!(["privacy@acme.example"])
+    );
+    assert_eq!(sent["subject"], subject.as_str());
+    let text = sent["body"].as_str().expect("body");
+    for needle in [
+        "Art und Umfang der Verletzung",
+        "Nature and scope of the breach",
+        "zwischen 120 und 150",
+        "between 120 and 150",
+    ] {
+        assert!(text.contains(needle), "missing {needle}");
+    }
+
+    let unverified = infra::ses::SesSender::new(
+        ses,
+        "security@elsewhere.test".into(),
+        "regrooter-test".into(),
+    );
+    match unverified.send(&message).await {
+        Err(SendFailure::Permanent(reason)) => {
+            assert_eq!(reason, "SES MessageRejected");
+        }
+        other => panic!("an unverified sender must be refused for good: {other:?}"),
+    }
+}

@@ -253,7 +253,7 @@ fn report_to_notification_with_deadline_alerts_and_audit() {
         .data
         .path()
         .join("outbox")
-        .join(format!("{incident}-acme.eml"));
+        .join(format!("{incident}-acme-1.eml"));
     let message = std::fs::read_to_string(&outbox).expect("outbox file");
     for needle in [
         "To: privacy@acme.example",

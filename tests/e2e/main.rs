@@ -9,6 +9,7 @@ mod common;
 
 mod auth;
 mod incidents;
+mod mail;
 mod platform;
 mod retention;
 mod sla;

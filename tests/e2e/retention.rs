@@ -4,19 +4,16 @@
 //! export made earlier can no longer be opened.
 
 use crate::common;
+use common::crash::{CrashMode, CrashingStore};
 use common::{customer_access, staff_access, ts};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use async_trait::async_trait;
 use kernel::crypto::{CryptoError, Keyring, LocalKeyEncryption, Personal};
 use kernel::ids::TenantId;
 use kernel::inventory::{DataCategory, InventoryGuard, RecordKind};
-use kernel::store::{
-    BatchOutcome, Condition, Item, ItemKey, Page, Query, Store, StoreError, WriteOp, query_all,
-};
+use kernel::store::{Condition, Item, ItemKey, Query, Store, query_all};
 use kernel::tenants::{self, ServiceStatus, TenantInput};
 use kernel::time::{ManualClock, SignedDuration, Timestamp};
 use kernel::token::SigningKey;
@@ -40,125 +37,6 @@ const SERVICE_END: &str = "2026-03-02T10:00:00Z";
 const STAGE1_DUE: &str = "2026-04-01T09:00:00Z";
 /// A further year.
 const STAGE2_DUE: &str = "2027-04-01T09:00:00Z";
-
-// ----- a store that dies at a chosen write ------------------------------------------------------
-
-#[derive(Clone, Copy, Debug)]
-enum CrashMode {
-    /// The process dies before the write reaches the store.
-    Before,
-    /// The write is applied, then the process dies before it learns so. A batch delete applies
-    /// only its first half (a crash in the middle of a batch).
-    After,
-}
-
-/// Counts writes and fails the chosen one, as if the process had died there. Reads pass.
-struct CrashingStore {
-    inner: Arc<dyn Store>,
-    writes: AtomicUsize,
-    crash_at: AtomicUsize,
-    after: AtomicBool,
-    crashed: AtomicBool,
-}
-
-impl CrashingStore {
-    fn new(inner: Arc<dyn Store>) -> Self {
-        Self {
-            inner,
-            writes: AtomicUsize::new(0),
-            crash_at: AtomicUsize::new(usize::MAX),
-            after: AtomicBool::new(false),
-            crashed: AtomicBool::new(false),
-        }
-    }
-
-    fn arm(&self, at: usize, mode: CrashMode) {
-        self.writes.store(0, Ordering::SeqCst);
-        self.crashed.store(false, Ordering::SeqCst);
-        self.after
-            .store(matches!(mode, CrashMode::After), Ordering::SeqCst);
-        self.crash_at.store(at, Ordering::SeqCst);
-    }
-
-    fn disarm(&self) {
-        self.crash_at.store(usize::MAX, Ordering::SeqCst);
-    }
-
-    /// Whether this write is the one that crashes (and whether it is applied first).
-    fn next_write(&self) -> Option<bool> {
-        let n = self.writes.fetch_add(1, Ordering::SeqCst);
-        if n == self.crash_at.load(Ordering::SeqCst) {
-            self.crashed.store(true, Ordering::SeqCst);
-            Some(self.after.load(Ordering::SeqCst))
-        } else {
-            None
-        }
-    }
-
-    fn crash() -> StoreError {
-        StoreError::Unavailable("injected crash".into())
-    }
-}
-
-#[async_trait]
-impl Store for CrashingStore {
-    async fn get(&self, key: &ItemKey) -> Result<Option<Item>, StoreError> {
-        self.inner.get(key).await
-    }
-
-    async fn put(&self, item: Item, condition: Condition) -> Result<u64, StoreError> {
-        match self.next_write() {
-            None => self.inner.put(item, condition).await,
-            Some(applied) => {
-                if applied {
-                    self.inner.put(item, condition).await?;
-                }
-                Err(Self::crash())
-            }
-        }
-    }
-
-    async fn delete(&self, key: &ItemKey, condition: Condition) -> Result<bool, StoreError> {
-        match self.next_write() {
-            None => self.inner.delete(key, condition).await,
-            Some(applied) => {
-                if applied {
-                    self.inner.delete(key, condition).await?;
-                }
-                Err(Self::crash())
-            }
-        }
-    }
-
-    async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
-        match self.next_write() {
-            None => self.inner.transact(ops).await,
-            Some(applied) => {
-                if applied {
-                    self.inner.transact(ops).await?;
-                }
-                Err(Self::crash())
-            }
-        }
-    }
-
-    async fn query(&self, query: Query) -> Result<Page, StoreError> {
-        self.inner.query(query).await
-    }
-
-    async fn batch_delete(&self, keys: Vec<ItemKey>) -> Result<BatchOutcome, StoreError> {
-        match self.next_write() {
-            None => self.inner.batch_delete(keys).await,
-            Some(applied) => {
-                if applied {
-                    let half = keys.len() / 2;
-                    self.inner.batch_delete(keys[..half].to_vec()).await?;
-                }
-                Err(Self::crash())
-            }
-        }
-    }
-}
 
 // ----- the world: tenants with data, and a retention service as a fresh process would build it --
 
@@ -982,11 +860,8 @@ async fn the_plan_touches_nothing() {
         .await
         .expect("plan");
     assert_eq!(plan[0].due_now, vec![Stage::Stage1, Stage::Stage2]);
-    assert!(
-        !w.crashing.crashed.load(Ordering::SeqCst),
-        "the plan wrote something"
-    );
-    assert_eq!(w.crashing.writes.load(Ordering::SeqCst), 0);
+    assert!(!w.crashing.crashed(), "the plan wrote something");
+    assert_eq!(w.crashing.writes(), 0);
 }
 
 // ----- crash at every write, then a rerun ----------------------------------------------------------
@@ -1004,7 +879,7 @@ async fn a_crash_at_any_write_then_a_rerun_finishes_with_exact_counts() {
             w.crashing.arm(at, mode);
             let first = w.run().await;
             w.crashing.disarm();
-            if !w.crashing.crashed.load(Ordering::SeqCst) {
+            if !w.crashing.crashed() {
                 // Past the last write: the run went through without a crash.
                 assert!(first.failed.is_empty());
                 break;

@@ -69,7 +69,7 @@ pub fn deadlines(
             let met_at = incident
                 .notices
                 .iter()
-                .filter(|n| n.duty == duty)
+                .filter(|n| n.duty == duty && n.counts())
                 .map(|n| n.sent_at)
                 .min();
             let state = match met_at {

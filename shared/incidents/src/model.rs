@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use super::assessment::{BreachType, Decision, Facts, RiskLevel};
+pub use super::outbox::DeliveryState;
 use kernel::audit::AuditHead;
 use kernel::crypto::SealedField;
 use kernel::ids::TenantId;
@@ -41,6 +42,16 @@ pub enum ReportStatus {
     Received,
     InReview,
     Closed,
+}
+
+impl ReportStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportStatus::Received => "received",
+            ReportStatus::InReview => "in_review",
+            ReportStatus::Closed => "closed",
+        }
+    }
 }
 
 /// The security team's triage of a report.
@@ -263,6 +274,9 @@ pub enum AlertKind {
     DueSoon,
     /// The deadline passed without the notification.
     Missed,
+    /// A customer notice did not reach the customer (refused, bounced, or its sending was
+    /// interrupted): the duty is open again. Raised for each such message.
+    Undelivered,
 }
 
 /// An alert the deadline watch raised. Raised once per duty and kind, never repeated.
@@ -285,6 +299,21 @@ pub struct SentNotice {
     /// Where it went: the outbox message id, or the authority's reference.
     pub reference: String,
     pub languages: Vec<Language>,
+    /// For a notice the platform sent: where its message stands. A notice counts only while
+    /// this says accepted, delivered or complained. `None`: recorded, made outside the platform.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<DeliveryState>,
+    /// The transport's id of the message (SES message id, SMTP reply).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transport_id: Option<String>,
+}
+
+impl SentNotice {
+    /// Whether this notice meets its duty: recorded, or accepted by the transport and not
+    /// bounced.
+    pub fn counts(&self) -> bool {
+        self.delivery.is_none_or(DeliveryState::counts_as_notice)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

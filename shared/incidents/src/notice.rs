@@ -5,7 +5,7 @@
 //! approximate numbers of people and records, the data protection officer's contact, likely
 //! consequences, measures).
 
-use super::model::{Approx, Language, MeasureKind, MeasureStatus};
+use super::model::{Approx, Language, MeasureKind, MeasureStatus, ReportId, ReportStatus};
 use kernel::inventory::DataCategory;
 use kernel::time::{Timestamp, in_company_time};
 
@@ -217,10 +217,55 @@ pub fn render_bilingual(c: &NoticeContent) -> (String, String) {
     let (subject_en, body_en) = render(c, Language::En);
     (
         format!("{subject_de} / {subject_en}"),
-        format!(
-            "{body_de}\n---------------------------------------- English ----------------------------------------\n\n{body_en}"
-        ),
+        format!("{body_de}{SEPARATOR}{body_en}"),
     )
+}
+
+const SEPARATOR: &str = "\n---------------------------------------- English ----------------------------------------\n\n";
+
+/// The acknowledgement a reporter who left a contact receives: the tracking id and where to
+/// read the status — never anything of the report itself (the mail may be read by others).
+pub fn reporter_acknowledgement(report: &ReportId, status_page: &str) -> (String, String) {
+    let subject = format!("Ihre Sicherheitsmeldung {report} / Your security report {report}");
+    let body = format!(
+        "Guten Tag,\n\nwir haben Ihre Sicherheitsmeldung erhalten und prüfen sie. Ihre Vorgangsnummer: {report}\n\n\
+         Den Stand der Bearbeitung können Sie mit dem Geheimnis, das Ihnen bei der Meldung angezeigt wurde, hier abrufen:\n\
+         {status_page}\n\nDiese Nachricht enthält den Inhalt Ihrer Meldung bewusst nicht. Wir schreiben Ihnen wieder, \
+         wenn sich der Stand ändert.\n\nMit freundlichen Grüßen\nregrooter GmbH, Sicherheitsteam\n\
+         {SEPARATOR}\
+         Hello,\n\nwe have received your security report and are looking into it. Your tracking id: {report}\n\n\
+         With the secret shown to you when you reported, you can read its status here:\n{status_page}\n\n\
+         On purpose this message does not contain what you reported. We will write again when the status changes.\n\n\
+         Kind regards\nregrooter GmbH, security team\n"
+    );
+    (subject, body)
+}
+
+/// The message a reporter receives when the report's status changes.
+pub fn reporter_status(
+    report: &ReportId,
+    status: ReportStatus,
+    status_page: &str,
+) -> (String, String) {
+    let (de, en) = match status {
+        ReportStatus::Received => ("ist eingegangen", "has been received"),
+        ReportStatus::InReview => (
+            "wird als möglicher Sicherheitsvorfall bearbeitet",
+            "is being handled as a possible security incident",
+        ),
+        ReportStatus::Closed => ("ist abgeschlossen", "has been closed"),
+    };
+    let subject = format!(
+        "Stand Ihrer Sicherheitsmeldung {report} / Status of your security report {report}"
+    );
+    let body = format!(
+        "Guten Tag,\n\nIhre Sicherheitsmeldung {report} {de}.\n\nDen Stand können Sie mit Ihrem Geheimnis hier abrufen:\n\
+         {status_page}\n\nMit freundlichen Grüßen\nregrooter GmbH, Sicherheitsteam\n\
+         {SEPARATOR}\
+         Hello,\n\nyour security report {report} {en}.\n\nWith your secret you can read its status here:\n\
+         {status_page}\n\nKind regards\nregrooter GmbH, security team\n"
+    );
+    (subject, body)
 }
 
 #[cfg(test)]

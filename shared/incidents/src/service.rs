@@ -5,14 +5,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::assessment::{self, BreachType, Decision, Facts, RiskLevel};
 use super::deadlines::{self, Deadline};
+use super::mail::NoticeSender;
 use super::model::*;
-use super::notice::{NoticeContent, render_bilingual};
+use super::notice::{NoticeContent, render_bilingual, reporter_acknowledgement, reporter_status};
+use super::outbox::{DeliveryState, DrainReport, MessageView, Purpose, customer_message_id};
 use kernel::audit::{self, AuditEntry, BrokenLink};
 pub use kernel::audit::{ChainReport, chain_entries, verify_all_chains};
 use kernel::crypto::{FieldContext, KeyOwner, KeyPurpose, Keyring, Personal, SealedField};
@@ -26,23 +27,6 @@ use kernel::scrub;
 use kernel::store::{Condition, Item, ItemKey, Query, Store, StoreError, WriteOp, query_all};
 use kernel::tenants;
 use kernel::time::{Clock, SignedDuration, Timestamp};
-
-/// A message for the sender port.
-#[derive(Debug, Clone)]
-pub struct OutgoingMessage {
-    pub id: String,
-    pub to: Personal<String>,
-    pub subject: String,
-    pub body: Personal<String>,
-}
-
-/// Delivers notifications. Locally a file in the data directory and a log line; in AWS the
-/// message stays in the outbox for the mail integration.
-#[async_trait]
-pub trait NoticeSender: Send + Sync {
-    /// Sends the message; returns a reference (message id of the transport).
-    async fn send(&self, message: &OutgoingMessage) -> Result<String, Error>;
-}
 
 const REPORTS_INDEX: &str = "REPORTS";
 const SK: &str = "RECORD";
@@ -315,6 +299,8 @@ pub struct IncidentView {
     pub assessment: Option<AssessmentView>,
     pub deadlines: Vec<Deadline>,
     pub notices: Vec<SentNotice>,
+    /// Every customer notice message with where it stands (queued, accepted, bounced, …).
+    pub messages: Vec<MessageView>,
     pub alerts: Vec<Alert>,
     pub source_report: Option<ReportId>,
     pub created_at: Timestamp,
@@ -337,8 +323,12 @@ pub struct CustomerIncidentView {
     pub likely_consequences: String,
     pub measures: Vec<CustomerMeasure>,
     pub notification_due: Timestamp,
+    /// When a notice that reached the transport went out (none while every one failed).
     pub notified_at: Option<Timestamp>,
     pub notified_within_deadline: Option<bool>,
+    /// Where the latest notice to this customer stands: `delivered`, or `bounced` when it did
+    /// not reach the customer's breach contact.
+    pub notice_delivery: Option<DeliveryState>,
     pub data_protection_officer: String,
 }
 
@@ -374,11 +364,13 @@ pub struct WatchReport {
 // ---------------------------------------------------------------------------------------------
 
 pub struct IncidentService {
-    store: Arc<dyn Store>,
-    keyring: Arc<Keyring>,
-    clock: Arc<dyn Clock>,
-    sender: Arc<dyn NoticeSender>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) keyring: Arc<Keyring>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) sender: Arc<dyn NoticeSender>,
     dpo_contact: String,
+    /// Where the platform is reached from outside (the reporter's status page lies below it).
+    public_url: String,
 }
 
 const PLATFORM: KeyOwner = KeyOwner::Platform;
@@ -389,7 +381,7 @@ fn clean(text: &str) -> String {
     scrub::scrub(text.trim()).0
 }
 
-fn ctx<'a>(kind: RecordKind, record_id: &'a str, field: &'a str) -> FieldContext<'a> {
+pub(crate) fn ctx<'a>(kind: RecordKind, record_id: &'a str, field: &'a str) -> FieldContext<'a> {
     FieldContext {
         owner: &PLATFORM,
         kind,
@@ -405,6 +397,7 @@ impl IncidentService {
         clock: Arc<dyn Clock>,
         sender: Arc<dyn NoticeSender>,
         dpo_contact: String,
+        public_url: String,
     ) -> Self {
         Self {
             store,
@@ -412,6 +405,7 @@ impl IncidentService {
             clock,
             sender,
             dpo_contact,
+            public_url: public_url.trim_end_matches('/').to_string(),
         }
     }
 
@@ -557,20 +551,40 @@ impl IncidentService {
                 format!("{}#{id}", now.as_second()),
             )?)
             .with_record(&record)?;
-        self.store
-            .transact(vec![
-                WriteOp::Put {
-                    item,
-                    condition: Condition::NotExists,
-                },
-                entry.insert_op()?,
-            ])
-            .await?;
+        let mut ops = vec![
+            WriteOp::Put {
+                item,
+                condition: Condition::NotExists,
+            },
+            entry.insert_op()?,
+        ];
+        // The acknowledgement leaves with the next run of the drain, within a minute: the
+        // public intake does not wait for a mail server.
+        if let Some(contact) = &submission.reporter_contact {
+            let (subject, body) = reporter_acknowledgement(&id, &self.status_page(&id));
+            ops.push(
+                self.queue_message(
+                    format!("{id}-ack"),
+                    Purpose::ReporterAcknowledgement { report: id },
+                    &Personal::new(clean(contact.expose())),
+                    subject,
+                    &Personal::new(body),
+                )
+                .await?,
+            );
+        }
+        self.store.transact(ops).await?;
         Ok(Receipt {
             tracking_id: id,
             secret,
             status: ReportStatus::Received,
         })
+    }
+
+    /// The address of a report's status page (the reporter reads it with the secret shown at
+    /// submission).
+    fn status_page(&self, id: &ReportId) -> String {
+        format!("{}/security/reports/{id}/status", self.public_url)
     }
 
     /// The reporter's status check: the same answer for a wrong secret as for an unknown id.
@@ -711,6 +725,33 @@ impl IncidentService {
             condition: Condition::Version(version),
         });
         ops.push(entry.insert_op()?);
+        if let Some(contact) = &report.reporter_contact {
+            let contact = self
+                .keyring
+                .open(
+                    &ctx(
+                        RecordKind::SecurityReport,
+                        &id.to_string(),
+                        "reporter_contact",
+                    ),
+                    contact,
+                )
+                .await?;
+            let (subject, body) = reporter_status(id, report.status, &self.status_page(id));
+            ops.push(
+                self.queue_message(
+                    format!("{id}-{}", report.status.as_str()),
+                    Purpose::ReporterStatus {
+                        report: *id,
+                        status: report.status,
+                    },
+                    &contact,
+                    subject,
+                    &Personal::new(body),
+                )
+                .await?,
+            );
+        }
         self.store.transact(ops).await.map_err(conflict)?;
         Ok(ReportSummary {
             id: report.id,
@@ -917,7 +958,10 @@ impl IncidentService {
         self.staff_view(record, 1).await
     }
 
-    async fn load_incident(&self, id: &IncidentId) -> Result<(IncidentRecord, u64), Error> {
+    pub(crate) async fn load_incident(
+        &self,
+        id: &IncidentId,
+    ) -> Result<(IncidentRecord, u64), Error> {
         let item = self
             .store
             .get(&incident_key(id)?)
@@ -954,12 +998,54 @@ impl IncidentService {
     async fn save(
         &self,
         principal: &Principal,
-        mut record: IncidentRecord,
+        record: IncidentRecord,
         version: u64,
         action: &str,
         change: &impl Serialize,
         previous_tenants: &BTreeSet<TenantId>,
     ) -> Result<(IncidentRecord, u64), Error> {
+        let mut record = record;
+        let ops = self.save_ops_of(
+            principal,
+            &mut record,
+            version,
+            action,
+            change,
+            previous_tenants,
+        )?;
+        self.store.transact(ops).await.map_err(conflict)?;
+        Ok((record, version + 1))
+    }
+
+    /// The writes of [`Self::save`], for a caller that adds its own to the same transaction.
+    pub(crate) fn save_ops(
+        &self,
+        principal: &Principal,
+        mut record: IncidentRecord,
+        version: u64,
+        action: &str,
+        change: &impl Serialize,
+        previous_tenants: &BTreeSet<TenantId>,
+    ) -> Result<Vec<WriteOp>, Error> {
+        self.save_ops_of(
+            principal,
+            &mut record,
+            version,
+            action,
+            change,
+            previous_tenants,
+        )
+    }
+
+    fn save_ops_of(
+        &self,
+        principal: &Principal,
+        record: &mut IncidentRecord,
+        version: u64,
+        action: &str,
+        change: &impl Serialize,
+        previous_tenants: &BTreeSet<TenantId>,
+    ) -> Result<Vec<WriteOp>, Error> {
         let now = self.clock.now();
         let entry = AuditEntry::append(
             &record.id.to_string(),
@@ -972,7 +1058,7 @@ impl IncidentService {
         record.audit = entry.head();
         let mut ops = vec![
             WriteOp::Put {
-                item: self.incident_item(&record)?,
+                item: self.incident_item(record)?,
                 condition: Condition::Version(version),
             },
             entry.insert_op()?,
@@ -990,8 +1076,7 @@ impl IncidentService {
                 condition: Condition::Always,
             });
         }
-        self.store.transact(ops).await.map_err(conflict)?;
-        Ok((record, version + 1))
+        Ok(ops)
     }
 
     pub async fn get_incident(
@@ -1400,7 +1485,7 @@ impl IncidentService {
         .await
     }
 
-    async fn policies(
+    pub(crate) async fn policies(
         &self,
         record: &IncidentRecord,
     ) -> Result<BTreeMap<TenantId, EffectivePolicy>, Error> {
@@ -1455,8 +1540,10 @@ impl IncidentService {
         })
     }
 
-    /// Generates, sends and records the notification to the affected customers not yet told
-    /// (all of them, or those named in `only`).
+    /// Generates, queues and hands to the mail transport the notification to the affected
+    /// customers not yet told (all of them, or those named in `only`). A customer counts as
+    /// told once the transport accepted its message; one whose message failed, bounced or is in
+    /// doubt may be told again (say, after its breach contact was corrected).
     pub async fn notify_customers(
         &self,
         access: &Access,
@@ -1466,26 +1553,30 @@ impl IncidentService {
         access.require(Permission::NotificationsSend, Scope::Platform)?;
         let (record, _) = self.load_incident(id).await?;
         let affected = record.customer_tenants();
-        let told = |t: &TenantId| {
-            record
-                .notices
-                .iter()
-                .any(|n| n.duty == Duty::Customer { tenant: t.clone() })
-        };
+        // Per tenant: its next message number, or why it needs none now.
+        let mut next = BTreeMap::new();
+        for tenant in &affected {
+            let messages = self.customer_messages(id, tenant).await?;
+            let blocked = match messages.last().map(|m| m.state) {
+                Some(state) if state.counts_as_notice() => Some("has been told already"),
+                Some(state) if state.is_pending() => Some("has a notice on its way"),
+                _ => None,
+            };
+            next.insert(tenant.clone(), (messages.len() + 1, blocked));
+        }
         let pending: Vec<TenantId> = match only {
             Some(named) => {
                 let mut errors = Vec::new();
                 for (i, tenant) in named.iter().enumerate() {
-                    if !affected.contains(tenant) {
-                        errors.push(FieldError::new(
+                    match next.get(tenant) {
+                        None => errors.push(FieldError::new(
                             format!("/tenants/{i}"),
                             "is not an affected customer",
-                        ));
-                    } else if told(tenant) {
-                        errors.push(FieldError::new(
-                            format!("/tenants/{i}"),
-                            "has been told already",
-                        ));
+                        )),
+                        Some((_, Some(why))) => {
+                            errors.push(FieldError::new(format!("/tenants/{i}"), *why))
+                        }
+                        Some((_, None)) => {}
                     }
                 }
                 if !errors.is_empty() {
@@ -1493,14 +1584,18 @@ impl IncidentService {
                 }
                 named
             }
-            None => affected.into_iter().filter(|t| !told(t)).collect(),
+            None => next
+                .iter()
+                .filter(|(_, (_, blocked))| blocked.is_none())
+                .map(|(t, _)| t.clone())
+                .collect(),
         };
         if pending.is_empty() {
             return Err(Error::Conflict(
-                "every affected customer has been told already".into(),
+                "every affected customer has been told already or has a notice on its way".into(),
             ));
         }
-        // Check every recipient before anything is sent.
+        // Check every recipient before anything is queued.
         let mut recipients = Vec::new();
         let mut errors = Vec::new();
         for tenant in &pending {
@@ -1521,95 +1616,42 @@ impl IncidentService {
         if !errors.is_empty() {
             return Err(Error::Validation(errors));
         }
+        let mut report = DrainReport::default();
         for (tenant, to) in recipients {
             let content = self.notice_content(&record, &tenant.name).await?;
             let (subject, body) = render_bilingual(&content);
-            let message_id = format!("{}-{}", record.id, tenant.id);
-            let message = OutgoingMessage {
-                id: message_id.clone(),
-                to,
-                subject,
-                body: Personal::new(body),
-            };
-            self.put_outbox(&record.id, &tenant.id, &message, None)
+            let n = next.get(&tenant.id).map_or(1, |(n, _)| *n);
+            let message_id = customer_message_id(id, &tenant.id, n);
+            let queue = self
+                .queue_message(
+                    message_id.clone(),
+                    Purpose::CustomerNotice {
+                        incident: *id,
+                        tenant: tenant.id.clone(),
+                    },
+                    &to,
+                    subject,
+                    &Personal::new(body),
+                )
                 .await?;
-            let reference = self.sender.send(&message).await?;
-            let sent_at = self.clock.now();
-            self.put_outbox(&record.id, &tenant.id, &message, Some(sent_at))
-                .await?;
-            let notice = SentNotice {
-                duty: Duty::Customer {
-                    tenant: tenant.id.clone(),
-                },
-                sent_at,
-                reference,
-                languages: vec![Language::De, Language::En],
-            };
-            self.append_notice(access.principal(), id, notice).await?;
+            // Two staff pressing the button at once queue one message: the second put fails.
+            self.store
+                .transact(vec![queue])
+                .await
+                .map_err(|e| match e {
+                    StoreError::ConditionFailed(_) | StoreError::TransactionCanceled { .. } => {
+                        Error::Conflict(format!(
+                            "a notice to {} was queued concurrently; read the incident again",
+                            tenant.id
+                        ))
+                    }
+                    other => Error::Store(other),
+                })?;
+            // Handed over now; a transient failure leaves it queued for the drain.
+            self.deliver_message(&message_id, &mut report).await?;
         }
         let (record, version) = self.load_incident(id).await?;
         self.staff_view(record, version).await
-    }
-
-    async fn put_outbox(
-        &self,
-        incident: &IncidentId,
-        tenant: &TenantId,
-        message: &OutgoingMessage,
-        sent_at: Option<Timestamp>,
-    ) -> Result<(), Error> {
-        let mid = message.id.clone();
-        let to = self
-            .keyring
-            .seal(
-                &ctx(RecordKind::OutboxMessage, &mid, "to"),
-                KeyPurpose::Reports,
-                &message.to,
-            )
-            .await?;
-        let body = self
-            .keyring
-            .seal(
-                &ctx(RecordKind::OutboxMessage, &mid, "body"),
-                KeyPurpose::Reports,
-                &message.body,
-            )
-            .await?;
-        let record = serde_json::json!({
-            "id": mid, "incident": incident, "tenant": tenant, "to": to, "subject": message.subject,
-            "body": body, "sent_at": sent_at,
-        });
-        let item = Item::new(
-            ItemKey::new(format!("OUTBOX#{incident}"), tenant.as_str())?,
-            RecordKind::OutboxMessage,
-        )
-        .with_record(&record)?;
-        self.store.put(item, Condition::Always).await?;
-        Ok(())
-    }
-
-    async fn append_notice(
-        &self,
-        principal: &Principal,
-        id: &IncidentId,
-        notice: SentNotice,
-    ) -> Result<(), Error> {
-        // A concurrent change (say, the deadline watch) may win the race: re-read and retry.
-        for _ in 0..5 {
-            let (mut record, version) = self.load_incident(id).await?;
-            record.notices.push(notice.clone());
-            let before = record.customer_tenants();
-            match self
-                .save(principal, record, version, "notice.sent", &notice, &before)
-                .await
-            {
-                Err(Error::Conflict(_)) => continue,
-                other => return other.map(|_| ()),
-            }
-        }
-        Err(Error::Conflict(
-            "the incident keeps changing; try again".into(),
-        ))
     }
 
     /// Records a notification made outside the platform (authority portal, letters).
@@ -1645,10 +1687,36 @@ impl IncidentService {
             sent_at: input.sent_at,
             reference: clean(&input.reference),
             languages: vec![],
+            delivery: None,
+            transport_id: None,
         };
         self.append_notice(access.principal(), id, notice).await?;
         let (record, version) = self.load_incident(id).await?;
         self.staff_view(record, version).await
+    }
+
+    async fn append_notice(
+        &self,
+        principal: &Principal,
+        id: &IncidentId,
+        notice: SentNotice,
+    ) -> Result<(), Error> {
+        // A concurrent change (say, the deadline watch) may win the race: re-read and retry.
+        for _ in 0..5 {
+            let (mut record, version) = self.load_incident(id).await?;
+            record.notices.push(notice.clone());
+            let before = record.customer_tenants();
+            match self
+                .save(principal, record, version, "notice.sent", &notice, &before)
+                .await
+            {
+                Err(Error::Conflict(_)) => continue,
+                other => return other.map(|_| ()),
+            }
+        }
+        Err(Error::Conflict(
+            "the incident keeps changing; try again".into(),
+        ))
     }
 
     /// The deadline watch: one firing at `at` (its scheduled time). Raises each alert once.
@@ -1765,6 +1833,15 @@ impl IncidentService {
             }),
             None => None,
         };
+        let mut messages = Vec::new();
+        for tenant in r.customer_tenants() {
+            messages.extend(
+                self.customer_messages(&r.id, &tenant)
+                    .await?
+                    .iter()
+                    .map(MessageView::from),
+            );
+        }
         Ok(IncidentView {
             id: r.id,
             title: self
@@ -1798,6 +1875,7 @@ impl IncidentService {
             assessment,
             deadlines,
             notices: r.notices.clone(),
+            messages,
             alerts: r.alerts.clone(),
             source_report: r.source_report,
             created_at: r.created_at,
@@ -1822,13 +1900,19 @@ impl IncidentService {
             .notices
             .iter()
             .filter(|n| {
-                n.duty
-                    == Duty::Customer {
-                        tenant: tenant.clone(),
-                    }
+                n.counts()
+                    && n.duty
+                        == Duty::Customer {
+                            tenant: tenant.clone(),
+                        }
             })
             .map(|n| n.sent_at)
             .min();
+        let notice_delivery = self
+            .customer_messages(&r.id, tenant)
+            .await?
+            .last()
+            .map(|m| m.state);
         let mut measures = Vec::new();
         for m in &r.measures {
             measures.push(CustomerMeasure {
@@ -1867,6 +1951,7 @@ impl IncidentService {
             notification_due: due,
             notified_at,
             notified_within_deadline: notified_at.map(|at| at <= due),
+            notice_delivery,
             data_protection_officer: self.dpo_contact.clone(),
         })
     }

@@ -345,6 +345,8 @@ pub static INVENTORY: &[RecordSpec] = &[
             "notices[].sent_at",
             "notices[].reference",
             "notices[].languages[]",
+            "notices[].delivery",
+            "notices[].transport_id",
             "alerts[].duty.kind",
             "alerts[].duty.tenant",
             "alerts[].kind",
@@ -369,7 +371,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::OutboxMessage,
-        description: "A notification on its way to a customer: recipient and text sealed, sent time.",
+        description: "A message on its way (customer notice, reporter acknowledgement or status): recipient and text sealed; its delivery state, attempts and the transport's id.",
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[
@@ -382,7 +384,19 @@ pub static INVENTORY: &[RecordSpec] = &[
                 category: DataCategory::CommunicationContent,
             },
         ],
-        clear: &["id", "incident", "tenant", "subject", "sent_at"],
+        clear: &[
+            "id",
+            "purpose.*",
+            "subject",
+            "queued_at",
+            "state",
+            "state_at",
+            "next_attempt_at",
+            "claimed_until",
+            "transport",
+            "transport_id",
+            "last_failure",
+        ],
         short_lived: false,
     },
     RecordSpec {

@@ -45,6 +45,10 @@ pub struct FunctionEntry {
     /// Gets every path no function's route matches (exactly one http function).
     #[serde(default)]
     pub fallback: bool,
+    /// Sends mail: gets the SES permission and the mail configuration, and its binary starts
+    /// with a mail transport (every other function's refuses to send).
+    #[serde(default)]
+    pub mail: bool,
 }
 
 /// Every deployed function by name.

@@ -1,5 +1,6 @@
 //! Starting the real `regrooter` binary for end-to-end tests.
 
+pub mod crash;
 pub mod stripe;
 
 use std::io::{BufRead, BufReader};

@@ -1,0 +1,767 @@
+//! Mail that really leaves: customer notices and reporter messages through a real SMTP server
+//! (aiosmtpd, started here) and the file outbox, on the embedded store with a manual clock.
+//!
+//! The SMTP server comes from `tests/support/smtp_sink.py`, run with the Python that
+//! `scripts/test` installs aiosmtpd into (`REGROOTER_SMTP_PYTHON`). Without it the SMTP tests say
+//! so and skip — unless `REGROOTER_REQUIRE_SMTP=1` (set by `scripts/test`), in which case a
+//! missing server is a failure.
+
+use crate::common;
+use common::crash::{CrashMode, CrashingStore};
+use common::{customer_access, staff_access, ts};
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+
+use incidents::service::{IncidentForCaller, IncidentView, ReportSubmission, TriageInput};
+use incidents::{DeliveryState, IncidentId, NoticeSender};
+use kernel::Clock;
+use kernel::crypto::{Keyring, LocalKeyEncryption, Personal};
+use kernel::ids::TenantId;
+use kernel::inventory::InventoryGuard;
+use kernel::store::Store;
+use kernel::tenants::{self, TenantInput};
+use kernel::time::{ManualClock, SignedDuration};
+use kernel::token::{SigningKey, TokenVerifier};
+use serde_json::{Value, json};
+
+const START: &str = "2026-03-28T09:00:00Z";
+const EVENTS_TOPIC: &str = "arn:aws:sns:eu-central-1:123456789012:regrooter-test-mail-events";
+const FROM: &str = "regrooter Sicherheit <security@notify.regrooter.test>";
+
+// ----- the SMTP server -------------------------------------------------------------------------
+
+/// aiosmtpd on a free port, writing what it accepts into a directory; stopped when dropped.
+struct SmtpSink {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl SmtpSink {
+    fn start() -> Option<Self> {
+        let Ok(python) = std::env::var("REGROOTER_SMTP_PYTHON") else {
+            assert!(
+                std::env::var("REGROOTER_REQUIRE_SMTP").is_err(),
+                "REGROOTER_REQUIRE_SMTP is set but REGROOTER_SMTP_PYTHON is not"
+            );
+            eprintln!("skipping: no SMTP server (run scripts/test, which installs aiosmtpd)");
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let dir = tempfile::tempdir().expect("dir");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_sink.py");
+        let mut child = Command::new(python)
+            .arg(script)
+            .arg(port.to_string())
+            .arg(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the SMTP sink");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("first line");
+        assert!(line.starts_with("listening"), "SMTP sink said '{line}'");
+        Some(Self { child, port, dir })
+    }
+
+    fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// What the server accepted, in order: raw, as received.
+    fn raw_messages(&self) -> Vec<Vec<u8>> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
+            .expect("dir")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        files.sort_by_key(|p| {
+            p.file_stem()
+                .and_then(|s| s.to_str())
+                .and_then(|s| s.parse::<u32>().ok())
+        });
+        files
+            .iter()
+            .map(|p| std::fs::read(p).expect("message"))
+            .collect()
+    }
+
+    /// What the server accepted, parsed as a mail client would.
+    fn messages(&self) -> Vec<Received> {
+        self.raw_messages()
+            .iter()
+            .map(|raw| Received::parse(raw))
+            .collect()
+    }
+}
+
+/// One message as its recipient reads it: headers unfolded and decoded, the text out of its
+/// transfer encoding.
+#[derive(Debug)]
+struct Received {
+    envelope_to: String,
+    from: String,
+    to: String,
+    subject: String,
+    message_id: String,
+    has_date: bool,
+    text: String,
+}
+
+impl Received {
+    fn parse(raw: &[u8]) -> Self {
+        let message = mail_parser::MessageParser::default()
+            .parse(raw)
+            .expect("a parseable message");
+        let address = |a: Option<&mail_parser::Address>| {
+            a.and_then(|a| a.first())
+                .and_then(|a| a.address())
+                .unwrap_or_default()
+                .to_string()
+        };
+        Self {
+            envelope_to: message
+                .header_raw("X-Envelope-To")
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
+            from: address(message.from()),
+            to: address(message.to()),
+            subject: message.subject().unwrap_or_default().to_string(),
+            message_id: message.message_id().unwrap_or_default().to_string(),
+            has_date: message.date().is_some(),
+            text: message.body_text(0).unwrap_or_default().into_owned(),
+        }
+    }
+}
+
+// ----- the world -------------------------------------------------------------------------------
+
+struct World {
+    clock: Arc<ManualClock>,
+    crashing: Arc<CrashingStore>,
+    store: Arc<dyn Store>,
+    keyring: Arc<Keyring>,
+    services: Arc<functions::Services>,
+}
+
+impl World {
+    fn new(sender: Arc<dyn NoticeSender>) -> Self {
+        let clock = Arc::new(ManualClock::new(ts(START)));
+        let raw: Arc<dyn Store> =
+            Arc::new(infra::EmbeddedStore::in_memory(clock.clone()).expect("store"));
+        let crashing = Arc::new(CrashingStore::new(raw));
+        let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(crashing.clone()));
+        let keyring = Arc::new(Keyring::new(
+            Arc::new(LocalKeyEncryption::new(
+                "test",
+                &zeroize::Zeroizing::new(kernel::random::bytes::<32>()),
+            )),
+            store.clone(),
+            clock.clone(),
+        ));
+        let config = functions::Config::from_lookup(|name| match name {
+            "REGROOTER_MAIL_EVENTS_TOPIC" => Some(EVENTS_TOPIC.into()),
+            "REGROOTER_PUBLIC_URL" => Some("https://trust.regrooter.test".into()),
+            _ => None,
+        })
+        .expect("config");
+        let tokens = TokenVerifier::new(
+            vec![SigningKey::generate("t").verification_key()],
+            config.token_audience(),
+            SignedDuration::ZERO,
+        );
+        let services = Arc::new(functions::Services::new(
+            config,
+            clock.clone(),
+            functions::services::Adapters {
+                store: store.clone(),
+                keyring: keyring.clone(),
+                tokens,
+                sender,
+                gateway: Arc::new(infra::stripe::UnconfiguredGateway),
+                certificate_signer: None,
+                certificate_keys: vec![],
+                prober: Arc::new(infra::probe::HttpProber::default()),
+                token_signer: None,
+                index_key: None,
+            },
+        ));
+        Self {
+            clock,
+            crashing,
+            store,
+            keyring,
+            services,
+        }
+    }
+
+    fn with_smtp(sink: &SmtpSink) -> Self {
+        let sender = infra::smtp::SmtpSender::new(&sink.url(), FROM).expect("smtp sender");
+        Self::new(Arc::new(sender))
+    }
+
+    async fn tenant(&self, id: &str, contact: &str) {
+        tenants::put(
+            self.store.as_ref(),
+            &self.keyring,
+            &staff_access("operator"),
+            &TenantId::new(id).expect("tenant"),
+            TenantInput {
+                name: Some(format!("{id} GmbH")),
+                contact_email: Some(Personal::new(contact.to_string())),
+                contract: None,
+            },
+            self.clock.now(),
+        )
+        .await
+        .expect("tenant");
+    }
+
+    /// An incident affecting `acme`'s data (we are its processor), aware now.
+    async fn incident(&self) -> IncidentId {
+        self.tenant("acme", "privacy@acme.example").await;
+        let draft = serde_json::from_value(json!({
+            "title": "HR export returned other tenants' records",
+            "discovered_at": START, "aware_at": START,
+            "breach_types": ["confidentiality"],
+            "nature_and_scope": "A missing tenant filter in the HR export exposed records.",
+            "data_categories": ["contact", "employment"],
+            "approx_data_subjects": { "min": 120, "max": 150 },
+            "approx_records": { "min": 300, "max": 300 },
+            "likely_consequences": "Phishing, disclosure of salary bands.",
+            "data_sets": [{ "tenant": "acme", "name": "ACME HR records", "role": "processor" }]
+        }))
+        .expect("draft");
+        self.services
+            .incidents
+            .create_incident(&staff_access("security_officer"), draft)
+            .await
+            .expect("incident")
+            .id
+    }
+
+    async fn notify(&self, id: &IncidentId) -> Result<IncidentView, kernel::Error> {
+        self.services
+            .incidents
+            .notify_customers(&staff_access("security_officer"), id, None)
+            .await
+    }
+
+    async fn staff_view(&self, id: &IncidentId) -> Value {
+        match self
+            .services
+            .incidents
+            .get_incident(&staff_access("security_officer"), id)
+            .await
+            .expect("view")
+        {
+            IncidentForCaller::Staff(view) => serde_json::to_value(view).expect("json"),
+            IncidentForCaller::Customer(_) => panic!("staff got the customer view"),
+        }
+    }
+
+    async fn customer_view(&self, id: &IncidentId) -> Value {
+        match self
+            .services
+            .incidents
+            .get_incident(&customer_access("acme", "customer_admin"), id)
+            .await
+            .expect("view")
+        {
+            IncidentForCaller::Customer(view) => serde_json::to_value(view).expect("json"),
+            IncidentForCaller::Staff(_) => panic!("a customer got the staff view"),
+        }
+    }
+
+    async fn drain(&self) -> incidents::DrainReport {
+        self.services
+            .incidents
+            .drain_outbox(self.clock.now())
+            .await
+            .expect("drain")
+    }
+
+    fn advance(&self, minutes: i64) {
+        self.clock
+            .advance(SignedDuration::from_mins(minutes))
+            .expect("advance");
+    }
+}
+
+fn acme_deadline(view: &Value) -> Value {
+    view["deadlines"]
+        .as_array()
+        .expect("deadlines")
+        .iter()
+        .find(|d| d["duty"]["tenant"] == "acme")
+        .expect("acme deadline")
+        .clone()
+}
+
+fn alerts_of_kind(view: &Value, kind: &str) -> usize {
+    view["alerts"]
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .filter(|a| a["kind"] == kind)
+        .count()
+}
+
+// ----- SMTP ------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn smtp_the_customer_notice_arrives_in_both_languages_and_counts_from_acceptance() {
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let w = World::with_smtp(&sink);
+    let incident = w.incident().await;
+    w.advance(60);
+    let view = serde_json::to_value(w.notify(&incident).await.expect("notify")).expect("json");
+
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 1, "{messages:#?}");
+    let mail = &messages[0];
+    assert_eq!(mail.envelope_to, "privacy@acme.example");
+    assert_eq!(mail.to, "privacy@acme.example");
+    assert_eq!(mail.from, "security@notify.regrooter.test");
+    assert_eq!(
+        mail.message_id,
+        format!("{incident}-acme-1@notify.regrooter.test")
+    );
+    assert!(mail.has_date, "{mail:?}");
+    assert!(
+        mail.subject
+            .contains("Meldung einer Verletzung des Schutzes personenbezogener Daten")
+            && mail
+                .subject
+                .contains("Notification of a personal data breach"),
+        "{}",
+        mail.subject
+    );
+    for needle in [
+        "Art und Umfang der Verletzung",
+        "Ungefähre Zahl betroffener Personen: zwischen 120 und 150",
+        "Nature and scope of the breach",
+        "Approximate number of people concerned: between 120 and 150",
+        "datenschutz@regrooter.de",
+    ] {
+        assert!(
+            mail.text.contains(needle),
+            "missing {needle} in\n{}",
+            mail.text
+        );
+    }
+
+    // Accepted by the server: the notice counts, with the server's reply as the transport id.
+    let notice = &view["notices"][0];
+    assert_eq!(notice["delivery"], "accepted");
+    assert_eq!(notice["sent_at"], "2026-03-28T10:00:00Z");
+    assert!(
+        notice["transport_id"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("250") && t.contains("sink-1")),
+        "{notice}"
+    );
+    assert_eq!(view["messages"][0]["state"], "accepted");
+    assert_eq!(acme_deadline(&view)["state"], "met_on_time");
+    // A second press of the button sends nothing.
+    assert!(matches!(
+        w.notify(&incident).await,
+        Err(kernel::Error::Conflict(_))
+    ));
+    assert_eq!(sink.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn smtp_a_5xx_leaves_the_notice_unsent_and_the_duty_open_until_resent_to_a_corrected_address()
+{
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let w = World::with_smtp(&sink);
+    let incident = w.incident().await;
+    w.tenant("acme", "reject@acme.example").await;
+    let view = serde_json::to_value(w.notify(&incident).await.expect("notify")).expect("json");
+    assert_eq!(view["messages"][0]["state"], "failed");
+    assert_eq!(view["messages"][0]["last_failure"], "SMTP 550");
+    assert_eq!(view["notices"], json!([]));
+    assert_eq!(acme_deadline(&view)["state"], "pending");
+    assert_eq!(alerts_of_kind(&view, "undelivered"), 1);
+    assert!(sink.messages().is_empty());
+    // The customer's view: not notified.
+    let mine = w.customer_view(&incident).await;
+    assert_eq!(mine["notified_at"], Value::Null);
+    assert_eq!(mine["notice_delivery"], "failed");
+    // The drain does not retry a permanent refusal.
+    w.advance(5);
+    assert!(w.drain().await.messages.is_empty());
+
+    // Staff correct the breach contact and send again: a new message, which arrives.
+    w.tenant("acme", "privacy@acme.example").await;
+    let view = serde_json::to_value(w.notify(&incident).await.expect("resend")).expect("json");
+    let states: Vec<&str> = view["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter_map(|m| m["state"].as_str())
+        .collect();
+    assert_eq!(states, ["failed", "accepted"]);
+    assert_eq!(view["messages"][1]["id"], format!("{incident}-acme-2"));
+    assert_eq!(acme_deadline(&view)["state"], "met_on_time");
+    assert_eq!(sink.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn smtp_a_4xx_is_retried_by_the_drain_after_its_backoff() {
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let w = World::with_smtp(&sink);
+    let incident = w.incident().await;
+    w.tenant("acme", "busy@acme.example").await;
+    let view = serde_json::to_value(w.notify(&incident).await.expect("notify")).expect("json");
+    assert_eq!(view["messages"][0]["state"], "queued");
+    assert_eq!(view["messages"][0]["last_failure"], "SMTP 451");
+    assert_eq!(
+        view["messages"][0]["next_attempt_at"],
+        "2026-03-28T09:01:00Z"
+    );
+    assert_eq!(view["notices"], json!([]));
+    // Not before its time.
+    assert!(w.drain().await.messages.is_empty());
+    assert!(sink.messages().is_empty());
+    w.advance(1);
+    let report = w.drain().await;
+    assert_eq!(
+        report.messages,
+        vec![(format!("{incident}-acme-1"), DeliveryState::Accepted)]
+    );
+    assert_eq!(sink.messages().len(), 1);
+    let view = w.staff_view(&incident).await;
+    assert_eq!(view["notices"][0]["sent_at"], "2026-03-28T09:01:00Z");
+    assert_eq!(view["messages"][0]["attempts"], 2);
+}
+
+#[tokio::test]
+async fn smtp_a_drain_killed_between_send_and_record_never_sends_twice() {
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let w = World::with_smtp(&sink);
+    let incident = w.incident().await;
+    // The notice's writes: queue (0), claim (1), record of the hand-over (2). The process dies
+    // at the third, after the server took the message.
+    w.crashing.arm(2, CrashMode::Before);
+    let crashed = w.notify(&incident).await;
+    assert!(crashed.is_err(), "{crashed:?}");
+    assert!(w.crashing.crashed());
+    w.crashing.disarm();
+    assert_eq!(sink.messages().len(), 1);
+
+    // Reruns while the claim holds, and after it ran out: nothing is sent again.
+    assert!(w.drain().await.messages.is_empty());
+    w.advance(3);
+    let report = w.drain().await;
+    assert_eq!(
+        report.messages,
+        vec![(format!("{incident}-acme-1"), DeliveryState::InDoubt)]
+    );
+    w.advance(60);
+    assert!(w.drain().await.messages.is_empty());
+    assert_eq!(
+        sink.messages().len(),
+        1,
+        "exactly one message at the server"
+    );
+    // In doubt is not a notice: the duty stays open and staff are alerted.
+    let view = w.staff_view(&incident).await;
+    assert_eq!(view["notices"], json!([]));
+    assert_eq!(alerts_of_kind(&view, "undelivered"), 1);
+    assert_eq!(acme_deadline(&view)["state"], "pending");
+}
+
+#[test]
+fn smtp_two_drains_at_once_hand_a_message_over_once() {
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let w = Arc::new(runtime.block_on(async {
+        let w = World::with_smtp(&sink);
+        // Queued by the report intake, sent by the drain.
+        for n in 0..6 {
+            submit_report(&w, &format!("finder{n}@example.org")).await;
+        }
+        w
+    }));
+    // Two runs of the drain on two threads, at the same minute.
+    let runs: Vec<_> = (0..2)
+        .map(|_| {
+            let w = w.clone();
+            runtime.spawn(async move { w.drain().await })
+        })
+        .collect();
+    let reports: Vec<incidents::DrainReport> = runtime.block_on(async {
+        let mut out = Vec::new();
+        for run in runs {
+            out.push(run.await.expect("join"));
+        }
+        out
+    });
+    let accepted: usize = reports
+        .iter()
+        .map(|r| r.count(DeliveryState::Accepted))
+        .sum();
+    assert_eq!(accepted, 6, "{reports:?}");
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 6);
+    let mut recipients: Vec<&str> = messages.iter().map(|m| m.envelope_to.as_str()).collect();
+    recipients.sort_unstable();
+    recipients.dedup();
+    assert_eq!(recipients.len(), 6, "each reporter got exactly one message");
+}
+
+async fn submit_report(w: &World, contact: &str) -> incidents::service::Receipt {
+    let submission: ReportSubmission = serde_json::from_value(json!({
+        "description": "SECRET-REPORT-TEXT: the export returns other customers' records.",
+        "affected_parties": "ACME employees",
+        "personal_data_kind": "names, salary bands",
+        "scope": "about 140 people",
+        "impact_assessment": "phishing risk",
+        "reporter_contact": contact,
+        "language": "de"
+    }))
+    .expect("submission");
+    w.services
+        .incidents
+        .submit_report(submission)
+        .await
+        .expect("report")
+}
+
+#[tokio::test]
+async fn smtp_the_reporter_is_acknowledged_with_the_tracking_id_and_told_of_status_changes() {
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let w = World::with_smtp(&sink);
+    let receipt = submit_report(&w, "finder@example.org").await;
+    // The intake does not wait for the mail server; the next minute's drain sends it.
+    assert!(sink.messages().is_empty());
+    let report = w.drain().await;
+    assert_eq!(report.count(DeliveryState::Accepted), 1);
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 1);
+    let ack = &messages[0];
+    assert_eq!(ack.envelope_to, "finder@example.org");
+    let id = receipt.tracking_id.to_string();
+    assert!(ack.subject.contains(&id), "{}", ack.subject);
+    assert!(
+        ack.text.contains(&format!("Your tracking id: {id}")),
+        "{}",
+        ack.text
+    );
+    assert!(
+        ack.text.contains(&format!(
+            "https://trust.regrooter.test/security/reports/{id}/status"
+        )),
+        "status page in\n{}",
+        ack.text
+    );
+    assert!(ack.text.contains("Ihre Vorgangsnummer"), "{}", ack.text);
+    let raw = String::from_utf8_lossy(&sink.raw_messages()[0]).into_owned();
+    for secret in ["SECRET-REPORT-TEXT", "salary", "ACME", &receipt.secret] {
+        assert!(
+            !ack.text.contains(secret) && !ack.subject.contains(secret) && !raw.contains(secret),
+            "the acknowledgement leaks {secret}"
+        );
+    }
+
+    // Triage closes it: the reporter is told, again without the report's text.
+    w.services
+        .incidents
+        .triage(
+            &staff_access("security_officer"),
+            &receipt.tracking_id,
+            TriageInput::NotABreach,
+        )
+        .await
+        .expect("triage");
+    w.drain().await;
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 2);
+    assert!(
+        messages[1]
+            .text
+            .contains(&format!("your security report {id} has been closed")),
+        "{}",
+        messages[1].text
+    );
+    assert!(!messages[1].text.contains("SECRET-REPORT-TEXT"));
+}
+
+// ----- delivery events (SES through SNS), on the file outbox ------------------------------------
+
+fn sns_event(topic: &str, event_type: &str, message_id: &str, at: &str) -> Value {
+    // SES's event record: the mail, and a detail object named after the event type.
+    let mut ses = json!({
+        "eventType": event_type,
+        "mail": {
+            "timestamp": "2026-03-28T10:00:00.000Z",
+            "messageId": "0102018e-ses",
+            "source": "security@notify.regrooter.test",
+            "destination": ["privacy@acme.example"],
+            "tags": { "message": [message_id], "ses:configuration-set": ["regrooter-test"] }
+        }
+    });
+    ses[event_type.to_lowercase()] = json!({ "timestamp": at, "bounceType": "Permanent" });
+    json!({ "Records": [{
+        "EventSource": "aws:sns",
+        "EventVersion": "1.0",
+        "Sns": {
+            "Type": "Notification",
+            "MessageId": "sns-1",
+            "TopicArn": topic,
+            "Message": ses.to_string(),
+            "Timestamp": at
+        }
+    }]})
+}
+
+#[tokio::test]
+async fn a_bounce_event_reopens_the_duty_alerts_and_tells_the_customer_the_notice_did_not_reach_them()
+ {
+    let outbox = tempfile::tempdir().expect("dir");
+    let w = World::new(Arc::new(infra::outbox::FileSender::new(
+        outbox.path(),
+        FROM,
+    )));
+    let incident = w.incident().await;
+    w.advance(60);
+    let view = serde_json::to_value(w.notify(&incident).await.expect("notify")).expect("json");
+    assert_eq!(acme_deadline(&view)["state"], "met_on_time");
+    let message = format!("{incident}-acme-1");
+    assert!(outbox.path().join(format!("outbox/{message}.eml")).exists());
+
+    // Delivered first: the notice stays made.
+    let delivered = sns_event(EVENTS_TOPIC, "Delivery", &message, "2026-03-28T10:00:03Z");
+    let outcome = functions::mail::handle_events(&w.services, delivered)
+        .await
+        .expect("delivery");
+    assert_eq!(
+        outcome.recorded,
+        vec![(message.clone(), DeliveryState::Delivered)]
+    );
+    let mine = w.customer_view(&incident).await;
+    assert_eq!(mine["notice_delivery"], "delivered");
+    assert_eq!(mine["notified_within_deadline"], true);
+
+    // Then it bounces (the mailbox was deleted): not a notice any more.
+    w.advance(10);
+    let bounced = sns_event(EVENTS_TOPIC, "Bounce", &message, "2026-03-28T10:10:00Z");
+    let outcome = functions::mail::handle_events(&w.services, bounced.clone())
+        .await
+        .expect("bounce");
+    assert_eq!(
+        outcome.recorded,
+        vec![(message.clone(), DeliveryState::Bounced)]
+    );
+    let view = w.staff_view(&incident).await;
+    assert_eq!(view["notices"][0]["delivery"], "bounced");
+    assert_eq!(acme_deadline(&view)["state"], "pending");
+    assert_eq!(alerts_of_kind(&view, "undelivered"), 1);
+    let mine = w.customer_view(&incident).await;
+    assert_eq!(mine["notified_at"], Value::Null);
+    assert_eq!(mine["notified_within_deadline"], Value::Null);
+    assert_eq!(mine["notice_delivery"], "bounced");
+
+    // SNS delivers again: nothing changes, no second alert.
+    functions::mail::handle_events(&w.services, bounced)
+        .await
+        .expect("repeat");
+    assert_eq!(
+        alerts_of_kind(&w.staff_view(&incident).await, "undelivered"),
+        1
+    );
+
+    // The watch treats the duty as open: at 48 h it is missed.
+    let due = ts("2026-03-30T09:00:00Z");
+    let report = w
+        .services
+        .incidents
+        .watch_deadlines(due)
+        .await
+        .expect("watch");
+    let kinds: Vec<String> = report
+        .alerts
+        .iter()
+        .map(|(_, a)| format!("{:?}", a.kind))
+        .collect();
+    assert!(kinds.contains(&"Missed".to_string()), "{kinds:?}");
+
+    // An event from another topic is refused; an event for mail we never sent is ignored.
+    let foreign = sns_event(
+        "arn:aws:sns:eu-central-1:123456789012:someone-else",
+        "Delivery",
+        &message,
+        "2026-03-28T10:20:00Z",
+    );
+    assert!(
+        functions::mail::handle_events(&w.services, foreign)
+            .await
+            .is_err()
+    );
+    let unknown = sns_event(
+        EVENTS_TOPIC,
+        "Delivery",
+        "inc_x-nobody-1",
+        "2026-03-28T10:20:00Z",
+    );
+    let outcome = functions::mail::handle_events(&w.services, unknown)
+        .await
+        .expect("unknown");
+    assert_eq!((outcome.recorded.len(), outcome.ignored), (0, 1));
+
+    // The audit trail holds each step of the notice.
+    let (entries, broken) = w
+        .services
+        .incidents
+        .audit_trail(
+            &staff_access("data_protection_officer"),
+            &incident.to_string(),
+        )
+        .await
+        .expect("trail");
+    assert!(broken.is_none());
+    let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+    assert!(
+        actions.ends_with(&[
+            "notice.sent",
+            "notice.delivery",
+            "notice.delivery",
+            "deadline.alert"
+        ]),
+        "{actions:?}"
+    );
+}

@@ -1761,7 +1761,7 @@ fn binaries() -> BTreeMap<String, &'static str> {
 
 /// Every variable the functions read (functions/src/config.rs, lambda.rs); AWS_REGION comes from
 /// Lambda itself.
-const FUNCTION_ENVIRONMENT: [&str; 12] = [
+const FUNCTION_ENVIRONMENT: [&str; 13] = [
     "REGROOTER_ENV",
     "REGROOTER_STORE",
     "REGROOTER_TABLE",
@@ -1773,6 +1773,7 @@ const FUNCTION_ENVIRONMENT: [&str; 12] = [
     "REGROOTER_ALLOWED_REGIONS",
     "REGROOTER_DPO_CONTACT",
     "REGROOTER_SECURITY_CONTACT",
+    "REGROOTER_PUBLIC_URL",
     "RUST_LOG",
 ];
 
@@ -1935,7 +1936,7 @@ fn lambda_problems(module: &Module) -> Vec<String> {
         });
         if let Some(t) = environment.as_deref()
             && t.starts_with("merge(")
-            && t != "merge(local.function_environment, lookup(local.function_secrets, each.key, {}))"
+            && t != "merge(local.function_environment, lookup(local.function_secrets, each.key, {}), lookup(local.mail_environment, each.key, {}))"
         {
             problems.push(format!("{at}: environment {t} merges something unexpected"));
         }
@@ -2078,6 +2079,163 @@ fn the_lambda_check_catches_a_missing_setting() {
         "",
     );
     assert!(!lambda_problems(&no_retention).is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6b. Mail
+
+/// SES in the module: what the functions marked "mail" in the registry may do and read, and how
+/// delivery events reach the incidents function.
+fn mail_problems(module: &Module) -> Vec<String> {
+    let mut problems = Vec::new();
+    let locals = evaluated_locals(module);
+    // The senders are the registry's.
+    let senders: BTreeSet<String> = match kernel::registry::Registry::embedded() {
+        Ok(r) => r
+            .functions
+            .iter()
+            .filter(|(_, f)| f.mail)
+            .map(|(n, _)| n.clone())
+            .collect(),
+        Err(e) => {
+            problems.push(e.to_string());
+            BTreeSet::new()
+        }
+    };
+    let deployed: BTreeSet<String> =
+        expect_object(locals.get("mail_functions"), "local.mail_functions")
+            .keys()
+            .cloned()
+            .collect();
+    if deployed != senders {
+        problems.push(format!(
+            "local.mail_functions {deployed:?} must be the registry's mail functions {senders:?}"
+        ));
+    }
+    // Their settings: SES, its configuration set, the sender; the events topic for incidents.
+    let environment = module
+        .local("mail_environment")
+        .map(|e| squash(&text(e)))
+        .unwrap_or_default();
+    for needle in [
+        "REGROOTER_MAIL=\"ses\"",
+        "REGROOTER_SES_CONFIGURATION_SET=aws_sesv2_configuration_set.mail.configuration_set_name",
+        "REGROOTER_MAIL_FROM=local.mail_from",
+        "REGROOTER_MAIL_EVENTS_TOPIC=aws_sns_topic.mail_events.arn",
+        "inlocal.mail_functions",
+    ] {
+        if !environment.contains(needle) {
+            problems.push(format!("local.mail_environment lacks {needle}"));
+        }
+    }
+    // TLS to the receiving servers.
+    let sets = module.resources("aws_sesv2_configuration_set");
+    let tls = sets.iter().all(|(_, b)| {
+        child(b.body(), "delivery_options").and_then(|d| string_attr(d.body(), "tls_policy"))
+            == Some("REQUIRE")
+    });
+    if sets.len() != 1 || !tls {
+        problems
+            .push("one SES configuration set, with delivery_options.tls_policy = REQUIRE".into());
+    }
+    // DKIM on the identity.
+    if !module
+        .resources("aws_sesv2_email_identity")
+        .iter()
+        .all(|(_, b)| child(b.body(), "dkim_signing_attributes").is_some())
+    {
+        problems.push("the SES identity signs with DKIM (dkim_signing_attributes)".into());
+    }
+    // The events topic is encrypted, and only it may invoke the function SNS delivers to.
+    for (name, topic) in module.resources("aws_sns_topic") {
+        if !attr_text(topic.body(), "kms_master_key_id")
+            .is_some_and(|k| k.starts_with("aws_kms_key."))
+        {
+            problems.push(format!(
+                "aws_sns_topic.{name} must be encrypted with the CMK"
+            ));
+        }
+    }
+    let sns_permissions: Vec<(&str, &Block)> = module
+        .resources("aws_lambda_permission")
+        .into_iter()
+        .filter(|(_, b)| string_attr(b.body(), "principal") == Some("sns.amazonaws.com"))
+        .collect();
+    if sns_permissions.len() != 1
+        || !sns_permissions.iter().all(|(_, b)| {
+            attr_text(b.body(), "source_arn").as_deref() == Some("aws_sns_topic.mail_events.arn")
+                && attr_text(b.body(), "function_name")
+                    .is_some_and(|f| f.contains("aws_lambda_function.this[\"incidents\"]"))
+        })
+    {
+        problems.push(
+            "exactly one SNS permission: the mail events topic (source_arn) invoking incidents"
+                .into(),
+        );
+    }
+    // SendEmail: only from the identity, through the configuration set, only for senders.
+    let policy_text = module
+        .sources
+        .iter()
+        .find(|(name, _)| name == "iam.tf")
+        .map(|(_, t)| squash(t))
+        .unwrap_or_default();
+    for needle in [
+        "for_each=each.value.mail?[\"mail\"]:[]",
+        "actions=[\"ses:SendEmail\"]",
+        "resources=[aws_sesv2_email_identity.mail.arn,aws_sesv2_configuration_set.mail.arn]",
+        "variable=\"ses:FromAddress\"",
+    ] {
+        if !policy_text.contains(needle) {
+            problems.push(format!("the function policy lacks {needle}"));
+        }
+    }
+    problems
+}
+
+#[test]
+fn mail_leaves_only_through_ses_with_tls_and_its_events_reach_only_incidents() {
+    let aws = Module::load("modules/aws");
+    let problems = mail_problems(&aws);
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn the_mail_check_catches_a_missing_setting() {
+    let aws = Module::load("modules/aws");
+    for (file, from, to) in [
+        (
+            "mail.tf",
+            "    tls_policy = \"REQUIRE\"\n",
+            "    tls_policy = \"OPTIONAL\"\n",
+        ),
+        (
+            "mail.tf",
+            "  source_arn    = aws_sns_topic.mail_events.arn\n",
+            "",
+        ),
+        (
+            "mail.tf",
+            "  kms_master_key_id = aws_kms_key.main.arn\n}\n\ndata \"aws_iam_policy_document\" \"mail_events_topic\"",
+            "}\n\ndata \"aws_iam_policy_document\" \"mail_events_topic\"",
+        ),
+        (
+            "mail.tf",
+            "        REGROOTER_MAIL                  = \"ses\"\n",
+            "",
+        ),
+        (
+            "locals.tf",
+            "      mail        = lookup(f, \"mail\", false)\n",
+            "      mail        = true\n",
+        ),
+    ] {
+        let broken = aws.with_edit(file, from, to);
+        assert!(
+            !mail_problems(&broken).is_empty(),
+            "not caught: {from:?} -> {to:?}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

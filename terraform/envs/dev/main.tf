@@ -26,6 +26,8 @@ module "aws" {
   token_signing_key       = var.token_signing_key
   index_key               = var.index_key
   sla_targets             = [{ name = "edge", url = "https://${local.hostname}/healthz" }]
+  public_url              = "https://${local.hostname}"
+  mail_domain             = "notify.dev.regrooter.de"
   reserved_concurrency    = local.reserved_concurrency
   alarm_subscriptions     = var.alarm_subscriptions
 }

@@ -22,3 +22,8 @@ output "worker_routes" {
   description = "Routes running the edge Worker."
   value       = module.cloudflare.routes
 }
+
+output "mail_dkim_records" {
+  description = "The CNAME records to publish in the mail domain's DNS (SES Easy DKIM) before SES sends."
+  value       = module.aws.mail_dkim_records
+}

@@ -48,7 +48,8 @@ locals {
   }
 
   # Events the functions log as JSON lines (tracing's JSON: the fields under "fields"):
-  # functions/src/jobs.rs (incident_deadline_alert, kind Missed or DueSoon),
+  # functions/src/jobs.rs (incident_deadline_alert, kind Missed, DueSoon or Undelivered — the last
+  # also from functions/src/mail.rs),
   # functions/src/http.rs (origin_lock_rejected), functions/src/routes/incidents.rs (report_received).
   log_events = {
     missed-incident-deadlines = {
@@ -66,6 +67,14 @@ locals {
       period      = 900
       threshold   = 1
       description = "An incident notification deadline is due within 12 hours."
+    }
+    undelivered-notices = {
+      metric      = "UndeliveredIncidentNotices"
+      pattern     = "{ $.fields.event = \"incident_deadline_alert\" && $.fields.kind = \"Undelivered\" }"
+      functions   = ["incidents", "deadline-watch"]
+      period      = 300
+      threshold   = 1
+      description = "A customer notice did not reach the customer (refused, bounced or interrupted): the 48 h duty is open again."
     }
     origin-lock-rejections = {
       metric      = "OriginLockRejected"

@@ -76,6 +76,23 @@ data "aws_iam_policy_document" "function" {
     ]
   }
 
+  # A function that sends mail: SendEmail from the platform's identity, through its
+  # configuration set (SES v2 authorises against both), and from the one sender address.
+  dynamic "statement" {
+    for_each = each.value.mail ? ["mail"] : []
+    content {
+      sid       = "SendMailFromTheIdentityOnly"
+      actions   = ["ses:SendEmail"]
+      resources = [aws_sesv2_email_identity.mail.arn, aws_sesv2_configuration_set.mail.arn]
+
+      condition {
+        test     = "StringEquals"
+        variable = "ses:FromAddress"
+        values   = [local.mail_from]
+      }
+    }
+  }
+
   statement {
     sid       = "OwnDeadLetterQueue"
     actions   = ["sqs:SendMessage"]

@@ -204,6 +204,24 @@ data "aws_iam_policy_document" "kms" {
     }
   }
 
+  # SES publishes the configuration set's delivery events to the encrypted mail events topic.
+  statement {
+    sid       = "SesPublishesToTheEncryptedMailEventsTopic"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["ses.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+
   # CloudWatch alarms publish to the encrypted alarm topic.
   statement {
     sid       = "CloudWatchAlarmsPublishToTheEncryptedTopic"

@@ -49,7 +49,7 @@ resource "aws_lambda_function" "this" {
   kms_key_arn = aws_kms_key.main.arn
 
   environment {
-    variables = merge(local.function_environment, lookup(local.function_secrets, each.key, {}))
+    variables = merge(local.function_environment, lookup(local.function_secrets, each.key, {}), lookup(local.mail_environment, each.key, {}))
   }
 
   lifecycle {

@@ -88,6 +88,7 @@ locals {
     for name, f in local.registry.functions : name => merge(local.function_sizing[name], {
       kind        = f.kind
       description = f.description
+      mail        = lookup(f, "mail", false)
     })
   }
 
@@ -109,6 +110,7 @@ locals {
     REGROOTER_ALLOWED_REGIONS  = join(",", local.eu_regions)
     REGROOTER_DPO_CONTACT      = var.dpo_contact
     REGROOTER_SECURITY_CONTACT = var.security_contact
+    REGROOTER_PUBLIC_URL       = var.public_url
     RUST_LOG                   = var.rust_log
   }
 

@@ -32,3 +32,16 @@ output "backup_vault_name" {
   description = "The backup vault (7-day recovery points)."
   value       = aws_backup_vault.main.name
 }
+
+output "mail_dkim_records" {
+  description = "SES Easy DKIM: publish each as a CNAME <token>._domainkey.<mail_domain> -> <token>.dkim.amazonses.com."
+  value = {
+    for token in aws_sesv2_email_identity.mail.dkim_signing_attributes[0].tokens :
+    "${token}._domainkey.${var.mail_domain}" => "${token}.dkim.amazonses.com"
+  }
+}
+
+output "mail_events_topic_arn" {
+  description = "SNS topic of SES's delivery, bounce, complaint and reject events (subscribed: the incidents function)."
+  value       = aws_sns_topic.mail_events.arn
+}

@@ -186,3 +186,34 @@ variable "index_key" {
     error_message = "index_key must be 32 bytes, base64 (44 characters ending in =)."
   }
 }
+
+variable "public_url" {
+  description = "Where the platform is reached from outside (REGROOTER_PUBLIC_URL): links in mail, such as a reporter's status page, point below it."
+  type        = string
+
+  validation {
+    condition     = startswith(var.public_url, "https://") && !endswith(var.public_url, "/")
+    error_message = "public_url must be an https URL without a trailing slash."
+  }
+}
+
+variable "mail_domain" {
+  description = "The domain mail is sent from: an SES domain identity with DKIM in this region. Its DKIM records (output mail_dkim_records) must be published in its DNS before SES sends."
+  type        = string
+
+  validation {
+    condition     = can(regex("^([a-z0-9-]+\\.)+[a-z]{2,}$", var.mail_domain))
+    error_message = "mail_domain must be a lowercase domain name."
+  }
+}
+
+variable "mail_sender" {
+  description = "The local part of the sender address at mail_domain (notices, reporter acknowledgements)."
+  type        = string
+  default     = "security"
+
+  validation {
+    condition     = can(regex("^[a-z0-9._-]{1,64}$", var.mail_sender))
+    error_message = "mail_sender must be a plain local part (letters, digits, . _ -)."
+  }
+}

@@ -261,6 +261,7 @@ impl World {
             .incidents
             .notify_customers(&staff_access("security_officer"), id, None)
             .await
+            .map(|notified| notified.view)
     }
 
     async fn staff_view(&self, id: &IncidentId) -> Value {

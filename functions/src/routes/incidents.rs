@@ -291,11 +291,15 @@ async fn notify_customers(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<NotifyInput>,
 ) -> ApiResult<IncidentView> {
-    Ok(Json(
-        s.incidents
-            .notify_customers(&access, &incident_id(&id)?, input.tenants)
-            .await?,
-    ))
+    let notified = s
+        .incidents
+        .notify_customers(&access, &incident_id(&id)?, input.tenants)
+        .await?;
+    for (message, state) in &notified.messages {
+        tracing::info!(target: "regrooter::outbox", message = %message, state = %state, "customer notice handed to the transport");
+    }
+    crate::jobs::log_alerts(&notified.alerts);
+    Ok(Json(notified.view))
 }
 
 async fn record_notice(

@@ -661,7 +661,7 @@ impl IncidentService {
         let before = record.customer_tenants();
         let ops = self.save_ops(
             &Principal::system("outbox"),
-            record,
+            &mut record,
             version,
             action,
             &change,

@@ -355,6 +355,16 @@ pub struct IncidentSummary {
     pub aware_at: Timestamp,
 }
 
+/// What `notify_customers` did: the incident as staff now see it, each message it handed to
+/// the transport with the state that left it in, and the alerts raised for those that did not
+/// go out.
+#[derive(Debug)]
+pub struct Notified {
+    pub view: IncidentView,
+    pub messages: Vec<(String, DeliveryState)>,
+    pub alerts: Vec<(IncidentId, Alert)>,
+}
+
 #[derive(Debug, Default, Serialize)]
 pub struct WatchReport {
     pub incidents_checked: usize,
@@ -1005,7 +1015,7 @@ impl IncidentService {
         previous_tenants: &BTreeSet<TenantId>,
     ) -> Result<(IncidentRecord, u64), Error> {
         let mut record = record;
-        let ops = self.save_ops_of(
+        let ops = self.save_ops(
             principal,
             &mut record,
             version,
@@ -1017,27 +1027,9 @@ impl IncidentService {
         Ok((record, version + 1))
     }
 
-    /// The writes of [`Self::save`], for a caller that adds its own to the same transaction.
+    /// The writes of [`Self::save`] (the record gets its new audit head), for a caller that
+    /// adds its own to the same transaction.
     pub(crate) fn save_ops(
-        &self,
-        principal: &Principal,
-        mut record: IncidentRecord,
-        version: u64,
-        action: &str,
-        change: &impl Serialize,
-        previous_tenants: &BTreeSet<TenantId>,
-    ) -> Result<Vec<WriteOp>, Error> {
-        self.save_ops_of(
-            principal,
-            &mut record,
-            version,
-            action,
-            change,
-            previous_tenants,
-        )
-    }
-
-    fn save_ops_of(
         &self,
         principal: &Principal,
         record: &mut IncidentRecord,
@@ -1549,7 +1541,7 @@ impl IncidentService {
         access: &Access,
         id: &IncidentId,
         only: Option<Vec<TenantId>>,
-    ) -> Result<IncidentView, Error> {
+    ) -> Result<Notified, Error> {
         access.require(Permission::NotificationsSend, Scope::Platform)?;
         let (record, _) = self.load_incident(id).await?;
         let affected = record.customer_tenants();
@@ -1648,10 +1640,16 @@ impl IncidentService {
                     other => Error::Store(other),
                 })?;
             // Handed over now; a transient failure leaves it queued for the drain.
-            self.deliver_message(&message_id, &mut report).await?;
+            if let Some(state) = self.deliver_message(&message_id, &mut report).await? {
+                report.messages.push((message_id, state));
+            }
         }
         let (record, version) = self.load_incident(id).await?;
-        self.staff_view(record, version).await
+        Ok(Notified {
+            view: self.staff_view(record, version).await?,
+            messages: report.messages,
+            alerts: report.alerts,
+        })
     }
 
     /// Records a notification made outside the platform (authority portal, letters).

@@ -1,7 +1,8 @@
 //! Mail: the transport a function sends with, and the SES delivery events it receives.
 //!
 //! Only the functions the registry marks `"mail": true` send mail; their binaries hand
-//! [`transport`] to the start-up, so the SES and SMTP clients are linked into those zips only.
+//! [`transport`] to the start-up, so the SES client is linked into those zips only (SMTP is a
+//! feature the zips leave out: in AWS mail goes through SES).
 //! Every other function gets [`incidents::NoTransport`], which refuses, so a message that
 //! reached one would be marked failed and shown, never counted as sent.
 
@@ -37,9 +38,16 @@ pub fn transport(
                 configuration_set.clone(),
             )))
         }
+        #[cfg(feature = "smtp")]
         MailTransport::Smtp { url } => infra::smtp::SmtpSender::new(url, &mail.from)
             .map(|s| Arc::new(s) as Arc<dyn NoticeSender>)
             .map_err(|e| e.to_string()),
+        #[cfg(not(feature = "smtp"))]
+        MailTransport::Smtp { .. } => Err(
+            "REGROOTER_MAIL=smtp: this build has no SMTP transport (the Lambda zips send through \
+             SES and are built without the `smtp` feature); choose ses"
+                .into(),
+        ),
         MailTransport::File => {
             let data = data.ok_or(
                 "REGROOTER_MAIL=file writes into the embedded store's data directory; with DynamoDB choose ses or smtp",

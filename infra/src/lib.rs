@@ -24,6 +24,7 @@ pub mod local_keys;
 pub mod outbox;
 pub mod probe;
 pub mod ses;
+#[cfg(feature = "smtp")]
 pub mod smtp;
 pub mod stripe;
 

@@ -276,9 +276,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 .enable_all()
                 .build()?;
             runtime.block_on(async {
-                let services = functions::lambda::services_from_env(None)
-                    .await
-                    .map_err(|e| CliError::Refused(e.to_string()))?;
+                let services = functions::lambda::services_from_env(
+                    "regrooter auth bootstrap-staff",
+                    functions::entry::Links::NONE,
+                )
+                .await
+                .map_err(|e| CliError::Refused(e.to_string()))?;
                 let created = services
                     .auth
                     .bootstrap_staff(auth::service::NewUserInput {

@@ -113,7 +113,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
             gateway,
             certificate_signer: Some(certificate_signer),
             certificate_keys: vec![],
-            prober,
+            prober: Some(prober),
             token_signer: Some(infra::local_keys::dev_signing_key(&args.data)?),
             index_key: Some(infra::local_keys::index_key(&args.data)?),
         },
@@ -125,7 +125,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         services.clone(),
     )?);
 
-    let mut app: Router = functions::routes::all(services.clone())?;
+    let mut app: Router = functions::routes::all(services.clone());
     if let Some(manual) = manual {
         // Behind the same guards as the functions: with --origin-only, signed by the edge.
         app = app.merge(functions::routes::guarded(

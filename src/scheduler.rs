@@ -157,7 +157,7 @@ mod tests {
                 gateway: Arc::new(infra::stripe::UnconfiguredGateway),
                 certificate_signer: None,
                 certificate_keys: vec![],
-                prober: Arc::new(infra::probe::HttpProber::default()),
+                prober: Some(Arc::new(infra::probe::HttpProber::default())),
                 token_signer: None,
                 index_key: None,
             },

@@ -1,7 +1,6 @@
-//! Scheduled job handlers, by job name. The same table serves the local scheduler and the job
-//! Lambdas (which receive the job name and scheduled time from EventBridge Scheduler). Jobs join
-//! as their functions land; a job named in `schedules.json` without a handler is not scheduled
-//! locally and is refused by the Lambda.
+//! The scheduled jobs: the job `x-y` of `schedules.json` is the function `x_y` here (the build
+//! fails without it). The local scheduler runs them all; each job Lambda receives the job name
+//! and scheduled time from EventBridge Scheduler and runs only its own.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -22,39 +21,24 @@ pub type Handler = Arc<
         + Sync,
 >;
 
-/// The job handlers of this build.
+/// Every scheduled job's handler, by job name (the local scheduler runs them all; a Lambda runs
+/// only its own, [`crate::entry::JobFunction::jobs`]).
 pub fn handlers() -> HashMap<String, Handler> {
-    let mut handlers: HashMap<String, Handler> = HashMap::new();
-    handlers.insert(
-        "deadline-watch".into(),
-        Arc::new(|services, at| Box::pin(deadline_watch(services, at))),
-    );
-    handlers.insert(
-        "retention".into(),
-        Arc::new(|services, at| Box::pin(retention(services, at))),
-    );
-    handlers.insert(
-        "sla-probe".into(),
-        Arc::new(|services, at| Box::pin(sla_probe(services, at))),
-    );
-    handlers.insert(
-        "sla-month-close".into(),
-        Arc::new(|services, at| Box::pin(sla_month_close(services, at))),
-    );
-    handlers.insert(
-        "outbox-drain".into(),
-        Arc::new(|services, at| Box::pin(outbox_drain(services, at))),
-    );
-    handlers.insert(
-        "credit-application".into(),
-        Arc::new(|services, at| Box::pin(credit_application(services, at))),
-    );
-    handlers
+    crate::entry::JOBS
+        .iter()
+        .map(|&(job, run)| {
+            let handler: Handler = Arc::new(move |services, at| run(services, at));
+            (job.to_string(), handler)
+        })
+        .collect()
 }
 
 /// Carries decided credits to Stripe's customer balance; a failed call stays pending and is
 /// retried here with the same idempotency key.
-async fn credit_application(services: Arc<Services>, at: Timestamp) -> Result<(), kernel::Error> {
+pub(crate) async fn credit_application(
+    services: Arc<Services>,
+    at: Timestamp,
+) -> Result<(), kernel::Error> {
     let report = services
         .credits
         .apply_pending(services.gateway.as_ref())
@@ -85,7 +69,10 @@ pub fn log_alerts(alerts: &[(incidents::IncidentId, incidents::model::Alert)]) {
 
 /// Raises the incident deadline alerts due at `at`; each alert is also a structured log event
 /// (`incident_deadline_alert`) for the alarms.
-async fn deadline_watch(services: Arc<Services>, at: Timestamp) -> Result<(), kernel::Error> {
+pub(crate) async fn deadline_watch(
+    services: Arc<Services>,
+    at: Timestamp,
+) -> Result<(), kernel::Error> {
     let report = services.incidents.watch_deadlines(at).await?;
     log_alerts(&report.alerts);
     tracing::info!(target: "regrooter::jobs", job = "deadline-watch", scheduled = %at, checked = report.incidents_checked, alerts = report.alerts.len(), "done");
@@ -95,7 +82,10 @@ async fn deadline_watch(services: Arc<Services>, at: Timestamp) -> Result<(), ke
 /// Hands every due message of the outbox to the mail transport, once; a message whose last
 /// run died after its claim is marked in doubt and never resent by itself. Logs message ids and
 /// states, never addresses.
-async fn outbox_drain(services: Arc<Services>, at: Timestamp) -> Result<(), kernel::Error> {
+pub(crate) async fn outbox_drain(
+    services: Arc<Services>,
+    at: Timestamp,
+) -> Result<(), kernel::Error> {
     use incidents::DeliveryState;
     let report = services.incidents.drain_outbox(at).await?;
     for (message, state) in &report.messages {
@@ -117,7 +107,7 @@ async fn outbox_drain(services: Arc<Services>, at: Timestamp) -> Result<(), kern
 
 /// Runs every deletion stage due at `at` (and resumes any a crash interrupted). A tenant that
 /// failed makes the job fail, so the alarm fires; the others are done regardless.
-async fn retention(services: Arc<Services>, at: Timestamp) -> Result<(), kernel::Error> {
+pub(crate) async fn retention(services: Arc<Services>, at: Timestamp) -> Result<(), kernel::Error> {
     let report = services.retention.run_due(at).await?;
     crate::routes::retention::log_run(&report);
     tracing::info!(target: "regrooter::jobs", job = "retention", scheduled = %at, completed = report.completed.len(), failed = report.failed.len(), "done");
@@ -133,10 +123,13 @@ async fn retention(services: Arc<Services>, at: Timestamp) -> Result<(), kernel:
 
 /// Checks every configured endpoint once, for the minute of the firing. A failed endpoint is a
 /// result (down), not a failure of the job; only a result that could not be stored fails it.
-async fn sla_probe(services: Arc<Services>, at: Timestamp) -> Result<(), kernel::Error> {
+pub(crate) async fn sla_probe(services: Arc<Services>, at: Timestamp) -> Result<(), kernel::Error> {
+    let prober = services.prober.as_deref().ok_or_else(|| {
+        kernel::Error::Unavailable("this function has no prober (registry flag probes)".into())
+    })?;
     let results = services
         .sla
-        .probe(services.prober.as_ref(), &services.config.sla_targets, at)
+        .probe(prober, &services.config.sla_targets, at)
         .await?;
     let down = results
         .iter()
@@ -148,7 +141,10 @@ async fn sla_probe(services: Arc<Services>, at: Timestamp) -> Result<(), kernel:
 
 /// Keeps the previous month's platform figures as computed at the close; a month below the
 /// promise is logged for billing (claims are likely).
-async fn sla_month_close(services: Arc<Services>, at: Timestamp) -> Result<(), kernel::Error> {
+pub(crate) async fn sla_month_close(
+    services: Arc<Services>,
+    at: Timestamp,
+) -> Result<(), kernel::Error> {
     match services.sla.close_month(at).await? {
         Some(summary) if !summary.meets_target => {
             tracing::warn!(target: "regrooter::sla", event = "sla_month_below_target", month = %summary.month, uptime = %summary.uptime, "the month missed the uptime promise");

@@ -16,7 +16,6 @@ use kernel::token::{Jwks, TokenVerifier};
 use serde::Deserialize;
 
 use crate::config::Config;
-use crate::jobs;
 use crate::services::Services;
 
 /// AWS regions in the EU. Customer data may only be processed in these (the page: Germany,
@@ -113,10 +112,12 @@ impl StoreChoice {
     }
 }
 
-/// Builds the services of a Lambda container from its environment. `mail`: the transport
-/// factory of a function that sends mail (the others refuse to send).
+/// Builds the services of a Lambda container from its environment, with the adapters its
+/// registry entry links (`links`): a function without mail refuses to send, one without Stripe
+/// refuses a Stripe key, one without probes has no prober.
 pub async fn services_from_env(
-    mail: Option<crate::mail::TransportFactory>,
+    function: &str,
+    links: crate::entry::Links,
 ) -> Result<Arc<Services>, StartupError> {
     let get = |name: &str| std::env::var(name).ok();
     let region = check_region(&get)?;
@@ -211,8 +212,16 @@ pub async fn services_from_env(
     };
     let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(raw));
     let keyring = Arc::new(Keyring::new(kek, store.clone(), clock.clone()));
-    let gateway =
-        crate::services::gateway(&config).map_err(|e| StartupError::Config(e.to_string()))?;
+    let gateway = match links.stripe {
+        Some(gateway) => gateway(&config).map_err(|e| StartupError::Config(e.to_string()))?,
+        // Least privilege: a key this function cannot use must not be in its environment.
+        None if config.stripe.secret_key.is_some() => {
+            return Err(StartupError::Config(format!(
+                "STRIPE_SECRET_KEY is set, but the registry does not let {function} use Stripe"
+            )));
+        }
+        None => Arc::new(infra::stripe::UnconfiguredGateway),
+    };
     let (certificate_signer, certificate_keys) =
         match (certificate_signer, get("REGROOTER_CERTIFICATE_KEY")) {
             (Some(local), _) => (Some(local), vec![]),
@@ -238,7 +247,7 @@ pub async fn services_from_env(
         }
         None => certificate_keys,
     };
-    let sender: Arc<dyn NoticeSender> = match mail {
+    let sender: Arc<dyn NoticeSender> = match links.mail {
         Some(factory) => {
             let aws = match config.mail.transport {
                 crate::config::MailTransport::Ses { .. } => {
@@ -251,8 +260,7 @@ pub async fn services_from_env(
         }
         None => Arc::new(incidents::NoTransport),
     };
-    // Only `dev` may probe plain HTTP or this machine.
-    let local_probe = config.environment == crate::config::Environment::Dev;
+    let prober = links.probes.map(|prober| prober(&config));
     Ok(Arc::new(Services::new(
         config,
         clock,
@@ -264,7 +272,7 @@ pub async fn services_from_env(
             gateway,
             certificate_signer,
             certificate_keys,
-            prober: Arc::new(infra::probe::HttpProber::for_dev(local_probe)),
+            prober,
             token_signer,
             index_key,
         },
@@ -328,44 +336,16 @@ pub fn init_logging() {
         .try_init();
 }
 
-/// Checks that a binary starts with a mail transport exactly when the registry says its
-/// function sends mail.
-fn check_mail(
-    function: &str,
-    mail: Option<crate::mail::TransportFactory>,
-) -> Result<(), StartupError> {
-    let registry = kernel::registry::Registry::embedded()?;
-    let sends = registry.functions.get(function).is_some_and(|f| f.mail);
-    match (sends, mail.is_some()) {
-        (true, false) => Err(StartupError::Config(format!(
-            "the registry says {function} sends mail, but its binary has no mail transport"
-        ))),
-        (false, true) => Err(StartupError::Config(format!(
-            "{function}'s binary has a mail transport, but the registry gives it no mail permission"
-        ))),
-        _ => Ok(()),
-    }
-}
-
 /// Runs an HTTP function: its routers from the registry (`functions/functions.json`) for
 /// function URL events, and — for the function subscribed to the mail events topic — the SES
 /// delivery events SNS invokes it with.
-pub async fn serve_http(
-    function: &'static str,
-    mail: Option<crate::mail::TransportFactory>,
-) -> Result<(), lambda_http::Error> {
+pub async fn serve_http(function: crate::entry::HttpFunction) -> Result<(), lambda_http::Error> {
     init_logging();
-    if let Err(e) = check_mail(function, mail) {
-        exit_on_startup_error(&e)
-    }
-    let services = match services_from_env(mail).await {
+    let services = match services_from_env(function.name, function.links).await {
         Ok(s) => s,
         Err(e) => exit_on_startup_error(&e),
     };
-    let router = match crate::routes::for_function(function, services.clone()) {
-        Ok(router) => router,
-        Err(e) => exit_on_startup_error(&StartupError::Registry(e)),
-    };
+    let router = crate::routes::for_function(&function, services.clone());
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
             let services = services.clone();
@@ -415,40 +395,29 @@ pub struct JobOutcome {
 
 /// Runs a job function: each scheduled event names the job and its scheduled time. Only the
 /// jobs `schedules.json` assigns to `function` are accepted.
-pub async fn run_jobs(
-    function: &'static str,
-    mail: Option<crate::mail::TransportFactory>,
-) -> Result<(), lambda_runtime::Error> {
+pub async fn run_jobs(function: crate::entry::JobFunction) -> Result<(), lambda_runtime::Error> {
     init_logging();
-    if let Err(e) = check_mail(function, mail) {
-        exit_on_startup_error(&e)
-    }
-    let services = match services_from_env(mail).await {
+    let services = match services_from_env(function.name, function.links).await {
         Ok(s) => s,
         Err(e) => exit_on_startup_error(&e),
     };
-    let mine: Vec<String> = crate::schedule::all()
-        .map_err(|e| lambda_runtime::Error::from(e.to_string()))?
-        .into_iter()
-        .filter(|s| s.function == function)
-        .map(|s| s.job)
-        .collect();
-    let mut handlers = jobs::handlers();
-    handlers.retain(|job, _| mine.contains(job));
-    let handlers = Arc::new(handlers);
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<ScheduledEvent>| {
             let services = services.clone();
-            let handlers = handlers.clone();
             async move {
                 let ScheduledEvent {
                     job,
                     scheduled_time,
                 } = event.payload;
-                let handler = handlers.get(&job).ok_or_else(|| {
-                    lambda_runtime::Error::from(format!("no job '{job}' in this function"))
-                })?;
-                handler(services, scheduled_time)
+                let run = function
+                    .jobs
+                    .iter()
+                    .find(|(name, _)| *name == job)
+                    .map(|(_, run)| *run)
+                    .ok_or_else(|| {
+                        lambda_runtime::Error::from(format!("no job '{job}' in this function"))
+                    })?;
+                run(services, scheduled_time)
                     .await
                     .map_err(|e| lambda_runtime::Error::from(e.to_string()))?;
                 Ok::<_, lambda_runtime::Error>(JobOutcome {

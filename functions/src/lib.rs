@@ -3,6 +3,7 @@
 //! only build a [`Services`] once at start-up and hand it to a router or a job.
 
 pub mod config;
+pub mod entry;
 pub mod http;
 pub mod idempotency;
 pub mod jobs;

@@ -29,8 +29,8 @@ pub struct Adapters {
     pub certificate_signer: Option<Arc<SigningKey>>,
     /// The published keys deletion certificates verify with.
     pub certificate_keys: Vec<VerificationKey>,
-    /// How the `sla-probe` job checks its targets.
-    pub prober: Arc<dyn Prober>,
+    /// How the `sla-probe` job checks its targets (none in a function that does not probe).
+    pub prober: Option<Arc<dyn Prober>>,
     /// Signs access tokens (the `auth` function, and the local platform).
     pub token_signer: Option<SigningKey>,
     /// The sign-in blind index key (the `auth` function, and the local platform).
@@ -52,7 +52,7 @@ pub struct Services {
     pub retention: RetentionService,
     pub certificate_keys: Vec<VerificationKey>,
     pub sla: SlaService,
-    pub prober: Arc<dyn Prober>,
+    pub prober: Option<Arc<dyn Prober>>,
     pub auth: AuthService,
     /// The origin lock's memory of accepted signatures: per process, so per Lambda container
     /// (see `kernel::origin_lock` for what that leaves open).
@@ -64,6 +64,13 @@ pub struct Services {
 /// Who signs deletion certificates (the `iss` of each certificate).
 pub fn certificate_issuer(config: &Config) -> String {
     format!("{}/deletion-certificates", config.token_issuer)
+}
+
+/// The HTTP prober; only `dev` may probe plain HTTP or this machine.
+pub fn prober(config: &Config) -> Arc<dyn Prober> {
+    Arc::new(infra::probe::HttpProber::for_dev(
+        config.environment == crate::config::Environment::Dev,
+    ))
 }
 
 /// The Stripe gateway the configuration asks for.

@@ -10,7 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use edge::pipeline::{origin_binding, origin_binding_for};
-use functions::routes::{ROUTERS, router_named, routes_of};
+use functions::entry::{HTTP_FUNCTIONS, JOB_FUNCTIONS, ROUTERS};
+use functions::routes::{router_named, routes_named};
 use kernel::registry::{Kind, Registry, covers};
 
 fn repo() -> PathBuf {
@@ -31,7 +32,7 @@ fn every_route_reaches_the_function_that_serves_it() {
     let registry = Registry::embedded().unwrap();
     let mut checked = 0;
     for (function, _) in registry.of_kind(Kind::Http) {
-        let routes = routes_of(function).unwrap();
+        let routes = routes_named(function).unwrap();
         for pattern in routes.paths() {
             if *pattern == "/healthz" {
                 continue; // every function serves it; the edge does not forward it by name
@@ -53,7 +54,7 @@ fn every_route_reaches_the_function_that_serves_it() {
 fn no_registry_route_is_dead() {
     let registry = Registry::embedded().unwrap();
     for (function, entry) in registry.of_kind(Kind::Http) {
-        let paths: Vec<String> = routes_of(function)
+        let paths: Vec<String> = routes_named(function)
             .unwrap()
             .paths()
             .iter()
@@ -88,6 +89,48 @@ fn every_router_is_deployed_exactly_once() {
         }
     }
     assert_eq!(deployed.len(), ROUTERS.len(), "{deployed:?}");
+    // A router module the registry does not name would be served by no function.
+    let modules: BTreeSet<String> = std::fs::read_dir(repo().join("functions/src/routes"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter_map(|p| Some(p.file_stem()?.to_string_lossy().into_owned()))
+        .filter(|m| m != "mod" && m != "health")
+        .collect();
+    let named: BTreeSet<String> = ROUTERS.iter().map(|(n, _)| n.replace('-', "_")).collect();
+    assert_eq!(
+        modules, named,
+        "every routes/ module is a router the registry deploys"
+    );
+}
+
+#[test]
+fn the_generated_entries_are_the_registry() {
+    let registry = Registry::embedded().unwrap();
+    let schedules = functions::schedule::all().unwrap();
+    let http: BTreeMap<&str, Vec<&str>> = HTTP_FUNCTIONS
+        .iter()
+        .map(|f| (f.name, f.routers.iter().map(|(r, _)| *r).collect()))
+        .collect();
+    let expected: BTreeMap<&str, Vec<&str>> = registry
+        .of_kind(Kind::Http)
+        .map(|(name, f)| (name, f.routers.iter().map(String::as_str).collect()))
+        .collect();
+    assert_eq!(http, expected);
+    let jobs: BTreeMap<&str, BTreeSet<&str>> = JOB_FUNCTIONS
+        .iter()
+        .map(|f| (f.name, f.jobs.iter().map(|(j, _)| *j).collect()))
+        .collect();
+    let mut expected: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (name, _) in registry.of_kind(Kind::Job) {
+        expected.insert(name, BTreeSet::new());
+    }
+    for s in &schedules {
+        expected
+            .entry(s.function.as_str())
+            .or_default()
+            .insert(s.job.as_str());
+    }
+    assert_eq!(jobs, expected);
 }
 
 #[test]
@@ -106,19 +149,15 @@ fn the_functions_are_the_binaries() {
         .collect();
     let names: BTreeSet<String> = registry.functions.keys().cloned().collect();
     assert_eq!(names, bins);
-    // Each http binary serves its registry entry by name, each job binary runs its own jobs;
-    // exactly the functions the registry lets send mail start with a mail transport.
+    // Each binary hands its own generated entry (routers or jobs, and the adapters its flags
+    // link) to the start-up.
     for (name, entry) in &registry.functions {
         let source =
             std::fs::read_to_string(repo().join(format!("functions/src/bin/{name}.rs"))).unwrap();
-        let mail = if entry.mail {
-            "Some(functions::mail::transport)"
-        } else {
-            "None"
-        };
+        let constant = name.replace('-', "_").to_uppercase();
         let call = match entry.kind {
-            Kind::Http => format!("serve_http(\"{name}\", {mail})"),
-            Kind::Job => format!("run_jobs(\"{name}\", {mail})"),
+            Kind::Http => format!("serve_http(functions::entry::{constant})"),
+            Kind::Job => format!("run_jobs(functions::entry::{constant})"),
         };
         assert!(
             source.contains(&call),
@@ -133,6 +172,37 @@ fn the_functions_are_the_binaries() {
         .collect();
     // The notice is sent where staff press the button; the drain runs with the deadline watch.
     assert_eq!(senders, ["deadline-watch", "incidents"]);
+    let flagged = |flag: fn(&kernel::registry::FunctionEntry) -> bool| -> Vec<&str> {
+        registry
+            .functions
+            .iter()
+            .filter(|(_, f)| flag(f))
+            .map(|(name, _)| name.as_str())
+            .collect()
+    };
+    // Credits reach Stripe right after a decision (sla) and from the credit-application job.
+    assert_eq!(flagged(|f| f.stripe), ["sla", "sla-probe"]);
+    assert_eq!(flagged(|f| f.probes), ["sla-probe"]);
+    // The generated entries link exactly what the flags say.
+    let links = |name: &str| {
+        HTTP_FUNCTIONS
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.links)
+            .or_else(|| {
+                JOB_FUNCTIONS
+                    .iter()
+                    .find(|f| f.name == name)
+                    .map(|f| f.links)
+            })
+            .unwrap()
+    };
+    for (name, entry) in &registry.functions {
+        let linked = links(name);
+        assert_eq!(linked.mail.is_some(), entry.mail, "{name}: mail");
+        assert_eq!(linked.stripe.is_some(), entry.stripe, "{name}: stripe");
+        assert_eq!(linked.probes.is_some(), entry.probes, "{name}: probes");
+    }
 }
 
 #[test]

@@ -197,7 +197,7 @@ impl World {
                 gateway: Arc::new(infra::stripe::UnconfiguredGateway),
                 certificate_signer: None,
                 certificate_keys: vec![],
-                prober: Arc::new(infra::probe::HttpProber::default()),
+                prober: None,
                 token_signer: None,
                 index_key: None,
             },

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    functions::lambda::run_jobs("deadline-watch", Some(functions::mail::transport)).await
+    functions::lambda::run_jobs(functions::entry::DEADLINE_WATCH).await
 }

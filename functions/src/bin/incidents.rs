@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    functions::lambda::serve_http("incidents", Some(functions::mail::transport)).await
+    functions::lambda::serve_http(functions::entry::INCIDENTS).await
 }

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    functions::lambda::run_jobs("retention", None).await
+    functions::lambda::run_jobs(functions::entry::RETENTION).await
 }

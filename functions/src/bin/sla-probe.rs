@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    functions::lambda::run_jobs("sla-probe", None).await
+    functions::lambda::run_jobs(functions::entry::SLA_PROBE).await
 }

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    functions::lambda::serve_http("sla", None).await
+    functions::lambda::serve_http(functions::entry::SLA).await
 }

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    functions::lambda::serve_http("stripe-webhook", None).await
+    functions::lambda::serve_http(functions::entry::STRIPE_WEBHOOK).await
 }

@@ -1,29 +1,21 @@
-//! Billing: the Stripe webhook (the `stripe-webhook` function) and the billing views and credits
-//! (the `sla` function).
+//! Billing views and credits (the `sla` function); the Stripe webhook is `billing_webhook`.
 
 use super::Routes;
 use std::sync::Arc;
 
 use crate::http::Path;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use billing::credits::{CreditId, CreditRecord, VoluntaryCreditInput};
 use billing::records::EventCount;
 use billing::service::BillingOverview;
-use billing::{Processed, service::Outcome};
 use kernel::Error;
 use kernel::rbac::{Permission, Scope};
 
 use crate::http::{ApiError, ApiJson, Caller, tenant_in_path};
 use crate::services::Services;
-
-/// `POST /stripe/webhook`.
-pub fn webhook_router() -> Routes {
-    Routes::new().route("/stripe/webhook", post(webhook))
-}
 
 /// Billing views and credits.
 pub fn router() -> Routes {
@@ -35,44 +27,6 @@ pub fn router() -> Routes {
             get(list_credits).post(grant_credit),
         )
         .route("/api/credits/{tenant}/{credit}/apply", post(apply_credit))
-}
-
-/// Stripe sends the raw body; the signature covers exactly those bytes, so nothing parses or
-/// re-encodes them before verification.
-async fn webhook(
-    State(s): State<Arc<Services>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<Processed>, ApiError> {
-    let signature = headers
-        .get("stripe-signature")
-        .and_then(|v| v.to_str().ok());
-    match s
-        .billing
-        .receive(&s.config.stripe.webhook_secrets, signature, &body)
-        .await
-    {
-        Ok(processed) => {
-            tracing::info!(
-                target: "regrooter::billing",
-                event = "stripe_event",
-                id = %processed.event_id,
-                kind = %processed.event_type,
-                outcome = ?processed.outcome,
-                "processed"
-            );
-            if processed.outcome == Outcome::Stale {
-                tracing::info!(target: "regrooter::billing", id = %processed.event_id, "older than the state already applied");
-            }
-            Ok(Json(processed))
-        }
-        Err(e) => {
-            if matches!(e, Error::BadRequest(_)) {
-                tracing::warn!(target: "regrooter::security", event = "stripe_webhook_rejected", reason = %e, "webhook refused");
-            }
-            Err(ApiError(e))
-        }
-    }
 }
 
 async fn overview(

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod billing;
+pub mod billing_webhook;
 pub mod health;
 pub mod incidents;
 pub mod keys;
@@ -14,7 +15,9 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::MethodRouter;
-use kernel::registry::{FunctionEntry, Kind, Registry, RegistryError};
+use kernel::registry::RegistryError;
+
+use crate::entry::{HTTP_FUNCTIONS, HttpFunction, ROUTERS};
 
 use crate::services::Services;
 
@@ -61,18 +64,6 @@ impl Default for Routes {
 /// Builds one router.
 pub type RouterFn = fn() -> Routes;
 
-/// The routers by the names `functions/functions.json` gives them.
-pub const ROUTERS: [(&str, RouterFn); 8] = [
-    ("incidents", incidents::router),
-    ("tenants", tenants::router),
-    ("keys", keys::router),
-    ("billing-webhook", billing::webhook_router),
-    ("billing", billing::router),
-    ("retention", retention::router),
-    ("sla", sla::router),
-    ("auth", auth::router),
-];
-
 /// The router the registry calls `name`.
 pub fn router_named(name: &str) -> Option<Routes> {
     ROUTERS
@@ -81,42 +72,39 @@ pub fn router_named(name: &str) -> Option<Routes> {
         .map(|(_, build)| build())
 }
 
-/// `routes` with the routers the registry gives `function`.
-fn with_routers_of(
-    mut routes: Routes,
-    function: &str,
-    entry: &FunctionEntry,
-) -> Result<Routes, RegistryError> {
-    for name in &entry.routers {
-        let router = router_named(name)
-            .ok_or_else(|| RegistryError(format!("{function}: no router named {name:?}")))?;
-        routes = routes.merge(router);
-    }
-    Ok(routes)
+/// An http function's routes: the health check and its routers.
+pub fn routes_of(function: &HttpFunction) -> Routes {
+    function
+        .routers
+        .iter()
+        .fold(health::router(), |routes, (_, build)| routes.merge(build()))
 }
 
-/// An http function's routes as the registry lists them, with the health check.
-pub fn routes_of(function: &str) -> Result<Routes, RegistryError> {
-    let entry = Registry::embedded()?
-        .functions
-        .get(function)
-        .filter(|f| f.kind == Kind::Http)
-        .ok_or_else(|| RegistryError(format!("no http function {function:?}")))?;
-    with_routers_of(health::router(), function, entry)
+/// The http function the registry calls `name`, with its routes.
+pub fn routes_named(name: &str) -> Result<Routes, RegistryError> {
+    HTTP_FUNCTIONS
+        .iter()
+        .find(|f| f.name == name)
+        .map(routes_of)
+        .ok_or_else(|| RegistryError(format!("no http function {name:?}")))
 }
 
 /// One HTTP Lambda's router: the health check plus the routers the registry gives it.
-pub fn for_function(function: &str, services: Arc<Services>) -> Result<Router, RegistryError> {
-    Ok(with_plumbing(routes_of(function)?.router, services))
+pub fn for_function(function: &HttpFunction, services: Arc<Services>) -> Router {
+    with_plumbing(routes_of(function).router, services)
 }
 
 /// Every http function's routes in one router, as the local platform serves them.
-pub fn all(services: Arc<Services>) -> Result<Router, RegistryError> {
-    let mut routes = health::router();
-    for (function, entry) in Registry::embedded()?.of_kind(Kind::Http) {
-        routes = with_routers_of(routes, function, entry)?;
-    }
-    Ok(with_plumbing(routes.router, services))
+pub fn all(services: Arc<Services>) -> Router {
+    let routes = HTTP_FUNCTIONS
+        .iter()
+        .fold(health::router(), |routes, function| {
+            function
+                .routers
+                .iter()
+                .fold(routes, |routes, (_, build)| routes.merge(build()))
+        });
+    with_plumbing(routes.router, services)
 }
 
 /// Adds idempotent creates, the problem+json fallbacks (unknown route, wrong method) and the

@@ -49,6 +49,13 @@ pub struct FunctionEntry {
     /// with a mail transport (every other function's refuses to send).
     #[serde(default)]
     pub mail: bool,
+    /// Carries credits to Stripe: gets the Stripe key, and its binary links the Stripe client
+    /// (every other function's has none and refuses a key).
+    #[serde(default)]
+    pub stripe: bool,
+    /// Probes the uptime targets: its binary links the HTTP prober.
+    #[serde(default)]
+    pub probes: bool,
 }
 
 /// Every deployed function by name.

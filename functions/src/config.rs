@@ -97,6 +97,10 @@ pub enum MailTransport {
     Smtp { url: String },
     /// Files in the data directory's `outbox/` (the embedded default; `dev` and `test` only).
     File,
+    /// Nothing configured in `staging` or `production`: right for a function that sends no mail
+    /// (Terraform gives the mail settings only to the senders); a function that sends refuses
+    /// to start with it ([`crate::mail::transport`]).
+    Unconfigured,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,7 +156,8 @@ impl MailConfig {
                 MailTransport::Smtp { url }
             }
             Some("file") | None if !real_needed => MailTransport::File,
-            Some("file") | None => {
+            None => MailTransport::Unconfigured,
+            Some("file") => {
                 return Err(ConfigError::Invalid {
                     name: "REGROOTER_MAIL",
                     reason: format!(
@@ -173,6 +178,7 @@ impl MailConfig {
             MailTransport::File => {
                 get("REGROOTER_MAIL_FROM").unwrap_or_else(|| LOCAL_MAIL_FROM.into())
             }
+            MailTransport::Unconfigured => String::new(),
             _ => required("REGROOTER_MAIL_FROM", "with a mail transport")?,
         };
         Ok(Self {
@@ -487,8 +493,8 @@ mod tests {
         assert!(Config::from_lookup(|k| (k == "REGROOTER_ENV").then(|| "qa".to_string())).is_err());
     }
 
-    /// What a deployed environment needs besides the origin secret: a real mail transport and
-    /// the public address.
+    /// What a deployed mail-sending function needs besides the origin secret: a real mail
+    /// transport and the public address.
     const DEPLOYED_MAIL: [(&str, &str); 4] = [
         ("REGROOTER_MAIL", "ses"),
         ("REGROOTER_SES_CONFIGURATION_SET", "regrooter-production"),
@@ -558,10 +564,15 @@ mod tests {
                 ("REGROOTER_PUBLIC_URL", "https://regrooter.de"),
             ];
             let mut pairs = base.to_vec();
-            assert_eq!(
-                refused_name(&pairs),
-                Some("REGROOTER_MAIL"),
-                "{environment}"
+            // Without mail settings a function that sends none starts; one that sends refuses.
+            let unconfigured = with(&pairs).expect("a function without mail");
+            assert_eq!(unconfigured.mail.transport, MailTransport::Unconfigured);
+            let refused = crate::mail::transport(&unconfigured.mail, None, None)
+                .err()
+                .expect("no transport");
+            assert!(
+                refused.contains("REGROOTER_MAIL must be 'ses' or 'smtp'"),
+                "{refused}"
             );
             pairs.push(("REGROOTER_MAIL", "file"));
             assert_eq!(

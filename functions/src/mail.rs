@@ -48,6 +48,11 @@ pub fn transport(
              SES and are built without the `smtp` feature); choose ses"
                 .into(),
         ),
+        MailTransport::Unconfigured => Err(
+            "REGROOTER_MAIL must be 'ses' or 'smtp' here: the file outbox reaches nobody, and a \
+             notice only counts once a transport accepted it"
+                .into(),
+        ),
         MailTransport::File => {
             let data = data.ok_or(
                 "REGROOTER_MAIL=file writes into the embedded store's data directory; with DynamoDB choose ses or smtp",

@@ -111,7 +111,8 @@ fn http_functions_answer_function_url_events_on_the_embedded_store() {
 }
 
 #[test]
-fn job_functions_take_only_their_own_jobs() {
+fn job_functions_run_their_own_jobs_and_refuse_every_other() {
+    let schedules = functions::schedule::all().expect("schedules.json");
     for (name, bin) in JOB_FUNCTIONS {
         let runtime = FakeRuntime::start();
         let data = tempfile::tempdir().expect("dir");
@@ -119,15 +120,57 @@ fn job_functions_take_only_their_own_jobs() {
             .env("AWS_REGION", "eu-central-1")
             .spawn()
             .expect("spawn");
+        let at = "2026-11-27T10:00:00Z";
+        let mut own = Vec::new();
+        let mut others = Vec::new();
+        for (n, schedule) in schedules.iter().enumerate() {
+            let id = format!("job-{n}");
+            runtime.push(&id, json!({"job": schedule.job, "scheduled_time": at}));
+            if schedule.function == *name {
+                own.push((id, schedule.job.clone()));
+            } else {
+                others.push((id, schedule.job.clone()));
+            }
+        }
+        runtime.push("unknown", json!({"job": "not-a-job", "scheduled_time": at}));
         runtime.push(
-            "j1",
-            json!({"job": "not-a-job", "scheduled_time": "2026-11-27T10:00:00Z"}),
+            "malformed",
+            json!({"job": "retention", "scheduled": "malformed"}),
         );
-        runtime.push("j2", json!({"job": "retention", "scheduled": "malformed"}));
-        let unknown = runtime.wait_outcome("j1", Duration::from_secs(20));
-        let malformed = runtime.wait_outcome("j2", Duration::from_secs(20));
+        let outcomes: Vec<(String, String, Option<Outcome>)> = own
+            .iter()
+            .chain(&others)
+            .map(|(id, job)| {
+                let outcome = runtime.wait_outcome(id, Duration::from_secs(20));
+                (id.clone(), job.clone(), outcome)
+            })
+            .collect();
+        let unknown = runtime.wait_outcome("unknown", Duration::from_secs(20));
+        let malformed = runtime.wait_outcome("malformed", Duration::from_secs(20));
         let _ = child.kill();
         let _ = child.wait();
+        assert!(!own.is_empty(), "{name} runs no job");
+        assert!(!others.is_empty(), "no other function's job to refuse");
+        for (id, job, outcome) in outcomes {
+            if own.iter().any(|(own_id, _)| *own_id == id) {
+                // Its own job, on an empty store: runs, with every adapter it needs linked.
+                let Some(Outcome::Response(done)) = &outcome else {
+                    panic!("{name}: its own job {job} did not run: {outcome:?}");
+                };
+                assert_eq!(done["job"], job.as_str(), "{name}: {done}");
+                assert_eq!(done["scheduled_time"], at, "{name}: {done}");
+            } else {
+                let Some(Outcome::Error(error)) = &outcome else {
+                    panic!("{name} ran {job}, another function's job: {outcome:?}");
+                };
+                assert!(
+                    error
+                        .to_string()
+                        .contains(&format!("no job '{job}' in this function")),
+                    "{name}: {error}"
+                );
+            }
+        }
         assert!(
             matches!(unknown, Some(Outcome::Error(_))),
             "{name}: {unknown:?}"
@@ -136,6 +179,68 @@ fn job_functions_take_only_their_own_jobs() {
             matches!(malformed, Some(Outcome::Error(_))),
             "{name}: {malformed:?}"
         );
+    }
+}
+
+#[test]
+fn a_stripe_key_given_to_a_function_that_does_not_use_stripe_refuses_the_start() {
+    let runtime = FakeRuntime::start();
+    let data = tempfile::tempdir().expect("dir");
+    let registry = kernel::registry::Registry::embedded().expect("registry");
+    for (name, bin) in HTTP_FUNCTIONS.iter().chain(JOB_FUNCTIONS) {
+        if registry.functions[*name].stripe {
+            continue;
+        }
+        let output = command(bin, &runtime, data.path())
+            .env("AWS_REGION", "eu-central-1")
+            .env("STRIPE_SECRET_KEY", "sk_test_aaaaaaaaaaaaaaaa")
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(2), "{name}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains(&format!(
+                "STRIPE_SECRET_KEY is set, but the registry does not let {name} use Stripe"
+            )),
+            "{name}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+#[test]
+fn in_staging_only_the_functions_that_send_mail_need_mail_settings() {
+    let registry = kernel::registry::Registry::embedded().expect("registry");
+    for (name, bin) in HTTP_FUNCTIONS.iter().chain(JOB_FUNCTIONS) {
+        let runtime = FakeRuntime::start();
+        let data = tempfile::tempdir().expect("dir");
+        // What Terraform gives every function; the mail settings go to the senders only.
+        let mut cmd = command(bin, &runtime, data.path());
+        cmd.env("AWS_REGION", "eu-central-1")
+            .env("REGROOTER_ENV", "staging")
+            .env(
+                "REGROOTER_ORIGIN_SECRET",
+                "0123456789abcdef0123456789abcdef",
+            )
+            .env("REGROOTER_PUBLIC_URL", "https://staging.regrooter.example");
+        if registry.functions[*name].mail {
+            let output = cmd.output().expect("run");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+            assert!(
+                stderr.contains("REGROOTER_MAIL must be 'ses' or 'smtp'"),
+                "{name}: {stderr}"
+            );
+        } else {
+            let mut child = cmd.spawn().expect("spawn");
+            let polled = runtime.wait_first_poll(Duration::from_secs(20));
+            let _ = child.kill();
+            let output = child.wait_with_output().expect("wait");
+            assert!(
+                polled.is_some(),
+                "{name} did not start: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 //! OpenAPI fixtures) and the fake Stripe server in infra for outgoing calls.
 
 use crate::common;
+use common::gate::Gate;
 use common::{staff_access, ts};
 
 use common::stripe::{customer, event, fixture, fixtures, invoice, subscription};
@@ -40,9 +41,17 @@ struct Billing {
 
 impl Billing {
     async fn new(tenants: &[&str]) -> Self {
+        Self::with_store(tenants, |store| store).await
+    }
+
+    /// With the embedded store wrapped (under the inventory guard).
+    async fn with_store(
+        tenants: &[&str],
+        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
+    ) -> Self {
         let clock = Arc::new(ManualClock::new(ts("2026-05-01T08:00:00Z")));
         let raw = Arc::new(infra::EmbeddedStore::in_memory(clock.clone()).expect("store"));
-        let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(raw));
+        let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(wrap(raw)));
         let keyring = Arc::new(Keyring::new(
             Arc::new(LocalKeyEncryption::new(
                 "test",
@@ -315,10 +324,14 @@ async fn a_subscription_that_ended_before_its_customer_was_linked_counts_once_li
     assert_eq!(record.service_ended_at, Some(ts("2026-04-30T22:00:00Z")));
 }
 
-#[tokio::test]
+// Two deliveries on two threads, both having read the tenant record (which every subscription
+// change rewrites) before either writes: one of them must lose on its version, read again and
+// still end the service.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_deliveries_of_the_last_two_subscriptions_still_end_the_service() {
     for round in 0..5 {
-        let b = Billing::new(&["acme"]).await;
+        let gate = Gate::new(|key| key.sk == kernel::tenants::PROFILE_SK);
+        let b = Arc::new(Billing::with_store(&["acme"], |inner| gate.store(inner)).await);
         b.deliver(&event(
             "evt_c",
             "customer.created",
@@ -349,10 +362,20 @@ async fn concurrent_deliveries_of_the_last_two_subscriptions_still_end_the_servi
             5_001,
             subscription("sub_b", "cus_acme", "canceled", Some(5_001)),
         );
-        let (a, b2) = tokio::join!(b.deliver(&end_a), b.deliver(&end_b));
+        gate.arm(2);
+        let deliver = |end: Value| {
+            let b = b.clone();
+            tokio::spawn(async move { b.deliver(&end).await })
+        };
+        let (a, b2) = (deliver(end_a), deliver(end_b));
+        let (a, b2) = (a.await.expect("task a"), b2.await.expect("task b"));
         assert_eq!(
             (a.expect("a"), b2.expect("b")),
             (Outcome::Applied, Outcome::Applied)
+        );
+        assert!(
+            gate.conflicts() >= 1,
+            "round {round}: the deliveries did not collide, so the read-again path did not run"
         );
         let record = b.tenant("acme").await;
         assert_eq!(record.status, ServiceStatus::Ended, "round {round}");

@@ -1,6 +1,7 @@
 //! Starting the real `regrooter` binary for end-to-end tests.
 
 pub mod crash;
+pub mod gate;
 pub mod stripe;
 
 use std::io::{BufRead, BufReader};

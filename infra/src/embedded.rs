@@ -48,6 +48,15 @@ CREATE INDEX IF NOT EXISTS items_gsi1 ON items (gsi1pk, gsi1sk, pk, sk) WHERE gs
 CREATE INDEX IF NOT EXISTS items_expiry ON items (expires_at) WHERE expires_at IS NOT NULL;
 ";
 
+/// What [`EmbeddedStore::durability`] reads back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Durability {
+    /// `wal` for a store on disk.
+    pub journal_mode: String,
+    /// 2 is `FULL`: the WAL is synced on every commit.
+    pub synchronous: i64,
+}
+
 /// The embedded implementation of [`Store`].
 pub struct EmbeddedStore {
     conn: Mutex<Connection>,
@@ -97,7 +106,7 @@ impl EmbeddedStore {
         Ok(store)
     }
 
-    /// A private in-memory store (tests and benchmarks).
+    /// A private in-memory store (tests and benchmarks; in-memory databases have no WAL).
     pub fn in_memory(clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
         let conn = Connection::open_in_memory().map_err(sql_err)?;
         Self::init(conn, clock)
@@ -131,6 +140,21 @@ impl EmbeddedStore {
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The durability settings as SQLite reports them on the store's own connection (they are
+    /// per connection and not kept in the file), so tests can hold the store to them: a kill
+    /// test alone cannot, since the page cache survives a killed process.
+    pub fn durability(&self) -> Result<Durability, StoreError> {
+        let conn = self.conn();
+        Ok(Durability {
+            journal_mode: conn
+                .pragma_query_value(None, "journal_mode", |r| r.get(0))
+                .map_err(sql_err)?,
+            synchronous: conn
+                .pragma_query_value(None, "synchronous", |r| r.get(0))
+                .map_err(sql_err)?,
+        })
     }
 
     /// Removes expired short-lived items (the local counterpart of DynamoDB's TTL sweeper).

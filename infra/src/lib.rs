@@ -29,4 +29,4 @@ pub mod smtp;
 pub mod stripe;
 
 #[cfg(feature = "embedded")]
-pub use embedded::EmbeddedStore;
+pub use embedded::{Durability, EmbeddedStore};

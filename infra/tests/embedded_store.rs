@@ -46,6 +46,18 @@ async fn durability_writer_child() {
     }
 }
 
+#[test]
+fn the_store_on_disk_runs_in_wal_mode_with_every_commit_synced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store =
+        EmbeddedStore::open(&dir.path().join("store.db"), Arc::new(SystemClock)).expect("open");
+    let durability = store.durability().expect("pragmas");
+    assert_eq!(durability.journal_mode, "wal");
+    assert_eq!(durability.synchronous, 2, "synchronous=FULL");
+}
+
+// Catches a commit acknowledged before it reached the WAL; a lost fsync would survive a killed
+// process (the page cache stays), which the pragma test above holds instead.
 #[tokio::test]
 async fn kill_9_loses_nothing_acknowledged() {
     let dir = tempfile::tempdir().expect("tempdir");

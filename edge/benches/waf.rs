@@ -9,54 +9,19 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use edge::waf::{Waf, WafConfig, WafRequest};
+use edge::waf::{Waf, WafConfig, WafRequest, corpus};
 
-fn load(path: &str) -> Option<Vec<WafRequest>> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let mut requests = Vec::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let v: serde_json::Value = serde_json::from_str(line).ok()?;
-        if let Some(raw) = v["raw_request_b64"].as_str() {
-            use base64::Engine as _;
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(raw.split_whitespace().collect::<String>())
-                .ok()?;
-            requests.push(WafRequest::from_raw(&bytes));
-            continue;
-        }
-        let mut headers: Vec<(String, String)> = v["headers"]
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let body = v["body"].as_str().unwrap_or_default().as_bytes().to_vec();
-        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
-            headers.push(("Host".into(), "localhost".into()));
-        }
-        if !body.is_empty()
-            && !headers
-                .iter()
-                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-        {
-            headers.push((
-                "Content-Type".into(),
-                "application/x-www-form-urlencoded".into(),
-            ));
-        }
-        requests.push(WafRequest::new(
-            v["method"].as_str().unwrap_or("GET"),
-            v["uri"].as_str().unwrap_or("/"),
-            headers,
-            body,
-        ));
-    }
-    Some(requests)
+/// The corpus at the first of `paths` that exists; `None` when none does. A line that is no
+/// request stops the benchmark (a silently shorter corpus would measure something else).
+fn load(paths: &[&str]) -> Option<Vec<WafRequest>> {
+    let (path, text) = paths
+        .iter()
+        .find_map(|p| std::fs::read_to_string(p).ok().map(|t| (*p, t)))?;
+    let requests = corpus::read_all(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+    Some(requests.into_iter().map(|(_, r)| r).collect())
 }
 
-fn corpus(c: &mut Criterion, name: &str, requests: &[WafRequest]) {
+fn measure(c: &mut Criterion, name: &str, requests: &[WafRequest]) {
     let waf = Waf::new(WafConfig::default());
     let limiter = edge::rate::Gcra::new(edge::rate::Quota::per_minute(600, 60));
     let mut group = c.benchmark_group("waf");
@@ -83,18 +48,18 @@ fn corpus(c: &mut Criterion, name: &str, requests: &[WafRequest]) {
 }
 
 fn benches(c: &mut Criterion) {
-    match load("../../shared/corpora/crs/crs-regression.jsonl")
-        .or_else(|| load("../shared/corpora/crs/crs-regression.jsonl"))
-    {
-        Some(requests) => corpus(c, "CRS", &requests),
+    match load(&[
+        "../../shared/corpora/crs/crs-regression.jsonl",
+        "../shared/corpora/crs/crs-regression.jsonl",
+    ]) {
+        Some(requests) => measure(c, "CRS", &requests),
         None => eprintln!(
             "notice: ../shared/corpora/crs/crs-regression.jsonl not found; the CRS corpus benchmark is skipped"
         ),
     }
-    if let Some(requests) =
-        load("corpora/benign.jsonl").or_else(|| load("edge/corpora/benign.jsonl"))
-    {
-        corpus(c, "benign", &requests);
+    match load(&["corpora/benign.jsonl", "edge/corpora/benign.jsonl"]) {
+        Some(requests) => measure(c, "benign", &requests),
+        None => panic!("edge/corpora/benign.jsonl is part of the repository and missing"),
     }
 }
 

@@ -219,7 +219,8 @@ pub fn html_entity_decode(input: &str) -> String {
     }
     let mut out = String::with_capacity(input.len());
     let mut rest = input;
-    while let Some(pos) = rest.find('&') {
+    // A byte search: `&` is ASCII, so every position found is a character boundary.
+    while let Some(pos) = rest.bytes().position(|b| b == b'&') {
         out.push_str(&rest[..pos]);
         let after = &rest[pos + 1..];
         if let Some(num) = after.strip_prefix('#') {
@@ -257,8 +258,13 @@ pub fn html_entity_decode(input: &str) -> String {
                 .take(9)
                 .take_while(u8::is_ascii_alphanumeric)
                 .count();
-            let name = after[..name_len].to_ascii_lowercase();
-            if let Some((_, value)) = NAMED_ENTITIES.iter().find(|(n, _)| *n == name) {
+            // No allocation per `&` (a value of nothing but `&` is one hostile input).
+            let name = &after[..name_len];
+            if name_len > 1
+                && let Some((_, value)) = NAMED_ENTITIES
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            {
                 out.push_str(value);
                 rest = &after[name_len..];
                 rest = rest.strip_prefix(';').unwrap_or(rest);
@@ -467,18 +473,32 @@ pub fn shell_view(input: &str) -> String {
     {
         return input.to_string();
     }
-    let mut s = input
-        .replace("${ifs}", " ")
-        .replace("$ifs", " ")
-        .replace("$@", "")
-        .replace("$*", "")
-        .replace("$()", "")
-        .replace("${}", "")
-        .replace("``", "");
-    s = s.replace("''", "").replace("\"\"", "");
-    s.chars()
-        .filter(|c| !matches!(c, '\'' | '"' | '\\' | '^'))
-        .collect()
+    // One pass (a chain of `replace` calls costs a substring search per `$` per pattern, which
+    // a value of nothing but `$` makes dense). Quotes and the like go wherever they are, so
+    // `'$@'` leaves nothing, as `w'h'o` leaves `who`.
+    const EMPTIES: &[&[u8]] = &[b"$@", b"$*", b"$()", b"${}", b"``"];
+    let bytes = input.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let rest = &bytes[i..];
+        if rest.starts_with(b"${ifs}") {
+            out.push(b' ');
+            i += 6;
+        } else if rest.starts_with(b"$ifs") {
+            out.push(b' ');
+            i += 4;
+        } else if let Some(empty) = EMPTIES.iter().find(|e| rest.starts_with(e)) {
+            i += empty.len();
+        } else {
+            if !matches!(bytes[i], b'\'' | b'"' | b'\\' | b'^') {
+                out.push(bytes[i]);
+            }
+            i += 1;
+        }
+    }
+    // Only ASCII bytes were removed or replaced by ASCII, so the result is UTF-8.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -268,8 +268,8 @@ struct PatternGroup {
     /// Bytes of which every match of every pattern of the group contains one (`None`: no such
     /// set); a value with none of them is not searched.
     gate: Option<ByteSet>,
-    /// Caches for the DFA (one per concurrent inspection; one in the Worker).
-    caches: Mutex<Vec<Cache>>,
+    /// This group's cache in an inspection's set of caches (see `Waf::caches`).
+    slot: usize,
     /// Index into `RULES` of each pattern of the DFA.
     rules: Vec<usize>,
 }
@@ -317,10 +317,18 @@ impl CompiledView {
 
     /// Every rule whose pattern matches somewhere in `text` (indices into `RULES`); `present`
     /// is the set of bytes of `text`.
-    fn matches(&self, text: &[u8], present: &ByteSet, found: &mut Vec<usize>) {
+    fn matches(
+        &self,
+        text: &[u8],
+        present: &ByteSet,
+        caches: &mut [Cache],
+        found: &mut Vec<usize>,
+    ) {
         for group in &self.groups {
-            if group.gate.is_none_or(|gate| gate.intersects(present)) {
-                group.matches(text, found);
+            if group.gate.is_none_or(|gate| gate.intersects(present))
+                && let Some(cache) = caches.get_mut(group.slot)
+            {
+                group.matches(text, cache, found);
             }
         }
     }
@@ -354,27 +362,22 @@ impl PatternGroup {
         Ok(Self {
             dfa,
             gate,
-            caches: Mutex::new(Vec::new()),
+            slot: 0,
             rules,
         })
     }
 
     /// Every rule of this group whose pattern matches somewhere in `text`.
-    fn matches(&self, text: &[u8], found: &mut Vec<usize>) {
-        let mut cache = self
-            .caches
-            .lock()
-            .ok()
-            .and_then(|mut pool| pool.pop())
-            .unwrap_or_else(|| self.dfa.create_cache());
+    fn matches(&self, text: &[u8], cache: &mut Cache, found: &mut Vec<usize>) {
         let input = Input::new(text);
         let mut state = OverlappingState::start();
         let mut seen = [false; GROUP_SIZE];
+        let mut unseen = self.rules.len();
         // Without a minimum clear count the search never gives up, so errors cannot happen;
         // one would end the scan of this group (the others still run).
         while self
             .dfa
-            .try_search_overlapping_fwd(&mut cache, &input, &mut state)
+            .try_search_overlapping_fwd(cache, &input, &mut state)
             .is_ok()
         {
             let Some(hit) = state.get_match() else { break };
@@ -383,13 +386,14 @@ impl PatternGroup {
                 && !*seen
             {
                 *seen = true;
+                unseen -= 1;
                 if let Some(rule) = self.rules.get(index) {
                     found.push(*rule);
                 }
+                if unseen == 0 {
+                    break;
+                }
             }
-        }
-        if let Ok(mut pool) = self.caches.lock() {
-            pool.push(cache);
         }
     }
 }
@@ -397,6 +401,9 @@ impl PatternGroup {
 pub struct Waf {
     config: WafConfig,
     views: Vec<CompiledView>,
+    /// Sets of DFA caches, one cache per pattern group in slot order: an inspection takes a
+    /// set and gives it back (one set per concurrent inspection; one in the Worker).
+    caches: Mutex<Vec<Vec<Cache>>>,
     /// Skip pattern groups by their byte gates (off only in the test that proves it changes no
     /// verdict).
     prefilter: bool,
@@ -548,8 +555,11 @@ impl Hits<'_> {
 fn views_of(value: &str) -> [String; 4] {
     // Percent-decoding, escapes and entities hide each other (`&#37;2e`, `%26lt;`, `\\x25`):
     // the three run in turn until nothing changes (at most four rounds, each linear).
+    // Plain ASCII with nothing to decode (most values) skips the rounds: each would copy it
+    // unchanged.
+    let plain = value.is_ascii() && !value.bytes().any(|b| matches!(b, b'%' | b'&' | b'\\'));
     let mut decoded = value.to_string();
-    for _ in 0..4 {
+    for _ in 0..if plain { 0 } else { 4 } {
         let next = normalize::html_entity_decode(&normalize::escape_decode(
             &normalize::url_decode_repeated(&decoded, false),
         ));
@@ -587,7 +597,7 @@ fn in_scope(rule: &RuleDef, location: Location) -> bool {
 
 impl Waf {
     pub fn new(config: WafConfig) -> Self {
-        let views = [View::Decoded, View::Compact, View::Shell, View::Path]
+        let mut views: Vec<CompiledView> = [View::Decoded, View::Compact, View::Shell, View::Path]
             .into_iter()
             .map(|view| {
                 let rules: Vec<usize> = RULES
@@ -600,9 +610,13 @@ impl Waf {
                     .unwrap_or_else(|e| unreachable!("the rule test compiles every pattern: {e}"))
             })
             .collect();
+        for (slot, group) in views.iter_mut().flat_map(|v| &mut v.groups).enumerate() {
+            group.slot = slot;
+        }
         Self {
             config,
             views,
+            caches: Mutex::new(Vec::new()),
             prefilter: true,
         }
     }
@@ -624,6 +638,18 @@ impl Waf {
             logged_score: 0,
         };
         let oversize = self.protocol(request, &mut hits);
+        let mut caches = self
+            .caches
+            .lock()
+            .ok()
+            .and_then(|mut pool| pool.pop())
+            .unwrap_or_else(|| {
+                self.views
+                    .iter()
+                    .flat_map(|v| &v.groups)
+                    .map(|g| g.dfa.create_cache())
+                    .collect()
+            });
         let path = request.path();
         let exclusion = self
             .config
@@ -648,8 +674,11 @@ impl Waf {
             {
                 return;
             }
-            self.scan(&target, &mut hits);
+            self.scan(&target, &mut caches, &mut hits);
         });
+        if let Ok(mut pool) = self.caches.lock() {
+            pool.push(caches);
+        }
         if walked.cap_hit.is_some() {
             hits.add(protocol_ids::LIMITS, Class::Protocol, rules::CRITICAL);
         }
@@ -683,7 +712,7 @@ impl Waf {
         }
     }
 
-    fn scan(&self, target: &Target<'_>, hits: &mut Hits<'_>) {
+    fn scan(&self, target: &Target<'_>, caches: &mut [Cache], hits: &mut Hits<'_>) {
         if target.value.is_empty() {
             return;
         }
@@ -701,18 +730,22 @@ impl Waf {
             hits.add(id, Class::Protocol, rules::CRITICAL);
         }
         let views = views_of(target.value);
+        // The views of plain text are mostly the decoded view again: its bytes serve them too.
+        let decoded_bytes = ByteSet::of(views[0].as_bytes());
         for compiled in &self.views {
             let text = &views[view_index(compiled.view)];
             if text.is_empty() {
                 continue;
             }
             let mut found = Vec::new();
-            let present = if self.prefilter {
-                ByteSet::of(text.as_bytes())
-            } else {
+            let present = if !self.prefilter {
                 ByteSet::ALL
+            } else if *text == views[0] {
+                decoded_bytes
+            } else {
+                ByteSet::of(text.as_bytes())
             };
-            compiled.matches(text.as_bytes(), &present, &mut found);
+            compiled.matches(text.as_bytes(), &present, caches, &mut found);
             for m in found {
                 let rule = &RULES[m];
                 if in_scope(rule, target.location) {

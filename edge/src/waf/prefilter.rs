@@ -50,15 +50,9 @@ impl ByteSet {
 
     /// The bytes present in `text`, in one pass.
     pub fn of(text: &[u8]) -> ByteSet {
-        let mut seen = [false; 256];
-        for &b in text {
-            seen[usize::from(b)] = true;
-        }
         let mut out = ByteSet::default();
-        for (b, present) in (0..=255u8).zip(seen) {
-            if present {
-                out.insert(b);
-            }
+        for &b in text {
+            out.insert(b);
         }
         out
     }

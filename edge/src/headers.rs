@@ -50,7 +50,11 @@ mod tests {
     fn every_header_is_set() {
         let mut headers = HeaderMap::new();
         apply_security_headers(&mut headers);
-        assert_eq!(headers[header::STRICT_TRANSPORT_SECURITY], HSTS);
+        // Written out, not the constant: a year, subdomains, preload (what the trust page says).
+        assert_eq!(
+            headers[header::STRICT_TRANSPORT_SECURITY],
+            "max-age=31536000; includeSubDomains; preload"
+        );
         assert!(
             headers[header::CONTENT_SECURITY_POLICY]
                 .to_str()

@@ -5,6 +5,7 @@
 //! API: inputs are `http` types and the current time; per-key state and the way to the functions
 //! are supplied by the host through the traits of [`pipeline`].
 
+pub mod body;
 pub mod bruteforce;
 pub mod events;
 pub mod gate;

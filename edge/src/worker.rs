@@ -128,16 +128,33 @@ pub async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<
             .unwrap_or_else(|| "unknown".into()),
         tls: url.scheme() == "https",
     };
-    // Most requests (GETs) carry no body: then there is nothing to read, and no arrayBuffer()
-    // promise to wait for. A GET that does carry one is read and inspected like any other.
-    // A body declared larger than the edge reads is not read at all (the pipeline answers 413).
+    // Most requests (GETs) carry no body: then there is nothing to read, and no stream to wait
+    // for. A GET that does carry one is read and inspected like any other. A body declared
+    // larger than the edge reads is not read at all; one without a length (chunked) is read
+    // only until it passes the limit. Either way the pipeline answers 413.
+    let limit = service.max_body_bytes();
     let declared: Option<usize> = req
         .headers()
         .get("content-length")?
         .and_then(|l| l.trim().parse().ok());
-    let oversize = declared.is_some_and(|l| l > service.max_body_bytes());
+    let mut oversize = declared.is_some_and(|l| l > limit);
     let body = if req.inner().body().is_some() && !oversize {
-        req.bytes().await.unwrap_or_default()
+        match crate::body::read_bounded(req.stream()?, limit).await {
+            Ok(crate::body::Bounded::Complete(body)) => body,
+            Ok(crate::body::Bounded::Oversize) => {
+                oversize = true;
+                Vec::new()
+            }
+            Err(e) => {
+                console_error!("reading the request body: {e}");
+                let problem = http::Response::builder()
+                    .status(http::StatusCode::BAD_REQUEST)
+                    .header(http::header::CONTENT_TYPE, kernel::Problem::CONTENT_TYPE)
+                    .body(br#"{"type":"/problems/unreadable-body","title":"The request body could not be read","status":400}"#.to_vec())
+                    .unwrap_or_default();
+                return to_worker(problem);
+            }
+        }
     } else {
         Vec::new()
     };

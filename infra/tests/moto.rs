@@ -296,7 +296,43 @@ async fn moto_retention_deletes_a_tenant_in_batches_of_25_and_shreds_its_kms_wra
         "retention on DynamoDB: {items} items, {batches} BatchWriteItem requests; all requests: {:?}",
         counter.snapshot()
     );
-    assert_ne!(first, second);
+    // One certificate per stage, read back from DynamoDB: each names its stage and counts
+    // what it deleted (stage 1 the profile and the 300 links, stage 2 the export).
+    let dpo = kernel::rbac::Access::resolve(
+        kernel::rbac::Principal {
+            subject: "dpo-1".into(),
+            actor: kernel::rbac::Actor::Staff,
+            roles: vec!["data_protection_officer".into()],
+            amr: vec!["pwd".into(), "otp".into()],
+        },
+        &[],
+    );
+    let certificates = retention
+        .certificates(&dpo, &acme)
+        .await
+        .expect("certificates");
+    let of = |id: &retention::records::CertificateId| {
+        certificates
+            .iter()
+            .map(|c| &c.certificate)
+            .find(|c| c.id == *id)
+            .unwrap_or_else(|| panic!("no certificate {id}"))
+    };
+    assert_eq!(certificates.len(), 2);
+    let (stage1, stage2) = (of(&first), of(&second));
+    assert_eq!((stage1.stage, stage2.stage), (Stage::Stage1, Stage::Stage2));
+    assert_eq!(
+        stage1.deleted.values().sum::<u64>(),
+        301,
+        "{:?}",
+        stage1.deleted
+    );
+    assert_eq!(
+        stage2.deleted.values().sum::<u64>(),
+        1,
+        "{:?}",
+        stage2.deleted
+    );
 
     let left = query_all(
         store.as_ref(),

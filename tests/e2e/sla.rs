@@ -319,14 +319,15 @@ async fn exactly_95_percent_keeps_the_promise_one_minute_more_misses_it() {
     assert_eq!(report.uptime, "95.000 %");
     assert!(report.meets_target);
 
-    w.probe("2026-04-20T00:00:00Z", 2, MinuteState::Down).await;
+    w.probe("2026-04-20T00:00:00Z", 1, MinuteState::Down).await;
     let report = w
         .sla
         .month_report(None, month("2026-04"))
         .await
         .expect("report");
-    assert_eq!(report.counted_downtime_seconds, 36 * 3_600 + 120);
-    assert_eq!(report.uptime, "94.995 %");
+    assert_eq!(report.counted_downtime_seconds, 36 * 3_600 + 60);
+    // 2 462 340 of 2 592 000 seconds up is 94.99768… %, shown rounded down.
+    assert_eq!(report.uptime, "94.997 %");
     assert!(!report.meets_target);
 }
 

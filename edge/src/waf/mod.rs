@@ -755,7 +755,11 @@ impl Waf {
         }
         if matches!(
             target.location,
-            Location::ArgValue | Location::RawBody | Location::Header | Location::Cookie
+            Location::ArgValue
+                | Location::RawBody
+                | Location::Header
+                | Location::Cookie
+                | Location::Path
         ) {
             let lower = views[0].as_str();
             if smuggled_request(lower) {
@@ -933,18 +937,45 @@ fn smuggled_request(text: &str) -> bool {
     })
 }
 
+/// Whether a line after the first starts a response header: a real line break, a character
+/// whose low byte is one (`嘊嘍`, `čĊ`: servers that truncate to a byte see CR LF), or a written
+/// `\r` / `\n`. A `0a` left by `%%0a0a` before the header counts as nothing.
 fn split_response(text: &str) -> bool {
-    text.split(['\n', '\r']).skip(1).any(|line| {
+    let is_break = |c: char| {
+        let code = u32::from(c);
+        c == '\n' || c == '\r' || (code > 0xff && matches!(code & 0xff, 0x0a | 0x0d))
+    };
+    let broken = text.replace("\\r", "\n").replace("\\n", "\n");
+    broken.split(is_break).skip(1).any(|line| {
         let line = line.trim_start_matches(|c: char| !c.is_alphanumeric());
-        [
+        let line = line
+            .strip_prefix("0a")
+            .or_else(|| line.strip_prefix("0d"))
+            .unwrap_or(line);
+        const HEADERS: &[&str] = &[
             "content-type:",
             "content-length:",
             "set-cookie:",
             "location:",
             "http/1.",
-        ]
-        .iter()
-        .any(|h| line.starts_with(h))
+            "refresh:",
+            "content-security-policy:",
+            "access-control-allow-",
+            "transfer-encoding:",
+            "cache-control:",
+        ];
+        HEADERS.iter().any(|h| line.starts_with(h)) || extension_header(line)
+    })
+}
+
+/// `x-anything: value` at the start of a line: an injected extension header.
+fn extension_header(line: &str) -> bool {
+    line.strip_prefix("x-").is_some_and(|rest| {
+        let name_len = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'-')
+            .count();
+        name_len > 0 && rest[name_len..].trim_start().starts_with(':')
     })
 }
 
@@ -1251,6 +1282,57 @@ mod tests {
         }
     }
 
+    /// One case for each rule and normalisation added for the evaluation's misses, each with
+    /// the rule that must decide it.
+    #[test]
+    fn the_forms_the_evaluation_found_missing_are_blocked_by_their_rules() {
+        let waf = Waf::new(WafConfig::default());
+        for (rule, value) in [
+            (942520, "1' ORDER BY 3--+"),
+            (942520, " HAVING 1=1-- "),
+            (942521, "'^'"),
+            (942521, "'=' 'or'"),
+            (942522, "1 AND 0x61646d696e=0x61646d696e"),
+            (942522, "1 AND @@version LIKE '%8.0%'"),
+            (942522, "') or ('x')=('x"),
+            (942523, "admin'/*"),
+            (934130, "http://127.1/"),
+            (934130, "http://0x7f000001/"),
+            (934130, "http://evil.example@127.0.0.1/"),
+            (934130, "http://customer.127.0.0.1.nip.io/"),
+            (
+                934130,
+                "http://\u{2460}\u{2461}\u{2466}.\u{24ea}.\u{24ea}.\u{2460}/",
+            ),
+            (934120, "jar:http://evil.example/x.jar!/"),
+            (934220, "{{.}}"),
+            (934220, "{{7*'7'}}"),
+            (934220, "<%= Dir.entries('/') %>"),
+            (934220, "@(1+2)"),
+            (936310, "<esi:include src=\"http://evil.example/\"/>"),
+            (932271, "& ver"),
+            (932271, ";sleep 10"),
+            (932230, "x\nid"),
+            (932230, ";(id)"),
+            (932250, ";$0 -c id"),
+            (934140, "' && this.password.match(/.*/)//"),
+            (934140, "', $or: [ {}, { 'a':'a"),
+            (
+                944260,
+                "<!DOCTYPE foo SYSTEM \"http://evil.example/x.dtd\"><foo/>",
+            ),
+            (933170, "O:+4:\"Test\":0:{}"),
+            (protocol_ids::SPLITTING, "de\u{560a}\u{560d}Set-Cookie: x=1"),
+            (protocol_ids::SPLITTING, "\\r\\nSet-Cookie: x=y"),
+            (protocol_ids::SPLITTING, "de\nX-Injected: 1"),
+            (930121, "..%uF025..%uF025..%uF025etc/passwd"),
+        ] {
+            let v = query(&waf, value);
+            assert_eq!(v.action, Action::Block, "{value:?}: {v:?}");
+            assert!(v.rules.contains(&rule), "{value:?} not by {rule}: {v:?}");
+        }
+    }
+
     #[test]
     fn ordinary_text_that_only_looks_odd_passes() {
         let waf = Waf::new(WafConfig::default());
@@ -1274,6 +1356,12 @@ mod tests {
             "see https://example.com/search?q=a&b=c",
             "Mit freundlichen Grüßen\nJana Müller\nTeam Lead",
             "{{name}} is a placeholder in our mail template",
+            // False positives the evaluation found: a wrapper word before a command in prose,
+            // Markdown code spans, a template placeholder, trigonometry.
+            "sudo make me a sandwich (xkcd 149)",
+            "`npm install` fails with EACCES",
+            "${amount} appears instead of the amount",
+            "sqrt(16) = 4",
             "Please check the logs\nand list the affected users",
         ] {
             let v = query(&waf, value);

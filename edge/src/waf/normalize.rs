@@ -154,6 +154,9 @@ pub fn fold_char(c: char) -> char {
         0x2216 | 0x29f5 | 0x29f9 | 0xfe68 | 0x2572 | 0x3035 => '\\',
         0x2024 | 0xfe52 | 0x3002 | 0xff61 | 0x0701 | 0x0702 | 0xa4f8 | 0x2e31 => '.',
         0x2028 | 0x2029 | 0x0085 => '\n',
+        // Circled digits (`①②⑦.⓪.⓪.①`), which some URL parsers read as digits.
+        0x2460..=0x2468 => char::from_u32(code - 0x2460 + u32::from(b'1')).unwrap_or(c),
+        0x24ea => '0',
         0x00a0 | 0x2000..=0x200a | 0x202f | 0x205f | 0x3000 => ' ',
         _ => c,
     }
@@ -440,12 +443,17 @@ pub fn collapse_whitespace(input: &str) -> String {
 /// A file path's view: every separator as `/` (the look-alikes are folded already), runs of
 /// `/` as one, `/./` as `/`, and spaces around separators dropped (`.. /`).
 pub fn path_view(input: &str) -> String {
-    if !input.bytes().any(|b| matches!(b, b'/' | b'\\')) {
+    if !input.bytes().any(|b| matches!(b, b'/' | b'\\' | b'%')) {
         return input.to_string();
     }
     let mut out = String::with_capacity(input.len());
     for c in input.chars() {
-        let c = if c == '\\' { '/' } else { c };
+        // `..%` climbs too: `%uF025` folds to `%`, which some servers take as a separator.
+        let c = if c == '\\' || (c == '%' && out.ends_with("..")) {
+            '/'
+        } else {
+            c
+        };
         if c == '/' {
             while out.ends_with(' ') {
                 out.pop();
@@ -465,11 +473,12 @@ pub fn path_view(input: &str) -> String {
 }
 
 /// The shell's view: quotes, backslashes, carets and empty expansions removed, `${IFS}`-style
-/// separators turned into spaces (`w'h'o"am"i` → `whoami`, `c^md` → `cmd`).
+/// separators turned into spaces (`w'h'o"am"i` → `whoami`, `c^md` → `cmd`), and line breaks
+/// as what they are to a shell: command separators (`x\nid` → `x;id`).
 pub fn shell_view(input: &str) -> String {
     if !input
         .bytes()
-        .any(|b| matches!(b, b'$' | b'\'' | b'"' | b'\\' | b'^' | b'`'))
+        .any(|b| matches!(b, b'$' | b'\'' | b'"' | b'\\' | b'^' | b'`' | b'\n' | b'\r'))
     {
         return input.to_string();
     }
@@ -491,8 +500,10 @@ pub fn shell_view(input: &str) -> String {
         } else if let Some(empty) = EMPTIES.iter().find(|e| rest.starts_with(e)) {
             i += empty.len();
         } else {
-            if !matches!(bytes[i], b'\'' | b'"' | b'\\' | b'^') {
-                out.push(bytes[i]);
+            match bytes[i] {
+                b'\'' | b'"' | b'\\' | b'^' => {}
+                b'\n' | b'\r' => out.push(b';'),
+                b => out.push(b),
             }
             i += 1;
         }

@@ -121,7 +121,7 @@ use View::*;
 /// Unix commands an injected command line typically starts with.
 macro_rules! unix_commands {
     () => {
-        "(?:7z|7za|7zr|ab|aptitude|lastlogin|lastb|perf|zstd|zstdcat|zcat|zless|zmore|zgrep|xzcat|lzcat|who|users|kill|killall|pkill|chpasswd|chsh|adduser|deluser|userdel|groupadd|mkfifo|mknod|setsid|renice|iptables|nft|ufw|modprobe|insmod|rmmod|lsmod|kubectl|helm|terraform|vault|consul|podman|crictl|runc|gcloud|gsutil|doctl|npm|npx|pnpm|deno|javac|jshell|mvn|gradle|erl|rscript|octave|julia|sqlcmd|mongo|mongosh|redis-cli|etcdctl|agetty|alias|ansible(?:-[a-z]+)?|apt|apt-get|ar|aria2c|arj|arp|as|ash|at|aws|awk|base32|base64|basenc|bash|batch|bc|bridge|bsdcat|bsdtar|bundle|busctl|busybox|bzcat|bzip2|c89|c99|cancel|cat|cc|certbot|chattr|chdir|chef(?:-[a-z]+)?|chgrp|chmod|chown|chroot|cksum|clang|cmp|column|comm|composer|cowsay|cp|cpan|cpio|cpulimit|crash|crontab|csh|cscli|csplit|csvtool|cupsfilter|curl|cut|dash|date|dd|debugfs|dialog|diff|dig|dir|dmesg|dmidecode|dmsetup|dnf|docker|dos2unix|dosbox|dpkg|du|easy_install|ed|egrep|emacs|env|eqn|ex|exiftool|expand|expect|expr|facter|fgrep|file|find|finger|flock|fmt|fold|ftp|gawk|gcc|gdb|gem|genisoimage|ghc|ghci|gimp|git|grep|gtester|gunzip|gzip|hd|head|hexdump|highlight|history|host|hostid|hostname|hping3|iconv|id|ifconfig|install|ionice|ip|ipconfig|irb|jjs|join|journalctl|jq|jrunscript|ksh|ksshell|last|lastlog|less|lftp|links|ln|loginctl|logsave|look|lp|ls|lsof|lua|lwp-download|lwp-request|lynx|make|man|mawk|more|mosquitto|mount|msgfilter|mtr|mv|mysql|mysqldump|nano|nawk|nc|ncat|neofetch|net|netcat|netstat|nice|nl|nmap|node|nohup|nproc|nroff|nsenter|nslookup|od|openssl|openvpn|passwd|paste|pdb|perl|pexec|pg|php|pic|pico|pidof|pigz|ping|pip|pkexec|pkg|printenv|printf|ps|psql|ptx|puppet|pwd|python[0-9.]*|rake|rbash|readelf|red|rev|rlogin|rlwrap|rm|rmdir|rmt(?:-[a-z]+)?|route|rpm|rsync|ruby|run-mailcap|run-parts|rview|rvim|scp|screen|script|sed|service|setarch|sftp|sh|shuf|smbclient|socat|sort|split|sqlite3|ss|ssh|ssh-keygen|start-stop-daemon|stdbuf|strace|strings|su|sudo|sysctl|systemctl|tac|tail|tar|taskset|tbl|tclsh|tcpdump|tee|telnet|tftp|time|timedatectl|timeout|tmux|top|troff|tshark|ul|uname|unexpand|uniq|unlink|unshare|unzip|update-alternatives|useradd|usermod|uudecode|uuencode|valgrind|vi|view|vigr|vim|vimdiff|vipw|visudo|w3m|watch|wc|wget|whiptail|whoami|whois|xargs|xmodmap|xxd|xz|yarn|yelp|yum|zip|zsh|zsoelim|zypper)"
+        "(?:7z|7za|7zr|ab|aptitude|getent|lastlogin|lastb|perf|zstd|zstdcat|zcat|zless|zmore|zgrep|xzcat|lzcat|who|users|kill|killall|pkill|chpasswd|chsh|adduser|deluser|userdel|groupadd|mkfifo|mknod|setsid|renice|iptables|nft|ufw|modprobe|insmod|rmmod|lsmod|kubectl|helm|terraform|vault|consul|podman|crictl|runc|gcloud|gsutil|doctl|npm|npx|pnpm|deno|javac|jshell|mvn|gradle|erl|rscript|octave|julia|sqlcmd|mongo|mongosh|redis-cli|etcdctl|agetty|alias|ansible(?:-[a-z]+)?|apt|apt-get|ar|aria2c|arj|arp|as|ash|at|aws|awk|base32|base64|basenc|bash|batch|bc|bridge|bsdcat|bsdtar|bundle|busctl|busybox|bzcat|bzip2|c89|c99|cancel|cat|cc|certbot|chattr|chdir|chef(?:-[a-z]+)?|chgrp|chmod|chown|chroot|cksum|clang|cmp|column|comm|composer|cowsay|cp|cpan|cpio|cpulimit|crash|crontab|csh|cscli|csplit|csvtool|cupsfilter|curl|cut|dash|date|dd|debugfs|dialog|diff|dig|dir|dmesg|dmidecode|dmsetup|dnf|docker|dos2unix|dosbox|dpkg|du|easy_install|ed|egrep|emacs|env|eqn|ex|exiftool|expand|expect|expr|facter|fgrep|file|find|finger|flock|fmt|fold|ftp|gawk|gcc|gdb|gem|genisoimage|ghc|ghci|gimp|git|grep|gtester|gunzip|gzip|hd|head|hexdump|highlight|history|host|hostid|hostname|hping3|iconv|id|ifconfig|install|ionice|ip|ipconfig|irb|jjs|join|journalctl|jq|jrunscript|ksh|ksshell|last|lastlog|less|lftp|links|ln|loginctl|logsave|look|lp|ls|lsof|lua|lwp-download|lwp-request|lynx|make|man|mawk|more|mosquitto|mount|msgfilter|mtr|mv|mysql|mysqldump|nano|nawk|nc|ncat|neofetch|net|netcat|netstat|nice|nl|nmap|node|nohup|nproc|nroff|nsenter|nslookup|od|openssl|openvpn|passwd|paste|pdb|perl|pexec|pg|php|pic|pico|pidof|pigz|ping|pip|pkexec|pkg|printenv|printf|ps|psql|ptx|puppet|pwd|python[0-9.]*|rake|rbash|readelf|red|rev|rlogin|rlwrap|rm|rmdir|rmt(?:-[a-z]+)?|route|rpm|rsync|ruby|run-mailcap|run-parts|rview|rvim|scp|screen|script|sed|service|setarch|sftp|sh|shuf|smbclient|socat|sort|split|sqlite3|ss|ssh|ssh-keygen|start-stop-daemon|stdbuf|strace|strings|su|sudo|sysctl|systemctl|tac|tail|tar|taskset|tbl|tclsh|tcpdump|tee|telnet|tftp|time|timedatectl|timeout|tmux|top|troff|tshark|ul|uname|unexpand|uniq|unlink|unshare|unzip|update-alternatives|useradd|usermod|uudecode|uuencode|valgrind|vi|view|vigr|vim|vimdiff|vipw|visudo|w3m|watch|wc|wget|whiptail|whoami|whois|xargs|xmodmap|xxd|xz|yarn|yelp|yum|zip|zsh|zsoelim|zypper)"
     };
 }
 
@@ -176,7 +176,7 @@ pub static RULES: &[RuleDef] = &[
         CRITICAL,
         Compact,
         INPUT | PATH,
-        r"\b(?:extractvalue|updatexml|xmltype|json_build_object|json_extract|json_keys|json_object|jsonb_build_object|row_to_json|to_jsonb?|array_to_string|string_agg|group_concat|concat_ws|load_file|benchmark|pg_sleep|sleep|current_user|session_user|system_user|schema_name|db_name|user_name|is_srvrolemember|has_dbaccess|utl_inaddr\.get_host_address|dbms_pipe\.receive_message|ctxsys\.drithsx\.sn|sys_context|nchar|ascii|substring|substr|unhex|md5|sha1|sha2|conv|coalesce|ifnull|nullif|isnull|instr|locate|randomblob|make_set|elt|export_set|find_in_set|compress|uncompress|cos|cot|sin|tan|acos|asin|atan2?|pow|power|sqrt|rtrim|ltrim|lpad|rpad|strcmp|sysdate|curdate|curtime|now|name_const|char_length|octet_length|bit_length|crc32|soundex|quote|hex|oct|ord|mid|lcase|ucase|aes_(?:de|en)crypt|des_(?:de|en)crypt|from_base64|to_base64|inet_aton|inet_ntoa|last_insert_id|row_count|found_rows|connection_id|get_lock|release_lock|uuid|weight_string|substring_index|timestampdiff|date_format|str_to_date|datediff|from_unixtime|unix_timestamp|pg_read_file|pg_ls_dir|lo_import|lo_export|current_database|current_schema|dbms_\w+|sys\.\w+|xp_\w+|sp_\w+)\s*\(|\b(?:database|version|user|schema|char|cast|convert|length|position|decode|encode|insert|trim|rand|md5|if|iif|field|extract|interval|repeat|replace|reverse|left|right|round|floor|ceil|ceiling|abs|sign|exp|log|ln|mod|greatest|least|concat|count|avg|sum|min|max|collation|charset|default|values)\(",
+        r"\b(?:extractvalue|updatexml|xmltype|json_build_object|json_extract|json_keys|json_object|jsonb_build_object|row_to_json|to_jsonb?|array_to_string|string_agg|group_concat|concat_ws|load_file|benchmark|pg_sleep|sleep|current_user|session_user|system_user|schema_name|db_name|user_name|is_srvrolemember|has_dbaccess|utl_inaddr\.get_host_address|dbms_pipe\.receive_message|ctxsys\.drithsx\.sn|sys_context|nchar|ascii|substring|substr|unhex|md5|sha1|sha2|conv|coalesce|ifnull|nullif|isnull|instr|locate|randomblob|make_set|elt|export_set|find_in_set|compress|uncompress|rtrim|ltrim|lpad|rpad|strcmp|sysdate|curdate|curtime|now|name_const|char_length|octet_length|bit_length|crc32|soundex|quote|hex|oct|ord|mid|lcase|ucase|aes_(?:de|en)crypt|des_(?:de|en)crypt|from_base64|to_base64|inet_aton|inet_ntoa|last_insert_id|row_count|found_rows|connection_id|get_lock|release_lock|uuid|weight_string|substring_index|timestampdiff|date_format|str_to_date|datediff|from_unixtime|unix_timestamp|pg_read_file|pg_ls_dir|lo_import|lo_export|current_database|current_schema|dbms_\w+|sys\.\w+|xp_\w+|sp_\w+)\s*\(|\b(?:cos|cot|sin|tan|acos|asin|atan2?|pow|power|sqrt)\s*\((?:\s*$|\s*[^\d\s)])|\b(?:database|version|user|schema|char|cast|convert|length|position|decode|encode|insert|trim|rand|md5|if|iif|field|extract|interval|repeat|replace|reverse|left|right|round|floor|ceil|ceiling|abs|sign|exp|log|ln|mod|greatest|least|concat|count|avg|sum|min|max|collation|charset|default|values)\(",
     ),
     rule(
         942160,
@@ -695,7 +695,7 @@ pub static RULES: &[RuleDef] = &[
         CRITICAL,
         Decoded,
         INPUT,
-        r"(?:\$\(\s*[^)\s]|\$\{\s*[^}\s]|<\(\s*\w|>\(\s*\w|`[^`]{1,80}`|/(?:\w*\[[^\]]{1,6}\]\w*|\w*\?\w*)/\w*|/[a-z]*\[[^\]]{1,6}\][a-z]*\b|/(?:etc|bin|usr|dev|tmp|var|proc)/[a-z]*[\[?*][a-z\-\]]*)",
+        r"(?:\$\(\s*[^)\s]|\$\{\s*(?:[0-9#@*!?$:`-]|ifs\b|(?:applicationscope|sessionscope|requestscope|pagescope|initparam|pagecontext|facescontext|param|header|cookie)\b|[a-z_]\w*\s*(?:[:#%/^,@.($]|\[))|\$\{\w+\}(?:\w|\s*[;&|/<>`])|^\s*\$\{\w+\}\s*$|<\(\s*\w|>\(\s*\w|\w`[^`]{1,80}`|(?:^|=)\s*`[^`]{1,80}`\s*(?:$|[;&|<>#])|`[^`]{1,80}`\s*[;&|<>]|/(?:\w*\[[^\]]{1,6}\]\w*|\w*\?\w*)/\w*|/[a-z]*\[[^\]]{1,6}\][a-z]*\b|/(?:etc|bin|usr|dev|tmp|var|proc)/[a-z]*[\[?*][a-z\-\]]*)",
     ),
     rule(
         932140,
@@ -743,9 +743,11 @@ pub static RULES: &[RuleDef] = &[
         INPUT,
         concat!(
             // A command after a separator or a wrapper (`time`, `nohup`, …); never a bare word.
-            r"(?:[;&|`\n]|\$\(|<<<|\b(?:time|nohup|strace|ltrace|timeout|nice|env|exec|command|builtin|sudo|xargs|watch|stdbuf|busybox|trap)\s)\s*(?:\$\w+\s*)*(?:[\w.-]*/)?",
+            r"(?:(?:[;&|\n]|\$\(|<<<)\s*[({]?\s*(?:\$\w+\s*)*(?:[\w.-]*/)?",
             unix_commands!(),
-            r"(?:[\s;&|`<>)]|$)"
+            r"(?:[\s;&|`<>)]|$)|\b(?:time|nohup|strace|ltrace|timeout|nice|env|exec|command|builtin|sudo|xargs|watch|stdbuf|busybox|trap)\s+(?:[\w.-]*/)?",
+            unix_commands!(),
+            r"(?:\s+[-/~$]|\s*[;&|`<>)]|\s*$))"
         ),
     ),
     rule(
@@ -785,7 +787,7 @@ pub static RULES: &[RuleDef] = &[
         CRITICAL,
         Shell,
         INPUT,
-        r"(?:-wrapper\s+\w+,-c,|\bsh(?:\$\w+|\$\{\w+\})*\s+-c\b|\baa-(?:disable|enforce|complain|exec|status|teardown)\b|\bbash\s+-[ci]\b|\b(?:python[0-9.]*|perl|ruby|php|node)\s+-[ecr]\b)",
+        r"(?:-wrapper\s+\w+,-c,|\bsh(?:\$\w+|\$\{\w+\})*\s+-c\b|\$0\s+-c\b|\baa-(?:disable|enforce|complain|exec|status|teardown)\b|\bbash\s+-[ci]\b|\b(?:python[0-9.]*|perl|ruby|php|node)\s+-[ecr]\b)",
     ),
     rule(
         932260,
@@ -895,7 +897,7 @@ pub static RULES: &[RuleDef] = &[
         CRITICAL,
         Compact,
         INPUT | PATH,
-        r"\$\s*\{\s*\$|\$\s*\{\s*['\x22]?\w",
+        r"\$\s*\{\s*\$|\$\s*\{\s*['\x22]\w|\$\s*\{\s*\w+\s*[(\[]|^\s*\$\s*\{\s*\w+\s*\}\s*$",
     ),
     rule(
         933140,
@@ -937,7 +939,7 @@ pub static RULES: &[RuleDef] = &[
         CRITICAL,
         Decoded,
         INPUT | FILES,
-        r#"(?:[oc]:\d+:"[\w\\]+":\d+:\{|a:\d+:\{[is]:|\b[oc]:\d+:"[\w\\]+")"#,
+        r#"(?:[oc]:[+-]?\d+:"[\w\\]+":[+-]?\d+:\{|a:[+-]?\d+:\{[is]:|\b[oc]:[+-]?\d+:"[\w\\]+")"#,
     ),
     rule(
         933180,
@@ -1065,7 +1067,7 @@ pub static RULES: &[RuleDef] = &[
         CRITICAL,
         Decoded,
         ARGS,
-        r"^\s*(?:gopher|dict|ldap|tftp|jar|netdoc|file)://|^\s*https?://(?:localhost|127\.\d+\.\d+\.\d+|0\.0\.0\.0|\[::1?\]|0x7f|2130706433|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|172\.(?:1[6-9]|2\d|3[01])\.\d+\.\d+)(?:[:/?#]|$)",
+        r"^\s*(?:gopher|dict|ldaps?|tftp|jar|netdoc|file|sftp|ssh|smb|telnet)://|^\s*jar:[a-z]+:|^\s*https?://(?:localhost|127\.\d+\.\d+\.\d+|0\.0\.0\.0|\[::1?\]|0x7f|2130706433|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|172\.(?:1[6-9]|2\d|3[01])\.\d+\.\d+)(?:[:/?#]|$)",
     ),
     // ---- Shell evasion: globbing instead of names (`/???/??t /???/p??s??`) ------------------
     rule(
@@ -1194,6 +1196,125 @@ pub static RULES: &[RuleDef] = &[
         INPUT | PATH,
         // Freemarker, Velocity, Thymeleaf/Spring EL, Mako, JSP EL, ERB, Smarty, Tornado.
         r"<#\s*(?:assign|import|include|list|if|macro|function|attempt|setting|ftl|global|local|visit|recurse)\b|\$\{[^}]{0,200}?(?:\d\s*[*+/%-]\s*\d|\?\s*new\b|freemarker\.|\bt\s*\(|\.getclass\b|runtime\b|\.forname\b|@java|#\w|\bclass\b\.|\.exec\s*\(|new\s+java)|#set\s*\(\s*\$|#foreach\s*\(|\$class\.inspect|[*#@~]\{[^}]{0,200}?(?:\bt\s*\(|new\s|\.getclass|runtime|\d\s*[*+/%-]\s*\d)|__\$\{|\[\[\s*\$\{|<%[=\-#]?\s*[^%]{0,200}?(?:\d\s*[*+/%-]\s*\d|system|exec|eval|runtime|process|file|require|import|`|\.read|open)|\{php\}|\{\$smarty\.|\{\s*system\s*\(|\{%\s*(?:import|raw|autoescape)\b",
+    ),
+    // ---- Added for the evaluation's misses (issue 15) -------------------------------------
+    rule(
+        942520,
+        Sqli,
+        1,
+        CRITICAL,
+        Compact,
+        INPUT | PATH,
+        // A clause after a closing quote (`1' order by 3--`), or a probing clause ended by a
+        // comment (` having 1=1--`, ` order by 31337--`).
+        r#"['"`)]\s*(?:having|order\s+by|group\s+by|procedure\s+analyse)\b|\b(?:having\s+\d+\s*=\s*\d+|order\s+by\s+\d+|group\s+by\s+\d+)\s*(?:--|#|;)"#,
+    ),
+    rule(
+        942521,
+        Sqli,
+        1,
+        CRITICAL,
+        Compact,
+        INPUT | PATH,
+        // Fuzzing values that are only quotes around an operator (`'-'`, `'^'`, `' '`), and a
+        // quoted comparison followed by a quoted boolean (`'=' 'or'`).
+        r#"(?:^|/)\s*['"`][\s\-+*/%^|&=<>!]{1,3}['"`]\s*$|['"`]\s*=\s*['"`]\s*['"`]\s*(?:or|and|xor)\b"#,
+    ),
+    rule(
+        942522,
+        Sqli,
+        1,
+        CRITICAL,
+        Compact,
+        INPUT | PATH,
+        // Boolean probes the tautology rule does not see: hex literals compared, server
+        // variables, parenthesised tautologies, NULL tests after a quote, GLOB/REGEXP.
+        r#"\b(?:and|or|xor)\s+(?:0x[0-9a-f]{2,}\s*=\s*0x[0-9a-f]{2,}|@@(?:version|datadir|hostname|basedir|tmpdir|servername|spid|global\.\w+)\b)|\)\s*(?:or|and)\s*\(\s*['"`]|['"`]\s*(?:and|or)\s+\w+\s+is\s+(?:not\s+)?null\b|\b(?:or|and)\s+\d+\s+(?:glob|regexp|rlike)\s+['"`]"#,
+    ),
+    rule(
+        942523,
+        Sqli,
+        1,
+        CRITICAL,
+        Decoded,
+        INPUT | PATH,
+        // A closing quote followed by a comment opener (`admin'/*`): the compact view removes
+        // the comment, so this reads the decoded one.
+        r#"\w['"`]\s*/\*"#,
+    ),
+    rule(
+        934130,
+        Ssrf,
+        1,
+        CRITICAL,
+        Decoded,
+        ARGS,
+        // A URL whose host is internal or an address in disguise: loopback and private names,
+        // numeric hosts in any base or part count (`127.1`, `0x7f000001`, `017700000001`, `0`),
+        // IPv6 literals, userinfo before the host, wildcard-DNS and out-of-band test domains.
+        r#"(?:^|[\s"'(<=,;])(?:https?|s?ftp|ssh|smb|telnet|wss?|gopher|dict|ldaps?|tftp|netdoc|file)://(?:[^/\s@?#]*@)?(?:localhost|localtest\.me|(?:0x[0-9a-f]+|\d+)(?:\.(?:0x[0-9a-f]+|\d+)){0,3}|\[[0-9a-f:.]*\]|metadata|kubernetes(?:\.[a-z0-9-]+)*|[a-z0-9.-]+\.(?:internal|local|localdomain|svc|lan|intranet|corp|home\.arpa|nip\.io|sslip\.io|xip\.io|localtest\.me|burpcollaborator\.net|oastify\.com|interact\.sh|oast\.(?:pro|live|site|online|fun|me)|requestbin\.net|dnslog\.cn|ngrok\.io|ngrok-free\.app))(?:[:/?#\s"']|$)"#,
+    ),
+    rule(
+        934220,
+        Template,
+        1,
+        CRITICAL,
+        Compact,
+        INPUT | PATH,
+        // Go templates (`{{.}}`, `{{printf …}}`, `{{define …}}`), arithmetic with quoted
+        // operands (`{{7*'7'}}`), Spring beans, ERB method calls, Razor expressions.
+        r#"\{\{\s*(?:\.[\w.]*\s*\}\}|(?:printf|define|template|block|beans)\b)|\{\{\s*['"]?\d+['"]?\s*[*+/%-]\s*['"]\d|<%=?\s*[a-z_][\w:]*\.[a-z_]\w*\s*\(|@\(\s*\d+\s*[*+/-]\s*\d+\s*\)|@system\.(?:diagnostics|io|net|reflection)\b"#,
+    ),
+    rule(
+        936310,
+        Ssi,
+        1,
+        CRITICAL,
+        Decoded,
+        INPUT | PATH | FILES,
+        // Edge-side includes, which caches and CDNs evaluate.
+        r"<\s*esi:(?:include|debug|remove|vars|inline|choose|when|otherwise|try|attempt|except|assign|eval|comment)\b",
+    ),
+    rule(
+        932271,
+        Rce,
+        1,
+        CRITICAL,
+        Shell,
+        INPUT,
+        // Windows commands after a separator, and a pause (`;sleep 10`) probing blind injection.
+        r"(?:[;&|`]|\$\()\s*[({]?\s*(?:(?:ver|systeminfo|tasklist|whoami|ipconfig|powershell(?:\.exe)?|cmd(?:\.exe)?\s+/[ck]|net\s+(?:user|localgroup|view|share|use))(?:[\s;&|`)]|$)|set\s+/a\s)|[;&|`(]\s*(?:sleep|usleep)\s+\d",
+    ),
+    rule(
+        936130,
+        Ldap,
+        1,
+        CRITICAL,
+        Compact,
+        INPUT | PATH,
+        // A run of filter metacharacters (`*()|&`), the LDAP fuzzer's probe.
+        r"[*()|&]{5,}",
+    ),
+    rule(
+        934140,
+        Generic,
+        1,
+        CRITICAL,
+        Compact,
+        INPUT | PATH,
+        // NoSQL (MongoDB) injection: `$where` JavaScript reading `this`, operators smuggled into
+        // a value (`', $or: [`, `[$ne]=1`, `{ $ne: 1 }`).
+        r#"\bthis\.\w+(?:\.\w+)*\s*(?:\.match\s*\(|\.length\b|[=!]==?|[<>]=?)|\breturn\s+this\.|['"]\s*(?:[,}\]]\s*)+\$(?:or|and|nor|where|ne|gt|lt|regex|in|nin|exists|expr|comment)\s*:|\$where\s*:|\[\s*\$(?:ne|gt|gte|lt|lte|regex|where|in|nin|exists)\s*\]|\{\s*\$(?:ne|gt|gte|lt|lte|regex|where|in|nin|exists)\s*:"#,
+    ),
+    rule(
+        944260,
+        Generic,
+        1,
+        CRITICAL,
+        Compact,
+        ARGS | FILES,
+        // XML that fetches from elsewhere: an external DTD or a remote stylesheet.
+        r#"<!doctype\s+[\w:.-]+\s+(?:system|public)\b|<\?xml-stylesheet\b[^>]*\bhref\s*=\s*['"]?(?:https?|ftp|file)://"#,
     ),
     // ---- Scanners (913xxx) ---------------------------------------------------------------
     rule(

@@ -114,7 +114,9 @@ mod tests {
         let code = code_at(secret, now).expect("code");
         let step = verify(secret, &code, now, None).expect("valid");
         assert_eq!(verify(secret, &code, now, Some(step)), None, "replayed");
-        // 30 s later the same code is still accepted once (skew), 90 s later not.
+        // 30 s later the same code is still accepted once (skew, one step), 90 s later not.
+        let next_step = ts("2026-03-01T10:00:40Z");
+        assert!(verify(secret, &code, next_step, None).is_some());
         let later = ts("2026-03-01T10:01:40Z");
         assert_eq!(verify(secret, &code, later, None), None);
         assert!(verify(secret, "12345", now, None).is_none());

@@ -637,6 +637,30 @@ mod tests {
             verifier.verify(&token, now),
             Err(TokenError::Invalid(_))
         ));
+        // The same key and audience under another issuer.
+        let foreign = TokenIssuer::new(
+            SigningKey::from_bytes("k1", &key.to_bytes()).expect("same key"),
+            TokenAudience {
+                issuer: "https://elsewhere.example".into(),
+                audience: aud().audience,
+            },
+        );
+        let token = foreign
+            .issue(&admin(), now, SignedDuration::from_mins(5))
+            .expect("issued");
+        assert!(matches!(
+            verifier.verify(&token, now),
+            Err(TokenError::Invalid(_))
+        ));
+        // And the control: our issuer and audience with the same key pass.
+        let ours = TokenIssuer::new(
+            SigningKey::from_bytes("k1", &key.to_bytes()).expect("same key"),
+            aud(),
+        );
+        let token = ours
+            .issue(&admin(), now, SignedDuration::from_mins(5))
+            .expect("issued");
+        assert!(verifier.verify(&token, now).is_ok());
     }
 
     #[test]
@@ -671,9 +695,12 @@ mod tests {
         let now = ts("2026-05-01T10:00:00Z");
         let header = b64(&serde_json::json!({"alg": "none", "typ": "JWT", "kid": "k1"}));
         let token = format!("{header}.{}.", b64(&claims_at(now)));
-        assert!(verifier.verify(&token, now).is_err());
+        assert!(matches!(
+            verifier.verify(&token, now),
+            Err(TokenError::Invalid(_))
+        ));
         let token = format!("{header}.{}", b64(&claims_at(now)));
-        assert!(verifier.verify(&token, now).is_err());
+        assert_eq!(verifier.verify(&token, now), Err(TokenError::Malformed));
     }
 
     #[test]

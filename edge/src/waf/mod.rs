@@ -277,6 +277,14 @@ struct PatternGroup {
 /// The lazy DFA's cache capacity per group: plenty for a group's states.
 const DFA_CACHE_BYTES: usize = 2 * 1024 * 1024;
 
+/// A rule a value tripped: its id, class and score.
+type Finding = (u32, Class, u8);
+
+/// Header values up to this length are remembered, at most this many (then the memo starts
+/// over): a few hundred kilobytes at most.
+const HEADER_MEMO_VALUE: usize = 512;
+const HEADER_MEMO_ENTRIES: usize = 512;
+
 /// Patterns per group. A pattern with a long bounded repetition (`{0,200}`) gets a group of its
 /// own: its states multiply with every other pattern's.
 const GROUP_SIZE: usize = 8;
@@ -404,6 +412,8 @@ pub struct Waf {
     /// Sets of DFA caches, one cache per pattern group in slot order: an inspection takes a
     /// set and gives it back (one set per concurrent inspection; one in the Worker).
     caches: Mutex<Vec<Vec<Cache>>>,
+    /// What header values matched, by value (see `scan`).
+    header_memo: Mutex<std::collections::HashMap<String, Vec<Finding>>>,
     /// Skip pattern groups by their byte gates (off only in the test that proves it changes no
     /// verdict).
     prefilter: bool,
@@ -617,6 +627,7 @@ impl Waf {
             config,
             views,
             caches: Mutex::new(Vec::new()),
+            header_memo: Mutex::new(std::collections::HashMap::new()),
             prefilter: true,
         }
     }
@@ -716,6 +727,33 @@ impl Waf {
         if target.value.is_empty() {
             return;
         }
+        // Header values repeat across requests (a browser's User-Agent, Accept, Accept-Language):
+        // what they match is remembered, bounded; a value seen for the first time costs a scan.
+        let memo = target.location == Location::Header && target.value.len() <= HEADER_MEMO_VALUE;
+        if memo
+            && let Ok(known) = self.header_memo.lock()
+            && let Some(found) = known.get(target.value)
+        {
+            for (id, class, score) in found {
+                hits.add(*id, *class, *score);
+            }
+            return;
+        }
+        let found = self.findings(target, caches);
+        for (id, class, score) in &found {
+            hits.add(*id, *class, *score);
+        }
+        if memo && let Ok(mut known) = self.header_memo.lock() {
+            if known.len() >= HEADER_MEMO_ENTRIES {
+                known.clear();
+            }
+            known.insert(target.value.to_string(), found);
+        }
+    }
+
+    /// The rules a target's value trips: (rule id, class, score) each.
+    fn findings(&self, target: &Target<'_>, caches: &mut [Cache]) -> Vec<Finding> {
+        let mut found_rules = Vec::new();
         // CR/LF in argument names or header values: header injection and smuggling.
         if matches!(
             target.location,
@@ -727,7 +765,7 @@ impl Waf {
             } else {
                 protocol_ids::HEADER_INJECTION
             };
-            hits.add(id, Class::Protocol, rules::CRITICAL);
+            found_rules.push((id, Class::Protocol, rules::CRITICAL));
         }
         let views = views_of(target.value);
         // The views of plain text are mostly the decoded view again: its bytes serve them too.
@@ -749,7 +787,7 @@ impl Waf {
             for m in found {
                 let rule = &RULES[m];
                 if in_scope(rule, target.location) {
-                    hits.add(rule.id, rule.class, rule.score);
+                    found_rules.push((rule.id, rule.class, rule.score));
                 }
             }
         }
@@ -763,12 +801,13 @@ impl Waf {
         ) {
             let lower = views[0].as_str();
             if smuggled_request(lower) {
-                hits.add(protocol_ids::SMUGGLING, Class::Protocol, rules::CRITICAL);
+                found_rules.push((protocol_ids::SMUGGLING, Class::Protocol, rules::CRITICAL));
             }
             if split_response(lower) {
-                hits.add(protocol_ids::SPLITTING, Class::Protocol, rules::CRITICAL);
+                found_rules.push((protocol_ids::SPLITTING, Class::Protocol, rules::CRITICAL));
             }
         }
+        found_rules
     }
 
     /// Protocol checks; returns which parts are over their size limits (scored here, not read).
@@ -1054,6 +1093,33 @@ mod tests {
             compared > 8000 && blocked > 3000,
             "{compared} compared, {blocked} blocked"
         );
+    }
+
+    #[test]
+    fn remembered_header_values_decide_as_they_did_the_first_time() {
+        let waf = Waf::new(WafConfig::default());
+        let corpora = all_corpora();
+        let first: Vec<Verdict> = corpora
+            .iter()
+            .flat_map(|(_, r)| r)
+            .map(|(_, r)| waf.inspect(r))
+            .collect();
+        let remembered = waf.header_memo.lock().map(|m| m.len()).unwrap_or(0);
+        assert!(remembered > 0, "the memo was used");
+        let again: Vec<Verdict> = corpora
+            .iter()
+            .flat_map(|(_, r)| r)
+            .map(|(_, r)| waf.inspect(r))
+            .collect();
+        assert!(first == again, "a remembered value changed a verdict");
+        // And against a WAF that remembers nothing, request by request.
+        let forgetful = Waf::new(WafConfig::default());
+        for ((_, request), verdict) in corpora.iter().flat_map(|(_, r)| r).zip(&first) {
+            if let Ok(mut memo) = forgetful.header_memo.lock() {
+                memo.clear();
+            }
+            assert_eq!(&forgetful.inspect(request), verdict);
+        }
     }
 
     #[test]

@@ -620,6 +620,8 @@ mod tests {
     #[test]
     fn wrong_audience_or_issuer_is_rejected() {
         let key = SigningKey::generate("k1");
+        let secret = key.to_bytes();
+        let same_key = || SigningKey::from_bytes("k1", &secret).expect("same key");
         let verifier =
             TokenVerifier::new(vec![key.verification_key()], aud(), SignedDuration::ZERO);
         let other = TokenIssuer::new(
@@ -639,7 +641,7 @@ mod tests {
         ));
         // The same key and audience under another issuer.
         let foreign = TokenIssuer::new(
-            SigningKey::from_bytes("k1", &key.to_bytes()).expect("same key"),
+            same_key(),
             TokenAudience {
                 issuer: "https://elsewhere.example".into(),
                 audience: aud().audience,
@@ -653,10 +655,7 @@ mod tests {
             Err(TokenError::Invalid(_))
         ));
         // And the control: our issuer and audience with the same key pass.
-        let ours = TokenIssuer::new(
-            SigningKey::from_bytes("k1", &key.to_bytes()).expect("same key"),
-            aud(),
-        );
+        let ours = TokenIssuer::new(same_key(), aud());
         let token = ours
             .issue(&admin(), now, SignedDuration::from_mins(5))
             .expect("issued");
@@ -700,7 +699,10 @@ mod tests {
             Err(TokenError::Invalid(_))
         ));
         let token = format!("{header}.{}", b64(&claims_at(now)));
-        assert_eq!(verifier.verify(&token, now), Err(TokenError::Malformed));
+        assert!(matches!(
+            verifier.verify(&token, now),
+            Err(TokenError::Invalid(_))
+        ));
     }
 
     #[test]

@@ -319,7 +319,9 @@ async fn exactly_95_percent_keeps_the_promise_one_minute_more_misses_it() {
     assert_eq!(report.uptime, "95.000 %");
     assert!(report.meets_target);
 
-    w.probe("2026-04-20T00:00:00Z", 1, MinuteState::Down).await;
+    // One more failed minute right after the outage joins it (a lone failed minute is no
+    // outage: two in a row confirm one).
+    w.probe("2026-04-11T12:00:00Z", 1, MinuteState::Down).await;
     let report = w
         .sla
         .month_report(None, month("2026-04"))

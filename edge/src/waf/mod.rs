@@ -984,7 +984,12 @@ fn split_response(text: &str) -> bool {
         let code = u32::from(c);
         c == '\n' || c == '\r' || (code > 0xff && matches!(code & 0xff, 0x0a | 0x0d))
     };
-    let broken = text.replace("\\r", "\n").replace("\\n", "\n");
+    // Written escapes only where a backslash is (most values have none: no copy then).
+    let broken = if text.contains('\\') {
+        std::borrow::Cow::Owned(text.replace("\\r", "\n").replace("\\n", "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
     broken.split(is_break).skip(1).any(|line| {
         let line = line.trim_start_matches(|c: char| !c.is_alphanumeric());
         let line = line

@@ -491,7 +491,15 @@ pub fn shell_view(input: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         let rest = &bytes[i..];
-        if rest.starts_with(b"${ifs}") {
+        if !matches!(bytes[i], b'$' | b'`') {
+            // Most bytes start no expansion: only the byte itself is looked at.
+            match bytes[i] {
+                b'\'' | b'"' | b'\\' | b'^' => {}
+                b'\n' | b'\r' => out.push(b';'),
+                b => out.push(b),
+            }
+            i += 1;
+        } else if rest.starts_with(b"${ifs}") {
             out.push(b' ');
             i += 6;
         } else if rest.starts_with(b"$ifs") {
@@ -500,11 +508,7 @@ pub fn shell_view(input: &str) -> String {
         } else if let Some(empty) = EMPTIES.iter().find(|e| rest.starts_with(e)) {
             i += empty.len();
         } else {
-            match bytes[i] {
-                b'\'' | b'"' | b'\\' | b'^' => {}
-                b'\n' | b'\r' => out.push(b';'),
-                b => out.push(b),
-            }
+            out.push(bytes[i]);
             i += 1;
         }
     }

@@ -1197,7 +1197,7 @@ pub static RULES: &[RuleDef] = &[
         // Freemarker, Velocity, Thymeleaf/Spring EL, Mako, JSP EL, ERB, Smarty, Tornado.
         r"<#\s*(?:assign|import|include|list|if|macro|function|attempt|setting|ftl|global|local|visit|recurse)\b|\$\{[^}]{0,200}?(?:\d\s*[*+/%-]\s*\d|\?\s*new\b|freemarker\.|\bt\s*\(|\.getclass\b|runtime\b|\.forname\b|@java|#\w|\bclass\b\.|\.exec\s*\(|new\s+java)|#set\s*\(\s*\$|#foreach\s*\(|\$class\.inspect|[*#@~]\{[^}]{0,200}?(?:\bt\s*\(|new\s|\.getclass|runtime|\d\s*[*+/%-]\s*\d)|__\$\{|\[\[\s*\$\{|<%[=\-#]?\s*[^%]{0,200}?(?:\d\s*[*+/%-]\s*\d|system|exec|eval|runtime|process|file|require|import|`|\.read|open)|\{php\}|\{\$smarty\.|\{\s*system\s*\(|\{%\s*(?:import|raw|autoescape)\b",
     ),
-    // ---- Added for the evaluation's misses (issue 15) -------------------------------------
+    // ---- Forms the evaluation corpora showed unguarded ----------------------------------
     rule(
         942520,
         Sqli,

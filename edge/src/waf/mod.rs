@@ -23,6 +23,7 @@ use regex_automata::util::syntax;
 use regex_automata::{Input, MatchKind};
 
 use prefilter::ByteSet;
+use regex_syntax::hir::Hir;
 pub use request::{CapHit, Caps, Location, ProtocolIssue, Target, WafRequest};
 pub use rules::Class;
 use rules::{RULES, RuleDef, View};
@@ -307,9 +308,14 @@ impl CompiledView {
             rules.into_iter().partition(|i| is_heavy(RULES[*i].pattern));
         // Patterns that need the same rare bytes share a group, so that a group's gate stays
         // as narrow as its members' and ordinary values skip most groups.
+        // Each pattern is parsed once: its syntax tree gives its gate and its automaton.
+        let mut hirs: Vec<Option<Hir>> = vec![None; RULES.len()];
         let mut gates = vec![None; RULES.len()];
         for &i in heavy.iter().chain(&light) {
-            gates[i] = required_bytes(RULES[i].pattern)?;
+            let hir =
+                syntax::parse_with(RULES[i].pattern, &dfa_syntax()).map_err(|e| e.to_string())?;
+            gates[i] = prefilter::required(&hir);
+            hirs[i] = Some(hir);
         }
         light.sort_by_key(|i| gates[*i].map_or([u64::MAX; 4], |g| g.bits()));
         let mut groups = Vec::new();
@@ -318,7 +324,8 @@ impl CompiledView {
                 .iter()
                 .map(|i| gates[*i])
                 .try_fold(ByteSet::default(), |acc, g| g.map(|g| acc.union(g)));
-            groups.push(PatternGroup::build(chunk.to_vec(), gate)?);
+            let trees: Vec<&Hir> = chunk.iter().filter_map(|i| hirs[*i].as_ref()).collect();
+            groups.push(PatternGroup::build(chunk.to_vec(), &trees, gate)?);
         }
         Ok(Self { view, groups })
     }
@@ -342,12 +349,6 @@ impl CompiledView {
     }
 }
 
-/// The prefilter set of a pattern, parsed as the DFAs parse it.
-fn required_bytes(pattern: &str) -> Result<Option<ByteSet>, String> {
-    let hir = syntax::parse_with(pattern, &dfa_syntax()).map_err(|e| e.to_string())?;
-    Ok(prefilter::required(&hir))
-}
-
 /// Byte-oriented and ASCII-only: the values are lowercased and decoded already, and ASCII
 /// classes keep the automata small and fast.
 fn dfa_syntax() -> syntax::Config {
@@ -355,17 +356,19 @@ fn dfa_syntax() -> syntax::Config {
 }
 
 impl PatternGroup {
-    fn build(rules: Vec<usize>, gate: Option<ByteSet>) -> Result<Self, String> {
-        let patterns: Vec<&str> = rules.iter().map(|i| RULES[*i].pattern).collect();
+    /// `trees` are the syntax trees of `rules`' patterns, in the same order.
+    fn build(rules: Vec<usize>, trees: &[&Hir], gate: Option<ByteSet>) -> Result<Self, String> {
+        let nfa = thompson::Compiler::new()
+            .configure(thompson::Config::new().utf8(false))
+            .build_many_from_hir(trees)
+            .map_err(|e| e.to_string())?;
         let dfa = DFA::builder()
             .configure(
                 DFA::config()
                     .match_kind(MatchKind::All)
                     .cache_capacity(DFA_CACHE_BYTES),
             )
-            .syntax(dfa_syntax())
-            .thompson(thompson::Config::new().utf8(false))
-            .build_many(&patterns)
+            .build_from_nfa(nfa)
             .map_err(|e| e.to_string())?;
         Ok(Self {
             dfa,
@@ -569,7 +572,8 @@ fn views_of(value: &str) -> [String; 4] {
     // unchanged.
     let plain = value.is_ascii() && !value.bytes().any(|b| matches!(b, b'%' | b'&' | b'\\'));
     let mut decoded = value.to_string();
-    for _ in 0..if plain { 0 } else { 4 } {
+    let rounds = if plain { 0 } else { 4 };
+    for _ in 0..rounds {
         let next = normalize::html_entity_decode(&normalize::escape_decode(
             &normalize::url_decode_repeated(&decoded, false),
         ));

@@ -620,46 +620,27 @@ mod tests {
     #[test]
     fn wrong_audience_or_issuer_is_rejected() {
         let key = SigningKey::generate("k1");
-        let secret = key.to_bytes();
-        let same_key = || SigningKey::from_bytes("k1", &secret).expect("same key");
         let verifier =
             TokenVerifier::new(vec![key.verification_key()], aud(), SignedDuration::ZERO);
-        let other = TokenIssuer::new(
-            key,
-            TokenAudience {
-                issuer: aud().issuer,
-                audience: "someone-else".into(),
-            },
-        );
         let now = ts("2026-05-01T10:00:00Z");
-        let token = other
-            .issue(&admin(), now, SignedDuration::from_mins(5))
-            .expect("issued");
+        // A token signed with our key for `issuer` and `audience`, checked by our verifier.
+        let verify_as = |issuer: String, audience: String| {
+            let signer = SigningKey::from_bytes("k1", &key.to_bytes()).expect("same key");
+            let token = TokenIssuer::new(signer, TokenAudience { issuer, audience })
+                .issue(&admin(), now, SignedDuration::from_mins(5))
+                .expect("issued");
+            verifier.verify(&token, now)
+        };
         assert!(matches!(
-            verifier.verify(&token, now),
+            verify_as(aud().issuer, "someone-else".into()),
             Err(TokenError::Invalid(_))
         ));
-        // The same key and audience under another issuer.
-        let foreign = TokenIssuer::new(
-            same_key(),
-            TokenAudience {
-                issuer: "https://elsewhere.example".into(),
-                audience: aud().audience,
-            },
-        );
-        let token = foreign
-            .issue(&admin(), now, SignedDuration::from_mins(5))
-            .expect("issued");
         assert!(matches!(
-            verifier.verify(&token, now),
+            verify_as("https://elsewhere.example".into(), aud().audience),
             Err(TokenError::Invalid(_))
         ));
-        // And the control: our issuer and audience with the same key pass.
-        let ours = TokenIssuer::new(same_key(), aud());
-        let token = ours
-            .issue(&admin(), now, SignedDuration::from_mins(5))
-            .expect("issued");
-        assert!(verifier.verify(&token, now).is_ok());
+        // The control: our issuer and audience with the same key pass.
+        assert!(verify_as(aud().issuer, aud().audience).is_ok());
     }
 
     #[test]

@@ -123,6 +123,17 @@ ensure_node_tool() {
   npm install --prefix "$prefix" --no-audit --no-fund --silent "$spec"
 }
 
+# Debian's Chromium and, from npm, playwright-core to drive it and axe-core to check the pages.
+ensure_browser_tools() {
+  if [[ ! -x /usr/bin/chromium ]]; then
+    echo "installing Debian's chromium (one-time)"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
+  fi
+  ensure_node_tool playwright-core@1.65.1
+  ensure_node_tool axe-core@4.14.1
+}
+
 ROOT="$PWD"
 
 # Everything the Worker build and its local runtime need: Debian's wasm toolchain, worker-build

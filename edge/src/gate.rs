@@ -1,5 +1,5 @@
-//! The JWT gate on `/api/*`: a request without a valid access token is answered at the edge and
-//! never reaches the origin.
+//! The JWT gate on `/api/*` (bearer tokens) and on the portal's pages (the session cookie): a
+//! request without a valid access token is answered at the edge and never reaches the origin.
 
 use http::{HeaderMap, HeaderValue, Response, header};
 use kernel::authorization::{BearerError, bearer_token};
@@ -50,6 +50,22 @@ pub fn authenticate(
         BearerError::Malformed => GateError::Malformed,
     })?;
     verifier.verify(token, now).map_err(GateError::Invalid)
+}
+
+/// Verifies the access token of a portal page: the `__Host-` session cookie.
+pub fn authenticate_session(
+    verifier: &TokenVerifier,
+    headers: &HeaderMap,
+    now: Timestamp,
+) -> Result<VerifiedToken, GateError> {
+    let values = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    let token = web::cookies::read(values, web::cookies::SESSION_COOKIE)
+        .filter(|t| !t.is_empty())
+        .ok_or(GateError::Missing)?;
+    verifier.verify(&token, now).map_err(GateError::Invalid)
 }
 
 #[cfg(test)]

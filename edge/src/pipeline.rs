@@ -132,6 +132,43 @@ fn not_stored(mut response: Response<Vec<u8>>) -> Response<Vec<u8>> {
     response
 }
 
+/// `303 See Other` to a path of this site.
+fn see_other(location: &'static str) -> Response<Vec<u8>> {
+    see_other_to(location.to_string())
+}
+
+fn see_other_to(location: String) -> Response<Vec<u8>> {
+    let mut response = with_body(StatusCode::SEE_OTHER, "text/plain; charset=utf-8", "");
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// The address a sign-in names, lower-cased: the API's JSON `email`, or the portal form's field.
+fn sign_in_email(request: &Request<Vec<u8>>) -> Option<String> {
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';').next().is_some_and(|m| {
+                m.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
+        });
+    let email = if is_form {
+        form_urlencoded::parse(request.body())
+            .find(|(name, _)| name == "email")
+            .map(|(_, value)| value.into_owned())
+    } else {
+        serde_json::from_slice::<serde_json::Value>(request.body())
+            .ok()
+            .and_then(|v| v.get("email").and_then(|e| e.as_str()).map(str::to_string))
+    };
+    email.map(|e| e.trim().to_lowercase())
+}
+
 fn retry_after(mut response: Response<Vec<u8>>, secs: u64) -> Response<Vec<u8>> {
     if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
         response.headers_mut().insert(header::RETRY_AFTER, v);
@@ -407,19 +444,26 @@ impl EdgeService {
             ("POST", "/security/reports") => {
                 return self.intake(request, request_id, now, origin).await;
             }
+            ("GET" | "HEAD", "/") => return see_other(web::paths::PORTAL_HOME),
+            ("GET" | "HEAD", asset) if asset == web::assets::stylesheet_path() => {
+                let mut response = with_body(
+                    StatusCode::OK,
+                    "text/css; charset=utf-8",
+                    web::assets::STYLESHEET,
+                );
+                response.headers_mut().insert(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static(web::assets::IMMUTABLE),
+                );
+                return response;
+            }
             _ => {}
         }
 
         // 6. Brute force on sign-in, before the attempt reaches the function.
-        let sign_in = method == Method::POST && path == "/auth/sign-in";
+        let sign_in = web::paths::is_sign_in_post(method.as_str(), &path);
         let account_key = if sign_in {
-            serde_json::from_slice::<serde_json::Value>(request.body())
-                .ok()
-                .and_then(|v| {
-                    v.get("email")
-                        .and_then(|e| e.as_str())
-                        .map(|e| e.trim().to_lowercase())
-                })
+            sign_in_email(&request)
                 .map(|email| keyed_hash(&self.settings.hash_key, &format!("account:{email}")))
         } else {
             None
@@ -463,7 +507,32 @@ impl EdgeService {
             }
         }
 
-        // 7. The token gate.
+        // 7. The token gate: bearer tokens on the API, the session cookie on portal pages (a
+        //    page without a valid one goes to the refresh step, which leads on to the sign-in).
+        if web::paths::needs_session(&path) {
+            match crate::gate::authenticate_session(&self.verifier, request.headers(), now) {
+                Ok(verified) => {
+                    return origin
+                        .forward(self.signed(request, request_id, now), Some(&verified))
+                        .await;
+                }
+                Err(e) => {
+                    let mut event = self.event(
+                        EventKind::TokenRejected,
+                        request_id,
+                        &method,
+                        &path,
+                        client,
+                        now,
+                    );
+                    event.detail = Some(format!("session: {e:?}"));
+                    events.push(event);
+                    let next: String =
+                        form_urlencoded::byte_serialize(path_and_query.as_bytes()).collect();
+                    return see_other_to(format!("{}?next={next}", web::paths::REFRESH));
+                }
+            }
+        }
         let verified = if path.starts_with("/api/") {
             match crate::gate::authenticate(&self.verifier, request.headers(), now) {
                 Ok(verified) => Some(verified),
@@ -494,7 +563,9 @@ impl EdgeService {
             let status = response.status();
             let outcome = if status == StatusCode::UNAUTHORIZED {
                 Some(false)
-            } else if status.is_success() {
+            } else if status.is_success() || status == StatusCode::SEE_OTHER {
+                // The API answers 200, the portal's form 303 (on to the portal) or 200 (on to
+                // the second factor).
                 Some(true)
             } else {
                 None
@@ -732,7 +803,7 @@ mod tests {
                     r#"{"tracking_id":"rep_1","secret":"s3cret","status":"received"}"#,
                 );
             }
-            if path == "/auth/sign-in" {
+            if path == "/auth/sign-in" || path == web::paths::SIGN_IN {
                 return with_body(
                     self.sign_in_status
                         .lock()
@@ -1102,6 +1173,153 @@ mod tests {
     }
 
     #[test]
+    fn portal_pages_need_the_session_cookie_and_go_to_the_refresh_step_without_it() {
+        let key = SigningKey::generate("k");
+        let (edge, store, origin) = (service(&key), MemoryStore::default(), FakeOrigin::default());
+        let h = block_on(edge.handle(
+            get("/portal/sla/2026-11?lang=en"),
+            &client("1.1.1.1"),
+            now(),
+            &store,
+            &origin,
+        ));
+        assert_eq!(h.response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            h.response.headers()[header::LOCATION],
+            "/portal/session/refresh?next=%2Fportal%2Fsla%2F2026-11%3Flang%3Den"
+        );
+        assert!(
+            origin.seen.lock().expect("lock").is_empty(),
+            "nothing reached the origin"
+        );
+
+        // A bearer token is no session: the cookie it must be.
+        let principal = Principal {
+            subject: "u".into(),
+            actor: Actor::Customer {
+                tenant: kernel::ids::TenantId::new("acme").expect("tenant"),
+            },
+            roles: vec!["customer_admin".into()],
+            amr: vec!["pwd".into()],
+        };
+        let token = TokenIssuer::new(key, audience())
+            .issue(&principal, now(), SignedDuration::from_mins(5))
+            .expect("token");
+        let mut bearer = get("/portal/");
+        bearer.headers_mut().insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
+        );
+        let h = block_on(edge.handle(bearer, &client("1.1.1.1"), now(), &store, &origin));
+        assert_eq!(h.response.status(), StatusCode::SEE_OTHER);
+
+        let mut page = get("/portal/");
+        page.headers_mut().insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!(
+                "{}={token}; other=1",
+                web::cookies::SESSION_COOKIE
+            ))
+            .expect("header"),
+        );
+        let h = block_on(edge.handle(page, &client("1.1.1.1"), now(), &store, &origin));
+        assert_eq!(h.response.status(), StatusCode::OK);
+        assert_eq!(origin.seen.lock().expect("lock").len(), 1);
+
+        // An expired or forged cookie is no session either.
+        let mut forged = get("/portal/");
+        forged.headers_mut().insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("{}={token}x", web::cookies::SESSION_COOKIE))
+                .expect("header"),
+        );
+        let h = block_on(edge.handle(forged, &client("1.1.1.1"), now(), &store, &origin));
+        assert_eq!(h.response.status(), StatusCode::SEE_OTHER);
+
+        // The session pages themselves are public: on to the function, no redirect.
+        let h = block_on(edge.handle(
+            get("/portal/session/sign-in"),
+            &client("1.1.1.1"),
+            now(),
+            &store,
+            &origin,
+        ));
+        assert_ne!(h.response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(origin.seen.lock().expect("lock").len(), 2);
+    }
+
+    #[test]
+    fn the_root_leads_to_the_portal_and_the_stylesheet_is_cached_for_good() {
+        let key = SigningKey::generate("k");
+        let (edge, store, origin) = (service(&key), MemoryStore::default(), FakeOrigin::default());
+        let h = block_on(edge.handle(get("/"), &client("1.1.1.1"), now(), &store, &origin));
+        assert_eq!(h.response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(h.response.headers()[header::LOCATION], "/portal/");
+        let h = block_on(edge.handle(
+            get(web::assets::stylesheet_path()),
+            &client("1.1.1.1"),
+            now(),
+            &store,
+            &origin,
+        ));
+        assert_eq!(h.response.status(), StatusCode::OK);
+        assert_eq!(
+            h.response.headers()[header::CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(
+            h.response.body().as_slice(),
+            web::assets::STYLESHEET.as_bytes()
+        );
+        // Another fingerprint is not ours: on to the origin (which knows no such path).
+        let h = block_on(edge.handle(
+            get("/assets/site.0000000000000000.css"),
+            &client("1.1.1.1"),
+            now(),
+            &store,
+            &origin,
+        ));
+        assert_ne!(
+            h.response
+                .headers()
+                .get(header::CACHE_CONTROL)
+                .map(|v| v.as_bytes()),
+            Some(&b"public, max-age=31536000, immutable"[..])
+        );
+    }
+
+    #[test]
+    fn the_portal_sign_in_form_counts_for_the_brute_force_guard() {
+        let key = SigningKey::generate("k");
+        let (edge, store, origin) = (service(&key), MemoryStore::default(), FakeOrigin::default());
+        let form = "form_token=t&email=Ada%40Acme.example&password=wrong";
+        let mut locked = false;
+        for i in 0..12 {
+            // Another client each time: only the account's counter can lock.
+            let h = block_on(edge.handle(
+                post(
+                    web::paths::SIGN_IN,
+                    "application/x-www-form-urlencoded",
+                    form,
+                ),
+                &client(&format!("10.0.0.{i}")),
+                now(),
+                &store,
+                &origin,
+            ));
+            if h.response.status() == StatusCode::TOO_MANY_REQUESTS {
+                locked = true;
+                break;
+            }
+            assert_eq!(h.response.status(), StatusCode::UNAUTHORIZED);
+        }
+        assert!(
+            locked,
+            "failed form sign-ins lock the account like the API's"
+        );
+    }
+
+    #[test]
     fn the_api_needs_a_valid_token() {
         let key = SigningKey::generate("k");
         let (edge, store, origin) = (service(&key), MemoryStore::default(), FakeOrigin::default());
@@ -1174,6 +1392,8 @@ mod tests {
         assert_eq!(binding("/auth/sign-in"), "ORIGIN_AUTH");
         assert_eq!(binding("/api/tenants/acme"), "ORIGIN_AUTH");
         assert_eq!(binding("/api/sla/claims"), "ORIGIN_SLA");
+        assert_eq!(binding("/portal/sla/2026-11"), "ORIGIN_PORTAL");
+        assert_eq!(binding("/portal/session/sign-in"), "ORIGIN_AUTH");
         assert_eq!(binding("/api/incidents"), "ORIGIN_INCIDENTS");
         assert_eq!(binding("/security/reports"), "ORIGIN_INCIDENTS");
     }

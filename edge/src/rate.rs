@@ -103,7 +103,12 @@ pub enum RouteClass {
 
 impl RouteClass {
     pub fn of(method: &str, path: &str) -> Self {
-        if path.starts_with("/auth/") {
+        // Sign-in steps, the API's and the portal's posts (the portal's session pages themselves
+        // are ordinary page views).
+        if path.starts_with("/auth/")
+            || (web::paths::is_within(path, web::paths::SESSION)
+                && method.eq_ignore_ascii_case("POST"))
+        {
             RouteClass::Auth
         } else if path.starts_with("/security/reports") && method.eq_ignore_ascii_case("POST") {
             RouteClass::Report
@@ -254,5 +259,14 @@ mod tests {
             RouteClass::Public
         );
         assert_eq!(RouteClass::of("POST", "/auth/sign-in"), RouteClass::Auth);
+        assert_eq!(
+            RouteClass::of("POST", "/portal/session/sign-in"),
+            RouteClass::Auth
+        );
+        assert_eq!(
+            RouteClass::of("GET", "/portal/session/sign-in"),
+            RouteClass::Public
+        );
+        assert_eq!(RouteClass::of("GET", "/portal/"), RouteClass::Public);
     }
 }

@@ -5,7 +5,7 @@
 //! Bindings (wrangler.toml / Terraform): secrets `ORIGIN_SECRET`, `IP_HASH_KEY`; vars `JWKS`,
 //! `TOKEN_ISSUER`, `TOKEN_AUDIENCE`, `SECURITY_CONTACT`, `POLICY_URL`, `CANONICAL_URL`,
 //! `REQUIRE_HTTPS`, `PARANOIA`, `ORIGIN_INCIDENTS`, `ORIGIN_STRIPE_WEBHOOK`, `ORIGIN_AUTH`,
-//! `ORIGIN_SLA`; Durable Object namespace `RATE_LIMITER`.
+//! `ORIGIN_SLA`, `ORIGIN_PORTAL`; Durable Object namespace `RATE_LIMITER`.
 
 use std::cell::RefCell;
 use std::collections::HashMap;

@@ -9,9 +9,11 @@ pub mod idempotency;
 pub mod jobs;
 pub mod lambda;
 pub mod mail;
+pub mod portal;
 pub mod routes;
 pub mod schedule;
 pub mod services;
+pub mod web;
 
 pub use config::{Config, Environment};
 pub use services::Services;

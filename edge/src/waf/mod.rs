@@ -195,6 +195,11 @@ pub fn platform_exclusions() -> Vec<Exclusion> {
         },
         Exclusion {
             method: "POST",
+            path: "/portal/session/*",
+            scope: ExclusionScope::Args(PASSWORD_FIELDS),
+        },
+        Exclusion {
+            method: "POST",
             path: "/security/reports",
             scope: ExclusionScope::Args(REPORT_FREE_TEXT),
         },

@@ -7,6 +7,8 @@ pub mod billing_webhook;
 pub mod health;
 pub mod incidents;
 pub mod keys;
+pub mod portal;
+pub mod portal_session;
 pub mod retention;
 pub mod sla;
 pub mod tenants;
@@ -41,6 +43,14 @@ impl Routes {
         self.paths.push(path);
         self.router = self.router.route(path, methods);
         self
+    }
+
+    /// Adds one page (HTML): its handlers run with the page context (language, form token).
+    pub fn page(self, path: &'static str, methods: MethodRouter<Arc<Services>>) -> Self {
+        self.route(
+            path,
+            methods.layer(axum::middleware::from_fn(crate::web::page_context)),
+        )
     }
 
     /// Every path this router serves.

@@ -64,6 +64,12 @@ locals {
       concurrency = 10
       batch_write = false
     }
+    portal = {
+      memory      = 256
+      timeout     = 10
+      concurrency = 20
+      batch_write = false
+    }
     deadline-watch = {
       memory      = 128
       timeout     = 60

@@ -96,6 +96,11 @@ resource "cloudflare_worker_version" "edge" {
       name = "ORIGIN_SLA"
       text = var.origin_urls["sla"]
     },
+    {
+      type = "plain_text"
+      name = "ORIGIN_PORTAL"
+      text = var.origin_urls["portal"]
+    },
   ]
 }
 

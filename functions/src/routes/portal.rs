@@ -1,0 +1,21 @@
+//! The customer portal's pages (the `portal` function). The pages live in `crate::portal`.
+
+use super::Routes;
+use axum::routing::{get, post};
+
+use crate::portal::{SLA, account, overview, sla};
+
+pub fn router() -> Routes {
+    Routes::new()
+        .page(
+            "/portal",
+            get(|| async { crate::web::layout::see_other(crate::portal::OVERVIEW, &[]) }),
+        )
+        .page(crate::portal::OVERVIEW, get(overview::overview))
+        .page(SLA, get(sla::current))
+        .page("/portal/sla/{month}", get(sla::month_page))
+        .page("/portal/sla/{month}/claims", post(sla::file_claim))
+        .page(account::ACCOUNT, get(account::account))
+        .page(account::OTP_START, post(account::start_otp))
+        .page(account::OTP_CONFIRM, post(account::confirm_otp))
+}

@@ -1,0 +1,116 @@
+//! Times and money as people read them: Europe/Berlin with the offset shown
+//! ("03.12.2026, 15:07 (UTC+01:00)" / "3 Dec 2026, 15:07 (UTC+01:00)"), euros as "1.234,56 €" /
+//! "€1,234.56".
+
+use kernel::money::Money;
+use kernel::time::{Timestamp, in_company_time};
+use web::Lang;
+
+pub fn date_time(lang: Lang, at: Timestamp) -> String {
+    let zoned = in_company_time(at);
+    let pattern = lang.pick("%d.%m.%Y, %H:%M (UTC%:z)", "%-d %b %Y, %H:%M (UTC%:z)");
+    zoned.strftime(pattern).to_string()
+}
+
+pub fn date(lang: Lang, at: Timestamp) -> String {
+    let zoned = in_company_time(at);
+    zoned
+        .strftime(lang.pick("%d.%m.%Y", "%-d %b %Y"))
+        .to_string()
+}
+
+/// `2026-11` as "November 2026" (both languages).
+pub fn month_name(lang: Lang, year: i16, month: i8) -> String {
+    const DE: [&str; 12] = [
+        "Januar",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
+    ];
+    const EN: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let index = usize::try_from(month.clamp(1, 12) - 1).unwrap_or(0);
+    format!("{} {year}", lang.pick(DE, EN)[index])
+}
+
+pub fn money(lang: Lang, amount: &Money) -> String {
+    let sign = if amount.minor < 0 { "-" } else { "" };
+    let abs = amount.minor.unsigned_abs();
+    let (whole, cents) = (abs / 100, abs % 100);
+    let (group, decimal) = lang.pick(('.', ','), (',', '.'));
+    let digits = whole.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(group);
+        }
+        grouped.push(c);
+    }
+    let number = format!("{grouped}{decimal}{cents:02}");
+    let code = amount.currency.code().to_ascii_uppercase();
+    match (lang, code.as_str()) {
+        (Lang::De, "EUR") => format!("{sign}{number}\u{a0}€"),
+        (Lang::En, "EUR") => format!("{sign}€{number}"),
+        (Lang::De, code) => format!("{sign}{number}\u{a0}{code}"),
+        (Lang::En, code) => format!("{sign}{code}\u{a0}{number}"),
+    }
+}
+
+/// A duration in words: "2 h 5 min" / "45 s".
+pub fn duration(seconds: i64) -> String {
+    let (h, m, s) = (seconds / 3600, seconds % 3600 / 60, seconds % 60);
+    match (h, m) {
+        (0, 0) => format!("{s} s"),
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kernel::money::Currency;
+
+    #[test]
+    fn money_reads_as_in_each_language() {
+        let fee = Money::new(2_495, Currency::EUR);
+        assert_eq!(money(Lang::De, &fee), "24,95\u{a0}€");
+        assert_eq!(money(Lang::En, &fee), "€24.95");
+        let big = Money::new(123_456_789, Currency::EUR);
+        assert_eq!(money(Lang::De, &big), "1.234.567,89\u{a0}€");
+        assert_eq!(money(Lang::En, &big), "€1,234,567.89");
+        assert_eq!(money(Lang::En, &Money::new(-5, Currency::EUR)), "-€0.05");
+    }
+
+    #[test]
+    fn times_are_berlin_time_with_the_offset() {
+        let winter: Timestamp = "2026-12-03T14:07:00Z".parse().expect("time");
+        assert_eq!(date_time(Lang::De, winter), "03.12.2026, 15:07 (UTC+01:00)");
+        assert_eq!(date_time(Lang::En, winter), "3 Dec 2026, 15:07 (UTC+01:00)");
+        let summer: Timestamp = "2026-07-01T10:00:00Z".parse().expect("time");
+        assert_eq!(date_time(Lang::De, summer), "01.07.2026, 12:00 (UTC+02:00)");
+        assert_eq!(month_name(Lang::De, 2026, 3), "März 2026");
+        assert_eq!(duration(7_500), "2 h 5 min");
+    }
+}

@@ -1,0 +1,60 @@
+//! The signed-in person behind a page: the access token from the `__Host-` session cookie,
+//! verified here (as the edge verified it), resolved to permissions, with revocation and disabled
+//! accounts checked on every page. Without a valid session the page leads to the refresh step.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use kernel::rbac::Access;
+
+use super::context::{FormToken, cookie_values, new_form_token};
+use super::errors::{PageError, to_refresh};
+use crate::http::EdgeVerified;
+use crate::services::Services;
+
+pub struct Viewer {
+    pub access: Access,
+    /// What the page's forms carry.
+    pub form_token: String,
+}
+
+impl<S> FromRequestParts<S> for Viewer
+where
+    S: Send + Sync,
+    Arc<Services>: FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let services = Arc::<Services>::from_ref(state);
+        let back_to = parts
+            .uri
+            .path_and_query()
+            .map_or(web::paths::PORTAL_HOME, |p| p.as_str())
+            .to_string();
+        let token = web::cookies::read(cookie_values(&parts.headers), web::cookies::SESSION_COOKIE);
+        let (principal, issued_at) = match (token, parts.extensions.get::<EdgeVerified>()) {
+            (Some(token), _) => match services.tokens.verify(&token, services.clock.now()) {
+                Ok(verified) => (verified.principal, verified.issued_at),
+                Err(_) => return Err(to_refresh(&back_to)),
+            },
+            (None, Some(edge)) => (edge.principal.clone(), edge.issued_at),
+            (None, None) => return Err(to_refresh(&back_to)),
+        };
+        let access = services
+            .auth
+            .access_for(principal, Some(issued_at))
+            .await
+            .map_err(|e| match e {
+                kernel::Error::Unauthenticated(_) => to_refresh(&back_to),
+                other => PageError(other).into_response(),
+            })?;
+        let form_token = parts
+            .extensions
+            .get::<FormToken>()
+            .map_or_else(new_form_token, |t| t.0.clone());
+        Ok(Viewer { access, form_token })
+    }
+}

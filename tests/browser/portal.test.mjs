@@ -1,0 +1,281 @@
+// The customer portal in real Chromium (Debian's, driven by playwright-core), against the real
+// `regrooter serve` on the manual clock: invitation and activation, sign-in, TOTP enrolment
+// (codes computed here, RFC 6238), sign-in with the second factor, a claim for a month that fell
+// short, a member without the permission, and cross-site form posts. axe-core checks every page
+// (no serious or critical violation) and every page is screenshot in German and English into
+// target/browser/. Run by scripts/test (`node --test tests/browser/`).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+
+const root = resolve(import.meta.dirname, '../..');
+const tools = process.env.REGROOTER_BROWSER_TOOLS ?? join(root, 'target/tools/node');
+const require = createRequire(join(tools, 'package.json'));
+const { chromium } = require('playwright-core');
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const binary = process.env.REGROOTER_BIN ?? join(root, 'target/debug/regrooter');
+const shots = join(root, 'target/browser');
+mkdirSync(shots, { recursive: true });
+
+// The platform's clock starts on 20 November; the November outage makes the month fall short.
+const START = '2026-11-20T09:00:00Z';
+
+let server, browser, base, data;
+
+async function freePort() {
+  return new Promise((ok) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+}
+
+async function serverNow() {
+  const r = await fetch(`${base}/_dev/clock`);
+  return (await r.json()).now;
+}
+
+function token(args) {
+  return execFileSync(binary, ['token', '--data', data, ...args], { encoding: 'utf8' }).trim().split('\n').pop();
+}
+
+async function api(method, path, bearer, body) {
+  const r = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function advance(duration) {
+  const r = await fetch(`${base}/_dev/clock`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ advance: duration }),
+  });
+  assert.equal(r.status, 200, await r.text());
+}
+
+/// RFC 6238: six digits, 30-second steps, HMAC-SHA1 over the base32 secret.
+function totp(secretBase32, at) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secretBase32.replace(/=+$/, '').toUpperCase()) {
+    bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  }
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.parse(at) / 1000 / 30)));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  const code = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return code.toString().padStart(6, '0');
+}
+
+/// axe-core on the page now open. Its source goes in through the DevTools protocol (as
+/// `page.evaluate`), which the pages' CSP does not govern; a `<script>` tag it would refuse.
+async function checkAccessibility(context, page, name) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () => await globalThis.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), [], `axe on ${name}`);
+}
+
+/// Screenshot of the open page in both languages (the switch on the page), axe on each.
+async function record(context, page, name) {
+  // The manual clock stands still unless moved, and with it the edge's rate-limit buckets: a
+  // minute per page keeps this browser within the public pages' quota.
+  await advance('PT1M');
+  const url = new URL(page.url());
+  for (const lang of ['de', 'en']) {
+    url.searchParams.set('lang', lang);
+    await page.goto(url.toString());
+    assert.equal(await page.getAttribute('html', 'lang'), lang, `${name} in ${lang}`);
+    await page.screenshot({ path: join(shots, `${name}-${lang}.png`), fullPage: true });
+    await checkAccessibility(context, page, `${name} (${lang})`);
+  }
+  url.searchParams.set('lang', 'de');
+  await page.goto(url.toString());
+}
+
+function watchCsp(page, violations) {
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) violations.push(m.text());
+  });
+}
+
+before(async () => {
+  data = mkdtempSync(join(tmpdir(), 'regrooter-browser-'));
+  const port = await freePort();
+  base = `http://localhost:${port}`;
+  server = spawn(binary, ['serve', '--clock', 'manual', '--start', START, '--addr', `127.0.0.1:${port}`, '--data', data], {
+    env: { ...process.env, REGROOTER_PUBLIC_URL: base, RUST_LOG: 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  for (let i = 0; i < 200; i++) {
+    try { if ((await fetch(`${base}/healthz`)).ok) break; } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  browser = await chromium.launch({
+    executablePath: process.env.REGROOTER_CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+  if (data) rmSync(data, { recursive: true, force: true });
+});
+
+test('an invited admin activates, signs in, enrols TOTP and claims a credit for a month that fell short', async () => {
+  const now = await serverNow();
+  const operator = token(['--role', 'operator', '--now', now]);
+  const admin = token(['--role', 'customer_admin', '--tenant', 'acme', '--now', now]);
+  await api('PUT', '/api/tenants/acme', operator, { name: 'ACME GmbH' });
+  await api('PUT', '/api/tenants/globex', operator, { name: 'Globex AG' });
+  // Two hours down on 3 November: below 95.0 % needs more than 36 h in a 30-day month, so a
+  // 40-hour outage makes November fall short.
+  await api('POST', '/api/sla/outages', operator, {
+    start: '2026-11-03T08:00:00Z', end: '2026-11-05T00:00:00Z', tenant: 'acme',
+    description: 'Storage failure in the primary region', evidence: 'status page entry',
+  });
+  const invited = await api('POST', '/api/tenants/acme/users', admin, { email: 'ada@acme.example', name: 'Ada Admin', roles: ['customer_admin'] });
+
+  const context = await browser.newContext({ locale: 'de-DE' });
+  const page = await context.newPage();
+  const csp = [];
+  watchCsp(page, csp);
+
+  // A portal page without a session leads to the sign-in, and back afterwards.
+  await page.goto(`${base}/`);
+  assert.match(new URL(page.url()).pathname, /\/portal\/session\/sign-in$/);
+  await record(context, page, 'sign-in');
+
+  // Activation from the invitation link.
+  await page.goto(`${base}/portal/session/activate?token=${invited.activation_token}`);
+  await record(context, page, 'activate');
+  await page.fill('#password', 'short');
+  await page.fill('#password_again', 'different');
+  await page.click('button[type=submit]');
+  assert.match(await page.textContent('#errors'), /nicht gleich/);
+  await page.fill('#password', 'correct horse battery staple');
+  await page.fill('#password_again', 'correct horse battery staple');
+  await page.click('button[type=submit]');
+  assert.match(await page.textContent('main'), /Konto ist aktiviert/);
+
+  // A wrong password: the same words whatever was wrong, next to the field.
+  await page.fill('#email', 'ada@acme.example');
+  await page.fill('#password', 'wrong password entirely');
+  await page.click('button[type=submit]');
+  assert.match(await page.textContent('#password-error'), /stimmen nicht/);
+  await page.fill('#password', 'correct horse battery staple');
+  await page.click('button[type=submit]');
+  assert.equal(new URL(page.url()).pathname, '/portal/');
+  const cookies = await context.cookies();
+  const session = cookies.find((c) => c.name === '__Host-regrooter-session');
+  assert.ok(session && session.httpOnly && session.secure && session.sameSite === 'Strict' && session.path === '/', JSON.stringify(session));
+  const refresh = cookies.find((c) => c.name === '__Secure-regrooter-refresh');
+  assert.ok(refresh && refresh.httpOnly && refresh.path === '/portal/session', JSON.stringify(refresh));
+  await record(context, page, 'overview');
+
+  // TOTP enrolment on the account page; the code computed from the key shown.
+  await page.click('nav.main a[href="/portal/account"]');
+  await record(context, page, 'account');
+  await page.click('main button[type=submit]');
+  const secret = (await page.textContent('#otp-secret')).trim();
+  assert.ok(await page.$('.qr svg'), 'the QR code is drawn');
+  await page.screenshot({ path: join(shots, 'totp-enrolment-de.png'), fullPage: true });
+  await checkAccessibility(context, page, 'totp-enrolment');
+  await page.fill('#code', totp(secret, await serverNow()));
+  await page.click('main button[type=submit]');
+  assert.equal((await page.$$('#recovery-codes li')).length > 0, true, 'recovery codes shown once');
+  await page.screenshot({ path: join(shots, 'recovery-codes-de.png'), fullPage: true });
+
+  // Sign out, then in again: now the second factor is asked for.
+  await page.click('header form button[type=submit]');
+  assert.match(await page.textContent('main'), /abgemeldet/);
+  await advance('PT1M');
+  await page.fill('#email', 'ada@acme.example');
+  await page.fill('#password', 'correct horse battery staple');
+  await page.click('button[type=submit]');
+  assert.ok(await page.$('#code'), 'the second-factor step');
+  await page.screenshot({ path: join(shots, 'second-factor-de.png'), fullPage: true });
+  await checkAccessibility(context, page, 'second-factor');
+  await page.fill('#code', '000000');
+  await page.click('button[type=submit]');
+  assert.match(await page.textContent('#code-error'), /Code stimmt nicht/);
+  await page.fill('#code', totp(secret, await serverNow()));
+  await page.click('button[type=submit]');
+  assert.equal(new URL(page.url()).pathname, '/portal/');
+
+  // November is over; its report shows the outage, the chart and the claim form pre-filled.
+  await advance('264h');
+  await page.goto(`${base}/portal/sla/2026-11`);
+  assert.ok(await page.$('figure.chart svg rect.bar.down'), 'the outage days are red');
+  assert.equal(await page.inputValue('#start_0'), '2026-11-03T09:00');
+  assert.equal(await page.inputValue('#end_0'), '2026-11-05T01:00');
+  await record(context, page, 'sla-month');
+  await page.click('form[action$="/claims"] button[type=submit]');
+  assert.match(new URL(page.url()).pathname, /\/portal\/sla\/2026-11$/);
+  const state = await page.textContent('#claims ~ .card');
+  assert.match(state, /Geprüft/);
+  await record(context, page, 'sla-claimed');
+
+  // A form posted from another site is refused, with or without the form token.
+  const jar = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+  const formToken = (await context.cookies()).find((c) => c.name === '__Host-regrooter-form').value;
+  for (const headers of [
+    { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+    { origin: 'https://evil.example' },
+    {},
+  ]) {
+    const r = await fetch(`${base}/portal/sla/2026-10/claims`, {
+      method: 'POST', redirect: 'manual',
+      headers: { ...headers, cookie: jar, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `form_token=${formToken}&start_0=2026-10-01T10:00&end_0=2026-10-01T11:00`,
+    });
+    assert.equal(r.status, 403, JSON.stringify(headers));
+  }
+  const noToken = await fetch(`${base}/portal/sla/2026-10/claims`, {
+    method: 'POST', redirect: 'manual',
+    headers: { origin: base, cookie: jar, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'start_0=2026-10-01T10:00&end_0=2026-10-01T11:00',
+  });
+  assert.equal(noToken.status, 403);
+
+  // The session of an acme user shows acme's data only; the portal takes the tenant from the
+  // token, never from the address.
+  assert.doesNotMatch(await page.textContent('body'), /globex/i);
+
+  // A member, invited now (invitations last three days): sees the report, files no claim.
+  const adminNow = token(['--role', 'customer_admin', '--tenant', 'acme', '--now', await serverNow()]);
+  const member = await api('POST', '/api/tenants/acme/users', adminNow, { email: 'max@acme.example', name: 'Max Member', roles: ['customer_member'] });
+  const memberContext = await browser.newContext({ locale: 'en-GB' });
+  const memberPage = await memberContext.newPage();
+  watchCsp(memberPage, csp);
+  await memberPage.goto(`${base}/portal/session/activate?token=${member.activation_token}`);
+  await memberPage.fill('#password', 'a member chooses a long passphrase');
+  await memberPage.fill('#password_again', 'a member chooses a long passphrase');
+  await memberPage.click('button[type=submit]');
+  await memberPage.fill('#email', 'max@acme.example');
+  await memberPage.fill('#password', 'a member chooses a long passphrase');
+  await memberPage.click('button[type=submit]');
+  assert.equal(await memberPage.getAttribute('html', 'lang'), 'en', 'Accept-Language en-GB');
+  await memberPage.goto(`${base}/portal/sla/2026-11`);
+  assert.equal(await memberPage.$('form[action$="/claims"]'), null, 'a member files no claims');
+  await memberPage.screenshot({ path: join(shots, 'sla-month-member-en.png'), fullPage: true });
+  await memberContext.close();
+
+  assert.deepEqual(csp, [], 'no page broke its own Content-Security-Policy');
+  await context.close();
+});

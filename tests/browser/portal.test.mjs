@@ -257,13 +257,32 @@ test('an invited admin activates, signs in, enrols TOTP and claims a credit for 
   // token, never from the address.
   assert.doesNotMatch(await page.textContent('body'), /globex/i);
 
-  // A member, invited now (invitations last three days): sees the report, files no claim.
-  const adminNow = token(['--role', 'customer_admin', '--tenant', 'acme', '--now', await serverNow()]);
-  const member = await api('POST', '/api/tenants/acme/users', adminNow, { email: 'max@acme.example', name: 'Max Member', roles: ['customer_member'] });
+  // The admin invites a member on the team page; the activation link is shown once.
+  await page.goto(`${base}/portal/team`);
+  await page.click('form[action="/portal/team/invite"] button[type=submit]');
+  assert.match(await page.textContent('#errors'), /E-Mail-Adresse/);
+  assert.equal(await page.getAttribute('#email', 'aria-invalid'), 'true');
+  await page.fill('#name', 'Max Member');
+  await page.fill('#email', 'max@acme.example');
+  await page.check('#role-customer_member');
+  await page.click('form[action="/portal/team/invite"] button[type=submit]');
+  const link = (await page.textContent('#activation-link')).trim();
+  assert.match(link, /\/portal\/session\/activate\?token=/);
+  assert.match(await page.textContent('table'), /max@acme\.example/);
+  await page.screenshot({ path: join(shots, 'team-invited-de.png'), fullPage: true });
+  await checkAccessibility(context, page, 'team-invited');
+  await page.goto(`${base}/portal/team`);
+  await record(context, page, 'team');
+
+  // An address that is no page is a page saying so.
+  const missing = await fetch(`${base}/portal/no-such-page`, { headers: { cookie: (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ') } });
+  assert.equal(missing.status, 404);
+  assert.match(missing.headers.get('content-type'), /text\/html/);
+
   const memberContext = await browser.newContext({ locale: 'en-GB' });
   const memberPage = await memberContext.newPage();
   watchCsp(memberPage, csp);
-  await memberPage.goto(`${base}/portal/session/activate?token=${member.activation_token}`);
+  await memberPage.goto(link);
   await memberPage.fill('#password', 'a member chooses a long passphrase');
   await memberPage.fill('#password_again', 'a member chooses a long passphrase');
   await memberPage.click('button[type=submit]');
@@ -273,6 +292,11 @@ test('an invited admin activates, signs in, enrols TOTP and claims a credit for 
   assert.equal(await memberPage.getAttribute('html', 'lang'), 'en', 'Accept-Language en-GB');
   await memberPage.goto(`${base}/portal/sla/2026-11`);
   assert.equal(await memberPage.$('form[action$="/claims"]'), null, 'a member files no claims');
+  assert.equal(await memberPage.$('nav.main a[href="/portal/team"]'), null, 'a member manages no team');
+  const forbidden = await memberPage.goto(`${base}/portal/team`);
+  assert.equal(forbidden.status(), 403);
+  assert.match(await memberPage.textContent('main'), /not allowed/);
+  await memberPage.screenshot({ path: join(shots, 'forbidden-member-en.png'), fullPage: true });
   await memberPage.screenshot({ path: join(shots, 'sla-month-member-en.png'), fullPage: true });
   await memberContext.close();
 

@@ -6,6 +6,7 @@ pub mod account;
 pub mod chart;
 pub mod overview;
 pub mod sla;
+pub mod team;
 
 use kernel::ids::TenantId;
 use kernel::rbac::{Denied, Permission};
@@ -23,6 +24,11 @@ const AREAS: &[(&str, Text, Option<Permission>)] = &[
         SLA,
         Text::new("Verfügbarkeit (SLA)", "Availability (SLA)"),
         Some(Permission::SlaReportRead),
+    ),
+    (
+        team::TEAM,
+        Text::new("Team", "Team"),
+        Some(Permission::TenantUsersManage),
     ),
     (
         account::ACCOUNT,

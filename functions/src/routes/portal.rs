@@ -3,7 +3,7 @@
 use super::Routes;
 use axum::routing::{get, post};
 
-use crate::portal::{SLA, account, overview, sla};
+use crate::portal::{SLA, account, overview, sla, team};
 
 pub fn router() -> Routes {
     Routes::new()
@@ -15,7 +15,16 @@ pub fn router() -> Routes {
         .page(SLA, get(sla::current))
         .page("/portal/sla/{month}", get(sla::month_page))
         .page("/portal/sla/{month}/claims", post(sla::file_claim))
+        .page(team::TEAM, get(team::team))
+        .page(team::INVITE, post(team::invite))
+        .page("/portal/team/{user}/disable", post(team::disable))
         .page(account::ACCOUNT, get(account::account))
         .page(account::OTP_START, post(account::start_otp))
         .page(account::OTP_CONFIRM, post(account::confirm_otp))
+        // Any other portal address: a page saying so, not a problem document.
+        .page("/portal/{*rest}", axum::routing::any(not_found))
+}
+
+async fn not_found() -> crate::web::PageError {
+    crate::web::PageError(kernel::Error::NotFound("page".into()))
 }

@@ -29,11 +29,15 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let services = Arc::<Services>::from_ref(state);
-        let back_to = parts
-            .uri
-            .path_and_query()
-            .map_or(web::paths::PORTAL_HOME, |p| p.as_str())
-            .to_string();
+        // A redirect is followed with GET: back to the page, or after a form post to the start.
+        let back_to = match parts.method {
+            axum::http::Method::GET | axum::http::Method::HEAD => parts
+                .uri
+                .path_and_query()
+                .map_or(web::paths::PORTAL_HOME, |p| p.as_str())
+                .to_string(),
+            _ => web::paths::PORTAL_HOME.to_string(),
+        };
         let token = web::cookies::read(cookie_values(&parts.headers), web::cookies::SESSION_COOKIE);
         let (principal, issued_at) = match (token, parts.extensions.get::<EdgeVerified>()) {
             (Some(token), _) => match services.tokens.verify(&token, services.clock.now()) {

@@ -1,0 +1,287 @@
+//! `/portal/team`: the company's portal users — who they are, their roles, whether they have
+//! activated their account and set up a second factor — the invitation of new ones (the
+//! activation link is shown once, to hand on), and disabling an account (its sessions end at
+//! once: tokens issued before are refused).
+
+use std::sync::Arc;
+
+use auth::service::NewUserInput;
+use auth::{Account, UserId};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use kernel::Error;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::{nav, tenant_of};
+use crate::http::Path;
+use crate::services::Services;
+use crate::web::context::{current_lang, t};
+use crate::web::format::date_time;
+use crate::web::layout::{error_summary, field_error, see_other};
+use crate::web::{Page, PageError, PageForm, PageResult, Text, Viewer};
+
+pub const TEAM: &str = "/portal/team";
+pub const INVITE: &str = "/portal/team/invite";
+
+/// The built-in customer roles, as the invitation offers them.
+const BUILTIN_ROLES: &[(&str, Text, Text)] = &[
+    (
+        "customer_member",
+        Text::new("Mitglied", "Member"),
+        Text::new(
+            "liest Vorfälle, die Ihr Unternehmen betreffen, SLA-Berichte und den Löschstand",
+            "reads incidents that affect your company, SLA reports and the deletion state",
+        ),
+    ),
+    (
+        "customer_admin",
+        Text::new("Administration", "Administrator"),
+        Text::new(
+            "dazu: Gutschriften beantragen, Abrechnung lesen, Benutzer und Rollen verwalten, Datenexport und endgültige Löschung verlangen",
+            "also: claims credits, reads billing, manages users and roles, asks for data exports and final deletion",
+        ),
+    ),
+];
+
+#[derive(Debug, Default, Deserialize)]
+pub struct InviteForm {
+    email: Option<String>,
+    name: Option<String>,
+    role: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Empty {}
+
+fn role_label(role: &str) -> String {
+    BUILTIN_ROLES
+        .iter()
+        .find(|(name, _, _)| *name == role)
+        .map_or_else(
+            || role.strip_prefix("custom:").unwrap_or(role).to_string(),
+            |(_, label, _)| label.get().to_string(),
+        )
+}
+
+pub async fn team(State(s): State<Arc<Services>>, viewer: Viewer) -> PageResult<Page> {
+    render(&s, &viewer, &InviteForm::default(), &[], None).await
+}
+
+async fn render(
+    s: &Services,
+    viewer: &Viewer,
+    form: &InviteForm,
+    errors: &[(String, String)],
+    invited: Option<Markup>,
+) -> PageResult<Page> {
+    let tenant = tenant_of(viewer)?;
+    let lang = current_lang();
+    let users = s
+        .auth
+        .users(
+            &viewer.access,
+            &Account::Customer {
+                tenant: tenant.clone(),
+            },
+        )
+        .await?;
+    let custom_roles = s.auth.roles(&tenant).await?;
+    let me = viewer.access.principal().subject.clone();
+    let chosen = form.role.as_deref().unwrap_or("customer_member");
+    let email_error = field_error(errors, "email");
+    let name_error = field_error(errors, "name");
+    let body = html! {
+        h1 { (t("Team", "Team")) }
+        @if let Some(invited) = invited { (invited) }
+        table {
+            caption class="muted" { (t("Benutzer Ihres Unternehmens im Portal", "Your company's portal users")) }
+            thead { tr {
+                th scope="col" { (t("Name", "Name")) }
+                th scope="col" { (t("E-Mail", "E-mail")) }
+                th scope="col" { (t("Rollen", "Roles")) }
+                th scope="col" { (t("Stand", "State")) }
+                th scope="col" { (t("Aktion", "Action")) }
+            } }
+            tbody {
+                @for user in &users {
+                    tr {
+                        td { (user.name) }
+                        td { (user.email) }
+                        td { (user.roles.iter().map(|r| role_label(r)).collect::<Vec<_>>().join(", ")) }
+                        td {
+                            @if user.disabled {
+                                span class="status bad" { (t("gesperrt", "disabled")) }
+                            } @else if !user.activated {
+                                span class="status warn" { (t("eingeladen", "invited")) }
+                            } @else {
+                                span class="status good" { (t("aktiv", "active")) }
+                                @if user.second_factor { " " (t("mit zweitem Faktor", "with a second factor")) }
+                            }
+                            br;
+                            span class="muted" { (t("seit", "since")) " " (date_time(lang, user.created_at)) }
+                        }
+                        td {
+                            @if !user.disabled && user.id.to_string() != me {
+                                form class="inline" method="post" action={ (TEAM) "/" (user.id) "/disable" } {
+                                    input type="hidden" name=(web::cookies::FORM_TOKEN_FIELD) value=(viewer.form_token);
+                                    button type="submit" class="secondary" aria-label={ (t("Sperren: ", "Disable: ")) (user.name) } { (t("Sperren", "Disable")) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        h2 id="invite" { (t("Jemanden einladen", "Invite someone")) }
+        (error_summary(errors))
+        form method="post" action=(INVITE) novalidate {
+            input type="hidden" name=(web::cookies::FORM_TOKEN_FIELD) value=(viewer.form_token);
+            label for="name" { (t("Name", "Name")) }
+            @if let Some(e) = name_error { p class="field-error" id="name-error" { (e) } }
+            input type="text" id="name" name="name" value=(form.name.as_deref().unwrap_or_default()) autocomplete="off" required
+                aria-invalid=[name_error.map(|_| "true")] aria-describedby=[name_error.map(|_| "name-error")];
+            label for="email" { (t("E-Mail-Adresse", "E-mail address")) }
+            @if let Some(e) = email_error { p class="field-error" id="email-error" { (e) } }
+            input type="email" id="email" name="email" value=(form.email.as_deref().unwrap_or_default()) autocomplete="off" required
+                aria-invalid=[email_error.map(|_| "true")] aria-describedby=[email_error.map(|_| "email-error")];
+            fieldset {
+                legend { (t("Rolle", "Role")) }
+                @for (name, label, description) in BUILTIN_ROLES {
+                    div {
+                        input type="radio" id={ "role-" (name) } name="role" value=(name) checked[chosen == *name];
+                        label for={ "role-" (name) } class="inline-label" { (label.get()) }
+                        p class="hint" { (description.get()) }
+                    }
+                }
+                @for role in &custom_roles {
+                    @let value = format!("custom:{}", role.name);
+                    div {
+                        input type="radio" id={ "role-custom-" (role.name) } name="role" value=(value) checked[chosen == value];
+                        label for={ "role-custom-" (role.name) } class="inline-label" { (role.name) }
+                        p class="hint" { (role.permissions.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")) }
+                    }
+                }
+            }
+            button type="submit" { (t("Einladen", "Invite")) }
+        }
+    };
+    Ok(Page::new(t("Team", "Team"), body).nav(nav(viewer, &tenant)))
+}
+
+pub async fn invite(
+    State(s): State<Arc<Services>>,
+    viewer: Viewer,
+    PageForm(form): PageForm<InviteForm>,
+) -> PageResult<Response> {
+    let tenant = tenant_of(&viewer)?;
+    let input = NewUserInput {
+        email: form.email.clone(),
+        name: form.name.clone(),
+        roles: Some(vec![
+            form.role
+                .clone()
+                .unwrap_or_else(|| "customer_member".into()),
+        ]),
+    };
+    match s
+        .auth
+        .create_user(&viewer.access, Account::Customer { tenant }, input)
+        .await
+    {
+        Ok(created) => {
+            let link = format!(
+                "{}{}?token={}",
+                s.config.public_url.trim_end_matches('/'),
+                web::paths::ACTIVATE,
+                created.activation_token
+            );
+            let lang = current_lang();
+            let invited = html! {
+                div class="notice" role="status" {
+                    p { strong { (created.user.name) } " " (t("ist eingeladen.", "is invited.")) }
+                    p { (t(
+                        "Geben Sie diesen Aktivierungslink weiter; er wird nur jetzt angezeigt und gilt bis ",
+                        "Hand on this activation link; it is shown only now and is valid until ",
+                    )) (date_time(lang, created.activation_expires_at)) ":" }
+                    p { code class="secret" id="activation-link" { (link) } }
+                }
+            };
+            Ok(
+                render(&s, &viewer, &InviteForm::default(), &[], Some(invited))
+                    .await?
+                    .status(StatusCode::CREATED)
+                    .into_response(),
+            )
+        }
+        Err(Error::Validation(fields)) => {
+            let errors: Vec<(String, String)> = fields
+                .into_iter()
+                .map(|f| {
+                    let field = f
+                        .pointer
+                        .trim_start_matches('/')
+                        .split('/')
+                        .next()
+                        .unwrap_or_default()
+                        .to_string();
+                    let text = match field.as_str() {
+                        "email" => t(
+                            "Bitte eine gültige E-Mail-Adresse angeben.",
+                            "Please give a valid e-mail address.",
+                        )
+                        .to_string(),
+                        "name" => t(
+                            "Bitte einen Namen angeben (1 bis 200 Zeichen).",
+                            "Please give a name (1 to 200 characters).",
+                        )
+                        .to_string(),
+                        _ => f.detail,
+                    };
+                    (
+                        if field == "roles" {
+                            "role".to_string()
+                        } else {
+                            field
+                        },
+                        text,
+                    )
+                })
+                .collect();
+            Ok(render(&s, &viewer, &form, &errors, None)
+                .await?
+                .status(StatusCode::UNPROCESSABLE_ENTITY)
+                .into_response())
+        }
+        Err(Error::Conflict(_)) => {
+            let errors = vec![(
+                "email".to_string(),
+                t(
+                    "Für diese Adresse gibt es in Ihrem Unternehmen schon ein Konto.",
+                    "There already is an account for this address in your company.",
+                )
+                .to_string(),
+            )];
+            Ok(render(&s, &viewer, &form, &errors, None)
+                .await?
+                .status(StatusCode::CONFLICT)
+                .into_response())
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+pub async fn disable(
+    State(s): State<Arc<Services>>,
+    viewer: Viewer,
+    Path(user): Path<String>,
+    PageForm(_): PageForm<Empty>,
+) -> PageResult<Response> {
+    let tenant = tenant_of(&viewer)?;
+    let user = UserId::parse(&user).map_err(|_| PageError(Error::NotFound("user".into())))?;
+    s.auth
+        .disable_user(&viewer.access, &Account::Customer { tenant }, &user)
+        .await?;
+    Ok(see_other(TEAM, &[]))
+}

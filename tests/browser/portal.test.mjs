@@ -107,6 +107,12 @@ async function record(context, page, name) {
   await page.goto(url.toString());
 }
 
+/// Clicks what leads to another page (a link, a form's button) and waits until that page has
+/// loaded, so that what is read next is read from it and not from the page before.
+async function follow(page, selector) {
+  await Promise.all([page.waitForNavigation(), page.click(selector)]);
+}
+
 function watchCsp(page, violations) {
   page.on('console', (m) => {
     if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) violations.push(m.text());
@@ -166,20 +172,20 @@ test('an invited admin activates, signs in, enrols TOTP and claims a credit for 
   await record(context, page, 'activate');
   await page.fill('#password', 'short');
   await page.fill('#password_again', 'different');
-  await page.click('button[type=submit]');
+  await follow(page, 'button[type=submit]');
   assert.match(await page.textContent('#errors'), /nicht gleich/);
   await page.fill('#password', 'correct horse battery staple');
   await page.fill('#password_again', 'correct horse battery staple');
-  await page.click('button[type=submit]');
+  await follow(page, 'button[type=submit]');
   assert.match(await page.textContent('main'), /Konto ist aktiviert/);
 
   // A wrong password: the same words whatever was wrong, next to the field.
   await page.fill('#email', 'ada@acme.example');
   await page.fill('#password', 'wrong password entirely');
-  await page.click('button[type=submit]');
+  await follow(page, 'button[type=submit]');
   assert.match(await page.textContent('#password-error'), /stimmen nicht/);
   await page.fill('#password', 'correct horse battery staple');
-  await page.click('button[type=submit]');
+  await follow(page, 'button[type=submit]');
   assert.equal(new URL(page.url()).pathname, '/portal/');
   const cookies = await context.cookies();
   const session = cookies.find((c) => c.name === '__Host-regrooter-session');
@@ -189,33 +195,33 @@ test('an invited admin activates, signs in, enrols TOTP and claims a credit for 
   await record(context, page, 'overview');
 
   // TOTP enrolment on the account page; the code computed from the key shown.
-  await page.click('nav.main a[href="/portal/account"]');
+  await follow(page, 'nav.main a[href="/portal/account"]');
   await record(context, page, 'account');
-  await page.click('main button[type=submit]');
+  await follow(page, 'main button[type=submit]');
   const secret = (await page.textContent('#otp-secret')).trim();
   assert.ok(await page.$('.qr svg'), 'the QR code is drawn');
   await page.screenshot({ path: join(shots, 'totp-enrolment-de.png'), fullPage: true });
   await checkAccessibility(context, page, 'totp-enrolment');
   await page.fill('#code', totp(secret, await serverNow()));
-  await page.click('main button[type=submit]');
+  await follow(page, 'main button[type=submit]');
   assert.equal((await page.$$('#recovery-codes li')).length > 0, true, 'recovery codes shown once');
   await page.screenshot({ path: join(shots, 'recovery-codes-de.png'), fullPage: true });
 
   // Sign out, then in again: now the second factor is asked for.
-  await page.click('header form button[type=submit]');
+  await follow(page, 'header form button[type=submit]');
   assert.match(await page.textContent('main'), /abgemeldet/);
   await advance('PT1M');
   await page.fill('#email', 'ada@acme.example');
   await page.fill('#password', 'correct horse battery staple');
-  await page.click('button[type=submit]');
+  await follow(page, 'button[type=submit]');
   assert.ok(await page.$('#code'), 'the second-factor step');
   await page.screenshot({ path: join(shots, 'second-factor-de.png'), fullPage: true });
   await checkAccessibility(context, page, 'second-factor');
   await page.fill('#code', '000000');
-  await page.click('button[type=submit]');
+  await follow(page, 'button[type=submit]');
   assert.match(await page.textContent('#code-error'), /Code stimmt nicht/);
   await page.fill('#code', totp(secret, await serverNow()));
-  await page.click('button[type=submit]');
+  await follow(page, 'button[type=submit]');
   assert.equal(new URL(page.url()).pathname, '/portal/');
 
   // November is over; its report shows the outage, the chart and the claim form pre-filled.
@@ -225,7 +231,7 @@ test('an invited admin activates, signs in, enrols TOTP and claims a credit for 
   assert.equal(await page.inputValue('#start_0'), '2026-11-03T09:00');
   assert.equal(await page.inputValue('#end_0'), '2026-11-05T01:00');
   await record(context, page, 'sla-month');
-  await page.click('form[action$="/claims"] button[type=submit]');
+  await follow(page, 'form[action$="/claims"] button[type=submit]');
   assert.match(new URL(page.url()).pathname, /\/portal\/sla\/2026-11$/);
   const state = await page.textContent('#claims ~ .card');
   assert.match(state, /Geprüft/);
@@ -259,13 +265,13 @@ test('an invited admin activates, signs in, enrols TOTP and claims a credit for 
 
   // The admin invites a member on the team page; the activation link is shown once.
   await page.goto(`${base}/portal/team`);
-  await page.click('form[action="/portal/team/invite"] button[type=submit]');
+  await follow(page, 'form[action="/portal/team/invite"] button[type=submit]');
   assert.match(await page.textContent('#errors'), /E-Mail-Adresse/);
   assert.equal(await page.getAttribute('#email', 'aria-invalid'), 'true');
   await page.fill('#name', 'Max Member');
   await page.fill('#email', 'max@acme.example');
   await page.check('#role-customer_member');
-  await page.click('form[action="/portal/team/invite"] button[type=submit]');
+  await follow(page, 'form[action="/portal/team/invite"] button[type=submit]');
   const link = (await page.textContent('#activation-link')).trim();
   assert.match(link, /\/portal\/session\/activate\?token=/);
   assert.match(await page.textContent('table'), /max@acme\.example/);
@@ -285,10 +291,10 @@ test('an invited admin activates, signs in, enrols TOTP and claims a credit for 
   await memberPage.goto(link);
   await memberPage.fill('#password', 'a member chooses a long passphrase');
   await memberPage.fill('#password_again', 'a member chooses a long passphrase');
-  await memberPage.click('button[type=submit]');
+  await follow(memberPage, 'button[type=submit]');
   await memberPage.fill('#email', 'max@acme.example');
   await memberPage.fill('#password', 'a member chooses a long passphrase');
-  await memberPage.click('button[type=submit]');
+  await follow(memberPage, 'button[type=submit]');
   assert.equal(await memberPage.getAttribute('html', 'lang'), 'en', 'Accept-Language en-GB');
   await memberPage.goto(`${base}/portal/sla/2026-11`);
   assert.equal(await memberPage.$('form[action$="/claims"]'), null, 'a member files no claims');
@@ -299,6 +305,23 @@ test('an invited admin activates, signs in, enrols TOTP and claims a credit for 
   await memberPage.screenshot({ path: join(shots, 'forbidden-member-en.png'), fullPage: true });
   await memberPage.screenshot({ path: join(shots, 'sla-month-member-en.png'), fullPage: true });
   await memberContext.close();
+
+  // Retention: while the service runs, nothing is scheduled; once it ended, the stages' dates
+  // and the final-deletion request, which needs the typed phrase.
+  await page.goto(`${base}/portal/retention`);
+  assert.match(await page.textContent('main'), /Dienst aktiv/);
+  await record(context, page, 'retention-active');
+  const operatorNow = token(['--role', 'operator', '--now', await serverNow()]);
+  await api('POST', '/api/tenants/acme/service-end', operatorNow, {});
+  await page.goto(`${base}/portal/retention`);
+  assert.match(await page.textContent('main table'), /geplant für/);
+  await page.fill('#confirmation', 'delete acme');
+  await follow(page, 'form[action="/portal/retention/final-deletion"] button[type=submit]');
+  assert.match(await page.textContent('#confirmation-error'), /DELETE acme/);
+  await page.fill('#confirmation', 'DELETE acme');
+  await follow(page, 'form[action="/portal/retention/final-deletion"] button[type=submit]');
+  assert.match(await page.textContent('main'), /endgültige Löschung verlangt/);
+  await record(context, page, 'retention-ended');
 
   assert.deepEqual(csp, [], 'no page broke its own Content-Security-Policy');
   await context.close();

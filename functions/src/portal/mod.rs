@@ -5,6 +5,7 @@
 pub mod account;
 pub mod chart;
 pub mod overview;
+pub mod retention;
 pub mod sla;
 pub mod team;
 
@@ -24,6 +25,11 @@ const AREAS: &[(&str, Text, Option<Permission>)] = &[
         SLA,
         Text::new("Verfügbarkeit (SLA)", "Availability (SLA)"),
         Some(Permission::SlaReportRead),
+    ),
+    (
+        retention::RETENTION,
+        Text::new("Löschung", "Deletion"),
+        Some(Permission::RetentionRead),
     ),
     (
         team::TEAM,

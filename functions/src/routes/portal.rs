@@ -3,7 +3,7 @@
 use super::Routes;
 use axum::routing::{get, post};
 
-use crate::portal::{SLA, account, overview, sla, team};
+use crate::portal::{SLA, account, overview, retention, sla, team};
 
 pub fn router() -> Routes {
     Routes::new()
@@ -15,6 +15,11 @@ pub fn router() -> Routes {
         .page(SLA, get(sla::current))
         .page("/portal/sla/{month}", get(sla::month_page))
         .page("/portal/sla/{month}/claims", post(sla::file_claim))
+        .page(retention::RETENTION, get(retention::retention_page))
+        .page(
+            retention::FINAL_DELETION,
+            post(retention::request_final_deletion),
+        )
         .page(team::TEAM, get(team::team))
         .page(team::INVITE, post(team::invite))
         .page("/portal/team/{user}/disable", post(team::disable))

@@ -90,9 +90,10 @@ fn escape(s: &str) -> String {
 
 fn page(lang: Lang, title: &str, body: &str) -> String {
     format!(
-        "<!doctype html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<link rel=\"stylesheet\" href=\"/security/report.css\">\n</head>\n<body>\n<main>\n{}\n</main>\n</body>\n</html>\n",
+        "<!doctype html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<link rel=\"stylesheet\" href=\"{}\">\n</head>\n<body>\n<main>\n{}\n</main>\n</body>\n</html>\n",
         lang.code(),
         escape(title),
+        web::assets::stylesheet_path(),
         body
     )
 }
@@ -196,8 +197,6 @@ pub fn confirmation_page(lang: Lang, tracking_id: &str, secret: &str) -> String 
         &body,
     )
 }
-
-pub const STYLESHEET: &str = "body{font-family:system-ui,sans-serif;line-height:1.5;margin:0;color:#1a1a1a;background:#fff}\nmain{max-width:44rem;margin:0 auto;padding:1.5rem}\nlabel{display:block;font-weight:600;margin-top:1.25rem}\n.hint{margin:.25rem 0;color:#4a4a4a;font-size:.95rem}\ntextarea,input[type=text]{width:100%;box-sizing:border-box;font:inherit;padding:.5rem;border:2px solid #555;border-radius:4px}\ntextarea:focus,input:focus,button:focus,a:focus{outline:3px solid #0b57d0;outline-offset:2px}\n[aria-invalid=true]{border-color:#b00020}\n.errors{border:2px solid #b00020;padding:.5rem 1rem;margin:1rem 0}\nbutton{margin-top:1.5rem;font:inherit;padding:.6rem 1.2rem;border:0;border-radius:4px;background:#0b57d0;color:#fff;cursor:pointer}\ncode{word-break:break-all;background:#f2f2f2;padding:.1rem .3rem}\n";
 
 /// How a report arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -434,12 +434,11 @@ impl EdgeService {
                     intake::form_page(lang, &[], &Default::default()),
                 );
             }
+            // The form's old stylesheet address: the one stylesheet now (pages cached before).
             ("GET" | "HEAD", "/security/report.css") => {
-                return with_body(
-                    StatusCode::OK,
-                    "text/css; charset=utf-8",
-                    intake::STYLESHEET,
-                );
+                let mut response = see_other(web::assets::stylesheet_path());
+                *response.status_mut() = StatusCode::MOVED_PERMANENTLY;
+                return response;
             }
             ("POST", "/security/reports") => {
                 return self.intake(request, request_id, now, origin).await;
@@ -960,6 +959,10 @@ mod tests {
         assert_eq!(form.status(), StatusCode::OK);
         let html = String::from_utf8(form.body().clone()).expect("utf8");
         assert!(html.contains("<html lang=\"en\">") && !html.contains("<script"));
+        assert!(
+            html.contains(web::assets::stylesheet_path()),
+            "the one stylesheet"
+        );
         let txt = block_on(edge.handle(
             get("/.well-known/security.txt"),
             &client("1.1.1.1"),

@@ -40,8 +40,6 @@ struct NextQuery {
     next: Option<String>,
     signed_out: Option<String>,
     activated: Option<String>,
-    #[allow(dead_code)]
-    lang: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -383,8 +381,6 @@ pub fn recovery_codes_view(codes: &[String], next: &str) -> Page {
 #[derive(Debug, Default, Deserialize)]
 struct ActivateQuery {
     token: Option<String>,
-    #[allow(dead_code)]
-    lang: Option<String>,
 }
 
 fn activate_view(form_token: &str, token: &str, errors: &[(String, String)]) -> Page {

@@ -853,6 +853,21 @@ mod tests {
         "2026-11-27T10:00:00Z".parse().expect("ts")
     }
 
+    /// An access token of an acme admin, valid for five minutes from [`now`].
+    fn customer_token(key: SigningKey) -> String {
+        let principal = Principal {
+            subject: "u".into(),
+            actor: Actor::Customer {
+                tenant: kernel::ids::TenantId::new("acme").expect("tenant"),
+            },
+            roles: vec!["customer_admin".into()],
+            amr: vec!["pwd".into()],
+        };
+        TokenIssuer::new(key, audience())
+            .issue(&principal, now(), SignedDuration::from_mins(5))
+            .expect("token")
+    }
+
     fn get(uri: &str) -> Request<Vec<u8>> {
         Request::builder()
             .method("GET")
@@ -1204,17 +1219,7 @@ mod tests {
         );
 
         // A bearer token is no session: the cookie it must be.
-        let principal = Principal {
-            subject: "u".into(),
-            actor: Actor::Customer {
-                tenant: kernel::ids::TenantId::new("acme").expect("tenant"),
-            },
-            roles: vec!["customer_admin".into()],
-            amr: vec!["pwd".into()],
-        };
-        let token = TokenIssuer::new(key, audience())
-            .issue(&principal, now(), SignedDuration::from_mins(5))
-            .expect("token");
+        let token = customer_token(key);
         let mut bearer = get("/portal/");
         bearer.headers_mut().insert(
             header::AUTHORIZATION,
@@ -1341,17 +1346,7 @@ mod tests {
             &origin,
         ));
         assert_eq!(h.response.status(), StatusCode::UNAUTHORIZED);
-        let principal = Principal {
-            subject: "u".into(),
-            actor: Actor::Customer {
-                tenant: kernel::ids::TenantId::new("acme").expect("tenant"),
-            },
-            roles: vec!["customer_admin".into()],
-            amr: vec!["pwd".into()],
-        };
-        let token = TokenIssuer::new(key, audience())
-            .issue(&principal, now(), SignedDuration::from_mins(5))
-            .expect("token");
+        let token = customer_token(key);
         let mut request = get("/api/incidents");
         request.headers_mut().insert(
             header::AUTHORIZATION,

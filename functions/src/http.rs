@@ -285,6 +285,15 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, Error> {
     })
 }
 
+/// Whether the request's `Content-Type` is `expected` (parameters such as `charset` aside).
+pub fn has_media_type(headers: &axum::http::HeaderMap, expected: &str) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case(expected))
+}
+
 /// A JSON request body. Refuses other media types and oversized bodies, and names the exact field
 /// (as a JSON Pointer) when the body does not match the expected shape. Unknown fields are
 /// refused wherever the target type says `deny_unknown_fields`.
@@ -300,13 +309,7 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let services = Arc::<Services>::from_ref(state);
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
-        if !is_json {
+        if !has_media_type(req.headers(), "application/json") {
             return Err(ApiError(Error::UnsupportedMediaType {
                 expected: "application/json",
             }));
@@ -375,22 +378,35 @@ where
         use kernel::authorization::{BearerError, bearer_token};
         let services = Arc::<Services>::from_ref(state);
         let values = parts.headers.get_all(header::AUTHORIZATION).iter();
-        let (principal, issued_at) = match (
-            bearer_token(values.map(HeaderValue::as_bytes)),
-            parts.extensions.get::<EdgeVerified>(),
-        ) {
-            (Ok(token), _) => {
-                let verified = services.tokens.verify(token, services.clock.now())?;
-                (verified.principal, verified.issued_at)
-            }
-            (Err(BearerError::Missing), Some(edge)) => (edge.principal.clone(), edge.issued_at),
-            (Err(e), _) => return Err(ApiError(Error::Unauthenticated(e.to_string()))),
+        let token = match bearer_token(values.map(HeaderValue::as_bytes)) {
+            Ok(token) => Some(token),
+            Err(BearerError::Missing) => None,
+            Err(e) => return Err(ApiError(Error::Unauthenticated(e.to_string()))),
         };
-        // Disabled accounts and revoked tokens stop here; the tenant's custom roles resolve.
-        Ok(Caller(
-            services.auth.access_for(principal, Some(issued_at)).await?,
-        ))
+        Ok(Caller(access_of(&services, token, parts).await?))
     }
+}
+
+/// The access of a request's token (a bearer token, or the portal's session cookie), verified
+/// here again; without one, the in-process edge's verdict. Disabled accounts and tokens issued
+/// before a revocation stop here (`access_for` gets the issue time); custom roles resolve.
+pub async fn access_of(
+    services: &Services,
+    token: Option<&str>,
+    parts: &Parts,
+) -> Result<Access, Error> {
+    let (principal, issued_at) = match (token, parts.extensions.get::<EdgeVerified>()) {
+        (Some(token), _) => {
+            let verified = services.tokens.verify(token, services.clock.now())?;
+            (verified.principal, verified.issued_at)
+        }
+        (None, Some(edge)) => (edge.principal.clone(), edge.issued_at),
+        (None, None) => {
+            let missing = kernel::authorization::BearerError::Missing;
+            return Err(Error::Unauthenticated(missing.to_string()));
+        }
+    };
+    services.auth.access_for(principal, Some(issued_at)).await
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use super::{nav, tenant_of};
 use crate::routes::portal_session::{qr_code, recovery_codes_view};
 use crate::services::Services;
 use crate::web::context::t;
+use crate::web::layout::form_token_field;
 use crate::web::{Page, PageForm, PageResult, Viewer};
 
 pub const ACCOUNT: &str = "/portal/account";
@@ -46,7 +47,7 @@ pub async fn account(viewer: Viewer) -> PageResult<Page> {
                 "Not set up yet. A second factor protects your account even if your password becomes known.",
             )) }
             form method="post" action=(OTP_START) {
-                input type="hidden" name=(web::cookies::FORM_TOKEN_FIELD) value=(viewer.form_token);
+                (form_token_field(&viewer.form_token))
                 button type="submit" { (t("Authenticator-App einrichten", "Set up an authenticator app")) }
             }
         }
@@ -85,7 +86,7 @@ pub async fn start_otp(
         }
         p { (t("Schlüssel", "Key")) ": " code class="secret" id="otp-secret" { (setup.secret) } }
         form method="post" action=(OTP_CONFIRM) novalidate {
-            input type="hidden" name=(web::cookies::FORM_TOKEN_FIELD) value=(viewer.form_token);
+            (form_token_field(&viewer.form_token))
             label for="code" { (t("Code aus der App", "Code from the app")) }
             input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required;
             button type="submit" { (t("Bestätigen", "Confirm")) }
@@ -123,7 +124,7 @@ pub async fn confirm_otp(
                     )) }
                 }
                 form method="post" action=(OTP_START) {
-                    input type="hidden" name=(web::cookies::FORM_TOKEN_FIELD) value=(viewer.form_token);
+                    (form_token_field(&viewer.form_token))
                     button type="submit" { (t("Neu beginnen", "Start again")) }
                 }
             };

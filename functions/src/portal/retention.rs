@@ -19,7 +19,7 @@ use super::{nav, tenant_of};
 use crate::services::Services;
 use crate::web::context::{current_lang, t};
 use crate::web::format::{date, date_time};
-use crate::web::layout::{error_summary, field_error, see_other};
+use crate::web::layout::{error_summary, field_error, form_token_field, see_other};
 use crate::web::{Page, PageError, PageForm, PageResult, Viewer};
 
 pub const RETENTION: &str = "/portal/retention";
@@ -128,7 +128,7 @@ async fn render(s: &Services, viewer: &Viewer, errors: &[(String, String)]) -> P
             )) " " code { (phrase) } }
             (error_summary(errors))
             form method="post" action=(FINAL_DELETION) novalidate {
-                input type="hidden" name=(web::cookies::FORM_TOKEN_FIELD) value=(viewer.form_token);
+                (form_token_field(&viewer.form_token))
                 label for="confirmation" { (t("Bestätigung", "Confirmation")) }
                 @if let Some(e) = confirmation_error { p class="field-error" id="confirmation-error" { (e) } }
                 input type="text" id="confirmation" name="confirmation" autocomplete="off" required

@@ -22,7 +22,7 @@ use crate::http::Path;
 use crate::services::Services;
 use crate::web::context::{current_lang, t};
 use crate::web::format::{date_time, duration, money, month_name};
-use crate::web::layout::{error_summary, field_error, see_other};
+use crate::web::layout::{error_summary, field_error, form_token_field, see_other};
 use crate::web::{Page, PageError, PageForm, PageResult, Viewer};
 
 /// How many outage rows the claim form offers beyond the pre-filled ones.
@@ -432,7 +432,7 @@ async fn render(
             }
             (error_summary(&errors))
             form method="post" action={ (month_path(month)) "/claims" } novalidate {
-                input type="hidden" name=(web::cookies::FORM_TOKEN_FIELD) value=(viewer.form_token);
+                (form_token_field(&viewer.form_token))
                 @for i in 0..row_count {
                     @let (start, end) = rows.get(i).cloned().unwrap_or_default();
                     @let start_id = format!("start_{i}");

@@ -19,7 +19,7 @@ use crate::http::Path;
 use crate::services::Services;
 use crate::web::context::{current_lang, t};
 use crate::web::format::date_time;
-use crate::web::layout::{error_summary, field_error, see_other};
+use crate::web::layout::{error_summary, field_error, form_token_field, see_other};
 use crate::web::{Page, PageError, PageForm, PageResult, Text, Viewer};
 
 pub const TEAM: &str = "/portal/team";
@@ -125,7 +125,7 @@ async fn render(
                         td {
                             @if !user.disabled && user.id.to_string() != me {
                                 form class="inline" method="post" action={ (TEAM) "/" (user.id) "/disable" } {
-                                    input type="hidden" name=(web::cookies::FORM_TOKEN_FIELD) value=(viewer.form_token);
+                                    (form_token_field(&viewer.form_token))
                                     button type="submit" class="secondary" aria-label={ (t("Sperren: ", "Disable: ")) (user.name) } { (t("Sperren", "Disable")) }
                                 }
                             }
@@ -137,7 +137,7 @@ async fn render(
         h2 id="invite" { (t("Jemanden einladen", "Invite someone")) }
         (error_summary(errors))
         form method="post" action=(INVITE) novalidate {
-            input type="hidden" name=(web::cookies::FORM_TOKEN_FIELD) value=(viewer.form_token);
+            (form_token_field(&viewer.form_token))
             label for="name" { (t("Name", "Name")) }
             @if let Some(e) = name_error { p class="field-error" id="name-error" { (e) } }
             input type="text" id="name" name="name" value=(form.name.as_deref().unwrap_or_default()) autocomplete="off" required

@@ -21,7 +21,7 @@ use web::{cookies, paths};
 use crate::http::Query;
 use crate::services::Services;
 use crate::web::context::{cookie_values, new_form_token, t};
-use crate::web::layout::{error_summary, field_error, see_other};
+use crate::web::layout::{error_summary, field_error, form_token_field, see_other};
 use crate::web::{FormToken, Page, PageForm};
 
 pub fn router() -> Routes {
@@ -66,10 +66,6 @@ struct ActivateForm {
 
 #[derive(Debug, Deserialize)]
 struct Empty {}
-
-fn token_field(token: &str) -> Markup {
-    html! { input type="hidden" name=(cookies::FORM_TOKEN_FIELD) value=(token); }
-}
 
 /// The cookies of a new session: the tokens, and a new form token (the old one was seen by the
 /// signed-out browser).
@@ -122,7 +118,7 @@ fn sign_in_view(view: SignInView<'_>) -> Page {
         }
         (error_summary(&view.errors))
         form method="post" action=(paths::SIGN_IN) novalidate {
-            (token_field(view.form_token))
+            (form_token_field(view.form_token))
             input type="hidden" name="next" value=(view.next);
             label for="email" { (t("E-Mail-Adresse", "E-mail address")) }
             @if let Some(e) = email_error { p class="field-error" id="email-error" { (e) } }
@@ -312,7 +308,7 @@ fn second_factor_view(
             )) }
         }
         form method="post" action=(paths::SECOND_FACTOR) novalidate {
-            (token_field(form_token))
+            (form_token_field(form_token))
             input type="hidden" name="challenge" value=(challenge);
             input type="hidden" name="next" value=(next);
             label for="code" { (t("Code", "Code")) }
@@ -394,7 +390,7 @@ fn activate_view(form_token: &str, token: &str, errors: &[(String, String)]) -> 
         )) }
         (error_summary(errors))
         form method="post" action=(paths::ACTIVATE) novalidate {
-            (token_field(form_token))
+            (form_token_field(form_token))
             input type="hidden" name="token" value=(token);
             label for="password" { (t("Neues Passwort", "New password")) }
             @if let Some(e) = password_error { p class="field-error" id="password-error" { (e) } }

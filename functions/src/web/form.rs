@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::extract::{FromRef, FromRequest, Request};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::html;
 use serde::de::DeserializeOwned;
@@ -51,14 +51,7 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let services = Arc::<Services>::from_ref(state);
         let headers = req.headers();
-        let is_form = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|m| {
-                m.trim()
-                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-            });
+        let is_form = crate::http::has_media_type(headers, "application/x-www-form-urlencoded");
         let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
         let sec_fetch_site = text("sec-fetch-site").map(str::to_string);
         let origin = text("origin").map(str::to_string);

@@ -131,7 +131,7 @@ impl Page {
                             }
                             @if let Some(nav) = &self.nav {
                                 form class="inline" method="post" action=(web::paths::SIGN_OUT) {
-                                    input type="hidden" name=(web::cookies::FORM_TOKEN_FIELD) value=(nav.form_token);
+                                    (form_token_field(&nav.form_token))
                                     span class="muted" { (nav.signed_in_as) " " }
                                     button type="submit" class="secondary" { (t("Abmelden", "Sign out")) }
                                 }
@@ -186,6 +186,11 @@ pub fn see_other(location: &str, cookies: &[String]) -> Response {
         }
     }
     response
+}
+
+/// The hidden field every form carries: the browser's form token (see `web::origin`).
+pub fn form_token_field(token: &str) -> Markup {
+    html! { input type="hidden" name=(web::cookies::FORM_TOKEN_FIELD) value=(token); }
 }
 
 /// The list of a form's errors at its top (each links to its field), for screen readers first.

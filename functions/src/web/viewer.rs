@@ -11,7 +11,6 @@ use kernel::rbac::Access;
 
 use super::context::{FormToken, cookie_values, new_form_token};
 use super::errors::{PageError, to_refresh};
-use crate::http::EdgeVerified;
 use crate::services::Services;
 
 pub struct Viewer {
@@ -39,17 +38,9 @@ where
             _ => web::paths::PORTAL_HOME.to_string(),
         };
         let token = web::cookies::read(cookie_values(&parts.headers), web::cookies::SESSION_COOKIE);
-        let (principal, issued_at) = match (token, parts.extensions.get::<EdgeVerified>()) {
-            (Some(token), _) => match services.tokens.verify(&token, services.clock.now()) {
-                Ok(verified) => (verified.principal, verified.issued_at),
-                Err(_) => return Err(to_refresh(&back_to)),
-            },
-            (None, Some(edge)) => (edge.principal.clone(), edge.issued_at),
-            (None, None) => return Err(to_refresh(&back_to)),
-        };
-        let access = services
-            .auth
-            .access_for(principal, Some(issued_at))
+        // Any token refusal (expired, forged, revoked, account disabled) leads to the refresh
+        // step, which renews the session or ends at the sign-in.
+        let access = crate::http::access_of(&services, token.as_deref(), parts)
             .await
             .map_err(|e| match e {
                 kernel::Error::Unauthenticated(_) => to_refresh(&back_to),

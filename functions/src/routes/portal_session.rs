@@ -384,10 +384,12 @@ fn activate_view(form_token: &str, token: &str, errors: &[(String, String)]) -> 
     let again_error = field_error(errors, "password_again");
     let body = html! {
         h1 { (t("Konto aktivieren", "Activate your account")) }
-        p { (t(
-            "Wählen Sie ein Passwort: mindestens 12 Zeichen; eine Passphrase aus mehreren Wörtern ist gut.",
-            "Choose a password: at least 12 characters; a passphrase of several words is good.",
-        )) }
+        // The length rule is the domain's (one source), not a number written here.
+        p {
+            (t("Wählen Sie ein Passwort: mindestens ", "Choose a password: at least "))
+            (auth::passwords::MIN_LENGTH)
+            (t(" Zeichen; eine Passphrase aus mehreren Wörtern ist gut.", " characters; a passphrase of several words is good."))
+        }
         (error_summary(errors))
         form method="post" action=(paths::ACTIVATE) novalidate {
             (form_token_field(form_token))

@@ -444,12 +444,8 @@ impl EdgeService {
                 return self.intake(request, request_id, now, origin).await;
             }
             ("GET" | "HEAD", "/") => return see_other(web::paths::PORTAL_HOME),
-            ("GET" | "HEAD", asset) if asset == web::assets::stylesheet_path() => {
-                let mut response = with_body(
-                    StatusCode::OK,
-                    "text/css; charset=utf-8",
-                    web::assets::STYLESHEET,
-                );
+            ("GET" | "HEAD", asset) if let Some(asset) = web::assets::find(asset) => {
+                let mut response = with_body(StatusCode::OK, asset.content_type, asset.body);
                 response.headers_mut().insert(
                     header::CACHE_CONTROL,
                     HeaderValue::from_static(web::assets::IMMUTABLE),
@@ -1285,6 +1281,23 @@ mod tests {
         assert_eq!(
             h.response.body().as_slice(),
             web::assets::STYLESHEET.as_bytes()
+        );
+        // The passkey script the same way, as JavaScript (nosniff would refuse anything else).
+        let h = block_on(edge.handle(
+            get(web::assets::passkey_script_path()),
+            &client("1.1.1.1"),
+            now(),
+            &store,
+            &origin,
+        ));
+        assert_eq!(h.response.status(), StatusCode::OK);
+        assert_eq!(
+            h.response.headers()[header::CONTENT_TYPE],
+            "text/javascript; charset=utf-8"
+        );
+        assert_eq!(
+            h.response.headers()[header::CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
         );
         // Another fingerprint is not ours: on to the origin (which knows no such path).
         let h = block_on(edge.handle(

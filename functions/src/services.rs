@@ -110,6 +110,14 @@ impl Services {
             index_key,
             Arc::new(infra::blocking::BlockingPool::per_core()),
         );
+        // Passkeys belong to the public address; one without a domain name has none.
+        let auth = match auth::service::RelyingParty::for_public_url(&config.public_url) {
+            Ok(relying_party) => auth.with_relying_party(relying_party),
+            Err(why) => {
+                tracing::info!(target: "regrooter::auth", %why, "passkeys are off");
+                auth
+            }
+        };
         if let Some(signer) = &certificate_signer
             && !certificate_keys.iter().any(|k| k.kid() == signer.kid())
         {

@@ -326,3 +326,142 @@ test('an invited admin activates, signs in, enrols TOTP and claims a credit for 
   assert.deepEqual(csp, [], 'no page broke its own Content-Security-Policy');
   await context.close();
 });
+
+/// Chromium's virtual authenticator (DevTools protocol `WebAuthn` domain) for this page: a
+/// platform authenticator with user verification that answers without a touch.
+async function virtualAuthenticator(context, page) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2', transport: 'internal', hasResidentKey: true,
+      hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true,
+    },
+  });
+  return { cdp, authenticatorId };
+}
+
+async function signIn(page, email, password) {
+  await page.goto(`${base}/portal/session/sign-in`);
+  await page.fill('#email', email);
+  await page.fill('#password', password);
+  await follow(page, 'button[type=submit]');
+}
+
+test('a passkey: registered on the account page, then the second factor; a tenant that requires passkeys', async () => {
+  const now = await serverNow();
+  const operator = token(['--role', 'operator', '--now', now]);
+  const admin = token(['--role', 'customer_admin', '--tenant', 'initech', '--now', now]);
+  await api('PUT', '/api/tenants/initech', operator, { name: 'Initech GmbH' });
+  const invited = await api('POST', '/api/tenants/initech/users', admin, { email: 'pia@initech.example', name: 'Pia Passkey', roles: ['customer_admin'] });
+  const password = 'passkeys beat passwords any day';
+
+  const context = await browser.newContext({ locale: 'de-DE' });
+  const page = await context.newPage();
+  const csp = [];
+  watchCsp(page, csp);
+  const { cdp, authenticatorId } = await virtualAuthenticator(context, page);
+
+  await page.goto(`${base}/portal/session/activate?token=${invited.activation_token}`);
+  await page.fill('#password', password);
+  await page.fill('#password_again', password);
+  await follow(page, 'button[type=submit]');
+  await signIn(page, 'pia@initech.example', password);
+  assert.equal(new URL(page.url()).pathname, '/portal/');
+
+  // The account page offers a passkey; the browser creates it, the server verifies it.
+  await page.goto(`${base}/portal/account`);
+  await follow(page, 'a[href="/portal/account/passkeys/new"]');
+  await record(context, page, 'passkey-new');
+  assert.equal(await page.isVisible('form[data-passkey="create"]'), true, 'the script shows the form');
+  await page.fill('#name', 'Laptop');
+  await follow(page, 'form[data-passkey="create"] button[type=submit]');
+  const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+  assert.equal(credentials.length, 1, 'the authenticator holds the new passkey');
+  assert.ok((await page.$$('#recovery-codes li')).length > 0, 'the first second factor brings recovery codes');
+  await page.screenshot({ path: join(shots, 'passkey-recovery-codes-de.png'), fullPage: true });
+  await page.goto(`${base}/portal/account`);
+  assert.match(await page.textContent('main table'), /Laptop/);
+  assert.match(await page.textContent('main table'), /noch nie/);
+  await record(context, page, 'account-passkey');
+
+  // The app's code as well, so that the tenant's rule below has something to refuse.
+  await follow(page, `form[action="/portal/account/otp"] button[type=submit]`);
+  const secret = (await page.textContent('#otp-secret')).trim();
+  await page.fill('#code', totp(secret, await serverNow()));
+  await follow(page, 'main button[type=submit]');
+  assert.match(await page.textContent('main'), /zweite Faktor ist eingerichtet/);
+  // A new set of recovery codes replaces the first one.
+  const recoveryCodes = await page.$$eval('#recovery-codes li', (items) => items.map((li) => li.textContent.trim()));
+
+  // Signing in again: the second factor with the passkey, one click.
+  await follow(page, 'header form button[type=submit]');
+  await advance('PT1M');
+  await signIn(page, 'pia@initech.example', password);
+  assert.equal(await page.isVisible('form[data-passkey="get"]'), true, 'the passkey step');
+  await page.screenshot({ path: join(shots, 'second-factor-passkey-de.png'), fullPage: true });
+  await checkAccessibility(context, page, 'second-factor-passkey');
+  await follow(page, 'form[data-passkey="get"] button[type=submit]');
+  assert.equal(new URL(page.url()).pathname, '/portal/');
+  await page.goto(`${base}/portal/account`);
+  assert.doesNotMatch(await page.textContent('main table'), /noch nie/, 'the passkey was used');
+
+  // The admin requires passkeys for the company.
+  await page.goto(`${base}/portal/team`);
+  await follow(page, 'form[action="/portal/team/passkeys"] button[type=submit]');
+  assert.match(await page.textContent('main'), /Passkeys sind verlangt/);
+  await record(context, page, 'team-passkeys-required');
+
+  // With a passkey at hand, the app's code is no longer taken; a recovery code still is.
+  await follow(page, 'header form button[type=submit]');
+  await advance('PT1M');
+  await signIn(page, 'pia@initech.example', password);
+  assert.match(await page.textContent('label[for="code"]'), /Wiederherstellungscode/);
+  await page.fill('#code', totp(secret, await serverNow()));
+  await follow(page, 'form[action="/portal/session/second-factor"] button[type=submit]');
+  assert.match(await page.textContent('#code-error'), /stimmt nicht/);
+  await page.fill('#code', recoveryCodes[0]);
+  await follow(page, 'form[action="/portal/session/second-factor"] button[type=submit]');
+  assert.equal(new URL(page.url()).pathname, '/portal/');
+  // Signed in without the passkey: only the account is open until one is used.
+  assert.match(await page.textContent('main'), /verlangt Passkeys/);
+  const closed = await page.goto(`${base}/portal/team`);
+  assert.equal(closed.status(), 403);
+
+  // A member without a passkey: the same, until they add one and sign in with it.
+  const invitedMember = await api('POST', '/api/tenants/initech/users', admin, { email: 'mo@initech.example', name: 'Mo Member', roles: ['customer_member'] });
+  const memberContext = await browser.newContext({ locale: 'en-GB' });
+  const memberPage = await memberContext.newPage();
+  watchCsp(memberPage, csp);
+  const member = await virtualAuthenticator(memberContext, memberPage);
+  await memberPage.goto(`${base}/portal/session/activate?token=${invitedMember.activation_token}`);
+  await memberPage.fill('#password', password);
+  await memberPage.fill('#password_again', password);
+  await follow(memberPage, 'button[type=submit]');
+  await advance('PT1M');
+  await signIn(memberPage, 'mo@initech.example', password);
+  assert.match(await memberPage.textContent('main'), /requires passkeys/);
+  await memberPage.screenshot({ path: join(shots, 'overview-passkey-required-en.png'), fullPage: true });
+  await checkAccessibility(memberContext, memberPage, 'overview-passkey-required');
+  assert.equal((await memberPage.goto(`${base}/portal/sla`)).status(), 403);
+  await memberPage.goto(`${base}/portal/account/passkeys/new`);
+  await memberPage.fill('#name', 'Phone');
+  await follow(memberPage, 'form[data-passkey="create"] button[type=submit]');
+  assert.equal((await member.cdp.send('WebAuthn.getCredentials', { authenticatorId: member.authenticatorId })).credentials.length, 1);
+  await follow(memberPage, 'header form button[type=submit]');
+  await advance('PT1M');
+  await signIn(memberPage, 'mo@initech.example', password);
+  await follow(memberPage, 'form[data-passkey="get"] button[type=submit]');
+  assert.equal(new URL(memberPage.url()).pathname, '/portal/');
+  assert.doesNotMatch(await memberPage.textContent('main'), /requires passkeys/);
+  assert.equal((await memberPage.goto(`${base}/portal/sla`)).status(), 200);
+  await memberContext.close();
+
+  // Removing the passkey from the account page.
+  await page.goto(`${base}/portal/account`);
+  await follow(page, 'form[action$="/remove"] button[type=submit]');
+  assert.match(await page.textContent('main'), /Passkey ist entfernt/);
+
+  assert.deepEqual(csp, [], 'no page broke its own Content-Security-Policy');
+  await context.close();
+});

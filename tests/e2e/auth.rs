@@ -9,7 +9,10 @@ use common::ts;
 use std::sync::Arc;
 
 use auth::otp;
-use auth::service::{ActivateInput, NewUserInput, OtpInput, RefreshInput, SignInInput};
+use auth::service::{
+    ActivateInput, ConfirmOtpInput, NewUserInput, OtpInput, PasskeyInput, PasskeyRegistrationInput,
+    RefreshInput, RelyingParty, SignInInput,
+};
 use auth::{Account, AuthService, HashingPool, SignInStep, Tokens, UserId};
 use common::gate::Gate;
 use common::{Platform, call};
@@ -24,6 +27,8 @@ use kernel::token::{SigningKey, TokenAudience, TokenIssuer, TokenVerifier};
 use serde_json::{Value, json};
 
 const START: &str = "2026-09-01T08:00:00Z";
+/// The platform's public address in the domain-level worlds (the passkeys' relying party).
+const PORTAL_URL: &str = "https://portal.regrooter.example";
 
 fn advance(p: &Platform, by: &str) -> Timestamp {
     let body = p.move_clock(json!({ "advance": by }));
@@ -157,7 +162,8 @@ impl World {
             Some(TokenIssuer::new(key, audience())),
             Some(zeroize::Zeroizing::new([9u8; 32])),
             hashing,
-        );
+        )
+        .with_relying_party(RelyingParty::for_public_url(PORTAL_URL).expect("relying party"));
         Self {
             clock,
             store,
@@ -311,7 +317,7 @@ fn refused(result: &Result<impl std::fmt::Debug, Error>) -> String {
 
 fn challenge(step: SignInStep) -> String {
     match step {
-        SignInStep::OtpRequired { challenge } => challenge,
+        SignInStep::OtpRequired { challenge, .. } => challenge,
         SignInStep::OtpEnrolmentRequired { challenge, .. } => challenge,
         other => panic!("expected a second-factor step, got {other:?}"),
     }
@@ -532,7 +538,7 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     w.otp(&c, &otp::code_at(&secret, w.now()).expect("code"))
         .await
         .expect("second factor");
-    let SignInStep::OtpRequired { challenge: c } = w
+    let SignInStep::OtpRequired { challenge: c, .. } = w
         .sign_in("max@acme.example", "customer passphrase 1")
         .await
         .expect("password")
@@ -546,7 +552,7 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
         .expect("signed in");
 
     // Sign-out ends a family too.
-    let SignInStep::OtpRequired { challenge: c } = w
+    let SignInStep::OtpRequired { challenge: c, .. } = w
         .sign_in("max@acme.example", "customer passphrase 1")
         .await
         .expect("password")
@@ -1223,5 +1229,208 @@ fn the_bootstrap_command_makes_the_first_staff_account_once() {
         String::from_utf8_lossy(&second.stderr).contains("staff accounts exist"),
         "{}",
         String::from_utf8_lossy(&second.stderr)
+    );
+}
+
+fn field_pointers(result: Result<impl std::fmt::Debug, Error>) -> Vec<String> {
+    match result {
+        Err(Error::Validation(fields)) => fields.into_iter().map(|f| f.pointer).collect(),
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+/// What passkeys add around the ceremony itself (which Chromium's virtual authenticator runs in
+/// `tests/browser/`): the relying party from the public address, a registration's checks and
+/// its token that is no sign-in challenge, and a tenant's rule that sessions without a passkey
+/// carry no role and users with one may not use the app's code instead.
+#[tokio::test]
+async fn passkeys_their_ceremonies_and_the_tenants_rule() {
+    assert!(RelyingParty::for_public_url("http://127.0.0.1:8080").is_err());
+    assert!(RelyingParty::for_public_url("http://localhost:8080").is_ok());
+    let w = World::new();
+    w.tenant("acme").await;
+    w.customer("acme", "max@acme.example", "a long enough passphrase")
+        .await
+        .expect("customer");
+    let signed_in = |step: SignInStep| match step {
+        SignInStep::SignedIn(tokens) => tokens,
+        other => panic!("expected tokens, got {other:?}"),
+    };
+    let tokens = signed_in(
+        w.sign_in("max@acme.example", "a long enough passphrase")
+            .await
+            .expect("signed in"),
+    );
+    let access = w.caller(&tokens.access_token).await.expect("access");
+    assert!(!access.principal().roles.is_empty());
+    // The app's code as the second factor.
+    let setup = w.auth.start_otp(&access).await.expect("otp");
+    let secret = otp::decode(&setup.secret).expect("secret");
+    w.auth
+        .confirm_otp(
+            &access,
+            ConfirmOtpInput {
+                code: Some(otp::code_at(&secret, w.now()).expect("code")),
+            },
+        )
+        .await
+        .expect("confirmed");
+
+    // Only the tenant's admins set the rule, and it is audited in the tenant's chain.
+    let acme = TenantId::new("acme").expect("tenant");
+    let member = common::customer_access("acme", "customer_member");
+    assert!(matches!(
+        kernel::tenants::set_passkeys_required(w.store.as_ref(), &member, &acme, true, w.now())
+            .await,
+        Err(Error::Forbidden(_))
+    ));
+    let admin = common::customer_access("acme", "customer_admin");
+    let record =
+        kernel::tenants::set_passkeys_required(w.store.as_ref(), &admin, &acme, true, w.now())
+            .await
+            .expect("required");
+    assert!(record.passkeys_required);
+    let trail =
+        kernel::audit::chain_entries(w.store.as_ref(), &kernel::tenants::audit_chain(&acme))
+            .await
+            .expect("trail");
+    assert_eq!(
+        trail.last().map(|e| e.action.as_str()),
+        Some("tenant.passkeys_required")
+    );
+
+    // Without a passkey yet, the app's code still signs in, but the session has no role: only
+    // the own account (to register a passkey) is open.
+    w.advance(60);
+    let step = w
+        .sign_in("max@acme.example", "a long enough passphrase")
+        .await
+        .expect("step");
+    let SignInStep::OtpRequired {
+        challenge: c,
+        otp: true,
+        passkey_options: None,
+    } = step
+    else {
+        panic!("expected the code step without passkey options, got {step:?}");
+    };
+    let tokens = w
+        .otp(&c, &otp::code_at(&secret, w.now()).expect("code"))
+        .await
+        .expect("signed in");
+    let restricted = w.caller(&tokens.access_token).await.expect("access");
+    assert!(restricted.principal().roles.is_empty());
+    assert!(restricted.permissions().is_empty());
+    assert!(w.auth.needs_passkey(&restricted).await.expect("rule"));
+
+    // A registration starts from the own account: options for this relying party and user.
+    let start = w
+        .auth
+        .start_passkey_registration(&restricted)
+        .await
+        .expect("registration");
+    let options: Value = serde_json::from_str(&start.options).expect("options json");
+    assert_eq!(options["publicKey"]["rp"]["id"], "portal.regrooter.example");
+    assert_eq!(options["publicKey"]["user"]["name"], "max@acme.example");
+    assert_eq!(
+        options["publicKey"]["authenticatorSelection"]["userVerification"],
+        "required"
+    );
+    // Its token is no sign-in challenge, for the code or for a passkey.
+    let code = otp::code_at(&secret, w.now()).expect("code");
+    refused(&w.otp(&start.ceremony, &code).await);
+    refused(
+        &w.auth
+            .verify_passkey(PasskeyInput {
+                challenge: Some(start.ceremony.clone()),
+                credential: Some("{}".into()),
+            })
+            .await,
+    );
+    // Every missing field at once; a credential that is no registration is refused.
+    let finish = |name: &str, credential: &str, ceremony: &str| PasskeyRegistrationInput {
+        ceremony: Some(ceremony.into()),
+        name: Some(name.into()),
+        credential: Some(credential.into()),
+    };
+    assert_eq!(
+        field_pointers(
+            w.auth
+                .finish_passkey_registration(&restricted, finish(" ", "", &start.ceremony))
+                .await
+        ),
+        ["/name", "/credential"]
+    );
+    assert_eq!(
+        field_pointers(
+            w.auth
+                .finish_passkey_registration(
+                    &restricted,
+                    finish(&"x".repeat(61), "{\"id\":1}", &start.ceremony)
+                )
+                .await
+        ),
+        ["/name", "/credential"]
+    );
+    // Another user's ceremony (or none) is an expired step, never this user's passkey.
+    w.customer("acme", "eva@acme.example", "another long passphrase")
+        .await
+        .expect("customer");
+    let eva = signed_in(
+        w.sign_in("eva@acme.example", "another long passphrase")
+            .await
+            .expect("signed in"),
+    );
+    let eva = w.caller(&eva.access_token).await.expect("access");
+    let minimal = json!({
+        "id": "AAAA", "rawId": "AAAA", "type": "public-key",
+        "response": { "attestationObject": "AAAA", "clientDataJSON": "AAAA" }
+    })
+    .to_string();
+    assert_eq!(
+        field_pointers(
+            w.auth
+                .finish_passkey_registration(&eva, finish("Phone", &minimal, &start.ceremony))
+                .await
+        ),
+        ["/ceremony"]
+    );
+    // The rightful owner's garbage attestation uses the ceremony up and is refused.
+    assert_eq!(
+        field_pointers(
+            w.auth
+                .finish_passkey_registration(
+                    &restricted,
+                    finish("Laptop", &minimal, &start.ceremony)
+                )
+                .await
+        ),
+        ["/credential"]
+    );
+    assert_eq!(
+        field_pointers(
+            w.auth
+                .finish_passkey_registration(
+                    &restricted,
+                    finish("Laptop", &minimal, &start.ceremony)
+                )
+                .await
+        ),
+        ["/ceremony"]
+    );
+    assert!(w.auth.passkeys(&restricted).await.expect("list").is_empty());
+    // A user with no passkey cannot remove one.
+    assert!(matches!(
+        w.auth.remove_passkey(&restricted, "pk_nothing").await,
+        Err(Error::NotFound(_))
+    ));
+    // A garbage assertion is a plain refusal.
+    refused(
+        &w.auth
+            .verify_passkey(PasskeyInput {
+                challenge: Some(c),
+                credential: Some("not json".into()),
+            })
+            .await,
     );
 }

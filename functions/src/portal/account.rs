@@ -1,26 +1,35 @@
 //! `/portal/account`: the signed-in person's own sign-in security. Customers may sign in with a
-//! password alone until they set up a second factor here (TOTP, with a QR code); from then on
-//! every sign-in asks for it.
+//! password alone until they set up a second factor here — an authenticator app (TOTP, with a
+//! QR code) or passkeys (WebAuthn; the one page with a script) — and from then on every sign-in
+//! asks for one. A tenant can require passkeys: then a session without one only reaches this
+//! page until a passkey is registered.
 
 use std::sync::Arc;
 
-use auth::service::ConfirmOtpInput;
+use auth::service::{ConfirmOtpInput, PASSKEY_NAME_MAX, PasskeyRegistrationInput};
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use kernel::Error;
-use maud::html;
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{nav, tenant_of};
+use crate::http::{Path, Query};
 use crate::routes::portal_session::{qr_code, recovery_codes_view};
 use crate::services::Services;
-use crate::web::context::t;
-use crate::web::layout::form_token_field;
+use crate::web::context::{current_lang, t};
+use crate::web::format::date_time;
+use crate::web::layout::{
+    PasskeyForm, error_summary, field_error, form_token_field, passkey_form, see_other,
+};
 use crate::web::{Page, PageForm, PageResult, Viewer};
 
 pub const ACCOUNT: &str = "/portal/account";
 pub const OTP_START: &str = "/portal/account/otp";
 pub const OTP_CONFIRM: &str = "/portal/account/otp/confirm";
+pub const PASSKEYS: &str = "/portal/account/passkeys";
+pub const NEW_PASSKEY: &str = "/portal/account/passkeys/new";
 
 #[derive(Debug, Deserialize)]
 pub struct Empty {}
@@ -30,22 +39,110 @@ pub struct CodeForm {
     code: Option<String>,
 }
 
-pub async fn account(viewer: Viewer) -> PageResult<Page> {
+#[derive(Debug, Default, Deserialize)]
+pub struct AccountQuery {
+    passkey: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasskeyRegistrationForm {
+    ceremony: Option<String>,
+    name: Option<String>,
+    credential: Option<String>,
+    passkey_options: Option<String>,
+}
+
+/// Says that the tenant requires a passkey this session did not use.
+pub fn passkey_required_notice() -> Markup {
+    html! {
+        div class="notice" role="status" { p { (t(
+            "Ihr Unternehmen verlangt Passkeys. Richten Sie unter „Ihr Konto“ einen Passkey ein und melden Sie sich damit neu an; bis dahin sind die übrigen Seiten gesperrt.",
+            "Your company requires passkeys. Add a passkey under “Your account” and sign in again with it; until then the other pages are closed.",
+        )) } }
+    }
+}
+
+pub async fn account(
+    State(s): State<Arc<Services>>,
+    viewer: Viewer,
+    Query(query): Query<AccountQuery>,
+) -> PageResult<Page> {
     let tenant = tenant_of(&viewer)?;
-    let has_second_factor = viewer.access.principal().has_second_factor();
+    let lang = current_lang();
+    let me = s.auth.own(&viewer.access).await?;
+    let passkeys = s.auth.passkeys(&viewer.access).await?;
+    let needs_passkey = s.auth.needs_passkey(&viewer.access).await?;
     let body = html! {
         h1 { (t("Ihr Konto", "Your account")) }
-        h2 { (t("Zweiter Faktor", "Second factor")) }
-        @if has_second_factor {
+        @if query.passkey.as_deref() == Some("added") {
+            div class="notice" role="status" { p { (t("Der Passkey ist eingerichtet.", "The passkey is set up.")) } }
+        } @else if query.passkey.as_deref() == Some("removed") {
+            div class="notice" role="status" { p { (t("Der Passkey ist entfernt.", "The passkey is removed.")) } }
+        }
+        @if needs_passkey { (passkey_required_notice()) }
+        p { (me.name) " · " (me.email) }
+        h2 { (t("Passkeys", "Passkeys")) }
+        p { (t(
+            "Ein Passkey ist der sicherste zweite Faktor: Ihr Gerät oder Sicherheitsschlüssel bestätigt die Anmeldung, und er funktioniert nur auf dieser Website, nicht auf einer nachgemachten.",
+            "A passkey is the safest second factor: your device or security key confirms the sign-in, and it works only on this website, never on an imitation of it.",
+        )) }
+        @if passkeys.is_empty() {
+            p class="muted" { (t("Noch kein Passkey eingerichtet.", "No passkey set up yet.")) }
+        } @else {
+            table {
+                caption class="muted" { (t("Ihre Passkeys", "Your passkeys")) }
+                thead { tr {
+                    th scope="col" { (t("Name", "Name")) }
+                    th scope="col" { (t("Eingerichtet", "Added")) }
+                    th scope="col" { (t("Zuletzt verwendet", "Last used")) }
+                    th scope="col" { (t("Aktion", "Action")) }
+                } }
+                tbody {
+                    @for passkey in &passkeys {
+                        tr {
+                            td { (passkey.name) }
+                            td { (date_time(lang, passkey.created_at)) }
+                            td { @match passkey.last_used_at {
+                                Some(at) => { (date_time(lang, at)) }
+                                None => { span class="muted" { (t("noch nie", "never")) } }
+                            } }
+                            td {
+                                form class="inline" method="post" action={ (PASSKEYS) "/" (passkey.id) "/remove" } {
+                                    (form_token_field(&viewer.form_token))
+                                    button type="submit" class="secondary" aria-label={ (t("Entfernen: ", "Remove: ")) (passkey.name) } { (t("Entfernen", "Remove")) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if s.auth.passkeys_available() {
+            p { a class="button" href=(NEW_PASSKEY) { (t("Passkey hinzufügen", "Add a passkey")) } }
+        } @else {
+            p class="muted" { (t(
+                "Passkeys brauchen eine Adresse mit Domainnamen (z. B. localhost statt 127.0.0.1).",
+                "Passkeys need an address with a domain name (e.g. localhost rather than 127.0.0.1).",
+            )) }
+        }
+        h2 { (t("Authenticator-App", "Authenticator app")) }
+        @if me.otp {
             p class="good" { (t(
-                "Eingerichtet: jede Anmeldung verlangt den Code Ihrer Authenticator-App.",
-                "Set up: every sign-in asks for the code from your authenticator app.",
+                "Eingerichtet: bei der Anmeldung können Sie den Code Ihrer Authenticator-App eingeben.",
+                "Set up: at sign-in you can enter the code from your authenticator app.",
             )) }
         } @else {
-            p { (t(
-                "Noch nicht eingerichtet. Ein zweiter Faktor schützt Ihr Konto, auch wenn Ihr Passwort bekannt wird.",
-                "Not set up yet. A second factor protects your account even if your password becomes known.",
-            )) }
+            @if passkeys.is_empty() {
+                p { (t(
+                    "Noch nicht eingerichtet. Ein zweiter Faktor schützt Ihr Konto, auch wenn Ihr Passwort bekannt wird.",
+                    "Not set up yet. A second factor protects your account even if your password becomes known.",
+                )) }
+            } @else {
+                p { (t(
+                    "Nicht eingerichtet. Neben Ihren Passkeys ist die App ein weiterer Weg, sich anzumelden.",
+                    "Not set up. Beside your passkeys, the app is one more way to sign in.",
+                )) }
+            }
             form method="post" action=(OTP_START) {
                 (form_token_field(&viewer.form_token))
                 button type="submit" { (t("Authenticator-App einrichten", "Set up an authenticator app")) }
@@ -53,6 +150,144 @@ pub async fn account(viewer: Viewer) -> PageResult<Page> {
         }
     };
     Ok(Page::new(t("Ihr Konto", "Your account"), body).nav(nav(&viewer, &tenant)))
+}
+
+fn new_passkey_view(
+    viewer: &Viewer,
+    ceremony: &str,
+    options: &str,
+    name: &str,
+    errors: &[(String, String)],
+) -> Page {
+    let name_error = field_error(errors, "name");
+    let body = html! {
+        h1 { (t("Passkey hinzufügen", "Add a passkey")) }
+        p { (t(
+            "Geben Sie dem Passkey einen Namen, an dem Sie ihn wiedererkennen (etwa das Gerät), und bestätigen Sie dann mit Ihrem Gerät oder Sicherheitsschlüssel.",
+            "Give the passkey a name you will recognise it by (the device, say), then confirm on your device or security key.",
+        )) }
+        (error_summary(errors))
+        (passkey_form(PasskeyForm {
+            action: PASSKEYS,
+            create: true,
+            options,
+            form_token: &viewer.form_token,
+            hidden: &[("ceremony", ceremony)],
+            fields: html! {
+                label for="name" { (t("Name des Passkeys", "Name of the passkey")) }
+                @if let Some(e) = name_error { p class="field-error" id="name-error" { (e) } }
+                input type="text" id="name" name="name" value=(name) maxlength=(PASSKEY_NAME_MAX) required autocomplete="off"
+                    aria-invalid=[name_error.map(|_| "true")] aria-describedby=[name_error.map(|_| "name-error")];
+            },
+            button: t("Passkey erstellen", "Create the passkey"),
+        }))
+        p { a href=(ACCOUNT) { (t("Zurück zum Konto", "Back to your account")) } }
+    };
+    Page::new(t("Passkey hinzufügen", "Add a passkey"), body).passkey_script()
+}
+
+pub async fn new_passkey(State(s): State<Arc<Services>>, viewer: Viewer) -> PageResult<Page> {
+    let tenant = tenant_of(&viewer)?;
+    let start = s.auth.start_passkey_registration(&viewer.access).await?;
+    Ok(
+        new_passkey_view(&viewer, &start.ceremony, &start.options, "", &[])
+            .nav(nav(&viewer, &tenant)),
+    )
+}
+
+pub async fn add_passkey(
+    State(s): State<Arc<Services>>,
+    viewer: Viewer,
+    PageForm(form): PageForm<PasskeyRegistrationForm>,
+) -> PageResult<Response> {
+    let tenant = tenant_of(&viewer)?;
+    let name = form.name.clone().unwrap_or_default();
+    let ceremony = form.ceremony.clone().unwrap_or_default();
+    let input = PasskeyRegistrationInput {
+        ceremony: form.ceremony,
+        name: form.name,
+        credential: form.credential,
+    };
+    match s
+        .auth
+        .finish_passkey_registration(&viewer.access, input)
+        .await
+    {
+        Ok(None) => Ok(see_other(&format!("{ACCOUNT}?passkey=added"), &[])),
+        Ok(Some(codes)) => Ok(recovery_codes_view(&codes, ACCOUNT)
+            .nav(nav(&viewer, &tenant))
+            .into_response()),
+        Err(Error::Validation(fields)) => {
+            // A refused or missing credential, or an expired step: a new ceremony. Only a wrong
+            // name leaves the open one as it is.
+            let restart = fields.iter().any(|f| f.pointer != "/name");
+            let errors: Vec<(String, String)> = fields
+                .into_iter()
+                .map(|f| {
+                    let field = f.pointer.trim_start_matches('/').to_string();
+                    let detail = match field.as_str() {
+                        "name" => format!(
+                            "{}{PASSKEY_NAME_MAX}{}",
+                            t(
+                                "Bitte geben Sie einen Namen mit höchstens ",
+                                "Please enter a name of at most "
+                            ),
+                            t(" Zeichen ein.", " characters.")
+                        ),
+                        "ceremony" => t(
+                            "Dieser Schritt ist abgelaufen. Versuchen Sie es erneut.",
+                            "This step has expired. Please try again.",
+                        )
+                        .to_string(),
+                        _ => t(
+                            "Der Passkey konnte nicht geprüft werden. Versuchen Sie es erneut.",
+                            "The passkey could not be verified. Please try again.",
+                        )
+                        .to_string(),
+                    };
+                    // Errors sit next to a field the page has: the credential's by the name.
+                    let field = if field == "name" {
+                        field
+                    } else {
+                        "credential".into()
+                    };
+                    (field, detail)
+                })
+                .collect();
+            if restart {
+                let start = s.auth.start_passkey_registration(&viewer.access).await?;
+                return Ok(new_passkey_view(
+                    &viewer,
+                    &start.ceremony,
+                    &start.options,
+                    &name,
+                    &errors,
+                )
+                .status(StatusCode::UNPROCESSABLE_ENTITY)
+                .nav(nav(&viewer, &tenant))
+                .into_response());
+            }
+            // The ceremony is still open (only the name was wrong): the same options again.
+            let options = form.passkey_options.unwrap_or_default();
+            Ok(
+                new_passkey_view(&viewer, &ceremony, &options, &name, &errors)
+                    .status(StatusCode::UNPROCESSABLE_ENTITY)
+                    .nav(nav(&viewer, &tenant))
+                    .into_response(),
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn remove_passkey(
+    State(s): State<Arc<Services>>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    PageForm(_): PageForm<Empty>,
+) -> PageResult<Response> {
+    s.auth.remove_passkey(&viewer.access, &id).await?;
+    Ok(see_other(&format!("{ACCOUNT}?passkey=removed"), &[]))
 }
 
 pub async fn start_otp(

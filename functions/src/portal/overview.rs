@@ -28,8 +28,10 @@ pub async fn overview(State(s): State<Arc<Services>>, viewer: Viewer) -> PageRes
     } else {
         None
     };
+    let needs_passkey = s.auth.needs_passkey(&viewer.access).await?;
     let body = html! {
         h1 { (t("Übersicht", "Overview")) }
+        @if needs_passkey { (super::account::passkey_required_notice()) }
         p class="lead" { (t("Ihr Unternehmen", "Your company")) ": " strong { (tenant) } }
         div class="cards" {
             @if let Some(report) = &report {
@@ -65,7 +67,7 @@ pub async fn overview(State(s): State<Arc<Services>>, viewer: Viewer) -> PageRes
                     }
                 }
             }
-            @if report.is_none() && claims.is_none() {
+            @if report.is_none() && claims.is_none() && !needs_passkey {
                 section class="card" {
                     h2 { (t("Willkommen", "Welcome")) }
                     p { (t(

@@ -24,6 +24,7 @@ use crate::web::{Page, PageError, PageForm, PageResult, Text, Viewer};
 
 pub const TEAM: &str = "/portal/team";
 pub const INVITE: &str = "/portal/team/invite";
+pub const PASSKEY_RULE: &str = "/portal/team/passkeys";
 
 /// The built-in customer roles, as the invitation offers them.
 const BUILTIN_ROLES: &[(&str, Text, Text)] = &[
@@ -54,6 +55,11 @@ pub struct InviteForm {
 
 #[derive(Debug, Deserialize)]
 pub struct Empty {}
+
+#[derive(Debug, Deserialize)]
+pub struct PasskeyRuleForm {
+    required: Option<String>,
+}
 
 fn role_label(role: &str) -> String {
     BUILTIN_ROLES
@@ -88,6 +94,9 @@ async fn render(
         )
         .await?;
     let custom_roles = s.auth.roles(&tenant).await?;
+    let passkeys_required = kernel::tenants::get(s.store.as_ref(), &tenant)
+        .await?
+        .map(|record| record.passkeys_required);
     let me = viewer.access.principal().subject.clone();
     let chosen = form.role.as_deref().unwrap_or("customer_member");
     let email_error = field_error(errors, "email");
@@ -117,7 +126,13 @@ async fn render(
                                 span class="status warn" { (t("eingeladen", "invited")) }
                             } @else {
                                 span class="status good" { (t("aktiv", "active")) }
-                                @if user.second_factor { " " (t("mit zweitem Faktor", "with a second factor")) }
+                                @if user.passkeys > 0 {
+                                    " " (t("mit Passkey", "with a passkey"))
+                                } @else if user.second_factor {
+                                    " " (t("mit Authenticator-App", "with an authenticator app"))
+                                } @else {
+                                    " " (t("ohne zweiten Faktor", "without a second factor"))
+                                }
                             }
                             br;
                             span class="muted" { (t("seit", "since")) " " (date_time(lang, user.created_at)) }
@@ -131,6 +146,25 @@ async fn render(
                             }
                         }
                     }
+                }
+            }
+        }
+        @if let Some(required) = passkeys_required {
+            h2 id="passkeys" { (t("Passkeys verlangen", "Require passkeys")) }
+            p { (t(
+                "Verlangt Ihr Unternehmen Passkeys, meldet sich jeder Benutzer mit Passkey an (Wiederherstellungscodes bleiben als Notweg); wer noch keinen hat, sieht nach der Anmeldung nur sein Konto, bis er einen einrichtet.",
+                "When your company requires passkeys, every user signs in with a passkey (recovery codes stay as the way out); whoever has none yet sees only their account after signing in, until they add one.",
+            )) }
+            form method="post" action=(PASSKEY_RULE) {
+                (form_token_field(&viewer.form_token))
+                @if required {
+                    p class="good" { (t("Passkeys sind verlangt.", "Passkeys are required.")) }
+                    input type="hidden" name="required" value="0";
+                    button type="submit" class="secondary" { (t("Nicht mehr verlangen", "Stop requiring them")) }
+                } @else {
+                    p { (t("Passkeys sind freiwillig.", "Passkeys are optional.")) }
+                    input type="hidden" name="required" value="1";
+                    button type="submit" { (t("Passkeys verlangen", "Require passkeys")) }
                 }
             }
         }
@@ -284,4 +318,31 @@ pub async fn disable(
         .disable_user(&viewer.access, &Account::Customer { tenant }, &user)
         .await?;
     Ok(see_other(TEAM, &[]))
+}
+
+pub async fn passkey_rule(
+    State(s): State<Arc<Services>>,
+    viewer: Viewer,
+    PageForm(form): PageForm<PasskeyRuleForm>,
+) -> PageResult<Response> {
+    let tenant = tenant_of(&viewer)?;
+    let required = match form.required.as_deref() {
+        Some("1") => true,
+        Some("0") => false,
+        _ => {
+            return Err(PageError(Error::validation(
+                "/required",
+                "is 1 (require passkeys) or 0 (optional)",
+            )));
+        }
+    };
+    kernel::tenants::set_passkeys_required(
+        s.store.as_ref(),
+        &viewer.access,
+        &tenant,
+        required,
+        s.clock.now(),
+    )
+    .await?;
+    Ok(see_other(&format!("{TEAM}#passkeys"), &[]))
 }

@@ -22,8 +22,15 @@ pub fn router() -> Routes {
         )
         .page(team::TEAM, get(team::team))
         .page(team::INVITE, post(team::invite))
+        .page(team::PASSKEY_RULE, post(team::passkey_rule))
         .page("/portal/team/{user}/disable", post(team::disable))
         .page(account::ACCOUNT, get(account::account))
+        .page(account::NEW_PASSKEY, get(account::new_passkey))
+        .page(account::PASSKEYS, post(account::add_passkey))
+        .page(
+            "/portal/account/passkeys/{passkey}/remove",
+            post(account::remove_passkey),
+        )
         .page(account::OTP_START, post(account::start_otp))
         .page(account::OTP_CONFIRM, post(account::confirm_otp))
         // Any other portal address: a page saying so, not a problem document.

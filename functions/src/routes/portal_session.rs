@@ -6,7 +6,7 @@
 use super::Routes;
 use std::sync::Arc;
 
-use auth::service::{ActivateInput, OtpInput, RefreshInput, SignInInput};
+use auth::service::{ActivateInput, OtpInput, PasskeyInput, RefreshInput, SignInInput};
 use auth::{Account, SignInStep, Tokens};
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
@@ -21,13 +21,16 @@ use web::{cookies, paths};
 use crate::http::Query;
 use crate::services::Services;
 use crate::web::context::{cookie_values, new_form_token, t};
-use crate::web::layout::{error_summary, field_error, form_token_field, see_other};
+use crate::web::layout::{
+    PasskeyForm, error_summary, field_error, form_token_field, passkey_form, see_other,
+};
 use crate::web::{FormToken, Page, PageForm};
 
 pub fn router() -> Routes {
     Routes::new()
         .page(paths::SIGN_IN, get(sign_in_page).post(sign_in))
         .page(paths::SECOND_FACTOR, axum::routing::post(second_factor))
+        .page(paths::PASSKEY, axum::routing::post(passkey_sign_in))
         .page(paths::ACTIVATE, get(activate_page).post(activate))
         .page(paths::REFRESH, get(refresh))
         .page(paths::SIGN_OUT, axum::routing::post(sign_out))
@@ -55,6 +58,18 @@ struct SecondFactorForm {
     challenge: Option<String>,
     code: Option<String>,
     next: Option<String>,
+    /// Echoed so a wrong code's page still offers the passkey (the server holds the state).
+    passkey_options: Option<String>,
+    otp: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PasskeySignInForm {
+    challenge: Option<String>,
+    credential: Option<String>,
+    next: Option<String>,
+    passkey_options: Option<String>,
+    otp: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -229,20 +244,33 @@ async fn sign_in(
     };
     match s.auth.sign_in(input).await {
         Ok(SignInStep::SignedIn(tokens)) => see_other(&next, &session_cookies(&tokens)),
-        Ok(SignInStep::OtpRequired { challenge }) => {
-            second_factor_view(&form_token, &challenge, &next, None, &[]).into_response()
-        }
+        Ok(SignInStep::OtpRequired {
+            challenge,
+            otp,
+            passkey_options,
+        }) => second_factor_view(SecondFactorView {
+            form_token: &form_token,
+            challenge: &challenge,
+            next: &next,
+            enrolment: None,
+            otp,
+            passkey_options: passkey_options.as_deref(),
+            errors: &[],
+        })
+        .into_response(),
         Ok(SignInStep::OtpEnrolmentRequired {
             challenge,
             secret,
             otpauth_uri,
-        }) => second_factor_view(
-            &form_token,
-            &challenge,
-            &next,
-            Some((&secret, &otpauth_uri)),
-            &[],
-        )
+        }) => second_factor_view(SecondFactorView {
+            form_token: &form_token,
+            challenge: &challenge,
+            next: &next,
+            enrolment: Some((&secret, &otpauth_uri)),
+            otp: true,
+            passkey_options: None,
+            errors: &[],
+        })
         .into_response(),
         Ok(SignInStep::OrganisationRequired { organisations }) => {
             again(Vec::new(), organisations, StatusCode::OK)
@@ -276,23 +304,47 @@ pub fn qr_code(uri: &str) -> Option<Markup> {
     Some(PreEscaped(svg[start..].to_string()))
 }
 
-fn second_factor_view(
-    form_token: &str,
-    challenge: &str,
-    next: &str,
-    enrolment: Option<(&str, &str)>,
-    errors: &[(String, String)],
-) -> Page {
-    let code_error = field_error(errors, "code");
-    let title = if enrolment.is_some() {
+struct SecondFactorView<'a> {
+    form_token: &'a str,
+    challenge: &'a str,
+    next: &'a str,
+    /// Staff enrolling the app: its secret and `otpauth://` URI.
+    enrolment: Option<(&'a str, &'a str)>,
+    /// Whether the app's code is accepted (else only recovery codes, beside the passkey).
+    otp: bool,
+    passkey_options: Option<&'a str>,
+    errors: &'a [(String, String)],
+}
+
+fn second_factor_view(view: SecondFactorView<'_>) -> Page {
+    let code_error = field_error(view.errors, "code");
+    let title = if view.enrolment.is_some() {
         t("Zweiten Faktor einrichten", "Set up a second factor")
     } else {
-        t("Bestätigungscode", "Verification code")
+        t("Zweiter Faktor", "Second factor")
     };
+    let otp_flag = if view.otp { "1" } else { "0" };
     let body = html! {
         h1 { (title) }
-        (error_summary(errors))
-        @if let Some((secret, uri)) = enrolment {
+        (error_summary(view.errors))
+        @if let Some(options) = view.passkey_options {
+            h2 { (t("Mit Passkey", "With a passkey")) }
+            p { (t(
+                "Bestätigen Sie die Anmeldung mit dem Passkey auf Ihrem Gerät oder Sicherheitsschlüssel.",
+                "Confirm the sign-in with the passkey on your device or security key.",
+            )) }
+            (passkey_form(PasskeyForm {
+                action: paths::PASSKEY,
+                create: false,
+                options,
+                form_token: view.form_token,
+                hidden: &[("challenge", view.challenge), ("next", view.next), ("otp", otp_flag)],
+                fields: html! {},
+                button: t("Mit Passkey anmelden", "Sign in with a passkey"),
+            }))
+            h2 { @if view.otp { (t("Oder mit Code", "Or with a code")) } @else { (t("Oder mit Wiederherstellungscode", "Or with a recovery code")) } }
+        }
+        @if let Some((secret, uri)) = view.enrolment {
             p { (t(
                 "Ihr Konto braucht einen zweiten Faktor. Scannen Sie den QR-Code mit einer Authenticator-App (oder geben Sie den Schlüssel ein) und bestätigen Sie mit dem angezeigten Code.",
                 "Your account needs a second factor. Scan the QR code with an authenticator app (or type in the key) and confirm with the code it shows.",
@@ -301,24 +353,38 @@ fn second_factor_view(
                 div class="qr" role="img" aria-label=(t("QR-Code für die Authenticator-App", "QR code for the authenticator app")) { (svg) }
             }
             p { (t("Schlüssel", "Key")) ": " code class="secret" id="otp-secret" { (secret) } }
-        } @else {
+        } @else if view.otp {
             p { (t(
                 "Geben Sie den sechsstelligen Code aus Ihrer Authenticator-App ein oder einen Ihrer Wiederherstellungscodes.",
                 "Enter the six-digit code from your authenticator app, or one of your recovery codes.",
             )) }
+        } @else {
+            p { (t(
+                "Ohne Passkey: geben Sie einen Ihrer Wiederherstellungscodes ein.",
+                "Without the passkey: enter one of your recovery codes.",
+            )) }
         }
         form method="post" action=(paths::SECOND_FACTOR) novalidate {
-            (form_token_field(form_token))
-            input type="hidden" name="challenge" value=(challenge);
-            input type="hidden" name="next" value=(next);
-            label for="code" { (t("Code", "Code")) }
+            (form_token_field(view.form_token))
+            input type="hidden" name="challenge" value=(view.challenge);
+            input type="hidden" name="next" value=(view.next);
+            input type="hidden" name="otp" value=(otp_flag);
+            @if let Some(options) = view.passkey_options {
+                input type="hidden" name="passkey_options" value=(options);
+            }
+            label for="code" { @if view.otp { (t("Code", "Code")) } @else { (t("Wiederherstellungscode", "Recovery code")) } }
             @if let Some(e) = code_error { p class="field-error" id="code-error" { (e) } }
-            input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required
+            input type="text" id="code" name="code" inputmode=[view.otp.then_some("numeric")] autocomplete="one-time-code" required
                 aria-invalid=[code_error.map(|_| "true")] aria-describedby=[code_error.map(|_| "code-error")];
-            button type="submit" { (t("Bestätigen", "Confirm")) }
+            button type="submit" class=[view.passkey_options.map(|_| "secondary")] { (t("Bestätigen", "Confirm")) }
         }
     };
-    Page::new(title, body).narrow()
+    let page = Page::new(title, body).narrow();
+    if view.passkey_options.is_some() {
+        page.passkey_script()
+    } else {
+        page
+    }
 }
 
 async fn second_factor(
@@ -351,9 +417,53 @@ async fn second_factor(
                 "Der Code stimmt nicht oder ist abgelaufen. Versuchen Sie es erneut oder melden Sie sich neu an.",
                 "The code is wrong or has expired. Try again, or sign in anew.",
             ).to_string())];
-            second_factor_view(&form_token, &challenge, &next, None, &errors)
-                .status(StatusCode::UNAUTHORIZED)
-                .into_response()
+            second_factor_view(SecondFactorView {
+                form_token: &form_token,
+                challenge: &challenge,
+                next: &next,
+                enrolment: None,
+                otp: form.otp.as_deref() != Some("0"),
+                passkey_options: form.passkey_options.as_deref(),
+                errors: &errors,
+            })
+            .status(StatusCode::UNAUTHORIZED)
+            .into_response()
+        }
+        Err(e) => crate::web::PageError(e).into_response(),
+    }
+}
+
+async fn passkey_sign_in(
+    State(s): State<Arc<Services>>,
+    Extension(FormToken(form_token)): Extension<FormToken>,
+    PageForm(form): PageForm<PasskeySignInForm>,
+) -> Response {
+    let next = paths::safe_next(form.next.as_deref()).to_string();
+    let challenge = form.challenge.unwrap_or_default();
+    let input = PasskeyInput {
+        challenge: Some(challenge.clone()),
+        credential: form.credential,
+    };
+    match s.auth.verify_passkey(input).await {
+        Ok(tokens) => see_other(&next, &session_cookies(&tokens)),
+        Err(Error::Unauthenticated(_)) => {
+            tracing::warn!(target: "regrooter::auth", event = "sign_in_refused", step = "passkey", "refused");
+            // A used or expired challenge has no passkey state left: sign in anew.
+            let errors = vec![("code".to_string(), t(
+                "Der Passkey wurde nicht angenommen, oder die Anmeldung ist abgelaufen. Melden Sie sich neu an.",
+                "The passkey was not accepted, or the sign-in has expired. Please sign in anew.",
+            ).to_string())];
+            second_factor_view(SecondFactorView {
+                form_token: &form_token,
+                challenge: &challenge,
+                next: &next,
+                enrolment: None,
+                otp: form.otp.as_deref() != Some("0"),
+                passkey_options: form.passkey_options.as_deref(),
+                errors: &errors,
+            })
+            .status(StatusCode::UNAUTHORIZED)
+            .into_response()
         }
         Err(e) => crate::web::PageError(e).into_response(),
     }

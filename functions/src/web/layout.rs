@@ -45,6 +45,7 @@ pub struct Page {
     nav: Option<Nav>,
     cookies: Vec<String>,
     narrow: bool,
+    passkey_script: bool,
 }
 
 impl Page {
@@ -56,6 +57,7 @@ impl Page {
             nav: None,
             cookies: Vec::new(),
             narrow: false,
+            passkey_script: false,
         }
     }
 
@@ -75,6 +77,12 @@ impl Page {
         self
     }
 
+    /// Loads the passkey script (the page has a `data-passkey` form).
+    pub fn passkey_script(mut self) -> Page {
+        self.passkey_script = true;
+        self
+    }
+
     pub fn set_cookie(mut self, cookie: String) -> Page {
         self.cookies.push(cookie);
         self
@@ -91,6 +99,9 @@ impl Page {
                     meta name="viewport" content="width=device-width, initial-scale=1";
                     title { (self.title) " – regrooter" }
                     link rel="stylesheet" href=(web::assets::stylesheet_path());
+                    @if self.passkey_script {
+                        script type="module" src=(web::assets::passkey_script_path()) {}
+                    }
                 }
                 body {
                     a class="skip" href="#main" { (t("Zum Inhalt springen", "Skip to content")) }
@@ -215,4 +226,41 @@ pub fn field_error<'a>(errors: &'a [(String, String)], field: &str) -> Option<&'
         .iter()
         .find(|(f, _)| f == field)
         .map(|(_, m)| m.as_str())
+}
+
+/// A form the passkey script completes: hidden without script (a `noscript` line says why),
+/// shown with it; on submit the browser signs (`get`) or creates (`create`) a passkey from
+/// `options` and the form posts the answer as `credential`.
+pub struct PasskeyForm<'a> {
+    pub action: &'a str,
+    pub create: bool,
+    pub options: &'a str,
+    pub form_token: &'a str,
+    pub hidden: &'a [(&'a str, &'a str)],
+    pub fields: Markup,
+    pub button: &'static str,
+}
+
+pub fn passkey_form(form: PasskeyForm<'_>) -> Markup {
+    html! {
+        noscript { p class="hint" { (t(
+            "Passkeys brauchen JavaScript; diese Seite lädt nur ein eigenes, kleines Skript dafür.",
+            "Passkeys need JavaScript; this page loads one small script of its own for them.",
+        )) } }
+        form method="post" action=(form.action) hidden
+            data-passkey=(if form.create { "create" } else { "get" }) data-status="passkey-status"
+            data-waiting=(t("Bitte bestätigen Sie mit Ihrem Gerät …", "Please confirm on your device …"))
+            data-failed=(t("Der Passkey wurde nicht verwendet. Versuchen Sie es erneut.", "The passkey was not used. Please try again."))
+            data-unsupported=(t("Dieser Browser unterstützt hier keine Passkeys.", "This browser does not support passkeys here.")) {
+            (form_token_field(form.form_token))
+            @for (name, value) in form.hidden {
+                input type="hidden" name=(name) value=(value);
+            }
+            input type="hidden" name="passkey_options" value=(form.options);
+            input type="hidden" name="credential" value="";
+            (form.fields)
+            button type="submit" { (form.button) }
+        }
+        p class="hint" id="passkey-status" role="status" aria-live="polite" {}
+    }
 }

@@ -30,6 +30,8 @@ use zeroize::Zeroizing;
 
 use super::otp;
 use super::passwords::{self, HashingPool, Passwords};
+
+mod passkeys;
 use kernel::audit::{AuditEntry, AuditHead};
 use kernel::crypto::{FieldContext, KeyOwner, KeyPurpose, Keyring, Personal, SealedField};
 use kernel::error::{Error, FieldError};
@@ -41,6 +43,11 @@ use kernel::rbac::{
 use kernel::store::{Condition, Item, ItemKey, Query, Store, StoreError, WriteOp, query_all};
 use kernel::time::{Clock, SignedDuration, Timestamp};
 use kernel::token::TokenIssuer;
+use passkeys::CeremonyState;
+pub use passkeys::{
+    PASSKEY_NAME_MAX, PASSKEYS_MAX, PasskeyId, PasskeyInput, PasskeyRegistrationInput,
+    PasskeyRegistrationStart, PasskeyView, RelyingParty, StoredPasskey,
+};
 
 kernel::generated_id!(
     /// A user account (staff or tenant user).
@@ -95,6 +102,8 @@ pub struct UserRecord {
     pub otp_last_step: Option<u64>,
     /// SHA-256 of each unused recovery code.
     pub recovery_codes: Vec<String>,
+    #[serde(default)]
+    pub passkeys: Vec<StoredPasskey>,
     pub failed_attempts: u32,
     pub locked_until: Option<Timestamp>,
     pub disabled: bool,
@@ -125,10 +134,16 @@ impl UserRecord {
     }
 
     fn needs_second_factor(&self) -> bool {
-        matches!(self.account, Account::Staff) || self.otp_confirmed
+        matches!(self.account, Account::Staff) || self.has_second_factor()
     }
 
-    fn principal(&self, amr: &[&str]) -> Principal {
+    fn has_second_factor(&self) -> bool {
+        self.otp_confirmed || !self.passkeys.is_empty()
+    }
+
+    /// `restricted`: signed in without the passkey the tenant requires, so with no role until
+    /// one is registered (their own account they may still change).
+    fn principal(&self, amr: &[&str], restricted: bool) -> Principal {
         Principal {
             subject: self.id.to_string(),
             actor: match &self.account {
@@ -137,7 +152,11 @@ impl UserRecord {
                     tenant: tenant.clone(),
                 },
             },
-            roles: self.roles.clone(),
+            roles: if restricted {
+                vec![]
+            } else {
+                self.roles.clone()
+            },
             amr: amr.iter().map(|s| s.to_string()).collect(),
         }
     }
@@ -204,6 +223,8 @@ enum ChallengePurpose {
     SecondFactor,
     /// Password checked; the staff member confirms a new TOTP.
     Enrolment,
+    /// A signed-in user registers a passkey.
+    PasskeyRegistration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,6 +233,9 @@ struct Challenge {
     user: ItemKey,
     purpose: ChallengePurpose,
     expires_at: Timestamp,
+    /// A passkey ceremony's state (registration, or the passkey step of a sign-in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    passkey: Option<CeremonyState>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -245,9 +269,16 @@ struct RoleRecord {
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum SignInStep {
     SignedIn(Tokens),
-    /// Send the TOTP code (or a recovery code) with this challenge to `/auth/otp`.
+    /// Send the TOTP code (or a recovery code) with this challenge to `/auth/otp`, or sign the
+    /// passkey options (the portal's second-factor page does).
     OtpRequired {
         challenge: String,
+        /// Whether the app's code is accepted (not when the tenant requires passkeys and the
+        /// user has one; recovery codes always are).
+        otp: bool,
+        /// `CredentialRequestOptions` as JSON, when the user has passkeys.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        passkey_options: Option<String>,
     },
     /// Staff without a second factor: add this secret to an authenticator app and send its
     /// current code with the challenge to `/auth/otp`.
@@ -342,6 +373,9 @@ pub struct UserView {
     pub roles: Vec<String>,
     pub activated: bool,
     pub second_factor: bool,
+    /// The authenticator app's code is set up.
+    pub otp: bool,
+    pub passkeys: usize,
     pub disabled: bool,
     pub locked_until: Option<Timestamp>,
     pub created_at: Timestamp,
@@ -362,6 +396,7 @@ pub struct AuthService {
     issuer: Option<TokenIssuer>,
     index_key: Option<Zeroizing<[u8; 32]>>,
     passwords: Passwords,
+    relying_party: Option<Arc<RelyingParty>>,
 }
 
 impl AuthService {
@@ -382,6 +417,7 @@ impl AuthService {
             issuer,
             index_key,
             passwords: Passwords::new(hashing),
+            relying_party: None,
         }
     }
 
@@ -508,7 +544,9 @@ impl AuthService {
             name: name.expose().clone(),
             roles: user.roles.clone(),
             activated: user.password.is_some(),
-            second_factor: user.otp_confirmed,
+            second_factor: user.has_second_factor(),
+            otp: user.otp_confirmed,
+            passkeys: user.passkeys.len(),
             disabled: user.disabled,
             locked_until: user.locked_until,
             created_at: user.created_at,
@@ -649,6 +687,7 @@ impl AuthService {
             otp_confirmed: false,
             otp_last_step: None,
             recovery_codes: vec![],
+            passkeys: vec![],
             failed_attempts: 0,
             locked_until: None,
             disabled: false,
@@ -914,6 +953,22 @@ impl AuthService {
             .ok_or_else(|| Error::NotFound(format!("user {id}")))
     }
 
+    /// The caller's own account, as administrators see it.
+    pub async fn own(&self, access: &Access) -> Result<UserView, Error> {
+        let (user, _, _) = self.own_account(access).await?;
+        self.view(&user).await
+    }
+
+    /// Whether the caller's tenant requires passkeys and this session was signed in without one
+    /// (so it carries no role until a passkey is registered and used).
+    pub async fn needs_passkey(&self, access: &Access) -> Result<bool, Error> {
+        if access.principal().used_passkey() {
+            return Ok(false);
+        }
+        let (user, _, _) = self.own_account(access).await?;
+        self.passkeys_required(&user).await
+    }
+
     /// A user (customers: optional) starts setting up TOTP; nothing changes at sign-in until a
     /// code confirms it.
     pub async fn start_otp(&self, access: &Access) -> Result<OtpSetup, Error> {
@@ -1110,11 +1165,22 @@ impl AuthService {
                 self.tokens(&user, &["pwd"], None).await?,
             ));
         }
-        if user.otp_confirmed {
+        if user.has_second_factor() {
+            let passkey = self.start_passkey_sign_in(&user).await?;
+            let otp =
+                user.otp_confirmed && !(passkey.is_some() && self.passkeys_required(&user).await?);
+            let (state, passkey_options) = match passkey {
+                Some((state, options)) => (Some(state), Some(options)),
+                None => (None, None),
+            };
             let challenge = self
-                .challenge(&user, ChallengePurpose::SecondFactor)
+                .ceremony(&user, ChallengePurpose::SecondFactor, state)
                 .await?;
-            return Ok(SignInStep::OtpRequired { challenge });
+            return Ok(SignInStep::OtpRequired {
+                challenge,
+                otp,
+                passkey_options,
+            });
         }
         // Staff without a second factor enrol one now; no token before it is confirmed.
         let mut user = user;
@@ -1122,7 +1188,9 @@ impl AuthService {
         user.updated_at = now;
         let user = self.save(&user, version, &login, None).await?;
         let email_shown = self.view(&user).await?.email;
-        let challenge = self.challenge(&user, ChallengePurpose::Enrolment).await?;
+        let challenge = self
+            .ceremony(&user, ChallengePurpose::Enrolment, None)
+            .await?;
         Ok(SignInStep::OtpEnrolmentRequired {
             challenge,
             secret: otp::encoded(&secret),
@@ -1130,10 +1198,13 @@ impl AuthService {
         })
     }
 
-    async fn challenge(
+    /// A step that waits for the user (second factor, enrolment, passkey registration), found
+    /// by the hash of the random token returned; a passkey ceremony keeps its state in it.
+    async fn ceremony(
         &self,
         user: &UserRecord,
         purpose: ChallengePurpose,
+        passkey: Option<CeremonyState>,
     ) -> Result<String, Error> {
         let token = random_token();
         let expires_at = later(self.clock.now(), minutes(CHALLENGE_MINUTES))?;
@@ -1141,6 +1212,7 @@ impl AuthService {
             user: user.key()?,
             purpose,
             expires_at,
+            passkey,
         };
         let item = Item::new(
             ItemKey::new(format!("CHALLENGE#{}", digest(&token)), "C")?,
@@ -1150,6 +1222,29 @@ impl AuthService {
         .with_record(&record)?;
         self.store.put(item, Condition::NotExists).await?;
         Ok(token)
+    }
+
+    /// Takes (uses up) a waiting step of `user` for `purpose`: its passkey state, or a
+    /// validation error when the token is unknown, expired, or another's.
+    async fn take_ceremony(
+        &self,
+        token: &str,
+        user: &UserRecord,
+        purpose: ChallengePurpose,
+    ) -> Result<Option<CeremonyState>, Error> {
+        let expired = || Error::validation("/ceremony", "this step has expired; start again");
+        let key = ItemKey::new(format!("CHALLENGE#{}", digest(token.trim())), "C")?;
+        let Some(item) = self.store.get(&key).await? else {
+            return Err(expired());
+        };
+        let record: Challenge = item.record()?;
+        if record.user != user.key()? || record.purpose != purpose {
+            return Err(expired());
+        }
+        self.store
+            .delete(&key, Condition::Version(item.version))
+            .await?;
+        Ok(record.passkey)
     }
 
     /// Clears the failure count after a right password; refused if concurrent failures locked
@@ -1204,21 +1299,36 @@ impl AuthService {
         if !Self::usable(&user, now) {
             return Err(Self::refused());
         }
-        let Some(sealed) = user.otp_secret.clone() else {
+        if record.expires_at <= now || record.purpose == ChallengePurpose::PasskeyRegistration {
             return Err(Self::refused());
+        }
+        // The app's code: a confirmed secret (or the one being enrolled) — but a tenant that
+        // requires passkeys takes none from a user who has one.
+        let otp_allowed = match record.purpose {
+            ChallengePurpose::Enrolment => true,
+            _ => {
+                user.otp_confirmed
+                    && (user.passkeys.is_empty() || !self.passkeys_required(&user).await?)
+            }
         };
-        let owner = user.owner();
-        let sk = user.key()?.sk;
-        let secret_text = self
-            .keyring
-            .open(
-                &Self::field_context(&owner, &sk, "otp_secret", user.kind()),
-                &sealed,
-            )
-            .await?;
-        let secret = otp::decode(secret_text.expose())
-            .ok_or_else(|| Error::Internal("a stored TOTP secret does not decode".into()))?;
-        let step = otp::verify(&secret, &code, now, user.otp_last_step);
+        let step = match (&user.otp_secret, otp_allowed) {
+            (Some(sealed), true) => {
+                let owner = user.owner();
+                let sk = user.key()?.sk;
+                let secret_text = self
+                    .keyring
+                    .open(
+                        &Self::field_context(&owner, &sk, "otp_secret", user.kind()),
+                        sealed,
+                    )
+                    .await?;
+                let secret = otp::decode(secret_text.expose()).ok_or_else(|| {
+                    Error::Internal("a stored TOTP secret does not decode".into())
+                })?;
+                otp::verify(&secret, &code, now, user.otp_last_step)
+            }
+            _ => None,
+        };
         let recovery = step.is_none()
             && record.purpose == ChallengePurpose::SecondFactor
             && user.recovery_codes.contains(&otp::recovery_hash(&code));
@@ -1249,7 +1359,7 @@ impl AuthService {
         user.failed_attempts = 0;
         user.locked_until = None;
         user.updated_at = now;
-        let principal = user.principal(&[]);
+        let principal = user.principal(&[], false);
         let user = self
             .save(&user, version, &login, action.map(|a| (&principal, a)))
             .await?;
@@ -1298,21 +1408,22 @@ impl AuthService {
                 },
             ])
             .await?;
-        self.issue(user, amr, refresh, recovery_codes)
+        self.issue(user, amr, refresh, recovery_codes).await
     }
 
     /// An access token for `user` alongside the refresh token that goes with it.
-    fn issue(
+    async fn issue(
         &self,
         user: &UserRecord,
         amr: &[&str],
         refresh_token: String,
         recovery_codes: Option<Vec<String>>,
     ) -> Result<Tokens, Error> {
+        let restricted = !amr.contains(&"pop") && self.passkeys_required(user).await?;
         let access_token = self
             .issuer()?
             .issue(
-                &user.principal(amr),
+                &user.principal(amr, restricted),
                 self.clock.now(),
                 minutes(ACCESS_TOKEN_MINUTES),
             )
@@ -1400,7 +1511,7 @@ impl AuthService {
             ])
             .await
             .map_err(|_| invalid())?;
-        self.issue(&user, &amr, next, None)
+        self.issue(&user, &amr, next, None).await
     }
 
     /// Sign-out: the refresh token's family ends.
@@ -1444,7 +1555,7 @@ impl AuthService {
         user.password = Some(self.passwords.hash(&password).await?);
         user.activation = None;
         user.updated_at = now;
-        let principal = user.principal(&[]);
+        let principal = user.principal(&[], false);
         let user = self
             .save(&user, version, &login, Some((&principal, "user.activated")))
             .await?;

@@ -172,6 +172,11 @@ const ACCOUNT_FIELDS: &[PersonalField] = &[
         path: "otp_secret",
         category: DataCategory::Credentials,
     },
+    // A passkey's public key with the name its owner gave it ("Laptop").
+    PersonalField {
+        path: "passkeys[].credential",
+        category: DataCategory::Credentials,
+    },
 ];
 
 /// The clear fields of an account: ids, roles, hashes, times.
@@ -184,6 +189,9 @@ const ACCOUNT_CLEAR: &[&str] = &[
     "activation.token_hash",
     "activation.expires_at",
     "recovery_codes[]",
+    "passkeys[].id",
+    "passkeys[].created_at",
+    "passkeys[].last_used_at",
     "locked_until",
     "revoked_before",
     "created_at",
@@ -581,8 +589,8 @@ pub static INVENTORY: &[RecordSpec] = &[
     RecordSpec {
         kind: RecordKind::StaffUser,
         description: "A staff account: address and name sealed (platform identity key), roles, \
-                      Argon2id password hash, sealed TOTP secret, hashed recovery codes, lockout \
-                      and revocation state. Found at sign-in by a keyed hash of the address.",
+                      Argon2id password hash, sealed TOTP secret and passkeys, hashed recovery \
+                      codes, lockout and revocation state. Found at sign-in by a keyed hash of the address.",
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: ACCOUNT_FIELDS,
@@ -610,8 +618,10 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::SignInChallenge,
-        description: "A pending second-factor step or account activation, found by the hash of \
-                      its random token; expires within minutes (activation: 72 hours).",
+        description: "A pending second-factor step, passkey registration or account \
+                      activation, found by the hash of its random token (with a passkey \
+                      ceremony's state: challenge and public keys, no names); expires within \
+                      minutes (activation: 72 hours).",
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],

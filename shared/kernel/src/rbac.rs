@@ -374,6 +374,12 @@ impl Principal {
     pub fn has_second_factor(&self) -> bool {
         self.amr.iter().any(|m| m == "otp" || m == "mfa")
     }
+
+    /// Whether a passkey was used (RFC 8176 `pop`: proof of possession of a key), the
+    /// phishing-resistant factor.
+    pub fn used_passkey(&self) -> bool {
+        self.amr.iter().any(|m| m == "pop")
+    }
 }
 
 /// What the data touched belongs to.

@@ -44,6 +44,9 @@ pub struct TenantRecord {
     /// retention does).
     #[serde(default)]
     pub audit: Option<AuditHead>,
+    /// The tenant's admins require a passkey as every user's second factor.
+    #[serde(default)]
+    pub passkeys_required: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -185,6 +188,7 @@ pub async fn put(
             service_ended_at: None,
             service_end_source: None,
             audit: None,
+            passkeys_required: false,
             created_at: now,
             updated_at: now,
         };
@@ -259,6 +263,50 @@ pub async fn put(
         },
     );
     store.transact(ops).await?;
+    Ok(record)
+}
+
+/// A tenant's admin requires (or stops requiring) passkeys of the tenant's users, audited in the
+/// tenant's chain. Setting what is already set writes nothing.
+pub async fn set_passkeys_required(
+    store: &dyn Store,
+    access: &Access,
+    tenant: &TenantId,
+    required: bool,
+    now: Timestamp,
+) -> Result<TenantRecord, Error> {
+    access.require(Permission::TenantUsersManage, Scope::Tenant(tenant))?;
+    let (mut record, version) = load(store, tenant)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("tenant {tenant}")))?;
+    if record.passkeys_required == required {
+        return Ok(record);
+    }
+    record.passkeys_required = required;
+    record.updated_at = now;
+    let action = if required {
+        "tenant.passkeys_required"
+    } else {
+        "tenant.passkeys_optional"
+    };
+    let entry = AuditEntry::append(
+        &audit_chain(tenant),
+        record.audit.as_ref(),
+        now,
+        access.principal(),
+        action,
+        &required,
+    );
+    record.audit = Some(entry.head());
+    store
+        .transact(vec![
+            WriteOp::Put {
+                item: self::item(&record)?,
+                condition: Condition::Version(version),
+            },
+            entry.insert_op()?,
+        ])
+        .await?;
     Ok(record)
 }
 

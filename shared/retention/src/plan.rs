@@ -72,6 +72,7 @@ mod tests {
             service_ended_at: ended.map(ts),
             service_end_source: None,
             audit: None,
+            passkeys_required: false,
             created_at: ts("2025-01-01T00:00:00Z"),
             updated_at: ts("2025-01-01T00:00:00Z"),
         }

@@ -1,9 +1,47 @@
-//! The stylesheet, served by the edge at a path that names its content, so browsers may keep it
-//! for a year (`immutable`): a changed stylesheet is a new path.
+//! The stylesheet and the one script (passkeys), served by the edge at paths that name their
+//! content, so browsers may keep them for a year (`immutable`): a changed file is a new path.
 
 use std::sync::OnceLock;
 
 pub const STYLESHEET: &str = include_str!("../assets/site.css");
+/// A module script: passkey sign-in and registration; pages work without it.
+pub const PASSKEY_SCRIPT: &str = include_str!("../assets/passkey.js");
+
+/// A file the edge serves as it is.
+#[derive(Debug, Clone, Copy)]
+pub struct Asset {
+    pub content_type: &'static str,
+    pub body: &'static str,
+}
+
+/// The asset at `path`, if it is one of ours at its current fingerprint.
+pub fn find(path: &str) -> Option<Asset> {
+    if path == stylesheet_path() {
+        Some(Asset {
+            content_type: "text/css; charset=utf-8",
+            body: STYLESHEET,
+        })
+    } else if path == passkey_script_path() {
+        Some(Asset {
+            content_type: "text/javascript; charset=utf-8",
+            body: PASSKEY_SCRIPT,
+        })
+    } else {
+        None
+    }
+}
+
+/// `/assets/passkey.<16 hex digits of the content's FNV-1a hash>.js`.
+pub fn passkey_script_path() -> &'static str {
+    static PATH: OnceLock<String> = OnceLock::new();
+    PATH.get_or_init(|| {
+        format!(
+            "{}/passkey.{:016x}.js",
+            crate::paths::ASSETS,
+            fingerprint(PASSKEY_SCRIPT.as_bytes())
+        )
+    })
+}
 
 /// `Cache-Control` of a fingerprinted asset.
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -38,5 +76,13 @@ mod tests {
         assert_ne!(fingerprint(b"a{}"), fingerprint(b"b{}"));
         // The stylesheet needs nothing the CSP refuses: no imports, no remote URLs.
         assert!(!STYLESHEET.contains("@import") && !STYLESHEET.contains("url("));
+        assert!(passkey_script_path().starts_with("/assets/passkey."));
+        assert_eq!(
+            find(passkey_script_path()).map(|a| a.content_type),
+            Some("text/javascript; charset=utf-8")
+        );
+        assert!(find("/assets/passkey.0000000000000000.js").is_none());
+        // The script loads nothing and talks to no other origin.
+        assert!(!PASSKEY_SCRIPT.contains("import ") && !PASSKEY_SCRIPT.contains("fetch("));
     }
 }

@@ -11,6 +11,8 @@ pub const PORTAL_HOME: &str = "/portal/";
 pub const SESSION: &str = "/portal/session";
 pub const SIGN_IN: &str = "/portal/session/sign-in";
 pub const SECOND_FACTOR: &str = "/portal/session/second-factor";
+/// The second factor with a passkey (the browser's signed answer).
+pub const PASSKEY: &str = "/portal/session/passkey";
 pub const ENROL: &str = "/portal/session/enrol";
 pub const ACTIVATE: &str = "/portal/session/activate";
 /// Where an expired access token is renewed from the refresh cookie (scoped to this path).

@@ -352,7 +352,7 @@ test('a passkey: registered on the account page, then the second factor; a tenan
   const now = await serverNow();
   const operator = token(['--role', 'operator', '--now', now]);
   const admin = token(['--role', 'customer_admin', '--tenant', 'initech', '--now', now]);
-  await api('PUT', '/api/tenants/initech', operator, { name: 'Initech GmbH' });
+  await api('PUT', '/api/tenants/initech', operator, { name: 'Initech GmbH', contact_email: 'privacy@initech.example' });
   const invited = await api('POST', '/api/tenants/initech/users', admin, { email: 'pia@initech.example', name: 'Pia Passkey', roles: ['customer_admin'] });
   const password = 'passkeys beat passwords any day';
 
@@ -406,6 +406,38 @@ test('a passkey: registered on the account page, then the second factor; a tenan
   await page.goto(`${base}/portal/account`);
   assert.doesNotMatch(await page.textContent('main table'), /noch nie/, 'the passkey was used');
 
+  // An incident that affects the company: staff document it, with a title for customers, and
+  // tell the company; the admin reads it, and the notice as sent, in the portal.
+  const security = token(['--role', 'security_officer', '--now', await serverNow()]);
+  const aware = await serverNow();
+  const incident = await api('POST', '/api/incidents', security, {
+    title: 'Internal: bucket ACL regression in eu-central-1',
+    customer_title: 'Exposed export files',
+    discovered_at: aware, aware_at: aware, breach_types: ['confidentiality'],
+    nature_and_scope: 'Export files of Initech were readable without sign-in for two hours.',
+    data_categories: ['contact', 'employment'],
+    approx_data_subjects: { min: 40, max: 60 }, approx_records: { min: 200, max: 200 },
+    likely_consequences: 'Phishing attempts against the employees concerned.',
+    data_sets: [{ tenant: 'initech', name: 'Initech exports', role: 'processor' }],
+  });
+  await api('POST', `/api/incidents/${incident.id}/measures`, security, { kind: 'containment', what: 'Public access to the bucket removed', owner: 'platform team', status: 'done' });
+  await advance('PT2H');
+  const securityLater = token(['--role', 'security_officer', '--now', await serverNow()]);
+  await api('POST', `/api/incidents/${incident.id}/notifications/customers`, securityLater, {});
+  await page.goto(`${base}/portal/`);
+  assert.match(await page.textContent('#incidents-heading + p + p'), /Exposed export files/);
+  assert.match(await page.textContent('main'), /innerhalb von 48 Stunden informiert/);
+  await record(context, page, 'overview-incident');
+  await follow(page, 'main a[href^="/portal/incidents/"]');
+  assert.equal(await page.textContent('h1'), 'Exposed export files');
+  assert.doesNotMatch(await page.textContent('main'), /bucket ACL|Internal:/, 'never the internal title');
+  assert.match(await page.textContent('main'), /Public access to the bucket removed/);
+  await page.click('details.notice-message summary');
+  assert.match(await page.textContent('details.notice-message pre'), /Public access to the bucket removed/);
+  await record(context, page, 'incident');
+  await page.goto(`${base}/portal/incidents`);
+  await record(context, page, 'incidents');
+
   // The admin requires passkeys for the company.
   await page.goto(`${base}/portal/team`);
   await follow(page, 'form[action="/portal/team/passkeys"] button[type=submit]');
@@ -429,7 +461,8 @@ test('a passkey: registered on the account page, then the second factor; a tenan
   assert.equal(closed.status(), 403);
 
   // A member without a passkey: the same, until they add one and sign in with it.
-  const invitedMember = await api('POST', '/api/tenants/initech/users', admin, { email: 'mo@initech.example', name: 'Mo Member', roles: ['customer_member'] });
+  const adminLater = token(['--role', 'customer_admin', '--tenant', 'initech', '--now', await serverNow()]);
+  const invitedMember = await api('POST', '/api/tenants/initech/users', adminLater, { email: 'mo@initech.example', name: 'Mo Member', roles: ['customer_member'] });
   const memberContext = await browser.newContext({ locale: 'en-GB' });
   const memberPage = await memberContext.newPage();
   watchCsp(memberPage, csp);

@@ -319,6 +319,36 @@ fn report_to_notification_with_deadline_alerts_and_audit() {
     let (_, list) = call("GET", &p.url("/api/incidents"), Some(&a.acme_admin), None);
     assert_eq!(list.as_array().map(Vec::len), Some(1));
     assert_eq!(list[0]["title"], Value::Null);
+    assert_eq!(mine["customer_title"], Value::Null);
+    // The notice as ACME received it, with where its delivery stands.
+    let received = mine["notices_received"]
+        .as_array()
+        .expect("notices received");
+    assert_eq!(received.len(), 1, "{mine}");
+    assert!(
+        received[0]["body"]
+            .as_str()
+            .is_some_and(|b| b.contains("Export endpoint disabled")),
+        "{received:?}"
+    );
+    // Staff give the incident a title for customers; the internal one stays internal.
+    let (status, _) = call(
+        "PATCH",
+        &p.url(&format!("/api/incidents/{incident}")),
+        Some(&a.security),
+        Some(&json!({ "customer_title": "Export of HR records" })),
+    );
+    assert_eq!(status, 200);
+    let (_, list) = call("GET", &p.url("/api/incidents"), Some(&a.acme_admin), None);
+    assert_eq!(list[0]["title"], "Export of HR records");
+    let (_, mine) = call(
+        "GET",
+        &p.url(&format!("/api/incidents/{incident}")),
+        Some(&a.acme_admin),
+        None,
+    );
+    assert_eq!(mine["customer_title"], "Export of HR records");
+    assert!(!mine.to_string().contains("other tenants' records"));
 
     // The authority and the data subjects (our own newsletter list) are told at 42 h.
     advance(&p, "2h");
@@ -379,6 +409,8 @@ fn report_to_notification_with_deadline_alerts_and_audit() {
             "measure.added",
             "deadline.alert",
             "notice.sent",
+            // The title for customers, set after ACME was told.
+            "incident.updated",
             "notice.sent",
             "notice.sent",
             "deadline.alert"
@@ -407,7 +439,7 @@ fn report_to_notification_with_deadline_alerts_and_audit() {
         String::from_utf8_lossy(&ok.stdout)
     );
     assert!(
-        String::from_utf8_lossy(&ok.stdout).contains(&format!("ok      {incident} (8 entries)"))
+        String::from_utf8_lossy(&ok.stdout).contains(&format!("ok      {incident} (9 entries)"))
     );
 
     // Someone edits the third entry in the database file: `audit verify` names it.

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod chart;
+pub mod incidents;
 pub mod overview;
 pub mod retention;
 pub mod sla;
@@ -25,6 +26,11 @@ const AREAS: &[(&str, Text, Option<Permission>)] = &[
         SLA,
         Text::new("Verfügbarkeit (SLA)", "Availability (SLA)"),
         Some(Permission::SlaReportRead),
+    ),
+    (
+        incidents::INCIDENTS,
+        Text::new("Vorfälle", "Incidents"),
+        Some(Permission::TenantIncidentsRead),
     ),
     (
         retention::RETENTION,

@@ -28,6 +28,26 @@ pub async fn overview(State(s): State<Arc<Services>>, viewer: Viewer) -> PageRes
     } else {
         None
     };
+    // Open incidents with whether the company was told within the 48 hours.
+    let incidents = if permissions.contains(Permission::TenantIncidentsRead) {
+        let mut open = Vec::new();
+        for summary in s.incidents.list_incidents(&viewer.access).await? {
+            if summary.status == incidents::model::IncidentStatus::Closed {
+                continue;
+            }
+            if let incidents::service::IncidentForCaller::Customer(view) = s
+                .incidents
+                .get_incident(&viewer.access, &summary.id)
+                .await?
+            {
+                open.push(view);
+            }
+        }
+        open.sort_by_key(|v| std::cmp::Reverse(v.aware_at));
+        Some(open)
+    } else {
+        None
+    };
     let needs_passkey = s.auth.needs_passkey(&viewer.access).await?;
     let body = html! {
         h1 { (t("Übersicht", "Overview")) }
@@ -67,7 +87,25 @@ pub async fn overview(State(s): State<Arc<Services>>, viewer: Viewer) -> PageRes
                     }
                 }
             }
-            @if report.is_none() && claims.is_none() && !needs_passkey {
+            @if let Some(open) = &incidents {
+                section class="card" aria-labelledby="incidents-heading" {
+                    h2 id="incidents-heading" { (t("Offene Sicherheitsvorfälle", "Open security incidents")) }
+                    p class={ "figure " (if open.is_empty() { "good" } else { "bad" }) } { (open.len()) }
+                    @for view in open.iter().take(3) {
+                        p {
+                            a href={ (super::incidents::INCIDENTS) "/" (view.id) } { (super::incidents::title(view.customer_title.as_deref(), view.aware_at)) }
+                            br;
+                            @match view.notified_within_deadline {
+                                Some(true) => span class="good" { (t("innerhalb von 48 Stunden informiert", "told within 48 hours")) },
+                                Some(false) => span class="bad" { (t("nach 48 Stunden informiert", "told after 48 hours")) },
+                                None => span class="warn" { (t("Benachrichtigung fällig bis ", "notice due by ")) (crate::web::format::date_time(lang, view.notification_due)) },
+                            }
+                        }
+                    }
+                    p { a href=(super::incidents::INCIDENTS) { (t("Alle Vorfälle", "All incidents")) } }
+                }
+            }
+            @if report.is_none() && claims.is_none() && incidents.is_none() && !needs_passkey {
                 section class="card" {
                     h2 { (t("Willkommen", "Welcome")) }
                     p { (t(

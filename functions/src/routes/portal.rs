@@ -3,7 +3,7 @@
 use super::Routes;
 use axum::routing::{get, post};
 
-use crate::portal::{SLA, account, overview, retention, sla, team};
+use crate::portal::{SLA, account, incidents, overview, retention, sla, team};
 
 pub fn router() -> Routes {
     Routes::new()
@@ -15,6 +15,8 @@ pub fn router() -> Routes {
         .page(SLA, get(sla::current))
         .page("/portal/sla/{month}", get(sla::month_page))
         .page("/portal/sla/{month}/claims", post(sla::file_claim))
+        .page(incidents::INCIDENTS, get(incidents::list))
+        .page("/portal/incidents/{incident}", get(incidents::detail))
         .page(retention::RETENTION, get(retention::retention_page))
         .page(
             retention::FINAL_DELETION,

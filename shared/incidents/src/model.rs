@@ -322,6 +322,9 @@ pub struct IncidentRecord {
     pub id: IncidentId,
     /// Free text (sealed): a title may name people.
     pub title: SealedField,
+    /// The title the affected customers read (sealed); the internal one may say more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_title: Option<SealedField>,
     pub status: IncidentStatus,
     pub discovered_at: Timestamp,
     /// The 72-hour (and 48-hour) clocks run from here.

@@ -25,7 +25,8 @@ pub struct NoticeContent {
     pub dpo_contact: String,
 }
 
-fn category(c: DataCategory, lang: Language) -> &'static str {
+/// A data category in words (the notice's and the portal's).
+pub fn category(c: DataCategory, lang: Language) -> &'static str {
     use DataCategory::*;
     match (c, lang) {
         (Contact, Language::De) => "Kontaktdaten",
@@ -57,7 +58,8 @@ fn category(c: DataCategory, lang: Language) -> &'static str {
     }
 }
 
-fn approx(a: Approx, lang: Language) -> String {
+/// An approximate number in words.
+pub fn approx(a: Approx, lang: Language) -> String {
     match (a.min == a.max, lang) {
         (true, Language::De) => format!("ca. {}", a.min),
         (true, Language::En) => format!("approx. {}", a.min),
@@ -66,7 +68,8 @@ fn approx(a: Approx, lang: Language) -> String {
     }
 }
 
-fn status(s: MeasureStatus, lang: Language) -> &'static str {
+/// A measure's status in words.
+pub fn status(s: MeasureStatus, lang: Language) -> &'static str {
     match (s, lang) {
         (MeasureStatus::Planned, Language::De) => "geplant",
         (MeasureStatus::Planned, Language::En) => "planned",
@@ -77,7 +80,8 @@ fn status(s: MeasureStatus, lang: Language) -> &'static str {
     }
 }
 
-fn heading(kind: MeasureKind, lang: Language) -> &'static str {
+/// The heading a measure stands under (the page's four).
+pub fn heading(kind: MeasureKind, lang: Language) -> &'static str {
     match (kind, lang) {
         (MeasureKind::Containment, Language::De) => {
             "Ergriffene oder geplante Maßnahmen zur Eindämmung und Risikominderung"

@@ -142,6 +142,10 @@ impl ReportSubmission {
 #[serde(deny_unknown_fields)]
 pub struct IncidentDraft {
     pub title: String,
+    /// What the affected customers read as the title (none: the portal names the incident by
+    /// its date).
+    #[serde(default)]
+    pub customer_title: Option<String>,
     pub discovered_at: Timestamp,
     pub aware_at: Timestamp,
     pub breach_types: BTreeSet<BreachType>,
@@ -159,6 +163,7 @@ pub struct IncidentDraft {
 #[serde(deny_unknown_fields)]
 pub struct IncidentPatch {
     pub title: Option<String>,
+    pub customer_title: Option<String>,
     pub breach_types: Option<BTreeSet<BreachType>>,
     pub nature_and_scope: Option<Personal<String>>,
     pub data_categories: Option<BTreeSet<DataCategory>>,
@@ -212,7 +217,7 @@ pub enum TriageInput {
     Spam,
     Duplicate { of: ReportId },
     NotABreach,
-    Incident { incident: IncidentDraft },
+    Incident { incident: Box<IncidentDraft> },
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -285,6 +290,7 @@ pub struct OverrideView {
 pub struct IncidentView {
     pub id: IncidentId,
     pub title: String,
+    pub customer_title: Option<String>,
     pub status: IncidentStatus,
     pub discovered_at: Timestamp,
     pub aware_at: Timestamp,
@@ -314,6 +320,8 @@ pub struct IncidentView {
 #[derive(Debug, Serialize)]
 pub struct CustomerIncidentView {
     pub id: IncidentId,
+    /// The title staff wrote for customers (none: name it by its date); never the internal one.
+    pub customer_title: Option<String>,
     pub status: IncidentStatus,
     pub aware_at: Timestamp,
     pub nature_and_scope: String,
@@ -329,7 +337,20 @@ pub struct CustomerIncidentView {
     /// Where the latest notice to this customer stands: `delivered`, or `bounced` when it did
     /// not reach the customer's breach contact.
     pub notice_delivery: Option<DeliveryState>,
+    /// Every notice sent to this customer about the incident, oldest first, as sent.
+    pub notices_received: Vec<CustomerNotice>,
     pub data_protection_officer: String,
+}
+
+/// A notice as its customer received it: the text as sent (German and English), and where its
+/// delivery stands.
+#[derive(Debug, Serialize)]
+pub struct CustomerNotice {
+    pub subject: String,
+    pub body: String,
+    pub queued_at: Timestamp,
+    pub state: DeliveryState,
+    pub state_at: Timestamp,
 }
 
 #[derive(Debug, Serialize)]
@@ -702,7 +723,7 @@ impl IncidentService {
             TriageInput::Incident { incident } => {
                 access.require(Permission::IncidentsManage, Scope::Platform)?;
                 let (record, incident_ops) =
-                    self.new_incident(access, incident, Some(*id), now).await?;
+                    self.new_incident(access, *incident, Some(*id), now).await?;
                 ops.extend(incident_ops);
                 (
                     Triage::Incident {
@@ -777,6 +798,14 @@ impl IncidentService {
         let mut errors = Vec::new();
         if draft.title.trim().is_empty() || draft.title.chars().count() > 200 {
             errors.push(FieldError::new("/title", "must be 1 to 200 characters"));
+        }
+        if let Some(title) = &draft.customer_title
+            && (title.trim().is_empty() || title.chars().count() > 200)
+        {
+            errors.push(FieldError::new(
+                "/customer_title",
+                "must be 1 to 200 characters",
+            ));
         }
         let skew = now.checked_add(SignedDuration::from_mins(5)).unwrap_or(now);
         if draft.discovered_at > skew {
@@ -900,6 +929,18 @@ impl IncidentService {
                     &Personal::new(clean(&draft.title)),
                 )
                 .await?,
+            customer_title: match &draft.customer_title {
+                Some(title) => Some(
+                    self.seal(
+                        RecordKind::Incident,
+                        &iid,
+                        "customer_title",
+                        &Personal::new(clean(title)),
+                    )
+                    .await?,
+                ),
+                None => None,
+            },
             status: IncidentStatus::Open,
             discovered_at: draft.discovered_at,
             aware_at: draft.aware_at,
@@ -1115,9 +1156,10 @@ impl IncidentService {
                     let id = IncidentId::parse(raw).map_err(|e| Error::Internal(e.to_string()))?;
                     let (record, _) = self.load_incident(&id).await?;
                     if record.affects_tenant(tenant) {
+                        let title = self.customer_title(&record).await?;
                         out.push(IncidentSummary {
                             id: record.id,
-                            title: None,
+                            title,
                             status: record.status,
                             aware_at: record.aware_at,
                         });
@@ -1168,6 +1210,14 @@ impl IncidentService {
         {
             errors.push(FieldError::new("/title", "must be 1 to 200 characters"));
         }
+        if let Some(title) = &patch.customer_title
+            && (title.trim().is_empty() || title.chars().count() > 200)
+        {
+            errors.push(FieldError::new(
+                "/customer_title",
+                "must be 1 to 200 characters",
+            ));
+        }
         if patch.breach_types.as_ref().is_some_and(BTreeSet::is_empty) {
             errors.push(FieldError::new(
                 "/breach_types",
@@ -1217,6 +1267,18 @@ impl IncidentService {
                 )
                 .await?;
             changed.push("title");
+        }
+        if let Some(title) = patch.customer_title {
+            record.customer_title = Some(
+                self.seal(
+                    RecordKind::Incident,
+                    &iid,
+                    "customer_title",
+                    &Personal::new(clean(&title)),
+                )
+                .await?,
+            );
+            changed.push("customer_title");
         }
         if let Some(v) = patch.breach_types {
             record.breach_types = v;
@@ -1845,6 +1907,7 @@ impl IncidentService {
             title: self
                 .open(RecordKind::Incident, &iid, "title", &r.title)
                 .await?,
+            customer_title: self.customer_title(&r).await?,
             status: r.status,
             discovered_at: r.discovered_at,
             aware_at: r.aware_at,
@@ -1906,11 +1969,20 @@ impl IncidentService {
             })
             .map(|n| n.sent_at)
             .min();
-        let notice_delivery = self
-            .customer_messages(&r.id, tenant)
-            .await?
-            .last()
-            .map(|m| m.state);
+        let messages = self.customer_messages(&r.id, tenant).await?;
+        let notice_delivery = messages.last().map(|m| m.state);
+        let mut notices = Vec::with_capacity(messages.len());
+        for m in &messages {
+            notices.push(CustomerNotice {
+                subject: m.subject.clone(),
+                body: self
+                    .open(RecordKind::OutboxMessage, &m.id, "body", &m.body)
+                    .await?,
+                queued_at: m.queued_at,
+                state: m.state,
+                state_at: m.state_at,
+            });
+        }
         let mut measures = Vec::new();
         for m in &r.measures {
             measures.push(CustomerMeasure {
@@ -1924,6 +1996,7 @@ impl IncidentService {
         }
         Ok(CustomerIncidentView {
             id: r.id,
+            customer_title: self.customer_title(&r).await?,
             status: r.status,
             aware_at: r.aware_at,
             nature_and_scope: self
@@ -1950,8 +2023,24 @@ impl IncidentService {
             notified_at,
             notified_within_deadline: notified_at.map(|at| at <= due),
             notice_delivery,
+            notices_received: notices,
             data_protection_officer: self.dpo_contact.clone(),
         })
+    }
+
+    async fn customer_title(&self, r: &IncidentRecord) -> Result<Option<String>, Error> {
+        match &r.customer_title {
+            Some(sealed) => Ok(Some(
+                self.open(
+                    RecordKind::Incident,
+                    &r.id.to_string(),
+                    "customer_title",
+                    sealed,
+                )
+                .await?,
+            )),
+            None => Ok(None),
+        }
     }
 }
 

@@ -304,6 +304,10 @@ pub static INVENTORY: &[RecordSpec] = &[
                 category: DataCategory::CommunicationContent,
             },
             PersonalField {
+                path: "customer_title",
+                category: DataCategory::CommunicationContent,
+            },
+            PersonalField {
                 path: "data_sets[].name",
                 category: DataCategory::Identification,
             },

@@ -85,7 +85,13 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let addr = listener.local_addr()?;
     if std::env::var("REGROOTER_PUBLIC_URL").is_err() {
-        config.public_url = format!("http://{addr}");
+        // On this machine the address is `localhost`: browsers accept it as a passkey relying
+        // party (an IP address they refuse) and as a secure context over plain HTTP.
+        config.public_url = if addr.ip().is_loopback() {
+            format!("http://localhost:{}", addr.port())
+        } else {
+            format!("http://{addr}")
+        };
     }
     let public_url = config.public_url.clone();
     let aws = match config.mail.transport {

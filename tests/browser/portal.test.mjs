@@ -323,6 +323,28 @@ test('an invited admin activates, signs in, enrols TOTP and claims a credit for 
   assert.match(await page.textContent('main'), /endgültige Löschung verlangt/);
   await record(context, page, 'retention-ended');
 
+  // The next retention run deletes and certifies. Stage 1 removes the company's accounts too
+  // (the session ends), so the certificate reaches the customer as its signed form, and the
+  // public check page reads it in words after verifying it against the published keys.
+  await advance('25h');
+  await page.goto(`${base}/portal/`);
+  assert.match(new URL(page.url()).pathname, /\/portal\/session\/sign-in$/, 'the accounts are gone');
+  const certificates = await api('GET', '/api/tenants/acme/retention/certificates', token(['--role', 'operator', '--now', await serverNow()]));
+  // Final deletion was asked for: both stages ran, one certificate each.
+  assert.deepEqual(certificates.map((c) => c.certificate.stage).sort(), ['stage1', 'stage2']);
+  const stage1 = certificates.find((c) => c.certificate.stage === 'stage1');
+  await page.goto(`${base}/deletion-certificates/verify`);
+  await record(context, page, 'certificate-check');
+  await page.fill('#jws', stage1.jws.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')));
+  await follow(page, 'main button[type=submit]');
+  assert.match(await page.textContent('#jws-error'), /nicht bestätigen/);
+  await page.fill('#jws', stage1.jws);
+  await follow(page, 'main button[type=submit]');
+  assert.match(await page.textContent('main .notice'), /Signatur gültig/);
+  assert.match(await page.textContent('main table'), /Benutzerkonten/);
+  await page.screenshot({ path: join(shots, 'certificate-de.png'), fullPage: true });
+  await checkAccessibility(context, page, 'certificate');
+
   assert.deepEqual(csp, [], 'no page broke its own Content-Security-Policy');
   await context.close();
 });

@@ -106,6 +106,10 @@ async fn render(s: &Services, viewer: &Viewer, errors: &[(String, String)]) -> P
             }
         }
         h2 { (t("Löschbescheinigungen", "Deletion certificates")) }
+        p { (t(
+            "Jede Löschstufe wird mit einer signierten Bescheinigung belegt. Stufe 1 löscht auch die Konten dieses Portals; eine Bescheinigung, die Sie erhalten haben, prüfen Sie jederzeit öffentlich: ",
+            "Each deletion stage is attested by a signed certificate. Stage 1 deletes this portal's accounts too; a certificate you received can be checked publicly at any time: ",
+        )) a href=(crate::routes::keys::VERIFY_CERTIFICATE) { (t("Bescheinigung prüfen", "check a certificate")) } "." }
         @if certificates.is_empty() {
             p { (t("Noch keine.", "None yet.")) }
         }

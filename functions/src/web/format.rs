@@ -87,6 +87,48 @@ pub fn duration(seconds: i64) -> String {
     }
 }
 
+/// What a stored record kind holds, in words (deletion certificates count by kind). Exhaustive:
+/// a new kind of record needs its words here.
+pub fn record_kind(lang: Lang, kind: kernel::inventory::RecordKind) -> &'static str {
+    use kernel::inventory::RecordKind::*;
+    let (de, en) = match kind {
+        DataKey => ("Datenschlüssel", "data keys"),
+        PlatformDataKey => ("Plattform-Datenschlüssel", "platform data keys"),
+        Tenant => ("Unternehmensprofil", "company profile"),
+        SecurityReport => ("Sicherheitsmeldungen", "security reports"),
+        Incident => ("Vorfallakten", "incident files"),
+        TenantIncidentLink => ("Verweise auf Vorfälle", "links to incidents"),
+        OutboxMessage => ("Nachrichten", "messages"),
+        AuditEntry => ("Protokolleinträge", "audit entries"),
+        StripeEvent => ("Stripe-Ereignisse", "Stripe events"),
+        StripeEventCount => ("Stripe-Ereigniszähler", "Stripe event counts"),
+        StripeCustomer => ("Stripe-Kundenverknüpfung", "Stripe customer link"),
+        StripeSubscription => ("Abonnements", "subscriptions"),
+        StripeInvoice => ("Rechnungen", "invoices"),
+        Credit => ("Gutschriften", "credits"),
+        Export => ("Datenexporte", "data exports"),
+        RetentionState => ("Löschplan", "deletion plan"),
+        DeletionCertificate => ("Löschbescheinigungen", "deletion certificates"),
+        LegalHold => ("Aufbewahrungspflichten", "legal holds"),
+        SlaTarget => ("Messziele", "probe targets"),
+        SlaProbeDay => ("Messtage", "measured days"),
+        SlaOutage => ("Ausfälle", "outages"),
+        SlaExclusion => ("SLA-Ausnahmen", "SLA exclusions"),
+        SlaClaim => ("Gutschriftsanträge", "credit claims"),
+        SlaMonthCredit => ("SLA-Monatsgutschriften", "SLA month credits"),
+        SlaMonthSummary => ("SLA-Monatsberichte", "SLA month summaries"),
+        StaffUser => ("Mitarbeiterkonten", "staff accounts"),
+        TenantUser => ("Benutzerkonten", "user accounts"),
+        TenantRole => ("eigene Rollen", "custom roles"),
+        SignInChallenge => ("Anmeldeschritte", "sign-in steps"),
+        RefreshToken => ("Sitzungsschlüssel", "session tokens"),
+        TokenFamily => ("Sitzungen", "sessions"),
+        IdempotencyRecord => ("Wiederholungsschutz", "retry records"),
+        ServiceEndRequest => ("Anträge zum Dienstende", "service end requests"),
+    };
+    lang.pick(de, en)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 //! form token), sessions from the `__Host-` cookie, form posts checked against cross-site
 //! requests, and error pages instead of problem documents.
 
+pub mod certificate;
 pub mod context;
 pub mod errors;
 pub mod form;

@@ -304,6 +304,35 @@ test('an invited admin activates, signs in, enrols TOTP and claims a credit for 
   assert.match(await memberPage.textContent('main'), /not allowed/);
   await memberPage.screenshot({ path: join(shots, 'forbidden-member-en.png'), fullPage: true });
   await memberPage.screenshot({ path: join(shots, 'sla-month-member-en.png'), fullPage: true });
+
+  // The admin makes the member an admin too: the member's session ends at once, and the next
+  // sign-in carries the new role.
+  await page.goto(`${base}/portal/team`);
+  const maxRow = page.locator('#users tr', { hasText: 'max@acme.example' });
+  await maxRow.locator('details.roles summary').click();
+  await maxRow.locator('input[name="role.customer_admin"]').check();
+  await Promise.all([page.waitForNavigation(), maxRow.locator('details.roles button[type=submit]').click()]);
+  assert.match(await maxRow.textContent(), /Administration/);
+  await memberPage.goto(`${base}/portal/sla/2026-11`);
+  assert.match(new URL(memberPage.url()).pathname, /\/portal\/session\/sign-in$/, 'the old session ended');
+  await advance('PT1M');
+  await memberPage.fill('#email', 'max@acme.example');
+  await memberPage.fill('#password', 'a member chooses a long passphrase');
+  await follow(memberPage, 'button[type=submit]');
+  assert.equal((await memberPage.goto(`${base}/portal/team`)).status(), 200, 'now an admin');
+
+  // Disabled, the member is out at once; re-enabled, they sign in again.
+  await Promise.all([page.waitForNavigation(), maxRow.locator('form[action$="/disable"] button').click()]);
+  assert.match(await maxRow.textContent(), /gesperrt/);
+  await memberPage.goto(`${base}/portal/team`);
+  assert.match(new URL(memberPage.url()).pathname, /\/portal\/session\/sign-in$/);
+  await Promise.all([page.waitForNavigation(), maxRow.locator('form[action$="/enable"] button').click()]);
+  assert.match(await maxRow.textContent(), /aktiv/);
+  await advance('PT1M');
+  await memberPage.fill('#email', 'max@acme.example');
+  await memberPage.fill('#password', 'a member chooses a long passphrase');
+  await follow(memberPage, 'button[type=submit]');
+  assert.equal(new URL(memberPage.url()).pathname, '/portal/team', 'back where the sign-in began');
   await memberContext.close();
 
   // Retention: while the service runs, nothing is scheduled; once it ended, the stages' dates
@@ -510,12 +539,42 @@ test('a passkey: registered on the account page, then the second factor; a tenan
   assert.equal(new URL(memberPage.url()).pathname, '/portal/');
   assert.doesNotMatch(await memberPage.textContent('main'), /requires passkeys/);
   assert.equal((await memberPage.goto(`${base}/portal/sla`)).status(), 200);
+  // Signing out everywhere ends this session too.
+  await memberPage.goto(`${base}/portal/account`);
+  await follow(memberPage, 'form[action="/portal/account/sign-out-everywhere"] button');
+  assert.match(await memberPage.textContent('main'), /signed out/);
+  await memberPage.goto(`${base}/portal/`);
+  assert.match(new URL(memberPage.url()).pathname, /\/portal\/session\/sign-in$/);
   await memberContext.close();
 
   // Removing the passkey from the account page.
   await page.goto(`${base}/portal/account`);
   await follow(page, 'form[action$="/remove"] button[type=submit]');
   assert.match(await page.textContent('main'), /Passkey ist entfernt/);
+
+  // A new password: every field's error at once, the current one checked, then all sessions end.
+  await page.fill('#current', 'not the password');
+  await page.fill('#new', 'short');
+  await page.fill('#new_again', 'other');
+  await follow(page, 'form[action="/portal/account/password"] button');
+  assert.match(await page.textContent('#new_again-error'), /nicht gleich/);
+  await page.fill('#current', 'not the password');
+  await page.fill('#new', 'an entirely new passphrase');
+  await page.fill('#new_again', 'an entirely new passphrase');
+  await follow(page, 'form[action="/portal/account/password"] button');
+  assert.match(await page.textContent('#current-error'), /stimmt nicht/);
+  await page.screenshot({ path: join(shots, 'account-password-error-de.png'), fullPage: true });
+  await checkAccessibility(context, page, 'account-password-error');
+  await page.fill('#current', password);
+  await page.fill('#new', 'an entirely new passphrase');
+  await page.fill('#new_again', 'an entirely new passphrase');
+  await follow(page, 'form[action="/portal/account/password"] button');
+  assert.match(await page.textContent('main'), /Passwort ist geändert/);
+  await advance('PT1M');
+  await signIn(page, 'pia@initech.example', password);
+  assert.match(await page.textContent('#password-error'), /stimmen nicht/, 'the old password no longer works');
+  await signIn(page, 'pia@initech.example', 'an entirely new passphrase');
+  assert.ok(await page.$('#code'), 'the new password leads to the second factor');
 
   assert.deepEqual(csp, [], 'no page broke its own Content-Security-Policy');
   await context.close();

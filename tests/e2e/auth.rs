@@ -1434,3 +1434,162 @@ async fn passkeys_their_ceremonies_and_the_tenants_rule() {
             .await,
     );
 }
+
+/// An administrator's changes to an account and a user's to their own: new roles end the
+/// sessions (a token carries the roles it was issued with), re-enabling keeps old tokens dead,
+/// a password change proves the current one and ends every session, and signing out everywhere
+/// ends this one too.
+#[tokio::test]
+async fn roles_reenabling_password_change_and_signing_out_everywhere() {
+    let w = World::new();
+    w.tenant("acme").await;
+    let max = w
+        .customer("acme", "max@acme.example", "a long enough passphrase")
+        .await
+        .expect("customer");
+    let account = customer("acme");
+    let admin = common::customer_access("acme", "customer_admin");
+    let session = |step: SignInStep| match step {
+        SignInStep::SignedIn(tokens) => tokens,
+        other => panic!("expected tokens, got {other:?}"),
+    };
+    let first = session(
+        w.sign_in("max@acme.example", "a long enough passphrase")
+            .await
+            .expect("signed in"),
+    );
+    assert!(w.caller(&first.access_token).await.is_ok());
+
+    // Roles: every field's error at once; the change ends the sessions.
+    assert_eq!(
+        field_pointers(
+            w.auth
+                .set_roles(
+                    &admin,
+                    &account,
+                    &max,
+                    auth::service::RolesInput {
+                        roles: Some(vec!["operator".into(), "custom:nope".into()]),
+                    },
+                )
+                .await
+        ),
+        ["/roles/0", "/roles/1"]
+    );
+    let changed = w
+        .auth
+        .set_roles(
+            &admin,
+            &account,
+            &max,
+            auth::service::RolesInput {
+                roles: Some(vec!["customer_admin".into()]),
+            },
+        )
+        .await
+        .expect("roles");
+    assert_eq!(changed.roles, ["customer_admin"]);
+    refused(&w.caller(&first.access_token).await);
+    refused(
+        &w.auth
+            .refresh(RefreshInput {
+                refresh_token: Some(first.refresh_token.clone()),
+            })
+            .await,
+    );
+    w.advance(1);
+    let second = session(
+        w.sign_in("max@acme.example", "a long enough passphrase")
+            .await
+            .expect("signed in"),
+    );
+    let max_access = w.caller(&second.access_token).await.expect("access");
+    assert_eq!(max_access.principal().roles, ["customer_admin"]);
+    // Nobody changes their own roles.
+    assert!(matches!(
+        w.auth
+            .set_roles(
+                &max_access,
+                &account,
+                &max,
+                auth::service::RolesInput {
+                    roles: Some(vec!["customer_member".into()]),
+                },
+            )
+            .await,
+        Err(Error::Conflict(_))
+    ));
+
+    // Disabled and re-enabled: the tokens from before stay refused, a new sign-in works.
+    w.auth
+        .disable_user(&admin, &account, &max)
+        .await
+        .expect("disabled");
+    w.advance(1);
+    refused(
+        &w.sign_in("max@acme.example", "a long enough passphrase")
+            .await,
+    );
+    w.auth
+        .enable_user(&admin, &account, &max)
+        .await
+        .expect("enabled");
+    refused(&w.caller(&second.access_token).await);
+    let third = session(
+        w.sign_in("max@acme.example", "a long enough passphrase")
+            .await
+            .expect("signed in"),
+    );
+    let max_access = w.caller(&third.access_token).await.expect("access");
+
+    // A new password: the checks at once, the current one proven, then every session ends.
+    let change = |current: &str, new: &str| auth::service::PasswordChangeInput {
+        current: Some(current.into()),
+        new: Some(new.into()),
+    };
+    assert_eq!(
+        field_pointers(
+            w.auth
+                .change_password(&max_access, change("", "short"))
+                .await
+        ),
+        ["/current", "/new"]
+    );
+    assert_eq!(
+        field_pointers(
+            w.auth
+                .change_password(
+                    &max_access,
+                    change("wrong guess entirely", "a new long passphrase")
+                )
+                .await
+        ),
+        ["/current"]
+    );
+    w.auth
+        .change_password(
+            &max_access,
+            change("a long enough passphrase", "a new long passphrase"),
+        )
+        .await
+        .expect("changed");
+    refused(&w.caller(&third.access_token).await);
+    w.advance(1);
+    refused(
+        &w.sign_in("max@acme.example", "a long enough passphrase")
+            .await,
+    );
+    let fourth = session(
+        w.sign_in("max@acme.example", "a new long passphrase")
+            .await
+            .expect("signed in"),
+    );
+
+    // Signing out everywhere.
+    let max_access = w.caller(&fourth.access_token).await.expect("access");
+    w.auth
+        .sign_out_everywhere(&max_access)
+        .await
+        .expect("signed out");
+    refused(&w.caller(&fourth.access_token).await);
+}

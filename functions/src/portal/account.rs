@@ -30,6 +30,8 @@ pub const OTP_START: &str = "/portal/account/otp";
 pub const OTP_CONFIRM: &str = "/portal/account/otp/confirm";
 pub const PASSKEYS: &str = "/portal/account/passkeys";
 pub const NEW_PASSKEY: &str = "/portal/account/passkeys/new";
+pub const PASSWORD: &str = "/portal/account/password";
+pub const SIGN_OUT_EVERYWHERE: &str = "/portal/account/sign-out-everywhere";
 
 #[derive(Debug, Deserialize)]
 pub struct Empty {}
@@ -42,6 +44,13 @@ pub struct CodeForm {
 #[derive(Debug, Default, Deserialize)]
 pub struct AccountQuery {
     passkey: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    current: Option<String>,
+    new: Option<String>,
+    new_again: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -67,7 +76,19 @@ pub async fn account(
     viewer: Viewer,
     Query(query): Query<AccountQuery>,
 ) -> PageResult<Page> {
-    let tenant = tenant_of(&viewer)?;
+    render(&s, &viewer, &query, &[]).await
+}
+
+async fn render(
+    s: &Services,
+    viewer: &Viewer,
+    query: &AccountQuery,
+    errors: &[(String, String)],
+) -> PageResult<Page> {
+    let tenant = tenant_of(viewer)?;
+    let current_error = field_error(errors, "current");
+    let new_error = field_error(errors, "new");
+    let again_error = field_error(errors, "new_again");
     let lang = current_lang();
     let me = s.auth.own(&viewer.access).await?;
     let passkeys = s.auth.passkeys(&viewer.access).await?;
@@ -148,8 +169,130 @@ pub async fn account(
                 button type="submit" { (t("Authenticator-App einrichten", "Set up an authenticator app")) }
             }
         }
+        h2 id="password" { (t("Passwort ändern", "Change the password")) }
+        p {
+            (t("Mindestens ", "At least ")) (auth::passwords::MIN_LENGTH)
+            (t(" Zeichen. Danach enden alle Sitzungen, auch diese; Sie melden sich mit dem neuen Passwort an.", " characters. Afterwards every session ends, this one too; you sign in with the new password."))
+        }
+        (error_summary(errors))
+        form method="post" action=(PASSWORD) novalidate {
+            (form_token_field(&viewer.form_token))
+            label for="current" { (t("Aktuelles Passwort", "Current password")) }
+            @if let Some(e) = current_error { p class="field-error" id="current-error" { (e) } }
+            input type="password" id="current" name="current" autocomplete="current-password" required
+                aria-invalid=[current_error.map(|_| "true")] aria-describedby=[current_error.map(|_| "current-error")];
+            label for="new" { (t("Neues Passwort", "New password")) }
+            @if let Some(e) = new_error { p class="field-error" id="new-error" { (e) } }
+            input type="password" id="new" name="new" autocomplete="new-password" required
+                aria-invalid=[new_error.map(|_| "true")] aria-describedby=[new_error.map(|_| "new-error")];
+            label for="new_again" { (t("Neues Passwort wiederholen", "Repeat the new password")) }
+            @if let Some(e) = again_error { p class="field-error" id="new_again-error" { (e) } }
+            input type="password" id="new_again" name="new_again" autocomplete="new-password" required
+                aria-invalid=[again_error.map(|_| "true")] aria-describedby=[again_error.map(|_| "new_again-error")];
+            button type="submit" { (t("Passwort ändern", "Change the password")) }
+        }
+        h2 id="sessions" { (t("Sitzungen", "Sessions")) }
+        p { (t(
+            "Haben Sie sich auf einem fremden Gerät angemeldet oder ein Gerät verloren? Beenden Sie alle Sitzungen Ihres Kontos, auch diese.",
+            "Signed in on someone else's device, or lost one? End every session of your account, this one too.",
+        )) }
+        form method="post" action=(SIGN_OUT_EVERYWHERE) {
+            (form_token_field(&viewer.form_token))
+            button type="submit" class="secondary" { (t("Überall abmelden", "Sign out everywhere")) }
+        }
     };
-    Ok(Page::new(t("Ihr Konto", "Your account"), body).nav(nav(&viewer, &tenant)))
+    Ok(Page::new(t("Ihr Konto", "Your account"), body).nav(nav(viewer, &tenant)))
+}
+
+/// Where a person goes whose sessions just ended: the sign-in, saying why.
+fn to_sign_in(reason: &str) -> Response {
+    let mut cookies = web::cookies::cleared_session().to_vec();
+    cookies.push(web::cookies::form_token(
+        &crate::web::context::new_form_token(),
+    ));
+    see_other(&format!("{}?{reason}=1", web::paths::SIGN_IN), &cookies)
+}
+
+pub async fn change_password(
+    State(s): State<Arc<Services>>,
+    viewer: Viewer,
+    PageForm(form): PageForm<PasswordForm>,
+) -> PageResult<Response> {
+    let new = form.new.unwrap_or_default();
+    let mut errors: Vec<(String, String)> = Vec::new();
+    if form.new_again.as_deref() != Some(new.as_str()) {
+        errors.push((
+            "new_again".into(),
+            t(
+                "Die beiden neuen Passwörter sind nicht gleich.",
+                "The two new passwords differ.",
+            )
+            .into(),
+        ));
+    }
+    let result = if errors.is_empty() {
+        s.auth
+            .change_password(
+                &viewer.access,
+                auth::service::PasswordChangeInput {
+                    current: form.current,
+                    new: Some(new),
+                },
+            )
+            .await
+    } else {
+        Ok(())
+    };
+    match result {
+        Ok(()) if errors.is_empty() => return Ok(to_sign_in("password_changed")),
+        Ok(()) => {}
+        Err(Error::Validation(fields)) => {
+            for f in fields {
+                let field = f.pointer.trim_start_matches('/').to_string();
+                let text = match field.as_str() {
+                    "current" if f.detail.contains("wrong") => t(
+                        "Das aktuelle Passwort stimmt nicht.",
+                        "The current password is wrong.",
+                    )
+                    .to_string(),
+                    "current" => t(
+                        "Bitte geben Sie Ihr aktuelles Passwort ein.",
+                        "Please enter your current password.",
+                    )
+                    .to_string(),
+                    _ if f.detail.contains("differ") => t(
+                        "Das neue Passwort muss sich vom aktuellen unterscheiden.",
+                        "The new password must differ from the current one.",
+                    )
+                    .to_string(),
+                    _ => format!(
+                        "{}{}{}",
+                        t("Mindestens ", "At least "),
+                        auth::passwords::MIN_LENGTH,
+                        t(
+                            " Zeichen, nicht nur ein wiederholtes Zeichen.",
+                            " characters, not one character repeated."
+                        )
+                    ),
+                };
+                errors.push((field, text));
+            }
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(render(&s, &viewer, &AccountQuery::default(), &errors)
+        .await?
+        .status(StatusCode::UNPROCESSABLE_ENTITY)
+        .into_response())
+}
+
+pub async fn sign_out_everywhere(
+    State(s): State<Arc<Services>>,
+    viewer: Viewer,
+    PageForm(_): PageForm<Empty>,
+) -> PageResult<Response> {
+    s.auth.sign_out_everywhere(&viewer.access).await?;
+    Ok(to_sign_in("signed_out"))
 }
 
 fn new_passkey_view(

@@ -104,7 +104,8 @@ async fn render(
     let body = html! {
         h1 { (t("Team", "Team")) }
         @if let Some(invited) = invited { (invited) }
-        table {
+        @if errors.iter().any(|(field, _)| field == "users") { (error_summary(errors)) }
+        table id="users" {
             caption class="muted" { (t("Benutzer Ihres Unternehmens im Portal", "Your company's portal users")) }
             thead { tr {
                 th scope="col" { (t("Name", "Name")) }
@@ -138,10 +139,43 @@ async fn render(
                             span class="muted" { (t("seit", "since")) " " (date_time(lang, user.created_at)) }
                         }
                         td {
-                            @if !user.disabled && user.id.to_string() != me {
-                                form class="inline" method="post" action={ (TEAM) "/" (user.id) "/disable" } {
-                                    (form_token_field(&viewer.form_token))
-                                    button type="submit" class="secondary" aria-label={ (t("Sperren: ", "Disable: ")) (user.name) } { (t("Sperren", "Disable")) }
+                            @if user.id.to_string() != me {
+                                @if user.disabled {
+                                    form class="inline" method="post" action={ (TEAM) "/" (user.id) "/enable" } {
+                                        (form_token_field(&viewer.form_token))
+                                        button type="submit" class="secondary" aria-label={ (t("Entsperren: ", "Re-enable: ")) (user.name) } { (t("Entsperren", "Re-enable")) }
+                                    }
+                                } @else {
+                                    form class="inline" method="post" action={ (TEAM) "/" (user.id) "/disable" } {
+                                        (form_token_field(&viewer.form_token))
+                                        button type="submit" class="secondary" aria-label={ (t("Sperren: ", "Disable: ")) (user.name) } { (t("Sperren", "Disable")) }
+                                    }
+                                }
+                                details class="roles" {
+                                    summary { (t("Rollen ändern", "Change roles")) span class="visually-hidden" { ": " (user.name) } }
+                                    form method="post" action={ (TEAM) "/" (user.id) "/roles" } {
+                                        (form_token_field(&viewer.form_token))
+                                        fieldset {
+                                            legend { (t("Rollen von ", "Roles of ")) (user.name) }
+                                            @for (name, label, _) in BUILTIN_ROLES {
+                                                @let id = format!("roles-{}-{}", user.id, name);
+                                                div {
+                                                    input type="checkbox" id=(id) name={ "role." (name) } value="1" checked[user.roles.iter().any(|r| r == name)];
+                                                    label for=(id) class="inline-label" { (label.get()) }
+                                                }
+                                            }
+                                            @for role in &custom_roles {
+                                                @let value = format!("custom:{}", role.name);
+                                                @let id = format!("roles-{}-custom-{}", user.id, role.name);
+                                                div {
+                                                    input type="checkbox" id=(id) name={ "role." (value) } value="1" checked[user.roles.contains(&value)];
+                                                    label for=(id) class="inline-label" { (role.name) }
+                                                }
+                                            }
+                                        }
+                                        p class="hint" { (t("Die Sitzungen der Person enden; mit der nächsten Anmeldung gelten die neuen Rollen.", "Their sessions end; the new roles apply from their next sign-in.")) }
+                                        button type="submit" { (t("Rollen speichern", "Save roles")) }
+                                    }
                                 }
                             }
                         }
@@ -169,7 +203,7 @@ async fn render(
             }
         }
         h2 id="invite" { (t("Jemanden einladen", "Invite someone")) }
-        (error_summary(errors))
+        @if !errors.iter().any(|(field, _)| field == "users") { (error_summary(errors)) }
         form method="post" action=(INVITE) novalidate {
             (form_token_field(&viewer.form_token))
             label for="name" { (t("Name", "Name")) }
@@ -300,6 +334,64 @@ pub async fn invite(
             Ok(render(&s, &viewer, &form, &errors, None)
                 .await?
                 .status(StatusCode::CONFLICT)
+                .into_response())
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+pub async fn enable(
+    State(s): State<Arc<Services>>,
+    viewer: Viewer,
+    Path(user): Path<String>,
+    PageForm(_): PageForm<Empty>,
+) -> PageResult<Response> {
+    let tenant = tenant_of(&viewer)?;
+    let user = UserId::parse(&user).map_err(|_| PageError(Error::NotFound("user".into())))?;
+    s.auth
+        .enable_user(&viewer.access, &Account::Customer { tenant }, &user)
+        .await?;
+    Ok(see_other(TEAM, &[]))
+}
+
+/// The role checkboxes post `role.<name>=1`, one per role ticked.
+pub async fn set_roles(
+    State(s): State<Arc<Services>>,
+    viewer: Viewer,
+    Path(user): Path<String>,
+    PageForm(form): PageForm<std::collections::BTreeMap<String, String>>,
+) -> PageResult<Response> {
+    let tenant = tenant_of(&viewer)?;
+    let user = UserId::parse(&user).map_err(|_| PageError(Error::NotFound("user".into())))?;
+    let roles: Vec<String> = form
+        .keys()
+        .filter_map(|k| k.strip_prefix("role."))
+        .map(str::to_string)
+        .collect();
+    match s
+        .auth
+        .set_roles(
+            &viewer.access,
+            &Account::Customer { tenant },
+            &user,
+            auth::service::RolesInput { roles: Some(roles) },
+        )
+        .await
+    {
+        Ok(_) => Ok(see_other(TEAM, &[])),
+        Err(Error::Validation(_)) => {
+            // Listed at the form's top; its link leads to the users' table.
+            let errors = vec![(
+                "users".to_string(),
+                t(
+                    "Bitte wählen Sie mindestens eine Rolle dieses Unternehmens.",
+                    "Please choose at least one of this company's roles.",
+                )
+                .to_string(),
+            )];
+            Ok(render(&s, &viewer, &InviteForm::default(), &errors, None)
+                .await?
+                .status(StatusCode::UNPROCESSABLE_ENTITY)
                 .into_response())
         }
         Err(e) => Err(PageError(e)),

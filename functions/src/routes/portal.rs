@@ -26,7 +26,14 @@ pub fn router() -> Routes {
         .page(team::INVITE, post(team::invite))
         .page(team::PASSKEY_RULE, post(team::passkey_rule))
         .page("/portal/team/{user}/disable", post(team::disable))
+        .page("/portal/team/{user}/enable", post(team::enable))
+        .page("/portal/team/{user}/roles", post(team::set_roles))
         .page(account::ACCOUNT, get(account::account))
+        .page(account::PASSWORD, post(account::change_password))
+        .page(
+            account::SIGN_OUT_EVERYWHERE,
+            post(account::sign_out_everywhere),
+        )
         .page(account::NEW_PASSKEY, get(account::new_passkey))
         .page(account::PASSKEYS, post(account::add_passkey))
         .page(

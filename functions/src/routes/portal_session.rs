@@ -43,6 +43,7 @@ struct NextQuery {
     next: Option<String>,
     signed_out: Option<String>,
     activated: Option<String>,
+    password_changed: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -176,6 +177,11 @@ async fn sign_in_page(
 ) -> Page {
     let notice = if query.signed_out.is_some() {
         Some(t("Sie sind abgemeldet.", "You are signed out."))
+    } else if query.password_changed.is_some() {
+        Some(t(
+            "Ihr Passwort ist geändert, und alle Sitzungen sind beendet. Melden Sie sich mit dem neuen Passwort an.",
+            "Your password is changed and every session has ended. Sign in with the new password.",
+        ))
     } else if query.activated.is_some() {
         Some(t(
             "Ihr Konto ist aktiviert. Melden Sie sich mit Ihrem neuen Passwort an.",

@@ -107,7 +107,7 @@ pub struct UserRecord {
     pub failed_attempts: u32,
     pub locked_until: Option<Timestamp>,
     pub disabled: bool,
-    /// Tokens issued before this instant are refused.
+    /// Tokens issued before (or at) this instant are refused.
     pub revoked_before: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -342,6 +342,19 @@ pub struct NewUserInput {
     pub email: Option<String>,
     pub name: Option<String>,
     pub roles: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolesInput {
+    pub roles: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChangeInput {
+    pub current: Option<String>,
+    pub new: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -788,6 +801,148 @@ impl AuthService {
         self.view(&user).await
     }
 
+    /// A disabled account works again; tokens from before it was disabled stay refused.
+    pub async fn enable_user(
+        &self,
+        access: &Access,
+        account: &Account,
+        id: &UserId,
+    ) -> Result<UserView, Error> {
+        let (mut user, version, login) = self.user_for(access, account, id).await?;
+        if !user.disabled {
+            return self.view(&user).await;
+        }
+        user.disabled = false;
+        user.failed_attempts = 0;
+        user.locked_until = None;
+        user.updated_at = self.clock.now();
+        let user = self
+            .save(
+                &user,
+                version,
+                &login,
+                Some((access.principal(), "user.enabled")),
+            )
+            .await?;
+        self.view(&user).await
+    }
+
+    /// New roles for an account. They take effect at once: the account's sessions end (a token
+    /// carries the roles it was issued with), and it signs in again with the new ones. Nobody
+    /// changes their own roles (an administrator cannot lock the organisation out by mistake).
+    pub async fn set_roles(
+        &self,
+        access: &Access,
+        account: &Account,
+        id: &UserId,
+        input: RolesInput,
+    ) -> Result<UserView, Error> {
+        let (mut user, version, login) = self.user_for(access, account, id).await?;
+        if access.principal().subject == user.id.to_string() {
+            return Err(Error::Conflict("you cannot change your own roles".into()));
+        }
+        let roles = input.roles.unwrap_or_default();
+        let mut errors = Vec::new();
+        if roles.is_empty() {
+            errors.push(FieldError::new("/roles", "give at least one role"));
+        }
+        for (i, role) in roles.iter().enumerate() {
+            if let Err(why) = self.check_role(&user.account, role).await? {
+                errors.push(FieldError::new(format!("/roles/{i}"), why));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Error::Validation(errors));
+        }
+        let mut roles = roles;
+        roles.sort();
+        roles.dedup();
+        if roles == user.roles {
+            return self.view(&user).await;
+        }
+        let now = self.clock.now();
+        user.roles = roles;
+        user.revoked_before = Some(now);
+        user.updated_at = now;
+        let user = self
+            .save(
+                &user,
+                version,
+                &login,
+                Some((access.principal(), "user.roles_changed")),
+            )
+            .await?;
+        self.view(&user).await
+    }
+
+    /// Ends every session of the caller's own account, this one included.
+    pub async fn sign_out_everywhere(&self, access: &Access) -> Result<(), Error> {
+        let (mut user, version, login) = self.own_account(access).await?;
+        let now = self.clock.now();
+        user.revoked_before = Some(now);
+        user.updated_at = now;
+        self.save(
+            &user,
+            version,
+            &login,
+            Some((access.principal(), "user.signed_out_everywhere")),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The caller changes their own password, proving the current one; every session ends (a
+    /// thief's as well as this one) and the next sign-in uses the new password.
+    pub async fn change_password(
+        &self,
+        access: &Access,
+        input: PasswordChangeInput,
+    ) -> Result<(), Error> {
+        let current = input.current.unwrap_or_default();
+        let new = input.new.unwrap_or_default();
+        let mut errors = Vec::new();
+        if current.is_empty() {
+            errors.push(FieldError::new("/current", "enter the current password"));
+        }
+        if let Err(Error::Validation(fields)) = passwords::check_policy(&new, "/new") {
+            errors.extend(fields);
+        }
+        if !new.is_empty() && new == current {
+            errors.push(FieldError::new(
+                "/new",
+                "the new password must differ from the current one",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(Error::Validation(errors));
+        }
+        let (mut user, version, login) = self.own_account(access).await?;
+        let matches = self
+            .passwords
+            .verify_each(vec![user.password.clone()], &current)
+            .await?;
+        if !matches.first().copied().unwrap_or(false) {
+            // A wrong current password counts like a wrong sign-in.
+            self.fail(user, version, login).await?;
+            return Err(Error::validation(
+                "/current",
+                "the current password is wrong",
+            ));
+        }
+        let now = self.clock.now();
+        user.password = Some(self.passwords.hash(&new).await?);
+        user.revoked_before = Some(now);
+        user.updated_at = now;
+        self.save(
+            &user,
+            version,
+            &login,
+            Some((access.principal(), "user.password_changed")),
+        )
+        .await?;
+        Ok(())
+    }
+
     pub async fn users(&self, access: &Access, account: &Account) -> Result<Vec<UserView>, Error> {
         let partition = match account {
             Account::Staff => {
@@ -894,7 +1049,9 @@ impl AuthService {
                             return Err(refused());
                         }
                         if let (Some(before), Some(issued)) = (user.revoked_before, issued_at)
-                            && issued < before
+                            // At or before: a token's `iat` is whole seconds, so one issued
+                            // in the second of the revocation cannot be told apart.
+                            && issued <= before
                         {
                             return Err(refused());
                         }
@@ -1488,7 +1645,7 @@ impl AuthService {
             || !Self::usable(&user, now)
             || user
                 .revoked_before
-                .is_some_and(|before| family.created_at < before)
+                .is_some_and(|before| family.created_at <= before)
         {
             return Err(invalid());
         }

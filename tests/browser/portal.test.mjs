@@ -280,6 +280,18 @@ test('an invited admin activates, signs in, enrols TOTP and claims a credit for 
   await page.goto(`${base}/portal/team`);
   await record(context, page, 'team');
 
+  // A custom role: every field's error at once, then the role with its permissions in words.
+  await follow(page, 'a[href="/portal/team/roles"]');
+  await follow(page, 'form[action="/portal/team/roles"] button[type=submit]');
+  assert.match(await page.textContent('#name-error'), /Kleinbuchstaben/);
+  assert.match(await page.textContent('#permissions-error'), /mindestens eine Berechtigung/);
+  await page.fill('#name', 'sla-reader');
+  await page.check('#permission-sla-report-read');
+  await page.check('#permission-sla-claims-read');
+  await follow(page, 'form[action="/portal/team/roles"] button[type=submit]');
+  assert.match(await page.textContent('main .card'), /monatliche Verfügbarkeitsberichte sehen/);
+  await record(context, page, 'team-roles');
+
   // An address that is no page is a page saying so.
   const missing = await fetch(`${base}/portal/no-such-page`, { headers: { cookie: (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ') } });
   assert.equal(missing.status, 404);

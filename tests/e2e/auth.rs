@@ -1460,6 +1460,23 @@ async fn roles_reenabling_password_change_and_signing_out_everywhere() {
     );
     assert!(w.caller(&first.access_token).await.is_ok());
 
+    // A custom role's definition: the name's and the permissions' errors at once.
+    assert_eq!(
+        field_pointers(
+            w.auth
+                .put_role(
+                    &admin,
+                    &TenantId::new("acme").expect("tenant"),
+                    "Not A Name",
+                    auth::service::RoleInput {
+                        permissions: Some(Default::default()),
+                    },
+                )
+                .await
+        ),
+        ["/name", "/permissions"]
+    );
+
     // Roles: every field's error at once; the change ends the sessions.
     assert_eq!(
         field_pointers(

@@ -10,7 +10,10 @@ use auth::{Account, UserId};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use std::collections::BTreeSet;
+
 use kernel::Error;
+use kernel::rbac::{Grantable, Permission};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -202,6 +205,9 @@ async fn render(
                 }
             }
         }
+        @if viewer.access.permissions().contains(Permission::TenantRolesManage) {
+            p { a href=(ROLES) { (t("Eigene Rollen festlegen", "Define custom roles")) } }
+        }
         h2 id="invite" { (t("Jemanden einladen", "Invite someone")) }
         @if !errors.iter().any(|(field, _)| field == "users") { (error_summary(errors)) }
         form method="post" action=(INVITE) novalidate {
@@ -228,7 +234,7 @@ async fn render(
                     div {
                         input type="radio" id={ "role-custom-" (role.name) } name="role" value=(value) checked[chosen == value];
                         label for={ "role-custom-" (role.name) } class="inline-label" { (role.name) }
-                        p class="hint" { (role.permissions.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")) }
+                        p class="hint" { (role.permissions.iter().map(|p| permission_words(*p)).collect::<Vec<_>>().join(", ")) }
                     }
                 }
             }
@@ -437,4 +443,146 @@ pub async fn passkey_rule(
     )
     .await?;
     Ok(see_other(&format!("{TEAM}#passkeys"), &[]))
+}
+
+pub const ROLES: &str = "/portal/team/roles";
+
+/// The permissions a company may put into its own roles, in the order the domain lists them.
+fn grantable() -> impl Iterator<Item = Permission> {
+    Permission::ALL
+        .iter()
+        .copied()
+        .filter(|p| p.grantable() == Grantable::Tenant)
+}
+
+fn permission_words(permission: Permission) -> &'static str {
+    let (de, en) = permission.words();
+    current_lang().pick(de, en)
+}
+
+/// `/portal/team/roles`: the company's own roles, each permission in words, and the form that
+/// defines a role (or changes one of the same name).
+pub async fn roles_page(State(s): State<Arc<Services>>, viewer: Viewer) -> PageResult<Page> {
+    roles_view(&s, &viewer, &RoleForm::default(), &[]).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RoleForm {
+    name: Option<String>,
+    #[serde(flatten)]
+    rest: std::collections::BTreeMap<String, String>,
+}
+
+async fn roles_view(
+    s: &Services,
+    viewer: &Viewer,
+    form: &RoleForm,
+    errors: &[(String, String)],
+) -> PageResult<Page> {
+    let tenant = tenant_of(viewer)?;
+    viewer.access.require(
+        Permission::TenantRolesManage,
+        kernel::rbac::Scope::Tenant(&tenant),
+    )?;
+    let roles = s.auth.roles(&tenant).await?;
+    let name_error = field_error(errors, "name");
+    let permissions_error = field_error(errors, "permissions");
+    let chosen = |p: Permission| form.rest.contains_key(&format!("permission.{p}"));
+    let body = html! {
+        p { a href=(TEAM) { (t("← Zum Team", "← Back to the team")) } }
+        h1 { (t("Eigene Rollen", "Custom roles")) }
+        p { (t(
+            "Neben „Mitglied“ und „Administration“ kann Ihr Unternehmen eigene Rollen mit genau den Berechtigungen festlegen, die jemand braucht.",
+            "Beside “Member” and “Administrator”, your company can define roles of its own with exactly the permissions someone needs.",
+        )) }
+        @if roles.is_empty() {
+            p class="muted" { (t("Noch keine eigene Rolle.", "No custom role yet.")) }
+        }
+        @for role in &roles {
+            section class="card" {
+                h2 { (role.name.strip_prefix("custom:").unwrap_or(&role.name)) }
+                ul { @for p in &role.permissions { li { (permission_words(*p)) } } }
+            }
+        }
+        h2 id="define" { (t("Rolle festlegen", "Define a role")) }
+        p class="hint" { (t(
+            "Ein vorhandener Name ändert diese Rolle, sofort für alle, die sie haben.",
+            "An existing name changes that role, at once for everyone who has it.",
+        )) }
+        (error_summary(errors))
+        form method="post" action=(ROLES) novalidate {
+            (form_token_field(&viewer.form_token))
+            label for="name" { (t("Name (Kleinbuchstaben, Ziffern, - und _)", "Name (lower-case letters, digits, - and _)")) }
+            @if let Some(e) = name_error { p class="field-error" id="name-error" { (e) } }
+            input type="text" id="name" name="name" value=(form.name.as_deref().unwrap_or_default()) maxlength="48" autocomplete="off" required
+                aria-invalid=[name_error.map(|_| "true")] aria-describedby=[name_error.map(|_| "name-error")];
+            fieldset id="permissions" aria-describedby=[permissions_error.map(|_| "permissions-error")] {
+                legend { (t("Berechtigungen", "Permissions")) }
+                @if let Some(e) = permissions_error { p class="field-error" id="permissions-error" { (e) } }
+                @for p in grantable() {
+                    @let id = format!("permission-{p}").replace(':', "-");
+                    div {
+                        input type="checkbox" id=(id) name={ "permission." (p) } value="1" checked[chosen(p)];
+                        label for=(id) class="inline-label" { (permission_words(p)) }
+                    }
+                }
+            }
+            button type="submit" { (t("Rolle speichern", "Save the role")) }
+        }
+    };
+    Ok(Page::new(t("Eigene Rollen", "Custom roles"), body).nav(nav(viewer, &tenant)))
+}
+
+pub async fn define_role(
+    State(s): State<Arc<Services>>,
+    viewer: Viewer,
+    PageForm(form): PageForm<RoleForm>,
+) -> PageResult<Response> {
+    let tenant = tenant_of(&viewer)?;
+    let permissions: BTreeSet<Permission> = form
+        .rest
+        .keys()
+        .filter_map(|k| k.strip_prefix("permission."))
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    let name = form.name.clone().unwrap_or_default();
+    match s
+        .auth
+        .put_role(
+            &viewer.access,
+            &tenant,
+            name.trim(),
+            auth::service::RoleInput {
+                permissions: Some(permissions),
+            },
+        )
+        .await
+    {
+        Ok(_) => Ok(see_other(ROLES, &[])),
+        Err(Error::Validation(fields)) => {
+            let errors: Vec<(String, String)> = fields
+                .into_iter()
+                .map(|f| {
+                    let field = f.pointer.trim_start_matches('/').to_string();
+                    let text = if field == "name" {
+                        t(
+                            "Bitte 1 bis 48 Kleinbuchstaben, Ziffern, - oder _.",
+                            "Please 1 to 48 lower-case letters, digits, - or _.",
+                        )
+                    } else {
+                        t(
+                            "Bitte wählen Sie mindestens eine Berechtigung.",
+                            "Please choose at least one permission.",
+                        )
+                    };
+                    (field, text.to_string())
+                })
+                .collect();
+            Ok(roles_view(&s, &viewer, &form, &errors)
+                .await?
+                .status(StatusCode::UNPROCESSABLE_ENTITY)
+                .into_response())
+        }
+        Err(e) => Err(PageError(e)),
+    }
 }

@@ -25,6 +25,7 @@ pub fn router() -> Routes {
         .page(team::TEAM, get(team::team))
         .page(team::INVITE, post(team::invite))
         .page(team::PASSKEY_RULE, post(team::passkey_rule))
+        .page(team::ROLES, get(team::roles_page).post(team::define_role))
         .page("/portal/team/{user}/disable", post(team::disable))
         .page("/portal/team/{user}/enable", post(team::enable))
         .page("/portal/team/{user}/roles", post(team::set_roles))

@@ -977,7 +977,19 @@ impl AuthService {
         input: RoleInput,
     ) -> Result<CustomRole, Error> {
         access.require(Permission::TenantRolesManage, AccessScope::Tenant(tenant))?;
-        let role = CustomRole::new(tenant.clone(), name, input.permissions.unwrap_or_default())
+        let permissions = input.permissions.unwrap_or_default();
+        // Every failing field at once: the name and the permissions are checked apart.
+        let mut errors = Vec::new();
+        if let Err(e) = CustomRole::slug(name) {
+            errors.push(FieldError::new("/name", e.to_string()));
+        }
+        if let Err(e) = CustomRole::check_permissions(&permissions) {
+            errors.push(FieldError::new("/permissions", e.to_string()));
+        }
+        if !errors.is_empty() {
+            return Err(Error::Validation(errors));
+        }
+        let role = CustomRole::new(tenant.clone(), name, permissions)
             .map_err(|e| Error::validation("/permissions", e.to_string()))?;
         let key = role_key(tenant, &role.name)?;
         let existing = self.store.get(&key).await?;

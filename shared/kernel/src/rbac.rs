@@ -111,6 +111,121 @@ permissions! {
     TenantRolesManage = "tenant-roles:manage", Tenant;
 }
 
+impl Permission {
+    /// What the permission lets one do, in German and English (the pages show these; the
+    /// doc comments above are for developers).
+    pub fn words(self) -> (&'static str, &'static str) {
+        use Permission::*;
+        match self {
+            ReportsRead => (
+                "vertrauliche Sicherheitsmeldungen und Angaben der Meldenden lesen",
+                "read confidential security reports and what reporters gave",
+            ),
+            ReportsTriage => (
+                "Meldungen einordnen (Spam, Duplikat, kein Vorfall, Vorfall)",
+                "triage reports (spam, duplicate, not a breach, incident)",
+            ),
+            IncidentsRead => (
+                "die vollständige interne Vorfallakte lesen",
+                "read the full internal incident file",
+            ),
+            IncidentsManage => (
+                "Vorfälle anlegen und dokumentieren, Maßnahmen erfassen",
+                "create and document incidents, record measures",
+            ),
+            IncidentsAssess => (
+                "die Risikobewertung nach Art. 33/34 DSGVO vornehmen und übersteuern",
+                "run and override the Art. 33/34 GDPR risk assessment",
+            ),
+            NotificationsSend => (
+                "Kunden, Aufsichtsbehörde und Betroffene benachrichtigen",
+                "notify customers, the supervisory authority and data subjects",
+            ),
+            AuditRead => (
+                "Protokolle lesen und prüfen",
+                "read and verify audit trails",
+            ),
+            LegalHoldsManage => (
+                "gesetzliche Aufbewahrungspflichten setzen und aufheben",
+                "set and lift legal holds",
+            ),
+            ServiceEndRecord => (
+                "das Dienstende eines Kunden erfassen",
+                "record the end of a customer's service",
+            ),
+            RetentionOperate => (
+                "Löschläufe ausführen und alle Löschpläne sehen",
+                "run retention and see every deletion plan",
+            ),
+            OutagesRecord => (
+                "Ausfälle und SLA-Ausnahmen mit Belegen erfassen",
+                "record outages and SLA exclusions with evidence",
+            ),
+            SlaClaimsDecide => (
+                "Gutschriftsanträge prüfen und entscheiden",
+                "verify and decide credit claims",
+            ),
+            VoluntaryCreditsGrant => (
+                "freiwillige Gutschriften gewähren",
+                "grant voluntary credits",
+            ),
+            BillingOperate => (
+                "die Stripe-Verarbeitung überwachen und Gutschriften verbuchen",
+                "watch Stripe processing and apply credits",
+            ),
+            StaffManage => (
+                "Mitarbeiterkonten anlegen und sperren",
+                "on- and offboard staff accounts",
+            ),
+            KeysRotate => (
+                "Signatur- und Datenschlüssel wechseln",
+                "rotate signing and data keys",
+            ),
+            TenantsManage => (
+                "Kunden anlegen und ihre Vertragsdaten pflegen",
+                "create customers and maintain their contract terms",
+            ),
+            TenantIncidentsRead => (
+                "Sicherheitsvorfälle sehen, die das Unternehmen betreffen",
+                "see the security incidents that affect the company",
+            ),
+            RetentionRead => (
+                "Löschplan und Löschbescheinigungen sehen",
+                "see the deletion plan and certificates",
+            ),
+            FinalDeletionRequest => (
+                "die endgültige Löschung vor Fristende verlangen",
+                "ask for final deletion before the period ends",
+            ),
+            DataExport => (
+                "Datenexporte erstellen und herunterladen",
+                "make and download data exports",
+            ),
+            SlaReportRead => (
+                "monatliche Verfügbarkeitsberichte sehen",
+                "see monthly uptime reports",
+            ),
+            SlaClaimsFile => ("Gutschriftsanträge stellen", "file credit claims"),
+            SlaClaimsRead => (
+                "Gutschriftsanträge und ihre Entscheidungen sehen",
+                "see credit claims and their decisions",
+            ),
+            BillingRead => (
+                "Rechnungen, Entgelte und Gutschriften sehen",
+                "see invoices, fees and credits",
+            ),
+            TenantUsersManage => (
+                "die Benutzer des Unternehmens verwalten",
+                "manage the company's users",
+            ),
+            TenantRolesManage => (
+                "eigene Rollen festlegen und vergeben",
+                "define custom roles and assign them",
+            ),
+        }
+    }
+}
+
 impl std::fmt::Display for Permission {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -304,14 +419,31 @@ impl CustomRole {
         name: &str,
         permissions: BTreeSet<Permission>,
     ) -> Result<Self, RbacError> {
+        let slug = Self::slug(name)?;
+        Self::check_permissions(&permissions)?;
+        Ok(Self {
+            tenant,
+            name: format!("{}{slug}", Self::PREFIX),
+            permissions,
+        })
+    }
+
+    /// The name without its `custom:` prefix, if it is a well-formed role name.
+    pub fn slug(name: &str) -> Result<&str, RbacError> {
         let slug = name.strip_prefix(Self::PREFIX).unwrap_or(name);
         let well_formed = (1..=48).contains(&slug.len())
             && slug
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-        if !well_formed {
-            return Err(RbacError::BadRoleName(name.to_string()));
+        if well_formed {
+            Ok(slug)
+        } else {
+            Err(RbacError::BadRoleName(name.to_string()))
         }
+    }
+
+    /// At least one permission, each one a tenant may grant.
+    pub fn check_permissions(permissions: &BTreeSet<Permission>) -> Result<(), RbacError> {
         if permissions.is_empty() {
             return Err(RbacError::EmptyRole);
         }
@@ -321,11 +453,7 @@ impl CustomRole {
         {
             return Err(RbacError::NotGrantable(*p));
         }
-        Ok(Self {
-            tenant,
-            name: format!("{}{slug}", Self::PREFIX),
-            permissions,
-        })
+        Ok(())
     }
 }
 

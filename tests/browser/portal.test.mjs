@@ -25,6 +25,9 @@ mkdirSync(shots, { recursive: true });
 
 // The platform's clock starts on 20 November; the November outage makes the month fall short.
 const START = '2026-11-20T09:00:00Z';
+// Stripe's webhook secret for this run: the test signs Stripe's events as Stripe would.
+const STRIPE_SECRET = 'whsec_browser_test_0123456789';
+const stripeObjects = JSON.parse(readFileSync(join(root, 'tests/fixtures/stripe/objects.json'), 'utf8')).resources;
 
 let server, browser, base, data;
 
@@ -63,6 +66,42 @@ async function advance(duration) {
     body: JSON.stringify({ advance: duration }),
   });
   assert.equal(r.status, 200, await r.text());
+}
+
+/// A Stripe event of Stripe's own shape (tests/fixtures/stripe), signed and delivered to the
+/// webhook as Stripe does (`Stripe-Signature: t=…,v1=HMAC-SHA256(secret, "t.payload")`).
+async function deliverStripe(id, type, object) {
+  const event = { ...structuredClone(stripeObjects.event), id, type, livemode: false, data: { object } };
+  event.created = Math.floor(Date.parse(await serverNow()) / 1000);
+  const payload = JSON.stringify(event);
+  const signature = createHmac('sha256', STRIPE_SECRET).update(`${event.created}.${payload}`).digest('hex');
+  const r = await fetch(`${base}/stripe/webhook`, {
+    method: 'POST', body: payload,
+    headers: { 'content-type': 'application/json', 'stripe-signature': `t=${event.created},v1=${signature}` },
+  });
+  assert.ok(r.ok, `${type}: ${r.status} ${await r.text()}`);
+}
+
+/// acme's Stripe customer and subscription, and November's paid invoice (net 49.90 €).
+async function invoicedNovember() {
+  await deliverStripe('evt_customer', 'customer.created', { ...structuredClone(stripeObjects.customer), id: 'cus_acme', metadata: { tenant_id: 'acme' } });
+  await deliverStripe('evt_subscription', 'customer.subscription.created', {
+    ...structuredClone(stripeObjects.subscription), id: 'sub_acme1', customer: 'cus_acme', status: 'active', ended_at: null, canceled_at: null,
+  });
+  const invoice = structuredClone(stripeObjects.invoice);
+  const start = Date.parse('2026-11-01T00:00:00Z') / 1000;
+  const end = Date.parse('2026-12-01T00:00:00Z') / 1000;
+  Object.assign(invoice, {
+    id: 'in_november', customer: 'cus_acme', status: 'paid', currency: 'eur', subtotal: 4990,
+    total_excluding_tax: 4990, total: 5938, billing_reason: 'subscription_cycle',
+    parent: { type: 'subscription_details', quote_details: null, subscription_details: { metadata: null, subscription: 'sub_acme1' } },
+  });
+  invoice.lines.data[0].period = { start, end };
+  invoice.lines.data[0].parent = {
+    type: 'subscription_item_details', invoice_item_details: null,
+    subscription_item_details: { subscription: 'sub_acme1', subscription_item: 'si_1', invoice_item: null, proration: false, proration_details: null },
+  };
+  await deliverStripe('evt_invoice', 'invoice.paid', invoice);
 }
 
 /// RFC 6238: six digits, 30-second steps, HMAC-SHA1 over the base32 secret.
@@ -124,7 +163,7 @@ before(async () => {
   const port = await freePort();
   base = `http://localhost:${port}`;
   server = spawn(binary, ['serve', '--clock', 'manual', '--start', START, '--addr', `127.0.0.1:${port}`, '--data', data], {
-    env: { ...process.env, REGROOTER_PUBLIC_URL: base, RUST_LOG: 'warn' },
+    env: { ...process.env, REGROOTER_PUBLIC_URL: base, STRIPE_WEBHOOK_SECRET: STRIPE_SECRET, RUST_LOG: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   for (let i = 0; i < 200; i++) {
@@ -224,8 +263,10 @@ test('an invited admin activates, signs in, enrols TOTP and claims a credit for 
   await follow(page, 'button[type=submit]');
   assert.equal(new URL(page.url()).pathname, '/portal/');
 
-  // November is over; its report shows the outage, the chart and the claim form pre-filled.
+  // November is over and invoiced; its report shows the outage, the chart and the claim form
+  // pre-filled.
   await advance('264h');
+  await invoicedNovember();
   await page.goto(`${base}/portal/sla/2026-11`);
   assert.ok(await page.$('figure.chart svg rect.bar.down'), 'the outage days are red');
   assert.equal(await page.inputValue('#start_0'), '2026-11-03T09:00');
@@ -234,8 +275,18 @@ test('an invited admin activates, signs in, enrols TOTP and claims a credit for 
   await follow(page, 'form[action$="/claims"] button[type=submit]');
   assert.match(new URL(page.url()).pathname, /\/portal\/sla\/2026-11$/);
   const state = await page.textContent('#claims ~ .card');
-  assert.match(state, /Geprüft/);
+  assert.match(state, /Geprüft: berechtigt/);
   await record(context, page, 'sla-claimed');
+
+  // Billing approves the claim: 5 % of November's fee, on the way to the next invoice.
+  const billingStaff = token(['--role', 'billing_admin', '--now', await serverNow()]);
+  const claims = await api('GET', '/api/sla/tenants/acme/claims', billingStaff);
+  const claimId = claims[0].id;
+  await api('POST', `/api/sla/tenants/acme/claims/${claimId}/decision`, billingStaff, { approve: true, reason: 'Outage of 3–5 November confirmed.' });
+  await page.goto(`${base}/portal/billing`);
+  assert.match(await page.textContent('main table'), /SLA-Gutschrift für November 2026/);
+  assert.match(await page.textContent('main table'), /2,50\s€/);
+  await record(context, page, 'billing');
 
   // A form posted from another site is refused, with or without the form token.
   const jar = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');

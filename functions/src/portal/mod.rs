@@ -3,6 +3,7 @@
 //! viewer's own access; pages only arrange what the services answer.
 
 pub mod account;
+pub mod billing;
 pub mod chart;
 pub mod incidents;
 pub mod overview;
@@ -36,6 +37,11 @@ const AREAS: &[(&str, Text, Option<Permission>)] = &[
         retention::RETENTION,
         Text::new("Löschung", "Deletion"),
         Some(Permission::RetentionRead),
+    ),
+    (
+        billing::BILLING,
+        Text::new("Abrechnung", "Billing"),
+        Some(Permission::BillingRead),
     ),
     (
         team::TEAM,

@@ -3,7 +3,7 @@
 use super::Routes;
 use axum::routing::{get, post};
 
-use crate::portal::{SLA, account, incidents, overview, retention, sla, team};
+use crate::portal::{SLA, account, billing, incidents, overview, retention, sla, team};
 
 pub fn router() -> Routes {
     Routes::new()
@@ -22,6 +22,7 @@ pub fn router() -> Routes {
             retention::FINAL_DELETION,
             post(retention::request_final_deletion),
         )
+        .page(billing::BILLING, get(billing::billing_page))
         .page(team::TEAM, get(team::team))
         .page(team::INVITE, post(team::invite))
         .page(team::PASSKEY_RULE, post(team::passkey_rule))

@@ -331,6 +331,19 @@ fn new_passkey_view(
 
 pub async fn new_passkey(State(s): State<Arc<Services>>, viewer: Viewer) -> PageResult<Page> {
     let tenant = tenant_of(&viewer)?;
+    if !s.auth.passkeys_available() {
+        let body = html! {
+            h1 { (t("Passkey hinzufügen", "Add a passkey")) }
+            p { (t(
+                "Passkeys brauchen eine Adresse mit Domainnamen (z. B. localhost statt 127.0.0.1).",
+                "Passkeys need an address with a domain name (e.g. localhost rather than 127.0.0.1).",
+            )) }
+            p { a href=(ACCOUNT) { (t("Zurück zum Konto", "Back to your account")) } }
+        };
+        return Ok(Page::new(t("Passkey hinzufügen", "Add a passkey"), body)
+            .status(StatusCode::CONFLICT)
+            .nav(nav(&viewer, &tenant)));
+    }
     let start = s.auth.start_passkey_registration(&viewer.access).await?;
     Ok(
         new_passkey_view(&viewer, &start.ceremony, &start.options, "", &[])

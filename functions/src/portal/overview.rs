@@ -28,23 +28,28 @@ pub async fn overview(State(s): State<Arc<Services>>, viewer: Viewer) -> PageRes
     } else {
         None
     };
-    // Open incidents with whether the company was told within the 48 hours.
+    // Open incidents, and for the newest three shown whether the company was told within the
+    // 48 hours (only those are read in full: the card stays cheap with many incidents).
     let incidents = if permissions.contains(Permission::TenantIncidentsRead) {
-        let mut open = Vec::new();
-        for summary in s.incidents.list_incidents(&viewer.access).await? {
-            if summary.status == incidents::model::IncidentStatus::Closed {
-                continue;
-            }
+        let mut open: Vec<_> = s
+            .incidents
+            .list_incidents(&viewer.access)
+            .await?
+            .into_iter()
+            .filter(|i| i.status != incidents::model::IncidentStatus::Closed)
+            .collect();
+        open.sort_by_key(|i| std::cmp::Reverse(i.aware_at));
+        let mut newest = Vec::new();
+        for summary in open.iter().take(3) {
             if let incidents::service::IncidentForCaller::Customer(view) = s
                 .incidents
                 .get_incident(&viewer.access, &summary.id)
                 .await?
             {
-                open.push(view);
+                newest.push(view);
             }
         }
-        open.sort_by_key(|v| std::cmp::Reverse(v.aware_at));
-        Some(open)
+        Some((open.len(), newest))
     } else {
         None
     };
@@ -87,11 +92,11 @@ pub async fn overview(State(s): State<Arc<Services>>, viewer: Viewer) -> PageRes
                     }
                 }
             }
-            @if let Some(open) = &incidents {
+            @if let Some((open_count, open)) = &incidents {
                 section class="card" aria-labelledby="incidents-heading" {
                     h2 id="incidents-heading" { (t("Offene Sicherheitsvorfälle", "Open security incidents")) }
-                    p class={ "figure " (if open.is_empty() { "good" } else { "bad" }) } { (open.len()) }
-                    @for view in open.iter().take(3) {
+                    p class={ "figure " (if *open_count == 0 { "good" } else { "bad" }) } { (open_count) }
+                    @for view in open {
                         p {
                             a href={ (super::incidents::INCIDENTS) "/" (view.id) } { (super::incidents::title(view.customer_title.as_deref(), view.aware_at)) }
                             br;

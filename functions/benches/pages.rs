@@ -5,8 +5,8 @@
 //! (the HTML plus the stylesheet, plus the passkey script where a page loads it).
 //!
 //! Targets (issue 20): p99 < 10 ms per page; < 100 KB transferred per page. The run fails when
-//! a page misses one. `cargo bench -p functions --bench pages`. (First contentful paint in
-//! Chromium, the issue's third figure, is not measured here.)
+//! a page misses one. `cargo bench -p functions --bench pages`. First contentful paint in
+//! Chromium, the issue's third figure, is `scripts/page-bench`.
 
 // A benchmark: a failed step fails it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -1,25 +1,21 @@
 // The customer portal in real Chromium (Debian's, driven by playwright-core), against the real
-// `regrooter serve` on the manual clock: invitation and activation, sign-in, TOTP enrolment
-// (codes computed here, RFC 6238), sign-in with the second factor, a claim for a month that fell
-// short, a member without the permission, and cross-site form posts. axe-core checks every page
-// (no serious or critical violation) and every page is screenshot in German and English into
+// `regrooter serve` on the manual clock (tests/browser/platform.mjs): invitation and activation,
+// sign-in, TOTP enrolment (codes computed here, RFC 6238) and sign-in with it, Stripe's signed
+// events, a claim for a month that fell short verified eligible and approved, the credit on the
+// billing page, custom roles, role changes, disabling and re-enabling, final deletion and the
+// public certificate check, an incident with its notice, passkeys through Chromium's virtual
+// authenticator and a tenant that requires them, password change and signing out everywhere,
+// a member without permissions, and cross-site form posts. axe-core checks every page (no
+// serious or critical violation) and every page is screenshot in German and English into
 // target/browser/. Run by scripts/test (`node --test tests/browser/`).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createRequire } from 'node:module';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startPlatform, follow, root, require } from './platform.mjs';
 
-const root = resolve(import.meta.dirname, '../..');
-const tools = process.env.REGROOTER_BROWSER_TOOLS ?? join(root, 'target/tools/node');
-const require = createRequire(join(tools, 'package.json'));
-const { chromium } = require('playwright-core');
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const binary = process.env.REGROOTER_BIN ?? join(root, 'target/debug/regrooter');
 const shots = join(root, 'target/browser');
 mkdirSync(shots, { recursive: true });
 
@@ -29,44 +25,11 @@ const START = '2026-11-20T09:00:00Z';
 const STRIPE_SECRET = 'whsec_browser_test_0123456789';
 const stripeObjects = JSON.parse(readFileSync(join(root, 'tests/fixtures/stripe/objects.json'), 'utf8')).resources;
 
-let server, browser, base, data;
-
-async function freePort() {
-  return new Promise((ok) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-  });
-}
-
-async function serverNow() {
-  const r = await fetch(`${base}/_dev/clock`);
-  return (await r.json()).now;
-}
-
-function token(args) {
-  return execFileSync(binary, ['token', '--data', data, ...args], { encoding: 'utf8' }).trim().split('\n').pop();
-}
-
-async function api(method, path, bearer, body) {
-  const r = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-async function advance(duration) {
-  const r = await fetch(`${base}/_dev/clock`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ advance: duration }),
-  });
-  assert.equal(r.status, 200, await r.text());
-}
+let platform, browser, base;
+const serverNow = () => platform.now();
+const token = (args) => platform.token(args);
+const api = (...args) => platform.api(...args);
+const advance = (duration) => platform.advance(duration);
 
 /// A Stripe event of Stripe's own shape (tests/fixtures/stripe), signed and delivered to the
 /// webhook as Stripe does (`Stripe-Signature: t=…,v1=HMAC-SHA256(secret, "t.payload")`).
@@ -146,12 +109,6 @@ async function record(context, page, name) {
   await page.goto(url.toString());
 }
 
-/// Clicks what leads to another page (a link, a form's button) and waits until that page has
-/// loaded, so that what is read next is read from it and not from the page before.
-async function follow(page, selector) {
-  await Promise.all([page.waitForNavigation(), page.click(selector)]);
-}
-
 function watchCsp(page, violations) {
   page.on('console', (m) => {
     if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) violations.push(m.text());
@@ -159,27 +116,12 @@ function watchCsp(page, violations) {
 }
 
 before(async () => {
-  data = mkdtempSync(join(tmpdir(), 'regrooter-browser-'));
-  const port = await freePort();
-  base = `http://localhost:${port}`;
-  server = spawn(binary, ['serve', '--clock', 'manual', '--start', START, '--addr', `127.0.0.1:${port}`, '--data', data], {
-    env: { ...process.env, REGROOTER_PUBLIC_URL: base, STRIPE_WEBHOOK_SECRET: STRIPE_SECRET, RUST_LOG: 'warn' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  for (let i = 0; i < 200; i++) {
-    try { if ((await fetch(`${base}/healthz`)).ok) break; } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  browser = await chromium.launch({
-    executablePath: process.env.REGROOTER_CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  platform = await startPlatform({ start: START, env: { STRIPE_WEBHOOK_SECRET: STRIPE_SECRET } });
+  ({ browser, base } = platform);
 });
 
 after(async () => {
-  await browser?.close();
-  server?.kill();
-  if (data) rmSync(data, { recursive: true, force: true });
+  await platform?.stop();
 });
 
 test('an invited admin activates, signs in, enrols TOTP and claims a credit for a month that fell short', async () => {

@@ -544,8 +544,9 @@ test('a passkey: registered on the account page, then the second factor; a tenan
   assert.equal(new URL(memberPage.url()).pathname, '/portal/');
   assert.doesNotMatch(await memberPage.textContent('main'), /requires passkeys/);
   assert.equal((await memberPage.goto(`${base}/portal/sla`)).status(), 200);
-  // Signing out everywhere ends this session too.
+  // Signing out everywhere ends this session too (the sessions are listed first).
   await memberPage.goto(`${base}/portal/account`);
+  assert.match(await memberPage.textContent('#sessions + table'), /password \+ passkey/);
   await follow(memberPage, 'form[action="/portal/account/sign-out-everywhere"] button');
   assert.match(await memberPage.textContent('main'), /signed out/);
   await memberPage.goto(`${base}/portal/`);

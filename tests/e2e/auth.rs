@@ -1610,3 +1610,92 @@ async fn roles_reenabling_password_change_and_signing_out_everywhere() {
         .expect("signed out");
     refused(&w.caller(&fourth.access_token).await);
 }
+
+/// An account's sessions: listed with how they were signed in, one ended alone (its refresh
+/// token refused from then on), never another account's, and none left after signing out
+/// everywhere.
+#[tokio::test]
+async fn sessions_are_listed_and_ended_one_by_one() {
+    let w = World::new();
+    w.tenant("acme").await;
+    w.customer("acme", "max@acme.example", "a long enough passphrase")
+        .await
+        .expect("customer");
+    w.customer("acme", "eva@acme.example", "another long passphrase")
+        .await
+        .expect("customer");
+    let session = |step: SignInStep| match step {
+        SignInStep::SignedIn(tokens) => tokens,
+        other => panic!("expected tokens, got {other:?}"),
+    };
+    let first = session(
+        w.sign_in("max@acme.example", "a long enough passphrase")
+            .await
+            .expect("signed in"),
+    );
+    w.advance(60);
+    let second = session(
+        w.sign_in("max@acme.example", "a long enough passphrase")
+            .await
+            .expect("signed in"),
+    );
+    let eva = session(
+        w.sign_in("eva@acme.example", "another long passphrase")
+            .await
+            .expect("signed in"),
+    );
+    let max = w.caller(&second.access_token).await.expect("access");
+    let listed = w.auth.sessions(&max).await.expect("sessions");
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(listed[0].started_at > listed[1].started_at, "newest first");
+    assert_eq!(listed[0].methods, ["pwd"]);
+    // Another account's session is not one of Max's.
+    let eva_access = w.caller(&eva.access_token).await.expect("access");
+    let eva_session = w.auth.sessions(&eva_access).await.expect("sessions")[0]
+        .id
+        .clone();
+    assert!(matches!(
+        w.auth.end_session(&max, &eva_session).await,
+        Err(Error::NotFound(_))
+    ));
+    assert!(matches!(
+        w.auth.end_session(&max, "../FAMILY#x").await,
+        Err(Error::NotFound(_))
+    ));
+    // Ending the older session refuses its refresh token; the newer one lives on.
+    w.auth
+        .end_session(&max, &listed[1].id)
+        .await
+        .expect("ended");
+    refused(
+        &w.auth
+            .refresh(RefreshInput {
+                refresh_token: Some(first.refresh_token),
+            })
+            .await,
+    );
+    let listed = w.auth.sessions(&max).await.expect("sessions");
+    assert_eq!(listed.len(), 1);
+    let renewed = w
+        .auth
+        .refresh(RefreshInput {
+            refresh_token: Some(second.refresh_token),
+        })
+        .await
+        .expect("the other session renews");
+    // Signing out everywhere leaves none.
+    let max = w.caller(&renewed.access_token).await.expect("access");
+    w.auth.sign_out_everywhere(&max).await.expect("signed out");
+    w.advance(1);
+    let third = session(
+        w.sign_in("max@acme.example", "a long enough passphrase")
+            .await
+            .expect("signed in"),
+    );
+    let max = w.caller(&third.access_token).await.expect("access");
+    assert_eq!(
+        w.auth.sessions(&max).await.expect("sessions").len(),
+        1,
+        "only the session signed in after it"
+    );
+}

@@ -32,6 +32,7 @@ pub const PASSKEYS: &str = "/portal/account/passkeys";
 pub const NEW_PASSKEY: &str = "/portal/account/passkeys/new";
 pub const PASSWORD: &str = "/portal/account/password";
 pub const SIGN_OUT_EVERYWHERE: &str = "/portal/account/sign-out-everywhere";
+pub const SESSIONS: &str = "/portal/account/sessions";
 
 #[derive(Debug, Deserialize)]
 pub struct Empty {}
@@ -44,6 +45,17 @@ pub struct CodeForm {
 #[derive(Debug, Default, Deserialize)]
 pub struct AccountQuery {
     passkey: Option<String>,
+    session: Option<String>,
+}
+
+/// How a session was signed in, in words (RFC 8176 `amr` values).
+fn method_name(amr: &str) -> Option<&'static str> {
+    match amr {
+        "pwd" => Some(t("Passwort", "password")),
+        "otp" => Some(t("App-Code", "app code")),
+        "pop" => Some(t("Passkey", "passkey")),
+        _ => None,
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -93,6 +105,7 @@ async fn render(
     let me = s.auth.own(&viewer.access).await?;
     let passkeys = s.auth.passkeys(&viewer.access).await?;
     let needs_passkey = s.auth.needs_passkey(&viewer.access).await?;
+    let sessions = s.auth.sessions(&viewer.access).await?;
     let body = html! {
         h1 { (t("Ihr Konto", "Your account")) }
         @if query.passkey.as_deref() == Some("added") {
@@ -192,6 +205,36 @@ async fn render(
             button type="submit" { (t("Passwort ändern", "Change the password")) }
         }
         h2 id="sessions" { (t("Sitzungen", "Sessions")) }
+        @if query.session.as_deref() == Some("ended") {
+            div class="notice" role="status" { p { (t(
+                "Die Sitzung ist beendet; sie kann sich nicht mehr erneuern und endet spätestens nach 10 Minuten.",
+                "The session is ended: it can no longer renew itself and stops within 10 minutes at the latest.",
+            )) } }
+        }
+        table {
+            caption class="muted" { (t("Angemeldete Sitzungen, neueste zuerst (auch diese)", "Signed-in sessions, newest first (this one too)")) }
+            thead { tr {
+                th scope="col" { (t("Angemeldet", "Signed in")) }
+                th scope="col" { (t("Mit", "With")) }
+                th scope="col" { (t("Läuft ab", "Expires")) }
+                th scope="col" { (t("Aktion", "Action")) }
+            } }
+            tbody {
+                @for session in &sessions {
+                    tr {
+                        td { (date_time(lang, session.started_at)) }
+                        td { (session.methods.iter().filter_map(|m| method_name(m)).collect::<Vec<_>>().join(" + ")) }
+                        td { (date_time(lang, session.expires_at)) }
+                        td {
+                            form class="inline" method="post" action={ (SESSIONS) "/" (session.id) "/end" } {
+                                (form_token_field(&viewer.form_token))
+                                button type="submit" class="secondary" aria-label={ (t("Beenden: Sitzung vom ", "End: session of ")) (date_time(lang, session.started_at)) } { (t("Beenden", "End")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         p { (t(
             "Haben Sie sich auf einem fremden Gerät angemeldet oder ein Gerät verloren? Beenden Sie alle Sitzungen Ihres Kontos, auch diese.",
             "Signed in on someone else's device, or lost one? End every session of your account, this one too.",
@@ -527,4 +570,14 @@ pub async fn confirm_otp(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+pub async fn end_session(
+    State(s): State<Arc<Services>>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    PageForm(_): PageForm<Empty>,
+) -> PageResult<Response> {
+    s.auth.end_session(&viewer.access, &id).await?;
+    Ok(see_other(&format!("{ACCOUNT}?session=ended#sessions"), &[]))
 }

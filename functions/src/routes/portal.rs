@@ -36,6 +36,10 @@ pub fn router() -> Routes {
             account::SIGN_OUT_EVERYWHERE,
             post(account::sign_out_everywhere),
         )
+        .page(
+            "/portal/account/sessions/{session}/end",
+            post(account::end_session),
+        )
         .page(account::NEW_PASSKEY, get(account::new_passkey))
         .page(account::PASSKEYS, post(account::add_passkey))
         .page(

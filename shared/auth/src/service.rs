@@ -254,6 +254,25 @@ struct FamilyRecord {
     user: ItemKey,
     revoked: bool,
     created_at: Timestamp,
+    /// How the session was signed in (RFC 8176 `amr`).
+    #[serde(default)]
+    amr: Vec<String>,
+}
+
+/// The secondary-index partition of an account's live sessions (one per refresh family).
+fn sessions_partition(user: &ItemKey) -> String {
+    format!("SESSIONS#{}", user.sk)
+}
+
+/// One signed-in session of an account, as its owner sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionView {
+    /// The family's digest: names the session, unlocks nothing.
+    pub id: String,
+    pub started_at: Timestamp,
+    pub expires_at: Timestamp,
+    /// How it was signed in: `pwd`, `otp`, `pop` (a passkey), `mfa`.
+    pub methods: Vec<String>,
 }
 
 /// A tenant's custom role as stored, with its audit head.
@@ -889,6 +908,60 @@ impl AuthService {
         )
         .await?;
         Ok(())
+    }
+
+    /// The caller's live sessions, newest first: those neither signed out, revoked, expired nor
+    /// ended by a revocation of the whole account.
+    pub async fn sessions(&self, access: &Access) -> Result<Vec<SessionView>, Error> {
+        let (user, _, _) = self.own_account(access).await?;
+        let items = query_all(
+            self.store.as_ref(),
+            Query::gsi1(sessions_partition(&user.key()?))
+                .descending()
+                .limit(100),
+        )
+        .await?;
+        let mut out = Vec::new();
+        for item in items {
+            let family: FamilyRecord = item.record()?;
+            let ended = family.revoked
+                || user
+                    .revoked_before
+                    .is_some_and(|before| family.created_at <= before);
+            if ended {
+                continue;
+            }
+            let Some(id) = item.key.pk.strip_prefix("FAMILY#") else {
+                continue;
+            };
+            out.push(SessionView {
+                id: id.to_string(),
+                started_at: family.created_at,
+                expires_at: item.expires_at.unwrap_or(family.created_at),
+                methods: family.amr,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Ends one of the caller's sessions: its refresh token is refused from now on, its access
+    /// token (minutes) at its expiry.
+    pub async fn end_session(&self, access: &Access, id: &str) -> Result<(), Error> {
+        let (user, _, _) = self.own_account(access).await?;
+        let missing = || Error::NotFound("session".into());
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(missing());
+        }
+        let key = ItemKey::new(format!("FAMILY#{id}"), "F")?;
+        let Some(item) = self.store.get(&key).await? else {
+            return Err(missing());
+        };
+        let family: FamilyRecord = item.record()?;
+        if family.user != user.key()? {
+            return Err(missing());
+        }
+        let expires_at = item.expires_at.unwrap_or(family.created_at);
+        self.revoke_family(key, &item, expires_at).await
     }
 
     /// The caller changes their own password, proving the current one; every session ends (a
@@ -1545,15 +1618,21 @@ impl AuthService {
         let family = random_token();
         let refresh = random_token();
         let expires_at = later(now, SignedDuration::from_hours(24 * REFRESH_TOKEN_DAYS))?;
+        // Listed under the account while live (the index entry goes when it is revoked).
         let family_item = Item::new(
             ItemKey::new(format!("FAMILY#{}", digest(&family)), "F")?,
             RecordKind::TokenFamily,
         )
+        .with_gsi1(ItemKey::new(
+            sessions_partition(&user.key()?),
+            format!("{now}#{}", digest(&family)),
+        )?)
         .with_expiry(expires_at)
         .with_record(&FamilyRecord {
             user: user.key()?,
             revoked: false,
             created_at: now,
+            amr: amr.iter().map(|s| s.to_string()).collect(),
         })?;
         let refresh_item = refresh_item(
             &refresh,

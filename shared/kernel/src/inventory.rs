@@ -643,7 +643,9 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::TokenFamily,
-        description: "The refresh tokens of one sign-in: revoked together on reuse or sign-out.",
+        description: "The refresh tokens of one sign-in (a session: account, when, how signed \
+                      in): revoked together on reuse or sign-out; listed under the account \
+                      (gsi1 SESSIONS#) while live.",
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],

@@ -1266,39 +1266,28 @@ mod tests {
         let h = block_on(edge.handle(get("/"), &client("1.1.1.1"), now(), &store, &origin));
         assert_eq!(h.response.status(), StatusCode::SEE_OTHER);
         assert_eq!(h.response.headers()[header::LOCATION], "/portal/");
-        let h = block_on(edge.handle(
-            get(web::assets::stylesheet_path()),
-            &client("1.1.1.1"),
-            now(),
-            &store,
-            &origin,
-        ));
-        assert_eq!(h.response.status(), StatusCode::OK);
-        assert_eq!(
-            h.response.headers()[header::CACHE_CONTROL],
-            "public, max-age=31536000, immutable"
-        );
-        assert_eq!(
-            h.response.body().as_slice(),
-            web::assets::STYLESHEET.as_bytes()
-        );
-        // The passkey script the same way, as JavaScript (nosniff would refuse anything else).
-        let h = block_on(edge.handle(
-            get(web::assets::passkey_script_path()),
-            &client("1.1.1.1"),
-            now(),
-            &store,
-            &origin,
-        ));
-        assert_eq!(h.response.status(), StatusCode::OK);
-        assert_eq!(
-            h.response.headers()[header::CONTENT_TYPE],
-            "text/javascript; charset=utf-8"
-        );
-        assert_eq!(
-            h.response.headers()[header::CACHE_CONTROL],
-            "public, max-age=31536000, immutable"
-        );
+        // The stylesheet and the passkey script, each with its type (nosniff refuses others).
+        for (path, content_type, body) in [
+            (
+                web::assets::stylesheet_path(),
+                "text/css; charset=utf-8",
+                web::assets::STYLESHEET,
+            ),
+            (
+                web::assets::passkey_script_path(),
+                "text/javascript; charset=utf-8",
+                web::assets::PASSKEY_SCRIPT,
+            ),
+        ] {
+            let h = block_on(edge.handle(get(path), &client("1.1.1.1"), now(), &store, &origin));
+            assert_eq!(h.response.status(), StatusCode::OK, "{path}");
+            assert_eq!(h.response.headers()[header::CONTENT_TYPE], content_type);
+            assert_eq!(
+                h.response.headers()[header::CACHE_CONTROL],
+                "public, max-age=31536000, immutable"
+            );
+            assert_eq!(h.response.body().as_slice(), body.as_bytes());
+        }
         // Another fingerprint is not ours: on to the origin (which knows no such path).
         let h = block_on(edge.handle(
             get("/assets/site.0000000000000000.css"),

@@ -1232,6 +1232,14 @@ fn the_bootstrap_command_makes_the_first_staff_account_once() {
     );
 }
 
+/// The tokens of a sign-in that needed no second step.
+fn tokens_of(step: SignInStep) -> Tokens {
+    match step {
+        SignInStep::SignedIn(tokens) => tokens,
+        other => panic!("expected tokens, got {other:?}"),
+    }
+}
+
 fn field_pointers(result: Result<impl std::fmt::Debug, Error>) -> Vec<String> {
     match result {
         Err(Error::Validation(fields)) => fields.into_iter().map(|f| f.pointer).collect(),
@@ -1252,11 +1260,7 @@ async fn passkeys_their_ceremonies_and_the_tenants_rule() {
     w.customer("acme", "max@acme.example", "a long enough passphrase")
         .await
         .expect("customer");
-    let signed_in = |step: SignInStep| match step {
-        SignInStep::SignedIn(tokens) => tokens,
-        other => panic!("expected tokens, got {other:?}"),
-    };
-    let tokens = signed_in(
+    let tokens = tokens_of(
         w.sign_in("max@acme.example", "a long enough passphrase")
             .await
             .expect("signed in"),
@@ -1376,7 +1380,7 @@ async fn passkeys_their_ceremonies_and_the_tenants_rule() {
     w.customer("acme", "eva@acme.example", "another long passphrase")
         .await
         .expect("customer");
-    let eva = signed_in(
+    let eva = tokens_of(
         w.sign_in("eva@acme.example", "another long passphrase")
             .await
             .expect("signed in"),
@@ -1449,11 +1453,7 @@ async fn roles_reenabling_password_change_and_signing_out_everywhere() {
         .expect("customer");
     let account = customer("acme");
     let admin = common::customer_access("acme", "customer_admin");
-    let session = |step: SignInStep| match step {
-        SignInStep::SignedIn(tokens) => tokens,
-        other => panic!("expected tokens, got {other:?}"),
-    };
-    let first = session(
+    let first = tokens_of(
         w.sign_in("max@acme.example", "a long enough passphrase")
             .await
             .expect("signed in"),
@@ -1515,7 +1515,7 @@ async fn roles_reenabling_password_change_and_signing_out_everywhere() {
             .await,
     );
     w.advance(1);
-    let second = session(
+    let second = tokens_of(
         w.sign_in("max@acme.example", "a long enough passphrase")
             .await
             .expect("signed in"),
@@ -1552,7 +1552,7 @@ async fn roles_reenabling_password_change_and_signing_out_everywhere() {
         .await
         .expect("enabled");
     refused(&w.caller(&second.access_token).await);
-    let third = session(
+    let third = tokens_of(
         w.sign_in("max@acme.example", "a long enough passphrase")
             .await
             .expect("signed in"),
@@ -1596,7 +1596,7 @@ async fn roles_reenabling_password_change_and_signing_out_everywhere() {
         &w.sign_in("max@acme.example", "a long enough passphrase")
             .await,
     );
-    let fourth = session(
+    let fourth = tokens_of(
         w.sign_in("max@acme.example", "a new long passphrase")
             .await
             .expect("signed in"),
@@ -1624,22 +1624,18 @@ async fn sessions_are_listed_and_ended_one_by_one() {
     w.customer("acme", "eva@acme.example", "another long passphrase")
         .await
         .expect("customer");
-    let session = |step: SignInStep| match step {
-        SignInStep::SignedIn(tokens) => tokens,
-        other => panic!("expected tokens, got {other:?}"),
-    };
-    let first = session(
+    let first = tokens_of(
         w.sign_in("max@acme.example", "a long enough passphrase")
             .await
             .expect("signed in"),
     );
     w.advance(60);
-    let second = session(
+    let second = tokens_of(
         w.sign_in("max@acme.example", "a long enough passphrase")
             .await
             .expect("signed in"),
     );
-    let eva = session(
+    let eva = tokens_of(
         w.sign_in("eva@acme.example", "another long passphrase")
             .await
             .expect("signed in"),
@@ -1687,7 +1683,7 @@ async fn sessions_are_listed_and_ended_one_by_one() {
     let max = w.caller(&renewed.access_token).await.expect("access");
     w.auth.sign_out_everywhere(&max).await.expect("signed out");
     w.advance(1);
-    let third = session(
+    let third = tokens_of(
         w.sign_in("max@acme.example", "a long enough passphrase")
             .await
             .expect("signed in"),

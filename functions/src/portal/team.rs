@@ -352,12 +352,16 @@ pub async fn enable(
     Path(user): Path<String>,
     PageForm(_): PageForm<Empty>,
 ) -> PageResult<Response> {
-    let tenant = tenant_of(&viewer)?;
-    let user = UserId::parse(&user).map_err(|_| PageError(Error::NotFound("user".into())))?;
-    s.auth
-        .enable_user(&viewer.access, &Account::Customer { tenant }, &user)
-        .await?;
+    let (account, user) = member(&viewer, &user)?;
+    s.auth.enable_user(&viewer.access, &account, &user).await?;
     Ok(see_other(TEAM, &[]))
+}
+
+/// The company's account named in the path.
+fn member(viewer: &Viewer, user: &str) -> Result<(Account, UserId), PageError> {
+    let tenant = tenant_of(viewer)?;
+    let user = UserId::parse(user).map_err(|_| PageError(Error::NotFound("user".into())))?;
+    Ok((Account::Customer { tenant }, user))
 }
 
 /// The role checkboxes post `role.<name>=1`, one per role ticked.
@@ -367,8 +371,7 @@ pub async fn set_roles(
     Path(user): Path<String>,
     PageForm(form): PageForm<std::collections::BTreeMap<String, String>>,
 ) -> PageResult<Response> {
-    let tenant = tenant_of(&viewer)?;
-    let user = UserId::parse(&user).map_err(|_| PageError(Error::NotFound("user".into())))?;
+    let (account, user) = member(&viewer, &user)?;
     let roles: Vec<String> = form
         .keys()
         .filter_map(|k| k.strip_prefix("role."))
@@ -378,7 +381,7 @@ pub async fn set_roles(
         .auth
         .set_roles(
             &viewer.access,
-            &Account::Customer { tenant },
+            &account,
             &user,
             auth::service::RolesInput { roles: Some(roles) },
         )
@@ -410,11 +413,8 @@ pub async fn disable(
     Path(user): Path<String>,
     PageForm(_): PageForm<Empty>,
 ) -> PageResult<Response> {
-    let tenant = tenant_of(&viewer)?;
-    let user = UserId::parse(&user).map_err(|_| PageError(Error::NotFound("user".into())))?;
-    s.auth
-        .disable_user(&viewer.access, &Account::Customer { tenant }, &user)
-        .await?;
+    let (account, user) = member(&viewer, &user)?;
+    s.auth.disable_user(&viewer.access, &account, &user).await?;
     Ok(see_other(TEAM, &[]))
 }
 

@@ -419,24 +419,44 @@ async fn second_factor(
             tracing::warn!(target: "regrooter::auth", event = "sign_in_refused", step = "otp", "refused");
             // The challenge stays usable for its few minutes; after too many wrong codes the
             // domain refuses it and the person starts over at the sign-in.
-            let errors = vec![("code".to_string(), t(
-                "Der Code stimmt nicht oder ist abgelaufen. Versuchen Sie es erneut oder melden Sie sich neu an.",
-                "The code is wrong or has expired. Try again, or sign in anew.",
-            ).to_string())];
-            second_factor_view(SecondFactorView {
-                form_token: &form_token,
-                challenge: &challenge,
-                next: &next,
-                enrolment: None,
-                otp: form.otp.as_deref() != Some("0"),
-                passkey_options: form.passkey_options.as_deref(),
-                errors: &errors,
-            })
-            .status(StatusCode::UNAUTHORIZED)
-            .into_response()
+            second_factor_refused(
+                &form_token,
+                &challenge,
+                &next,
+                &form.otp,
+                form.passkey_options.as_deref(),
+                t(
+                    "Der Code stimmt nicht oder ist abgelaufen. Versuchen Sie es erneut oder melden Sie sich neu an.",
+                    "The code is wrong or has expired. Try again, or sign in anew.",
+                ),
+            )
         }
         Err(e) => crate::web::PageError(e).into_response(),
     }
+}
+
+/// The second-factor page again after a refused step, with `message` at the code field; the
+/// forms keep what they carried (whether the code is taken, the passkey options).
+fn second_factor_refused(
+    form_token: &str,
+    challenge: &str,
+    next: &str,
+    otp: &Option<String>,
+    passkey_options: Option<&str>,
+    message: &str,
+) -> Response {
+    let errors = vec![("code".to_string(), message.to_string())];
+    second_factor_view(SecondFactorView {
+        form_token,
+        challenge,
+        next,
+        enrolment: None,
+        otp: otp.as_deref() != Some("0"),
+        passkey_options,
+        errors: &errors,
+    })
+    .status(StatusCode::UNAUTHORIZED)
+    .into_response()
 }
 
 async fn passkey_sign_in(
@@ -455,21 +475,17 @@ async fn passkey_sign_in(
         Err(Error::Unauthenticated(_)) => {
             tracing::warn!(target: "regrooter::auth", event = "sign_in_refused", step = "passkey", "refused");
             // A used or expired challenge has no passkey state left: sign in anew.
-            let errors = vec![("code".to_string(), t(
-                "Der Passkey wurde nicht angenommen, oder die Anmeldung ist abgelaufen. Melden Sie sich neu an.",
-                "The passkey was not accepted, or the sign-in has expired. Please sign in anew.",
-            ).to_string())];
-            second_factor_view(SecondFactorView {
-                form_token: &form_token,
-                challenge: &challenge,
-                next: &next,
-                enrolment: None,
-                otp: form.otp.as_deref() != Some("0"),
-                passkey_options: form.passkey_options.as_deref(),
-                errors: &errors,
-            })
-            .status(StatusCode::UNAUTHORIZED)
-            .into_response()
+            second_factor_refused(
+                &form_token,
+                &challenge,
+                &next,
+                &form.otp,
+                form.passkey_options.as_deref(),
+                t(
+                    "Der Passkey wurde nicht angenommen, oder die Anmeldung ist abgelaufen. Melden Sie sich neu an.",
+                    "The passkey was not accepted, or the sign-in has expired. Please sign in anew.",
+                ),
+            )
         }
         Err(e) => crate::web::PageError(e).into_response(),
     }

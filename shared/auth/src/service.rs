@@ -1204,7 +1204,10 @@ impl AuthService {
     /// Whether the caller's tenant requires passkeys and this session was signed in without one
     /// (so it carries no role until a passkey is registered and used).
     pub async fn needs_passkey(&self, access: &Access) -> Result<bool, Error> {
-        if access.principal().used_passkey() {
+        // Such a session was issued with no role (`issue`): one with roles, or signed in with a
+        // passkey, needs no read of the account and the tenant to know.
+        let principal = access.principal();
+        if principal.used_passkey() || !principal.roles.is_empty() {
             return Ok(false);
         }
         let (user, _, _) = self.own_account(access).await?;

@@ -336,7 +336,11 @@ pub fn escape_decode(input: &str) -> String {
 /// Lowercase, NUL bytes removed, fullwidth characters folded to ASCII.
 pub fn canonical(input: &str) -> String {
     if input.is_ascii() {
-        // The common case, byte by byte (ASCII stays ASCII, so the result is UTF-8).
+        // The common case (ASCII stays ASCII, so the result is UTF-8); without NUL bytes one
+        // vectorised lowercasing copy.
+        if !input.as_bytes().contains(&0) {
+            return input.to_ascii_lowercase();
+        }
         let bytes: Vec<u8> = input
             .bytes()
             .filter(|b| *b != 0)
@@ -406,18 +410,20 @@ fn find_from(haystack: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
 /// Runs of whitespace (and control characters) become one space.
 pub fn collapse_whitespace(input: &str) -> String {
     if input.is_ascii() {
+        // Runs of other bytes are copied whole; each run of spaces becomes one.
+        let is_space =
+            |b: &u8| b.is_ascii_whitespace() || *b == 0x0b || (b.is_ascii_control() && *b != 0);
         let mut out: Vec<u8> = Vec::with_capacity(input.len());
-        let mut space = true; // no leading space
-        for b in input.bytes() {
-            if b.is_ascii_whitespace() || b == 0x0b || (b.is_ascii_control() && b != 0) {
-                if !space {
-                    out.push(b' ');
-                }
-                space = true;
-            } else {
-                out.push(b);
-                space = false;
+        let mut rest = input.as_bytes();
+        while !rest.is_empty() {
+            let spaces = rest.iter().take_while(|b| is_space(b)).count();
+            if spaces > 0 && !out.is_empty() {
+                out.push(b' ');
             }
+            rest = &rest[spaces..];
+            let word = rest.iter().position(is_space).unwrap_or(rest.len());
+            out.extend_from_slice(&rest[..word]);
+            rest = &rest[word..];
         }
         if out.last() == Some(&b' ') {
             out.pop();

@@ -51,7 +51,19 @@ impl ByteSet {
     /// The bytes present in `text`, in one pass.
     pub fn of(text: &[u8]) -> ByteSet {
         let mut out = ByteSet::default();
+        if text.len() < 256 {
+            for &b in text {
+                out.insert(b);
+            }
+            return out;
+        }
+        // On long texts a flag per byte value is one store per input byte (no read-modify-write
+        // chain on four words); the flags become bits once at the end.
+        let mut present = [false; 256];
         for &b in text {
+            present[usize::from(b)] = true;
+        }
+        for (b, _) in (0..=255u8).zip(present).filter(|(_, p)| *p) {
             out.insert(b);
         }
         out
@@ -96,6 +108,192 @@ pub fn required(hir: &Hir) -> Option<ByteSet> {
             .try_fold(ByteSet::default(), |acc, set| set.map(|s| acc.union(s))),
     }
     .filter(|set| *set != ByteSet::ALL)
+}
+
+/// At most this many strings in a set of exact strings (cross products grow fast).
+const EXACT_MAX: usize = 16;
+/// Classes of at most this many bytes are exact (`['"`]`, `\s`); larger ones end a run.
+const CLASS_MAX: usize = 6;
+/// A factor set with a string shorter than this is no filter (one byte is what the byte
+/// gates already do).
+const FACTOR_MIN_LEN: usize = 2;
+
+/// What a part of a pattern says about its matches: `exact`, the finite set of strings it
+/// matches (when small), and `inner`, strings of which every match contains one.
+#[derive(Debug, Clone, Default)]
+struct Literals {
+    exact: Option<Vec<Vec<u8>>>,
+    inner: Option<Vec<Vec<u8>>>,
+}
+
+impl Literals {
+    fn exact(strings: Vec<Vec<u8>>) -> Self {
+        Self {
+            exact: Some(strings),
+            inner: None,
+        }
+    }
+
+    /// The better of the node's sets as a filter.
+    fn best(&self) -> Option<Vec<Vec<u8>>> {
+        better(self.exact.clone(), self.inner.clone())
+    }
+}
+
+/// How good a set of factors is as a filter: its shortest string's length (longer strings
+/// turn up less often by chance), then fewer strings. `None` for a set that filters nothing.
+fn quality(set: &[Vec<u8>]) -> Option<(usize, std::cmp::Reverse<usize>)> {
+    let shortest = set.iter().map(Vec::len).min()?;
+    (shortest >= FACTOR_MIN_LEN).then_some((shortest, std::cmp::Reverse(set.len())))
+}
+
+fn better(a: Option<Vec<Vec<u8>>>, b: Option<Vec<Vec<u8>>>) -> Option<Vec<Vec<u8>>> {
+    let qa = a.as_deref().and_then(quality);
+    let qb = b.as_deref().and_then(quality);
+    match (qa, qb) {
+        (Some(x), Some(y)) if y > x => b,
+        (Some(_), _) => a,
+        (None, Some(_)) => b,
+        (None, None) => None,
+    }
+}
+
+fn cross(left: &[Vec<u8>], right: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
+    if left.len().saturating_mul(right.len()) > EXACT_MAX {
+        return None;
+    }
+    let mut out: Vec<Vec<u8>> = left
+        .iter()
+        .flat_map(|l| right.iter().map(move |r| [l.as_slice(), r].concat()))
+        .collect();
+    out.sort();
+    out.dedup();
+    Some(out)
+}
+
+fn literals(hir: &Hir) -> Literals {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => Literals::exact(vec![Vec::new()]),
+        HirKind::Literal(lit) => Literals::exact(vec![lit.0.to_vec()]),
+        HirKind::Class(class) => {
+            let set = class_bytes(class);
+            let members: Vec<Vec<u8>> = (0..=255u8)
+                .filter(|b| set.contains(*b))
+                .map(|b| vec![b])
+                .collect();
+            if members.len() <= CLASS_MAX {
+                Literals::exact(members)
+            } else {
+                Literals::default()
+            }
+        }
+        HirKind::Capture(cap) => literals(&cap.sub),
+        HirKind::Repetition(rep) => {
+            let sub = literals(&rep.sub);
+            match (rep.min, rep.max) {
+                (1, Some(1)) => sub,
+                // `x?`: x or nothing.
+                (0, Some(1)) => Literals {
+                    exact: sub.exact.and_then(|mut e| {
+                        e.push(Vec::new());
+                        e.sort();
+                        e.dedup();
+                        (e.len() <= EXACT_MAX).then_some(e)
+                    }),
+                    inner: None,
+                },
+                (0, _) => Literals::default(),
+                // At least once: every match contains a match of the body.
+                _ => Literals {
+                    exact: None,
+                    inner: sub.best(),
+                },
+            }
+        }
+        HirKind::Concat(parts) => {
+            // Runs of exact parts multiply out; a part that is not exact ends a run. The
+            // factors are the best of the runs and of the parts' own inner sets.
+            let mut run: Option<Vec<Vec<u8>>> = Some(vec![Vec::new()]);
+            let mut whole_exact = true;
+            let mut best: Option<Vec<Vec<u8>>> = None;
+            for part in parts.iter().map(literals) {
+                match (&run, &part.exact) {
+                    (Some(r), Some(e)) => match cross(r, e) {
+                        Some(joined) => run = Some(joined),
+                        None => {
+                            whole_exact = false;
+                            best = better(best, run.take());
+                            run = Some(e.clone());
+                        }
+                    },
+                    _ => {
+                        whole_exact = false;
+                        best = better(best, run.take());
+                        best = better(best, part.best());
+                        run = part.exact.clone().or(Some(vec![Vec::new()]));
+                    }
+                }
+            }
+            if whole_exact {
+                Literals {
+                    exact: run,
+                    inner: best,
+                }
+            } else {
+                Literals {
+                    exact: None,
+                    inner: better(best, run),
+                }
+            }
+        }
+        HirKind::Alternation(branches) => {
+            let all: Vec<Literals> = branches.iter().map(literals).collect();
+            let exact = all
+                .iter()
+                .map(|l| l.exact.clone())
+                .try_fold(Vec::new(), |mut acc: Vec<Vec<u8>>, e| {
+                    acc.extend(e?);
+                    Some(acc)
+                })
+                .map(|mut e| {
+                    e.sort();
+                    e.dedup();
+                    e
+                })
+                .filter(|e| e.len() <= EXACT_MAX);
+            // A match is a match of one branch: it contains one of that branch's factors.
+            let inner = all
+                .iter()
+                .map(Literals::best)
+                .try_fold(Vec::new(), |mut acc: Vec<Vec<u8>>, b| {
+                    acc.extend(b?);
+                    Some(acc)
+                })
+                .map(|mut e| {
+                    e.sort();
+                    e.dedup();
+                    e
+                });
+            Literals { exact, inner }
+        }
+    }
+}
+
+/// Strings of which every match of `hir` contains one (each at least two bytes), for a
+/// literal prefilter; `None` when the pattern has no such set.
+pub fn factors(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+    let set = literals(hir).best()?;
+    // A string that contains another of the set adds nothing (where it is, the other is too):
+    // fewer strings, fewer matches to report.
+    let minimal = set
+        .iter()
+        .filter(|s| {
+            !set.iter()
+                .any(|t| t != *s && s.windows(t.len()).any(|w| w == t.as_slice()))
+        })
+        .cloned()
+        .collect();
+    Some(minimal)
 }
 
 fn single(byte: u8) -> ByteSet {
@@ -153,6 +351,54 @@ mod tests {
         assert_eq!(req(r"(?:<)?script"), Some(b"s".to_vec()));
         assert_eq!(req(r"^|x"), None, "one branch matches the empty string");
         assert_eq!(req(r"(?s:.)"), None, "every byte is no filter");
+    }
+
+    fn factors_of(pattern: &str) -> Option<Vec<String>> {
+        let hir = syntax::parse_with(pattern, &syntax::Config::new().unicode(false).utf8(false))
+            .expect("pattern");
+        factors(&hir).map(|set| {
+            set.into_iter()
+                .map(|s| String::from_utf8_lossy(&s).into_owned())
+                .collect()
+        })
+    }
+
+    #[test]
+    fn literal_factors_are_what_every_match_contains() {
+        assert_eq!(
+            factors_of(r"\bunion\s+select\("),
+            Some(vec!["select(".into()])
+        );
+        assert_eq!(
+            factors_of(r"<(?:script|svg)\b"),
+            Some(vec!["<script".into(), "<svg".into()])
+        );
+        // Small classes multiply out; a run ends at a part that is not exact.
+        assert_eq!(
+            factors_of(r#"['"]or\s+1"#),
+            Some(vec!["\"or".into(), "'or".into()])
+        );
+        assert_eq!(factors_of(r#"['"]\s*or\s+1"#), Some(vec!["or".into()]));
+        assert_eq!(factors_of(r"\$\{[a-z]+\}"), Some(vec!["${".into()]));
+        // An alternation needs a factor in every branch.
+        assert_eq!(
+            factors_of(r"select|<x"),
+            Some(vec!["<x".into(), "select".into()])
+        );
+        assert_eq!(
+            factors_of(r"select|[<>]"),
+            None,
+            "one branch has one byte only"
+        );
+        assert_eq!(
+            factors_of(r"(?:select)?\d+"),
+            None,
+            "the literal is optional"
+        );
+        assert_eq!(factors_of(r"a.*b"), None, "single bytes are no factors");
+        assert_eq!(factors_of(r"(?:ab)+c"), Some(vec!["ab".into()]));
+        // `..` is in every `../`: the longer string is left out.
+        assert_eq!(factors_of(r"\.\./|\.\.|x\.\."), Some(vec!["..".into()]));
     }
 
     #[test]

@@ -155,6 +155,13 @@ pub struct Caps {
     pub max_depth: usize,
     /// Bytes of one argument name or JSON path (`json.a.b.c`).
     pub max_name_bytes: usize,
+    /// The rule automata's work on one request, in bytes searched (a value searched by three
+    /// pattern groups costs three times its length): at most this many per byte of the
+    /// request, plus `scan_floor`. Ordinary requests need a fraction of it (most groups are
+    /// skipped by their gates); a request built to make every group search every byte is
+    /// stopped here and scored, so the worst input costs a bounded time per byte.
+    pub scan_per_byte: usize,
+    pub scan_floor: usize,
 }
 
 impl Default for Caps {
@@ -163,6 +170,8 @@ impl Default for Caps {
             max_args: 1024,
             max_depth: 32,
             max_name_bytes: 256,
+            scan_per_byte: 8,
+            scan_floor: 64 * 1024,
         }
     }
 }
@@ -173,6 +182,8 @@ pub enum CapHit {
     Args,
     Depth,
     NameLength,
+    /// The rule automata's work (`Caps::scan_per_byte`).
+    ScanWork,
 }
 
 /// What the walk over a request found besides its targets.
@@ -226,7 +237,8 @@ struct Walker<'v> {
     caps: Caps,
     args: usize,
     cap_hit: Option<CapHit>,
-    visit: &'v mut dyn FnMut(Target<'_>),
+    /// Returns false when the caller's scan budget is spent: the walk stops there.
+    visit: &'v mut dyn FnMut(Target<'_>) -> bool,
 }
 
 impl Walker<'_> {
@@ -244,21 +256,28 @@ impl Walker<'_> {
             self.cap_hit = Some(CapHit::Args);
             return false;
         }
-        (self.visit)(Target {
-            location,
-            name,
-            value,
-        });
-        true
+        self.visit(location, name, value)
     }
 
     /// Not an argument (path, header): no cap on the count, the request's limits bound them.
     fn other(&mut self, location: Location, name: &str, value: &str) {
-        (self.visit)(Target {
+        if self.cap_hit != Some(CapHit::ScanWork) {
+            self.visit(location, name, value);
+        }
+    }
+
+    /// Hands a target to the visitor; false (and the walk stops) when the visitor's scan budget
+    /// is spent.
+    fn visit(&mut self, location: Location, name: &str, value: &str) -> bool {
+        let go_on = (self.visit)(Target {
             location,
             name,
             value,
         });
+        if !go_on {
+            self.cap_hit = Some(CapHit::ScanWork);
+        }
+        go_on
     }
 
     fn split_pairs(
@@ -312,6 +331,7 @@ mod json {
         E::custom(match walker.cap_hit {
             Some(CapHit::Depth) => "nesting cap",
             Some(CapHit::NameLength) => "name cap",
+            Some(CapHit::ScanWork) => "scan budget",
             _ => "argument cap",
         })
     }
@@ -530,12 +550,26 @@ pub struct Parts {
     pub body: bool,
 }
 
+impl Parts {
+    /// The bytes of `request` these parts cover.
+    pub fn bytes(&self, request: &WafRequest) -> usize {
+        let uri = if self.uri { request.uri.len() } else { 0 };
+        let headers = if self.headers {
+            request.headers.iter().map(|(n, v)| n.len() + v.len()).sum()
+        } else {
+            0
+        };
+        let body = if self.body { request.body.len() } else { 0 };
+        uri + headers + body
+    }
+}
+
 /// Hands every target of a request to `visit`, within `caps`.
 pub fn walk(
     request: &WafRequest,
     caps: Caps,
     parts: Parts,
-    visit: &mut dyn FnMut(Target<'_>),
+    visit: &mut dyn FnMut(Target<'_>) -> bool,
 ) -> Walked {
     let mut walker = Walker {
         caps,
@@ -611,7 +645,10 @@ pub fn targets(request: &WafRequest) -> (Vec<(Location, String, String)>, Walked
             headers: true,
             body: true,
         },
-        &mut |t| out.push((t.location, t.name.to_string(), t.value.to_string())),
+        &mut |t| {
+            out.push((t.location, t.name.to_string(), t.value.to_string()));
+            true
+        },
     );
     (out, walked)
 }

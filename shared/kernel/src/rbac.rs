@@ -703,6 +703,49 @@ mod tests {
     }
 
     #[test]
+    fn staff_need_a_second_factor_for_every_permission_of_every_role() {
+        // "Staff need a second factor for anything": every staff role, alone and all at once,
+        // every permission, every scope — refused with the password alone, granted with a code
+        // (`otp`) or a passkey (`mfa`) where the role holds the permission.
+        let staff_roles: Vec<&str> = BuiltinRole::ALL
+            .iter()
+            .filter(|r| r.is_staff())
+            .map(|r| r.as_str())
+            .collect();
+        let acme = tenant("acme");
+        let mut granted = 0;
+        for roles in staff_roles
+            .iter()
+            .map(std::slice::from_ref)
+            .chain([staff_roles.as_slice()])
+        {
+            let password_only = Access::resolve(staff(roles, &["pwd"]), &[]);
+            assert!(!password_only.permissions().is_empty(), "{roles:?}");
+            for second in ["otp", "mfa"] {
+                let with = Access::resolve(staff(roles, &["pwd", second]), &[]);
+                assert_eq!(with.permissions(), password_only.permissions());
+                for p in Permission::ALL {
+                    for scope in [Scope::Platform, Scope::Tenant(&acme)] {
+                        assert_eq!(
+                            password_only.require(*p, scope),
+                            Err(Denied::SecondFactorRequired),
+                            "{roles:?} {p:?} without a second factor"
+                        );
+                        let expected = if with.permissions().contains(*p) {
+                            granted += 1;
+                            Ok(())
+                        } else {
+                            Err(Denied::MissingPermission(*p))
+                        };
+                        assert_eq!(with.require(*p, scope), expected, "{roles:?} {p:?}");
+                    }
+                }
+            }
+        }
+        assert!(granted > 0);
+    }
+
+    #[test]
     fn a_custom_role_grants_exactly_its_permissions() {
         let perms: BTreeSet<_> = [Permission::SlaReportRead, Permission::SlaClaimsFile].into();
         let role = CustomRole::new(tenant("acme"), "sla-clerk", perms.clone()).expect("valid");

@@ -722,8 +722,11 @@ impl IncidentService {
             }
             TriageInput::Incident { incident } => {
                 access.require(Permission::IncidentsManage, Scope::Platform)?;
-                let (record, incident_ops) =
-                    self.new_incident(access, *incident, Some(*id), now).await?;
+                // The draft sits at `/incident` of the triage body: its errors point there.
+                let (record, incident_ops) = self
+                    .new_incident(access, *incident, Some(*id), now)
+                    .await
+                    .map_err(|e| e.under("/incident"))?;
                 ops.extend(incident_ops);
                 (
                     Triage::Incident {

@@ -79,6 +79,20 @@ impl Error {
         Error::Validation(vec![FieldError::new(pointer, detail)])
     }
 
+    /// The same error, its field pointers moved under `prefix` (`/title` → `/incident/title`
+    /// when the checked value sits at `/incident` of the request body); other errors unchanged.
+    pub fn under(self, prefix: &str) -> Self {
+        match self {
+            Error::Validation(errors) => Error::Validation(
+                errors
+                    .into_iter()
+                    .map(|e| FieldError::new(format!("{prefix}{}", e.pointer), e.detail))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
     /// The problem document for this error. `instance` is the request id.
     pub fn to_problem(&self, instance: Option<String>) -> Problem {
         let (status, slug, title, detail, errors) = match self {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 use kernel::ids::TenantId;
 use kernel::rbac::{Actor, BuiltinRole, CustomRole, Principal};
-use kernel::time::{SignedDuration, Timestamp};
+use kernel::time::{Clock, SignedDuration, SystemClock, Timestamp};
 use kernel::token::TokenIssuer;
 
 use crate::platform;
@@ -439,7 +439,7 @@ fn token(args: TokenArgs) -> Result<(), CliError> {
     infra::local_keys::ensure_data_dir(&args.data)?;
     let key = infra::local_keys::dev_signing_key(&args.data)?;
     let issuer = TokenIssuer::new(key, config.token_audience());
-    let now = args.now.unwrap_or_else(Timestamp::now);
+    let now = args.now.unwrap_or_else(|| SystemClock.now());
     println!("{}", issuer.issue(&principal, now, args.ttl)?);
     Ok(())
 }

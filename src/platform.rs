@@ -7,7 +7,7 @@ use kernel::Clock;
 use kernel::crypto::{Keyring, LocalKeyEncryption};
 use kernel::inventory::InventoryGuard;
 use kernel::store::Store;
-use kernel::time::{ManualClock, SignedDuration, SystemClock, Timestamp};
+use kernel::time::{ManualClock, SignedDuration, SystemClock};
 use kernel::token::TokenVerifier;
 
 use crate::cli::{CliError, ClockKind, ServeArgs};
@@ -23,7 +23,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
             ));
         }
         ClockKind::Manual => Some(Arc::new(ManualClock::new(
-            args.start.unwrap_or_else(Timestamp::now),
+            args.start.unwrap_or_else(|| SystemClock.now()),
         ))),
         ClockKind::System => None,
     };

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use kernel::crypto::{Keyring, LocalKeyEncryption};
 use kernel::inventory::InventoryGuard;
 use kernel::store::Store;
-use kernel::time::{SystemClock, Timestamp};
+use kernel::time::{Clock, SystemClock};
 use kernel::token::{Jwks, VerificationKey};
 use retention::RetentionService;
 
@@ -69,7 +69,7 @@ pub async fn run(command: RetentionCommand) -> Result<(), CliError> {
     match command {
         RetentionCommand::Plan { now, data } => {
             let plans = service(&data)?
-                .plan(now.unwrap_or_else(Timestamp::now), None)
+                .plan(now.unwrap_or_else(|| SystemClock.now()), None)
                 .await
                 .map_err(domain)?;
             print_json(&plans)
@@ -81,7 +81,7 @@ pub async fn run(command: RetentionCommand) -> Result<(), CliError> {
                 ));
             }
             let report = service(&data)?
-                .run_due(now.unwrap_or_else(Timestamp::now))
+                .run_due(now.unwrap_or_else(|| SystemClock.now()))
                 .await
                 .map_err(domain)?;
             print_json(&report)?;

@@ -43,7 +43,14 @@ struct Sample {
 
 fn run_once(bootstrap: &Path, http: bool, dynamo: Option<&(String, String)>) -> Sample {
     let runtime = FakeRuntime::start();
-    let data = tempfile::tempdir().expect("data dir");
+    // Only its owner may enter a data directory (the embedded store refuses others').
+    let data = {
+        use std::os::unix::fs::PermissionsExt;
+        tempfile::Builder::new()
+            .permissions(std::fs::Permissions::from_mode(0o700))
+            .tempdir()
+            .expect("data dir")
+    };
     let mut cmd = Command::new(bootstrap);
     cmd.env_clear()
         .env("AWS_LAMBDA_RUNTIME_API", runtime.api())

@@ -25,6 +25,15 @@ const JOB_FUNCTIONS: &[(&str, &str)] = &[
     ("sla-probe", env!("CARGO_BIN_EXE_sla-probe")),
 ];
 
+/// A fresh data directory only its owner may enter, as the embedded store requires.
+fn private_dir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    tempfile::Builder::new()
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir()
+        .expect("private dir")
+}
+
 fn command(bin: &str, runtime: &FakeRuntime, data: &std::path::Path) -> Command {
     let mut cmd = Command::new(bin);
     cmd.env_clear()
@@ -42,7 +51,7 @@ fn command(bin: &str, runtime: &FakeRuntime, data: &std::path::Path) -> Command 
 #[test]
 fn every_function_refuses_to_start_outside_the_eu() {
     let runtime = FakeRuntime::start();
-    let data = tempfile::tempdir().expect("dir");
+    let data = private_dir();
     for (name, bin) in HTTP_FUNCTIONS.iter().chain(JOB_FUNCTIONS) {
         for region in ["us-east-1", "eu-west-2", "eu-central-2"] {
             let output = command(bin, &runtime, data.path())
@@ -81,7 +90,7 @@ fn every_function_refuses_to_start_outside_the_eu() {
 fn http_functions_answer_function_url_events_on_the_embedded_store() {
     for (name, bin) in HTTP_FUNCTIONS {
         let runtime = FakeRuntime::start();
-        let data = tempfile::tempdir().expect("dir");
+        let data = private_dir();
         let mut child = command(bin, &runtime, data.path())
             .env("AWS_REGION", "eu-central-1")
             .spawn()
@@ -115,7 +124,7 @@ fn job_functions_run_their_own_jobs_and_refuse_every_other() {
     let schedules = functions::schedule::all().expect("schedules.json");
     for (name, bin) in JOB_FUNCTIONS {
         let runtime = FakeRuntime::start();
-        let data = tempfile::tempdir().expect("dir");
+        let data = private_dir();
         let mut child = command(bin, &runtime, data.path())
             .env("AWS_REGION", "eu-central-1")
             .spawn()
@@ -185,7 +194,7 @@ fn job_functions_run_their_own_jobs_and_refuse_every_other() {
 #[test]
 fn a_stripe_key_given_to_a_function_that_does_not_use_stripe_refuses_the_start() {
     let runtime = FakeRuntime::start();
-    let data = tempfile::tempdir().expect("dir");
+    let data = private_dir();
     let registry = kernel::registry::Registry::embedded().expect("registry");
     for (name, bin) in HTTP_FUNCTIONS.iter().chain(JOB_FUNCTIONS) {
         if registry.functions[*name].stripe {
@@ -208,11 +217,39 @@ fn a_stripe_key_given_to_a_function_that_does_not_use_stripe_refuses_the_start()
 }
 
 #[test]
+fn in_staging_and_production_no_function_starts_without_the_origin_secret() {
+    // Without the secret the origin lock could not tell the edge's requests from anyone's.
+    for environment in ["staging", "production"] {
+        for (name, bin) in HTTP_FUNCTIONS.iter().chain(JOB_FUNCTIONS) {
+            let runtime = FakeRuntime::start();
+            let data = private_dir();
+            let output = command(bin, &runtime, data.path())
+                .env("AWS_REGION", "eu-central-1")
+                .env("REGROOTER_ENV", environment)
+                .env("REGROOTER_PUBLIC_URL", "https://staging.regrooter.example")
+                .env_remove("REGROOTER_ORIGIN_SECRET")
+                .output()
+                .expect("run");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(
+                output.status.code(),
+                Some(2),
+                "{name} in {environment}: {stderr}"
+            );
+            assert!(
+                stderr.contains("REGROOTER_ORIGIN_SECRET"),
+                "{name} in {environment}: {stderr}"
+            );
+        }
+    }
+}
+
+#[test]
 fn in_staging_only_the_functions_that_send_mail_need_mail_settings() {
     let registry = kernel::registry::Registry::embedded().expect("registry");
     for (name, bin) in HTTP_FUNCTIONS.iter().chain(JOB_FUNCTIONS) {
         let runtime = FakeRuntime::start();
-        let data = tempfile::tempdir().expect("dir");
+        let data = private_dir();
         // What Terraform gives every function; the mail settings go to the senders only.
         let mut cmd = command(bin, &runtime, data.path());
         cmd.env("AWS_REGION", "eu-central-1")
@@ -296,7 +333,7 @@ fn moto_http_functions_run_on_dynamodb_and_kms() {
     });
 
     let runtime = FakeRuntime::start();
-    let data = tempfile::tempdir().expect("dir");
+    let data = private_dir();
     let mut child = command(HTTP_FUNCTIONS[0].1, &runtime, data.path())
         .env("AWS_REGION", "eu-central-1")
         .env("AWS_ENDPOINT_URL", &endpoint)
@@ -357,13 +394,13 @@ fn moto_http_functions_run_on_dynamodb_and_kms() {
 fn the_origin_lock_refuses_requests_the_edge_did_not_sign() {
     let secret = "an-origin-secret-of-at-least-32-characters";
     let runtime = FakeRuntime::start();
-    let data = tempfile::tempdir().expect("dir");
+    let data = private_dir();
     let mut child = command(HTTP_FUNCTIONS[0].1, &runtime, data.path())
         .env("AWS_REGION", "eu-central-1")
         .env("REGROOTER_ORIGIN_SECRET", secret)
         .spawn()
         .expect("spawn");
-    let now: kernel::time::Timestamp = std::time::SystemTime::now().try_into().expect("now");
+    let now = kernel::time::Clock::now(&kernel::time::SystemClock);
     let no_headers = [vec![], vec![], vec![]];
     let healthz = kernel::origin_lock::SignedRequest::new("GET", "/healthz", &no_headers, b"");
     let mut signed = function_url_get("/healthz");

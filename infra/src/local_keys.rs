@@ -22,6 +22,8 @@ pub enum KeyFileError {
     Io { path: PathBuf, source: io::Error },
     #[error("{path} is readable by others (mode {mode:o}); run `chmod 600 {path}`")]
     TooOpen { path: PathBuf, mode: u32 },
+    #[error("the data directory {path} is open to others (mode {mode:o}); run `chmod 700 {path}`")]
+    DirectoryTooOpen { path: PathBuf, mode: u32 },
     #[error("{path} is not a valid key file: {reason}")]
     Invalid { path: PathBuf, reason: String },
 }
@@ -33,11 +35,19 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> KeyFileError + '_ {
     }
 }
 
-/// Creates the data directory (mode 0700) if it does not exist.
+/// Creates the data directory (mode 0700) if it does not exist; refuses one that others may
+/// enter (it holds the keys and the store), as key files readable by others are refused.
 pub fn ensure_data_dir(dir: &Path) -> Result<(), KeyFileError> {
     if !dir.exists() {
         fs::create_dir_all(dir).map_err(io_err(dir))?;
         fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io_err(dir))?;
+    }
+    let mode = fs::metadata(dir).map_err(io_err(dir))?.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(KeyFileError::DirectoryTooOpen {
+            path: dir.to_path_buf(),
+            mode,
+        });
     }
     Ok(())
 }
@@ -184,6 +194,71 @@ mod tests {
             master_key(dir.path()),
             Err(KeyFileError::TooOpen { .. })
         ));
+    }
+
+    fn mode_of(path: &Path) -> u32 {
+        fs::metadata(path).expect("meta").permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn every_key_file_is_private_and_refused_once_others_may_read_it() {
+        let parent = tempfile::tempdir().expect("tempdir");
+        let dir = parent.path().join("data");
+        ensure_data_dir(&dir).expect("created");
+        assert_eq!(mode_of(&dir), 0o700);
+        // Every key the local platform keeps: created 0600, read again, refused at 0640.
+        type Load = fn(&Path) -> Result<(), KeyFileError>;
+        let keys: [(&str, Load); 6] = [
+            ("master.key", |d| master_key(d).map(drop)),
+            ("index.key", |d| index_key(d).map(drop)),
+            ("origin.key", |d| origin_secret(d).map(drop)),
+            ("hash.key", |d| hash_key(d).map(drop)),
+            ("dev-signing.key", |d| dev_signing_key(d).map(drop)),
+            ("certificate-signing.key", |d| {
+                certificate_signing_key(d).map(drop)
+            }),
+        ];
+        for (file, load) in keys {
+            load(&dir).expect(file);
+            let path = dir.join(file);
+            assert_eq!(mode_of(&path), 0o600, "{file}");
+            load(&dir).expect(file);
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).expect("chmod");
+            assert!(
+                matches!(load(&dir), Err(KeyFileError::TooOpen { mode: 0o640, .. })),
+                "{file}"
+            );
+        }
+        let files: Vec<String> = fs::read_dir(&dir)
+            .expect("list")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            files.len(),
+            keys.len(),
+            "a key file the test does not know: {files:?}"
+        );
+    }
+
+    #[test]
+    fn a_data_directory_others_may_enter_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).expect("chmod");
+        ensure_data_dir(dir.path()).expect("a private directory");
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
+        let refused = ensure_data_dir(dir.path());
+        assert!(
+            matches!(
+                refused,
+                Err(KeyFileError::DirectoryTooOpen { mode: 0o755, .. })
+            ),
+            "{refused:?}"
+        );
+        assert!(
+            refused
+                .err()
+                .is_some_and(|e| e.to_string().contains("chmod 700"))
+        );
     }
 
     #[test]

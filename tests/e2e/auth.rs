@@ -97,7 +97,9 @@ struct World {
     store: Arc<dyn Store>,
     keyring: Arc<Keyring>,
     auth: AuthService,
-    verifier: TokenVerifier,
+    /// The functions' services over the same store and clock, for the functions' own way from a
+    /// bearer token to an account (`functions::http::Caller`).
+    services: Arc<functions::Services>,
     dir: tempfile::TempDir,
 }
 
@@ -135,7 +137,7 @@ impl World {
         wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
         hashing: Arc<dyn HashingPool>,
     ) -> Self {
-        let dir = tempfile::tempdir().expect("dir");
+        let dir = common::private_dir();
         let clock = Arc::new(ManualClock::new(ts(START)));
         let raw = Arc::new(
             infra::EmbeddedStore::open(&dir.path().join("store.db"), clock.clone()).expect("store"),
@@ -155,6 +157,23 @@ impl World {
             audience(),
             SignedDuration::ZERO,
         );
+        let config = functions::Config::from_lookup(|_| None).expect("the development defaults");
+        let services = Arc::new(functions::Services::new(
+            config,
+            clock.clone(),
+            functions::services::Adapters {
+                store: store.clone(),
+                keyring: keyring.clone(),
+                tokens: verifier,
+                sender: Arc::new(incidents::mail::NoTransport),
+                gateway: Arc::new(infra::stripe::UnconfiguredGateway),
+                certificate_signer: None,
+                certificate_keys: vec![],
+                prober: None,
+                token_signer: None,
+                index_key: None,
+            },
+        ));
         let auth = AuthService::new(
             store.clone(),
             keyring.clone(),
@@ -169,7 +188,7 @@ impl World {
             store,
             keyring,
             auth,
-            verifier,
+            services,
             dir,
         }
     }
@@ -296,15 +315,19 @@ impl World {
         kernel::Clock::now(self.clock.as_ref())
     }
 
-    /// What the functions do with a bearer token: verify it, then check the account.
+    /// What the functions do with a bearer token: their own extractor (`Caller`) verifies it
+    /// and checks the account.
     async fn caller(&self, token: &str) -> Result<Access, Error> {
-        let verified = self
-            .verifier
-            .verify(token, self.now())
-            .map_err(|e| Error::Unauthenticated(e.to_string()))?;
-        self.auth
-            .access_for(verified.principal, Some(verified.issued_at))
+        use axum::extract::FromRequestParts;
+        let (mut parts, ()) = http::Request::builder()
+            .header(http::header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(())
+            .expect("request")
+            .into_parts();
+        functions::http::Caller::from_request_parts(&mut parts, &self.services)
             .await
+            .map(|caller| caller.0)
+            .map_err(|rejected| rejected.0)
     }
 }
 
@@ -368,6 +391,63 @@ async fn staff_never_get_a_token_without_totp_and_every_failure_counts() {
     w.otp(&c, &recovery[0]).await.expect("recovery code");
     let c = challenge(w.sign_in(email, password).await.expect("password"));
     refused(&w.otp(&c, &recovery[0]).await);
+}
+
+#[tokio::test]
+async fn wrong_codes_count_toward_the_lockout_as_wrong_passwords_do() {
+    // With the password known, the six-digit code is all that stands between an attacker and
+    // the account: every wrong code counts, and the right password does not clear the count.
+    let w = World::new();
+    let email = "jana.sec@regrooter.example";
+    let password = "a long staff passphrase";
+    w.staff(email, password).await;
+    let SignInStep::OtpEnrolmentRequired {
+        challenge: first,
+        secret,
+        ..
+    } = w.sign_in(email, password).await.expect("password ok")
+    else {
+        panic!("staff enrol a second factor first");
+    };
+    let secret = otp::decode(&secret).expect("base32");
+    let right = otp::code_at(&secret, w.now()).expect("code");
+    w.otp(&first, &right).await.expect("enrolled");
+    // A code that is not the one for this time step (nor its neighbours: the clock stands).
+    let wrong = |code: &str| {
+        format!(
+            "{:06}",
+            (code.parse::<u32>().expect("digits") + 1) % 1_000_000
+        )
+    };
+
+    // One short of the limit: still open, and the right code clears the count.
+    w.advance(31);
+    for _ in 1..auth::service::MAX_FAILURES {
+        let c = challenge(w.sign_in(email, password).await.expect("password"));
+        let code = otp::code_at(&secret, w.now()).expect("code");
+        refused(&w.otp(&c, &wrong(&code)).await);
+    }
+    let c = challenge(w.sign_in(email, password).await.expect("not locked yet"));
+    let code = otp::code_at(&secret, w.now()).expect("code");
+    w.otp(&c, &code).await.expect("the right code");
+
+    // Then the limit of wrong codes, each after a right password: locked.
+    w.advance(31);
+    for _ in 0..auth::service::MAX_FAILURES {
+        let c = challenge(w.sign_in(email, password).await.expect("password"));
+        let code = otp::code_at(&secret, w.now()).expect("code");
+        refused(&w.otp(&c, &wrong(&code)).await);
+    }
+    assert_eq!(
+        refused(&w.sign_in(email, password).await),
+        auth::service::SIGN_IN_REFUSED,
+        "locked: the right password is refused with the one answer"
+    );
+    // Until the lock ends.
+    w.advance(auth::service::LOCK_MINUTES * 60);
+    let c = challenge(w.sign_in(email, password).await.expect("lock over"));
+    let code = otp::code_at(&secret, w.now()).expect("code");
+    w.otp(&c, &code).await.expect("signed in again");
 }
 
 #[tokio::test]
@@ -1196,7 +1276,7 @@ fn after_a_key_rotation_old_tokens_stay_valid_until_they_expire() {
 
 #[test]
 fn the_bootstrap_command_makes_the_first_staff_account_once() {
-    let data = tempfile::tempdir().expect("dir");
+    let data = common::private_dir();
     let run = |email: &str| {
         std::process::Command::new(common::BIN)
             .args([

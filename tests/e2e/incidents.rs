@@ -717,3 +717,109 @@ fn titles_owners_and_data_set_names_are_sealed_in_the_store() {
         }
     }
 }
+
+/// Every item of the platform's store, as stored (key, version, content), read from its file.
+fn store_snapshot(p: &Platform) -> Vec<(String, String, i64, String)> {
+    let db = rusqlite::Connection::open(p.data.path().join("store.db")).expect("open db");
+    let mut rows = db
+        .prepare("SELECT pk, sk, version, data FROM items ORDER BY pk, sk")
+        .expect("query");
+    rows.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .expect("rows")
+        .map(|row| row.expect("row"))
+        .collect()
+}
+
+#[test]
+fn bad_input_changes_nothing_in_the_store() {
+    // Each refused request names every failing field and leaves every item as it was: nothing
+    // half-written, no audit entry for a change that did not happen.
+    let p = Platform::start(&["--clock", "manual", "--start", START]);
+    let a = actors(&p);
+    let (status, body) = call(
+        "PUT",
+        &p.url("/api/tenants/acme"),
+        Some(&a.operator),
+        Some(&json!({ "name": "ACME GmbH", "contact_email": "privacy@acme.example" })),
+    );
+    assert_eq!(status, 200, "{body}");
+    let mut reports = Vec::new();
+    for _ in 0..2 {
+        let (status, receipt) = call("POST", &p.url("/security/reports"), None, Some(&report()));
+        assert_eq!(status, 202, "{receipt}");
+        reports.push(receipt["tracking_id"].as_str().expect("id").to_string());
+    }
+    let draft = |title: &str, subjects: Value| {
+        json!({ "outcome": "incident", "incident": {
+            "title": title, "discovered_at": START, "aware_at": START,
+            "breach_types": ["confidentiality"],
+            "nature_and_scope": "A missing tenant filter in the HR export.",
+            "data_categories": ["contact"],
+            "approx_data_subjects": subjects,
+            "approx_records": { "min": 1, "max": 10 },
+            "likely_consequences": "Phishing.",
+            "data_sets": [{ "tenant": "acme", "name": "ACME HR records", "role": "processor" }]
+        }})
+    };
+    let (status, triaged) = call(
+        "POST",
+        &p.url(&format!("/api/reports/{}/triage", reports[0])),
+        Some(&a.security),
+        Some(&draft("HR export", json!({ "min": 1, "max": 10 }))),
+    );
+    assert_eq!(status, 200, "{triaged}");
+    let incident = triaged["triage"]["incident"].as_str().expect("incident");
+
+    let before = store_snapshot(&p);
+    assert!(before.len() > 10, "{} items", before.len());
+    let bad: [(&str, String, &str, Value, &[&str]); 4] = [
+        (
+            "PATCH",
+            format!("/api/incidents/{incident}"),
+            a.security.as_str(),
+            json!({ "title": "", "approx_data_subjects": { "min": 10, "max": 5 } }),
+            &["/title", "/approx_data_subjects"][..],
+        ),
+        (
+            "POST",
+            format!("/api/reports/{}/triage", reports[1]),
+            a.security.as_str(),
+            draft("", json!({ "min": 10, "max": 5 })),
+            &["/incident/title", "/incident/approx_data_subjects"][..],
+        ),
+        (
+            "PUT",
+            "/api/tenants/acme".to_string(),
+            a.operator.as_str(),
+            json!({ "name": "", "contact_email": "not an address" }),
+            &["/name", "/contact_email"][..],
+        ),
+        (
+            "POST",
+            "/api/tenants/acme/service-end".to_string(),
+            a.operator.as_str(),
+            json!({ "ended_at": "2030-01-01T00:00:00Z" }),
+            &["/ended_at"][..],
+        ),
+    ];
+    for (method, path, token, body, fields) in bad {
+        let (status, problem) = call(method, &p.url(&path), Some(token), Some(&body));
+        assert_eq!(status, 400, "{method} {path}: {problem}");
+        let pointers: Vec<&str> = problem["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .filter_map(|e| e["pointer"].as_str())
+            .collect();
+        for field in fields {
+            assert!(
+                pointers.iter().any(|p| p.starts_with(field)),
+                "{method} {path}: {field} not among {pointers:?}"
+            );
+        }
+        assert!(
+            store_snapshot(&p) == before,
+            "{method} {path} changed the store"
+        );
+    }
+}

@@ -61,7 +61,7 @@ impl SmtpSink {
             .and_then(|l| l.local_addr())
             .expect("free port")
             .port();
-        let dir = tempfile::tempdir().expect("dir");
+        let dir = common::private_dir();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_sink.py");
         let mut child = Command::new(python)
             .arg(script)
@@ -653,7 +653,7 @@ fn sns_event(topic: &str, event_type: &str, message_id: &str, at: &str) -> Value
 #[tokio::test]
 async fn a_bounce_event_reopens_the_duty_alerts_and_tells_the_customer_the_notice_did_not_reach_them()
  {
-    let outbox = tempfile::tempdir().expect("dir");
+    let outbox = common::private_dir();
     let w = World::new(Arc::new(infra::outbox::FileSender::new(
         outbox.path(),
         FROM,

@@ -139,7 +139,7 @@ fn the_system_clock_platform_has_no_dev_routes() {
 
 #[test]
 fn production_refuses_development_tokens_and_the_manual_clock() {
-    let data = tempfile::tempdir().expect("dir");
+    let data = common::private_dir();
     let output = std::process::Command::new(BIN)
         .args(["token", "--role", "operator", "--data"])
         .arg(data.path())
@@ -173,7 +173,7 @@ fn production_refuses_development_tokens_and_the_manual_clock() {
 
 #[test]
 fn token_usage_errors_are_readable() {
-    let data = tempfile::tempdir().expect("dir");
+    let data = common::private_dir();
     let run = |args: &[&str]| {
         let output = std::process::Command::new(BIN)
             .arg("token")
@@ -214,7 +214,7 @@ fn origin_only(extra: &[&str]) -> Platform {
 }
 
 fn system_now() -> kernel::time::Timestamp {
-    std::time::SystemTime::now().try_into().expect("now")
+    kernel::time::Clock::now(&kernel::time::SystemClock)
 }
 
 /// The edge's signature for a request with these headers and this body.

@@ -1090,7 +1090,7 @@ fn on_the_platform_the_daily_job_deletes_and_the_customer_downloads_a_verifiable
         None,
     );
     assert_eq!(status, 200, "{keys}");
-    let dir = tempfile::tempdir().expect("dir");
+    let dir = common::private_dir();
     std::fs::write(dir.path().join("cert.jws"), &jws).expect("write");
     std::fs::write(dir.path().join("keys.json"), keys.to_string()).expect("write");
     let verify = |file: &str| {
@@ -1167,7 +1167,7 @@ fn on_the_platform_the_daily_job_deletes_and_the_customer_downloads_a_verifiable
 
 #[test]
 fn operators_make_signing_keys_whose_jwks_keeps_the_earlier_ones() {
-    let dir = tempfile::tempdir().expect("dir");
+    let dir = common::private_dir();
     let make = |add_to: Option<&std::path::Path>| -> serde_json::Value {
         let mut command = std::process::Command::new(common::BIN);
         command.args(["retention", "new-signing-key"]);

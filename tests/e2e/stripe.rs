@@ -503,6 +503,12 @@ fn the_copied_fixtures_are_stripes_own() {
     let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/corpora/stripe/fixtures3.json");
     let Ok(text) = std::fs::read_to_string(&corpus) else {
+        // The test command requires the corpora wherever they are laid out beside the checkout.
+        assert!(
+            std::env::var_os("REGROOTER_REQUIRE_CORPORA").is_none(),
+            "REGROOTER_REQUIRE_CORPORA is set but {} cannot be read",
+            corpus.display()
+        );
         eprintln!(
             "skipping: {} is not present; the copies in tests/fixtures/stripe are used as they are",
             corpus.display()
@@ -898,11 +904,25 @@ fn webhooks_credits_and_the_retention_plan_over_http() {
         ts("2026-04-01T00:00:00+02:00").as_second(),
         ts("2026-05-01T00:00:00+02:00").as_second(),
     );
+    // The invoice carries what Stripe attaches about the card that paid it (brand, last four
+    // digits, expiry, fingerprint, the holder's name and address) and, as no Stripe event ever
+    // does, a whole card number in its metadata: none of it may reach the store.
+    let mut april = invoice("in_april", "cus_acme", "paid", period, 49_900);
+    april["default_payment_method"] = json!({
+        "id": "pm_1Card", "object": "payment_method", "type": "card", "customer": "cus_acme",
+        "billing_details": { "name": "Erika Cardholder", "email": "erika.cardholder@example.org",
+                             "address": { "line1": "Kartenweg 7", "city": "Berlin", "country": "DE" } },
+        "card": { "brand": "visa", "last4": "4242", "exp_month": 9, "exp_year": 2031,
+                  "fingerprint": "Xt5EWLLDS7FJjR1c", "funding": "credit", "country": "US" }
+    });
+    april["payment_settings"]["payment_method_options"] =
+        json!({ "card": { "request_three_d_secure": "automatic" } });
+    april["metadata"] = json!({ "note": "card 4000 0566 5566 5556 on file" });
     let paid = serde_json::to_vec(&event(
         "evt_h3",
         "invoice.paid",
         now.as_second() - 40,
-        invoice("in_april", "cus_acme", "paid", period, 49_900),
+        april,
     ))
     .expect("json");
     let (status, body) = post_webhook(&p, &paid, Some(&signature::sign(SECRET, &paid, now)));
@@ -990,15 +1010,30 @@ fn webhooks_credits_and_the_retention_plan_over_http() {
     };
     assert_eq!(count("customer.created"), Some(json!(1)), "{counts}");
 
-    // No card number anywhere in the raw store files.
+    // No card number and nothing of the paying card anywhere in the raw store files.
+    let mut scanned = 0;
     for entry in std::fs::read_dir(p.data.path())
         .expect("data dir")
         .flatten()
     {
         let bytes = std::fs::read(entry.path()).unwrap_or_default();
+        scanned += bytes.len();
         let text = String::from_utf8_lossy(&bytes);
-        assert!(!text.contains("4111 1111 1111 1111"), "{:?}", entry.path());
+        for needle in [
+            "4111 1111 1111 1111",
+            "4000 0566 5566 5556",
+            "pm_1Card",
+            "Xt5EWLLDS7FJjR1c",
+            "Erika Cardholder",
+            "erika.cardholder",
+            "Kartenweg",
+            "last4",
+            "fingerprint",
+        ] {
+            assert!(!text.contains(needle), "{needle} in {:?}", entry.path());
+        }
     }
+    assert!(scanned > 0, "the store's files were read");
 }
 
 /// A JSON POST with an `Idempotency-Key`; returns status, the replay marker and the body.

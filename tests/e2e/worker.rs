@@ -69,7 +69,7 @@ fn wrangler() -> Option<PathBuf> {
 }
 
 fn start(wrangler: &Path) -> Running {
-    let data = tempfile::tempdir().expect("data dir");
+    let data = common::private_dir();
     let mut origin = Command::new(BIN)
         .args(["serve", "--origin-only", "--addr", "127.0.0.1:0", "--data"])
         .arg(data.path())
@@ -94,7 +94,7 @@ fn start(wrangler: &Path) -> Running {
     let key = infra::local_keys::dev_signing_key(data.path()).expect("key");
     let jwks = json!({ "keys": [key.verification_key().to_jwk()] }).to_string();
 
-    let state = tempfile::tempdir().expect("wrangler state");
+    let state = common::private_dir();
     let port = free_port();
     let edge_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("edge");
     let mut command = Command::new(wrangler);
@@ -201,7 +201,7 @@ fn the_worker_in_workerd_serves_the_edge_in_front_of_signed_functions() {
         .find_map(|l| l.strip_prefix("Expires: "))
         .expect("Expires");
     let expires: kernel::time::Timestamp = expires.parse().expect("RFC 3339");
-    assert!(expires > kernel::time::Timestamp::now());
+    assert!(expires > kernel::time::Clock::now(&kernel::time::SystemClock));
     assert!(txt.contains("Preferred-Languages: de, en"));
 
     // The form, without any script.
@@ -330,7 +330,7 @@ fn the_worker_in_workerd_serves_the_edge_in_front_of_signed_functions() {
 /// Needs no Worker: the origin-only server alone refuses what the edge did not sign.
 #[test]
 fn unsigned_requests_never_reach_the_functions() {
-    let data = tempfile::tempdir().expect("data dir");
+    let data = common::private_dir();
     let mut origin = Command::new(BIN)
         .args(["serve", "--origin-only", "--addr", "127.0.0.1:0", "--data"])
         .arg(data.path())

@@ -1257,6 +1257,13 @@ mod tests {
         if crs.exists() {
             paths.push(crs);
         } else {
+            // The test command requires the corpora wherever they are laid out beside the
+            // checkout.
+            assert!(
+                std::env::var_os("REGROOTER_REQUIRE_CORPORA").is_none(),
+                "REGROOTER_REQUIRE_CORPORA is set but {} is missing",
+                crs.display()
+            );
             eprintln!(
                 "notice: {} is absent; the CRS corpus is left out",
                 crs.display()

@@ -43,6 +43,16 @@ pub fn customer_access(tenant: &str, role: &str) -> kernel::rbac::Access {
     )
 }
 
+/// A fresh directory only its owner may enter, as the platform requires of its data directory
+/// (`tempfile` makes them 0755 here).
+pub fn private_dir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    tempfile::Builder::new()
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir()
+        .expect("private dir")
+}
+
 /// A running `regrooter serve`, stopped when dropped.
 pub struct Platform {
     child: Child,
@@ -66,7 +76,7 @@ impl Platform {
 
     /// Starts the platform with extra environment variables (e.g. Stripe settings).
     pub fn start_with_env(extra_args: &[&str], env: &[(&str, &str)]) -> Self {
-        let data = tempfile::tempdir().expect("data dir");
+        let data = private_dir();
         let started = Instant::now();
         let mut child = Command::new(BIN)
             .args(["serve", "--addr", "127.0.0.1:0", "--data"])

@@ -607,3 +607,96 @@ fn the_dev_clock_needs_the_edge_signature_when_origin_only() {
         "the unsigned move changed nothing"
     );
 }
+
+#[test]
+fn a_function_reached_directly_refuses_forged_expired_and_revoked_tokens_and_bad_bodies() {
+    // The origin lock proves a request came through the edge, not that its token is good: the
+    // function checks the token again, and the body, whatever the edge let through.
+    let origin = origin_only(&[]);
+    let operator = format!("Bearer {}", origin.token(&["--role", "operator"]));
+    let json_type = ("content-type", "application/json");
+    let signed = |method: &str, path: &str, bearer: &str, body: &str| {
+        send_signed(
+            &origin,
+            method,
+            path,
+            &[("authorization", bearer), json_type],
+            body,
+            system_now(),
+        )
+    };
+
+    // An account, and a token naming it.
+    let created = signed(
+        "POST",
+        "/api/staff",
+        &operator,
+        r#"{"email":"direct@regrooter.example","name":"Direct Example","roles":["security_officer"]}"#,
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.json()["user"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let mine = format!(
+        "Bearer {}",
+        origin.token(&["--role", "security_officer", "--sub", &id])
+    );
+    let read = signed("GET", "/api/incidents", &mine, "");
+    assert_eq!(read.status, 200, "{}", read.body);
+
+    // Forged: the signature of a good token changed.
+    let good = mine.trim_start_matches("Bearer ").to_string();
+    let (head, signature) = good.rsplit_once('.').expect("a JWS");
+    let flipped = if signature.starts_with('A') { 'B' } else { 'A' };
+    let forged = format!("Bearer {head}.{flipped}{}", &signature[1..]);
+    // Expired: issued long ago for ten minutes.
+    let expired = format!(
+        "Bearer {}",
+        origin.token(&[
+            "--role",
+            "security_officer",
+            "--now",
+            "2020-01-01T00:00:00Z",
+            "--ttl",
+            "10m"
+        ])
+    );
+    for (case, bearer) in [("forged", &forged), ("expired", &expired)] {
+        let refused = signed("GET", "/api/incidents", bearer, "");
+        assert_eq!(refused.status, 401, "{case}: {}", refused.body);
+        assert!(refused.is_problem(), "{case}: {}", refused.body);
+    }
+
+    // Revoked: the account is disabled; its token stops at once.
+    let disabled = signed("POST", &format!("/api/staff/{id}/disable"), &operator, "{}");
+    assert_eq!(disabled.status, 200, "{}", disabled.body);
+    let refused = signed("GET", "/api/incidents", &mine, "");
+    assert_eq!(refused.status, 401, "revoked: {}", refused.body);
+    assert!(refused.is_problem(), "{}", refused.body);
+
+    // Bad bodies: not JSON at all, and JSON with every field wrong (all named at once).
+    let broken = signed("POST", "/api/staff", &operator, r#"{"email": "#);
+    assert_eq!(broken.status, 400, "{}", broken.body);
+    assert!(broken.is_problem(), "{}", broken.body);
+    let wrong = signed(
+        "POST",
+        "/api/staff",
+        &operator,
+        r#"{"email":"not an address","name":"","roles":["no_such_role"]}"#,
+    );
+    assert_eq!(wrong.status, 400, "{}", wrong.body);
+    assert!(wrong.is_problem(), "{}", wrong.body);
+    let pointers: Vec<String> = wrong.json()["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["pointer"].as_str().map(str::to_string))
+        .collect();
+    for field in ["/email", "/name", "/roles"] {
+        assert!(
+            pointers.iter().any(|p| p.starts_with(field)),
+            "{field} not among {pointers:?}"
+        );
+    }
+}

@@ -48,9 +48,14 @@ struct World {
 impl World {
     /// Tenants `acme` and `globex`; the clock at `now`.
     async fn new(now: &str) -> Self {
+        Self::with_store(now, |store| store).await
+    }
+
+    /// A world whose store is `wrap`ped (e.g. by a gate that makes requests collide).
+    async fn with_store(now: &str, wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>) -> Self {
         let clock = Arc::new(ManualClock::new(ts("2025-12-01T00:00:00Z")));
         let raw = Arc::new(infra::EmbeddedStore::in_memory(clock.clone()).expect("store"));
-        let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(raw));
+        let store: Arc<dyn Store> = wrap(Arc::new(InventoryGuard::new(raw)));
         let keyring = Keyring::new(
             Arc::new(LocalKeyEncryption::new(
                 "test",
@@ -823,6 +828,77 @@ async fn a_confirmed_claim_earns_5_percent_of_the_periods_fee_applied_once_to_th
         actions,
         vec!["sla.claim.filed_and_verified", "sla.claim.approved"]
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_approvals_at_once_make_one_sla_credit_for_the_month() {
+    // Two billing staff approve two claims for the same month at the same moment: both read
+    // their claim before either writes (the gate holds them), so the month's one credit is
+    // decided by the store's condition, not by timing.
+    let gate = common::gate::Gate::new(|key| key.sk.starts_with("clm_"));
+    let w = Arc::new(World::with_store("2026-07-05T00:00:00Z", |s| gate.store(s)).await);
+    w.all_up("2026-06").await;
+    w.probe("2026-06-10T00:00:00Z", 40 * 60, MinuteState::Down)
+        .await;
+    w.invoiced(("2026-06-01T00:00:00Z", "2026-07-01T00:00:00Z"), 4_990)
+        .await;
+    let admin = customer_access("acme", "customer_admin");
+    let mut claims = Vec::new();
+    for outage in [
+        ("2026-06-10T01:00:00Z", "2026-06-10T12:00:00Z"),
+        ("2026-06-11T01:00:00Z", "2026-06-11T12:00:00Z"),
+    ] {
+        let view = w
+            .sla
+            .file_claim(&admin, &acme(), claim("2026-06", &[outage]))
+            .await
+            .expect("filed");
+        let verification = view.claim.verification.clone().expect("verified");
+        assert!(verification.eligible, "{:?}", verification.reasons);
+        claims.push(view.claim.id);
+    }
+    gate.arm(2);
+    let decisions: Vec<_> = claims
+        .into_iter()
+        .map(|id| {
+            let w = w.clone();
+            tokio::spawn(async move {
+                w.sla
+                    .decide(
+                        &staff_access("billing_admin"),
+                        &acme(),
+                        &id,
+                        DecisionInput {
+                            approve: Some(true),
+                            reason: Some("Outage confirmed by the probes.".into()),
+                        },
+                    )
+                    .await
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for decision in decisions {
+        results.push(decision.await.expect("joined"));
+    }
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
+    assert!(
+        results
+            .iter()
+            .any(|r| matches!(r, Err(Error::Conflict(why)) if why.contains("2026-06"))),
+        "{results:?}"
+    );
+    assert!(gate.conflicts() >= 1, "the two approvals collided");
+    let credits = w
+        .credits
+        .list(&staff_access("billing_admin"), &acme())
+        .await
+        .expect("credits");
+    assert_eq!(credits.len(), 1, "{credits:?}");
 }
 
 #[tokio::test]

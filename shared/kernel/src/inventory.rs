@@ -1058,6 +1058,90 @@ mod tests {
         assert!(!text.contains("4111"), "{text}");
     }
 
+    /// A store that keeps what reaches it, to see what the guard lets through.
+    #[derive(Default)]
+    struct Recording {
+        written: std::sync::Mutex<Vec<Item>>,
+    }
+
+    #[async_trait]
+    impl Store for Recording {
+        async fn get(&self, _: &ItemKey) -> Result<Option<Item>, StoreError> {
+            Ok(None)
+        }
+        async fn put(&self, item: Item, _: Condition) -> Result<u64, StoreError> {
+            self.written.lock().expect("lock").push(item);
+            Ok(1)
+        }
+        async fn delete(&self, _: &ItemKey, _: Condition) -> Result<bool, StoreError> {
+            Ok(false)
+        }
+        async fn transact(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+            let mut written = self.written.lock().expect("lock");
+            for op in ops {
+                if let WriteOp::Put { item, .. } = op {
+                    written.push(item);
+                }
+            }
+            Ok(())
+        }
+        async fn query(&self, _: Query) -> Result<Page, StoreError> {
+            Ok(Page {
+                items: Vec::new(),
+                next: None,
+            })
+        }
+        async fn batch_delete(&self, _: Vec<ItemKey>) -> Result<BatchOutcome, StoreError> {
+            Ok(BatchOutcome::default())
+        }
+    }
+
+    #[tokio::test]
+    async fn the_guard_itself_refuses_clear_personal_data_and_scrubs_cards_on_both_write_paths() {
+        // No service scrubbed these first: the guard is the last line, on `put` and `transact`.
+        let inner = Arc::new(Recording::default());
+        let guard = InventoryGuard::new(inner.clone());
+        let with_card =
+            || tenant_item(serde_json::json!({"name": "ACME (card 4111 1111 1111 1111)"}));
+        let clear = tenant_item(serde_json::json!({"contact_email": "jane@acme.example"}));
+        let put = |item: Item| WriteOp::Put {
+            item,
+            condition: Condition::Always,
+        };
+
+        // A transaction with one clear personal value is refused whole: nothing reaches the store.
+        let refused = guard
+            .transact(vec![put(with_card()), put(clear.clone())])
+            .await;
+        assert!(
+            matches!(&refused, Err(StoreError::Rejected(why)) if why.contains("contact_email")),
+            "{refused:?}"
+        );
+        let refused = guard.put(clear, Condition::Always).await;
+        assert!(
+            matches!(refused, Err(StoreError::Rejected(_))),
+            "{refused:?}"
+        );
+        assert!(inner.written.lock().expect("lock").is_empty());
+
+        // Card numbers are removed on both paths.
+        guard
+            .transact(vec![put(with_card())])
+            .await
+            .expect("transact");
+        guard
+            .put(with_card(), Condition::Always)
+            .await
+            .expect("put");
+        let written = inner.written.lock().expect("lock");
+        assert_eq!(written.len(), 2);
+        for item in written.iter() {
+            let text = serde_json::to_string(&item.data).expect("json");
+            assert!(!text.contains("4111"), "{text}");
+            assert!(text.contains("ACME"), "{text}");
+        }
+    }
+
     #[test]
     fn long_lived_records_never_expire() {
         let item =

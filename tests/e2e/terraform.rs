@@ -2560,3 +2560,283 @@ fn environments_have_their_own_state_account_and_name() {
             .collect::<BTreeSet<_>>()
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// KMS: data keys only with their encryption context
+
+/// A policy document's statements, the dynamic ones' content included.
+fn statements(doc: &Body) -> Vec<&Body> {
+    let mut out: Vec<&Body> = children(doc, "statement")
+        .into_iter()
+        .map(Block::body)
+        .collect();
+    for dynamic in children(doc, "dynamic") {
+        if label(dynamic, 0) == Some("statement") {
+            out.extend(
+                children(dynamic.body(), "content")
+                    .into_iter()
+                    .map(Block::body),
+            );
+        }
+    }
+    out
+}
+
+/// Every statement that lets the functions make or open data keys — in the policy of their
+/// roles (the `function` document) or in the key policy naming their roles — must bind them to
+/// their encryption context (infra/src/kms.rs sends `{tenant, purpose}`), unless the key is
+/// used through an integrated AWS service (`kms:ViaService`). AWS services and the scheduler's
+/// role use the key under their own conditions (source account, log group ARN). Returns the
+/// problems and how many statements were checked.
+fn kms_context_problems(module: &Module) -> (Vec<String>, usize) {
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for (name, doc) in module.data_sources("aws_iam_policy_document") {
+        for (i, statement) in statements(doc.body()).into_iter().enumerate() {
+            let at = format!(
+                "{name}[{}]",
+                string_attr(statement, "sid").map_or_else(|| i.to_string(), str::to_string)
+            );
+            let mut lits = Vec::new();
+            if let Some(actions) = attr(statement, "actions") {
+                literals(module, actions, 0, &mut lits);
+            }
+            let actions: Vec<String> = lits
+                .into_iter()
+                .map(|l| match l {
+                    Lit::Plain(s) | Lit::Template(s) => s,
+                })
+                .collect();
+            let functions_use_it = name == "function"
+                || children(statement, "principals").iter().any(|p| {
+                    attr_text(p.body(), "identifiers")
+                        .is_some_and(|ids| ids.contains("aws_iam_role.function"))
+                });
+            if !functions_use_it {
+                continue;
+            }
+            let wraps = actions.iter().any(|a| a == "kms:GenerateDataKey");
+            let opens = actions.iter().any(|a| a == "kms:Decrypt");
+            if !wraps && !opens {
+                continue;
+            }
+            checked += 1;
+            let conditions: Vec<(String, String, Vec<String>)> = children(statement, "condition")
+                .into_iter()
+                .map(|c| {
+                    let mut values = Vec::new();
+                    if let Some(v) = attr(c.body(), "values") {
+                        strings_in(v, &mut values);
+                    }
+                    values.sort();
+                    (
+                        string_attr(c.body(), "test").unwrap_or("").to_string(),
+                        string_attr(c.body(), "variable").unwrap_or("").to_string(),
+                        values,
+                    )
+                })
+                .collect();
+            let has = |test: &str, variable: &str, values: &[&str]| {
+                conditions
+                    .iter()
+                    .any(|(t, v, vals)| t == test && v == variable && vals == values)
+            };
+            if conditions.iter().any(|(_, v, _)| v == "kms:ViaService") {
+                continue;
+            }
+            let tenant_and_purpose = has(
+                "ForAllValues:StringEquals",
+                "kms:EncryptionContextKeys",
+                &["purpose", "tenant"],
+            ) && has("Null", "kms:EncryptionContextKeys", &["false"]);
+            let named_context = conditions.iter().any(|(t, v, _)| {
+                v.starts_with("kms:EncryptionContext:") && (t == "StringEquals" || t == "ArnEquals")
+            });
+            if wraps && !tenant_and_purpose {
+                problems.push(format!(
+                    "{at}: makes data keys without requiring the context {{tenant, purpose}}"
+                ));
+            } else if opens && !tenant_and_purpose && !named_context {
+                problems.push(format!(
+                    "{at}: decrypts without an encryption-context condition"
+                ));
+            }
+        }
+    }
+    (problems, checked)
+}
+
+#[test]
+fn data_keys_are_made_and_opened_only_with_their_encryption_context() {
+    let aws = Module::load("modules/aws");
+    let (problems, checked) = kms_context_problems(&aws);
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert!(checked >= 4, "{checked} statements checked");
+}
+
+#[test]
+fn the_encryption_context_check_catches_each_loosened_condition() {
+    let aws = Module::load("modules/aws");
+    let null_condition = "\n    condition {\n      test     = \"Null\"\n      variable = \"kms:EncryptionContextKeys\"\n      values   = [\"false\"]\n    }\n";
+    for (file, from, to, expected) in [
+        // Without the Null test, a call with no context at all passes ForAllValues.
+        ("kms.tf", null_condition, "\n", "FunctionsWrapDataKeys"),
+        (
+            "iam.tf",
+            "values   = [\"tenant\", \"purpose\"]",
+            "values   = [\"tenant\"]",
+            "WrapDataKeys",
+        ),
+        (
+            "iam.tf",
+            "variable = \"kms:EncryptionContext:LambdaFunctionName\"",
+            "variable = \"aws:PrincipalTag/team\"",
+            "ReadOwnEnvironment",
+        ),
+    ] {
+        let (problems, _) = kms_context_problems(&aws.with_edit(file, from, to));
+        assert!(
+            problems.iter().any(|p| p.contains(expected)),
+            "{file}: {from:?} → {to:?}: {problems:#?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Alarms: every alert the code raises reaches people
+
+/// The alarms' problems: an alarm that notifies nobody, an alarm on an event the code never
+/// logs (or an alert kind it does not have), and a promised alert with no alarm.
+fn alarm_problems(module: &Module) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (name, alarm) in module.resources("aws_cloudwatch_metric_alarm") {
+        if attr_text(alarm.body(), "alarm_actions").as_deref() != Some("local.alarm_actions") {
+            problems.push(format!(
+                "alarm {name}: alarm_actions is not local.alarm_actions"
+            ));
+        }
+    }
+    let actions = module
+        .locals()
+        .into_iter()
+        .find(|l| l.key() == "alarm_actions")
+        .map(|l| squash(&text(l.expr())));
+    if actions.as_deref() != Some("[aws_sns_topic.alarms.arn]") {
+        problems.push(format!(
+            "local.alarm_actions is {actions:?}, not the alarm topic"
+        ));
+    }
+    let locals = evaluated_locals(module);
+    let Some(Value::Object(events)) = locals.get("log_events") else {
+        problems.push("local.log_events cannot be evaluated".into());
+        return problems;
+    };
+    let code: String = ["functions/src", "shared/incidents/src"]
+        .iter()
+        .flat_map(|dir| {
+            let mut files = Vec::new();
+            rust_files(&repo().join(dir), &mut files);
+            files
+        })
+        .map(|f| std::fs::read_to_string(f).unwrap_or_default())
+        .collect();
+    let quoted_after = |pattern: &str, field: &str| -> Option<String> {
+        let rest = pattern.split(&format!("$.fields.{field} = \"")).nth(1)?;
+        rest.split('"').next().map(str::to_string)
+    };
+    let mut alerted_kinds = BTreeSet::new();
+    for (name, event) in events {
+        let field = |key: &str| match event {
+            Value::Object(fields) => fields.get(key).cloned(),
+            _ => None,
+        };
+        let pattern = match field("pattern") {
+            Some(Value::String(p)) => p,
+            _ => String::new(),
+        };
+        let pattern = pattern.as_str();
+        let Some(logged) = quoted_after(pattern, "event") else {
+            problems.push(format!(
+                "log event {name}: no $.fields.event in {pattern:?}"
+            ));
+            continue;
+        };
+        if !code.contains(&format!("event = \"{logged}\"")) {
+            problems.push(format!(
+                "log event {name}: the code never logs event {logged:?}"
+            ));
+        }
+        if let Some(kind) = quoted_after(pattern, "kind") {
+            let variants = code
+                .split("pub enum AlertKind {")
+                .nth(1)
+                .and_then(|rest| rest.split('}').next())
+                .unwrap_or_default();
+            if !variants.contains(&format!("{kind},")) {
+                problems.push(format!("log event {name}: AlertKind has no {kind}"));
+            }
+            if format!("{:?}", field("functions")).contains("deadline-watch") {
+                alerted_kinds.insert(kind);
+            }
+        }
+    }
+    // The promises: a missed 48 h / 72 h deadline, one due soon and an undelivered notice
+    // each page someone, from the deadline watch that raises them.
+    for kind in ["Missed", "DueSoon", "Undelivered"] {
+        if !alerted_kinds.contains(kind) {
+            problems.push(format!("no alarm on the deadline watch's {kind} alerts"));
+        }
+    }
+    problems
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|x| x == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn every_alert_the_code_raises_has_an_alarm_that_notifies() {
+    let aws = Module::load("modules/aws");
+    let problems = alarm_problems(&aws);
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn the_alarm_check_catches_silent_renamed_and_missing_alarms() {
+    let aws = Module::load("modules/aws");
+    for (from, to, expected) in [
+        (
+            "  alarm_actions       = local.alarm_actions\n  ok_actions",
+            "  alarm_actions       = []\n  ok_actions",
+            "alarm_actions is not",
+        ),
+        (
+            "$.fields.event = \\\"origin_lock_rejected\\\"",
+            "$.fields.event = \\\"origin_lock_refused\\\"",
+            "never logs event \"origin_lock_refused\"",
+        ),
+        (
+            "$.fields.kind = \\\"Missed\\\"",
+            "$.fields.kind = \\\"Late\\\"",
+            "AlertKind has no Late",
+        ),
+        (
+            "functions   = [\"incidents\", \"deadline-watch\"]",
+            "functions   = [\"incidents\"]",
+            "Undelivered",
+        ),
+    ] {
+        let problems = alarm_problems(&aws.with_edit("alarms.tf", from, to));
+        assert!(
+            problems.iter().any(|p| p.contains(expected)),
+            "{from:?} → {to:?}: {problems:#?}"
+        );
+    }
+}

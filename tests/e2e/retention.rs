@@ -848,6 +848,48 @@ async fn never_an_active_tenant_even_if_it_comes_back_after_retention_started() 
 }
 
 #[tokio::test]
+async fn an_item_of_another_tenant_in_the_partition_stops_the_deletion() {
+    // Planted past the inventory guard (which would refuse it): an item in acme's partition
+    // that says it belongs to globex, and one that names no tenant. Either stops the stage
+    // before anything is deleted.
+    for (case, owner) in [("globex's", Some("globex")), ("no tenant's", None)] {
+        let w = World::new(&[("acme", 10), ("globex", 10)]).await;
+        w.set(SERVICE_END);
+        w.end_service("acme").await;
+        let mut stray = Item::new(
+            ItemKey::new(ItemKey::tenant_partition(&tenant("acme")), "EXPORT#stray").expect("key"),
+            RecordKind::Tenant,
+        );
+        stray.tenant = owner.map(tenant);
+        stray
+            .data
+            .insert("name".into(), serde_json::json!("planted"));
+        w.crashing
+            .put(stray, Condition::NotExists)
+            .await
+            .expect("planted past the guard");
+        let acme_before = w.items("acme").await.len();
+        let globex_before = w.items("globex").await.len();
+        w.set(STAGE1_DUE);
+        let report = w.run().await;
+        assert_eq!(report.completed, vec![], "{case}: {report:?}");
+        assert_eq!(report.failed.len(), 1, "{case}: {report:?}");
+        assert!(
+            report.failed[0]
+                .1
+                .contains("does not belong to tenant acme"),
+            "{case}: {report:?}"
+        );
+        assert_eq!(
+            w.items("acme").await.len(),
+            acme_before,
+            "{case}: nothing deleted"
+        );
+        assert_eq!(w.items("globex").await.len(), globex_before, "{case}");
+    }
+}
+
+#[tokio::test]
 async fn the_plan_touches_nothing() {
     let w = World::new(&[("acme", 10)]).await;
     w.set(SERVICE_END);

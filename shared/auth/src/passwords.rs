@@ -137,11 +137,19 @@ fn hash(password: &str) -> Result<String, Error> {
         .to_string())
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Argon2id verifications run on this thread (the tests count the work of a refusal).
+    static VERIFICATIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Whether `password` matches `phc` (constant-time comparison inside the crate).
 fn verify(phc: &str, password: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(phc) else {
         return false;
     };
+    #[cfg(test)]
+    VERIFICATIONS.with(|n| n.set(n.get() + 1));
     argon2()
         .map(|a| a.verify_password(password.as_bytes(), &parsed).is_ok())
         .unwrap_or(false)
@@ -150,14 +158,47 @@ fn verify(phc: &str, password: &str) -> bool {
 /// Does the work of a verification against an account that does not exist, so an unknown
 /// address takes as long to refuse as a wrong password.
 fn verify_nothing(password: &str) {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    let phc = DUMMY.get_or_init(|| hash("no account has this password").unwrap_or_default());
+    let phc = STAND_IN.get_or_init(|| hash("no account has this password").unwrap_or_default());
     let _ = verify(phc, password);
 }
+
+/// The hash a missing account is checked against (made once, with the real parameters).
+static STAND_IN: OnceLock<String> = OnceLock::new();
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn an_unknown_account_costs_the_same_argon2id_work_as_a_wrong_password() {
+        // The stand-in hash has the parameters of a real one, and a missing account (`None`)
+        // gets exactly one full verification against it, as an account with a hash does.
+        let real = hash("correct horse battery").expect("hash");
+        let params = |phc: &str| phc.rsplitn(3, '$').nth(2).map(str::to_string);
+        verify_nothing("warm up the stand-in");
+        let stand_in = params(STAND_IN.get().expect("stand-in made"));
+        assert_eq!(stand_in, params(&real));
+        assert_eq!(stand_in.as_deref(), Some("$argon2id$v=19$m=19456,t=2,p=1"));
+
+        let passwords = Passwords::new(Arc::new(OnCallingThread));
+        let counted = |hashes: Vec<Option<String>>| {
+            let passwords = passwords.clone();
+            async move {
+                let before = VERIFICATIONS.with(std::cell::Cell::get);
+                let matched = passwords
+                    .verify_each(hashes, "a wrong password")
+                    .await
+                    .expect("verified");
+                (matched, VERIFICATIONS.with(std::cell::Cell::get) - before)
+            }
+        };
+        assert_eq!(counted(vec![None]).await, (vec![false], 1));
+        assert_eq!(counted(vec![Some(real.clone())]).await, (vec![false], 1));
+        assert_eq!(
+            counted(vec![Some(real), None]).await,
+            (vec![false, false], 2)
+        );
+    }
 
     #[test]
     fn hashes_are_argon2id_with_owasp_parameters_and_verify() {

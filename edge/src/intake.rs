@@ -422,8 +422,19 @@ mod tests {
         for p in ["/scope", "/description", "/language", "/priority"] {
             assert!(pointers.contains(&p), "{p} in {pointers:?}");
         }
-        assert!(parse(Some("text/plain"), b"hi").is_err());
-        assert!(parse(Some("application/json"), b"[1]").is_err());
+        let plain = parse(Some("text/plain"), b"hi").expect_err("not a form");
+        assert_eq!(
+            plain.errors,
+            vec![FieldError::new(
+                "",
+                "send application/json or application/x-www-form-urlencoded"
+            )]
+        );
+        let array = parse(Some("application/json"), b"[1]").expect_err("not an object");
+        assert_eq!(
+            array.errors,
+            vec![FieldError::new("", "the body must be a JSON object")]
+        );
     }
 
     #[test]

@@ -489,8 +489,20 @@ mod tests {
         );
         let short =
             Config::from_lookup(|k| (k == "REGROOTER_ORIGIN_SECRET").then(|| "short".to_string()));
-        assert!(short.is_err());
-        assert!(Config::from_lookup(|k| (k == "REGROOTER_ENV").then(|| "qa".to_string())).is_err());
+        assert_eq!(
+            short.err(),
+            Some(ConfigError::Invalid {
+                name: "REGROOTER_ORIGIN_SECRET",
+                reason: "every secret must be at least 32 characters".into(),
+            })
+        );
+        assert_eq!(
+            Config::from_lookup(|k| (k == "REGROOTER_ENV").then(|| "qa".to_string())).err(),
+            Some(ConfigError::Invalid {
+                name: "REGROOTER_ENV",
+                reason: "'qa' is not one of dev, test, staging, production".into(),
+            })
+        );
     }
 
     /// What a deployed mail-sending function needs besides the origin secret: a real mail
@@ -532,17 +544,47 @@ mod tests {
             !format!("{dev:?}").contains("sk_test_abc"),
             "the key never shows in debug output"
         );
-        assert!(with(&[("STRIPE_SECRET_KEY", "sk_live_abc")]).is_err());
-        assert!(with(&[("STRIPE_SECRET_KEY", "pk_test_abc")]).is_err());
-        assert!(with(&[("STRIPE_WEBHOOK_SECRET", "short")]).is_err());
+        assert!(matches!(
+            with(&[("STRIPE_SECRET_KEY", "sk_live_abc")]),
+            Err(ConfigError::Invalid {
+                name: "STRIPE_SECRET_KEY",
+                ..
+            })
+        ));
+        assert_eq!(
+            with(&[("STRIPE_SECRET_KEY", "pk_test_abc")]).err(),
+            Some(ConfigError::Invalid {
+                name: "STRIPE_SECRET_KEY",
+                reason: "is not a Stripe secret or restricted key".into(),
+            })
+        );
+        assert_eq!(
+            with(&[("STRIPE_WEBHOOK_SECRET", "short")]).err(),
+            Some(ConfigError::Invalid {
+                name: "STRIPE_WEBHOOK_SECRET",
+                reason: billing::signature::SignatureError::WeakSecret.to_string(),
+            })
+        );
         let prod = |extra: (&'static str, &'static str)| {
             let mut pairs = DEPLOYED_MAIL.to_vec();
             pairs.extend([("REGROOTER_ENV", "production"), prod_secret, extra]);
             with(&pairs)
         };
         assert!(prod(("STRIPE_SECRET_KEY", "rk_live_abc")).is_ok());
-        assert!(prod(("STRIPE_SECRET_KEY", "sk_test_abc")).is_err());
-        assert!(prod(("STRIPE_API_BASE", "http://127.0.0.1:1/")).is_err());
+        assert!(matches!(
+            prod(("STRIPE_SECRET_KEY", "sk_test_abc")),
+            Err(ConfigError::Invalid {
+                name: "STRIPE_SECRET_KEY",
+                ..
+            })
+        ));
+        assert_eq!(
+            prod(("STRIPE_API_BASE", "http://127.0.0.1:1/")).err(),
+            Some(ConfigError::Invalid {
+                name: "STRIPE_API_BASE",
+                reason: "production talks to Stripe itself".into(),
+            })
+        );
     }
 
     #[test]
@@ -648,7 +690,16 @@ mod tests {
             "meta=https://[fe80::1]/",
             "api=https://user@api.regrooter.example/",
         ] {
-            assert!(targets(refused).is_err(), "{refused}");
+            assert!(
+                matches!(
+                    targets(refused),
+                    Err(ConfigError::Invalid {
+                        name: "REGROOTER_SLA_TARGETS",
+                        ..
+                    })
+                ),
+                "{refused}"
+            );
         }
         // The local platform probes itself over plain HTTP.
         let dev = with(&[(

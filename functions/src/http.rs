@@ -446,7 +446,13 @@ mod tests {
             pointer_of(r#"{"name": "x", "items": [], "extra": 1}"#),
             "/extra"
         );
-        assert!(parse_json::<Body>(br#"{"name": "x", "items": []} trailing"#).is_err());
+        let trailing = parse_json::<Body>(br#"{"name": "x", "items": []} trailing"#);
+        assert!(
+            matches!(&trailing, Err(Error::Validation(errors))
+                if errors.len() == 1 && errors[0].pointer.is_empty()
+                    && errors[0].detail.starts_with("trailing data: ")),
+            "{trailing:?}"
+        );
         assert!(parse_json::<Body>(br#"{"name": "x", "items": []}"#).is_ok());
     }
 }

@@ -490,7 +490,12 @@ mod tests {
             StoreChoice::from_lookup(&lookup(&[])),
             Ok(StoreChoice::Embedded { .. })
         ));
-        assert!(StoreChoice::from_lookup(&lookup(&[("REGROOTER_STORE", "dynamodb")])).is_err());
+        let incomplete = StoreChoice::from_lookup(&lookup(&[("REGROOTER_STORE", "dynamodb")]));
+        assert!(
+            matches!(&incomplete, Err(StartupError::Config(m))
+                if m == "REGROOTER_TABLE is required with REGROOTER_STORE=dynamodb"),
+            "{incomplete:?}"
+        );
         assert_eq!(
             StoreChoice::from_lookup(&lookup(&[
                 ("REGROOTER_STORE", "dynamodb"),
@@ -503,7 +508,12 @@ mod tests {
                 kms_key_id: "k".into()
             }
         );
-        assert!(StoreChoice::from_lookup(&lookup(&[("REGROOTER_STORE", "postgres")])).is_err());
+        let unknown = StoreChoice::from_lookup(&lookup(&[("REGROOTER_STORE", "postgres")]));
+        assert!(
+            matches!(&unknown, Err(StartupError::Config(m))
+                if m.starts_with("REGROOTER_STORE is 'postgres'")),
+            "{unknown:?}"
+        );
     }
 
     #[test]

@@ -188,9 +188,18 @@ mod tests {
             to_standard_cron("cron(30 2 * * ? *)"),
             Ok("30 2 * * *".into())
         );
-        assert!(to_standard_cron("rate(5 minutes)").is_err());
-        assert!(to_standard_cron("cron(0 0 * * MON *)").is_err());
-        assert!(to_standard_cron("cron(0 0 L * ? *)").is_err());
+        assert_eq!(
+            to_standard_cron("rate(5 minutes)"),
+            Err("'rate(5 minutes)' is not of the form cron(...)".into())
+        );
+        assert_eq!(
+            to_standard_cron("cron(0 0 * * MON *)"),
+            Err("day-of-week schedules are not used; set it to '?'".into())
+        );
+        assert_eq!(
+            to_standard_cron("cron(0 0 L * ? *)"),
+            Err("unsupported field 'L'".into())
+        );
     }
 
     #[test]

@@ -97,7 +97,12 @@ mod tests {
     #[tokio::test]
     async fn a_panicking_job_is_an_error() {
         let pool = BlockingPool::new(1);
-        assert!(pool.run(Box::new(|| panic!("boom"))).await.is_err());
+        let panicked = pool.run(Box::new(|| panic!("boom"))).await;
+        assert!(
+            matches!(&panicked, Err(Error::Internal(m))
+                if m.starts_with("password work: ") && m.contains("panicked")),
+            "{panicked:?}"
+        );
         assert!(
             pool.run(Box::new(|| ())).await.is_ok(),
             "the permit came back"

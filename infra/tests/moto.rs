@@ -160,7 +160,10 @@ async fn moto_kms_binds_data_keys_to_tenant_and_purpose() {
         owner: &acme,
         purpose: KeyPurpose::Copies,
     };
-    assert!(kek.decrypt_data_key(&wrapped, other_purpose).await.is_err());
+    assert!(matches!(
+        kek.decrypt_data_key(&wrapped, other_purpose).await,
+        Err(CryptoError::KeyEncryption(_))
+    ));
 }
 
 #[tokio::test]

@@ -495,7 +495,11 @@ fn our_signatures_and_stripes_library_agree() {
     let verified = Webhook::construct_event_with_timestamp(&payload, &ours, SECRET, at);
     assert!(verified.is_ok(), "{:?}", verified.err());
     let wrong = Webhook::construct_event_with_timestamp(&payload, &ours, OLD_SECRET, at);
-    assert!(wrong.is_err());
+    assert!(
+        matches!(wrong, Err(stripe_webhook::WebhookError::BadSignature)),
+        "{:?}",
+        wrong.err()
+    );
 }
 
 #[test]

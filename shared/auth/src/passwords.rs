@@ -212,8 +212,16 @@ mod tests {
 
     #[test]
     fn the_policy_wants_length() {
-        assert!(check_policy("short", "/password").is_err());
-        assert!(check_policy("aaaaaaaaaaaaaaaa", "/password").is_err());
+        let short = check_policy("short", "/password");
+        assert!(
+            matches!(&short, Err(Error::Validation(e)) if e[0].pointer == "/password"),
+            "{short:?}"
+        );
+        let repeated = check_policy("aaaaaaaaaaaaaaaa", "/password");
+        assert!(
+            matches!(&repeated, Err(Error::Validation(e)) if e[0].detail == "must not repeat one character"),
+            "{repeated:?}"
+        );
         assert!(check_policy("a long enough passphrase", "/password").is_ok());
     }
 }

@@ -165,10 +165,28 @@ mod tests {
     #[test]
     fn tenant_ids_are_slugs() {
         assert!(TenantId::new("acme-gmbh").is_ok());
-        assert!(TenantId::new("a").is_err());
-        assert!(TenantId::new("Acme").is_err());
-        assert!(TenantId::new("-acme").is_err());
-        assert!(TenantId::new("acme#x").is_err());
+        let refused = |reason: &str| {
+            Err(IdError {
+                kind: "tenant id",
+                reason: reason.to_string(),
+            })
+        };
+        assert_eq!(
+            TenantId::new("a"),
+            refused("must be 2 to 63 characters long")
+        );
+        assert_eq!(
+            TenantId::new("Acme"),
+            refused("may contain only a-z, 0-9 and '-'")
+        );
+        assert_eq!(
+            TenantId::new("-acme"),
+            refused("must not start or end with '-'")
+        );
+        assert_eq!(
+            TenantId::new("acme#x"),
+            refused("may contain only a-z, 0-9 and '-'")
+        );
     }
 
     #[test]
@@ -180,7 +198,13 @@ mod tests {
         assert!(a < b);
         assert!(a.to_string() < b.to_string());
         assert_eq!(RequestId::parse(&a.to_string()), Ok(a));
-        assert!(RequestId::parse("inc_0000").is_err());
+        assert_eq!(
+            RequestId::parse("inc_0000"),
+            Err(IdError {
+                kind: "req",
+                reason: "'inc_0000' does not start with 'req_'".into(),
+            })
+        );
         assert_ne!(RequestId::generate(t1), RequestId::generate(t1));
     }
 }

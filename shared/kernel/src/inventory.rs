@@ -945,13 +945,21 @@ mod tests {
             "enc:v1:4111111111111111",
         ] {
             let fake = tenant_item(serde_json::json!({"contact_email": fake}));
-            assert!(validate_item(&fake).is_err(), "{fake:?}");
+            let refused = validate_item(&fake);
+            assert!(
+                matches!(&refused, Err(StoreError::Rejected(why)) if why.ends_with("is not sealed")),
+                "{fake:?}: {refused:?}"
+            );
         }
         let absent = tenant_item(serde_json::json!({"name": "ACME GmbH"}));
         assert!(validate_item(&absent).is_ok());
         let smuggled =
             tenant_item(serde_json::json!({"contact_email": {"nested": "jane@acme.example"}}));
-        assert!(validate_item(&smuggled).is_err());
+        let refused = validate_item(&smuggled);
+        assert!(
+            matches!(&refused, Err(StoreError::Rejected(why)) if why.contains("contact_email")),
+            "{refused:?}"
+        );
     }
 
     #[test]
@@ -967,7 +975,11 @@ mod tests {
         );
         let nested =
             tenant_item(serde_json::json!({"service_end_source": {"by": "operator", "why": "x"}}));
-        assert!(validate_item(&nested).is_err());
+        let refused = validate_item(&nested);
+        assert!(
+            matches!(&refused, Err(StoreError::Rejected(why)) if why.contains("service_end_source")),
+            "{refused:?}"
+        );
         // Subtrees declared clear take their typed values.
         let contract =
             tenant_item(serde_json::json!({"contract": {"deletion_after_service_end": "P30D"}}));
@@ -989,7 +1001,10 @@ mod tests {
     #[test]
     fn array_paths_check_every_element() {
         let value = serde_json::json!({"people": [{"email": real_sealed()}, {"email": "bob@x"}]});
-        assert!(check_sealed(&value, &["people[]", "email"]).is_err());
+        assert_eq!(
+            check_sealed(&value, &["people[]", "email"]),
+            Err("is not sealed")
+        );
         let value = serde_json::json!({"people": [{"email": real_sealed()}]});
         assert!(check_sealed(&value, &["people[]", "email"]).is_ok());
     }
@@ -998,10 +1013,18 @@ mod tests {
     fn tenant_records_stay_in_their_partition() {
         let mut item = tenant_item(serde_json::json!({}));
         item.key.pk = "T#globex".into();
-        assert!(validate_item(&item).is_err());
+        let refused = validate_item(&item);
+        assert!(
+            matches!(&refused, Err(StoreError::Rejected(why)) if why.contains("outside its partition")),
+            "{refused:?}"
+        );
         let mut orphan = tenant_item(serde_json::json!({}));
         orphan.tenant = None;
-        assert!(validate_item(&orphan).is_err());
+        let refused = validate_item(&orphan);
+        assert!(
+            matches!(&refused, Err(StoreError::Rejected(why)) if why.contains("must name its tenant")),
+            "{refused:?}"
+        );
     }
 
     /// A value with the sealed structure (format, purpose, version, nonce, tag).
@@ -1146,6 +1169,10 @@ mod tests {
     fn long_lived_records_never_expire() {
         let item =
             tenant_item(serde_json::json!({})).with_expiry(crate::time::Timestamp::UNIX_EPOCH);
-        assert!(validate_item(&item).is_err());
+        let refused = validate_item(&item);
+        assert!(
+            matches!(&refused, Err(StoreError::Rejected(why)) if why.contains("only short-lived records may expire")),
+            "{refused:?}"
+        );
     }
 }

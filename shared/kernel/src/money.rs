@@ -150,9 +150,15 @@ mod tests {
     fn currencies_do_not_mix() {
         let eur = Money::new(100, Currency::EUR);
         let usd = Money::new(100, Currency::new("USD").expect("usd"));
-        assert!(eur.checked_add(usd).is_err());
+        assert_eq!(
+            eur.checked_add(usd),
+            Err(MoneyError::CurrencyMismatch(Currency::EUR, usd.currency))
+        );
         assert_eq!(eur.checked_add(eur).expect("same").minor, 200);
-        assert!(Currency::new("EURO").is_err());
+        assert_eq!(
+            Currency::new("EURO"),
+            Err(MoneyError::BadCurrency("EURO".into()))
+        );
         assert_eq!(eur.to_string(), "1.00 EUR");
     }
 }

@@ -248,27 +248,66 @@ mod tests {
             customer_notification: Some(Period::Days(3)),
             ..Default::default()
         };
-        assert!(EffectivePolicy::for_contract(&slower).is_err());
+        let refused = EffectivePolicy::for_contract(&slower);
+        assert!(
+            matches!(
+                &refused,
+                Err(PolicyError::Override {
+                    field: "customer_notification",
+                    ..
+                })
+            ),
+            "{refused:?}"
+        );
         let less_uptime = ContractTerms {
             monthly_uptime_target: Some(BasisPoints(9_000)),
             ..Default::default()
         };
-        assert!(EffectivePolicy::for_contract(&less_uptime).is_err());
+        let refused = EffectivePolicy::for_contract(&less_uptime);
+        assert!(
+            matches!(
+                &refused,
+                Err(PolicyError::Override {
+                    field: "monthly_uptime_target",
+                    ..
+                })
+            ),
+            "{refused:?}"
+        );
         let smaller_credit = ContractTerms {
             sla_credit: Some(BasisPoints(100)),
             ..Default::default()
         };
-        assert!(EffectivePolicy::for_contract(&smaller_credit).is_err());
+        let refused = EffectivePolicy::for_contract(&smaller_credit);
+        assert!(
+            matches!(
+                &refused,
+                Err(PolicyError::Override {
+                    field: "sla_credit",
+                    ..
+                })
+            ),
+            "{refused:?}"
+        );
         let zero = ContractTerms {
             deletion_after_service_end: Some(Period::Days(0)),
             ..Default::default()
         };
-        assert!(EffectivePolicy::for_contract(&zero).is_err());
+        let refused = EffectivePolicy::for_contract(&zero);
+        assert!(
+            matches!(&refused, Err(PolicyError::Override { field: "deletion_after_service_end", reason })
+                if reason == "must be longer than zero"),
+            "{refused:?}"
+        );
     }
 
     #[test]
     fn unknown_contract_fields_are_refused() {
         let err = serde_json::from_str::<ContractTerms>(r#"{"deletion_days": 10}"#);
-        assert!(err.is_err());
+        assert!(
+            matches!(&err, Err(e) if e.classify() == serde_json::error::Category::Data
+                && e.to_string().contains("unknown field `deletion_days`")),
+            "{err:?}"
+        );
     }
 }

@@ -648,8 +648,9 @@ mod tests {
     fn deny_by_default() {
         let nobody = Access::resolve(customer("acme", &[]), &[]);
         for p in Permission::ALL {
-            assert!(
-                nobody.require(*p, Scope::Tenant(&tenant("acme"))).is_err(),
+            assert_eq!(
+                nobody.require(*p, Scope::Tenant(&tenant("acme"))),
+                Err(Denied::MissingPermission(*p)),
                 "{p}"
             );
         }
@@ -696,9 +697,9 @@ mod tests {
             with.require(Permission::ReportsRead, Scope::Platform)
                 .is_ok()
         );
-        assert!(
-            with.require(Permission::VoluntaryCreditsGrant, Scope::Platform)
-                .is_err()
+        assert_eq!(
+            with.require(Permission::VoluntaryCreditsGrant, Scope::Platform),
+            Err(Denied::MissingPermission(Permission::VoluntaryCreditsGrant))
         );
     }
 
@@ -772,8 +773,9 @@ mod tests {
             CustomRole::new(tenant("acme"), "x", BTreeSet::new()),
             Err(RbacError::EmptyRole)
         );
-        assert!(
-            CustomRole::new(tenant("acme"), "Bad Name", [Permission::BillingRead].into()).is_err()
+        assert_eq!(
+            CustomRole::new(tenant("acme"), "Bad Name", [Permission::BillingRead].into()),
+            Err(RbacError::BadRoleName("Bad Name".into()))
         );
     }
 

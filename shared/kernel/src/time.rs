@@ -454,7 +454,14 @@ mod tests {
         let left = r("2026-01-01T00:00:00Z", "2026-01-01T03:00:00Z")
             .subtract(&[r("2026-01-01T01:00:00Z", "2026-01-01T01:30:00Z")]);
         assert_eq!(TimeRange::total(&left), SignedDuration::from_mins(150));
-        assert!(TimeRange::new(ts("2026-01-01T00:00:00Z"), ts("2026-01-01T00:00:00Z")).is_err());
+        let instant = ts("2026-01-01T00:00:00Z");
+        assert_eq!(
+            TimeRange::new(instant, instant),
+            Err(TimeError::EmptyRange {
+                start: instant,
+                end: instant
+            })
+        );
     }
 
     #[test]
@@ -483,7 +490,13 @@ mod tests {
                 .to_string(),
             "2027-01"
         );
-        assert!("2026-13".parse::<Month>().is_err());
-        assert!("26-01".parse::<Month>().is_err());
+        for bad in ["2026-13", "26-01"] {
+            assert_eq!(
+                bad.parse::<Month>(),
+                Err(TimeError::OutOfRange(format!(
+                    "'{bad}' is not a month of the form YYYY-MM"
+                ))),
+            );
+        }
     }
 }

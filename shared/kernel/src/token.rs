@@ -573,13 +573,15 @@ mod tests {
             verifier.verify(&token, ts("2026-05-01T10:15:29Z")).is_ok(),
             "inside leeway"
         );
+        let refused = verifier.verify(&token, ts("2026-05-01T10:16:00Z"));
         assert!(
-            verifier.verify(&token, ts("2026-05-01T10:16:00Z")).is_err(),
-            "expired"
+            matches!(&refused, Err(TokenError::Invalid(why)) if why == "Token has expired"),
+            "expired: {refused:?}"
         );
+        let refused = verifier.verify(&token, ts("2026-05-01T09:58:00Z"));
         assert!(
-            verifier.verify(&token, ts("2026-05-01T09:58:00Z")).is_err(),
-            "not yet valid"
+            matches!(&refused, Err(TokenError::Invalid(why)) if why == "Clock drift detected"),
+            "not yet valid: {refused:?}"
         );
     }
 
@@ -598,22 +600,24 @@ mod tests {
             verifier.verify(&token, ts("2026-05-01T10:10:00Z")).is_ok(),
             "repeat inside the window"
         );
+        let refused = verifier.verify(&token, ts("2026-05-01T10:16:00Z"));
         assert!(
-            verifier.verify(&token, ts("2026-05-01T10:16:00Z")).is_err(),
-            "expired despite the cache"
+            matches!(&refused, Err(TokenError::Invalid(why)) if why == "Token has expired"),
+            "expired despite the cache: {refused:?}"
         );
+        let refused = verifier.verify(&token, ts("2026-05-01T09:58:00Z"));
         assert!(
-            verifier.verify(&token, ts("2026-05-01T09:58:00Z")).is_err(),
-            "early despite the cache"
+            matches!(&refused, Err(TokenError::Invalid(why)) if why == "Clock drift detected"),
+            "early despite the cache: {refused:?}"
         );
         // A token that differs in one character is a different cache key and fails verification.
         let mut tampered = token.clone();
         let last = tampered.pop().expect("char");
         tampered.push(if last == 'A' { 'B' } else { 'A' });
+        let refused = verifier.verify(&tampered, ts("2026-05-01T10:01:00Z"));
         assert!(
-            verifier
-                .verify(&tampered, ts("2026-05-01T10:01:00Z"))
-                .is_err()
+            matches!(&refused, Err(TokenError::Invalid(_))),
+            "{refused:?}"
         );
     }
 
@@ -759,7 +763,11 @@ mod tests {
         let (_, verifier) = setup();
         let now = ts("2026-05-01T10:00:00Z");
         for junk in ["", "a.b", "a.b.c.d", "!!!.???.###", &"x".repeat(10_000)] {
-            assert!(verifier.verify(junk, now).is_err(), "{junk:.20}");
+            assert_eq!(
+                verifier.verify(junk, now),
+                Err(TokenError::Malformed),
+                "{junk:.20}"
+            );
         }
     }
 }

@@ -132,22 +132,38 @@ impl Prober for HttpProber {
     async fn check(&self, target: &ProbeTarget) -> MinuteState {
         let agent = self.agent.clone();
         let url = target.url.clone();
-        let outcome = tokio::task::spawn_blocking(move || agent.get(&url).call()).await;
-        match outcome {
-            Ok(Ok(response)) if response.status().is_success() => MinuteState::Up,
-            Ok(Ok(response)) => {
-                tracing::warn!(target: "regrooter::sla", event = "probe_failed", probe = %target.name, status = response.status().as_u16(), "endpoint answered with an error or a redirect");
-                MinuteState::Down
-            }
-            Ok(Err(e)) => {
-                tracing::warn!(target: "regrooter::sla", event = "probe_failed", probe = %target.name, error = %e, "endpoint unreachable or refused");
-                MinuteState::Down
-            }
-            // The check itself did not complete: no result, not a failure of the endpoint.
-            Err(e) => {
-                tracing::error!(target: "regrooter::sla", event = "probe_not_run", probe = %target.name, error = %e, "the probe could not run");
-                MinuteState::Unknown
-            }
+        let outcome = tokio::task::spawn_blocking(move || {
+            agent
+                .get(&url)
+                .call()
+                .map(|response| response.status().as_u16())
+                .map_err(|e| e.to_string())
+        })
+        .await;
+        minute_state(&target.name, outcome)
+    }
+}
+
+/// What a check's outcome says of the minute: a 2xx is up; any other answer, or none (refused,
+/// unreachable, timed out), is down; a check that itself did not complete is unknown.
+fn minute_state(
+    probe: &str,
+    outcome: Result<Result<u16, String>, tokio::task::JoinError>,
+) -> MinuteState {
+    match outcome {
+        Ok(Ok(status)) if (200..300).contains(&status) => MinuteState::Up,
+        Ok(Ok(status)) => {
+            tracing::warn!(target: "regrooter::sla", event = "probe_failed", probe = %probe, status, "endpoint answered with an error or a redirect");
+            MinuteState::Down
+        }
+        Ok(Err(error)) => {
+            tracing::warn!(target: "regrooter::sla", event = "probe_failed", probe = %probe, %error, "endpoint unreachable or refused");
+            MinuteState::Down
+        }
+        // The check itself did not complete: no result, not a failure of the endpoint.
+        Err(e) => {
+            tracing::error!(target: "regrooter::sla", event = "probe_not_run", probe = %probe, error = %e, "the probe could not run");
+            MinuteState::Unknown
         }
     }
 }
@@ -214,6 +230,36 @@ mod tests {
         }
         for ip in ["203.0.113.7", "2001:db8::1", "10.0.0.1"] {
             assert!(!is_forbidden_address(ip.parse().expect("ip")), "{ip}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_or_silent_endpoint_is_down_and_a_check_that_did_not_run_is_unknown() {
+        let prober = HttpProber::new(Duration::from_millis(500), ProbeScope::Local);
+        // Nobody listens: the connection is refused.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = closed.local_addr().expect("addr").port();
+        drop(closed);
+        let refused = format!("http://127.0.0.1:{port}/");
+        assert_eq!(prober.check(&target(&refused)).await, MinuteState::Down);
+        // Someone listens and never answers: the check times out.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}/", silent.local_addr().expect("addr"));
+        assert_eq!(prober.check(&target(&url)).await, MinuteState::Down);
+        drop(silent);
+        // The check's own task failed (it panicked, or the runtime went away): no result.
+        let failed = tokio::task::spawn_blocking(|| -> Result<u16, String> {
+            panic!("the check's task failed")
+        })
+        .await;
+        assert_eq!(minute_state("t", failed), MinuteState::Unknown);
+        assert_eq!(minute_state("t", Ok(Ok(204))), MinuteState::Up);
+        for status in [199, 301, 404, 503] {
+            assert_eq!(
+                minute_state("t", Ok(Ok(status))),
+                MinuteState::Down,
+                "{status}"
+            );
         }
     }
 

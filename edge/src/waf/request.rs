@@ -161,6 +161,8 @@ pub struct Caps {
     /// skipped by their gates); a request built to make every group search every byte is
     /// stopped here and scored, so the worst input costs a bounded time per byte.
     pub scan_per_byte: usize,
+    /// The work every request may do whatever its size (a short request's values are searched
+    /// by every group its bytes open without coming near it).
     pub scan_floor: usize,
 }
 

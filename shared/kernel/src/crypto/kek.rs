@@ -164,3 +164,72 @@ impl KeyEncryption for LocalKeyEncryption {
         Ok(material)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::TenantId;
+
+    fn local(id: &str, byte: u8) -> LocalKeyEncryption {
+        LocalKeyEncryption::new(id, &Zeroizing::new([byte; 32]))
+    }
+
+    #[tokio::test]
+    async fn a_wrapped_key_unwraps_only_for_its_tenant_purpose_and_master_key() {
+        let acme = KeyOwner::Tenant(TenantId::new("acme").expect("tenant"));
+        let globex = KeyOwner::Tenant(TenantId::new("globex").expect("tenant"));
+        let kek = local("test", 7);
+        let ctx = |owner, purpose| KeyContext { owner, purpose };
+        let (material, wrapped) = kek
+            .generate_data_key(ctx(&acme, KeyPurpose::Primary))
+            .await
+            .expect("generated");
+        assert_eq!(wrapped.kek_id, "local:test");
+        let unwrapped = kek
+            .decrypt_data_key(&wrapped, ctx(&acme, KeyPurpose::Primary))
+            .await
+            .expect("its own context");
+        assert_eq!(*unwrapped, *material);
+
+        // Another tenant or another purpose: the context is authenticated data.
+        for (owner, purpose) in [
+            (&globex, KeyPurpose::Primary),
+            (&acme, KeyPurpose::Copies),
+            (&acme, KeyPurpose::LegalHold),
+        ] {
+            let refused = kek.decrypt_data_key(&wrapped, ctx(owner, purpose)).await;
+            assert!(
+                matches!(refused, Err(CryptoError::KeyEncryption(_))),
+                "{owner:?} {purpose:?}: {refused:?}"
+            );
+        }
+        // Another master key under the same id, another key id, a changed or cut blob.
+        let other_master = local("test", 8)
+            .decrypt_data_key(&wrapped, ctx(&acme, KeyPurpose::Primary))
+            .await;
+        assert!(matches!(other_master, Err(CryptoError::KeyEncryption(_))));
+        let other_id = local("other", 7)
+            .decrypt_data_key(&wrapped, ctx(&acme, KeyPurpose::Primary))
+            .await;
+        assert!(
+            matches!(&other_id, Err(CryptoError::KeyEncryption(why)) if why.contains("local:test")),
+            "{other_id:?}"
+        );
+        let mut changed = wrapped.clone();
+        changed.blob[20] ^= 1;
+        assert!(matches!(
+            kek.decrypt_data_key(&changed, ctx(&acme, KeyPurpose::Primary))
+                .await,
+            Err(CryptoError::KeyEncryption(_))
+        ));
+        let cut = WrappedKey {
+            kek_id: wrapped.kek_id.clone(),
+            blob: wrapped.blob[..8].to_vec(),
+        };
+        assert_eq!(
+            kek.decrypt_data_key(&cut, ctx(&acme, KeyPurpose::Primary))
+                .await,
+            Err(CryptoError::Malformed)
+        );
+    }
+}

@@ -502,6 +502,54 @@ mod tests {
     }
 
     #[test]
+    fn a_value_opens_only_under_the_purpose_it_was_sealed_for() {
+        // Purposes are what retention destroys one by one: a value sealed for live data must
+        // not open under the key of another purpose, even with the same material and version.
+        let owner = acme();
+        let material = Zeroizing::new(crate::random::bytes::<32>());
+        let under = |purpose| {
+            DataKey::new(
+                DataKeyId {
+                    owner: owner.clone(),
+                    purpose,
+                    version: 1,
+                },
+                &material,
+            )
+        };
+        let primary = under(KeyPurpose::Primary);
+        let sealed = primary
+            .seal(&ctx(&owner, "r1", "email"), b"jane@acme.example")
+            .expect("seal");
+        for purpose in KeyPurpose::ALL
+            .iter()
+            .filter(|p| **p != KeyPurpose::Primary)
+        {
+            assert_eq!(
+                under(*purpose).open(&ctx(&owner, "r1", "email"), &sealed),
+                Err(CryptoError::Authentication),
+                "{purpose:?}"
+            );
+            // The purpose byte rewritten to match that key: the header is authenticated too.
+            let mut raw = sealed.raw().expect("raw");
+            raw[1] = purpose.code();
+            let relabelled = SealedField::from_raw(&raw);
+            assert_eq!(
+                under(*purpose).open(&ctx(&owner, "r1", "email"), &relabelled),
+                Err(CryptoError::Authentication),
+                "{purpose:?} relabelled"
+            );
+        }
+        assert_eq!(
+            primary
+                .open(&ctx(&owner, "r1", "email"), &sealed)
+                .expect("its own purpose")
+                .as_slice(),
+            b"jane@acme.example"
+        );
+    }
+
+    #[test]
     fn another_tenants_key_fails() {
         let owner = acme();
         let globex = KeyOwner::Tenant(TenantId::new("globex").expect("tenant"));

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::runtime_api::{FakeRuntime, Outcome, function_url_get};
+use support::runtime_api::{FakeRuntime, Outcome, function_url_get, function_url_post_json};
 
 const HTTP_FUNCTIONS: &[(&str, &str)] = &[
     ("incidents", env!("CARGO_BIN_EXE_incidents")),
@@ -364,6 +364,18 @@ fn moto_http_functions_run_on_dynamodb_and_kms() {
         ),
     );
     let from_elsewhere = runtime.wait_outcome("r3", Duration::from_secs(30));
+    // A security report is sealed: the first makes the platform's report key through KMS
+    // (GenerateDataKey with the context {tenant, purpose}).
+    let report = serde_json::json!({
+        "description": "The export endpoint returns other customers' records.",
+        "affected_parties": "ACME GmbH employees",
+        "personal_data_kind": "names",
+        "scope": "about 10 people",
+        "impact_assessment": "Disclosure",
+        "language": "en"
+    });
+    runtime.push("r4", function_url_post_json("/security/reports", &report));
+    let sealed_first = runtime.wait_outcome("r4", Duration::from_secs(30));
     let _ = child.kill();
     let _ = child.wait();
     match outcome {
@@ -379,6 +391,60 @@ fn moto_http_functions_run_on_dynamodb_and_kms() {
     assert!(
         matches!(from_elsewhere, Some(Outcome::Error(_))),
         "{from_elsewhere:?}"
+    );
+    match sealed_first {
+        Some(Outcome::Response(r)) => assert_eq!(r["statusCode"], 202, "{r}"),
+        other => panic!("the report was not taken: {other:?}"),
+    }
+    // A fresh container (nothing cached) seals the next report with the same key: it can only
+    // unwrap it through KMS (Decrypt with the same context).
+    let runtime = FakeRuntime::start();
+    let mut child = command(HTTP_FUNCTIONS[0].1, &runtime, data.path())
+        .env("AWS_REGION", "eu-central-1")
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("REGROOTER_STORE", "dynamodb")
+        .env("REGROOTER_TABLE", "regrooter-lambda")
+        .env("REGROOTER_KMS_KEY_ID", &key_id)
+        .env("REGROOTER_JWKS", r#"{"keys":[]}"#)
+        .env("REGROOTER_MAIL", "ses")
+        .env("REGROOTER_SES_CONFIGURATION_SET", "regrooter-lambda")
+        .env("REGROOTER_MAIL_FROM", "security@notify.regrooter.test")
+        .spawn()
+        .expect("spawn");
+    runtime.push("r5", function_url_post_json("/security/reports", &report));
+    let sealed_again = runtime.wait_outcome("r5", Duration::from_secs(30));
+    let _ = child.kill();
+    let _ = child.wait();
+    match sealed_again {
+        Some(Outcome::Response(r)) => assert_eq!(r["statusCode"], 202, "{r}"),
+        other => panic!("the second container did not take the report: {other:?}"),
+    }
+    let report_keys: Vec<String> = setup.block_on(async {
+        let aws = infra::aws::local_sdk_config(&endpoint, "eu-central-1").await;
+        let store = infra::dynamodb::DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&aws),
+            "regrooter-lambda",
+            std::sync::Arc::new(kernel::time::SystemClock),
+        );
+        kernel::store::query_all(&store, kernel::store::Query::partition("PLATFORM"))
+            .await
+            .expect("keys")
+            .into_iter()
+            .filter(|item| item.key.sk.starts_with("KEY#reports#"))
+            .map(|item| serde_json::Value::Object(item.data).to_string())
+            .collect()
+    });
+    assert_eq!(
+        report_keys.len(),
+        1,
+        "one report key, reused: {report_keys:?}"
+    );
+    assert!(
+        report_keys[0].contains(&key_id),
+        "wrapped by the KMS key: {}",
+        report_keys[0]
     );
     // Missing configuration is refused at start.
     let output = command(HTTP_FUNCTIONS[0].1, &FakeRuntime::start(), data.path())

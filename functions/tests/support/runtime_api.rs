@@ -233,6 +233,15 @@ pub fn function_url_get(path: &str) -> Value {
     })
 }
 
+/// A Lambda function URL event for `POST path` with a JSON body.
+pub fn function_url_post_json(path: &str, body: &Value) -> Value {
+    let mut event = function_url_get(path);
+    event["requestContext"]["http"]["method"] = "POST".into();
+    event["headers"]["content-type"] = "application/json".into();
+    event["body"] = body.to_string().into();
+    event
+}
+
 /// Peak resident memory of a process in KiB (Linux `VmHWM`).
 pub fn peak_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;

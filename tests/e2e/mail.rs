@@ -162,9 +162,18 @@ struct World {
 
 impl World {
     fn new(sender: Arc<dyn NoticeSender>) -> Self {
+        Self::with_store(sender, |store| store)
+    }
+
+    /// A world whose store is `wrap`ped (e.g. by a gate that makes requests collide).
+    fn with_store(
+        sender: Arc<dyn NoticeSender>,
+        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
+    ) -> Self {
         let clock = Arc::new(ManualClock::new(ts(START)));
-        let raw: Arc<dyn Store> =
-            Arc::new(infra::EmbeddedStore::in_memory(clock.clone()).expect("store"));
+        let raw: Arc<dyn Store> = wrap(Arc::new(
+            infra::EmbeddedStore::in_memory(clock.clone()).expect("store"),
+        ));
         let crashing = Arc::new(CrashingStore::new(raw));
         let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(crashing.clone()));
         let keyring = Arc::new(Keyring::new(
@@ -772,5 +781,144 @@ async fn a_bounce_event_reopens_the_duty_alerts_and_tells_the_customer_the_notic
             "deadline.alert"
         ]),
         "{actions:?}"
+    );
+}
+
+// ----- the incident file's audit chain under crashes ---------------------------------------------
+
+/// Every audit chain verifies, and the incident's recorded head is its chain's last entry.
+async fn chains_whole(w: &World, incident: &IncidentId) {
+    let reports = kernel::audit::verify_all_chains(w.store.as_ref())
+        .await
+        .expect("verify");
+    assert!(!reports.is_empty());
+    for report in &reports {
+        assert!(report.broken.is_none(), "{report:?}");
+    }
+    let entries = kernel::audit::chain_entries(w.store.as_ref(), &incident.to_string())
+        .await
+        .expect("entries");
+    let item = w
+        .store
+        .get(&incidents::service::incident_key(incident).expect("key"))
+        .await
+        .expect("read")
+        .expect("the incident");
+    let record: incidents::model::IncidentRecord = item.record().expect("record");
+    let last = entries.last().expect("entries");
+    assert_eq!(
+        record.audit,
+        last.head(),
+        "the record's head is the chain's last entry"
+    );
+}
+
+#[tokio::test]
+async fn a_crash_at_any_write_of_an_incident_change_leaves_the_file_and_its_audit_chain_whole() {
+    let outbox = common::private_dir();
+    let w = World::new(Arc::new(infra::outbox::FileSender::new(
+        outbox.path(),
+        FROM,
+    )));
+    let incident = w.incident().await;
+    let security = staff_access("security_officer");
+    let measure = |what: &str| {
+        serde_json::from_value::<incidents::service::MeasureInput>(json!({
+            "kind": "containment", "what": what, "owner": "platform team", "status": "done"
+        }))
+        .expect("measure")
+    };
+    // Each change is one transaction (record and audit entry together): a crash before it
+    // writes nothing, a crash after it has written all of it; either way the chain is whole,
+    // and the change is either absent or complete.
+    for (i, mode) in [CrashMode::Before, CrashMode::After]
+        .into_iter()
+        .enumerate()
+    {
+        let before = w.staff_view(&incident).await["measures"]
+            .as_array()
+            .map_or(0, Vec::len);
+        w.crashing.arm(0, mode);
+        let crashed = w
+            .services
+            .incidents
+            .add_measure(&security, &incident, measure(&format!("Step {i}")))
+            .await;
+        assert!(crashed.is_err(), "{mode:?}: {crashed:?}");
+        assert!(w.crashing.crashed(), "{mode:?}");
+        w.crashing.disarm();
+        chains_whole(&w, &incident).await;
+        let after = w.staff_view(&incident).await["measures"]
+            .as_array()
+            .map_or(0, Vec::len);
+        let expected = match mode {
+            CrashMode::Before => before,
+            CrashMode::After => before + 1,
+        };
+        assert_eq!(after, expected, "{mode:?}");
+        // And the file goes on: the next change appends to the chain.
+        w.services
+            .incidents
+            .add_measure(&security, &incident, measure(&format!("Step {i} again")))
+            .await
+            .expect("after the crash");
+        chains_whole(&w, &incident).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_changes_at_once_extend_the_audit_chain_one_after_the_other_never_fork_it() {
+    // Both read the incident (and its chain head) before either writes: the second append
+    // finds its link taken and must read again, not write a second entry after the same head.
+    let gate = common::gate::Gate::new(|key| key.pk.starts_with("INCIDENT#"));
+    let outbox = common::private_dir();
+    let w = Arc::new(World::with_store(
+        Arc::new(infra::outbox::FileSender::new(outbox.path(), FROM)),
+        |s| gate.store(s),
+    ));
+    let incident = w.incident().await;
+    gate.arm(2);
+    let changes: Vec<_> = ["Export disabled", "Filter fixed"]
+        .into_iter()
+        .map(|what| {
+            let w = w.clone();
+            tokio::spawn(async move {
+                let input = serde_json::from_value::<incidents::service::MeasureInput>(json!({
+                    "kind": "containment", "what": what, "owner": "platform team", "status": "done"
+                }))
+                .expect("measure");
+                w.services
+                    .incidents
+                    .add_measure(&staff_access("security_officer"), &incident, input)
+                    .await
+            })
+        })
+        .collect();
+    let mut made = 0;
+    for change in changes {
+        match change.await.expect("joined") {
+            Ok(_) => made += 1,
+            Err(kernel::Error::Conflict(_)) => {}
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert!(gate.conflicts() >= 1, "the two changes collided");
+    chains_whole(&w, &incident).await;
+    let view = w.staff_view(&incident).await;
+    assert_eq!(
+        view["measures"].as_array().map(Vec::len),
+        Some(made),
+        "every change that succeeded is in the file, none that failed"
+    );
+    let entries = kernel::audit::chain_entries(w.store.as_ref(), &incident.to_string())
+        .await
+        .expect("entries");
+    let measures_logged = entries
+        .iter()
+        .filter(|e| e.action.starts_with("measure"))
+        .count();
+    assert_eq!(
+        measures_logged, made,
+        "one audit entry per change that happened"
     );
 }

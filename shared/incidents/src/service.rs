@@ -35,7 +35,8 @@ fn report_key(id: &ReportId) -> Result<ItemKey, Error> {
     Ok(ItemKey::new(format!("REPORT#{id}"), SK)?)
 }
 
-fn incident_key(id: &IncidentId) -> Result<ItemKey, Error> {
+/// Where an incident's record is stored (for checks that read it, such as its audit head).
+pub fn incident_key(id: &IncidentId) -> Result<ItemKey, Error> {
     Ok(ItemKey::new(format!("INCIDENT#{id}"), SK)?)
 }
 

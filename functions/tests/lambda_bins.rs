@@ -332,24 +332,27 @@ fn moto_http_functions_run_on_dynamodb_and_kms() {
         key.key_metadata().expect("metadata").key_id().to_string()
     });
 
+    // The incidents function on DynamoDB and KMS (moto), mailing through SES (on moto) and
+    // accepting delivery events from its topic.
+    let on_moto = |runtime: &FakeRuntime, data: &std::path::Path| {
+        let mut cmd = command(HTTP_FUNCTIONS[0].1, runtime, data);
+        cmd.env("AWS_REGION", "eu-central-1")
+            .env("AWS_ENDPOINT_URL", &endpoint)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("REGROOTER_STORE", "dynamodb")
+            .env("REGROOTER_TABLE", "regrooter-lambda")
+            .env("REGROOTER_KMS_KEY_ID", &key_id)
+            .env("REGROOTER_JWKS", r#"{"keys":[]}"#)
+            .env("REGROOTER_MAIL", "ses")
+            .env("REGROOTER_SES_CONFIGURATION_SET", "regrooter-lambda")
+            .env("REGROOTER_MAIL_FROM", "security@notify.regrooter.test")
+            .env("REGROOTER_MAIL_EVENTS_TOPIC", MAIL_TOPIC);
+        cmd
+    };
     let runtime = FakeRuntime::start();
     let data = private_dir();
-    let mut child = command(HTTP_FUNCTIONS[0].1, &runtime, data.path())
-        .env("AWS_REGION", "eu-central-1")
-        .env("AWS_ENDPOINT_URL", &endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("REGROOTER_STORE", "dynamodb")
-        .env("REGROOTER_TABLE", "regrooter-lambda")
-        .env("REGROOTER_KMS_KEY_ID", &key_id)
-        .env("REGROOTER_JWKS", r#"{"keys":[]}"#)
-        // Mail through SES (on moto), and the topic whose delivery events it accepts.
-        .env("REGROOTER_MAIL", "ses")
-        .env("REGROOTER_SES_CONFIGURATION_SET", "regrooter-lambda")
-        .env("REGROOTER_MAIL_FROM", "security@notify.regrooter.test")
-        .env("REGROOTER_MAIL_EVENTS_TOPIC", MAIL_TOPIC)
-        .spawn()
-        .expect("spawn");
+    let mut child = on_moto(&runtime, data.path()).spawn().expect("spawn");
     runtime.push("r1", function_url_get("/healthz"));
     let outcome = runtime.wait_outcome("r1", Duration::from_secs(30));
     // The same function receives SES's delivery events from SNS: one for mail it never sent
@@ -399,20 +402,7 @@ fn moto_http_functions_run_on_dynamodb_and_kms() {
     // A fresh container (nothing cached) seals the next report with the same key: it can only
     // unwrap it through KMS (Decrypt with the same context).
     let runtime = FakeRuntime::start();
-    let mut child = command(HTTP_FUNCTIONS[0].1, &runtime, data.path())
-        .env("AWS_REGION", "eu-central-1")
-        .env("AWS_ENDPOINT_URL", &endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("REGROOTER_STORE", "dynamodb")
-        .env("REGROOTER_TABLE", "regrooter-lambda")
-        .env("REGROOTER_KMS_KEY_ID", &key_id)
-        .env("REGROOTER_JWKS", r#"{"keys":[]}"#)
-        .env("REGROOTER_MAIL", "ses")
-        .env("REGROOTER_SES_CONFIGURATION_SET", "regrooter-lambda")
-        .env("REGROOTER_MAIL_FROM", "security@notify.regrooter.test")
-        .spawn()
-        .expect("spawn");
+    let mut child = on_moto(&runtime, data.path()).spawn().expect("spawn");
     runtime.push("r5", function_url_post_json("/security/reports", &report));
     let sealed_again = runtime.wait_outcome("r5", Duration::from_secs(30));
     let _ = child.kill();

@@ -158,22 +158,14 @@ impl World {
             SignedDuration::ZERO,
         );
         let config = functions::Config::from_lookup(|_| None).expect("the development defaults");
-        let services = Arc::new(functions::Services::new(
+        let services = common::services(
             config,
             clock.clone(),
-            functions::services::Adapters {
-                store: store.clone(),
-                keyring: keyring.clone(),
-                tokens: verifier,
-                sender: Arc::new(incidents::mail::NoTransport),
-                gateway: Arc::new(infra::stripe::UnconfiguredGateway),
-                certificate_signer: None,
-                certificate_keys: vec![],
-                prober: None,
-                token_signer: None,
-                index_key: None,
-            },
-        ));
+            store.clone(),
+            keyring.clone(),
+            verifier,
+            Arc::new(incidents::mail::NoTransport),
+        );
         let auth = AuthService::new(
             store.clone(),
             keyring.clone(),

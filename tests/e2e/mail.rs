@@ -195,22 +195,14 @@ impl World {
             config.token_audience(),
             SignedDuration::ZERO,
         );
-        let services = Arc::new(functions::Services::new(
+        let services = common::services(
             config,
             clock.clone(),
-            functions::services::Adapters {
-                store: store.clone(),
-                keyring: keyring.clone(),
-                tokens,
-                sender,
-                gateway: Arc::new(infra::stripe::UnconfiguredGateway),
-                certificate_signer: None,
-                certificate_keys: vec![],
-                prober: None,
-                token_signer: None,
-                index_key: None,
-            },
-        ));
+            store.clone(),
+            keyring.clone(),
+            tokens,
+            sender,
+        );
         Self {
             clock,
             crashing,

@@ -158,6 +158,17 @@ fn better(a: Option<Vec<Vec<u8>>>, b: Option<Vec<Vec<u8>>>) -> Option<Vec<Vec<u8
     }
 }
 
+/// The union of the sets, sorted and without repeats; `None` when any of them is `None`.
+fn union_of_all(sets: impl Iterator<Item = Option<Vec<Vec<u8>>>>) -> Option<Vec<Vec<u8>>> {
+    let mut union = Vec::new();
+    for set in sets {
+        union.extend(set?);
+    }
+    union.sort();
+    union.dedup();
+    Some(union)
+}
+
 fn cross(left: &[Vec<u8>], right: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
     if left.len().saturating_mul(right.len()) > EXACT_MAX {
         return None;
@@ -248,32 +259,10 @@ fn literals(hir: &Hir) -> Literals {
         }
         HirKind::Alternation(branches) => {
             let all: Vec<Literals> = branches.iter().map(literals).collect();
-            let exact = all
-                .iter()
-                .map(|l| l.exact.clone())
-                .try_fold(Vec::new(), |mut acc: Vec<Vec<u8>>, e| {
-                    acc.extend(e?);
-                    Some(acc)
-                })
-                .map(|mut e| {
-                    e.sort();
-                    e.dedup();
-                    e
-                })
-                .filter(|e| e.len() <= EXACT_MAX);
+            let exact =
+                union_of_all(all.iter().map(|l| l.exact.clone())).filter(|e| e.len() <= EXACT_MAX);
             // A match is a match of one branch: it contains one of that branch's factors.
-            let inner = all
-                .iter()
-                .map(Literals::best)
-                .try_fold(Vec::new(), |mut acc: Vec<Vec<u8>>, b| {
-                    acc.extend(b?);
-                    Some(acc)
-                })
-                .map(|mut e| {
-                    e.sort();
-                    e.dedup();
-                    e
-                });
+            let inner = union_of_all(all.iter().map(Literals::best));
             Literals { exact, inner }
         }
     }

@@ -43,6 +43,44 @@ pub fn customer_access(tenant: &str, role: &str) -> kernel::rbac::Access {
     )
 }
 
+/// The functions' services over a test's store, keyring and clock, without Stripe, probes or
+/// signing keys (the worlds that reach services the way the functions do).
+pub fn services(
+    config: functions::Config,
+    clock: std::sync::Arc<dyn kernel::Clock>,
+    store: std::sync::Arc<dyn kernel::store::Store>,
+    keyring: std::sync::Arc<kernel::crypto::Keyring>,
+    tokens: kernel::token::TokenVerifier,
+    sender: std::sync::Arc<dyn incidents::NoticeSender>,
+) -> std::sync::Arc<functions::Services> {
+    std::sync::Arc::new(functions::Services::new(
+        config,
+        clock,
+        functions::services::Adapters {
+            store,
+            keyring,
+            tokens,
+            sender,
+            gateway: std::sync::Arc::new(infra::stripe::UnconfiguredGateway),
+            certificate_signer: None,
+            certificate_keys: vec![],
+            prober: None,
+            token_signer: None,
+            index_key: None,
+        },
+    ))
+}
+
+/// The field pointers of a problem+json body's `errors`, in order.
+pub fn pointers(problem: &serde_json::Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["pointer"].as_str().map(str::to_string))
+        .collect()
+}
+
 /// A fresh directory only its owner may enter, as the platform requires of its data directory
 /// (`tempfile` makes them 0755 here).
 pub fn private_dir() -> tempfile::TempDir {

@@ -442,6 +442,35 @@ fn report_to_notification_with_deadline_alerts_and_audit() {
         String::from_utf8_lossy(&ok.stdout).contains(&format!("ok      {incident} (9 entries)"))
     );
 
+    // Someone deletes the newest entry: the chain still links, but the incident's own head
+    // names entry 9, so both `audit verify` and the API say entries are missing.
+    let db = rusqlite::Connection::open(p.data.path().join("store.db")).expect("open db");
+    let cut = db
+        .execute(
+            "DELETE FROM items WHERE pk = ?1 AND sk = ?2",
+            rusqlite::params![format!("AUDIT#{incident}"), "000000000009"],
+        )
+        .expect("cut");
+    assert_eq!(cut, 1);
+    drop(db);
+    let truncated = verify(p.data.path());
+    assert!(!truncated.status.success());
+    let out = String::from_utf8_lossy(&truncated.stdout);
+    assert!(
+        out.contains(&format!(
+            "BROKEN  {incident} at entry 9: entries 9 to 9 are missing"
+        )),
+        "{out}"
+    );
+    let (_, trail) = call(
+        "GET",
+        &p.url(&format!("/api/incidents/{incident}/audit")),
+        Some(&a.dpo),
+        None,
+    );
+    assert_eq!(trail["intact"], false, "{trail}");
+    assert_eq!(trail["broken"]["seq"], 9, "{trail}");
+
     // Someone edits the third entry in the database file: `audit verify` names it.
     let db = rusqlite::Connection::open(p.data.path().join("store.db")).expect("open db");
     let changed = db

@@ -14,8 +14,8 @@ use super::mail::NoticeSender;
 use super::model::*;
 use super::notice::{NoticeContent, render_bilingual, reporter_acknowledgement, reporter_status};
 use super::outbox::{DeliveryState, DrainReport, MessageView, Purpose, customer_message_id};
-use kernel::audit::{self, AuditEntry, BrokenLink};
-pub use kernel::audit::{ChainReport, chain_entries, verify_all_chains};
+use kernel::audit::{self, AuditEntry, AuditHead, BrokenLink};
+pub use kernel::audit::{ChainReport, chain_entries, verify_all_chains, verify_all_chains_to};
 use kernel::crypto::{FieldContext, KeyOwner, KeyPurpose, Keyring, Personal, SealedField};
 use kernel::error::{Error, FieldError};
 use kernel::ids::TenantId;
@@ -35,8 +35,7 @@ fn report_key(id: &ReportId) -> Result<ItemKey, Error> {
     Ok(ItemKey::new(format!("REPORT#{id}"), SK)?)
 }
 
-/// Where an incident's record is stored (for checks that read it, such as its audit head).
-pub fn incident_key(id: &IncidentId) -> Result<ItemKey, Error> {
+fn incident_key(id: &IncidentId) -> Result<ItemKey, Error> {
     Ok(ItemKey::new(format!("INCIDENT#{id}"), SK)?)
 }
 
@@ -50,6 +49,23 @@ fn incident_index(record: &IncidentRecord) -> Result<ItemKey, Error> {
         partition,
         format!("{}#{}", record.aware_at.as_second(), record.id),
     )?)
+}
+
+/// The audit heads the reports and incidents keep, by chain (their ids), for checking that no
+/// chain lost entries at its end (`verify_all_chains_to`).
+pub async fn audit_heads(store: &dyn Store) -> Result<BTreeMap<String, AuditHead>, Error> {
+    let mut heads = BTreeMap::new();
+    for item in query_all(store, Query::gsi1(REPORTS_INDEX)).await? {
+        let report: ReportRecord = item.record()?;
+        heads.insert(report.id.to_string(), report.audit);
+    }
+    for index in ["INCIDENTS#open", "INCIDENTS#closed"] {
+        for item in query_all(store, Query::gsi1(index)).await? {
+            let incident: IncidentRecord = item.record()?;
+            heads.insert(incident.id.to_string(), incident.audit);
+        }
+    }
+    Ok(heads)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1838,7 +1854,16 @@ impl IncidentService {
     ) -> Result<(Vec<AuditEntry>, Option<BrokenLink>), Error> {
         access.require(Permission::AuditRead, Scope::Platform)?;
         let entries = chain_entries(self.store.as_ref(), chain).await?;
-        let broken = audit::verify_chain(chain, &entries).err();
+        let head = if let Ok(id) = IncidentId::parse(chain) {
+            self.load_incident(&id).await.ok().map(|(r, _)| r.audit)
+        } else if let Ok(id) = ReportId::parse(chain) {
+            self.load_report(&id).await.ok().map(|(r, _)| r.audit)
+        } else {
+            None
+        };
+        let broken = audit::verify_chain(chain, &entries)
+            .err()
+            .or_else(|| head.and_then(|head| audit::verify_head(chain, &entries, &head).err()));
         Ok((entries, broken))
     }
 

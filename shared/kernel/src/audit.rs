@@ -180,6 +180,40 @@ pub fn verify_chain(chain: &str, entries: &[AuditEntry]) -> Result<u64, BrokenLi
     Ok(entries.len() as u64)
 }
 
+/// Checks that a chain ends where its audited record says it does. Entries removed from the
+/// end leave a chain that still links; only the head kept on the record (written in the same
+/// transaction as each entry) shows the loss.
+pub fn verify_head(
+    chain: &str,
+    entries: &[AuditEntry],
+    head: &AuditHead,
+) -> Result<(), BrokenLink> {
+    let count = entries.len() as u64;
+    if count < head.seq {
+        return Err(BrokenLink {
+            chain: chain.to_string(),
+            seq: count + 1,
+            reason: format!(
+                "entries {} to {} are missing: the record's head names entry {}",
+                count + 1,
+                head.seq,
+                head.seq
+            ),
+        });
+    }
+    match entries.last() {
+        Some(last) if last.head() == *head => Ok(()),
+        last => Err(BrokenLink {
+            chain: chain.to_string(),
+            seq: last.map_or(0, |e| e.seq),
+            reason: format!(
+                "the chain's last entry is not the record's head (entry {})",
+                head.seq
+            ),
+        }),
+    }
+}
+
 /// The state of one chain.
 #[derive(Debug, Serialize)]
 pub struct ChainReport {
@@ -200,6 +234,15 @@ pub async fn chain_entries(store: &dyn Store, chain: &str) -> Result<Vec<AuditEn
 
 /// Verifies every audit chain in the store.
 pub async fn verify_all_chains(store: &dyn Store) -> Result<Vec<ChainReport>, StoreError> {
+    verify_all_chains_to(store, &std::collections::BTreeMap::new()).await
+}
+
+/// Verifies every audit chain in the store, and each chain named in `record_heads` against the head
+/// its audited record keeps (so a chain cut short at its end is found too).
+pub async fn verify_all_chains_to(
+    store: &dyn Store,
+    record_heads: &std::collections::BTreeMap<String, AuditHead>,
+) -> Result<Vec<ChainReport>, StoreError> {
     let heads = query_all(store, Query::gsi1(CHAINS_INDEX).limit(1_000)).await?;
     let mut reports = Vec::new();
     for head in heads {
@@ -227,7 +270,13 @@ pub async fn verify_all_chains(store: &dyn Store) -> Result<Vec<ChainReport>, St
                 }
             }
         }
-        let broken = broken.or_else(|| verify_chain(&chain, &entries).err());
+        let broken = broken
+            .or_else(|| verify_chain(&chain, &entries).err())
+            .or_else(|| {
+                record_heads
+                    .get(&chain)
+                    .and_then(|head| verify_head(&chain, &entries, head).err())
+            });
         reports.push(ChainReport {
             chain,
             entries: entries.len() as u64,
@@ -240,6 +289,43 @@ pub async fn verify_all_chains(store: &dyn Store) -> Result<Vec<ChainReport>, St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chain_cut_at_its_end_is_found_by_the_records_head() {
+        let system = Principal::system("test");
+        let at = Timestamp::UNIX_EPOCH;
+        let mut entries: Vec<AuditEntry> = Vec::new();
+        for action in ["a", "b", "c"] {
+            let head = entries.last().map(AuditEntry::head);
+            entries.push(AuditEntry::append(
+                "inc_x",
+                head.as_ref(),
+                at,
+                &system,
+                action,
+                &action,
+            ));
+        }
+        let head = entries[2].head();
+        assert_eq!(verify_head("inc_x", &entries, &head), Ok(()));
+        // The last entry gone: the rest still links, the head names entry 3.
+        let cut = &entries[..2];
+        assert_eq!(verify_chain("inc_x", cut), Ok(2));
+        let broken = verify_head("inc_x", cut, &head).expect_err("cut");
+        assert_eq!(broken.seq, 3);
+        assert!(
+            broken.reason.contains("entries 3 to 3 are missing"),
+            "{broken}"
+        );
+        // A head that is not the last entry's (an entry replaced by a forged chain).
+        let other = AuditEntry::append("inc_x", Some(&entries[1].head()), at, &system, "x", &"x");
+        let forked = [entries[0].clone(), entries[1].clone(), other];
+        assert_eq!(verify_chain("inc_x", &forked), Ok(3));
+        assert_eq!(
+            verify_head("inc_x", &forked, &head).map_err(|b| b.seq),
+            Err(3)
+        );
+    }
 
     fn staff() -> Principal {
         Principal {

@@ -442,60 +442,47 @@ fn report_to_notification_with_deadline_alerts_and_audit() {
         String::from_utf8_lossy(&ok.stdout).contains(&format!("ok      {incident} (9 entries)"))
     );
 
+    // One statement on one entry of the incident's chain, straight in the database file.
+    let edit_entry = |sql: &str, seq: &str| {
+        let db = rusqlite::Connection::open(p.data.path().join("store.db")).expect("open db");
+        let edited = db
+            .execute(sql, rusqlite::params![format!("AUDIT#{incident}"), seq])
+            .expect("edit");
+        assert_eq!(edited, 1, "{sql}");
+    };
+    // `audit verify` fails saying `says`, and the API reports the chain broken at `seq`.
+    let broken_at = |seq: u64, says: &str| {
+        let broken = verify(p.data.path());
+        assert!(!broken.status.success());
+        let out = String::from_utf8_lossy(&broken.stdout);
+        assert!(out.contains(says), "{out}");
+        let (_, trail) = call(
+            "GET",
+            &p.url(&format!("/api/incidents/{incident}/audit")),
+            Some(&a.dpo),
+            None,
+        );
+        assert_eq!(trail["intact"], false, "{trail}");
+        assert_eq!(trail["broken"]["seq"], seq, "{trail}");
+    };
+
     // Someone deletes the newest entry: the chain still links, but the incident's own head
     // names entry 9, so both `audit verify` and the API say entries are missing.
-    let db = rusqlite::Connection::open(p.data.path().join("store.db")).expect("open db");
-    let cut = db
-        .execute(
-            "DELETE FROM items WHERE pk = ?1 AND sk = ?2",
-            rusqlite::params![format!("AUDIT#{incident}"), "000000000009"],
-        )
-        .expect("cut");
-    assert_eq!(cut, 1);
-    drop(db);
-    let truncated = verify(p.data.path());
-    assert!(!truncated.status.success());
-    let out = String::from_utf8_lossy(&truncated.stdout);
-    assert!(
-        out.contains(&format!(
-            "BROKEN  {incident} at entry 9: entries 9 to 9 are missing"
-        )),
-        "{out}"
+    edit_entry(
+        "DELETE FROM items WHERE pk = ?1 AND sk = ?2",
+        "000000000009",
     );
-    let (_, trail) = call(
-        "GET",
-        &p.url(&format!("/api/incidents/{incident}/audit")),
-        Some(&a.dpo),
-        None,
+    broken_at(
+        9,
+        &format!("BROKEN  {incident} at entry 9: entries 9 to 9 are missing"),
     );
-    assert_eq!(trail["intact"], false, "{trail}");
-    assert_eq!(trail["broken"]["seq"], 9, "{trail}");
 
     // Someone edits the third entry in the database file: `audit verify` names it.
-    let db = rusqlite::Connection::open(p.data.path().join("store.db")).expect("open db");
-    let changed = db
-        .execute(
-            "UPDATE items SET data = json_set(data, '$.action', 'measure.removed') WHERE pk = ?1 AND sk = ?2",
-            rusqlite::params![format!("AUDIT#{incident}"), "000000000003"],
-        )
-        .expect("tamper");
-    assert_eq!(changed, 1);
-    drop(db);
-    let broken = verify(p.data.path());
-    assert!(!broken.status.success());
-    let out = String::from_utf8_lossy(&broken.stdout);
-    assert!(
-        out.contains(&format!("BROKEN  {incident} at entry 3")),
-        "{out}"
+    edit_entry(
+        "UPDATE items SET data = json_set(data, '$.action', 'measure.removed') WHERE pk = ?1 AND sk = ?2",
+        "000000000003",
     );
-    let (_, trail) = call(
-        "GET",
-        &p.url(&format!("/api/incidents/{incident}/audit")),
-        Some(&a.dpo),
-        None,
-    );
-    assert_eq!(trail["intact"], false);
-    assert_eq!(trail["broken"]["seq"], 3);
+    broken_at(3, &format!("BROKEN  {incident} at entry 3"));
 }
 
 #[test]

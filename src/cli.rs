@@ -218,6 +218,10 @@ struct TokenArgs {
     /// Data directory holding the development signing key.
     #[arg(long, default_value = "./.regrooter", env = "REGROOTER_DATA")]
     data: PathBuf,
+    /// Print the development key's public set (JWKS) instead of a token: the `JWKS` variable of
+    /// a local Worker that should accept these tokens.
+    #[arg(long, conflicts_with_all = ["role", "tenant", "sub", "ttl", "now"])]
+    jwks: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -404,6 +408,18 @@ fn token(args: TokenArgs) -> Result<(), CliError> {
         ));
     }
     let config = functions::Config::from_env()?;
+    if args.jwks {
+        infra::local_keys::ensure_data_dir(&args.data)?;
+        let key = infra::local_keys::dev_signing_key(&args.data)?;
+        let jwks = kernel::token::Jwks {
+            keys: vec![key.verification_key().to_jwk()],
+        };
+        println!(
+            "{}",
+            serde_json::to_string(&jwks).map_err(|e| CliError::Refused(e.to_string()))?
+        );
+        return Ok(());
+    }
     if args.role.is_empty() {
         return Err(CliError::Usage("name at least one --role".into()));
     }

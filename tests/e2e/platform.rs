@@ -202,6 +202,63 @@ fn token_usage_errors_are_readable() {
     assert!(run(&["--role", "customer_admin", "--tenant", "ACME!"]).contains("invalid"));
 }
 
+#[test]
+fn the_printed_key_set_verifies_the_printed_tokens_and_only_those() {
+    // `token --jwks` is what a local Worker is given as `JWKS` (README, scripts/edge-bench).
+    let data = common::private_dir();
+    let other = common::private_dir();
+    let cli = |dir: &std::path::Path, args: &[&str]| {
+        let output = std::process::Command::new(BIN)
+            .arg("token")
+            .args(args)
+            .arg("--data")
+            .arg(dir)
+            .env_remove("REGROOTER_ENV")
+            .output()
+            .expect("run");
+        assert!(output.status.success(), "{args:?}: {output:?}");
+        String::from_utf8(output.stdout)
+            .expect("utf8")
+            .trim()
+            .to_string()
+    };
+    let jwks: kernel::token::Jwks =
+        serde_json::from_str(&cli(data.path(), &["--jwks"])).expect("a JWKS document");
+    assert_eq!(jwks.keys.len(), 1, "{jwks:?}");
+    let audience = functions::Config::from_env()
+        .expect("config")
+        .token_audience();
+    let verifier = kernel::token::TokenVerifier::from_jwks(
+        &jwks,
+        audience,
+        kernel::time::SignedDuration::from_secs(30),
+    )
+    .expect("verifier");
+    let now = kernel::Clock::now(&kernel::time::SystemClock);
+    let ours = cli(data.path(), &["--role", "operator"]);
+    let verified = verifier.verify_uncached(&ours, now).expect("verified");
+    assert_eq!(verified.principal.roles, ["operator"]);
+    let foreign = cli(other.path(), &["--role", "operator"]);
+    assert!(
+        matches!(
+            verifier.verify_uncached(&foreign, now),
+            Err(kernel::token::TokenError::UnknownKeyId)
+        ),
+        "a token of another data directory's key"
+    );
+    // The key set is asked for alone.
+    let output = std::process::Command::new(BIN)
+        .args(["token", "--jwks", "--role", "operator", "--data"])
+        .arg(data.path())
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("cannot be used with"),
+        "{output:?}"
+    );
+}
+
 // ----- hardening (issue 16): the origin lock, the Authorization scheme, caching, errors ------
 
 const ORIGIN_SECRET: &str = "the-edge-and-the-origin-share-this-0123456789";

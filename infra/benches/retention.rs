@@ -1,9 +1,13 @@
 //! Retention throughput (issue 6): items deleted per second when one tenant's 100 k items go
-//! through both stages on the embedded store (SQLite file, as `regrooter serve` uses it), and the
-//! number of batch deletes that took — on DynamoDB each is one BatchWriteItem request, so the
+//! through both stages on the embedded store (SQLite file, as `regrooter serve` uses it) — counted
+//! from the stages' signed certificates, not from what was seeded, and only after the tenant's
+//! partition was read back empty — and the number of batch deletes that took — on DynamoDB each is one BatchWriteItem request, so the
 //! request count should be ≈ items / 25. With `REGROOTER_MOTO_ENDPOINT` set, the same run on
 //! moto's DynamoDB (fewer items: moto is a Python server) counts the BatchWriteItem requests
 //! actually sent.
+//!
+//! Target (issue 6): batch deletes ≤ items / 25 + 1 per stage (each a full DynamoDB batch), and
+//! every item deleted; printed as met or not, the exit code 1 when not.
 //!
 //! `cargo bench -p infra --bench retention [-- ITEMS]`
 
@@ -18,6 +22,7 @@ use async_trait::async_trait;
 use kernel::crypto::{Keyring, LocalKeyEncryption};
 use kernel::ids::TenantId;
 use kernel::inventory::InventoryGuard;
+use kernel::rbac::{Access, Actor, Principal};
 use kernel::store::{
     BatchOutcome, Condition, Item, ItemKey, Page, Query, Store, StoreError, WriteOp,
 };
@@ -54,7 +59,11 @@ impl Store for Counting {
 }
 
 struct Outcome {
-    items: usize,
+    seeded: usize,
+    /// Items deleted, as the stages' certificates count them.
+    deleted: u64,
+    /// Items of the tenant's partition still there afterwards (data keys included).
+    left: usize,
     seconds: f64,
     batches: u64,
 }
@@ -75,12 +84,12 @@ async fn run(raw: Arc<dyn Store>, clock: Arc<ManualClock>, links: usize) -> Outc
     ));
     let tenant = TenantId::new("acme").expect("tenant");
     let now = kernel::Clock::now(clock.as_ref());
-    let items =
+    let seeded =
         retention::testkit::seed_ended_tenant(store.as_ref(), &keyring, &tenant, links, now)
             .await
             .expect("seed");
     let retention = RetentionService::new(
-        store,
+        store.clone(),
         keyring,
         clock,
         Some(Arc::new(kernel::token::SigningKey::generate("cert-bench"))),
@@ -93,22 +102,63 @@ async fn run(raw: Arc<dyn Store>, clock: Arc<ManualClock>, links: usize) -> Outc
             .await
             .expect("stage");
     }
+    let seconds = started.elapsed().as_secs_f64();
+    let dpo = Access::resolve(
+        Principal {
+            subject: "dpo-bench".into(),
+            actor: Actor::Staff,
+            roles: vec!["data_protection_officer".into()],
+            amr: vec!["pwd".into(), "otp".into()],
+        },
+        &[],
+    );
+    let certificates = retention
+        .certificates(&dpo, &tenant)
+        .await
+        .expect("certificates");
+    assert_eq!(certificates.len(), 2, "one certificate per stage");
+    let deleted = certificates
+        .iter()
+        .flat_map(|c| c.certificate.deleted.values())
+        .sum();
+    let left = kernel::store::query_all(
+        store.as_ref(),
+        Query::partition(ItemKey::tenant_partition(&tenant)),
+    )
+    .await
+    .expect("partition")
+    .len();
     Outcome {
-        items,
-        seconds: started.elapsed().as_secs_f64(),
+        seeded,
+        deleted,
+        left,
+        seconds,
         batches: counting.batches.load(Ordering::Relaxed),
     }
 }
 
-fn report(label: &str, o: &Outcome) {
+/// Prints the run and judges it: every seeded item deleted and certified, the partition empty,
+/// and at most one batch per 25 items (+ one partial batch per stage).
+fn report(label: &str, o: &Outcome) -> bool {
     println!(
-        "{label:<34} {:>7} items in {:>7.3} s = {:>9.0} items/s; {} batch deletes (items/25 = {:.1})",
-        o.items,
+        "{label:<34} {:>7} items deleted in {:>7.3} s = {:>9.0} items/s; {} batch deletes (items/25 = {:.1}); {} seeded, {} left in the partition",
+        o.deleted,
         o.seconds,
-        o.items as f64 / o.seconds,
+        o.deleted as f64 / o.seconds,
         o.batches,
-        o.items as f64 / 25.0
+        o.deleted as f64 / 25.0,
+        o.seeded,
+        o.left,
     );
+    let all_deleted = o.deleted >= o.seeded as u64 && o.left == 0;
+    let batches_ok = o.batches <= o.deleted.div_ceil(25) + 2;
+    let met = all_deleted && batches_ok;
+    println!(
+        "{:<34} target every item deleted and ≤ items/25 + 1 batches per stage: {}",
+        "",
+        if met { "met" } else { "NOT met" }
+    );
+    met
 }
 
 #[tokio::main]
@@ -126,12 +176,12 @@ async fn main() {
     let file = Arc::new(
         infra::EmbeddedStore::open(&dir.path().join("store.db"), clock.clone()).expect("store"),
     );
-    report(
+    let mut met = report(
         "embedded store (SQLite file)",
         &run(file, clock.clone(), links).await,
     );
     let memory = Arc::new(infra::EmbeddedStore::in_memory(clock.clone()).expect("store"));
-    report(
+    met &= report(
         "embedded store (in memory)",
         &run(memory, clock.clone(), links).await,
     );
@@ -149,16 +199,19 @@ async fn main() {
         dynamo.create_table().await.expect("table");
         let seeded_batches = counter.count("BatchWriteItem");
         let outcome = run(Arc::new(dynamo), clock, links).await;
-        report("DynamoDB (moto)", &outcome);
+        met &= report("DynamoDB (moto)", &outcome);
         println!(
             "{:<34} {} BatchWriteItem requests sent for {} items",
             "",
             counter.count("BatchWriteItem") - seeded_batches,
-            outcome.items
+            outcome.deleted
         );
     } else {
         println!(
             "DynamoDB: skipped (set REGROOTER_MOTO_ENDPOINT to a moto server to count requests)"
         );
+    }
+    if !met {
+        std::process::exit(1);
     }
 }

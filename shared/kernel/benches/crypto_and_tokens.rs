@@ -1,13 +1,20 @@
 //! Targets (issue 2): seal+open of a 200-byte field ≥ 1 M/s per core; JWT verification ≥ 20 k/s
-//! per core. Criterion runs single-threaded, so its throughput is the per-core figure.
+//! per core — of a token seen for the first time (signature and every claim), the figure that
+//! counts: the cache only helps a token's later requests. Criterion runs single-threaded, so its
+//! throughput is the per-core figure; after criterion's report each target is measured once more
+//! and printed with whether it was met (the process exits 1 when one was not).
 //! Run: `cargo bench -p kernel --bench crypto_and_tokens`.
 
 // A test or benchmark: a failed step fails it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::hint::black_box;
+#[path = "../../../tests/support/bench_target.rs"]
+mod bench_target;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group};
 use kernel::crypto::{DataKey, DataKeyId, FieldContext, KeyOwner, KeyPurpose};
 use kernel::ids::TenantId;
 use kernel::inventory::RecordKind;
@@ -16,7 +23,8 @@ use kernel::time::{SignedDuration, Timestamp};
 use kernel::token::{SigningKey, TokenAudience, TokenIssuer, TokenVerifier};
 use zeroize::Zeroizing;
 
-fn seal_open(c: &mut Criterion) {
+/// A field key and the context of one field of a record.
+fn field_key() -> (DataKey, KeyOwner) {
     let owner = KeyOwner::Tenant(TenantId::new("acme").expect("tenant"));
     let key = DataKey::new(
         DataKeyId {
@@ -26,13 +34,20 @@ fn seal_open(c: &mut Criterion) {
         },
         &Zeroizing::new(kernel::random::bytes()),
     );
+    (key, owner)
+}
+
+const FIELD: [u8; 200] = [b'x'; 200];
+
+fn seal_open(c: &mut Criterion) {
+    let (key, owner) = field_key();
     let ctx = FieldContext {
         owner: &owner,
         kind: RecordKind::Tenant,
         record_id: "inc_0193a5f2c3d47e8f9a0b1c2d3e4f5a6b",
         field: "description",
     };
-    let field = [b'x'; 200];
+    let field = FIELD;
     let mut group = c.benchmark_group("field");
     group.throughput(Throughput::Elements(1));
     group.bench_function("seal+open 200 B", |b| {
@@ -45,7 +60,8 @@ fn seal_open(c: &mut Criterion) {
     group.finish();
 }
 
-fn verify(c: &mut Criterion) {
+/// A verifier, a valid token it accepts and the time to verify it at.
+fn token_case() -> (TokenVerifier, String, Timestamp) {
     let audience = TokenAudience {
         issuer: "regrooter-bench".into(),
         audience: "regrooter-api".into(),
@@ -69,6 +85,11 @@ fn verify(c: &mut Criterion) {
     let token = issuer
         .issue(&principal, now, SignedDuration::from_mins(15))
         .expect("token");
+    (verifier, token, now)
+}
+
+fn verify(c: &mut Criterion) {
+    let (verifier, token, now) = token_case();
     let mut group = c.benchmark_group("jwt");
     group.throughput(Throughput::Elements(1));
     // A token seen for the first time: signature and every claim checked.
@@ -88,5 +109,56 @@ fn verify(c: &mut Criterion) {
     group.finish();
 }
 
+/// The README's figures, each against its target.
+fn targets() -> bool {
+    let round = Duration::from_millis(400);
+    let (key, owner) = field_key();
+    let ctx = FieldContext {
+        owner: &owner,
+        kind: RecordKind::Tenant,
+        record_id: "inc_0193a5f2c3d47e8f9a0b1c2d3e4f5a6b",
+        field: "description",
+    };
+    let seal_open = bench_target::per_second(round, || {
+        let sealed = key.seal(&ctx, black_box(&FIELD)).expect("seal");
+        black_box(key.open(&ctx, &sealed).expect("open"));
+    });
+    let (verifier, token, now) = token_case();
+    let first_sight = bench_target::per_second(round, || {
+        black_box(
+            verifier
+                .verify_uncached(black_box(&token), now)
+                .expect("valid"),
+        );
+    });
+    let repeat = bench_target::per_second(round, || {
+        black_box(verifier.verify(black_box(&token), now).expect("valid"));
+    });
+    println!();
+    let met = [
+        bench_target::at_least(
+            "seal+open of a 200-byte field",
+            seal_open,
+            1e6,
+            "per second per core",
+        ),
+        bench_target::at_least(
+            "token verification, first sight",
+            first_sight,
+            2e4,
+            "per second per core",
+        ),
+    ];
+    println!("(a token seen before, from the cache: {repeat:.0} per second per core)");
+    met.iter().all(|m| *m)
+}
+
 criterion_group!(benches, seal_open, verify);
-criterion_main!(benches);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    if !targets() {
+        std::process::exit(1);
+    }
+}

@@ -146,6 +146,10 @@ enum WafCommand {
         /// 1 (fewest false positives) to 4 (strictest).
         #[arg(long, default_value_t = 1)]
         paranoia: u8,
+        /// Add "micros" to each verdict: the inspection's own time, the request already read
+        /// (what scripts/waf-eval compares with ModSecurity's per-transaction time).
+        #[arg(long)]
+        timing: bool,
     },
 }
 
@@ -256,7 +260,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Token(args) => token(args),
         Command::Incident(IncidentCommand::Assess) => assess(),
-        Command::Waf(WafCommand::Check { paranoia }) => crate::waf_cli::check(paranoia),
+        Command::Waf(WafCommand::Check { paranoia, timing }) => {
+            crate::waf_cli::check(paranoia, timing)
+        }
         Command::Audit(AuditCommand::Verify { data }) => {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()

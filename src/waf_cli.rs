@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::cli::CliError;
 
-pub fn check(paranoia: u8) -> Result<(), CliError> {
+pub fn check(paranoia: u8, timing: bool) -> Result<(), CliError> {
     if !(1..=4).contains(&paranoia) {
         return Err(CliError::Usage(format!(
             "--paranoia must be 1 to 4, not {paranoia}"
@@ -38,8 +38,16 @@ pub fn check(paranoia: u8) -> Result<(), CliError> {
             .and_then(request_of);
         let verdict = match parsed {
             Ok((id, request)) => {
+                let started = std::time::Instant::now();
                 let v = waf.inspect(&request);
-                json!({ "id": id, "action": v.action.as_str(), "score": v.score, "rules": v.rules })
+                let micros = started.elapsed().as_secs_f64() * 1e6;
+                let mut verdict = json!({
+                    "id": id, "action": v.action.as_str(), "score": v.score, "rules": v.rules
+                });
+                if timing {
+                    verdict["micros"] = json!((micros * 10.0).round() / 10.0);
+                }
+                verdict
             }
             Err((id, error)) => {
                 failures += 1;

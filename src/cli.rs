@@ -377,9 +377,9 @@ pub fn existing_store(
 
 async fn audit_verify(data: &std::path::Path) -> Result<(), CliError> {
     let store = existing_store(data, std::sync::Arc::new(kernel::time::SystemClock))?;
-    // Every chain links, and the reports' and incidents' chains end at the heads their records
-    // keep (entries cut from the end would otherwise go unnoticed).
-    let heads = incidents::service::audit_heads(store.as_ref())
+    // Every chain links, and every chain of a record that keeps its head ends at that head
+    // (entries cut from the end would otherwise go unnoticed).
+    let heads = functions::audit::record_heads(store.as_ref())
         .await
         .map_err(|e| CliError::Usage(e.to_string()))?;
     let reports = incidents::service::verify_all_chains_to(store.as_ref(), &heads)

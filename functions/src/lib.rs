@@ -2,6 +2,7 @@
 //! `lambda_http` on AWS and inside `regrooter serve` locally; the Lambda binaries in `src/bin/`
 //! only build a [`Services`] once at start-up and hand it to a router or a job.
 
+pub mod audit;
 pub mod config;
 pub mod entry;
 pub mod http;

@@ -1687,6 +1687,36 @@ async fn roles_reenabling_password_change_and_signing_out_everywhere() {
         .await
         .expect("signed out");
     refused(&w.caller(&fourth.access_token).await);
+
+    // A custom role defined and changed: accounts, roles and the tenant each end their audit
+    // chains at their records' heads, and a cut in any is found.
+    for permissions in [
+        [kernel::rbac::Permission::TenantIncidentsRead].into(),
+        [
+            kernel::rbac::Permission::TenantIncidentsRead,
+            kernel::rbac::Permission::SlaReportRead,
+        ]
+        .into(),
+    ] {
+        w.auth
+            .put_role(
+                &admin,
+                &TenantId::new("acme").expect("tenant"),
+                "incident-readers",
+                auth::service::RoleInput {
+                    permissions: Some(permissions),
+                },
+            )
+            .await
+            .expect("role");
+    }
+    let chains = common::chains_end_at_their_records_heads(w.store.as_ref()).await;
+    assert_eq!(
+        chains.kinds(),
+        ["role", "tenant", "user"].into(),
+        "{chains:?}"
+    );
+    assert!(chains.without_head.is_empty(), "{chains:?}");
 }
 
 /// An account's sessions: listed with how they were signed in, one ended alone (its refresh

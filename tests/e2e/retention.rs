@@ -569,6 +569,19 @@ async fn a_legal_hold_keeps_exactly_its_categories_until_it_is_lifted() {
     w.set(STAGE1_DUE);
     let report = w.run().await;
     assert_eq!(report.completed.len(), 2, "{report:?}");
+    // Every audit chain ends at its record's head and a cut in any is found; initech's profile
+    // went with stage 1 (no hold on it), so its chain only links.
+    let chains = common::chains_end_at_their_records_heads(w.store.as_ref()).await;
+    assert_eq!(
+        chains.kinds(),
+        ["hold", "retention", "tenant"].into(),
+        "{chains:?}"
+    );
+    assert_eq!(
+        chains.without_head,
+        ["tenant:initech".to_string()].into(),
+        "{chains:?}"
+    );
     let acme1 = &w.certificates("acme").await[0].certificate;
     assert_eq!(
         acme1.deleted,

@@ -410,6 +410,14 @@ async fn overlapping_outages_count_once_and_exclusions_remove_only_their_overlap
     );
     assert_eq!(acme_report.exclusions.len(), 1);
     assert_eq!(acme_report.exclusions[0].excluded_seconds, 1_800);
+    // Outages and exclusions end their audit chains at their records' heads; a cut is found.
+    let chains = common::chains_end_at_their_records_heads(w.store.as_ref()).await;
+    assert_eq!(
+        chains.kinds(),
+        ["sla-exclusion", "sla-outage", "tenant"].into(),
+        "{chains:?}"
+    );
+    assert!(chains.without_head.is_empty(), "{chains:?}");
     assert_eq!(
         acme_report.exclusions[0].announced_at,
         Some(ts("2026-06-02T09:00:00Z"))
@@ -828,6 +836,14 @@ async fn a_confirmed_claim_earns_5_percent_of_the_periods_fee_applied_once_to_th
         actions,
         vec!["sla.claim.filed_and_verified", "sla.claim.approved"]
     );
+    // Claims and their credit end their audit chains at their records' heads; a cut is found.
+    let chains = common::chains_end_at_their_records_heads(w.store.as_ref()).await;
+    assert_eq!(
+        chains.kinds(),
+        ["credit", "sla-claim", "tenant"].into(),
+        "{chains:?}"
+    );
+    assert!(chains.without_head.is_empty(), "{chains:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -191,6 +191,36 @@ fn too_many_races() -> Error {
     ))
 }
 
+/// The audit heads the accounts (every one is in the login index) and the tenants' custom roles
+/// keep, by chain (see `kernel::audit::verify_all_chains_to`).
+pub async fn audit_heads(store: &dyn Store) -> Result<kernel::audit::RecordHeads, Error> {
+    let mut heads = kernel::audit::RecordHeads::new();
+    for item in query_all(store, Query::gsi1(LOGIN_INDEX).limit(1_000)).await? {
+        let user: UserRecord = item.record()?;
+        heads.insert(user_chain(&user.id), user.audit);
+    }
+    for tenant in kernel::tenants::all(store).await? {
+        let roles = query_all(
+            store,
+            Query::partition(ItemKey::tenant_partition(&tenant.id)).prefix("ROLE#"),
+        )
+        .await?;
+        for item in roles {
+            let record: RoleRecord = item.record()?;
+            heads.insert(role_chain(&record.role), record.audit);
+        }
+    }
+    Ok(heads)
+}
+
+fn user_chain(id: &UserId) -> String {
+    format!("user:{id}")
+}
+
+fn role_chain(role: &CustomRole) -> String {
+    format!("role:{}/{}", role.tenant, role.name)
+}
+
 fn role_key(tenant: &TenantId, name: &str) -> Result<ItemKey, Error> {
     Ok(ItemKey::new(
         ItemKey::tenant_partition(tenant),
@@ -529,7 +559,7 @@ impl AuthService {
         let mut ops = Vec::new();
         if let Some((who, what)) = action {
             let entry = AuditEntry::append(
-                &format!("user:{}", user.id),
+                &user_chain(&user.id),
                 Some(&user.audit),
                 user.updated_at,
                 who,
@@ -697,7 +727,7 @@ impl AuthService {
         let activation_token = random_token();
         let activation_expires_at = later(now, SignedDuration::from_hours(ACTIVATION_HOURS))?;
         let entry = AuditEntry::append(
-            &format!("user:{id}"),
+            &user_chain(&id),
             None,
             now,
             who,
@@ -1068,7 +1098,7 @@ impl AuthService {
         let existing = self.store.get(&key).await?;
         let previous: Option<RoleRecord> = existing.as_ref().map(Item::record).transpose()?;
         let entry = AuditEntry::append(
-            &format!("role:{tenant}/{}", role.name),
+            &role_chain(&role),
             previous.as_ref().map(|r| &r.audit),
             self.clock.now(),
             access.principal(),

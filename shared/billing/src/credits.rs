@@ -140,7 +140,7 @@ pub struct ApplyReport {
 }
 
 fn credit_key(tenant: &TenantId, id: &CreditId) -> Result<ItemKey, Error> {
-    Ok(ItemKey::new(format!("CREDITS#{tenant}"), id.to_string())?)
+    Ok(ItemKey::new(credits_partition(tenant), id.to_string())?)
 }
 
 fn credit_item(record: &CreditRecord) -> Result<Item, Error> {
@@ -156,8 +156,26 @@ fn credit_item(record: &CreditRecord) -> Result<Item, Error> {
     Ok(item)
 }
 
+/// The partition of one tenant's credits.
+fn credits_partition(tenant: &TenantId) -> String {
+    format!("CREDITS#{tenant}")
+}
+
 fn chain(id: &CreditId) -> String {
     format!("credit:{id}")
+}
+
+/// The audit heads the credits of every tenant with a record keep, by chain (see
+/// `kernel::audit::verify_all_chains_to`).
+pub async fn audit_heads(store: &dyn Store) -> Result<kernel::audit::RecordHeads, Error> {
+    let mut heads = kernel::audit::RecordHeads::new();
+    for tenant in kernel::tenants::all(store).await? {
+        for item in query_all(store, Query::partition(credits_partition(&tenant.id))).await? {
+            let credit: CreditRecord = item.record()?;
+            heads.insert(chain(&credit.id), credit.audit);
+        }
+    }
+    Ok(heads)
 }
 
 pub struct CreditService {
@@ -303,7 +321,7 @@ impl CreditService {
         access.require(Permission::BillingRead, Scope::Tenant(tenant))?;
         let items = query_all(
             self.store.as_ref(),
-            Query::partition(format!("CREDITS#{tenant}")),
+            Query::partition(credits_partition(tenant)),
         )
         .await?;
         items

@@ -14,7 +14,7 @@ use super::mail::NoticeSender;
 use super::model::*;
 use super::notice::{NoticeContent, render_bilingual, reporter_acknowledgement, reporter_status};
 use super::outbox::{DeliveryState, DrainReport, MessageView, Purpose, customer_message_id};
-use kernel::audit::{self, AuditEntry, AuditHead, BrokenLink};
+use kernel::audit::{self, AuditEntry, BrokenLink};
 pub use kernel::audit::{ChainReport, chain_entries, verify_all_chains, verify_all_chains_to};
 use kernel::crypto::{FieldContext, KeyOwner, KeyPurpose, Keyring, Personal, SealedField};
 use kernel::error::{Error, FieldError};
@@ -53,8 +53,8 @@ fn incident_index(record: &IncidentRecord) -> Result<ItemKey, Error> {
 
 /// The audit heads the reports and incidents keep, by chain (their ids), for checking that no
 /// chain lost entries at its end (`verify_all_chains_to`).
-pub async fn audit_heads(store: &dyn Store) -> Result<BTreeMap<String, AuditHead>, Error> {
-    let mut heads = BTreeMap::new();
+pub async fn audit_heads(store: &dyn Store) -> Result<kernel::audit::RecordHeads, Error> {
+    let mut heads = kernel::audit::RecordHeads::new();
     for item in query_all(store, Query::gsi1(REPORTS_INDEX)).await? {
         let report: ReportRecord = item.record()?;
         heads.insert(report.id.to_string(), report.audit);

@@ -22,6 +22,9 @@ pub struct AuditHead {
     pub hash: String,
 }
 
+/// The heads audited records keep, by chain: what each chain's end must match.
+pub type RecordHeads = std::collections::BTreeMap<String, AuditHead>;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuditEntry {
@@ -234,21 +237,25 @@ pub async fn chain_entries(store: &dyn Store, chain: &str) -> Result<Vec<AuditEn
 
 /// Verifies every audit chain in the store.
 pub async fn verify_all_chains(store: &dyn Store) -> Result<Vec<ChainReport>, StoreError> {
-    verify_all_chains_to(store, &std::collections::BTreeMap::new()).await
+    verify_all_chains_to(store, &RecordHeads::new()).await
 }
 
 /// Verifies every audit chain in the store, and each chain named in `record_heads` against the head
-/// its audited record keeps (so a chain cut short at its end is found too).
+/// its audited record keeps (so a chain cut short at its end is found too). The chains checked
+/// are those the index lists and those the records name: a chain whose first entry (the indexed
+/// one) or every entry was removed is still found, by its record.
 pub async fn verify_all_chains_to(
     store: &dyn Store,
-    record_heads: &std::collections::BTreeMap<String, AuditHead>,
+    record_heads: &RecordHeads,
 ) -> Result<Vec<ChainReport>, StoreError> {
-    let heads = query_all(store, Query::gsi1(CHAINS_INDEX).limit(1_000)).await?;
+    let mut chains: std::collections::BTreeSet<String> = record_heads.keys().cloned().collect();
+    for first in query_all(store, Query::gsi1(CHAINS_INDEX).limit(1_000)).await? {
+        if let Some(index) = first.gsi1 {
+            chains.insert(index.sk);
+        }
+    }
     let mut reports = Vec::new();
-    for head in heads {
-        let Some(chain) = head.gsi1.as_ref().map(|g| g.sk.clone()) else {
-            continue;
-        };
+    for chain in chains {
         // A record that no longer parses is a broken link in its own right.
         let items = query_all(
             store,

@@ -66,6 +66,24 @@ pub fn audit_chain(tenant: &TenantId) -> String {
     format!("tenant:{tenant}")
 }
 
+/// Every tenant the platform has a record of (the tenants index).
+pub async fn all(store: &dyn Store) -> Result<Vec<TenantRecord>, Error> {
+    crate::store::query_all(store, crate::store::Query::gsi1(TENANTS_INDEX).limit(1_000))
+        .await?
+        .iter()
+        .map(|item| item.record().map_err(Error::from))
+        .collect()
+}
+
+/// The audit heads the tenant records keep, by chain (see `audit::verify_all_chains_to`).
+pub async fn audit_heads(store: &dyn Store) -> Result<crate::audit::RecordHeads, Error> {
+    Ok(all(store)
+        .await?
+        .into_iter()
+        .filter_map(|t| t.audit.map(|head| (audit_chain(&t.id), head)))
+        .collect())
+}
+
 /// What an operator sends to create or update a tenant.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

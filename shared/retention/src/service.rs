@@ -144,6 +144,36 @@ fn chain(tenant: &TenantId) -> String {
     format!("retention:{tenant}")
 }
 
+fn hold_chain(id: &HoldId) -> String {
+    format!("hold:{id}")
+}
+
+/// The audit heads retention's records keep — each tenant's retention state and every legal
+/// hold — by chain (see `kernel::audit::verify_all_chains_to`). Holds are looked up for every
+/// tenant with a record or a retention state (a deleted tenant's holds outlive its record).
+pub async fn audit_heads(store: &dyn Store) -> Result<kernel::audit::RecordHeads, Error> {
+    let mut heads = kernel::audit::RecordHeads::new();
+    let mut tenants: BTreeSet<TenantId> = tenants::all(store)
+        .await?
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    for item in query_all(store, Query::gsi1(STATES_INDEX).limit(1_000)).await? {
+        let state: RetentionState = item.record()?;
+        if let Some(head) = state.audit {
+            heads.insert(chain(&state.tenant), head);
+        }
+        tenants.insert(state.tenant);
+    }
+    for tenant in &tenants {
+        for item in query_all(store, Query::partition(partition(tenant)).prefix("HOLD#")).await? {
+            let hold: LegalHold = item.record()?;
+            heads.insert(hold_chain(&hold.id), hold.audit);
+        }
+    }
+    Ok(heads)
+}
+
 fn stage_purposes(stage: Stage) -> &'static [KeyPurpose] {
     match stage {
         Stage::Stage1 => &[KeyPurpose::Primary, KeyPurpose::Identity],
@@ -1036,7 +1066,7 @@ impl RetentionService {
         }
         let id = HoldId::generate(now);
         let entry = AuditEntry::append(
-            &format!("hold:{id}"),
+            &hold_chain(&id),
             None,
             now,
             access.principal(),
@@ -1087,7 +1117,7 @@ impl RetentionService {
         hold.lifted_at = Some(now);
         hold.lifted_by = Some(access.principal().subject.clone());
         let entry = AuditEntry::append(
-            &format!("hold:{id}"),
+            &hold_chain(id),
             Some(&hold.audit),
             now,
             access.principal(),

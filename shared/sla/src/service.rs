@@ -160,6 +160,40 @@ fn claim_chain(id: &ClaimId) -> String {
     format!("sla-claim:{id}")
 }
 
+fn outage_chain(id: &OutageId) -> String {
+    format!("sla-outage:{id}")
+}
+
+fn exclusion_chain(id: &ExclusionId) -> String {
+    format!("sla-exclusion:{id}")
+}
+
+/// The audit heads the SLA's records keep — outages, exclusions and every tenant's claims — by
+/// chain (see `kernel::audit::verify_all_chains_to`).
+pub async fn audit_heads(store: &dyn Store) -> Result<kernel::audit::RecordHeads, Error> {
+    let mut heads = kernel::audit::RecordHeads::new();
+    for item in query_all(store, Query::partition(OUTAGES_PARTITION)).await? {
+        let outage: RecordedOutage = item.record()?;
+        heads.insert(outage_chain(&outage.id), outage.audit);
+    }
+    for item in query_all(store, Query::partition(EXCLUSIONS_PARTITION)).await? {
+        let exclusion: Exclusion = item.record()?;
+        heads.insert(exclusion_chain(&exclusion.id), exclusion.audit);
+    }
+    for tenant in kernel::tenants::all(store).await? {
+        let claims = query_all(
+            store,
+            Query::partition(claims_partition(&tenant.id)).prefix(ClaimId::PREFIX),
+        )
+        .await?;
+        for item in claims {
+            let claim: Claim = item.record()?;
+            heads.insert(claim_chain(&claim.id), claim.audit);
+        }
+    }
+    Ok(heads)
+}
+
 pub struct SlaService {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
@@ -383,7 +417,7 @@ impl SlaService {
         let id = OutageId::generate(now);
         let scope = input.tenant.map_or(Scope::Platform, Scope::Tenant);
         let entry = AuditEntry::append(
-            &format!("sla-outage:{id}"),
+            &outage_chain(&id),
             None,
             now,
             access.principal(),
@@ -459,7 +493,7 @@ impl SlaService {
         let id = ExclusionId::generate(now);
         let scope = input.tenant.map_or(Scope::Platform, Scope::Tenant);
         let entry = AuditEntry::append(
-            &format!("sla-exclusion:{id}"),
+            &exclusion_chain(&id),
             None,
             now,
             access.principal(),

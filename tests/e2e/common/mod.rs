@@ -219,3 +219,83 @@ pub fn call(
     let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
     (status, json)
 }
+
+/// What `chains_end_at_their_records_heads` found: the chains checked against a record's head,
+/// and those whose record is gone (deleted by retention, say), which only link.
+#[derive(Debug)]
+pub struct ChainCheck {
+    pub with_head: std::collections::BTreeSet<String>,
+    pub without_head: std::collections::BTreeSet<String>,
+}
+
+impl ChainCheck {
+    /// The kinds of chain checked against a head: the chain names' prefixes (`tenant`, `hold`, …).
+    pub fn kinds(&self) -> std::collections::BTreeSet<&str> {
+        self.with_head
+            .iter()
+            .filter_map(|c| c.split(':').next())
+            .collect()
+    }
+}
+
+/// Every audit chain in the store links, and each whose record still exists ends at the head
+/// the record keeps (`functions::audit::record_heads`, as `regrooter audit verify` checks it).
+/// Then, for every such chain, its newest entry and its first are taken out of the store one at a
+/// time: the check must name that chain — and only that one — broken, and the entry is put back.
+/// So a chain cut at either end, or to nothing, is found for every kind of record there is.
+pub async fn chains_end_at_their_records_heads(store: &dyn kernel::store::Store) -> ChainCheck {
+    use kernel::audit::{chain_entries, verify_all_chains_to};
+    use kernel::store::Condition;
+    let heads = functions::audit::record_heads(store).await.expect("heads");
+    let reports = verify_all_chains_to(store, &heads).await.expect("verify");
+    let mut check = ChainCheck {
+        with_head: Default::default(),
+        without_head: Default::default(),
+    };
+    for report in &reports {
+        assert!(report.broken.is_none(), "{report:?}");
+        match heads.get(&report.chain) {
+            Some(head) => {
+                assert_eq!(head.seq, report.entries, "{}", report.chain);
+                check.with_head.insert(report.chain.clone());
+            }
+            None => {
+                check.without_head.insert(report.chain.clone());
+            }
+        }
+    }
+    for chain in &check.with_head {
+        let entries = chain_entries(store, chain).await.expect("entries");
+        let mut cuts = vec![entries.last().expect("an entry").clone()];
+        if entries.len() > 1 {
+            cuts.push(entries[0].clone());
+        }
+        for cut in cuts {
+            let key = cut.key().expect("key");
+            assert!(
+                store.delete(&key, Condition::Always).await.expect("delete"),
+                "{chain}: entry {} was there",
+                cut.seq
+            );
+            let after = verify_all_chains_to(store, &heads).await.expect("verify");
+            let broken: Vec<&str> = after
+                .iter()
+                .filter(|r| r.broken.is_some())
+                .map(|r| r.chain.as_str())
+                .collect();
+            assert_eq!(
+                broken,
+                [chain.as_str()],
+                "entry {} of {chain} taken out",
+                cut.seq
+            );
+            store
+                .put(cut.to_item().expect("item"), Condition::NotExists)
+                .await
+                .expect("put back");
+        }
+    }
+    let whole = verify_all_chains_to(store, &heads).await.expect("verify");
+    assert!(whole.iter().all(|r| r.broken.is_none()), "{whole:?}");
+    check
+}

@@ -1,0 +1,18 @@
+//! The audit heads every area's records keep, in one map: what `regrooter audit verify` holds
+//! each chain's end to (entries cut from a chain's end still link; only the record's head shows
+//! them missing). Each area names its own chains and finds its own records.
+
+use kernel::audit::RecordHeads;
+use kernel::store::Store;
+
+/// Every audited record's head, by chain: reports and incidents, tenants, accounts and custom
+/// roles, retention states and legal holds, credits, SLA outages, exclusions and claims.
+pub async fn record_heads(store: &dyn Store) -> Result<RecordHeads, kernel::Error> {
+    let mut heads = incidents::service::audit_heads(store).await?;
+    heads.extend(kernel::tenants::audit_heads(store).await?);
+    heads.extend(auth::service::audit_heads(store).await?);
+    heads.extend(retention::service::audit_heads(store).await?);
+    heads.extend(billing::credits::audit_heads(store).await?);
+    heads.extend(sla::service::audit_heads(store).await?);
+    Ok(heads)
+}

@@ -30,15 +30,16 @@ use std::time::{Duration, Instant};
 
 use runtime_api::{FakeRuntime, Outcome, function_url_get, function_url_post_json, peak_rss_kib};
 
-const FUNCTIONS: &[(&str, bool)] = &[
-    ("incidents", true),
-    ("stripe-webhook", true),
-    ("auth", true),
-    ("sla", true),
-    ("deadline-watch", false),
-    ("retention", false),
-    ("sla-probe", false),
-];
+/// Every function of the registry (`functions.json`), and whether it serves HTTP.
+fn functions() -> Vec<(&'static str, bool)> {
+    let http = functions::entry::HTTP_FUNCTIONS
+        .iter()
+        .map(|f| (f.name, true));
+    let jobs = functions::entry::JOB_FUNCTIONS
+        .iter()
+        .map(|f| (f.name, false));
+    http.chain(jobs).collect()
+}
 const ROUNDS: usize = 15;
 /// The function whose first request after health seals a record (a security report).
 const SEALS_FIRST: &str = "incidents";
@@ -213,7 +214,8 @@ fn main() {
     // for functions that were never started. The deployed zips are always weighed (the 5 MB
     // limit is theirs); they are started only with moto.
     let mut missing = Vec::new();
-    for (name, _) in FUNCTIONS {
+    let functions = functions();
+    for (name, _) in &functions {
         for dir in [&embedded, &deployed] {
             let zip = dir.join(name).join("bootstrap.zip");
             if !zip.is_file() {
@@ -231,7 +233,7 @@ fn main() {
         std::process::exit(2);
     }
     let mut wanted = Vec::new();
-    for (name, http) in FUNCTIONS {
+    for (name, http) in &functions {
         wanted.push((
             *name,
             *http,
@@ -297,7 +299,7 @@ fn main() {
         ));
     }
     // Only the deployed zips are held to the size limit: the embedded ones never ship.
-    for (name, _) in FUNCTIONS {
+    for (name, _) in &functions {
         let zip = std::fs::metadata(deployed.join(name).join("bootstrap.zip"))
             .expect("zip")
             .len();

@@ -68,6 +68,9 @@ pub struct Config {
     pub dpo_contact: String,
     /// The security contact published in security.txt.
     pub security_contact: String,
+    /// The security team's mailbox for the deadline watch's alerts: `REGROOTER_ALERT_EMAIL`, or
+    /// the security contact's address when that is a `mailto:`.
+    pub alert_email: Option<String>,
     /// Largest JSON body a route accepts unless it says otherwise.
     pub max_body_bytes: usize,
     /// Secrets the edge signs forwarded requests with (the origin lock). Several during a
@@ -343,6 +346,25 @@ impl StripeConfig {
     }
 }
 
+/// The alerts' mailbox: the variable when set (a plain address), else the security contact's
+/// address when it is a `mailto:` one.
+fn alert_email(set: Option<String>, security_contact: &str) -> Result<Option<String>, ConfigError> {
+    let plain = |v: &str| {
+        let v = v.trim();
+        (v.split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+            && !v.chars().any(|c| c.is_whitespace() || c.is_control()))
+        .then(|| v.to_string())
+    };
+    match set {
+        Some(v) => plain(&v).map(Some).ok_or_else(|| ConfigError::Invalid {
+            name: "REGROOTER_ALERT_EMAIL",
+            reason: format!("'{v}' is not an e-mail address"),
+        }),
+        None => Ok(security_contact.strip_prefix("mailto:").and_then(plain)),
+    }
+}
+
 impl Config {
     /// Reads the configuration through `get` (the process environment in production; a map in
     /// tests).
@@ -364,6 +386,7 @@ impl Config {
                 "REGROOTER_SECURITY_CONTACT",
                 policy::DEFAULT_SECURITY_CONTACT,
             ),
+            alert_email: None,
             max_body_bytes: match get("REGROOTER_MAX_BODY_BYTES") {
                 Some(v) => v.parse().map_err(|_| ConfigError::Invalid {
                     name: "REGROOTER_MAX_BODY_BYTES",
@@ -420,6 +443,20 @@ impl Config {
             },
             mail: MailConfig::from_lookup(&get, environment)?,
         };
+        let mut config = config;
+        config.alert_email = alert_email(get("REGROOTER_ALERT_EMAIL"), &config.security_contact)?;
+        if config.alert_email.is_none()
+            && matches!(environment, Environment::Staging | Environment::Production)
+        {
+            return Err(ConfigError::Invalid {
+                name: "REGROOTER_ALERT_EMAIL",
+                reason: format!(
+                    "is required in {} when the security contact is no mailto: address: the \
+                     deadline watch's alerts must reach the security team",
+                    environment.as_str()
+                ),
+            });
+        }
         if config.origin_secrets.iter().any(|s| s.len() < 32) {
             return Err(ConfigError::Invalid {
                 name: "REGROOTER_ORIGIN_SECRET",
@@ -456,6 +493,48 @@ impl Config {
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn alerts_go_to_the_security_contacts_mailbox_unless_another_is_named() {
+        let config = |pairs: &[(&str, &str)]| {
+            let env: HashMap<&str, &str> = pairs.iter().copied().collect();
+            Config::from_lookup(|k| env.get(k).map(|v| v.to_string()))
+        };
+        let default = config(&[]).expect("defaults");
+        assert_eq!(
+            default.alert_email.as_deref(),
+            Some("security@regrooter.de")
+        );
+        let named = config(&[("REGROOTER_ALERT_EMAIL", " soc@x.example ")]).expect("named");
+        assert_eq!(named.alert_email.as_deref(), Some("soc@x.example"));
+        assert!(matches!(
+            config(&[("REGROOTER_ALERT_EMAIL", "not an address")]),
+            Err(ConfigError::Invalid { name: "REGROOTER_ALERT_EMAIL", reason })
+                if reason.contains("not an e-mail address")
+        ));
+        // A contact page instead of a mailbox: nobody to mail locally; refused where it counts.
+        let page = [("REGROOTER_SECURITY_CONTACT", "https://x.example/security")];
+        assert_eq!(config(&page).expect("dev").alert_email, None);
+        let mut deployed: Vec<(&str, &str)> = DEPLOYED_MAIL.to_vec();
+        deployed.extend([
+            ("REGROOTER_ENV", "production"),
+            (
+                "REGROOTER_ORIGIN_SECRET",
+                "0123456789abcdef0123456789abcdef",
+            ),
+            page[0],
+        ]);
+        assert!(matches!(
+            config(&deployed),
+            Err(ConfigError::Invalid { name: "REGROOTER_ALERT_EMAIL", reason })
+                if reason.contains("required in production")
+        ));
+        deployed.push(("REGROOTER_ALERT_EMAIL", "soc@x.example"));
+        assert_eq!(
+            config(&deployed).expect("named").alert_email.as_deref(),
+            Some("soc@x.example")
+        );
+    }
 
     #[test]
     fn defaults_and_overrides() {

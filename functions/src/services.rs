@@ -130,7 +130,8 @@ impl Services {
             sender,
             config.dpo_contact.clone(),
             config.public_url.clone(),
-        );
+        )
+        .with_alert_recipient(config.alert_email.clone());
         let billing = Arc::new(BillingService::new(
             store.clone(),
             clock.clone(),

@@ -16,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
 use incidents::service::{IncidentForCaller, IncidentView, ReportSubmission, TriageInput};
-use incidents::{DeliveryState, IncidentId, NoticeSender};
+use incidents::{DeliveryState, IncidentId, IncidentStatus, NoticeSender, ReportStatus, Triage};
 use kernel::Clock;
 use kernel::crypto::{Keyring, LocalKeyEncryption, Personal};
 use kernel::ids::TenantId;
@@ -392,6 +392,81 @@ async fn smtp_the_customer_notice_arrives_in_both_languages_and_counts_from_acce
 }
 
 #[tokio::test]
+async fn smtp_the_deadline_watch_mails_the_security_team_once_per_alert() {
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let w = World::with_smtp(&sink);
+    let incident = w.incident().await;
+    let watch = |w: &World| {
+        let services = w.services.clone();
+        let at = w.clock.now();
+        async move {
+            let report = services.incidents.watch_deadlines(at).await.expect("watch");
+            report
+                .alerts
+                .iter()
+                .map(|(_, a)| format!("{:?}", a.kind))
+                .collect::<Vec<_>>()
+        }
+    };
+    // 36 hours on, ACME's 48 hours are 12 hours away: one alert, and its mail waits in the
+    // outbox until the drain hands it to the transport.
+    w.advance(36 * 60);
+    assert_eq!(watch(&w).await, ["DueSoon"]);
+    assert!(sink.messages().is_empty());
+    w.drain().await;
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 1, "{messages:#?}");
+    let mail = &messages[0];
+    // The security contact's mailbox (the default when no REGROOTER_ALERT_EMAIL is set).
+    assert_eq!(mail.envelope_to, "security@regrooter.de");
+    assert_eq!(mail.from, "security@notify.regrooter.test");
+    assert!(mail.has_date && !mail.message_id.is_empty(), "{mail:?}");
+    assert_eq!(
+        mail.subject,
+        format!("Frist läuft ab / Deadline due soon: {incident}")
+    );
+    for needle in [
+        "Benachrichtigung des Kunden acme (48 Stunden): Frist läuft bald ab, fällig 30.03.2026 11:00 CEST",
+        "notice to customer acme (48 hours): the deadline is due soon, due 30.03.2026 11:00 CEST",
+        &format!("https://trust.regrooter.test/api/incidents/{incident}"),
+    ] {
+        assert!(
+            mail.text.contains(needle),
+            "missing {needle} in\n{}",
+            mail.text
+        );
+    }
+    // No facts of the incident leave in an alert.
+    assert!(!mail.text.contains("HR export"), "{}", mail.text);
+
+    // The watch again: nothing new, nothing sent.
+    w.advance(5);
+    assert!(watch(&w).await.is_empty());
+    w.drain().await;
+    assert_eq!(sink.messages().len(), 1);
+
+    // 48 hours passed without the notice: missed, and mailed.
+    w.advance(12 * 60);
+    assert_eq!(watch(&w).await, ["Missed"]);
+    w.drain().await;
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 2, "{messages:#?}");
+    assert_eq!(
+        messages[1].subject,
+        format!("Frist verpasst / Deadline missed: {incident}")
+    );
+    assert!(
+        messages[1]
+            .text
+            .contains("notice to customer acme (48 hours): the deadline has passed"),
+        "{}",
+        messages[1].text
+    );
+}
+
+#[tokio::test]
 async fn smtp_a_5xx_leaves_the_notice_unsent_and_the_duty_open_until_resent_to_a_corrected_address()
 {
     let Some(sink) = SmtpSink::start() else {
@@ -628,6 +703,125 @@ async fn smtp_the_reporter_is_acknowledged_with_the_tracking_id_and_told_of_stat
         messages[1].text
     );
     assert!(!messages[1].text.contains("SECRET-REPORT-TEXT"));
+    // With the reason, in both languages; the status page answers it too.
+    for reason in [
+        "Nach unserer Prüfung liegt keine Verletzung des Schutzes personenbezogener Daten vor.",
+        "Having looked into it, we found no breach of personal data.",
+    ] {
+        assert!(messages[1].text.contains(reason), "{}", messages[1].text);
+    }
+    assert_eq!(
+        w.services
+            .incidents
+            .report_status(&receipt.tracking_id, &receipt.secret)
+            .await
+            .expect("status"),
+        (
+            ReportStatus::Closed,
+            Some(incidents::model::ClosedBecause::NotABreach)
+        )
+    );
+
+    // A second report becomes an incident. Closing the incident closes the report in the same
+    // step, on the report's own audit chain, and its reporter is told why.
+    let second = submit_report(&w, "finder@example.org").await;
+    let security = staff_access("security_officer");
+    let draft = serde_json::from_value(json!({
+        "title": "Export shows other customers' records",
+        "discovered_at": START, "aware_at": START,
+        "breach_types": ["confidentiality"],
+        "nature_and_scope": "A missing filter in the export.",
+        "approx_data_subjects": { "min": 1, "max": 1 }, "approx_records": { "min": 1, "max": 1 },
+        "likely_consequences": "None expected: the only record shown was the reporter's own.",
+        "data_sets": [{ "name": "sales contacts", "role": "controller" }]
+    }))
+    .expect("draft");
+    let triaged = w
+        .services
+        .incidents
+        .triage(
+            &security,
+            &second.tracking_id,
+            TriageInput::Incident {
+                incident: Box::new(draft),
+            },
+        )
+        .await
+        .expect("triage");
+    let Some(Triage::Incident { incident }) = triaged.triage else {
+        panic!("{triaged:?}")
+    };
+    // The minute's drain tells the reporter the report is in review.
+    w.drain().await;
+    let facts = serde_json::from_value(json!({
+        "breach_types": ["confidentiality"], "data_categories": ["contact"],
+        "approx_data_subjects": 1, "exfiltration": "none"
+    }))
+    .expect("facts");
+    let dpo = staff_access("data_protection_officer");
+    let incidents = &w.services.incidents;
+    incidents
+        .assess(&dpo, &incident, facts)
+        .await
+        .expect("assess");
+    incidents
+        .override_assessment(
+            &dpo,
+            &incident,
+            incidents::service::OverrideInput {
+                risk: incidents::assessment::RiskLevel::None,
+                notify_supervisory_authority: false,
+                communicate_to_data_subjects: false,
+                justification: Personal::new(
+                    "Only the reporter's own record was shown, to the reporter.".into(),
+                ),
+            },
+        )
+        .await
+        .expect("override");
+    for to in [
+        IncidentStatus::Contained,
+        IncidentStatus::Resolved,
+        IncidentStatus::Closed,
+    ] {
+        incidents
+            .transition(&security, &incident, to)
+            .await
+            .expect("transition");
+    }
+    assert_eq!(
+        incidents
+            .report_status(&second.tracking_id, &second.secret)
+            .await
+            .expect("status"),
+        (
+            ReportStatus::Closed,
+            Some(incidents::model::ClosedBecause::IncidentClosed)
+        )
+    );
+    let trail = kernel::audit::chain_entries(w.store.as_ref(), &second.tracking_id.to_string())
+        .await
+        .expect("trail");
+    let actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["report.received", "report.triaged", "report.closed"]
+    );
+    w.drain().await;
+    let told = sink.messages();
+    let last = told.last().expect("a message");
+    assert_eq!(last.envelope_to, "finder@example.org");
+    let closed = format!(
+        "your security report {} has been closed.",
+        second.tracking_id
+    );
+    for text in [
+        closed.as_str(),
+        "The security incident we opened from your report has been closed.",
+        "Der Sicherheitsvorfall, den wir aus Ihrer Meldung eröffnet haben, ist abgeschlossen.",
+    ] {
+        assert!(last.text.contains(text), "{}", last.text);
+    }
 }
 
 // ----- delivery events (SES through SNS), on the file outbox ------------------------------------

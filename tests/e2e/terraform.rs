@@ -1761,7 +1761,7 @@ fn binaries() -> BTreeMap<String, &'static str> {
 
 /// Every variable the functions read (functions/src/config.rs, lambda.rs); AWS_REGION comes from
 /// Lambda itself.
-const FUNCTION_ENVIRONMENT: [&str; 13] = [
+const FUNCTION_ENVIRONMENT: [&str; 14] = [
     "REGROOTER_ENV",
     "REGROOTER_STORE",
     "REGROOTER_TABLE",
@@ -1773,6 +1773,7 @@ const FUNCTION_ENVIRONMENT: [&str; 13] = [
     "REGROOTER_ALLOWED_REGIONS",
     "REGROOTER_DPO_CONTACT",
     "REGROOTER_SECURITY_CONTACT",
+    "REGROOTER_ALERT_EMAIL",
     "REGROOTER_PUBLIC_URL",
     "RUST_LOG",
 ];

@@ -83,6 +83,9 @@ async fn submit_report(
 struct StatusView {
     tracking_id: ReportId,
     status: ReportStatus,
+    /// Why it was closed (absent while it is open).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    closed_because: Option<incidents::model::ClosedBecause>,
 }
 
 /// Public: the reporter reads the status with the secret (`Authorization: Bearer <secret>`).
@@ -96,10 +99,11 @@ async fn report_status(
     let values = headers.get_all(header::AUTHORIZATION).iter();
     let secret = kernel::authorization::bearer_token(values.map(|v| v.as_bytes()))
         .map_err(|_| ApiError(Error::NotFound("report".into())))?;
-    let status = s.incidents.report_status(&id, secret).await?;
+    let (status, closed_because) = s.incidents.report_status(&id, secret).await?;
     Ok(Json(StatusView {
         tracking_id: id,
         status,
+        closed_because,
     }))
 }
 

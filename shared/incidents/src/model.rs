@@ -54,6 +54,32 @@ impl ReportStatus {
     }
 }
 
+/// Why a report is closed, as its reporter is told: the triage's outcome, or the end of the
+/// incident opened from it. Another report's id is never named (it is another reporter's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClosedBecause {
+    Spam,
+    Duplicate,
+    NotABreach,
+    IncidentClosed,
+}
+
+impl ClosedBecause {
+    /// The reason of a closed report (none while it is open).
+    pub fn of(status: ReportStatus, triage: Option<&Triage>) -> Option<Self> {
+        if status != ReportStatus::Closed {
+            return None;
+        }
+        Some(match triage? {
+            Triage::Spam => Self::Spam,
+            Triage::Duplicate { .. } => Self::Duplicate,
+            Triage::NotABreach => Self::NotABreach,
+            Triage::Incident { .. } => Self::IncidentClosed,
+        })
+    }
+}
+
 /// The security team's triage of a report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case", deny_unknown_fields)]

@@ -5,7 +5,10 @@
 //! approximate numbers of people and records, the data protection officer's contact, likely
 //! consequences, measures).
 
-use super::model::{Approx, Language, MeasureKind, MeasureStatus, ReportId, ReportStatus};
+use super::model::{
+    Alert, AlertKind, Approx, ClosedBecause, Duty, IncidentId, Language, MeasureKind,
+    MeasureStatus, ReportId, ReportStatus,
+};
 use kernel::inventory::DataCategory;
 use kernel::time::{Timestamp, in_company_time};
 
@@ -245,13 +248,45 @@ pub fn reporter_acknowledgement(report: &ReportId, status_page: &str) -> (String
     (subject, body)
 }
 
-/// The message a reporter receives when the report's status changes.
+/// Why a report was closed, in words for its reporter.
+pub fn closed_because(reason: ClosedBecause, lang: Language) -> &'static str {
+    match (reason, lang) {
+        (ClosedBecause::Spam, Language::De) => {
+            "Sie enthielt nichts, dem wir als Sicherheitsproblem nachgehen konnten."
+        }
+        (ClosedBecause::Spam, Language::En) => {
+            "It contained nothing we could follow up as a security problem."
+        }
+        (ClosedBecause::Duplicate, Language::De) => {
+            "Dasselbe Problem wurde uns bereits gemeldet; es wird unter der früheren Meldung bearbeitet."
+        }
+        (ClosedBecause::Duplicate, Language::En) => {
+            "The same problem had already been reported to us; it is handled under the earlier report."
+        }
+        (ClosedBecause::NotABreach, Language::De) => {
+            "Nach unserer Prüfung liegt keine Verletzung des Schutzes personenbezogener Daten vor."
+        }
+        (ClosedBecause::NotABreach, Language::En) => {
+            "Having looked into it, we found no breach of personal data."
+        }
+        (ClosedBecause::IncidentClosed, Language::De) => {
+            "Der Sicherheitsvorfall, den wir aus Ihrer Meldung eröffnet haben, ist abgeschlossen. Danke für Ihre Meldung."
+        }
+        (ClosedBecause::IncidentClosed, Language::En) => {
+            "The security incident we opened from your report has been closed. Thank you for reporting it."
+        }
+    }
+}
+
+/// The message a reporter receives when the report's status changes (with the reason when it
+/// was closed).
 pub fn reporter_status(
     report: &ReportId,
     status: ReportStatus,
+    reason: Option<ClosedBecause>,
     status_page: &str,
 ) -> (String, String) {
-    let (de, en) = match status {
+    let (status_de, status_en) = match status {
         ReportStatus::Received => ("ist eingegangen", "has been received"),
         ReportStatus::InReview => (
             "wird als möglicher Sicherheitsvorfall bearbeitet",
@@ -259,15 +294,83 @@ pub fn reporter_status(
         ),
         ReportStatus::Closed => ("ist abgeschlossen", "has been closed"),
     };
+    let because = |lang| reason.map_or(String::new(), |r| format!(" {}", closed_because(r, lang)));
+    let de = format!("{status_de}.{}", because(Language::De));
+    let en = format!("{status_en}.{}", because(Language::En));
     let subject = format!(
         "Stand Ihrer Sicherheitsmeldung {report} / Status of your security report {report}"
     );
     let body = format!(
-        "Guten Tag,\n\nIhre Sicherheitsmeldung {report} {de}.\n\nDen Stand können Sie mit Ihrem Geheimnis hier abrufen:\n\
+        "Guten Tag,\n\nIhre Sicherheitsmeldung {report} {de}\n\nDen Stand können Sie mit Ihrem Geheimnis hier abrufen:\n\
          {status_page}\n\nMit freundlichen Grüßen\nregrooter GmbH, Sicherheitsteam\n\
          {SEPARATOR}\
-         Hello,\n\nyour security report {report} {en}.\n\nWith your secret you can read its status here:\n\
+         Hello,\n\nyour security report {report} {en}\n\nWith your secret you can read its status here:\n\
          {status_page}\n\nKind regards\nregrooter GmbH, security team\n"
+    );
+    (subject, body)
+}
+
+/// The mail the security team receives when the deadline watch raises alerts on an incident:
+/// which duty, due when, and where the incident is. No facts of the incident (the team reads
+/// them signed in); the subject names the incident and the most urgent alert.
+pub fn staff_alert(
+    incident: &IncidentId,
+    alerts: &[Alert],
+    incident_url: &str,
+) -> (String, String) {
+    let missed = alerts.iter().any(|a| a.kind == AlertKind::Missed);
+    let subject = if missed {
+        format!("Frist verpasst / Deadline missed: {incident}")
+    } else {
+        format!("Frist läuft ab / Deadline due soon: {incident}")
+    };
+    let local = |at: Timestamp| {
+        in_company_time(at)
+            .strftime("%d.%m.%Y %H:%M %Z")
+            .to_string()
+    };
+    let duty_de = |d: &Duty| match d {
+        Duty::Customer { tenant } => format!("Benachrichtigung des Kunden {tenant} (48 Stunden)"),
+        Duty::SupervisoryAuthority => "Meldung an die Aufsichtsbehörde (72 Stunden)".to_string(),
+        Duty::DataSubjects => {
+            "Benachrichtigung der betroffenen Personen (unverzüglich)".to_string()
+        }
+    };
+    let duty_en = |d: &Duty| match d {
+        Duty::Customer { tenant } => format!("notice to customer {tenant} (48 hours)"),
+        Duty::SupervisoryAuthority => {
+            "notification of the supervisory authority (72 hours)".to_string()
+        }
+        Duty::DataSubjects => "notice to the data subjects (without undue delay)".to_string(),
+    };
+    let mut de = String::new();
+    let mut en = String::new();
+    for alert in alerts {
+        let (kind_de, kind_en) = match alert.kind {
+            AlertKind::DueSoon => ("läuft bald ab", "is due soon"),
+            AlertKind::Missed => ("ist verstrichen", "has passed"),
+            AlertKind::Undelivered => (
+                "ist wieder offen (nicht zugestellt)",
+                "is open again (not delivered)",
+            ),
+        };
+        de.push_str(&format!(
+            "- {}: Frist {kind_de}, fällig {}\n",
+            duty_de(&alert.duty),
+            local(alert.due)
+        ));
+        en.push_str(&format!(
+            "- {}: the deadline {kind_en}, due {}\n",
+            duty_en(&alert.duty),
+            local(alert.due)
+        ));
+    }
+    let body = format!(
+        "Die Fristenüberwachung meldet für den Vorfall {incident}:\n\n{de}\n\
+         Der Vorfall: {incident_url}\n\
+         {SEPARATOR}\
+         The deadline watch reports for incident {incident}:\n\n{en}\n\
+         The incident: {incident_url}\n"
     );
     (subject, body)
 }

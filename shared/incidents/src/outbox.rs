@@ -124,6 +124,8 @@ pub enum Purpose {
         report: ReportId,
         status: ReportStatus,
     },
+    /// Tells the security team that the deadline watch raised alerts on an incident.
+    StaffAlert { incident: IncidentId },
 }
 
 /// A message as stored: recipient and body sealed (platform key, purpose `reports`).

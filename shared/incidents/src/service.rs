@@ -419,6 +419,9 @@ pub struct IncidentService {
     dpo_contact: String,
     /// Where the platform is reached from outside (the reporter's status page lies below it).
     public_url: String,
+    /// The security team's mailbox: the deadline watch's alerts are mailed there (through the
+    /// outbox) as well as logged. None: logged only.
+    alert_recipient: Option<Personal<String>>,
 }
 
 const PLATFORM: KeyOwner = KeyOwner::Platform;
@@ -454,7 +457,14 @@ impl IncidentService {
             sender,
             dpo_contact,
             public_url: public_url.trim_end_matches('/').to_string(),
+            alert_recipient: None,
         }
+    }
+
+    /// Mails the deadline watch's alerts to `mailbox` (the security team's), besides logging them.
+    pub fn with_alert_recipient(mut self, mailbox: Option<String>) -> Self {
+        self.alert_recipient = mailbox.map(Personal::new);
+        self
     }
 
     async fn seal(
@@ -629,6 +639,11 @@ impl IncidentService {
         })
     }
 
+    /// Where staff find an incident.
+    fn incident_url(&self, id: &IncidentId) -> String {
+        format!("{}/api/incidents/{id}", self.public_url)
+    }
+
     /// The address of a report's status page (the reporter reads it with the secret shown at
     /// submission).
     fn status_page(&self, id: &ReportId) -> String {
@@ -636,7 +651,11 @@ impl IncidentService {
     }
 
     /// The reporter's status check: the same answer for a wrong secret as for an unknown id.
-    pub async fn report_status(&self, id: &ReportId, secret: &str) -> Result<ReportStatus, Error> {
+    pub async fn report_status(
+        &self,
+        id: &ReportId,
+        secret: &str,
+    ) -> Result<(ReportStatus, Option<ClosedBecause>), Error> {
         let unknown = || Error::NotFound("report".into());
         let (record, _) = self.load_report(id).await.map_err(|_| unknown())?;
         let given = Sha256::digest(secret.trim().as_bytes());
@@ -645,7 +664,10 @@ impl IncidentService {
             .filter_map(|i| u8::from_str_radix(&record.secret_digest[i..i + 2], 16).ok())
             .collect();
         if subtle::ConstantTimeEq::ct_eq(given.as_slice(), expected.as_slice()).into() {
-            Ok(record.status)
+            Ok((
+                record.status,
+                ClosedBecause::of(record.status, record.triage.as_ref()),
+            ))
         } else {
             Err(unknown())
         }
@@ -753,29 +775,64 @@ impl IncidentService {
                 )
             }
         };
+        report.triage = Some(triage.clone());
+        report.triaged_at = Some(now);
+        report.status = status;
+        ops.extend(
+            self.report_change_ops(
+                &mut report,
+                version,
+                now,
+                access.principal(),
+                "report.triaged",
+                &triage,
+            )
+            .await?,
+        );
+        self.store.transact(ops).await.map_err(conflict)?;
+        Ok(ReportSummary {
+            id: report.id,
+            received_at: report.received_at,
+            status: report.status,
+            triage: report.triage,
+        })
+    }
+
+    /// The writes of a report's change (its status set by the caller): the record with its new
+    /// audit head, the audit entry, and — when the reporter left a contact — the status message
+    /// (with the reason when the report is closed), for one transaction.
+    async fn report_change_ops(
+        &self,
+        report: &mut ReportRecord,
+        version: u64,
+        now: Timestamp,
+        principal: &Principal,
+        action: &str,
+        change: &impl Serialize,
+    ) -> Result<Vec<WriteOp>, Error> {
+        let id = report.id;
         let entry = AuditEntry::append(
             &id.to_string(),
             Some(&report.audit),
             now,
-            access.principal(),
-            "report.triaged",
-            &triage,
+            principal,
+            action,
+            change,
         );
-        report.triage = Some(triage);
-        report.triaged_at = Some(now);
-        report.status = status;
         report.audit = entry.head();
-        let item = Item::new(report_key(id)?, RecordKind::SecurityReport)
+        let item = Item::new(report_key(&id)?, RecordKind::SecurityReport)
             .with_gsi1(ItemKey::new(
                 REPORTS_INDEX,
                 format!("{}#{id}", report.received_at.as_second()),
             )?)
-            .with_record(&report)?;
-        ops.push(WriteOp::Put {
-            item,
-            condition: Condition::Version(version),
-        });
-        ops.push(entry.insert_op()?);
+            .with_record(&*report)?;
+        let mut ops = vec![
+            WriteOp::Put {
+                item,
+                condition: Condition::Version(version),
+            },
+            entry.insert_op()?,
+        ];
         if let Some(contact) = &report.reporter_contact {
             let contact = self
                 .keyring
@@ -788,12 +845,14 @@ impl IncidentService {
                     contact,
                 )
                 .await?;
-            let (subject, body) = reporter_status(id, report.status, &self.status_page(id));
+            let reason = ClosedBecause::of(report.status, report.triage.as_ref());
+            let (subject, body) =
+                reporter_status(&id, report.status, reason, &self.status_page(&id));
             ops.push(
                 self.queue_message(
                     format!("{id}-{}", report.status.as_str()),
                     Purpose::ReporterStatus {
-                        report: *id,
+                        report: id,
                         status: report.status,
                     },
                     &contact,
@@ -803,13 +862,7 @@ impl IncidentService {
                 .await?,
             );
         }
-        self.store.transact(ops).await.map_err(conflict)?;
-        Ok(ReportSummary {
-            id: report.id,
-            received_at: report.received_at,
-            status: report.status,
-            triage: report.triage,
-        })
+        Ok(ops)
     }
 
     // ----- incidents ----------------------------------------------------------------------------
@@ -1470,8 +1523,41 @@ impl IncidentService {
         record.status = to;
         let change = serde_json::json!({ "from": from, "to": to });
         let before = record.customer_tenants();
-        self.save_for_staff(access, record, version, "incident.status", &change, &before)
-            .await
+        let mut ops = self.save_ops(
+            access.principal(),
+            &mut record,
+            version,
+            "incident.status",
+            &change,
+            &before,
+        )?;
+        // The report the incident was opened from follows it to the end, in the same
+        // transaction: closed, on its own chain, and its reporter told why.
+        if to == IncidentStatus::Closed
+            && let Some(report_id) = record.source_report
+        {
+            let (mut report, report_version) = self.load_report(&report_id).await?;
+            if report.status != ReportStatus::Closed {
+                report.status = ReportStatus::Closed;
+                let because = serde_json::json!({
+                    "because": ClosedBecause::IncidentClosed,
+                    "incident": record.id,
+                });
+                ops.extend(
+                    self.report_change_ops(
+                        &mut report,
+                        report_version,
+                        self.clock.now(),
+                        access.principal(),
+                        "report.closed",
+                        &because,
+                    )
+                    .await?,
+                );
+            }
+        }
+        self.store.transact(ops).await.map_err(conflict)?;
+        self.staff_view(record, version + 1).await
     }
 
     /// Runs the rule engine on `facts` and keeps its decision on the incident.
@@ -1822,17 +1908,32 @@ impl IncidentService {
                 }
                 record.alerts.extend(alerts.clone());
                 let before = record.customer_tenants();
-                match self
-                    .save(
-                        &principal,
-                        record,
-                        version,
-                        "deadline.alert",
-                        &alerts,
-                        &before,
-                    )
-                    .await
-                {
+                let raised = record.alerts.len();
+                let mut ops = self.save_ops(
+                    &principal,
+                    &mut record,
+                    version,
+                    "deadline.alert",
+                    &alerts,
+                    &before,
+                )?;
+                // The security team is told by mail in the same transaction: the alerts exist
+                // exactly when their message does (one per firing, named by the alert count).
+                if let Some(mailbox) = &self.alert_recipient {
+                    let (subject, body) =
+                        crate::notice::staff_alert(&id, &alerts, &self.incident_url(&id));
+                    ops.push(
+                        self.queue_message(
+                            format!("{id}-alert-{raised}"),
+                            Purpose::StaffAlert { incident: id },
+                            mailbox,
+                            subject,
+                            &Personal::new(body),
+                        )
+                        .await?,
+                    );
+                }
+                match self.store.transact(ops).await.map_err(conflict) {
                     Ok(_) => {
                         report.alerts.extend(alerts.into_iter().map(|a| (id, a)));
                         break;

@@ -116,6 +116,7 @@ locals {
     REGROOTER_ALLOWED_REGIONS  = join(",", local.eu_regions)
     REGROOTER_DPO_CONTACT      = var.dpo_contact
     REGROOTER_SECURITY_CONTACT = var.security_contact
+    REGROOTER_ALERT_EMAIL      = var.alert_email
     REGROOTER_PUBLIC_URL       = var.public_url
     RUST_LOG                   = var.rust_log
   }

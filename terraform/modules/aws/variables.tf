@@ -60,6 +60,16 @@ variable "security_contact" {
   default     = "mailto:security@regrooter.de"
 }
 
+variable "alert_email" {
+  description = "The security team's mailbox: the deadline watch mails its alerts there (REGROOTER_ALERT_EMAIL)."
+  type        = string
+  default     = "security@regrooter.de"
+  validation {
+    condition     = can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alert_email))
+    error_message = "alert_email must be one e-mail address."
+  }
+}
+
 variable "rust_log" {
   description = "RUST_LOG filter of every function."
   type        = string

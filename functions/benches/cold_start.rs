@@ -87,13 +87,23 @@ fn run_once(
             .env("REGROOTER_STORE", "dynamodb")
             .env("REGROOTER_TABLE", "regrooter-bench")
             .env("REGROOTER_KMS_KEY_ID", key)
-            .env("REGROOTER_JWKS", r#"{"keys":[]}"#);
+            .env("REGROOTER_JWKS", r#"{"keys":[]}"#)
+            // The deployed zips link SES only (functions that mail need it configured).
+            .env("REGROOTER_MAIL", "ses")
+            .env("REGROOTER_SES_CONFIGURATION_SET", "regrooter-bench")
+            .env("REGROOTER_MAIL_FROM", "security@notify.regrooter.test");
     }
     let started = Instant::now();
     let mut child = cmd.spawn().expect("spawn bootstrap");
     let first_poll = runtime
         .wait_first_poll(Duration::from_secs(10))
-        .expect("the function never polled for an event");
+        .unwrap_or_else(|| {
+            panic!(
+                "{} never polled for an event; its init error: {:?}",
+                bootstrap.display(),
+                runtime.init_error()
+            )
+        });
     let init = first_poll.duration_since(started);
     let invoke = http.then(|| {
         let sent = Instant::now();

@@ -3,7 +3,7 @@
 //! numbers scrubbed before anything leaves the edge, and the confirmation page.
 
 use kernel::error::FieldError;
-use kernel::report_limits::{REPORT_LIMITS, limit_of};
+use kernel::report_limits::{CARDS_REMOVED_AT_EDGE, REPORT_LIMITS, limit_of};
 use kernel::scrub;
 use serde_json::{Map, Value};
 
@@ -335,6 +335,11 @@ pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Parsed, Rejected
             removed += n;
             *s = clean;
         }
+    }
+    // The function sees only clean text: it learns how many numbers the edge took out from the
+    // edge (a client cannot send this field: it is not one of the report's).
+    if removed > 0 {
+        fields.insert(CARDS_REMOVED_AT_EDGE.into(), Value::from(removed));
     }
     let json = serde_json::to_vec(&Value::Object(fields)).unwrap_or_default();
     Ok(Parsed {

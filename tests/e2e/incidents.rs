@@ -132,6 +132,8 @@ fn report_to_notification_with_deadline_alerts_and_audit() {
         description.contains("[card number removed]") && !description.contains("4111"),
         "{description}"
     );
+    // The edge took it out before forwarding; the report still counts it.
+    assert_eq!(view["scrubbed_card_numbers"], 1, "{view}");
     assert!(
         description.contains("' OR 1=1 --"),
         "attack strings in report text are kept"

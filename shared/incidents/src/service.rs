@@ -85,6 +85,10 @@ pub struct ReportSubmission {
     pub reporter_contact: Option<Personal<String>>,
     #[serde(default)]
     pub language: Option<Language>,
+    /// Set by the edge (`kernel::report_limits::CARDS_REMOVED_AT_EDGE`): card numbers it took
+    /// out of the text before forwarding it.
+    #[serde(default)]
+    pub card_numbers_removed_at_edge: Option<u32>,
 }
 
 fn check_text(
@@ -551,7 +555,7 @@ impl IncidentService {
         let now = self.clock.now();
         let id = ReportId::generate(now);
         let rid = id.to_string();
-        let mut scrubbed = 0;
+        let mut scrubbed = submission.card_numbers_removed_at_edge.unwrap_or(0) as usize;
         let mut sealed = BTreeMap::new();
         let fields = [
             ("description", &submission.description),

@@ -12,6 +12,10 @@ pub const REPORT_LIMITS: [(&str, usize); 6] = [
     ("reporter_contact", 320),
 ];
 
+/// The field the edge adds to a report it forwards: how many card numbers it removed from the
+/// text (the function sees only the clean text). Never a field a reporter sends.
+pub const CARDS_REMOVED_AT_EDGE: &str = "card_numbers_removed_at_edge";
+
 /// The limit for fields the form does not list (for example the language tag).
 pub const OTHER_FIELD_LIMIT: usize = 1_000;
 

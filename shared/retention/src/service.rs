@@ -319,13 +319,7 @@ impl RetentionService {
     /// Every tenant whose service has ended or whose data retention has touched.
     async fn candidates(&self) -> Result<BTreeMap<TenantId, RetentionState>, Error> {
         let mut out = BTreeMap::new();
-        for item in query_all(
-            self.store.as_ref(),
-            Query::gsi1(tenants::TENANTS_INDEX).limit(1_000),
-        )
-        .await?
-        {
-            let record: tenants::TenantRecord = item.record()?;
+        for record in tenants::all(self.store.as_ref()).await? {
             if let Some(state) = Self::state_from_plan(&record)? {
                 out.insert(record.id.clone(), state);
             }

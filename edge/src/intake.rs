@@ -99,7 +99,7 @@ fn page(lang: Lang, title: &str, body: &str) -> String {
 }
 
 /// The report form. `errors` and `values` re-fill it after a rejected post.
-pub fn form_page(lang: Lang, errors: &[FieldError], values: &Map<String, Value>) -> String {
+pub fn form_page(lang: Lang, errors: &[Mistake], values: &Map<String, Value>) -> String {
     let de = lang == Lang::De;
     let mut body = String::new();
     body.push_str(if de {
@@ -117,12 +117,11 @@ pub fn form_page(lang: Lang, errors: &[FieldError], values: &Map<String, Value>)
             }
         ));
         for e in errors {
-            let field = e.pointer.trim_start_matches('/');
             body.push_str(&format!(
                 "<li><a href=\"#{}\">{}</a>: {}</li>",
-                escape(field),
-                escape(field),
-                escape(&e.detail)
+                escape(&e.field),
+                escape(&e.label(lang)),
+                escape(&e.detail(lang))
             ));
         }
         body.push_str("</ul></div>\n");
@@ -137,7 +136,7 @@ pub fn form_page(lang: Lang, errors: &[FieldError], values: &Map<String, Value>)
     };
     for (name, label_de, label_en, hint_de, hint_en) in FIELDS {
         let limit = limit_of(name);
-        let invalid = errors.iter().any(|e| e.pointer == format!("/{name}"));
+        let invalid = errors.iter().any(|e| e.field == name);
         body.push_str(&format!(
             "<div class=\"field\">\n<label for=\"{name}\">{}</label>\n<p id=\"{name}-hint\" class=\"hint\">{}</p>\n<textarea id=\"{name}\" name=\"{name}\" required maxlength=\"{limit}\" rows=\"{}\" aria-describedby=\"{name}-hint\"{}>{}</textarea>\n</div>\n",
             if de { label_de } else { label_en },
@@ -149,7 +148,7 @@ pub fn form_page(lang: Lang, errors: &[FieldError], values: &Map<String, Value>)
     }
     body.push_str(&format!(
         "<div class=\"field\">\n<label for=\"reporter_contact\">{}</label>\n<p id=\"reporter_contact-hint\" class=\"hint\">{}</p>\n<input id=\"reporter_contact\" name=\"reporter_contact\" type=\"text\" maxlength=\"320\" autocomplete=\"email\" aria-describedby=\"reporter_contact-hint\" value=\"{}\">\n</div>\n<input type=\"hidden\" name=\"language\" value=\"{}\">\n<button type=\"submit\">{}</button>\n</form>\n",
-        if de { "Ihre Kontaktangabe (freiwillig)" } else { "Your contact (optional)" },
+        CONTACT_LABEL[usize::from(!de)],
         if de {
             "Nur wenn wir Rückfragen stellen dürfen. Sie können auch anonym melden."
         } else {
@@ -220,9 +219,95 @@ pub struct Parsed {
 pub struct Rejected {
     pub format: Format,
     pub lang: Lang,
-    pub errors: Vec<FieldError>,
+    pub errors: Vec<Mistake>,
     pub values: Map<String, Value>,
 }
+
+/// What is wrong with a report: said in English for the API (problem+json) and in the form's
+/// language on the page, where the field is named by its label, not its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mistake {
+    /// The field's key; empty for the body as a whole.
+    pub field: String,
+    pub kind: MistakeKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MistakeKind {
+    Required,
+    TooLong(usize),
+    NotText,
+    NotAField,
+    BadLanguage,
+    NotAnObject,
+    NotJson(String),
+    UnsupportedType,
+}
+
+impl Mistake {
+    fn new(field: &str, kind: MistakeKind) -> Self {
+        Self {
+            field: field.to_string(),
+            kind,
+        }
+    }
+
+    /// The API's form: a JSON Pointer and an English sentence.
+    pub fn to_field_error(&self) -> FieldError {
+        let pointer = if self.field.is_empty() {
+            String::new()
+        } else {
+            format!("/{}", self.field)
+        };
+        FieldError::new(pointer, self.detail(Lang::En))
+    }
+
+    /// What is wrong, in `lang`.
+    pub fn detail(&self, lang: Lang) -> String {
+        let de = lang == Lang::De;
+        match &self.kind {
+            MistakeKind::Required if de => "ist ein Pflichtfeld".into(),
+            MistakeKind::Required => "is required".into(),
+            MistakeKind::TooLong(limit) if de => {
+                format!("darf höchstens {limit} Zeichen lang sein")
+            }
+            MistakeKind::TooLong(limit) => format!("must be at most {limit} characters"),
+            MistakeKind::NotText if de => "muss Text sein".into(),
+            MistakeKind::NotText => "must be text".into(),
+            MistakeKind::NotAField if de => "ist kein Feld der Meldung".into(),
+            MistakeKind::NotAField => "is not a field of the report".into(),
+            MistakeKind::BadLanguage if de => "muss de oder en sein".into(),
+            MistakeKind::BadLanguage => "must be de or en".into(),
+            MistakeKind::NotAnObject if de => "Der Inhalt muss ein JSON-Objekt sein".into(),
+            MistakeKind::NotAnObject => "the body must be a JSON object".into(),
+            MistakeKind::NotJson(e) if de => format!("Der Inhalt ist kein gültiges JSON: {e}"),
+            MistakeKind::NotJson(e) => format!("the body is not valid JSON: {e}"),
+            MistakeKind::UnsupportedType if de => {
+                "Bitte senden Sie application/json oder application/x-www-form-urlencoded".into()
+            }
+            MistakeKind::UnsupportedType => {
+                "send application/json or application/x-www-form-urlencoded".into()
+            }
+        }
+    }
+
+    /// The field's label in `lang` (its key when the form has no label for it).
+    pub fn label(&self, lang: Lang) -> String {
+        let de = lang == Lang::De;
+        if let Some((_, label_de, label_en, ..)) = FIELDS.iter().find(|f| f.0 == self.field) {
+            return if de { label_de } else { label_en }.to_string();
+        }
+        match self.field.as_str() {
+            "reporter_contact" => CONTACT_LABEL[usize::from(!de)].to_string(),
+            "language" if de => "Sprache".into(),
+            "language" => "Language".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// The contact field's label, German and English.
+const CONTACT_LABEL: [&str; 2] = ["Ihre Kontaktangabe (freiwillig)", "Your contact (optional)"];
 
 const ALLOWED: [&str; 7] = [
     "description",
@@ -242,25 +327,19 @@ pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Parsed, Rejected
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    let (format, fields): (Format, Result<Map<String, Value>, FieldError>) = match mime.as_str() {
+    let (format, fields): (Format, Result<Map<String, Value>, Mistake>) = match mime.as_str() {
         "application/json" => (
             Format::Json,
             match serde_json::from_slice::<Value>(body) {
                 Ok(Value::Object(map)) => Ok(map),
-                Ok(_) => Err(FieldError::new("", "the body must be a JSON object")),
-                Err(e) => Err(FieldError::new(
-                    "",
-                    format!("the body is not valid JSON: {e}"),
-                )),
+                Ok(_) => Err(Mistake::new("", MistakeKind::NotAnObject)),
+                Err(e) => Err(Mistake::new("", MistakeKind::NotJson(e.to_string()))),
             },
         ),
         "application/x-www-form-urlencoded" => (Format::Form, Ok(form_fields(body))),
         _ => (
             Format::Json,
-            Err(FieldError::new(
-                "",
-                "send application/json or application/x-www-form-urlencoded",
-            )),
+            Err(Mistake::new("", MistakeKind::UnsupportedType)),
         ),
     };
     let reject = |errors, values| Rejected {
@@ -280,10 +359,7 @@ pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Parsed, Rejected
     let mut errors = Vec::new();
     for (name, value) in &fields {
         if !ALLOWED.contains(&name.as_str()) {
-            errors.push(FieldError::new(
-                format!("/{name}"),
-                "is not a field of the report",
-            ));
+            errors.push(Mistake::new(name, MistakeKind::NotAField));
             continue;
         }
         match value {
@@ -294,17 +370,14 @@ pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Parsed, Rejected
                     .map_or(2, |(_, l)| *l);
                 if name == "language" {
                     if s != "de" && s != "en" {
-                        errors.push(FieldError::new("/language", "must be de or en"));
+                        errors.push(Mistake::new(name, MistakeKind::BadLanguage));
                     }
                 } else if s.chars().count() > limit {
-                    errors.push(FieldError::new(
-                        format!("/{name}"),
-                        format!("must be at most {limit} characters"),
-                    ));
+                    errors.push(Mistake::new(name, MistakeKind::TooLong(limit)));
                 }
             }
             Value::Null if name == "reporter_contact" || name == "language" => {}
-            _ => errors.push(FieldError::new(format!("/{name}"), "must be text")),
+            _ => errors.push(Mistake::new(name, MistakeKind::NotText)),
         }
     }
     for (name, ..) in FIELDS {
@@ -312,8 +385,8 @@ pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Parsed, Rejected
             .get(name)
             .and_then(Value::as_str)
             .is_some_and(|s| !s.trim().is_empty());
-        if !present && !errors.iter().any(|e| e.pointer == format!("/{name}")) {
-            errors.push(FieldError::new(format!("/{name}"), "is required"));
+        if !present && !errors.iter().any(|e| e.field == name) {
+            errors.push(Mistake::new(name, MistakeKind::Required));
         }
     }
     // A form leaves an empty contact empty; the origin expects it absent.
@@ -423,22 +496,26 @@ mod tests {
         bad["priority"] = serde_json::json!("urgent");
         let rejected =
             parse(Some("application/json"), bad.to_string().as_bytes()).expect_err("invalid");
-        let pointers: Vec<&str> = rejected.errors.iter().map(|e| e.pointer.as_str()).collect();
+        let pointers: Vec<String> = rejected
+            .errors
+            .iter()
+            .map(|e| e.to_field_error().pointer)
+            .collect();
         for p in ["/scope", "/description", "/language", "/priority"] {
-            assert!(pointers.contains(&p), "{p} in {pointers:?}");
+            assert!(pointers.iter().any(|q| q == p), "{p} in {pointers:?}");
         }
         let plain = parse(Some("text/plain"), b"hi").expect_err("not a form");
         assert_eq!(
-            plain.errors,
-            vec![FieldError::new(
+            plain.errors[0].to_field_error(),
+            FieldError::new(
                 "",
                 "send application/json or application/x-www-form-urlencoded"
-            )]
+            )
         );
         let array = parse(Some("application/json"), b"[1]").expect_err("not an object");
         assert_eq!(
-            array.errors,
-            vec![FieldError::new("", "the body must be a JSON object")]
+            array.errors[0].to_field_error(),
+            FieldError::new("", "the body must be a JSON object")
         );
     }
 
@@ -451,7 +528,7 @@ mod tests {
         );
         let html = form_page(
             Lang::En,
-            &[FieldError::new("/scope", "is required")],
+            &[Mistake::new("scope", MistakeKind::Required)],
             &values,
         );
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
@@ -464,6 +541,40 @@ mod tests {
             );
         }
         assert!(form_page(Lang::De, &[], &Map::new()).contains("Meldung absenden"));
+    }
+
+    #[test]
+    fn the_german_form_names_its_mistakes_in_german() {
+        let mut long = full();
+        long["language"] = serde_json::json!("de");
+        long["scope"] = serde_json::json!("x".repeat(limit_of("scope") + 1));
+        long.as_object_mut().expect("object").remove("description");
+        let form: String = long
+            .as_object()
+            .expect("object")
+            .iter()
+            .map(|(k, v)| format!("{k}={}&", v.as_str().unwrap_or_default()))
+            .collect();
+        let rejected =
+            parse(Some("application/x-www-form-urlencoded"), form.as_bytes()).expect_err("invalid");
+        let html = form_page(rejected.lang, &rejected.errors, &rejected.values);
+        for said in [
+            "<a href=\"#scope\">Umfang</a>: darf höchstens 5000 Zeichen lang sein",
+            "<a href=\"#description\">Beschreibung des Vorfalls</a>: ist ein Pflichtfeld",
+        ] {
+            assert!(html.contains(said), "{said} in {html}");
+        }
+        // The API says the same in English, by pointer.
+        let api: Vec<FieldError> = rejected
+            .errors
+            .iter()
+            .map(Mistake::to_field_error)
+            .collect();
+        assert!(api.contains(&FieldError::new(
+            "/scope",
+            "must be at most 5000 characters"
+        )));
+        assert!(api.contains(&FieldError::new("/description", "is required")));
     }
 
     #[test]

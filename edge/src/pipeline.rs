@@ -13,7 +13,7 @@ use kernel::token::{TokenVerifier, VerifiedToken};
 
 use crate::bruteforce::{self, GuardOp, GuardReply, LockReason};
 use crate::events::{EventKind, SecurityEvent, keyed_hash};
-use crate::intake::{self, Format, Lang};
+use crate::intake::{self, Format, Lang, Mistake};
 use crate::rate::{self, Quota, RateDecision, RouteClass};
 use crate::waf::{Action, Waf, WafConfig, WafRequest};
 
@@ -627,7 +627,8 @@ impl EdgeService {
                     intake::form_page(rejected.lang, &rejected.errors, &rejected.values),
                 )),
                 Format::Json => {
-                    let mut p = kernel::Error::Validation(rejected.errors)
+                    let errors = rejected.errors.iter().map(Mistake::to_field_error);
+                    let mut p = kernel::Error::Validation(errors.collect())
                         .to_problem(Some(request_id.to_string()));
                     if content_type.as_deref().is_none_or(|c| {
                         !c.to_ascii_lowercase().contains("json")

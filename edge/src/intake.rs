@@ -1,6 +1,7 @@
 //! The public security-report intake at the edge: an accessible form in German and English (no
 //! script at all), parsing of JSON and form posts with the same limits as the origin, card
-//! numbers scrubbed before anything leaves the edge, and the confirmation page.
+//! numbers scrubbed before anything leaves the edge, the confirmation page, and the reporter's
+//! status page (tracking id and access code in a form; the answer in words).
 
 use kernel::error::FieldError;
 use kernel::report_limits::{CARDS_REMOVED_AT_EDGE, REPORT_LIMITS, limit_of};
@@ -26,7 +27,7 @@ impl Lang {
         }
     }
 
-    fn code(self) -> &'static str {
+    pub fn code(self) -> &'static str {
         match self {
             Lang::De => "de",
             Lang::En => "en",
@@ -169,20 +170,213 @@ pub fn form_page(lang: Lang, errors: &[Mistake], values: &Map<String, Value>) ->
     )
 }
 
+/// The reporter's status page: a form for the tracking id and the access code, answered in words.
+pub use kernel::report_limits::STATUS_PAGE;
+
+/// A status question from the form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusQuestion {
+    pub lang: Lang,
+    pub tracking_id: String,
+    pub access_code: String,
+}
+
+/// Whether `id` could be a tracking id (`rep_` and letters or digits): only such an id is put
+/// back into a page or a path.
+fn tracking_id_shaped(id: &str) -> bool {
+    id.len() <= 64
+        && id.starts_with("rep_")
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// The tracking id a link to the status page names (`?id=`), if it is one.
+pub fn tracking_id_in(query: Option<&str>) -> String {
+    query
+        .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("id=")))
+        .filter(|id| tracking_id_shaped(id))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Reads the status form; a mistake sends the form back with what was typed (never the code).
+pub fn parse_status_form(body: &[u8]) -> Result<StatusQuestion, (Lang, String, Vec<Mistake>)> {
+    let fields = form_fields(body);
+    let text = |name: &str| {
+        fields
+            .get(name)
+            .and_then(Value::as_str)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default()
+    };
+    let lang = if text("language") == "en" {
+        Lang::En
+    } else {
+        Lang::De
+    };
+    let (tracking_id, access_code) = (text("tracking_id"), text("access_code"));
+    let mut mistakes = Vec::new();
+    if tracking_id.is_empty() {
+        mistakes.push(Mistake::new("tracking_id", MistakeKind::Required));
+    } else if !tracking_id_shaped(&tracking_id) {
+        mistakes.push(Mistake::new("tracking_id", MistakeKind::NotValid));
+    }
+    if access_code.is_empty() {
+        mistakes.push(Mistake::new("access_code", MistakeKind::Required));
+    } else if access_code.len() > 128 || !access_code.bytes().all(|b| b.is_ascii_hexdigit()) {
+        mistakes.push(Mistake::new("access_code", MistakeKind::NotValid));
+    }
+    let shown_id = if tracking_id_shaped(&tracking_id) {
+        tracking_id.clone()
+    } else {
+        String::new()
+    };
+    if mistakes.is_empty() {
+        Ok(StatusQuestion {
+            lang,
+            tracking_id,
+            access_code,
+        })
+    } else {
+        Err((lang, shown_id, mistakes))
+    }
+}
+
+/// The status form, with the tracking id filled in when a link named it, the mistakes of a
+/// rejected post, or a notice (an unknown id or a wrong code: one answer for both).
+pub fn status_form_page(
+    lang: Lang,
+    tracking_id: &str,
+    mistakes: &[Mistake],
+    notice: Option<&str>,
+) -> String {
+    let de = lang == Lang::De;
+    let mut body = String::new();
+    body.push_str(if de {
+        "<h1>Stand Ihrer Sicherheitsmeldung</h1>\n<p>Geben Sie die Vorgangsnummer und den Zugangscode ein, die Ihnen nach dem Absenden angezeigt wurden.</p>\n"
+    } else {
+        "<h1>Status of your security report</h1>\n<p>Enter the tracking id and the access code you were shown after sending your report.</p>\n"
+    });
+    body.push_str(&format!(
+        "<p lang=\"{0}\"><a href=\"{STATUS_PAGE}?lang={0}\" hreflang=\"{0}\">{1}</a></p>\n",
+        if de { "en" } else { "de" },
+        if de {
+            "English version"
+        } else {
+            "Deutsche Fassung"
+        }
+    ));
+    if let Some(notice) = notice {
+        body.push_str(&format!(
+            "<div role=\"alert\" class=\"errors\"><p>{}</p></div>\n",
+            escape(notice)
+        ));
+    }
+    if !mistakes.is_empty() {
+        body.push_str(&format!(
+            "<div role=\"alert\" class=\"errors\"><h2>{}</h2><ul>",
+            if de {
+                "Bitte prüfen Sie Ihre Angaben"
+            } else {
+                "Please check your entries"
+            }
+        ));
+        for m in mistakes {
+            body.push_str(&format!(
+                "<li><a href=\"#{}\">{}</a>: {}</li>",
+                escape(&m.field),
+                escape(&m.label(lang)),
+                escape(&m.detail(lang))
+            ));
+        }
+        body.push_str("</ul></div>\n");
+    }
+    let invalid = |field: &str| {
+        if mistakes.iter().any(|m| m.field == field) {
+            " aria-invalid=\"true\""
+        } else {
+            ""
+        }
+    };
+    let id_label = Mistake::new("tracking_id", MistakeKind::Required).label(lang);
+    let code_label = Mistake::new("access_code", MistakeKind::Required).label(lang);
+    body.push_str(&format!(
+        "<form method=\"post\" action=\"{STATUS_PAGE}\" accept-charset=\"utf-8\">\n\
+         <div class=\"field\">\n<label for=\"tracking_id\">{}</label>\n\
+         <input id=\"tracking_id\" name=\"tracking_id\" type=\"text\" required maxlength=\"64\" autocomplete=\"off\" spellcheck=\"false\" value=\"{}\"{}>\n</div>\n\
+         <div class=\"field\">\n<label for=\"access_code\">{}</label>\n\
+         <input id=\"access_code\" name=\"access_code\" type=\"password\" required maxlength=\"128\" autocomplete=\"off\" spellcheck=\"false\"{}>\n</div>\n\
+         <input type=\"hidden\" name=\"language\" value=\"{}\">\n\
+         <button type=\"submit\">{}</button>\n</form>\n",
+        escape(&id_label),
+        escape(tracking_id),
+        invalid("tracking_id"),
+        escape(&code_label),
+        invalid("access_code"),
+        lang.code(),
+        if de { "Stand abrufen" } else { "Show the status" }
+    ));
+    page(
+        lang,
+        if de {
+            "Stand Ihrer Sicherheitsmeldung"
+        } else {
+            "Status of your security report"
+        },
+        &body,
+    )
+}
+
+/// The answer: the report's status in words (the platform's sentence, the status mail's).
+pub fn status_answer_page(lang: Lang, tracking_id: &str, says: &str) -> String {
+    let de = lang == Lang::De;
+    let body = format!(
+        "<h1>{}</h1>\n<p>{} <code>{}</code> {}</p>\n<p><a href=\"{STATUS_PAGE}?lang={}\">{}</a></p>\n",
+        if de {
+            "Stand Ihrer Sicherheitsmeldung"
+        } else {
+            "Status of your security report"
+        },
+        if de {
+            "Ihre Sicherheitsmeldung"
+        } else {
+            "Your security report"
+        },
+        escape(tracking_id),
+        escape(says),
+        lang.code(),
+        if de {
+            "Eine andere Meldung abrufen"
+        } else {
+            "Look up another report"
+        }
+    );
+    page(
+        lang,
+        if de {
+            "Stand Ihrer Sicherheitsmeldung"
+        } else {
+            "Status of your security report"
+        },
+        &body,
+    )
+}
+
 /// The page a form reporter sees after sending: the tracking id and the secret, once.
 pub fn confirmation_page(lang: Lang, tracking_id: &str, secret: &str) -> String {
     let body = if lang == Lang::De {
         format!(
-            "<h1>Vielen Dank – Ihre Meldung ist eingegangen</h1>\n<p>Ihre Vorgangsnummer: <code>{}</code></p>\n<p>Ihr Zugangscode für den Bearbeitungsstand: <code>{}</code></p>\n<p>Bitte bewahren Sie beides auf. Der Zugangscode wird nur jetzt angezeigt. Den Stand (eingegangen, in Prüfung, abgeschlossen) können Sie unter <code>/security/reports/{}/status</code> mit dem Zugangscode abrufen.</p>\n",
+            "<h1>Vielen Dank – Ihre Meldung ist eingegangen</h1>\n<p>Ihre Vorgangsnummer: <code>{}</code></p>\n<p>Ihr Zugangscode für den Bearbeitungsstand: <code>{}</code></p>\n<p>Bitte bewahren Sie beides auf. Der Zugangscode wird nur jetzt angezeigt. Den Stand (eingegangen, in Prüfung, abgeschlossen) können Sie <a href=\"{}?id={}&amp;lang=de\">auf der Statusseite</a> mit dem Zugangscode abrufen.</p>\n",
             escape(tracking_id),
             escape(secret),
+            STATUS_PAGE,
             escape(tracking_id)
         )
     } else {
         format!(
-            "<h1>Thank you – your report has been received</h1>\n<p>Your tracking id: <code>{}</code></p>\n<p>Your access code for the status: <code>{}</code></p>\n<p>Please keep both. The access code is shown only now. You can read the status (received, in review, closed) at <code>/security/reports/{}/status</code> with the access code.</p>\n",
+            "<h1>Thank you – your report has been received</h1>\n<p>Your tracking id: <code>{}</code></p>\n<p>Your access code for the status: <code>{}</code></p>\n<p>Please keep both. The access code is shown only now. You can read the status (received, in review, closed) <a href=\"{}?id={}&amp;lang=en\">on the status page</a> with the access code.</p>\n",
             escape(tracking_id),
             escape(secret),
+            STATUS_PAGE,
             escape(tracking_id)
         )
     };
@@ -242,6 +436,7 @@ pub enum MistakeKind {
     NotAnObject,
     NotJson(String),
     UnsupportedType,
+    NotValid,
 }
 
 impl Mistake {
@@ -288,6 +483,8 @@ impl Mistake {
             MistakeKind::UnsupportedType => {
                 "send application/json or application/x-www-form-urlencoded".into()
             }
+            MistakeKind::NotValid if de => "hat nicht die erwartete Form".into(),
+            MistakeKind::NotValid => "does not have the expected form".into(),
         }
     }
 
@@ -301,6 +498,10 @@ impl Mistake {
             "reporter_contact" => CONTACT_LABEL[usize::from(!de)].to_string(),
             "language" if de => "Sprache".into(),
             "language" => "Language".into(),
+            "tracking_id" if de => "Vorgangsnummer".into(),
+            "tracking_id" => "Tracking id".into(),
+            "access_code" if de => "Zugangscode".into(),
+            "access_code" => "Access code".into(),
             other => other.to_string(),
         }
     }

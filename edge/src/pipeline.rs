@@ -443,6 +443,15 @@ impl EdgeService {
             ("POST", "/security/reports") => {
                 return self.intake(request, request_id, now, origin).await;
             }
+            ("GET" | "HEAD", intake::STATUS_PAGE) => {
+                let lang = Lang::from_query(query, accept_language);
+                let page =
+                    intake::status_form_page(lang, &intake::tracking_id_in(query), &[], None);
+                return with_body(StatusCode::OK, "text/html; charset=utf-8", page);
+            }
+            ("POST", intake::STATUS_PAGE) => {
+                return self.status_lookup(request, request_id, now, origin).await;
+            }
             ("GET" | "HEAD", "/") => return see_other(web::paths::PORTAL_HOME),
             ("GET" | "HEAD", asset) if let Some(asset) = web::assets::find(asset) => {
                 let mut response = with_body(StatusCode::OK, asset.content_type, asset.body);
@@ -686,6 +695,70 @@ impl EdgeService {
                     return with_body(status, "text/plain; charset=utf-8", message);
                 }
                 response
+            }
+        }
+    }
+
+    /// The status page's form posted: the incidents function is asked at the same path, the
+    /// form's id and code as JSON, and its sentence shown. An unknown id and a wrong code get the
+    /// same answer; nothing with the code in it is cached.
+    async fn status_lookup<O: Origin>(
+        &self,
+        request: Request<Vec<u8>>,
+        request_id: &RequestId,
+        now: Timestamp,
+        origin: &O,
+    ) -> Response<Vec<u8>> {
+        let html = "text/html; charset=utf-8";
+        let question = match intake::parse_status_form(request.body()) {
+            Ok(q) => q,
+            Err((lang, id, mistakes)) => {
+                let page = intake::status_form_page(lang, &id, &mistakes, None);
+                return not_stored(with_body(StatusCode::BAD_REQUEST, html, page));
+            }
+        };
+        let lang = question.lang;
+        let (mut parts, _) = request.into_parts();
+        parts.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        parts.headers.remove(header::CONTENT_LENGTH);
+        let json = serde_json::json!({
+            "tracking_id": question.tracking_id,
+            "access_code": question.access_code,
+        });
+        let asked = Request::from_parts(parts, json.to_string().into_bytes());
+        let answer = origin
+            .forward(self.signed(asked, request_id, now), None)
+            .await;
+        let says = (answer.status() == StatusCode::OK)
+            .then(|| serde_json::from_slice::<serde_json::Value>(answer.body()).ok())
+            .flatten()
+            .and_then(|v| v["says"][lang.code()].as_str().map(str::to_string));
+        match (answer.status(), says) {
+            (StatusCode::OK, Some(says)) => not_stored(with_body(
+                StatusCode::OK,
+                html,
+                intake::status_answer_page(lang, &question.tracking_id, &says),
+            )),
+            (StatusCode::NOT_FOUND, _) => {
+                let notice = if lang == Lang::De {
+                    "Zu dieser Vorgangsnummer und diesem Zugangscode gibt es keine Meldung. Bitte prüfen Sie beide."
+                } else {
+                    "There is no report with this tracking id and access code. Please check both."
+                };
+                let page = intake::status_form_page(lang, &question.tracking_id, &[], Some(notice));
+                not_stored(with_body(StatusCode::NOT_FOUND, html, page))
+            }
+            _ => {
+                let notice = if lang == Lang::De {
+                    "Der Stand kann gerade nicht abgerufen werden. Bitte versuchen Sie es in einigen Minuten erneut."
+                } else {
+                    "The status cannot be read just now. Please try again in a few minutes."
+                };
+                let page = intake::status_form_page(lang, &question.tracking_id, &[], Some(notice));
+                not_stored(with_body(StatusCode::BAD_GATEWAY, html, page))
             }
         }
     }

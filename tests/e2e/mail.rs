@@ -668,7 +668,7 @@ async fn smtp_the_reporter_is_acknowledged_with_the_tracking_id_and_told_of_stat
     );
     assert!(
         ack.text.contains(&format!(
-            "https://trust.regrooter.test/security/reports/{id}/status"
+            "https://trust.regrooter.test/security/reports/status?id={id}"
         )),
         "status page in\n{}",
         ack.text

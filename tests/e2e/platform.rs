@@ -576,6 +576,107 @@ fn responses_with_tokens_secrets_or_personal_data_are_not_stored_by_caches() {
 }
 
 #[test]
+fn the_reporter_reads_the_status_on_a_page_in_their_language() {
+    let platform = Platform::start(&[]);
+    let form = [("content-type", "application/x-www-form-urlencoded")];
+    let sent = send(
+        &platform,
+        "POST",
+        "/security/reports",
+        &form,
+        "description=d&affected_parties=a&personal_data_kind=p&scope=s&impact_assessment=i&language=en",
+    );
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    // The confirmation page shows the id and the code, and links to the status page.
+    let codes: Vec<&str> = sent
+        .body
+        .split("<code>")
+        .skip(1)
+        .filter_map(|c| c.split("</code>").next())
+        .collect();
+    let [id, code] = codes[..] else {
+        panic!("id and code in {}", sent.body)
+    };
+    assert!(
+        sent.body.contains(&format!(
+            "href=\"/security/reports/status?id={id}&amp;lang=en\""
+        )),
+        "{}",
+        sent.body
+    );
+    // The link opens the form with the id filled in (a browser, no header needed).
+    let page = send(
+        &platform,
+        "GET",
+        &format!("/security/reports/status?id={id}&lang=en"),
+        &[],
+        "",
+    );
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains(&format!("value=\"{id}\"")) && page.body.contains("Access code"),
+        "{}",
+        page.body
+    );
+    // The answer in words, never cached.
+    let answer = send(
+        &platform,
+        "POST",
+        "/security/reports/status",
+        &form,
+        &format!("tracking_id={id}&access_code={code}&language=en"),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(
+        answer.body.contains(&format!(
+            "Your security report <code>{id}</code> has been received."
+        )),
+        "{}",
+        answer.body
+    );
+    assert_eq!(
+        answer.headers.get("cache-control").map(|v| v.to_str().ok()),
+        Some(Some("no-store"))
+    );
+    // A wrong code and an unknown id: one answer, the form again.
+    let wrong = send(
+        &platform,
+        "POST",
+        "/security/reports/status",
+        &form,
+        &format!(
+            "tracking_id={id}&access_code={}&language=en",
+            "0".repeat(64)
+        ),
+    );
+    assert_eq!(wrong.status, 404, "{}", wrong.body);
+    assert!(
+        wrong
+            .body
+            .contains("There is no report with this tracking id and access code."),
+        "{}",
+        wrong.body
+    );
+    // In German, the mistakes by their German labels.
+    let missing = send(
+        &platform,
+        "POST",
+        "/security/reports/status",
+        &form,
+        &format!("tracking_id={id}&access_code=&language=de"),
+    );
+    assert_eq!(missing.status, 400, "{}", missing.body);
+    assert!(
+        missing
+            .body
+            .contains("<a href=\"#access_code\">Zugangscode</a>: ist ein Pflichtfeld"),
+        "{}",
+        missing.body
+    );
+    assert!(!missing.body.contains(code));
+}
+
+#[test]
 fn framework_rejections_are_problem_json() {
     let origin = origin_only(&[]);
     let operator = origin.token(&["--role", "operator"]);

@@ -272,6 +272,23 @@ fn the_worker_in_workerd_serves_the_edge_in_front_of_signed_functions() {
         page.contains("Vorgangsnummer") && page.contains("rep_"),
         "{page}"
     );
+    // The status page, as a browser uses it: the id and the code in a form, the answer in words
+    // (the JSON report above, read in German).
+    let mut answer = agent()
+        .post(&url("/security/reports/status"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send(&format!(
+            "tracking_id={id}&access_code={secret}&language=de"
+        ))
+        .expect("status form post");
+    assert_eq!(answer.status(), 200);
+    let page = answer.body_mut().read_to_string().expect("html");
+    assert!(
+        page.contains(&format!(
+            "Ihre Sicherheitsmeldung <code>{id}</code> ist eingegangen."
+        )),
+        "{page}"
+    );
 
     // A chunked body (no Content-Length) is read, up to the limit; one byte over it is refused
     // with 413 (the reader's unit tests show it stops pulling past the limit).

@@ -29,6 +29,7 @@ pub fn router() -> Routes {
     Routes::new()
         .route("/security/reports", post(submit_report))
         .route("/security/reports/{id}/status", get(report_status))
+        .route(kernel::report_limits::STATUS_PAGE, post(ask_report_status))
         .route("/api/reports", get(list_reports))
         .route("/api/reports/{id}", get(get_report))
         .route("/api/reports/{id}/triage", post(triage))
@@ -86,6 +87,14 @@ struct StatusView {
     /// Why it was closed (absent while it is open).
     #[serde(skip_serializing_if = "Option::is_none")]
     closed_because: Option<incidents::model::ClosedBecause>,
+    /// The status (and reason) in words, as the status mail says it: what the status page shows.
+    says: Says,
+}
+
+#[derive(Serialize)]
+struct Says {
+    de: String,
+    en: String,
 }
 
 /// Public: the reporter reads the status with the secret (`Authorization: Bearer <secret>`).
@@ -99,11 +108,37 @@ async fn report_status(
     let values = headers.get_all(header::AUTHORIZATION).iter();
     let secret = kernel::authorization::bearer_token(values.map(|v| v.as_bytes()))
         .map_err(|_| ApiError(Error::NotFound("report".into())))?;
+    status_view(&s, id, secret).await
+}
+
+/// The status page's question, as the edge forwards the reporter's form.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusQuestion {
+    tracking_id: String,
+    access_code: String,
+}
+
+/// Public: the same answer for the edge's status page (the code in the body, not a header).
+async fn ask_report_status(
+    State(s): Shared,
+    ApiJson(question): ApiJson<StatusQuestion>,
+) -> ApiResult<StatusView> {
+    let id = report_id(&question.tracking_id)?;
+    status_view(&s, id, &question.access_code).await
+}
+
+async fn status_view(s: &Services, id: ReportId, secret: &str) -> ApiResult<StatusView> {
     let (status, closed_because) = s.incidents.report_status(&id, secret).await?;
+    let says = |lang| incidents::notice::status_sentence(status, closed_because, lang);
     Ok(Json(StatusView {
         tracking_id: id,
         status,
         closed_because,
+        says: Says {
+            de: says(incidents::model::Language::De),
+            en: says(incidents::model::Language::En),
+        },
     }))
 }
 

@@ -236,16 +236,38 @@ pub fn reporter_acknowledgement(report: &ReportId, status_page: &str) -> (String
     let subject = format!("Ihre Sicherheitsmeldung {report} / Your security report {report}");
     let body = format!(
         "Guten Tag,\n\nwir haben Ihre Sicherheitsmeldung erhalten und prüfen sie. Ihre Vorgangsnummer: {report}\n\n\
-         Den Stand der Bearbeitung können Sie mit dem Geheimnis, das Ihnen bei der Meldung angezeigt wurde, hier abrufen:\n\
+         Den Stand der Bearbeitung können Sie mit dem Zugangscode, der Ihnen bei der Meldung angezeigt wurde, hier abrufen:\n\
          {status_page}\n\nDiese Nachricht enthält den Inhalt Ihrer Meldung bewusst nicht. Wir schreiben Ihnen wieder, \
          wenn sich der Stand ändert.\n\nMit freundlichen Grüßen\nregrooter GmbH, Sicherheitsteam\n\
          {SEPARATOR}\
          Hello,\n\nwe have received your security report and are looking into it. Your tracking id: {report}\n\n\
-         With the secret shown to you when you reported, you can read its status here:\n{status_page}\n\n\
+         With the access code shown to you when you reported, you can read its status here:\n{status_page}\n\n\
          On purpose this message does not contain what you reported. We will write again when the status changes.\n\n\
          Kind regards\nregrooter GmbH, security team\n"
     );
     (subject, body)
+}
+
+/// A report's status as its reporter reads it, after "Your security report … ": the status and,
+/// when closed, why (the status mail and the status page say the same).
+pub fn status_sentence(
+    status: ReportStatus,
+    reason: Option<ClosedBecause>,
+    lang: Language,
+) -> String {
+    let de = lang == Language::De;
+    let status = match status {
+        ReportStatus::Received if de => "ist eingegangen",
+        ReportStatus::Received => "has been received",
+        ReportStatus::InReview if de => "wird als möglicher Sicherheitsvorfall bearbeitet",
+        ReportStatus::InReview => "is being handled as a possible security incident",
+        ReportStatus::Closed if de => "ist abgeschlossen",
+        ReportStatus::Closed => "has been closed",
+    };
+    match reason {
+        Some(reason) => format!("{status}. {}", closed_because(reason, lang)),
+        None => format!("{status}."),
+    }
 }
 
 /// Why a report was closed, in words for its reporter.
@@ -286,25 +308,16 @@ pub fn reporter_status(
     reason: Option<ClosedBecause>,
     status_page: &str,
 ) -> (String, String) {
-    let (status_de, status_en) = match status {
-        ReportStatus::Received => ("ist eingegangen", "has been received"),
-        ReportStatus::InReview => (
-            "wird als möglicher Sicherheitsvorfall bearbeitet",
-            "is being handled as a possible security incident",
-        ),
-        ReportStatus::Closed => ("ist abgeschlossen", "has been closed"),
-    };
-    let because = |lang| reason.map_or(String::new(), |r| format!(" {}", closed_because(r, lang)));
-    let de = format!("{status_de}.{}", because(Language::De));
-    let en = format!("{status_en}.{}", because(Language::En));
+    let de = status_sentence(status, reason, Language::De);
+    let en = status_sentence(status, reason, Language::En);
     let subject = format!(
         "Stand Ihrer Sicherheitsmeldung {report} / Status of your security report {report}"
     );
     let body = format!(
-        "Guten Tag,\n\nIhre Sicherheitsmeldung {report} {de}\n\nDen Stand können Sie mit Ihrem Geheimnis hier abrufen:\n\
+        "Guten Tag,\n\nIhre Sicherheitsmeldung {report} {de}\n\nDen Stand können Sie mit Ihrem Zugangscode hier abrufen:\n\
          {status_page}\n\nMit freundlichen Grüßen\nregrooter GmbH, Sicherheitsteam\n\
          {SEPARATOR}\
-         Hello,\n\nyour security report {report} {en}\n\nWith your secret you can read its status here:\n\
+         Hello,\n\nyour security report {report} {en}\n\nWith your access code you can read its status here:\n\
          {status_page}\n\nKind regards\nregrooter GmbH, security team\n"
     );
     (subject, body)

@@ -651,7 +651,11 @@ impl IncidentService {
     /// The address of a report's status page (the reporter reads it with the secret shown at
     /// submission).
     fn status_page(&self, id: &ReportId) -> String {
-        format!("{}/security/reports/{id}/status", self.public_url)
+        format!(
+            "{}{}?id={id}",
+            self.public_url,
+            kernel::report_limits::STATUS_PAGE
+        )
     }
 
     /// The reporter's status check: the same answer for a wrong secret as for an unknown id.

@@ -12,6 +12,9 @@ pub const REPORT_LIMITS: [(&str, usize); 6] = [
     ("reporter_contact", 320),
 ];
 
+/// The reporter's status page (the edge serves it; mails to reporters link to it with `?id=`).
+pub const STATUS_PAGE: &str = "/security/reports/status";
+
 /// The field the edge adds to a report it forwards: how many card numbers it removed from the
 /// text (the function sees only the clean text). Never a field a reporter sends.
 pub const CARDS_REMOVED_AT_EDGE: &str = "card_numbers_removed_at_edge";

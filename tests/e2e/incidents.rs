@@ -609,6 +609,152 @@ fn staff_cannot_skip_the_lifecycle_or_close_with_duties_open() {
 }
 
 #[test]
+fn the_breach_register_lists_every_breach_notified_or_not_for_the_authority() {
+    let p = Platform::start(&["--clock", "manual", "--start", START]);
+    let security = p.token(&["--role", "security_officer", "--now", START, "--ttl", "12h"]);
+    let dpo = p.token(&[
+        "--role",
+        "data_protection_officer",
+        "--now",
+        START,
+        "--ttl",
+        "12h",
+    ]);
+    let draft = |title: &str| {
+        json!({
+            "title": title, "discovered_at": START, "aware_at": START,
+            "breach_types": ["confidentiality"],
+            "nature_and_scope": "A laptop was stolen.",
+            "data_categories": ["contact"],
+            "approx_data_subjects": { "min": 10, "max": 12 }, "approx_records": { "min": 10, "max": 10 },
+            "likely_consequences": "Phishing.",
+            "data_sets": [{ "name": "sales contacts", "role": "controller" }]
+        })
+    };
+    let create = |title: &str| {
+        let (status, view) = call(
+            "POST",
+            &p.url("/api/incidents"),
+            Some(&security),
+            Some(&draft(title)),
+        );
+        assert_eq!(status, 201, "{view}");
+        view["id"].as_str().expect("id").to_string()
+    };
+    let told = create("Stolen laptop, authority notified");
+    // A title a spreadsheet would run as a formula.
+    let untold = create("=HYPERLINK(\"https://evil.example\")");
+    advance(&p, "2h");
+    let (status, view) = call(
+        "POST",
+        &p.url(&format!("/api/incidents/{told}/notifications/recorded")),
+        Some(&security),
+        Some(&json!({
+            "duty": { "kind": "supervisory_authority" },
+            "sent_at": "2026-03-27T10:30:00Z",
+            "reference": "LfD-2026-0042"
+        })),
+    );
+    assert_eq!(status, 200, "{view}");
+
+    let (status, register) = call("GET", &p.url("/api/incidents/register"), Some(&dpo), None);
+    assert_eq!(status, 200, "{register}");
+    let entries = register.as_array().expect("entries");
+    assert_eq!(entries.len(), 2, "{register}");
+    let entry = |id: &str| {
+        entries
+            .iter()
+            .find(|e| e["incident"] == id)
+            .unwrap_or_else(|| panic!("{id} in {register}"))
+    };
+    assert_eq!(entry(&told)["notified"], true);
+    assert_eq!(
+        entry(&told)["supervisory_authority_notified"],
+        json!({ "at": "2026-03-27T10:30:00Z", "reference": "LfD-2026-0042" })
+    );
+    // The breach nobody was told of is in the register too, with its facts and effects.
+    let quiet = entry(&untold);
+    assert_eq!(quiet["notified"], false);
+    assert_eq!(quiet["supervisory_authority_notified"], Value::Null);
+    assert_eq!(quiet["nature_and_scope"], "A laptop was stolen.");
+    assert_eq!(quiet["likely_consequences"], "Phishing.");
+    assert_eq!(
+        quiet["approx_data_subjects"],
+        json!({ "min": 10, "max": 12 })
+    );
+    assert_eq!(quiet["our_roles"], json!(["controller"]));
+
+    // The same as CSV, for the authority: a header and one row per breach; a cell that would
+    // be a formula is neutralised.
+    let mut reply = common::agent()
+        .get(&p.url("/api/incidents/register?format=csv"))
+        .header("Authorization", &format!("Bearer {dpo}"))
+        .call()
+        .expect("csv");
+    assert_eq!(reply.status(), 200);
+    assert_eq!(
+        reply
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("text/csv; charset=utf-8")
+    );
+    let text = reply.body_mut().read_to_string().expect("text");
+    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    let header = rows.headers().expect("header").clone();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("{name} in {header:?}"))
+    };
+    let records: Vec<csv::StringRecord> = rows.records().map(|r| r.expect("row")).collect();
+    assert_eq!(records.len(), 2, "{text}");
+    let row = |id: &str| {
+        records
+            .iter()
+            .find(|r| &r[column("incident")] == id)
+            .unwrap_or_else(|| panic!("{id} in {text}"))
+    };
+    assert_eq!(
+        &row(&untold)[column("title")],
+        "'=HYPERLINK(\"https://evil.example\")"
+    );
+    assert_eq!(&row(&untold)[column("notified")], "no");
+    assert_eq!(&row(&untold)[column("approx_data_subjects")], "10–12");
+    assert_eq!(
+        &row(&told)[column("supervisory_authority_reference")],
+        "LfD-2026-0042"
+    );
+    assert_eq!(&row(&told)[column("notified")], "yes");
+
+    // Staff only; a bad format is named.
+    let customer = p.token(&[
+        "--role",
+        "customer_admin",
+        "--tenant",
+        "acme",
+        "--now",
+        "2026-03-27T11:00:00Z",
+    ]);
+    let (status, _) = call(
+        "GET",
+        &p.url("/api/incidents/register"),
+        Some(&customer),
+        None,
+    );
+    assert_eq!(status, 403);
+    let (status, problem) = call(
+        "GET",
+        &p.url("/api/incidents/register?format=xlsx"),
+        Some(&dpo),
+        None,
+    );
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(common::pointers(&problem), ["/format"]);
+}
+
+#[test]
 fn card_numbers_in_any_spelling_are_neither_echoed_nor_stored() {
     let p = Platform::start(&["--clock", "manual", "--start", START]);
     let security = p.token(&["--role", "security_officer", "--now", START]);

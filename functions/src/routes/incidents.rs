@@ -4,10 +4,11 @@
 use super::Routes;
 use std::sync::Arc;
 
-use crate::http::Path;
+use crate::http::{Path, Query};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use incidents::model::{IncidentStatus, MeasureId, MeasureStatus, ReportStatus};
 use incidents::service::{
@@ -35,6 +36,7 @@ pub fn router() -> Routes {
         .route("/api/reports/{id}/triage", post(triage))
         .route("/api/reports/{id}/audit", get(report_audit))
         .route("/api/incidents", get(list_incidents).post(create_incident))
+        .route("/api/incidents/register", get(register))
         .route(
             "/api/incidents/{id}",
             get(get_incident).patch(update_incident),
@@ -352,4 +354,146 @@ async fn record_notice(
             .record_notice(&access, &incident_id(&id)?, input)
             .await?,
     ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisterFormat {
+    /// `csv` downloads the register as a spreadsheet; `json` (the default) as data.
+    format: Option<String>,
+}
+
+/// The breach register of Art. 33(5) GDPR, for the authority: every breach, notified or not.
+async fn register(
+    State(s): Shared,
+    Caller(access): Caller,
+    Query(format): Query<RegisterFormat>,
+) -> Result<Response, ApiError> {
+    let entries = s.incidents.register(&access).await?;
+    match format.format.as_deref() {
+        None | Some("json") => Ok(Json(entries).into_response()),
+        Some("csv") => {
+            let csv = register_csv(&entries)
+                .map_err(|e| ApiError(Error::Internal(format!("register as CSV: {e}"))))?;
+            Ok((
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"breach-register.csv\"".to_string(),
+                    ),
+                ],
+                csv,
+            )
+                .into_response())
+        }
+        Some(other) => Err(ApiError(Error::validation(
+            "/format",
+            format!("'{other}' is not json or csv"),
+        ))),
+    }
+}
+
+/// The register as CSV: one row per breach, lists joined with "; ", enums by their API names.
+fn register_csv(entries: &[incidents::register::RegisterEntry]) -> Result<Vec<u8>, csv::Error> {
+    fn name<T: Serialize>(value: &T) -> String {
+        match serde_json::to_value(value) {
+            Ok(serde_json::Value::String(s)) => s,
+            Ok(other) => other.to_string(),
+            Err(_) => String::new(),
+        }
+    }
+    fn names<'a, T: Serialize + 'a>(values: impl IntoIterator<Item = &'a T>) -> String {
+        values.into_iter().map(name).collect::<Vec<_>>().join("; ")
+    }
+    fn approx(a: &incidents::model::Approx) -> String {
+        if a.min == a.max {
+            a.min.to_string()
+        } else {
+            format!("{}–{}", a.min, a.max)
+        }
+    }
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record([
+        "incident",
+        "title",
+        "status",
+        "discovered_at",
+        "aware_at",
+        "closed_at",
+        "breach_types",
+        "nature_and_scope",
+        "data_categories",
+        "approx_data_subjects",
+        "approx_records",
+        "our_roles",
+        "likely_consequences",
+        "remedial_action",
+        "risk",
+        "decision_reasons",
+        "override_justification",
+        "supervisory_authority_notified_at",
+        "supervisory_authority_reference",
+        "data_subjects_told_at",
+        "customers_told",
+        "notified",
+    ])?;
+    for e in entries {
+        let at = |t: Option<kernel::time::Timestamp>| t.map(|t| t.to_string()).unwrap_or_default();
+        let row = [
+            e.incident.to_string(),
+            e.title.clone(),
+            name(&e.status),
+            e.discovered_at.to_string(),
+            e.aware_at.to_string(),
+            at(e.closed_at),
+            names(&e.breach_types),
+            e.nature_and_scope.clone(),
+            names(&e.data_categories),
+            approx(&e.approx_data_subjects),
+            approx(&e.approx_records),
+            names(&e.our_roles),
+            e.likely_consequences.clone(),
+            e.remedial_action
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{}: {} ({}, {})",
+                        name(&m.kind),
+                        m.what,
+                        name(&m.status),
+                        m.at
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+            e.risk.as_ref().map(name).unwrap_or_default(),
+            e.decision_reasons.join("; "),
+            e.override_justification.clone().unwrap_or_default(),
+            at(e.supervisory_authority_notified.as_ref().map(|n| n.at)),
+            e.supervisory_authority_notified
+                .as_ref()
+                .map(|n| n.reference.clone())
+                .unwrap_or_default(),
+            at(e.data_subjects_told.as_ref().map(|n| n.at)),
+            e.customers_told
+                .iter()
+                .map(|c| format!("{} {}", c.tenant, c.at))
+                .collect::<Vec<_>>()
+                .join("; "),
+            if e.notified { "yes" } else { "no" }.to_string(),
+        ];
+        out.write_record(row.iter().map(|cell| spreadsheet_safe(cell)))?;
+    }
+    out.into_inner().map_err(|e| e.into_error().into())
+}
+
+/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return first)
+/// gets a leading apostrophe: the register is opened by people, in spreadsheet programs.
+fn spreadsheet_safe(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
 }

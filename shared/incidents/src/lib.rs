@@ -9,6 +9,7 @@ pub mod mail;
 pub mod model;
 pub mod notice;
 pub mod outbox;
+pub mod register;
 pub mod service;
 
 pub use assessment::{BreachType, Decision, Exfiltration, Facts, RiskLevel, assess};

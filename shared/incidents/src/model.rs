@@ -149,7 +149,7 @@ impl IncidentStatus {
 }
 
 /// Who is responsible for a data set under the GDPR.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// We process the data for a customer (its employees' data): the customer must be told.

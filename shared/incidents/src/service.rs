@@ -1272,6 +1272,25 @@ impl IncidentService {
         }
     }
 
+    /// The breach register of Art. 33(5): every incident, notified or not, oldest awareness
+    /// first (staff who may read incidents).
+    pub async fn register(
+        &self,
+        access: &Access,
+    ) -> Result<Vec<crate::register::RegisterEntry>, Error> {
+        access.require(Permission::IncidentsRead, Scope::Platform)?;
+        let mut entries = Vec::new();
+        for partition in ["INCIDENTS#open", "INCIDENTS#closed"] {
+            for item in query_all(self.store.as_ref(), Query::gsi1(partition)).await? {
+                let (record, version) = (item.record::<IncidentRecord>()?, item.version);
+                let view = self.staff_view(record, version).await?;
+                entries.push(crate::register::RegisterEntry::of(&view));
+            }
+        }
+        entries.sort_by_key(|e| (e.aware_at, e.incident.to_string()));
+        Ok(entries)
+    }
+
     pub async fn update_incident(
         &self,
         access: &Access,

@@ -158,6 +158,7 @@ async fn world() -> World {
                         name: "HR exports".into(),
                         role: Role::Processor,
                     }],
+                    nis2_significant: false,
                 },
             )
             .await

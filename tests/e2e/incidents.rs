@@ -755,6 +755,118 @@ fn the_breach_register_lists_every_breach_notified_or_not_for_the_authority() {
 }
 
 #[test]
+fn a_significant_incident_under_nis2_runs_its_24_hour_72_hour_and_one_month_clocks() {
+    let p = Platform::start(&["--clock", "manual", "--start", START]);
+    let security = |now: &str| p.token(&["--role", "security_officer", "--now", now]);
+    let draft = |nis2: bool| {
+        json!({
+            "title": "Ransomware on the build servers", "discovered_at": START, "aware_at": START,
+            "breach_types": ["availability"],
+            "nature_and_scope": "Build servers encrypted.",
+            "approx_data_subjects": { "min": 0, "max": 0 }, "approx_records": { "min": 0, "max": 0 },
+            "likely_consequences": "Delayed releases.",
+            "data_sets": [{ "name": "build logs", "role": "controller" }],
+            "nis2_significant": nis2
+        })
+    };
+    let (status, view) = call(
+        "POST",
+        &p.url("/api/incidents"),
+        Some(&security(START)),
+        Some(&draft(true)),
+    );
+    assert_eq!(status, 201, "{view}");
+    let id = view["id"].as_str().expect("id").to_string();
+    let deadline = |view: &Value, kind: &str| {
+        view["deadlines"]
+            .as_array()
+            .expect("deadlines")
+            .iter()
+            .find(|d| d["duty"]["kind"] == kind)
+            .cloned()
+            .unwrap_or_else(|| panic!("{kind} in {}", view["deadlines"]))
+    };
+    assert_eq!(
+        deadline(&view, "nis2_early_warning")["due"],
+        "2026-03-28T09:00:00Z"
+    );
+    assert_eq!(
+        deadline(&view, "nis2_notification")["due"],
+        "2026-03-30T09:00:00Z"
+    );
+    // A calendar month after the notification is due, in company time (CEST by then).
+    assert_eq!(
+        deadline(&view, "nis2_final_report")["due"],
+        "2026-04-30T09:00:00Z"
+    );
+
+    // 13 hours on, the watch warns: the early warning is due in 11 hours.
+    advance(&p, "13h");
+    let now = "2026-03-27T22:00:00Z";
+    let view = |now: &str| {
+        let (status, view) = call(
+            "GET",
+            &p.url(&format!("/api/incidents/{id}")),
+            Some(&security(now)),
+            None,
+        );
+        assert_eq!(status, 200, "{view}");
+        view
+    };
+    let alerts = view(now)["alerts"].clone();
+    assert!(
+        alerts
+            .as_array()
+            .expect("alerts")
+            .iter()
+            .any(|a| a["duty"]["kind"] == "nis2_early_warning" && a["kind"] == "due_soon"),
+        "{alerts}"
+    );
+    let record = |now: &str, kind: &str, reference: &str| {
+        let (status, body) = call(
+            "POST",
+            &p.url(&format!("/api/incidents/{id}/notifications/recorded")),
+            Some(&security(now)),
+            Some(&json!({ "duty": { "kind": kind }, "sent_at": now, "reference": reference })),
+        );
+        assert_eq!(status, 200, "{body}");
+    };
+    record(now, "nis2_early_warning", "BSI-EW-2026-17");
+    // The notification goes out at 50 hours; the final report is due a month after it.
+    advance(&p, "37h");
+    let now = "2026-03-29T11:00:00Z";
+    record(now, "nis2_notification", "BSI-N-2026-17");
+    let after = view(now);
+    assert_eq!(
+        deadline(&after, "nis2_early_warning")["state"],
+        "met_on_time"
+    );
+    assert_eq!(
+        deadline(&after, "nis2_notification")["state"],
+        "met_on_time"
+    );
+    let report = deadline(&after, "nis2_final_report");
+    assert_eq!(report["due"], "2026-04-29T11:00:00Z");
+    assert_eq!(report["state"], "pending");
+
+    // Without the mark, none of NIS2's clocks runs.
+    let (status, plain) = call(
+        "POST",
+        &p.url("/api/incidents"),
+        Some(&security(now)),
+        Some(&draft(false)),
+    );
+    assert_eq!(status, 201, "{plain}");
+    let kinds: Vec<&str> = plain["deadlines"]
+        .as_array()
+        .expect("deadlines")
+        .iter()
+        .filter_map(|d| d["duty"]["kind"].as_str())
+        .collect();
+    assert!(!kinds.iter().any(|k| k.starts_with("nis2")), "{kinds:?}");
+}
+
+#[test]
 fn card_numbers_in_any_spelling_are_neither_echoed_nor_stored() {
     let p = Platform::start(&["--clock", "manual", "--start", START]);
     let security = p.token(&["--role", "security_officer", "--now", START]);

@@ -46,7 +46,9 @@ fn backup_days() -> u64 {
             u64::from(h / 24)
         }
         kernel::time::Period::Days(d) => u64::from(d),
-        kernel::time::Period::Years(_) => panic!("backup retention in years"),
+        kernel::time::Period::Months(_) | kernel::time::Period::Years(_) => {
+            panic!("backup retention in months or years")
+        }
     }
 }
 

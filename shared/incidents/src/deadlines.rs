@@ -6,6 +6,9 @@
 //!   Until the assessment is done the clock is assumed to run: the law does not wait for it.
 //! * Our own data with a high risk: the data subjects "without undue delay"; the watch holds us
 //!   to the 72-hour mark at the latest.
+//! * An incident marked significant under NIS2, whoever's data: the early warning 24 h after
+//!   awareness, the incident notification after 72 h, the final report one month after the
+//!   notification went out (one month after it was due, while it has not).
 
 use serde::Serialize;
 
@@ -46,6 +49,10 @@ pub fn deadlines(
             (Duty::Customer { tenant }, period)
         })
         .collect();
+    if incident.nis2_significant {
+        duties.push((Duty::Nis2EarlyWarning, policy::NIS2_EARLY_WARNING));
+        duties.push((Duty::Nis2Notification, policy::NIS2_NOTIFICATION));
+    }
     if incident.controller_data_affected() {
         let decision = incident.assessment.as_ref().map(|a| a.effective());
         let authority = decision.is_none_or(|d| d.notify_supervisory_authority);
@@ -62,30 +69,37 @@ pub fn deadlines(
             ));
         }
     }
-    duties
-        .into_iter()
-        .map(|(duty, period)| {
-            let due = period.after(incident.aware_at)?;
-            let met_at = incident
-                .notices
-                .iter()
-                .filter(|n| n.duty == duty && n.counts())
-                .map(|n| n.sent_at)
-                .min();
-            let state = match met_at {
-                Some(at) if at <= due => DeadlineState::MetOnTime,
-                Some(_) => DeadlineState::MetLate,
-                None if now >= due => DeadlineState::Missed,
-                None => DeadlineState::Pending,
-            };
-            Ok(Deadline {
-                duty,
-                due,
-                met_at,
-                state,
-            })
-        })
-        .collect()
+    let deadline = |duty: Duty, due: Timestamp| {
+        let met_at = incident
+            .notices
+            .iter()
+            .filter(|n| n.duty == duty && n.counts())
+            .map(|n| n.sent_at)
+            .min();
+        let state = match met_at {
+            Some(at) if at <= due => DeadlineState::MetOnTime,
+            Some(_) => DeadlineState::MetLate,
+            None if now >= due => DeadlineState::Missed,
+            None => DeadlineState::Pending,
+        };
+        Deadline {
+            duty,
+            due,
+            met_at,
+            state,
+        }
+    };
+    let mut out = Vec::with_capacity(duties.len() + 1);
+    for (duty, period) in duties {
+        out.push(deadline(duty, period.after(incident.aware_at)?));
+    }
+    // NIS2's final report counts from the incident notification, not from awareness.
+    if let Some(notification) = out.iter().find(|d| d.duty == Duty::Nis2Notification) {
+        let from = notification.met_at.unwrap_or(notification.due);
+        let due = policy::NIS2_FINAL_REPORT_AFTER_NOTIFICATION.after(from)?;
+        out.push(deadline(Duty::Nis2FinalReport, due));
+    }
+    Ok(out)
 }
 
 /// The alerts the watch firing at `now` must raise: once when a deadline is 12 hours away, once

@@ -281,6 +281,12 @@ pub enum Duty {
     SupervisoryAuthority,
     /// Tell the data subjects (we are controller, high risk): without undue delay.
     DataSubjects,
+    /// NIS2, an incident marked significant: the early warning to the CSIRT, 24 hours.
+    Nis2EarlyWarning,
+    /// NIS2: the incident notification, 72 hours.
+    Nis2Notification,
+    /// NIS2: the final report, one month after the incident notification.
+    Nis2FinalReport,
 }
 
 impl std::fmt::Display for Duty {
@@ -289,6 +295,9 @@ impl std::fmt::Display for Duty {
             Duty::Customer { tenant } => write!(f, "customer {tenant}"),
             Duty::SupervisoryAuthority => f.write_str("supervisory authority"),
             Duty::DataSubjects => f.write_str("data subjects"),
+            Duty::Nis2EarlyWarning => f.write_str("NIS2 early warning"),
+            Duty::Nis2Notification => f.write_str("NIS2 incident notification"),
+            Duty::Nis2FinalReport => f.write_str("NIS2 final report"),
         }
     }
 }
@@ -377,6 +386,9 @@ pub struct IncidentRecord {
     pub created_by: String,
     #[serde(default)]
     pub closed_at: Option<Timestamp>,
+    /// Marked a significant incident under NIS2: its three reporting clocks run as well.
+    #[serde(default)]
+    pub nis2_significant: bool,
     pub audit: AuditHead,
 }
 

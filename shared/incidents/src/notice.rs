@@ -348,6 +348,9 @@ pub fn staff_alert(
         Duty::DataSubjects => {
             "Benachrichtigung der betroffenen Personen (unverzüglich)".to_string()
         }
+        Duty::Nis2EarlyWarning => "NIS2-Frühwarnung an das CSIRT (24 Stunden)".to_string(),
+        Duty::Nis2Notification => "NIS2-Meldung des Vorfalls (72 Stunden)".to_string(),
+        Duty::Nis2FinalReport => "NIS2-Abschlussbericht (ein Monat nach der Meldung)".to_string(),
     };
     let duty_en = |d: &Duty| match d {
         Duty::Customer { tenant } => format!("notice to customer {tenant} (48 hours)"),
@@ -355,6 +358,9 @@ pub fn staff_alert(
             "notification of the supervisory authority (72 hours)".to_string()
         }
         Duty::DataSubjects => "notice to the data subjects (without undue delay)".to_string(),
+        Duty::Nis2EarlyWarning => "NIS2 early warning to the CSIRT (24 hours)".to_string(),
+        Duty::Nis2Notification => "NIS2 incident notification (72 hours)".to_string(),
+        Duty::Nis2FinalReport => "NIS2 final report (one month after the notification)".to_string(),
     };
     let mut de = String::new();
     let mut en = String::new();

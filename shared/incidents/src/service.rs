@@ -177,6 +177,10 @@ pub struct IncidentDraft {
     pub approx_records: Approx,
     pub likely_consequences: Personal<String>,
     pub data_sets: Vec<AffectedDataSet>,
+    /// A significant incident under NIS2: its early warning (24 h), notification (72 h) and
+    /// final report (a month later) are owed as well.
+    #[serde(default)]
+    pub nis2_significant: bool,
 }
 
 /// Changes to an incident's documentation; absent fields stay as they are.
@@ -192,6 +196,7 @@ pub struct IncidentPatch {
     pub approx_records: Option<Approx>,
     pub likely_consequences: Option<Personal<String>>,
     pub data_sets: Option<Vec<AffectedDataSet>>,
+    pub nis2_significant: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -333,6 +338,7 @@ pub struct IncidentView {
     pub created_at: Timestamp,
     pub created_by: String,
     pub closed_at: Option<Timestamp>,
+    pub nis2_significant: bool,
     pub version: u64,
 }
 
@@ -1054,6 +1060,7 @@ impl IncidentService {
             created_at: now,
             created_by: access.principal().subject.clone(),
             closed_at: None,
+            nis2_significant: draft.nis2_significant,
             audit: entry.head(),
         };
         let mut ops = vec![
@@ -1411,6 +1418,10 @@ impl IncidentService {
         if let Some(v) = patch.data_sets {
             record.data_sets = self.seal_data_sets(&iid, v).await?;
             changed.push("data_sets");
+        }
+        if let Some(v) = patch.nis2_significant {
+            record.nis2_significant = v;
+            changed.push("nis2_significant");
         }
         if changed.is_empty() {
             return Err(Error::validation("", "the change names no field"));
@@ -2099,6 +2110,7 @@ impl IncidentService {
             created_at: r.created_at,
             created_by: r.created_by.clone(),
             closed_at: r.closed_at,
+            nis2_significant: r.nis2_significant,
             version,
         })
     }

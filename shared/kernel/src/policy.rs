@@ -19,6 +19,15 @@ pub const CUSTOMER_NOTIFICATION: Period = Period::Hours(48);
 /// "not later than 72 hours after having become aware of it". Law, not contract: no override.
 pub const SUPERVISORY_AUTHORITY_NOTIFICATION: Period = Period::Hours(72);
 
+/// NIS2 (Art. 23(4) Directive (EU) 2022/2555; in Germany § 32 BSIG): for an incident marked
+/// significant, an early warning to the CSIRT / competent authority within 24 hours of becoming
+/// aware of it, …
+pub const NIS2_EARLY_WARNING: Period = Period::Hours(24);
+/// … the incident notification within 72 hours, …
+pub const NIS2_NOTIFICATION: Period = Period::Hours(72);
+/// … and a final report not later than one month after the incident notification.
+pub const NIS2_FINAL_REPORT_AFTER_NOTIFICATION: Period = Period::Months(1);
+
 /// When the deadline watch raises its early warning: 12 hours before a notification is due.
 pub const DEADLINE_WARNING_BEFORE: Period = Period::Hours(12);
 
@@ -135,6 +144,7 @@ fn longest_hours(p: Period) -> u64 {
     match p {
         Period::Hours(h) => u64::from(h),
         Period::Days(d) => u64::from(d) * 24 + 1,
+        Period::Months(m) => u64::from(m) * 31 * 24 + 1,
         Period::Years(y) => u64::from(y) * 366 * 24 + 1,
     }
 }

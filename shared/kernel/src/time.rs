@@ -126,6 +126,8 @@ pub fn in_company_time(at: Timestamp) -> ZonedDateTime {
 pub enum Period {
     Hours(u32),
     Days(u32),
+    /// Calendar months in Europe/Berlin (31 January + 1 month is 28 or 29 February).
+    Months(u16),
     Years(u16),
 }
 
@@ -139,6 +141,10 @@ impl Period {
                 .map_err(out_of_range),
             Period::Days(d) => in_company_time(start)
                 .checked_add(Span::new().days(i64::from(d)))
+                .map(|z| z.timestamp())
+                .map_err(out_of_range),
+            Period::Months(m) => in_company_time(start)
+                .checked_add(Span::new().months(i64::from(m)))
                 .map(|z| z.timestamp())
                 .map_err(out_of_range),
             Period::Years(y) => in_company_time(start)
@@ -159,6 +165,10 @@ impl Period {
                 .checked_sub(Span::new().days(i64::from(d)))
                 .map(|z| z.timestamp())
                 .map_err(out_of_range),
+            Period::Months(m) => in_company_time(end)
+                .checked_sub(Span::new().months(i64::from(m)))
+                .map(|z| z.timestamp())
+                .map_err(out_of_range),
             Period::Years(y) => in_company_time(end)
                 .checked_sub(Span::new().years(i64::from(y)))
                 .map(|z| z.timestamp())
@@ -172,6 +182,8 @@ impl std::fmt::Display for Period {
         match self {
             Period::Hours(h) => write!(f, "{h} h"),
             Period::Days(d) => write!(f, "{d} days"),
+            Period::Months(1) => write!(f, "1 month"),
+            Period::Months(m) => write!(f, "{m} months"),
             Period::Years(1) => write!(f, "1 year"),
             Period::Years(y) => write!(f, "{y} years"),
         }
@@ -409,6 +421,21 @@ mod tests {
             stage1.duration_since(end),
             SignedDuration::from_hours(30 * 24 - 1)
         );
+    }
+
+    #[test]
+    fn a_month_is_a_calendar_month_in_company_time() {
+        // 31 January + 1 month: the last day of February (a leap year's 29th).
+        let later = Period::Months(1)
+            .after(ts("2028-01-31T09:00:00Z"))
+            .expect("in range");
+        assert_eq!(in_company_time(later).date().to_string(), "2028-02-29");
+        // Across the change to summer time the local hour stays, so one hour less passes.
+        let start = ts("2026-03-10T09:00:00Z");
+        let later = Period::Months(1).after(start).expect("in range");
+        assert_eq!(later, ts("2026-04-10T08:00:00Z"));
+        assert_eq!(Period::Months(1).before(later).expect("in range"), start);
+        assert_eq!(Period::Months(1).to_string(), "1 month");
     }
 
     #[test]

@@ -867,6 +867,97 @@ fn a_significant_incident_under_nis2_runs_its_24_hour_72_hour_and_one_month_cloc
 }
 
 #[test]
+fn the_assessment_reads_the_incident_file_and_follows_its_changes() {
+    let p = Platform::start(&["--clock", "manual", "--start", START]);
+    let security = p.token(&["--role", "security_officer", "--now", START]);
+    let dpo = p.token(&["--role", "data_protection_officer", "--now", START]);
+    let (status, view) = call(
+        "POST",
+        &p.url("/api/incidents"),
+        Some(&security),
+        Some(&json!({
+            "title": "Misdirected export", "discovered_at": START, "aware_at": START,
+            "breach_types": ["confidentiality"],
+            "nature_and_scope": "An export went to the wrong customer.",
+            "data_categories": ["contact"],
+            "approx_data_subjects": { "min": 10, "max": 12 }, "approx_records": { "min": 12, "max": 12 },
+            "likely_consequences": "Unwanted mail.",
+            "data_sets": [{ "name": "newsletter list", "role": "controller" }]
+        })),
+    );
+    assert_eq!(status, 201, "{view}");
+    let id = view["id"].as_str().expect("id").to_string();
+    // Only what the file does not hold is typed: the rest is read from the file.
+    let (status, view) = call(
+        "POST",
+        &p.url(&format!("/api/incidents/{id}/assessment")),
+        Some(&dpo),
+        Some(&json!({ "exfiltration": "confirmed" })),
+    );
+    assert_eq!(status, 200, "{view}");
+    let assessment = &view["assessment"];
+    assert_eq!(
+        assessment["from_file"],
+        json!(["breach_types", "data_categories", "approx_data_subjects"])
+    );
+    assert_eq!(assessment["facts"]["data_categories"], json!(["contact"]));
+    assert_eq!(
+        assessment["facts"]["approx_data_subjects"], 12,
+        "the upper end"
+    );
+    let engine = |categories: &[&str]| {
+        let facts: incidents::Facts = serde_json::from_value(json!({
+            "breach_types": ["confidentiality"], "data_categories": categories,
+            "approx_data_subjects": 12, "exfiltration": "confirmed"
+        }))
+        .expect("facts");
+        serde_json::to_value(incidents::assess(&facts).expect("decision")).expect("json")
+    };
+    assert_eq!(assessment["engine"], engine(&["contact"]));
+    assert_eq!(assessment["previous_engine"], Value::Null);
+
+    // The file changes: the engine decides again on the new facts, and keeps what it said.
+    let (status, view) = call(
+        "PATCH",
+        &p.url(&format!("/api/incidents/{id}")),
+        Some(&security),
+        Some(&json!({ "data_categories": ["contact", "health"] })),
+    );
+    assert_eq!(status, 200, "{view}");
+    let assessment = &view["assessment"];
+    assert_eq!(
+        assessment["facts"]["data_categories"],
+        json!(["contact", "health"])
+    );
+    assert_eq!(assessment["engine"], engine(&["contact", "health"]));
+    assert_eq!(assessment["previous_engine"], engine(&["contact"]));
+    assert_ne!(
+        assessment["engine"]["risk"], assessment["previous_engine"]["risk"],
+        "health data changes the risk"
+    );
+    // A fact given with the assessment does not follow the file.
+    let (status, view) = call(
+        "POST",
+        &p.url(&format!("/api/incidents/{id}/assessment")),
+        Some(&dpo),
+        Some(&json!({ "data_categories": ["contact"], "exfiltration": "confirmed" })),
+    );
+    assert_eq!(status, 200, "{view}");
+    let (status, view) = call(
+        "PATCH",
+        &p.url(&format!("/api/incidents/{id}")),
+        Some(&security),
+        Some(&json!({ "data_categories": ["health"] })),
+    );
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(
+        view["assessment"]["facts"]["data_categories"],
+        json!(["contact"])
+    );
+    assert_eq!(view["assessment"]["previous_engine"], Value::Null);
+}
+
+#[test]
 fn card_numbers_in_any_spelling_are_neither_echoed_nor_stored() {
     let p = Platform::start(&["--clock", "manual", "--start", START]);
     let security = p.token(&["--role", "security_officer", "--now", START]);

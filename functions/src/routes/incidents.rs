@@ -12,11 +12,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use incidents::model::{IncidentStatus, MeasureId, MeasureStatus, ReportStatus};
 use incidents::service::{
-    IncidentDraft, IncidentForCaller, IncidentPatch, IncidentSummary, IncidentView, MeasureInput,
-    NotifyInput, OverrideInput, Receipt, RecordedNotice, ReportSubmission, ReportSummary,
-    ReportView, TriageInput,
+    AssessmentInput, IncidentDraft, IncidentForCaller, IncidentPatch, IncidentSummary,
+    IncidentView, MeasureInput, NotifyInput, OverrideInput, Receipt, RecordedNotice,
+    ReportSubmission, ReportSummary, ReportView, TriageInput,
 };
-use incidents::{Facts, IncidentId, ReportId};
+use incidents::{IncidentId, ReportId};
 use kernel::Error;
 use serde::{Deserialize, Serialize};
 
@@ -304,11 +304,11 @@ async fn assess(
     State(s): Shared,
     Caller(access): Caller,
     Path(id): Path<String>,
-    ApiJson(facts): ApiJson<Facts>,
+    ApiJson(input): ApiJson<AssessmentInput>,
 ) -> ApiResult<IncidentView> {
     Ok(Json(
         s.incidents
-            .assess(&access, &incident_id(&id)?, facts)
+            .assess(&access, &incident_id(&id)?, input)
             .await?,
     ))
 }

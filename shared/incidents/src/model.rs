@@ -232,6 +232,14 @@ pub struct AssessmentRecord {
     pub assessed_by: String,
     #[serde(default)]
     pub override_decision: Option<Override>,
+    /// The facts read from the incident file rather than given with the assessment
+    /// (`breach_types`, `data_categories`, `approx_data_subjects`): they follow the file, and a
+    /// change to them there assesses again.
+    #[serde(default)]
+    pub from_file: Vec<String>,
+    /// The engine's decision before the file last changed it, when it did.
+    #[serde(default)]
+    pub previous_engine: Option<Decision>,
 }
 
 impl AssessmentRecord {

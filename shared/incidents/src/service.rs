@@ -210,6 +210,49 @@ pub struct MeasureInput {
     pub at: Option<Timestamp>,
 }
 
+/// What staff give the engine: the facts the incident file holds (breach types, data
+/// categories, the number of people) are read from the file when left out — typed once; the
+/// others are the assessment's own.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssessmentInput {
+    #[serde(default)]
+    pub breach_types: Option<BTreeSet<BreachType>>,
+    #[serde(default)]
+    pub data_categories: Option<BTreeSet<DataCategory>>,
+    #[serde(default)]
+    pub approx_data_subjects: Option<u64>,
+    #[serde(default)]
+    pub encrypted_state_of_the_art: Option<bool>,
+    #[serde(default)]
+    pub key_compromised: Option<bool>,
+    #[serde(default)]
+    pub backup_restorable: Option<bool>,
+    #[serde(default)]
+    pub unavailability_hours: Option<f64>,
+    #[serde(default)]
+    pub exfiltration: Option<crate::assessment::Exfiltration>,
+    #[serde(default)]
+    pub recipient_trusted: Option<bool>,
+    #[serde(default)]
+    pub vulnerable_data_subjects: Option<bool>,
+}
+
+/// The facts the incident file holds, as the engine reads them (the upper end of an
+/// approximate number: the cautious reading).
+fn file_facts(record: &IncidentRecord, facts: &mut Facts, from_file: &[String]) {
+    for field in from_file {
+        match field.as_str() {
+            "breach_types" => facts.breach_types = record.breach_types.clone(),
+            "data_categories" => facts.data_categories = record.data_categories.clone(),
+            "approx_data_subjects" => {
+                facts.approx_data_subjects = Some(record.approx_data_subjects.max)
+            }
+            _ => {}
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OverrideInput {
@@ -294,7 +337,11 @@ pub struct MeasureView {
 #[derive(Debug, Serialize)]
 pub struct AssessmentView {
     pub facts: Facts,
+    /// The facts read from the incident file (they follow it).
+    pub from_file: Vec<String>,
     pub engine: Decision,
+    /// The engine's decision before the file last changed it.
+    pub previous_engine: Option<Decision>,
     pub assessed_at: Timestamp,
     pub assessed_by: String,
     pub override_decision: Option<OverrideView>,
@@ -1279,6 +1326,37 @@ impl IncidentService {
         }
     }
 
+    /// Runs the engine again when a fact it read from the file changed; returns the decision
+    /// before and after (none when nothing it read changed).
+    fn reassess_from_file(
+        &self,
+        record: &mut IncidentRecord,
+        changed: &[&str],
+    ) -> Result<Option<serde_json::Value>, Error> {
+        let snapshot = record.clone();
+        let Some(assessment) = record.assessment.as_mut() else {
+            return Ok(None);
+        };
+        if !assessment
+            .from_file
+            .iter()
+            .any(|f| changed.contains(&f.as_str()))
+        {
+            return Ok(None);
+        }
+        let mut facts = assessment.facts.clone();
+        file_facts(&snapshot, &mut facts, &assessment.from_file);
+        let decision = assessment::assess(&facts)
+            .map_err(|e| Error::validation("/breach_types", e.to_string()))?;
+        let before = std::mem::replace(&mut assessment.engine, decision.clone());
+        assessment.facts = facts;
+        assessment.assessed_at = self.clock.now();
+        assessment.previous_engine = Some(before.clone());
+        Ok(Some(
+            serde_json::json!({ "before": before, "after": decision }),
+        ))
+    }
+
     /// The breach register of Art. 33(5): every incident, notified or not, oldest awareness
     /// first (staff who may read incidents).
     pub async fn register(
@@ -1426,7 +1504,14 @@ impl IncidentService {
         if changed.is_empty() {
             return Err(Error::validation("", "the change names no field"));
         }
-        let change = serde_json::json!({ "fields": changed, "record": &record });
+        // Facts the assessment read from the file follow it: the engine decides again, and the
+        // change says what it decided before and now (an override stays, with its reasons).
+        let reassessed = self.reassess_from_file(&mut record, &changed)?;
+        let change = serde_json::json!({
+            "fields": changed,
+            "record": &record,
+            "reassessed": reassessed,
+        });
         self.save_for_staff(
             access,
             record,
@@ -1603,18 +1688,43 @@ impl IncidentService {
         &self,
         access: &Access,
         id: &IncidentId,
-        facts: Facts,
+        input: AssessmentInput,
     ) -> Result<IncidentView, Error> {
         access.require(Permission::IncidentsAssess, Scope::Platform)?;
+        let (mut record, version) = self.load_incident(id).await?;
+        let mut from_file = Vec::new();
+        for (field, given) in [
+            ("breach_types", input.breach_types.is_some()),
+            ("data_categories", input.data_categories.is_some()),
+            ("approx_data_subjects", input.approx_data_subjects.is_some()),
+        ] {
+            if !given {
+                from_file.push(field.to_string());
+            }
+        }
+        let mut facts = Facts {
+            breach_types: input.breach_types.unwrap_or_default(),
+            data_categories: input.data_categories.unwrap_or_default(),
+            approx_data_subjects: input.approx_data_subjects,
+            encrypted_state_of_the_art: input.encrypted_state_of_the_art,
+            key_compromised: input.key_compromised,
+            backup_restorable: input.backup_restorable,
+            unavailability_hours: input.unavailability_hours,
+            exfiltration: input.exfiltration,
+            recipient_trusted: input.recipient_trusted,
+            vulnerable_data_subjects: input.vulnerable_data_subjects,
+        };
+        file_facts(&record, &mut facts, &from_file);
         let decision = assessment::assess(&facts)
             .map_err(|e| Error::validation("/breach_types", e.to_string()))?;
-        let (mut record, version) = self.load_incident(id).await?;
         let record_assessment = AssessmentRecord {
             facts,
             engine: decision,
             assessed_at: self.clock.now(),
             assessed_by: access.principal().subject.clone(),
             override_decision: None,
+            from_file,
+            previous_engine: None,
         };
         let change =
             serde_json::to_value(&record_assessment).map_err(|e| Error::Internal(e.to_string()))?;
@@ -2036,7 +2146,9 @@ impl IncidentService {
         let assessment = match &r.assessment {
             Some(a) => Some(AssessmentView {
                 facts: a.facts.clone(),
+                from_file: a.from_file.clone(),
                 engine: a.engine.clone(),
+                previous_engine: a.previous_engine.clone(),
                 assessed_at: a.assessed_at,
                 assessed_by: a.assessed_by.clone(),
                 override_decision: match &a.override_decision {

@@ -347,6 +347,9 @@ pub static INVENTORY: &[RecordSpec] = &[
             "measures[].status",
             "assessment.facts.*",
             "assessment.engine.*",
+            // The names of the facts read from the file, and the decision before it changed.
+            "assessment.from_file[]",
+            "assessment.previous_engine.*",
             "assessment.assessed_at",
             "assessment.assessed_by",
             "assessment.override_decision.risk",

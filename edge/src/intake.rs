@@ -99,6 +99,32 @@ fn page(lang: Lang, title: &str, body: &str) -> String {
     )
 }
 
+/// A form's mistakes as an alert listing each field by its label, linked to it (empty when
+/// there are none).
+fn mistakes_list(lang: Lang, mistakes: &[Mistake]) -> String {
+    if mistakes.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "<div role=\"alert\" class=\"errors\"><h2>{}</h2><ul>",
+        if lang == Lang::De {
+            "Bitte prüfen Sie Ihre Angaben"
+        } else {
+            "Please check your entries"
+        }
+    );
+    for m in mistakes {
+        out.push_str(&format!(
+            "<li><a href=\"#{}\">{}</a>: {}</li>",
+            escape(&m.field),
+            escape(&m.label(lang)),
+            escape(&m.detail(lang))
+        ));
+    }
+    out.push_str("</ul></div>\n");
+    out
+}
+
 /// The report form. `errors` and `values` re-fill it after a rejected post.
 pub fn form_page(lang: Lang, errors: &[Mistake], values: &Map<String, Value>) -> String {
     let de = lang == Lang::De;
@@ -108,25 +134,7 @@ pub fn form_page(lang: Lang, errors: &[Mistake], values: &Map<String, Value>) ->
     } else {
         "<h1>Report a security incident</h1>\n<p>Your report is treated confidentially and stored encrypted. All fields except the contact are required.</p>\n<p lang=\"de\"><a href=\"/security/report?lang=de\" hreflang=\"de\">Deutsche Fassung</a></p>\n"
     });
-    if !errors.is_empty() {
-        body.push_str(&format!(
-            "<div role=\"alert\" class=\"errors\"><h2>{}</h2><ul>",
-            if de {
-                "Bitte prüfen Sie Ihre Angaben"
-            } else {
-                "Please check your entries"
-            }
-        ));
-        for e in errors {
-            body.push_str(&format!(
-                "<li><a href=\"#{}\">{}</a>: {}</li>",
-                escape(&e.field),
-                escape(&e.label(lang)),
-                escape(&e.detail(lang))
-            ));
-        }
-        body.push_str("</ul></div>\n");
-    }
+    body.push_str(&mistakes_list(lang, errors));
     body.push_str("<form method=\"post\" action=\"/security/reports\" accept-charset=\"utf-8\">\n");
     let value = |name: &str| {
         values
@@ -271,25 +279,7 @@ pub fn status_form_page(
             escape(notice)
         ));
     }
-    if !mistakes.is_empty() {
-        body.push_str(&format!(
-            "<div role=\"alert\" class=\"errors\"><h2>{}</h2><ul>",
-            if de {
-                "Bitte prüfen Sie Ihre Angaben"
-            } else {
-                "Please check your entries"
-            }
-        ));
-        for m in mistakes {
-            body.push_str(&format!(
-                "<li><a href=\"#{}\">{}</a>: {}</li>",
-                escape(&m.field),
-                escape(&m.label(lang)),
-                escape(&m.detail(lang))
-            ));
-        }
-        body.push_str("</ul></div>\n");
-    }
+    body.push_str(&mistakes_list(lang, mistakes));
     let invalid = |field: &str| {
         if mistakes.iter().any(|m| m.field == field) {
             " aria-invalid=\"true\""
@@ -315,15 +305,15 @@ pub fn status_form_page(
         lang.code(),
         if de { "Stand abrufen" } else { "Show the status" }
     ));
-    page(
-        lang,
-        if de {
-            "Stand Ihrer Sicherheitsmeldung"
-        } else {
-            "Status of your security report"
-        },
-        &body,
-    )
+    page(lang, status_title(lang), &body)
+}
+
+fn status_title(lang: Lang) -> &'static str {
+    if lang == Lang::De {
+        "Stand Ihrer Sicherheitsmeldung"
+    } else {
+        "Status of your security report"
+    }
 }
 
 /// The answer: the report's status in words (the platform's sentence, the status mail's).
@@ -331,11 +321,7 @@ pub fn status_answer_page(lang: Lang, tracking_id: &str, says: &str) -> String {
     let de = lang == Lang::De;
     let body = format!(
         "<h1>{}</h1>\n<p>{} <code>{}</code> {}</p>\n<p><a href=\"{STATUS_PAGE}?lang={}\">{}</a></p>\n",
-        if de {
-            "Stand Ihrer Sicherheitsmeldung"
-        } else {
-            "Status of your security report"
-        },
+        status_title(lang),
         if de {
             "Ihre Sicherheitsmeldung"
         } else {
@@ -350,15 +336,7 @@ pub fn status_answer_page(lang: Lang, tracking_id: &str, says: &str) -> String {
             "Look up another report"
         }
     );
-    page(
-        lang,
-        if de {
-            "Stand Ihrer Sicherheitsmeldung"
-        } else {
-            "Status of your security report"
-        },
-        &body,
-    )
+    page(lang, status_title(lang), &body)
 }
 
 /// The page a form reporter sees after sending: the tracking id and the secret, once.

@@ -127,6 +127,17 @@ fn with_body(
 }
 
 /// A response no cache may keep (it carries a secret or personal data).
+/// A form post as the function receives it: the same request with a JSON body instead.
+fn with_json_body(request: Request<Vec<u8>>, json: Vec<u8>) -> Request<Vec<u8>> {
+    let (mut parts, _) = request.into_parts();
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Request::from_parts(parts, json)
+}
+
 fn not_stored(mut response: Response<Vec<u8>>) -> Response<Vec<u8>> {
     crate::headers::no_store(response.headers_mut());
     response
@@ -659,14 +670,7 @@ impl EdgeService {
                 }
             },
             Ok(parsed) => {
-                let (mut parts, _) = request.into_parts();
-                parts.headers.insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                );
-                parts.headers.remove(header::CONTENT_LENGTH);
-                let forwarded =
-                    self.signed(Request::from_parts(parts, parsed.json), request_id, now);
+                let forwarded = self.signed(with_json_body(request, parsed.json), request_id, now);
                 let response = origin.forward(forwarded, None).await;
                 if parsed.format == Format::Form {
                     if response.status() == StatusCode::ACCEPTED
@@ -718,17 +722,11 @@ impl EdgeService {
             }
         };
         let lang = question.lang;
-        let (mut parts, _) = request.into_parts();
-        parts.headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        parts.headers.remove(header::CONTENT_LENGTH);
         let json = serde_json::json!({
             "tracking_id": question.tracking_id,
             "access_code": question.access_code,
         });
-        let asked = Request::from_parts(parts, json.to_string().into_bytes());
+        let asked = with_json_body(request, json.to_string().into_bytes());
         let answer = origin
             .forward(self.signed(asked, request_id, now), None)
             .await;

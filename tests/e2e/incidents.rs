@@ -1007,11 +1007,7 @@ fn card_numbers_in_any_spelling_are_neither_echoed_nor_stored() {
         "{read}"
     );
     // Nor is any of them in the store's files (database, WAL).
-    for entry in std::fs::read_dir(p.data.path())
-        .expect("data dir")
-        .flatten()
-    {
-        let bytes = std::fs::read(entry.path()).unwrap_or_default();
+    for (path, bytes) in common::files_under(p.data.path()) {
         let text = String::from_utf8_lossy(&bytes);
         for needle in [
             "4111.1111",
@@ -1019,7 +1015,7 @@ fn card_numbers_in_any_spelling_are_neither_echoed_nor_stored() {
             "5555  5555",
             "\u{ff14}\u{ff11}",
         ] {
-            assert!(!text.contains(needle), "{needle} in {:?}", entry.path());
+            assert!(!text.contains(needle), "{needle} in {path:?}");
         }
     }
 }
@@ -1069,14 +1065,10 @@ fn titles_owners_and_data_set_names_are_sealed_in_the_store() {
         "Payroll of Erika Mustermann mailed to Jan Kowalski"
     );
     // The store's files (database and WAL) hold none of them in clear.
-    for entry in std::fs::read_dir(p.data.path())
-        .expect("data dir")
-        .flatten()
-    {
-        let bytes = std::fs::read(entry.path()).unwrap_or_default();
+    for (path, bytes) in common::files_under(p.data.path()) {
         let text = String::from_utf8_lossy(&bytes);
         for needle in ["Mustermann", "Kowalski", "Beispielmann", "Payroll"] {
-            assert!(!text.contains(needle), "{needle} in {:?}", entry.path());
+            assert!(!text.contains(needle), "{needle} in {path:?}");
         }
     }
 }

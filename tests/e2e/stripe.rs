@@ -1016,11 +1016,7 @@ fn webhooks_credits_and_the_retention_plan_over_http() {
 
     // No card number and nothing of the paying card anywhere in the raw store files.
     let mut scanned = 0;
-    for entry in std::fs::read_dir(p.data.path())
-        .expect("data dir")
-        .flatten()
-    {
-        let bytes = std::fs::read(entry.path()).unwrap_or_default();
+    for (path, bytes) in common::files_under(p.data.path()) {
         scanned += bytes.len();
         let text = String::from_utf8_lossy(&bytes);
         for needle in [
@@ -1034,7 +1030,7 @@ fn webhooks_credits_and_the_retention_plan_over_http() {
             "last4",
             "fingerprint",
         ] {
-            assert!(!text.contains(needle), "{needle} in {:?}", entry.path());
+            assert!(!text.contains(needle), "{needle} in {path:?}");
         }
     }
     assert!(scanned > 0, "the store's files were read");

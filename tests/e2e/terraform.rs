@@ -2794,8 +2794,8 @@ fn alarm_problems(module: &Module) -> Vec<String> {
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
+    for entry in std::fs::read_dir(dir).expect("read folder") {
+        let path = entry.expect("folder entry").path();
         if path.is_dir() {
             rust_files(&path, out);
         } else if path.extension().is_some_and(|x| x == "rs") {

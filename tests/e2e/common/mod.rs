@@ -299,3 +299,22 @@ pub async fn chains_end_at_their_records_heads(store: &dyn kernel::store::Store)
     assert!(whole.iter().all(|r| r.broken.is_none()), "{whole:?}");
     check
 }
+
+/// Every file below `dir` (subfolders too) with its bytes. A file or folder that cannot be read
+/// fails the test: a scan for what must not be stored may not skip anything silently.
+pub fn files_under(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).expect("read folder") {
+            let path = entry.expect("folder entry").path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+                out.push((path, bytes));
+            }
+        }
+    }
+    out
+}

@@ -585,3 +585,49 @@ test('a passkey: registered on the account page, then the second factor; a tenan
   assert.deepEqual(csp, [], 'no page broke its own Content-Security-Policy');
   await context.close();
 });
+
+test('a reporter sends the form and reads the status page, in German and English', async () => {
+  const context = await browser.newContext({ locale: 'de-DE' });
+  const page = await context.newPage();
+  const csp = [];
+  watchCsp(page, csp);
+  await advance('PT5M');
+  await page.goto(`${base}/security/report`);
+  await page.fill('#description', 'Die Exportfunktion liefert Datensätze anderer Kunden.');
+  await page.fill('#affected_parties', 'ACME GmbH');
+  await page.fill('#personal_data_kind', 'Namen, E-Mail-Adressen');
+  await page.fill('#scope', 'etwa 140 Personen');
+  await page.fill('#impact_assessment', 'Phishing-Risiko');
+  await follow(page, 'button[type=submit]');
+  await page.screenshot({ path: join(shots, 'report-confirmation-de.png'), fullPage: true });
+  await checkAccessibility(context, page, 'report confirmation (de)');
+  const [id, code] = await page.locator('code').allTextContents();
+  assert.match(id, /^rep_/);
+
+  // The confirmation links to the status page with the tracking id filled in.
+  await follow(page, 'a[href^="/security/reports/status"]');
+  assert.equal(await page.inputValue('#tracking_id'), id);
+  await record(context, page, 'report-status-form');
+  // A mistyped code (the browser itself insists on one): the mistake by its German label.
+  await page.fill('#access_code', 'kein-code');
+  await follow(page, 'button[type=submit]');
+  assert.match(await page.textContent('[role=alert]'), /Zugangscode: hat nicht die erwartete Form/);
+  await page.screenshot({ path: join(shots, 'report-status-mistake-de.png'), fullPage: true });
+  await checkAccessibility(context, page, 'report status mistake (de)');
+  await page.fill('#access_code', code);
+  await follow(page, 'button[type=submit]');
+  assert.match(await page.textContent('main'), new RegExp(`Ihre Sicherheitsmeldung ${id} ist eingegangen\\.`));
+  await page.screenshot({ path: join(shots, 'report-status-answer-de.png'), fullPage: true });
+  await checkAccessibility(context, page, 'report status answer (de)');
+
+  // In English.
+  await page.goto(`${base}/security/reports/status?lang=en`);
+  await page.fill('#tracking_id', id);
+  await page.fill('#access_code', code);
+  await follow(page, 'button[type=submit]');
+  assert.match(await page.textContent('main'), new RegExp(`Your security report ${id} has been received\\.`));
+  await page.screenshot({ path: join(shots, 'report-status-answer-en.png'), fullPage: true });
+  await checkAccessibility(context, page, 'report status answer (en)');
+  assert.deepEqual(csp, [], 'no Content Security Policy violation');
+  await context.close();
+});

@@ -384,6 +384,7 @@ async fn moto_ses_delivers_the_bilingual_notice_from_the_verified_identity() {
         .expect("configuration set");
     let content = incidents::notice::NoticeContent {
         incident: "inc_1".into(),
+        title: None,
         customer_name: "ACME GmbH".into(),
         aware_at: "2026-03-28T09:00:00Z".parse().expect("ts"),
         nature_and_scope: "A missing tenant filter exposed HR records.".into(),

@@ -335,6 +335,36 @@ async fn smtp_the_customer_notice_arrives_in_both_languages_and_counts_from_acce
     let w = World::with_smtp(&sink);
     let incident = w.incident().await;
     w.advance(60);
+    // The title customers read names the notice in its subject.
+    let security = staff_access("security_officer");
+    w.services
+        .incidents
+        .update_incident(
+            &security,
+            &incident,
+            serde_json::from_value(json!({ "customer_title": "HR export exposed records" }))
+                .expect("patch"),
+        )
+        .await
+        .expect("customer title");
+    // The preview: what would go out, to whom — nothing is sent.
+    let preview = w
+        .services
+        .incidents
+        .preview_customer_notices(&security, &incident)
+        .await
+        .expect("preview");
+    assert_eq!(preview.len(), 1);
+    assert_eq!(preview[0].to.as_deref(), Some("privacy@acme.example"));
+    assert_eq!(preview[0].not_sent_because, None);
+    assert!(
+        preview[0]
+            .subject
+            .contains(&format!("HR export exposed records ({incident})")),
+        "{}",
+        preview[0].subject
+    );
+    assert!(sink.messages().is_empty(), "a preview sends nothing");
     let view = serde_json::to_value(w.notify(&incident).await.expect("notify")).expect("json");
 
     let messages = sink.messages();
@@ -389,6 +419,26 @@ async fn smtp_the_customer_notice_arrives_in_both_languages_and_counts_from_acce
         Err(kernel::Error::Conflict(_))
     ));
     assert_eq!(sink.messages().len(), 1);
+    // What went out is what the preview showed; now the preview says it was sent.
+    assert_eq!(mail.subject, preview[0].subject);
+    for line in preview[0]
+        .body
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(5)
+    {
+        assert!(mail.text.contains(line.trim()), "{line} in\n{}", mail.text);
+    }
+    let again = w
+        .services
+        .incidents
+        .preview_customer_notices(&security, &incident)
+        .await
+        .expect("preview");
+    assert_eq!(
+        again[0].not_sent_because.as_deref(),
+        Some("has been told already")
+    );
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use axum::routing::{get, post, put};
 use incidents::model::{IncidentStatus, MeasureId, MeasureStatus, ReportStatus};
 use incidents::service::{
     AssessmentInput, IncidentDraft, IncidentForCaller, IncidentPatch, IncidentSummary,
-    IncidentView, MeasureInput, NotifyInput, OverrideInput, Receipt, RecordedNotice,
+    IncidentView, MeasureInput, NoticePreview, NotifyInput, OverrideInput, Receipt, RecordedNotice,
     ReportSubmission, ReportSummary, ReportView, TriageInput,
 };
 use incidents::{IncidentId, ReportId};
@@ -55,6 +55,10 @@ pub fn router() -> Routes {
         .route(
             "/api/incidents/{id}/notifications/customers",
             post(notify_customers),
+        )
+        .route(
+            "/api/incidents/{id}/notifications/customers/preview",
+            get(preview_customer_notices),
         )
         .route(
             "/api/incidents/{id}/notifications/recorded",
@@ -322,6 +326,19 @@ async fn override_assessment(
     Ok(Json(
         s.incidents
             .override_assessment(&access, &incident_id(&id)?, input)
+            .await?,
+    ))
+}
+
+/// The customer notices as they would go out now, sending nothing.
+async fn preview_customer_notices(
+    State(s): Shared,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Vec<NoticePreview>> {
+    Ok(Json(
+        s.incidents
+            .preview_customer_notices(&access, &incident_id(&id)?)
             .await?,
     ))
 }

@@ -16,6 +16,8 @@ use kernel::time::{Timestamp, in_company_time};
 #[derive(Debug, Clone)]
 pub struct NoticeContent {
     pub incident: String,
+    /// The title staff wrote for customers, when there is one: the subject names it.
+    pub title: Option<String>,
     pub customer_name: String,
     pub aware_at: Timestamp,
     pub nature_and_scope: String,
@@ -109,13 +111,14 @@ pub fn render(c: &NoticeContent, lang: Language) -> (String, String) {
     let aware = in_company_time(c.aware_at)
         .strftime("%d.%m.%Y %H:%M %Z")
         .to_string();
+    let named = match &c.title {
+        Some(title) => format!("{title} ({})", c.incident),
+        None => c.incident.clone(),
+    };
     let subject = if de {
-        format!(
-            "Meldung einer Verletzung des Schutzes personenbezogener Daten ({})",
-            c.incident
-        )
+        format!("Meldung einer Verletzung des Schutzes personenbezogener Daten: {named}")
     } else {
-        format!("Notification of a personal data breach ({})", c.incident)
+        format!("Notification of a personal data breach: {named}")
     };
     let categories = if c.data_categories.is_empty() {
         if de {
@@ -400,6 +403,7 @@ mod tests {
 
     fn content() -> NoticeContent {
         NoticeContent {
+            title: None,
             incident: "inc_1".into(),
             customer_name: "ACME GmbH".into(),
             aware_at: "2026-03-28T09:00:00Z".parse().expect("ts"),

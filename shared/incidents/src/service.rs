@@ -262,6 +262,18 @@ pub struct OverrideInput {
     pub justification: Personal<String>,
 }
 
+/// A customer notice as it would go out now.
+#[derive(Debug, Serialize)]
+pub struct NoticePreview {
+    pub tenant: TenantId,
+    /// The customer's breach contact (none: it has none, and the notice could not be sent).
+    pub to: Option<String>,
+    pub subject: String,
+    pub body: String,
+    /// Why sending now would not send this one (already told, one on its way, no tenant).
+    pub not_sent_because: Option<String>,
+}
+
 /// Which customers to tell now (default: every affected customer not yet told).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -1822,6 +1834,7 @@ impl IncidentService {
         }
         Ok(NoticeContent {
             incident: iid.clone(),
+            title: self.customer_title(record).await?,
             customer_name: customer_name.to_string(),
             aware_at: record.aware_at,
             nature_and_scope: self
@@ -1846,6 +1859,52 @@ impl IncidentService {
             measures,
             dpo_contact: self.dpo_contact.clone(),
         })
+    }
+
+    /// The customer notices as they would go out now, per affected customer, without sending
+    /// anything: the recipient, subject and body (both languages), or why none would be sent.
+    pub async fn preview_customer_notices(
+        &self,
+        access: &Access,
+        id: &IncidentId,
+    ) -> Result<Vec<NoticePreview>, Error> {
+        access.require(Permission::NotificationsSend, Scope::Platform)?;
+        let (record, _) = self.load_incident(id).await?;
+        let mut previews = Vec::new();
+        for tenant in record.customer_tenants() {
+            let messages = self.customer_messages(id, &tenant).await?;
+            let blocked = match messages.last().map(|m| m.state) {
+                Some(state) if state.counts_as_notice() => Some("has been told already"),
+                Some(state) if state.is_pending() => Some("has a notice on its way"),
+                _ => None,
+            };
+            let stored = tenants::get(self.store.as_ref(), &tenant).await?;
+            let to = match &stored {
+                Some(t) => tenants::contact(&self.keyring, t).await?,
+                None => None,
+            };
+            // The same refusals as sending would give.
+            let not_sent_because = if stored.is_none() {
+                Some("no such tenant")
+            } else if to.is_none() {
+                Some("the tenant has no contact address")
+            } else {
+                blocked
+            };
+            let name = stored
+                .as_ref()
+                .map_or(tenant.to_string(), |t| t.name.clone());
+            let content = self.notice_content(&record, &name).await?;
+            let (subject, body) = render_bilingual(&content);
+            previews.push(NoticePreview {
+                tenant,
+                to: to.map(|p| p.expose().clone()),
+                subject,
+                body,
+                not_sent_because: not_sent_because.map(str::to_string),
+            });
+        }
+        Ok(previews)
     }
 
     /// Generates, queues and hands to the mail transport the notification to the affected

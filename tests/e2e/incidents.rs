@@ -958,6 +958,85 @@ fn the_assessment_reads_the_incident_file_and_follows_its_changes() {
 }
 
 #[test]
+fn the_advice_follows_our_role_a_processor_tells_the_controller_not_the_authority() {
+    let p = Platform::start(&["--clock", "manual", "--start", START]);
+    let operator = p.token(&["--role", "operator", "--now", START]);
+    let security = p.token(&["--role", "security_officer", "--now", START]);
+    let dpo = p.token(&["--role", "data_protection_officer", "--now", START]);
+    let (status, body) = call(
+        "PUT",
+        &p.url("/api/tenants/acme"),
+        Some(&operator),
+        Some(&json!({ "name": "ACME GmbH", "contact_email": "privacy@acme.example" })),
+    );
+    assert_eq!(status, 200, "{body}");
+    let assessed = |data_sets: Value| {
+        let (status, view) = call(
+            "POST",
+            &p.url("/api/incidents"),
+            Some(&security),
+            Some(&json!({
+                "title": "Exposed export", "discovered_at": START, "aware_at": START,
+                "breach_types": ["confidentiality"],
+                "nature_and_scope": "An export was readable without sign-in.",
+                "data_categories": ["contact", "health"],
+                "approx_data_subjects": { "min": 500, "max": 500 },
+                "approx_records": { "min": 500, "max": 500 },
+                "likely_consequences": "Disclosure of health data.",
+                "data_sets": data_sets
+            })),
+        );
+        assert_eq!(status, 201, "{view}");
+        let id = view["id"].as_str().expect("id").to_string();
+        let (status, view) = call(
+            "POST",
+            &p.url(&format!("/api/incidents/{id}/assessment")),
+            Some(&dpo),
+            Some(&json!({ "exfiltration": "confirmed" })),
+        );
+        assert_eq!(status, 200, "{view}");
+        assert_eq!(
+            view["assessment"]["effective"]["notify_supervisory_authority"],
+            true
+        );
+        view["assessment"]["advice"]
+            .as_array()
+            .expect("advice")
+            .iter()
+            .map(|a| a.as_str().expect("text").to_string())
+            .collect::<Vec<String>>()
+    };
+    // Only the customer's data: tell the customer; the authority is the customer's decision.
+    let processor =
+        assessed(json!([{ "tenant": "acme", "name": "HR records", "role": "processor" }]));
+    assert_eq!(processor.len(), 1, "{processor:?}");
+    assert!(
+        processor[0].starts_with("We are processor for acme: tell each"),
+        "{processor:?}"
+    );
+    assert!(
+        !processor
+            .iter()
+            .any(|a| a.contains("notify the supervisory authority")),
+        "a processor-only incident never advises our own authority notice: {processor:?}"
+    );
+    // Our own data as well: our own Art. 33 and 34 duties are added.
+    let both = assessed(json!([
+        { "tenant": "acme", "name": "HR records", "role": "processor" },
+        { "name": "newsletter list", "role": "controller" }
+    ]));
+    assert_eq!(both.len(), 3, "{both:?}");
+    assert!(
+        both[1]
+            .contains("notify the supervisory authority without undue delay and within 72 hours")
+    );
+    assert!(
+        both[2].starts_with("For our own data: communicate the breach to the data subjects"),
+        "{both:?}"
+    );
+}
+
+#[test]
 fn card_numbers_in_any_spelling_are_neither_echoed_nor_stored() {
     let p = Platform::start(&["--clock", "manual", "--start", START]);
     let security = p.token(&["--role", "security_officer", "--now", START]);

@@ -238,6 +238,45 @@ pub struct AssessmentInput {
     pub vulnerable_data_subjects: Option<bool>,
 }
 
+/// The decision as advice for our role in each affected data set (see `AssessmentView::advice`).
+fn advice(record: &IncidentRecord, decision: &EffectiveDecision) -> Vec<String> {
+    let mut out = Vec::new();
+    let customers: Vec<String> = record
+        .customer_tenants()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    if !customers.is_empty() {
+        out.push(format!(
+            "We are processor for {}: tell each within its notice period (48 hours unless its \
+             contract says less), with this assessment as input. Whether the supervisory \
+             authority and the data subjects must be told is the controller's decision \
+             (Art. 33(2), Art. 28(3)(f) GDPR).",
+            customers.join(", ")
+        ));
+    }
+    if record.controller_data_affected() {
+        out.push(if decision.notify_supervisory_authority {
+            "For our own data (we are controller): notify the supervisory authority without undue \
+             delay and within 72 hours of becoming aware (Art. 33(1))."
+                .to_string()
+        } else {
+            "For our own data (we are controller): no notification to the supervisory authority is \
+             required; the breach is documented in the register (Art. 33(5))."
+                .to_string()
+        });
+        out.push(if decision.communicate_to_data_subjects {
+            "For our own data: communicate the breach to the data subjects without undue delay \
+             (Art. 34(1))."
+                .to_string()
+        } else {
+            "For our own data: no communication to the data subjects is required (Art. 34(1))."
+                .to_string()
+        });
+    }
+    out
+}
+
 /// The facts the incident file holds, as the engine reads them (the upper end of an
 /// approximate number: the cautious reading).
 fn file_facts(record: &IncidentRecord, facts: &mut Facts, from_file: &[String]) {
@@ -354,6 +393,10 @@ pub struct AssessmentView {
     pub engine: Decision,
     /// The engine's decision before the file last changed it.
     pub previous_engine: Option<Decision>,
+    /// What the decision means for us, by our role: where we are processor the duty is to tell
+    /// the controller (our customer), whose decision the authority and data-subject notices are;
+    /// where we are controller, our own Art. 33/34 duties.
+    pub advice: Vec<String>,
     pub assessed_at: Timestamp,
     pub assessed_by: String,
     pub override_decision: Option<OverrideView>,
@@ -2208,6 +2251,7 @@ impl IncidentService {
                 from_file: a.from_file.clone(),
                 engine: a.engine.clone(),
                 previous_engine: a.previous_engine.clone(),
+                advice: advice(&r, &a.effective()),
                 assessed_at: a.assessed_at,
                 assessed_by: a.assessed_by.clone(),
                 override_decision: match &a.override_decision {

@@ -96,6 +96,22 @@ fn the_manual_clock_moves_only_forward_and_rejects_bad_input() {
         .expect("advance");
     assert_eq!(response.status(), 200);
     assert_eq!(json(&mut response)["now"], "2026-03-30T09:00:00Z");
+    // Whole days, and a summary per job instead of every firing.
+    let mut response = agent()
+        .post(&platform.url("/_dev/clock"))
+        .header("Content-Type", "application/json")
+        .send(r#"{"advance": "2d"}"#)
+        .expect("advance");
+    assert_eq!(response.status(), 200);
+    let moved = json(&mut response);
+    assert_eq!(moved["now"], "2026-04-01T09:00:00Z");
+    // The outbox drain runs every minute: its firings summed up, the last at the new time (a
+    // long catch-up skips the oldest firings, so the count is not asserted).
+    let drain = &moved["fired"]["outbox-drain"];
+    assert!(drain["runs"].as_u64().is_some_and(|n| n > 1), "{moved}");
+    assert_eq!(drain["failed"], 0, "{moved}");
+    assert_eq!(drain["last"], "2026-04-01T09:00:00Z", "{moved}");
+    assert_eq!(moved["failures"], serde_json::json!([]), "{moved}");
 
     for bad in [
         r#"{"advance": "-1h"}"#,
@@ -122,7 +138,7 @@ fn the_manual_clock_moves_only_forward_and_rejects_bad_input() {
         .expect("clock");
     assert_eq!(
         json(&mut response)["now"],
-        "2026-03-30T09:00:00Z",
+        "2026-04-01T09:00:00Z",
         "bad input changed nothing"
     );
 }

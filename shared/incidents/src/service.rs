@@ -238,6 +238,16 @@ pub struct AssessmentInput {
     pub vulnerable_data_subjects: Option<bool>,
 }
 
+/// Why a customer gets no notice now, from its notice messages so far: one counted already, or
+/// one is still on its way (none: a notice may go out).
+fn why_no_notice_now(messages: &[crate::outbox::OutboxRecord]) -> Option<&'static str> {
+    match messages.last().map(|m| m.state) {
+        Some(state) if state.counts_as_notice() => Some("has been told already"),
+        Some(state) if state.is_pending() => Some("has a notice on its way"),
+        _ => None,
+    }
+}
+
 /// The decision as advice for our role in each affected data set (see `AssessmentView::advice`).
 fn advice(record: &IncidentRecord, decision: &EffectiveDecision) -> Vec<String> {
     let mut out = Vec::new();
@@ -1916,11 +1926,7 @@ impl IncidentService {
         let mut previews = Vec::new();
         for tenant in record.customer_tenants() {
             let messages = self.customer_messages(id, &tenant).await?;
-            let blocked = match messages.last().map(|m| m.state) {
-                Some(state) if state.counts_as_notice() => Some("has been told already"),
-                Some(state) if state.is_pending() => Some("has a notice on its way"),
-                _ => None,
-            };
+            let blocked = why_no_notice_now(&messages);
             let stored = tenants::get(self.store.as_ref(), &tenant).await?;
             let to = match &stored {
                 Some(t) => tenants::contact(&self.keyring, t).await?,
@@ -1967,11 +1973,7 @@ impl IncidentService {
         let mut next = BTreeMap::new();
         for tenant in &affected {
             let messages = self.customer_messages(id, tenant).await?;
-            let blocked = match messages.last().map(|m| m.state) {
-                Some(state) if state.counts_as_notice() => Some("has been told already"),
-                Some(state) if state.is_pending() => Some("has a notice on its way"),
-                _ => None,
-            };
+            let blocked = why_no_notice_now(&messages);
             next.insert(tenant.clone(), (messages.len() + 1, blocked));
         }
         let pending: Vec<TenantId> = match only {

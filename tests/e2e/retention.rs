@@ -88,7 +88,10 @@ impl World {
                 let item = Item::new(
                     ItemKey::new(
                         ItemKey::tenant_partition(&t),
-                        format!("INCIDENT#inc_{n:04}"),
+                        format!(
+                            "{}inc_{n:04}",
+                            kernel::inventory::TENANT_INCIDENT_LINK_PREFIX
+                        ),
                     )
                     .expect("key"),
                     RecordKind::TenantIncidentLink,

@@ -19,7 +19,7 @@ pub use kernel::audit::{ChainReport, chain_entries, verify_all_chains, verify_al
 use kernel::crypto::{FieldContext, KeyOwner, KeyPurpose, Keyring, Personal, SealedField};
 use kernel::error::{Error, FieldError};
 use kernel::ids::TenantId;
-use kernel::inventory::{DataCategory, RecordKind};
+use kernel::inventory::{DataCategory, RecordKind, TENANT_INCIDENT_LINK_PREFIX};
 use kernel::policy::EffectivePolicy;
 use kernel::rbac::{Access, Actor, Permission, Principal, Scope};
 use kernel::report_limits::limit_of;
@@ -1345,12 +1345,13 @@ impl IncidentService {
                 access.require(Permission::TenantIncidentsRead, Scope::Tenant(tenant))?;
                 let links = query_all(
                     self.store.as_ref(),
-                    Query::partition(ItemKey::tenant_partition(tenant)).prefix("INCIDENT#"),
+                    Query::partition(ItemKey::tenant_partition(tenant))
+                        .prefix(TENANT_INCIDENT_LINK_PREFIX),
                 )
                 .await?;
                 let mut out = Vec::new();
                 for link in links {
-                    let Some(raw) = link.key.sk.strip_prefix("INCIDENT#") else {
+                    let Some(raw) = link.key.sk.strip_prefix(TENANT_INCIDENT_LINK_PREFIX) else {
                         continue;
                     };
                     let id = IncidentId::parse(raw).map_err(|e| Error::Internal(e.to_string()))?;
@@ -2442,7 +2443,7 @@ fn conflict(e: StoreError) -> Error {
 fn link_key(tenant: &TenantId, incident: &IncidentId) -> Result<ItemKey, Error> {
     Ok(ItemKey::new(
         ItemKey::tenant_partition(tenant),
-        format!("INCIDENT#{incident}"),
+        format!("{TENANT_INCIDENT_LINK_PREFIX}{incident}"),
     )?)
 }
 

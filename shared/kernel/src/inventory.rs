@@ -79,6 +79,10 @@ pub struct RecordSpec {
     pub short_lived: bool,
 }
 
+/// Where a tenant's incident links lie in its partition: this prefix and the incident's id (the
+/// incidents area writes them; retention's export and deletion read them; one spelling here).
+pub const TENANT_INCIDENT_LINK_PREFIX: &str = "INCIDENT#";
+
 macro_rules! record_kinds {
     ($( $variant:ident = $name:literal ),* $(,)?) => {
         /// Every kind of stored record.

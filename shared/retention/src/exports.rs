@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use kernel::crypto::{FieldContext, KeyOwner, KeyPurpose, Keyring, Personal, SealedField};
 use kernel::error::Error;
 use kernel::ids::TenantId;
-use kernel::inventory::RecordKind;
+use kernel::inventory::{RecordKind, TENANT_INCIDENT_LINK_PREFIX};
 use kernel::rbac::{Access, Permission, Scope};
 use kernel::store::{Condition, Item, ItemKey, Query, Store, query_all};
 use kernel::tenants;
@@ -67,11 +67,16 @@ pub async fn create(
     let contact = tenants::contact(keyring, &record).await?;
     let incidents: Vec<String> = query_all(
         store,
-        Query::partition(ItemKey::tenant_partition(tenant)).prefix("INCIDENT#"),
+        Query::partition(ItemKey::tenant_partition(tenant)).prefix(TENANT_INCIDENT_LINK_PREFIX),
     )
     .await?
     .into_iter()
-    .filter_map(|i| i.key.sk.strip_prefix("INCIDENT#").map(str::to_string))
+    .filter_map(|i| {
+        i.key
+            .sk
+            .strip_prefix(TENANT_INCIDENT_LINK_PREFIX)
+            .map(str::to_string)
+    })
     .collect();
     let content = json!({
         "format": "regrooter-export/1",

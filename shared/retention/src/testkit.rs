@@ -1,7 +1,7 @@
 //! Helpers for the tests and benchmarks of retention and its adapters.
 
 use kernel::ids::TenantId;
-use kernel::inventory::RecordKind;
+use kernel::inventory::{RecordKind, TENANT_INCIDENT_LINK_PREFIX};
 use kernel::store::{Condition, Item, ItemKey, Store};
 use serde_json::json;
 
@@ -57,7 +57,7 @@ pub async fn seed_ended_tenant(
         let item = Item::new(
             ItemKey::new(
                 ItemKey::tenant_partition(tenant),
-                format!("INCIDENT#inc_{n:07}"),
+                format!("{TENANT_INCIDENT_LINK_PREFIX}inc_{n:07}"),
             )?,
             RecordKind::TenantIncidentLink,
         )

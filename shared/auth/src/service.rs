@@ -191,18 +191,21 @@ fn too_many_races() -> Error {
     ))
 }
 
-/// The audit heads the accounts (every one is in the login index) and the tenants' custom roles
-/// keep, by chain (see `kernel::audit::verify_all_chains_to`).
-pub async fn audit_heads(store: &dyn Store) -> Result<kernel::audit::RecordHeads, Error> {
+/// The audit heads the accounts (every one is in the login index) and the custom roles of
+/// `tenants` keep, by chain (see `kernel::audit::verify_all_chains_to`).
+pub async fn audit_heads(
+    store: &dyn Store,
+    tenants: &[TenantId],
+) -> Result<kernel::audit::RecordHeads, Error> {
     let mut heads = kernel::audit::RecordHeads::new();
     for item in query_all(store, Query::gsi1(LOGIN_INDEX).limit(1_000)).await? {
         let user: UserRecord = item.record()?;
         heads.insert(user_chain(&user.id), user.audit);
     }
-    for tenant in kernel::tenants::all(store).await? {
+    for tenant in tenants {
         let roles = query_all(
             store,
-            Query::partition(ItemKey::tenant_partition(&tenant.id)).prefix("ROLE#"),
+            Query::partition(ItemKey::tenant_partition(tenant)).prefix("ROLE#"),
         )
         .await?;
         for item in roles {

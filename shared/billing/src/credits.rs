@@ -165,12 +165,15 @@ fn chain(id: &CreditId) -> String {
     format!("credit:{id}")
 }
 
-/// The audit heads the credits of every tenant with a record keep, by chain (see
+/// The audit heads the credits of `tenants` keep, by chain (see
 /// `kernel::audit::verify_all_chains_to`).
-pub async fn audit_heads(store: &dyn Store) -> Result<kernel::audit::RecordHeads, Error> {
+pub async fn audit_heads(
+    store: &dyn Store,
+    tenants: &[TenantId],
+) -> Result<kernel::audit::RecordHeads, Error> {
     let mut heads = kernel::audit::RecordHeads::new();
-    for tenant in kernel::tenants::all(store).await? {
-        for item in query_all(store, Query::partition(credits_partition(&tenant.id))).await? {
+    for tenant in tenants {
+        for item in query_all(store, Query::partition(credits_partition(tenant))).await? {
             let credit: CreditRecord = item.record()?;
             heads.insert(chain(&credit.id), credit.audit);
         }

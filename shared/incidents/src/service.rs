@@ -1399,8 +1399,7 @@ impl IncidentService {
         record: &mut IncidentRecord,
         changed: &[&str],
     ) -> Result<Option<serde_json::Value>, Error> {
-        let snapshot = record.clone();
-        let Some(assessment) = record.assessment.as_mut() else {
+        let Some(assessment) = record.assessment.as_ref() else {
             return Ok(None);
         };
         if !assessment
@@ -1411,12 +1410,16 @@ impl IncidentService {
             return Ok(None);
         }
         let mut facts = assessment.facts.clone();
-        file_facts(&snapshot, &mut facts, &assessment.from_file);
+        file_facts(record, &mut facts, &assessment.from_file);
         let decision = assessment::assess(&facts)
             .map_err(|e| Error::validation("/breach_types", e.to_string()))?;
+        let now = self.clock.now();
+        let Some(assessment) = record.assessment.as_mut() else {
+            return Ok(None);
+        };
         let before = std::mem::replace(&mut assessment.engine, decision.clone());
         assessment.facts = facts;
-        assessment.assessed_at = self.clock.now();
+        assessment.assessed_at = now;
         assessment.previous_engine = Some(before.clone());
         Ok(Some(
             serde_json::json!({ "before": before, "after": decision }),

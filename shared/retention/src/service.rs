@@ -149,15 +149,15 @@ fn hold_chain(id: &HoldId) -> String {
 }
 
 /// The audit heads retention's records keep — each tenant's retention state and every legal
-/// hold — by chain (see `kernel::audit::verify_all_chains_to`). Holds are looked up for every
-/// tenant with a record or a retention state (a deleted tenant's holds outlive its record).
-pub async fn audit_heads(store: &dyn Store) -> Result<kernel::audit::RecordHeads, Error> {
+/// hold — by chain (see `kernel::audit::verify_all_chains_to`). Holds are looked up for
+/// `tenants` and every tenant with a retention state (a deleted tenant's holds outlive its
+/// record).
+pub async fn audit_heads(
+    store: &dyn Store,
+    tenants: &[TenantId],
+) -> Result<kernel::audit::RecordHeads, Error> {
     let mut heads = kernel::audit::RecordHeads::new();
-    let mut tenants: BTreeSet<TenantId> = tenants::all(store)
-        .await?
-        .into_iter()
-        .map(|t| t.id)
-        .collect();
+    let mut tenants: BTreeSet<TenantId> = tenants.iter().cloned().collect();
     for item in query_all(store, Query::gsi1(STATES_INDEX).limit(1_000)).await? {
         let state: RetentionState = item.record()?;
         if let Some(head) = state.audit {

@@ -168,9 +168,12 @@ fn exclusion_chain(id: &ExclusionId) -> String {
     format!("sla-exclusion:{id}")
 }
 
-/// The audit heads the SLA's records keep — outages, exclusions and every tenant's claims — by
-/// chain (see `kernel::audit::verify_all_chains_to`).
-pub async fn audit_heads(store: &dyn Store) -> Result<kernel::audit::RecordHeads, Error> {
+/// The audit heads the SLA's records keep — outages, exclusions and the claims of `tenants` —
+/// by chain (see `kernel::audit::verify_all_chains_to`).
+pub async fn audit_heads(
+    store: &dyn Store,
+    tenants: &[TenantId],
+) -> Result<kernel::audit::RecordHeads, Error> {
     let mut heads = kernel::audit::RecordHeads::new();
     for item in query_all(store, Query::partition(OUTAGES_PARTITION)).await? {
         let outage: RecordedOutage = item.record()?;
@@ -180,10 +183,10 @@ pub async fn audit_heads(store: &dyn Store) -> Result<kernel::audit::RecordHeads
         let exclusion: Exclusion = item.record()?;
         heads.insert(exclusion_chain(&exclusion.id), exclusion.audit);
     }
-    for tenant in kernel::tenants::all(store).await? {
+    for tenant in tenants {
         let claims = query_all(
             store,
-            Query::partition(claims_partition(&tenant.id)).prefix(ClaimId::PREFIX),
+            Query::partition(claims_partition(tenant)).prefix(ClaimId::PREFIX),
         )
         .await?;
         for item in claims {

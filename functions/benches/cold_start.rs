@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use runtime_api::{FakeRuntime, Outcome, function_url_get, function_url_post_json, peak_rss_kib};
+use runtime_api::{FakeRuntime, Outcome, function_url_get, peak_rss_kib, security_report_post};
 
 /// Every function of the registry (`functions.json`), and whether it serves HTTP.
 fn functions() -> Vec<(&'static str, bool)> {
@@ -114,19 +114,8 @@ fn run_once(
         }
     });
     let sealed_write = seals.then(|| {
-        let report = serde_json::json!({
-            "description": "The export endpoint returns other customers' records.",
-            "affected_parties": "ACME GmbH employees",
-            "personal_data_kind": "names",
-            "scope": "about 10 people",
-            "impact_assessment": "Disclosure",
-            "language": "en"
-        });
         let sent = Instant::now();
-        runtime.push(
-            "sealed",
-            function_url_post_json("/security/reports", &report),
-        );
+        runtime.push("sealed", security_report_post());
         match runtime.wait_outcome("sealed", Duration::from_secs(30)) {
             Some(Outcome::Response(r)) if r["statusCode"] == 202 => sent.elapsed(),
             other => panic!(

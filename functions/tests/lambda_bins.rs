@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::runtime_api::{FakeRuntime, Outcome, function_url_get, function_url_post_json};
+use support::runtime_api::{FakeRuntime, Outcome, function_url_get, security_report_post};
 
 const HTTP_FUNCTIONS: &[(&str, &str)] = &[
     ("incidents", env!("CARGO_BIN_EXE_incidents")),
@@ -369,15 +369,7 @@ fn moto_http_functions_run_on_dynamodb_and_kms() {
     let from_elsewhere = runtime.wait_outcome("r3", Duration::from_secs(30));
     // A security report is sealed: the first makes the platform's report key through KMS
     // (GenerateDataKey with the context {tenant, purpose}).
-    let report = serde_json::json!({
-        "description": "The export endpoint returns other customers' records.",
-        "affected_parties": "ACME GmbH employees",
-        "personal_data_kind": "names",
-        "scope": "about 10 people",
-        "impact_assessment": "Disclosure",
-        "language": "en"
-    });
-    runtime.push("r4", function_url_post_json("/security/reports", &report));
+    runtime.push("r4", security_report_post());
     let sealed_first = runtime.wait_outcome("r4", Duration::from_secs(30));
     let _ = child.kill();
     let _ = child.wait();
@@ -403,7 +395,7 @@ fn moto_http_functions_run_on_dynamodb_and_kms() {
     // unwrap it through KMS (Decrypt with the same context).
     let runtime = FakeRuntime::start();
     let mut child = on_moto(&runtime, data.path()).spawn().expect("spawn");
-    runtime.push("r5", function_url_post_json("/security/reports", &report));
+    runtime.push("r5", security_report_post());
     let sealed_again = runtime.wait_outcome("r5", Duration::from_secs(30));
     let _ = child.kill();
     let _ = child.wait();

@@ -56,6 +56,14 @@ fn advance(p: &Platform, by: &str) -> Value {
     p.move_clock(json!({ "advance": by }))
 }
 
+/// Opens an incident from `draft` through the API (201 Created): its id and the staff view.
+fn open_incident(p: &Platform, token: &str, draft: &Value) -> (String, Value) {
+    let (status, view) = call("POST", &p.url("/api/incidents"), Some(token), Some(draft));
+    assert_eq!(status, 201, "{view}");
+    let id = view["id"].as_str().expect("id").to_string();
+    (id, view)
+}
+
 fn report() -> Value {
     json!({
         "description": "Your export endpoint returns other customers' HR records. I tried ' OR 1=1 -- in the \
@@ -565,14 +573,7 @@ fn staff_cannot_skip_the_lifecycle_or_close_with_duties_open() {
         "likely_consequences": "Identity theft.",
         "data_sets": [{ "name": "sales contacts", "role": "controller" }]
     });
-    let (status, view) = call(
-        "POST",
-        &p.url("/api/incidents"),
-        Some(&security),
-        Some(&draft),
-    );
-    assert_eq!(status, 201, "{view}");
-    let id = view["id"].as_str().expect("id").to_string();
+    let (id, _) = open_incident(&p, &security, &draft);
     let go = |to: &str| {
         call(
             "POST",
@@ -631,16 +632,7 @@ fn the_breach_register_lists_every_breach_notified_or_not_for_the_authority() {
             "data_sets": [{ "name": "sales contacts", "role": "controller" }]
         })
     };
-    let create = |title: &str| {
-        let (status, view) = call(
-            "POST",
-            &p.url("/api/incidents"),
-            Some(&security),
-            Some(&draft(title)),
-        );
-        assert_eq!(status, 201, "{view}");
-        view["id"].as_str().expect("id").to_string()
-    };
+    let create = |title: &str| open_incident(&p, &security, &draft(title)).0;
     let told = create("Stolen laptop, authority notified");
     // A title a spreadsheet would run as a formula.
     let untold = create("=HYPERLINK(\"https://evil.example\")");
@@ -769,14 +761,7 @@ fn a_significant_incident_under_nis2_runs_its_24_hour_72_hour_and_one_month_cloc
             "nis2_significant": nis2
         })
     };
-    let (status, view) = call(
-        "POST",
-        &p.url("/api/incidents"),
-        Some(&security(START)),
-        Some(&draft(true)),
-    );
-    assert_eq!(status, 201, "{view}");
-    let id = view["id"].as_str().expect("id").to_string();
+    let (id, view) = open_incident(&p, &security(START), &draft(true));
     let deadline = |view: &Value, kind: &str| {
         view["deadlines"]
             .as_array()
@@ -850,13 +835,7 @@ fn a_significant_incident_under_nis2_runs_its_24_hour_72_hour_and_one_month_cloc
     assert_eq!(report["state"], "pending");
 
     // Without the mark, none of NIS2's clocks runs.
-    let (status, plain) = call(
-        "POST",
-        &p.url("/api/incidents"),
-        Some(&security(now)),
-        Some(&draft(false)),
-    );
-    assert_eq!(status, 201, "{plain}");
+    let (_, plain) = open_incident(&p, &security(now), &draft(false));
     let kinds: Vec<&str> = plain["deadlines"]
         .as_array()
         .expect("deadlines")
@@ -871,11 +850,10 @@ fn the_assessment_reads_the_incident_file_and_follows_its_changes() {
     let p = Platform::start(&["--clock", "manual", "--start", START]);
     let security = p.token(&["--role", "security_officer", "--now", START]);
     let dpo = p.token(&["--role", "data_protection_officer", "--now", START]);
-    let (status, view) = call(
-        "POST",
-        &p.url("/api/incidents"),
-        Some(&security),
-        Some(&json!({
+    let (id, _) = open_incident(
+        &p,
+        &security,
+        &json!({
             "title": "Misdirected export", "discovered_at": START, "aware_at": START,
             "breach_types": ["confidentiality"],
             "nature_and_scope": "An export went to the wrong customer.",
@@ -883,10 +861,8 @@ fn the_assessment_reads_the_incident_file_and_follows_its_changes() {
             "approx_data_subjects": { "min": 10, "max": 12 }, "approx_records": { "min": 12, "max": 12 },
             "likely_consequences": "Unwanted mail.",
             "data_sets": [{ "name": "newsletter list", "role": "controller" }]
-        })),
+        }),
     );
-    assert_eq!(status, 201, "{view}");
-    let id = view["id"].as_str().expect("id").to_string();
     // Only what the file does not hold is typed: the rest is read from the file.
     let (status, view) = call(
         "POST",
@@ -971,11 +947,10 @@ fn the_advice_follows_our_role_a_processor_tells_the_controller_not_the_authorit
     );
     assert_eq!(status, 200, "{body}");
     let assessed = |data_sets: Value| {
-        let (status, view) = call(
-            "POST",
-            &p.url("/api/incidents"),
-            Some(&security),
-            Some(&json!({
+        let (id, _) = open_incident(
+            &p,
+            &security,
+            &json!({
                 "title": "Exposed export", "discovered_at": START, "aware_at": START,
                 "breach_types": ["confidentiality"],
                 "nature_and_scope": "An export was readable without sign-in.",
@@ -984,10 +959,8 @@ fn the_advice_follows_our_role_a_processor_tells_the_controller_not_the_authorit
                 "approx_records": { "min": 500, "max": 500 },
                 "likely_consequences": "Disclosure of health data.",
                 "data_sets": data_sets
-            })),
+            }),
         );
-        assert_eq!(status, 201, "{view}");
-        let id = view["id"].as_str().expect("id").to_string();
         let (status, view) = call(
             "POST",
             &p.url(&format!("/api/incidents/{id}/assessment")),
@@ -1048,14 +1021,7 @@ fn card_numbers_in_any_spelling_are_neither_echoed_nor_stored() {
         "likely_consequences": "Card fraud.",
         "data_sets": [{ "name": "tickets 5555  5555  5555  4444", "role": "controller" }]
     });
-    let (status, view) = call(
-        "POST",
-        &p.url("/api/incidents"),
-        Some(&security),
-        Some(&draft),
-    );
-    assert_eq!(status, 201, "{view}");
-    let id = view["id"].as_str().expect("id").to_string();
+    let (id, view) = open_incident(&p, &security, &draft);
     let (status, measure) = call(
         "POST",
         &p.url(&format!("/api/incidents/{id}/measures")),
@@ -1111,14 +1077,7 @@ fn titles_owners_and_data_set_names_are_sealed_in_the_store() {
         "likely_consequences": "Disclosure of salary.",
         "data_sets": [{ "name": "Personnel file Erika Mustermann", "role": "controller" }]
     });
-    let (status, view) = call(
-        "POST",
-        &p.url("/api/incidents"),
-        Some(&security),
-        Some(&draft),
-    );
-    assert_eq!(status, 201, "{view}");
-    let id = view["id"].as_str().expect("id").to_string();
+    let (id, _) = open_incident(&p, &security, &draft);
     let (status, view) = call(
         "POST",
         &p.url(&format!("/api/incidents/{id}/measures")),

@@ -242,6 +242,21 @@ pub fn function_url_post_json(path: &str, body: &Value) -> Value {
     event
 }
 
+/// A security report posted to the incidents function (its first sealed write).
+pub fn security_report_post() -> Value {
+    function_url_post_json(
+        "/security/reports",
+        &serde_json::json!({
+            "description": "The export endpoint returns other customers' records.",
+            "affected_parties": "ACME GmbH employees",
+            "personal_data_kind": "names",
+            "scope": "about 10 people",
+            "impact_assessment": "Disclosure",
+            "language": "en"
+        }),
+    )
+}
+
 /// Peak resident memory of a process in KiB (Linux `VmHWM`).
 pub fn peak_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;

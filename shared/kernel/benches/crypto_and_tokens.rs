@@ -37,16 +37,21 @@ fn field_key() -> (DataKey, KeyOwner) {
     (key, owner)
 }
 
+/// The field of a record the benchmark seals.
+fn field_context(owner: &KeyOwner) -> FieldContext<'_> {
+    FieldContext {
+        owner,
+        kind: RecordKind::Tenant,
+        record_id: "inc_0193a5f2c3d47e8f9a0b1c2d3e4f5a6b",
+        field: "description",
+    }
+}
+
 const FIELD: [u8; 200] = [b'x'; 200];
 
 fn seal_open(c: &mut Criterion) {
     let (key, owner) = field_key();
-    let ctx = FieldContext {
-        owner: &owner,
-        kind: RecordKind::Tenant,
-        record_id: "inc_0193a5f2c3d47e8f9a0b1c2d3e4f5a6b",
-        field: "description",
-    };
+    let ctx = field_context(&owner);
     let field = FIELD;
     let mut group = c.benchmark_group("field");
     group.throughput(Throughput::Elements(1));
@@ -113,12 +118,7 @@ fn verify(c: &mut Criterion) {
 fn targets() -> bool {
     let round = Duration::from_millis(400);
     let (key, owner) = field_key();
-    let ctx = FieldContext {
-        owner: &owner,
-        kind: RecordKind::Tenant,
-        record_id: "inc_0193a5f2c3d47e8f9a0b1c2d3e4f5a6b",
-        field: "description",
-    };
+    let ctx = field_context(&owner);
     let seal_open = bench_target::per_second(round, || {
         let sealed = key.seal(&ctx, black_box(&FIELD)).expect("seal");
         black_box(key.open(&ctx, &sealed).expect("open"));

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use functions::Services;
 use functions::jobs::Handler;
-use functions::schedule::{Schedule, ScheduleError};
+use functions::schedule::{CatchUp, Schedule, ScheduleError};
 use kernel::time::Timestamp;
 use serde::Serialize;
 use tokio::sync::Mutex;
@@ -70,6 +70,9 @@ impl Scheduler {
                         break;
                     }
                 }
+            }
+            if schedule.catch_up == CatchUp::Latest && times.len() > 1 {
+                times.drain(..times.len() - 1);
             }
             if times.len() > MAX_CATCH_UP {
                 let skipped = times.len() - MAX_CATCH_UP;
@@ -211,5 +214,41 @@ mod tests {
                 .await
                 .is_empty()
         );
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_job_runs_only_its_newest_firing_of_a_leap() {
+        let clock = Arc::new(ManualClock::new(ts("2026-03-01T10:00:00Z")));
+        let seen: Arc<StdMutex<Vec<Timestamp>>> = Arc::default();
+        let record = seen.clone();
+        let handler: Handler = Arc::new(move |_, at| {
+            record.lock().expect("lock").push(at);
+            Box::pin(async { Ok(()) })
+        });
+        let schedule = Schedule::new(
+            "trust-statement",
+            "retention",
+            "cron(7/15 * * * ? *)",
+            "test",
+        )
+        .expect("schedule")
+        .with_catch_up(CatchUp::Latest);
+        let scheduler = Scheduler::new(
+            vec![schedule],
+            HashMap::from([("trust-statement".to_string(), handler)]),
+            services(clock.clone()),
+        )
+        .expect("scheduler");
+        // Three days pass over 288 firings; the statement is made once, as of the last.
+        let fired = scheduler.run_due(ts("2026-03-04T10:00:00Z")).await;
+        assert_eq!(fired.len(), 1);
+        assert_eq!(
+            *seen.lock().expect("lock"),
+            vec![ts("2026-03-04T09:52:00Z")]
+        );
+        // Step by step, each firing runs.
+        scheduler.run_due(ts("2026-03-04T10:07:00Z")).await;
+        scheduler.run_due(ts("2026-03-04T10:22:00Z")).await;
+        assert_eq!(seen.lock().expect("lock").len(), 3);
     }
 }

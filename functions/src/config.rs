@@ -87,6 +87,11 @@ pub struct Config {
     /// Required in staging and production.
     pub public_url: String,
     pub mail: MailConfig,
+    /// `AWS_REGION` (set by Lambda): the region the trust statement names.
+    pub region: Option<String>,
+    /// `REGROOTER_BACKUP_RETENTION_DAYS`: the deployed backup plan's retention, which Terraform
+    /// sets from the same figure as the plan itself (none without a backup plan).
+    pub backup_retention_days: Option<u32>,
 }
 
 /// How mail leaves: `REGROOTER_MAIL` = `ses`, `smtp` or `file`. Production and staging need a
@@ -387,6 +392,8 @@ impl Config {
                 policy::DEFAULT_SECURITY_CONTACT,
             ),
             alert_email: None,
+            region: None,
+            backup_retention_days: None,
             max_body_bytes: match get("REGROOTER_MAX_BODY_BYTES") {
                 Some(v) => v.parse().map_err(|_| ConfigError::Invalid {
                     name: "REGROOTER_MAX_BODY_BYTES",
@@ -474,6 +481,14 @@ impl Config {
                 ),
             });
         }
+        config.region = get("AWS_REGION").filter(|r| !r.trim().is_empty());
+        config.backup_retention_days = match get("REGROOTER_BACKUP_RETENTION_DAYS") {
+            None => None,
+            Some(days) => Some(days.trim().parse().map_err(|_| ConfigError::Invalid {
+                name: "REGROOTER_BACKUP_RETENTION_DAYS",
+                reason: format!("'{days}' is not a whole number of days"),
+            })?),
+        };
         Ok(config)
     }
 

@@ -121,6 +121,45 @@ pub(crate) async fn retention(services: Arc<Services>, at: Timestamp) -> Result<
     }
 }
 
+/// Makes, signs and keeps the trust statement (`/trust`): signed with the deletion-certificate
+/// key, which only this function holds.
+pub(crate) async fn trust_statement(
+    services: Arc<Services>,
+    at: Timestamp,
+) -> Result<(), kernel::Error> {
+    let signer = services.certificate_signer.as_deref().ok_or_else(|| {
+        kernel::Error::Unavailable(
+            "no signing key: the trust statement is signed with the deletion-certificate key (REGROOTER_CERTIFICATE_KEY)".into(),
+        )
+    })?;
+    let sources = trust::Sources {
+        store: services.store.as_ref(),
+        keyring: &services.keyring,
+        sla: &services.sla,
+        incidents: &services.incidents,
+        retention: &services.retention,
+        auth: &services.auth,
+    };
+    let config = &services.config;
+    let deployment = trust::Deployment {
+        environment: config.environment.as_str().to_string(),
+        region: config.region.clone(),
+        backup_retention_days: config.backup_retention_days,
+        dpo_contact: config.dpo_contact.clone(),
+        security_contact: config.security_contact.clone(),
+        certificate_keys: services
+            .certificate_keys
+            .iter()
+            .map(|k| k.kid().to_string())
+            .collect(),
+    };
+    let issuer = trust::signed::issuer(&config.token_issuer);
+    let (statement, _) = trust::issue(&sources, deployment, signer, &issuer, at).await?;
+    let (held, failing, missing) = statement.counts();
+    tracing::info!(target: "regrooter::jobs", job = "trust-statement", scheduled = %at, held, failing, missing, "done");
+    Ok(())
+}
+
 /// Checks every configured endpoint once, for the minute of the firing. A failed endpoint is a
 /// result (down), not a failure of the job; only a result that could not be stored fails it.
 pub(crate) async fn sla_probe(services: Arc<Services>, at: Timestamp) -> Result<(), kernel::Error> {

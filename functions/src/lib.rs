@@ -14,6 +14,7 @@ pub mod portal;
 pub mod routes;
 pub mod schedule;
 pub mod services;
+pub mod trust_page;
 pub mod web;
 
 pub use config::{Config, Environment};

@@ -29,6 +29,21 @@ struct Entry {
     function: String,
     expression: String,
     description: String,
+    #[serde(default)]
+    catch_up: CatchUp,
+}
+
+/// What the local scheduler does with the firings a long step of simulated time passes over.
+/// (EventBridge fires each as it comes; only simulated time leaps.)
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CatchUp {
+    /// Every firing runs, in order: each does work of its own (a probe's minute, a deadline).
+    #[default]
+    Every,
+    /// Only the newest runs: the job makes a snapshot of the present (the trust statement), so
+    /// the firings before it would only be overwritten.
+    Latest,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -48,6 +63,7 @@ pub struct Schedule {
     /// The EventBridge expression, exactly as Terraform deploys it.
     pub expression: String,
     pub description: String,
+    pub catch_up: CatchUp,
     cron: Cron,
 }
 
@@ -69,8 +85,14 @@ impl Schedule {
             function: function.to_string(),
             expression: expression.to_string(),
             description: description.to_string(),
+            catch_up: CatchUp::Every,
             cron,
         })
+    }
+
+    pub fn with_catch_up(mut self, catch_up: CatchUp) -> Self {
+        self.catch_up = catch_up;
+        self
     }
 
     /// The first firing strictly after `after`.
@@ -96,7 +118,10 @@ pub fn all() -> Result<Vec<Schedule>, ScheduleError> {
         serde_json::from_str(SCHEDULES_JSON).map_err(|e| ScheduleError::File(e.to_string()))?;
     file.schedules
         .into_iter()
-        .map(|e| Schedule::new(&e.job, &e.function, &e.expression, &e.description))
+        .map(|e| {
+            Schedule::new(&e.job, &e.function, &e.expression, &e.description)
+                .map(|s| s.with_catch_up(e.catch_up))
+        })
         .collect()
 }
 
@@ -171,6 +196,7 @@ mod tests {
                 "deadline-watch",
                 "outbox-drain",
                 "retention",
+                "trust-statement",
                 "sla-probe",
                 "sla-month-close",
                 "credit-application"

@@ -50,6 +50,9 @@ pub struct Services {
     /// Stripe's customer balance (or, unconfigured, a gateway that says so).
     pub gateway: Arc<dyn BalanceGateway>,
     pub retention: RetentionService,
+    /// Signs deletion certificates and the trust statement (only where configured: the
+    /// retention function and the local platform).
+    pub certificate_signer: Option<Arc<SigningKey>>,
     pub certificate_keys: Vec<VerificationKey>,
     pub sla: SlaService,
     pub prober: Option<Arc<dyn Prober>>,
@@ -148,7 +151,7 @@ impl Services {
             store.clone(),
             keyring.clone(),
             clock.clone(),
-            certificate_signer,
+            certificate_signer.clone(),
             certificate_issuer(&config),
         );
         let idempotency = Idempotency::new(store.clone(), keyring.clone(), clock.clone());
@@ -164,6 +167,7 @@ impl Services {
             credits,
             gateway,
             retention,
+            certificate_signer,
             certificate_keys,
             sla,
             prober,

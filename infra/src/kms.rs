@@ -7,7 +7,7 @@ use aws_sdk_kms::Client;
 use aws_sdk_kms::error::ProvideErrorMetadata;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::DataKeySpec;
-use kernel::crypto::{CryptoError, KeyContext, KeyEncryption, WrappedKey};
+use kernel::crypto::{CryptoError, KekRotation, KeyContext, KeyEncryption, WrappedKey};
 use zeroize::Zeroizing;
 
 pub struct KmsKeyEncryption {
@@ -108,5 +108,27 @@ impl KeyEncryption for KmsKeyEncryption {
             .map_err(|e| kms_err("Decrypt", &e))?;
         let plaintext = out.plaintext.ok_or(CryptoError::Malformed)?;
         key_material(plaintext.as_ref())
+    }
+
+    async fn rotation(&self) -> Result<KekRotation, CryptoError> {
+        let out = self
+            .client
+            .get_key_rotation_status()
+            .key_id(&self.key_id)
+            .send()
+            .await
+            .map_err(|e| kms_err("GetKeyRotationStatus", &e))?;
+        if !out.key_rotation_enabled {
+            return Ok(KekRotation::Off);
+        }
+        let next_rotation = out
+            .next_rotation_date
+            .and_then(|d| kernel::time::Timestamp::from_second(d.secs()).ok());
+        Ok(KekRotation::Automatic {
+            period_days: out
+                .rotation_period_in_days
+                .and_then(|d| u32::try_from(d).ok()),
+            next_rotation,
+        })
     }
 }

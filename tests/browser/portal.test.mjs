@@ -10,7 +10,7 @@
 // target/browser/. Run by scripts/test (`node --test tests/browser/`).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
+import { createHmac, createPublicKey, verify } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPlatform, follow, root, require } from './platform.mjs';
@@ -628,6 +628,62 @@ test('a reporter sends the form and reads the status page, in German and English
   assert.match(await page.textContent('main'), new RegExp(`Your security report ${id} has been received\\.`));
   await page.screenshot({ path: join(shots, 'report-status-answer-en.png'), fullPage: true });
   await checkAccessibility(context, page, 'report status answer (en)');
+  assert.deepEqual(csp, [], 'no Content Security Policy violation');
+  await context.close();
+});
+
+/// RFC 8037 / RFC 7515: checks a flattened JWS with one of the published Ed25519 keys, using
+/// Node's own crypto (not the platform's code).
+function verifiesWith(keys, jws) {
+  const key = keys.find((k) => k.kid === JSON.parse(Buffer.from(jws.protected, 'base64url')).kid);
+  if (!key) return false;
+  const publicKey = createPublicKey({ key: { kty: key.kty, crv: key.crv, x: key.x }, format: 'jwk' });
+  return verify(null, Buffer.from(`${jws.protected}.${jws.payload}`), publicKey, Buffer.from(jws.signature, 'base64url'));
+}
+
+test('the trust page: each promise beside its evidence, a month below 95.0 % shown as missed, the statement signed', async () => {
+  const now = await serverNow();
+  const operator = token(['--role', 'operator', '--now', now]);
+  // A platform-wide outage of 42 hours in November: below 95.0 % for every customer.
+  await api('POST', '/api/sla/outages', operator, {
+    start: '2026-11-10T08:00:00Z', end: '2026-11-12T02:00:00Z',
+    description: 'Storage failure in the primary region', evidence: 'status page entry',
+  });
+  // The trust-statement job runs every 15 minutes.
+  await advance('PT15M');
+
+  const context = await browser.newContext({ locale: 'en-GB' });
+  const page = await context.newPage();
+  const csp = [];
+  watchCsp(page, csp);
+  const response = await page.goto(`${base}/trust`);
+  assert.equal(await page.getAttribute('html', 'lang'), 'en', 'the browser\'s language');
+  assert.match(response.headers()['cache-control'], /^public, max-age=\d+$/);
+  assert.equal(response.headers()['set-cookie'], undefined, 'a cacheable page sets no cookie');
+  const november = page.locator('tr', { hasText: 'November 2026' });
+  assert.match(await november.textContent(), /✗ missed/);
+  assert.ok(await page.$('figure.chart svg rect.bar.down'), 'November\'s bar is red');
+  const uptime = page.locator('#evidence-sla-uptime >> xpath=ancestor::article');
+  assert.match(await uptime.textContent(), /not held/);
+  assert.match(await uptime.textContent(), /2026-11/);
+  // No staff account exists on this platform: that evidence is missing, not held.
+  const staff = page.locator('#evidence-access-staff_second_factor >> xpath=ancestor::article');
+  assert.match(await staff.textContent(), /evidence missing/);
+  // The report form and security.txt are linked.
+  assert.ok(await page.$('main a[href="/security/report"]'));
+  await record(context, page, 'trust');
+
+  // The statement verifies with the published keys; a tampered one does not.
+  const statement = await (await fetch(`${base}/trust/statement.json`)).json();
+  const { keys } = await (await fetch(`${base}/.well-known/deletion-certificate-keys.json`)).json();
+  assert.ok(verifiesWith(keys, statement), 'the signed statement verifies');
+  const payload = JSON.parse(Buffer.from(statement.payload, 'base64url'));
+  const sla = payload.sections.find((s) => s.id === 'sla').evidence[0];
+  assert.equal(sla.status, 'failing');
+  assert.equal(sla.months.find((m) => m.month === '2026-11').met, false);
+  sla.status = 'held';
+  const tampered = { ...statement, payload: Buffer.from(JSON.stringify(payload)).toString('base64url') };
+  assert.equal(verifiesWith(keys, tampered), false, 'a tampered statement does not verify');
   assert.deepEqual(csp, [], 'no Content Security Policy violation');
   await context.close();
 });

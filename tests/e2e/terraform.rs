@@ -1763,7 +1763,7 @@ fn binaries() -> BTreeMap<String, &'static str> {
 
 /// Every variable the functions read (functions/src/config.rs, lambda.rs); AWS_REGION comes from
 /// Lambda itself.
-const FUNCTION_ENVIRONMENT: [&str; 14] = [
+const FUNCTION_ENVIRONMENT: [&str; 15] = [
     "REGROOTER_ENV",
     "REGROOTER_STORE",
     "REGROOTER_TABLE",
@@ -1777,6 +1777,7 @@ const FUNCTION_ENVIRONMENT: [&str; 14] = [
     "REGROOTER_SECURITY_CONTACT",
     "REGROOTER_ALERT_EMAIL",
     "REGROOTER_PUBLIC_URL",
+    "REGROOTER_BACKUP_RETENTION_DAYS",
     "RUST_LOG",
 ];
 

@@ -108,6 +108,63 @@ pub fn month_chart(days: &[Day], target_percent: f64, title: &str, description: 
     }
 }
 
+/// The trust page's year: a bar per month, its height the month's uptime on a scale from 80 to
+/// 100 % (a month lower still reaches the floor), green where it kept the promise, red where it
+/// did not, pale for this month so far, a grey stub where nothing was measured; the promised
+/// line across. The table beside it says the same in words.
+pub fn year_chart(
+    months: &[trust::UptimeMonth],
+    target_percent: f64,
+    title: &str,
+    description: &str,
+) -> Markup {
+    const WIDTH: f64 = 720.0;
+    const HEIGHT: f64 = 240.0;
+    const LEFT: f64 = 48.0;
+    const RIGHT: f64 = 52.0;
+    const TOP: f64 = 10.0;
+    const BOTTOM: f64 = 38.0;
+    const FLOOR: f64 = 80.0;
+    let plot_w = WIDTH - LEFT - RIGHT;
+    let plot_h = HEIGHT - TOP - BOTTOM;
+    let y = |percent: f64| TOP + plot_h * (100.0 - percent.clamp(FLOOR, 100.0)) / (100.0 - FLOOR);
+    let slot = plot_w / months.len().max(1) as f64;
+    let bar_w = (slot * 0.7).max(1.0);
+    html! {
+        svg xmlns="http://www.w3.org/2000/svg" viewBox={ "0 0 " (WIDTH) " " (HEIGHT) } role="img"
+            aria-labelledby="year-title year-desc" class="chart" {
+            title id="year-title" { (title) }
+            desc id="year-desc" { (description) }
+            @for tick in [FLOOR, 90.0, 100.0] {
+                line class="axis" x1=(LEFT) x2=(WIDTH - RIGHT) y1=(y(tick)) y2=(y(tick)) {}
+                text x=(LEFT - 6.0) y=(y(tick) + 4.0) text-anchor="end" { (format!("{tick:.0} %")) }
+            }
+            @for (i, month) in months.iter().enumerate() {
+                @let x = LEFT + slot * i as f64 + (slot - bar_w) / 2.0;
+                @let label = month.month.get(5..7).unwrap_or("") .to_string() + "/" + month.month.get(2..4).unwrap_or("");
+                @match month.uptime_basis_points {
+                    Some(bp) => {
+                        @let percent = f64::from(bp) / 100.0;
+                        @let class = if !month.complete { "bar future" } else if month.met == Some(false) { "bar down" } else { "bar" };
+                        rect class=(class) x=(format!("{x:.1}")) y=(format!("{:.1}", y(percent))) width=(format!("{bar_w:.1}"))
+                            height=(format!("{:.1}", (TOP + plot_h - y(percent)).max(MARK))) {
+                            title { (month.month) ": " (format!("{percent:.2} %")) }
+                        }
+                    }
+                    None => {
+                        rect class="bar none" x=(format!("{x:.1}")) y=(format!("{:.1}", TOP + plot_h - MARK)) width=(format!("{bar_w:.1}")) height=(MARK) {
+                            title { (month.month) ": –" }
+                        }
+                    }
+                }
+                text x=(format!("{:.1}", x + bar_w / 2.0)) y=(HEIGHT - 10.0) text-anchor="middle" { (label) }
+            }
+            line class="target" x1=(LEFT) x2=(WIDTH - RIGHT) y1=(y(target_percent)) y2=(y(target_percent)) {}
+            text x=(WIDTH - RIGHT + 6.0) y=(y(target_percent) + 4.0) text-anchor="start" { (format!("{target_percent:.1} %")) }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +196,37 @@ mod tests {
         assert!(svg.contains(r#"class="bar excluded""#));
         assert!(svg.contains(r#"class="bar future""#));
         assert!(svg.contains("95.0 %"));
+        assert!(!svg.contains("style="), "the CSP refuses style attributes");
+    }
+
+    #[test]
+    fn a_missed_month_is_red_an_unmeasured_one_a_stub_and_this_month_pale() {
+        let month = |name: &str, complete, bp: Option<u32>, met| trust::UptimeMonth {
+            month: name.into(),
+            complete,
+            uptime_basis_points: bp,
+            uptime: None,
+            met,
+            planned_maintenance_seconds: 0,
+            planned_maintenance_windows: 0,
+        };
+        let svg = year_chart(
+            &[
+                month("2026-09", true, None, None),
+                month("2026-10", true, Some(9_990), Some(true)),
+                month("2026-11", true, Some(9_100), Some(false)),
+                month("2026-12", false, Some(10_000), None),
+            ],
+            95.0,
+            "t",
+            "d",
+        )
+        .into_string();
+        assert!(svg.contains(r#"class="bar none""#), "{svg}");
+        assert!(svg.contains(r#"class="bar down""#));
+        assert!(svg.contains(r#"class="bar future""#));
+        assert!(svg.contains(r#"class="bar" "#));
+        assert!(svg.contains("11/26") && svg.contains("95.0 %"));
         assert!(!svg.contains("style="), "the CSP refuses style attributes");
     }
 }

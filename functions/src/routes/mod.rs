@@ -12,6 +12,7 @@ pub mod portal_session;
 pub mod retention;
 pub mod sla;
 pub mod tenants;
+pub mod trust;
 
 use std::sync::Arc;
 
@@ -50,6 +51,16 @@ impl Routes {
         self.route(
             path,
             methods.layer(axum::middleware::from_fn(crate::web::page_context)),
+        )
+    }
+
+    /// Adds one public page that shared caches may keep: language only, no cookies.
+    pub fn public_page(self, path: &'static str, methods: MethodRouter<Arc<Services>>) -> Self {
+        self.route(
+            path,
+            methods.layer(axum::middleware::from_fn(
+                crate::web::context::public_page_context,
+            )),
         )
     }
 

@@ -87,3 +87,17 @@ pub async fn page_context(mut request: Request, next: Next) -> Response {
     }
     response
 }
+
+/// The middleware of a public, cacheable page (the trust page): the language from `?lang=`, the
+/// remembered choice or the browser's, and nothing else — no form token, no cookie set, so a
+/// shared cache may keep the answer (it varies by `Accept-Language` and `Cookie`).
+pub async fn public_page_context(request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let remembered = cookies::read(cookie_values(headers), web::lang::LANG_COOKIE);
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let lang = Lang::negotiate(request.uri().query(), remembered.as_deref(), accept);
+    let path = request.uri().path().to_string();
+    PAGE.scope((lang, path), next.run(request)).await
+}

@@ -117,6 +117,7 @@ pub fn record_kind(lang: Lang, kind: kernel::inventory::RecordKind) -> &'static 
         SlaClaim => ("Gutschriftsanträge", "credit claims"),
         SlaMonthCredit => ("SLA-Monatsgutschriften", "SLA month credits"),
         SlaMonthSummary => ("SLA-Monatsberichte", "SLA month summaries"),
+        TrustStatement => ("Vertrauenserklärung", "trust statement"),
         StaffUser => ("Mitarbeiterkonten", "staff accounts"),
         TenantUser => ("Benutzerkonten", "user accounts"),
         TenantRole => ("eigene Rollen", "custom roles"),

@@ -31,7 +31,9 @@ use zeroize::Zeroizing;
 use super::otp;
 use super::passwords::{self, HashingPool, Passwords};
 
+mod figures;
 mod passkeys;
+pub use figures::StaffFactorFigures;
 use kernel::audit::{AuditEntry, AuditHead};
 use kernel::crypto::{FieldContext, KeyOwner, KeyPurpose, Keyring, Personal, SealedField};
 use kernel::error::{Error, FieldError};

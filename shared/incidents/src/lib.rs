@@ -5,6 +5,7 @@
 
 pub mod assessment;
 pub mod deadlines;
+pub mod figures;
 pub mod mail;
 pub mod model;
 pub mod notice;
@@ -13,6 +14,7 @@ pub mod register;
 pub mod service;
 
 pub use assessment::{BreachType, Decision, Exfiltration, Facts, RiskLevel, assess};
+pub use figures::BreachFigures;
 pub use mail::{Accepted, NoTransport, NoticeSender, OutgoingMessage, SendFailure};
 pub use model::{
     IncidentId, IncidentRecord, IncidentStatus, ReportId, ReportRecord, ReportStatus, Triage,

@@ -145,6 +145,7 @@ record_kinds! {
     TokenFamily = "token_family",
     IdempotencyRecord = "idempotency_record",
     ServiceEndRequest = "service_end_request",
+    TrustStatement = "trust_statement",
 }
 
 impl std::fmt::Display for RecordKind {
@@ -675,6 +676,15 @@ pub static INVENTORY: &[RecordSpec] = &[
     RecordSpec {
         kind: RecordKind::SlaMonthSummary,
         description: "A closed month's platform uptime figures, as computed at the close.",
+        tenant_scoped: false,
+        holding: Holding::Platform,
+        personal: &[],
+        clear: &[],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::TrustStatement,
+        description: "The latest signed trust statement: aggregates only, published at /trust.",
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[],

@@ -6,6 +6,7 @@
 //! for final deletion earlier."
 
 pub mod exports;
+pub mod figures;
 pub mod plan;
 pub mod records;
 pub mod service;
@@ -13,6 +14,7 @@ pub mod service;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 
+pub use figures::DeletionFigures;
 pub use plan::{RetentionPlan, plan_for};
 pub use records::{DeletionCertificate, LegalHold, RetentionState, Stage, StoredCertificate};
 pub use service::{RetentionService, RunReport, TenantRetention, verify_certificate};

@@ -76,6 +76,17 @@ data "aws_iam_policy_document" "function" {
     ]
   }
 
+  # The function that makes the trust statement reads whether KMS rotates the key (the
+  # statement's evidence for key rotation); reading the state changes nothing.
+  dynamic "statement" {
+    for_each = each.value.states_trust ? ["trust"] : []
+    content {
+      sid       = "ReadKeyRotationState"
+      actions   = ["kms:GetKeyRotationStatus"]
+      resources = [aws_kms_key.main.arn]
+    }
+  }
+
   # A function that sends mail: SendEmail from the platform's identity, through its
   # configuration set (SES v2 authorises against both), and from the one sender address.
   dynamic "statement" {

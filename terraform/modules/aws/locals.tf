@@ -95,6 +95,8 @@ locals {
       kind        = f.kind
       description = f.description
       mail        = lookup(f, "mail", false)
+      # Runs the trust-statement job: reads the KMS key's rotation state for the statement.
+      states_trust = name == local.schedules["trust-statement"].function
     })
   }
 
@@ -119,6 +121,8 @@ locals {
     REGROOTER_ALERT_EMAIL      = var.alert_email
     REGROOTER_PUBLIC_URL       = var.public_url
     RUST_LOG                   = var.rust_log
+    # The trust statement's backup evidence: the deployed plan's own retention, not a copy.
+    REGROOTER_BACKUP_RETENTION_DAYS = tostring(one(aws_backup_plan.main.rule).lifecycle[0].delete_after)
   }
 
   # Secrets only the functions that use them receive (least privilege): the webhook secrets for

@@ -52,6 +52,25 @@ pub trait KeyEncryption: Send + Sync {
         wrapped: &WrappedKey,
         ctx: KeyContext<'_>,
     ) -> Result<Zeroizing<[u8; 32]>, CryptoError>;
+
+    /// Whether the key-encryption key rotates its material itself (KMS automatic rotation),
+    /// for the trust statement.
+    async fn rotation(&self) -> Result<KekRotation, CryptoError>;
+}
+
+/// The rotation state of the key-encryption key.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum KekRotation {
+    /// The key service rotates the key material itself; old material still unwraps.
+    Automatic {
+        period_days: Option<u32>,
+        next_rotation: Option<crate::time::Timestamp>,
+    },
+    /// Automatic rotation is switched off.
+    Off,
+    /// A key that cannot rotate itself (the local master key of the embedded default).
+    NotAvailable { why: String },
 }
 
 /// Wraps data keys with AES-256-GCM under a local master key.
@@ -162,6 +181,12 @@ impl KeyEncryption for LocalKeyEncryption {
         }
         material.copy_from_slice(&plain);
         Ok(material)
+    }
+
+    async fn rotation(&self) -> Result<KekRotation, CryptoError> {
+        Ok(KekRotation::NotAvailable {
+            why: "the embedded default's local master key does not rotate itself".into(),
+        })
     }
 }
 

@@ -33,6 +33,14 @@ struct KeyRecord {
     created_at: Timestamp,
 }
 
+/// Data keys and their rotations (counts only).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyFigures {
+    pub data_keys: u32,
+    /// Key versions created by a rotation in the period.
+    pub rotations: u32,
+}
+
 struct Cached {
     key: Arc<DataKey>,
     loaded_at: Timestamp,
@@ -190,6 +198,37 @@ impl Keyring {
             }
         }
         Ok(keys)
+    }
+
+    /// How many data keys `owners` hold and how many versions were created by a rotation
+    /// (version 2 and later) from `since` on — for the trust statement.
+    pub async fn key_figures(
+        &self,
+        owners: &[KeyOwner],
+        since: Timestamp,
+    ) -> Result<KeyFigures, CryptoError> {
+        let mut figures = KeyFigures::default();
+        for owner in owners {
+            let items = query_all(
+                self.store.as_ref(),
+                Query::partition(partition(owner)).prefix("KEY#"),
+            )
+            .await
+            .map_err(store_err)?;
+            for item in items {
+                let record: KeyRecord = item.record().map_err(store_err)?;
+                figures.data_keys += 1;
+                if record.version > 1 && record.created_at >= since {
+                    figures.rotations += 1;
+                }
+            }
+        }
+        Ok(figures)
+    }
+
+    /// The key-encryption key's own rotation (KMS automatic rotation).
+    pub async fn kek_rotation(&self) -> Result<super::KekRotation, CryptoError> {
+        self.kek.rotation().await
     }
 
     /// Crypto-shredding: destroys every version of the owner's keys for `purposes`, so anything

@@ -21,8 +21,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-pub use kek::{KeyContext, KeyEncryption, LocalKeyEncryption, WrappedKey};
-pub use keyring::Keyring;
+pub use kek::{KekRotation, KeyContext, KeyEncryption, LocalKeyEncryption, WrappedKey};
+pub use keyring::{KeyFigures, Keyring};
 
 use crate::ids::TenantId;
 use crate::inventory::RecordKind;

@@ -1,0 +1,78 @@
+//! The public trust page (`GET /trust`, German and English) and its signed statement
+//! (`GET /trust/statement.json`, a JWS in the flattened JSON serialization). Both read the latest
+//! statement the `trust-statement` job made; shared caches may keep them for five minutes.
+
+use super::Routes;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use maud::html;
+
+use crate::http::ApiError;
+use crate::services::Services;
+use crate::trust_page::{self, STATEMENT, TRUST};
+use crate::web::PageError;
+use crate::web::context::t;
+
+/// Five minutes in any cache: the statement changes every fifteen.
+const CACHE: &str = "public, max-age=300";
+/// Without a statement (yet), ask again soon.
+const CACHE_SHORT: &str = "public, max-age=60";
+
+pub fn router() -> Routes {
+    Routes::new()
+        .public_page(TRUST, get(trust_page))
+        .route(STATEMENT, get(statement_json))
+}
+
+fn cached(mut response: Response, value: &'static str) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    response
+}
+
+async fn trust_page(State(s): State<Arc<Services>>) -> Result<Response, PageError> {
+    let Some(stored) = trust::latest(s.store.as_ref()).await? else {
+        let page = trust_page::unavailable(html! {
+            p { (t("Es liegt noch keine signierte Erklärung vor. Die erste entsteht innerhalb von 15 Minuten nach dem Start.",
+                   "There is no signed statement yet. The first is made within 15 minutes of the start.")) }
+        });
+        return Ok(cached(page.into_response(), CACHE_SHORT));
+    };
+    let issuer = trust::signed::issuer(&s.config.token_issuer);
+    match trust::verify(&stored.jws, &s.certificate_keys, &issuer) {
+        Ok(statement) => Ok(cached(
+            trust_page::page(&statement, &stored, s.clock.now()).into_response(),
+            CACHE,
+        )),
+        Err(why) => {
+            tracing::error!(target: "regrooter::trust", error = %why, kid = %stored.kid, "the stored trust statement does not verify");
+            let page = trust_page::unavailable(html! {
+                p { (t("Die gespeicherte Erklärung lässt sich mit den veröffentlichten Schlüsseln nicht prüfen; nichts aus ihr wird gezeigt.",
+                       "The stored statement does not verify with the published keys; nothing from it is shown.")) }
+            });
+            Ok(cached(
+                page.status(StatusCode::SERVICE_UNAVAILABLE).into_response(),
+                CACHE_SHORT,
+            ))
+        }
+    }
+}
+
+async fn statement_json(State(s): State<Arc<Services>>) -> Result<Response, ApiError> {
+    let stored = trust::latest(s.store.as_ref()).await?.ok_or_else(|| {
+        kernel::Error::NotFound("trust statement (none has been made yet)".into())
+    })?;
+    let body = serde_json::to_vec_pretty(&stored.flattened()?)
+        .map_err(|e| kernel::Error::Internal(e.to_string()))?;
+    let mut response = (StatusCode::OK, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/jose+json"),
+    );
+    Ok(cached(response, CACHE))
+}

@@ -144,7 +144,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
             // 127.0.0.1 has no certificate; every deployed environment redirects to HTTPS.
             require_https: false,
             security_contact: config.security_contact.clone(),
-            policy_url: format!("{public_url}/security/report"),
+            policy_url: format!("{public_url}/security/policy"),
             canonical_url: format!("{public_url}/.well-known/security.txt"),
             hash_key: infra::local_keys::hash_key(&args.data)?,
             origin_secret,

@@ -130,9 +130,9 @@ pub fn form_page(lang: Lang, errors: &[Mistake], values: &Map<String, Value>) ->
     let de = lang == Lang::De;
     let mut body = String::new();
     body.push_str(if de {
-        "<h1>Sicherheitsvorfall melden</h1>\n<p>Ihre Meldung wird vertraulich behandelt und verschlüsselt gespeichert. Alle Felder außer der Kontaktangabe sind Pflichtfelder.</p>\n<p lang=\"en\"><a href=\"/security/report?lang=en\" hreflang=\"en\">English version</a></p>\n"
+        "<h1>Sicherheitsvorfall melden</h1>\n<p>Ihre Meldung wird vertraulich behandelt und verschlüsselt gespeichert. Alle Felder außer der Kontaktangabe sind Pflichtfelder.</p>\n<p>Was wir Meldenden zusagen und worum wir bitten: <a href=\"/security/policy?lang=de\">Richtlinie zur Meldung von Sicherheitslücken</a>. Was wir allen zusagen, mit Nachweis: <a href=\"/trust?lang=de\">Vertrauensseite</a>.</p>\n<p lang=\"en\"><a href=\"/security/report?lang=en\" hreflang=\"en\">English version</a></p>\n"
     } else {
-        "<h1>Report a security incident</h1>\n<p>Your report is treated confidentially and stored encrypted. All fields except the contact are required.</p>\n<p lang=\"de\"><a href=\"/security/report?lang=de\" hreflang=\"de\">Deutsche Fassung</a></p>\n"
+        "<h1>Report a security incident</h1>\n<p>Your report is treated confidentially and stored encrypted. All fields except the contact are required.</p>\n<p>What we promise reporters and what we ask of them: <a href=\"/security/policy?lang=en\">vulnerability disclosure policy</a>. What we promise everyone, with evidence: <a href=\"/trust?lang=en\">trust page</a>.</p>\n<p lang=\"de\"><a href=\"/security/report?lang=de\" hreflang=\"de\">Deutsche Fassung</a></p>\n"
     });
     body.push_str(&mistakes_list(lang, errors));
     body.push_str("<form method=\"post\" action=\"/security/reports\" accept-charset=\"utf-8\">\n");
@@ -616,7 +616,11 @@ fn form_fields(body: &[u8]) -> Map<String, Value> {
     map
 }
 
+/// Where the disclosure policy lives on the edge (`Policy:` of `security.txt` points here).
+pub const POLICY_PAGE: &str = "/security/policy";
+
 /// `security.txt` (RFC 9116). `Expires` lies a year ahead of `now`, so it is always in the future.
+/// RFC 9116 has no field for a trust page; a comment names it, on the host of the canonical URL.
 pub fn security_txt(
     contact: &str,
     policy: &str,
@@ -628,8 +632,75 @@ pub fn security_txt(
         .unwrap_or(now)
         .strftime("%Y-%m-%dT%H:%M:%SZ")
         .to_string();
+    let trust = canonical
+        .strip_suffix("/.well-known/security.txt")
+        .map(|origin| format!("# Trust page, every promise with its evidence: {origin}/trust\n"))
+        .unwrap_or_default();
     format!(
-        "Contact: {contact}\nExpires: {expires}\nPreferred-Languages: de, en\nPolicy: {policy}\nCanonical: {canonical}\n"
+        "# regrooter GmbH: reports of security problems, treated confidentially.\n{trust}Contact: {contact}\nExpires: {expires}\nPreferred-Languages: de, en\nPolicy: {policy}\nCanonical: {canonical}\n"
+    )
+}
+
+/// The vulnerability disclosure policy (`security.txt`'s `Policy`): how to report, what we
+/// promise reporters, what we ask of them.
+pub fn policy_page(lang: Lang) -> String {
+    let hours = match kernel::policy::CUSTOMER_NOTIFICATION {
+        kernel::time::Period::Hours(h) => h,
+        _ => 48,
+    };
+    let body = if lang == Lang::De {
+        format!(
+            "<h1>Richtlinie zur Meldung von Sicherheitslücken</h1>
+<p lang=\"en\"><a href=\"{POLICY_PAGE}?lang=en\" hreflang=\"en\">English version</a></p>
+<h2>So melden Sie</h2>
+<p>Über unser <a href=\"/security/report?lang=de\">Meldeformular</a> oder an die Adresse in <a href=\"/.well-known/security.txt\">security.txt</a>. Sie können anonym melden; eine Kontaktangabe brauchen wir nur für Rückfragen. Beschreiben Sie das Problem, wer betroffen ist, welche Art personenbezogener Daten, den Umfang und Ihre Einschätzung der Folgen für die Betroffenen.</p>
+<h2>Was wir Ihnen zusagen</h2>
+<ul>
+<li>Sofort eine Vorgangsnummer und einen Zugangscode, mit denen Sie den <a href=\"{STATUS_PAGE}?lang=de\">Stand Ihrer Meldung</a> jederzeit abrufen.</li>
+<li>Vertrauliche Behandlung: Ihre Meldung wird verschlüsselt gespeichert und nur vom Sicherheitsteam gelesen.</li>
+<li>Wir prüfen jede Meldung darauf, ob sie eine Verletzung des Schutzes personenbezogener Daten ist; betroffene Kunden informieren wir innerhalb von {hours} Stunden.</li>
+<li>Keine rechtlichen Schritte gegen Meldende, die in gutem Glauben und nach dieser Richtlinie handeln.</li>
+</ul>
+<h2>Worum wir Sie bitten</h2>
+<ul>
+<li>Testen Sie nur so weit, wie es zum Nachweis nötig ist; greifen Sie nicht auf fremde Daten zu, verändern oder speichern Sie sie nicht.</li>
+<li>Keine Überlastungsangriffe, kein Social Engineering, keine physischen Angriffe.</li>
+<li>Senden Sie keine Kartendaten (wir entfernen sie ohnehin) und nur so viele personenbezogene Daten wie nötig.</li>
+<li>Veröffentlichen Sie Einzelheiten erst nach Absprache mit uns, wenn die Lücke behoben ist.</li>
+</ul>
+<p><a href=\"/trust?lang=de\">Vertrauensseite: unsere Zusagen mit Nachweis</a></p>"
+        )
+    } else {
+        format!(
+            "<h1>Vulnerability disclosure policy</h1>
+<p lang=\"de\"><a href=\"{POLICY_PAGE}?lang=de\" hreflang=\"de\">Deutsche Fassung</a></p>
+<h2>How to report</h2>
+<p>Through our <a href=\"/security/report?lang=en\">report form</a> or to the address in <a href=\"/.well-known/security.txt\">security.txt</a>. You may report anonymously; we need a contact only to ask questions. Describe the problem, who is affected, the kind of personal data, the scope and your assessment of the impact on the people affected.</p>
+<h2>What we promise you</h2>
+<ul>
+<li>At once a tracking id and an access code, with which you can read the <a href=\"{STATUS_PAGE}?lang=en\">status of your report</a> at any time.</li>
+<li>Confidentiality: your report is stored encrypted and read by the security team only.</li>
+<li>We assess every report for a personal data breach; customers affected are informed within {hours} hours.</li>
+<li>No legal action against reporters who act in good faith and follow this policy.</li>
+</ul>
+<h2>What we ask of you</h2>
+<ul>
+<li>Test only as far as needed to show the problem; do not access, change or keep other people's data.</li>
+<li>No denial of service, no social engineering, no physical attacks.</li>
+<li>Send no card data (we remove it anyway) and no more personal data than needed.</li>
+<li>Publish details only in agreement with us, once the problem is fixed.</li>
+</ul>
+<p><a href=\"/trust?lang=en\">Trust page: our promises with their evidence</a></p>"
+        )
+    };
+    page(
+        lang,
+        if lang == Lang::De {
+            "Richtlinie zur Meldung von Sicherheitslücken"
+        } else {
+            "Vulnerability disclosure policy"
+        },
+        &body,
     )
 }
 
@@ -767,6 +838,13 @@ mod tests {
         );
         assert!(txt.contains("Expires: 2027-11-27T10:00:00Z"), "{txt}");
         assert!(txt.contains("Preferred-Languages: de, en"));
-        assert!(txt.starts_with("Contact: mailto:security@example.test\n"));
+        assert!(txt.contains("\nContact: mailto:security@example.test\n"));
+        assert!(txt.contains("Policy: https://x/policy\n"));
+        assert!(txt.contains("# Trust page, every promise with its evidence: https://x/trust\n"));
+        // Comments and fields only: every line is one or the other (RFC 9116, section 3).
+        assert!(
+            txt.lines().all(|l| l.starts_with("# ") || l.contains(": ")),
+            "{txt}"
+        );
     }
 }

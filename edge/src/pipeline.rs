@@ -126,6 +126,27 @@ fn with_body(
     response
 }
 
+/// Whether a shared cache at the edge may answer this request from a stored response: a plain
+/// GET of the public trust page in a language named in the address, or of its signed statement,
+/// without a cookie or credentials (an answer that could differ by who asks is never shared).
+/// Only responses the origin marks `public` are stored.
+pub fn shared_cache_may_answer(
+    method: &str,
+    path: &str,
+    query: Option<&str>,
+    has_cookie: bool,
+    has_authorization: bool,
+) -> bool {
+    if method != "GET" || has_cookie || has_authorization {
+        return false;
+    }
+    match path {
+        "/trust/statement.json" => query.is_none(),
+        "/trust" => matches!(query, Some("lang=de" | "lang=en")),
+        _ => false,
+    }
+}
+
 /// A response no cache may keep (it carries a secret or personal data).
 /// A form post as the function receives it: the same request with a JSON body instead.
 fn with_json_body(request: Request<Vec<u8>>, json: Vec<u8>) -> Request<Vec<u8>> {
@@ -436,6 +457,14 @@ impl EdgeService {
                     HeaderValue::from_static("/.well-known/security.txt"),
                 );
                 return response;
+            }
+            ("GET" | "HEAD", intake::POLICY_PAGE) => {
+                let lang = Lang::from_query(query, accept_language);
+                return with_body(
+                    StatusCode::OK,
+                    "text/html; charset=utf-8",
+                    intake::policy_page(lang),
+                );
             }
             ("GET" | "HEAD", "/security/report") => {
                 let lang = Lang::from_query(query, accept_language);
@@ -1046,6 +1075,22 @@ mod tests {
             html.contains(web::assets::stylesheet_path()),
             "the one stylesheet"
         );
+        assert!(
+            html.contains("href=\"/security/policy?lang=en\"")
+                && html.contains("href=\"/trust?lang=en\""),
+            "the form links the disclosure policy and the trust page"
+        );
+        let policy = block_on(edge.handle(
+            get("/security/policy?lang=de"),
+            &client("1.1.1.1"),
+            now(),
+            &store,
+            &origin,
+        ))
+        .response;
+        assert_eq!(policy.status(), StatusCode::OK);
+        let policy = String::from_utf8(policy.body().clone()).expect("utf8");
+        assert!(policy.contains("<html lang=\"de\">") && policy.contains("48 Stunden"));
         let txt = block_on(edge.handle(
             get("/.well-known/security.txt"),
             &client("1.1.1.1"),
@@ -1475,5 +1520,58 @@ mod tests {
         assert_eq!(binding("/portal/session/sign-in"), "ORIGIN_AUTH");
         assert_eq!(binding("/api/incidents"), "ORIGIN_INCIDENTS");
         assert_eq!(binding("/security/reports"), "ORIGIN_INCIDENTS");
+    }
+
+    #[test]
+    fn only_the_public_trust_page_and_statement_are_shared_from_the_edge_cache() {
+        assert!(shared_cache_may_answer(
+            "GET",
+            "/trust",
+            Some("lang=en"),
+            false,
+            false
+        ));
+        assert!(shared_cache_may_answer(
+            "GET",
+            "/trust/statement.json",
+            None,
+            false,
+            false
+        ));
+        // The language from the browser or a cookie: not one answer for everyone.
+        assert!(!shared_cache_may_answer(
+            "GET", "/trust", None, false, false
+        ));
+        assert!(!shared_cache_may_answer(
+            "GET",
+            "/trust",
+            Some("lang=en"),
+            true,
+            false
+        ));
+        assert!(!shared_cache_may_answer(
+            "GET",
+            "/trust/statement.json",
+            None,
+            false,
+            true
+        ));
+        assert!(!shared_cache_may_answer(
+            "GET",
+            "/trust/statement.json",
+            Some("x=1"),
+            false,
+            false
+        ));
+        assert!(!shared_cache_may_answer(
+            "POST",
+            "/trust",
+            Some("lang=en"),
+            false,
+            false
+        ));
+        assert!(!shared_cache_may_answer(
+            "GET", "/portal/", None, false, false
+        ));
     }
 }

@@ -108,7 +108,7 @@ fn to_worker(response: http::Response<Vec<u8>>) -> Result<Response> {
 }
 
 #[event(fetch)]
-pub async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<Response> {
+pub async fn fetch(mut req: Request, env: Env, ctx: worker::Context) -> Result<Response> {
     let service = match service(&env) {
         Ok(s) => s,
         Err(e) => {
@@ -158,6 +158,18 @@ pub async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<
     } else {
         Vec::new()
     };
+    // The trust page and its statement: answered from Cloudflare's cache while the origin's
+    // `max-age` lasts, so a crowd of readers costs one origin request per colo and language.
+    let shared = crate::pipeline::shared_cache_may_answer(
+        req.method().as_ref(),
+        url.path(),
+        url.query(),
+        req.headers().has("cookie")?,
+        req.headers().has("authorization")?,
+    ) && client.tls;
+    if shared && let Some(hit) = worker::Cache::default().get(url.as_str(), false).await? {
+        return Ok(hit);
+    }
     let mut request = to_http(&req.method(), &path_and_query, req.headers(), body);
     if oversize {
         request
@@ -172,7 +184,24 @@ pub async fn fetch(mut req: Request, env: Env, _ctx: worker::Context) -> Result<
     for event in &handled.events {
         console_log!("{}", serde_json::to_string(event).unwrap_or_default());
     }
-    to_worker(handled.response)
+    let public = handled.response.status() == http::StatusCode::OK
+        && handled
+            .response
+            .headers()
+            .get(http::header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("public"));
+    let mut response = to_worker(handled.response)?;
+    if shared && public {
+        let stored = response.cloned()?;
+        let key = url.to_string();
+        ctx.wait_until(async move {
+            if let Err(e) = worker::Cache::default().put(key, stored).await {
+                console_error!("edge cache: {e}");
+            }
+        });
+    }
+    Ok(response)
 }
 
 /// What the Worker asks a shard's Durable Object.

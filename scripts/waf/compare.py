@@ -66,6 +66,20 @@ def shown(case):
 
 
 rows, misses, false_pos = [], {}, []
+# What --publish writes (WAF_EVAL_JSON): per corpus, requests and how many each WAF blocked.
+published = []
+own_attacks = []  # (cases, verdicts) per class: published as one row
+
+
+def count(verdicts, cases):
+    return None if verdicts is None else sum(1 for c in cases if blocked(verdicts, c))
+
+
+def publish(corpus, kind, cases, verdicts):
+    """corpus: (English, German)."""
+    published.append({"corpus": corpus[0], "corpus_de": corpus[1], "kind": kind, "requests": len(cases),
+                      "ours_blocked": count(verdicts["ours"], cases),
+                      "theirs_blocked": count(verdicts["modsec"], cases)})
 in_process = {w: [] for w in WAFS}
 totals = {"attacks": {w: [0, 0] for w in WAFS}}
 summary_done = False
@@ -85,6 +99,8 @@ for entry in sys.argv[2:]:
             first = False
         match = [c for c in cases if c["class"] in TARGET and c["expect"] == "match" and c.get("paranoia_level") == 1]
         rows.append(["**CRS, seven classes, PL1**", len(match)] + [f"**{share(verdicts[w], match)}**" for w in WAFS] + ["", ""])
+        publish(("OWASP CRS regression tests, seven attack classes, paranoia 1",
+                 "Regressionstests des OWASP CRS, sieben Angriffsklassen, Paranoia-Stufe 1"), "attack", match, verdicts)
         match = [c for c in cases if c["class"] in TARGET and c["expect"] == "match"]
         rows.append(["CRS, seven classes, all paranoia levels", len(match)] + [share(verdicts[w], match) for w in WAFS] + ["", ""])
         neg = [c for c in cases if c["class"] in TARGET and c["expect"] == "no_match"]
@@ -100,6 +116,7 @@ for entry in sys.argv[2:]:
     elif name.startswith("attack-"):
         cls = name[len("attack-"):]
         rows.append([f"attacks: {cls}", len(cases)] + [share(verdicts[w], cases) for w in WAFS] + times)
+        own_attacks.append((cases, verdicts))
         for w in WAFS:
             if verdicts[w] is not None:
                 totals["attacks"][w][0] += sum(1 for c in cases if blocked(verdicts[w], c))
@@ -108,11 +125,22 @@ for entry in sys.argv[2:]:
             misses[cls] = [(c, blocked(verdicts["modsec"], c)) for c in cases if not blocked(verdicts["ours"], c)]
     else:
         label = {"ordinary": "ordinary texts (false positives)", "benign": "platform API traffic (false positives)"}.get(name, name)
+        if own_attacks and not any(r["kind"] == "attack" and r["corpus"].startswith("own") for r in published):
+            published.append({
+                "corpus": f"own attack corpora, {len(own_attacks)} classes (written alongside the rules)",
+                "corpus_de": f"eigene Angriffssammlungen, {len(own_attacks)} Klassen (mit den Regeln geschrieben)",
+                "kind": "attack", "requests": sum(len(c) for c, _ in own_attacks),
+                "ours_blocked": None if any(v["ours"] is None for _, v in own_attacks) else sum(count(v["ours"], c) for c, v in own_attacks),
+                "theirs_blocked": None if any(v["modsec"] is None for _, v in own_attacks) else sum(count(v["modsec"], c) for c, v in own_attacks),
+            })
         if totals["attacks"]["modsec"][1] and not summary_done:
             summary_done = True
             rows.append(["**attacks, all classes**", totals["attacks"]["modsec"][1]]
                         + [f"**{pct(*totals['attacks'][w])}**" if totals["attacks"][w][1] else "—" for w in WAFS] + ["", ""])
         rows.append([label, len(cases)] + [share(verdicts[w], cases) for w in WAFS] + times)
+        publish({"ordinary": ("ordinary texts that only look odd", "gewöhnliche Texte, die nur ungewöhnlich aussehen"),
+                 "benign": ("the platform's own API traffic", "Anfragen an die eigene API der Plattform")}.get(name, (name, name)),
+                "legitimate", cases, verdicts)
         if verdicts["ours"] is not None:
             false_pos += [(name, c, verdicts["ours"][str(c["id"])], blocked(verdicts["modsec"], c))
                           for c in cases if blocked(verdicts["ours"], c)]
@@ -184,3 +212,16 @@ if false_pos:
     print(f"Legitimate requests our WAF blocks ({len(false_pos)}):")
     for name, c, v, m in false_pos[:30]:
         print(f"  {c['id']:14} {c.get('place', ''):20} rules {v.get('rules')}{' (MS too)' if m else ''}  {shown(c)[:100]!r}")
+
+if os.environ.get("WAF_EVAL_JSON"):
+    import datetime
+    document = {
+        "measured_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "paranoia": int(os.environ.get("WAF_EVAL_PARANOIA", "1")),
+        "compared_with": "ModSecurity v3 + OWASP CRS 3.3.4",
+        "rows": [r for r in published if r["ours_blocked"] is not None],
+    }
+    with open(os.environ["WAF_EVAL_JSON"], "w") as f:
+        json.dump(document, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    print(f"published {os.environ['WAF_EVAL_JSON']}")

@@ -673,6 +673,17 @@ test('the trust page: each promise beside its evidence, a month below 95.0 % sho
   assert.ok(await page.$('main a[href="/security/report"]'));
   await record(context, page, 'trust');
 
+  // security.txt names the trust page and the disclosure policy; the policy and the report form
+  // link each other and the trust page.
+  const securityTxt = await (await fetch(`${base}/.well-known/security.txt`)).text();
+  assert.match(securityTxt, new RegExp(`^# Trust page, every promise with its evidence: ${base}/trust$`, 'm'));
+  assert.match(securityTxt, new RegExp(`^Policy: ${base}/security/policy$`, 'm'));
+  await page.goto(`${base}/security/policy`);
+  assert.ok(await page.$('a[href="/trust?lang=en"]') && await page.$('a[href="/security/report?lang=en"]'));
+  await record(context, page, 'disclosure-policy');
+  await page.goto(`${base}/security/report?lang=en`);
+  assert.ok(await page.$('a[href="/trust?lang=en"]') && await page.$('a[href="/security/policy?lang=en"]'));
+
   // The statement verifies with the published keys; a tampered one does not.
   const statement = await (await fetch(`${base}/trust/statement.json`)).json();
   const { keys } = await (await fetch(`${base}/.well-known/deletion-certificate-keys.json`)).json();

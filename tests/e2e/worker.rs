@@ -130,7 +130,8 @@ fn start(wrangler: &Path) -> Running {
         ("ORIGIN_INCIDENTS", origin_url.clone()),
         ("ORIGIN_STRIPE_WEBHOOK", origin_url.clone()),
         ("ORIGIN_AUTH", origin_url.clone()),
-        ("ORIGIN_SLA", origin_url),
+        ("ORIGIN_SLA", origin_url.clone()),
+        ("ORIGIN_PORTAL", origin_url),
     ];
     for (name, value) in vars {
         command.arg("--var").arg(format!("{name}:{value}"));
@@ -211,6 +212,49 @@ fn the_worker_in_workerd_serves_the_edge_in_front_of_signed_functions() {
         .expect("form");
     let html = form.body_mut().read_to_string().expect("html");
     assert!(html.contains("<html lang=\"en\">") && !html.contains("<script"));
+    assert!(
+        html.contains("href=\"/security/policy?lang=en\"")
+            && html.contains("href=\"/trust?lang=en\"")
+    );
+
+    // The disclosure policy from the edge; the trust page from the origin, marked public, twice
+    // (the second time the Worker may answer from Cloudflare's cache).
+    let mut policy = agent()
+        .get(&url("/security/policy?lang=de"))
+        .call()
+        .expect("policy");
+    assert!(
+        policy
+            .body_mut()
+            .read_to_string()
+            .expect("html")
+            .contains("Richtlinie zur Meldung")
+    );
+    for _ in 0..2 {
+        let mut trust = agent()
+            .get(&url("/trust?lang=en"))
+            .call()
+            .expect("trust page");
+        assert_eq!(trust.status(), 200);
+        let cache_control = trust
+            .headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            cache_control.starts_with("public, max-age="),
+            "{cache_control}"
+        );
+        assert!(trust.headers().get("set-cookie").is_none());
+        assert!(
+            trust
+                .body_mut()
+                .read_to_string()
+                .expect("html")
+                .contains("<html lang=\"en\">")
+        );
+    }
 
     // The WAF answers attacks at the edge.
     let (status, problem) = call(

@@ -666,7 +666,8 @@ pub fn monitoring(
 
 /// A contact the page names, as configured.
 pub fn contact(id: &str, title: Text, address: &str, now: Timestamp) -> Evidence {
-    let status = if address.trim().is_empty() {
+    let shown = address.trim().trim_start_matches("mailto:");
+    let status = if shown.is_empty() {
         Status::Missing
     } else {
         Status::Held
@@ -677,11 +678,11 @@ pub fn contact(id: &str, title: Text, address: &str, now: Timestamp) -> Evidence
         status,
         Some(now),
         Text::new(
-            format!("Erreichbar unter {address}."),
-            format!("Reachable at {address}."),
+            format!("Erreichbar unter {shown}."),
+            format!("Reachable at {shown}."),
         ),
     )
-    .with(Fact::plain(Text::new("Adresse", "Address"), address))
+    .with(Fact::plain(Text::new("Adresse", "Address"), shown))
 }
 
 // ----- published at build time -------------------------------------------------------------------
@@ -766,7 +767,7 @@ pub fn waf(published: &Published<WafEval>, now: Timestamp) -> Evidence {
         };
         e = e.with(Fact::new(
             Text::new(
-                format!("{} ({} Anfragen)", row.corpus, row.requests),
+                format!("{} ({} Anfragen)", row.corpus_de, row.requests),
                 format!("{} ({} requests)", row.corpus, row.requests),
             ),
             Text::new(
@@ -875,7 +876,9 @@ pub fn advisory_audit(published: &Published<AdvisoryAudit>, now: Timestamp) -> E
     ))
     .with(Fact::plain(
         Text::new("Stand der Datenbank", "Database as of"),
-        audit.database.clone(),
+        kernel::time::in_company_time(audit.database_updated)
+            .date()
+            .to_string(),
     ))
     .with(Fact::plain(
         Text::new("Begründete Ausnahmen", "Written exceptions"),
@@ -1053,6 +1056,7 @@ mod tests {
             compared_with: "ModSecurity".into(),
             rows: vec![crate::published::WafRow {
                 corpus: "attacks".into(),
+                corpus_de: "Angriffe".into(),
                 kind: "attack".into(),
                 requests: 200,
                 ours_blocked: 190,
@@ -1071,7 +1075,7 @@ mod tests {
         let audit = AdvisoryAudit {
             audited_at: measured_at,
             tool: "cargo-audit".into(),
-            database: "2026-08-21".into(),
+            database_updated: "2026-11-30T00:00:00Z".parse().expect("time"),
             crates: 500,
             vulnerabilities: 0,
             exceptions: Vec::new(),

@@ -27,6 +27,7 @@ pub struct WafEval {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct WafRow {
     pub corpus: String,
+    pub corpus_de: String,
     /// `attack` (share blocked: higher is better) or `legitimate` (share blocked: false
     /// positives, lower is better).
     pub kind: String,
@@ -40,8 +41,9 @@ pub struct WafRow {
 pub struct AdvisoryAudit {
     pub audited_at: Timestamp,
     pub tool: String,
-    /// The advisory database's date.
-    pub database: String,
+    /// When the advisory database was last updated: an audit against an old database knows
+    /// nothing of the advisories since.
+    pub database_updated: Timestamp,
     pub crates: u32,
     pub vulnerabilities: u32,
     /// Advisories ignored with a written, dated exception.

@@ -437,6 +437,16 @@ impl EdgeService {
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok());
         match (method.as_str(), path.as_str()) {
+            // The platform's own routes (the Worker's probe results): never from a client.
+            (_, internal) if internal.starts_with(kernel::vantage::INTERNAL_PREFIX) => {
+                return problem(
+                    StatusCode::NOT_FOUND,
+                    "not-found",
+                    "Not found",
+                    "There is nothing at this address.",
+                    request_id,
+                );
+            }
             ("GET" | "HEAD", "/.well-known/security.txt") => {
                 let txt = intake::security_txt(
                     &self.settings.security_contact,
@@ -791,6 +801,23 @@ impl EdgeService {
     }
 
     /// The request as the function receives it: the edge's request id and origin signature.
+    /// The Worker cron's report of what it saw from the edge, as the signed request the `sla`
+    /// function accepts (it never passes through `handle`: clients cannot reach the route).
+    pub fn edge_probe_request(
+        &self,
+        report: &kernel::vantage::EdgeProbeReport,
+        now: Timestamp,
+    ) -> Result<Request<Vec<u8>>, String> {
+        let body = serde_json::to_vec(report).map_err(|e| e.to_string())?;
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(kernel::vantage::EDGE_PROBE_RESULTS)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .map_err(|e| e.to_string())?;
+        Ok(self.signed(request, &RequestId::generate(now), now))
+    }
+
     fn signed(
         &self,
         request: Request<Vec<u8>>,

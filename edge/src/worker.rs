@@ -5,7 +5,8 @@
 //! Bindings (wrangler.toml / Terraform): secrets `ORIGIN_SECRET`, `IP_HASH_KEY`; vars `JWKS`,
 //! `TOKEN_ISSUER`, `TOKEN_AUDIENCE`, `SECURITY_CONTACT`, `POLICY_URL`, `CANONICAL_URL`,
 //! `REQUIRE_HTTPS`, `PARANOIA`, `ORIGIN_INCIDENTS`, `ORIGIN_STRIPE_WEBHOOK`, `ORIGIN_AUTH`,
-//! `ORIGIN_SLA`, `ORIGIN_PORTAL`; Durable Object namespace `RATE_LIMITER`.
+//! `ORIGIN_SLA`, `ORIGIN_PORTAL`, `PROBE_TARGETS`; Durable Object namespace `RATE_LIMITER`; a
+//! cron trigger every minute (the second uptime vantage, [`scheduled`]).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -202,6 +203,94 @@ pub async fn fetch(mut req: Request, env: Env, ctx: worker::Context) -> Result<R
         });
     }
     Ok(response)
+}
+
+/// The second uptime vantage: each minute the cron trigger checks every `PROBE_TARGETS`
+/// endpoint from Cloudflare's network (2xx within the timeout is up, as in the region) and
+/// reports the minute to the `sla` function, signed with the origin lock like every forwarded
+/// request. A minute the report does not reach stays unknown from this vantage.
+#[event(scheduled)]
+pub async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    if let Err(e) = probe_from_the_edge(&event, &env).await {
+        console_error!("edge probe: {e}");
+    }
+}
+
+async fn probe_from_the_edge(event: &worker::ScheduledEvent, env: &Env) -> Result<()> {
+    let targets = kernel::vantage::parse_targets(&var(env, "PROBE_TARGETS").unwrap_or_default())
+        .map_err(worker::Error::RustError)?;
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let service = service(env)?;
+    // The minute the cron was scheduled for (its time in milliseconds since the epoch).
+    let scheduled = Timestamp::from_millisecond(event.schedule() as i64).unwrap_or_else(|_| now());
+    let mut results = Vec::with_capacity(targets.len());
+    for target in targets {
+        let up = check(&target.url).await;
+        results.push(kernel::vantage::EdgeProbeResult {
+            target: target.name,
+            up,
+        });
+    }
+    let report = kernel::vantage::EdgeProbeReport {
+        minute: scheduled,
+        results,
+    };
+    let request = service
+        .edge_probe_request(&report, now())
+        .map_err(worker::Error::RustError)?;
+    let response = FetchOrigin { env }.forward(request, None).await;
+    if !response.status().is_success() {
+        return Err(worker::Error::RustError(format!(
+            "the sla function answered {}",
+            response.status()
+        )));
+    }
+    console_log!(
+        "{}",
+        serde_json::json!({ "event": "edge_probe", "minute": report.minute, "targets": report.results.len() })
+    );
+    Ok(())
+}
+
+/// One check: a success status within the timeout is up; an error, a redirect (not followed),
+/// no answer or a timeout is down.
+async fn check(url: &str) -> bool {
+    use std::future::Future as _;
+    use std::task::Poll;
+    // As in the region: a redirect is answered, not followed (a 3xx is not up).
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get)
+        .with_redirect(worker::RequestRedirect::Manual);
+    let Ok(request) = Request::new_with_init(url, &init) else {
+        return false;
+    };
+    let controller = worker::AbortController::default();
+    let signal = controller.signal();
+    let fetch = Fetch::Request(request);
+    let mut answer = std::pin::pin!(fetch.send_with_signal(&signal));
+    let mut timeout = std::pin::pin!(worker::Delay::from(std::time::Duration::from_secs(
+        kernel::vantage::CHECK_TIMEOUT_SECS
+    )));
+    let outcome = std::future::poll_fn(|cx| {
+        if let Poll::Ready(answer) = answer.as_mut().poll(cx) {
+            return Poll::Ready(Some(answer));
+        }
+        if timeout.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        Poll::Pending
+    })
+    .await;
+    match outcome {
+        Some(Ok(response)) => kernel::vantage::answered_up(response.status_code()),
+        Some(Err(_)) => false,
+        None => {
+            controller.abort();
+            false
+        }
+    }
 }
 
 /// What the Worker asks a shard's Durable Object.

@@ -231,42 +231,23 @@ fn refuse_probe_url(url: &str) -> Option<String> {
     None
 }
 
-/// Parses `name=url,name=url`.
+/// Parses `name=url,name=url` (`kernel::vantage::parse_targets`, as the Worker does); outside
+/// `dev`, loopback and link-local hosts are refused.
 fn sla_targets(raw: &str, environment: Environment) -> Result<Vec<sla::ProbeTarget>, ConfigError> {
     let invalid = |reason: String| ConfigError::Invalid {
         name: "REGROOTER_SLA_TARGETS",
         reason,
     };
-    let mut targets: Vec<sla::ProbeTarget> = Vec::new();
-    for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (name, url) = pair
-            .split_once('=')
-            .ok_or_else(|| invalid(format!("'{pair}' is not name=url")))?;
-        let (name, url) = (name.trim(), url.trim());
-        if name.is_empty()
-            || name.len() > 64
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(invalid(format!(
-                "target name '{name}': 1 to 64 letters, digits, '-' or '_'"
-            )));
-        }
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(invalid(format!("'{url}' is not an http(s) URL")));
-        }
+    let mut targets = Vec::new();
+    for target in kernel::vantage::parse_targets(raw).map_err(invalid)? {
         if environment != Environment::Dev
-            && let Some(reason) = refuse_probe_url(url)
+            && let Some(reason) = refuse_probe_url(&target.url)
         {
             return Err(invalid(reason));
         }
-        if targets.iter().any(|t| t.name == name) {
-            return Err(invalid(format!("target '{name}' appears twice")));
-        }
         targets.push(sla::ProbeTarget {
-            name: name.to_string(),
-            url: url.to_string(),
+            name: target.name,
+            url: target.url,
         });
     }
     Ok(targets)

@@ -18,7 +18,7 @@ use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 /// How long a check may take before the endpoint counts as down.
-pub const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
+pub const CHECK_TIMEOUT: Duration = Duration::from_secs(kernel::vantage::CHECK_TIMEOUT_SECS);
 
 /// Where the probe may go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,7 +151,7 @@ fn minute_state(
     outcome: Result<Result<u16, String>, tokio::task::JoinError>,
 ) -> MinuteState {
     match outcome {
-        Ok(Ok(status)) if (200..300).contains(&status) => MinuteState::Up,
+        Ok(Ok(status)) if kernel::vantage::answered_up(status) => MinuteState::Up,
         Ok(Ok(status)) => {
             tracing::warn!(target: "regrooter::sla", event = "probe_failed", probe = %probe, status, "endpoint answered with an error or a redirect");
             MinuteState::Down

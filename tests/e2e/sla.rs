@@ -20,12 +20,13 @@ use kernel::inventory::InventoryGuard;
 use kernel::policy::{ContractTerms, UnknownTreatment};
 use kernel::store::Store;
 use kernel::tenants::{self, TenantInput};
+use kernel::time::TimeRange;
 use kernel::time::{ManualClock, Month, SignedDuration};
 use kernel::{Clock, Error};
 use serde_json::{Value, json};
 use sla::records::ExclusionCategory;
 use sla::service::{ClaimInput, ClaimedOutage, DecisionInput, ExclusionInput, OutageInput};
-use sla::{ClaimStatus, MinuteState, SlaService};
+use sla::{ClaimStatus, DownWhen, MinuteState, SlaService, Vantage};
 
 const SECRET: &str = "whsec_current_0123456789abcdef";
 
@@ -96,7 +97,7 @@ impl World {
     /// `minutes` of `state` for target `api` from `start`.
     async fn probe(&self, start: &str, minutes: usize, state: MinuteState) {
         self.sla
-            .record_minutes("api", ts(start), &vec![state; minutes])
+            .record_minutes("api", Vantage::Region, ts(start), &vec![state; minutes])
             .await
             .expect("record");
     }
@@ -108,6 +109,7 @@ impl World {
         self.sla
             .record_minutes(
                 "api",
+                Vantage::Region,
                 range.start(),
                 &vec![MinuteState::Up; usize::try_from(minutes).expect("minutes")],
             )
@@ -198,7 +200,12 @@ async fn months_are_berlin_months_and_an_outage_across_the_month_end_is_split() 
 
     // A target probed only in January (since removed) does not make February unknown.
     w.sla
-        .record_minutes("retired", ts("2026-01-10T00:00:00Z"), &[MinuteState::Up; 5])
+        .record_minutes(
+            "retired",
+            Vantage::Region,
+            ts("2026-01-10T00:00:00Z"),
+            &[MinuteState::Up; 5],
+        )
         .await
         .expect("record");
     let feb = w
@@ -1108,4 +1115,134 @@ fn the_probe_job_measures_a_real_endpoint_and_customers_claim_through_the_api() 
     );
     assert_eq!(status, 200);
     assert_eq!(listed.as_array().map(Vec::len), Some(1));
+}
+
+/// Uptime from two vantage points on the manual clock: the sla-probe function in the region and
+/// the Worker's cron at the edge. One vantage down is not down; both down is; a minute one of
+/// them has no result for is unknown; a contract may count either vantage's failure.
+#[tokio::test]
+async fn two_vantages_a_minute_is_down_only_when_both_saw_it_down() {
+    let w = World::new("2026-06-02T00:00:00Z").await;
+    let may = month("2026-05");
+    let range = may.range().expect("range");
+    let minutes = usize::try_from(range.duration().as_secs() / 60).expect("minutes");
+    for vantage in [Vantage::Region, Vantage::Edge] {
+        w.sla
+            .record_minutes(
+                "api",
+                vantage,
+                range.start(),
+                &vec![MinuteState::Up; minutes],
+            )
+            .await
+            .expect("record");
+    }
+    // 10 May: the region sees 30 minutes down, the edge sees them up (the way from the region
+    // failed, not the service).
+    let record = |vantage, start: &str, n: usize, state| {
+        let sla = &w.sla;
+        let start = ts(start);
+        async move {
+            sla.record_minutes("api", vantage, start, &vec![state; n])
+                .await
+                .expect("record")
+        }
+    };
+    record(
+        Vantage::Region,
+        "2026-05-10T08:00:00Z",
+        30,
+        MinuteState::Down,
+    )
+    .await;
+    // 12 May: both see 45 minutes down.
+    record(
+        Vantage::Region,
+        "2026-05-12T08:00:00Z",
+        45,
+        MinuteState::Down,
+    )
+    .await;
+    record(Vantage::Edge, "2026-05-12T08:00:00Z", 45, MinuteState::Down).await;
+    // 14 May: the edge has no result for 20 minutes (its cron did not run), the region sees
+    // them down: unknown, not down.
+    record(
+        Vantage::Edge,
+        "2026-05-14T08:00:00Z",
+        20,
+        MinuteState::Unknown,
+    )
+    .await;
+    record(
+        Vantage::Region,
+        "2026-05-14T08:00:00Z",
+        20,
+        MinuteState::Down,
+    )
+    .await;
+
+    let report = w.sla.month_report(None, may).await.expect("report");
+    assert_eq!(report.vantages, vec![Vantage::Region, Vantage::Edge]);
+    assert_eq!(
+        report.downtime_seconds,
+        45 * 60,
+        "only the minutes both saw down: {report:#?}"
+    );
+    assert_eq!(
+        report.unknown_seconds,
+        20 * 60,
+        "a missing vantage: unknown"
+    );
+    assert_eq!(
+        report.outages.iter().map(|o| o.range).collect::<Vec<_>>(),
+        vec![
+            TimeRange::new(ts("2026-05-12T08:00:00Z"), ts("2026-05-12T08:45:00Z")).expect("range")
+        ]
+    );
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("two vantage points"))
+    );
+
+    // A contract that counts either vantage's failure: all three stretches are down.
+    w.contract(ContractTerms {
+        sla_down_when: Some(DownWhen::EitherVantage),
+        ..ContractTerms::default()
+    })
+    .await;
+    let acme = w
+        .sla
+        .month_report(Some(&acme()), may)
+        .await
+        .expect("report");
+    assert_eq!(acme.downtime_seconds, (30 + 45 + 20) * 60, "{acme:#?}");
+    assert_eq!(acme.unknown_seconds, 0);
+
+    // Before the edge probed at all, the region alone decides (one vantage, as before).
+    let april = month("2026-04");
+    let april_range = april.range().expect("range");
+    w.sla
+        .record_minutes(
+            "api",
+            Vantage::Region,
+            april_range.start(),
+            &vec![
+                MinuteState::Up;
+                usize::try_from(april_range.duration().as_secs() / 60).expect("n")
+            ],
+        )
+        .await
+        .expect("record");
+    record(
+        Vantage::Region,
+        "2026-04-20T08:00:00Z",
+        10,
+        MinuteState::Down,
+    )
+    .await;
+    let report = w.sla.month_report(None, april).await.expect("report");
+    assert_eq!(report.vantages, vec![Vantage::Region]);
+    assert_eq!(report.downtime_seconds, 10 * 60);
 }

@@ -2280,6 +2280,76 @@ fn sensitive_without_default(module: &Module, name: &str) -> bool {
     })
 }
 
+/// The names the Worker reads from its environment (`var(env, "…")`, `env.secret("…")`, and the
+/// origin of every http function), found in its source.
+fn worker_reads() -> BTreeSet<String> {
+    let source = std::fs::read_to_string(repo().join("edge/src/worker.rs")).expect("worker.rs");
+    let mut names = BTreeSet::new();
+    for marker in ["var(env, \"", "var(self.env, \"", "secret(\""] {
+        for (at, _) in source.match_indices(marker) {
+            let rest = &source[at + marker.len()..];
+            if let Some(end) = rest.find('"') {
+                names.insert(rest[..end].to_string());
+            }
+        }
+    }
+    let registry = kernel::registry::Registry::embedded().expect("registry");
+    for (function, _) in registry.of_kind(kernel::registry::Kind::Http) {
+        names.insert(format!(
+            "ORIGIN_{}",
+            function.to_uppercase().replace('-', "_")
+        ));
+    }
+    names
+}
+
+#[test]
+fn the_deployed_worker_has_a_binding_for_everything_it_reads_and_probes_what_the_region_probes() {
+    let cf = Module::load("modules/cloudflare");
+    let bindings = worker_bindings(&cf);
+    let reads = worker_reads();
+    // Read with a default when absent (REQUIRE_HTTPS: on; PARANOIA: 1; WAF_REPORT_ONLY: none).
+    let optional = ["REQUIRE_HTTPS", "PARANOIA", "WAF_REPORT_ONLY"];
+    let missing: Vec<&String> = reads
+        .iter()
+        .filter(|name| !optional.contains(&name.as_str()) && !bindings.contains_key(*name))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "the Worker reads {missing:?}, Terraform binds none of them"
+    );
+    assert!(
+        reads.contains("PROBE_TARGETS") && reads.contains("POLICY_URL"),
+        "{reads:?}"
+    );
+
+    // A cron trigger every minute: the second vantage.
+    let triggers = cf.resources("cloudflare_workers_cron_trigger");
+    assert_eq!(triggers.len(), 1);
+    assert!(
+        text(attr(triggers[0].1.body(), "schedules").expect("schedules")).contains("\"* * * * *\"")
+    );
+
+    // Both vantages probe the one list each environment names: the product, never derived from
+    // the trust page's own hostname.
+    for env in ["dev", "staging", "prod"] {
+        let main = std::fs::read_to_string(repo().join(format!("terraform/envs/{env}/main.tf")))
+            .expect("main.tf");
+        assert!(
+            main.contains("sla_targets             = var.product_targets"),
+            "{env}: sla_targets"
+        );
+        assert!(
+            main.contains("probe_targets     = var.product_targets"),
+            "{env}: probe_targets"
+        );
+        assert!(
+            !main.contains("/healthz\""),
+            "{env}: a probe target written into main.tf"
+        );
+    }
+}
+
 #[test]
 fn secrets_come_only_from_sensitive_variables() {
     let cf = Module::load("modules/cloudflare");

@@ -108,6 +108,8 @@ fn start(wrangler: &Path) -> Running {
             &port.to_string(),
             "--inspector-port",
             &free_port().to_string(),
+            // /__scheduled runs the cron handler (the edge's uptime probe) on request.
+            "--test-scheduled",
         ])
         .arg("--persist-to")
         .arg(state.path())
@@ -131,6 +133,7 @@ fn start(wrangler: &Path) -> Running {
         ("ORIGIN_STRIPE_WEBHOOK", origin_url.clone()),
         ("ORIGIN_AUTH", origin_url.clone()),
         ("ORIGIN_SLA", origin_url.clone()),
+        ("PROBE_TARGETS", format!("app={origin_url}/healthz")),
         ("ORIGIN_PORTAL", origin_url),
     ];
     for (name, value) in vars {
@@ -255,6 +258,54 @@ fn the_worker_in_workerd_serves_the_edge_in_front_of_signed_functions() {
                 .contains("<html lang=\"en\">")
         );
     }
+
+    // The second uptime vantage: the cron probes the product from the edge and reports the
+    // minute to the sla function, signed; the month's report then names the edge. A client
+    // cannot post results itself: /internal/ paths end at the edge.
+    let mut cron = agent()
+        .get(&url("/__scheduled?cron=*+*+*+*+*"))
+        .call()
+        .expect("cron");
+    assert_eq!(
+        cron.status(),
+        200,
+        "{}",
+        cron.body_mut().read_to_string().unwrap_or_default()
+    );
+    // A report covers the minutes that are over: the probed one is in it once the minute ends.
+    let operator = token(w.data.path(), "operator");
+    let seen_from_the_edge = |report: &serde_json::Value| {
+        report["vantages"]
+            .as_array()
+            .is_some_and(|v| v.contains(&json!("edge")))
+    };
+    let deadline = Instant::now() + Duration::from_secs(75);
+    let report = loop {
+        let month =
+            kernel::time::Month::containing(kernel::time::Clock::now(&kernel::time::SystemClock));
+        let (status, report) = call(
+            "GET",
+            &url(&format!("/api/sla/reports/{month}")),
+            Some(&operator),
+            None,
+        );
+        assert_eq!(status, 200, "{report}");
+        if seen_from_the_edge(&report) || Instant::now() > deadline {
+            break report;
+        }
+        std::thread::sleep(Duration::from_secs(2));
+    };
+    assert!(seen_from_the_edge(&report), "{report}");
+    assert_eq!(report["targets"], json!(["app"]), "{report}");
+    let forged =
+        json!({ "minute": "2026-01-01T00:00:00Z", "results": [{ "target": "app", "up": false }] });
+    let (status, _) = call(
+        "POST",
+        &url(kernel::vantage::EDGE_PROBE_RESULTS),
+        None,
+        Some(&forged),
+    );
+    assert_eq!(status, 404, "a client reaches no internal route");
 
     // The WAF answers attacks at the edge.
     let (status, problem) = call(

@@ -37,6 +37,35 @@ pub fn router() -> Routes {
         )
         .route("/api/sla/outages", post(record_outage))
         .route("/api/sla/exclusions", post(record_exclusion))
+        .route(
+            kernel::vantage::EDGE_PROBE_RESULTS,
+            post(edge_probe_results),
+        )
+}
+
+/// The Worker's cron reports what it saw from Cloudflare's network (the edge vantage). Only the
+/// Worker reaches this route: the edge refuses `/internal/` paths from clients, and the origin
+/// lock refuses anything it did not sign.
+async fn edge_probe_results(
+    State(s): State<Arc<Services>>,
+    ApiJson(report): ApiJson<kernel::vantage::EdgeProbeReport>,
+) -> Result<StatusCode, ApiError> {
+    let results: Vec<(String, sla::MinuteState)> = report
+        .results
+        .into_iter()
+        .map(|r| {
+            let state = if r.up {
+                sla::MinuteState::Up
+            } else {
+                sla::MinuteState::Down
+            };
+            (r.target, state)
+        })
+        .collect();
+    s.sla
+        .record_vantage_minute(sla::Vantage::Edge, report.minute, &results)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 fn month(raw: &str) -> Result<Month, ApiError> {

@@ -27,6 +27,7 @@ pub mod store;
 pub mod tenants;
 pub mod time;
 pub mod token;
+pub mod vantage;
 
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;

@@ -97,6 +97,20 @@ pub enum UnknownTreatment {
     Downtime,
 }
 
+/// When a minute the platform was probed from two vantage points (its AWS region and
+/// Cloudflare's network) counts as down.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DownWhen {
+    /// Only when both saw it down (one failing vantage shows the way to the service failing,
+    /// not the service); unknown when either has no result. The default.
+    #[default]
+    BothVantages,
+    /// When either saw it down (a contract may agree this, in the customer's favour); unknown
+    /// only when neither saw it down and one has no result.
+    EitherVantage,
+}
+
 /// What a customer's contract says where it differs from the page. Every field is optional; an
 /// absent field means the page's figure applies.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,6 +130,8 @@ pub struct ContractTerms {
     pub sla_claim_window: Option<Period>,
     #[serde(default)]
     pub sla_unknown_treatment: Option<UnknownTreatment>,
+    #[serde(default)]
+    pub sla_down_when: Option<DownWhen>,
 }
 
 /// The figures that apply to one tenant: the page's, with the contract's permitted overrides.
@@ -131,6 +147,7 @@ pub struct EffectivePolicy {
     pub sla_credit: BasisPoints,
     pub sla_claim_window: Period,
     pub sla_unknown_treatment: UnknownTreatment,
+    pub sla_down_when: DownWhen,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -163,6 +180,7 @@ impl EffectivePolicy {
             sla_credit: SLA_CREDIT,
             sla_claim_window: SLA_CLAIM_WINDOW,
             sla_unknown_treatment: UnknownTreatment::NotDowntime,
+            sla_down_when: DownWhen::BothVantages,
         }
     }
 
@@ -222,6 +240,9 @@ impl EffectivePolicy {
         }
         if let Some(t) = terms.sla_unknown_treatment {
             policy.sla_unknown_treatment = t;
+        }
+        if let Some(rule) = terms.sla_down_when {
+            policy.sla_down_when = rule;
         }
         Ok(policy)
     }

@@ -9,7 +9,7 @@ pub mod records;
 pub mod report;
 pub mod service;
 
-pub use measure::MinuteState;
+pub use measure::{DownWhen, MinuteState, Vantage};
 pub use records::{Claim, ClaimStatus, Exclusion, ExclusionCategory, RecordedOutage};
 pub use report::MonthReport;
 pub use service::{ProbeTarget, Prober, SlaService};

@@ -43,6 +43,86 @@ impl MinuteState {
     }
 }
 
+/// Where a probe looks from. Each vantage keeps its own minutes; a report combines them.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Vantage {
+    /// The `sla-probe` function in the platform's own AWS region (eu-central-1).
+    #[default]
+    Region,
+    /// The Worker's cron trigger, from Cloudflare's network.
+    Edge,
+}
+
+impl Vantage {
+    pub const ALL: [Vantage; 2] = [Vantage::Region, Vantage::Edge];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Vantage::Region => "region",
+            Vantage::Edge => "edge",
+        }
+    }
+}
+
+pub use kernel::policy::DownWhen;
+
+/// One minute from two vantages.
+pub fn combine_minute(region: MinuteState, edge: MinuteState, rule: DownWhen) -> MinuteState {
+    use MinuteState::{Down, Unknown, Up};
+    match rule {
+        DownWhen::BothVantages => match (region, edge) {
+            (Unknown, _) | (_, Unknown) => Unknown,
+            (Down, Down) => Down,
+            _ => Up,
+        },
+        DownWhen::EitherVantage => match (region, edge) {
+            (Down, _) | (_, Down) => Down,
+            (Unknown, _) | (_, Unknown) => Unknown,
+            (Up, Up) => Up,
+        },
+    }
+}
+
+/// One target's series from the vantages that have results in the window, combined minute by
+/// minute. A vantage counts from its first result on: before it, the other decides alone (the
+/// platform was probed from one place then); from then on, a minute it has no result for is a
+/// vantage missing, and `rule` decides.
+pub fn combine(region: Option<Series>, edge: Option<Series>, rule: DownWhen) -> Option<Series> {
+    match (region, edge) {
+        (Some(region), Some(edge)) if region.start == edge.start => {
+            let first = |s: &Series| s.minutes.iter().position(|m| *m != MinuteState::Unknown);
+            let (from_region, from_edge) = (first(&region), first(&edge));
+            let minutes = region
+                .minutes
+                .iter()
+                .zip(edge.minutes.iter())
+                .enumerate()
+                .map(|(i, (r, e))| {
+                    let region_counts = from_region.is_some_and(|f| i >= f);
+                    let edge_counts = from_edge.is_some_and(|f| i >= f);
+                    match (region_counts, edge_counts) {
+                        (true, true) => combine_minute(*r, *e, rule),
+                        (true, false) => *r,
+                        (false, true) => *e,
+                        (false, false) => MinuteState::Unknown,
+                    }
+                })
+                .collect();
+            Some(Series {
+                start: region.start,
+                minutes,
+            })
+        }
+        // Both are read over the same window, so they start alike; were they not, the one
+        // from the platform's region stands.
+        (Some(region), _) => Some(region),
+        (None, edge) => edge,
+    }
+}
+
 /// The UTC day number (days since 1970-01-01) and minute of day of an instant.
 pub fn day_and_minute(at: Timestamp) -> (i64, usize) {
     let seconds = at.as_second();
@@ -204,5 +284,47 @@ mod tests {
         assert!(d.starts_with("u?"));
         assert!(d.ends_with("?d"));
         assert_eq!(d.len(), MINUTES_PER_DAY);
+    }
+
+    #[test]
+    fn two_vantages_down_only_together_and_a_missing_one_is_unknown() {
+        use MinuteState::{Down as D, Unknown as U, Up as P};
+        for (region, edge, both, either) in [
+            (P, P, P, P),
+            (D, P, P, D),
+            (P, D, P, D),
+            (D, D, D, D),
+            (D, U, U, D),
+            (U, P, U, U),
+            (U, U, U, U),
+        ] {
+            assert_eq!(
+                combine_minute(region, edge, DownWhen::BothVantages),
+                both,
+                "{region:?} {edge:?}"
+            );
+            assert_eq!(
+                combine_minute(region, edge, DownWhen::EitherVantage),
+                either,
+                "{region:?} {edge:?}"
+            );
+        }
+        let start: Timestamp = "2026-05-01T00:00:00Z".parse().expect("ts");
+        let series = |minutes: Vec<MinuteState>| Series { start, minutes };
+        // The edge starts probing at minute 2: before it, the region decides alone.
+        let combined = combine(
+            Some(series(vec![D, D, D, D, P])),
+            Some(series(vec![U, U, P, D, U])),
+            DownWhen::BothVantages,
+        )
+        .expect("series");
+        assert_eq!(combined.minutes, vec![D, D, P, D, U]);
+        assert_eq!(
+            combine(None, Some(series(vec![D])), DownWhen::BothVantages)
+                .expect("edge")
+                .minutes,
+            vec![D]
+        );
+        assert!(combine(None, None, DownWhen::BothVantages).is_none());
     }
 }

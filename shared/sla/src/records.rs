@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::measure::Vantage;
+
 use billing::credits::CreditId;
 use kernel::audit::AuditHead;
 use kernel::error::Error;
@@ -38,19 +40,32 @@ pub const MONTHS_PARTITION: &str = "SLA_MONTHS";
 #[serde(deny_unknown_fields)]
 pub struct ProbeDay {
     pub target: String,
+    /// Where the minutes were seen from (absent in records of the region, written before there
+    /// were two).
+    #[serde(default, skip_serializing_if = "is_region")]
+    pub vantage: Vantage,
     /// `YYYY-MM-DD` (UTC).
     pub day: String,
     /// 1 440 characters: `u`, `d` or `?` per minute.
     pub minutes: String,
 }
 
-pub fn target_partition(target: &str) -> String {
-    format!("SLA#{target}")
+fn is_region(vantage: &Vantage) -> bool {
+    *vantage == Vantage::Region
 }
 
-pub fn day_key(target: &str, day: &str) -> Result<ItemKey, Error> {
+/// A target's days from one vantage: `SLA#<target>` from the region (as before there were two),
+/// `SLA#<target>@edge` from the edge (target names have no `@`).
+pub fn target_partition(target: &str, vantage: Vantage) -> String {
+    match vantage {
+        Vantage::Region => format!("SLA#{target}"),
+        other => format!("SLA#{target}@{}", other.as_str()),
+    }
+}
+
+pub fn day_key(target: &str, vantage: Vantage, day: &str) -> Result<ItemKey, Error> {
     Ok(ItemKey::new(
-        target_partition(target),
+        target_partition(target, vantage),
         format!("DAY#{day}"),
     )?)
 }

@@ -10,9 +10,10 @@
 
 use serde::Serialize;
 
+use super::measure::Vantage;
 use super::records::{Exclusion, ExclusionCategory, ExclusionId, RecordedOutage};
 use kernel::ids::TenantId;
-use kernel::policy::{BasisPoints, UnknownTreatment};
+use kernel::policy::{BasisPoints, DownWhen, UnknownTreatment};
 use kernel::time::{Month, TimeRange, Timestamp};
 
 /// What goes into a month's figures.
@@ -36,6 +37,9 @@ pub struct ReportInput {
     pub exclusions: Vec<Exclusion>,
     pub unknown_treatment: UnknownTreatment,
     pub target: BasisPoints,
+    /// Where the targets were probed from this month.
+    pub vantages: Vec<Vantage>,
+    pub down_when: DownWhen,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -78,6 +82,9 @@ pub struct MonthReport {
     pub blip_minutes: u64,
     pub confirmations: usize,
     pub targets: Vec<String>,
+    /// Where the targets were probed from: the region, the edge, or both.
+    pub vantages: Vec<Vantage>,
+    pub down_when: DownWhen,
     pub outages: Vec<OutageLine>,
     pub exclusions: Vec<ExclusionLine>,
     pub unknown: Vec<TimeRange>,
@@ -256,6 +263,12 @@ pub fn compute(input: ReportInput) -> MonthReport {
     if input.targets.is_empty() {
         notes.push("No probe target has results for this month: every minute is unknown.".into());
     }
+    if input.vantages.len() > 1 {
+        notes.push(match input.down_when {
+            DownWhen::BothVantages => "Probed from two vantage points (the platform's AWS region and Cloudflare's network): a minute is down only when both saw it down, and unknown when either has no result.".into(),
+            DownWhen::EitherVantage => "Probed from two vantage points (the platform's AWS region and Cloudflare's network): a minute is down when either saw it down (contract setting: either_vantage).".into(),
+        });
+    }
     MonthReport {
         tenant: input.tenant,
         month: input.month,
@@ -273,6 +286,8 @@ pub fn compute(input: ReportInput) -> MonthReport {
         blip_minutes,
         confirmations: input.confirmations,
         targets: input.targets,
+        vantages: input.vantages,
+        down_when: input.down_when,
         outages,
         exclusions,
         unknown,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::measure::{self, MinuteState, Series};
+use super::measure::{self, DownWhen, MinuteState, Series, Vantage};
 use super::records::*;
 use super::report::{self, MonthReport, ReportInput};
 use billing::credits::{CreditKind, CreditRecord, CreditService};
@@ -228,6 +228,7 @@ impl SlaService {
     pub async fn record_minutes(
         &self,
         target: &str,
+        vantage: Vantage,
         start: Timestamp,
         states: &[MinuteState],
     ) -> Result<(), Error> {
@@ -254,7 +255,41 @@ impl SlaService {
                 .push((absolute % measure::MINUTES_PER_DAY, *state));
         }
         for (day, minutes) in by_day {
-            self.update_day(target, day, &minutes).await?;
+            self.update_day(target, vantage, day, &minutes).await?;
+        }
+        Ok(())
+    }
+
+    /// Results another vantage sends for one minute (the Worker's cron at the edge): each
+    /// target's state for the minute of `at`, which must be the present minute or one of the
+    /// few before it (a vantage reports what it sees now, never history).
+    pub async fn record_vantage_minute(
+        &self,
+        vantage: Vantage,
+        at: Timestamp,
+        results: &[(String, MinuteState)],
+    ) -> Result<(), Error> {
+        const MAX_TARGETS: usize = 32;
+        let now = self.clock.now();
+        let mut errors = Vec::new();
+        let age = now.duration_since(at);
+        if age < SignedDuration::from_secs(-60) || age > SignedDuration::from_mins(10) {
+            errors.push(FieldError::new(
+                "/minute",
+                format!("must lie within the ten minutes before now ({now})"),
+            ));
+        }
+        if results.is_empty() || results.len() > MAX_TARGETS {
+            errors.push(FieldError::new(
+                "/results",
+                format!("1 to {MAX_TARGETS} results"),
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(Error::Validation(errors));
+        }
+        for (target, state) in results {
+            self.record_minutes(target, vantage, at, &[*state]).await?;
         }
         Ok(())
     }
@@ -275,11 +310,12 @@ impl SlaService {
     async fn update_day(
         &self,
         target: &str,
+        vantage: Vantage,
         day: i64,
         minutes: &[(usize, MinuteState)],
     ) -> Result<(), Error> {
         let label = measure::day_label(day);
-        let key = day_key(target, &label)?;
+        let key = day_key(target, vantage, &label)?;
         // Two probes may write the same day at once: retry on a lost race.
         for _ in 0..5 {
             let existing = self.store.get(&key).await?;
@@ -288,6 +324,7 @@ impl SlaService {
                 None => (
                     ProbeDay {
                         target: target.to_string(),
+                        vantage,
                         day: label.clone(),
                         minutes: measure::unknown_day(),
                     },
@@ -319,7 +356,8 @@ impl SlaService {
         let mut results = Vec::new();
         for target in targets {
             let state = prober.check(target).await;
-            self.record_minutes(&target.name, at, &[state]).await?;
+            self.record_minutes(&target.name, Vantage::Region, at, &[state])
+                .await?;
             results.push((target.name.clone(), state));
         }
         Ok(results)
@@ -335,9 +373,48 @@ impl SlaService {
         )
     }
 
-    /// The minute series of `target` over `window` (unknown where nothing was recorded), or
-    /// `None` when the target has no results in the window at all (it was not configured then).
-    async fn series(&self, target: &str, window: &TimeRange) -> Result<Option<Series>, Error> {
+    /// The minute series of `target` over `padded` from every vantage with results in it,
+    /// combined by `rule`, and the vantages with results within `window` itself; `None` when no
+    /// vantage has a result.
+    async fn combined_series(
+        &self,
+        target: &str,
+        padded: &TimeRange,
+        window: &TimeRange,
+        rule: DownWhen,
+    ) -> Result<Option<(Series, Vec<Vantage>)>, Error> {
+        let region = self.series(target, Vantage::Region, padded).await?;
+        let edge = self.series(target, Vantage::Edge, padded).await?;
+        let within = |series: &Option<Series>| {
+            series.as_ref().is_some_and(|s| {
+                let minute = |at: Timestamp| {
+                    usize::try_from(at.duration_since(s.start).as_secs().div_euclid(60))
+                        .unwrap_or(0)
+                };
+                let (from, to) = (minute(window.start()), minute(window.end()));
+                s.minutes
+                    .get(from.min(s.minutes.len())..to.min(s.minutes.len()))
+                    .is_some_and(|m| m.iter().any(|m| *m != MinuteState::Unknown))
+            })
+        };
+        let vantages: Vec<Vantage> = [
+            (Vantage::Region, within(&region)),
+            (Vantage::Edge, within(&edge)),
+        ]
+        .into_iter()
+        .filter_map(|(v, has)| has.then_some(v))
+        .collect();
+        Ok(measure::combine(region, edge, rule).map(|series| (series, vantages)))
+    }
+
+    /// The minute series of `target` seen from `vantage` over `window` (unknown where nothing
+    /// was recorded), or `None` when it has no results in the window at all.
+    async fn series(
+        &self,
+        target: &str,
+        vantage: Vantage,
+        window: &TimeRange,
+    ) -> Result<Option<Series>, Error> {
         let start = floor_minute(window.start());
         let total = usize::try_from(window.end().duration_since(start).as_secs().div_euclid(60))
             .unwrap_or(0);
@@ -346,7 +423,7 @@ impl SlaService {
         let (last_day, _) = measure::day_and_minute(window.end());
         let items = query_all(
             self.store.as_ref(),
-            Query::partition(target_partition(target))
+            Query::partition(target_partition(target, vantage))
                 .from(format!("DAY#{}", measure::day_label(first_day))),
         )
         .await?;
@@ -594,10 +671,15 @@ impl SlaService {
         let mut measured = Vec::new();
         let mut unknown = Vec::new();
         let mut blips = Vec::new();
+        let mut vantages = std::collections::BTreeSet::new();
         for target in self.targets().await? {
-            let Some(series) = self.series(&target, &padded).await? else {
+            let Some((series, seen_from)) = self
+                .combined_series(&target, &padded, &window, policy.sla_down_when)
+                .await?
+            else {
                 continue;
             };
+            vantages.extend(seen_from);
             let reading = measure::read(&series, self.confirmations);
             measured.extend(reading.outages);
             unknown.extend(reading.unknown);
@@ -633,6 +715,8 @@ impl SlaService {
             exclusions,
             unknown_treatment: policy.sla_unknown_treatment,
             target: policy.monthly_uptime_target,
+            vantages: vantages.into_iter().collect(),
+            down_when: policy.sla_down_when,
         }))
     }
 

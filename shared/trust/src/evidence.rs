@@ -617,13 +617,17 @@ pub fn backups(deployed_days: Option<u32>, now: Timestamp) -> Evidence {
     ))
 }
 
-/// Continuous measurement: the probe targets this month and the time without any result.
+/// Continuous measurement: the probe targets this month, from where, and the time without any
+/// result. Held when measured from both vantage points; missing otherwise (one vantage is not
+/// the measurement the page describes).
 pub fn monitoring(
     targets: usize,
+    vantages: &[String],
     unmeasured_seconds: i64,
     elapsed_seconds: i64,
     now: Timestamp,
 ) -> Evidence {
+    let both = vantages.iter().any(|v| v == "region") && vantages.iter().any(|v| v == "edge");
     let (status, finding) = if targets == 0 {
         (
             Status::Missing,
@@ -632,18 +636,49 @@ pub fn monitoring(
                 "No probe target was measured this month.",
             ),
         )
+    } else if !both {
+        (
+            Status::Missing,
+            Text::new(
+                format!(
+                    "Jede Minute gemessene Endpunkte: {targets}, in diesem Monat aber nur aus einem Blickwinkel."
+                ),
+                format!(
+                    "Endpoints probed every minute: {targets}, but this month from one vantage point only."
+                ),
+            ),
+        )
     } else {
         (
             Status::Held,
             Text::new(
-                format!("Jede Minute gemessene Endpunkte: {targets}."),
-                format!("Endpoints probed every minute: {targets}."),
+                format!(
+                    "Jede Minute gemessene Endpunkte: {targets}, aus der Region und vom Edge; eine Minute gilt nur als Ausfall, wenn beide ihn sahen."
+                ),
+                format!(
+                    "Endpoints probed every minute: {targets}, from the region and from the edge; a minute is down only when both saw it down."
+                ),
             ),
         )
     };
     let measured =
         u32::try_from((elapsed_seconds - unmeasured_seconds).max(0) / 60).unwrap_or(u32::MAX);
     let elapsed = u32::try_from(elapsed_seconds.max(0) / 60).unwrap_or(u32::MAX);
+    let names = |de: bool| {
+        if vantages.is_empty() {
+            return "–".to_string();
+        }
+        vantages
+            .iter()
+            .map(|v| match (v.as_str(), de) {
+                ("region", true) => "AWS-Region eu-central-1",
+                ("region", false) => "AWS region eu-central-1",
+                ("edge", _) => "Cloudflare",
+                (other, _) => other,
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     evidence(
         "monitoring.probes",
         Text::new("Verfügbarkeitsmessung", "Uptime measurement"),
@@ -656,9 +691,13 @@ pub fn monitoring(
         targets.to_string(),
     ))
     .with(Fact::new(
+        Text::new("Blickwinkel in diesem Monat", "Vantage points this month"),
+        Text::new(names(true), names(false)),
+    ))
+    .with(Fact::new(
         Text::new(
-            "Gemessene Minuten in diesem Monat",
-            "Minutes measured this month",
+            "Anteil dieses Monats mit Messung",
+            "Share of this month measured",
         ),
         share(measured, elapsed),
     ))
@@ -1026,6 +1065,17 @@ mod tests {
             keys(&figures, &Err("timeout".into()), now()).status,
             Status::Missing
         );
+    }
+
+    #[test]
+    fn monitoring_from_one_vantage_only_is_not_the_measurement_promised() {
+        let both = ["region".to_string(), "edge".to_string()];
+        assert_eq!(monitoring(1, &both, 0, 600, now()).status, Status::Held);
+        assert_eq!(
+            monitoring(1, &both[..1], 0, 600, now()).status,
+            Status::Missing
+        );
+        assert_eq!(monitoring(0, &[], 600, 600, now()).status, Status::Missing);
     }
 
     #[test]

@@ -54,10 +54,16 @@ fn month_before(month: Month) -> Result<Month, Error> {
     Ok(Month::containing(before))
 }
 
-async fn uptime_month(
-    sla: &SlaService,
-    month: Month,
-) -> Result<(UptimeMonth, i64, i64, usize), Error> {
+/// A month's uptime with how it was measured.
+struct MonthFigures {
+    month: UptimeMonth,
+    unmeasured_seconds: i64,
+    elapsed_seconds: i64,
+    targets: usize,
+    vantages: Vec<String>,
+}
+
+async fn uptime_month(sla: &SlaService, month: Month) -> Result<MonthFigures, Error> {
     let report = sla.month_report(None, month).await?;
     let measured = !report.targets.is_empty();
     let period = report.period_seconds.max(1);
@@ -73,8 +79,8 @@ async fn uptime_month(
         .filter_map(|e| e.range.intersection(&report.window))
         .map(|r| r.duration().as_secs())
         .sum();
-    Ok((
-        UptimeMonth {
+    Ok(MonthFigures {
+        month: UptimeMonth {
             month: month.to_string(),
             complete: report.complete,
             uptime_basis_points: measured.then_some(basis_points),
@@ -83,10 +89,15 @@ async fn uptime_month(
             planned_maintenance_seconds: maintenance_seconds,
             planned_maintenance_windows: u32::try_from(maintenance.len()).unwrap_or(u32::MAX),
         },
-        report.unknown_seconds,
-        report.window.duration().as_secs(),
-        report.targets.len(),
-    ))
+        unmeasured_seconds: report.unknown_seconds,
+        elapsed_seconds: report.window.duration().as_secs(),
+        targets: report.targets.len(),
+        vantages: report
+            .vantages
+            .iter()
+            .map(|v| v.as_str().to_string())
+            .collect(),
+    })
 }
 
 /// Everything the statement is made from, as of `now`.
@@ -106,10 +117,16 @@ pub async fn figures(
     past.reverse();
     let mut months = Vec::with_capacity(13);
     for month in past {
-        months.push(uptime_month(sources.sla, month).await?.0);
+        months.push(uptime_month(sources.sla, month).await?.month);
     }
-    let (current, unmeasured, elapsed, targets) = uptime_month(sources.sla, this_month).await?;
-    months.push(current);
+    let current = uptime_month(sources.sla, this_month).await?;
+    let (unmeasured, elapsed, targets) = (
+        current.unmeasured_seconds,
+        current.elapsed_seconds,
+        current.targets,
+    );
+    let vantages = current.vantages;
+    months.push(current.month);
 
     let mut owners = vec![KeyOwner::Platform];
     for tenant in tenants::all(sources.store).await? {
@@ -131,6 +148,7 @@ pub async fn figures(
         },
         month_unmeasured_seconds: unmeasured,
         month_elapsed_seconds: elapsed,
+        vantages,
         breaches: sources.incidents.breach_figures(period_start, now).await?,
         deletions: sources
             .retention

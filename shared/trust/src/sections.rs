@@ -29,6 +29,8 @@ pub struct Figures {
     pub probe_targets: usize,
     pub month_unmeasured_seconds: i64,
     pub month_elapsed_seconds: i64,
+    /// Where this month's probes looked from: `region`, `edge`.
+    pub vantages: Vec<String>,
     pub breaches: BreachFigures,
     pub deletions: DeletionFigures,
     pub certificate_keys: Vec<String>,
@@ -166,11 +168,12 @@ pub fn statement(f: Figures) -> TrustStatement {
             "monitoring",
             Text::new("Überwachung", "Monitoring"),
             Text::new(
-                "Wir messen die Verfügbarkeit des Dienstes jede Minute und halten jeden Ausfall fest.",
-                "We measure the service's availability every minute and record every outage.",
+                "Wir messen die Verfügbarkeit des Dienstes jede Minute aus zwei Blickwinkeln — aus unserer AWS-Region und aus dem Netz von Cloudflare — und halten jeden Ausfall fest.",
+                "We measure the service's availability every minute from two vantage points — our AWS region and Cloudflare's network — and record every outage.",
             ),
             vec![evidence::monitoring(
                 f.probe_targets,
+                &f.vantages,
                 f.month_unmeasured_seconds,
                 f.month_elapsed_seconds,
                 now,

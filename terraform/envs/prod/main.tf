@@ -20,7 +20,7 @@ module "aws" {
   certificate_jwks        = var.certificate_jwks
   token_signing_key       = var.token_signing_key
   index_key               = var.index_key
-  sla_targets             = [{ name = "edge", url = "https://${local.hostname}/healthz" }]
+  sla_targets             = var.product_targets
   public_url              = "https://${local.hostname}"
   mail_domain             = "notify.regrooter.de"
   reserved_concurrency    = local.reserved_concurrency
@@ -34,6 +34,8 @@ module "cloudflare" {
   account_id        = var.cloudflare_account_id
   zone_id           = var.cloudflare_zone_id
   route_patterns    = ["${local.hostname}/*"]
+  public_hostname   = local.hostname
+  probe_targets     = var.product_targets
   worker_bundle_dir = coalesce(var.worker_bundle_dir, "${path.root}/../../../edge/build")
   origin_urls       = module.aws.function_urls
   jwks              = var.jwks

@@ -115,3 +115,12 @@ variable "index_key" {
   type        = string
   sensitive   = true
 }
+
+variable "product_targets" {
+  description = "The product customers use, as the SLA measures it every minute from both vantages (the sla-probe function in the region, the Worker's cron at the edge): name and https URL of each endpoint's health check. Set per environment; not the trust page's host, whose uptime is not the product's."
+  type = list(object({
+    name = string
+    url  = string
+  }))
+}
+

@@ -137,3 +137,32 @@ variable "rate_limit_mitigation_timeout" {
     error_message = "rate_limit_mitigation_timeout must be one of Cloudflare's values: 60, 120, 300, 600, 3600."
   }
 }
+
+variable "public_hostname" {
+  description = "The hostname the Worker serves (the trust page, security.txt, the portal): security.txt's Policy and Canonical point there."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$", var.public_hostname))
+    error_message = "public_hostname must be a lower-case DNS name."
+  }
+}
+
+variable "security_contact" {
+  description = "Security contact published in security.txt (the same as the functions' REGROOTER_SECURITY_CONTACT)."
+  type        = string
+  default     = "mailto:security@regrooter.de"
+}
+
+variable "probe_targets" {
+  description = "The endpoints the Worker's cron probes every minute from Cloudflare's network: the same list as the aws module's sla_targets, so both vantages check the same product."
+  type = list(object({
+    name = string
+    url  = string
+  }))
+
+  validation {
+    condition     = length(var.probe_targets) > 0 && alltrue([for t in var.probe_targets : can(regex("^[A-Za-z0-9_-]{1,64}$", t.name)) && startswith(t.url, "https://") && !strcontains(t.url, ",")])
+    error_message = "probe_targets needs at least one target; names of letters, digits, - and _; https URLs without commas."
+  }
+}

@@ -101,6 +101,39 @@ resource "cloudflare_worker_version" "edge" {
       name = "ORIGIN_PORTAL"
       text = var.origin_urls["portal"]
     },
+    # The issuer the functions sign with (their default: regrooter-<environment>).
+    {
+      type = "plain_text"
+      name = "TOKEN_ISSUER"
+      text = "regrooter-${var.environment}"
+    },
+    {
+      type = "plain_text"
+      name = "TOKEN_AUDIENCE"
+      text = "regrooter-api"
+    },
+    # security.txt: Contact, Policy (the disclosure policy the edge serves), Canonical.
+    {
+      type = "plain_text"
+      name = "SECURITY_CONTACT"
+      text = var.security_contact
+    },
+    {
+      type = "plain_text"
+      name = "POLICY_URL"
+      text = "https://${var.public_hostname}/security/policy"
+    },
+    {
+      type = "plain_text"
+      name = "CANONICAL_URL"
+      text = "https://${var.public_hostname}/.well-known/security.txt"
+    },
+    # The second uptime vantage: the same targets the sla-probe function checks.
+    {
+      type = "plain_text"
+      name = "PROBE_TARGETS"
+      text = join(",", [for t in var.probe_targets : "${t.name}=${t.url}"])
+    },
   ]
 }
 
@@ -115,6 +148,16 @@ resource "cloudflare_workers_deployment" "edge" {
       percentage = 100
     },
   ]
+}
+
+# Every minute the Worker probes the product from Cloudflare's network (the second uptime
+# vantage) and reports the minute to the sla function.
+resource "cloudflare_workers_cron_trigger" "edge_probe" {
+  account_id  = var.account_id
+  script_name = cloudflare_worker.edge.name
+  schedules   = [{ cron = "* * * * *" }]
+
+  depends_on = [cloudflare_workers_deployment.edge]
 }
 
 resource "cloudflare_workers_route" "edge" {

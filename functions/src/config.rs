@@ -87,6 +87,9 @@ pub struct Config {
     /// Required in staging and production.
     pub public_url: String,
     pub mail: MailConfig,
+    /// `REGROOTER_SUBPROCESSOR_NOTICE_DAYS`: how far ahead a change of sub-processors is
+    /// announced (never shorter than `policy::SUBPROCESSOR_CHANGE_NOTICE`).
+    pub subprocessor_notice: kernel::time::Period,
     /// `AWS_REGION` (set by Lambda): the region the trust statement names.
     pub region: Option<String>,
     /// `REGROOTER_BACKUP_RETENTION_DAYS`: the deployed backup plan's retention, which Terraform
@@ -375,6 +378,7 @@ impl Config {
             alert_email: None,
             region: None,
             backup_retention_days: None,
+            subprocessor_notice: policy::SUBPROCESSOR_CHANGE_NOTICE,
             max_body_bytes: match get("REGROOTER_MAX_BODY_BYTES") {
                 Some(v) => v.parse().map_err(|_| ConfigError::Invalid {
                     name: "REGROOTER_MAX_BODY_BYTES",
@@ -463,6 +467,23 @@ impl Config {
             });
         }
         config.region = get("AWS_REGION").filter(|r| !r.trim().is_empty());
+        if let Some(days) = get("REGROOTER_SUBPROCESSOR_NOTICE_DAYS") {
+            let minimum = match policy::SUBPROCESSOR_CHANGE_NOTICE {
+                kernel::time::Period::Days(d) => d,
+                _ => 0,
+            };
+            config.subprocessor_notice = match days.trim().parse::<u32>() {
+                Ok(d) if d >= minimum => kernel::time::Period::Days(d),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: "REGROOTER_SUBPROCESSOR_NOTICE_DAYS",
+                        reason: format!(
+                            "'{days}' is not a whole number of days of at least {minimum}"
+                        ),
+                    });
+                }
+            };
+        }
         config.backup_retention_days = match get("REGROOTER_BACKUP_RETENTION_DAYS") {
             None => None,
             Some(days) => Some(days.trim().parse().map_err(|_| ConfigError::Invalid {

@@ -57,6 +57,8 @@ pub struct Services {
     pub sla: SlaService,
     pub prober: Option<Arc<dyn Prober>>,
     pub auth: AuthService,
+    /// Sub-processors: the list, announced changes, customers' objections.
+    pub subprocessors: trust::subprocessors::SubprocessorService,
     /// The origin lock's memory of accepted signatures: per process, so per Lambda container
     /// (see `kernel::origin_lock` for what that leaves open).
     pub origin_replay: kernel::origin_lock::ReplayCache,
@@ -155,6 +157,13 @@ impl Services {
             certificate_issuer(&config),
         );
         let idempotency = Idempotency::new(store.clone(), keyring.clone(), clock.clone());
+        let subprocessors = trust::subprocessors::SubprocessorService::new(
+            store.clone(),
+            keyring.clone(),
+            clock.clone(),
+            config.subprocessor_notice,
+            config.public_url.clone(),
+        );
         Self {
             idempotency,
             config,
@@ -172,6 +181,7 @@ impl Services {
             sla,
             prober,
             auth,
+            subprocessors,
             origin_replay: kernel::origin_lock::ReplayCache::default(),
         }
     }

@@ -14,6 +14,9 @@ use crate::web::format;
 
 pub const TRUST: &str = "/trust";
 pub const STATEMENT: &str = "/trust/statement.json";
+pub const SUBPROCESSORS: &str = "/trust/subprocessors";
+pub const SUBPROCESSORS_JSON: &str = "/trust/subprocessors.json";
+pub const SUBPROCESSORS_FEED: &str = "/trust/subprocessors.atom";
 
 /// Statements are made every 15 minutes (`schedules.json`); one older than this is stale, and
 /// the page says so.
@@ -233,4 +236,91 @@ fn localised_percent(text: &str) -> String {
         Lang::De => text.replace('.', ","),
         Lang::En => text.to_string(),
     }
+}
+
+/// The sub-processors table (the public page and the portal share it).
+pub fn subprocessors_table(list: &[trust::subprocessors::SubProcessor]) -> Markup {
+    html! {
+        table {
+            caption class="visually-hidden" { (t("Unterauftragsverarbeiter", "Sub-processors")) }
+            thead { tr {
+                th scope="col" { (t("Unternehmen", "Company")) }
+                th scope="col" { (t("Zweck", "Purpose")) }
+                th scope="col" { (t("Daten", "Data")) }
+                th scope="col" { (t("Ort", "Location")) }
+                th scope="col" { (t("Übermittlung", "Transfer")) }
+            } }
+            tbody {
+                @for p in list {
+                    tr {
+                        th scope="row" { (p.name) }
+                        td { (pick(&p.purpose)) }
+                        td { (pick(&p.data)) }
+                        td { (pick(&p.location)) }
+                        td { (pick(&p.transfer)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One announced change in words, with its dates.
+pub fn change_markup(
+    change: &trust::subprocessors::Change,
+    everyone: &[trust::subprocessors::SubProcessor],
+    now: kernel::time::Timestamp,
+) -> Markup {
+    let lang = current_lang();
+    html! {
+        h3 id=(change.id.to_string()) { (pick(&change.summary(everyone))) }
+        p { (pick(&change.reason)) }
+        p {
+            (t("Angekündigt am ", "Announced on ")) (format::date(lang, change.announced_at)) "; "
+            @if change.in_effect(now) {
+                (t("wirksam seit ", "in effect since ")) (format::date_time(lang, change.effective_at)) "."
+            } @else {
+                strong { (t("wirksam ab ", "in effect from ")) (format::date_time(lang, change.effective_at)) }
+                (t(" — bis dahin können Kunden im Kundenportal widersprechen.", " — until then customers can object in the customer portal."))
+            }
+        }
+    }
+}
+
+/// `/trust/subprocessors`: today's list, planned and past changes, the feed and the JSON.
+pub fn subprocessors_page(
+    list: &[trust::subprocessors::SubProcessor],
+    changes: &[trust::subprocessors::Change],
+    now: kernel::time::Timestamp,
+) -> Page {
+    let everyone = trust::subprocessors::everyone(changes);
+    let (planned, past): (Vec<_>, Vec<_>) = changes.iter().partition(|c| !c.in_effect(now));
+    let body = html! {
+        h1 { (t("Unterauftragsverarbeiter", "Sub-processors")) }
+        p class="lead" { (t(
+            "Diese Unternehmen verarbeiten in unserem Auftrag personenbezogene Daten unserer Kunden (Art. 28 Abs. 2 und 4 DSGVO). Eine Änderung kündigen wir jedem Administrator unserer Kunden vorab per E-Mail an; bis sie wirksam wird, können Kunden im Kundenportal widersprechen.",
+            "These companies process our customers' personal data on our behalf (Art. 28(2) and (4) GDPR). We announce a change to every customer admin by e-mail in advance; until it takes effect, customers can object in the customer portal.",
+        )) }
+        p {
+            (t("Maschinenlesbar: ", "Machine-readable: ")) a href=(SUBPROCESSORS_JSON) { "JSON" }
+            " · " a href=(SUBPROCESSORS_FEED) { (t("Atom-Feed der Änderungen", "Atom feed of changes")) }
+            " · " a href=(TRUST) { (t("Vertrauensseite", "Trust page")) }
+        }
+        h2 { (t("Heute", "Today")) }
+        (subprocessors_table(list))
+        h2 { (t("Geplante Änderungen", "Planned changes")) }
+        @if planned.is_empty() {
+            p { (t("Keine.", "None.")) }
+        }
+        @for change in &planned {
+            (change_markup(change, &everyone, now))
+        }
+        @if !past.is_empty() {
+            h2 { (t("Frühere Änderungen", "Earlier changes")) }
+            @for change in past.iter().rev() {
+                (change_markup(change, &everyone, now))
+            }
+        }
+    };
+    Page::new(t("Unterauftragsverarbeiter", "Sub-processors"), body)
 }

@@ -42,7 +42,7 @@ export async function startPlatform({ start, env = {} }) {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
   const platform = {
-    base, browser,
+    base, browser, data,
     async now() {
       return (await (await fetch(`${base}/_dev/clock`)).json()).now;
     },

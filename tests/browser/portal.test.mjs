@@ -11,7 +11,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, createPublicKey, verify } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPlatform, follow, root, require } from './platform.mjs';
 
@@ -698,3 +698,89 @@ test('the trust page: each promise beside its evidence, a month below 95.0 % sho
   assert.deepEqual(csp, [], 'no Content Security Policy violation');
   await context.close();
 });
+
+test('sub-processors: a planned change mails every customer admin, and an objection from the portal reaches the operators', async () => {
+  const now = await serverNow();
+  const operator = token(['--role', 'operator', '--now', now]);
+  const admin = token(['--role', 'customer_admin', '--tenant', 'umbrella', '--now', now]);
+  await api('PUT', '/api/tenants/umbrella', operator, { name: 'Umbrella AG' });
+  const invited = await api('POST', '/api/tenants/umbrella/users', admin, { email: 'uma@umbrella.example', name: 'Uma Admin', roles: ['customer_admin'] });
+  const password = 'objections are a customer right';
+
+  const context = await browser.newContext({ locale: 'de-DE' });
+  const page = await context.newPage();
+  const csp = [];
+  watchCsp(page, csp);
+  await page.goto(`${base}/portal/session/activate?token=${invited.activation_token}`);
+  await page.fill('#password', password);
+  await page.fill('#password_again', password);
+  await follow(page, 'button[type=submit]');
+  await signIn(page, 'uma@umbrella.example', password);
+  assert.equal(new URL(page.url()).pathname, '/portal/');
+
+  // A change must be announced at least 30 days ahead: every failing field at once.
+  const day = 86_400_000;
+  const processor = {
+    id: 'postmark', name: 'Postmark (ActiveCampaign, LLC)',
+    purpose: { de: 'Versand von Benachrichtigungen', en: 'Sending notifications' },
+    data: { de: 'E-Mail-Adressen der Empfänger, Nachrichtentext', en: 'recipients\' e-mail addresses, message text' },
+    location: { de: 'USA', en: 'USA' },
+    transfer: { de: 'EU-Standardvertragsklauseln', en: 'EU standard contractual clauses' },
+  };
+  const early = await fetch(`${base}/api/subprocessors/changes`, {
+    method: 'POST', headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ change: { kind: 'add', processor }, reason: { de: '', en: 'Deliverability' }, effective_at: new Date(Date.parse(now) + 10 * day).toISOString() }),
+  });
+  assert.equal(early.status, 400);
+  const problem = await early.json();
+  assert.deepEqual(problem.errors.map((e) => e.pointer).sort(), ['/effective_at', '/reason/de']);
+
+  const effective = new Date(Date.parse(await serverNow()) + 31 * day).toISOString();
+  const change = await api('POST', '/api/subprocessors/changes', operator, {
+    change: { kind: 'add', processor },
+    reason: { de: 'Bessere Zustellbarkeit unserer Benachrichtigungen', en: 'Better deliverability of our notifications' },
+    effective_at: effective,
+  });
+  // Every customer admin of every active tenant on this platform: Pia (initech) and Uma — not
+  // Ada, whose company's service ended in the first test (its data is deleted).
+  assert.equal(change.notices_queued, 2, JSON.stringify(change));
+  await advance('PT1M'); // the outbox drain hands the notices over
+  const outbox = join(platform.data, 'outbox');
+  const notices = readdirSync(outbox).filter((f) => f.startsWith(change.id)).map((f) => readFileSync(join(outbox, f), 'utf8'));
+  assert.equal(notices.length, 2);
+  assert.ok(notices.some((m) => /^To: pia@initech\.example$/m.test(m)));
+  const uma = notices.find((m) => /^To: uma@umbrella\.example$/m.test(m));
+  assert.ok(uma, notices.join('\n---\n'));
+  assert.match(uma, /Subject: Geplante Änderung der Unterauftragsverarbeiter \/ Planned change of sub-processors/);
+  assert.match(uma, /New sub-processor: Postmark/);
+  assert.match(uma, new RegExp(`${base}/portal/subprocessors`));
+
+  // The public list, the planned change and the feed.
+  await page.goto(`${base}/trust/subprocessors`);
+  assert.match(await page.textContent('main'), /Neuer Unterauftragsverarbeiter: Postmark/);
+  await record(context, page, 'trust-subprocessors');
+  const feed = await (await fetch(`${base}/trust/subprocessors.atom`)).text();
+  assert.match(feed, new RegExp(`<id>urn:regrooter:subprocessor-change:${change.id}</id>`));
+  const listing = await (await fetch(`${base}/trust/subprocessors.json`)).json();
+  assert.deepEqual(listing.subprocessors.map((p) => p.id), ['aws', 'cloudflare', 'stripe'], 'not in effect yet');
+
+  // The customer admin objects in the portal: an empty objection first, then with reasons.
+  await page.goto(`${base}/portal/subprocessors`);
+  await record(context, page, 'portal-subprocessors');
+  await follow(page, `form[action="/portal/subprocessors/${change.id}/objection"] button[type=submit]`);
+  assert.match(await page.textContent('.field-error'), /Gründe/);
+  await page.screenshot({ path: join(shots, 'portal-subprocessors-mistake-de.png'), fullPage: true });
+  await checkAccessibility(context, page, 'portal-subprocessors-mistake');
+  await page.fill(`#reason-${change.id}`, 'Keine Übermittlung in die USA ohne vorherige Absprache.');
+  await follow(page, `form[action="/portal/subprocessors/${change.id}/objection"] button[type=submit]`);
+  assert.match(await page.textContent('main [role=status]'), /Ihr Widerspruch vom/);
+
+  // Operators read it, with the company and the reasons.
+  const objections = await api('GET', `/api/subprocessors/changes/${change.id}/objections`, operator);
+  assert.equal(objections.length, 1);
+  assert.equal(objections[0].tenant, 'umbrella');
+  assert.equal(objections[0].reason, 'Keine Übermittlung in die USA ohne vorherige Absprache.');
+  assert.deepEqual(csp, [], 'no Content Security Policy violation');
+  await context.close();
+});
+

@@ -9,6 +9,7 @@ pub mod incidents;
 pub mod overview;
 pub mod retention;
 pub mod sla;
+pub mod subprocessors;
 pub mod team;
 
 use kernel::ids::TenantId;
@@ -47,6 +48,11 @@ const AREAS: &[(&str, Text, Option<Permission>)] = &[
         team::TEAM,
         Text::new("Team", "Team"),
         Some(Permission::TenantUsersManage),
+    ),
+    (
+        subprocessors::SUBPROCESSORS,
+        Text::new("Unterauftragsverarbeiter", "Sub-processors"),
+        None,
     ),
     (
         account::ACCOUNT,

@@ -11,6 +11,7 @@ pub mod portal;
 pub mod portal_session;
 pub mod retention;
 pub mod sla;
+pub mod subprocessors;
 pub mod tenants;
 pub mod trust;
 

@@ -30,6 +30,14 @@ pub fn router() -> Routes {
         .page("/portal/team/{user}/disable", post(team::disable))
         .page("/portal/team/{user}/enable", post(team::enable))
         .page("/portal/team/{user}/roles", post(team::set_roles))
+        .page(
+            crate::portal::subprocessors::SUBPROCESSORS,
+            get(crate::portal::subprocessors::subprocessors_page),
+        )
+        .page(
+            "/portal/subprocessors/{change}/objection",
+            post(crate::portal::subprocessors::object),
+        )
         .page(account::ACCOUNT, get(account::account))
         .page(account::PASSWORD, post(account::change_password))
         .page(

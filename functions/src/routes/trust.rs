@@ -26,6 +26,50 @@ pub fn router() -> Routes {
     Routes::new()
         .public_page(TRUST, get(trust_page))
         .route(STATEMENT, get(statement_json))
+        .public_page(trust_page::SUBPROCESSORS, get(subprocessors_page))
+        .route(trust_page::SUBPROCESSORS_JSON, get(subprocessors_json))
+        .route(trust_page::SUBPROCESSORS_FEED, get(subprocessors_feed))
+}
+
+async fn subprocessors_page(State(s): State<Arc<Services>>) -> Result<Response, PageError> {
+    let now = s.clock.now();
+    let changes = s.subprocessors.changes().await?;
+    let page = trust_page::subprocessors_page(
+        &trust::subprocessors::list_at(&changes, now),
+        &changes,
+        now,
+    );
+    Ok(cached(page.into_response(), CACHE))
+}
+
+#[derive(serde::Serialize)]
+struct SubprocessorsDocument {
+    as_of: kernel::time::Timestamp,
+    subprocessors: Vec<trust::subprocessors::SubProcessor>,
+    /// Announced changes, taking effect in this order (past and planned).
+    changes: Vec<trust::subprocessors::Change>,
+}
+
+async fn subprocessors_json(State(s): State<Arc<Services>>) -> Result<Response, ApiError> {
+    let now = s.clock.now();
+    let changes = s.subprocessors.changes().await?;
+    let document = SubprocessorsDocument {
+        as_of: now,
+        subprocessors: trust::subprocessors::list_at(&changes, now),
+        changes,
+    };
+    Ok(cached(axum::Json(document).into_response(), CACHE))
+}
+
+async fn subprocessors_feed(State(s): State<Arc<Services>>) -> Result<Response, ApiError> {
+    let changes = s.subprocessors.changes().await?;
+    let xml = trust::subprocessors::atom_feed(&changes, &s.config.public_url, s.clock.now());
+    let mut response = (StatusCode::OK, xml).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/atom+xml; charset=utf-8"),
+    );
+    Ok(cached(response, CACHE))
 }
 
 fn cached(mut response: Response, value: &'static str) -> Response {

@@ -118,6 +118,14 @@ pub fn record_kind(lang: Lang, kind: kernel::inventory::RecordKind) -> &'static 
         SlaMonthCredit => ("SLA-Monatsgutschriften", "SLA month credits"),
         SlaMonthSummary => ("SLA-Monatsberichte", "SLA month summaries"),
         TrustStatement => ("Vertrauenserklärung", "trust statement"),
+        SubprocessorChange => (
+            "Änderungen der Unterauftragsverarbeiter",
+            "changes of sub-processors",
+        ),
+        SubprocessorObjection => (
+            "Einsprüche gegen Unterauftragsverarbeiter",
+            "objections to sub-processors",
+        ),
         StaffUser => ("Mitarbeiterkonten", "staff accounts"),
         TenantUser => ("Benutzerkonten", "user accounts"),
         TenantRole => ("eigene Rollen", "custom roles"),

@@ -31,6 +31,7 @@ use zeroize::Zeroizing;
 use super::otp;
 use super::passwords::{self, HashingPool, Passwords};
 
+mod contacts;
 mod figures;
 mod passkeys;
 pub use figures::StaffFactorFigures;

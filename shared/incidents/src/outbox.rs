@@ -126,6 +126,9 @@ pub enum Purpose {
     },
     /// Tells the security team that the deadline watch raised alerts on an incident.
     StaffAlert { incident: IncidentId },
+    /// Tells a customer admin of a planned change of sub-processors (Art. 28(2) GDPR). The
+    /// outbox is the platform's one way out for mail; the change lives with the trust page.
+    SubprocessorChange { change: String, tenant: TenantId },
 }
 
 /// A message as stored: recipient and body sealed (platform key, purpose `reports`).
@@ -363,6 +366,24 @@ fn conflicted(e: &StoreError) -> bool {
 }
 
 impl IncidentService {
+    /// A message of another area (sub-processor notices): queued once under `id` (a second
+    /// call with the same id changes nothing), handed on by the outbox drain like any other.
+    pub async fn queue_platform_message(
+        &self,
+        id: String,
+        purpose: Purpose,
+        to: &Personal<String>,
+        subject: String,
+        body: &Personal<String>,
+    ) -> Result<bool, Error> {
+        let op = self.queue_message(id, purpose, to, subject, body).await?;
+        match self.store.transact(vec![op]).await {
+            Ok(_) => Ok(true),
+            Err(kernel::store::StoreError::ConditionFailed(_)) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// The write that puts a new message into the outbox (queued, due now). Joins the caller's
     /// transaction, so a message exists exactly when what caused it was stored.
     pub(crate) async fn queue_message(

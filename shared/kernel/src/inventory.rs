@@ -146,6 +146,8 @@ record_kinds! {
     IdempotencyRecord = "idempotency_record",
     ServiceEndRequest = "service_end_request",
     TrustStatement = "trust_statement",
+    SubprocessorChange = "subprocessor_change",
+    SubprocessorObjection = "subprocessor_objection",
 }
 
 impl std::fmt::Display for RecordKind {
@@ -689,6 +691,27 @@ pub static INVENTORY: &[RecordSpec] = &[
         holding: Holding::Platform,
         personal: &[],
         clear: &[],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::SubprocessorChange,
+        description: "An announced change of sub-processors (Art. 28(2) GDPR): what changes, why, when it takes effect, who announced it, notices queued.",
+        tenant_scoped: false,
+        holding: Holding::Platform,
+        personal: &[],
+        clear: &[],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::SubprocessorObjection,
+        description: "A customer's objection to a planned change of sub-processors: the reasons sealed, who and when.",
+        tenant_scoped: true,
+        holding: Holding::Primary,
+        personal: &[PersonalField {
+            path: "reason",
+            category: DataCategory::CommunicationContent,
+        }],
+        clear: &["change", "tenant", "objected_by", "objected_at"],
         short_lived: false,
     },
 ];

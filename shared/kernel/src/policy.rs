@@ -62,6 +62,11 @@ pub const SLA_CREDIT: BasisPoints = BasisPoints(500);
 /// contract names one, a claim is timely when filed within 30 days after the month ends.
 pub const SLA_CLAIM_WINDOW: Period = Period::Days(30);
 
+/// Art. 28(2) GDPR: customers are informed of an intended change of sub-processors in advance,
+/// so that they can object. The notice period when configuration names none
+/// (`REGROOTER_SUBPROCESSOR_NOTICE_DAYS`); a change cannot take effect sooner.
+pub const SUBPROCESSOR_CHANGE_NOTICE: Period = Period::Days(30);
+
 /// The data protection officer's contact used when configuration names none
 /// (`REGROOTER_DPO_CONTACT`). The trust page's own address was not available to us verbatim;
 /// deployments set the published one.

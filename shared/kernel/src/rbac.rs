@@ -88,6 +88,8 @@ permissions! {
     KeysRotate = "keys:rotate", StaffOnly;
     /// Create tenants and maintain their contract terms and contact.
     TenantsManage = "tenants:manage", StaffOnly;
+    /// Announce changes of sub-processors and read customers' objections (Art. 28(2) GDPR).
+    SubprocessorsManage = "subprocessors:manage", StaffOnly;
 
     /// See the customer-facing view of incidents that affect the tenant.
     TenantIncidentsRead = "tenant-incidents:read", Tenant;
@@ -109,6 +111,8 @@ permissions! {
     TenantUsersManage = "tenant-users:manage", Tenant;
     /// Define custom roles and assign them.
     TenantRolesManage = "tenant-roles:manage", Tenant;
+    /// Object to a planned change of sub-processors before it takes effect.
+    SubprocessorsObject = "subprocessors:object", Tenant;
 }
 
 impl Permission {
@@ -222,6 +226,14 @@ impl Permission {
                 "eigene Rollen festlegen und vergeben",
                 "define custom roles and assign them",
             ),
+            SubprocessorsManage => (
+                "Änderungen der Unterauftragsverarbeiter ankündigen und Einsprüche lesen",
+                "announce changes of sub-processors and read objections",
+            ),
+            SubprocessorsObject => (
+                "einer geplanten Änderung der Unterauftragsverarbeiter widersprechen",
+                "object to a planned change of sub-processors",
+            ),
         }
     }
 }
@@ -333,6 +345,7 @@ impl BuiltinRole {
                 BillingRead,
                 TenantUsersManage,
                 TenantRolesManage,
+                SubprocessorsObject,
             ],
             BuiltinRole::SecurityOfficer => &[
                 ReportsRead,
@@ -353,6 +366,7 @@ impl BuiltinRole {
                 LegalHoldsManage,
                 RetentionRead,
                 TenantIncidentsRead,
+                SubprocessorsManage,
             ],
             BuiltinRole::BillingAdmin => &[
                 BillingRead,
@@ -378,6 +392,7 @@ impl BuiltinRole {
                 StaffManage,
                 KeysRotate,
                 TenantsManage,
+                SubprocessorsManage,
             ],
         })
     }

@@ -12,6 +12,7 @@ pub mod published;
 pub mod sections;
 pub mod signed;
 pub mod statement;
+pub mod subprocessors;
 
 pub use gather::{Deployment, Sources};
 pub use signed::{StoredStatement, Unverified, issue, latest, verify};

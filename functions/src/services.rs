@@ -59,6 +59,8 @@ pub struct Services {
     pub auth: AuthService,
     /// Sub-processors: the list, announced changes, customers' objections.
     pub subprocessors: trust::subprocessors::SubprocessorService,
+    /// Customers' documented instructions and the record of processing.
+    pub instructions: trust::instructions::InstructionsService,
     /// The origin lock's memory of accepted signatures: per process, so per Lambda container
     /// (see `kernel::origin_lock` for what that leaves open).
     pub origin_replay: kernel::origin_lock::ReplayCache,
@@ -164,6 +166,8 @@ impl Services {
             config.subprocessor_notice,
             config.public_url.clone(),
         );
+        let instructions =
+            trust::instructions::InstructionsService::new(store.clone(), clock.clone());
         Self {
             idempotency,
             config,
@@ -182,6 +186,7 @@ impl Services {
             prober,
             auth,
             subprocessors,
+            instructions,
             origin_replay: kernel::origin_lock::ReplayCache::default(),
         }
     }

@@ -699,7 +699,7 @@ test('the trust page: each promise beside its evidence, a month below 95.0 % sho
   await context.close();
 });
 
-test('sub-processors: a planned change mails every customer admin, and an objection from the portal reaches the operators', async () => {
+test('sub-processors: a planned change mails every customer admin, an objection from the portal reaches the operators; documented instructions acknowledged by version; the record of processing', async () => {
   const now = await serverNow();
   const operator = token(['--role', 'operator', '--now', now]);
   const admin = token(['--role', 'customer_admin', '--tenant', 'umbrella', '--now', now]);
@@ -780,6 +780,35 @@ test('sub-processors: a planned change mails every customer admin, and an object
   assert.equal(objections.length, 1);
   assert.equal(objections[0].tenant, 'umbrella');
   assert.equal(objections[0].reason, 'Keine Übermittlung in die USA ohne vorherige Absprache.');
+
+  // The documented instructions: acknowledged as version 1; a contract change makes a new
+  // version, which the page says until it is acknowledged too.
+  await page.goto(`${base}/portal/instructions`);
+  assert.match(await page.textContent('main'), /Noch keine Fassung bestätigt/);
+  assert.match(await page.textContent('main'), /Information bei Datenschutzverletzungen48 Stunden/);
+  await record(context, page, 'portal-instructions');
+  await follow(page, 'form[action="/portal/instructions"] button[type=submit]');
+  assert.match(await page.textContent('main [role=status]'), /Bestätigt als Fassung 1/);
+  await api('PUT', '/api/tenants/umbrella', operator, { name: 'Umbrella AG', contract: { customer_notification: { hours: 24 } } });
+  await page.goto(`${base}/portal/instructions`);
+  assert.match(await page.textContent('main [role=status]'), /Geändert seit Fassung 1/);
+  assert.match(await page.textContent('main'), /24 Stunden/);
+  await page.screenshot({ path: join(shots, 'portal-instructions-changed-de.png'), fullPage: true });
+  await follow(page, 'form[action="/portal/instructions"] button[type=submit]');
+  assert.match(await page.textContent('main [role=status]'), /Bestätigt als Fassung 2/);
+  assert.equal((await page.$$('main table tbody tr')).length, 2, 'both versions listed');
+
+  // The record of processing (Art. 30(2)): to read and print, and as a JSON download.
+  await follow(page, `a[href="/portal/instructions/record"]`);
+  assert.match(await page.textContent('main'), /Umbrella AG/);
+  assert.match(await page.textContent('main'), /Amazon Web Services EMEA SARL/);
+  await record(context, page, 'portal-processing-record');
+  const download = await context.request.get(`${base}/portal/instructions/record.json`);
+  assert.equal(download.status(), 200);
+  assert.match(download.headers()['content-disposition'], /attachment; filename="processing-record-umbrella\.json"/);
+  const processing = await download.json();
+  assert.equal(processing.controller_id, 'umbrella');
+  assert.ok(processing.categories.length > 0 && processing.security_measures.length > 0);
   assert.deepEqual(csp, [], 'no Content Security Policy violation');
   await context.close();
 });

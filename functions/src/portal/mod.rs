@@ -6,6 +6,7 @@ pub mod account;
 pub mod billing;
 pub mod chart;
 pub mod incidents;
+pub mod instructions;
 pub mod overview;
 pub mod retention;
 pub mod sla;
@@ -48,6 +49,11 @@ const AREAS: &[(&str, Text, Option<Permission>)] = &[
         team::TEAM,
         Text::new("Team", "Team"),
         Some(Permission::TenantUsersManage),
+    ),
+    (
+        instructions::INSTRUCTIONS,
+        Text::new("Weisungen", "Instructions"),
+        Some(Permission::InstructionsRead),
     ),
     (
         subprocessors::SUBPROCESSORS,

@@ -38,6 +38,19 @@ pub fn router() -> Routes {
             "/portal/subprocessors/{change}/objection",
             post(crate::portal::subprocessors::object),
         )
+        .page(
+            crate::portal::instructions::INSTRUCTIONS,
+            get(crate::portal::instructions::instructions_page)
+                .post(crate::portal::instructions::acknowledge),
+        )
+        .page(
+            crate::portal::instructions::RECORD,
+            get(crate::portal::instructions::record_page),
+        )
+        .page(
+            crate::portal::instructions::RECORD_JSON,
+            get(crate::portal::instructions::record_json),
+        )
         .page(account::ACCOUNT, get(account::account))
         .page(account::PASSWORD, post(account::change_password))
         .page(

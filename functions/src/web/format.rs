@@ -126,6 +126,7 @@ pub fn record_kind(lang: Lang, kind: kernel::inventory::RecordKind) -> &'static 
             "Einsprüche gegen Unterauftragsverarbeiter",
             "objections to sub-processors",
         ),
+        InstructionsAcknowledgement => ("bestätigte Weisungen", "acknowledged instructions"),
         StaffUser => ("Mitarbeiterkonten", "staff accounts"),
         TenantUser => ("Benutzerkonten", "user accounts"),
         TenantRole => ("eigene Rollen", "custom roles"),

@@ -148,6 +148,7 @@ record_kinds! {
     TrustStatement = "trust_statement",
     SubprocessorChange = "subprocessor_change",
     SubprocessorObjection = "subprocessor_objection",
+    InstructionsAcknowledgement = "instructions_acknowledgement",
 }
 
 impl std::fmt::Display for RecordKind {
@@ -712,6 +713,15 @@ pub static INVENTORY: &[RecordSpec] = &[
             category: DataCategory::CommunicationContent,
         }],
         clear: &["change", "tenant", "objected_by", "objected_at"],
+        short_lived: false,
+    },
+    RecordSpec {
+        kind: RecordKind::InstructionsAcknowledgement,
+        description: "A version of a customer's documented instructions (its configured purposes, features and contract terms), as acknowledged: the document, its digest, who and when.",
+        tenant_scoped: true,
+        holding: Holding::Primary,
+        personal: &[],
+        clear: &[],
         short_lived: false,
     },
 ];

@@ -113,6 +113,11 @@ permissions! {
     TenantRolesManage = "tenant-roles:manage", Tenant;
     /// Object to a planned change of sub-processors before it takes effect.
     SubprocessorsObject = "subprocessors:object", Tenant;
+    /// Read the documented instructions and the processor's record of processing (Art. 28(3)(a)
+    /// and 30(2) GDPR).
+    InstructionsRead = "instructions:read", Tenant;
+    /// Acknowledge the documented instructions as the company's.
+    InstructionsAcknowledge = "instructions:acknowledge", Tenant;
 }
 
 impl Permission {
@@ -234,6 +239,14 @@ impl Permission {
                 "einer geplanten Änderung der Unterauftragsverarbeiter widersprechen",
                 "object to a planned change of sub-processors",
             ),
+            InstructionsRead => (
+                "die dokumentierten Weisungen und das Verarbeitungsverzeichnis lesen",
+                "read the documented instructions and the record of processing",
+            ),
+            InstructionsAcknowledge => (
+                "die dokumentierten Weisungen für das Unternehmen bestätigen",
+                "acknowledge the documented instructions for the company",
+            ),
         }
     }
 }
@@ -333,7 +346,12 @@ impl BuiltinRole {
     pub fn permissions(self) -> PermissionSet {
         use Permission::*;
         PermissionSet::of(match self {
-            BuiltinRole::CustomerMember => &[TenantIncidentsRead, SlaReportRead, RetentionRead],
+            BuiltinRole::CustomerMember => &[
+                TenantIncidentsRead,
+                SlaReportRead,
+                RetentionRead,
+                InstructionsRead,
+            ],
             BuiltinRole::CustomerAdmin => &[
                 TenantIncidentsRead,
                 RetentionRead,
@@ -346,6 +364,8 @@ impl BuiltinRole {
                 TenantUsersManage,
                 TenantRolesManage,
                 SubprocessorsObject,
+                InstructionsRead,
+                InstructionsAcknowledge,
             ],
             BuiltinRole::SecurityOfficer => &[
                 ReportsRead,
@@ -367,6 +387,7 @@ impl BuiltinRole {
                 RetentionRead,
                 TenantIncidentsRead,
                 SubprocessorsManage,
+                InstructionsRead,
             ],
             BuiltinRole::BillingAdmin => &[
                 BillingRead,

@@ -8,6 +8,7 @@
 
 pub mod evidence;
 pub mod gather;
+pub mod instructions;
 pub mod published;
 pub mod sections;
 pub mod signed;

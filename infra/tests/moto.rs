@@ -13,7 +13,8 @@ use std::sync::Arc;
 use infra::dynamodb::DynamoStore;
 use infra::kms::KmsKeyEncryption;
 use kernel::crypto::{
-    CryptoError, FieldContext, KeyContext, KeyEncryption, KeyOwner, KeyPurpose, Keyring, Personal,
+    CryptoError, FieldContext, KekRotation, KeyContext, KeyEncryption, KeyOwner, KeyPurpose,
+    Keyring, Personal,
 };
 use kernel::ids::TenantId;
 use kernel::inventory::{InventoryGuard, RecordKind};
@@ -164,6 +165,32 @@ async fn moto_kms_binds_data_keys_to_tenant_and_purpose() {
         kek.decrypt_data_key(&wrapped, other_purpose).await,
         Err(CryptoError::KeyEncryption(_))
     ));
+}
+
+/// The trust statement's evidence of key rotation, read from KMS: off for a new key, automatic
+/// once enabled (as Terraform enables it, every 365 days).
+#[tokio::test]
+async fn moto_kms_reports_whether_the_key_rotates() {
+    let _serial = SERIAL.lock().await;
+    let Some(m) = moto().await else { return };
+    let client = aws_sdk_kms::Client::new(&m.aws);
+    let key = kms_key(&m).await;
+    let kek = KmsKeyEncryption::new(client.clone(), key.clone());
+    assert_eq!(kek.rotation().await.expect("state"), KekRotation::Off);
+    client
+        .enable_key_rotation()
+        .key_id(&key)
+        .rotation_period_in_days(365)
+        .send()
+        .await
+        .expect("enable rotation");
+    match kek.rotation().await.expect("state") {
+        // AWS answers with the period; moto's server leaves it out.
+        KekRotation::Automatic { period_days, .. } => {
+            assert!(period_days.is_none_or(|d| d == 365), "{period_days:?}")
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[tokio::test]

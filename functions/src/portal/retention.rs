@@ -63,6 +63,12 @@ async fn render(s: &Services, viewer: &Viewer, errors: &[(String, String)]) -> P
         .contains(Permission::FinalDeletionRequest);
     let phrase = final_deletion_phrase(&tenant);
     let confirmation_error = field_error(errors, "confirmation");
+    // The tenant's own periods: the contract may set others than the page.
+    let policy = kernel::tenants::policy_for(s.store.as_ref(), &tenant).await?;
+    let pick = |text: trust::Text| lang.pick(text.de, text.en);
+    let deletion = pick(trust::evidence::period(policy.deletion_after_service_end));
+    let copies = pick(trust::evidence::period(policy.remaining_copies_retention));
+    let backups = pick(trust::evidence::period(policy.backup_retention));
     let body = html! {
         h1 { (t("Löschung Ihrer Daten", "Deletion of your data")) }
         @match &plan {
@@ -70,9 +76,12 @@ async fn render(s: &Services, viewer: &Viewer, errors: &[(String, String)]) -> P
                 div class="card" {
                     h2 { (t("Dienst aktiv", "Service active")) }
                     p { (t(
-                        "Solange der Dienst läuft, ist keine Löschung geplant. Nach dem Ende des Dienstes löschen wir personenbezogene Daten nach 30 Tagen und verbleibende Kopien nach einem weiteren Jahr; Sicherungen halten wir 7 Tage.",
-                        "While the service runs, no deletion is scheduled. After the service ends we delete personal data after 30 days and remaining copies after a further year; backups are kept for 7 days.",
-                    )) }
+                        "Solange der Dienst läuft, ist keine Löschung geplant. Nach dem Ende des Dienstes löschen wir personenbezogene Daten nach Ablauf von ",
+                        "While the service runs, no deletion is scheduled. After the service ends we delete personal data after ",
+                    )) (deletion) (t(
+                        " und verbleibende Kopien nach einer weiteren Frist von ",
+                        " and remaining copies after a further ",
+                    )) (copies) (t("; Sicherungen halten wir ", "; backups are kept for ")) (backups) "." }
                 }
             }
             Some(plan) => {
@@ -83,8 +92,8 @@ async fn render(s: &Services, viewer: &Viewer, errors: &[(String, String)]) -> P
                         th scope="col" { (t("Stand", "State")) }
                     } }
                     tbody {
-                        tr { td { (t("Personenbezogene Daten (30 Tage nach Dienstende)", "Personal data (30 days after the service ended)")) } td { (stage_text(&plan.stage1, now)) } }
-                        tr { td { (t("Verbleibende Kopien (ein weiteres Jahr)", "Remaining copies (a further year)")) } td { (stage_text(&plan.stage2, now)) } }
+                        tr { td { (t("Personenbezogene Daten (", "Personal data (")) (deletion) (t(" nach Dienstende)", " after the service ended)")) } td { (stage_text(&plan.stage1, now)) } }
+                        tr { td { (t("Verbleibende Kopien (Frist danach: ", "Remaining copies (period after that: ")) (copies) ")" } td { (stage_text(&plan.stage2, now)) } }
                     }
                 }
                 @if plan.final_deletion_requested {

@@ -22,7 +22,8 @@ pub const SUBPROCESSORS_FEED: &str = "/trust/subprocessors.atom";
 /// the page says so.
 pub const STALE_AFTER: kernel::time::Period = kernel::time::Period::Hours(2);
 
-fn pick(text: &trust::Text) -> &str {
+/// A text of the trust crate in the page's language.
+pub(crate) fn pick(text: &trust::Text) -> &str {
     match current_lang() {
         Lang::De => &text.de,
         Lang::En => &text.en,
@@ -95,8 +96,9 @@ pub fn page(
         @if stale {
             div class="errors" role="status" {
                 p { strong { (t("Veraltet: ", "Stale: ")) }
-                    (t("Die letzte Erklärung ist älter als zwei Stunden; sie wird sonst alle 15 Minuten erneuert.",
-                       "The latest statement is older than two hours; it is otherwise renewed every 15 minutes.")) }
+                    (t("Die letzte Erklärung ist älter als ", "The latest statement is older than "))
+                    (pick(&trust::evidence::hours(STALE_AFTER)))
+                    (t("; sie wird sonst alle 15 Minuten erneuert.", "; it is otherwise renewed every 15 minutes.")) }
             }
         }
         section aria-labelledby="summary-title" {

@@ -64,16 +64,20 @@ pub fn days(report: &MonthReport, now: Timestamp) -> Vec<Day> {
 /// Height of the strip under the axis that marks a day's outage (so a day at 0 % still shows).
 const MARK: f64 = 6.0;
 
+/// Both charts' frame: the drawing's size and the margins around the plot (labels left, the
+/// target's figure right, the bars' labels below).
+const WIDTH: f64 = 720.0;
+const HEIGHT: f64 = 240.0;
+const LEFT: f64 = 48.0;
+const RIGHT: f64 = 52.0;
+const TOP: f64 = 10.0;
+const BOTTOM: f64 = 38.0;
+const PLOT_W: f64 = WIDTH - LEFT - RIGHT;
+const PLOT_H: f64 = HEIGHT - TOP - BOTTOM;
+
 /// The chart, described for screen readers by its title and description.
 pub fn month_chart(days: &[Day], target_percent: f64, title: &str, description: &str) -> Markup {
-    const WIDTH: f64 = 720.0;
-    const HEIGHT: f64 = 240.0;
-    const LEFT: f64 = 48.0;
-    const RIGHT: f64 = 52.0;
-    const TOP: f64 = 10.0;
-    const BOTTOM: f64 = 38.0;
-    let plot_w = WIDTH - LEFT - RIGHT;
-    let plot_h = HEIGHT - TOP - BOTTOM;
+    let (plot_w, plot_h) = (PLOT_W, PLOT_H);
     let y = |percent: f64| TOP + plot_h * (100.0 - percent.clamp(0.0, 100.0)) / 100.0;
     let slot = plot_w / days.len().max(1) as f64;
     let bar_w = (slot * 0.7).max(1.0);
@@ -118,15 +122,8 @@ pub fn year_chart(
     title: &str,
     description: &str,
 ) -> Markup {
-    const WIDTH: f64 = 720.0;
-    const HEIGHT: f64 = 240.0;
-    const LEFT: f64 = 48.0;
-    const RIGHT: f64 = 52.0;
-    const TOP: f64 = 10.0;
-    const BOTTOM: f64 = 38.0;
     const FLOOR: f64 = 80.0;
-    let plot_w = WIDTH - LEFT - RIGHT;
-    let plot_h = HEIGHT - TOP - BOTTOM;
+    let (plot_w, plot_h) = (PLOT_W, PLOT_H);
     let y = |percent: f64| TOP + plot_h * (100.0 - percent.clamp(FLOOR, 100.0)) / (100.0 - FLOOR);
     let slot = plot_w / months.len().max(1) as f64;
     let bar_w = (slot * 0.7).max(1.0);

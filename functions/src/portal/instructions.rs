@@ -12,12 +12,11 @@ use kernel::Error;
 use kernel::rbac::Permission;
 use maud::{Markup, html};
 use serde::Deserialize;
-use trust::Text as Both;
 use trust::instructions::Line;
-use web::Lang;
 
 use super::{nav, tenant_of};
 use crate::services::Services;
+use crate::trust_page::pick;
 use crate::web::context::{current_lang, t};
 use crate::web::format::{date_time, record_kind};
 use crate::web::layout::{error_summary, form_token_field, see_other};
@@ -26,13 +25,6 @@ use crate::web::{Page, PageError, PageForm, PageResult, Viewer};
 pub const INSTRUCTIONS: &str = "/portal/instructions";
 pub const RECORD: &str = "/portal/instructions/record";
 pub const RECORD_JSON: &str = "/portal/instructions/record.json";
-
-fn pick(text: &Both) -> &str {
-    match current_lang() {
-        Lang::De => &text.de,
-        Lang::En => &text.en,
-    }
-}
 
 fn lines(lines: &[Line]) -> Markup {
     html! {

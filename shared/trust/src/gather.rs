@@ -119,14 +119,18 @@ pub async fn figures(
     for month in past {
         months.push(uptime_month(sources.sla, month).await?.month);
     }
-    let current = uptime_month(sources.sla, this_month).await?;
-    let (unmeasured, elapsed, targets) = (
-        current.unmeasured_seconds,
-        current.elapsed_seconds,
-        current.targets,
-    );
-    let vantages = current.vantages;
-    months.push(current.month);
+    // At the very first instant of a month there is nothing of it to report yet.
+    let (mut unmeasured, mut elapsed, mut targets, mut vantages) = (0, 0, 0, Vec::new());
+    if this_month.range().map_err(internal)?.start() < now {
+        let current = uptime_month(sources.sla, this_month).await?;
+        (unmeasured, elapsed, targets, vantages) = (
+            current.unmeasured_seconds,
+            current.elapsed_seconds,
+            current.targets,
+            current.vantages,
+        );
+        months.push(current.month);
+    }
 
     let mut owners = vec![KeyOwner::Platform];
     for tenant in tenants::all(sources.store).await? {

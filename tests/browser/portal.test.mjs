@@ -813,3 +813,39 @@ test('sub-processors: a planned change mails every customer admin, an objection 
   await context.close();
 });
 
+
+test('an operator onboards a company and invites its first admin by mail, who then signs in to the portal', async () => {
+  const operator = token(['--role', 'operator', '--now', await serverNow()]);
+  await api('PUT', '/api/tenants/hooli', operator, { name: 'Hooli GmbH' });
+  const invited = await api('POST', '/api/tenants/hooli/admins', operator, { email: 'hana@hooli.example', name: 'Hana Admin' });
+  assert.equal(invited.invitation, 'mailed');
+  assert.equal(invited.activation_token, undefined, 'the operator never holds the link');
+  assert.deepEqual(invited.user.roles, ['customer_admin']);
+  // One first admin: further users are the company's own to invite.
+  const again = await fetch(`${base}/api/tenants/hooli/admins`, {
+    method: 'POST', headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'other@hooli.example', name: 'Other' }),
+  });
+  assert.equal(again.status, 409);
+
+  await advance('PT1M'); // the outbox drain hands the invitation over
+  const mail = readFileSync(join(platform.data, 'outbox', `invitation-${invited.user.id}.eml`), 'utf8');
+  assert.match(mail, /^To: hana@hooli\.example$/m);
+  assert.match(mail, /Hooli GmbH/);
+  const link = mail.match(/https?:\/\/\S+\/portal\/session\/activate\?token=\S+/)[0];
+
+  const context = await browser.newContext({ locale: 'en-GB' });
+  const page = await context.newPage();
+  const csp = [];
+  watchCsp(page, csp);
+  const password = 'first admin of a new customer';
+  await page.goto(link);
+  await page.fill('#password', password);
+  await page.fill('#password_again', password);
+  await follow(page, 'button[type=submit]');
+  await signIn(page, 'hana@hooli.example', password);
+  assert.equal(new URL(page.url()).pathname, '/portal/');
+  assert.match(await page.textContent('header'), /hooli/);
+  assert.deepEqual(csp, [], 'no Content Security Policy violation');
+  await context.close();
+});

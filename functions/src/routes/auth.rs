@@ -39,6 +39,7 @@ pub fn router() -> Routes {
             "/api/tenants/{tenant}/users/{user}/disable",
             post(disable_user),
         )
+        .route("/api/tenants/{tenant}/admins", post(invite_first_admin))
         .route("/api/tenants/{tenant}/roles", get(list_roles))
         .route("/api/tenants/{tenant}/roles/{name}", put(put_role))
 }
@@ -159,6 +160,65 @@ async fn create_user(
         .create_user(&access, Account::Customer { tenant }, input)
         .await?;
     Ok((StatusCode::CREATED, Json(created)))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FirstAdminInput {
+    email: Option<String>,
+    name: Option<String>,
+}
+
+/// The invitation as the operator sees it: no activation token (it goes to the person only).
+#[derive(Debug, serde::Serialize)]
+struct Invited {
+    user: auth::service::UserView,
+    activation_expires_at: kernel::time::Timestamp,
+    invitation: &'static str,
+}
+
+/// An operator invites a tenant's first customer admin; the activation link is mailed to the
+/// person through the outbox. Should queueing fail after the account was made, disabling that
+/// account lets the operator invite again.
+async fn invite_first_admin(
+    State(s): State<Arc<Services>>,
+    Caller(access): Caller,
+    Path(tenant): Path<String>,
+    ApiJson(input): ApiJson<FirstAdminInput>,
+) -> Result<(StatusCode, Json<Invited>), ApiError> {
+    let tenant = tenant_in_path(&tenant)?;
+    let created = s
+        .auth
+        .invite_first_admin(&access, &tenant, input.email, input.name)
+        .await?;
+    let company = kernel::tenants::get(s.store.as_ref(), &tenant)
+        .await?
+        .map_or_else(|| tenant.to_string(), |t| t.name);
+    let activation = format!(
+        "{}{}",
+        s.config.public_url.trim_end_matches('/'),
+        web::paths::ACTIVATE
+    );
+    let (subject, body) = auth::service::invitation_message(&created, &company, &activation);
+    s.incidents
+        .queue_platform_message(
+            format!("invitation-{}", created.user.id),
+            incidents::outbox::Purpose::Invitation {
+                tenant: tenant.clone(),
+            },
+            &kernel::crypto::Personal::new(created.user.email.clone()),
+            subject,
+            &kernel::crypto::Personal::new(body),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Invited {
+            user: created.user,
+            activation_expires_at: created.activation_expires_at,
+            invitation: "mailed",
+        }),
+    ))
 }
 
 async fn disable_user(

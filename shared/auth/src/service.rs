@@ -33,8 +33,10 @@ use super::passwords::{self, HashingPool, Passwords};
 
 mod contacts;
 mod figures;
+mod invitations;
 mod passkeys;
 pub use figures::StaffFactorFigures;
+pub use invitations::invitation_message;
 use kernel::audit::{AuditEntry, AuditHead};
 use kernel::crypto::{FieldContext, KeyOwner, KeyPurpose, Keyring, Personal, SealedField};
 use kernel::error::{Error, FieldError};

@@ -129,6 +129,8 @@ pub enum Purpose {
     /// Tells a customer admin of a planned change of sub-processors (Art. 28(2) GDPR). The
     /// outbox is the platform's one way out for mail; the change lives with the trust page.
     SubprocessorChange { change: String, tenant: TenantId },
+    /// Invites a tenant's first customer admin (the activation link is in the sealed body).
+    Invitation { tenant: TenantId },
 }
 
 /// A message as stored: recipient and body sealed (platform key, purpose `reports`).

@@ -1,0 +1,74 @@
+//! A tenant's first customer admin: no staff role may act inside a tenant, so an operator's
+//! invitation is the one way a company gets its first account. The activation link goes to the
+//! invited person by mail only — the operator never holds it.
+
+use super::{Account, AuthService, CreatedUser, NewUserInput, UserRecord};
+use kernel::error::Error;
+use kernel::ids::TenantId;
+use kernel::rbac::{Access, BuiltinRole, Permission, Scope};
+use kernel::store::{ItemKey, Query, query_all};
+use kernel::time::in_company_time;
+
+impl AuthService {
+    /// Refused when the tenant has an admin already (disabled ones aside): its admins invite
+    /// further users themselves.
+    pub async fn invite_first_admin(
+        &self,
+        access: &Access,
+        tenant: &TenantId,
+        email: Option<String>,
+        name: Option<String>,
+    ) -> Result<CreatedUser, Error> {
+        access.require(Permission::TenantsManage, Scope::Platform)?;
+        for item in query_all(
+            self.store.as_ref(),
+            Query::partition(ItemKey::tenant_partition(tenant)).prefix("USER#"),
+        )
+        .await?
+        {
+            let user: UserRecord = item.record()?;
+            if !user.disabled
+                && user
+                    .roles
+                    .iter()
+                    .any(|r| r == BuiltinRole::CustomerAdmin.as_str())
+            {
+                return Err(Error::Conflict(format!(
+                    "tenant {tenant} has an admin already; its admins invite further users"
+                )));
+            }
+        }
+        self.create(
+            access.principal(),
+            Account::Customer {
+                tenant: tenant.clone(),
+            },
+            NewUserInput {
+                email,
+                name,
+                roles: Some(vec![BuiltinRole::CustomerAdmin.as_str().to_string()]),
+            },
+        )
+        .await
+    }
+}
+
+/// The invitation mail: subject and bilingual body with the activation link and its expiry.
+pub fn invitation_message(
+    created: &CreatedUser,
+    company: &str,
+    activation_url: &str,
+) -> (String, String) {
+    let link = format!("{activation_url}?token={}", created.activation_token);
+    let until = in_company_time(created.activation_expires_at)
+        .strftime("%d.%m.%Y %H:%M %Z")
+        .to_string();
+    let subject =
+        "Einladung zum regrooter-Kundenportal / Invitation to the regrooter customer portal"
+            .to_string();
+    let body = format!(
+        "Guten Tag {name},\n\nSie sind als Administrator für {company} in das regrooter-Kundenportal eingeladen. Wählen Sie Ihr Passwort über diesen Link (gültig bis {until}, nur einmal):\n\n{link}\n\nSie haben keine Einladung erwartet? Dann ignorieren Sie diese Nachricht; ohne den Link entsteht kein Zugang.\n\n— regrooter GmbH\n\n----\n\nHello {name},\n\nyou are invited to the regrooter customer portal as the admin of {company}. Choose your password with this link (valid until {until}, once):\n\n{link}\n\nNot expecting an invitation? Then ignore this message; without the link there is no access.\n\n— regrooter GmbH\n",
+        name = created.user.name,
+    );
+    (subject, body)
+}

@@ -120,7 +120,13 @@ pub async fn services_from_env(
     links: crate::entry::Links,
 ) -> Result<Arc<Services>, StartupError> {
     let get = |name: &str| std::env::var(name).ok();
-    let region = check_region(&get)?;
+    let choice = StoreChoice::from_lookup(&get)?;
+    // In AWS (DynamoDB) nothing starts outside the allowed regions. The embedded store runs on
+    // an operator's or developer's machine, where there is no region unless one is set (then it
+    // is checked all the same).
+    if matches!(choice, StoreChoice::Dynamo { .. }) || get("AWS_REGION").is_some() {
+        check_region(&get)?;
+    }
     let config = Config::from_env().map_err(|e| StartupError::Config(e.to_string()))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     #[allow(clippy::type_complexity)]
@@ -131,9 +137,9 @@ pub async fn services_from_env(
         Option<PathBuf>,
         Option<Arc<kernel::token::SigningKey>>,
         Option<(kernel::token::SigningKey, Zeroizing<[u8; 32]>)>,
-    ) = match StoreChoice::from_lookup(&get)? {
+    ) = match choice {
         StoreChoice::Dynamo { table, kms_key_id } => {
-            let aws = infra::aws::sdk_config(&region).await;
+            let aws = infra::aws::sdk_config(&check_region(&get)?).await;
             let store = infra::dynamodb::DynamoStore::new(
                 aws_sdk_dynamodb::Client::new(&aws),
                 table,
@@ -251,7 +257,7 @@ pub async fn services_from_env(
         Some(factory) => {
             let aws = match config.mail.transport {
                 crate::config::MailTransport::Ses { .. } => {
-                    Some(infra::aws::sdk_config(&region).await)
+                    Some(infra::aws::sdk_config(&check_region(&get)?).await)
                 }
                 _ => None,
             };

@@ -1283,7 +1283,8 @@ fn the_bootstrap_command_makes_the_first_staff_account_once() {
                 "First Operator",
             ])
             .env("REGROOTER_DATA", data.path())
-            .env("AWS_REGION", "eu-central-1")
+            // On the embedded store no AWS settings are needed (none are set here).
+            .env_remove("AWS_REGION")
             .env_remove("REGROOTER_ENV")
             .env_remove("REGROOTER_STORE")
             .output()
@@ -1304,6 +1305,28 @@ fn the_bootstrap_command_makes_the_first_staff_account_once() {
         String::from_utf8_lossy(&second.stderr).contains("staff accounts exist"),
         "{}",
         String::from_utf8_lossy(&second.stderr)
+    );
+    // A region, when set, is still checked: nothing starts outside the EU.
+    let outside = std::process::Command::new(common::BIN)
+        .args([
+            "auth",
+            "bootstrap-staff",
+            "--email",
+            "x@regrooter.example",
+            "--name",
+            "X",
+        ])
+        .env("REGROOTER_DATA", data.path())
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("REGROOTER_ENV")
+        .env_remove("REGROOTER_STORE")
+        .output()
+        .expect("run");
+    assert!(!outside.status.success());
+    assert!(
+        String::from_utf8_lossy(&outside.stderr).contains("us-east-1"),
+        "{}",
+        String::from_utf8_lossy(&outside.stderr)
     );
 }
 

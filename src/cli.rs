@@ -289,6 +289,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 let services = functions::lambda::services_from_env(
                     "regrooter auth bootstrap-staff",
                     functions::entry::Links::NONE,
+                    functions::lambda::Host::Machine,
                 )
                 .await
                 .map_err(|e| CliError::Refused(e.to_string()))?;

@@ -112,19 +112,30 @@ impl StoreChoice {
     }
 }
 
-/// Builds the services of a Lambda container from its environment, with the adapters its
-/// registry entry links (`links`): a function without mail refuses to send, one without Stripe
-/// refuses a Stripe key, one without probes has no prober.
+/// Where the services are built: the region check depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Host {
+    /// A Lambda container: nothing starts without an allowed region, whatever the store.
+    Lambda,
+    /// An operator's or developer's machine (a CLI command): on the embedded store no region is
+    /// needed, but one that is set is checked all the same; DynamoDB always needs an allowed one.
+    Machine,
+}
+
+/// Builds the services of a Lambda container (or a CLI command) from its environment, with the
+/// adapters its registry entry links (`links`): a function without mail refuses to send, one
+/// without Stripe refuses a Stripe key, one without probes has no prober.
 pub async fn services_from_env(
     function: &str,
     links: crate::entry::Links,
+    host: Host,
 ) -> Result<Arc<Services>, StartupError> {
     let get = |name: &str| std::env::var(name).ok();
     let choice = StoreChoice::from_lookup(&get)?;
-    // In AWS (DynamoDB) nothing starts outside the allowed regions. The embedded store runs on
-    // an operator's or developer's machine, where there is no region unless one is set (then it
-    // is checked all the same).
-    if matches!(choice, StoreChoice::Dynamo { .. }) || get("AWS_REGION").is_some() {
+    if host == Host::Lambda
+        || matches!(choice, StoreChoice::Dynamo { .. })
+        || get("AWS_REGION").is_some()
+    {
         check_region(&get)?;
     }
     let config = Config::from_env().map_err(|e| StartupError::Config(e.to_string()))?;
@@ -347,7 +358,7 @@ pub fn init_logging() {
 /// delivery events SNS invokes it with.
 pub async fn serve_http(function: crate::entry::HttpFunction) -> Result<(), lambda_http::Error> {
     init_logging();
-    let services = match services_from_env(function.name, function.links).await {
+    let services = match services_from_env(function.name, function.links, Host::Lambda).await {
         Ok(s) => s,
         Err(e) => exit_on_startup_error(&e),
     };
@@ -403,7 +414,7 @@ pub struct JobOutcome {
 /// jobs `schedules.json` assigns to `function` are accepted.
 pub async fn run_jobs(function: crate::entry::JobFunction) -> Result<(), lambda_runtime::Error> {
     init_logging();
-    let services = match services_from_env(function.name, function.links).await {
+    let services = match services_from_env(function.name, function.links, Host::Lambda).await {
         Ok(s) => s,
         Err(e) => exit_on_startup_error(&e),
     };

@@ -48,16 +48,34 @@ fn command(bin: &str, runtime: &FakeRuntime, data: &std::path::Path) -> Command 
     cmd
 }
 
+/// Runs a start that must be refused. A binary that starts instead would poll the Runtime API
+/// forever, so it is killed after a while and the test fails saying so (rather than hanging).
+fn refusal(mut cmd: Command, what: &str) -> std::process::Output {
+    let mut child = cmd.spawn().expect("spawn");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let output = child.wait_with_output().expect("wait");
+            panic!(
+                "{what} started instead of refusing: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("wait")
+}
+
 #[test]
 fn every_function_refuses_to_start_outside_the_eu() {
     let runtime = FakeRuntime::start();
     let data = private_dir();
     for (name, bin) in HTTP_FUNCTIONS.iter().chain(JOB_FUNCTIONS) {
         for region in ["us-east-1", "eu-west-2", "eu-central-2"] {
-            let output = command(bin, &runtime, data.path())
-                .env("AWS_REGION", region)
-                .output()
-                .expect("run");
+            let mut cmd = command(bin, &runtime, data.path());
+            cmd.env("AWS_REGION", region);
+            let output = refusal(cmd, &format!("{name} in {region}"));
             assert_eq!(output.status.code(), Some(2), "{name} in {region}");
             let stderr = String::from_utf8_lossy(&output.stderr);
             assert!(
@@ -65,7 +83,10 @@ fn every_function_refuses_to_start_outside_the_eu() {
                 "{name}: {stderr}"
             );
         }
-        let output = command(bin, &runtime, data.path()).output().expect("run");
+        let output = refusal(
+            command(bin, &runtime, data.path()),
+            &format!("{name} without a region"),
+        );
         assert_eq!(output.status.code(), Some(2), "{name} without a region");
         assert!(String::from_utf8_lossy(&output.stderr).contains("AWS_REGION is not set"));
         // An allowed list that names a non-EU region is itself refused.

@@ -849,3 +849,71 @@ test('an operator onboards a company and invites its first admin by mail, who th
   assert.deepEqual(csp, [], 'no Content Security Policy violation');
   await context.close();
 });
+
+test('a forgotten password: the link by mail works once, refuses a guessable password and ends every session', async () => {
+  const operator = token(['--role', 'operator', '--now', await serverNow()]);
+  await api('PUT', '/api/tenants/pied', operator, { name: 'Pied Piper GmbH' });
+  const invited = await api('POST', '/api/tenants/pied/admins', operator, { email: 'rosa@pied.example', name: 'Rosa Reset' });
+  await advance('PT1M');
+  const invitation = readFileSync(join(platform.data, 'outbox', `invitation-${invited.user.id}.eml`), 'utf8');
+  const context = await browser.newContext({ locale: 'de-DE' });
+  const page = await context.newPage();
+  const csp = [];
+  watchCsp(page, csp);
+  const first = 'the first password of rosa';
+  await page.goto(invitation.match(/https?:\/\/\S+\/portal\/session\/activate\?token=\S+/)[0]);
+  await page.fill('#password', first);
+  await page.fill('#password_again', first);
+  await follow(page, 'button[type=submit]');
+  await signIn(page, 'rosa@pied.example', first);
+  assert.equal(new URL(page.url()).pathname, '/portal/');
+
+  // Forgotten: from the sign-in page (in another browser), the same answer for any address.
+  const other = await browser.newContext({ locale: 'de-DE' });
+  const forgot = await other.newPage();
+  watchCsp(forgot, csp);
+  await forgot.goto(`${base}/portal/session/sign-in`);
+  await follow(forgot, 'a[href="/portal/session/forgot"]');
+  await record(other, forgot, 'password-forgot');
+  await forgot.fill('#email', 'nobody@pied.example');
+  await follow(forgot, 'button[type=submit]');
+  const answerForNobody = await forgot.textContent('main [role=status]');
+  await forgot.fill('#email', 'rosa@pied.example');
+  await follow(forgot, 'button[type=submit]');
+  assert.equal(await forgot.textContent('main [role=status]'), answerForNobody, 'nothing tells whether the account exists');
+  await advance('PT1M');
+  const mails = readdirSync(join(platform.data, 'outbox')).filter((f) => f.startsWith(`reset-${invited.user.id}-`));
+  assert.equal(mails.length, 1);
+  const resetMail = readFileSync(join(platform.data, 'outbox', mails[0]), 'utf8');
+  assert.match(resetMail, /^To: rosa@pied\.example$/m);
+  const link = resetMail.match(/https?:\/\/\S+\/portal\/session\/reset\?token=\S+/)[0];
+
+  // A guessable password is refused next to its field; a good one is set.
+  await forgot.goto(link);
+  await forgot.fill('#password', 'rosareset2026');
+  await forgot.fill('#password_again', 'rosareset2026');
+  await follow(forgot, 'button[type=submit]');
+  assert.match(await forgot.textContent('#password-error'), /schwer zu erraten/);
+  await forgot.screenshot({ path: join(shots, 'password-reset-mistake-de.png'), fullPage: true });
+  await checkAccessibility(other, forgot, 'password-reset-mistake');
+  const second = 'violet lanterns drift past quiet harbours';
+  await forgot.fill('#password', second);
+  await forgot.fill('#password_again', second);
+  await follow(forgot, 'button[type=submit]');
+  assert.match(await forgot.textContent('main [role=status]'), /alle Sitzungen sind beendet/);
+
+  // The link works once; the first browser's session has ended; the new password signs in.
+  await forgot.goto(link);
+  await forgot.fill('#password', 'another good passphrase for nobody');
+  await forgot.fill('#password_again', 'another good passphrase for nobody');
+  await follow(forgot, 'button[type=submit]');
+  assert.match(await forgot.textContent('#password-error'), /ungültig, schon benutzt oder abgelaufen/);
+  await advance('PT11M'); // past the access token's ten minutes
+  await page.goto(`${base}/portal/`);
+  assert.match(new URL(page.url()).pathname, /\/portal\/session\/sign-in$/, 'the old session is over');
+  await signIn(page, 'rosa@pied.example', second);
+  assert.equal(new URL(page.url()).pathname, '/portal/');
+  assert.deepEqual(csp, [], 'no Content Security Policy violation');
+  await other.close();
+  await context.close();
+});

@@ -32,6 +32,8 @@ pub fn router() -> Routes {
         .page(paths::SECOND_FACTOR, axum::routing::post(second_factor))
         .page(paths::PASSKEY, axum::routing::post(passkey_sign_in))
         .page(paths::ACTIVATE, get(activate_page).post(activate))
+        .page(paths::FORGOT, get(forgot_page).post(forgot))
+        .page(paths::RESET, get(reset_page).post(reset))
         .page(paths::REFRESH, get(refresh))
         .page(paths::SIGN_OUT, axum::routing::post(sign_out))
 }
@@ -167,6 +169,7 @@ fn sign_in_view(view: SignInView<'_>) -> Page {
             }
             button type="submit" { (t("Weiter", "Continue")) }
         }
+        p { a href=(paths::FORGOT) { (t("Passwort vergessen?", "Forgot your password?")) } }
     };
     Page::new(t("Anmelden", "Sign in"), body).narrow()
 }
@@ -686,5 +689,193 @@ mod tests {
             !svg.0.contains("style="),
             "the CSP refuses style attributes"
         );
+    }
+}
+
+// ----- password reset by mail ---------------------------------------------------------------------
+
+/// The password rule in the page's language, whatever the domain found wrong with it.
+fn password_rule() -> String {
+    format!(
+        "{}{}{}",
+        t(
+            "Bitte wählen Sie ein Passwort, das schwer zu erraten ist: mindestens ",
+            "Please choose a password that is hard to guess: at least "
+        ),
+        auth::passwords::MIN_LENGTH,
+        t(
+            " Zeichen, am besten mehrere Wörter, die nichts miteinander zu tun haben — nicht Ihr Name, nicht Ihre Adresse.",
+            " characters, best several unrelated words — not your name, not your address."
+        )
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ForgotForm {
+    email: Option<String>,
+}
+
+fn forgot_view(form_token: &str, sent: bool) -> Page {
+    let body = html! {
+        h1 { (t("Passwort vergessen", "Forgot your password")) }
+        @if sent {
+            div class="notice" role="status" {
+                p { (t(
+                    "Wenn ein Konto diese Adresse hat, ist ein Link zum Zurücksetzen unterwegs. Er gilt eine Stunde und nur einmal.",
+                    "If an account has this address, a link to reset the password is on its way. It works for an hour, once.",
+                )) }
+            }
+        }
+        p { (t(
+            "Geben Sie die Adresse Ihres Kontos ein. Wir schicken einen Link, mit dem Sie ein neues Passwort wählen; danach sind alle Anmeldungen des Kontos beendet.",
+            "Enter your account's address. We send a link with which you choose a new password; afterwards every session of the account is ended.",
+        )) }
+        form method="post" action=(paths::FORGOT) novalidate {
+            (form_token_field(form_token))
+            label for="email" { (t("E-Mail-Adresse", "E-mail address")) }
+            input type="email" id="email" name="email" autocomplete="username" required;
+            button type="submit" { (t("Link schicken", "Send the link")) }
+        }
+        p { a href=(paths::SIGN_IN) { (t("Zur Anmeldung", "Back to sign-in")) } }
+    };
+    Page::new(t("Passwort vergessen", "Forgot your password"), body).narrow()
+}
+
+async fn forgot_page(Extension(FormToken(form_token)): Extension<FormToken>) -> Page {
+    forgot_view(&form_token, false)
+}
+
+/// Queues a link for each account with the address; the answer is the same either way.
+async fn forgot(
+    State(s): State<Arc<Services>>,
+    Extension(FormToken(form_token)): Extension<FormToken>,
+    PageForm(form): PageForm<ForgotForm>,
+) -> Response {
+    let email = form.email.unwrap_or_default();
+    match mail_reset_links(&s, &email).await {
+        Ok(()) => forgot_view(&form_token, true).into_response(),
+        Err(e) => crate::web::PageError(e).into_response(),
+    }
+}
+
+async fn mail_reset_links(s: &Services, email: &str) -> Result<(), Error> {
+    let reset_url = format!(
+        "{}{}",
+        s.config.public_url.trim_end_matches('/'),
+        paths::RESET
+    );
+    for reset in s.auth.request_password_reset(email).await? {
+        let organisation = match &reset.account {
+            Account::Customer { tenant } => kernel::tenants::get(s.store.as_ref(), tenant)
+                .await?
+                .map_or_else(|| tenant.to_string(), |t| t.name),
+            Account::Staff => "regrooter".to_string(),
+        };
+        let (subject, body) = auth::service::reset_message(&reset, &organisation, &reset_url);
+        s.incidents
+            .queue_platform_message(
+                format!("reset-{}-{}", reset.user, reset.expires_at.as_second()),
+                incidents::outbox::Purpose::PasswordReset {
+                    user: reset.user.to_string(),
+                },
+                &kernel::crypto::Personal::new(reset.email.clone()),
+                subject,
+                &kernel::crypto::Personal::new(body),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+fn reset_view(form_token: &str, token: &str, errors: &[(String, String)]) -> Page {
+    let password_error = field_error(errors, "password");
+    let again_error = field_error(errors, "password_again");
+    let body = html! {
+        h1 { (t("Neues Passwort wählen", "Choose a new password")) }
+        p { (password_rule()) }
+        (error_summary(errors))
+        form method="post" action=(paths::RESET) novalidate {
+            (form_token_field(form_token))
+            input type="hidden" name="token" value=(token);
+            label for="password" { (t("Neues Passwort", "New password")) }
+            @if let Some(e) = password_error { p class="field-error" id="password-error" { (e) } }
+            input type="password" id="password" name="password" autocomplete="new-password" required
+                aria-invalid=[password_error.map(|_| "true")] aria-describedby=[password_error.map(|_| "password-error")];
+            label for="password_again" { (t("Passwort wiederholen", "Repeat the password")) }
+            @if let Some(e) = again_error { p class="field-error" id="password_again-error" { (e) } }
+            input type="password" id="password_again" name="password_again" autocomplete="new-password" required
+                aria-invalid=[again_error.map(|_| "true")] aria-describedby=[again_error.map(|_| "password_again-error")];
+            button type="submit" { (t("Passwort setzen", "Set the password")) }
+        }
+    };
+    Page::new(t("Neues Passwort wählen", "Choose a new password"), body).narrow()
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ResetQuery {
+    token: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ResetForm {
+    token: Option<String>,
+    password: Option<String>,
+    password_again: Option<String>,
+}
+
+async fn reset_page(
+    Extension(FormToken(form_token)): Extension<FormToken>,
+    Query(query): Query<ResetQuery>,
+) -> Page {
+    reset_view(&form_token, query.token.as_deref().unwrap_or_default(), &[])
+}
+
+async fn reset(
+    State(s): State<Arc<Services>>,
+    Extension(FormToken(form_token)): Extension<FormToken>,
+    PageForm(form): PageForm<ResetForm>,
+) -> Response {
+    let token = form.token.unwrap_or_default();
+    let password = form.password.unwrap_or_default();
+    let refused = |errors: Vec<(String, String)>, status| {
+        reset_view(&form_token, &token, &errors)
+            .status(status)
+            .into_response()
+    };
+    if form.password_again.as_deref() != Some(password.as_str()) {
+        return refused(
+            vec![(
+                "password_again".into(),
+                t(
+                    "Die beiden Passwörter sind nicht gleich.",
+                    "The two passwords differ.",
+                )
+                .into(),
+            )],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    let input = auth::service::ResetInput {
+        token: Some(token.clone()),
+        password: Some(password),
+    };
+    match s.auth.reset_password(input).await {
+        Ok(()) => see_other(&format!("{}?password_changed=1", paths::SIGN_IN), &[]),
+        Err(Error::Validation(_)) => refused(
+            vec![("password".into(), password_rule())],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(Error::Unauthenticated(_)) => refused(
+            vec![(
+                "password".into(),
+                t(
+                    "Dieser Link ist ungültig, schon benutzt oder abgelaufen. Fordern Sie einen neuen an.",
+                    "This link is invalid, used already or expired. Ask for a new one.",
+                )
+                .into(),
+            )],
+            StatusCode::UNAUTHORIZED,
+        ),
+        Err(e) => crate::web::PageError(e).into_response(),
     }
 }

@@ -107,8 +107,15 @@ fn argon2() -> Result<Argon2<'static>, Error> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
-/// Checks a new password against the policy: 12 to 128 characters, not only one character.
-pub fn check_policy(password: &str, pointer: &str) -> Result<(), Error> {
+/// A new password must need at least this many guesses by zxcvbn's estimate: its top score, at
+/// least 10^10 guesses, so that even a stolen Argon2id hash resists offline guessing for long.
+/// (Score 3 starts at 10^8 and lets "name + year" passwords such as "AdaLovelace2026" through;
+/// a passphrase of three or four ordinary words reaches 10^14 and more.)
+const MIN_STRENGTH: zxcvbn::Score = zxcvbn::Score::Four;
+
+/// Checks a new password against the policy: 12 to 128 characters, not only one character, and
+/// not easy to guess (zxcvbn, counting the account's own name and address as known words).
+pub fn check_policy(password: &str, pointer: &str, known: &[&str]) -> Result<(), Error> {
     let length = password.chars().count();
     if !(MIN_LENGTH..=MAX_LENGTH).contains(&length) {
         return Err(Error::Validation(vec![FieldError::new(
@@ -122,6 +129,22 @@ pub fn check_policy(password: &str, pointer: &str) -> Result<(), Error> {
         return Err(Error::Validation(vec![FieldError::new(
             pointer,
             "must not repeat one character",
+        )]));
+    }
+    // zxcvbn matches each known input as one dictionary word, so the name and the address go
+    // in whole and in their parts ("Ada Admin" → "ada", "admin"; "ada@acme.example" → "ada", …).
+    let mut words: Vec<&str> = known.to_vec();
+    for input in known {
+        words.extend(
+            input
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|part| part.chars().count() >= 3),
+        );
+    }
+    if zxcvbn::zxcvbn(password, &words).score() < MIN_STRENGTH {
+        return Err(Error::Validation(vec![FieldError::new(
+            pointer,
+            "is too easy to guess: use several unrelated words or more varied characters",
         )]));
     }
     Ok(())
@@ -212,16 +235,38 @@ mod tests {
 
     #[test]
     fn the_policy_wants_length() {
-        let short = check_policy("short", "/password");
+        let short = check_policy("short", "/password", &[]);
         assert!(
             matches!(&short, Err(Error::Validation(e)) if e[0].pointer == "/password"),
             "{short:?}"
         );
-        let repeated = check_policy("aaaaaaaaaaaaaaaa", "/password");
+        let repeated = check_policy("aaaaaaaaaaaaaaaa", "/password", &[]);
         assert!(
             matches!(&repeated, Err(Error::Validation(e)) if e[0].detail == "must not repeat one character"),
             "{repeated:?}"
         );
-        assert!(check_policy("a long enough passphrase", "/password").is_ok());
+        assert!(check_policy("a long enough passphrase", "/password", &[]).is_ok());
+        // Long enough, but a dictionary word with digits, a keyboard row, or the user's name.
+        for guessable in [
+            "password12345",
+            "qwertyuiopasdf",
+            "1234567890123",
+            "AdaLovelace2026",
+        ] {
+            assert!(
+                check_policy(guessable, "/password", &[]).is_err(),
+                "{guessable}"
+            );
+        }
+        // The account's own name counts as known: strong enough alone, guessable with it.
+        assert!(check_policy("adalovelace1815", "/password", &[]).is_ok());
+        assert!(
+            check_policy(
+                "adalovelace1815",
+                "/password",
+                &["ada@acme.example", "Ada Lovelace"]
+            )
+            .is_err()
+        );
     }
 }

@@ -35,6 +35,7 @@ mod contacts;
 mod figures;
 mod invitations;
 mod passkeys;
+mod reset;
 pub use figures::StaffFactorFigures;
 pub use invitations::invitation_message;
 use kernel::audit::{AuditEntry, AuditHead};
@@ -53,6 +54,7 @@ pub use passkeys::{
     PASSKEY_NAME_MAX, PASSKEYS_MAX, PasskeyId, PasskeyInput, PasskeyRegistrationInput,
     PasskeyRegistrationStart, PasskeyView, RelyingParty, StoredPasskey,
 };
+pub use reset::{PasswordReset, ResetInput, reset_message};
 
 kernel::generated_id!(
     /// A user account (staff or tenant user).
@@ -102,6 +104,9 @@ pub struct UserRecord {
     /// Argon2id PHC string; none until the account is activated.
     pub password: Option<String>,
     pub activation: Option<Activation>,
+    /// A pending password reset (the mailed link's token, hashed): one at a time, used once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset: Option<Activation>,
     pub otp_secret: Option<SealedField>,
     pub otp_confirmed: bool,
     pub otp_last_step: Option<u64>,
@@ -755,6 +760,7 @@ impl AuthService {
             }),
             otp_secret: None,
             otp_confirmed: false,
+            reset: None,
             otp_last_step: None,
             recovery_codes: vec![],
             passkeys: vec![],
@@ -1015,7 +1021,7 @@ impl AuthService {
         if current.is_empty() {
             errors.push(FieldError::new("/current", "enter the current password"));
         }
-        if let Err(Error::Validation(fields)) = passwords::check_policy(&new, "/new") {
+        if let Err(Error::Validation(fields)) = passwords::check_policy(&new, "/new", &[]) {
             errors.extend(fields);
         }
         if !new.is_empty() && new == current {
@@ -1823,7 +1829,7 @@ impl AuthService {
         let invalid = || Error::Unauthenticated("the activation token is not valid".into());
         let token = input.token.unwrap_or_default();
         let password = input.password.unwrap_or_default();
-        passwords::check_policy(&password, "/password")?;
+        passwords::check_policy(&password, "/password", &[])?;
         let pointer = ItemKey::new(format!("ACTIVATION#{}", digest(token.trim())), "A")?;
         let Some(item) = self.store.get(&pointer).await? else {
             return Err(invalid());

@@ -131,6 +131,8 @@ pub enum Purpose {
     SubprocessorChange { change: String, tenant: TenantId },
     /// Invites a tenant's first customer admin (the activation link is in the sealed body).
     Invitation { tenant: TenantId },
+    /// A password reset link (in the sealed body) for one account.
+    PasswordReset { user: String },
 }
 
 /// A message as stored: recipient and body sealed (platform key, purpose `reports`).

@@ -196,6 +196,8 @@ const ACCOUNT_CLEAR: &[&str] = &[
     "password",
     "activation.token_hash",
     "activation.expires_at",
+    "reset.token_hash",
+    "reset.expires_at",
     "recovery_codes[]",
     "passkeys[].id",
     "passkeys[].created_at",

@@ -15,6 +15,9 @@ pub const SECOND_FACTOR: &str = "/portal/session/second-factor";
 pub const PASSKEY: &str = "/portal/session/passkey";
 pub const ENROL: &str = "/portal/session/enrol";
 pub const ACTIVATE: &str = "/portal/session/activate";
+/// Asking for a password reset link, and choosing the new password from it.
+pub const FORGOT: &str = "/portal/session/forgot";
+pub const RESET: &str = "/portal/session/reset";
 /// Where an expired access token is renewed from the refresh cookie (scoped to this path).
 pub const REFRESH: &str = "/portal/session/refresh";
 pub const SIGN_OUT: &str = "/portal/session/sign-out";

@@ -3,7 +3,8 @@
 // helpers to talk to both. Not a test file itself (node --test runs `*.test.mjs`).
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,6 +14,69 @@ export const root = resolve(import.meta.dirname, '../..');
 const tools = process.env.REGROOTER_BROWSER_TOOLS ?? join(root, 'target/tools/node');
 export const require = createRequire(join(tools, 'package.json'));
 const { chromium } = require('playwright-core');
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+export const shots = join(root, 'target/browser');
+mkdirSync(shots, { recursive: true });
+
+/// RFC 6238: six digits, 30-second steps, HMAC-SHA1 over the base32 secret.
+export function totp(secretBase32, at) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secretBase32.replace(/=+$/, '').toUpperCase()) {
+    bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  }
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.parse(at) / 1000 / 30)));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  const code = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return code.toString().padStart(6, '0');
+}
+
+/// axe-core on the page now open. Its source goes in through the DevTools protocol (as
+/// `page.evaluate`), which the pages' CSP does not govern; a `<script>` tag it would refuse.
+export async function checkAccessibility(context, page, name) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () => await globalThis.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), [], `axe on ${name}`);
+}
+
+/// Screenshot of the open page in both languages (the switch on the page), axe on each.
+export async function record(context, page, name) {
+  // The manual clock stands still unless moved, and with it the edge's rate-limit buckets: a
+  // minute per page keeps this browser within the public pages' quota.
+  await fetch(`${new URL(page.url()).origin}/_dev/clock`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ advance: 'PT1M' }),
+  });
+  const url = new URL(page.url());
+  for (const lang of ['de', 'en']) {
+    url.searchParams.set('lang', lang);
+    await page.goto(url.toString());
+    assert.equal(await page.getAttribute('html', 'lang'), lang, `${name} in ${lang}`);
+    await page.screenshot({ path: join(shots, `${name}-${lang}.png`), fullPage: true });
+    await checkAccessibility(context, page, `${name} (${lang})`);
+  }
+  url.searchParams.set('lang', 'de');
+  await page.goto(url.toString());
+}
+
+/// Screenshot of the page as it is (a form's answer, which a reload would not show again) in
+/// its current language, axe on it.
+export async function shoot(context, page, name) {
+  const lang = await page.getAttribute('html', 'lang');
+  await page.screenshot({ path: join(shots, `${name}-${lang}.png`), fullPage: true });
+  await checkAccessibility(context, page, name);
+}
+
+export function watchCsp(page, violations) {
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) violations.push(m.text());
+  });
+}
+
+
 
 async function freePort() {
   return new Promise((ok) => {

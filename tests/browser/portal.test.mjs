@@ -11,13 +11,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, createPublicKey, verify } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startPlatform, follow, root, require } from './platform.mjs';
-
-const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const shots = join(root, 'target/browser');
-mkdirSync(shots, { recursive: true });
+import { startPlatform, follow, root, shots, totp, checkAccessibility, record, watchCsp } from './platform.mjs';
 
 // The platform's clock starts on 20 November; the November outage makes the month fall short.
 const START = '2026-11-20T09:00:00Z';
@@ -65,54 +61,6 @@ async function invoicedNovember() {
     subscription_item_details: { subscription: 'sub_acme1', subscription_item: 'si_1', invoice_item: null, proration: false, proration_details: null },
   };
   await deliverStripe('evt_invoice', 'invoice.paid', invoice);
-}
-
-/// RFC 6238: six digits, 30-second steps, HMAC-SHA1 over the base32 secret.
-function totp(secretBase32, at) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const c of secretBase32.replace(/=+$/, '').toUpperCase()) {
-    bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
-  }
-  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.parse(at) / 1000 / 30)));
-  const mac = createHmac('sha1', key).update(counter).digest();
-  const offset = mac[mac.length - 1] & 0xf;
-  const code = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
-  return code.toString().padStart(6, '0');
-}
-
-/// axe-core on the page now open. Its source goes in through the DevTools protocol (as
-/// `page.evaluate`), which the pages' CSP does not govern; a `<script>` tag it would refuse.
-async function checkAccessibility(context, page, name) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(async () => await globalThis.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] }));
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), [], `axe on ${name}`);
-}
-
-/// Screenshot of the open page in both languages (the switch on the page), axe on each.
-async function record(context, page, name) {
-  // The manual clock stands still unless moved, and with it the edge's rate-limit buckets: a
-  // minute per page keeps this browser within the public pages' quota.
-  await advance('PT1M');
-  const url = new URL(page.url());
-  for (const lang of ['de', 'en']) {
-    url.searchParams.set('lang', lang);
-    await page.goto(url.toString());
-    assert.equal(await page.getAttribute('html', 'lang'), lang, `${name} in ${lang}`);
-    await page.screenshot({ path: join(shots, `${name}-${lang}.png`), fullPage: true });
-    await checkAccessibility(context, page, `${name} (${lang})`);
-  }
-  url.searchParams.set('lang', 'de');
-  await page.goto(url.toString());
-}
-
-function watchCsp(page, violations) {
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) violations.push(m.text());
-  });
 }
 
 before(async () => {

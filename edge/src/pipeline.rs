@@ -582,11 +582,11 @@ impl EdgeService {
                     event.detail = Some(format!("session: {e:?}"));
                     events.push(event);
                     // A redirect is followed with GET: back to the page itself, or after a form
-                    // post (whose address is no page) to the portal's start.
+                    // post (whose address is no page) to the start of its area.
                     let back_to = if matches!(method, Method::GET | Method::HEAD) {
                         path_and_query.as_str()
                     } else {
-                        web::paths::PORTAL_HOME
+                        web::paths::home_of(&path)
                     };
                     let next: String =
                         form_urlencoded::byte_serialize(back_to.as_bytes()).collect();

@@ -5,7 +5,7 @@
 //! Bindings (wrangler.toml / Terraform): secrets `ORIGIN_SECRET`, `IP_HASH_KEY`; vars `JWKS`,
 //! `TOKEN_ISSUER`, `TOKEN_AUDIENCE`, `SECURITY_CONTACT`, `POLICY_URL`, `CANONICAL_URL`,
 //! `REQUIRE_HTTPS`, `PARANOIA`, `ORIGIN_INCIDENTS`, `ORIGIN_STRIPE_WEBHOOK`, `ORIGIN_AUTH`,
-//! `ORIGIN_SLA`, `ORIGIN_PORTAL`, `PROBE_TARGETS`; Durable Object namespace `RATE_LIMITER`; a
+//! `ORIGIN_SLA`, `ORIGIN_PORTAL`, `ORIGIN_CONSOLE`, `PROBE_TARGETS`; Durable Object namespace `RATE_LIMITER`; a
 //! cron trigger every minute (the second uptime vantage, [`scheduled`]).
 
 use std::cell::RefCell;

@@ -199,3 +199,43 @@ impl std::fmt::Debug for Services {
             .finish_non_exhaustive()
     }
 }
+
+impl Services {
+    /// A tenant's first customer admin, invited by an operator: the account (refused once the
+    /// company has an admin) and the invitation mail with the activation link, queued in the
+    /// outbox for that person only — the operator never holds the link. The API and the
+    /// console both invite through here.
+    pub async fn invite_first_admin(
+        &self,
+        access: &kernel::rbac::Access,
+        tenant: &kernel::ids::TenantId,
+        email: Option<String>,
+        name: Option<String>,
+    ) -> Result<auth::service::CreatedUser, kernel::Error> {
+        let created = self
+            .auth
+            .invite_first_admin(access, tenant, email, name)
+            .await?;
+        let company = kernel::tenants::get(self.store.as_ref(), tenant)
+            .await?
+            .map_or_else(|| tenant.to_string(), |t| t.name);
+        let activation = format!(
+            "{}{}",
+            self.config.public_url.trim_end_matches('/'),
+            web::paths::ACTIVATE
+        );
+        let (subject, body) = auth::service::invitation_message(&created, &company, &activation);
+        self.incidents
+            .queue_platform_message(
+                format!("invitation-{}", created.user.id),
+                incidents::outbox::Purpose::Invitation {
+                    tenant: tenant.clone(),
+                },
+                &kernel::crypto::Personal::new(created.user.email.clone()),
+                subject,
+                &kernel::crypto::Personal::new(body),
+            )
+            .await?;
+        Ok(created)
+    }
+}

@@ -134,6 +134,7 @@ fn start(wrangler: &Path) -> Running {
         ("ORIGIN_AUTH", origin_url.clone()),
         ("ORIGIN_SLA", origin_url.clone()),
         ("PROBE_TARGETS", format!("app={origin_url}/healthz")),
+        ("ORIGIN_CONSOLE", origin_url.clone()),
         ("ORIGIN_PORTAL", origin_url),
     ];
     for (name, value) in vars {

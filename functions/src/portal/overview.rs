@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use kernel::rbac::Permission;
 use kernel::time::Month;
 use maud::html;
@@ -12,7 +13,11 @@ use crate::services::Services;
 use crate::web::context::{current_lang, t};
 use crate::web::{Page, PageResult, Viewer};
 
-pub async fn overview(State(s): State<Arc<Services>>, viewer: Viewer) -> PageResult<Page> {
+pub async fn overview(State(s): State<Arc<Services>>, viewer: Viewer) -> PageResult<Response> {
+    // Staff sign in on the same pages and work in the console.
+    if matches!(viewer.access.principal().actor, kernel::rbac::Actor::Staff) {
+        return Ok(crate::web::layout::see_other(web::paths::CONSOLE_HOME, &[]));
+    }
     let tenant = tenant_of(&viewer)?;
     let lang = current_lang();
     let now = s.clock.now();
@@ -121,5 +126,7 @@ pub async fn overview(State(s): State<Arc<Services>>, viewer: Viewer) -> PageRes
             }
         }
     };
-    Ok(Page::new(t("Übersicht", "Overview"), body).nav(nav(&viewer, &tenant)))
+    Ok(Page::new(t("Übersicht", "Overview"), body)
+        .nav(nav(&viewer, &tenant))
+        .into_response())
 }

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use billing::credits::{CreditRecord, CreditStatus};
 use kernel::Error;
 use kernel::rbac::Permission;
-use kernel::time::{Month, TimeRange, Timestamp, company_time_zone, in_company_time};
+use kernel::time::{Month, TimeRange};
 use maud::{Markup, html};
 use serde::Deserialize;
 use sla::MonthReport;
@@ -21,7 +21,7 @@ use super::{SLA, nav, tenant_of};
 use crate::http::Path;
 use crate::services::Services;
 use crate::web::context::{current_lang, t};
-use crate::web::format::{date_time, duration, money, month_name};
+use crate::web::format::{date_time, duration, local_input, local_time, money, month_name};
 use crate::web::layout::{error_summary, field_error, form_token_field, see_other};
 use crate::web::{Page, PageError, PageForm, PageResult, Viewer};
 
@@ -66,17 +66,6 @@ pub async fn month_page(
 pub struct ClaimForm {
     #[serde(flatten)]
     fields: std::collections::BTreeMap<String, String>,
-}
-
-/// A `datetime-local` value (`2026-11-03T10:15`) read as Europe/Berlin time; in the hour that
-/// happens twice in October the earlier is taken.
-fn local_time(raw: &str) -> Option<Timestamp> {
-    let civil: jiff::civil::DateTime = raw.trim().parse().ok()?;
-    company_time_zone().to_timestamp(civil).ok()
-}
-
-fn local_input(at: Timestamp) -> String {
-    in_company_time(at).strftime("%Y-%m-%dT%H:%M").to_string()
 }
 
 type Rows = Vec<(String, String)>;

@@ -188,28 +188,7 @@ async fn invite_first_admin(
 ) -> Result<(StatusCode, Json<Invited>), ApiError> {
     let tenant = tenant_in_path(&tenant)?;
     let created = s
-        .auth
         .invite_first_admin(&access, &tenant, input.email, input.name)
-        .await?;
-    let company = kernel::tenants::get(s.store.as_ref(), &tenant)
-        .await?
-        .map_or_else(|| tenant.to_string(), |t| t.name);
-    let activation = format!(
-        "{}{}",
-        s.config.public_url.trim_end_matches('/'),
-        web::paths::ACTIVATE
-    );
-    let (subject, body) = auth::service::invitation_message(&created, &company, &activation);
-    s.incidents
-        .queue_platform_message(
-            format!("invitation-{}", created.user.id),
-            incidents::outbox::Purpose::Invitation {
-                tenant: tenant.clone(),
-            },
-            &kernel::crypto::Personal::new(created.user.email.clone()),
-            subject,
-            &kernel::crypto::Personal::new(body),
-        )
         .await?;
     Ok((
         StatusCode::CREATED,

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod billing;
 pub mod billing_webhook;
+pub mod console;
 pub mod health;
 pub mod incidents;
 pub mod keys;

@@ -94,7 +94,7 @@ impl IntoResponse for PageError {
                 @if !request_id.is_empty() {
                     p class="muted" { (t("Anfrage-ID", "Request id")) ": " code { (request_id) } }
                 }
-                p { a href=(web::paths::PORTAL_HOME) { (t("Zur Übersicht", "To the overview")) } }
+                p { a href=(web::paths::home_of(&current_path())) { (t("Zur Übersicht", "To the overview")) } }
             },
         )
         .status(status)

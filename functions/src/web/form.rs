@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use maud::html;
 use serde::de::DeserializeOwned;
 
-use super::context::{cookie_values, t};
+use super::context::{cookie_values, current_path, t};
 use super::errors::PageError;
 use super::layout::Page;
 use crate::services::Services;
@@ -32,7 +32,7 @@ impl IntoResponse for Refused {
                     "Dieses Formular kam nicht von unseren Seiten oder ist abgelaufen. Bitte öffnen Sie die Seite neu und senden Sie es noch einmal.",
                     "This form did not come from our pages, or it has expired. Please open the page again and send it once more.",
                 )) }
-                p { a href=(web::paths::PORTAL_HOME) { (t("Zur Übersicht", "To the overview")) } }
+                p { a href=(web::paths::home_of(&current_path())) { (t("Zur Übersicht", "To the overview")) } }
             },
         )
         .status(StatusCode::FORBIDDEN)

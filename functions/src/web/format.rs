@@ -3,8 +3,34 @@
 //! "€1,234.56".
 
 use kernel::money::Money;
-use kernel::time::{Timestamp, in_company_time};
+use kernel::time::{Timestamp, company_time_zone, in_company_time};
 use web::Lang;
+
+/// A `datetime-local` value (`2026-11-03T10:15`) read as Europe/Berlin time; in the hour that
+/// happens twice in October the earlier is taken.
+pub fn local_time(raw: &str) -> Option<Timestamp> {
+    let civil: jiff::civil::DateTime = raw.trim().parse().ok()?;
+    company_time_zone().to_timestamp(civil).ok()
+}
+
+/// A time as a `datetime-local` field's value, in company time.
+pub fn local_input(at: Timestamp) -> String {
+    in_company_time(at).strftime("%Y-%m-%dT%H:%M").to_string()
+}
+
+/// How long from `from` to `to` (either order), as a countdown reads: "47 h 05 min" (hours up
+/// to four days, the span of the 48- and 72-hour clocks), "12 min", beyond that "31 d 4 h".
+pub fn remaining(from: Timestamp, to: Timestamp) -> String {
+    let minutes = (to.as_second() - from.as_second()).unsigned_abs() / 60;
+    let (hours, mins) = (minutes / 60, minutes % 60);
+    if hours >= 96 {
+        format!("{} d {} h", hours / 24, hours % 24)
+    } else if hours > 0 {
+        format!("{hours} h {mins:02} min")
+    } else {
+        format!("{mins} min")
+    }
+}
 
 pub fn date_time(lang: Lang, at: Timestamp) -> String {
     let zoned = in_company_time(at);
@@ -153,6 +179,17 @@ mod tests {
         assert_eq!(money(Lang::De, &big), "1.234.567,89\u{a0}€");
         assert_eq!(money(Lang::En, &big), "€1,234,567.89");
         assert_eq!(money(Lang::En, &Money::new(-5, Currency::EUR)), "-€0.05");
+    }
+
+    #[test]
+    fn countdowns_read_in_hours_within_the_notification_clocks() {
+        let at = |s: &str| -> Timestamp { s.parse().expect("time") };
+        let now = at("2026-11-20T09:00:00Z");
+        assert_eq!(remaining(now, at("2026-11-22T09:00:00Z")), "48 h 00 min");
+        assert_eq!(remaining(now, at("2026-11-20T09:12:30Z")), "12 min");
+        assert_eq!(remaining(now, at("2026-11-24T10:00:00Z")), "4 d 1 h");
+        // Overdue reads the same way, from the other side.
+        assert_eq!(remaining(at("2026-11-20T12:05:00Z"), now), "3 h 05 min");
     }
 
     #[test]

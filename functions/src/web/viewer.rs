@@ -35,7 +35,7 @@ where
                 .path_and_query()
                 .map_or(web::paths::PORTAL_HOME, |p| p.as_str())
                 .to_string(),
-            _ => web::paths::PORTAL_HOME.to_string(),
+            _ => web::paths::home_of(parts.uri.path()).to_string(),
         };
         let token = web::cookies::read(cookie_values(&parts.headers), web::cookies::SESSION_COOKIE);
         // Any token refusal (expired, forged, revoked, account disabled) leads to the refresh

@@ -993,7 +993,9 @@ impl IncidentService {
 
     // ----- incidents ----------------------------------------------------------------------------
 
-    async fn validate_draft(&self, draft: &IncidentDraft, now: Timestamp) -> Result<(), Error> {
+    /// Checks a draft as creating the incident would, writing nothing: every failing field at
+    /// once (a form that could not even read some fields adds this for the others).
+    pub async fn validate_draft(&self, draft: &IncidentDraft, now: Timestamp) -> Result<(), Error> {
         let mut errors = Vec::new();
         if draft.title.trim().is_empty() || draft.title.chars().count() > 200 {
             errors.push(FieldError::new("/title", "must be 1 to 200 characters"));

@@ -75,6 +75,14 @@ pub async fn all(store: &dyn Store) -> Result<Vec<TenantRecord>, Error> {
         .collect()
 }
 
+/// Every tenant, for operators (the console's customer list).
+pub async fn list(store: &dyn Store, access: &Access) -> Result<Vec<TenantRecord>, Error> {
+    access.require(Permission::TenantsManage, Scope::Platform)?;
+    let mut tenants = all(store).await?;
+    tenants.sort_by_key(|t| t.name.to_lowercase());
+    Ok(tenants)
+}
+
 /// The audit heads the tenant records keep, by chain (see `audit::verify_all_chains_to`).
 pub fn audit_heads(tenants: &[TenantRecord]) -> crate::audit::RecordHeads {
     tenants
@@ -157,24 +165,14 @@ async fn seal_contact(
         .await?)
 }
 
-/// Creates or updates a tenant (operators only), with an audit entry per change in the same
-/// transaction; a change to the same values writes nothing.
-pub async fn put(
-    store: &dyn Store,
-    keyring: &Keyring,
-    access: &Access,
-    tenant: &TenantId,
-    input: TenantInput,
-    now: Timestamp,
-) -> Result<TenantRecord, Error> {
-    access.require(Permission::TenantsManage, Scope::Tenant(tenant))?;
-    let existing = store.get(&key(tenant)?).await?;
+/// What is wrong with a tenant's input, every field at once (`new`: no tenant of its id yet).
+pub fn check_input(input: &TenantInput, new: bool) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if let Some(name) = &input.name {
         if name.trim().is_empty() || name.chars().count() > 200 {
             errors.push(FieldError::new("/name", "must be 1 to 200 characters"));
         }
-    } else if existing.is_none() {
+    } else if new {
         errors.push(FieldError::new("/name", "is required for a new tenant"));
     }
     if let Some(email) = &input.contact_email
@@ -187,6 +185,22 @@ pub async fn put(
     {
         errors.push(FieldError::new("/contract", e.to_string()));
     }
+    errors
+}
+
+/// Creates or updates a tenant (operators only), with an audit entry per change in the same
+/// transaction; a change to the same values writes nothing.
+pub async fn put(
+    store: &dyn Store,
+    keyring: &Keyring,
+    access: &Access,
+    tenant: &TenantId,
+    input: TenantInput,
+    now: Timestamp,
+) -> Result<TenantRecord, Error> {
+    access.require(Permission::TenantsManage, Scope::Tenant(tenant))?;
+    let existing = store.get(&key(tenant)?).await?;
+    let errors = check_input(&input, existing.is_none());
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }

@@ -1082,6 +1082,17 @@ impl SlaService {
         Ok(out)
     }
 
+    /// Every tenant's claims, oldest first: billing's queue across customers.
+    pub async fn claims_queue(&self, access: &Access) -> Result<Vec<ClaimView>, Error> {
+        access.require(Permission::SlaClaimsRead, AccessScope::Platform)?;
+        let mut queue = Vec::new();
+        for tenant in kernel::tenants::all(self.store.as_ref()).await? {
+            queue.extend(self.claims(access, &tenant.id).await?);
+        }
+        queue.sort_by_key(|view| view.claim.filed_at);
+        Ok(queue)
+    }
+
     pub async fn claim(
         &self,
         access: &Access,

@@ -21,6 +21,9 @@ pub const RESET: &str = "/portal/session/reset";
 /// Where an expired access token is renewed from the refresh cookie (scoped to this path).
 pub const REFRESH: &str = "/portal/session/refresh";
 pub const SIGN_OUT: &str = "/portal/session/sign-out";
+/// The staff console's pages (the `console` function), for the platform's own staff.
+pub const CONSOLE: &str = "/console";
+pub const CONSOLE_HOME: &str = "/console/";
 /// Static assets (the stylesheet), served by the edge with immutable caching.
 pub const ASSETS: &str = "/assets";
 
@@ -30,9 +33,19 @@ pub fn is_within(path: &str, base: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
-/// A portal page that needs a signed-in user (the edge checks the session cookie on these).
+/// A portal or console page that needs a signed-in user (the edge checks the session cookie on
+/// these).
 pub fn needs_session(path: &str) -> bool {
-    is_within(path, PORTAL) && !is_within(path, SESSION)
+    (is_within(path, PORTAL) && !is_within(path, SESSION)) || is_within(path, CONSOLE)
+}
+
+/// The start page of the area `path` lies in: where a form post's redirect leads back to.
+pub fn home_of(path: &str) -> &'static str {
+    if is_within(path, CONSOLE) {
+        CONSOLE_HOME
+    } else {
+        PORTAL_HOME
+    }
 }
 
 /// The sign-in form post, which the edge's brute-force guard counts like `/auth/sign-in`.
@@ -40,12 +53,14 @@ pub fn is_sign_in_post(method: &str, path: &str) -> bool {
     method.eq_ignore_ascii_case("POST") && (path == "/auth/sign-in" || path == SIGN_IN)
 }
 
-/// Where to go after signing in: a portal path of this site only (no scheme, no host, no `//`,
+/// Where to go after signing in: a portal or console path of this site only (no scheme, no host, no `//`,
 /// no backslash), anything else is the start page. Keeps `next=` from being an open redirect.
 pub fn safe_next(next: Option<&str>) -> &str {
     match next {
         Some(n)
-            if is_within(n.split(['?', '#']).next().unwrap_or_default(), PORTAL)
+            if [PORTAL, CONSOLE]
+                .iter()
+                .any(|base| is_within(n.split(['?', '#']).next().unwrap_or_default(), base))
                 && !n.contains("//")
                 && !n.contains('\\')
                 && !is_within(n, SESSION)
@@ -72,6 +87,16 @@ mod tests {
         assert!(!needs_session("/api/me"));
         // `/portal/sessions` is an ordinary page, not the session namespace.
         assert!(needs_session("/portal/sessions"));
+        assert!(needs_session("/console"));
+        assert!(needs_session("/console/incidents"));
+        assert!(!needs_session("/consoles"));
+    }
+
+    #[test]
+    fn a_post_leads_back_to_its_areas_start() {
+        assert_eq!(home_of("/console/reports/r1/triage"), CONSOLE_HOME);
+        assert_eq!(home_of("/portal/team/invite"), PORTAL_HOME);
+        assert_eq!(home_of("/consolex"), PORTAL_HOME);
     }
 
     #[test]
@@ -84,6 +109,7 @@ mod tests {
             safe_next(Some("/portal/sla?month=2026-11")),
             "/portal/sla?month=2026-11"
         );
+        assert_eq!(safe_next(Some("/console/reports")), "/console/reports");
         for hostile in [
             "https://evil.example/portal/",
             "//evil.example/portal/",
@@ -91,6 +117,8 @@ mod tests {
             "/portal/\\evil",
             "/api/me",
             "/portalx",
+            "/consolex",
+            "//evil.example/console/",
             "/portal/session/sign-out",
             "/portal/\u{0}",
             "",

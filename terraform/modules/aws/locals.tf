@@ -70,6 +70,12 @@ locals {
       concurrency = 20
       batch_write = false
     }
+    console = {
+      memory      = 256
+      timeout     = 10
+      concurrency = 10
+      batch_write = false
+    }
     deadline-watch = {
       memory      = 128
       timeout     = 60

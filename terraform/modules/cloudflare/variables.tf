@@ -72,8 +72,8 @@ variable "origin_urls" {
   type        = map(string)
 
   validation {
-    condition     = toset(keys(var.origin_urls)) == toset(["incidents", "stripe-webhook", "auth", "sla", "portal"]) && alltrue([for u in values(var.origin_urls) : startswith(u, "https://")])
-    error_message = "origin_urls needs exactly incidents, stripe-webhook, auth, sla and portal, each an https:// URL."
+    condition     = toset(keys(var.origin_urls)) == toset(["incidents", "stripe-webhook", "auth", "sla", "portal", "console"]) && alltrue([for u in values(var.origin_urls) : startswith(u, "https://")])
+    error_message = "origin_urls needs exactly incidents, stripe-webhook, auth, sla, portal and console, each an https:// URL."
   }
 }
 

@@ -101,6 +101,11 @@ resource "cloudflare_worker_version" "edge" {
       name = "ORIGIN_PORTAL"
       text = var.origin_urls["portal"]
     },
+    {
+      type = "plain_text"
+      name = "ORIGIN_CONSOLE"
+      text = var.origin_urls["console"]
+    },
     # The issuer the functions sign with (their default: regrooter-<environment>).
     {
       type = "plain_text"

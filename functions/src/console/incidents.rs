@@ -1,0 +1,814 @@
+//! `/console/incidents`: the incident files with their deadlines counting down (48 h for each
+//! customer, 72 h for the authority, NIS2 when flagged), coloured by urgency; an incident's
+//! file, measures and assessment; the customer notices previewed as they would go out and sent.
+//! Also the incident file's form, which the reports inbox uses to open an incident.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use incidents::assessment::BreachType;
+use incidents::deadlines::{Deadline, DeadlineState};
+use incidents::model::{AffectedDataSet, Approx, Duty, IncidentId, IncidentStatus, Role};
+use incidents::service::{IncidentDraft, IncidentForCaller, IncidentView};
+use kernel::Error;
+use kernel::crypto::Personal;
+use kernel::ids::TenantId;
+use kernel::inventory::DataCategory;
+use kernel::rbac::Permission;
+use kernel::time::Timestamp;
+use maud::{Markup, html};
+
+use super::{done, nav, none_yet, staff_only};
+use crate::http::Path;
+use crate::services::Services;
+use crate::web::context::{current_lang, t};
+use crate::web::format::{date_time, local_input, local_time, remaining};
+use crate::web::layout::{error_summary, field_error, form_token_field, see_other};
+use crate::web::{Page, PageError, PageForm, PageResult, Text, Viewer};
+
+pub const INCIDENTS: &str = "/console/incidents";
+
+/// Within this many hours of its due time an open deadline shows as urgent.
+const URGENT_HOURS: i64 = 12;
+
+fn incident_path(id: &IncidentId) -> String {
+    format!("{INCIDENTS}/{id}")
+}
+
+fn parse_id(raw: &str) -> PageResult<IncidentId> {
+    IncidentId::parse(raw).map_err(|_| PageError(Error::NotFound("incident".into())))
+}
+
+pub fn status(status: IncidentStatus) -> Markup {
+    crate::portal::incidents::status(status)
+}
+
+fn duty(duty: &Duty) -> String {
+    match duty {
+        Duty::Customer { tenant } => format!("{} {tenant}", t("Kunde", "Customer")),
+        Duty::SupervisoryAuthority => t("Aufsichtsbehörde", "Supervisory authority").into(),
+        Duty::DataSubjects => t("Betroffene Personen", "Data subjects").into(),
+        Duty::Nis2EarlyWarning => t("NIS2-Frühwarnung", "NIS2 early warning").into(),
+        Duty::Nis2Notification => t("NIS2-Meldung", "NIS2 notification").into(),
+        Duty::Nis2FinalReport => t("NIS2-Abschlussbericht", "NIS2 final report").into(),
+    }
+}
+
+/// A deadline as people read it: met (on time or late), missed, or the time left — red when
+/// it is close or passed, amber within the day, the text saying so as well as the colour.
+pub fn countdown(deadline: &Deadline, now: Timestamp) -> Markup {
+    let lang = current_lang();
+    let hours_left = (deadline.due.as_second() - now.as_second()) / 3600;
+    html! {
+        @match deadline.state {
+            DeadlineState::MetOnTime => {
+                span class="status good" { (t("erfüllt", "met")) }
+                @if let Some(at) = deadline.met_at { " " (date_time(lang, at)) }
+            }
+            DeadlineState::MetLate => {
+                span class="status warn" { (t("verspätet erfüllt", "met late")) }
+                @if let Some(at) = deadline.met_at { " " (date_time(lang, at)) }
+            }
+            DeadlineState::Missed => {
+                span class="status bad" { (t("versäumt", "missed")) }
+                " " (t("seit ", "overdue by ")) (remaining(deadline.due, now))
+            }
+            DeadlineState::Pending => {
+                @let class = if hours_left < URGENT_HOURS { "bad" } else if hours_left < 24 { "warn" } else { "good" };
+                span class={ "status " (class) } { (t("offen", "open")) }
+                " " (t("noch ", "")) strong { (remaining(now, deadline.due)) } (t("", " left"))
+                " · " (t("fällig ", "due ")) (date_time(lang, deadline.due))
+            }
+        }
+    }
+}
+
+/// The open deadline due first, for lists.
+fn next_open(deadlines: &[Deadline]) -> Option<&Deadline> {
+    deadlines
+        .iter()
+        .filter(|d| d.state == DeadlineState::Pending)
+        .min_by_key(|d| d.due)
+}
+
+async fn staff_view(s: &Services, viewer: &Viewer, id: &IncidentId) -> PageResult<IncidentView> {
+    match s.incidents.get_incident(&viewer.access, id).await? {
+        IncidentForCaller::Staff(view) => Ok(*view),
+        IncidentForCaller::Customer(_) => Err(PageError(Error::Forbidden(
+            kernel::rbac::Denied::PlatformData,
+        ))),
+    }
+}
+
+/// At most this many incident files are read for the list's deadlines (newest first).
+const LISTED: usize = 50;
+
+pub async fn list(State(s): State<Arc<Services>>, viewer: Viewer) -> PageResult<Page> {
+    staff_only(&viewer)?;
+    let lang = current_lang();
+    let now = s.clock.now();
+    let mut summaries = s.incidents.list_incidents(&viewer.access).await?;
+    summaries.sort_by_key(|i| std::cmp::Reverse(i.aware_at));
+    let mut rows = Vec::new();
+    for summary in summaries.iter().take(LISTED) {
+        rows.push(staff_view(&s, &viewer, &summary.id).await?);
+    }
+    let body = html! {
+        h1 { (t("Vorfälle", "Incidents")) }
+        @if rows.is_empty() {
+            (none_yet("Noch kein Vorfall.", "No incident yet."))
+        } @else {
+            table id="incidents" {
+                caption class="muted" { (t("Neueste zuerst; die nächste offene Frist jedes Vorfalls", "Newest first; each incident's next open deadline")) }
+                thead { tr {
+                    th scope="col" { (t("Vorfall", "Incident")) }
+                    th scope="col" { (t("Stand", "Status")) }
+                    th scope="col" { (t("Bekannt seit", "Aware since")) }
+                    th scope="col" { (t("Nächste Frist", "Next deadline")) }
+                } }
+                tbody {
+                    @for view in &rows {
+                        tr {
+                            td { a href=(incident_path(&view.id)) { (view.title) } }
+                            td { (status(view.status)) }
+                            td { (date_time(lang, view.aware_at)) }
+                            td {
+                                @match next_open(&view.deadlines) {
+                                    Some(d) => { (duty(&d.duty)) ": " (countdown(d, now)) }
+                                    None => { span class="muted" { (t("keine offene Frist", "no open deadline")) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(Page::new(t("Vorfälle", "Incidents"), body).nav(nav(&viewer)))
+}
+
+pub async fn detail(
+    State(s): State<Arc<Services>>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+) -> PageResult<Page> {
+    staff_only(&viewer)?;
+    let id = parse_id(&raw)?;
+    render(&s, &viewer, &id, None).await
+}
+
+async fn render(
+    s: &Services,
+    viewer: &Viewer,
+    id: &IncidentId,
+    notice: Option<Markup>,
+) -> PageResult<Page> {
+    let lang = current_lang();
+    let now = s.clock.now();
+    let view = staff_view(s, viewer, id).await?;
+    let may_send = viewer
+        .access
+        .permissions()
+        .contains(Permission::NotificationsSend);
+    let previews = if may_send {
+        s.incidents
+            .preview_customer_notices(&viewer.access, id)
+            .await?
+    } else {
+        Vec::new()
+    };
+    let sendable = previews.iter().any(|p| p.not_sent_because.is_none());
+    let body = html! {
+        p { a href=(INCIDENTS) { "← " (t("Alle Vorfälle", "All incidents")) } }
+        h1 { (view.title) }
+        @if let Some(notice) = notice { (notice) }
+        p { (status(view.status)) " · " (t("bekannt seit ", "aware since ")) (date_time(lang, view.aware_at)) }
+        h2 { (t("Fristen", "Deadlines")) }
+        @if view.deadlines.is_empty() {
+            (none_yet("Keine Meldepflicht nach den Angaben der Akte.", "No duty to notify on the file's facts."))
+        } @else {
+            table id="deadlines" {
+                thead { tr {
+                    th scope="col" { (t("Wem", "To whom")) }
+                    th scope="col" { (t("Stand", "State")) }
+                } }
+                tbody {
+                    @for d in &view.deadlines {
+                        tr { td { (duty(&d.duty)) } td { (countdown(d, now)) } }
+                    }
+                }
+            }
+        }
+        h2 { (t("Akte", "File")) }
+        dl {
+            dt { (t("Titel für Kunden", "Title for customers")) }
+            dd { (view.customer_title.as_deref().unwrap_or(t("(keiner: nach Datum benannt)", "(none: named by its date)"))) }
+            dt { (t("Art und Umfang", "Nature and scope")) } dd class="prose" { (view.nature_and_scope) }
+            dt { (t("Wahrscheinliche Folgen", "Likely consequences")) } dd class="prose" { (view.likely_consequences) }
+            dt { (t("Betroffene Personen (ca.)", "People affected (approx.)")) } dd { (approx(view.approx_data_subjects)) }
+            dt { (t("Datensätze (ca.)", "Records (approx.)")) } dd { (approx(view.approx_records)) }
+            dt { (t("Datensätze und Rolle", "Data sets and role")) }
+            dd { ul { @for set in &view.data_sets {
+                li { (set.name) " — " (role(set.role)) @if let Some(tenant) = &set.tenant { " (" (tenant) ")" } }
+            } } }
+        }
+        h2 { (t("Maßnahmen", "Measures")) }
+        @if view.measures.is_empty() {
+            (none_yet("Noch keine Maßnahme erfasst.", "No measure recorded yet."))
+        } @else {
+            ol id="measures" { @for m in &view.measures {
+                li { (date_time(lang, m.at)) ": " (m.what) " (" (m.owner) ")" }
+            } }
+        }
+        h2 { (t("Bewertung", "Assessment")) }
+        @match &view.assessment {
+            Some(a) => {
+                p { (t("Risiko: ", "Risk: ")) strong { (risk(a.effective.risk)) } }
+                ul { @for line in &a.advice { li { (line) } } }
+            }
+            None => { (none_yet("Noch nicht bewertet.", "Not assessed yet.")) }
+        }
+        @if may_send {
+            h2 { (t("Benachrichtigung der Kunden", "Notice to customers")) }
+            @if previews.is_empty() {
+                (none_yet("Kein Kunde betroffen.", "No customer affected."))
+            }
+            @for p in &previews {
+                details class="notice-message" open[p.not_sent_because.is_none()] {
+                    summary { (p.tenant) ": " (p.subject) }
+                    p { (t("An: ", "To: ")) (p.to.as_deref().unwrap_or("—")) }
+                    @if let Some(why) = &p.not_sent_because { p class="warn" { (t("Wird nicht gesendet: ", "Not sent: ")) (why) } }
+                    pre class="message" { (p.body) }
+                }
+            }
+            @if sendable {
+                form method="post" action={ (incident_path(id)) "/notices" } {
+                    (form_token_field(&viewer.form_token))
+                    button type="submit" { (t("Kunden jetzt benachrichtigen", "Notify the customers now")) }
+                }
+            }
+            @if !view.messages.is_empty() {
+                h3 { (t("Versandte Nachrichten", "Messages sent")) }
+                ul id="messages" { @for m in &view.messages {
+                    li { (m.subject) ": " (delivery(m.state)) " · " (date_time(lang, m.state_at)) }
+                } }
+            }
+        }
+    };
+    Ok(Page::new(view.title.clone(), body).nav(nav(viewer)))
+}
+
+fn delivery(state: incidents::DeliveryState) -> &'static str {
+    use incidents::DeliveryState::*;
+    match state {
+        Queued => t("wartet auf Versand", "queued"),
+        Sending => t("wird gesendet", "sending"),
+        InDoubt => t("ungewiss, wird geprüft", "in doubt, being checked"),
+        Accepted => t("vom Mailserver angenommen", "accepted by the mail server"),
+        Delivered => t("zugestellt", "delivered"),
+        Bounced => t("unzustellbar", "bounced"),
+        Complained => t("als Spam gemeldet", "marked as spam"),
+        Failed => t("gescheitert", "failed"),
+    }
+}
+
+fn risk(level: incidents::assessment::RiskLevel) -> &'static str {
+    use incidents::assessment::RiskLevel;
+    match level {
+        RiskLevel::None => t(
+            "voraussichtlich kein Risiko",
+            "unlikely to result in a risk",
+        ),
+        RiskLevel::Risk => t("Risiko", "risk"),
+        RiskLevel::High => t("hohes Risiko", "high risk"),
+    }
+}
+
+fn approx(a: Approx) -> String {
+    if a.min == a.max {
+        a.min.to_string()
+    } else {
+        format!("{} – {}", a.min, a.max)
+    }
+}
+
+fn role(role: Role) -> &'static str {
+    match role {
+        Role::Processor => t(
+            "Auftragsverarbeiter (Daten des Kunden)",
+            "processor (the customer's data)",
+        ),
+        Role::Controller => t(
+            "Verantwortlicher (eigene Daten)",
+            "controller (our own data)",
+        ),
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct Empty {}
+
+pub async fn notify(
+    State(s): State<Arc<Services>>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+    PageForm(_): PageForm<Empty>,
+) -> PageResult<Response> {
+    staff_only(&viewer)?;
+    let id = parse_id(&raw)?;
+    let notified = s
+        .incidents
+        .notify_customers(&viewer.access, &id, None)
+        .await?;
+    let sent = notified.messages.len();
+    let text = format!(
+        "{} {sent}",
+        t("Benachrichtigungen übergeben:", "Notices handed over:")
+    );
+    Ok(render(&s, &viewer, &id, Some(done(&text)))
+        .await?
+        .into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The incident file as a form (opening an incident from a report)
+
+/// The form's fields: (name, label, help, what to fix when it is refused).
+const FIELDS: &[(&str, Text, Text, Text)] = &[
+    (
+        "title",
+        Text::new("Interner Titel", "Internal title"),
+        Text::new(
+            "Für das Sicherheitsteam; darf Details nennen.",
+            "For the security team; may name details.",
+        ),
+        Text::new(
+            "Bitte einen Titel angeben (1 bis 200 Zeichen).",
+            "Please give a title (1 to 200 characters).",
+        ),
+    ),
+    (
+        "customer_title",
+        Text::new(
+            "Titel für Kunden (optional)",
+            "Title for customers (optional)",
+        ),
+        Text::new(
+            "Was betroffene Kunden im Portal und in der Benachrichtigung lesen.",
+            "What affected customers read in the portal and the notice.",
+        ),
+        Text::new("Höchstens 200 Zeichen.", "At most 200 characters."),
+    ),
+    (
+        "discovered_at",
+        Text::new("Entdeckt am", "Discovered at"),
+        Text::new("Ortszeit Berlin.", "Berlin time."),
+        Text::new(
+            "Bitte einen Zeitpunkt angeben, der nicht in der Zukunft liegt.",
+            "Please give a time that does not lie in the future.",
+        ),
+    ),
+    (
+        "aware_at",
+        Text::new("Kenntnis seit", "Aware since"),
+        Text::new(
+            "Ab hier laufen die 48 und 72 Stunden (Art. 33 DSGVO).",
+            "The 48 and 72 hours run from here (Art. 33 GDPR).",
+        ),
+        Text::new(
+            "Bitte einen Zeitpunkt angeben, nicht vor der Entdeckung und nicht in der Zukunft.",
+            "Please give a time, not before the discovery and not in the future.",
+        ),
+    ),
+    (
+        "breach_types",
+        Text::new("Art der Verletzung", "Kind of breach"),
+        Text::new(
+            "Vertraulichkeit, Integrität, Verfügbarkeit: alle zutreffenden.",
+            "Confidentiality, integrity, availability: every one that applies.",
+        ),
+        Text::new(
+            "Bitte mindestens eine Art wählen.",
+            "Please choose at least one kind.",
+        ),
+    ),
+    (
+        "nature_and_scope",
+        Text::new("Art und Umfang", "Nature and scope"),
+        Text::new(
+            "Was geschah, welche Systeme, welcher Zeitraum.",
+            "What happened, which systems, which period.",
+        ),
+        Text::new(
+            "Bitte beschreiben (1 bis 20.000 Zeichen).",
+            "Please describe it (1 to 20,000 characters).",
+        ),
+    ),
+    (
+        "data_categories",
+        Text::new("Datenkategorien", "Data categories"),
+        Text::new(
+            "Welche Arten personenbezogener Daten.",
+            "Which kinds of personal data.",
+        ),
+        Text::new("Bitte prüfen.", "Please check."),
+    ),
+    (
+        "subjects",
+        Text::new(
+            "Betroffene Personen (ca., von – bis)",
+            "People affected (approx., from – to)",
+        ),
+        Text::new("Eine Zahl oder eine Spanne.", "A number or a range."),
+        Text::new(
+            "Bitte ganze Zahlen angeben, „von“ nicht größer als „bis“.",
+            "Please give whole numbers, “from” not above “to”.",
+        ),
+    ),
+    (
+        "records",
+        Text::new(
+            "Betroffene Datensätze (ca., von – bis)",
+            "Records affected (approx., from – to)",
+        ),
+        Text::new("Eine Zahl oder eine Spanne.", "A number or a range."),
+        Text::new(
+            "Bitte ganze Zahlen angeben, „von“ nicht größer als „bis“.",
+            "Please give whole numbers, “from” not above “to”.",
+        ),
+    ),
+    (
+        "likely_consequences",
+        Text::new("Wahrscheinliche Folgen", "Likely consequences"),
+        Text::new("Für die betroffenen Personen.", "For the people affected."),
+        Text::new(
+            "Bitte beschreiben (1 bis 20.000 Zeichen).",
+            "Please describe them (1 to 20,000 characters).",
+        ),
+    ),
+    (
+        "data_set_name",
+        Text::new("Betroffener Datenbestand", "Affected data set"),
+        Text::new(
+            "Zum Beispiel „Mitarbeiterverzeichnis“.",
+            "For example “employee directory”.",
+        ),
+        Text::new(
+            "Bitte den Datenbestand nennen (1 bis 200 Zeichen).",
+            "Please name the data set (1 to 200 characters).",
+        ),
+    ),
+    (
+        "data_set_tenant",
+        Text::new("Kunde (Kennung)", "Customer (id)"),
+        Text::new(
+            "Bei Daten eines Kunden (wir sind Auftragsverarbeiter) seine Kennung; bei eigenen Daten leer.",
+            "For a customer's data (we are processor) its id; empty for our own data.",
+        ),
+        Text::new(
+            "Daten eines Kunden brauchen einen bestehenden Kunden; eigene Daten keinen.",
+            "A customer's data needs an existing customer; our own data none.",
+        ),
+    ),
+];
+
+fn field(name: &str) -> Option<&'static (&'static str, Text, Text, Text)> {
+    FIELDS.iter().find(|(n, ..)| *n == name)
+}
+
+/// The form field a service error points at (the draft's JSON pointer below `prefix`).
+fn form_field(pointer: &str) -> &'static str {
+    let mut segments = pointer.trim_start_matches('/').split('/');
+    match (segments.next(), segments.next(), segments.next()) {
+        (Some("approx_data_subjects"), ..) => "subjects",
+        (Some("approx_records"), ..) => "records",
+        (Some("data_sets"), _, Some("tenant")) => "data_set_tenant",
+        (Some("data_sets"), ..) => "data_set_name",
+        (Some(name), ..) => field(name).map_or("title", |(n, ..)| n),
+        (None, ..) => "title",
+    }
+}
+
+/// The refusals of a draft as the form's (field, message) pairs, one per field, in form order.
+pub fn draft_errors(fields: &[kernel::error::FieldError], prefix: &str) -> Vec<(String, String)> {
+    let failing: BTreeSet<&str> = fields
+        .iter()
+        .map(|f| form_field(f.pointer.strip_prefix(prefix).unwrap_or(&f.pointer)))
+        .collect();
+    FIELDS
+        .iter()
+        .filter(|(name, ..)| failing.contains(name))
+        .map(|(name, _, _, fix)| (name.to_string(), fix.get().to_string()))
+        .collect()
+}
+
+/// What the form posted, as typed (shown again after a refusal).
+#[derive(Debug, Default)]
+pub struct DraftForm {
+    values: Vec<(String, String)>,
+}
+
+impl DraftForm {
+    pub fn new(values: Vec<(String, String)>) -> DraftForm {
+        DraftForm { values }
+    }
+
+    fn one(&self, name: &str) -> &str {
+        self.values
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    fn all(&self, name: &str) -> impl Iterator<Item = &str> {
+        self.values
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn checked(&self, name: &str, value: &str) -> bool {
+        self.all(name).any(|v| v == value)
+    }
+
+    /// The draft, or the fields this form could not read (the others then checked by
+    /// [`incidents::IncidentService::validate_draft`] on a stand-in, so every failing field is
+    /// named at once).
+    pub fn draft(&self, now: Timestamp) -> (IncidentDraft, Vec<&'static str>) {
+        let mut unreadable = Vec::new();
+        let mut time = |name: &'static str| {
+            local_time(self.one(name)).unwrap_or_else(|| {
+                unreadable.push(name);
+                now
+            })
+        };
+        let discovered_at = time("discovered_at");
+        let aware_at = time("aware_at");
+        let mut count = |name: &'static str, group: &'static str| -> u64 {
+            let raw = self.one(name).trim();
+            raw.parse().unwrap_or_else(|_| {
+                if !unreadable.contains(&group) {
+                    unreadable.push(group);
+                }
+                0
+            })
+        };
+        let approx_data_subjects = Approx {
+            min: count("subjects_min", "subjects"),
+            max: count("subjects_max", "subjects"),
+        };
+        let approx_records = Approx {
+            min: count("records_min", "records"),
+            max: count("records_max", "records"),
+        };
+        let breach_types = self
+            .all("breach_types")
+            .filter_map(|v| BREACH_TYPES.iter().find(|(n, _)| *n == v).map(|(_, b)| *b))
+            .collect();
+        let data_categories = self
+            .all("data_categories")
+            .filter_map(|v| {
+                DATA_CATEGORIES
+                    .iter()
+                    .find(|(n, ..)| *n == v)
+                    .map(|(_, c, _)| *c)
+            })
+            .collect();
+        let tenant_raw = self.one("data_set_tenant").trim();
+        let tenant = if tenant_raw.is_empty() {
+            None
+        } else {
+            match TenantId::new(tenant_raw) {
+                Ok(t) => Some(t),
+                Err(_) => {
+                    unreadable.push("data_set_tenant");
+                    None
+                }
+            }
+        };
+        let role = if tenant.is_some() || unreadable.contains(&"data_set_tenant") {
+            Role::Processor
+        } else {
+            Role::Controller
+        };
+        let text = |name: &str| self.one(name).trim().to_string();
+        let customer_title = Some(text("customer_title")).filter(|s| !s.is_empty());
+        let draft = IncidentDraft {
+            title: text("title"),
+            customer_title,
+            discovered_at,
+            aware_at,
+            breach_types,
+            nature_and_scope: Personal::new(text("nature_and_scope")),
+            data_categories,
+            approx_data_subjects,
+            approx_records,
+            likely_consequences: Personal::new(text("likely_consequences")),
+            data_sets: vec![AffectedDataSet {
+                tenant: if unreadable.contains(&"data_set_tenant") {
+                    None
+                } else {
+                    tenant
+                },
+                name: text("data_set_name"),
+                role,
+            }],
+            nis2_significant: self.checked("nis2_significant", "on"),
+        };
+        (draft, unreadable)
+    }
+}
+
+const BREACH_TYPES: &[(&str, BreachType)] = &[
+    ("confidentiality", BreachType::Confidentiality),
+    ("integrity", BreachType::Integrity),
+    ("availability", BreachType::Availability),
+];
+
+fn breach_type_label(b: BreachType) -> &'static str {
+    match b {
+        BreachType::Confidentiality => t(
+            "Vertraulichkeit (Unbefugte konnten Daten sehen)",
+            "Confidentiality (data seen by someone not allowed to)",
+        ),
+        BreachType::Integrity => t("Integrität (Daten verändert)", "Integrity (data altered)"),
+        BreachType::Availability => t(
+            "Verfügbarkeit (Daten verloren oder nicht erreichbar)",
+            "Availability (data lost or out of reach)",
+        ),
+    }
+}
+
+const DATA_CATEGORIES: &[(&str, DataCategory, Text)] = &[
+    (
+        "contact",
+        DataCategory::Contact,
+        Text::new("Kontaktdaten", "Contact details"),
+    ),
+    (
+        "identification",
+        DataCategory::Identification,
+        Text::new("Identifikationsdaten", "Identification"),
+    ),
+    (
+        "national_id",
+        DataCategory::NationalId,
+        Text::new("Ausweis- und Steuernummern", "National id numbers"),
+    ),
+    (
+        "financial",
+        DataCategory::Financial,
+        Text::new("Finanzdaten", "Financial data"),
+    ),
+    (
+        "health",
+        DataCategory::Health,
+        Text::new("Gesundheitsdaten", "Health data"),
+    ),
+    (
+        "special_category",
+        DataCategory::SpecialCategory,
+        Text::new(
+            "Besondere Kategorien (Art. 9)",
+            "Special categories (Art. 9)",
+        ),
+    ),
+    (
+        "credentials",
+        DataCategory::Credentials,
+        Text::new("Zugangsdaten", "Credentials"),
+    ),
+    (
+        "employment",
+        DataCategory::Employment,
+        Text::new("Beschäftigtendaten", "Employment data"),
+    ),
+    (
+        "children",
+        DataCategory::Children,
+        Text::new("Daten von Kindern", "Children's data"),
+    ),
+    (
+        "location",
+        DataCategory::Location,
+        Text::new("Standortdaten", "Location data"),
+    ),
+    (
+        "communication_content",
+        DataCategory::CommunicationContent,
+        Text::new("Kommunikationsinhalte", "Communication content"),
+    ),
+    ("other", DataCategory::Other, Text::new("Sonstige", "Other")),
+];
+
+/// The incident file's fields, each with its label, help text and error.
+pub fn draft_fields(form: &DraftForm, errors: &[(String, String)], now: Timestamp) -> Markup {
+    let label = |name: &str| field(name).map_or("", |(_, l, ..)| l.get());
+    let help = |name: &str| field(name).map_or("", |(_, _, h, _)| h.get());
+    // A fresh form proposes now; a refused one shows exactly what was sent.
+    let value = |name: &str, default: String| {
+        if form.values.is_empty() {
+            default
+        } else {
+            form.one(name).to_string()
+        }
+    };
+    let text_input = |name: &'static str, required: bool| {
+        let error = field_error(errors, name);
+        html! {
+            label for=(name) { (label(name)) }
+            p class="hint" id={ (name) "-hint" } { (help(name)) }
+            @if let Some(e) = error { p class="field-error" id={ (name) "-error" } { (e) } }
+            input type="text" id=(name) name=(name) value=(form.one(name)) required[required]
+                aria-invalid=[error.map(|_| "true")]
+                aria-describedby={ (name) "-hint" @if error.is_some() { " " (name) "-error" } };
+        }
+    };
+    let area = |name: &'static str| {
+        let error = field_error(errors, name);
+        html! {
+            label for=(name) { (label(name)) }
+            p class="hint" id={ (name) "-hint" } { (help(name)) }
+            @if let Some(e) = error { p class="field-error" id={ (name) "-error" } { (e) } }
+            textarea id=(name) name=(name) rows="4" required
+                aria-invalid=[error.map(|_| "true")]
+                aria-describedby={ (name) "-hint" @if error.is_some() { " " (name) "-error" } } { (form.one(name)) }
+        }
+    };
+    let time_input = |name: &'static str| {
+        let error = field_error(errors, name);
+        html! {
+            label for=(name) { (label(name)) }
+            p class="hint" id={ (name) "-hint" } { (help(name)) }
+            @if let Some(e) = error { p class="field-error" id={ (name) "-error" } { (e) } }
+            input type="datetime-local" id=(name) name=(name) value=(value(name, local_input(now))) required
+                aria-invalid=[error.map(|_| "true")]
+                aria-describedby={ (name) "-hint" @if error.is_some() { " " (name) "-error" } };
+        }
+    };
+    let range = |group: &'static str| {
+        let error = field_error(errors, group);
+        let (min, max) = (format!("{group}_min"), format!("{group}_max"));
+        html! {
+            fieldset id=(group) aria-describedby={ (group) "-hint" } {
+                legend { (label(group)) }
+                p class="hint" id={ (group) "-hint" } { (help(group)) }
+                @if let Some(e) = error { p class="field-error" id={ (group) "-error" } { (e) } }
+                label for=(min) { (t("von", "from")) }
+                input type="text" inputmode="numeric" id=(min) name=(min) value=(form.one(&min)) required aria-invalid=[error.map(|_| "true")];
+                label for=(max) { (t("bis", "to")) }
+                input type="text" inputmode="numeric" id=(max) name=(max) value=(form.one(&max)) required aria-invalid=[error.map(|_| "true")];
+            }
+        }
+    };
+    let breach_error = field_error(errors, "breach_types");
+    html! {
+        (text_input("title", true))
+        (text_input("customer_title", false))
+        (time_input("discovered_at"))
+        (time_input("aware_at"))
+        fieldset id="breach_types" aria-describedby="breach_types-hint" {
+            legend { (label("breach_types")) }
+            p class="hint" id="breach_types-hint" { (help("breach_types")) }
+            @if let Some(e) = breach_error { p class="field-error" id="breach_types-error" { (e) } }
+            @for (name, kind) in BREACH_TYPES {
+                div {
+                    input type="checkbox" id={ "breach-" (name) } name="breach_types" value=(name) checked[form.checked("breach_types", name)];
+                    label class="inline-label" for={ "breach-" (name) } { (breach_type_label(*kind)) }
+                }
+            }
+        }
+        (area("nature_and_scope"))
+        fieldset id="data_categories" {
+            legend { (label("data_categories")) }
+            p class="hint" { (help("data_categories")) }
+            @for (name, _, text) in DATA_CATEGORIES {
+                div {
+                    input type="checkbox" id={ "category-" (name) } name="data_categories" value=(name) checked[form.checked("data_categories", name)];
+                    label class="inline-label" for={ "category-" (name) } { (text.get()) }
+                }
+            }
+        }
+        (range("subjects"))
+        (range("records"))
+        (area("likely_consequences"))
+        (text_input("data_set_name", true))
+        (text_input("data_set_tenant", false))
+        div {
+            input type="checkbox" id="nis2_significant" name="nis2_significant" value="on" checked[form.checked("nis2_significant", "on")];
+            label class="inline-label" for="nis2_significant" { (t("Erheblicher Sicherheitsvorfall nach NIS2 (24 h / 72 h / 1 Monat)", "Significant incident under NIS2 (24 h / 72 h / 1 month)")) }
+        }
+    }
+}
+
+/// The incident a report was triaged into: the file's page, with a line saying so.
+pub fn opened(id: &IncidentId) -> Response {
+    see_other(&incident_path(id), &[])
+}
+
+/// The error summary of the draft form (each links to its field).
+pub fn draft_summary(errors: &[(String, String)]) -> Markup {
+    error_summary(errors)
+}

@@ -1,0 +1,40 @@
+//! The staff console's pages (the `console` function). The pages live in `crate::console`.
+
+use super::Routes;
+use axum::routing::{get, post};
+
+use crate::console::{HOME, claims, home, incidents, reports, tenants};
+
+pub fn router() -> Routes {
+    Routes::new()
+        .page(
+            web::paths::CONSOLE,
+            get(|| async { crate::web::layout::see_other(HOME, &[]) }),
+        )
+        .page(HOME, get(home::home))
+        .page(reports::REPORTS, get(reports::inbox))
+        .page("/console/reports/{report}", get(reports::report))
+        .page("/console/reports/{report}/triage", post(reports::triage))
+        .page(incidents::INCIDENTS, get(incidents::list))
+        .page("/console/incidents/{incident}", get(incidents::detail))
+        .page(
+            "/console/incidents/{incident}/notices",
+            post(incidents::notify),
+        )
+        .page(claims::CLAIMS, get(claims::queue))
+        .page(
+            "/console/claims/{tenant}/{claim}/decision",
+            post(claims::decide),
+        )
+        .page(tenants::TENANTS, get(tenants::list).post(tenants::create))
+        .page(
+            "/console/tenants/{tenant}/admin",
+            post(tenants::invite_admin),
+        )
+        // Any other console address: a page saying so, not a problem document.
+        .page("/console/{*rest}", axum::routing::any(not_found))
+}
+
+async fn not_found() -> crate::web::PageError {
+    crate::web::PageError(kernel::Error::NotFound("page".into()))
+}

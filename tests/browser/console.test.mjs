@@ -1,0 +1,231 @@
+// The staff console in real Chromium against the real `regrooter serve` on the manual clock
+// (tests/browser/platform.mjs): staff accounts activated from their links, the second factor
+// enrolled at the first sign-in (no console page before it), an operator who onboards a
+// customer and invites its first admin by mail (who then signs in to the portal), a security
+// officer who triages a report into an incident through the incident file's form (a mistaken
+// form first: every failing field named at once), previews and sends the customer notice and
+// sees the 48-hour countdown turn met, billing deciding a claim from the queue across customers.
+// axe-core on every page, screenshots in German and English into target/browser/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startPlatform, follow, totp, record, shoot, watchCsp } from './platform.mjs';
+
+// 20 November; the November outage below lets a claim be verified once the month is over.
+const START = '2026-11-20T09:00:00Z';
+
+let platform, browser, base;
+const serverNow = () => platform.now();
+const api = (...args) => platform.api(...args);
+const advance = (duration) => platform.advance(duration);
+
+before(async () => {
+  platform = await startPlatform({ start: START });
+  ({ browser, base } = platform);
+});
+
+after(async () => {
+  await platform?.stop();
+});
+
+/// A staff member the operators' API created: activated in the browser, signed in, the second
+/// factor enrolled (mandatory for staff); returns the signed-in page, on the console.
+async function staffMember(email, name, roles, locale = 'de-DE') {
+  const operator = platform.token(['--role', 'operator', '--now', await serverNow()]);
+  const created = await api('POST', '/api/staff', operator, { email, name, roles });
+  const context = await browser.newContext({ locale });
+  const page = await context.newPage();
+  const csp = [];
+  watchCsp(page, csp);
+  await page.goto(`${base}/portal/session/activate?token=${created.activation_token}`);
+  const password = `${name} keeps the platform honest`;
+  await page.fill('#password', password);
+  await page.fill('#password_again', password);
+  await follow(page, 'button[type=submit]');
+  await page.fill('#email', email);
+  await page.fill('#password', password);
+  await follow(page, 'button[type=submit]');
+  // Password accepted, second factor not yet enrolled: no console page opens.
+  const gate = await context.newPage();
+  await gate.goto(`${base}/console/`);
+  assert.match(new URL(gate.url()).pathname, /\/portal\/session\/sign-in$/, 'no console page without a second factor');
+  await gate.close();
+  const secret = (await page.textContent('#otp-secret')).trim();
+  await page.fill('#code', totp(secret, await serverNow()));
+  await follow(page, 'button[type=submit]');
+  assert.ok((await page.$$('#recovery-codes li')).length > 0, 'recovery codes shown once');
+  await follow(page, 'main a.button');
+  assert.equal(new URL(page.url()).pathname, '/console/', 'staff land in the console');
+  return { context, page, csp };
+}
+
+test('an operator onboards a customer in the console and invites its first admin, who signs in to the portal', async () => {
+  const { context, page, csp } = await staffMember('olga@regrooter.example', 'Olga Operator', ['operator']);
+  await record(context, page, 'console-home-operator');
+  await follow(page, 'nav.main a[href="/console/tenants"]');
+
+  // A mistaken form: every failing field named at once, next to its field.
+  await page.fill('#id', 'Not An Id');
+  await page.fill('#name', '');
+  await page.fill('#contact_email', 'not-an-address');
+  await follow(page, 'main form[action="/console/tenants"] button[type=submit]');
+  assert.equal((await page.$$('#errors li')).length, 3, await page.textContent('#errors'));
+  assert.ok(await page.$('#id-error') && await page.$('#name-error') && await page.$('#contact_email-error'));
+  await shoot(context, page, 'console-tenant-mistake');
+
+  await page.fill('#id', 'acme');
+  await page.fill('#name', 'ACME GmbH');
+  await page.fill('#contact_email', 'security@acme.example');
+  await follow(page, 'main form[action="/console/tenants"] button[type=submit]');
+  assert.match(await page.textContent('main [role=status]'), /ACME GmbH ist angelegt/);
+  assert.match(await page.textContent('#tenants'), /acme/);
+
+  await page.fill('#admin-name-acme', 'Ada Admin');
+  await page.fill('#admin-email-acme', 'ada@acme.example');
+  await follow(page, 'form[action="/console/tenants/acme/admin"] button[type=submit]');
+  assert.match(await page.textContent('main [role=status]'), /ada@acme\.example/);
+  assert.doesNotMatch(await page.content(), /activate\?token=/, 'the operator never sees the link');
+  await shoot(context, page, 'console-tenant-invited');
+  await page.goto(`${base}/console/tenants`);
+  await record(context, page, 'console-tenants');
+  // A second first admin is refused, with what to do instead.
+  await page.fill('#admin-name-acme', 'Other');
+  await page.fill('#admin-email-acme', 'other@acme.example');
+  await follow(page, 'form[action="/console/tenants/acme/admin"] button[type=submit]');
+  assert.match(await page.textContent('main [role=alert]'), /schon eine Administration/);
+  assert.deepEqual(csp, [], 'no Content Security Policy violation');
+  await context.close();
+
+  // The invited admin activates from the mailed link and signs in to the portal.
+  await advance('PT1M'); // the outbox drain hands the invitation over
+  const outbox = join(platform.data, 'outbox');
+  let mail;
+  for (let i = 0; i < 50 && !mail; i++) {
+    const files = existsSync(outbox) ? readdirSync(outbox).filter((f) => f.startsWith('invitation-')) : [];
+    mail = files.map((f) => readFileSync(join(outbox, f), 'utf8')).find((m) => /^To: ada@acme\.example$/m.test(m));
+    if (!mail) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(mail, `the invitation was mailed: ${existsSync(outbox) ? readdirSync(outbox) : 'no outbox'}`);
+  const link = mail.match(/https?:\/\/\S+\/portal\/session\/activate\?token=\S+/)[0];
+  const admin = await browser.newContext({ locale: 'de-DE' });
+  const adminPage = await admin.newPage();
+  const password = 'ada runs the acme account';
+  await adminPage.goto(link);
+  await adminPage.fill('#password', password);
+  await adminPage.fill('#password_again', password);
+  await follow(adminPage, 'button[type=submit]');
+  await adminPage.fill('#email', 'ada@acme.example');
+  await adminPage.fill('#password', password);
+  await follow(adminPage, 'button[type=submit]');
+  assert.equal(new URL(adminPage.url()).pathname, '/portal/');
+  // A customer's account opens no console page.
+  const refused = await adminPage.goto(`${base}/console/`);
+  assert.equal(refused.status(), 403);
+  await admin.close();
+});
+
+test('a security officer triages a report into an incident, sends the notice and sees the 48-hour deadline met', async () => {
+  // A report through the public form.
+  const reporter = await browser.newContext({ locale: 'de-DE' });
+  const form = await reporter.newPage();
+  await form.goto(`${base}/security/report`);
+  await form.fill('#description', 'Die Exportfunktion liefert Datensätze anderer Kunden, darunter die von ACME.');
+  await form.fill('#affected_parties', 'ACME GmbH');
+  await form.fill('#personal_data_kind', 'Namen, E-Mail-Adressen');
+  await form.fill('#scope', 'etwa 140 Personen');
+  await form.fill('#impact_assessment', 'Phishing-Risiko');
+  await follow(form, 'button[type=submit]');
+  await reporter.close();
+
+  const { context, page, csp } = await staffMember('sami@regrooter.example', 'Sami Security', ['security_officer']);
+  await record(context, page, 'console-home-security');
+  await follow(page, 'nav.main a[href="/console/reports"]');
+  assert.match(await page.textContent('#reports'), /Exportfunktion liefert/, 'the inbox shows what a report says');
+  await record(context, page, 'console-reports');
+  await follow(page, '#reports tbody tr a');
+  await record(context, page, 'console-report');
+
+  // The incident file with mistakes: every failing field at once, the form kept.
+  await page.fill('#title', '');
+  await page.fill('#discovered_at', '');
+  await page.fill('#subjects_min', 'etwa');
+  await page.fill('#data_set_name', 'Kundenexport');
+  await follow(page, 'form:has(input[name=outcome][value=incident]) button[type=submit]');
+  const errors = await page.textContent('#errors');
+  for (const field of ['title', 'discovered_at', 'breach_types', 'nature_and_scope', 'subjects', 'likely_consequences']) {
+    assert.ok(await page.$(`#${field}-error`), `${field} refused: ${errors}`);
+  }
+  assert.equal(await page.inputValue('#data_set_name'), 'Kundenexport', 'what was typed stays');
+  await shoot(context, page, 'console-incident-form-mistake');
+
+  const now = await serverNow();
+  const local = new Date(Date.parse(now) + 3600_000).toISOString().slice(0, 16); // Berlin, UTC+1
+  await page.fill('#title', 'Export liefert fremde Datensätze');
+  await page.fill('#customer_title', 'Fehler im Datenexport');
+  await page.fill('#discovered_at', local);
+  await page.fill('#aware_at', local);
+  await page.check('#breach-confidentiality');
+  await page.fill('#nature_and_scope', 'Der Export lieferte an zwei Kunden Datensätze von ACME.');
+  await page.check('#category-contact');
+  await page.fill('#subjects_min', '100');
+  await page.fill('#subjects_max', '140');
+  await page.fill('#records_min', '140');
+  await page.fill('#records_max', '140');
+  await page.fill('#likely_consequences', 'Phishing-Versuche gegen die Betroffenen.');
+  await page.fill('#data_set_tenant', 'acme');
+  await follow(page, 'form:has(input[name=outcome][value=incident]) button[type=submit]');
+  assert.match(new URL(page.url()).pathname, /^\/console\/incidents\/.+/);
+  assert.match(await page.textContent('#deadlines'), /Kunde acme/);
+  assert.match(await page.textContent('#deadlines'), /offen/, 'the 48 hours run');
+  assert.match(await page.textContent('#deadlines'), /noch 4[78] h \d\d min/);
+  await record(context, page, 'console-incident');
+
+  // The notice as it would go out, then sent; the deadline turns met.
+  assert.match(await page.textContent('details.notice-message'), /security@acme\.example/);
+  await advance('PT3H');
+  await page.reload(); // the access token expired meanwhile: renewed from the refresh cookie
+  await follow(page, 'form[action$="/notices"] button[type=submit]');
+  assert.match(await page.textContent('main [role=status]'), /Benachrichtigungen übergeben: 1/);
+  assert.match(await page.textContent('#deadlines'), /erfüllt/);
+  await shoot(context, page, 'console-incident-notified');
+  await follow(page, 'nav.main a[href="/console/incidents"]');
+  assert.match(await page.textContent('#incidents'), /keine offene Frist/);
+  await record(context, page, 'console-incidents');
+  // The security team's roles show no billing or customer pages.
+  assert.equal(await page.$('nav.main a[href="/console/claims"]'), null);
+  assert.equal((await page.goto(`${base}/console/tenants`)).status(), 403);
+  assert.deepEqual(csp, [], 'no Content Security Policy violation');
+  await context.close();
+});
+
+test('billing decides a claim in the queue across customers', async () => {
+  const operator = platform.token(['--role', 'operator', '--now', await serverNow()]);
+  // 40 hours down in November: below 95.0 %; acme's admin claims it once the month is over.
+  await api('POST', '/api/sla/outages', operator, {
+    start: '2026-11-03T08:00:00Z', end: '2026-11-05T00:00:00Z', tenant: 'acme',
+    description: 'Storage failure in the primary region', evidence: 'status page entry',
+  });
+  await advance('264h');
+  const admin = platform.token(['--role', 'customer_admin', '--tenant', 'acme', '--now', await serverNow()]);
+  await api('POST', '/api/sla/tenants/acme/claims', admin, {
+    month: '2026-11', outages: [{ start: '2026-11-03T08:00:00Z', end: '2026-11-05T00:00:00Z' }],
+  });
+
+  const { context, page, csp } = await staffMember('bea@regrooter.example', 'Bea Billing', ['billing_admin'], 'en-GB');
+  await follow(page, 'nav.main a[href="/console/claims"]');
+  assert.match(await page.textContent('main'), /1 awaiting a decision/);
+  assert.ok(await page.$('section.card figure.chart svg rect.bar.down'), 'the confirmed downtime is drawn');
+  await record(context, page, 'console-claims');
+  // No invoice for November: the measurements confirm the shortfall but there is no fee to take
+  // 5 % of, so billing rejects with its reason.
+  await page.check('section.card input[value=false]');
+  await page.fill('section.card textarea[name=reason]', 'No invoice for November; a voluntary credit follows the contract review.');
+  await follow(page, 'section.card form button[type=submit]');
+  // (The screenshots above left the page in German.)
+  assert.match(await page.textContent('main [role=status]'), /Abgelehnt/);
+  assert.match(await page.textContent('main'), /0 warten auf Entscheidung/);
+  await shoot(context, page, 'console-claims-decided');
+  assert.deepEqual(csp, [], 'no Content Security Policy violation');
+  await context.close();
+});

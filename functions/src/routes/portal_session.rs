@@ -515,30 +515,10 @@ struct ActivateQuery {
 }
 
 fn activate_view(form_token: &str, token: &str, errors: &[(String, String)]) -> Page {
-    let password_error = field_error(errors, "password");
-    let again_error = field_error(errors, "password_again");
     let body = html! {
         h1 { (t("Konto aktivieren", "Activate your account")) }
-        // The length rule is the domain's (one source), not a number written here.
-        p {
-            (t("Wählen Sie ein Passwort: mindestens ", "Choose a password: at least "))
-            (auth::passwords::MIN_LENGTH)
-            (t(" Zeichen; eine Passphrase aus mehreren Wörtern ist gut.", " characters; a passphrase of several words is good."))
-        }
-        (error_summary(errors))
-        form method="post" action=(paths::ACTIVATE) novalidate {
-            (form_token_field(form_token))
-            input type="hidden" name="token" value=(token);
-            label for="password" { (t("Neues Passwort", "New password")) }
-            @if let Some(e) = password_error { p class="field-error" id="password-error" { (e) } }
-            input type="password" id="password" name="password" autocomplete="new-password" required
-                aria-invalid=[password_error.map(|_| "true")] aria-describedby=[password_error.map(|_| "password-error")];
-            label for="password_again" { (t("Passwort wiederholen", "Repeat the password")) }
-            @if let Some(e) = again_error { p class="field-error" id="password_again-error" { (e) } }
-            input type="password" id="password_again" name="password_again" autocomplete="new-password" required
-                aria-invalid=[again_error.map(|_| "true")] aria-describedby=[again_error.map(|_| "password_again-error")];
-            button type="submit" { (t("Aktivieren", "Activate")) }
-        }
+        p { (password_rule()) }
+        (new_password_form(paths::ACTIVATE, form_token, token, errors, t("Aktivieren", "Activate")))
     };
     Page::new(t("Konto aktivieren", "Activate your account"), body).narrow()
 }
@@ -695,6 +675,35 @@ mod tests {
 // ----- password reset by mail ---------------------------------------------------------------------
 
 /// The password rule in the page's language, whatever the domain found wrong with it.
+/// The new password twice, from a link's token (activation or reset); errors beside the fields.
+fn new_password_form(
+    action: &str,
+    form_token: &str,
+    token: &str,
+    errors: &[(String, String)],
+    button: &str,
+) -> Markup {
+    let password_error = field_error(errors, "password");
+    let again_error = field_error(errors, "password_again");
+    html! {
+        (error_summary(errors))
+        form method="post" action=(action) novalidate {
+            (form_token_field(form_token))
+            input type="hidden" name="token" value=(token);
+            label for="password" { (t("Neues Passwort", "New password")) }
+            @if let Some(e) = password_error { p class="field-error" id="password-error" { (e) } }
+            input type="password" id="password" name="password" autocomplete="new-password" required
+                aria-invalid=[password_error.map(|_| "true")] aria-describedby=[password_error.map(|_| "password-error")];
+            label for="password_again" { (t("Passwort wiederholen", "Repeat the password")) }
+            @if let Some(e) = again_error { p class="field-error" id="password_again-error" { (e) } }
+            input type="password" id="password_again" name="password_again" autocomplete="new-password" required
+                aria-invalid=[again_error.map(|_| "true")] aria-describedby=[again_error.map(|_| "password_again-error")];
+            button type="submit" { (button) }
+        }
+    }
+}
+
+/// The password rule in words: the length is the domain's (one source), not a number here.
 fn password_rule() -> String {
     format!(
         "{}{}{}",
@@ -788,25 +797,10 @@ async fn mail_reset_links(s: &Services, email: &str) -> Result<(), Error> {
 }
 
 fn reset_view(form_token: &str, token: &str, errors: &[(String, String)]) -> Page {
-    let password_error = field_error(errors, "password");
-    let again_error = field_error(errors, "password_again");
     let body = html! {
         h1 { (t("Neues Passwort wählen", "Choose a new password")) }
         p { (password_rule()) }
-        (error_summary(errors))
-        form method="post" action=(paths::RESET) novalidate {
-            (form_token_field(form_token))
-            input type="hidden" name="token" value=(token);
-            label for="password" { (t("Neues Passwort", "New password")) }
-            @if let Some(e) = password_error { p class="field-error" id="password-error" { (e) } }
-            input type="password" id="password" name="password" autocomplete="new-password" required
-                aria-invalid=[password_error.map(|_| "true")] aria-describedby=[password_error.map(|_| "password-error")];
-            label for="password_again" { (t("Passwort wiederholen", "Repeat the password")) }
-            @if let Some(e) = again_error { p class="field-error" id="password_again-error" { (e) } }
-            input type="password" id="password_again" name="password_again" autocomplete="new-password" required
-                aria-invalid=[again_error.map(|_| "true")] aria-describedby=[again_error.map(|_| "password_again-error")];
-            button type="submit" { (t("Passwort setzen", "Set the password")) }
-        }
+        (new_password_form(paths::RESET, form_token, token, errors, t("Passwort setzen", "Set the password")))
     };
     Page::new(t("Neues Passwort wählen", "Choose a new password"), body).narrow()
 }

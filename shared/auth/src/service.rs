@@ -1829,7 +1829,6 @@ impl AuthService {
         let invalid = || Error::Unauthenticated("the activation token is not valid".into());
         let token = input.token.unwrap_or_default();
         let password = input.password.unwrap_or_default();
-        passwords::check_policy(&password, "/password", &[])?;
         let pointer = ItemKey::new(format!("ACTIVATION#{}", digest(token.trim())), "A")?;
         let Some(item) = self.store.get(&pointer).await? else {
             return Err(invalid());
@@ -1847,6 +1846,9 @@ impl AuthService {
             }
             _ => return Err(invalid()),
         }
+        // The account's own address and name count as known words, as at a reset.
+        let view = self.view(&user).await?;
+        passwords::check_policy(&password, "/password", &[&view.email, &view.name])?;
         user.password = Some(self.passwords.hash(&password).await?);
         user.activation = None;
         user.updated_at = now;

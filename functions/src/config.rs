@@ -95,6 +95,9 @@ pub struct Config {
     /// `REGROOTER_BACKUP_RETENTION_DAYS`: the deployed backup plan's retention, which Terraform
     /// sets from the same figure as the plan itself (none without a backup plan).
     pub backup_retention_days: Option<u32>,
+    /// `REGROOTER_CREDIT_SECOND_APPROVAL_ABOVE` (euro cents): voluntary credits above it need a
+    /// second billing approver (default `policy::VOLUNTARY_CREDIT_SECOND_APPROVAL_ABOVE`).
+    pub credit_second_approval_above: kernel::money::Money,
 }
 
 /// How mail leaves: `REGROOTER_MAIL` = `ses`, `smtp` or `file`. Production and staging need a
@@ -379,6 +382,7 @@ impl Config {
             region: None,
             backup_retention_days: None,
             subprocessor_notice: policy::SUBPROCESSOR_CHANGE_NOTICE,
+            credit_second_approval_above: policy::VOLUNTARY_CREDIT_SECOND_APPROVAL_ABOVE,
             max_body_bytes: match get("REGROOTER_MAX_BODY_BYTES") {
                 Some(v) => v.parse().map_err(|_| ConfigError::Invalid {
                     name: "REGROOTER_MAX_BODY_BYTES",
@@ -480,6 +484,17 @@ impl Config {
                         reason: format!(
                             "'{days}' is not a whole number of days of at least {minimum}"
                         ),
+                    });
+                }
+            };
+        }
+        if let Some(cents) = get("REGROOTER_CREDIT_SECOND_APPROVAL_ABOVE") {
+            config.credit_second_approval_above = match cents.trim().parse::<i64>() {
+                Ok(c) if c >= 0 => kernel::money::Money::new(c, kernel::money::Currency::EUR),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: "REGROOTER_CREDIT_SECOND_APPROVAL_ABOVE",
+                        reason: format!("'{cents}' is not a whole number of euro cents"),
                     });
                 }
             };

@@ -144,7 +144,8 @@ impl Services {
             clock.clone(),
             config.environment.is_production(),
         ));
-        let credits = CreditService::new(store.clone(), clock.clone(), billing.clone());
+        let credits = CreditService::new(store.clone(), clock.clone(), billing.clone())
+            .with_second_approval_above(config.credit_second_approval_above);
         let sla = SlaService::new(
             store.clone(),
             clock.clone(),
@@ -237,5 +238,50 @@ impl Services {
             )
             .await?;
         Ok(created)
+    }
+}
+
+impl Services {
+    /// A voluntary credit by billing staff, carried to Stripe at once where this function holds
+    /// the Stripe client and the credit needs no second approver; otherwise it stays pending
+    /// (or awaiting approval) for the scheduled credit application.
+    pub async fn grant_voluntary_credit(
+        &self,
+        access: &kernel::rbac::Access,
+        tenant: &kernel::ids::TenantId,
+        input: billing::credits::VoluntaryCreditInput,
+    ) -> Result<billing::credits::CreditRecord, kernel::Error> {
+        let credit = self.credits.grant_voluntary(access, tenant, input).await?;
+        self.carry(tenant, credit).await
+    }
+
+    /// The second billing approver agrees; the credit is then carried like any other.
+    pub async fn approve_credit(
+        &self,
+        access: &kernel::rbac::Access,
+        tenant: &kernel::ids::TenantId,
+        id: &billing::credits::CreditId,
+    ) -> Result<billing::credits::CreditRecord, kernel::Error> {
+        let credit = self.credits.approve(access, tenant, id).await?;
+        self.carry(tenant, credit).await
+    }
+
+    /// Tries to carry a pending credit now; a failure leaves it pending for the job.
+    async fn carry(
+        &self,
+        tenant: &kernel::ids::TenantId,
+        credit: billing::credits::CreditRecord,
+    ) -> Result<billing::credits::CreditRecord, kernel::Error> {
+        match self
+            .credits
+            .apply(self.gateway.as_ref(), tenant, &credit.id)
+            .await
+        {
+            Ok(carried) => Ok(carried),
+            Err(e) => {
+                tracing::warn!(target: "regrooter::billing", credit = %credit.id, error = %e, "credit stays pending");
+                Ok(self.credits.get(tenant, &credit.id).await?.0)
+            }
+        }
     }
 }

@@ -761,6 +761,116 @@ async fn a_refused_credit_stays_pending_with_stripes_reason() {
     }
 }
 
+/// A second billing user with its own subject.
+fn second_billing_user() -> Access {
+    Access::resolve(
+        Principal {
+            subject: "billing_admin-2".into(),
+            actor: Actor::Staff,
+            roles: vec!["billing_admin".into()],
+            amr: vec!["pwd".into(), "otp".into()],
+        },
+        &[],
+    )
+}
+
+#[tokio::test]
+async fn a_voluntary_credit_above_the_four_eyes_amount_waits_for_a_second_billing_approver() {
+    let b = Billing::new(&["acme", "globex"]).await;
+    linked(&b).await;
+    let fake = FakeStripe::start(&["cus_acme"]).await.expect("fake stripe");
+    let gateway =
+        infra::stripe::StripeGateway::new("sk_test_fake", Some(&fake.url())).expect("gateway");
+    let acme = TenantId::new("acme").expect("id");
+    let first = staff_access("billing_admin");
+
+    // 100.00 € is still one person's decision; 250.00 € waits and is not carried.
+    let small = b
+        .credits
+        .grant_voluntary(&first, &acme, voluntary(10_000, "Goodwill"))
+        .await
+        .expect("granted");
+    assert_eq!(small.status, CreditStatus::Pending);
+    let big = b
+        .credits
+        .grant_voluntary(&first, &acme, voluntary(25_000, "Three days of trouble"))
+        .await
+        .expect("asked");
+    assert_eq!(big.status, CreditStatus::AwaitingApproval);
+    let carried = b.credits.apply(&gateway, &acme, &big.id).await.expect("apply");
+    assert_eq!(carried.status, CreditStatus::AwaitingApproval);
+    assert!(fake.transactions().is_empty(), "nothing reached Stripe");
+    // The customer does not see it yet.
+    let customer = common::customer_access("acme", "customer_admin");
+    let seen = b.credits.list(&customer, &acme).await.expect("list");
+    assert_eq!(seen.iter().map(|c| c.id).collect::<Vec<_>>(), [small.id]);
+
+    // Not by the one who asked; by a second billing user.
+    assert!(matches!(
+        b.credits.approve(&first, &acme, &big.id).await,
+        Err(Error::Conflict(_))
+    ));
+    let approved = b
+        .credits
+        .approve(&second_billing_user(), &acme, &big.id)
+        .await
+        .expect("approved");
+    assert_eq!(approved.status, CreditStatus::Pending);
+    assert_eq!(approved.approved_by.as_deref(), Some("billing_admin-2"));
+    let applied = b.credits.apply(&gateway, &acme, &big.id).await.expect("apply");
+    assert_eq!(applied.status, CreditStatus::Applied);
+    assert!(matches!(
+        b.credits.approve(&second_billing_user(), &acme, &big.id).await,
+        Err(Error::Conflict(_))
+    ));
+
+    // Withdrawn while pending: never carried; an applied one cannot be withdrawn.
+    assert!(matches!(
+        b.credits.cancel(&first, &acme, &small.id, None).await,
+        Err(Error::Validation(_))
+    ));
+    let cancelled = b
+        .credits
+        .cancel(&first, &acme, &small.id, Some("Granted twice".into()))
+        .await
+        .expect("cancelled");
+    assert_eq!(cancelled.status, CreditStatus::Cancelled);
+    let report = b.credits.apply_pending(&gateway).await.expect("run");
+    assert!(report.applied.is_empty() && report.failed.is_empty(), "{report:?}");
+    assert_eq!(fake.transactions().len(), 1, "only the approved credit");
+    assert!(matches!(
+        b.credits
+            .cancel(&first, &acme, &big.id, Some("too late".into()))
+            .await,
+        Err(Error::Conflict(_))
+    ));
+
+    // Only in the customer's Stripe currency, only with a Stripe customer.
+    match b
+        .credits
+        .grant_voluntary(
+            &first,
+            &acme,
+            VoluntaryCreditInput {
+                amount: Some(500),
+                currency: Some("usd".into()),
+                reason: Some("Goodwill".into()),
+            },
+        )
+        .await
+    {
+        Err(Error::Validation(errors)) => assert_eq!(errors[0].pointer, "/currency"),
+        other => panic!("expected the currency refused, got {other:?}"),
+    }
+    let globex = TenantId::new("globex").expect("id");
+    assert!(matches!(
+        b.credits
+            .grant_voluntary(&first, &globex, voluntary(500, "Goodwill"))
+            .await,
+        Err(Error::Conflict(_))
+    ));
+}
+
 // ----- over HTTP, through the platform's edge ---------------------------------------------------
 
 const START: &str = "2026-05-01T08:00:00Z";

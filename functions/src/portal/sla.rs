@@ -198,6 +198,11 @@ pub fn credit_state(credit: &CreditRecord) -> &'static str {
             "Ihrem Kundenkonto gutgeschrieben: wird mit Ihrer nächsten Rechnung verrechnet",
             "on your account: taken off your next invoice",
         ),
+        CreditStatus::AwaitingApproval => t(
+            "in Vorbereitung: wird noch freigegeben",
+            "in preparation: awaiting release",
+        ),
+        CreditStatus::Cancelled => t("zurückgezogen", "withdrawn"),
     }
 }
 

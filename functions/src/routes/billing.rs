@@ -27,6 +27,48 @@ pub fn router() -> Routes {
             get(list_credits).post(grant_credit),
         )
         .route("/api/credits/{tenant}/{credit}/apply", post(apply_credit))
+        .route(
+            "/api/credits/{tenant}/{credit}/approval",
+            post(approve_credit),
+        )
+        .route("/api/credits/{tenant}/{credit}/cancel", post(cancel_credit))
+}
+
+fn credit_id(raw: &str) -> Result<CreditId, ApiError> {
+    CreditId::parse(raw).map_err(|e| ApiError(Error::validation("/credit", e.to_string())))
+}
+
+/// A second billing approver agrees to a voluntary credit above the four-eyes amount.
+async fn approve_credit(
+    State(s): State<Arc<Services>>,
+    Caller(access): Caller,
+    Path((tenant, credit)): Path<(String, String)>,
+) -> Result<Json<CreditRecord>, ApiError> {
+    let tenant = tenant_in_path(&tenant)?;
+    let credit = credit_id(&credit)?;
+    Ok(Json(s.approve_credit(&access, &tenant, &credit).await?))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CancelInput {
+    reason: Option<String>,
+}
+
+/// Withdraws a voluntary credit not yet on the Stripe balance.
+async fn cancel_credit(
+    State(s): State<Arc<Services>>,
+    Caller(access): Caller,
+    Path((tenant, credit)): Path<(String, String)>,
+    ApiJson(input): ApiJson<CancelInput>,
+) -> Result<Json<CreditRecord>, ApiError> {
+    let tenant = tenant_in_path(&tenant)?;
+    let credit = credit_id(&credit)?;
+    Ok(Json(
+        s.credits
+            .cancel(&access, &tenant, &credit, input.reason)
+            .await?,
+    ))
 }
 
 async fn overview(
@@ -62,18 +104,7 @@ async fn grant_credit(
     ApiJson(input): ApiJson<VoluntaryCreditInput>,
 ) -> Result<(StatusCode, Json<CreditRecord>), ApiError> {
     let tenant = tenant_in_path(&tenant)?;
-    let credit = s.credits.grant_voluntary(&access, &tenant, input).await?;
-    let credit = match s
-        .credits
-        .apply(s.gateway.as_ref(), &tenant, &credit.id)
-        .await
-    {
-        Ok(applied) => applied,
-        Err(e) => {
-            tracing::warn!(target: "regrooter::billing", credit = %credit.id, error = %e, "credit stays pending");
-            s.credits.get(&tenant, &credit.id).await?.0
-        }
-    };
+    let credit = s.grant_voluntary_credit(&access, &tenant, input).await?;
     Ok((StatusCode::CREATED, Json(credit)))
 }
 
@@ -84,8 +115,7 @@ async fn apply_credit(
 ) -> Result<Json<CreditRecord>, ApiError> {
     let tenant = tenant_in_path(&tenant)?;
     access.require(Permission::BillingOperate, Scope::Tenant(&tenant))?;
-    let credit = CreditId::parse(&credit)
-        .map_err(|e| ApiError(Error::validation("/credit", e.to_string())))?;
+    let credit = credit_id(&credit)?;
     Ok(Json(
         s.credits
             .apply(s.gateway.as_ref(), &tenant, &credit)

@@ -53,6 +53,10 @@ pub enum CreditStatus {
     Pending,
     /// On the Stripe customer's balance: deducted from the next invoice.
     Applied,
+    /// A voluntary credit above the four-eyes amount: waits for a second billing approver.
+    AwaitingApproval,
+    /// Withdrawn before it reached Stripe; never carried.
+    Cancelled,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,6 +80,22 @@ pub struct CreditRecord {
     pub first_attempt_at: Option<Timestamp>,
     pub last_error: Option<String>,
     pub audit: AuditHead,
+    /// The second billing approver of a voluntary credit above the four-eyes amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_at: Option<Timestamp>,
+    /// Who withdrew it, when and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled: Option<Cancellation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cancellation {
+    pub by: String,
+    pub at: Timestamp,
+    pub reason: String,
 }
 
 impl CreditRecord {
@@ -185,6 +205,8 @@ pub struct CreditService {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     billing: Arc<BillingService>,
+    /// Voluntary credits above this need a second billing approver.
+    second_approval_above: Money,
 }
 
 impl CreditService {
@@ -193,7 +215,20 @@ impl CreditService {
             store,
             clock,
             billing,
+            second_approval_above: kernel::policy::VOLUNTARY_CREDIT_SECOND_APPROVAL_ABOVE,
         }
+    }
+
+    /// Another four-eyes amount than the policy's (configuration).
+    pub fn with_second_approval_above(mut self, amount: Money) -> Self {
+        self.second_approval_above = amount;
+        self
+    }
+
+    /// Whether a voluntary credit of `amount` needs a second billing approver.
+    pub fn needs_second_approval(&self, amount: Money) -> bool {
+        amount.currency != self.second_approval_above.currency
+            || amount.minor > self.second_approval_above.minor
     }
 
     /// Records a decided credit (pending until carried to Stripe), audited.
@@ -251,6 +286,9 @@ impl CreditService {
             first_attempt_at: None,
             last_error: None,
             audit: entry.head(),
+            approved_by: None,
+            approved_at: None,
+            cancelled: None,
         };
         let ops = vec![
             WriteOp::Put {
@@ -306,14 +344,148 @@ impl CreditService {
         {
             return Err(Error::NotFound(format!("tenant {tenant}")));
         }
-        self.create(
+        // Only onto a Stripe customer, in the currency Stripe bills it in: a balance in another
+        // currency would never meet an invoice.
+        let customer = self.billing.credit_customer(tenant).await?;
+        let billed_in = self.billing.customer_currency(&customer).await?;
+        if currency != billed_in {
+            return Err(Error::validation(
+                "/currency",
+                format!("must be the customer's Stripe currency, {billed_in}"),
+            ));
+        }
+        let amount = Money::new(amount, currency);
+        let (mut record, mut ops) = self.prepare(
             access.principal(),
             tenant,
             CreditKind::Voluntary,
-            Money::new(amount, currency),
+            amount,
             &reason,
-        )
-        .await
+        )?;
+        if self.needs_second_approval(amount) {
+            // Held back from the pending index until a second approver agrees.
+            record.status = CreditStatus::AwaitingApproval;
+            ops[0] = WriteOp::Put {
+                item: credit_item(&record)?,
+                condition: Condition::NotExists,
+            };
+        }
+        self.store.transact(ops).await?;
+        Ok(record)
+    }
+
+    /// The second billing approver agrees to a voluntary credit above the four-eyes amount; it
+    /// is then carried like any other. The one who asked for it cannot approve it.
+    pub async fn approve(
+        &self,
+        access: &Access,
+        tenant: &TenantId,
+        id: &CreditId,
+    ) -> Result<CreditRecord, Error> {
+        access.require(Permission::VoluntaryCreditsGrant, Scope::Tenant(tenant))?;
+        let (mut record, version) = self.get(tenant, id).await?;
+        if record.status != CreditStatus::AwaitingApproval {
+            return Err(Error::Conflict(format!(
+                "the credit does not wait for approval (it is {:?})",
+                record.status
+            )));
+        }
+        if record.decided_by == access.principal().subject {
+            return Err(Error::Conflict(
+                "a second billing approver must agree; the one who asked cannot".into(),
+            ));
+        }
+        let now = self.clock.now();
+        record.status = CreditStatus::Pending;
+        record.approved_by = Some(access.principal().subject.clone());
+        record.approved_at = Some(now);
+        self.change(record, version, access, "credit.approved", &())
+            .await
+    }
+
+    /// Withdraws a voluntary credit that has not reached Stripe yet (pending or awaiting its
+    /// second approver), with a reason.
+    pub async fn cancel(
+        &self,
+        access: &Access,
+        tenant: &TenantId,
+        id: &CreditId,
+        reason: Option<String>,
+    ) -> Result<CreditRecord, Error> {
+        access.require(Permission::VoluntaryCreditsGrant, Scope::Tenant(tenant))?;
+        let reason = reason.unwrap_or_default();
+        if reason.trim().is_empty() || reason.chars().count() > 2_000 {
+            return Err(Error::validation("/reason", "must be 1 to 2000 characters"));
+        }
+        let (mut record, version) = self.get(tenant, id).await?;
+        if record.kind != CreditKind::Voluntary
+            || !matches!(
+                record.status,
+                CreditStatus::Pending | CreditStatus::AwaitingApproval
+            )
+        {
+            return Err(Error::Conflict(
+                "only a voluntary credit not yet on the Stripe balance can be cancelled".into(),
+            ));
+        }
+        let (reason, _) = scrub::scrub(reason.trim());
+        record.status = CreditStatus::Cancelled;
+        record.cancelled = Some(Cancellation {
+            by: access.principal().subject.clone(),
+            at: self.clock.now(),
+            reason: reason.clone(),
+        });
+        self.change(record, version, access, "credit.cancelled", &reason)
+            .await
+    }
+
+    /// Writes a changed credit with its audit entry, in one transaction, if nobody changed it
+    /// meanwhile (the carrying job included).
+    async fn change(
+        &self,
+        mut record: CreditRecord,
+        version: u64,
+        access: &Access,
+        action: &str,
+        detail: &impl Serialize,
+    ) -> Result<CreditRecord, Error> {
+        let entry = AuditEntry::append(
+            &chain(&record.id),
+            Some(&record.audit),
+            self.clock.now(),
+            access.principal(),
+            action,
+            detail,
+        );
+        record.audit = entry.head();
+        self.store
+            .transact(vec![
+                WriteOp::Put {
+                    item: credit_item(&record)?,
+                    condition: Condition::Version(version),
+                },
+                entry.insert_op()?,
+            ])
+            .await
+            .map_err(|e| match e {
+                kernel::store::StoreError::ConditionFailed(_)
+                | kernel::store::StoreError::TransactionCanceled { .. } => {
+                    Error::Conflict("the credit changed meanwhile; read it again".into())
+                }
+                other => other.into(),
+            })?;
+        Ok(record)
+    }
+
+    /// Every tenant's credits, newest first (billing's view across customers).
+    pub async fn all(&self, access: &Access) -> Result<Vec<CreditRecord>, Error> {
+        access.require(Permission::BillingRead, Scope::Platform)?;
+        let mut credits = Vec::new();
+        for tenant in kernel::tenants::all(self.store.as_ref()).await? {
+            credits.extend(self.list(access, &tenant.id).await?);
+        }
+        credits.sort_by_key(|c| std::cmp::Reverse(c.decided_at));
+        Ok(credits)
     }
 
     pub async fn list(
@@ -327,9 +499,18 @@ impl CreditService {
             Query::partition(credits_partition(tenant)),
         )
         .await?;
+        // A customer sees credits once they are decided: not one still waiting for its second
+        // approver, nor one withdrawn before it was.
+        let customer = access.principal().tenant().is_some();
         items
             .iter()
             .map(|i| i.record::<CreditRecord>().map_err(Error::from))
+            .filter(|c| {
+                !customer
+                    || c.as_ref().map_or(true, |c| {
+                        matches!(c.status, CreditStatus::Pending | CreditStatus::Applied)
+                    })
+            })
             .collect()
     }
 
@@ -369,7 +550,9 @@ impl CreditService {
         id: &CreditId,
     ) -> Result<CreditRecord, Error> {
         let (mut record, version) = self.get(tenant, id).await?;
-        if record.status == CreditStatus::Applied {
+        // Only a pending credit is carried: applied once, and one awaiting its second approver
+        // or cancelled never.
+        if record.status != CreditStatus::Pending {
             return Ok(record);
         }
         let now = self.clock.now();

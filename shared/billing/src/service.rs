@@ -653,6 +653,18 @@ impl BillingService {
         }
     }
 
+    /// The currency Stripe bills `customer` in: that of its latest invoice; before the first
+    /// invoice, the currency our prices are in (Stripe fixes a customer's currency with the
+    /// first invoice or balance transaction, so a credit in it keeps the two together).
+    pub async fn customer_currency(&self, customer: &str) -> Result<Currency, Error> {
+        Ok(self
+            .invoices_of(customer)
+            .await?
+            .into_iter()
+            .max_by_key(|i| i.period_start)
+            .map_or(kernel::policy::BILLING_CURRENCY, |i| i.currency))
+    }
+
     /// The tenant's billing as its admins and the billing team see it.
     pub async fn overview(
         &self,

@@ -73,7 +73,7 @@ pub struct Money {
 }
 
 impl Money {
-    pub fn new(minor: i64, currency: Currency) -> Self {
+    pub const fn new(minor: i64, currency: Currency) -> Self {
         Self { minor, currency }
     }
 

@@ -62,6 +62,16 @@ pub const SLA_CREDIT: BasisPoints = BasisPoints(500);
 /// contract names one, a claim is timely when filed within 30 days after the month ends.
 pub const SLA_CLAIM_WINDOW: Period = Period::Days(30);
 
+/// The currency of our prices: credits to a Stripe customer not yet invoiced are in it.
+pub const BILLING_CURRENCY: crate::money::Currency = crate::money::Currency::EUR;
+
+/// Four eyes on goodwill: a voluntary credit above this amount is carried to the customer only
+/// once a second billing approver agreed (`REGROOTER_CREDIT_SECOND_APPROVAL_ABOVE`, in cents, when
+/// configuration names another). In another currency every voluntary credit needs the second
+/// approver: the amounts are not comparable.
+pub const VOLUNTARY_CREDIT_SECOND_APPROVAL_ABOVE: crate::money::Money =
+    crate::money::Money::new(10_000, crate::money::Currency::EUR);
+
 /// Art. 28(2) GDPR: customers are informed of an intended change of sub-processors in advance,
 /// so that they can object. The notice period when configuration names none
 /// (`REGROOTER_SUBPROCESSOR_NOTICE_DAYS`); a change cannot take effect sooner.

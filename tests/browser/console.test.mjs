@@ -10,18 +10,20 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startPlatform, follow, totp, record, shoot, watchCsp } from './platform.mjs';
+import { startPlatform, follow, totp, record, shoot, watchCsp, stripeFor } from './platform.mjs';
 
 // 20 November; the November outage below lets a claim be verified once the month is over.
 const START = '2026-11-20T09:00:00Z';
+const STRIPE_SECRET = 'whsec_console_test_0123456789';
 
 let platform, browser, base;
 const serverNow = () => platform.now();
 const api = (...args) => platform.api(...args);
 const advance = (duration) => platform.advance(duration);
+const { invoicedNovember } = stripeFor(() => platform, STRIPE_SECRET);
 
 before(async () => {
-  platform = await startPlatform({ start: START });
+  platform = await startPlatform({ start: START, env: { STRIPE_WEBHOOK_SECRET: STRIPE_SECRET } });
   ({ browser, base } = platform);
 });
 
@@ -199,14 +201,16 @@ test('a security officer triages a report into an incident, sends the notice and
   await context.close();
 });
 
-test('billing decides a claim in the queue across customers', async () => {
+test('billing decides a claim from the queue across customers; a 250 € voluntary credit needs a second billing approver', async () => {
   const operator = platform.token(['--role', 'operator', '--now', await serverNow()]);
-  // 40 hours down in November: below 95.0 %; acme's admin claims it once the month is over.
+  // 40 hours down in November: below 95.0 %; acme's admin claims it once the month is over and
+  // invoiced.
   await api('POST', '/api/sla/outages', operator, {
     start: '2026-11-03T08:00:00Z', end: '2026-11-05T00:00:00Z', tenant: 'acme',
     description: 'Storage failure in the primary region', evidence: 'status page entry',
   });
   await advance('264h');
+  await invoicedNovember();
   const admin = platform.token(['--role', 'customer_admin', '--tenant', 'acme', '--now', await serverNow()]);
   await api('POST', '/api/sla/tenants/acme/claims', admin, {
     month: '2026-11', outages: [{ start: '2026-11-03T08:00:00Z', end: '2026-11-05T00:00:00Z' }],
@@ -217,15 +221,39 @@ test('billing decides a claim in the queue across customers', async () => {
   assert.match(await page.textContent('main'), /1 awaiting a decision/);
   assert.ok(await page.$('section.card figure.chart svg rect.bar.down'), 'the confirmed downtime is drawn');
   await record(context, page, 'console-claims');
-  // No invoice for November: the measurements confirm the shortfall but there is no fee to take
-  // 5 % of, so billing rejects with its reason.
-  await page.check('section.card input[value=false]');
-  await page.fill('section.card textarea[name=reason]', 'No invoice for November; a voluntary credit follows the contract review.');
+  await page.fill('section.card textarea[name=reason]', 'Confirmed by the measurements: 40 hours down in November.');
   await follow(page, 'section.card form button[type=submit]');
   // (The screenshots above left the page in German.)
-  assert.match(await page.textContent('main [role=status]'), /Abgelehnt/);
+  assert.match(await page.textContent('main [role=status]'), /Genehmigt/);
   assert.match(await page.textContent('main'), /0 warten auf Entscheidung/);
   await shoot(context, page, 'console-claims-decided');
+
+  // A voluntary credit of 250 €: asked for by Bea, it waits for a second approver.
+  await follow(page, 'nav.main a[href="/console/credits"]');
+  await page.fill('#tenant', 'acme');
+  await page.fill('#amount', 'viel');
+  await page.fill('#reason', '');
+  await follow(page, 'main form[action="/console/credits"] button[type=submit]');
+  assert.ok(await page.$('#amount-error') && await page.$('#reason-error'), await page.textContent('main'));
+  await page.fill('#amount', '250,00');
+  await page.fill('#reason', 'Goodwill after the November outage');
+  await follow(page, 'main form[action="/console/credits"] button[type=submit]');
+  assert.match(await page.textContent('main [role=status]'), /zweiten Person|zweite Person/);
+  assert.match(await page.textContent('#credits'), /wartet auf zweite Freigabe/);
+  assert.equal(await page.$('#credits form[action$="/approval"]'), null, 'the one who asked cannot approve');
+  await shoot(context, page, 'console-credit-asked');
   assert.deepEqual(csp, [], 'no Content Security Policy violation');
   await context.close();
+
+  // A second billing user approves it; it is then carried to Stripe by the credit job.
+  const second = await staffMember('ben@regrooter.example', 'Ben Billing', ['billing_admin']);
+  await follow(second.page, 'nav.main a[href="/console/credits"]');
+  await record(second.context, second.page, 'console-credits');
+  await follow(second.page, '#credits form[action$="/approval"] button[type=submit]');
+  assert.match(await second.page.textContent('main [role=status]'), /Freigegeben/);
+  assert.doesNotMatch(await second.page.textContent('#credits'), /wartet auf zweite Freigabe/);
+  assert.match(await second.page.textContent('#credits'), /freigegeben von/);
+  await shoot(second.context, second.page, 'console-credit-approved');
+  assert.deepEqual(second.csp, [], 'no Content Security Policy violation');
+  await second.context.close();
 });

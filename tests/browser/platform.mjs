@@ -62,6 +62,50 @@ export async function record(context, page, name) {
   await page.goto(url.toString());
 }
 
+/// Stripe's signed events for `platform()` (a function: the platform starts in `before`),
+/// signed with the webhook secret it was started with.
+export function stripeFor(platform, secret) {
+  const stripeObjects = JSON.parse(readFileSync(join(root, 'tests/fixtures/stripe/objects.json'), 'utf8')).resources;
+  const serverNow = () => platform().now();
+  /// A Stripe event of Stripe's own shape (tests/fixtures/stripe), signed and delivered to the
+  /// webhook as Stripe does (`Stripe-Signature: t=…,v1=HMAC-SHA256(secret, "t.payload")`).
+  async function deliverStripe(id, type, object) {
+    const event = { ...structuredClone(stripeObjects.event), id, type, livemode: false, data: { object } };
+    event.created = Math.floor(Date.parse(await serverNow()) / 1000);
+    const payload = JSON.stringify(event);
+    const signature = createHmac('sha256', secret).update(`${event.created}.${payload}`).digest('hex');
+    const r = await fetch(`${platform().base}/stripe/webhook`, {
+      method: 'POST', body: payload,
+      headers: { 'content-type': 'application/json', 'stripe-signature': `t=${event.created},v1=${signature}` },
+    });
+    assert.ok(r.ok, `${type}: ${r.status} ${await r.text()}`);
+  }
+
+  /// acme's Stripe customer and subscription, and November's paid invoice (net 49.90 €).
+  async function invoicedNovember() {
+    await deliverStripe('evt_customer', 'customer.created', { ...structuredClone(stripeObjects.customer), id: 'cus_acme', metadata: { tenant_id: 'acme' } });
+    await deliverStripe('evt_subscription', 'customer.subscription.created', {
+      ...structuredClone(stripeObjects.subscription), id: 'sub_acme1', customer: 'cus_acme', status: 'active', ended_at: null, canceled_at: null,
+    });
+    const invoice = structuredClone(stripeObjects.invoice);
+    const start = Date.parse('2026-11-01T00:00:00Z') / 1000;
+    const end = Date.parse('2026-12-01T00:00:00Z') / 1000;
+    Object.assign(invoice, {
+      id: 'in_november', customer: 'cus_acme', status: 'paid', currency: 'eur', subtotal: 4990,
+      total_excluding_tax: 4990, total: 5938, billing_reason: 'subscription_cycle',
+      parent: { type: 'subscription_details', quote_details: null, subscription_details: { metadata: null, subscription: 'sub_acme1' } },
+    });
+    invoice.lines.data[0].period = { start, end };
+    invoice.lines.data[0].parent = {
+      type: 'subscription_item_details', invoice_item_details: null,
+      subscription_item_details: { subscription: 'sub_acme1', subscription_item: 'si_1', invoice_item: null, proration: false, proration_details: null },
+    };
+    await deliverStripe('evt_invoice', 'invoice.paid', invoice);
+  }
+
+  return { deliverStripe, invoicedNovember };
+}
+
 /// Screenshot of the page as it is (a form's answer, which a reload would not show again) in
 /// its current language, axe on it.
 export async function shoot(context, page, name) {

@@ -797,7 +797,11 @@ async fn a_voluntary_credit_above_the_four_eyes_amount_waits_for_a_second_billin
         .await
         .expect("asked");
     assert_eq!(big.status, CreditStatus::AwaitingApproval);
-    let carried = b.credits.apply(&gateway, &acme, &big.id).await.expect("apply");
+    let carried = b
+        .credits
+        .apply(&gateway, &acme, &big.id)
+        .await
+        .expect("apply");
     assert_eq!(carried.status, CreditStatus::AwaitingApproval);
     assert!(fake.transactions().is_empty(), "nothing reached Stripe");
     // The customer does not see it yet.
@@ -817,10 +821,16 @@ async fn a_voluntary_credit_above_the_four_eyes_amount_waits_for_a_second_billin
         .expect("approved");
     assert_eq!(approved.status, CreditStatus::Pending);
     assert_eq!(approved.approved_by.as_deref(), Some("billing_admin-2"));
-    let applied = b.credits.apply(&gateway, &acme, &big.id).await.expect("apply");
+    let applied = b
+        .credits
+        .apply(&gateway, &acme, &big.id)
+        .await
+        .expect("apply");
     assert_eq!(applied.status, CreditStatus::Applied);
     assert!(matches!(
-        b.credits.approve(&second_billing_user(), &acme, &big.id).await,
+        b.credits
+            .approve(&second_billing_user(), &acme, &big.id)
+            .await,
         Err(Error::Conflict(_))
     ));
 
@@ -836,7 +846,10 @@ async fn a_voluntary_credit_above_the_four_eyes_amount_waits_for_a_second_billin
         .expect("cancelled");
     assert_eq!(cancelled.status, CreditStatus::Cancelled);
     let report = b.credits.apply_pending(&gateway).await.expect("run");
-    assert!(report.applied.is_empty() && report.failed.is_empty(), "{report:?}");
+    assert!(
+        report.applied.is_empty() && report.failed.is_empty(),
+        "{report:?}"
+    );
     assert_eq!(fake.transactions().len(), 1, "only the approved credit");
     assert!(matches!(
         b.credits

@@ -4,6 +4,7 @@
 //! access: the console adds no permission of its own, it only shows what the roles allow.
 
 pub mod claims;
+pub mod credits;
 pub mod home;
 pub mod incidents;
 pub mod reports;
@@ -35,6 +36,11 @@ const AREAS: &[(&str, Text, Option<Permission>)] = &[
         claims::CLAIMS,
         Text::new("SLA-Anträge", "SLA claims"),
         Some(Permission::SlaClaimsRead),
+    ),
+    (
+        credits::CREDITS,
+        Text::new("Gutschriften", "Credits"),
+        Some(Permission::BillingRead),
     ),
     (
         tenants::TENANTS,

@@ -3,7 +3,7 @@
 use super::Routes;
 use axum::routing::{get, post};
 
-use crate::console::{HOME, claims, home, incidents, reports, tenants};
+use crate::console::{HOME, claims, credits, home, incidents, reports, tenants};
 
 pub fn router() -> Routes {
     Routes::new()
@@ -25,6 +25,15 @@ pub fn router() -> Routes {
         .page(
             "/console/claims/{tenant}/{claim}/decision",
             post(claims::decide),
+        )
+        .page(credits::CREDITS, get(credits::list).post(credits::grant))
+        .page(
+            "/console/credits/{tenant}/{credit}/approval",
+            post(credits::approve),
+        )
+        .page(
+            "/console/credits/{tenant}/{credit}/cancel",
+            post(credits::cancel),
         )
         .page(tenants::TENANTS, get(tenants::list).post(tenants::create))
         .page(

@@ -4,7 +4,8 @@
 // customer and invites its first admin by mail (who then signs in to the portal), a security
 // officer who triages a report into an incident through the incident file's form (a mistaken
 // form first: every failing field named at once), previews and sends the customer notice and
-// sees the 48-hour countdown turn met, billing deciding a claim from the queue across customers.
+// sees the 48-hour countdown turn met, the DPO setting a legal hold, billing deciding a claim from
+// the queue across customers and a 250 € voluntary credit approved by a second billing user.
 // axe-core on every page, screenshots in German and English into target/browser/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -197,6 +198,28 @@ test('a security officer triages a report into an incident, sends the notice and
   // The security team's roles show no billing or customer pages.
   assert.equal(await page.$('nav.main a[href="/console/claims"]'), null);
   assert.equal((await page.goto(`${base}/console/tenants`)).status(), 403);
+  assert.deepEqual(csp, [], 'no Content Security Policy violation');
+  await context.close();
+});
+
+test('the data protection officer sets a legal hold on a customer’s data', async () => {
+  const { context, page, csp } = await staffMember('dora@regrooter.example', 'Dora Datenschutz', ['data_protection_officer']);
+  await follow(page, 'nav.main a[href="/console/holds"]');
+  // Nothing filled in: every failing field at once.
+  await follow(page, 'main form[action="/console/holds"] button[type=submit]');
+  for (const field of ['tenant', 'legal_basis', 'categories']) {
+    assert.ok(await page.$(`#${field}-error`), `${field} refused: ${await page.textContent('main')}`);
+  }
+  await shoot(context, page, 'console-hold-mistake');
+  await page.fill('#tenant', 'acme');
+  await page.fill('#legal_basis', '§ 147 Abs. 1 Nr. 4 AO: Buchungsbelege, 8 Jahre');
+  await page.check('#hold-financial');
+  await follow(page, 'main form[action="/console/holds"] button[type=submit]');
+  assert.match(await page.textContent('main [role=status]'), /Gesetzt für acme/);
+  assert.match(await page.textContent('#holds'), /§ 147 Abs\. 1 Nr\. 4 AO/);
+  assert.match(await page.textContent('#holds'), /wirksam/);
+  await page.goto(`${base}/console/holds`);
+  await record(context, page, 'console-holds');
   assert.deepEqual(csp, [], 'no Content Security Policy violation');
   await context.close();
 });

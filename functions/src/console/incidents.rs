@@ -641,7 +641,7 @@ fn breach_type_label(b: BreachType) -> &'static str {
     }
 }
 
-const DATA_CATEGORIES: &[(&str, DataCategory, Text)] = &[
+pub(super) const DATA_CATEGORIES: &[(&str, DataCategory, Text)] = &[
     (
         "contact",
         DataCategory::Contact,

@@ -5,6 +5,7 @@
 
 pub mod claims;
 pub mod credits;
+pub mod holds;
 pub mod home;
 pub mod incidents;
 pub mod reports;
@@ -41,6 +42,11 @@ const AREAS: &[(&str, Text, Option<Permission>)] = &[
         credits::CREDITS,
         Text::new("Gutschriften", "Credits"),
         Some(Permission::BillingRead),
+    ),
+    (
+        holds::HOLDS,
+        Text::new("Aufbewahrung", "Legal holds"),
+        Some(Permission::LegalHoldsManage),
     ),
     (
         tenants::TENANTS,

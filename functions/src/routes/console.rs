@@ -3,7 +3,7 @@
 use super::Routes;
 use axum::routing::{get, post};
 
-use crate::console::{HOME, claims, credits, home, incidents, reports, tenants};
+use crate::console::{HOME, claims, credits, holds, home, incidents, reports, tenants};
 
 pub fn router() -> Routes {
     Routes::new()
@@ -35,6 +35,8 @@ pub fn router() -> Routes {
             "/console/credits/{tenant}/{credit}/cancel",
             post(credits::cancel),
         )
+        .page(holds::HOLDS, get(holds::list).post(holds::set))
+        .page("/console/holds/{tenant}/{hold}/lift", post(holds::lift))
         .page(tenants::TENANTS, get(tenants::list).post(tenants::create))
         .page(
             "/console/tenants/{tenant}/admin",

@@ -128,6 +128,34 @@ pub struct HoldInput {
     pub until: Option<Timestamp>,
 }
 
+/// What is wrong with a legal hold, every field at once.
+pub fn check_hold(input: &HoldInput, now: Timestamp) -> Result<(), Error> {
+    let mut errors = Vec::new();
+    let basis = input.legal_basis.as_deref().unwrap_or_default().trim();
+    if basis.chars().count() < 3 || basis.chars().count() > 500 {
+        errors.push(FieldError::new(
+            "/legal_basis",
+            "name the statutory duty (3 to 500 characters)",
+        ));
+    }
+    if input.categories.as_ref().is_none_or(BTreeSet::is_empty) {
+        errors.push(FieldError::new(
+            "/categories",
+            "name at least one data category",
+        ));
+    }
+    match input.until {
+        Some(until) if until > now => {}
+        Some(_) => errors.push(FieldError::new("/until", "must lie in the future")),
+        None => errors.push(FieldError::new("/until", "is required")),
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FinalDeletionInput {
@@ -1035,29 +1063,9 @@ impl RetentionService {
     ) -> Result<LegalHold, Error> {
         access.require(Permission::LegalHoldsManage, Scope::Tenant(tenant))?;
         let now = self.clock.now();
-        let mut errors = Vec::new();
+        check_hold(&input, now)?;
         let basis = input.legal_basis.unwrap_or_default().trim().to_string();
-        if basis.chars().count() < 3 || basis.chars().count() > 500 {
-            errors.push(FieldError::new(
-                "/legal_basis",
-                "name the statutory duty (3 to 500 characters)",
-            ));
-        }
         let categories = input.categories.unwrap_or_default();
-        if categories.is_empty() {
-            errors.push(FieldError::new(
-                "/categories",
-                "name at least one data category",
-            ));
-        }
-        match input.until {
-            Some(until) if until > now => {}
-            Some(_) => errors.push(FieldError::new("/until", "must lie in the future")),
-            None => errors.push(FieldError::new("/until", "is required")),
-        }
-        if !errors.is_empty() {
-            return Err(Error::Validation(errors));
-        }
         let id = HoldId::generate(now);
         let entry = AuditEntry::append(
             &hold_chain(&id),
@@ -1138,6 +1146,17 @@ impl RetentionService {
     ) -> Result<Vec<LegalHold>, Error> {
         access.require(Permission::RetentionRead, Scope::Tenant(tenant))?;
         self.holds_of(tenant).await
+    }
+
+    /// Every tenant's legal holds, newest first (the data protection officer's overview).
+    pub async fn all_holds(&self, access: &Access) -> Result<Vec<LegalHold>, Error> {
+        access.require(Permission::RetentionRead, Scope::Platform)?;
+        let mut holds = Vec::new();
+        for tenant in kernel::tenants::all(self.store.as_ref()).await? {
+            holds.extend(self.holds_of(&tenant.id).await?);
+        }
+        holds.sort_by_key(|h| std::cmp::Reverse(h.set_at));
+        Ok(holds)
     }
 
     /// The tenant's deletion certificates, each with its signed form for download.

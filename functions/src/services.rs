@@ -285,3 +285,36 @@ impl Services {
         }
     }
 }
+
+impl Services {
+    /// A new staff member, invited by an operator: the account and the invitation mail with the
+    /// activation link, queued in the outbox for that person only.
+    pub async fn invite_staff(
+        &self,
+        access: &kernel::rbac::Access,
+        input: auth::service::NewUserInput,
+    ) -> Result<auth::service::CreatedUser, kernel::Error> {
+        let created = self
+            .auth
+            .create_user(access, auth::Account::Staff, input)
+            .await?;
+        let activation = format!(
+            "{}{}",
+            self.config.public_url.trim_end_matches('/'),
+            web::paths::ACTIVATE
+        );
+        let (subject, body) = auth::service::staff_invitation_message(&created, &activation);
+        self.incidents
+            .queue_platform_message(
+                format!("staff-invitation-{}", created.user.id),
+                incidents::outbox::Purpose::StaffInvitation {
+                    user: created.user.id.to_string(),
+                },
+                &kernel::crypto::Personal::new(created.user.email.clone()),
+                subject,
+                &kernel::crypto::Personal::new(body),
+            )
+            .await?;
+        Ok(created)
+    }
+}

@@ -37,11 +37,17 @@ after(async () => {
 async function staffMember(email, name, roles, locale = 'de-DE') {
   const operator = platform.token(['--role', 'operator', '--now', await serverNow()]);
   const created = await api('POST', '/api/staff', operator, { email, name, roles });
+  return activateAndEnrol(`${base}/portal/session/activate?token=${created.activation_token}`, email, name, locale);
+}
+
+/// The new staff member's side: the activation link, the password, the first sign-in with the
+/// second factor enrolled (no console page before it); returns the page, on the console.
+async function activateAndEnrol(link, email, name, locale = 'de-DE') {
   const context = await browser.newContext({ locale });
   const page = await context.newPage();
   const csp = [];
   watchCsp(page, csp);
-  await page.goto(`${base}/portal/session/activate?token=${created.activation_token}`);
+  await page.goto(link);
   const password = `${name} keeps the platform honest`;
   await page.fill('#password', password);
   await page.fill('#password_again', password);
@@ -61,6 +67,19 @@ async function staffMember(email, name, roles, locale = 'de-DE') {
   await follow(page, 'main a.button');
   assert.equal(new URL(page.url()).pathname, '/console/', 'staff land in the console');
   return { context, page, csp };
+}
+
+/// The mail the outbox drain wrote for `to` whose file name starts with `prefix`.
+async function mailTo(prefix, to) {
+  await advance('PT1M'); // the outbox drain hands it over
+  const outbox = join(platform.data, 'outbox');
+  for (let i = 0; i < 50; i++) {
+    const files = existsSync(outbox) ? readdirSync(outbox).filter((f) => f.startsWith(prefix)) : [];
+    const mail = files.map((f) => readFileSync(join(outbox, f), 'utf8')).find((m) => m.split(/\r?\n/).includes(`To: ${to}`));
+    if (mail) return mail;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`no mail to ${to}: ${existsSync(outbox) ? readdirSync(outbox) : 'no outbox'}`);
 }
 
 test('an operator onboards a customer in the console and invites its first admin, who signs in to the portal', async () => {
@@ -101,15 +120,7 @@ test('an operator onboards a customer in the console and invites its first admin
   await context.close();
 
   // The invited admin activates from the mailed link and signs in to the portal.
-  await advance('PT1M'); // the outbox drain hands the invitation over
-  const outbox = join(platform.data, 'outbox');
-  let mail;
-  for (let i = 0; i < 50 && !mail; i++) {
-    const files = existsSync(outbox) ? readdirSync(outbox).filter((f) => f.startsWith('invitation-')) : [];
-    mail = files.map((f) => readFileSync(join(outbox, f), 'utf8')).find((m) => /^To: ada@acme\.example$/m.test(m));
-    if (!mail) await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.ok(mail, `the invitation was mailed: ${existsSync(outbox) ? readdirSync(outbox) : 'no outbox'}`);
+  const mail = await mailTo('invitation-', 'ada@acme.example');
   const link = mail.match(/https?:\/\/\S+\/portal\/session\/activate\?token=\S+/)[0];
   const admin = await browser.newContext({ locale: 'de-DE' });
   const adminPage = await admin.newPage();
@@ -126,6 +137,44 @@ test('an operator onboards a customer in the console and invites its first admin
   const refused = await adminPage.goto(`${base}/console/`);
   assert.equal(refused.status(), 403);
   await admin.close();
+});
+
+test('an operator invites a staff member by mail, changes the role, disables and enables the account', async () => {
+  const { context, page, csp } = await staffMember('otto@regrooter.example', 'Otto Operator', ['operator']);
+  await follow(page, 'nav.main a[href="/console/staff"]');
+  await page.fill('#name', 'Rita Reader');
+  await page.fill('#email', 'rita@regrooter.example');
+  await page.selectOption('#role', 'read_only_support');
+  await follow(page, 'main form[action="/console/staff"] button[type=submit]');
+  assert.match(await page.textContent('main [role=status]'), /rita@regrooter\.example/);
+  assert.doesNotMatch(await page.content(), /activate\?token=/, 'the operator never sees the link');
+  await shoot(context, page, 'console-staff-invited');
+
+  const mail = await mailTo('staff-invitation-', 'rita@regrooter.example');
+  assert.match(mail, /zweiten Faktor/);
+  const link = mail.match(/https?:\/\/\S+\/portal\/session\/activate\?token=\S+/)[0];
+  const rita = await activateAndEnrol(link, 'rita@regrooter.example', 'Rita Reader');
+  assert.equal(await rita.page.$('nav.main a[href="/console/reports"]'), null, 'support reads no reports');
+
+  // A new role ends her sessions; disabling ends them too, enabling lets her sign in again.
+  await page.goto(`${base}/console/staff`);
+  const row = page.locator('tr', { hasText: 'Rita Reader' });
+  await row.locator('select[name=role]').selectOption('security_officer');
+  await Promise.all([page.waitForNavigation(), row.locator('form[action$="/roles"] button').click()]);
+  assert.match(await page.textContent('main [role=status]'), /neue Rolle/);
+  await rita.page.goto(`${base}/console/reports`);
+  assert.match(new URL(rita.page.url()).pathname, /\/portal\/session\/sign-in$/, 'her session ended with the role change');
+  await Promise.all([page.waitForNavigation(), page.locator('tr', { hasText: 'Rita Reader' }).locator('form[action$="/disable"] button').click()]);
+  assert.match(await page.textContent('main [role=status]'), /gesperrt/);
+  assert.match(await page.locator('tr', { hasText: 'Rita Reader' }).textContent(), /gesperrt/);
+  await page.goto(`${base}/console/staff`);
+  await record(context, page, 'console-staff');
+  await Promise.all([page.waitForNavigation(), page.locator('tr', { hasText: 'Rita Reader' }).locator('form[action$="/enable"] button').click()]);
+  assert.match(await page.textContent('main [role=status]'), /wieder freigeschaltet/);
+  assert.deepEqual(csp, [], 'no Content Security Policy violation');
+  assert.deepEqual(rita.csp, [], 'no Content Security Policy violation');
+  await rita.context.close();
+  await context.close();
 });
 
 test('a security officer triages a report into an incident, sends the notice and sees the 48-hour deadline met', async () => {

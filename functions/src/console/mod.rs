@@ -9,6 +9,7 @@ pub mod holds;
 pub mod home;
 pub mod incidents;
 pub mod reports;
+pub mod staff;
 pub mod tenants;
 
 use kernel::rbac::{Actor, Denied, Permission};
@@ -52,6 +53,11 @@ const AREAS: &[(&str, Text, Option<Permission>)] = &[
         tenants::TENANTS,
         Text::new("Kunden", "Customers"),
         Some(Permission::TenantsManage),
+    ),
+    (
+        staff::STAFF,
+        Text::new("Mitarbeitende", "Staff"),
+        Some(Permission::StaffManage),
     ),
 ];
 

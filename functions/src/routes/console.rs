@@ -3,7 +3,7 @@
 use super::Routes;
 use axum::routing::{get, post};
 
-use crate::console::{HOME, claims, credits, holds, home, incidents, reports, tenants};
+use crate::console::{HOME, claims, credits, holds, home, incidents, reports, staff, tenants};
 
 pub fn router() -> Routes {
     Routes::new()
@@ -37,6 +37,10 @@ pub fn router() -> Routes {
         )
         .page(holds::HOLDS, get(holds::list).post(holds::set))
         .page("/console/holds/{tenant}/{hold}/lift", post(holds::lift))
+        .page(staff::STAFF, get(staff::list).post(staff::invite))
+        .page("/console/staff/{user}/roles", post(staff::set_role))
+        .page("/console/staff/{user}/disable", post(staff::disable))
+        .page("/console/staff/{user}/enable", post(staff::enable))
         .page(tenants::TENANTS, get(tenants::list).post(tenants::create))
         .page(
             "/console/tenants/{tenant}/admin",

@@ -37,7 +37,7 @@ mod invitations;
 mod passkeys;
 mod reset;
 pub use figures::StaffFactorFigures;
-pub use invitations::invitation_message;
+pub use invitations::{invitation_message, staff_invitation_message};
 use kernel::audit::{AuditEntry, AuditHead};
 use kernel::crypto::{FieldContext, KeyOwner, KeyPurpose, Keyring, Personal, SealedField};
 use kernel::error::{Error, FieldError};

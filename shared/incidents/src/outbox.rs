@@ -133,6 +133,8 @@ pub enum Purpose {
     Invitation { tenant: TenantId },
     /// A password reset link (in the sealed body) for one account.
     PasswordReset { user: String },
+    /// Invites a new staff member (the activation link is in the sealed body).
+    StaffInvitation { user: String },
 }
 
 /// A message as stored: recipient and body sealed (platform key, purpose `reports`).

@@ -72,3 +72,19 @@ pub fn invitation_message(
     );
     (subject, body)
 }
+
+/// The invitation mail of a new staff member: subject and bilingual body with the activation
+/// link, its expiry, and that the first sign-in sets up the second factor.
+pub fn staff_invitation_message(created: &CreatedUser, activation_url: &str) -> (String, String) {
+    let link = format!("{activation_url}?token={}", created.activation_token);
+    let until = in_company_time(created.activation_expires_at)
+        .strftime("%d.%m.%Y %H:%M %Z")
+        .to_string();
+    let subject =
+        "Ihr Zugang zur regrooter-Konsole / Your access to the regrooter staff console".to_string();
+    let body = format!(
+        "Guten Tag {name},\n\nfür Sie ist ein Zugang zur regrooter-Konsole eingerichtet. Wählen Sie Ihr Passwort über diesen Link (gültig bis {until}, nur einmal); bei der ersten Anmeldung richten Sie den zweiten Faktor ein, ohne den die Konsole sich nicht öffnet:\n\n{link}\n\n— regrooter GmbH\n\n----\n\nHello {name},\n\nan account for the regrooter staff console has been set up for you. Choose your password with this link (valid until {until}, once); at the first sign-in you set up the second factor, without which the console does not open:\n\n{link}\n\n— regrooter GmbH\n",
+        name = created.user.name,
+    );
+    (subject, body)
+}

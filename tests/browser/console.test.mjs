@@ -228,15 +228,37 @@ test('a security officer triages a report into an incident, sends the notice and
   await page.fill('#data_set_tenant', 'acme');
   await follow(page, 'form:has(input[name=outcome][value=incident]) button[type=submit]');
   assert.match(new URL(page.url()).pathname, /^\/console\/incidents\/.+/);
+  const incidentUrl = page.url();
   assert.match(await page.textContent('#deadlines'), /Kunde acme/);
   assert.match(await page.textContent('#deadlines'), /offen/, 'the 48 hours run');
   assert.match(await page.textContent('#deadlines'), /noch 4[78] h \d\d min/);
   await record(context, page, 'console-incident');
 
+  // Measures as a timeline: an empty one refused next to its fields, then recorded.
+  await follow(page, 'form[action$="/measures"] button[type=submit]');
+  assert.ok(await page.$('#measure-what-error') && await page.$('#measure-owner-error'), 'both fields named');
+  await page.selectOption('#measure-kind', 'containment');
+  await page.fill('#measure-what', 'Export für alle Kunden abgeschaltet');
+  await page.fill('#measure-owner', 'Plattformteam');
+  await follow(page, 'form[action$="/measures"] button[type=submit]');
+  assert.match(await page.textContent('#measures'), /Export für alle Kunden abgeschaltet/);
+  // The assessment takes the file's facts; only what the file does not say is asked.
+  await page.check('#encrypted_state_of_the_art-no');
+  await page.check('#exfiltration-likely');
+  await follow(page, 'form[action$="/assessment"] button[type=submit]');
+  assert.match(await page.textContent('main [role=status]'), /Bewertet/);
+  assert.ok((await page.$$('#reasons li')).length > 0, 'the engine names its reasons');
+  assert.ok(await page.isChecked('#encrypted_state_of_the_art-no') && await page.isChecked('#exfiltration-likely'), 'the answers stay as given');
+  // An override needs its reasons.
+  await page.fill('#justification', 'zu kurz');
+  await follow(page, 'form[action$="/override"] button[type=submit]');
+  assert.ok(await page.$('#justification-error'), 'a short justification is refused');
+  await shoot(context, page, 'console-incident-assessed');
+
   // The notice as it would go out, then sent; the deadline turns met.
   assert.match(await page.textContent('details.notice-message'), /security@acme\.example/);
   await advance('PT3H');
-  await page.reload(); // the access token expired meanwhile: renewed from the refresh cookie
+  await page.goto(incidentUrl); // the access token expired meanwhile: renewed from the refresh cookie
   await follow(page, 'form[action$="/notices"] button[type=submit]');
   assert.match(await page.textContent('main [role=status]'), /Benachrichtigungen übergeben: 1/);
   assert.match(await page.textContent('#deadlines'), /erfüllt/);

@@ -7,11 +7,16 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use incidents::assessment::BreachType;
 use incidents::deadlines::{Deadline, DeadlineState};
-use incidents::model::{AffectedDataSet, Approx, Duty, IncidentId, IncidentStatus, Role};
-use incidents::service::{IncidentDraft, IncidentForCaller, IncidentView};
+use incidents::model::{
+    AffectedDataSet, Approx, Duty, IncidentId, IncidentStatus, MeasureKind, MeasureStatus, Role,
+};
+use incidents::service::{
+    AssessmentInput, IncidentDraft, IncidentForCaller, IncidentView, MeasureInput, OverrideInput,
+};
 use kernel::Error;
 use kernel::crypto::Personal;
 use kernel::ids::TenantId;
@@ -156,7 +161,7 @@ pub async fn detail(
 ) -> PageResult<Page> {
     staff_only(&viewer)?;
     let id = parse_id(&raw)?;
-    render(&s, &viewer, &id, None).await
+    render(&s, &viewer, &id, None, &[]).await
 }
 
 async fn render(
@@ -164,6 +169,7 @@ async fn render(
     viewer: &Viewer,
     id: &IncidentId,
     notice: Option<Markup>,
+    errors: &[(String, String)],
 ) -> PageResult<Page> {
     let lang = current_lang();
     let now = s.clock.now();
@@ -180,6 +186,9 @@ async fn render(
         Vec::new()
     };
     let sendable = previews.iter().any(|p| p.not_sent_because.is_none());
+    let permissions = viewer.access.permissions();
+    let may_manage = permissions.contains(Permission::IncidentsManage);
+    let may_assess = permissions.contains(Permission::IncidentsAssess);
     let body = html! {
         p { a href=(INCIDENTS) { "← " (t("Alle Vorfälle", "All incidents")) } }
         h1 { (view.title) }
@@ -214,21 +223,39 @@ async fn render(
                 li { (set.name) " — " (role(set.role)) @if let Some(tenant) = &set.tenant { " (" (tenant) ")" } }
             } } }
         }
+        @if !errors.is_empty() { (error_summary(errors)) }
         h2 { (t("Maßnahmen", "Measures")) }
         @if view.measures.is_empty() {
             (none_yet("Noch keine Maßnahme erfasst.", "No measure recorded yet."))
         } @else {
-            ol id="measures" { @for m in &view.measures {
-                li { (date_time(lang, m.at)) ": " (m.what) " (" (m.owner) ")" }
+            ol id="measures" class="timeline" { @for m in &view.measures {
+                li {
+                    (date_time(lang, m.at)) " · " (measure_kind(m.kind)) " · " (measure_status(m.status)) br;
+                    (m.what) " — " span class="muted" { (m.owner) }
+                }
             } }
+        }
+        @if may_manage && view.status != IncidentStatus::Closed {
+            (measure_form(viewer, id, errors))
         }
         h2 { (t("Bewertung", "Assessment")) }
         @match &view.assessment {
             Some(a) => {
-                p { (t("Risiko: ", "Risk: ")) strong { (risk(a.effective.risk)) } }
+                p { (t("Risiko: ", "Risk: ")) strong id="risk" { (risk(a.effective.risk)) }
+                    @if a.override_decision.is_some() { " " span class="status warn" { (t("abweichend entschieden", "overridden")) } } }
+                h3 { (t("Gründe der Regel-Engine", "The engine's reasons")) }
+                ul id="reasons" { @for line in &a.engine.reasons { li { (line) } } }
+                h3 { (t("Was daraus folgt", "What follows")) }
                 ul { @for line in &a.advice { li { (line) } } }
+                @if let Some(o) = &a.override_decision {
+                    p { (t("Abweichende Entscheidung: ", "Override: ")) (risk(o.risk)) " — " (o.justification) }
+                }
             }
             None => { (none_yet("Noch nicht bewertet.", "Not assessed yet.")) }
+        }
+        @if may_assess {
+            (assessment_form(viewer, id, view.assessment.as_ref().map(|a| &a.facts)))
+            @if view.assessment.is_some() { (override_form(viewer, id, errors)) }
         }
         @if may_send {
             h2 { (t("Benachrichtigung der Kunden", "Notice to customers")) }
@@ -272,6 +299,161 @@ fn delivery(state: incidents::DeliveryState) -> &'static str {
         Complained => t("als Spam gemeldet", "marked as spam"),
         Failed => t("gescheitert", "failed"),
     }
+}
+
+fn measure_kind(kind: MeasureKind) -> &'static str {
+    match kind {
+        MeasureKind::Containment => t("Eindämmung", "Containment"),
+        MeasureKind::Improvement => t("Verbesserung", "Improvement"),
+        MeasureKind::IncidentManagement => t("Vorfallmanagement", "Incident management"),
+        MeasureKind::Process => t("Prozesse", "Processes"),
+    }
+}
+
+fn measure_status(status: MeasureStatus) -> &'static str {
+    match status {
+        MeasureStatus::Planned => t("geplant", "planned"),
+        MeasureStatus::InProgress => t("in Arbeit", "in progress"),
+        MeasureStatus::Done => t("erledigt", "done"),
+    }
+}
+
+/// A text field of a small form, with its error (keyed by `id`).
+fn small_field(id: &str, name: &str, label: &str, errors: &[(String, String)]) -> Markup {
+    let error = field_error(errors, id);
+    html! {
+        label for=(id) { (label) }
+        @if let Some(e) = error { p class="field-error" id={ (id) "-error" } { (e) } }
+        input type="text" id=(id) name=(name) aria-invalid=[error.map(|_| "true")];
+    }
+}
+
+fn measure_form(viewer: &Viewer, id: &IncidentId, errors: &[(String, String)]) -> Markup {
+    html! {
+        form method="post" action={ (incident_path(id)) "/measures" } novalidate {
+            (form_token_field(&viewer.form_token))
+            fieldset {
+                legend { (t("Maßnahme erfassen", "Record a measure")) }
+                label for="measure-kind" { (t("Wofür", "For")) }
+                select id="measure-kind" name="kind" {
+                    @for kind in [MeasureKind::Containment, MeasureKind::Improvement, MeasureKind::IncidentManagement, MeasureKind::Process] {
+                        option value=(serde_plain(&kind)) { (measure_kind(kind)) }
+                    }
+                }
+                (small_field("measure-what", "what", t("Was", "What"), errors))
+                (small_field("measure-owner", "owner", t("Wer (Rolle oder Team)", "Who (role or team)"), errors))
+                label for="measure-status" { (t("Stand", "State")) }
+                select id="measure-status" name="status" {
+                    @for status in [MeasureStatus::Done, MeasureStatus::InProgress, MeasureStatus::Planned] {
+                        option value=(serde_plain(&status)) { (measure_status(status)) }
+                    }
+                }
+                button type="submit" class="secondary" { (t("Maßnahme erfassen", "Record the measure")) }
+            }
+        }
+    }
+}
+
+/// A yes / no / unknown question of the assessment (unknown stays unknown: the decision then
+/// says it is provisional).
+fn tri_state(name: &str, question: &str, known: Option<bool>) -> Markup {
+    let current = match known {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "",
+    };
+    html! {
+        fieldset {
+            legend { (question) }
+            @for (value, label) in [("yes", t("ja", "yes")), ("no", t("nein", "no")), ("", t("unbekannt", "unknown"))] {
+                div {
+                    input type="radio" id={ (name) "-" (if value.is_empty() { "unknown" } else { value }) } name=(name) value=(value) checked[value == current];
+                    label class="inline-label" for={ (name) "-" (if value.is_empty() { "unknown" } else { value }) } { (label) }
+                }
+            }
+        }
+    }
+}
+
+/// The assessment's own questions, answered as last time (unknown until answered).
+fn assessment_form(
+    viewer: &Viewer,
+    id: &IncidentId,
+    facts: Option<&incidents::assessment::Facts>,
+) -> Markup {
+    let known = |f: fn(&incidents::assessment::Facts) -> Option<bool>| facts.and_then(f);
+    let exfiltration = facts
+        .and_then(|f| f.exfiltration)
+        .map(|e| serde_plain(&e))
+        .unwrap_or_default();
+    let hours = facts
+        .and_then(|f| f.unavailability_hours)
+        .map(|h| h.to_string())
+        .unwrap_or_default();
+    html! {
+        form method="post" action={ (incident_path(id)) "/assessment" } {
+            (form_token_field(&viewer.form_token))
+            p class="hint" { (t(
+                "Art der Verletzung, Datenkategorien und Zahl der Betroffenen kommen aus der Akte; hier nur, was die Akte nicht sagt.",
+                "Kind of breach, data categories and the number of people come from the file; here only what the file does not say.",
+            )) }
+            (tri_state("encrypted_state_of_the_art", t("Daten nach Stand der Technik verschlüsselt?", "Data encrypted to the state of the art?"), known(|f| f.encrypted_state_of_the_art)))
+            (tri_state("key_compromised", t("Schlüssel kompromittiert?", "Key compromised?"), known(|f| f.key_compromised)))
+            (tri_state("backup_restorable", t("Aus einer Sicherung wiederherstellbar?", "Restorable from a backup?"), known(|f| f.backup_restorable)))
+            (tri_state("recipient_trusted", t("Empfänger vertrauenswürdig (z. B. versehentlich an einen Kunden)?", "Recipient trusted (e.g. sent to a customer by mistake)?"), known(|f| f.recipient_trusted)))
+            (tri_state("vulnerable_data_subjects", t("Schutzbedürftige Betroffene (z. B. Kinder, Patienten)?", "Vulnerable people affected (e.g. children, patients)?"), known(|f| f.vulnerable_data_subjects)))
+            fieldset {
+                legend { (t("Abfluss der Daten", "Exfiltration")) }
+                @for (value, label) in [("confirmed", t("bestätigt", "confirmed")), ("likely", t("wahrscheinlich", "likely")), ("unlikely", t("unwahrscheinlich", "unlikely")), ("none", t("keiner", "none")), ("", t("unbekannt", "unknown"))] {
+                    div {
+                        input type="radio" id={ "exfiltration-" (if value.is_empty() { "unknown" } else { value }) } name="exfiltration" value=(value) checked[value == exfiltration];
+                        label class="inline-label" for={ "exfiltration-" (if value.is_empty() { "unknown" } else { value }) } { (label) }
+                    }
+                }
+            }
+            label for="unavailability_hours" { (t("Stunden nicht verfügbar (falls zutreffend)", "Hours unavailable (if any)")) }
+            input type="text" inputmode="decimal" id="unavailability_hours" name="unavailability_hours" value=(hours);
+            button type="submit" { (t("Bewerten", "Assess")) }
+        }
+    }
+}
+
+fn override_form(viewer: &Viewer, id: &IncidentId, errors: &[(String, String)]) -> Markup {
+    let error = field_error(errors, "justification");
+    html! {
+        form method="post" action={ (incident_path(id)) "/override" } novalidate {
+            (form_token_field(&viewer.form_token))
+            fieldset {
+                legend { (t("Anders entscheiden als die Regel-Engine", "Decide differently from the engine")) }
+                label for="override-risk" { (t("Risiko", "Risk")) }
+                select id="override-risk" name="risk" {
+                    option value="none" { (t("voraussichtlich kein Risiko", "unlikely to result in a risk")) }
+                    option value="risk" { (t("Risiko", "risk")) }
+                    option value="high" { (t("hohes Risiko", "high risk")) }
+                }
+                div {
+                    input type="checkbox" id="override-authority" name="notify_supervisory_authority" value="on";
+                    label class="inline-label" for="override-authority" { (t("Aufsichtsbehörde melden", "Notify the supervisory authority")) }
+                }
+                div {
+                    input type="checkbox" id="override-subjects" name="communicate_to_data_subjects" value="on";
+                    label class="inline-label" for="override-subjects" { (t("Betroffene benachrichtigen", "Tell the data subjects")) }
+                }
+                label for="justification" { (t("Begründung (mindestens 20 Zeichen)", "Justification (at least 20 characters)")) }
+                @if let Some(e) = error { p class="field-error" id="justification-error" { (e) } }
+                textarea id="justification" name="justification" rows="3" aria-invalid=[error.map(|_| "true")] {}
+                button type="submit" class="secondary" { (t("Entscheidung festhalten", "Record the decision")) }
+            }
+        }
+    }
+}
+
+/// An enum's serde name (snake_case), as the forms post it.
+fn serde_plain(value: &impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 fn risk(level: incidents::assessment::RiskLevel) -> &'static str {
@@ -327,9 +509,173 @@ pub async fn notify(
         "{} {sent}",
         t("Benachrichtigungen übergeben:", "Notices handed over:")
     );
-    Ok(render(&s, &viewer, &id, Some(done(&text)))
+    Ok(render(&s, &viewer, &id, Some(done(&text)), &[])
         .await?
         .into_response())
+}
+
+/// Pairs posted by a form, read by name.
+fn posted<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.trim().is_empty())
+}
+
+fn from_serde<T: serde::de::DeserializeOwned>(raw: Option<&str>) -> Option<T> {
+    raw.and_then(|v| serde_json::from_value(serde_json::Value::String(v.to_string())).ok())
+}
+
+/// After an action on the file: the page again, with what happened or what to fix.
+async fn answer(
+    s: &Services,
+    viewer: &Viewer,
+    id: &IncidentId,
+    result: Result<&'static str, Error>,
+    field_of: impl Fn(&str) -> Option<(&'static str, &'static str)>,
+) -> PageResult<Response> {
+    match result {
+        Ok(text) => Ok(render(s, viewer, id, Some(done(text)), &[])
+            .await?
+            .into_response()),
+        Err(Error::Validation(fields)) => {
+            let mut errors: Vec<(String, String)> = Vec::new();
+            for f in &fields {
+                let (field, text) =
+                    field_of(&f.pointer).unwrap_or(("form", t("Bitte prüfen.", "Please check.")));
+                if !errors.iter().any(|(x, _)| x == field) {
+                    errors.push((field.to_string(), text.to_string()));
+                }
+            }
+            Ok(render(s, viewer, id, None, &errors)
+                .await?
+                .status(StatusCode::BAD_REQUEST)
+                .into_response())
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+pub async fn add_measure(
+    State(s): State<Arc<Services>>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+    PageForm(fields): PageForm<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    staff_only(&viewer)?;
+    let id = parse_id(&raw)?;
+    let input = MeasureInput {
+        kind: from_serde(posted(&fields, "kind")).unwrap_or(MeasureKind::Containment),
+        what: Personal::new(posted(&fields, "what").unwrap_or_default().to_string()),
+        owner: posted(&fields, "owner").unwrap_or_default().to_string(),
+        status: from_serde(posted(&fields, "status")).unwrap_or(MeasureStatus::Done),
+        at: None,
+    };
+    let result = s
+        .incidents
+        .add_measure(&viewer.access, &id, input)
+        .await
+        .map(|_| t("Maßnahme erfasst.", "Measure recorded."));
+    answer(&s, &viewer, &id, result, |pointer| match pointer {
+        "/what" => Some((
+            "measure-what",
+            t(
+                "Bitte beschreiben, was getan wird (1 bis 5.000 Zeichen).",
+                "Please describe what is done (1 to 5,000 characters).",
+            ),
+        )),
+        "/owner" => Some((
+            "measure-owner",
+            t(
+                "Bitte eine Rolle oder ein Team nennen (1 bis 100 Zeichen).",
+                "Please name a role or team (1 to 100 characters).",
+            ),
+        )),
+        _ => None,
+    })
+    .await
+}
+
+pub async fn assess(
+    State(s): State<Arc<Services>>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+    PageForm(fields): PageForm<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    staff_only(&viewer)?;
+    let id = parse_id(&raw)?;
+    let yes_no = |name: &str| match posted(&fields, name) {
+        Some("yes") => Some(true),
+        Some("no") => Some(false),
+        _ => None,
+    };
+    let input = AssessmentInput {
+        encrypted_state_of_the_art: yes_no("encrypted_state_of_the_art"),
+        key_compromised: yes_no("key_compromised"),
+        backup_restorable: yes_no("backup_restorable"),
+        recipient_trusted: yes_no("recipient_trusted"),
+        vulnerable_data_subjects: yes_no("vulnerable_data_subjects"),
+        exfiltration: from_serde(posted(&fields, "exfiltration")),
+        unavailability_hours: posted(&fields, "unavailability_hours")
+            .and_then(|h| h.trim().replace(',', ".").parse().ok()),
+        ..AssessmentInput::default()
+    };
+    let result = s
+        .incidents
+        .assess(&viewer.access, &id, input)
+        .await
+        .map(|_| t("Bewertet.", "Assessed."));
+    answer(&s, &viewer, &id, result, |_| {
+        Some((
+            "form",
+            t(
+                "Die Akte nennt noch keine Art der Verletzung.",
+                "The file names no kind of breach yet.",
+            ),
+        ))
+    })
+    .await
+}
+
+pub async fn override_assessment(
+    State(s): State<Arc<Services>>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+    PageForm(fields): PageForm<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    staff_only(&viewer)?;
+    let id = parse_id(&raw)?;
+    let input = OverrideInput {
+        risk: from_serde(posted(&fields, "risk")).unwrap_or(incidents::assessment::RiskLevel::Risk),
+        notify_supervisory_authority: posted(&fields, "notify_supervisory_authority").is_some(),
+        communicate_to_data_subjects: posted(&fields, "communicate_to_data_subjects").is_some(),
+        justification: Personal::new(
+            posted(&fields, "justification")
+                .unwrap_or_default()
+                .to_string(),
+        ),
+    };
+    let result = s
+        .incidents
+        .override_assessment(&viewer.access, &id, input)
+        .await
+        .map(|_| {
+            t(
+                "Entscheidung festgehalten; beide Entscheidungen bleiben in der Akte.",
+                "Decision recorded; both decisions stay on the file.",
+            )
+        });
+    answer(&s, &viewer, &id, result, |_| {
+        Some((
+            "justification",
+            t(
+                "Bitte die Gründe nennen (20 bis 5.000 Zeichen).",
+                "Please give the reasons (20 to 5,000 characters).",
+            ),
+        ))
+    })
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -21,6 +21,18 @@ pub fn router() -> Routes {
             "/console/incidents/{incident}/notices",
             post(incidents::notify),
         )
+        .page(
+            "/console/incidents/{incident}/measures",
+            post(incidents::add_measure),
+        )
+        .page(
+            "/console/incidents/{incident}/assessment",
+            post(incidents::assess),
+        )
+        .page(
+            "/console/incidents/{incident}/override",
+            post(incidents::override_assessment),
+        )
         .page(claims::CLAIMS, get(claims::queue))
         .page(
             "/console/claims/{tenant}/{claim}/decision",

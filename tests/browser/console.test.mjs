@@ -263,6 +263,18 @@ test('a security officer triages a report into an incident, sends the notice and
   assert.match(await page.textContent('main [role=status]'), /Benachrichtigungen übergeben: 1/);
   assert.match(await page.textContent('#deadlines'), /erfüllt/);
   await shoot(context, page, 'console-incident-notified');
+  // Every change is in the incident's audit chain, verified on the page.
+  assert.match(await page.textContent('#chain'), /unversehrt/);
+  assert.ok((await page.$$('#audit tbody tr')).length >= 4, 'created, measure, assessment, notice');
+  // The Art. 33(5) register lists it with who was told; its CSV export downloads.
+  await follow(page, 'nav.main a[href="/console/register"]');
+  assert.match(await page.textContent('#register'), /Export liefert fremde Datensätze/);
+  assert.match(await page.textContent('#register'), /Kunde acme/);
+  await record(context, page, 'console-register');
+  const csv = await context.request.get(`${base}/console/register.csv`);
+  assert.equal(csv.status(), 200);
+  assert.match(csv.headers()['content-disposition'], /breach-register\.csv/);
+  assert.match(await csv.text(), /Export liefert fremde Datensätze/);
   await follow(page, 'nav.main a[href="/console/incidents"]');
   assert.match(await page.textContent('#incidents'), /keine offene Frist/);
   await record(context, page, 'console-incidents');

@@ -189,6 +189,15 @@ async fn render(
     let permissions = viewer.access.permissions();
     let may_manage = permissions.contains(Permission::IncidentsManage);
     let may_assess = permissions.contains(Permission::IncidentsAssess);
+    let trail = if permissions.contains(Permission::AuditRead) {
+        Some(
+            s.incidents
+                .audit_trail(&viewer.access, &id.to_string())
+                .await?,
+        )
+    } else {
+        None
+    };
     let body = html! {
         p { a href=(INCIDENTS) { "← " (t("Alle Vorfälle", "All incidents")) } }
         h1 { (view.title) }
@@ -281,6 +290,36 @@ async fn render(
                 ul id="messages" { @for m in &view.messages {
                     li { (m.subject) ": " (delivery(m.state)) " · " (date_time(lang, m.state_at)) }
                 } }
+            }
+        }
+    };
+    let body = html! {
+        (body)
+        @if let Some((entries, broken)) = &trail {
+            h2 { (t("Prüfpfad", "Audit trail")) }
+            @match broken {
+                None => p id="chain" { span class="status good" { (t("Kette geprüft: unversehrt", "Chain verified: intact")) } " · " (entries.len()) (t(" Einträge, jeder mit dem Hash seines Vorgängers", " entries, each with its predecessor's hash")) },
+                Some(link) => p id="chain" { span class="status bad" { (t("Kette gebrochen", "Chain broken")) } " " (t("bei Eintrag ", "at entry ")) (link.seq) ": " (link.reason) },
+            }
+            table id="audit" {
+                thead { tr {
+                    th scope="col" class="num" { "#" }
+                    th scope="col" { (t("Zeit", "Time")) }
+                    th scope="col" { (t("Aktion", "Action")) }
+                    th scope="col" { (t("Wer", "Who")) }
+                    th scope="col" { (t("Hash", "Hash")) }
+                } }
+                tbody {
+                    @for entry in entries {
+                        tr {
+                            td class="num" { (entry.seq) }
+                            td { (date_time(lang, entry.at)) }
+                            td { code { (entry.action) } }
+                            td { (entry.actor_kind) " " code { (entry.actor) } }
+                            td { code { (entry.hash.get(..12).unwrap_or(&entry.hash)) "…" } }
+                        }
+                    }
+                }
             }
         }
     };

@@ -8,6 +8,7 @@ pub mod credits;
 pub mod holds;
 pub mod home;
 pub mod incidents;
+pub mod register;
 pub mod reports;
 pub mod staff;
 pub mod tenants;
@@ -32,6 +33,11 @@ const AREAS: &[(&str, Text, Option<Permission>)] = &[
     (
         incidents::INCIDENTS,
         Text::new("Vorfälle", "Incidents"),
+        Some(Permission::IncidentsRead),
+    ),
+    (
+        register::REGISTER,
+        Text::new("Verzeichnis", "Register"),
         Some(Permission::IncidentsRead),
     ),
     (

@@ -3,7 +3,9 @@
 use super::Routes;
 use axum::routing::{get, post};
 
-use crate::console::{HOME, claims, credits, holds, home, incidents, reports, staff, tenants};
+use crate::console::{
+    HOME, claims, credits, holds, home, incidents, register, reports, staff, tenants,
+};
 
 pub fn router() -> Routes {
     Routes::new()
@@ -33,6 +35,8 @@ pub fn router() -> Routes {
             "/console/incidents/{incident}/override",
             post(incidents::override_assessment),
         )
+        .page(register::REGISTER, get(register::register))
+        .page(register::REGISTER_CSV, get(register::register_csv))
         .page(claims::CLAIMS, get(claims::queue))
         .page(
             "/console/claims/{tenant}/{claim}/decision",

@@ -412,7 +412,9 @@ async fn register(
 }
 
 /// The register as CSV: one row per breach, lists joined with "; ", enums by their API names.
-fn register_csv(entries: &[incidents::register::RegisterEntry]) -> Result<Vec<u8>, csv::Error> {
+pub(crate) fn register_csv(
+    entries: &[incidents::register::RegisterEntry],
+) -> Result<Vec<u8>, csv::Error> {
     fn name<T: Serialize>(value: &T) -> String {
         match serde_json::to_value(value) {
             Ok(serde_json::Value::String(s)) => s,

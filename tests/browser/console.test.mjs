@@ -263,6 +263,13 @@ test('a security officer triages a report into an incident, sends the notice and
   assert.match(await page.textContent('main [role=status]'), /Benachrichtigungen übergeben: 1/);
   assert.match(await page.textContent('#deadlines'), /erfüllt/);
   await shoot(context, page, 'console-incident-notified');
+  // A notice made outside the platform is recorded with its reference (a missing one is named).
+  await follow(page, 'form[action$="/recorded-notices"] button[type=submit]');
+  assert.ok(await page.$('#notice-reference-error'), 'the reference is asked for');
+  await page.selectOption('#notice-duty', 'supervisory_authority');
+  await page.fill('#notice-reference', 'LfDI BW 2026-1234');
+  await follow(page, 'form[action$="/recorded-notices"] button[type=submit]');
+  assert.match(await page.textContent('main [role=status]'), /Festgehalten/);
   // Every change is in the incident's audit chain, verified on the page.
   assert.match(await page.textContent('#chain'), /unversehrt/);
   assert.ok((await page.$$('#audit tbody tr')).length >= 4, 'created, measure, assessment, notice');
@@ -270,6 +277,7 @@ test('a security officer triages a report into an incident, sends the notice and
   await follow(page, 'nav.main a[href="/console/register"]');
   assert.match(await page.textContent('#register'), /Export liefert fremde Datensätze/);
   assert.match(await page.textContent('#register'), /Kunde acme/);
+  assert.match(await page.textContent('#register'), /Aufsichtsbehörde/);
   await record(context, page, 'console-register');
   const csv = await context.request.get(`${base}/console/register.csv`);
   assert.equal(csv.status(), 200);

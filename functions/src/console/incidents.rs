@@ -285,6 +285,7 @@ async fn render(
                     button type="submit" { (t("Kunden jetzt benachrichtigen", "Notify the customers now")) }
                 }
             }
+            (recorded_notice_form(viewer, id, errors, now))
             @if !view.messages.is_empty() {
                 h3 { (t("Versandte Nachrichten", "Messages sent")) }
                 ul id="messages" { @for m in &view.messages {
@@ -485,6 +486,126 @@ fn override_form(viewer: &Viewer, id: &IncidentId, errors: &[(String, String)]) 
             }
         }
     }
+}
+
+/// The duties notified outside the platform, as the form offers them.
+const RECORDED_DUTIES: &[(&str, Duty, Text)] = &[
+    (
+        "supervisory_authority",
+        Duty::SupervisoryAuthority,
+        Text::new(
+            "Aufsichtsbehörde (Art. 33)",
+            "Supervisory authority (Art. 33)",
+        ),
+    ),
+    (
+        "data_subjects",
+        Duty::DataSubjects,
+        Text::new("Betroffene Personen (Art. 34)", "Data subjects (Art. 34)"),
+    ),
+    (
+        "nis2_early_warning",
+        Duty::Nis2EarlyWarning,
+        Text::new("NIS2-Frühwarnung", "NIS2 early warning"),
+    ),
+    (
+        "nis2_notification",
+        Duty::Nis2Notification,
+        Text::new("NIS2-Meldung", "NIS2 notification"),
+    ),
+    (
+        "nis2_final_report",
+        Duty::Nis2FinalReport,
+        Text::new("NIS2-Abschlussbericht", "NIS2 final report"),
+    ),
+];
+
+/// A notice made outside the platform (the authority's portal, letters): recorded with when
+/// and its reference, so its deadline counts as met.
+fn recorded_notice_form(
+    viewer: &Viewer,
+    id: &IncidentId,
+    errors: &[(String, String)],
+    now: Timestamp,
+) -> Markup {
+    let sent_error = field_error(errors, "notice-sent_at");
+    html! {
+        form method="post" action={ (incident_path(id)) "/recorded-notices" } novalidate {
+            (form_token_field(&viewer.form_token))
+            fieldset {
+                legend { (t("Meldung außerhalb der Plattform festhalten", "Record a notice made outside the platform")) }
+                label for="notice-duty" { (t("An wen", "To whom")) }
+                select id="notice-duty" name="duty" {
+                    @for (value, _, label) in RECORDED_DUTIES { option value=(value) { (label.get()) } }
+                }
+                label for="notice-sent_at" { (t("Gesendet am (Ortszeit Berlin)", "Sent at (Berlin time)")) }
+                @if let Some(e) = sent_error { p class="field-error" id="notice-sent_at-error" { (e) } }
+                input type="datetime-local" id="notice-sent_at" name="sent_at" value=(local_input(now)) aria-invalid=[sent_error.map(|_| "true")];
+                (small_field("notice-reference", "reference", t("Aktenzeichen oder Referenz", "Case number or reference"), errors))
+                button type="submit" class="secondary" { (t("Festhalten", "Record")) }
+            }
+        }
+    }
+}
+
+pub async fn record_notice(
+    State(s): State<Arc<Services>>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+    PageForm(fields): PageForm<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    staff_only(&viewer)?;
+    let id = parse_id(&raw)?;
+    let duty = posted(&fields, "duty")
+        .and_then(|d| RECORDED_DUTIES.iter().find(|(v, ..)| *v == d))
+        .map(|(_, duty, _)| duty.clone());
+    let sent_at = posted(&fields, "sent_at").and_then(local_time);
+    let input = match (duty, sent_at) {
+        (Some(duty), Some(sent_at)) => Some(incidents::service::RecordedNotice {
+            duty,
+            sent_at,
+            reference: posted(&fields, "reference").unwrap_or_default().to_string(),
+        }),
+        _ => None,
+    };
+    let result = match input {
+        Some(input) => s
+            .incidents
+            .record_notice(&viewer.access, &id, input)
+            .await
+            .map(|_| {
+                t(
+                    "Festgehalten; die Frist gilt damit als erfüllt.",
+                    "Recorded; the deadline counts as met.",
+                )
+            }),
+        // An unreadable time: named with the reference if that is missing too.
+        None => {
+            let mut fields_failing = vec![kernel::error::FieldError::new("/sent_at", "unreadable")];
+            if posted(&fields, "reference").is_none() {
+                fields_failing.push(kernel::error::FieldError::new("/reference", "missing"));
+            }
+            Err(Error::Validation(fields_failing))
+        }
+    };
+    answer(&s, &viewer, &id, result, |pointer| match pointer {
+        "/sent_at" => Some((
+            "notice-sent_at",
+            t(
+                "Bitte einen Zeitpunkt nach der Kenntnis und nicht in der Zukunft angeben.",
+                "Please give a time after the awareness and not in the future.",
+            ),
+        )),
+        "/reference" => Some((
+            "notice-reference",
+            t(
+                "Bitte das Aktenzeichen oder eine Referenz angeben (1 bis 200 Zeichen).",
+                "Please give the case number or a reference (1 to 200 characters).",
+            ),
+        )),
+        _ => None,
+    })
+    .await
 }
 
 /// An enum's serde name (snake_case), as the forms post it.

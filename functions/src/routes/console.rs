@@ -32,6 +32,10 @@ pub fn router() -> Routes {
             post(incidents::assess),
         )
         .page(
+            "/console/incidents/{incident}/recorded-notices",
+            post(incidents::record_notice),
+        )
+        .page(
             "/console/incidents/{incident}/override",
             post(incidents::override_assessment),
         )

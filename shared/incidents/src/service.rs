@@ -2086,25 +2086,25 @@ impl IncidentService {
         input: RecordedNotice,
     ) -> Result<IncidentView, Error> {
         access.require(Permission::NotificationsSend, Scope::Platform)?;
+        let (record, _) = self.load_incident(id).await?;
+        // Every failing field at once.
+        let mut errors = Vec::new();
         if matches!(input.duty, Duty::Customer { .. }) {
-            return Err(Error::validation(
+            errors.push(FieldError::new(
                 "/duty",
                 "customers are notified through the platform",
             ));
         }
-        let now = self.clock.now();
-        if input.sent_at > now {
-            return Err(Error::validation("/sent_at", "lies in the future"));
+        if input.sent_at > self.clock.now() {
+            errors.push(FieldError::new("/sent_at", "lies in the future"));
+        } else if input.sent_at < record.aware_at {
+            errors.push(FieldError::new("/sent_at", "lies before the awareness"));
         }
         if input.reference.trim().is_empty() || input.reference.chars().count() > 200 {
-            return Err(Error::validation(
-                "/reference",
-                "must be 1 to 200 characters",
-            ));
+            errors.push(FieldError::new("/reference", "must be 1 to 200 characters"));
         }
-        let (record, _) = self.load_incident(id).await?;
-        if input.sent_at < record.aware_at {
-            return Err(Error::validation("/sent_at", "lies before the awareness"));
+        if !errors.is_empty() {
+            return Err(Error::Validation(errors));
         }
         let notice = SentNotice {
             duty: input.duty,

@@ -266,12 +266,16 @@ impl Services {
         self.carry(tenant, credit).await
     }
 
-    /// Tries to carry a pending credit now; a failure leaves it pending for the job.
+    /// Tries to carry a pending credit now where this function holds the Stripe client; a
+    /// failure, or no client, leaves it pending for the scheduled credit application.
     async fn carry(
         &self,
         tenant: &kernel::ids::TenantId,
         credit: billing::credits::CreditRecord,
     ) -> Result<billing::credits::CreditRecord, kernel::Error> {
+        if !self.gateway.configured() {
+            return Ok(credit);
+        }
         match self
             .credits
             .apply(self.gateway.as_ref(), tenant, &credit.id)

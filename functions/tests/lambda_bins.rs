@@ -17,6 +17,8 @@ const HTTP_FUNCTIONS: &[(&str, &str)] = &[
     ("stripe-webhook", env!("CARGO_BIN_EXE_stripe-webhook")),
     ("auth", env!("CARGO_BIN_EXE_auth")),
     ("sla", env!("CARGO_BIN_EXE_sla")),
+    ("portal", env!("CARGO_BIN_EXE_portal")),
+    ("console", env!("CARGO_BIN_EXE_console")),
 ];
 
 const JOB_FUNCTIONS: &[(&str, &str)] = &[

@@ -154,4 +154,8 @@ impl BalanceGateway for UnconfiguredGateway {
     async fn find(&self, _: &str, _: &CreditId) -> Result<Option<String>, GatewayError> {
         Err(GatewayError::NotConfigured)
     }
+
+    fn configured(&self) -> bool {
+        false
+    }
 }

@@ -777,23 +777,41 @@ pub async fn assess(
         recipient_trusted: yes_no("recipient_trusted"),
         vulnerable_data_subjects: yes_no("vulnerable_data_subjects"),
         exfiltration: from_serde(posted(&fields, "exfiltration")),
-        unavailability_hours: posted(&fields, "unavailability_hours")
-            .and_then(|h| h.trim().replace(',', ".").parse().ok()),
+        unavailability_hours: None,
         ..AssessmentInput::default()
     };
-    let result = s
-        .incidents
-        .assess(&viewer.access, &id, input)
-        .await
-        .map(|_| t("Bewertet.", "Assessed."));
-    answer(&s, &viewer, &id, result, |_| {
-        Some((
-            "form",
-            t(
-                "Die Akte nennt noch keine Art der Verletzung.",
-                "The file names no kind of breach yet.",
+    // Hours as typed ("36" or "1,5"); a text that is no number is named, not taken as unknown.
+    let hours = posted(&fields, "unavailability_hours").map(|h| h.trim().replace(',', "."));
+    let result = match hours.as_deref().map(str::parse::<f64>) {
+        Some(Err(_)) => Err(Error::validation("/unavailability_hours", "not a number")),
+        parsed => {
+            let input = AssessmentInput {
+                unavailability_hours: parsed.and_then(Result::ok),
+                ..input
+            };
+            s.incidents
+                .assess(&viewer.access, &id, input)
+                .await
+                .map(|_| t("Bewertet.", "Assessed."))
+        }
+    };
+    answer(&s, &viewer, &id, result, |pointer| {
+        Some(match pointer {
+            "/unavailability_hours" => (
+                "unavailability_hours",
+                t(
+                    "Bitte die Stunden als Zahl angeben, z. B. 36 oder 1,5.",
+                    "Please give the hours as a number, e.g. 36 or 1.5.",
+                ),
             ),
-        ))
+            _ => (
+                "form",
+                t(
+                    "Die Akte nennt noch keine Art der Verletzung.",
+                    "The file names no kind of breach yet.",
+                ),
+            ),
+        })
     })
     .await
 }

@@ -141,6 +141,12 @@ pub trait BalanceGateway: Send + Sync {
     /// The balance transaction created for `credit`, if there is one.
     async fn find(&self, customer: &str, credit: &CreditId)
     -> Result<Option<String>, GatewayError>;
+
+    /// Whether this gateway reaches Stripe at all (a function without the Stripe client leaves
+    /// credits to the scheduled credit application instead of trying).
+    fn configured(&self) -> bool {
+        true
+    }
 }
 
 /// What a voluntary credit needs.

@@ -132,13 +132,12 @@ locals {
   }
 
   # Secrets only the functions that use them receive (least privilege): the webhook secrets for
-  # verifying Stripe events; the Stripe key for carrying credits to customer balances (the sla
-  # function right after a decision, the credit-application job on sla-probe); the key that
+  # verifying Stripe events; the Stripe key for carrying credits to customer balances (only the
+  # credit-application job on sla-probe: decisions elsewhere leave credits pending for it); the key that
   # signs deletion certificates (the retention job); the token signing key and the sign-in
   # index key (the auth function).
   function_secrets = {
     stripe-webhook = { STRIPE_WEBHOOK_SECRET = join(",", var.stripe_webhook_secrets) }
-    sla            = { STRIPE_SECRET_KEY = var.stripe_secret_key }
     sla-probe      = { STRIPE_SECRET_KEY = var.stripe_secret_key }
     retention      = { REGROOTER_CERTIFICATE_KEY = var.certificate_signing_key }
     auth           = { REGROOTER_SIGNING_KEY = var.token_signing_key, REGROOTER_INDEX_KEY = var.index_key }

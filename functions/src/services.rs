@@ -217,26 +217,7 @@ impl Services {
             .auth
             .invite_first_admin(access, tenant, email, name)
             .await?;
-        let company = kernel::tenants::get(self.store.as_ref(), tenant)
-            .await?
-            .map_or_else(|| tenant.to_string(), |t| t.name);
-        let activation = format!(
-            "{}{}",
-            self.config.public_url.trim_end_matches('/'),
-            web::paths::ACTIVATE
-        );
-        let (subject, body) = auth::service::invitation_message(&created, &company, &activation);
-        self.incidents
-            .queue_platform_message(
-                format!("invitation-{}", created.user.id),
-                incidents::outbox::Purpose::Invitation {
-                    tenant: tenant.clone(),
-                },
-                &kernel::crypto::Personal::new(created.user.email.clone()),
-                subject,
-                &kernel::crypto::Personal::new(body),
-            )
-            .await?;
+        self.mail_invitation(tenant, &created).await?;
         Ok(created)
     }
 }
@@ -291,6 +272,58 @@ impl Services {
 }
 
 impl Services {
+    /// A user of a tenant, invited by its admin in the portal: the account and the invitation
+    /// mail, so the link reaches only the person (the admin never holds it and cannot sign in
+    /// as them).
+    pub async fn invite_tenant_user(
+        &self,
+        access: &kernel::rbac::Access,
+        tenant: &kernel::ids::TenantId,
+        input: auth::service::NewUserInput,
+    ) -> Result<auth::service::CreatedUser, kernel::Error> {
+        let created = self
+            .auth
+            .create_user(
+                access,
+                auth::Account::Customer {
+                    tenant: tenant.clone(),
+                },
+                input,
+            )
+            .await?;
+        self.mail_invitation(tenant, &created).await?;
+        Ok(created)
+    }
+
+    /// Queues a tenant user's invitation mail in the outbox.
+    async fn mail_invitation(
+        &self,
+        tenant: &kernel::ids::TenantId,
+        created: &auth::service::CreatedUser,
+    ) -> Result<(), kernel::Error> {
+        let company = kernel::tenants::get(self.store.as_ref(), tenant)
+            .await?
+            .map_or_else(|| tenant.to_string(), |t| t.name);
+        let activation = format!(
+            "{}{}",
+            self.config.public_url.trim_end_matches('/'),
+            web::paths::ACTIVATE
+        );
+        let (subject, body) = auth::service::invitation_message(created, &company, &activation);
+        self.incidents
+            .queue_platform_message(
+                format!("invitation-{}", created.user.id),
+                incidents::outbox::Purpose::Invitation {
+                    tenant: tenant.clone(),
+                },
+                &kernel::crypto::Personal::new(created.user.email.clone()),
+                subject,
+                &kernel::crypto::Personal::new(body),
+            )
+            .await?;
+        Ok(())
+    }
+
     /// A new staff member, invited by an operator: the account and the invitation mail with the
     /// activation link, queued in the outbox for that person only.
     pub async fn invite_staff(

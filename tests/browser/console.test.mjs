@@ -9,9 +9,7 @@
 // axe-core on every page, screenshots in German and English into target/browser/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { startPlatform, follow, totp, record, shoot, watchCsp, stripeFor } from './platform.mjs';
+import { startPlatform, follow, totp, record, shoot, watchCsp, stripeFor, mailTo } from './platform.mjs';
 
 // 20 November; the November outage below lets a claim be verified once the month is over.
 const START = '2026-11-20T09:00:00Z';
@@ -69,19 +67,6 @@ async function activateAndEnrol(link, email, name, locale = 'de-DE') {
   return { context, page, csp };
 }
 
-/// The mail the outbox drain wrote for `to` whose file name starts with `prefix`.
-async function mailTo(prefix, to) {
-  await advance('PT1M'); // the outbox drain hands it over
-  const outbox = join(platform.data, 'outbox');
-  for (let i = 0; i < 50; i++) {
-    const files = existsSync(outbox) ? readdirSync(outbox).filter((f) => f.startsWith(prefix)) : [];
-    const mail = files.map((f) => readFileSync(join(outbox, f), 'utf8')).find((m) => m.split(/\r?\n/).includes(`To: ${to}`));
-    if (mail) return mail;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`no mail to ${to}: ${existsSync(outbox) ? readdirSync(outbox) : 'no outbox'}`);
-}
-
 test('an operator onboards a customer in the console and invites its first admin, who signs in to the portal', async () => {
   const { context, page, csp } = await staffMember('olga@regrooter.example', 'Olga Operator', ['operator']);
   await record(context, page, 'console-home-operator');
@@ -120,7 +105,7 @@ test('an operator onboards a customer in the console and invites its first admin
   await context.close();
 
   // The invited admin activates from the mailed link and signs in to the portal.
-  const mail = await mailTo('invitation-', 'ada@acme.example');
+  const mail = await mailTo(platform, 'invitation-', 'ada@acme.example');
   const link = mail.match(/https?:\/\/\S+\/portal\/session\/activate\?token=\S+/)[0];
   const admin = await browser.newContext({ locale: 'de-DE' });
   const adminPage = await admin.newPage();
@@ -150,7 +135,7 @@ test('an operator invites a staff member by mail, changes the role, disables and
   assert.doesNotMatch(await page.content(), /activate\?token=/, 'the operator never sees the link');
   await shoot(context, page, 'console-staff-invited');
 
-  const mail = await mailTo('staff-invitation-', 'rita@regrooter.example');
+  const mail = await mailTo(platform, 'staff-invitation-', 'rita@regrooter.example');
   assert.match(mail, /zweiten Faktor/);
   const link = mail.match(/https?:\/\/\S+\/portal\/session\/activate\?token=\S+/)[0];
   const rita = await activateAndEnrol(link, 'rita@regrooter.example', 'Rita Reader');

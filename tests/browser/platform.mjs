@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -104,6 +104,19 @@ export function stripeFor(platform, secret) {
   }
 
   return { deliverStripe, invoicedNovember };
+}
+
+/// The mail the outbox drain wrote for `to` whose file name starts with `prefix`.
+export async function mailTo(platform, prefix, to) {
+  await platform.advance('PT1M'); // the outbox drain hands it over
+  const outbox = join(platform.data, 'outbox');
+  for (let i = 0; i < 50; i++) {
+    const files = existsSync(outbox) ? readdirSync(outbox).filter((f) => f.startsWith(prefix)) : [];
+    const mail = files.map((f) => readFileSync(join(outbox, f), 'utf8')).find((m) => m.split(/\r?\n/).includes(`To: ${to}`));
+    if (mail) return mail;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`no mail to ${to}: ${existsSync(outbox) ? readdirSync(outbox) : 'no outbox'}`);
 }
 
 /// Screenshot of the page as it is (a form's answer, which a reload would not show again) in

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { createHmac, createPublicKey, verify } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startPlatform, follow, root, shots, totp, checkAccessibility, record, watchCsp, stripeFor } from './platform.mjs';
+import { startPlatform, follow, root, shots, totp, checkAccessibility, record, watchCsp, stripeFor, mailTo } from './platform.mjs';
 
 // The platform's clock starts on 20 November; the November outage makes the month fall short.
 const START = '2026-11-20T09:00:00Z';
@@ -169,7 +169,7 @@ test('an invited admin activates, signs in, enrols TOTP and claims a credit for 
   // token, never from the address.
   assert.doesNotMatch(await page.textContent('body'), /globex/i);
 
-  // The admin invites a member on the team page; the activation link is shown once.
+  // The admin invites a member on the team page; the activation link goes to the member by mail.
   await page.goto(`${base}/portal/team`);
   await follow(page, 'form[action="/portal/team/invite"] button[type=submit]');
   assert.match(await page.textContent('#errors'), /E-Mail-Adresse/);
@@ -178,8 +178,11 @@ test('an invited admin activates, signs in, enrols TOTP and claims a credit for 
   await page.fill('#email', 'max@acme.example');
   await page.check('#role-customer_member');
   await follow(page, 'form[action="/portal/team/invite"] button[type=submit]');
-  const link = (await page.textContent('#activation-link')).trim();
-  assert.match(link, /\/portal\/session\/activate\?token=/);
+  assert.match(await page.textContent('main [role=status]'), /max@acme\.example/);
+  assert.doesNotMatch(await page.content(), /activate\?token=/, 'the admin never holds the link');
+  const invitation = await mailTo(platform, 'invitation-', 'max@acme.example');
+  assert.match(invitation, /für ACME GmbH/);
+  const link = invitation.match(/https?:\/\/\S+\/portal\/session\/activate\?token=\S+/)[0];
   assert.match(await page.textContent('table'), /max@acme\.example/);
   await page.screenshot({ path: join(shots, 'team-invited-de.png'), fullPage: true });
   await checkAccessibility(context, page, 'team-invited');

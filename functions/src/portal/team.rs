@@ -1,6 +1,6 @@
 //! `/portal/team`: the company's portal users — who they are, their roles, whether they have
 //! activated their account and set up a second factor — the invitation of new ones (the
-//! activation link is shown once, to hand on), and disabling an account (its sessions end at
+//! activation link goes to the person by mail; the admin never holds it), and disabling an account (its sessions end at
 //! once: tokens issued before are refused).
 
 use std::sync::Arc;
@@ -259,27 +259,16 @@ pub async fn invite(
                 .unwrap_or_else(|| "customer_member".into()),
         ]),
     };
-    match s
-        .auth
-        .create_user(&viewer.access, Account::Customer { tenant }, input)
-        .await
-    {
+    match s.invite_tenant_user(&viewer.access, &tenant, input).await {
         Ok(created) => {
-            let link = format!(
-                "{}{}?token={}",
-                s.config.public_url.trim_end_matches('/'),
-                web::paths::ACTIVATE,
-                created.activation_token
-            );
             let lang = current_lang();
             let invited = html! {
                 div class="notice" role="status" {
                     p { strong { (created.user.name) } " " (t("ist eingeladen.", "is invited.")) }
                     p { (t(
-                        "Geben Sie diesen Aktivierungslink weiter; er wird nur jetzt angezeigt und gilt bis ",
-                        "Hand on this activation link; it is shown only now and is valid until ",
-                    )) (date_time(lang, created.activation_expires_at)) ":" }
-                    p { code class="secret" id="activation-link" { (link) } }
+                        "Der Aktivierungslink ging per E-Mail an ",
+                        "The activation link went by e-mail to ",
+                    )) (created.user.email) (t("; er gilt bis ", "; it is valid until ")) (date_time(lang, created.activation_expires_at)) "." }
                 }
             };
             Ok(

@@ -53,7 +53,8 @@ impl AuthService {
     }
 }
 
-/// The invitation mail: subject and bilingual body with the activation link and its expiry.
+/// The invitation mail of a tenant's user: subject and bilingual body with the activation link,
+/// its expiry, and the role it is for (the admin's, or a user's of the company).
 pub fn invitation_message(
     created: &CreatedUser,
     company: &str,
@@ -66,8 +67,18 @@ pub fn invitation_message(
     let subject =
         "Einladung zum regrooter-Kundenportal / Invitation to the regrooter customer portal"
             .to_string();
+    let admin = created
+        .user
+        .roles
+        .iter()
+        .any(|r| r == BuiltinRole::CustomerAdmin.as_str());
+    let (as_de, as_en) = if admin {
+        ("als Administrator für", "as the admin of")
+    } else {
+        ("für", "for")
+    };
     let body = format!(
-        "Guten Tag {name},\n\nSie sind als Administrator für {company} in das regrooter-Kundenportal eingeladen. Wählen Sie Ihr Passwort über diesen Link (gültig bis {until}, nur einmal):\n\n{link}\n\nSie haben keine Einladung erwartet? Dann ignorieren Sie diese Nachricht; ohne den Link entsteht kein Zugang.\n\n— regrooter GmbH\n\n----\n\nHello {name},\n\nyou are invited to the regrooter customer portal as the admin of {company}. Choose your password with this link (valid until {until}, once):\n\n{link}\n\nNot expecting an invitation? Then ignore this message; without the link there is no access.\n\n— regrooter GmbH\n",
+        "Guten Tag {name},\n\nSie sind {as_de} {company} in das regrooter-Kundenportal eingeladen. Wählen Sie Ihr Passwort über diesen Link (gültig bis {until}, nur einmal):\n\n{link}\n\nSie haben keine Einladung erwartet? Dann ignorieren Sie diese Nachricht; ohne den Link entsteht kein Zugang.\n\n— regrooter GmbH\n\n----\n\nHello {name},\n\nyou are invited to the regrooter customer portal {as_en} {company}. Choose your password with this link (valid until {until}, once):\n\n{link}\n\nNot expecting an invitation? Then ignore this message; without the link there is no access.\n\n— regrooter GmbH\n",
         name = created.user.name,
     );
     (subject, body)

@@ -356,3 +356,39 @@ test('billing decides a claim from the queue across customers; a 250 € volunta
   assert.deepEqual(second.csp, [], 'no Content Security Policy violation');
   await second.context.close();
 });
+
+test('an operator edits a customer’s breach contact; a backdated service end needs a second operator', async () => {
+  const operator = platform.token(['--role', 'operator', '--now', await serverNow()]);
+  await api('PUT', '/api/tenants/initech', operator, { name: 'Initech AG', contact_email: 'old@initech.example' });
+  const first = await staffMember('paula@regrooter.example', 'Paula Operator', ['operator']);
+  await first.page.goto(`${base}/console/tenants`);
+  await follow(first.page, 'a[href="/console/tenants/initech"]');
+  assert.match(await first.page.textContent('#contract'), /binnen 48 Stunden/);
+  assert.equal(await first.page.inputValue('#contact_email'), 'old@initech.example');
+  // A mistaken address is named next to its field; a good one is saved.
+  await first.page.fill('#contact_email', 'kein-kontakt');
+  await follow(first.page, 'form[action$="/profile"] button[type=submit]');
+  assert.ok(await first.page.$('#contact_email-error'), 'the address is refused');
+  await first.page.fill('#contact_email', 'security@initech.example');
+  await follow(first.page, 'form[action$="/profile"] button[type=submit]');
+  assert.match(await first.page.textContent('main [role=status]'), /Gespeichert/);
+  assert.equal(await first.page.inputValue('#contact_email'), 'security@initech.example');
+  // Five days back: beyond the grace, so it waits for a second operator.
+  const fiveDaysAgo = new Date(Date.parse(await serverNow()) + 3600_000 - 5 * 86400_000).toISOString().slice(0, 16);
+  await first.page.fill('#ended_at', fiveDaysAgo);
+  await follow(first.page, 'form[action$="/service-end"] button[type=submit]');
+  assert.match(await first.page.textContent('#pending-service-end'), /wartet auf die Freigabe/);
+  assert.equal(await first.page.$('form[action$="/service-end/approval"]'), null, 'not by the one who asked');
+  await shoot(first.context, first.page, 'console-tenant-service-end-asked');
+  await first.context.close();
+
+  await advance('PT1M'); // the clock stands still otherwise, and with it the sign-in rate limit
+  const second = await staffMember('quentin@regrooter.example', 'Quentin Operator', ['operator']);
+  await second.page.goto(`${base}/console/tenants/initech`);
+  await record(second.context, second.page, 'console-tenant');
+  await follow(second.page, 'form[action$="/service-end/approval"] button[type=submit]');
+  assert.match(await second.page.textContent('main [role=status]'), /Freigegeben/);
+  assert.match(await second.page.textContent('main'), /beendet/);
+  assert.deepEqual([...first.csp, ...second.csp], [], 'no Content Security Policy violation');
+  await second.context.close();
+});

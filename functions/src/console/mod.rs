@@ -11,6 +11,7 @@ pub mod incidents;
 pub mod register;
 pub mod reports;
 pub mod staff;
+pub mod tenant;
 pub mod tenants;
 
 use kernel::rbac::{Actor, Denied, Permission};

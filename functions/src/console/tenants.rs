@@ -88,7 +88,7 @@ async fn render(
                 tbody {
                     @for tenant in &list {
                         tr {
-                            th scope="row" { (tenant.name) br; code { (tenant.id) } }
+                            th scope="row" { a href={ (TENANTS) "/" (tenant.id) } { (tenant.name) } br; code { (tenant.id) } }
                             td { @match tenant.status {
                                 ServiceStatus::Active => span class="status good" { (t("aktiv", "active")) },
                                 _ => span class="status warn" { (t("Leistung beendet", "service ended")) },

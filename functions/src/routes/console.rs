@@ -4,7 +4,7 @@ use super::Routes;
 use axum::routing::{get, post};
 
 use crate::console::{
-    HOME, claims, credits, holds, home, incidents, register, reports, staff, tenants,
+    HOME, claims, credits, holds, home, incidents, register, reports, staff, tenant, tenants,
 };
 
 pub fn router() -> Routes {
@@ -65,6 +65,16 @@ pub fn router() -> Routes {
         .page(
             "/console/tenants/{tenant}/admin",
             post(tenants::invite_admin),
+        )
+        .page("/console/tenants/{tenant}", get(tenant::show))
+        .page("/console/tenants/{tenant}/profile", post(tenant::profile))
+        .page(
+            "/console/tenants/{tenant}/service-end",
+            post(tenant::service_end),
+        )
+        .page(
+            "/console/tenants/{tenant}/service-end/approval",
+            post(tenant::approve_service_end),
         )
         // Any other console address: a page saying so, not a problem document.
         .page("/console/{*rest}", axum::routing::any(not_found))

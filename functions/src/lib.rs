@@ -17,6 +17,7 @@ pub mod schedule;
 pub mod services;
 pub mod trust_page;
 pub mod web;
+pub mod workflows;
 
 pub use config::{Config, Environment};
 pub use services::Services;

@@ -1,7 +1,8 @@
-//! The staff console's pages (the `console` function): the security team's reports inbox and
-//! incident files with their deadlines, billing's claims queue, the operators' customers and
-//! their first admins. Every page and action is the domain service's call with the viewer's own
-//! access: the console adds no permission of its own, it only shows what the roles allow.
+//! The staff console's pages (the `console` function): the security team's and the DPO's
+//! reports inbox, incident files with their deadlines, the breach register and legal holds;
+//! billing's claims queue and credits; the operators' customers and staff accounts. Every page
+//! and action is the domain service's call with the viewer's own access: the console adds no
+//! permission of its own, it only shows what the roles allow.
 
 pub mod claims;
 pub mod credits;

@@ -1,0 +1,156 @@
+//! What one request does across two areas, once for the API and the console: an account and
+//! its invitation mail (auth and the outbox), a credit and its carrying to Stripe (billing and
+//! the gateway this function links). Each step is the area's own call with its access check.
+
+use crate::services::Services;
+
+impl Services {
+    /// A tenant's first customer admin, invited by an operator: the account (refused once the
+    /// company has an admin) and the invitation mail with the activation link, queued in the
+    /// outbox for that person only — the operator never holds the link. The API and the
+    /// console both invite through here.
+    pub async fn invite_first_admin(
+        &self,
+        access: &kernel::rbac::Access,
+        tenant: &kernel::ids::TenantId,
+        email: Option<String>,
+        name: Option<String>,
+    ) -> Result<auth::service::CreatedUser, kernel::Error> {
+        let created = self
+            .auth
+            .invite_first_admin(access, tenant, email, name)
+            .await?;
+        self.mail_invitation(tenant, &created).await?;
+        Ok(created)
+    }
+
+    /// A voluntary credit by billing staff, carried to Stripe at once where this function holds
+    /// the Stripe client and the credit needs no second approver; otherwise it stays pending
+    /// (or awaiting approval) for the scheduled credit application.
+    pub async fn grant_voluntary_credit(
+        &self,
+        access: &kernel::rbac::Access,
+        tenant: &kernel::ids::TenantId,
+        input: billing::credits::VoluntaryCreditInput,
+    ) -> Result<billing::credits::CreditRecord, kernel::Error> {
+        let credit = self.credits.grant_voluntary(access, tenant, input).await?;
+        self.carry(tenant, credit).await
+    }
+
+    /// The second billing approver agrees; the credit is then carried like any other.
+    pub async fn approve_credit(
+        &self,
+        access: &kernel::rbac::Access,
+        tenant: &kernel::ids::TenantId,
+        id: &billing::credits::CreditId,
+    ) -> Result<billing::credits::CreditRecord, kernel::Error> {
+        let credit = self.credits.approve(access, tenant, id).await?;
+        self.carry(tenant, credit).await
+    }
+
+    /// Tries to carry a pending credit now where this function holds the Stripe client; a
+    /// failure, or no client, leaves it pending for the scheduled credit application.
+    async fn carry(
+        &self,
+        tenant: &kernel::ids::TenantId,
+        credit: billing::credits::CreditRecord,
+    ) -> Result<billing::credits::CreditRecord, kernel::Error> {
+        if !self.gateway.configured() {
+            return Ok(credit);
+        }
+        match self
+            .credits
+            .apply(self.gateway.as_ref(), tenant, &credit.id)
+            .await
+        {
+            Ok(carried) => Ok(carried),
+            Err(e) => {
+                tracing::warn!(target: "regrooter::billing", credit = %credit.id, error = %e, "credit stays pending");
+                Ok(self.credits.get(tenant, &credit.id).await?.0)
+            }
+        }
+    }
+
+    /// A user of a tenant, invited by its admin in the portal: the account and the invitation
+    /// mail, so the link reaches only the person (the admin never holds it and cannot sign in
+    /// as them).
+    pub async fn invite_tenant_user(
+        &self,
+        access: &kernel::rbac::Access,
+        tenant: &kernel::ids::TenantId,
+        input: auth::service::NewUserInput,
+    ) -> Result<auth::service::CreatedUser, kernel::Error> {
+        let created = self
+            .auth
+            .create_user(
+                access,
+                auth::Account::Customer {
+                    tenant: tenant.clone(),
+                },
+                input,
+            )
+            .await?;
+        self.mail_invitation(tenant, &created).await?;
+        Ok(created)
+    }
+
+    /// Queues a tenant user's invitation mail in the outbox.
+    async fn mail_invitation(
+        &self,
+        tenant: &kernel::ids::TenantId,
+        created: &auth::service::CreatedUser,
+    ) -> Result<(), kernel::Error> {
+        let company = kernel::tenants::get(self.store.as_ref(), tenant)
+            .await?
+            .map_or_else(|| tenant.to_string(), |t| t.name);
+        let activation = format!(
+            "{}{}",
+            self.config.public_url.trim_end_matches('/'),
+            web::paths::ACTIVATE
+        );
+        let (subject, body) = auth::service::invitation_message(created, &company, &activation);
+        self.incidents
+            .queue_platform_message(
+                format!("invitation-{}", created.user.id),
+                incidents::outbox::Purpose::Invitation {
+                    tenant: tenant.clone(),
+                },
+                &kernel::crypto::Personal::new(created.user.email.clone()),
+                subject,
+                &kernel::crypto::Personal::new(body),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// A new staff member, invited by an operator: the account and the invitation mail with the
+    /// activation link, queued in the outbox for that person only.
+    pub async fn invite_staff(
+        &self,
+        access: &kernel::rbac::Access,
+        input: auth::service::NewUserInput,
+    ) -> Result<auth::service::CreatedUser, kernel::Error> {
+        let created = self
+            .auth
+            .create_user(access, auth::Account::Staff, input)
+            .await?;
+        let activation = format!(
+            "{}{}",
+            self.config.public_url.trim_end_matches('/'),
+            web::paths::ACTIVATE
+        );
+        let (subject, body) = auth::service::staff_invitation_message(&created, &activation);
+        self.incidents
+            .queue_platform_message(
+                format!("staff-invitation-{}", created.user.id),
+                incidents::outbox::Purpose::StaffInvitation {
+                    user: created.user.id.to_string(),
+                },
+                &kernel::crypto::Personal::new(created.user.email.clone()),
+                subject,
+                &kernel::crypto::Personal::new(body),
+            )
+            .await?;
+        Ok(created)
+    }
+}

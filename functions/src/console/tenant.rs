@@ -9,7 +9,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kernel::Error;
-use kernel::crypto::Personal;
 use kernel::ids::TenantId;
 use kernel::policy::EffectivePolicy;
 use kernel::rbac::Permission;
@@ -18,7 +17,7 @@ use maud::{Markup, html};
 use retention::service::{ServiceEndInput, ServiceEndOutcome};
 use serde::Deserialize;
 
-use super::tenants::TENANTS;
+use super::tenants::{TENANTS, contact_input, message};
 use super::{done, field_errors, nav, staff_only};
 use crate::http::Path;
 use crate::services::Services;
@@ -181,12 +180,7 @@ pub async fn profile(
     }
     let input = TenantInput {
         name: form.name,
-        contact_email: form
-            .contact_email
-            .as_deref()
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-            .map(|e| Personal::new(e.to_string())),
+        contact_email: contact_input(form.contact_email.as_deref()),
         contract: None,
     };
     let result = tenants::put(
@@ -212,18 +206,8 @@ pub async fn profile(
             let errors: Vec<(String, String)> = field_errors(fields)
                 .into_iter()
                 .map(|(field, _)| {
-                    let text = if field == "contact_email" {
-                        t(
-                            "Bitte eine gültige E-Mail-Adresse angeben.",
-                            "Please give a valid e-mail address.",
-                        )
-                    } else {
-                        t(
-                            "Bitte einen Namen angeben (1 bis 200 Zeichen).",
-                            "Please give a name (1 to 200 characters).",
-                        )
-                    };
-                    (field, text.to_string())
+                    let text = message(&field);
+                    (field, text)
                 })
                 .collect();
             Ok(render(&s, &viewer, &tenant, None, &errors)

@@ -136,7 +136,15 @@ async fn render(
         .status(status))
 }
 
-fn message(field: &str) -> String {
+/// The breach contact as the form sent it (an empty field: no change).
+pub(super) fn contact_input(raw: Option<&str>) -> Option<Personal<String>> {
+    raw.map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|e| Personal::new(e.to_string()))
+}
+
+/// What to fix in a customer's field, in the page's language.
+pub(super) fn message(field: &str) -> String {
     match field {
         "id" => t(
             "Bitte eine Kennung aus Kleinbuchstaben, Ziffern und Bindestrichen angeben, die noch nicht vergeben ist.",
@@ -168,12 +176,7 @@ pub async fn create(
     };
     let input = TenantInput {
         name: Some(form.name.clone().unwrap_or_default()),
-        contact_email: form
-            .contact_email
-            .as_deref()
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-            .map(|e| Personal::new(e.to_string())),
+        contact_email: contact_input(form.contact_email.as_deref()),
         contract: None,
     };
     // Every failing field at once: the id here, the rest as the service checks them.

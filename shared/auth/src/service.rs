@@ -534,6 +534,34 @@ impl AuthService {
         Ok(item)
     }
 
+    /// The account a mailed link (activation or password reset) is for, while the link holds:
+    /// its pointer item exists, the token matches the hash the account keeps for it (`kept`),
+    /// it has not expired and the account is not disabled. None otherwise, so every refusal of
+    /// a link reads the same.
+    async fn account_of_link(
+        &self,
+        pointer: &ItemKey,
+        token: &str,
+        now: Timestamp,
+        kept: fn(&UserRecord) -> Option<&Activation>,
+    ) -> Result<Option<(UserRecord, u64, ItemKey)>, Error> {
+        let Some(item) = self.store.get(pointer).await? else {
+            return Ok(None);
+        };
+        let Ok(user_ref) =
+            serde_json::from_value::<ItemKey>(item.data.get("user").cloned().unwrap_or_default())
+        else {
+            return Ok(None);
+        };
+        let Some((user, version, login)) = self.load(&user_ref).await? else {
+            return Ok(None);
+        };
+        let holds = kept(&user)
+            .is_some_and(|link| link.token_hash == digest(token.trim()) && link.expires_at > now)
+            && !user.disabled;
+        Ok(holds.then_some((user, version, login)))
+    }
+
     async fn load(&self, key: &ItemKey) -> Result<Option<(UserRecord, u64, ItemKey)>, Error> {
         let Some(item) = self.store.get(key).await? else {
             return Ok(None);
@@ -1830,22 +1858,13 @@ impl AuthService {
         let token = input.token.unwrap_or_default();
         let password = input.password.unwrap_or_default();
         let pointer = ItemKey::new(format!("ACTIVATION#{}", digest(token.trim())), "A")?;
-        let Some(item) = self.store.get(&pointer).await? else {
-            return Err(invalid());
-        };
-        let user_ref: ItemKey =
-            serde_json::from_value(item.data.get("user").cloned().unwrap_or_default())
-                .map_err(|_| invalid())?;
-        let Some((mut user, version, login)) = self.load(&user_ref).await? else {
-            return Err(invalid());
-        };
         let now = self.clock.now();
-        match &user.activation {
-            Some(a)
-                if a.token_hash == digest(token.trim()) && a.expires_at > now && !user.disabled => {
-            }
-            _ => return Err(invalid()),
-        }
+        let Some((mut user, version, login)) = self
+            .account_of_link(&pointer, &token, now, |u| u.activation.as_ref())
+            .await?
+        else {
+            return Err(invalid());
+        };
         // The account's own address and name count as known words, as at a reset.
         let view = self.view(&user).await?;
         passwords::check_policy(&password, "/password", &[&view.email, &view.name])?;

@@ -4,9 +4,7 @@
 
 use serde::Deserialize;
 
-use super::{
-    Account, Activation, AuthService, UserId, UserRecord, digest, later, passwords, random_token,
-};
+use super::{Account, Activation, AuthService, UserId, digest, later, passwords, random_token};
 use kernel::error::Error;
 use kernel::inventory::RecordKind;
 use kernel::rbac::Principal;
@@ -113,24 +111,13 @@ impl AuthService {
         let token = input.token.unwrap_or_default();
         let password = input.password.unwrap_or_default();
         let key = pointer(&token)?;
-        let Some(item) = self.store.get(&key).await? else {
-            return Err(invalid());
-        };
-        let user_ref: ItemKey =
-            serde_json::from_value(item.data.get("user").cloned().unwrap_or_default())
-                .map_err(|_| invalid())?;
-        let Some((mut user, version, login)): Option<(UserRecord, u64, ItemKey)> =
-            self.load(&user_ref).await?
+        let now = self.clock.now();
+        let Some((mut user, version, login)) = self
+            .account_of_link(&key, &token, now, |u| u.reset.as_ref())
+            .await?
         else {
             return Err(invalid());
         };
-        let now = self.clock.now();
-        match &user.reset {
-            Some(r)
-                if r.token_hash == digest(token.trim()) && r.expires_at > now && !user.disabled => {
-            }
-            _ => return Err(invalid()),
-        }
         let view = self.view(&user).await?;
         passwords::check_policy(&password, "/password", &[&view.email, &view.name])?;
         user.password = Some(self.passwords.hash(&password).await?);

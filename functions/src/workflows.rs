@@ -153,4 +153,45 @@ impl Services {
             .await?;
         Ok(created)
     }
+
+    /// The second administrator approves a second-factor reset: the factors are removed
+    /// (auth) and the person is told by mail (the outbox), so a reset they did not ask for
+    /// does not go unnoticed.
+    pub async fn approve_second_factor_reset(
+        &self,
+        access: &kernel::rbac::Access,
+        account: &auth::Account,
+        id: &auth::UserId,
+    ) -> Result<auth::service::UserView, kernel::Error> {
+        let user = self
+            .auth
+            .approve_second_factor_reset(access, account, id)
+            .await?;
+        let sign_in = format!(
+            "{}{}",
+            self.config.public_url.trim_end_matches('/'),
+            web::paths::SIGN_IN
+        );
+        let (subject, body) = auth::service::second_factor_reset_message(
+            &user,
+            &sign_in,
+            &self.config.security_contact,
+        );
+        self.incidents
+            .queue_platform_message(
+                format!(
+                    "second-factor-reset-{}-{}",
+                    user.id,
+                    self.clock.now().as_second()
+                ),
+                incidents::outbox::Purpose::SecondFactorReset {
+                    user: user.id.to_string(),
+                },
+                &kernel::crypto::Personal::new(user.email.clone()),
+                subject,
+                &kernel::crypto::Personal::new(body),
+            )
+            .await?;
+        Ok(user)
+    }
 }

@@ -141,12 +141,18 @@ test('an operator invites a staff member by mail, changes the role, disables and
   const rita = await activateAndEnrol(link, 'rita@regrooter.example', 'Rita Reader');
   assert.equal(await rita.page.$('nav.main a[href="/console/reports"]'), null, 'support reads no reports');
 
-  // A new role ends her sessions; disabling ends them too, enabling lets her sign in again.
+  // New roles (two at once) end her sessions; disabling ends them too, enabling lets her sign
+  // in again.
   await page.goto(`${base}/console/staff`);
   const row = page.locator('tr', { hasText: 'Rita Reader' });
-  await row.locator('select[name=role]').selectOption('security_officer');
+  await row.locator('details.roles summary').click();
+  await row.locator('input[name="role.read_only_support"]').uncheck();
+  await row.locator('input[name="role.security_officer"]').check();
+  await row.locator('input[name="role.data_protection_officer"]').check();
   await Promise.all([page.waitForNavigation(), row.locator('form[action$="/roles"] button').click()]);
-  assert.match(await page.textContent('main [role=status]'), /neue Rolle/);
+  assert.match(await page.textContent('main [role=status]'), /neue Rollen/);
+  assert.match(await page.locator('tr', { hasText: 'Rita Reader' }).locator('td').first().textContent(),
+    /Datenschutzbeauftragte\(r\), Sicherheitsteam/);
   await rita.page.goto(`${base}/console/reports`);
   assert.match(new URL(rita.page.url()).pathname, /\/portal\/session\/sign-in$/, 'her session ended with the role change');
   await Promise.all([page.waitForNavigation(), page.locator('tr', { hasText: 'Rita Reader' }).locator('form[action$="/disable"] button').click()]);
@@ -156,8 +162,39 @@ test('an operator invites a staff member by mail, changes the role, disables and
   await record(context, page, 'console-staff');
   await Promise.all([page.waitForNavigation(), page.locator('tr', { hasText: 'Rita Reader' }).locator('form[action$="/enable"] button').click()]);
   assert.match(await page.textContent('main [role=status]'), /wieder freigeschaltet/);
-  assert.deepEqual(csp, [], 'no Content Security Policy violation');
+
+  // Rita lost her phone: Otto asks for her second factor to be reset; he cannot approve it
+  // himself, a second operator does; she is told by mail and enrols a new one at sign-in.
+  await Promise.all([page.waitForNavigation(), page.locator('tr', { hasText: 'Rita Reader' }).locator('form[action$="/second-factor-reset"] button').click()]);
+  assert.match(await page.textContent('main [role=status]'), /beantragt/);
+  const asked = page.locator('tr', { hasText: 'Rita Reader' });
+  assert.match(await asked.textContent(), /Sie haben am .* beantragt, den zweiten Faktor zurückzusetzen/);
+  assert.equal(await asked.locator('form[action$="/second-factor-reset/approval"]').count(), 0, 'not by the one who asked');
+  await page.goto(`${base}/console/staff`);
+  await record(context, page, 'console-staff-reset-asked');
+  await advance('PT1M');
+  const ulla = await staffMember('ulla@regrooter.example', 'Ulla Operator', ['operator']);
+  await ulla.page.goto(`${base}/console/staff`);
+  const waiting = ulla.page.locator('tr', { hasText: 'Rita Reader' });
+  assert.match(await waiting.textContent(), /Otto Operator hat am .* beantragt, den zweiten Faktor zurückzusetzen/);
+  await Promise.all([ulla.page.waitForNavigation(), waiting.locator('form[action$="/second-factor-reset/approval"] button').click()]);
+  assert.match(await ulla.page.textContent('main [role=status]'), /zweiter Faktor zurückgesetzt/);
+  assert.match(await ulla.page.locator('tr', { hasText: 'Rita Reader' }).textContent(), /ohne zweiten Faktor/);
+  await shoot(ulla.context, ulla.page, 'console-staff-reset-approved');
+  const told = await mailTo(platform, 'second-factor-reset-', 'rita@regrooter.example');
+  assert.match(told, /wurde der zweite Faktor Ihres Kontos zurückgesetzt/);
+  assert.match(told, /security@regrooter\.de/);
+  await advance('PT1M');
+  await rita.page.goto(`${base}/console/`);
+  assert.match(new URL(rita.page.url()).pathname, /\/portal\/session\/sign-in$/, 'her sessions ended with the reset');
+  await rita.page.fill('#email', 'rita@regrooter.example');
+  await rita.page.fill('#password', 'Rita Reader keeps the platform honest');
+  await follow(rita.page, 'button[type=submit]');
+  assert.ok(await rita.page.$('#otp-secret'), 'a new second factor is enrolled before any console page');
+
+  assert.deepEqual([...csp, ...ulla.csp], [], 'no Content Security Policy violation');
   assert.deepEqual(rita.csp, [], 'no Content Security Policy violation');
+  await ulla.context.close();
   await rita.context.close();
   await context.close();
 });
@@ -373,6 +410,30 @@ test('an operator edits a customer’s breach contact; a backdated service end n
   await follow(first.page, 'form[action$="/profile"] button[type=submit]');
   assert.match(await first.page.textContent('main [role=status]'), /Gespeichert/);
   assert.equal(await first.page.inputValue('#contact_email'), 'security@initech.example');
+  // The contract's figures: what breaks a public promise or cannot be read is named, every
+  // field at once, with what was typed kept; a contract in the customer's favour is saved.
+  await first.page.click('#contract-edit summary');
+  await first.page.fill('#customer_notification', '96');
+  await first.page.selectOption('#customer_notification_unit', 'hours');
+  await first.page.fill('#monthly_uptime_target', '90');
+  await first.page.fill('#sla_credit', 'viel');
+  await follow(first.page, 'form[action$="/contract"] button[type=submit]');
+  assert.equal((await first.page.$$('#errors li')).length, 3, await first.page.textContent('#errors'));
+  for (const field of ['customer_notification', 'monthly_uptime_target', 'sla_credit']) {
+    assert.ok(await first.page.$(`#${field}-error`), `${field} is refused`);
+  }
+  assert.equal(await first.page.inputValue('#customer_notification'), '96', 'what was typed stays');
+  await shoot(first.context, first.page, 'console-tenant-contract-mistakes');
+  await first.page.fill('#customer_notification', '24');
+  await first.page.fill('#sla_credit', '10');
+  await first.page.fill('#monthly_uptime_target', '99,5');
+  await follow(first.page, 'form[action$="/contract"] button[type=submit]');
+  assert.match(await first.page.textContent('main [role=status]'), /Vertrag gespeichert/);
+  assert.match(await first.page.textContent('#contract'), /binnen 24 Stunden/);
+  assert.match(await first.page.textContent('#contract'), /99\.50 %/);
+  assert.match(await first.page.textContent('#contract'), /10\.00 %/);
+  const terms = await api('GET', '/api/tenants/initech', operator);
+  assert.deepEqual(terms.contract?.customer_notification, { hours: 24 }, JSON.stringify(terms));
   // Five days back: beyond the grace, so it waits for a second operator.
   const fiveDaysAgo = new Date(Date.parse(await serverNow()) + 3600_000 - 5 * 86400_000).toISOString().slice(0, 16);
   await first.page.fill('#ended_at', fiveDaysAgo);

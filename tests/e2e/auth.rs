@@ -111,9 +111,13 @@ fn audience() -> TokenAudience {
 }
 
 fn operator() -> Access {
+    operator_named("op-1")
+}
+
+fn operator_named(subject: &str) -> Access {
     Access::resolve(
         Principal {
-            subject: "op-1".into(),
+            subject: subject.into(),
             actor: Actor::Staff,
             roles: vec!["operator".into()],
             amr: vec!["pwd".into(), "otp".into()],
@@ -383,6 +387,118 @@ async fn staff_never_get_a_token_without_totp_and_every_failure_counts() {
     w.otp(&c, &recovery[0]).await.expect("recovery code");
     let c = challenge(w.sign_in(email, password).await.expect("password"));
     refused(&w.otp(&c, &recovery[0]).await);
+}
+
+#[tokio::test]
+async fn a_second_factor_is_reset_only_when_a_second_operator_approves() {
+    let w = World::new();
+    let email = "sam.sec@regrooter.example";
+    let password = "a long staff passphrase";
+    let id = w.staff(email, password).await;
+    let step = w.sign_in(email, password).await.expect("password ok");
+    let SignInStep::OtpEnrolmentRequired {
+        challenge, secret, ..
+    } = step
+    else {
+        panic!("staff enrol first: {step:?}");
+    };
+    let secret = otp::decode(&secret).expect("base32");
+    let tokens = w
+        .otp(&challenge, &otp::code_at(&secret, w.now()).expect("code"))
+        .await
+        .expect("enrolled");
+    let recovery = tokens.recovery_codes.clone().expect("recovery codes");
+    assert!(w.caller(&tokens.access_token).await.is_ok());
+    let (asker, approver) = (operator_named("op-1"), operator_named("op-2"));
+    let staff = Account::Staff;
+
+    // Nobody asks for their own account; a customer admin may not ask for staff at all.
+    let own = Access::resolve(
+        Principal {
+            subject: id.to_string(),
+            actor: Actor::Staff,
+            roles: vec!["operator".into()],
+            amr: vec!["pwd".into(), "otp".into()],
+        },
+        &[],
+    );
+    assert!(matches!(
+        w.auth.request_second_factor_reset(&own, &staff, &id).await,
+        Err(Error::Conflict(m)) if m.contains("your own")
+    ));
+    assert!(matches!(
+        w.auth
+            .request_second_factor_reset(
+                &common::customer_access("acme", "customer_admin"),
+                &staff,
+                &id
+            )
+            .await,
+        Err(Error::Forbidden(_))
+    ));
+    // Approving with nothing asked for is refused.
+    assert!(matches!(
+        w.auth.approve_second_factor_reset(&approver, &staff, &id).await,
+        Err(Error::Conflict(m)) if m.contains("no second-factor reset")
+    ));
+
+    // Asked: nothing changes yet, and the asker cannot approve it.
+    let asked = w
+        .auth
+        .request_second_factor_reset(&asker, &staff, &id)
+        .await
+        .expect("asked");
+    let pending = asked.second_factor_reset.clone().expect("pending");
+    assert_eq!(pending.requested_by, "op-1");
+    assert!(asked.second_factor && asked.otp);
+    assert!(w.caller(&tokens.access_token).await.is_ok());
+    assert!(matches!(
+        w.auth.approve_second_factor_reset(&asker, &staff, &id).await,
+        Err(Error::Conflict(m)) if m.contains("second administrator")
+    ));
+    // Asking again keeps the first request.
+    let again = w
+        .auth
+        .request_second_factor_reset(&approver, &staff, &id)
+        .await
+        .expect("asked again");
+    assert_eq!(again.second_factor_reset, Some(pending));
+
+    // Withdrawn, then asked and approved by a second operator: every factor is gone, every
+    // session ends, and the next sign-in enrols anew; the old code and recovery codes are dead.
+    let withdrawn = w
+        .auth
+        .withdraw_second_factor_reset(&approver, &staff, &id)
+        .await
+        .expect("withdrawn");
+    assert_eq!(withdrawn.second_factor_reset, None);
+    w.auth
+        .request_second_factor_reset(&asker, &staff, &id)
+        .await
+        .expect("asked");
+    let reset = w
+        .auth
+        .approve_second_factor_reset(&approver, &staff, &id)
+        .await
+        .expect("approved");
+    assert!(!reset.second_factor && !reset.otp && reset.passkeys == 0);
+    assert_eq!(reset.second_factor_reset, None);
+    assert!(matches!(
+        w.caller(&tokens.access_token).await,
+        Err(Error::Unauthenticated(_))
+    ));
+    w.advance(31);
+    let step = w.sign_in(email, password).await.expect("password ok");
+    let SignInStep::OtpEnrolmentRequired {
+        challenge,
+        secret: new_secret,
+        ..
+    } = step
+    else {
+        panic!("after the reset the second factor is enrolled again: {step:?}");
+    };
+    assert_ne!(otp::decode(&new_secret).expect("base32"), secret);
+    refused(&w.otp(&challenge, &recovery[0]).await);
 }
 
 #[tokio::test]

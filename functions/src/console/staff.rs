@@ -1,11 +1,12 @@
 //! `/console/staff`: the platform's staff accounts for operators — who, which roles, whether
 //! activated, second factor and passkeys, disabled or not — a new staff member invited by mail
 //! (the link goes to that person only), roles changed (the account's sessions end), an account
-//! disabled (every token it holds stops at once) and enabled again.
+//! disabled (every token it holds stops at once) and enabled again, and a lost second factor
+//! reset with four eyes: one operator asks, another approves, the person is told by mail.
 
 use std::sync::Arc;
 
-use auth::service::{NewUserInput, RolesInput};
+use auth::service::{NewUserInput, RolesInput, UserView};
 use auth::{Account, UserId};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -32,10 +33,9 @@ pub struct InviteForm {
     role: Option<String>,
 }
 
+/// A form whose button is the whole action (only the form token is posted).
 #[derive(Debug, Default, Deserialize)]
-pub struct RoleForm {
-    role: Option<String>,
-}
+pub struct ActionForm {}
 
 fn role_label(role: &str) -> &'static str {
     match role {
@@ -60,6 +60,48 @@ fn role_select(id: &str, chosen: &str) -> Markup {
         select id=(id) name="role" {
             @for role in staff_roles() {
                 option value=(role) selected[role == chosen] { (role_label(role)) }
+            }
+        }
+    }
+}
+
+/// The four-eyes reset of a staff member's second factor: ask, or (another operator) approve,
+/// or withdraw a waiting request.
+fn second_factor_reset(viewer: &Viewer, user: &UserView, staff: &[UserView], me: &str) -> Markup {
+    let action = |path: &str| format!("{STAFF}/{}/second-factor-reset{path}", user.id);
+    html! {
+        @match &user.second_factor_reset {
+            None => @if user.second_factor {
+                form class="inline" method="post" action=(action("")) {
+                    (form_token_field(&viewer.form_token))
+                    button type="submit" class="secondary" aria-label={ (t("Zweiten Faktor zurücksetzen: ", "Reset the second factor: ")) (user.name) } {
+                        (t("Zweiten Faktor zurücksetzen", "Reset the second factor"))
+                    }
+                }
+            },
+            Some(pending) => {
+                @let asker = staff.iter().find(|u| u.id.to_string() == pending.requested_by).map_or("?", |u| u.name.as_str());
+                p class="pending" {
+                    @if pending.requested_by == me {
+                        (t("Sie haben am ", "You asked on "))
+                        (date_time(current_lang(), pending.requested_at))
+                        (t(" beantragt, den zweiten Faktor zurückzusetzen; eine zweite Person aus dem Betrieb muss zustimmen.", " to reset the second factor; a second operator must approve."))
+                    } @else {
+                        (asker) (t(" hat am ", " asked on "))
+                        (date_time(current_lang(), pending.requested_at))
+                        (t(" beantragt, den zweiten Faktor zurückzusetzen. Zustimmen nur, wenn die Person ihre Identität auf anderem Weg bestätigt hat.", " to reset the second factor. Approve only once the person has confirmed who they are another way."))
+                    }
+                }
+                @if pending.requested_by != me {
+                    form class="inline" method="post" action=(action("/approval")) {
+                        (form_token_field(&viewer.form_token))
+                        button type="submit" aria-label={ (t("Zurücksetzen freigeben: ", "Approve the reset: ")) (user.name) } { (t("Zurücksetzen freigeben", "Approve the reset")) }
+                    }
+                }
+                form class="inline" method="post" action=(action("/withdrawal")) {
+                    (form_token_field(&viewer.form_token))
+                    button type="submit" class="secondary" aria-label={ (t("Antrag zurückziehen: ", "Withdraw the request: ")) (user.name) } { (t("Antrag zurückziehen", "Withdraw the request")) }
+                }
             }
         }
     }
@@ -118,18 +160,31 @@ async fn render(
                             @if own {
                                 span class="muted" { (t("Ihr eigenes Konto", "Your own account")) }
                             } @else {
-                                form method="post" action={ (STAFF) "/" (user.id) "/roles" } {
-                                    (form_token_field(&viewer.form_token))
-                                    label for={ "role-" (user.id) } { (t("Rolle", "Role")) }
-                                    (role_select(&format!("role-{}", user.id), user.roles.first().map_or("", String::as_str)))
-                                    button type="submit" class="secondary" { (t("Rolle setzen", "Set the role")) }
+                                details class="roles" {
+                                    summary { (t("Rollen ändern", "Change roles")) span class="visually-hidden" { ": " (user.name) } }
+                                    form method="post" action={ (STAFF) "/" (user.id) "/roles" } {
+                                        (form_token_field(&viewer.form_token))
+                                        fieldset {
+                                            legend { (t("Rollen von ", "Roles of ")) (user.name) }
+                                            @for role in staff_roles() {
+                                                @let id = format!("roles-{}-{}", user.id, role);
+                                                div {
+                                                    input type="checkbox" id=(id) name={ "role." (role) } value="1" checked[user.roles.iter().any(|r| r == role)];
+                                                    label for=(id) class="inline-label" { (role_label(role)) }
+                                                }
+                                            }
+                                        }
+                                        p class="hint" { (t("Die Sitzungen der Person enden; mit der nächsten Anmeldung gelten die neuen Rollen.", "Their sessions end; the new roles apply from their next sign-in.")) }
+                                        button type="submit" { (t("Rollen speichern", "Save roles")) }
+                                    }
                                 }
-                                form method="post" action={ (STAFF) "/" (user.id) @if user.disabled { "/enable" } @else { "/disable" } } {
+                                form class="inline" method="post" action={ (STAFF) "/" (user.id) @if user.disabled { "/enable" } @else { "/disable" } } {
                                     (form_token_field(&viewer.form_token))
-                                    button type="submit" class="secondary" {
+                                    button type="submit" class="secondary" aria-label={ @if user.disabled { (t("Wieder freischalten: ", "Enable again: ")) } @else { (t("Sperren: ", "Disable: ")) } (user.name) } {
                                         @if user.disabled { (t("Wieder freischalten", "Enable again")) } @else { (t("Sperren", "Disable")) }
                                     }
                                 }
+                                (second_factor_reset(viewer, user, &users, &me))
                             }
                         }
                     }
@@ -175,7 +230,10 @@ fn message(field: &str) -> String {
             "Bitte einen Namen angeben (1 bis 200 Zeichen).",
             "Please give a name (1 to 200 characters).",
         ),
-        _ => t("Bitte eine Rolle wählen.", "Please choose a role."),
+        _ => t(
+            "Bitte mindestens eine Rolle wählen.",
+            "Please choose at least one role.",
+        ),
     }
     .to_string()
 }
@@ -234,22 +292,28 @@ pub async fn invite(
     }
 }
 
+fn own_account() -> &'static str {
+    t(
+        "Nicht möglich: das eigene Konto lässt sich hier weder sperren noch in seinen Rollen oder seinem zweiten Faktor ändern.",
+        "Not possible: your own account cannot be disabled here, nor its roles or second factor changed.",
+    )
+}
+
 fn user_id(raw: &str) -> PageResult<UserId> {
     UserId::parse(raw).map_err(|_| PageError(Error::NotFound("user".into())))
 }
 
 /// After an action on one account: the page again, with what happened or why not.
+/// `refused`: what to say when the action is not possible (a conflict).
 async fn after(
     s: &Services,
     viewer: &Viewer,
     result: Result<String, Error>,
+    refused: &str,
 ) -> PageResult<Response> {
     let notice = match result {
         Ok(text) => done(&text),
-        Err(Error::Conflict(_)) => html! { div class="errors" role="alert" { p { (t(
-            "Nicht möglich: das eigene Konto lässt sich hier weder sperren noch in seinen Rollen ändern.",
-            "Not possible: your own account cannot be disabled or have its roles changed here.",
-        )) } } },
+        Err(Error::Conflict(_)) => html! { div class="errors" role="alert" { p { (refused) } } },
         Err(Error::Validation(_)) => {
             html! { div class="errors" role="alert" { p { (message("roles")) } } }
         }
@@ -264,7 +328,7 @@ pub async fn disable(
     State(s): State<Arc<Services>>,
     viewer: Viewer,
     Path(user): Path<String>,
-    PageForm(_): PageForm<RoleForm>,
+    PageForm(_): PageForm<ActionForm>,
 ) -> PageResult<Response> {
     staff_only(&viewer)?;
     let id = user_id(&user)?;
@@ -282,14 +346,14 @@ pub async fn disable(
                 )
             )
         });
-    after(&s, &viewer, result).await
+    after(&s, &viewer, result, own_account()).await
 }
 
 pub async fn enable(
     State(s): State<Arc<Services>>,
     viewer: Viewer,
     Path(user): Path<String>,
-    PageForm(_): PageForm<RoleForm>,
+    PageForm(_): PageForm<ActionForm>,
 ) -> PageResult<Response> {
     staff_only(&viewer)?;
     let id = user_id(&user)?;
@@ -304,19 +368,25 @@ pub async fn enable(
                 t("ist wieder freigeschaltet.", "is enabled again.")
             )
         });
-    after(&s, &viewer, result).await
+    after(&s, &viewer, result, own_account()).await
 }
 
-pub async fn set_role(
+/// The role checkboxes post `role.<name>=1`, one per role ticked.
+pub async fn set_roles(
     State(s): State<Arc<Services>>,
     viewer: Viewer,
     Path(user): Path<String>,
-    PageForm(form): PageForm<RoleForm>,
+    PageForm(form): PageForm<std::collections::BTreeMap<String, String>>,
 ) -> PageResult<Response> {
     staff_only(&viewer)?;
     let id = user_id(&user)?;
     let input = RolesInput {
-        roles: Some(form.role.into_iter().collect()),
+        roles: Some(
+            form.keys()
+                .filter_map(|k| k.strip_prefix("role."))
+                .map(str::to_string)
+                .collect(),
+        ),
     };
     let result = s
         .auth
@@ -327,10 +397,92 @@ pub async fn set_role(
                 "{}: {}",
                 u.name,
                 t(
-                    "neue Rolle; die Sitzungen enden, die nächste Anmeldung trägt sie.",
-                    "new role; the sessions end and the next sign-in carries it."
+                    "neue Rollen; die Sitzungen enden, die nächste Anmeldung trägt sie.",
+                    "new roles; the sessions end and the next sign-in carries them."
                 )
             )
         });
-    after(&s, &viewer, result).await
+    after(&s, &viewer, result, own_account()).await
+}
+
+pub async fn request_reset(
+    State(s): State<Arc<Services>>,
+    viewer: Viewer,
+    Path(user): Path<String>,
+    PageForm(_): PageForm<ActionForm>,
+) -> PageResult<Response> {
+    staff_only(&viewer)?;
+    let id = user_id(&user)?;
+    let result = s
+        .auth
+        .request_second_factor_reset(&viewer.access, &Account::Staff, &id)
+        .await
+        .map(|u| {
+            format!(
+                "{}: {}",
+                u.name,
+                t(
+                    "Zurücksetzen des zweiten Faktors beantragt; es geschieht, sobald eine zweite Person aus dem Betrieb zustimmt.",
+                    "reset of the second factor asked for; it happens once a second operator approves."
+                )
+            )
+        });
+    after(&s, &viewer, result, own_account()).await
+}
+
+pub async fn approve_reset(
+    State(s): State<Arc<Services>>,
+    viewer: Viewer,
+    Path(user): Path<String>,
+    PageForm(_): PageForm<ActionForm>,
+) -> PageResult<Response> {
+    staff_only(&viewer)?;
+    let id = user_id(&user)?;
+    let result = s
+        .approve_second_factor_reset(&viewer.access, &Account::Staff, &id)
+        .await
+        .map(|u| {
+            format!(
+                "{}: {}",
+                u.name,
+                t(
+                    "zweiter Faktor zurückgesetzt, alle Sitzungen beendet; die Person ist per E-Mail informiert und richtet bei der nächsten Anmeldung einen neuen ein.",
+                    "second factor reset, every session ended; the person is told by e-mail and sets up a new one at the next sign-in."
+                )
+            )
+        });
+    after(
+        &s,
+        &viewer,
+        result,
+        t(
+            "Nicht möglich: freigeben kann nur eine andere Person aus dem Betrieb als die, die das Zurücksetzen beantragt hat, und nur solange der Antrag offen ist; das eigene Konto nie.",
+            "Not possible: only an operator other than the one who asked can approve, only while the request is open, and never for their own account.",
+        ),
+    ).await
+}
+
+pub async fn withdraw_reset(
+    State(s): State<Arc<Services>>,
+    viewer: Viewer,
+    Path(user): Path<String>,
+    PageForm(_): PageForm<ActionForm>,
+) -> PageResult<Response> {
+    staff_only(&viewer)?;
+    let id = user_id(&user)?;
+    let result = s
+        .auth
+        .withdraw_second_factor_reset(&viewer.access, &Account::Staff, &id)
+        .await
+        .map(|u| {
+            format!(
+                "{}: {}",
+                u.name,
+                t(
+                    "kein Zurücksetzen mehr beantragt.",
+                    "no reset asked for any more."
+                )
+            )
+        });
+    after(&s, &viewer, result, own_account()).await
 }

@@ -1,5 +1,6 @@
 //! `/console/tenants/<id>`: one customer for operators — its name and breach contact (changed
-//! here, each change audited), the contract's figures in force, and the service end: recorded
+//! here, each change audited), the contract's figures in force and changed (only in the
+//! customer's favour; every refused figure named at once), and the service end: recorded
 //! now or at a date, a date further back than the grace waiting for a second operator's
 //! approval (the one who asked cannot approve it).
 
@@ -10,9 +11,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kernel::Error;
 use kernel::ids::TenantId;
-use kernel::policy::EffectivePolicy;
+use kernel::policy::{BasisPoints, ContractTerms, DownWhen, EffectivePolicy, UnknownTreatment};
 use kernel::rbac::Permission;
 use kernel::tenants::{self, ServiceStatus, TenantInput};
+use kernel::time::Period;
 use maud::{Markup, html};
 use retention::service::{ServiceEndInput, ServiceEndOutcome};
 use serde::Deserialize;
@@ -30,6 +32,380 @@ use crate::web::{Page, PageError, PageForm, PageResult, Viewer};
 pub struct ProfileForm {
     name: Option<String>,
     contact_email: Option<String>,
+}
+
+/// The contract's figures; an empty field means the trust page's figure applies. Periods come
+/// as an amount and a unit, percentages as typed ("99,5" or "99.5").
+#[derive(Debug, Default, Deserialize)]
+pub struct ContractForm {
+    customer_notification: Option<String>,
+    customer_notification_unit: Option<String>,
+    deletion_after_service_end: Option<String>,
+    deletion_after_service_end_unit: Option<String>,
+    remaining_copies_retention: Option<String>,
+    remaining_copies_retention_unit: Option<String>,
+    sla_claim_window: Option<String>,
+    sla_claim_window_unit: Option<String>,
+    monthly_uptime_target: Option<String>,
+    sla_credit: Option<String>,
+    sla_unknown_treatment: Option<String>,
+    sla_down_when: Option<String>,
+}
+
+/// Every field of the contract form (its errors open the form).
+const CONTRACT_FIELDS: [&str; 6] = [
+    "customer_notification",
+    "deletion_after_service_end",
+    "remaining_copies_retention",
+    "sla_claim_window",
+    "monthly_uptime_target",
+    "sla_credit",
+];
+
+/// The contract's period fields: name, label.
+const PERIOD_FIELDS: [(&str, (&str, &str)); 4] = [
+    (
+        "customer_notification",
+        (
+            "Benachrichtigung bei Verletzungen binnen",
+            "Breach notice within",
+        ),
+    ),
+    (
+        "deletion_after_service_end",
+        (
+            "Löschung nach Leistungsende",
+            "Deletion after the service ends",
+        ),
+    ),
+    (
+        "remaining_copies_retention",
+        ("Verbleibende Kopien danach", "Remaining copies after that"),
+    ),
+    (
+        "sla_claim_window",
+        ("Frist für SLA-Anträge", "Window for SLA claims"),
+    ),
+];
+
+const UNITS: [(&str, (&str, &str)); 4] = [
+    ("hours", ("Stunden", "hours")),
+    ("days", ("Tage", "days")),
+    ("months", ("Monate", "months")),
+    ("years", ("Jahre", "years")),
+];
+
+/// A period in words as contracts state it: hours stay hours ("48 Stunden", not "2 Tage").
+fn period_words(period: Period) -> String {
+    match period {
+        Period::Hours(h) => format!("{h} {}", t("Stunden", "hours")),
+        other => {
+            let words = trust::evidence::period(other);
+            current_lang().pick(words.de, words.en).to_string()
+        }
+    }
+}
+
+fn period_parts(period: Period) -> (u32, &'static str) {
+    match period {
+        Period::Hours(h) => (h, "hours"),
+        Period::Days(d) => (d, "days"),
+        Period::Months(m) => (u32::from(m), "months"),
+        Period::Years(y) => (u32::from(y), "years"),
+    }
+}
+
+/// A period from the form: `Ok(None)` when left empty (the page's figure), `Err` when unreadable.
+fn period_of(amount: Option<&str>, unit: Option<&str>) -> Result<Option<Period>, ()> {
+    let amount = amount.map(str::trim).unwrap_or_default();
+    if amount.is_empty() {
+        return Ok(None);
+    }
+    let n: u32 = amount.parse().map_err(|_| ())?;
+    let short = |n: u32| u16::try_from(n).map_err(|_| ());
+    Ok(Some(match unit.unwrap_or("days") {
+        "hours" => Period::Hours(n),
+        "days" => Period::Days(n),
+        "months" => Period::Months(short(n)?),
+        "years" => Period::Years(short(n)?),
+        _ => return Err(()),
+    }))
+}
+
+/// A percentage as typed, to basis points ("99,5" → 9950); at most two decimals.
+fn basis_points_of(raw: Option<&str>) -> Result<Option<BasisPoints>, ()> {
+    let raw = raw.map(str::trim).unwrap_or_default();
+    let raw = raw.trim_end_matches('%').trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let (whole, fraction) = raw.split_once(['.', ',']).unwrap_or((raw, ""));
+    if fraction.len() > 2 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(());
+    }
+    let whole: u32 = whole.parse().map_err(|_| ())?;
+    let fraction: u32 = format!("{fraction:0<2}").parse().map_err(|_| ())?;
+    whole
+        .checked_mul(100)
+        .and_then(|w| w.checked_add(fraction))
+        .map(|bp| Some(BasisPoints(bp)))
+        .ok_or(())
+}
+
+/// Basis points as a form value ("99.5").
+fn percent_value(bp: BasisPoints) -> String {
+    let text = format!("{}.{:02}", bp.0 / 100, bp.0 % 100);
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// What to fix in a contract field, named by its label (the summary lists them together).
+fn contract_message(field: &str) -> String {
+    let label = PERIOD_FIELDS
+        .iter()
+        .find(|(name, _)| *name == field)
+        .map(|(_, (de, en))| t(de, en))
+        .unwrap_or_else(|| match field {
+            "monthly_uptime_target" => t("Verfügbarkeitsziel", "Uptime target"),
+            _ => t("SLA-Gutschrift", "SLA credit"),
+        });
+    let page = EffectivePolicy::page();
+    let rule = match field {
+        "customer_notification" => format!(
+            "{} {}.",
+            t(
+                "bitte eine Dauer größer null angeben, höchstens",
+                "please give a period longer than zero and at most"
+            ),
+            period_words(page.customer_notification)
+        ),
+        "monthly_uptime_target" => format!(
+            "{} {} {}",
+            t(
+                "bitte einen Prozentwert von",
+                "please give a percentage from"
+            ),
+            page.monthly_uptime_target,
+            t(
+                "bis 100 % angeben (höchstens zwei Nachkommastellen).",
+                "to 100 % (at most two decimals)."
+            )
+        ),
+        "sla_credit" => format!(
+            "{} {} {}",
+            t(
+                "bitte einen Prozentwert von",
+                "please give a percentage from"
+            ),
+            page.sla_credit,
+            t(
+                "bis 100 % angeben (höchstens zwei Nachkommastellen).",
+                "to 100 % (at most two decimals)."
+            )
+        ),
+        _ => t(
+            "bitte eine ganze Zahl größer null angeben, höchstens zehn Jahre.",
+            "please give a whole number greater than zero, at most ten years.",
+        )
+        .to_string(),
+    };
+    format!("{label}: {rule}")
+}
+
+/// The form's figures as contract terms, and every field that could not be read or that the
+/// contract rules refuse (all at once; an unreadable field is left out of the terms).
+fn contract_terms(form: &ContractForm) -> (ContractTerms, Vec<(String, String)>) {
+    let mut errors = Vec::new();
+    let mut period = |name: &str, amount: &Option<String>, unit: &Option<String>| {
+        period_of(amount.as_deref(), unit.as_deref()).unwrap_or_else(|()| {
+            errors.push((name.to_string(), contract_message(name)));
+            None
+        })
+    };
+    let customer_notification = period(
+        "customer_notification",
+        &form.customer_notification,
+        &form.customer_notification_unit,
+    );
+    let deletion_after_service_end = period(
+        "deletion_after_service_end",
+        &form.deletion_after_service_end,
+        &form.deletion_after_service_end_unit,
+    );
+    let remaining_copies_retention = period(
+        "remaining_copies_retention",
+        &form.remaining_copies_retention,
+        &form.remaining_copies_retention_unit,
+    );
+    let sla_claim_window = period(
+        "sla_claim_window",
+        &form.sla_claim_window,
+        &form.sla_claim_window_unit,
+    );
+    let mut percent = |name: &str, raw: &Option<String>| {
+        basis_points_of(raw.as_deref()).unwrap_or_else(|()| {
+            errors.push((name.to_string(), contract_message(name)));
+            None
+        })
+    };
+    let monthly_uptime_target = percent("monthly_uptime_target", &form.monthly_uptime_target);
+    let sla_credit = percent("sla_credit", &form.sla_credit);
+    let sla_unknown_treatment = match form.sla_unknown_treatment.as_deref() {
+        Some("downtime") => Some(UnknownTreatment::Downtime),
+        Some("not_downtime") => Some(UnknownTreatment::NotDowntime),
+        _ => None,
+    };
+    let sla_down_when = match form.sla_down_when.as_deref() {
+        Some("either_vantage") => Some(DownWhen::EitherVantage),
+        Some("both_vantages") => Some(DownWhen::BothVantages),
+        _ => None,
+    };
+    let terms = ContractTerms {
+        deletion_after_service_end,
+        remaining_copies_retention,
+        customer_notification,
+        monthly_uptime_target,
+        sla_credit,
+        sla_claim_window,
+        sla_unknown_treatment,
+        sla_down_when,
+    };
+    if let Err(refused) = EffectivePolicy::for_contract_checked(&terms) {
+        for kernel::policy::PolicyError::Override { field, .. } in refused {
+            errors.push((field.to_string(), contract_message(field)));
+        }
+    }
+    // In the form's order, so the summary reads top to bottom.
+    errors.sort_by_key(|(field, _)| CONTRACT_FIELDS.iter().position(|f| f == field));
+    (terms, errors)
+}
+
+/// The form's fields as the contract now reads.
+fn form_of(terms: &ContractTerms) -> ContractForm {
+    let period = |p: Option<Period>| match p.map(period_parts) {
+        Some((n, unit)) => (Some(n.to_string()), Some(unit.to_string())),
+        None => (None, None),
+    };
+    let (customer_notification, customer_notification_unit) = period(terms.customer_notification);
+    let (deletion_after_service_end, deletion_after_service_end_unit) =
+        period(terms.deletion_after_service_end);
+    let (remaining_copies_retention, remaining_copies_retention_unit) =
+        period(terms.remaining_copies_retention);
+    let (sla_claim_window, sla_claim_window_unit) = period(terms.sla_claim_window);
+    ContractForm {
+        customer_notification,
+        customer_notification_unit,
+        deletion_after_service_end,
+        deletion_after_service_end_unit,
+        remaining_copies_retention,
+        remaining_copies_retention_unit,
+        sla_claim_window,
+        sla_claim_window_unit,
+        monthly_uptime_target: terms.monthly_uptime_target.map(percent_value),
+        sla_credit: terms.sla_credit.map(percent_value),
+        sla_unknown_treatment: terms.sla_unknown_treatment.map(|u| {
+            match u {
+                UnknownTreatment::Downtime => "downtime",
+                UnknownTreatment::NotDowntime => "not_downtime",
+            }
+            .to_string()
+        }),
+        sla_down_when: terms.sla_down_when.map(|d| {
+            match d {
+                DownWhen::EitherVantage => "either_vantage",
+                DownWhen::BothVantages => "both_vantages",
+            }
+            .to_string()
+        }),
+    }
+}
+
+/// The contract form: each figure with the page's own as its hint; empty keeps the page's.
+fn contract_form(
+    viewer: &Viewer,
+    tenant: &TenantId,
+    form: &ContractForm,
+    errors: &[(String, String)],
+) -> Markup {
+    let page = EffectivePolicy::page();
+    let current = |name: &str| match name {
+        "customer_notification" => (
+            &form.customer_notification,
+            &form.customer_notification_unit,
+        ),
+        "deletion_after_service_end" => (
+            &form.deletion_after_service_end,
+            &form.deletion_after_service_end_unit,
+        ),
+        "remaining_copies_retention" => (
+            &form.remaining_copies_retention,
+            &form.remaining_copies_retention_unit,
+        ),
+        _ => (&form.sla_claim_window, &form.sla_claim_window_unit),
+    };
+    let page_figure = |name: &str| match name {
+        "customer_notification" => page.customer_notification,
+        "deletion_after_service_end" => page.deletion_after_service_end,
+        "remaining_copies_retention" => page.remaining_copies_retention,
+        _ => page.sla_claim_window,
+    };
+    let percent_field = |name: &str, label: &str, value: &Option<String>, page: BasisPoints| {
+        let error = field_error(errors, name);
+        html! {
+            label for=(name) { (label) }
+            p class="hint" id={ (name) "-hint" } { (t("Seite: ", "Page: ")) (page) (t("; leer lassen für den Wert der Seite.", "; leave empty for the page's figure.")) }
+            @if let Some(e) = error { p class="field-error" id={ (name) "-error" } { (e) } }
+            input type="text" inputmode="decimal" id=(name) name=(name) value=(value.as_deref().unwrap_or_default())
+                aria-describedby={ (name) "-hint" } aria-invalid=[error.map(|_| "true")];
+        }
+    };
+    html! {
+        form method="post" action={ (path(tenant)) "/contract" } novalidate id="contract-form" {
+            (form_token_field(&viewer.form_token))
+            @for (name, label) in PERIOD_FIELDS {
+                @let error = field_error(errors, name);
+                @let (amount, unit) = current(name);
+                @let unit = unit.as_deref().unwrap_or("days");
+                fieldset {
+                    legend { (t(label.0, label.1)) }
+                    p class="hint" { (t("Seite: ", "Page: ")) (period_words(page_figure(name))) (t("; leer lassen für den Wert der Seite.", "; leave empty for the page's figure.")) }
+                    @if let Some(e) = error { p class="field-error" id={ (name) "-error" } { (e) } }
+                    div class="pair" {
+                        div {
+                            label for=(name) { (t("Anzahl", "Amount")) }
+                            input type="text" inputmode="numeric" id=(name) name=(name) value=(amount.as_deref().unwrap_or_default()) aria-invalid=[error.map(|_| "true")];
+                        }
+                        div {
+                            label for={ (name) "_unit" } { (t("Einheit", "Unit")) }
+                            select id={ (name) "_unit" } name={ (name) "_unit" } {
+                                @for (value, words) in UNITS {
+                                    option value=(value) selected[value == unit] { (t(words.0, words.1)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            (percent_field("monthly_uptime_target", t("Verfügbarkeitsziel im Monat (%)", "Monthly uptime target (%)"), &form.monthly_uptime_target, page.monthly_uptime_target))
+            (percent_field("sla_credit", t("SLA-Gutschrift vom Monatsentgelt (%)", "SLA credit of the monthly fee (%)"), &form.sla_credit, page.sla_credit))
+            label for="sla_unknown_treatment" { (t("Minuten ohne Messung", "Minutes without a measurement")) }
+            select id="sla_unknown_treatment" name="sla_unknown_treatment" {
+                option value="" selected[form.sla_unknown_treatment.as_deref().unwrap_or_default().is_empty()] { (t("wie die Seite (keine Ausfallzeit)", "as the page (not downtime)")) }
+                option value="not_downtime" selected[form.sla_unknown_treatment.as_deref() == Some("not_downtime")] { (t("keine Ausfallzeit", "not downtime")) }
+                option value="downtime" selected[form.sla_unknown_treatment.as_deref() == Some("downtime")] { (t("Ausfallzeit (zugunsten des Kunden)", "downtime (in the customer's favour)")) }
+            }
+            label for="sla_down_when" { (t("Eine Minute gilt als ausgefallen, wenn", "A minute counts as down when")) }
+            select id="sla_down_when" name="sla_down_when" {
+                option value="" selected[form.sla_down_when.as_deref().unwrap_or_default().is_empty()] { (t("wie die Seite (beide Messpunkte)", "as the page (both vantage points)")) }
+                option value="both_vantages" selected[form.sla_down_when.as_deref() == Some("both_vantages")] { (t("beide Messpunkte sie als ausgefallen sehen", "both vantage points see it down")) }
+                option value="either_vantage" selected[form.sla_down_when.as_deref() == Some("either_vantage")] { (t("einer der Messpunkte sie als ausgefallen sieht (zugunsten des Kunden)", "either vantage point sees it down (in the customer's favour)")) }
+            }
+            p class="hint" { (t(
+                "Ein Vertrag darf die Versprechen der Seite nur zugunsten des Kunden ändern; jede Änderung steht im Prüfpfad des Kunden.",
+                "A contract may change the page's promises only in the customer's favour; every change is in the customer's audit trail.",
+            )) }
+            button type="submit" class="secondary" { (t("Vertrag speichern", "Save the contract")) }
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -60,6 +436,18 @@ async fn render(
     notice: Option<Markup>,
     errors: &[(String, String)],
 ) -> PageResult<Page> {
+    render_with(s, viewer, tenant, notice, errors, None).await
+}
+
+/// `draft`: the contract form as posted, shown again with its errors.
+async fn render_with(
+    s: &Services,
+    viewer: &Viewer,
+    tenant: &TenantId,
+    notice: Option<Markup>,
+    errors: &[(String, String)],
+    draft: Option<&ContractForm>,
+) -> PageResult<Page> {
     staff_only(viewer)?;
     viewer.access.require(
         Permission::TenantsManage,
@@ -84,16 +472,13 @@ async fn render(
         None
     };
     let me = &viewer.access.principal().subject;
-    let pick = |text: trust::Text| lang.pick(text.de, text.en);
-    let period = |p| pick(trust::evidence::period(p));
-    // The notice period in hours, as the page and contracts state it ("48 Stunden").
-    let notice_within = match policy.customer_notification {
-        kernel::time::Period::Hours(h) => format!("{h} {}", t("Stunden", "hours")),
-        other => period(other).to_string(),
-    };
+    let notice_within = period_words(policy.customer_notification);
     let name_error = field_error(errors, "name");
     let contact_error = field_error(errors, "contact_email");
     let ended_error = field_error(errors, "ended_at");
+    let contract_errors = errors
+        .iter()
+        .any(|(f, _)| CONTRACT_FIELDS.contains(&f.as_str()));
     let body = html! {
         p { a href=(TENANTS) { "← " (t("Alle Kunden", "All customers")) } }
         h1 { (record.name) " " code { (record.id) } }
@@ -102,10 +487,15 @@ async fn render(
         h2 { (t("Vertrag in Kraft", "Contract in force")) }
         dl id="contract" {
             dt { (t("Benachrichtigung bei Verletzungen", "Breach notice")) } dd { (t("binnen ", "within ")) (notice_within) }
-            dt { (t("Löschung nach Leistungsende", "Deletion after the service ends")) } dd { (period(policy.deletion_after_service_end)) }
-            dt { (t("Verbleibende Kopien", "Remaining copies")) } dd { (period(policy.remaining_copies_retention)) }
+            dt { (t("Löschung nach Leistungsende", "Deletion after the service ends")) } dd { (period_words(policy.deletion_after_service_end)) }
+            dt { (t("Verbleibende Kopien", "Remaining copies")) } dd { (period_words(policy.remaining_copies_retention)) }
+            dt { (t("Frist für SLA-Anträge", "Window for SLA claims")) } dd { (period_words(policy.sla_claim_window)) }
             dt { (t("Verfügbarkeitsziel", "Uptime target")) } dd { (policy.monthly_uptime_target) }
             dt { (t("SLA-Gutschrift", "SLA credit")) } dd { (policy.sla_credit) }
+        }
+        details id="contract-edit" open[contract_errors] {
+            summary { (t("Vertragswerte ändern", "Change the contract's figures")) }
+            (contract_form(viewer, tenant, draft.unwrap_or(&form_of(&record.contract)), errors))
         }
         h2 { (t("Name und Meldekontakt", "Name and breach contact")) }
         form method="post" action={ (path(tenant)) "/profile" } novalidate {
@@ -213,6 +603,70 @@ pub async fn profile(
             Ok(render(&s, &viewer, &tenant, None, &errors)
                 .await?
                 .into_response())
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+pub async fn contract(
+    State(s): State<Arc<Services>>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+    PageForm(form): PageForm<ContractForm>,
+) -> PageResult<Response> {
+    staff_only(&viewer)?;
+    let tenant = tenant_id(&raw)?;
+    if tenants::get(s.store.as_ref(), &tenant).await?.is_none() {
+        return Err(PageError(Error::NotFound("tenant".into())));
+    }
+    let (terms, errors) = contract_terms(&form);
+    if !errors.is_empty() {
+        return Ok(
+            render_with(&s, &viewer, &tenant, None, &errors, Some(&form))
+                .await?
+                .into_response(),
+        );
+    }
+    let input = TenantInput {
+        name: None,
+        contact_email: None,
+        contract: Some(terms),
+    };
+    match tenants::put(
+        s.store.as_ref(),
+        &s.keyring,
+        &viewer.access,
+        &tenant,
+        input,
+        s.clock.now(),
+    )
+    .await
+    {
+        Ok(_) => Ok(render(
+            &s,
+            &viewer,
+            &tenant,
+            Some(done(t(
+                "Vertrag gespeichert; die Werte gelten ab jetzt.",
+                "Contract saved; its figures apply from now on.",
+            ))),
+            &[],
+        )
+        .await?
+        .into_response()),
+        Err(Error::Validation(fields)) => {
+            let errors: Vec<(String, String)> = field_errors(fields)
+                .into_iter()
+                .map(|(field, _)| {
+                    let text = contract_message(&field);
+                    (field, text)
+                })
+                .collect();
+            Ok(
+                render_with(&s, &viewer, &tenant, None, &errors, Some(&form))
+                    .await?
+                    .into_response(),
+            )
         }
         Err(e) => Err(PageError(e)),
     }

@@ -32,6 +32,14 @@ pub fn router() -> Routes {
         .route("/api/staff", get(list_staff).post(create_staff))
         .route("/api/staff/{user}/disable", post(disable_staff))
         .route(
+            "/api/staff/{user}/second-factor-reset",
+            post(request_staff_reset).delete(withdraw_staff_reset),
+        )
+        .route(
+            "/api/staff/{user}/second-factor-reset/approval",
+            post(approve_staff_reset),
+        )
+        .route(
             "/api/tenants/{tenant}/users",
             get(list_users).post(create_user),
         )
@@ -133,6 +141,42 @@ async fn disable_staff(
     Ok(Json(
         s.auth
             .disable_user(&access, &Account::Staff, &user_id(&user)?)
+            .await?,
+    ))
+}
+
+/// A staff member's second factor reset, four eyes: one operator asks, another approves.
+async fn request_staff_reset(
+    State(s): State<Arc<Services>>,
+    Caller(access): Caller,
+    Path(user): Path<String>,
+) -> Result<Json<UserView>, ApiError> {
+    Ok(Json(
+        s.auth
+            .request_second_factor_reset(&access, &Account::Staff, &user_id(&user)?)
+            .await?,
+    ))
+}
+
+async fn approve_staff_reset(
+    State(s): State<Arc<Services>>,
+    Caller(access): Caller,
+    Path(user): Path<String>,
+) -> Result<Json<UserView>, ApiError> {
+    Ok(Json(
+        s.approve_second_factor_reset(&access, &Account::Staff, &user_id(&user)?)
+            .await?,
+    ))
+}
+
+async fn withdraw_staff_reset(
+    State(s): State<Arc<Services>>,
+    Caller(access): Caller,
+    Path(user): Path<String>,
+) -> Result<Json<UserView>, ApiError> {
+    Ok(Json(
+        s.auth
+            .withdraw_second_factor_reset(&access, &Account::Staff, &user_id(&user)?)
             .await?,
     ))
 }

@@ -58,7 +58,19 @@ pub fn router() -> Routes {
         .page(holds::HOLDS, get(holds::list).post(holds::set))
         .page("/console/holds/{tenant}/{hold}/lift", post(holds::lift))
         .page(staff::STAFF, get(staff::list).post(staff::invite))
-        .page("/console/staff/{user}/roles", post(staff::set_role))
+        .page("/console/staff/{user}/roles", post(staff::set_roles))
+        .page(
+            "/console/staff/{user}/second-factor-reset",
+            post(staff::request_reset),
+        )
+        .page(
+            "/console/staff/{user}/second-factor-reset/approval",
+            post(staff::approve_reset),
+        )
+        .page(
+            "/console/staff/{user}/second-factor-reset/withdrawal",
+            post(staff::withdraw_reset),
+        )
         .page("/console/staff/{user}/disable", post(staff::disable))
         .page("/console/staff/{user}/enable", post(staff::enable))
         .page(tenants::TENANTS, get(tenants::list).post(tenants::create))
@@ -68,6 +80,7 @@ pub fn router() -> Routes {
         )
         .page("/console/tenants/{tenant}", get(tenant::show))
         .page("/console/tenants/{tenant}/profile", post(tenant::profile))
+        .page("/console/tenants/{tenant}/contract", post(tenant::contract))
         .page(
             "/console/tenants/{tenant}/service-end",
             post(tenant::service_end),

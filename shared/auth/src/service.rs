@@ -54,7 +54,7 @@ pub use passkeys::{
     PASSKEY_NAME_MAX, PASSKEYS_MAX, PasskeyId, PasskeyInput, PasskeyRegistrationInput,
     PasskeyRegistrationStart, PasskeyView, RelyingParty, StoredPasskey,
 };
-pub use reset::{PasswordReset, ResetInput, reset_message};
+pub use reset::{PasswordReset, ResetInput, reset_message, second_factor_reset_message};
 
 kernel::generated_id!(
     /// A user account (staff or tenant user).
@@ -119,9 +119,21 @@ pub struct UserRecord {
     pub disabled: bool,
     /// Tokens issued before (or at) this instant are refused.
     pub revoked_before: Option<Timestamp>,
+    /// A reset of the second factor one administrator asked for, waiting for a second one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_factor_reset: Option<PendingReset>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub audit: AuditHead,
+}
+
+/// Who asked for a second-factor reset, and when: it is carried out only when another
+/// administrator approves (four eyes), since it hands the account to whoever knows its password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PendingReset {
+    pub requested_by: String,
+    pub requested_at: Timestamp,
 }
 
 impl UserRecord {
@@ -453,6 +465,8 @@ pub struct UserView {
     pub passkeys: usize,
     pub disabled: bool,
     pub locked_until: Option<Timestamp>,
+    /// A second-factor reset waiting for a second administrator's approval.
+    pub second_factor_reset: Option<PendingReset>,
     pub created_at: Timestamp,
 }
 
@@ -652,6 +666,7 @@ impl AuthService {
             passkeys: user.passkeys.len(),
             disabled: user.disabled,
             locked_until: user.locked_until,
+            second_factor_reset: user.second_factor_reset.clone(),
             created_at: user.created_at,
         })
     }
@@ -796,6 +811,7 @@ impl AuthService {
             locked_until: None,
             disabled: false,
             revoked_before: None,
+            second_factor_reset: None,
             created_at: now,
             updated_at: now,
             audit: entry.head(),
@@ -961,6 +977,113 @@ impl AuthService {
                 version,
                 &login,
                 Some((access.principal(), "user.roles_changed")),
+            )
+            .await?;
+        self.view(&user).await
+    }
+
+    /// First half of a second-factor reset: one administrator asks, nothing changes yet.
+    /// Nobody asks for their own account; asking twice keeps the first request.
+    pub async fn request_second_factor_reset(
+        &self,
+        access: &Access,
+        account: &Account,
+        id: &UserId,
+    ) -> Result<UserView, Error> {
+        let (mut user, version, login) = self.user_for(access, account, id).await?;
+        let me = access.principal().subject.clone();
+        if me == user.id.to_string() {
+            return Err(Error::Conflict(
+                "you cannot reset your own second factor".into(),
+            ));
+        }
+        if user.second_factor_reset.is_some() {
+            return self.view(&user).await;
+        }
+        let now = self.clock.now();
+        user.second_factor_reset = Some(PendingReset {
+            requested_by: me,
+            requested_at: now,
+        });
+        user.updated_at = now;
+        let user = self
+            .save(
+                &user,
+                version,
+                &login,
+                Some((access.principal(), "user.second_factor_reset_requested")),
+            )
+            .await?;
+        self.view(&user).await
+    }
+
+    /// Second half, by another administrator: the app's secret, the recovery codes and every
+    /// passkey are removed and every session ends; at the next sign-in the person sets up a
+    /// second factor again (staff must, before any page opens).
+    pub async fn approve_second_factor_reset(
+        &self,
+        access: &Access,
+        account: &Account,
+        id: &UserId,
+    ) -> Result<UserView, Error> {
+        let (mut user, version, login) = self.user_for(access, account, id).await?;
+        let me = access.principal().subject.clone();
+        let Some(pending) = &user.second_factor_reset else {
+            return Err(Error::Conflict(
+                "no second-factor reset was asked for".into(),
+            ));
+        };
+        if pending.requested_by == me {
+            return Err(Error::Conflict(
+                "a second administrator must approve the reset you asked for".into(),
+            ));
+        }
+        if me == user.id.to_string() {
+            return Err(Error::Conflict(
+                "you cannot reset your own second factor".into(),
+            ));
+        }
+        let now = self.clock.now();
+        user.second_factor_reset = None;
+        user.otp_secret = None;
+        user.otp_confirmed = false;
+        user.otp_last_step = None;
+        user.recovery_codes.clear();
+        user.passkeys.clear();
+        user.failed_attempts = 0;
+        user.locked_until = None;
+        user.revoked_before = Some(now);
+        user.updated_at = now;
+        let user = self
+            .save(
+                &user,
+                version,
+                &login,
+                Some((access.principal(), "user.second_factor_reset")),
+            )
+            .await?;
+        self.view(&user).await
+    }
+
+    /// A waiting second-factor reset withdrawn (by any administrator who may manage the account).
+    pub async fn withdraw_second_factor_reset(
+        &self,
+        access: &Access,
+        account: &Account,
+        id: &UserId,
+    ) -> Result<UserView, Error> {
+        let (mut user, version, login) = self.user_for(access, account, id).await?;
+        if user.second_factor_reset.is_none() {
+            return self.view(&user).await;
+        }
+        user.second_factor_reset = None;
+        user.updated_at = self.clock.now();
+        let user = self
+            .save(
+                &user,
+                version,
+                &login,
+                Some((access.principal(), "user.second_factor_reset_withdrawn")),
             )
             .await?;
         self.view(&user).await

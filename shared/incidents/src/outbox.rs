@@ -135,6 +135,8 @@ pub enum Purpose {
     PasswordReset { user: String },
     /// Invites a new staff member (the activation link is in the sealed body).
     StaffInvitation { user: String },
+    /// Tells a person that their second factor was reset (four eyes) and their sessions ended.
+    SecondFactorReset { user: String },
 }
 
 /// A message as stored: recipient and body sealed (platform key, purpose `reports`).

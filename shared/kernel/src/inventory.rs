@@ -204,6 +204,8 @@ const ACCOUNT_CLEAR: &[&str] = &[
     "passkeys[].last_used_at",
     "locked_until",
     "revoked_before",
+    "second_factor_reset.requested_by",
+    "second_factor_reset.requested_at",
     "created_at",
     "updated_at",
     "audit.hash",

@@ -202,56 +202,78 @@ impl EffectivePolicy {
     /// Applies a contract. Overrides that would break a public promise are refused, not clamped:
     /// a contract that says "notify within 96 h" is an error for a human to fix.
     pub fn for_contract(terms: &ContractTerms) -> Result<Self, PolicyError> {
+        Self::for_contract_checked(terms).map_err(|mut refused| refused.swap_remove(0))
+    }
+
+    /// As [`Self::for_contract`], naming every refused field at once (for forms and the API).
+    pub fn for_contract_checked(terms: &ContractTerms) -> Result<Self, Vec<PolicyError>> {
         let mut policy = Self::page();
-        let refuse = |field: &'static str, reason: String| PolicyError::Override { field, reason };
-        let positive = |field: &'static str, p: Period| {
-            let zero = matches!(p, Period::Hours(0) | Period::Days(0) | Period::Years(0));
+        let mut refused = Vec::new();
+        let mut refuse = |field: &'static str, reason: String| {
+            refused.push(PolicyError::Override { field, reason })
+        };
+        let positive = |p: Period| {
+            let zero = matches!(
+                p,
+                Period::Hours(0) | Period::Days(0) | Period::Months(0) | Period::Years(0)
+            );
             if zero {
-                Err(refuse(field, "must be longer than zero".into()))
+                Err("must be longer than zero".to_string())
             } else if longest_hours(p) > 10 * 366 * 24 {
-                Err(refuse(field, "must not exceed ten years".into()))
+                Err("must not exceed ten years".to_string())
             } else {
                 Ok(p)
             }
         };
         if let Some(p) = terms.deletion_after_service_end {
-            policy.deletion_after_service_end = positive("deletion_after_service_end", p)?;
+            match positive(p) {
+                Ok(p) => policy.deletion_after_service_end = p,
+                Err(why) => refuse("deletion_after_service_end", why),
+            }
         }
         if let Some(p) = terms.remaining_copies_retention {
-            policy.remaining_copies_retention = positive("remaining_copies_retention", p)?;
+            match positive(p) {
+                Ok(p) => policy.remaining_copies_retention = p,
+                Err(why) => refuse("remaining_copies_retention", why),
+            }
         }
         if let Some(p) = terms.customer_notification {
-            let p = positive("customer_notification", p)?;
-            if longest_hours(p) > longest_hours(CUSTOMER_NOTIFICATION) {
-                return Err(refuse(
+            match positive(p) {
+                Err(why) => refuse("customer_notification", why),
+                Ok(p) if longest_hours(p) > longest_hours(CUSTOMER_NOTIFICATION) => refuse(
                     "customer_notification",
                     format!("{p} is slower than the page's promise of {CUSTOMER_NOTIFICATION}"),
-                ));
+                ),
+                Ok(p) => policy.customer_notification = p,
             }
-            policy.customer_notification = p;
         }
         if let Some(target) = terms.monthly_uptime_target {
             if target < MONTHLY_UPTIME_TARGET || target > BasisPoints::FULL {
-                return Err(refuse(
+                refuse(
                     "monthly_uptime_target",
                     format!(
                         "{target} must lie between the page's {MONTHLY_UPTIME_TARGET} and 100 %"
                     ),
-                ));
+                );
+            } else {
+                policy.monthly_uptime_target = target;
             }
-            policy.monthly_uptime_target = target;
         }
         if let Some(credit) = terms.sla_credit {
             if credit < SLA_CREDIT || credit > BasisPoints::FULL {
-                return Err(refuse(
+                refuse(
                     "sla_credit",
                     format!("{credit} must lie between the page's {SLA_CREDIT} and 100 %"),
-                ));
+                );
+            } else {
+                policy.sla_credit = credit;
             }
-            policy.sla_credit = credit;
         }
         if let Some(p) = terms.sla_claim_window {
-            policy.sla_claim_window = positive("sla_claim_window", p)?;
+            match positive(p) {
+                Ok(p) => policy.sla_claim_window = p,
+                Err(why) => refuse("sla_claim_window", why),
+            }
         }
         if let Some(t) = terms.sla_unknown_treatment {
             policy.sla_unknown_treatment = t;
@@ -259,7 +281,11 @@ impl EffectivePolicy {
         if let Some(rule) = terms.sla_down_when {
             policy.sla_down_when = rule;
         }
-        Ok(policy)
+        if refused.is_empty() {
+            Ok(policy)
+        } else {
+            Err(refused)
+        }
     }
 }
 
@@ -278,6 +304,42 @@ mod tests {
         assert_eq!(p.monthly_uptime_target.to_string(), "95.00 %");
         assert_eq!(p.sla_credit.to_string(), "5.00 %");
         assert_eq!(p.sla_claim_window, Period::Days(30));
+    }
+
+    #[test]
+    fn a_contract_hears_every_refused_figure_at_once() {
+        let terms = ContractTerms {
+            customer_notification: Some(Period::Hours(96)),
+            deletion_after_service_end: Some(Period::Months(0)),
+            monthly_uptime_target: Some(BasisPoints(9_000)),
+            sla_credit: Some(BasisPoints(10_001)),
+            sla_claim_window: Some(Period::Years(11)),
+            remaining_copies_retention: Some(Period::Days(60)),
+            ..ContractTerms::default()
+        };
+        let refused: Vec<&str> = EffectivePolicy::for_contract_checked(&terms)
+            .expect_err("refused")
+            .into_iter()
+            .map(|PolicyError::Override { field, .. }| field)
+            .collect();
+        assert_eq!(
+            refused,
+            [
+                "deletion_after_service_end",
+                "customer_notification",
+                "monthly_uptime_target",
+                "sla_credit",
+                "sla_claim_window"
+            ]
+        );
+        // The first of them is what the one-error form reports.
+        assert!(matches!(
+            EffectivePolicy::for_contract(&terms),
+            Err(PolicyError::Override {
+                field: "deletion_after_service_end",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::crypto::{FieldContext, KeyOwner, KeyPurpose, Keyring, Personal, Seale
 use crate::error::{Error, FieldError};
 use crate::ids::TenantId;
 use crate::inventory::RecordKind;
-use crate::policy::{ContractTerms, EffectivePolicy};
+use crate::policy::{ContractTerms, EffectivePolicy, PolicyError};
 use crate::rbac::{Access, Permission, Scope};
 use crate::store::{Condition, Item, ItemKey, Store, WriteOp};
 use crate::time::Timestamp;
@@ -181,9 +181,11 @@ pub fn check_input(input: &TenantInput, new: bool) -> Vec<FieldError> {
         errors.push(FieldError::new("/contact_email", "is not an email address"));
     }
     if let Some(contract) = &input.contract
-        && let Err(e) = EffectivePolicy::for_contract(contract)
+        && let Err(refused) = EffectivePolicy::for_contract_checked(contract)
     {
-        errors.push(FieldError::new("/contract", e.to_string()));
+        for PolicyError::Override { field, reason } in refused {
+            errors.push(FieldError::new(format!("/contract/{field}"), reason));
+        }
     }
     errors
 }

@@ -156,3 +156,21 @@ pub fn reset_message(
     );
     (subject, body)
 }
+
+/// The mail to a person whose second factor two administrators reset: what happened, that
+/// every session ended, and whom to tell if they did not ask for it (`contact`: the published
+/// security contact, a `mailto:` or web address).
+pub fn second_factor_reset_message(
+    user: &super::UserView,
+    sign_in_url: &str,
+    contact: &str,
+) -> (String, String) {
+    let contact = contact.strip_prefix("mailto:").unwrap_or(contact);
+    let subject =
+        "Ihr zweiter Faktor wurde zurückgesetzt / Your second factor was reset".to_string();
+    let body = format!(
+        "Guten Tag {name},\n\nauf Ihre Bitte hin wurde der zweite Faktor Ihres Kontos zurückgesetzt (Authenticator-App, Wiederherstellungscodes und Passkeys); alle Anmeldungen sind beendet. Bei der nächsten Anmeldung richten Sie einen neuen ein:\n\n{sign_in_url}\n\nHaben Sie nicht darum gebeten? Dann melden Sie es bitte sofort an {contact}.\n\n— regrooter GmbH\n\n----\n\nHello {name},\n\nas asked, the second factor of your account has been reset (authenticator app, recovery codes and passkeys); every session has ended. At your next sign-in you set up a new one:\n\n{sign_in_url}\n\nDid not ask for it? Then please report it at once to {contact}.\n\n— regrooter GmbH\n",
+        name = user.name,
+    );
+    (subject, body)
+}

@@ -453,3 +453,49 @@ test('an operator edits a customer’s breach contact; a backdated service end n
   assert.deepEqual([...first.csp, ...second.csp], [], 'no Content Security Policy violation');
   await second.context.close();
 });
+
+test('an operator sees the probes and the month, and records an outage and planned maintenance with evidence', async () => {
+  await advance('PT5M'); // the probes run each minute of the platform's clock
+  const { context, page, csp } = await staffMember('vera@regrooter.example', 'Vera Operator', ['operator']);
+  await follow(page, 'nav.main a[href="/console/sla"]');
+  assert.match(new URL(page.url()).pathname, /^\/console\/sla\/\d{4}-\d{2}$/, 'the current month');
+  const rows = await page.$$eval('#probe-state tbody tr', (trs) => trs.map((tr) => tr.textContent));
+  assert.ok(rows.length >= 1, 'each probe target from each vantage point');
+  assert.ok(rows.some((row) => /eu-central-1.*erreichbar/.test(row)), rows.join(' | '));
+  // Berlin time (UTC+1 in November) as the form's fields take it.
+  const local = async (hoursBack) => new Date(Date.parse(await serverNow()) + 3600_000 - hoursBack * 3600_000).toISOString().slice(0, 16);
+
+  // A mistaken outage: every failing field at once, nothing recorded.
+  await page.fill('#outage_start', await local(2));
+  await page.fill('#outage_end', await local(3));
+  await follow(page, 'form[action$="/outages"] button[type=submit]');
+  for (const field of ['outage_end', 'outage_description', 'outage_evidence']) {
+    assert.ok(await page.$(`#${field}-error`), `${field} is named`);
+  }
+  assert.equal((await page.$$('#errors li')).length, 3, await page.textContent('#errors'));
+  assert.equal(await page.inputValue('#outage_start'), await local(2), 'what was typed stays');
+  await shoot(context, page, 'console-sla-outage-mistakes');
+  await page.fill('#outage_end', await local(1));
+  await page.fill('#outage_description', 'Portal answered 502 for every sign-in');
+  await page.fill('#outage_evidence', 'INC-2211, load balancer log query 7f3a');
+  await follow(page, 'form[action$="/outages"] button[type=submit]');
+  assert.match(await page.textContent('main [role=status]'), /Ausfall erfasst/);
+  assert.match(await page.textContent('#recorded-outages ~ table'), /INC-2211/);
+
+  // Planned maintenance counts only when it was announced before it began.
+  await page.fill('#exclusion_start', await local(6));
+  await page.fill('#exclusion_end', await local(5));
+  await page.selectOption('#exclusion_category', 'planned_maintenance');
+  await page.fill('#exclusion_reason', 'Database upgrade');
+  await page.fill('#exclusion_evidence', 'Status page post of the week before');
+  await follow(page, 'form[action$="/exclusions"] button[type=submit]');
+  assert.ok(await page.$('#exclusion_announced_at-error'), 'the announcement is required');
+  await page.fill('#exclusion_announced_at', await local(7 * 24));
+  await follow(page, 'form[action$="/exclusions"] button[type=submit]');
+  assert.match(await page.textContent('main [role=status]'), /Ausnahme erfasst/);
+  assert.match(await page.textContent('#recorded-exclusions ~ table'), /geplante, vorher angekündigte Wartung/);
+  await page.goto(page.url().replace(/\/exclusions$/, ''));
+  await record(context, page, 'console-sla');
+  assert.deepEqual(csp, [], 'no Content Security Policy violation');
+  await context.close();
+});

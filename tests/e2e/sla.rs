@@ -1246,3 +1246,35 @@ async fn two_vantages_a_minute_is_down_only_when_both_saw_it_down() {
     assert_eq!(report.vantages, vec![Vantage::Region]);
     assert_eq!(report.downtime_seconds, 10 * 60);
 }
+
+#[tokio::test]
+async fn the_probes_state_shows_a_silent_vantage_and_the_last_result_of_each() {
+    let w = World::new("2026-06-02T10:00:00Z").await;
+    // The region saw 50 minutes up, then 5 down, ending three minutes ago; the edge nothing.
+    w.probe("2026-06-02T09:02:00Z", 50, MinuteState::Up).await;
+    w.probe("2026-06-02T09:52:00Z", 5, MinuteState::Down).await;
+    let operator = staff_access("operator");
+    let states = w.sla.probe_state(&operator, 60).await.expect("state");
+    let by = |vantage| {
+        states
+            .iter()
+            .find(|s| s.target == "api" && s.vantage == vantage)
+            .expect("a row per target and vantage")
+    };
+    let region = by(Vantage::Region);
+    assert_eq!(
+        region.last_result,
+        Some((ts("2026-06-02T09:56:00Z"), MinuteState::Down))
+    );
+    assert_eq!((region.up, region.down, region.without_result), (50, 5, 5));
+    let edge = by(Vantage::Edge);
+    assert_eq!(edge.last_result, None, "the edge never reported: silent");
+    assert_eq!((edge.up, edge.down, edge.without_result), (0, 0, 60));
+    // Customers see no probe state.
+    assert!(matches!(
+        w.sla
+            .probe_state(&customer_access("acme", "customer_admin"), 60)
+            .await,
+        Err(Error::Forbidden(_))
+    ));
+}

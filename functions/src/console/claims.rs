@@ -1,6 +1,6 @@
 //! `/console/claims`: billing's queue of SLA claims across customers, oldest first — each with
 //! its verification against the measurements (the claimed time split into confirmed downtime,
-//! excluded time and time the measurements do not show, as a bar and in words) and, while it
+//! excluded time and time the measurements do not show, laid over the month and in words) and, while it
 //! waits, the decision with its reason.
 
 use std::sync::Arc;
@@ -42,38 +42,34 @@ fn status(claim: &ClaimView) -> Markup {
     html! { span class={ "status " (class) } { (text) } }
 }
 
-/// The claimed time as one bar: confirmed (red), excluded (grey), not shown by the
-/// measurements (light), with the same figures in words beside it.
-fn verification_bar(v: &Verification) -> Markup {
-    const WIDTH: f64 = 300.0;
-    let total = v.claimed_seconds.max(1) as f64;
-    let parts = [
-        ("down", v.confirmed_seconds),
-        ("excluded", v.excluded_seconds),
-        ("future", v.unconfirmed_seconds),
-    ];
-    let mut x = 0.0;
-    let rects: Vec<(&str, f64, f64)> = parts
-        .iter()
-        .map(|(class, seconds)| {
-            let w = WIDTH * *seconds as f64 / total;
-            x += w;
-            (*class, x - w, w)
-        })
-        .collect();
+/// The claimed time laid over the claim's month: confirmed downtime (red), excluded time
+/// (grey) and time the measurements do not show as down (amber), where each fell, with the
+/// same figures in words beside it.
+fn verification_timeline(month: kernel::time::Month, v: &Verification) -> Markup {
+    let mut bands: Vec<(&str, kernel::time::TimeRange)> = Vec::new();
+    bands.extend(v.unconfirmed.iter().map(|r| ("unconfirmed", *r)));
+    bands.extend(v.excluded.iter().map(|p| ("excluded", p.range)));
+    bands.extend(v.confirmed.iter().map(|r| ("down", *r)));
+    let description = format!(
+        "{} {}, {} {}, {} {}.",
+        t("bestätigt", "confirmed"),
+        duration(v.confirmed_seconds),
+        t("ausgenommen", "excluded"),
+        duration(v.excluded_seconds),
+        t("nicht gemessen", "not measured"),
+        duration(v.unconfirmed_seconds)
+    );
     html! {
         figure class="chart" {
-            svg viewBox="0 0 300 20" width="300" height="20" role="img"
-                aria-label=(t("Beanspruchte Zeit nach Prüfung", "Claimed time as verified")) {
-                @for (class, x, w) in &rects {
-                    rect class={ "bar " (class) } x=(format!("{x:.1}")) y="0" width=(format!("{w:.1}")) height="20" {}
-                }
+            @if let Ok(range) = month.range() {
+                (crate::portal::chart::month_timeline(&range, &bands, t("Beanspruchte Zeit im Monat", "Claimed time in the month"), &description))
             }
             figcaption {
+                (t("Der Monat als Zeitleiste (Tage Europa/Berlin); markiert, wo die genannten Ausfälle lagen.", "The month as a line of time (days in Europe/Berlin); marked where the outages named fell."))
                 ul class="legend" {
                     li { span class="swatch down" {} (t("bestätigt ", "confirmed ")) (duration(v.confirmed_seconds)) }
                     li { span class="swatch excluded" {} (t("ausgenommen ", "excluded ")) (duration(v.excluded_seconds)) }
-                    li { span class="swatch future" {} (t("nicht gemessen ", "not measured ")) (duration(v.unconfirmed_seconds)) }
+                    li { span class="swatch unconfirmed" {} (t("nicht als Ausfall gemessen ", "not measured as down ")) (duration(v.unconfirmed_seconds)) }
                 }
             }
         }
@@ -115,7 +111,7 @@ async fn render(
                 @if let Some(v) = &claim.verification {
                     p { (t("Gemessene Verfügbarkeit: ", "Measured uptime: ")) strong { (v.uptime) }
                         @if let Some(credit) = &v.credit { " · " (t("Gutschrift: ", "Credit: ")) strong { (money(lang, credit)) } } }
-                    (verification_bar(v))
+                    (verification_timeline(claim.month, v))
                     ul { @for reason in &v.reasons { li { (reason) } } }
                 }
                 @if let Some(reason) = &claim.lapse_reason { p { (reason) } }

@@ -11,6 +11,7 @@ pub mod home;
 pub mod incidents;
 pub mod register;
 pub mod reports;
+pub mod sla;
 pub mod staff;
 pub mod tenant;
 pub mod tenants;
@@ -61,6 +62,11 @@ const AREAS: &[(&str, Text, Option<Permission>)] = &[
         tenants::TENANTS,
         Text::new("Kunden", "Customers"),
         Some(Permission::TenantsManage),
+    ),
+    (
+        sla::SLA,
+        Text::new("Verfügbarkeit", "Availability"),
+        Some(Permission::SlaReportRead),
     ),
     (
         staff::STAFF,

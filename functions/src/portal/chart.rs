@@ -162,6 +162,54 @@ pub fn year_chart(
     }
 }
 
+/// A month as one line of time (calendar days of Europe/Berlin marked), with `bands` laid over
+/// it where they fall, each drawn with its class (`down`, `excluded`, `future`) and at least
+/// two pixels wide so a minute's outage stays visible. The words beside it carry the figures.
+pub fn month_timeline(
+    month: &TimeRange,
+    bands: &[(&str, TimeRange)],
+    title: &str,
+    description: &str,
+) -> Markup {
+    const W: f64 = 720.0;
+    const H: f64 = 56.0;
+    const L: f64 = 8.0;
+    const R: f64 = 8.0;
+    const BAND_TOP: f64 = 6.0;
+    const BAND_H: f64 = 22.0;
+    let span = month.duration().as_secs().max(1) as f64;
+    let x = |at: Timestamp| {
+        let offset = at.duration_since(month.start()).as_secs() as f64;
+        L + (W - L - R) * (offset / span).clamp(0.0, 1.0)
+    };
+    let mut day_starts = Vec::new();
+    let mut day = month.start();
+    while day < month.end() && day_starts.len() < 32 {
+        day_starts.push(day);
+        match Period::Days(1).after(day) {
+            Ok(next) => day = next,
+            Err(_) => break,
+        }
+    }
+    html! {
+        svg xmlns="http://www.w3.org/2000/svg" viewBox={ "0 0 " (W) " " (H) } role="img" class="chart timeline" aria-label=(format!("{title}. {description}")) {
+            rect class="bar track" x=(L) y=(BAND_TOP) width=(W - L - R) height=(BAND_H) {}
+            @for (i, start) in day_starts.iter().enumerate() {
+                @let at = x(*start);
+                line class="axis" x1=(format!("{at:.1}")) x2=(format!("{at:.1}")) y1=(BAND_TOP + BAND_H) y2=(BAND_TOP + BAND_H + 4.0) {}
+                @if i == 0 || (i + 1) % 5 == 0 {
+                    text x=(format!("{:.1}", at + 2.0)) y=(H - 6.0) text-anchor="start" { (i + 1) }
+                }
+            }
+            @for (class, range) in bands {
+                @let from = x(range.start());
+                @let width = (x(range.end()) - from).max(2.0);
+                rect class={ "bar " (class) } x=(format!("{from:.1}")) y=(BAND_TOP) width=(format!("{width:.1}")) height=(BAND_H) {}
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -251,7 +251,131 @@ fn claim_state(view: &ClaimView) -> Markup {
     }
 }
 
-fn range_text(range: &TimeRange) -> String {
+/// A month's report as figures, the day chart and the outages and exclusions in words: the
+/// customer's month in the portal, the platform's in the console.
+pub fn month_figures(report: &MonthReport, now: kernel::time::Timestamp, title: &str) -> Markup {
+    let days = super::chart::days(report, now);
+    let target: f64 = report
+        .target
+        .trim_end_matches('%')
+        .trim()
+        .parse()
+        .unwrap_or(95.0);
+    let short_days = days.iter().filter(|d| d.counted_seconds > 0).count();
+    let description = format!(
+        "{} {}, {} {}. {} {}.",
+        t("Verfügbarkeit im Monat", "Uptime in the month"),
+        report.uptime,
+        t("Ziel", "target"),
+        report.target,
+        t(
+            "Tage mit zählender Ausfallzeit:",
+            "Days with downtime that counts:"
+        ),
+        short_days
+    );
+    html! {
+    div class="cards" {
+        div class="card" {
+            h2 { (t("Verfügbarkeit", "Uptime")) }
+            p class={ "figure " (if report.meets_target { "good" } else { "bad" }) } { (report.uptime) }
+            p { (t("Ziel", "Target")) ": " (report.target)
+                @if !report.complete { " · " (t("Monat läuft noch", "month still running")) } }
+        }
+        div class="card" {
+            h2 { (t("Zählende Ausfallzeit", "Downtime that counts")) }
+            p class="figure" { (duration(report.counted_downtime_seconds)) }
+            p { (t("Ausgenommen", "Excluded")) ": " (duration(report.excluded_seconds)) }
+        }
+    }
+    figure class="chart" {
+        (super::chart::month_chart(&days, target, title, &description))
+        figcaption {
+            (t("Ein Balken je Kalendertag (Europa/Berlin), seine Höhe die Verfügbarkeit des Tages; eine Marke unter der Achse für jeden Tag mit Ausfall; die gestrichelte Linie ist das Ziel.", "One bar per calendar day (Europe/Berlin), its height the day's uptime; a mark under the axis for each day with an outage; the dashed line is the target."))
+            ul class="legend" {
+                li { span class="swatch up" {} (t("verfügbar", "available")) }
+                li { span class="swatch down" {} (t("Ausfall, zählt", "outage, counts")) }
+                li { span class="swatch excluded" {} (t("Ausfall, ausgenommen", "outage, excluded")) }
+                li { span class="swatch future" {} (t("noch nicht erreicht", "still to come")) }
+            }
+        }
+    }
+    h2 id="outages" { (t("Ausfälle", "Outages")) }
+    @if report.outages.is_empty() {
+        p { (t("In diesem Monat wurde kein Ausfall gemessen.", "No outage was measured this month.")) }
+    } @else {
+        table {
+            caption class="muted" { (t("Gemessene und erfasste Ausfälle", "Measured and recorded outages")) }
+            thead { tr {
+                th scope="col" { (t("Zeitraum", "Period")) }
+                th scope="col" class="num" { (t("Dauer", "Length")) }
+                th scope="col" class="num" { (t("Ausgenommen", "Excluded")) }
+                th scope="col" class="num" { (t("Zählt", "Counts")) }
+            } }
+            tbody {
+                @for outage in &report.outages {
+                    tr {
+                        td { (range_text(&outage.range)) }
+                        td class="num" { (duration(outage.seconds)) }
+                        td class="num" { (duration(outage.excluded_seconds)) }
+                        td class="num" { (duration(outage.counted_seconds)) }
+                    }
+                }
+            }
+        }
+    }
+    @if !report.exclusions.is_empty() {
+        h2 { (t("Ausnahmen", "Exclusions")) }
+        table {
+            thead { tr {
+                th scope="col" { (t("Zeitraum", "Period")) }
+                th scope="col" { (t("Art", "Kind")) }
+                th scope="col" { (t("Grund", "Reason")) }
+                th scope="col" class="num" { (t("Ausgenommen", "Excluded")) }
+            } }
+            tbody {
+                @for exclusion in &report.exclusions {
+                    tr {
+                        td { (range_text(&exclusion.range)) }
+                        td { (exclusion_category(exclusion.category)) }
+                        td { (exclusion.reason) }
+                        td class="num" { (duration(exclusion.excluded_seconds)) }
+                    }
+                }
+            }
+        }
+    }
+    }
+}
+
+/// An exclusion's kind in the page's words (the trust page's list of exclusions).
+pub fn exclusion_category(category: sla::ExclusionCategory) -> &'static str {
+    use sla::ExclusionCategory::*;
+    match category {
+        ForceMajeure => t(
+            "höhere Gewalt oder Umstände außerhalb unseres Einflusses",
+            "force majeure or circumstances outside our control",
+        ),
+        CustomerAct => t(
+            "Handlungen oder Unterlassungen des Kunden",
+            "acts or omissions of the customer",
+        ),
+        ThirdPartyAct => t(
+            "Handlungen oder Unterlassungen Dritter",
+            "acts or omissions of third parties",
+        ),
+        ExternalInfrastructure => t(
+            "Störungen in Infrastruktur oder Software des Kunden oder Dritter",
+            "faults in infrastructure or software of the customer or third parties",
+        ),
+        PlannedMaintenance => t(
+            "geplante, vorher angekündigte Wartung",
+            "planned maintenance, announced in advance",
+        ),
+    }
+}
+
+pub fn range_text(range: &TimeRange) -> String {
     let lang = current_lang();
     format!(
         "{} – {}",
@@ -290,26 +414,6 @@ async fn render(
         t("Verfügbarkeit", "Availability"),
         month_name(lang, month.year(), month.month())
     );
-    let days = super::chart::days(&report, now);
-    let target: f64 = report
-        .target
-        .trim_end_matches('%')
-        .trim()
-        .parse()
-        .unwrap_or(95.0);
-    let short_days = days.iter().filter(|d| d.counted_seconds > 0).count();
-    let description = format!(
-        "{} {}, {} {}. {} {}.",
-        t("Verfügbarkeit im Monat", "Uptime in the month"),
-        report.uptime,
-        t("Ziel", "target"),
-        report.target,
-        t(
-            "Tage mit zählender Ausfallzeit:",
-            "Days with downtime that counts:"
-        ),
-        short_days
-    );
     let rows = rows.unwrap_or_else(|| {
         let measured: Rows = if report.meets_target {
             Vec::new()
@@ -335,76 +439,7 @@ async fn render(
                 }
             }
         }
-        div class="cards" {
-            div class="card" {
-                h2 { (t("Verfügbarkeit", "Uptime")) }
-                p class={ "figure " (if report.meets_target { "good" } else { "bad" }) } { (report.uptime) }
-                p { (t("Ziel", "Target")) ": " (report.target)
-                    @if !report.complete { " · " (t("Monat läuft noch", "month still running")) } }
-            }
-            div class="card" {
-                h2 { (t("Zählende Ausfallzeit", "Downtime that counts")) }
-                p class="figure" { (duration(report.counted_downtime_seconds)) }
-                p { (t("Ausgenommen", "Excluded")) ": " (duration(report.excluded_seconds)) }
-            }
-        }
-        figure class="chart" {
-            (super::chart::month_chart(&days, target, &title, &description))
-            figcaption {
-                (t("Ein Balken je Kalendertag (Europa/Berlin), seine Höhe die Verfügbarkeit des Tages; eine Marke unter der Achse für jeden Tag mit Ausfall; die gestrichelte Linie ist das Ziel.", "One bar per calendar day (Europe/Berlin), its height the day's uptime; a mark under the axis for each day with an outage; the dashed line is the target."))
-                ul class="legend" {
-                    li { span class="swatch up" {} (t("verfügbar", "available")) }
-                    li { span class="swatch down" {} (t("Ausfall, zählt", "outage, counts")) }
-                    li { span class="swatch excluded" {} (t("Ausfall, ausgenommen", "outage, excluded")) }
-                    li { span class="swatch future" {} (t("noch nicht erreicht", "still to come")) }
-                }
-            }
-        }
-        h2 id="outages" { (t("Ausfälle", "Outages")) }
-        @if report.outages.is_empty() {
-            p { (t("In diesem Monat wurde kein Ausfall gemessen.", "No outage was measured this month.")) }
-        } @else {
-            table {
-                caption class="muted" { (t("Gemessene und erfasste Ausfälle", "Measured and recorded outages")) }
-                thead { tr {
-                    th scope="col" { (t("Zeitraum", "Period")) }
-                    th scope="col" class="num" { (t("Dauer", "Length")) }
-                    th scope="col" class="num" { (t("Ausgenommen", "Excluded")) }
-                    th scope="col" class="num" { (t("Zählt", "Counts")) }
-                } }
-                tbody {
-                    @for outage in &report.outages {
-                        tr {
-                            td { (range_text(&outage.range)) }
-                            td class="num" { (duration(outage.seconds)) }
-                            td class="num" { (duration(outage.excluded_seconds)) }
-                            td class="num" { (duration(outage.counted_seconds)) }
-                        }
-                    }
-                }
-            }
-        }
-        @if !report.exclusions.is_empty() {
-            h2 { (t("Ausnahmen", "Exclusions")) }
-            table {
-                thead { tr {
-                    th scope="col" { (t("Zeitraum", "Period")) }
-                    th scope="col" { (t("Art", "Kind")) }
-                    th scope="col" { (t("Grund", "Reason")) }
-                    th scope="col" class="num" { (t("Ausgenommen", "Excluded")) }
-                } }
-                tbody {
-                    @for exclusion in &report.exclusions {
-                        tr {
-                            td { (range_text(&exclusion.range)) }
-                            td { (exclusion.category_text) }
-                            td { (exclusion.reason) }
-                            td class="num" { (duration(exclusion.excluded_seconds)) }
-                        }
-                    }
-                }
-            }
-        }
+        (month_figures(&report, now, &title))
         h2 id="claims" { (t("Gutschrift beantragen", "Claim a credit")) }
         @for view in &claims {
             div class="card" {

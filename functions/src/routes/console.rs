@@ -4,7 +4,7 @@ use super::Routes;
 use axum::routing::{get, post};
 
 use crate::console::{
-    HOME, claims, credits, holds, home, incidents, register, reports, staff, tenant, tenants,
+    HOME, claims, credits, holds, home, incidents, register, reports, sla, staff, tenant, tenants,
 };
 
 pub fn router() -> Routes {
@@ -57,6 +57,13 @@ pub fn router() -> Routes {
         )
         .page(holds::HOLDS, get(holds::list).post(holds::set))
         .page("/console/holds/{tenant}/{hold}/lift", post(holds::lift))
+        .page(sla::SLA, get(sla::current))
+        .page("/console/sla/{month}", get(sla::month_page))
+        .page("/console/sla/{month}/outages", post(sla::record_outage))
+        .page(
+            "/console/sla/{month}/exclusions",
+            post(sla::record_exclusion),
+        )
         .page(staff::STAFF, get(staff::list).post(staff::invite))
         .page("/console/staff/{user}/roles", post(staff::set_roles))
         .page(

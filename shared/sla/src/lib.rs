@@ -12,4 +12,4 @@ pub mod service;
 pub use measure::{DownWhen, MinuteState, Vantage};
 pub use records::{Claim, ClaimStatus, Exclusion, ExclusionCategory, RecordedOutage};
 pub use report::MonthReport;
-pub use service::{ProbeTarget, Prober, SlaService};
+pub use service::{ProbeTarget, Prober, SlaService, TargetState};

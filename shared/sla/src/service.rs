@@ -28,6 +28,23 @@ pub const DEFAULT_CONFIRMATIONS: usize = 2;
 /// At most this many outages in one claim.
 const MAX_CLAIMED_OUTAGES: usize = 500;
 
+/// A probe target seen from one vantage over a recent window (see [`SlaService::probe_state`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TargetState {
+    pub target: String,
+    pub vantage: Vantage,
+    pub window: TimeRange,
+    /// The newest minute with a result, and that result.
+    pub last_result: Option<(Timestamp, MinuteState)>,
+    pub up: usize,
+    pub down: usize,
+    pub without_result: usize,
+}
+
+fn minutes_in(window: &TimeRange) -> i64 {
+    window.duration().as_secs().div_euclid(60)
+}
+
 /// One endpoint the probe checks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeTarget {
@@ -626,6 +643,76 @@ impl SlaService {
             }
         }
         Ok(out)
+    }
+
+    /// The outages and exclusions operators recorded that touch `month`, with their evidence
+    /// and who recorded them, oldest first (the report shows only their effect).
+    pub async fn recorded_in_month(
+        &self,
+        access: &Access,
+        month: Month,
+    ) -> Result<(Vec<RecordedOutage>, Vec<Exclusion>), Error> {
+        access.require(Permission::SlaReportRead, AccessScope::Platform)?;
+        let window = month
+            .range()
+            .map_err(|e| Error::validation("/month", e.to_string()))?;
+        let mut outages = self.outages_in(&window).await?;
+        outages.sort_by_key(|o| o.range.start());
+        let mut exclusions = self.exclusions_in(&window).await?;
+        exclusions.sort_by_key(|e| e.range.start());
+        Ok((outages, exclusions))
+    }
+
+    /// What each probe target looked like from each vantage over the last `minutes` before
+    /// now: the newest minute with a result and its state, and the minutes up, down and
+    /// without a result. A vantage that stopped reporting shows as silent here before it
+    /// shows as unknown time in a month's report.
+    pub async fn probe_state(
+        &self,
+        access: &Access,
+        minutes: u32,
+    ) -> Result<Vec<TargetState>, Error> {
+        access.require(Permission::SlaReportRead, AccessScope::Platform)?;
+        let end = floor_minute(self.clock.now());
+        let start = end
+            .checked_sub(SignedDuration::from_mins(i64::from(minutes.max(1))))
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let window = TimeRange::new(start, end).map_err(|e| Error::Internal(e.to_string()))?;
+        let mut states = Vec::new();
+        for target in self.targets().await? {
+            for vantage in Vantage::ALL {
+                let series = self.series(&target, vantage, &window).await?;
+                let minutes = series.as_ref().map_or(&[][..], |s| &s.minutes[..]);
+                let count = |state: MinuteState| minutes.iter().filter(|m| **m == state).count();
+                let last = minutes
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .find(|(_, m)| **m != MinuteState::Unknown);
+                let last_result = match (last, &series) {
+                    (Some((i, state)), Some(series)) => Some((
+                        series
+                            .start
+                            .checked_add(SignedDuration::from_mins(i as i64))
+                            .map_err(|e| Error::Internal(e.to_string()))?,
+                        *state,
+                    )),
+                    _ => None,
+                };
+                states.push(TargetState {
+                    target: target.clone(),
+                    vantage,
+                    window,
+                    last_result,
+                    up: count(MinuteState::Up),
+                    down: count(MinuteState::Down),
+                    without_result: usize::try_from(minutes_in(&window))
+                        .unwrap_or(0)
+                        .saturating_sub(count(MinuteState::Up) + count(MinuteState::Down)),
+                });
+            }
+        }
+        Ok(states)
     }
 
     // ----- reports -------------------------------------------------------------------------------

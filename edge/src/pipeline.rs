@@ -1410,7 +1410,7 @@ mod tests {
         let h = block_on(edge.handle(get("/"), &client("1.1.1.1"), now(), &store, &origin));
         assert_eq!(h.response.status(), StatusCode::SEE_OTHER);
         assert_eq!(h.response.headers()[header::LOCATION], "/portal/");
-        // The stylesheet and the passkey script, each with its type (nosniff refuses others).
+        // The stylesheet and the two scripts, each with its type (nosniff refuses others).
         for (path, content_type, body) in [
             (
                 web::assets::stylesheet_path(),
@@ -1421,6 +1421,11 @@ mod tests {
                 web::assets::passkey_script_path(),
                 "text/javascript; charset=utf-8",
                 web::assets::PASSKEY_SCRIPT,
+            ),
+            (
+                web::assets::countdown_script_path(),
+                "text/javascript; charset=utf-8",
+                web::assets::COUNTDOWN_SCRIPT,
             ),
         ] {
             let h = block_on(edge.handle(get(path), &client("1.1.1.1"), now(), &store, &origin));

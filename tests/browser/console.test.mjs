@@ -256,6 +256,48 @@ test('a security officer triages a report into an incident, sends the notice and
   assert.match(await page.textContent('#deadlines'), /noch 4[78] h \d\d min/);
   await record(context, page, 'console-incident');
 
+  // With the script the countdown ticks on from the server's time of rendering (the browser's
+  // clock only measures the time since); the button pauses it.
+  const live = await context.newPage();
+  await live.clock.install();
+  await live.goto(incidentUrl);
+  const figure = live.locator('#deadlines [data-due] strong').first();
+  const minutesOf = (text) => {
+    const [, h, m] = text.match(/^(\d+) h (\d+) min$/);
+    return Number(h) * 60 + Number(m);
+  };
+  const before = minutesOf(await figure.textContent());
+  await live.clock.fastForward('02:00:00');
+  const ticked = await figure.textContent();
+  assert.ok([120, 121].includes(before - minutesOf(ticked)), `${before} → ${ticked}`);
+  await live.click('#countdown-control');
+  assert.equal(await live.getAttribute('#countdown-control', 'aria-pressed'), 'true');
+  await live.clock.fastForward('01:00:00');
+  assert.equal(await figure.textContent(), ticked, 'paused');
+  await live.close();
+
+  // What was learnt since triage goes into the file: mistakes named at once with what was
+  // typed kept, then saved; only the changed fields reach the audit trail.
+  await follow(page, `a[href="${new URL(incidentUrl).pathname}/file"]`);
+  assert.equal(await page.inputValue('#subjects_max'), '140', 'the file as it reads');
+  assert.equal(await page.$('#aware_at'), null, 'the times stay as recorded at triage');
+  await page.fill('#subjects_max', '90');
+  await page.fill('#likely_consequences', '');
+  await follow(page, 'main form[action$="/file"] button[type=submit]');
+  assert.equal((await page.$$('#errors li')).length, 2, await page.textContent('#errors'));
+  assert.ok(await page.$('#subjects-error') && await page.$('#likely_consequences-error'), 'both named');
+  assert.equal(await page.inputValue('#subjects_max'), '90', 'what was typed stays');
+  await shoot(context, page, 'console-incident-file-mistakes');
+  await page.fill('#subjects_max', '180');
+  await page.fill('#likely_consequences', 'Phishing-Versuche; Zugangsdaten nicht betroffen.');
+  await follow(page, 'main form[action$="/file"] button[type=submit]');
+  assert.match(await page.textContent('main [role=status]'), /Akte geändert/);
+  assert.match(await page.textContent('main'), /100 – 180/);
+  assert.match(await page.textContent('#audit'), /incident\.updated/);
+  await page.goto(`${incidentUrl}/file`);
+  await record(context, page, 'console-incident-file');
+  await page.goto(incidentUrl);
+
   // Measures as a timeline: an empty one refused next to its fields, then recorded.
   await follow(page, 'form[action$="/measures"] button[type=submit]');
   assert.ok(await page.$('#measure-what-error') && await page.$('#measure-owner-error'), 'both fields named');

@@ -103,6 +103,7 @@ pub async fn home(State(s): State<Arc<Services>>, viewer: Viewer) -> PageResult<
                     @if let Some((_, title, deadline)) = first_due {
                         p { (t("Nächste Frist: ", "Next deadline: ")) (title) }
                         p { (incident_pages::countdown(deadline, now)) }
+                        (crate::web::layout::countdown_control())
                     } @else {
                         p { (t("keine offene Frist", "no open deadline")) }
                     }
@@ -126,5 +127,7 @@ pub async fn home(State(s): State<Arc<Services>>, viewer: Viewer) -> PageResult<
             }
         }
     };
-    Ok(Page::new(t("Konsole", "Staff console"), body).nav(nav(&viewer)))
+    Ok(Page::new(t("Konsole", "Staff console"), body)
+        .nav(nav(&viewer))
+        .countdown_script())
 }

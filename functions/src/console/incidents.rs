@@ -15,7 +15,8 @@ use incidents::model::{
     AffectedDataSet, Approx, Duty, IncidentId, IncidentStatus, MeasureKind, MeasureStatus, Role,
 };
 use incidents::service::{
-    AssessmentInput, IncidentDraft, IncidentForCaller, IncidentView, MeasureInput, OverrideInput,
+    AssessmentInput, IncidentDraft, IncidentForCaller, IncidentPatch, IncidentView, MeasureInput,
+    OverrideInput,
 };
 use kernel::Error;
 use kernel::crypto::Personal;
@@ -30,7 +31,9 @@ use crate::http::Path;
 use crate::services::Services;
 use crate::web::context::{current_lang, t};
 use crate::web::format::{date_time, local_input, local_time, remaining};
-use crate::web::layout::{error_summary, field_error, form_token_field, see_other};
+use crate::web::layout::{
+    countdown_control, error_summary, field_error, form_token_field, see_other,
+};
 use crate::web::{Page, PageError, PageForm, PageResult, Text, Viewer};
 
 pub const INCIDENTS: &str = "/console/incidents";
@@ -83,7 +86,11 @@ pub fn countdown(deadline: &Deadline, now: Timestamp) -> Markup {
             DeadlineState::Pending => {
                 @let class = if hours_left < URGENT_HOURS { "bad" } else if hours_left < 24 { "warn" } else { "good" };
                 span class={ "status " (class) } { (t("offen", "open")) }
-                " " (t("noch ", "")) strong { (remaining(now, deadline.due)) } (t("", " left"))
+                " "
+                span data-due=(deadline.due) data-now=(now) data-urgent=(URGENT_HOURS)
+                    data-passed=(t("Frist abgelaufen – Seite neu laden", "deadline passed – reload the page")) {
+                    (t("noch ", "")) strong { (remaining(now, deadline.due)) } (t("", " left"))
+                }
                 " · " (t("fällig ", "due ")) (date_time(lang, deadline.due))
             }
         }
@@ -122,6 +129,7 @@ pub async fn list(State(s): State<Arc<Services>>, viewer: Viewer) -> PageResult<
     }
     let body = html! {
         h1 { (t("Vorfälle", "Incidents")) }
+        (countdown_control())
         @if rows.is_empty() {
             (none_yet("Noch kein Vorfall.", "No incident yet."))
         } @else {
@@ -151,7 +159,9 @@ pub async fn list(State(s): State<Arc<Services>>, viewer: Viewer) -> PageResult<
             }
         }
     };
-    Ok(Page::new(t("Vorfälle", "Incidents"), body).nav(nav(&viewer)))
+    Ok(Page::new(t("Vorfälle", "Incidents"), body)
+        .nav(nav(&viewer))
+        .countdown_script())
 }
 
 pub async fn detail(
@@ -204,6 +214,7 @@ async fn render(
         @if let Some(notice) = notice { (notice) }
         p { (status(view.status)) " · " (t("bekannt seit ", "aware since ")) (date_time(lang, view.aware_at)) }
         h2 { (t("Fristen", "Deadlines")) }
+        (countdown_control())
         @if view.deadlines.is_empty() {
             (none_yet("Keine Meldepflicht nach den Angaben der Akte.", "No duty to notify on the file's facts."))
         } @else {
@@ -220,6 +231,9 @@ async fn render(
             }
         }
         h2 { (t("Akte", "File")) }
+        @if may_manage && view.status != IncidentStatus::Closed {
+            p { a href={ (incident_path(id)) "/file" } { (t("Akte ändern", "Change the file")) } }
+        }
         dl {
             dt { (t("Titel für Kunden", "Title for customers")) }
             dd { (view.customer_title.as_deref().unwrap_or(t("(keiner: nach Datum benannt)", "(none: named by its date)"))) }
@@ -324,7 +338,9 @@ async fn render(
             }
         }
     };
-    Ok(Page::new(view.title.clone(), body).nav(nav(viewer)))
+    Ok(Page::new(view.title.clone(), body)
+        .nav(nav(viewer))
+        .countdown_script())
 }
 
 fn delivery(state: incidents::DeliveryState) -> &'static str {
@@ -1227,8 +1243,27 @@ pub(super) const DATA_CATEGORIES: &[(&str, DataCategory, Text)] = &[
     ("other", DataCategory::Other, Text::new("Sonstige", "Other")),
 ];
 
+/// Which of the file's fields a form shows: at triage all of them; when the file is changed
+/// later, not the two times (they start the clocks and stay as recorded), and the data set only
+/// while the file names exactly one (several are changed through the API).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileForm {
+    Triage,
+    Edit { one_data_set: bool },
+}
+
 /// The incident file's fields, each with its label, help text and error.
-pub fn draft_fields(form: &DraftForm, errors: &[(String, String)], now: Timestamp) -> Markup {
+pub fn draft_fields(
+    form: &DraftForm,
+    errors: &[(String, String)],
+    now: Timestamp,
+    mode: FileForm,
+) -> Markup {
+    let times = mode == FileForm::Triage;
+    let data_set = matches!(
+        mode,
+        FileForm::Triage | FileForm::Edit { one_data_set: true }
+    );
     let label = |name: &str| field(name).map_or("", |(_, l, ..)| l.get());
     let help = |name: &str| field(name).map_or("", |(_, _, h, _)| h.get());
     // A fresh form proposes now; a refused one shows exactly what was sent.
@@ -1291,8 +1326,10 @@ pub fn draft_fields(form: &DraftForm, errors: &[(String, String)], now: Timestam
     html! {
         (text_input("title", true))
         (text_input("customer_title", false))
-        (time_input("discovered_at"))
-        (time_input("aware_at"))
+        @if times {
+            (time_input("discovered_at"))
+            (time_input("aware_at"))
+        }
         fieldset id="breach_types" aria-describedby="breach_types-hint" {
             legend { (label("breach_types")) }
             p class="hint" id="breach_types-hint" { (help("breach_types")) }
@@ -1318,12 +1355,216 @@ pub fn draft_fields(form: &DraftForm, errors: &[(String, String)], now: Timestam
         (range("subjects"))
         (range("records"))
         (area("likely_consequences"))
-        (text_input("data_set_name", true))
-        (text_input("data_set_tenant", false))
+        @if data_set {
+            (text_input("data_set_name", true))
+            (text_input("data_set_tenant", false))
+        }
         div {
             input type="checkbox" id="nis2_significant" name="nis2_significant" value="on" checked[form.checked("nis2_significant", "on")];
             label class="inline-label" for="nis2_significant" { (t("Erheblicher Sicherheitsvorfall nach NIS2 (24 h / 72 h / 1 Monat)", "Significant incident under NIS2 (24 h / 72 h / 1 month)")) }
         }
+    }
+}
+
+impl DraftForm {
+    /// The form as the file now reads (for changing it).
+    pub fn of(view: &IncidentView) -> DraftForm {
+        let mut values = vec![
+            ("title".to_string(), view.title.clone()),
+            (
+                "customer_title".to_string(),
+                view.customer_title.clone().unwrap_or_default(),
+            ),
+            (
+                "nature_and_scope".to_string(),
+                view.nature_and_scope.clone(),
+            ),
+            (
+                "likely_consequences".to_string(),
+                view.likely_consequences.clone(),
+            ),
+            (
+                "subjects_min".to_string(),
+                view.approx_data_subjects.min.to_string(),
+            ),
+            (
+                "subjects_max".to_string(),
+                view.approx_data_subjects.max.to_string(),
+            ),
+            (
+                "records_min".to_string(),
+                view.approx_records.min.to_string(),
+            ),
+            (
+                "records_max".to_string(),
+                view.approx_records.max.to_string(),
+            ),
+        ];
+        for (name, kind) in BREACH_TYPES {
+            if view.breach_types.contains(kind) {
+                values.push(("breach_types".into(), name.to_string()));
+            }
+        }
+        for (name, category, _) in DATA_CATEGORIES {
+            if view.data_categories.contains(category) {
+                values.push(("data_categories".into(), name.to_string()));
+            }
+        }
+        if let [set] = view.data_sets.as_slice() {
+            values.push(("data_set_name".into(), set.name.clone()));
+            values.push((
+                "data_set_tenant".into(),
+                set.tenant
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+            ));
+        }
+        if view.nis2_significant {
+            values.push(("nis2_significant".into(), "on".into()));
+        }
+        DraftForm { values }
+    }
+}
+
+/// `/console/incidents/<id>/file`: the incident file as a form, to change what was learnt
+/// since triage. Only what changed is sent, so the audit trail names exactly that; a change
+/// to the facts the assessment reads re-runs it (the service does).
+pub async fn file_page(
+    State(s): State<Arc<Services>>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+) -> PageResult<Page> {
+    let id = parse_id(&raw)?;
+    let view = staff_view(&s, &viewer, &id).await?;
+    file_render(&s, &viewer, &view, &DraftForm::of(&view), &[])
+}
+
+fn file_render(
+    s: &Services,
+    viewer: &Viewer,
+    view: &IncidentView,
+    form: &DraftForm,
+    errors: &[(String, String)],
+) -> PageResult<Page> {
+    viewer
+        .access
+        .require(Permission::IncidentsManage, kernel::rbac::Scope::Platform)?;
+    let mode = FileForm::Edit {
+        one_data_set: view.data_sets.len() == 1,
+    };
+    let title = format!("{}: {}", t("Akte ändern", "Change the file"), view.title);
+    let body = html! {
+        p { a href=(incident_path(&view.id)) { "← " (view.title) } }
+        h1 { (t("Akte ändern", "Change the file")) }
+        @if view.status == IncidentStatus::Closed {
+            p class="notice" { (t("Der Vorfall ist abgeschlossen; seine Akte bleibt, wie sie ist.", "The incident is closed; its file stays as it is.")) }
+        } @else {
+            p class="hint" { (t(
+                "Nur geänderte Angaben werden gespeichert und im Prüfpfad vermerkt. Ändern sich Art, Datenkategorien oder Zahl der Betroffenen, wird die Bewertung neu berechnet. Die Zeitpunkte bleiben, wie bei der Sichtung erfasst.",
+                "Only what changed is saved and noted in the audit trail. A change to the breach types, data categories or number of people re-runs the assessment. The times stay as recorded at triage.",
+            )) }
+            @if view.data_sets.len() != 1 {
+                p class="hint" { (t("Diese Akte nennt mehrere Datensätze; sie werden über die API geändert.", "This file names several data sets; they are changed through the API.")) }
+            }
+            (draft_summary(errors))
+            form method="post" action={ (incident_path(&view.id)) "/file" } novalidate {
+                (form_token_field(&viewer.form_token))
+                (draft_fields(form, errors, s.clock.now(), mode))
+                button type="submit" { (t("Änderungen speichern", "Save the changes")) }
+            }
+        }
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    Ok(Page::new(title, body).nav(nav(viewer)).status(status))
+}
+
+/// The changes a posted file form makes to the file as it is (`None` where a field is the same).
+fn file_patch(view: &IncidentView, draft: IncidentDraft, one_data_set: bool) -> IncidentPatch {
+    IncidentPatch {
+        title: (draft.title != view.title).then_some(draft.title),
+        customer_title: draft
+            .customer_title
+            .filter(|c| view.customer_title.as_ref() != Some(c)),
+        breach_types: (draft.breach_types != view.breach_types).then_some(draft.breach_types),
+        nature_and_scope: (draft.nature_and_scope.expose() != &view.nature_and_scope)
+            .then_some(draft.nature_and_scope),
+        data_categories: (draft.data_categories != view.data_categories)
+            .then_some(draft.data_categories),
+        approx_data_subjects: (draft.approx_data_subjects != view.approx_data_subjects)
+            .then_some(draft.approx_data_subjects),
+        approx_records: (draft.approx_records != view.approx_records)
+            .then_some(draft.approx_records),
+        likely_consequences: (draft.likely_consequences.expose() != &view.likely_consequences)
+            .then_some(draft.likely_consequences),
+        data_sets: (one_data_set && draft.data_sets != view.data_sets).then_some(draft.data_sets),
+        nis2_significant: (draft.nis2_significant != view.nis2_significant)
+            .then_some(draft.nis2_significant),
+    }
+}
+
+pub async fn change_file(
+    State(s): State<Arc<Services>>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+    PageForm(fields): PageForm<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    staff_only(&viewer)?;
+    let id = parse_id(&raw)?;
+    let view = staff_view(&s, &viewer, &id).await?;
+    let form = DraftForm::new(fields);
+    let one_data_set = view.data_sets.len() == 1;
+    let (draft, mut unreadable) = form.draft(s.clock.now());
+    // The times are not part of this form.
+    unreadable.retain(|f| !matches!(*f, "discovered_at" | "aware_at"));
+    let refused = |pointers: Vec<kernel::error::FieldError>| {
+        file_render(&s, &viewer, &view, &form, &draft_errors(&pointers, ""))
+    };
+    if !unreadable.is_empty() {
+        let pointers = unreadable
+            .iter()
+            .map(|f| kernel::error::FieldError::new(format!("/{f}"), "unreadable"))
+            .collect();
+        return Ok(refused(pointers)?.into_response());
+    }
+    let patch = file_patch(&view, draft, one_data_set);
+    if patch.is_empty() {
+        return Ok(render(
+            &s,
+            &viewer,
+            &id,
+            Some(super::done(t(
+                "Nichts geändert: die Akte war schon so.",
+                "Nothing changed: the file already read so.",
+            ))),
+            &[],
+        )
+        .await?
+        .into_response());
+    }
+    match s
+        .incidents
+        .update_incident(&viewer.access, &id, patch)
+        .await
+    {
+        Ok(_) => Ok(render(
+            &s,
+            &viewer,
+            &id,
+            Some(super::done(t(
+                "Akte geändert; die Änderungen stehen im Prüfpfad.",
+                "File changed; the changes are in the audit trail.",
+            ))),
+            &[],
+        )
+        .await?
+        .into_response()),
+        Err(Error::Validation(fields)) => Ok(refused(fields)?.into_response()),
+        Err(e) => Err(PageError(e)),
     }
 }
 

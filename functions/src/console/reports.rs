@@ -13,7 +13,7 @@ use kernel::Error;
 use kernel::rbac::Permission;
 use maud::{Markup, html};
 
-use super::incidents::{DraftForm, draft_errors, draft_fields, draft_summary};
+use super::incidents::{DraftForm, FileForm, draft_errors, draft_fields, draft_summary};
 use super::{excerpt, nav, none_yet, staff_only};
 use crate::http::Path;
 use crate::services::Services;
@@ -192,7 +192,7 @@ async fn render(
                     (form_token_field(&viewer.form_token))
                     input type="hidden" name="outcome" value="incident";
                     @if !errors.is_empty() { (draft_summary(errors)) }
-                    (draft_fields(draft, errors, now))
+                    (draft_fields(draft, errors, now, FileForm::Triage))
                     button type="submit" { (t("Vorfall eröffnen", "Open the incident")) }
                 }
             }

@@ -20,6 +20,10 @@ pub fn router() -> Routes {
         .page(incidents::INCIDENTS, get(incidents::list))
         .page("/console/incidents/{incident}", get(incidents::detail))
         .page(
+            "/console/incidents/{incident}/file",
+            get(incidents::file_page).post(incidents::change_file),
+        )
+        .page(
             "/console/incidents/{incident}/notices",
             post(incidents::notify),
         )

@@ -46,6 +46,7 @@ pub struct Page {
     cookies: Vec<String>,
     narrow: bool,
     passkey_script: bool,
+    countdown_script: bool,
 }
 
 impl Page {
@@ -58,6 +59,7 @@ impl Page {
             cookies: Vec::new(),
             narrow: false,
             passkey_script: false,
+            countdown_script: false,
         }
     }
 
@@ -83,6 +85,12 @@ impl Page {
         self
     }
 
+    /// Loads the countdown script (the page has `data-due` countdowns and the pause button).
+    pub fn countdown_script(mut self) -> Page {
+        self.countdown_script = true;
+        self
+    }
+
     pub fn set_cookie(mut self, cookie: String) -> Page {
         self.cookies.push(cookie);
         self
@@ -101,6 +109,9 @@ impl Page {
                     link rel="stylesheet" href=(web::assets::stylesheet_path());
                     @if self.passkey_script {
                         script type="module" src=(web::assets::passkey_script_path()) {}
+                    }
+                    @if self.countdown_script {
+                        script type="module" src=(web::assets::countdown_script_path()) {}
                     }
                 }
                 body {
@@ -226,6 +237,16 @@ pub fn field_error<'a>(errors: &'a [(String, String)], field: &str) -> Option<&'
         .iter()
         .find(|(f, _)| f == field)
         .map(|(_, m)| m.as_str())
+}
+
+/// The button that pauses and restarts the live countdowns: hidden until the countdown script
+/// shows it (without the script nothing moves, so there is nothing to pause).
+pub fn countdown_control() -> Markup {
+    let pause = t("Countdowns anhalten", "Pause the countdowns");
+    html! {
+        button type="button" class="secondary" id="countdown-control" hidden aria-pressed="false"
+            data-pause=(pause) data-resume=(t("Countdowns fortsetzen", "Resume the countdowns")) { (pause) }
+    }
 }
 
 /// A form the passkey script completes: hidden without script (a `noscript` line says why),

@@ -199,6 +199,22 @@ pub struct IncidentPatch {
     pub nis2_significant: Option<bool>,
 }
 
+impl IncidentPatch {
+    /// Whether the patch changes nothing (the service refuses such a change).
+    pub fn is_empty(&self) -> bool {
+        self.title.is_none()
+            && self.customer_title.is_none()
+            && self.breach_types.is_none()
+            && self.nature_and_scope.is_none()
+            && self.data_categories.is_none()
+            && self.approx_data_subjects.is_none()
+            && self.approx_records.is_none()
+            && self.likely_consequences.is_none()
+            && self.data_sets.is_none()
+            && self.nis2_significant.is_none()
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MeasureInput {

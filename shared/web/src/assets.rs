@@ -1,4 +1,4 @@
-//! The stylesheet and the one script (passkeys), served by the edge at paths that name their
+//! The stylesheet and our two small scripts (passkeys, live countdowns), served by the edge at paths that name their
 //! content, so browsers may keep them for a year (`immutable`): a changed file is a new path.
 
 use std::sync::OnceLock;
@@ -6,6 +6,9 @@ use std::sync::OnceLock;
 pub const STYLESHEET: &str = include_str!("../assets/site.css");
 /// A module script: passkey sign-in and registration; pages work without it.
 pub const PASSKEY_SCRIPT: &str = include_str!("../assets/passkey.js");
+
+/// A module script: the console's deadlines count down live; pages work without it.
+pub const COUNTDOWN_SCRIPT: &str = include_str!("../assets/countdown.js");
 
 /// A file the edge serves as it is.
 #[derive(Debug, Clone, Copy)]
@@ -26,6 +29,11 @@ pub fn find(path: &str) -> Option<Asset> {
             content_type: "text/javascript; charset=utf-8",
             body: PASSKEY_SCRIPT,
         })
+    } else if path == countdown_script_path() {
+        Some(Asset {
+            content_type: "text/javascript; charset=utf-8",
+            body: COUNTDOWN_SCRIPT,
+        })
     } else {
         None
     }
@@ -39,6 +47,18 @@ pub fn passkey_script_path() -> &'static str {
             "{}/passkey.{:016x}.js",
             crate::paths::ASSETS,
             fingerprint(PASSKEY_SCRIPT.as_bytes())
+        )
+    })
+}
+
+/// `/assets/countdown.<16 hex digits of the content's FNV-1a hash>.js`.
+pub fn countdown_script_path() -> &'static str {
+    static PATH: OnceLock<String> = OnceLock::new();
+    PATH.get_or_init(|| {
+        format!(
+            "{}/countdown.{:016x}.js",
+            crate::paths::ASSETS,
+            fingerprint(COUNTDOWN_SCRIPT.as_bytes())
         )
     })
 }

@@ -410,6 +410,9 @@ async fn moto_ses_delivers_the_bilingual_notice_from_the_verified_identity() {
         .await
         .expect("configuration set");
     let content = incidents::notice::NoticeContent {
+        kind: incidents::notice::NoticeKind::Initial,
+        first_sent_at: None,
+        closed_at: None,
         incident: "inc_1".into(),
         title: None,
         customer_name: "ACME GmbH".into(),

@@ -327,6 +327,19 @@ test('a security officer triages a report into an incident, sends the notice and
   assert.match(await page.textContent('main [role=status]'), /Benachrichtigungen übergeben: 1/);
   assert.match(await page.textContent('#deadlines'), /erfüllt/);
   await shoot(context, page, 'console-incident-notified');
+  // Told once, the customer gets updates as more is known: previewed, then sent, the first
+  // notice named; the deadline stays met by the first.
+  assert.match(await page.textContent('#follow-up ~ ul'), /acme: erstmals benachrichtigt/);
+  const update = page.locator('#follow-up ~ details.notice-message');
+  assert.match(await update.textContent(), /Aktualisierung: .*Dies ergänzt unsere Meldung vom/s);
+  await follow(page, 'form:has(input[name=follow_up]) button[type=submit]');
+  assert.match(await page.textContent('main [role=status]'), /Benachrichtigungen übergeben: 1/);
+  assert.match(await page.textContent('#messages'), /Aktualisierung: /);
+  await shoot(context, page, 'console-incident-follow-up');
+  assert.match(await page.textContent('#deadlines'), /erfüllt/);
+  const incidentId = new URL(incidentUrl).pathname.split('/').pop();
+  const updateMail = await mailTo(platform, `${incidentId}-acme-2`, 'security@acme.example');
+  assert.match(updateMail, /This updates our notice of/);
   // A notice made outside the platform is recorded with its reference (a missing one is named).
   await follow(page, 'form[action$="/recorded-notices"] button[type=submit]');
   assert.ok(await page.$('#notice-reference-error'), 'the reference is asked for');

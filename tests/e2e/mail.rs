@@ -260,7 +260,16 @@ impl World {
     async fn notify(&self, id: &IncidentId) -> Result<IncidentView, kernel::Error> {
         self.services
             .incidents
-            .notify_customers(&staff_access("security_officer"), id, None)
+            .notify_customers(&staff_access("security_officer"), id, None, false)
+            .await
+            .map(|notified| notified.view)
+    }
+
+    /// An update (or, once closed, the final report) to the customers told already.
+    async fn follow_up(&self, id: &IncidentId) -> Result<IncidentView, kernel::Error> {
+        self.services
+            .incidents
+            .notify_customers(&staff_access("security_officer"), id, None, true)
             .await
             .map(|notified| notified.view)
     }
@@ -351,7 +360,7 @@ async fn smtp_the_customer_notice_arrives_in_both_languages_and_counts_from_acce
     let preview = w
         .services
         .incidents
-        .preview_customer_notices(&security, &incident)
+        .preview_customer_notices(&security, &incident, false)
         .await
         .expect("preview");
     assert_eq!(preview.len(), 1);
@@ -432,13 +441,111 @@ async fn smtp_the_customer_notice_arrives_in_both_languages_and_counts_from_acce
     let again = w
         .services
         .incidents
-        .preview_customer_notices(&security, &incident)
+        .preview_customer_notices(&security, &incident, false)
         .await
         .expect("preview");
     assert_eq!(
         again[0].not_sent_because.as_deref(),
         Some("has been told already")
     );
+}
+
+#[tokio::test]
+async fn smtp_a_told_customer_gets_updates_and_the_final_report_once_the_incident_is_closed() {
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let w = World::with_smtp(&sink);
+    let incident = w.incident().await;
+    w.advance(60);
+    let security = staff_access("security_officer");
+    let incidents = &w.services.incidents;
+    // No follow-up before the first notice.
+    assert!(matches!(
+        w.follow_up(&incident).await,
+        Err(kernel::Error::Conflict(m)) if m.contains("told yet")
+    ));
+    w.notify(&incident).await.expect("first notice");
+    w.advance(3600);
+    // More is known: the file changes, and the update carries the state as of now.
+    incidents
+        .update_incident(
+            &security,
+            &incident,
+            serde_json::from_value(json!({ "approx_data_subjects": { "min": 120, "max": 400 } }))
+                .expect("patch"),
+        )
+        .await
+        .expect("more people");
+    let preview = incidents
+        .preview_customer_notices(&security, &incident, true)
+        .await
+        .expect("preview");
+    assert_eq!(preview[0].kind, incidents::notice::NoticeKind::Update);
+    assert_eq!(preview[0].first_sent_at, Some(ts("2026-03-28T10:00:00Z")));
+    assert_eq!(preview[0].not_sent_because, None);
+    let view = serde_json::to_value(w.follow_up(&incident).await.expect("update")).expect("json");
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 2, "{messages:#?}");
+    let update = &messages[1];
+    assert_eq!(
+        update.message_id,
+        format!("{incident}-acme-2@notify.regrooter.test")
+    );
+    assert!(
+        update.subject.starts_with("Aktualisierung: ")
+            && update.subject.contains("Update: personal data breach"),
+        "{}",
+        update.subject
+    );
+    for needle in [
+        "Dies ergänzt unsere Meldung vom 28.03.2026 11:00 CET",
+        "zwischen 120 und 400",
+        "This updates our notice of 28.03.2026 11:00 CET",
+    ] {
+        assert!(
+            update.text.contains(needle),
+            "missing {needle} in\n{}",
+            update.text
+        );
+    }
+    // The 48-hour deadline stays met by the first notice; both notices are on the file.
+    assert_eq!(acme_deadline(&view)["state"], "met_on_time");
+    assert_eq!(acme_deadline(&view)["met_at"], "2026-03-28T10:00:00Z");
+    assert_eq!(view["notices"].as_array().map(Vec::len), Some(2));
+
+    // Closed: the follow-up is the final report.
+    let facts = serde_json::from_value(json!({
+        "breach_types": ["confidentiality"], "data_categories": ["contact"],
+        "approx_data_subjects": 400, "exfiltration": "none"
+    }))
+    .expect("facts");
+    incidents
+        .assess(&staff_access("data_protection_officer"), &incident, facts)
+        .await
+        .expect("assess");
+    for to in [IncidentStatus::Resolved, IncidentStatus::Closed] {
+        incidents
+            .transition(&security, &incident, to)
+            .await
+            .expect("transition");
+    }
+    w.follow_up(&incident).await.expect("final report");
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 3);
+    let last = &messages[2];
+    assert!(
+        last.subject.starts_with("Abschlussbericht: ")
+            && last.subject.contains("Final report: personal data breach"),
+        "{}",
+        last.subject
+    );
+    assert!(
+        last.text.contains("Dies ist unser Abschlussbericht"),
+        "{}",
+        last.text
+    );
+    assert!(!last.text.contains("keep you informed"), "{}", last.text);
 }
 
 #[tokio::test]

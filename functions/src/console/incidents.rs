@@ -16,7 +16,7 @@ use incidents::model::{
 };
 use incidents::service::{
     AssessmentInput, IncidentDraft, IncidentForCaller, IncidentPatch, IncidentView, MeasureInput,
-    OverrideInput,
+    NoticePreview, OverrideInput,
 };
 use kernel::Error;
 use kernel::crypto::Personal;
@@ -190,12 +190,20 @@ async fn render(
         .contains(Permission::NotificationsSend);
     let previews = if may_send {
         s.incidents
-            .preview_customer_notices(&viewer.access, id)
+            .preview_customer_notices(&viewer.access, id, false)
             .await?
     } else {
         Vec::new()
     };
     let sendable = previews.iter().any(|p| p.not_sent_because.is_none());
+    let follow_ups = if may_send {
+        s.incidents
+            .preview_customer_notices(&viewer.access, id, true)
+            .await?
+    } else {
+        Vec::new()
+    };
+    let follow_up_sendable = follow_ups.iter().any(|p| p.not_sent_because.is_none());
     let permissions = viewer.access.permissions();
     let may_manage = permissions.contains(Permission::IncidentsManage);
     let may_assess = permissions.contains(Permission::IncidentsAssess);
@@ -285,18 +293,36 @@ async fn render(
             @if previews.is_empty() {
                 (none_yet("Kein Kunde betroffen.", "No customer affected."))
             }
-            @for p in &previews {
-                details class="notice-message" open[p.not_sent_because.is_none()] {
-                    summary { (p.tenant) ": " (p.subject) }
-                    p { (t("An: ", "To: ")) (p.to.as_deref().unwrap_or("—")) }
-                    @if let Some(why) = &p.not_sent_because { p class="warn" { (t("Wird nicht gesendet: ", "Not sent: ")) (why) } }
-                    pre class="message" { (p.body) }
-                }
-            }
+            @let firsts: Vec<&NoticePreview> = previews.iter().filter(|p| p.first_sent_at.is_none()).collect();
+            @let told: Vec<&NoticePreview> = follow_ups.iter().filter(|p| p.first_sent_at.is_some()).collect();
+            @for p in &firsts { (notice_preview(p)) }
             @if sendable {
                 form method="post" action={ (incident_path(id)) "/notices" } {
                     (form_token_field(&viewer.form_token))
                     button type="submit" { (t("Kunden jetzt benachrichtigen", "Notify the customers now")) }
+                }
+            }
+            @if !told.is_empty() {
+                h3 id="follow-up" { (t("Folgemeldung", "Follow-up notice")) }
+                p class="hint" { (t(
+                    "Für Kunden, die schon benachrichtigt sind: der Stand von jetzt, vollständig, als Aktualisierung — nach dem Abschluss als Abschlussbericht (Art. 33 Abs. 4 DSGVO).",
+                    "For customers told already: the state as of now, complete, as an update — once closed, as the final report (Art. 33(4) GDPR).",
+                )) }
+                ul {
+                    @for p in &told {
+                        li { (p.tenant) ": " (t("erstmals benachrichtigt ", "first told ")) @if let Some(at) = p.first_sent_at { (date_time(lang, at)) } }
+                    }
+                }
+                @for p in &told { (notice_preview(p)) }
+                @if follow_up_sendable {
+                    form method="post" action={ (incident_path(id)) "/notices" } {
+                        (form_token_field(&viewer.form_token))
+                        input type="hidden" name="follow_up" value="true";
+                        button type="submit" {
+                            @if view.status == IncidentStatus::Closed { (t("Abschlussbericht senden", "Send the final report")) }
+                            @else { (t("Aktualisierung senden", "Send the update")) }
+                        }
+                    }
                 }
             }
             (recorded_notice_form(viewer, id, errors, now))
@@ -665,20 +691,24 @@ fn role(role: Role) -> &'static str {
     }
 }
 
-#[derive(Debug, serde::Deserialize)]
-pub struct Empty {}
+/// The send button's form: the first notice, or (`follow_up=true`) the update or final report.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct NotifyForm {
+    follow_up: Option<String>,
+}
 
 pub async fn notify(
     State(s): State<Arc<Services>>,
     viewer: Viewer,
     Path(raw): Path<String>,
-    PageForm(_): PageForm<Empty>,
+    PageForm(form): PageForm<NotifyForm>,
 ) -> PageResult<Response> {
     staff_only(&viewer)?;
     let id = parse_id(&raw)?;
+    let follow_up = form.follow_up.as_deref() == Some("true");
     let notified = s
         .incidents
-        .notify_customers(&viewer.access, &id, None)
+        .notify_customers(&viewer.access, &id, None, follow_up)
         .await?;
     let sent = notified.messages.len();
     let text = format!(
@@ -688,6 +718,18 @@ pub async fn notify(
     Ok(render(&s, &viewer, &id, Some(done(&text)), &[])
         .await?
         .into_response())
+}
+
+/// One customer notice as it would go out: recipient, subject and body, or why it would not.
+fn notice_preview(p: &NoticePreview) -> Markup {
+    html! {
+        details class="notice-message" open[p.not_sent_because.is_none()] {
+            summary { (p.tenant) ": " (p.subject) }
+            p { (t("An: ", "To: ")) (p.to.as_deref().unwrap_or("—")) }
+            @if let Some(why) = &p.not_sent_because { p class="warn" { (t("Wird nicht gesendet: ", "Not sent: ")) (why) } }
+            pre class="message" { (p.body) }
+        }
+    }
 }
 
 /// Pairs posted by a form, read by name.

@@ -330,15 +330,23 @@ async fn override_assessment(
     ))
 }
 
+/// `?follow_up=true`: the update (or final report) customers told already would get.
+#[derive(Debug, Default, serde::Deserialize)]
+struct PreviewQuery {
+    #[serde(default)]
+    follow_up: bool,
+}
+
 /// The customer notices as they would go out now, sending nothing.
 async fn preview_customer_notices(
     State(s): Shared,
     Caller(access): Caller,
     Path(id): Path<String>,
+    Query(query): Query<PreviewQuery>,
 ) -> ApiResult<Vec<NoticePreview>> {
     Ok(Json(
         s.incidents
-            .preview_customer_notices(&access, &incident_id(&id)?)
+            .preview_customer_notices(&access, &incident_id(&id)?, query.follow_up)
             .await?,
     ))
 }
@@ -351,7 +359,7 @@ async fn notify_customers(
 ) -> ApiResult<IncidentView> {
     let notified = s
         .incidents
-        .notify_customers(&access, &incident_id(&id)?, input.tenants)
+        .notify_customers(&access, &incident_id(&id)?, input.tenants, input.follow_up)
         .await?;
     for (message, state) in &notified.messages {
         tracing::info!(target: "regrooter::outbox", message = %message, state = %state, "customer notice handed to the transport");

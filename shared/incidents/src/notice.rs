@@ -11,10 +11,17 @@ use super::model::{
 };
 use kernel::inventory::DataCategory;
 use kernel::time::{Timestamp, in_company_time};
+use serde::Serialize;
 
 /// The opened content a notification is written from.
 #[derive(Debug, Clone)]
 pub struct NoticeContent {
+    /// The first notice, an update, or the final report (Art. 33(4): information in phases).
+    pub kind: NoticeKind,
+    /// When the customer was first told (updates and the final report refer to it).
+    pub first_sent_at: Option<Timestamp>,
+    /// When the incident was closed (the final report says so).
+    pub closed_at: Option<Timestamp>,
     pub incident: String,
     /// The title staff wrote for customers, when there is one: the subject names it.
     pub title: Option<String>,
@@ -28,6 +35,16 @@ pub struct NoticeContent {
     /// (kind, what, status)
     pub measures: Vec<(MeasureKind, String, MeasureStatus)>,
     pub dpo_contact: String,
+}
+
+/// Which notice a customer gets: the first, within its notice period; then updates as more is
+/// known (Art. 33(4) GDPR allows the information in phases); the final report once closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    Initial,
+    Update,
+    Final,
 }
 
 /// A data category in words (the notice's and the portal's).
@@ -115,10 +132,43 @@ pub fn render(c: &NoticeContent, lang: Language) -> (String, String) {
         Some(title) => format!("{title} ({})", c.incident),
         None => c.incident.clone(),
     };
-    let subject = if de {
-        format!("Meldung einer Verletzung des Schutzes personenbezogener Daten: {named}")
-    } else {
-        format!("Notification of a personal data breach: {named}")
+    let subject = match (c.kind, de) {
+        (NoticeKind::Initial, true) => {
+            format!("Meldung einer Verletzung des Schutzes personenbezogener Daten: {named}")
+        }
+        (NoticeKind::Initial, false) => format!("Notification of a personal data breach: {named}"),
+        (NoticeKind::Update, true) => {
+            format!("Aktualisierung: Verletzung des Schutzes personenbezogener Daten: {named}")
+        }
+        (NoticeKind::Update, false) => format!("Update: personal data breach: {named}"),
+        (NoticeKind::Final, true) => {
+            format!("Abschlussbericht: Verletzung des Schutzes personenbezogener Daten: {named}")
+        }
+        (NoticeKind::Final, false) => format!("Final report: personal data breach: {named}"),
+    };
+    let when = |at: Option<Timestamp>| {
+        at.map(|at| {
+            in_company_time(at)
+                .strftime("%d.%m.%Y %H:%M %Z")
+                .to_string()
+        })
+        .unwrap_or_default()
+    };
+    let (first, closed) = (when(c.first_sent_at), when(c.closed_at));
+    let phase = match (c.kind, de) {
+        (NoticeKind::Initial, _) => String::new(),
+        (NoticeKind::Update, true) => format!(
+            "Dies ergänzt unsere Meldung vom {first}. Nachfolgend der Stand von jetzt, vollständig (Art. 33 Abs. 4 DSGVO).\n\n"
+        ),
+        (NoticeKind::Update, false) => format!(
+            "This updates our notice of {first}. Below is the state as of now, complete (Art. 33(4) GDPR).\n\n"
+        ),
+        (NoticeKind::Final, true) => format!(
+            "Der Vorfall ist seit {closed} abgeschlossen. Dies ist unser Abschlussbericht zu unserer Meldung vom {first}.\n\n"
+        ),
+        (NoticeKind::Final, false) => format!(
+            "The incident was closed on {closed}. This is our final report on our notice of {first}.\n\n"
+        ),
     };
     let categories = if c.data_categories.is_empty() {
         if de {
@@ -138,7 +188,7 @@ pub fn render(c: &NoticeContent, lang: Language) -> (String, String) {
         body.push_str(&format!(
             "Sehr geehrte Damen und Herren von {},\n\nwir informieren Sie als Auftragsverarbeiter (Art. 28, 33 Abs. 2 DSGVO) \
              über eine Verletzung des Schutzes personenbezogener Daten, die Daten betrifft, die wir in Ihrem Auftrag \
-             verarbeiten. Wir haben am {aware} davon Kenntnis erlangt.\n\n",
+             verarbeiten. Wir haben am {aware} davon Kenntnis erlangt.\n\n{phase}",
             c.customer_name
         ));
         body.push_str(&format!(
@@ -163,7 +213,7 @@ pub fn render(c: &NoticeContent, lang: Language) -> (String, String) {
     } else {
         body.push_str(&format!(
             "Dear {},\n\nas your processor (Art. 28 and 33(2) GDPR) we inform you of a personal data breach affecting \
-             data we process on your behalf. We became aware of it on {aware}.\n\n",
+             data we process on your behalf. We became aware of it on {aware}.\n\n{phase}",
             c.customer_name
         ));
         body.push_str(&format!(
@@ -205,15 +255,21 @@ pub fn render(c: &NoticeContent, lang: Language) -> (String, String) {
             body.push_str(&format!("- {what} ({})\n", status(*s, lang)));
         }
     }
+    let closing = match (c.kind, de) {
+        (NoticeKind::Final, true) => "Für Rückfragen stehen wir Ihnen weiter zur Verfügung.",
+        (NoticeKind::Final, false) => "We remain available for any questions.",
+        (_, true) => "Wir halten Sie über weitere Erkenntnisse auf dem Laufenden.",
+        (_, false) => "We will keep you informed of further findings.",
+    };
     if de {
         body.push_str(&format!(
-            "\nKontakt unseres Datenschutzbeauftragten: {}\n\nWir halten Sie über weitere Erkenntnisse auf dem Laufenden.\n\n\
+            "\nKontakt unseres Datenschutzbeauftragten: {}\n\n{closing}\n\n\
              Mit freundlichen Grüßen\nregrooter GmbH\n",
             c.dpo_contact
         ));
     } else {
         body.push_str(&format!(
-            "\nContact of our data protection officer: {}\n\nWe will keep you informed of further findings.\n\n\
+            "\nContact of our data protection officer: {}\n\n{closing}\n\n\
              Kind regards\nregrooter GmbH\n",
             c.dpo_contact
         ));
@@ -401,8 +457,49 @@ pub fn staff_alert(
 mod tests {
     use super::*;
 
+    #[test]
+    fn updates_and_the_final_report_name_the_first_notice_and_say_what_they_are() {
+        let first = "2026-03-28T15:00:00Z".parse().expect("ts");
+        let update = NoticeContent {
+            kind: NoticeKind::Update,
+            first_sent_at: Some(first),
+            ..content()
+        };
+        let (subject, body) = render(&update, Language::De);
+        assert!(subject.starts_with("Aktualisierung: "), "{subject}");
+        assert!(
+            body.contains("Dies ergänzt unsere Meldung vom 28.03.2026 16:00 CET"),
+            "{body}"
+        );
+        assert!(body.contains("auf dem Laufenden"));
+        let last = NoticeContent {
+            kind: NoticeKind::Final,
+            first_sent_at: Some(first),
+            closed_at: Some("2026-04-02T10:00:00Z".parse().expect("ts")),
+            ..content()
+        };
+        let (subject, body) = render(&last, Language::En);
+        assert!(subject.starts_with("Final report: "), "{subject}");
+        assert!(body.contains("closed on 02.04.2026 12:00 CEST"), "{body}");
+        assert!(
+            body.contains("our notice of 28.03.2026 16:00 CET"),
+            "{body}"
+        );
+        assert!(
+            !body.contains("keep you informed"),
+            "a final report promises no more"
+        );
+        // The first notice says neither.
+        let (subject, body) = render(&content(), Language::En);
+        assert!(subject.starts_with("Notification of a personal data breach"));
+        assert!(!body.contains("This updates") && !body.contains("final report"));
+    }
+
     fn content() -> NoticeContent {
         NoticeContent {
+            kind: NoticeKind::Initial,
+            first_sent_at: None,
+            closed_at: None,
             title: None,
             incident: "inc_1".into(),
             customer_name: "ACME GmbH".into(),

@@ -12,7 +12,9 @@ use super::assessment::{self, BreachType, Decision, Facts, RiskLevel};
 use super::deadlines::{self, Deadline};
 use super::mail::NoticeSender;
 use super::model::*;
-use super::notice::{NoticeContent, render_bilingual, reporter_acknowledgement, reporter_status};
+use super::notice::{
+    NoticeContent, NoticeKind, render_bilingual, reporter_acknowledgement, reporter_status,
+};
 use super::outbox::{DeliveryState, DrainReport, MessageView, Purpose, customer_message_id};
 use kernel::audit::{self, AuditEntry, BrokenLink};
 pub use kernel::audit::{ChainReport, chain_entries, verify_all_chains, verify_all_chains_to};
@@ -254,14 +256,34 @@ pub struct AssessmentInput {
     pub vulnerable_data_subjects: Option<bool>,
 }
 
-/// Why a customer gets no notice now, from its notice messages so far: one counted already, or
-/// one is still on its way (none: a notice may go out).
-fn why_no_notice_now(messages: &[crate::outbox::OutboxRecord]) -> Option<&'static str> {
-    match messages.last().map(|m| m.state) {
-        Some(state) if state.counts_as_notice() => Some("has been told already"),
-        Some(state) if state.is_pending() => Some("has a notice on its way"),
+/// Why a customer gets no notice of this kind now, from its notice messages so far (none: one
+/// may go out). The first notice: not when one counted already or one is on its way. A
+/// follow-up (update or final report): only after a first one counted, and not while another
+/// is on its way.
+fn why_no_notice_now(
+    messages: &[crate::outbox::OutboxRecord],
+    follow_up: bool,
+) -> Option<&'static str> {
+    let last = messages.last().map(|m| m.state);
+    if last.is_some_and(|s| s.is_pending()) {
+        return Some("has a notice on its way");
+    }
+    let told = messages.iter().any(|m| m.state.counts_as_notice());
+    match (follow_up, told) {
+        (false, true) => Some("has been told already"),
+        (true, false) => Some("has not been told yet: the first notice goes first"),
         _ => None,
     }
+}
+
+/// When `tenant` was first told of the incident (its first notice that counts).
+fn first_told(record: &IncidentRecord, tenant: &TenantId) -> Option<Timestamp> {
+    record
+        .notices
+        .iter()
+        .filter(|n| n.counts() && matches!(&n.duty, Duty::Customer { tenant: t } if t == tenant))
+        .map(|n| n.sent_at)
+        .min()
 }
 
 /// The decision as advice for our role in each affected data set (see `AssessmentView::advice`).
@@ -337,6 +359,10 @@ pub struct NoticePreview {
     pub body: String,
     /// Why sending now would not send this one (already told, one on its way, no tenant).
     pub not_sent_because: Option<String>,
+    /// What this notice is: the first, an update, or the final report.
+    pub kind: NoticeKind,
+    /// When the customer was first told (none: not yet).
+    pub first_sent_at: Option<Timestamp>,
 }
 
 /// Which customers to tell now (default: every affected customer not yet told).
@@ -345,6 +371,10 @@ pub struct NoticePreview {
 pub struct NotifyInput {
     #[serde(default)]
     pub tenants: Option<Vec<TenantId>>,
+    /// An update to customers told already (the final report once the incident is closed)
+    /// instead of the first notice.
+    #[serde(default)]
+    pub follow_up: bool,
 }
 
 /// A notification made outside the platform (the authority's portal, a letter to the people
@@ -1892,10 +1922,13 @@ impl IncidentService {
         Ok(map)
     }
 
+    /// What a notice to one customer says now; `first_sent_at`: when it was first told (a
+    /// follow-up refers to it; the kind follows from it and the incident's status).
     async fn notice_content(
         &self,
         record: &IncidentRecord,
         customer_name: &str,
+        first_sent_at: Option<Timestamp>,
     ) -> Result<NoticeContent, Error> {
         let iid = record.id.to_string();
         let mut measures = Vec::new();
@@ -1907,7 +1940,15 @@ impl IncidentService {
                 m.status,
             ));
         }
+        let kind = match (first_sent_at, record.status) {
+            (None, _) => NoticeKind::Initial,
+            (Some(_), IncidentStatus::Closed) => NoticeKind::Final,
+            (Some(_), _) => NoticeKind::Update,
+        };
         Ok(NoticeContent {
+            kind,
+            first_sent_at,
+            closed_at: record.closed_at,
             incident: iid.clone(),
             title: self.customer_title(record).await?,
             customer_name: customer_name.to_string(),
@@ -1942,13 +1983,14 @@ impl IncidentService {
         &self,
         access: &Access,
         id: &IncidentId,
+        follow_up: bool,
     ) -> Result<Vec<NoticePreview>, Error> {
         access.require(Permission::NotificationsSend, Scope::Platform)?;
         let (record, _) = self.load_incident(id).await?;
         let mut previews = Vec::new();
         for tenant in record.customer_tenants() {
             let messages = self.customer_messages(id, &tenant).await?;
-            let blocked = why_no_notice_now(&messages);
+            let blocked = why_no_notice_now(&messages, follow_up);
             let stored = tenants::get(self.store.as_ref(), &tenant).await?;
             let to = match &stored {
                 Some(t) => tenants::contact(&self.keyring, t).await?,
@@ -1965,9 +2007,13 @@ impl IncidentService {
             let name = stored
                 .as_ref()
                 .map_or(tenant.to_string(), |t| t.name.clone());
-            let content = self.notice_content(&record, &name).await?;
+            let told_at = first_told(&record, &tenant);
+            let first = if follow_up { told_at } else { None };
+            let content = self.notice_content(&record, &name, first).await?;
             let (subject, body) = render_bilingual(&content);
             previews.push(NoticePreview {
+                kind: content.kind,
+                first_sent_at: told_at,
                 tenant,
                 to: to.map(|p| p.expose().clone()),
                 subject,
@@ -1987,6 +2033,7 @@ impl IncidentService {
         access: &Access,
         id: &IncidentId,
         only: Option<Vec<TenantId>>,
+        follow_up: bool,
     ) -> Result<Notified, Error> {
         access.require(Permission::NotificationsSend, Scope::Platform)?;
         let (record, _) = self.load_incident(id).await?;
@@ -1995,7 +2042,7 @@ impl IncidentService {
         let mut next = BTreeMap::new();
         for tenant in &affected {
             let messages = self.customer_messages(id, tenant).await?;
-            let blocked = why_no_notice_now(&messages);
+            let blocked = why_no_notice_now(&messages, follow_up);
             next.insert(tenant.clone(), (messages.len() + 1, blocked));
         }
         let pending: Vec<TenantId> = match only {
@@ -2025,9 +2072,11 @@ impl IncidentService {
                 .collect(),
         };
         if pending.is_empty() {
-            return Err(Error::Conflict(
-                "every affected customer has been told already or has a notice on its way".into(),
-            ));
+            return Err(Error::Conflict(if follow_up {
+                "no affected customer has been told yet, or each has a notice on its way".into()
+            } else {
+                "every affected customer has been told already or has a notice on its way".into()
+            }));
         }
         // Check every recipient before anything is queued.
         let mut recipients = Vec::new();
@@ -2052,7 +2101,8 @@ impl IncidentService {
         }
         let mut report = DrainReport::default();
         for (tenant, to) in recipients {
-            let content = self.notice_content(&record, &tenant.name).await?;
+            let first = follow_up.then(|| first_told(&record, &tenant.id)).flatten();
+            let content = self.notice_content(&record, &tenant.name, first).await?;
             let (subject, body) = render_bilingual(&content);
             let n = next.get(&tenant.id).map_or(1, |(n, _)| *n);
             let message_id = customer_message_id(id, &tenant.id, n);

@@ -388,6 +388,22 @@ test('the data protection officer sets a legal hold on a customer’s data', asy
   assert.match(await page.textContent('#holds'), /wirksam/);
   await page.goto(`${base}/console/holds`);
   await record(context, page, 'console-holds');
+
+  // A breach of our own data: the text for the supervisory authority, prepared from the file.
+  const security = platform.token(['--role', 'security_officer', '--now', await serverNow()]);
+  const now = await serverNow();
+  const incident = await api('POST', '/api/incidents', security, {
+    title: 'Newsletter-Liste offen', customer_title: null, discovered_at: now, aware_at: now,
+    breach_types: ['confidentiality'], nature_and_scope: 'Die Newsletter-Liste war ohne Anmeldung abrufbar.',
+    data_categories: ['contact'], approx_data_subjects: { min: 900, max: 1200 },
+    approx_records: { min: 1200, max: 1200 }, likely_consequences: 'Unerwünschte Werbung, Phishing.',
+    data_sets: [{ name: 'Newsletter-Liste', role: 'controller' }],
+  });
+  await page.goto(`${base}/console/incidents/${incident.id}`);
+  assert.match(await page.textContent('#authority-text'), /Aufsichtsbehörde/);
+  await page.click('#authority-text ~ details.notice-message summary');
+  assert.match(await page.textContent('#authority-text ~ details.notice-message pre'), /a\) Art der Verletzung: Verletzung der Vertraulichkeit/);
+  await record(context, page, 'console-incident-authority-text');
   assert.deepEqual(csp, [], 'no Content Security Policy violation');
   await context.close();
 });

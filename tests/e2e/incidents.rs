@@ -1010,6 +1010,88 @@ fn the_advice_follows_our_role_a_processor_tells_the_controller_not_the_authorit
 }
 
 #[test]
+fn the_authority_text_is_prepared_from_the_file_only_where_the_data_is_our_own() {
+    let p = Platform::start(&["--clock", "manual", "--start", START]);
+    let a = actors(&p);
+    let (status, body) = call(
+        "PUT",
+        &p.url("/api/tenants/acme"),
+        Some(&a.operator),
+        Some(&json!({ "name": "ACME GmbH", "contact_email": "privacy@acme.example" })),
+    );
+    assert_eq!(status, 200, "{body}");
+    let open = |data_sets: Value| {
+        open_incident(
+            &p,
+            &a.security,
+            &json!({
+                "title": "Exposed export", "discovered_at": START, "aware_at": START,
+                "breach_types": ["confidentiality"],
+                "nature_and_scope": "An export was readable without sign-in.",
+                "data_categories": ["contact"],
+                "approx_data_subjects": { "min": 40, "max": 60 },
+                "approx_records": { "min": 60, "max": 60 },
+                "likely_consequences": "Unwanted mail.",
+                "data_sets": data_sets
+            }),
+        )
+        .0
+    };
+    let draft = |id: &str, token: &str| {
+        call(
+            "GET",
+            &p.url(&format!(
+                "/api/incidents/{id}/notifications/authority/draft"
+            )),
+            Some(token),
+            None,
+        )
+    };
+    // Only a customer's data: the authority is the customer's to notify.
+    let processor = open(json!([{ "tenant": "acme", "name": "HR records", "role": "processor" }]));
+    let (status, body) = draft(&processor, &a.dpo);
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("as processor")),
+        "{body}"
+    );
+    // Our own data: the text carries the Art. 33(3) contents from the file, in both languages.
+    let ours = open(json!([{ "name": "newsletter list", "role": "controller" }]));
+    let (status, body) = draft(&ours, &a.dpo);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["late"], false);
+    let de = body["de"].as_str().expect("de");
+    for needle in [
+        "a) Art der Verletzung: Verletzung der Vertraulichkeit",
+        "An export was readable without sign-in.",
+        "Ungefähre Zahl betroffener Personen: zwischen 40 und 60",
+        "b) Datenschutzbeauftragter: ",
+        "c) Wahrscheinliche Folgen:\nUnwanted mail.",
+        "d) Ergriffene oder vorgeschlagene Maßnahmen",
+    ] {
+        assert!(de.contains(needle), "missing {needle} in\n{de}");
+    }
+    assert!(
+        body["en"]
+            .as_str()
+            .is_some_and(|en| en.contains("a) Nature of the breach"))
+    );
+    // Past the 72 hours it asks why; a customer may not read it at all.
+    advance(&p, "PT73H");
+    let (_, body) = draft(&ours, &a.dpo);
+    assert_eq!(body["late"], true);
+    assert!(
+        body["de"]
+            .as_str()
+            .is_some_and(|de| de.contains("Gründe für die Verzögerung"))
+    );
+    let (status, _) = draft(&ours, &a.acme_admin);
+    assert_eq!(status, 403);
+}
+
+#[test]
 fn card_numbers_in_any_spelling_are_neither_echoed_nor_stored() {
     let p = Platform::start(&["--clock", "manual", "--start", START]);
     let security = p.token(&["--role", "security_officer", "--now", START]);

@@ -204,6 +204,16 @@ async fn render(
         Vec::new()
     };
     let follow_up_sendable = follow_ups.iter().any(|p| p.not_sent_because.is_none());
+    let ours = view.data_sets.iter().any(|d| d.role == Role::Controller);
+    let authority_draft = if may_send && ours {
+        Some(
+            s.incidents
+                .authority_notice_draft(&viewer.access, id)
+                .await?,
+        )
+    } else {
+        None
+    };
     let permissions = viewer.access.permissions();
     let may_manage = permissions.contains(Permission::IncidentsManage);
     let may_assess = permissions.contains(Permission::IncidentsAssess);
@@ -323,6 +333,22 @@ async fn render(
                             @else { (t("Aktualisierung senden", "Send the update")) }
                         }
                     }
+                }
+            }
+            @if let Some(draft) = &authority_draft {
+                h3 id="authority-text" { (t("Text für die Aufsichtsbehörde (Art. 33 Abs. 3 DSGVO)", "Text for the supervisory authority (Art. 33(3) GDPR)")) }
+                p class="hint" { (t(
+                    "Aus der Akte vorbereitet, für das Formular oder Schreiben der Behörde; fällig ",
+                    "Prepared from the file for the authority's form or letter; due ",
+                )) (date_time(lang, draft.due)) (t(". Danach hier mit Aktenzeichen festhalten.", ". Then record it here with its reference.")) }
+                @if draft.late { p class="warn" { (t("Die 72 Stunden sind vorbei: der Text fragt nach den Gründen der Verzögerung.", "The 72 hours have passed: the text asks for the reasons for the delay.")) } }
+                details class="notice-message" {
+                    summary { (t("Deutsch", "German")) }
+                    pre class="message" lang="de" { (draft.de) }
+                }
+                details class="notice-message" {
+                    summary { (t("Englisch", "English")) }
+                    pre class="message" lang="en" { (draft.en) }
                 }
             }
             (recorded_notice_form(viewer, id, errors, now))

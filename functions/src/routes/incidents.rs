@@ -64,6 +64,10 @@ pub fn router() -> Routes {
             "/api/incidents/{id}/notifications/recorded",
             post(record_notice),
         )
+        .route(
+            "/api/incidents/{id}/notifications/authority/draft",
+            get(authority_notice_draft),
+        )
         .route("/api/incidents/{id}/audit", get(incident_audit))
 }
 
@@ -326,6 +330,19 @@ async fn override_assessment(
     Ok(Json(
         s.incidents
             .override_assessment(&access, &incident_id(&id)?, input)
+            .await?,
+    ))
+}
+
+/// The text for the supervisory authority (Art. 33(3)) where the incident holds our own data.
+async fn authority_notice_draft(
+    State(s): Shared,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<incidents::service::AuthorityNoticeDraft> {
+    Ok(Json(
+        s.incidents
+            .authority_notice_draft(&access, &incident_id(&id)?)
             .await?,
     ))
 }

@@ -277,6 +277,152 @@ pub fn render(c: &NoticeContent, lang: Language) -> (String, String) {
     (subject, body)
 }
 
+/// The notification to the supervisory authority for our own data (we are controller), written
+/// from the file with what Art. 33(3) GDPR requires — (a) the nature of the breach with the
+/// categories and approximate numbers of people and records, (b) the data protection officer's
+/// contact, (c) the likely consequences, (d) the measures taken or proposed — for the DPO to
+/// put into the authority's form or letter. Past the 72 hours it asks for the reasons for the
+/// delay (Art. 33(1)); what is not known yet may follow in phases (Art. 33(4)).
+pub fn authority_notice(
+    c: &NoticeContent,
+    breach_types: &[crate::assessment::BreachType],
+    discovered_at: Timestamp,
+    late: bool,
+    lang: Language,
+) -> String {
+    use crate::assessment::BreachType;
+    let de = lang == Language::De;
+    let at = |t: Timestamp| in_company_time(t).strftime("%d.%m.%Y %H:%M %Z").to_string();
+    let types = breach_types
+        .iter()
+        .map(|b| match (b, de) {
+            (BreachType::Confidentiality, true) => "Verletzung der Vertraulichkeit",
+            (BreachType::Confidentiality, false) => "breach of confidentiality",
+            (BreachType::Integrity, true) => "Verletzung der Integrität",
+            (BreachType::Integrity, false) => "breach of integrity",
+            (BreachType::Availability, true) => "Verletzung der Verfügbarkeit",
+            (BreachType::Availability, false) => "breach of availability",
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let categories = c
+        .data_categories
+        .iter()
+        .map(|k| category(*k, lang))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let named = match &c.title {
+        Some(title) => format!("{title} ({})", c.incident),
+        None => c.incident.clone(),
+    };
+    let mut text = String::new();
+    let mut line = |s: String| {
+        text.push_str(&s);
+        text.push('\n');
+    };
+    if de {
+        line("Meldung einer Verletzung des Schutzes personenbezogener Daten an die Aufsichtsbehörde (Art. 33 DSGVO)".into());
+        line("Verantwortlicher: regrooter GmbH".into());
+        line(format!("Vorgang: {named}"));
+        line(format!(
+            "Entdeckt am: {}; Kenntnis erlangt am: {}",
+            at(discovered_at),
+            at(c.aware_at)
+        ));
+        line(String::new());
+        line(format!("a) Art der Verletzung: {types}"));
+        line(c.nature_and_scope.clone());
+        line(format!(
+            "Betroffene Kategorien personenbezogener Daten: {categories}"
+        ));
+        line(format!(
+            "Ungefähre Zahl betroffener Personen: {}",
+            approx(c.approx_data_subjects, lang)
+        ));
+        line(format!(
+            "Ungefähre Zahl betroffener Datensätze: {}",
+            approx(c.approx_records, lang)
+        ));
+        line(String::new());
+        line(format!("b) Datenschutzbeauftragter: {}", c.dpo_contact));
+        line(String::new());
+        line("c) Wahrscheinliche Folgen:".into());
+        line(c.likely_consequences.clone());
+        line(String::new());
+        line("d) Ergriffene oder vorgeschlagene Maßnahmen, auch zur Abmilderung nachteiliger Auswirkungen:".into());
+    } else {
+        line(
+            "Notification of a personal data breach to the supervisory authority (Art. 33 GDPR)"
+                .into(),
+        );
+        line("Controller: regrooter GmbH".into());
+        line(format!("Case: {named}"));
+        line(format!(
+            "Discovered: {}; became aware: {}",
+            at(discovered_at),
+            at(c.aware_at)
+        ));
+        line(String::new());
+        line(format!("a) Nature of the breach: {types}"));
+        line(c.nature_and_scope.clone());
+        line(format!(
+            "Categories of personal data concerned: {categories}"
+        ));
+        line(format!(
+            "Approximate number of people concerned: {}",
+            approx(c.approx_data_subjects, lang)
+        ));
+        line(format!(
+            "Approximate number of records concerned: {}",
+            approx(c.approx_records, lang)
+        ));
+        line(String::new());
+        line(format!("b) Data protection officer: {}", c.dpo_contact));
+        line(String::new());
+        line("c) Likely consequences:".into());
+        line(c.likely_consequences.clone());
+        line(String::new());
+        line(
+            "d) Measures taken or proposed, including to mitigate possible adverse effects:".into(),
+        );
+    }
+    if c.measures.is_empty() {
+        line(
+            if de {
+                "- derzeit keine"
+            } else {
+                "- none at this time"
+            }
+            .into(),
+        );
+    }
+    for (kind, what, s) in &c.measures {
+        line(format!(
+            "- {what} ({}; {})",
+            heading(*kind, lang),
+            status(*s, lang)
+        ));
+    }
+    line(String::new());
+    if late {
+        line(
+            if de {
+                "Gründe für die Verzögerung (Art. 33 Abs. 1 Satz 2 DSGVO): [bitte ergänzen]"
+            } else {
+                "Reasons for the delay (Art. 33(1), second sentence, GDPR): [please add]"
+            }
+            .into(),
+        );
+    }
+    line(if de {
+        "Soweit Informationen noch nicht vorliegen, reichen wir sie schrittweise nach (Art. 33 Abs. 4 DSGVO)."
+    } else {
+        "Information not yet available will follow in phases (Art. 33(4) GDPR)."
+    }
+    .into());
+    text
+}
+
 /// The message a customer receives: German first, then English.
 pub fn render_bilingual(c: &NoticeContent) -> (String, String) {
     let (subject_de, body_de) = render(c, Language::De);
@@ -456,6 +602,48 @@ pub fn staff_alert(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_authority_text_holds_what_article_33_3_requires_and_asks_why_late() {
+        use crate::assessment::BreachType;
+        let discovered = "2026-03-27T20:00:00Z".parse().expect("ts");
+        let text = authority_notice(
+            &content(),
+            &[BreachType::Confidentiality],
+            discovered,
+            false,
+            Language::De,
+        );
+        for needle in [
+            "Verantwortlicher: regrooter GmbH",
+            "a) Art der Verletzung: Verletzung der Vertraulichkeit",
+            "A misconfigured export exposed HR records.",
+            "Ungefähre Zahl betroffener Personen: zwischen 120 und 150",
+            "Ungefähre Zahl betroffener Datensätze: ca. 300",
+            "b) Datenschutzbeauftragter: dpo@example.test",
+            "c) Wahrscheinliche Folgen:\nPhishing attempts.",
+            "- Export disabled (",
+            "Entdeckt am: 27.03.2026 21:00 CET; Kenntnis erlangt am: 28.03.2026 10:00 CET",
+        ] {
+            assert!(text.contains(needle), "missing {needle} in\n{text}");
+        }
+        assert!(
+            !text.contains("Verzögerung"),
+            "on time: no reasons for a delay asked"
+        );
+        let late = authority_notice(
+            &content(),
+            &[BreachType::Availability],
+            discovered,
+            true,
+            Language::En,
+        );
+        assert!(late.contains("Reasons for the delay (Art. 33(1)"), "{late}");
+        assert!(
+            late.contains("a) Nature of the breach: breach of availability"),
+            "{late}"
+        );
+    }
 
     #[test]
     fn updates_and_the_final_report_name_the_first_notice_and_say_what_they_are() {

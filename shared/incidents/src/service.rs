@@ -365,6 +365,16 @@ pub struct NoticePreview {
     pub first_sent_at: Option<Timestamp>,
 }
 
+/// The text for the supervisory authority (our own data), in both languages, and its clock.
+#[derive(Debug, Serialize)]
+pub struct AuthorityNoticeDraft {
+    pub due: Timestamp,
+    /// Past the 72 hours: the text asks for the reasons for the delay.
+    pub late: bool,
+    pub de: String,
+    pub en: String,
+}
+
 /// Which customers to tell now (default: every affected customer not yet told).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -2141,6 +2151,41 @@ impl IncidentService {
             view: self.staff_view(record, version).await?,
             messages: report.messages,
             alerts: report.alerts,
+        })
+    }
+
+    /// The notification to the supervisory authority as a text (Art. 33(3) contents from the
+    /// file), for incidents with our own data; the DPO sends it through the authority's channel
+    /// and records it with [`Self::record_notice`]. Where we are only processor there is none:
+    /// the authority is our customers' to notify.
+    pub async fn authority_notice_draft(
+        &self,
+        access: &Access,
+        id: &IncidentId,
+    ) -> Result<AuthorityNoticeDraft, Error> {
+        access.require(Permission::NotificationsSend, Scope::Platform)?;
+        let (record, _) = self.load_incident(id).await?;
+        if !record.controller_data_affected() {
+            return Err(Error::Conflict(
+                "the incident holds none of our own data: as processor we tell our customers, \
+                 who decide on the authority"
+                    .into(),
+            ));
+        }
+        let content = self.notice_content(&record, "", None).await?;
+        let due = kernel::policy::SUPERVISORY_AUTHORITY_NOTIFICATION
+            .after(record.aware_at)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let late = self.clock.now() > due;
+        let types: Vec<BreachType> = record.breach_types.iter().copied().collect();
+        let text = |lang| {
+            crate::notice::authority_notice(&content, &types, record.discovered_at, late, lang)
+        };
+        Ok(AuthorityNoticeDraft {
+            due,
+            late,
+            de: text(Language::De),
+            en: text(Language::En),
         })
     }
 

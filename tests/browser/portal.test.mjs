@@ -292,6 +292,9 @@ test('an invited admin activates, signs in, enrols TOTP and claims a credit for 
   await follow(page, 'main button[type=submit]');
   assert.match(await page.textContent('main .notice'), /Signatur gültig/);
   assert.match(await page.textContent('main table'), /Benutzerkonten/);
+  // The signed scope is English; a German page says it in German.
+  assert.match(await page.textContent('main'), /Stufe 1 \(Leistungsende \+ 30 Tage\)/);
+  assert.doesNotMatch(await page.textContent('main'), /primary stores of the data inventory/);
   await page.screenshot({ path: join(shots, 'certificate-de.png'), fullPage: true });
   await checkAccessibility(context, page, 'certificate');
 

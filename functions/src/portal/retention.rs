@@ -126,7 +126,7 @@ async fn render(s: &Services, viewer: &Viewer, errors: &[(String, String)]) -> P
             @let c = &stored.certificate;
             section class="card" {
                 h3 { (t("Bescheinigung ", "Certificate ")) code { (c.id) } }
-                p { (c.scope) }
+                p { (crate::web::certificate::scope(c)) }
                 p { (t("Abgeschlossen: ", "Finished: ")) (date_time(lang, c.finished_at)) }
                 p { (t("Gelöschte Einträge: ", "Items deleted: ")) (c.deleted.values().sum::<u64>())
                     " · " (t("Vernichtete Schlüssel: ", "Keys destroyed: ")) (c.keys_destroyed.len()) }

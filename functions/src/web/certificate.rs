@@ -25,6 +25,20 @@ fn stage_name(stage: Stage) -> &'static str {
     }
 }
 
+/// A certificate's scope in the page's language: the German words where the signed English
+/// ones are the stage's current text; otherwise exactly what was signed.
+pub fn scope(c: &DeletionCertificate) -> &str {
+    let stage = c.stage;
+    if c.scope == retention::service::scope_text(stage) {
+        t(
+            retention::service::scope_text_de(stage),
+            retention::service::scope_text(stage),
+        )
+    } else {
+        &c.scope
+    }
+}
+
 pub fn certificate(c: &DeletionCertificate) -> Markup {
     let lang = current_lang();
     let total: u64 = c.deleted.values().sum();
@@ -41,7 +55,7 @@ pub fn certificate(c: &DeletionCertificate) -> Markup {
             dd { (if c.final_deletion_requested { t("ja", "yes") } else { t("nein", "no") }) }
         }
         h2 { (t("Umfang", "Scope")) }
-        p class="prose" { (c.scope) }
+        p class="prose" { (scope(c)) }
         h2 { (t("Gelöscht", "Deleted")) }
         p { (total) " " (t("Einträge insgesamt.", "items in all.")) }
         @if !c.deleted.is_empty() {

@@ -210,7 +210,34 @@ fn stage_purposes(stage: Stage) -> &'static [KeyPurpose] {
     }
 }
 
-fn scope_text(stage: Stage) -> &'static str {
+/// What a stage covers in German, beside [`scope_text`] (the English words each certificate
+/// signs): pages in German show these for a certificate whose signed scope is the current one.
+pub fn scope_text_de(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Stage1 => {
+            "Stufe 1 (Leistungsende + 30 Tage): alle personenbezogenen Daten des Kunden in den \
+             Primärspeichern des Datenverzeichnisses sowie die Primär- und Identitätsschlüssel des \
+             Kunden (Crypto-Shredding: jede damit versiegelte Kopie, Sicherungen eingeschlossen, wird \
+             unlesbar). Nicht erfasst: Exporte und Archive, die bis Stufe 2 für den Kunden bleiben; \
+             Einträge unter einer Aufbewahrungspflicht (bleiben, neu versiegelt mit dem \
+             Aufbewahrungsschlüssel); eigene Unterlagen des Unternehmens unter eigenen Pflichten \
+             (Abrechnung, Vorfallakten, versandte Benachrichtigungen)."
+        }
+        Stage::Stage2 => {
+            "Stufe 2 (ein weiteres Jahr später): alle verbleibenden Kopien der Daten des Kunden \
+             (Exporte, Archive, alles nach Stufe 1 Verbliebene) und der Kopienschlüssel des Kunden. \
+             Nicht erfasst: Einträge, die eine Aufbewahrungspflicht noch erfasst."
+        }
+        Stage::HoldRelease => {
+            "Ende einer Aufbewahrungspflicht: die Einträge, die sie hielt, gelöscht, sobald keine \
+             Pflicht sie mehr erfasst, und der Aufbewahrungsschlüssel des Kunden, sobald nichts \
+             mehr von ihm Versiegeltes bleibt."
+        }
+    }
+}
+
+/// What a stage covers, as its certificates say (and sign).
+pub fn scope_text(stage: Stage) -> &'static str {
     match stage {
         Stage::Stage1 => {
             "Stage 1 (service end + 30 days): every item of the tenant's personal data in the \

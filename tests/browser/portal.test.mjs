@@ -466,6 +466,9 @@ test('a passkey: registered on the account page, then the second factor; a tenan
   // Signing out everywhere ends this session too (the sessions are listed first).
   await memberPage.goto(`${base}/portal/account`);
   assert.match(await memberPage.textContent('#sessions + table'), /password \+ passkey/);
+  // This browser's session is marked, and only it: the newest.
+  assert.equal(await memberPage.locator('#sessions + table .this-session').count(), 1);
+  assert.match(await memberPage.locator('#sessions + table tbody tr').first().textContent(), /this browser/);
   await follow(memberPage, 'form[action="/portal/account/sign-out-everywhere"] button');
   assert.match(await memberPage.textContent('main'), /signed out/);
   await memberPage.goto(`${base}/portal/`);

@@ -1892,6 +1892,11 @@ async fn sessions_are_listed_and_ended_one_by_one() {
     assert_eq!(listed.len(), 2, "{listed:?}");
     assert!(listed[0].started_at > listed[1].started_at, "newest first");
     assert_eq!(listed[0].methods, ["pwd"]);
+    // Each sign-in names its session as the list does (the portal marks "this browser").
+    assert_eq!(
+        (second.session.as_str(), first.session.as_str()),
+        (listed[0].id.as_str(), listed[1].id.as_str())
+    );
     // Another account's session is not one of Max's.
     let eva_access = w.caller(&eva.access_token).await.expect("access");
     let eva_session = w.auth.sessions(&eva_access).await.expect("sessions")[0]
@@ -1926,6 +1931,10 @@ async fn sessions_are_listed_and_ended_one_by_one() {
         })
         .await
         .expect("the other session renews");
+    assert_eq!(
+        renewed.session, second.session,
+        "a refresh stays in its session"
+    );
     // Signing out everywhere leaves none.
     let max = w.caller(&renewed.access_token).await.expect("access");
     w.auth.sign_out_everywhere(&max).await.expect("signed out");

@@ -222,7 +222,12 @@ async fn render(
             tbody {
                 @for session in &sessions {
                     tr {
-                        td { (date_time(lang, session.started_at)) }
+                        td {
+                            (date_time(lang, session.started_at))
+                            @if viewer.session.as_deref() == Some(session.id.as_str()) {
+                                br; strong class="this-session" { (t("dieser Browser", "this browser")) }
+                            }
+                        }
                         td { (session.methods.iter().filter_map(|m| method_name(m)).collect::<Vec<_>>().join(" + ")) }
                         td { (date_time(lang, session.expires_at)) }
                         td {

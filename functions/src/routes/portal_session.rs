@@ -94,6 +94,10 @@ fn session_cookies(tokens: &Tokens) -> Vec<String> {
             &tokens.refresh_token,
             auth::service::REFRESH_TOKEN_DAYS * 24 * 3600,
         ),
+        cookies::session_id(
+            &tokens.session,
+            auth::service::REFRESH_TOKEN_DAYS * 24 * 3600,
+        ),
         cookies::form_token(&new_form_token()),
     ]
 }
@@ -609,6 +613,10 @@ async fn refresh(
                 cookies::session(&tokens.access_token, tokens.expires_in),
                 cookies::refresh(
                     &tokens.refresh_token,
+                    auth::service::REFRESH_TOKEN_DAYS * 24 * 3600,
+                ),
+                cookies::session_id(
+                    &tokens.session,
                     auth::service::REFRESH_TOKEN_DAYS * 24 * 3600,
                 ),
             ],

@@ -17,6 +17,8 @@ pub struct Viewer {
     pub access: Access,
     /// What the page's forms carry.
     pub form_token: String,
+    /// This browser's session, by name (see `auth::service::Tokens::session`).
+    pub session: Option<String>,
 }
 
 impl<S> FromRequestParts<S> for Viewer
@@ -50,6 +52,14 @@ where
             .extensions
             .get::<FormToken>()
             .map_or_else(new_form_token, |t| t.0.clone());
-        Ok(Viewer { access, form_token })
+        let session = web::cookies::read(
+            cookie_values(&parts.headers),
+            web::cookies::SESSION_ID_COOKIE,
+        );
+        Ok(Viewer {
+            access,
+            form_token,
+            session,
+        })
     }
 }

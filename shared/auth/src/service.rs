@@ -377,6 +377,10 @@ pub struct Tokens {
     /// Only right after enrolling a second factor: shown once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recovery_codes: Option<Vec<String>>,
+    /// The session's name (its refresh family's digest, as [`SessionView::id`]): lets the
+    /// portal mark "this browser" in the sessions list. Unlocks nothing.
+    #[serde(skip_serializing)]
+    pub session: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1854,7 +1858,8 @@ impl AuthService {
                 },
             ])
             .await?;
-        self.issue(user, amr, refresh, recovery_codes).await
+        self.issue(user, amr, refresh, digest(&family), recovery_codes)
+            .await
     }
 
     /// An access token for `user` alongside the refresh token that goes with it.
@@ -1863,6 +1868,7 @@ impl AuthService {
         user: &UserRecord,
         amr: &[&str],
         refresh_token: String,
+        session: String,
         recovery_codes: Option<Vec<String>>,
     ) -> Result<Tokens, Error> {
         let restricted = !amr.contains(&"pop") && self.passkeys_required(user).await?;
@@ -1880,6 +1886,7 @@ impl AuthService {
             expires_in: ACCESS_TOKEN_MINUTES * 60,
             refresh_token,
             recovery_codes,
+            session,
         })
     }
 
@@ -1944,6 +1951,7 @@ impl AuthService {
         record.used = true;
         let used = refresh_item(token.trim(), &record)?;
         let amr: Vec<&str> = record.amr.iter().map(String::as_str).collect();
+        let session = record.family.clone();
         self.store
             .transact(vec![
                 WriteOp::Put {
@@ -1957,7 +1965,7 @@ impl AuthService {
             ])
             .await
             .map_err(|_| invalid())?;
-        self.issue(&user, &amr, next, None).await
+        self.issue(&user, &amr, next, session, None).await
     }
 
     /// Sign-out: the refresh token's family ends.

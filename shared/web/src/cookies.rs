@@ -15,6 +15,9 @@ pub const REFRESH_COOKIE: &str = "__Secure-regrooter-refresh";
 /// field differs from the cookie is refused. New at each sign-in and sign-out.
 pub const FORM_COOKIE: &str = "__Host-regrooter-form";
 pub const FORM_TOKEN_FIELD: &str = "form_token";
+/// The session's name (a digest of its refresh family; unlocks nothing), so the account page
+/// can mark "this browser" among the sessions.
+pub const SESSION_ID_COOKIE: &str = "__Host-regrooter-sid";
 
 /// A year, for the language switch.
 const LANG_MAX_AGE_SECONDS: i64 = 365 * 24 * 3600;
@@ -46,6 +49,14 @@ pub fn session(access_token: &str, max_age_seconds: i64) -> String {
         .to_string()
 }
 
+/// `Set-Cookie` for the session's name, living as long as the refresh token.
+pub fn session_id(id: &str, max_age_seconds: i64) -> String {
+    base(SESSION_ID_COOKIE, id.to_string(), "/")
+        .max_age(cookie::time::Duration::seconds(max_age_seconds))
+        .build()
+        .to_string()
+}
+
 /// `Set-Cookie` for the refresh token, seen only below [`paths::SESSION`].
 pub fn refresh(refresh_token: &str, max_age_seconds: i64) -> String {
     base(REFRESH_COOKIE, refresh_token.to_string(), paths::SESSION)
@@ -72,9 +83,14 @@ pub fn lang(lang: crate::Lang) -> String {
         .to_string()
 }
 
-/// `Set-Cookie` values that remove the session: access and refresh token (sign-out).
-pub fn cleared_session() -> [String; 2] {
+/// `Set-Cookie` values that remove the session: access and refresh token and the session's
+/// name (sign-out).
+pub fn cleared_session() -> [String; 3] {
     [
+        base(SESSION_ID_COOKIE, String::new(), "/")
+            .max_age(cookie::time::Duration::ZERO)
+            .build()
+            .to_string(),
         base(SESSION_COOKIE, String::new(), "/")
             .max_age(cookie::time::Duration::ZERO)
             .build()

@@ -312,6 +312,8 @@ test('a security officer triages a report into an incident, sends the notice and
   await follow(page, 'form[action$="/assessment"] button[type=submit]');
   assert.match(await page.textContent('main [role=status]'), /Bewertet/);
   assert.ok((await page.$$('#reasons li')).length > 0, 'the engine names its reasons');
+  assert.match(await page.textContent('#reasons'), /Empfindlichkeit 1 von 4 aus den Datenkategorien \(Kontaktdaten\)/, 'in the page\'s language');
+  assert.match(await page.textContent('#advice'), /Wir sind Auftragsverarbeiter für acme/);
   assert.ok(await page.isChecked('#encrypted_state_of_the_art-no') && await page.isChecked('#exfiltration-likely'), 'the answers stay as given');
   // An override needs its reasons.
   await page.fill('#justification', 'zu kurz');
@@ -427,6 +429,10 @@ test('billing decides a claim from the queue across customers; a 250 € volunta
   await follow(page, 'nav.main a[href="/console/claims"]');
   assert.match(await page.textContent('main'), /1 awaiting a decision/);
   assert.ok(await page.$('section.card figure.chart svg rect.bar.down'), 'the confirmed downtime is drawn');
+  assert.match(await page.textContent('section.card'), /The month's uptime was 94\.444 %, below the promised 95\.00 %/);
+  await page.goto(`${base}/console/claims?lang=de`);
+  assert.match(await page.textContent('section.card'), /Die Verfügbarkeit im Monat lag bei 94\.444 %, unter den zugesagten 95\.00 %/);
+  await page.goto(`${base}/console/claims?lang=en`);
   await record(context, page, 'console-claims');
   await page.fill('section.card textarea[name=reason]', 'Confirmed by the measurements: 40 hours down in November.');
   await follow(page, 'section.card form button[type=submit]');

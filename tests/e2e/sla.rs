@@ -648,6 +648,13 @@ async fn a_claim_the_measurements_contradict_is_not_credited() {
     assert!(v.meets_target);
     assert!(!v.eligible);
     assert!(v.reasons.iter().any(|r| r.contains("meets the promised")));
+    // The same reasons in German, line for line, for German pages.
+    assert_eq!(v.reasons.len(), v.reasons_de.len(), "{:?}", v.reasons_de);
+    assert!(
+        v.reasons_de
+            .iter()
+            .any(|r| r.contains("erreicht die zugesagten"))
+    );
     let billing = staff_access("billing_admin");
     let refused = w
         .sla
@@ -738,6 +745,14 @@ async fn a_confirmed_claim_earns_5_percent_of_the_periods_fee_applied_once_to_th
     // 5 % of 49.90 € = 2.495 €: half a cent rounds up.
     assert_eq!(v.credit.map(|c| c.minor), Some(250));
     assert!(v.eligible, "{:?}", v.reasons);
+    assert_eq!(v.reasons.len(), v.reasons_de.len(), "{:?}", v.reasons_de);
+    assert!(
+        v.reasons_de
+            .iter()
+            .any(|r| r.contains("kostete") && r.contains("aufgerundet")),
+        "{:?}",
+        v.reasons_de
+    );
 
     let fake = FakeStripe::start(&["cus_acme"]).await.expect("fake stripe");
     let gateway =

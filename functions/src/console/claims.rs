@@ -112,7 +112,7 @@ async fn render(
                     p { (t("Gemessene Verfügbarkeit: ", "Measured uptime: ")) strong { (v.uptime) }
                         @if let Some(credit) = &v.credit { " · " (t("Gutschrift: ", "Credit: ")) strong { (money(lang, credit)) } } }
                     (verification_timeline(claim.month, v))
-                    ul { @for reason in &v.reasons { li { (reason) } } }
+                    ul { @for reason in crate::web::context::in_page_language(&v.reasons, &v.reasons_de) { li { (reason) } } }
                 }
                 @if let Some(reason) = &claim.lapse_reason { p { (reason) } }
                 @if let Some(d) = &claim.decision { p { (t("Begründung: ", "Reason: ")) (d.reason) } }

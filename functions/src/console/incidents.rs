@@ -285,9 +285,9 @@ async fn render(
                 p { (t("Risiko: ", "Risk: ")) strong id="risk" { (risk(a.effective.risk)) }
                     @if a.override_decision.is_some() { " " span class="status warn" { (t("abweichend entschieden", "overridden")) } } }
                 h3 { (t("Gründe der Regel-Engine", "The engine's reasons")) }
-                ul id="reasons" { @for line in &a.engine.reasons { li { (line) } } }
+                ul id="reasons" { @for line in crate::web::context::in_page_language(&a.engine.reasons, &a.engine.reasons_de) { li { (line) } } }
                 h3 { (t("Was daraus folgt", "What follows")) }
-                ul { @for line in &a.advice { li { (line) } } }
+                ul id="advice" { @for line in crate::web::context::in_page_language(&a.advice, &a.advice_de) { li { (line) } } }
                 @if let Some(o) = &a.override_decision {
                     p { (t("Abweichende Entscheidung: ", "Override: ")) (risk(o.risk)) " — " (o.justification) }
                 }
@@ -746,13 +746,31 @@ pub async fn notify(
         .into_response())
 }
 
+/// Why a customer notice would not go out now, in words.
+fn not_sent(why: incidents::service::NotSent) -> &'static str {
+    use incidents::service::NotSent::*;
+    match why {
+        NoSuchTenant => t("kein solcher Kunde", "no such customer"),
+        NoContact => t(
+            "der Kunde hat keinen Meldekontakt",
+            "the customer has no breach contact",
+        ),
+        ToldAlready => t("schon benachrichtigt", "told already"),
+        OnItsWay => t("eine Nachricht ist unterwegs", "a notice is on its way"),
+        NotToldYet => t(
+            "noch nicht benachrichtigt: zuerst die erste Meldung",
+            "not told yet: the first notice goes first",
+        ),
+    }
+}
+
 /// One customer notice as it would go out: recipient, subject and body, or why it would not.
 fn notice_preview(p: &NoticePreview) -> Markup {
     html! {
         details class="notice-message" open[p.not_sent_because.is_none()] {
             summary { (p.tenant) ": " (p.subject) }
             p { (t("An: ", "To: ")) (p.to.as_deref().unwrap_or("—")) }
-            @if let Some(why) = &p.not_sent_because { p class="warn" { (t("Wird nicht gesendet: ", "Not sent: ")) (why) } }
+            @if let Some(why) = p.not_sent { p class="warn" { (t("Wird nicht gesendet: ", "Not sent: ")) (not_sent(why)) } }
             pre class="message" { (p.body) }
         }
     }

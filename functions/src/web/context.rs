@@ -28,6 +28,17 @@ pub fn t(de: &'static str, en: &'static str) -> &'static str {
     current_lang().pick(de, en)
 }
 
+/// Lines the domain gives in English and German, line for line (an assessment's reasons, a
+/// claim's verification): the page's language, or the English ones where no German were kept
+/// (records made before they were).
+pub fn in_page_language<'a>(en: &'a [String], de: &'a [String]) -> &'a [String] {
+    if current_lang() == web::Lang::De && de.len() == en.len() && !de.is_empty() {
+        de
+    } else {
+        en
+    }
+}
+
 /// The browser's form token, as its forms must repeat it.
 #[derive(Debug, Clone)]
 pub struct FormToken(pub String);

@@ -87,7 +87,31 @@ pub struct Decision {
     pub risk: RiskLevel,
     pub notify_supervisory_authority: bool,
     pub communicate_to_data_subjects: bool,
+    /// Why, in English (the register and the API's one language).
     pub reasons: Vec<String>,
+    /// The same reasons in German, line for line (absent in decisions made before they
+    /// were kept; pages then show the English ones).
+    #[serde(default)]
+    pub reasons_de: Vec<String>,
+}
+
+/// The engine's reasons in both languages, pushed together so they stay line for line.
+#[derive(Default)]
+struct Reasons {
+    en: Vec<String>,
+    de: Vec<String>,
+}
+
+impl Reasons {
+    fn say(&mut self, en: impl Into<String>, de: impl Into<String>) {
+        self.en.push(en.into());
+        self.de.push(de.into());
+    }
+}
+
+/// A data category's name as the engine's reasons quote it, in German.
+fn category_de(category: DataCategory) -> &'static str {
+    crate::notice::category(category, crate::model::Language::De)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -129,7 +153,7 @@ impl Facts {
 /// Assesses `facts`. Pure: the same facts always give the same decision and reasons.
 pub fn assess(facts: &Facts) -> Result<Decision, FactsError> {
     facts.validate()?;
-    let mut reasons = Vec::new();
+    let mut reasons = Reasons::default();
     let flag = |v: Option<bool>| v.unwrap_or(false);
     let max_sensitivity = facts
         .data_categories
@@ -146,10 +170,11 @@ pub fn assess(facts: &Facts) -> Result<Decision, FactsError> {
         let neutralised = match breach {
             BreachType::Confidentiality => {
                 if flag(facts.encrypted_state_of_the_art) && !flag(facts.key_compromised) {
-                    reasons.push(
+                    reasons.say(
                         "Confidentiality: the data was encrypted with a state-of-the-art method and the key is not \
-                         compromised, so it is unintelligible to anyone who obtained it (Art. 34(3)(a) GDPR)."
-                            .into(),
+                         compromised, so it is unintelligible to anyone who obtained it (Art. 34(3)(a) GDPR).",
+                        "Vertraulichkeit: Die Daten waren nach dem Stand der Technik verschlüsselt und der Schlüssel \
+                         ist nicht kompromittiert; für Unbefugte sind sie unverständlich (Art. 34 Abs. 3 lit. a DSGVO).",
                     );
                     true
                 } else if flag(facts.recipient_trusted)
@@ -158,9 +183,10 @@ pub fn assess(facts: &Facts) -> Result<Decision, FactsError> {
                         None | Some(Exfiltration::None | Exfiltration::Unlikely)
                     )
                 {
-                    reasons.push(
-                        "Confidentiality: the data reached only a trusted recipient and was not disclosed further."
-                            .into(),
+                    reasons.say(
+                        "Confidentiality: the data reached only a trusted recipient and was not disclosed further.",
+                        "Vertraulichkeit: Die Daten erreichten nur einen vertrauenswürdigen Empfänger und wurden \
+                         nicht weitergegeben.",
                     );
                     true
                 } else {
@@ -170,10 +196,12 @@ pub fn assess(facts: &Facts) -> Result<Decision, FactsError> {
             BreachType::Availability => {
                 let short = facts.unavailability_hours.is_some_and(|h| h <= 24.0);
                 if restorable && short && !most_sensitive {
-                    reasons.push(
+                    reasons.say(
                         "Availability: a backup restored the data within 24 hours and the data is not of the most \
-                         sensitive kind, so the temporary unavailability has no lasting consequence."
-                            .into(),
+                         sensitive kind, so the temporary unavailability has no lasting consequence.",
+                        "Verfügbarkeit: Eine Sicherung stellte die Daten binnen 24 Stunden wieder her, und sie sind \
+                         nicht von der empfindlichsten Art; die vorübergehende Nichtverfügbarkeit hat keine \
+                         bleibenden Folgen.",
                     );
                     true
                 } else {
@@ -182,8 +210,10 @@ pub fn assess(facts: &Facts) -> Result<Decision, FactsError> {
             }
             BreachType::Integrity => {
                 if restorable {
-                    reasons
-                        .push("Integrity: a backup restores the correct state of the data.".into());
+                    reasons.say(
+                        "Integrity: a backup restores the correct state of the data.",
+                        "Integrität: Eine Sicherung stellt den richtigen Stand der Daten wieder her.",
+                    );
                     true
                 } else {
                     false
@@ -195,17 +225,20 @@ pub fn assess(facts: &Facts) -> Result<Decision, FactsError> {
         }
     }
     if open.is_empty() {
-        reasons.push(
+        reasons.say(
             "The breach is unlikely to result in a risk to the rights and freedoms of natural persons: document it \
              internally (Art. 33(5)); no notification to the supervisory authority and no communication to data \
-             subjects."
-                .into(),
+             subjects.",
+            "Die Verletzung führt voraussichtlich nicht zu einem Risiko für die Rechte und Freiheiten natürlicher \
+             Personen: intern dokumentieren (Art. 33 Abs. 5); keine Meldung an die Aufsichtsbehörde und keine \
+             Benachrichtigung der Betroffenen.",
         );
         return Ok(Decision {
             risk: RiskLevel::None,
             notify_supervisory_authority: false,
             communicate_to_data_subjects: false,
-            reasons,
+            reasons: reasons.en,
+            reasons_de: reasons.de,
         });
     }
 
@@ -223,17 +256,35 @@ pub fn assess(facts: &Facts) -> Result<Decision, FactsError> {
                 .unwrap_or_default()
         })
         .collect();
-    reasons.push(format!(
-        "Sensitivity {max_sensitivity} of 4 from the data categories ({}).",
-        if kinds.is_empty() {
-            "none named: assumed simple".to_string()
-        } else {
-            kinds.join(", ")
-        }
-    ));
+    let kinds_de: Vec<&str> = facts
+        .data_categories
+        .iter()
+        .map(|c| category_de(*c))
+        .collect();
+    reasons.say(
+        format!(
+            "Sensitivity {max_sensitivity} of 4 from the data categories ({}).",
+            if kinds.is_empty() {
+                "none named: assumed simple".to_string()
+            } else {
+                kinds.join(", ")
+            }
+        ),
+        format!(
+            "Empfindlichkeit {max_sensitivity} von 4 aus den Datenkategorien ({}).",
+            if kinds_de.is_empty() {
+                "keine genannt: als einfach angenommen".to_string()
+            } else {
+                kinds_de.join(", ")
+            }
+        ),
+    );
     if vulnerable && score < 4 {
         score += 1;
-        reasons.push("Vulnerable people or children are affected: one step more.".into());
+        reasons.say(
+            "Vulnerable people or children are affected: one step more.",
+            "Schutzbedürftige Personen oder Kinder sind betroffen: eine Stufe mehr.",
+        );
     }
 
     // 3. Circumstances of the breach.
@@ -241,16 +292,23 @@ pub fn assess(facts: &Facts) -> Result<Decision, FactsError> {
         match facts.exfiltration {
             Some(Exfiltration::Confirmed) => {
                 score += 1;
-                reasons.push("Confidentiality: the data is confirmed to have reached unauthorised parties: +1.".into());
+                reasons.say(
+                    "Confidentiality: the data is confirmed to have reached unauthorised parties: +1.",
+                    "Vertraulichkeit: Die Daten haben nachweislich Unbefugte erreicht: +1.",
+                );
             }
             Some(Exfiltration::Likely) => {
                 score += 1;
-                reasons.push("Confidentiality: the data has likely reached unauthorised parties: +1.".into());
+                reasons.say(
+                    "Confidentiality: the data has likely reached unauthorised parties: +1.",
+                    "Vertraulichkeit: Die Daten haben wahrscheinlich Unbefugte erreicht: +1.",
+                );
             }
-            _ => reasons.push(
+            _ => reasons.say(
                 "Confidentiality: unauthorised access without likely further disclosure; the loss of confidentiality \
-                 is a risk in itself."
-                    .into(),
+                 is a risk in itself.",
+                "Vertraulichkeit: unbefugter Zugriff ohne wahrscheinliche Weitergabe; der Verlust der \
+                 Vertraulichkeit ist für sich ein Risiko.",
             ),
         }
     }
@@ -258,23 +316,31 @@ pub fn assess(facts: &Facts) -> Result<Decision, FactsError> {
         let long = facts.unavailability_hours.is_none_or(|h| h > 72.0);
         if !restorable || long {
             score += 1;
-            reasons.push(
-                "Availability: the data cannot be restored from a backup or stays unavailable beyond 72 hours: +1."
-                    .into(),
+            reasons.say(
+                "Availability: the data cannot be restored from a backup or stays unavailable beyond 72 hours: +1.",
+                "Verfügbarkeit: Die Daten lassen sich nicht aus einer Sicherung wiederherstellen oder bleiben \
+                 länger als 72 Stunden nicht verfügbar: +1.",
             );
         } else {
-            reasons.push("Availability: temporary unavailability of data people depend on.".into());
+            reasons.say(
+                "Availability: temporary unavailability of data people depend on.",
+                "Verfügbarkeit: vorübergehend nicht verfügbare Daten, auf die Menschen angewiesen sind.",
+            );
         }
     }
     if open.contains(&BreachType::Integrity) {
         score += 1;
-        reasons.push("Integrity: altered data cannot be restored to its correct state: +1.".into());
+        reasons.say(
+            "Integrity: altered data cannot be restored to its correct state: +1.",
+            "Integrität: Veränderte Daten lassen sich nicht in ihren richtigen Stand zurückversetzen: +1.",
+        );
     }
     if facts.approx_data_subjects.is_some_and(|n| n >= LARGE_SCALE) {
         score += 1;
-        reasons.push(format!(
-            "Large scale: {LARGE_SCALE} or more people affected: +1."
-        ));
+        reasons.say(
+            format!("Large scale: {LARGE_SCALE} or more people affected: +1."),
+            format!("Großer Umfang: {LARGE_SCALE} oder mehr Personen betroffen: +1."),
+        );
     }
 
     // 4. Level and duties.
@@ -283,32 +349,43 @@ pub fn assess(facts: &Facts) -> Result<Decision, FactsError> {
     } else {
         RiskLevel::Risk
     };
-    reasons.push(format!(
-        "Score {score}: {}.",
-        match risk {
-            RiskLevel::High => "high risk (3 or more)",
-            _ => "a risk, but not a high one (2 or less)",
-        }
-    ));
-    reasons.push(
-        "Notify the supervisory authority without undue delay and within 72 hours of becoming aware (Art. 33(1))."
-            .into(),
+    reasons.say(
+        format!(
+            "Score {score}: {}.",
+            match risk {
+                RiskLevel::High => "high risk (3 or more)",
+                _ => "a risk, but not a high one (2 or less)",
+            }
+        ),
+        format!(
+            "Wert {score}: {}.",
+            match risk {
+                RiskLevel::High => "hohes Risiko (3 oder mehr)",
+                _ => "ein Risiko, aber kein hohes (2 oder weniger)",
+            }
+        ),
+    );
+    reasons.say(
+        "Notify the supervisory authority without undue delay and within 72 hours of becoming aware (Art. 33(1)).",
+        "Der Aufsichtsbehörde unverzüglich und binnen 72 Stunden nach Bekanntwerden melden (Art. 33 Abs. 1).",
     );
     if risk == RiskLevel::High {
-        reasons.push(
-            "Communicate the breach to the data subjects without undue delay (Art. 34(1)).".into(),
+        reasons.say(
+            "Communicate the breach to the data subjects without undue delay (Art. 34(1)).",
+            "Die Betroffenen unverzüglich benachrichtigen (Art. 34 Abs. 1).",
         );
     } else {
-        reasons.push(
-            "No communication to the data subjects is required (Art. 34(1): only for a high risk)."
-                .into(),
+        reasons.say(
+            "No communication to the data subjects is required (Art. 34(1): only for a high risk).",
+            "Eine Benachrichtigung der Betroffenen ist nicht nötig (Art. 34 Abs. 1: nur bei hohem Risiko).",
         );
     }
     Ok(Decision {
         risk,
         notify_supervisory_authority: true,
         communicate_to_data_subjects: risk == RiskLevel::High,
-        reasons,
+        reasons: reasons.en,
+        reasons_de: reasons.de,
     })
 }
 
@@ -339,6 +416,11 @@ mod tests {
             d.reasons
         );
         assert!(!d.reasons.is_empty());
+        assert_eq!(
+            d.reasons.len(),
+            d.reasons_de.len(),
+            "{name}: German line for line"
+        );
     }
 
     // The cases of EDPB Guidelines 01/2021 on examples regarding personal data breach

@@ -260,19 +260,40 @@ pub struct AssessmentInput {
 /// may go out). The first notice: not when one counted already or one is on its way. A
 /// follow-up (update or final report): only after a first one counted, and not while another
 /// is on its way.
-fn why_no_notice_now(
-    messages: &[crate::outbox::OutboxRecord],
-    follow_up: bool,
-) -> Option<&'static str> {
+fn why_no_notice_now(messages: &[crate::outbox::OutboxRecord], follow_up: bool) -> Option<NotSent> {
     let last = messages.last().map(|m| m.state);
     if last.is_some_and(|s| s.is_pending()) {
-        return Some("has a notice on its way");
+        return Some(NotSent::OnItsWay);
     }
     let told = messages.iter().any(|m| m.state.counts_as_notice());
     match (follow_up, told) {
-        (false, true) => Some("has been told already"),
-        (true, false) => Some("has not been told yet: the first notice goes first"),
+        (false, true) => Some(NotSent::ToldAlready),
+        (true, false) => Some(NotSent::NotToldYet),
         _ => None,
+    }
+}
+
+/// Why a customer notice would not go out now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotSent {
+    NoSuchTenant,
+    NoContact,
+    ToldAlready,
+    OnItsWay,
+    NotToldYet,
+}
+
+impl NotSent {
+    /// In English, as the API and the errors say it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotSent::NoSuchTenant => "no such tenant",
+            NotSent::NoContact => "the tenant has no contact address",
+            NotSent::ToldAlready => "has been told already",
+            NotSent::OnItsWay => "has a notice on its way",
+            NotSent::NotToldYet => "has not been told yet: the first notice goes first",
+        }
     }
 }
 
@@ -286,43 +307,77 @@ fn first_told(record: &IncidentRecord, tenant: &TenantId) -> Option<Timestamp> {
         .min()
 }
 
-/// The decision as advice for our role in each affected data set (see `AssessmentView::advice`).
-fn advice(record: &IncidentRecord, decision: &EffectiveDecision) -> Vec<String> {
-    let mut out = Vec::new();
+/// The decision as advice for our role in each affected data set (see `AssessmentView::advice`),
+/// in English and, line for line, in German.
+fn advice(record: &IncidentRecord, decision: &EffectiveDecision) -> (Vec<String>, Vec<String>) {
+    let mut en = Vec::new();
+    let mut de = Vec::new();
     let customers: Vec<String> = record
         .customer_tenants()
         .iter()
         .map(ToString::to_string)
         .collect();
     if !customers.is_empty() {
-        out.push(format!(
-            "We are processor for {}: tell each within its notice period (48 hours unless its \
+        let named = customers.join(", ");
+        en.push(format!(
+            "We are processor for {named}: tell each within its notice period (48 hours unless its \
              contract says less), with this assessment as input. Whether the supervisory \
              authority and the data subjects must be told is the controller's decision \
-             (Art. 33(2), Art. 28(3)(f) GDPR).",
-            customers.join(", ")
+             (Art. 33(2), Art. 28(3)(f) GDPR)."
+        ));
+        de.push(format!(
+            "Wir sind Auftragsverarbeiter für {named}: jeden binnen seiner Frist benachrichtigen (48 \
+             Stunden, wenn sein Vertrag nicht weniger sagt), mit dieser Bewertung als Grundlage. Ob \
+             Aufsichtsbehörde und Betroffene zu informieren sind, entscheidet der Verantwortliche \
+             (Art. 33 Abs. 2, Art. 28 Abs. 3 lit. f DSGVO)."
         ));
     }
     if record.controller_data_affected() {
-        out.push(if decision.notify_supervisory_authority {
-            "For our own data (we are controller): notify the supervisory authority without undue \
-             delay and within 72 hours of becoming aware (Art. 33(1))."
-                .to_string()
+        if decision.notify_supervisory_authority {
+            en.push(
+                "For our own data (we are controller): notify the supervisory authority without undue \
+                 delay and within 72 hours of becoming aware (Art. 33(1))."
+                    .to_string(),
+            );
+            de.push(
+                "Für unsere eigenen Daten (wir sind Verantwortlicher): der Aufsichtsbehörde unverzüglich \
+                 und binnen 72 Stunden nach Bekanntwerden melden (Art. 33 Abs. 1)."
+                    .to_string(),
+            );
         } else {
-            "For our own data (we are controller): no notification to the supervisory authority is \
-             required; the breach is documented in the register (Art. 33(5))."
-                .to_string()
-        });
-        out.push(if decision.communicate_to_data_subjects {
-            "For our own data: communicate the breach to the data subjects without undue delay \
-             (Art. 34(1))."
-                .to_string()
+            en.push(
+                "For our own data (we are controller): no notification to the supervisory authority is \
+                 required; the breach is documented in the register (Art. 33(5))."
+                    .to_string(),
+            );
+            de.push(
+                "Für unsere eigenen Daten (wir sind Verantwortlicher): keine Meldung an die \
+                 Aufsichtsbehörde nötig; die Verletzung steht im Verzeichnis (Art. 33 Abs. 5)."
+                    .to_string(),
+            );
+        }
+        if decision.communicate_to_data_subjects {
+            en.push(
+                "For our own data: communicate the breach to the data subjects without undue delay \
+                 (Art. 34(1))."
+                    .to_string(),
+            );
+            de.push(
+                "Für unsere eigenen Daten: die Betroffenen unverzüglich benachrichtigen (Art. 34 Abs. 1)."
+                    .to_string(),
+            );
         } else {
-            "For our own data: no communication to the data subjects is required (Art. 34(1))."
-                .to_string()
-        });
+            en.push(
+                "For our own data: no communication to the data subjects is required (Art. 34(1))."
+                    .to_string(),
+            );
+            de.push(
+                "Für unsere eigenen Daten: keine Benachrichtigung der Betroffenen nötig (Art. 34 Abs. 1)."
+                    .to_string(),
+            );
+        }
     }
-    out
+    (en, de)
 }
 
 /// The facts the incident file holds, as the engine reads them (the upper end of an
@@ -359,6 +414,8 @@ pub struct NoticePreview {
     pub body: String,
     /// Why sending now would not send this one (already told, one on its way, no tenant).
     pub not_sent_because: Option<String>,
+    /// The same as a code (pages say it in their language).
+    pub not_sent: Option<NotSent>,
     /// What this notice is: the first, an update, or the final report.
     pub kind: NoticeKind,
     /// When the customer was first told (none: not yet).
@@ -463,6 +520,8 @@ pub struct AssessmentView {
     /// the controller (our customer), whose decision the authority and data-subject notices are;
     /// where we are controller, our own Art. 33/34 duties.
     pub advice: Vec<String>,
+    /// The same advice in German, line for line.
+    pub advice_de: Vec<String>,
     pub assessed_at: Timestamp,
     pub assessed_by: String,
     pub override_decision: Option<OverrideView>,
@@ -2007,10 +2066,10 @@ impl IncidentService {
                 None => None,
             };
             // The same refusals as sending would give.
-            let not_sent_because = if stored.is_none() {
-                Some("no such tenant")
+            let not_sent = if stored.is_none() {
+                Some(NotSent::NoSuchTenant)
             } else if to.is_none() {
-                Some("the tenant has no contact address")
+                Some(NotSent::NoContact)
             } else {
                 blocked
             };
@@ -2028,7 +2087,8 @@ impl IncidentService {
                 to: to.map(|p| p.expose().clone()),
                 subject,
                 body,
-                not_sent_because: not_sent_because.map(str::to_string),
+                not_sent_because: not_sent.map(|n| n.as_str().to_string()),
+                not_sent,
             });
         }
         Ok(previews)
@@ -2065,7 +2125,7 @@ impl IncidentService {
                             "is not an affected customer",
                         )),
                         Some((_, Some(why))) => {
-                            errors.push(FieldError::new(format!("/tenants/{i}"), *why))
+                            errors.push(FieldError::new(format!("/tenants/{i}"), why.as_str()))
                         }
                         Some((_, None)) => {}
                     }
@@ -2365,33 +2425,37 @@ impl IncidentService {
             });
         }
         let assessment = match &r.assessment {
-            Some(a) => Some(AssessmentView {
-                facts: a.facts.clone(),
-                from_file: a.from_file.clone(),
-                engine: a.engine.clone(),
-                previous_engine: a.previous_engine.clone(),
-                advice: advice(&r, &a.effective()),
-                assessed_at: a.assessed_at,
-                assessed_by: a.assessed_by.clone(),
-                override_decision: match &a.override_decision {
-                    Some(o) => Some(OverrideView {
-                        risk: o.risk,
-                        notify_supervisory_authority: o.notify_supervisory_authority,
-                        communicate_to_data_subjects: o.communicate_to_data_subjects,
-                        justification: self
-                            .open(
-                                RecordKind::Incident,
-                                &iid,
-                                "assessment.override_decision.justification",
-                                &o.justification,
-                            )
-                            .await?,
-                        by: o.by.clone(),
-                        at: o.at,
-                    }),
-                    None => None,
-                },
-                effective: a.effective(),
+            Some(a) => Some({
+                let (advice, advice_de) = advice(&r, &a.effective());
+                AssessmentView {
+                    facts: a.facts.clone(),
+                    from_file: a.from_file.clone(),
+                    engine: a.engine.clone(),
+                    previous_engine: a.previous_engine.clone(),
+                    advice,
+                    advice_de,
+                    assessed_at: a.assessed_at,
+                    assessed_by: a.assessed_by.clone(),
+                    override_decision: match &a.override_decision {
+                        Some(o) => Some(OverrideView {
+                            risk: o.risk,
+                            notify_supervisory_authority: o.notify_supervisory_authority,
+                            communicate_to_data_subjects: o.communicate_to_data_subjects,
+                            justification: self
+                                .open(
+                                    RecordKind::Incident,
+                                    &iid,
+                                    "assessment.override_decision.justification",
+                                    &o.justification,
+                                )
+                                .await?,
+                            by: o.by.clone(),
+                            at: o.at,
+                        }),
+                        None => None,
+                    },
+                    effective: a.effective(),
+                }
             }),
             None => None,
         };

@@ -226,6 +226,10 @@ pub struct Verification {
     /// Whether the measurements support a credit, and why (or why not).
     pub eligible: bool,
     pub reasons: Vec<String>,
+    /// The same reasons in German, line for line (absent in verifications made before they were
+    /// kept; pages then show the English ones).
+    #[serde(default)]
+    pub reasons_de: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

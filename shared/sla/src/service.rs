@@ -1035,50 +1035,107 @@ impl SlaService {
             None => None,
         };
         let mut reasons = Vec::new();
+        let mut reasons_de = Vec::new();
+        let mut say = |en: String, de: String| {
+            reasons.push(en);
+            reasons_de.push(de);
+        };
         if report.meets_target {
-            reasons.push(format!(
-                "The month's uptime was {}, which meets the promised {}: no SLA credit is due.",
-                report.uptime, report.target
-            ));
+            say(
+                format!(
+                    "The month's uptime was {}, which meets the promised {}: no SLA credit is due.",
+                    report.uptime, report.target
+                ),
+                format!(
+                    "Die Verfügbarkeit im Monat lag bei {} und erreicht die zugesagten {}: keine \
+                     SLA-Gutschrift fällig.",
+                    report.uptime, report.target
+                ),
+            );
         } else {
-            reasons.push(format!(
-                "The month's uptime was {}, below the promised {}.",
-                report.uptime, report.target
-            ));
+            say(
+                format!(
+                    "The month's uptime was {}, below the promised {}.",
+                    report.uptime, report.target
+                ),
+                format!(
+                    "Die Verfügbarkeit im Monat lag bei {}, unter den zugesagten {}.",
+                    report.uptime, report.target
+                ),
+            );
         }
         if confirmed_seconds == 0 {
-            reasons.push(
+            say(
                 "None of the claimed time shows in the measurements as downtime that counts."
+                    .to_string(),
+                "Nichts von der beanspruchten Zeit zeigt sich in den Messungen als zählende \
+                 Ausfallzeit."
                     .to_string(),
             );
         } else {
-            reasons.push(format!(
-                "{confirmed_seconds} s of the {claimed_seconds} s claimed are confirmed as \
-                 downtime."
-            ));
+            say(
+                format!(
+                    "{confirmed_seconds} s of the {claimed_seconds} s claimed are confirmed as \
+                     downtime."
+                ),
+                format!(
+                    "{confirmed_seconds} s der beanspruchten {claimed_seconds} s sind als \
+                     Ausfallzeit bestätigt."
+                ),
+            );
         }
         let excluded_seconds = TimeRange::total(&excluded_ranges).as_secs();
         if excluded_seconds > 0 {
-            reasons.push(format!(
-                "{excluded_seconds} s of the claimed downtime fall under exclusions."
-            ));
+            say(
+                format!("{excluded_seconds} s of the claimed downtime fall under exclusions."),
+                format!(
+                    "{excluded_seconds} s der beanspruchten Ausfallzeit fallen unter Ausnahmen."
+                ),
+            );
         }
         let unconfirmed_seconds = TimeRange::total(&unconfirmed).as_secs();
         if unconfirmed_seconds > 0 {
-            reasons.push(format!(
-                "{unconfirmed_seconds} s claimed are not downtime in the measurements."
-            ));
+            say(
+                format!("{unconfirmed_seconds} s claimed are not downtime in the measurements."),
+                format!(
+                    "{unconfirmed_seconds} s der beanspruchten Zeit sind in den Messungen keine \
+                     Ausfallzeit."
+                ),
+            );
         }
+        let day = |t: Timestamp| {
+            kernel::time::in_company_time(t)
+                .strftime("%d.%m.%Y")
+                .to_string()
+        };
         match (&fee_basis, &credit) {
-            (Some(b), Some(c)) => reasons.push(format!(
-                "The billing period {} to {} (invoice {}) had a fee of {}; {} of it is {} \
-                 (half a cent and more rounded up).",
-                b.period_start, b.period_end, b.invoice, b.fee, policy.sla_credit, c
-            )),
-            _ => reasons.push(format!(
-                "No Stripe invoice bills a period overlapping {month}: the credit cannot be \
-                 computed yet."
-            )),
+            (Some(b), Some(c)) => say(
+                format!(
+                    "The billing period {} to {} (invoice {}) had a fee of {}; {} of it is {} \
+                     (half a cent and more rounded up).",
+                    b.period_start, b.period_end, b.invoice, b.fee, policy.sla_credit, c
+                ),
+                format!(
+                    "Der Abrechnungszeitraum {} bis {} (Rechnung {}) kostete {}; {} davon sind {} \
+                     (ab einem halben Cent aufgerundet).",
+                    day(b.period_start),
+                    day(b.period_end),
+                    b.invoice,
+                    b.fee,
+                    policy.sla_credit,
+                    c
+                ),
+            ),
+            _ => say(
+                format!(
+                    "No Stripe invoice bills a period overlapping {month}: the credit cannot be \
+                     computed yet."
+                ),
+                format!(
+                    "Keine Stripe-Rechnung deckt einen Zeitraum ab, der {month} überschneidet: die \
+                     Gutschrift lässt sich noch nicht berechnen."
+                ),
+            ),
         }
         let eligible = !report.meets_target
             && report.complete
@@ -1100,6 +1157,7 @@ impl SlaService {
             credit,
             eligible,
             reasons,
+            reasons_de,
         })
     }
 

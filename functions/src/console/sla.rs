@@ -21,7 +21,7 @@ use sla::{ExclusionCategory, MinuteState, Vantage};
 
 use super::{done, field_errors, nav, none_yet, staff_only};
 use crate::http::Path;
-use crate::portal::sla::{exclusion_category, month_figures, range_text};
+use crate::portal::sla::{exclusion_category, month_figures, month_nav, range_text};
 use crate::services::Services;
 use crate::web::context::{current_lang, t};
 use crate::web::format::{date_time, local_time, month_name};
@@ -166,16 +166,7 @@ async fn render(
         .unwrap_or(now);
     let body = html! {
         h1 { (title) }
-        nav aria-label=(t("Monate", "Months")) {
-            ul class="legend" {
-                @if let Some(prev) = previous(month) {
-                    li { a href=(month_path(prev)) { "← " (month_name(lang, prev.year(), prev.month())) } }
-                }
-                @if let Ok(next) = month.next() && next <= Month::containing(now) {
-                    li { a href=(month_path(next)) { (month_name(lang, next.year(), next.month())) " →" } }
-                }
-            }
-        }
+        (month_nav(month, now, month_path))
         @if let Some(notice) = notice { (notice) }
         h2 id="probes" { (t("Messpunkte jetzt", "Probes now")) }
         p class="hint" { (t(
@@ -293,14 +284,6 @@ async fn render(
     Ok(Page::new(title.clone(), body)
         .nav(nav(viewer))
         .status(status))
-}
-
-fn previous(month: Month) -> Option<Month> {
-    if month.month() == 1 {
-        Month::new(month.year() - 1, 12).ok()
-    } else {
-        Month::new(month.year(), month.month() - 1).ok()
-    }
 }
 
 /// One labelled field of a record form, its id and error keyed `<kind>_<name>`.

@@ -39,6 +39,28 @@ fn parse_month(raw: &str) -> PageResult<Month> {
         .map_err(|_| PageError(Error::NotFound("month".into())))
 }
 
+/// Links to the month before and (until the current one) the month after; `path` gives a
+/// month's page.
+pub fn month_nav(
+    month: Month,
+    now: kernel::time::Timestamp,
+    path: impl Fn(Month) -> String,
+) -> Markup {
+    let lang = current_lang();
+    html! {
+        nav aria-label=(t("Monate", "Months")) {
+            ul class="legend" {
+                @if let Some(prev) = previous(month) {
+                    li { a href=(path(prev)) { "← " (month_name(lang, prev.year(), prev.month())) } }
+                }
+                @if let Ok(next) = month.next() && next <= Month::containing(now) {
+                    li { a href=(path(next)) { (month_name(lang, next.year(), next.month())) " →" } }
+                }
+            }
+        }
+    }
+}
+
 fn previous(month: Month) -> Option<Month> {
     if month.month() == 1 {
         Month::new(month.year() - 1, 12).ok()
@@ -429,16 +451,7 @@ async fn render(
     let row_count = rows.len() + EMPTY_ROWS;
     let body = html! {
         h1 { (title) }
-        nav aria-label=(t("Monate", "Months")) {
-            ul class="legend" {
-                @if let Some(prev) = previous(month) {
-                    li { a href=(month_path(prev)) { "← " (month_name(lang, prev.year(), prev.month())) } }
-                }
-                @if let Ok(next) = month.next() && next <= Month::containing(now) {
-                    li { a href=(month_path(next)) { (month_name(lang, next.year(), next.month())) " →" } }
-                }
-            }
-        }
+        (month_nav(month, now, month_path))
         (month_figures(&report, now, &title))
         h2 id="claims" { (t("Gutschrift beantragen", "Claim a credit")) }
         @for view in &claims {

@@ -884,6 +884,22 @@ impl AuthService {
             .ok_or_else(|| Error::NotFound(format!("user {id}")))
     }
 
+    /// An administrator's change to an account, saved with its audit entry (`action`), and the
+    /// account as the administrator now sees it.
+    async fn save_and_view(
+        &self,
+        user: &UserRecord,
+        version: u64,
+        login: &ItemKey,
+        access: &Access,
+        action: &str,
+    ) -> Result<UserView, Error> {
+        let user = self
+            .save(user, version, login, Some((access.principal(), action)))
+            .await?;
+        self.view(&user).await
+    }
+
     /// Offboarding: the account is disabled and every token it holds stops working at once.
     pub async fn disable_user(
         &self,
@@ -901,15 +917,8 @@ impl AuthService {
         user.disabled = true;
         user.revoked_before = Some(now);
         user.updated_at = now;
-        let user = self
-            .save(
-                &user,
-                version,
-                &login,
-                Some((access.principal(), "user.disabled")),
-            )
-            .await?;
-        self.view(&user).await
+        self.save_and_view(&user, version, &login, access, "user.disabled")
+            .await
     }
 
     /// A disabled account works again; tokens from before it was disabled stay refused.
@@ -927,15 +936,8 @@ impl AuthService {
         user.failed_attempts = 0;
         user.locked_until = None;
         user.updated_at = self.clock.now();
-        let user = self
-            .save(
-                &user,
-                version,
-                &login,
-                Some((access.principal(), "user.enabled")),
-            )
-            .await?;
-        self.view(&user).await
+        self.save_and_view(&user, version, &login, access, "user.enabled")
+            .await
     }
 
     /// New roles for an account. They take effect at once: the account's sessions end (a token
@@ -975,15 +977,8 @@ impl AuthService {
         user.roles = roles;
         user.revoked_before = Some(now);
         user.updated_at = now;
-        let user = self
-            .save(
-                &user,
-                version,
-                &login,
-                Some((access.principal(), "user.roles_changed")),
-            )
-            .await?;
-        self.view(&user).await
+        self.save_and_view(&user, version, &login, access, "user.roles_changed")
+            .await
     }
 
     /// First half of a second-factor reset: one administrator asks, nothing changes yet.
@@ -1010,15 +1005,14 @@ impl AuthService {
             requested_at: now,
         });
         user.updated_at = now;
-        let user = self
-            .save(
-                &user,
-                version,
-                &login,
-                Some((access.principal(), "user.second_factor_reset_requested")),
-            )
-            .await?;
-        self.view(&user).await
+        self.save_and_view(
+            &user,
+            version,
+            &login,
+            access,
+            "user.second_factor_reset_requested",
+        )
+        .await
     }
 
     /// Second half, by another administrator: the app's secret, the recovery codes and every
@@ -1058,15 +1052,8 @@ impl AuthService {
         user.locked_until = None;
         user.revoked_before = Some(now);
         user.updated_at = now;
-        let user = self
-            .save(
-                &user,
-                version,
-                &login,
-                Some((access.principal(), "user.second_factor_reset")),
-            )
-            .await?;
-        self.view(&user).await
+        self.save_and_view(&user, version, &login, access, "user.second_factor_reset")
+            .await
     }
 
     /// A waiting second-factor reset withdrawn (by any administrator who may manage the account).
@@ -1082,15 +1069,14 @@ impl AuthService {
         }
         user.second_factor_reset = None;
         user.updated_at = self.clock.now();
-        let user = self
-            .save(
-                &user,
-                version,
-                &login,
-                Some((access.principal(), "user.second_factor_reset_withdrawn")),
-            )
-            .await?;
-        self.view(&user).await
+        self.save_and_view(
+            &user,
+            version,
+            &login,
+            access,
+            "user.second_factor_reset_withdrawn",
+        )
+        .await
     }
 
     /// Ends every session of the caller's own account, this one included.

@@ -9,7 +9,7 @@
 // axe-core on every page, screenshots in German and English into target/browser/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startPlatform, follow, totp, record, shoot, watchCsp, stripeFor, mailTo } from './platform.mjs';
+import { startPlatform, follow, totp, record, shoot, watchCsp, stripeFor, mailTo, virtualAuthenticator } from './platform.mjs';
 
 // 20 November; the November outage below lets a claim be verified once the month is over.
 const START = '2026-11-20T09:00:00Z';
@@ -573,6 +573,34 @@ test('an operator sees the probes and the month, and records an outage and plann
   assert.match(await page.textContent('#recorded-exclusions ~ table'), /geplante, vorher angekündigte Wartung/);
   await page.goto(page.url().replace(/\/exclusions$/, ''));
   await record(context, page, 'console-sla');
+  assert.deepEqual(csp, [], 'no Content Security Policy violation');
+  await context.close();
+});
+
+test('a staff member adds a passkey on the own account page and signs in to the console with it', async () => {
+  await advance('PT1M');
+  const email = 'petra@regrooter.example';
+  const { context, page, csp } = await staffMember(email, 'Petra Passkey', ['security_officer']);
+  const { cdp, authenticatorId } = await virtualAuthenticator(context, page);
+  await follow(page, 'nav.main a[href="/portal/account"]');
+  assert.ok(await page.$('nav.main a[href="/console/reports"]'), 'inside the console\'s navigation');
+  await record(context, page, 'console-account');
+  await follow(page, 'a[href="/portal/account/passkeys/new"]');
+  await page.fill('#name', 'YubiKey');
+  await follow(page, 'form[data-passkey="create"] button[type=submit]');
+  assert.equal((await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials.length, 1);
+  await page.goto(`${base}/portal/account`);
+  assert.match(await page.textContent('main table'), /YubiKey/);
+  // Signed out and in again: the passkey is the second factor, and the console opens.
+  await follow(page, 'header form button[type=submit]');
+  await advance('PT1M');
+  await page.goto(`${base}/portal/session/sign-in`);
+  await page.fill('#email', email);
+  await page.fill('#password', 'Petra Passkey keeps the platform honest');
+  await follow(page, 'button[type=submit]');
+  assert.equal(await page.isVisible('form[data-passkey="get"]'), true, 'the passkey step');
+  await follow(page, 'form[data-passkey="get"] button[type=submit]');
+  assert.equal(new URL(page.url()).pathname, '/console/');
   assert.deepEqual(csp, [], 'no Content Security Policy violation');
   await context.close();
 });

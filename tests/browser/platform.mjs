@@ -203,3 +203,17 @@ export async function startPlatform({ start, env = {} }) {
 export async function follow(page, selector) {
   await Promise.all([page.waitForNavigation(), page.click(selector)]);
 }
+
+/// Chromium's virtual authenticator (DevTools protocol `WebAuthn` domain) for this page: a
+/// platform authenticator with user verification that answers without a touch.
+export async function virtualAuthenticator(context, page) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2', transport: 'internal', hasResidentKey: true,
+      hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true,
+    },
+  });
+  return { cdp, authenticatorId };
+}

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { createHmac, createPublicKey, verify } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startPlatform, follow, root, shots, totp, checkAccessibility, record, watchCsp, stripeFor, mailTo } from './platform.mjs';
+import { startPlatform, follow, root, shots, totp, checkAccessibility, record, watchCsp, stripeFor, mailTo, virtualAuthenticator } from './platform.mjs';
 
 // The platform's clock starts on 20 November; the November outage makes the month fall short.
 const START = '2026-11-20T09:00:00Z';
@@ -301,20 +301,6 @@ test('an invited admin activates, signs in, enrols TOTP and claims a credit for 
   assert.deepEqual(csp, [], 'no page broke its own Content-Security-Policy');
   await context.close();
 });
-
-/// Chromium's virtual authenticator (DevTools protocol `WebAuthn` domain) for this page: a
-/// platform authenticator with user verification that answers without a touch.
-async function virtualAuthenticator(context, page) {
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2', transport: 'internal', hasResidentKey: true,
-      hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true,
-    },
-  });
-  return { cdp, authenticatorId };
-}
 
 async function signIn(page, email, password) {
   await page.goto(`${base}/portal/session/sign-in`);

@@ -73,6 +73,13 @@ const AREAS: &[(&str, Text, Option<Permission>)] = &[
         Text::new("Mitarbeitende", "Staff"),
         Some(Permission::StaffManage),
     ),
+    // The own account (password, passkeys, sessions): the portal's account pages, which staff
+    // see inside the console's navigation.
+    (
+        crate::portal::account::ACCOUNT,
+        Text::new("Ihr Konto", "Your account"),
+        None,
+    ),
 ];
 
 /// The console is for the platform's staff; a customer's account gets the no-access page.

@@ -14,12 +14,13 @@ use kernel::Error;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{nav, tenant_of};
+use super::tenant_of;
 use crate::http::{Path, Query};
 use crate::routes::portal_session::{qr_code, recovery_codes_view};
 use crate::services::Services;
 use crate::web::context::{current_lang, t};
 use crate::web::format::date_time;
+use crate::web::layout::Nav;
 use crate::web::layout::{
     PasskeyForm, error_summary, field_error, form_token_field, passkey_form, see_other,
 };
@@ -83,6 +84,15 @@ pub fn passkey_required_notice() -> Markup {
     }
 }
 
+/// The account pages serve customers and staff alike: each sees them inside its own navigation
+/// (the portal's or the console's), as the pages are about the own account only.
+fn own_nav(viewer: &Viewer) -> Result<Nav, crate::web::PageError> {
+    match viewer.access.principal().actor {
+        kernel::rbac::Actor::Staff => Ok(crate::console::nav(viewer)),
+        _ => Ok(super::nav(viewer, &tenant_of(viewer)?)),
+    }
+}
+
 pub async fn account(
     State(s): State<Arc<Services>>,
     viewer: Viewer,
@@ -97,7 +107,7 @@ async fn render(
     query: &AccountQuery,
     errors: &[(String, String)],
 ) -> PageResult<Page> {
-    let tenant = tenant_of(viewer)?;
+    let nav = own_nav(viewer)?;
     let current_error = field_error(errors, "current");
     let new_error = field_error(errors, "new");
     let again_error = field_error(errors, "new_again");
@@ -249,7 +259,7 @@ async fn render(
             button type="submit" class="secondary" { (t("Überall abmelden", "Sign out everywhere")) }
         }
     };
-    Ok(Page::new(t("Ihr Konto", "Your account"), body).nav(nav(viewer, &tenant)))
+    Ok(Page::new(t("Ihr Konto", "Your account"), body).nav(nav))
 }
 
 /// Where a person goes whose sessions just ended: the sign-in, saying why.
@@ -378,7 +388,7 @@ fn new_passkey_view(
 }
 
 pub async fn new_passkey(State(s): State<Arc<Services>>, viewer: Viewer) -> PageResult<Page> {
-    let tenant = tenant_of(&viewer)?;
+    let nav = own_nav(&viewer)?;
     if !s.auth.passkeys_available() {
         let body = html! {
             h1 { (t("Passkey hinzufügen", "Add a passkey")) }
@@ -390,13 +400,10 @@ pub async fn new_passkey(State(s): State<Arc<Services>>, viewer: Viewer) -> Page
         };
         return Ok(Page::new(t("Passkey hinzufügen", "Add a passkey"), body)
             .status(StatusCode::CONFLICT)
-            .nav(nav(&viewer, &tenant)));
+            .nav(nav.clone()));
     }
     let start = s.auth.start_passkey_registration(&viewer.access).await?;
-    Ok(
-        new_passkey_view(&viewer, &start.ceremony, &start.options, "", &[])
-            .nav(nav(&viewer, &tenant)),
-    )
+    Ok(new_passkey_view(&viewer, &start.ceremony, &start.options, "", &[]).nav(nav.clone()))
 }
 
 pub async fn add_passkey(
@@ -404,7 +411,7 @@ pub async fn add_passkey(
     viewer: Viewer,
     PageForm(form): PageForm<PasskeyRegistrationForm>,
 ) -> PageResult<Response> {
-    let tenant = tenant_of(&viewer)?;
+    let nav = own_nav(&viewer)?;
     let name = form.name.clone().unwrap_or_default();
     let ceremony = form.ceremony.clone().unwrap_or_default();
     let input = PasskeyRegistrationInput {
@@ -419,7 +426,7 @@ pub async fn add_passkey(
     {
         Ok(None) => Ok(see_other(&format!("{ACCOUNT}?passkey=added"), &[])),
         Ok(Some(codes)) => Ok(recovery_codes_view(&codes, ACCOUNT)
-            .nav(nav(&viewer, &tenant))
+            .nav(nav.clone())
             .into_response()),
         Err(Error::Validation(fields)) => {
             // A refused or missing credential, or an expired step: a new ceremony. Only a wrong
@@ -468,7 +475,7 @@ pub async fn add_passkey(
                     &errors,
                 )
                 .status(StatusCode::UNPROCESSABLE_ENTITY)
-                .nav(nav(&viewer, &tenant))
+                .nav(nav.clone())
                 .into_response());
             }
             // The ceremony is still open (only the name was wrong): the same options again.
@@ -476,7 +483,7 @@ pub async fn add_passkey(
             Ok(
                 new_passkey_view(&viewer, &ceremony, &options, &name, &errors)
                     .status(StatusCode::UNPROCESSABLE_ENTITY)
-                    .nav(nav(&viewer, &tenant))
+                    .nav(nav.clone())
                     .into_response(),
             )
         }
@@ -499,7 +506,7 @@ pub async fn start_otp(
     viewer: Viewer,
     PageForm(_): PageForm<Empty>,
 ) -> PageResult<Page> {
-    let tenant = tenant_of(&viewer)?;
+    let nav = own_nav(&viewer)?;
     let setup = match s.auth.start_otp(&viewer.access).await {
         Ok(setup) => setup,
         Err(Error::Conflict(_)) => {
@@ -508,9 +515,7 @@ pub async fn start_otp(
                 p { (t("Ihr Konto hat bereits einen zweiten Faktor.", "Your account already has a second factor.")) }
                 p { a href=(ACCOUNT) { (t("Zurück zum Konto", "Back to your account")) } }
             };
-            return Ok(
-                Page::new(t("Zweiter Faktor", "Second factor"), body).nav(nav(&viewer, &tenant))
-            );
+            return Ok(Page::new(t("Zweiter Faktor", "Second factor"), body).nav(nav.clone()));
         }
         Err(e) => return Err(e.into()),
     };
@@ -538,7 +543,7 @@ pub async fn start_otp(
         ),
         body,
     )
-    .nav(nav(&viewer, &tenant)))
+    .nav(nav.clone()))
 }
 
 pub async fn confirm_otp(
@@ -546,13 +551,13 @@ pub async fn confirm_otp(
     viewer: Viewer,
     PageForm(form): PageForm<CodeForm>,
 ) -> PageResult<Page> {
-    let tenant = tenant_of(&viewer)?;
+    let nav = own_nav(&viewer)?;
     match s
         .auth
         .confirm_otp(&viewer.access, ConfirmOtpInput { code: form.code })
         .await
     {
-        Ok(codes) => Ok(recovery_codes_view(&codes, ACCOUNT).nav(nav(&viewer, &tenant))),
+        Ok(codes) => Ok(recovery_codes_view(&codes, ACCOUNT).nav(nav.clone())),
         Err(Error::Validation(_)) => {
             let body = html! {
                 h1 { (t("Code stimmt nicht", "The code does not match")) }
@@ -570,7 +575,7 @@ pub async fn confirm_otp(
             Ok(
                 Page::new(t("Code stimmt nicht", "The code does not match"), body)
                     .status(StatusCode::UNPROCESSABLE_ENTITY)
-                    .nav(nav(&viewer, &tenant)),
+                    .nav(nav.clone()),
             )
         }
         Err(e) => Err(e.into()),

@@ -110,6 +110,11 @@ pub(crate) async fn outbox_drain(
 pub(crate) async fn retention(services: Arc<Services>, at: Timestamp) -> Result<(), kernel::Error> {
     let report = services.retention.run_due(at).await?;
     crate::routes::retention::log_run(&report);
+    // The certificates go to the customers (queued; the outbox drain sends them).
+    let mailed = services.send_certificates().await?;
+    if mailed > 0 {
+        tracing::info!(target: "regrooter::jobs", job = "retention", certificates_mailed = mailed, "certificates queued for the breach contacts");
+    }
     tracing::info!(target: "regrooter::jobs", job = "retention", scheduled = %at, completed = report.completed.len(), failed = report.failed.len(), "done");
     if report.failed.is_empty() {
         Ok(())

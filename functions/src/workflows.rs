@@ -194,4 +194,39 @@ impl Services {
             .await?;
         Ok(user)
     }
+
+    /// Mails each deletion certificate not yet on its way to the tenant's breach contact (the
+    /// retention job calls it after its stages): the message is queued under the certificate's
+    /// id, so a second run after a crash queues nothing twice, and then the certificate lets go
+    /// of the recipient. Returns how many were queued.
+    pub async fn send_certificates(&self) -> Result<usize, kernel::Error> {
+        let verify = format!(
+            "{}{}",
+            self.config.public_url.trim_end_matches('/'),
+            crate::routes::keys::VERIFY_CERTIFICATE
+        );
+        let mut queued = 0;
+        for (stored, to) in self.retention.certificates_to_send().await? {
+            let c = &stored.certificate;
+            let (subject, body) = retention::service::certificate_message(&stored, &verify);
+            if self
+                .incidents
+                .queue_platform_message(
+                    format!("certificate-{}", c.id),
+                    incidents::outbox::Purpose::DeletionCertificate {
+                        tenant: c.tenant.clone(),
+                        certificate: c.id.to_string(),
+                    },
+                    &to,
+                    subject,
+                    &kernel::crypto::Personal::new(body),
+                )
+                .await?
+            {
+                queued += 1;
+            }
+            self.retention.certificate_sent(&c.tenant, &c.id).await?;
+        }
+        Ok(queued)
+    }
 }

@@ -41,7 +41,7 @@ test('an invited admin activates, signs in, enrols TOTP and claims a credit for 
   const now = await serverNow();
   const operator = token(['--role', 'operator', '--now', now]);
   const admin = token(['--role', 'customer_admin', '--tenant', 'acme', '--now', now]);
-  await api('PUT', '/api/tenants/acme', operator, { name: 'ACME GmbH' });
+  await api('PUT', '/api/tenants/acme', operator, { name: 'ACME GmbH', contact_email: 'privacy@acme.example' });
   await api('PUT', '/api/tenants/globex', operator, { name: 'Globex AG' });
   // Two hours down on 3 November: below 95.0 % needs more than 36 h in a 30-day month, so a
   // 40-hour outage makes November fall short.
@@ -283,6 +283,13 @@ test('an invited admin activates, signs in, enrols TOTP and claims a credit for 
   // Final deletion was asked for: both stages ran, one certificate each.
   assert.deepEqual(certificates.map((c) => c.certificate.stage).sort(), ['stage1', 'stage2']);
   const stage1 = certificates.find((c) => c.certificate.stage === 'stage1');
+  // Each certificate also went by mail to the breach contact (read before stage 1 destroyed
+  // the keys that open it): the signed form, the stage in words, where to check it.
+  const mailed = await mailTo(platform, `certificate-${stage1.certificate.id}`, 'privacy@acme.example');
+  assert.match(mailed, /Subject: L=C3=B6schbescheinigung|Löschbescheinigung/);
+  assert.ok(mailed.replace(/=\r?\n/g, '').includes(stage1.jws), 'the signed certificate is in the mail');
+  assert.match(mailed, /deletion-certificates\/verify/);
+  await mailTo(platform, `certificate-${certificates.find((c) => c.certificate.stage === 'stage2').certificate.id}`, 'privacy@acme.example');
   await page.goto(`${base}/deletion-certificates/verify`);
   await record(context, page, 'certificate-check');
   await page.fill('#jws', stage1.jws.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')));

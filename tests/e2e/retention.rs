@@ -68,6 +68,22 @@ impl World {
             signer: Arc::new(SigningKey::generate("cert-test")),
         };
         let keyring = world.process().keyring;
+        // A running platform holds its identity key from its first staff account on (the
+        // retention run seals the certificates' recipient with it), so the runs below write
+        // what a real run writes.
+        keyring
+            .seal(
+                &kernel::crypto::FieldContext {
+                    owner: &kernel::crypto::KeyOwner::Platform,
+                    kind: RecordKind::StaffUser,
+                    record_id: "bootstrap",
+                    field: "email",
+                },
+                kernel::crypto::KeyPurpose::Identity,
+                &Personal::new("first-operator@regrooter.example".to_string()),
+            )
+            .await
+            .expect("platform identity key");
         for (id, links) in tenants {
             let t = tenant(id);
             tenants::put(
@@ -829,6 +845,35 @@ async fn a_customer_admin_may_ask_for_final_deletion_which_runs_both_stages_at_t
     assert!(is_key_destroyed(
         &exports::open(&w.process().keyring, &export_copy).await
     ));
+    // Both certificates are to go to acme's breach contact, read before stage 1 destroyed the
+    // key that opened it; once queued, nothing keeps the address.
+    let retention = w.process().retention;
+    let to_send = retention.certificates_to_send().await.expect("to send");
+    assert_eq!(to_send.len(), 2);
+    assert!(
+        to_send
+            .iter()
+            .all(|(_, to)| to.expose() == "dpo@acme.example")
+    );
+    for (stored, _) in &to_send {
+        retention
+            .certificate_sent(&stored.certificate.tenant, &stored.certificate.id)
+            .await
+            .expect("sent");
+    }
+    assert!(
+        retention
+            .certificates_to_send()
+            .await
+            .expect("to send")
+            .is_empty()
+    );
+    assert!(
+        w.certificates("acme")
+            .await
+            .iter()
+            .all(|c| c.deliver_to.is_none())
+    );
     let actions = w.audit_actions("retention:acme").await;
     assert_eq!(actions[0], "retention.final_deletion_requested");
     let entries = kernel::audit::chain_entries(w.store.as_ref(), "retention:acme")

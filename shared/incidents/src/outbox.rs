@@ -137,6 +137,11 @@ pub enum Purpose {
     StaffInvitation { user: String },
     /// Tells a person that their second factor was reset (four eyes) and their sessions ended.
     SecondFactorReset { user: String },
+    /// Brings a deletion certificate (signed, in the sealed body) to the tenant's breach contact.
+    DeletionCertificate {
+        tenant: TenantId,
+        certificate: String,
+    },
 }
 
 /// A message as stored: recipient and body sealed (platform key, purpose `reports`).

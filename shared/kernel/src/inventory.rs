@@ -508,21 +508,42 @@ pub static INVENTORY: &[RecordSpec] = &[
         kind: RecordKind::RetentionState,
         description: "A tenant's retention progress: the stage dates fixed at the first stage, \
                       the running stage's counts and pending batch, completed stages, final \
-                      deletion request. Ids and counts only.",
+                      deletion request; and where the certificates go: the tenant's breach \
+                      contact, read before stage 1 and sealed under the platform's identity \
+                      key, dropped with the last stage.",
         tenant_scoped: false,
         holding: Holding::Platform,
-        personal: &[],
-        clear: &[],
+        personal: &[PersonalField {
+            path: "certificate_recipient",
+            category: DataCategory::Contact,
+        }],
+        clear: &[
+            "tenant",
+            "service_ended_at",
+            "stage1_due",
+            "stage2_due",
+            "deletion_after_service_end.*",
+            "remaining_copies_retention.*",
+            "backup_retention.*",
+            "final_deletion.*",
+            "running.*",
+            "completed.*",
+            "audit.*",
+        ],
         short_lived: false,
     },
     RecordSpec {
         kind: RecordKind::DeletionCertificate,
         description: "A signed deletion certificate: tenant, stage, scope, counts per record kind, \
-                      keys destroyed, start, end, backup expiry. The proof outlives the data.",
+                      keys destroyed, start, end, backup expiry. The proof outlives the data. \
+                      Until its mail is queued, the recipient (sealed as in the retention state).",
         tenant_scoped: false,
         holding: Holding::Platform,
-        personal: &[],
-        clear: &[],
+        personal: &[PersonalField {
+            path: "deliver_to",
+            category: DataCategory::Contact,
+        }],
+        clear: &["certificate.*", "jws", "kid"],
         short_lived: false,
     },
     RecordSpec {

@@ -113,6 +113,11 @@ pub struct RetentionState {
     /// Items a legal hold kept are still there (a hold release will delete them).
     pub held_items_remain: bool,
     pub audit: Option<AuditHead>,
+    /// Where the certificates go: the tenant's breach contact, read before stage 1 destroys
+    /// the tenant's keys and sealed under the platform's identity key; dropped once the last
+    /// stage's certificate carries it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_recipient: Option<kernel::crypto::SealedField>,
 }
 
 impl RetentionState {
@@ -183,6 +188,10 @@ pub struct StoredCertificate {
     /// The certificate as a compact JWS (EdDSA), verifiable with the published key.
     pub jws: String,
     pub kid: String,
+    /// The recipient the certificate is still to be mailed to (sealed as in the retention
+    /// state); none once it is on its way, or when the tenant had no breach contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deliver_to: Option<kernel::crypto::SealedField>,
 }
 
 pub fn partition(tenant: &TenantId) -> String {

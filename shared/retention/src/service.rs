@@ -259,6 +259,46 @@ pub fn scope_text(stage: Stage) -> &'static str {
     }
 }
 
+/// The mail that brings a certificate to the tenant's breach contact: what was deleted when,
+/// in both languages, the signed certificate itself (a JWS, verifiable with the published
+/// keys) and where to check it. After stage 1 the customer's accounts are gone, so this mail
+/// is how the proof reaches the customer.
+pub fn certificate_message(stored: &StoredCertificate, verify_url: &str) -> (String, String) {
+    let c = &stored.certificate;
+    let at = |t: Timestamp| {
+        kernel::time::in_company_time(t)
+            .strftime("%d.%m.%Y %H:%M %Z")
+            .to_string()
+    };
+    let (stage_de, stage_en) = match c.stage {
+        Stage::Stage1 => ("Stufe 1", "stage 1"),
+        Stage::Stage2 => ("Stufe 2 (letzte Stufe)", "stage 2 (the last stage)"),
+        Stage::HoldRelease => ("Ende einer Aufbewahrungspflicht", "release of a legal hold"),
+    };
+    let deleted: u64 = c.deleted.values().sum();
+    let keys = c.keys_destroyed.len();
+    let subject = format!(
+        "Löschbescheinigung {} / Deletion certificate {}",
+        c.id, c.id
+    );
+    let body = format!(
+        "Guten Tag,\n\nfür {tenant} ist die Löschung abgeschlossen: {stage_de}, beendet am {finished}. \
+         Gelöschte Einträge: {deleted}; vernichtete Schlüssel: {keys}. Die letzte Sicherung mit diesen \
+         Daten läuft ab am {backups}.\n\n{scope_de}\n\nDie unterschriebene Bescheinigung steht unten \
+         (JWS); prüfen Sie sie hier: {verify_url}\n\n— regrooter GmbH\n\n----\n\nHello,\n\nthe deletion \
+         for {tenant} is done: {stage_en}, finished on {finished}. Items deleted: {deleted}; keys \
+         destroyed: {keys}. The last backup holding this data expires on {backups}.\n\n{scope_en}\n\n\
+         The signed certificate follows (JWS); check it here: {verify_url}\n\n— regrooter GmbH\n\n----\n\n{jws}\n",
+        tenant = c.tenant,
+        finished = at(c.finished_at),
+        backups = at(c.backups_expire_by),
+        scope_de = scope_text_de(c.stage),
+        scope_en = c.scope,
+        jws = stored.jws,
+    );
+    (subject, body)
+}
+
 fn categories(kind: RecordKind) -> BTreeSet<DataCategory> {
     kind.spec().personal.iter().map(|f| f.category).collect()
 }
@@ -368,7 +408,38 @@ impl RetentionService {
             completed: vec![],
             held_items_remain: false,
             audit: None,
+            certificate_recipient: None,
         }))
+    }
+
+    /// The context the certificates' recipient is sealed in (platform identity key).
+    fn recipient_context<'a>(tenant: &'a TenantId) -> FieldContext<'a> {
+        FieldContext {
+            owner: &KeyOwner::Platform,
+            kind: RecordKind::RetentionState,
+            record_id: tenant.as_str(),
+            field: "certificate_recipient",
+        }
+    }
+
+    /// The tenant's breach contact, sealed for the certificates, read while the tenant's keys
+    /// still exist (none: no contact, or its profile is gone already).
+    async fn seal_recipient(&self, tenant: &TenantId) -> Result<Option<SealedField>, Error> {
+        let Some(record) = tenants::get(self.store.as_ref(), tenant).await? else {
+            return Ok(None);
+        };
+        let Some(contact) = tenants::contact(&self.keyring, &record).await? else {
+            return Ok(None);
+        };
+        Ok(Some(
+            self.keyring
+                .seal(
+                    &Self::recipient_context(tenant),
+                    KeyPurpose::Identity,
+                    &contact,
+                )
+                .await?,
+        ))
     }
 
     /// Every tenant whose service has ended or whose data retention has touched.
@@ -546,6 +617,10 @@ impl RetentionService {
             }
             (None, version) => {
                 let holds = self.active_holds(tenant, now).await?;
+                // Where the certificates go, kept before stage 1 destroys what opens it.
+                if state.certificate_recipient.is_none() && !state.done(Stage::Stage1) {
+                    state.certificate_recipient = self.seal_recipient(tenant).await?;
+                }
                 state.running = Some(StageRun {
                     stage,
                     certificate: CertificateId::generate(now),
@@ -680,7 +755,12 @@ impl RetentionService {
             certificate: certificate.clone(),
             jws,
             kid: signer.kid().to_string(),
+            deliver_to: state.certificate_recipient.clone(),
         };
+        // The last stage's certificate carries the recipient; the state no longer keeps it.
+        if stage == Stage::Stage2 {
+            state.certificate_recipient = None;
+        }
         state.completed.push(CompletedStage {
             stage,
             certificate: certificate.id,
@@ -1184,6 +1264,54 @@ impl RetentionService {
         }
         holds.sort_by_key(|h| std::cmp::Reverse(h.set_at));
         Ok(holds)
+    }
+
+    /// The certificates still to be mailed, with their recipient opened: for the workflow that
+    /// queues the mail and then calls [`Self::certificate_sent`].
+    pub async fn certificates_to_send(
+        &self,
+    ) -> Result<Vec<(StoredCertificate, kernel::crypto::Personal<String>)>, Error> {
+        let mut out = Vec::new();
+        for item in query_all(self.store.as_ref(), Query::gsi1(STATES_INDEX).limit(1_000)).await? {
+            let state: RetentionState = item.record()?;
+            let tenant = state.tenant;
+            for cert in query_all(
+                self.store.as_ref(),
+                Query::partition(partition(&tenant)).prefix("CERT#"),
+            )
+            .await?
+            {
+                let stored: StoredCertificate = cert.record()?;
+                if let Some(sealed) = &stored.deliver_to {
+                    let to = self
+                        .keyring
+                        .open(&Self::recipient_context(&tenant), sealed)
+                        .await?;
+                    out.push((stored, to));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A certificate's mail is queued: its copy of the recipient goes.
+    pub async fn certificate_sent(
+        &self,
+        tenant: &TenantId,
+        id: &CertificateId,
+    ) -> Result<(), Error> {
+        let key = certificate_key(tenant, id)?;
+        let Some(item) = self.store.get(&key).await? else {
+            return Ok(());
+        };
+        let mut stored: StoredCertificate = item.record()?;
+        if stored.deliver_to.take().is_none() {
+            return Ok(());
+        }
+        self.store
+            .put(certificate_item(&stored)?, Condition::Version(item.version))
+            .await?;
+        Ok(())
     }
 
     /// The tenant's deletion certificates, each with its signed form for download.

@@ -1,4 +1,4 @@
-//! The portal's pages, server-rendered, on the embedded store (SQLite in a temporary directory)
+//! The portal's and the console's pages, server-rendered, on the embedded store (SQLite in a temporary directory)
 //! holding 10 000 incidents and 10 000 SLA claims across 100 companies: for each page the time
 //! from request to the last byte of HTML through the whole router (session cookie verified,
 //! access resolved, the services asked, the page rendered), and what a first visit transfers
@@ -63,6 +63,8 @@ fn company(i: usize) -> TenantId {
 struct World {
     services: Arc<Services>,
     cookie: String,
+    /// A staff member holding every staff role, for the console's pages.
+    staff_cookie: String,
     incident: String,
     _dir: tempfile::TempDir,
 }
@@ -261,9 +263,50 @@ async fn world() -> World {
             SignedDuration::from_hours(24),
         )
         .expect("token");
+    let staff_user = services
+        .auth
+        .create_user(
+            &staff(),
+            Account::Staff,
+            NewUserInput {
+                email: Some("bea@regrooter.example".into()),
+                name: Some("Bea Bench".into()),
+                roles: Some(vec!["operator".into()]),
+            },
+        )
+        .await
+        .expect("staff user");
+    services
+        .auth
+        .activate(ActivateInput {
+            token: Some(staff_user.activation_token),
+            password: Some("a staff benchmark passphrase".into()),
+        })
+        .await
+        .expect("activated");
+    let staff_token = issuer
+        .issue(
+            &Principal {
+                subject: staff_user.user.id.to_string(),
+                actor: Actor::Staff,
+                roles: [
+                    "security_officer",
+                    "data_protection_officer",
+                    "billing_admin",
+                    "operator",
+                ]
+                .map(String::from)
+                .to_vec(),
+                amr: vec!["pwd".into(), "otp".into()],
+            },
+            clock.now(),
+            SignedDuration::from_hours(24),
+        )
+        .expect("token");
     World {
         services,
         cookie: format!("{}={token}", web::cookies::SESSION_COOKIE),
+        staff_cookie: format!("{}={staff_token}", web::cookies::SESSION_COOKIE),
         incident,
         _dir: dir,
     }
@@ -292,17 +335,37 @@ async fn main() {
         "/portal/account".to_string(),
         "/portal/account/passkeys/new".to_string(),
     ];
+    let console = [
+        "/console/".to_string(),
+        "/console/reports".to_string(),
+        "/console/incidents".to_string(),
+        format!("/console/incidents/{}", w.incident),
+        "/console/register".to_string(),
+        "/console/claims".to_string(),
+        "/console/credits".to_string(),
+        "/console/holds".to_string(),
+        "/console/tenants".to_string(),
+        "/console/tenants/company-000".to_string(),
+        "/console/sla/2026-11".to_string(),
+        "/console/staff".to_string(),
+    ];
     println!(
         "{:<44} {:>8} {:>8} {:>8} {:>10}",
         "page", "p50", "p99", "max", "KB total"
     );
     let mut missed = Vec::new();
-    for path in &pages {
+    let visits = pages
+        .iter()
+        .map(|p| (p, &w.cookie))
+        .chain(console.iter().map(|p| (p, &w.staff_cookie)));
+    for (path, cookie) in visits {
         let mut times = Vec::with_capacity(RUNS);
         let mut bytes = 0;
-        for run in 0..RUNS + 20 {
+        let mut runs = RUNS + 20;
+        let mut run = 0;
+        while run < runs {
             let request = Request::get(path.as_str())
-                .header("cookie", &w.cookie)
+                .header("cookie", cookie.as_str())
                 .header("accept-language", "de")
                 .body(Body::empty())
                 .expect("request");
@@ -319,15 +382,24 @@ async fn main() {
                 "{path}: {}",
                 String::from_utf8_lossy(&body)
             );
-            // The first 20 warm the caches.
+            // The first 20 warm the caches. A page ten times over its target is measured 20
+            // times only (its figure is a miss either way; the run stays short).
             if run >= 20 {
                 times.push(took);
+            } else if took > P99_TARGET * 10 {
+                runs = 40;
             }
+            run += 1;
             let html = std::str::from_utf8(&body).expect("utf-8");
             bytes = body.len()
                 + stylesheet
                 + if html.contains(web::assets::passkey_script_path()) {
                     script
+                } else {
+                    0
+                }
+                + if html.contains(web::assets::countdown_script_path()) {
+                    web::assets::COUNTDOWN_SCRIPT.len()
                 } else {
                     0
                 };

@@ -251,6 +251,12 @@ test('a security officer triages a report into an incident, sends the notice and
   await follow(page, 'form:has(input[name=outcome][value=incident]) button[type=submit]');
   assert.match(new URL(page.url()).pathname, /^\/console\/incidents\/.+/);
   const incidentUrl = page.url();
+  // The first page: one open incident and its deadline due first, linked.
+  await page.goto(`${base}/console/`);
+  assert.match(await page.textContent('#card-incidents + p.figure'), /^1$/);
+  assert.match(await page.textContent('section[aria-labelledby=card-incidents]'), /Nächste Frist: Export liefert fremde Datensätze/);
+  assert.ok(await page.$(`section[aria-labelledby=card-incidents] a[href="${new URL(incidentUrl).pathname}"]`), 'the incident is linked');
+  await page.goto(incidentUrl);
   assert.match(await page.textContent('#deadlines'), /Kunde acme/);
   assert.match(await page.textContent('#deadlines'), /offen/, 'the 48 hours run');
   assert.match(await page.textContent('#deadlines'), /noch 4[78] h \d\d min/);

@@ -5,9 +5,6 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use incidents::deadlines::DeadlineState;
-use incidents::model::IncidentStatus;
-use incidents::service::IncidentForCaller;
 use kernel::rbac::Permission;
 use maud::html;
 use sla::records::ClaimStatus;
@@ -31,36 +28,7 @@ pub async fn home(State(s): State<Arc<Services>>, viewer: Viewer) -> PageResult<
     };
     // Open incidents and, of their open deadlines, the one due first.
     let incidents = if permissions.contains(Permission::IncidentsRead) {
-        let open: Vec<_> = s
-            .incidents
-            .list_incidents(&viewer.access)
-            .await?
-            .into_iter()
-            .filter(|i| i.status != IncidentStatus::Closed)
-            .collect();
-        let mut first_due: Option<(
-            kernel::time::Timestamp,
-            String,
-            incidents::deadlines::Deadline,
-        )> = None;
-        for summary in &open {
-            if let IncidentForCaller::Staff(view) = s
-                .incidents
-                .get_incident(&viewer.access, &summary.id)
-                .await?
-            {
-                for d in view
-                    .deadlines
-                    .iter()
-                    .filter(|d| d.state == DeadlineState::Pending)
-                {
-                    if first_due.as_ref().is_none_or(|(due, ..)| d.due < *due) {
-                        first_due = Some((d.due, view.title.clone(), d.clone()));
-                    }
-                }
-            }
-        }
-        Some((open.len(), first_due))
+        Some(s.incidents.open_at_a_glance(&viewer.access).await?)
     } else {
         None
     };
@@ -100,8 +68,8 @@ pub async fn home(State(s): State<Arc<Services>>, viewer: Viewer) -> PageResult<
                 section class="card" aria-labelledby="card-incidents" {
                     h2 id="card-incidents" { (t("Offene Vorfälle", "Open incidents")) }
                     p class="figure" { (open) }
-                    @if let Some((_, title, deadline)) = first_due {
-                        p { (t("Nächste Frist: ", "Next deadline: ")) (title) }
+                    @if let Some((id, title, deadline)) = first_due {
+                        p { (t("Nächste Frist: ", "Next deadline: ")) a href={ (incident_pages::INCIDENTS) "/" (id) } { (title) } }
                         p { (incident_pages::countdown(deadline, now)) }
                         (crate::web::layout::countdown_control())
                     } @else {

@@ -26,6 +26,11 @@ use crate::web::{Page, PageError, PageForm, PageResult, Viewer};
 
 pub const CLAIMS: &str = "/console/claims";
 
+/// The queue shows this many waiting claims (oldest first) and recent decisions, so the page
+/// stays small however long the queue.
+const WAITING_SHOWN: usize = 50;
+const DECIDED_SHOWN: usize = 20;
+
 fn status(claim: &ClaimView) -> Markup {
     let (class, text) = match claim.claim.status {
         ClaimStatus::Lapsed => ("muted", t("verfallen", "lapsed")),
@@ -102,7 +107,13 @@ async fn render(
         (error_summary(errors))
         p class="lead" { (waiting.len()) " " (t("warten auf Entscheidung", "awaiting a decision")) }
         @if claims.is_empty() { (none_yet("Noch kein Antrag.", "No claim yet.")) }
-        @for view in waiting.iter().chain(decided.iter()) {
+        @if waiting.len() > WAITING_SHOWN || decided.len() > DECIDED_SHOWN {
+            p class="hint" { (t(
+                "Gezeigt: die ältesten wartenden Anträge zuerst und die jüngsten Entscheidungen; die übrigen folgen, sobald diese entschieden sind.",
+                "Shown: the oldest waiting claims first and the latest decisions; the others follow once these are decided.",
+            )) }
+        }
+        @for view in waiting.iter().take(WAITING_SHOWN).chain(decided.iter().rev().take(DECIDED_SHOWN)) {
             @let claim = &view.claim;
             @let id = format!("claim-{}", claim.id);
             section class="card" id=(id) aria-labelledby={ (id) "-h" } {

@@ -121,12 +121,7 @@ pub async fn list(State(s): State<Arc<Services>>, viewer: Viewer) -> PageResult<
     staff_only(&viewer)?;
     let lang = current_lang();
     let now = s.clock.now();
-    let mut summaries = s.incidents.list_incidents(&viewer.access).await?;
-    summaries.sort_by_key(|i| std::cmp::Reverse(i.aware_at));
-    let mut rows = Vec::new();
-    for summary in summaries.iter().take(LISTED) {
-        rows.push(staff_view(&s, &viewer, &summary.id).await?);
-    }
+    let (rows, total) = s.incidents.newest_incidents(&viewer.access, LISTED).await?;
     let body = html! {
         h1 { (t("Vorfälle", "Incidents")) }
         (countdown_control())
@@ -155,6 +150,13 @@ pub async fn list(State(s): State<Arc<Services>>, viewer: Viewer) -> PageResult<
                             }
                         }
                     }
+                }
+            }
+            @if total > rows.len() {
+                p class="hint" {
+                    (t("Die ", "The ")) (rows.len()) (t(" neuesten von ", " newest of ")) (total)
+                    (t(" Vorfällen; alle stehen im ", " incidents; all of them are in the "))
+                    a href=(super::register::REGISTER_CSV) { (t("Verzeichnis (CSV)", "register (CSV)")) } "."
                 }
             }
         }

@@ -1607,17 +1607,60 @@ impl IncidentService {
         &self,
         access: &Access,
     ) -> Result<Vec<crate::register::RegisterEntry>, Error> {
+        self.register_newest(access, usize::MAX)
+            .await
+            .map(|(entries, _)| entries)
+    }
+
+    /// The register's `limit` newest entries (by awareness), oldest of them first, and how many
+    /// entries there are in all: the records are sorted before any is opened, so a page of the
+    /// register opens only what it shows.
+    pub async fn register_newest(
+        &self,
+        access: &Access,
+        limit: usize,
+    ) -> Result<(Vec<crate::register::RegisterEntry>, usize), Error> {
         access.require(Permission::IncidentsRead, Scope::Platform)?;
-        let mut entries = Vec::new();
+        let mut records = self.all_incident_records().await?;
+        let total = records.len();
+        records.sort_by_key(|(r, _)| std::cmp::Reverse((r.aware_at, r.id.to_string())));
+        records.truncate(limit);
+        records.reverse();
+        let mut entries = Vec::with_capacity(records.len());
+        for (record, version) in records {
+            let view = self.staff_view(record, version).await?;
+            entries.push(crate::register::RegisterEntry::of(&view));
+        }
+        Ok((entries, total))
+    }
+
+    /// The `limit` newest incidents (by awareness) as staff list them, and how many there are.
+    pub async fn newest_incidents(
+        &self,
+        access: &Access,
+        limit: usize,
+    ) -> Result<(Vec<IncidentView>, usize), Error> {
+        access.require(Permission::IncidentsRead, Scope::Platform)?;
+        let mut records = self.all_incident_records().await?;
+        let total = records.len();
+        records.sort_by_key(|(r, _)| std::cmp::Reverse((r.aware_at, r.id.to_string())));
+        records.truncate(limit);
+        let mut views = Vec::with_capacity(records.len());
+        for (record, version) in records {
+            views.push(self.staff_view(record, version).await?);
+        }
+        Ok((views, total))
+    }
+
+    /// Every incident's record with its version, open and closed, unopened.
+    async fn all_incident_records(&self) -> Result<Vec<(IncidentRecord, u64)>, Error> {
+        let mut records = Vec::new();
         for partition in ["INCIDENTS#open", "INCIDENTS#closed"] {
             for item in query_all(self.store.as_ref(), Query::gsi1(partition)).await? {
-                let (record, version) = (item.record::<IncidentRecord>()?, item.version);
-                let view = self.staff_view(record, version).await?;
-                entries.push(crate::register::RegisterEntry::of(&view));
+                records.push((item.record::<IncidentRecord>()?, item.version));
             }
         }
-        entries.sort_by_key(|e| (e.aware_at, e.incident.to_string()));
-        Ok(entries)
+        Ok(records)
     }
 
     pub async fn update_incident(

@@ -121,7 +121,7 @@ pub async fn list(State(s): State<Arc<Services>>, viewer: Viewer) -> PageResult<
     staff_only(&viewer)?;
     let lang = current_lang();
     let now = s.clock.now();
-    let (rows, total) = s.incidents.newest_incidents(&viewer.access, LISTED).await?;
+    let (rows, more) = s.incidents.newest_incidents(&viewer.access, LISTED).await?;
     let body = html! {
         h1 { (t("Vorfälle", "Incidents")) }
         (countdown_control())
@@ -152,10 +152,9 @@ pub async fn list(State(s): State<Arc<Services>>, viewer: Viewer) -> PageResult<
                     }
                 }
             }
-            @if total > rows.len() {
+            @if more {
                 p class="hint" {
-                    (t("Die ", "The ")) (rows.len()) (t(" neuesten von ", " newest of ")) (total)
-                    (t(" Vorfällen; alle stehen im ", " incidents; all of them are in the "))
+                    (t("Die ", "The ")) (rows.len()) (t(" neuesten Vorfälle; alle stehen im ", " newest incidents; all of them are in the "))
                     a href=(super::register::REGISTER_CSV) { (t("Verzeichnis (CSV)", "register (CSV)")) } "."
                 }
             }

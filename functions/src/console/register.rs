@@ -25,7 +25,7 @@ const SHOWN: usize = 100;
 pub async fn register(State(s): State<Arc<Services>>, viewer: Viewer) -> PageResult<Page> {
     staff_only(&viewer)?;
     let lang = current_lang();
-    let (entries, total) = s.incidents.register_newest(&viewer.access, SHOWN).await?;
+    let (entries, more) = s.incidents.register_newest(&viewer.access, SHOWN).await?;
     let body = html! {
         h1 { (t("Verzeichnis der Verletzungen (Art. 33 Abs. 5 DSGVO)", "Breach register (Art. 33(5) GDPR)")) }
         p class="lead" { (t(
@@ -33,10 +33,10 @@ pub async fn register(State(s): State<Arc<Services>>, viewer: Viewer) -> PageRes
             "Every breach, notified or not: its facts, effects, the remedial action taken and who was told when — as the supervisory authority may check it.",
         )) }
         p { a class="button" href=(REGISTER_CSV) download { (t("Als CSV herunterladen", "Download as CSV")) } }
-        @if total > entries.len() {
+        @if more {
             p class="hint" {
-                (t("Hier die ", "Shown here: the ")) (entries.len()) (t(" neuesten von ", " newest of ")) (total)
-                (t(" Einträgen; die CSV-Datei enthält alle.", " entries; the CSV file holds every one."))
+                (t("Hier die ", "Shown here: the ")) (entries.len())
+                (t(" neuesten Einträge; die CSV-Datei enthält alle.", " newest entries; the CSV file holds every one."))
             }
         }
         @if entries.is_empty() {

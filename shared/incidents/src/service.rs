@@ -1612,44 +1612,69 @@ impl IncidentService {
             .map(|(entries, _)| entries)
     }
 
-    /// The register's `limit` newest entries (by awareness), oldest of them first, and how many
-    /// entries there are in all: the records are sorted before any is opened, so a page of the
-    /// register opens only what it shows.
+    /// The register's `limit` newest entries (by awareness), oldest of them first, and whether
+    /// there are more: read from the indexes newest first, so a page of the register reads and
+    /// opens only what it shows (`usize::MAX`: the whole register, for the export).
     pub async fn register_newest(
         &self,
         access: &Access,
         limit: usize,
-    ) -> Result<(Vec<crate::register::RegisterEntry>, usize), Error> {
+    ) -> Result<(Vec<crate::register::RegisterEntry>, bool), Error> {
         access.require(Permission::IncidentsRead, Scope::Platform)?;
-        let mut records = self.all_incident_records().await?;
-        let total = records.len();
-        records.sort_by_key(|(r, _)| std::cmp::Reverse((r.aware_at, r.id.to_string())));
-        records.truncate(limit);
+        let (mut records, more) = if limit == usize::MAX {
+            let mut all = self.all_incident_records().await?;
+            all.sort_by_key(|(r, _)| std::cmp::Reverse((r.aware_at, r.id.to_string())));
+            (all, false)
+        } else {
+            self.newest_records(limit).await?
+        };
         records.reverse();
         let mut entries = Vec::with_capacity(records.len());
         for (record, version) in records {
             let view = self.staff_view(record, version).await?;
             entries.push(crate::register::RegisterEntry::of(&view));
         }
-        Ok((entries, total))
+        Ok((entries, more))
     }
 
-    /// The `limit` newest incidents (by awareness) as staff list them, and how many there are.
+    /// The `limit` newest incident records (by awareness, newest first), read from the indexes
+    /// in that order so that no more than `limit` + 1 per index are read, and whether there are
+    /// more.
+    async fn newest_records(
+        &self,
+        limit: usize,
+    ) -> Result<(Vec<(IncidentRecord, u64)>, bool), Error> {
+        let page = u32::try_from(limit.saturating_add(1)).unwrap_or(u32::MAX);
+        let mut records = Vec::new();
+        for partition in ["INCIDENTS#open", "INCIDENTS#closed"] {
+            let found = self
+                .store
+                .query(Query::gsi1(partition).descending().limit(page))
+                .await?;
+            for item in found.items {
+                records.push((item.record::<IncidentRecord>()?, item.version));
+            }
+        }
+        records.sort_by_key(|(r, _)| std::cmp::Reverse((r.aware_at, r.id.to_string())));
+        let more = records.len() > limit;
+        records.truncate(limit);
+        Ok((records, more))
+    }
+
+    /// The `limit` newest incidents (by awareness) as staff list them, and whether there are
+    /// more.
     pub async fn newest_incidents(
         &self,
         access: &Access,
         limit: usize,
-    ) -> Result<(Vec<IncidentView>, usize), Error> {
+    ) -> Result<(Vec<IncidentView>, bool), Error> {
         access.require(Permission::IncidentsRead, Scope::Platform)?;
-        let mut records = self.all_incident_records().await?;
-        let total = records.len();
-        records.sort_by_key(|(r, _)| std::cmp::Reverse((r.aware_at, r.id.to_string())));
-        records.truncate(limit);
+        let (records, more) = self.newest_records(limit).await?;
         let mut views = Vec::with_capacity(records.len());
         for (record, version) in records {
             views.push(self.staff_view(record, version).await?);
         }
-        Ok((views, total))
+        Ok((views, more))
     }
 
     /// Every incident's record with its version, open and closed, unopened.

@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
-use incidents::service::{IncidentForCaller, IncidentView, ReportSubmission, TriageInput};
+use incidents::service::{
+    IncidentForCaller, IncidentView, NoticeChoice, ReportSubmission, TriageInput,
+};
 use incidents::{DeliveryState, IncidentId, IncidentStatus, NoticeSender, ReportStatus, Triage};
 use kernel::Clock;
 use kernel::crypto::{Keyring, LocalKeyEncryption, Personal};
@@ -360,7 +362,7 @@ async fn smtp_the_customer_notice_arrives_in_both_languages_and_counts_from_acce
     let preview = w
         .services
         .incidents
-        .preview_customer_notices(&security, &incident, false)
+        .preview_customer_notices(&security, &incident, NoticeChoice::First)
         .await
         .expect("preview");
     assert_eq!(preview.len(), 1);
@@ -441,7 +443,7 @@ async fn smtp_the_customer_notice_arrives_in_both_languages_and_counts_from_acce
     let again = w
         .services
         .incidents
-        .preview_customer_notices(&security, &incident, false)
+        .preview_customer_notices(&security, &incident, NoticeChoice::First)
         .await
         .expect("preview");
     assert_eq!(
@@ -478,7 +480,7 @@ async fn smtp_a_told_customer_gets_updates_and_the_final_report_once_the_inciden
         .await
         .expect("more people");
     let preview = incidents
-        .preview_customer_notices(&security, &incident, true)
+        .preview_customer_notices(&security, &incident, NoticeChoice::FollowUp)
         .await
         .expect("preview");
     assert_eq!(preview[0].kind, incidents::notice::NoticeKind::Update);

@@ -16,7 +16,7 @@ use incidents::model::{
 };
 use incidents::service::{
     AssessmentInput, IncidentDraft, IncidentForCaller, IncidentPatch, IncidentView, MeasureInput,
-    NoticePreview, OverrideInput,
+    NoticeChoice, NoticePreview, OverrideInput,
 };
 use kernel::Error;
 use kernel::crypto::Personal;
@@ -189,22 +189,18 @@ async fn render(
         .access
         .permissions()
         .contains(Permission::NotificationsSend);
+    // Each customer's next notice: the first until it is told, then the follow-up.
     let previews = if may_send {
         s.incidents
-            .preview_customer_notices(&viewer.access, id, false)
+            .preview_customer_notices(&viewer.access, id, NoticeChoice::Next)
             .await?
     } else {
         Vec::new()
     };
-    let sendable = previews.iter().any(|p| p.not_sent_because.is_none());
-    let follow_ups = if may_send {
-        s.incidents
-            .preview_customer_notices(&viewer.access, id, true)
-            .await?
-    } else {
-        Vec::new()
-    };
-    let follow_up_sendable = follow_ups.iter().any(|p| p.not_sent_because.is_none());
+    let (firsts, told): (Vec<&NoticePreview>, Vec<&NoticePreview>) =
+        previews.iter().partition(|p| p.first_sent_at.is_none());
+    let sendable = firsts.iter().any(|p| p.not_sent.is_none());
+    let follow_up_sendable = told.iter().any(|p| p.not_sent.is_none());
     let ours = view.data_sets.iter().any(|d| d.role == Role::Controller);
     let authority_draft = if may_send && ours {
         Some(
@@ -304,8 +300,6 @@ async fn render(
             @if previews.is_empty() {
                 (none_yet("Kein Kunde betroffen.", "No customer affected."))
             }
-            @let firsts: Vec<&NoticePreview> = previews.iter().filter(|p| p.first_sent_at.is_none()).collect();
-            @let told: Vec<&NoticePreview> = follow_ups.iter().filter(|p| p.first_sent_at.is_some()).collect();
             @for p in &firsts { (notice_preview(p)) }
             @if sendable {
                 form method="post" action={ (incident_path(id)) "/notices" } {

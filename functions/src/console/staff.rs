@@ -299,20 +299,23 @@ fn own_account() -> &'static str {
     )
 }
 
-fn user_id(raw: &str) -> PageResult<UserId> {
+/// The staff account an action names, for staff only.
+fn target(viewer: &Viewer, raw: &str) -> PageResult<UserId> {
+    staff_only(viewer)?;
     UserId::parse(raw).map_err(|_| PageError(Error::NotFound("user".into())))
 }
 
-/// After an action on one account: the page again, with what happened or why not.
-/// `refused`: what to say when the action is not possible (a conflict).
+/// After an action on one account: the page again, saying "<name>: `done`", or why not
+/// (`refused`: what to say when the action is not possible, a conflict).
 async fn after(
     s: &Services,
     viewer: &Viewer,
-    result: Result<String, Error>,
+    result: Result<UserView, Error>,
+    done_text: &str,
     refused: &str,
 ) -> PageResult<Response> {
     let notice = match result {
-        Ok(text) => done(&text),
+        Ok(user) => done(&format!("{}: {done_text}", user.name)),
         Err(Error::Conflict(_)) => html! { div class="errors" role="alert" { p { (refused) } } },
         Err(Error::Validation(_)) => {
             html! { div class="errors" role="alert" { p { (message("roles")) } } }
@@ -330,23 +333,16 @@ pub async fn disable(
     Path(user): Path<String>,
     PageForm(_): PageForm<ActionForm>,
 ) -> PageResult<Response> {
-    staff_only(&viewer)?;
-    let id = user_id(&user)?;
+    let id = target(&viewer, &user)?;
     let result = s
         .auth
         .disable_user(&viewer.access, &Account::Staff, &id)
-        .await
-        .map(|u| {
-            format!(
-                "{} {}",
-                u.name,
-                t(
-                    "ist gesperrt; alle Sitzungen sind beendet.",
-                    "is disabled; every session has ended."
-                )
-            )
-        });
-    after(&s, &viewer, result, own_account()).await
+        .await;
+    let text = t(
+        "gesperrt; alle Sitzungen sind beendet.",
+        "disabled; every session has ended.",
+    );
+    after(&s, &viewer, result, text, own_account()).await
 }
 
 pub async fn enable(
@@ -355,20 +351,13 @@ pub async fn enable(
     Path(user): Path<String>,
     PageForm(_): PageForm<ActionForm>,
 ) -> PageResult<Response> {
-    staff_only(&viewer)?;
-    let id = user_id(&user)?;
+    let id = target(&viewer, &user)?;
     let result = s
         .auth
         .enable_user(&viewer.access, &Account::Staff, &id)
-        .await
-        .map(|u| {
-            format!(
-                "{} {}",
-                u.name,
-                t("ist wieder freigeschaltet.", "is enabled again.")
-            )
-        });
-    after(&s, &viewer, result, own_account()).await
+        .await;
+    let text = t("wieder freigeschaltet.", "enabled again.");
+    after(&s, &viewer, result, text, own_account()).await
 }
 
 /// The role checkboxes post `role.<name>=1`, one per role ticked.
@@ -378,8 +367,7 @@ pub async fn set_roles(
     Path(user): Path<String>,
     PageForm(form): PageForm<std::collections::BTreeMap<String, String>>,
 ) -> PageResult<Response> {
-    staff_only(&viewer)?;
-    let id = user_id(&user)?;
+    let id = target(&viewer, &user)?;
     let input = RolesInput {
         roles: Some(
             form.keys()
@@ -391,18 +379,12 @@ pub async fn set_roles(
     let result = s
         .auth
         .set_roles(&viewer.access, &Account::Staff, &id, input)
-        .await
-        .map(|u| {
-            format!(
-                "{}: {}",
-                u.name,
-                t(
-                    "neue Rollen; die Sitzungen enden, die nächste Anmeldung trägt sie.",
-                    "new roles; the sessions end and the next sign-in carries them."
-                )
-            )
-        });
-    after(&s, &viewer, result, own_account()).await
+        .await;
+    let text = t(
+        "neue Rollen; die Sitzungen enden, die nächste Anmeldung trägt sie.",
+        "new roles; the sessions end and the next sign-in carries them.",
+    );
+    after(&s, &viewer, result, text, own_account()).await
 }
 
 pub async fn request_reset(
@@ -411,23 +393,16 @@ pub async fn request_reset(
     Path(user): Path<String>,
     PageForm(_): PageForm<ActionForm>,
 ) -> PageResult<Response> {
-    staff_only(&viewer)?;
-    let id = user_id(&user)?;
+    let id = target(&viewer, &user)?;
     let result = s
         .auth
         .request_second_factor_reset(&viewer.access, &Account::Staff, &id)
-        .await
-        .map(|u| {
-            format!(
-                "{}: {}",
-                u.name,
-                t(
-                    "Zurücksetzen des zweiten Faktors beantragt; es geschieht, sobald eine zweite Person aus dem Betrieb zustimmt.",
-                    "reset of the second factor asked for; it happens once a second operator approves."
-                )
-            )
-        });
-    after(&s, &viewer, result, own_account()).await
+        .await;
+    let text = t(
+        "Zurücksetzen des zweiten Faktors beantragt; es geschieht, sobald eine zweite Person aus dem Betrieb zustimmt.",
+        "reset of the second factor asked for; it happens once a second operator approves.",
+    );
+    after(&s, &viewer, result, text, own_account()).await
 }
 
 pub async fn approve_reset(
@@ -436,30 +411,19 @@ pub async fn approve_reset(
     Path(user): Path<String>,
     PageForm(_): PageForm<ActionForm>,
 ) -> PageResult<Response> {
-    staff_only(&viewer)?;
-    let id = user_id(&user)?;
+    let id = target(&viewer, &user)?;
     let result = s
         .approve_second_factor_reset(&viewer.access, &Account::Staff, &id)
-        .await
-        .map(|u| {
-            format!(
-                "{}: {}",
-                u.name,
-                t(
-                    "zweiter Faktor zurückgesetzt, alle Sitzungen beendet; die Person ist per E-Mail informiert und richtet bei der nächsten Anmeldung einen neuen ein.",
-                    "second factor reset, every session ended; the person is told by e-mail and sets up a new one at the next sign-in."
-                )
-            )
-        });
-    after(
-        &s,
-        &viewer,
-        result,
-        t(
-            "Nicht möglich: freigeben kann nur eine andere Person aus dem Betrieb als die, die das Zurücksetzen beantragt hat, und nur solange der Antrag offen ist; das eigene Konto nie.",
-            "Not possible: only an operator other than the one who asked can approve, only while the request is open, and never for their own account.",
-        ),
-    ).await
+        .await;
+    let text = t(
+        "zweiter Faktor zurückgesetzt, alle Sitzungen beendet; die Person ist per E-Mail informiert und richtet bei der nächsten Anmeldung einen neuen ein.",
+        "second factor reset, every session ended; the person is told by e-mail and sets up a new one at the next sign-in.",
+    );
+    let refused = t(
+        "Nicht möglich: freigeben kann nur eine andere Person aus dem Betrieb als die, die das Zurücksetzen beantragt hat, und nur solange der Antrag offen ist; das eigene Konto nie.",
+        "Not possible: only an operator other than the one who asked can approve, only while the request is open, and never for their own account.",
+    );
+    after(&s, &viewer, result, text, refused).await
 }
 
 pub async fn withdraw_reset(
@@ -468,21 +432,14 @@ pub async fn withdraw_reset(
     Path(user): Path<String>,
     PageForm(_): PageForm<ActionForm>,
 ) -> PageResult<Response> {
-    staff_only(&viewer)?;
-    let id = user_id(&user)?;
+    let id = target(&viewer, &user)?;
     let result = s
         .auth
         .withdraw_second_factor_reset(&viewer.access, &Account::Staff, &id)
-        .await
-        .map(|u| {
-            format!(
-                "{}: {}",
-                u.name,
-                t(
-                    "kein Zurücksetzen mehr beantragt.",
-                    "no reset asked for any more."
-                )
-            )
-        });
-    after(&s, &viewer, result, own_account()).await
+        .await;
+    let text = t(
+        "kein Zurücksetzen mehr beantragt.",
+        "no reset asked for any more.",
+    );
+    after(&s, &viewer, result, text, own_account()).await
 }

@@ -557,41 +557,41 @@ async fn render_with(
         .status(status))
 }
 
-pub async fn profile(
-    State(s): State<Arc<Services>>,
-    viewer: Viewer,
-    Path(raw): Path<String>,
-    PageForm(form): PageForm<ProfileForm>,
-) -> PageResult<Response> {
-    staff_only(&viewer)?;
-    let tenant = tenant_id(&raw)?;
+/// The customer named in the path, for staff, if it exists.
+async fn existing(s: &Services, viewer: &Viewer, raw: &str) -> PageResult<TenantId> {
+    staff_only(viewer)?;
+    let tenant = tenant_id(raw)?;
     if tenants::get(s.store.as_ref(), &tenant).await?.is_none() {
         return Err(PageError(Error::NotFound("tenant".into())));
     }
-    let input = TenantInput {
-        name: form.name,
-        contact_email: contact_input(form.contact_email.as_deref()),
-        contract: None,
-    };
+    Ok(tenant)
+}
+
+/// Saves a change through `tenants::put` (its one validation, each change audited) and shows
+/// the page again: with `saved`, or with each refused field's `message` next to it (`draft`:
+/// the contract form as posted, kept).
+async fn save(
+    s: &Services,
+    viewer: &Viewer,
+    tenant: &TenantId,
+    input: TenantInput,
+    saved: &str,
+    message: fn(&str) -> String,
+    draft: Option<&ContractForm>,
+) -> PageResult<Response> {
     let result = tenants::put(
         s.store.as_ref(),
         &s.keyring,
         &viewer.access,
-        &tenant,
+        tenant,
         input,
         s.clock.now(),
     )
     .await;
     match result {
-        Ok(_) => Ok(render(
-            &s,
-            &viewer,
-            &tenant,
-            Some(done(t("Gespeichert.", "Saved."))),
-            &[],
-        )
-        .await?
-        .into_response()),
+        Ok(_) => Ok(render(s, viewer, tenant, Some(done(saved)), &[])
+            .await?
+            .into_response()),
         Err(Error::Validation(fields)) => {
             let errors: Vec<(String, String)> = field_errors(fields)
                 .into_iter()
@@ -600,12 +600,36 @@ pub async fn profile(
                     (field, text)
                 })
                 .collect();
-            Ok(render(&s, &viewer, &tenant, None, &errors)
+            Ok(render_with(s, viewer, tenant, None, &errors, draft)
                 .await?
                 .into_response())
         }
         Err(e) => Err(PageError(e)),
     }
+}
+
+pub async fn profile(
+    State(s): State<Arc<Services>>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+    PageForm(form): PageForm<ProfileForm>,
+) -> PageResult<Response> {
+    let tenant = existing(&s, &viewer, &raw).await?;
+    let input = TenantInput {
+        name: form.name,
+        contact_email: contact_input(form.contact_email.as_deref()),
+        contract: None,
+    };
+    save(
+        &s,
+        &viewer,
+        &tenant,
+        input,
+        t("Gespeichert.", "Saved."),
+        message,
+        None,
+    )
+    .await
 }
 
 pub async fn contract(
@@ -614,11 +638,7 @@ pub async fn contract(
     Path(raw): Path<String>,
     PageForm(form): PageForm<ContractForm>,
 ) -> PageResult<Response> {
-    staff_only(&viewer)?;
-    let tenant = tenant_id(&raw)?;
-    if tenants::get(s.store.as_ref(), &tenant).await?.is_none() {
-        return Err(PageError(Error::NotFound("tenant".into())));
-    }
+    let tenant = existing(&s, &viewer, &raw).await?;
     let (terms, errors) = contract_terms(&form);
     if !errors.is_empty() {
         return Ok(
@@ -632,44 +652,19 @@ pub async fn contract(
         contact_email: None,
         contract: Some(terms),
     };
-    match tenants::put(
-        s.store.as_ref(),
-        &s.keyring,
-        &viewer.access,
+    save(
+        &s,
+        &viewer,
         &tenant,
         input,
-        s.clock.now(),
+        t(
+            "Vertrag gespeichert; die Werte gelten ab jetzt.",
+            "Contract saved; its figures apply from now on.",
+        ),
+        contract_message,
+        Some(&form),
     )
     .await
-    {
-        Ok(_) => Ok(render(
-            &s,
-            &viewer,
-            &tenant,
-            Some(done(t(
-                "Vertrag gespeichert; die Werte gelten ab jetzt.",
-                "Contract saved; its figures apply from now on.",
-            ))),
-            &[],
-        )
-        .await?
-        .into_response()),
-        Err(Error::Validation(fields)) => {
-            let errors: Vec<(String, String)> = field_errors(fields)
-                .into_iter()
-                .map(|(field, _)| {
-                    let text = contract_message(&field);
-                    (field, text)
-                })
-                .collect();
-            Ok(
-                render_with(&s, &viewer, &tenant, None, &errors, Some(&form))
-                    .await?
-                    .into_response(),
-            )
-        }
-        Err(e) => Err(PageError(e)),
-    }
 }
 
 pub async fn service_end(

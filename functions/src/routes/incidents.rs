@@ -363,7 +363,15 @@ async fn preview_customer_notices(
 ) -> ApiResult<Vec<NoticePreview>> {
     Ok(Json(
         s.incidents
-            .preview_customer_notices(&access, &incident_id(&id)?, query.follow_up)
+            .preview_customer_notices(
+                &access,
+                &incident_id(&id)?,
+                if query.follow_up {
+                    incidents::service::NoticeChoice::FollowUp
+                } else {
+                    incidents::service::NoticeChoice::First
+                },
+            )
             .await?,
     ))
 }

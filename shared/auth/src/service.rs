@@ -75,6 +75,16 @@ const STAFF_PARTITION: &str = "STAFF";
 /// How often a write to an account that lost a race is tried again on a fresh read.
 const WRITE_ATTEMPTS: usize = 25;
 
+/// Administrators act on others' accounts only (nobody locks themselves out by mistake, and
+/// four eyes stay two people): `refusal` when `user` is the caller's own account.
+fn not_on_own_account(access: &Access, user: &UserRecord, refusal: &str) -> Result<(), Error> {
+    if access.principal().subject == user.id.to_string() {
+        Err(Error::Conflict(refusal.into()))
+    } else {
+        Ok(())
+    }
+}
+
 /// The one answer to every failed sign-in.
 pub const SIGN_IN_REFUSED: &str =
     "the email address or password is wrong, or the account is locked";
@@ -908,11 +918,7 @@ impl AuthService {
         id: &UserId,
     ) -> Result<UserView, Error> {
         let (mut user, version, login) = self.user_for(access, account, id).await?;
-        if access.principal().subject == user.id.to_string() {
-            return Err(Error::Conflict(
-                "you cannot disable your own account".into(),
-            ));
-        }
+        not_on_own_account(access, &user, "you cannot disable your own account")?;
         let now = self.clock.now();
         user.disabled = true;
         user.revoked_before = Some(now);
@@ -951,9 +957,7 @@ impl AuthService {
         input: RolesInput,
     ) -> Result<UserView, Error> {
         let (mut user, version, login) = self.user_for(access, account, id).await?;
-        if access.principal().subject == user.id.to_string() {
-            return Err(Error::Conflict("you cannot change your own roles".into()));
-        }
+        not_on_own_account(access, &user, "you cannot change your own roles")?;
         let roles = input.roles.unwrap_or_default();
         let mut errors = Vec::new();
         if roles.is_empty() {
@@ -990,12 +994,8 @@ impl AuthService {
         id: &UserId,
     ) -> Result<UserView, Error> {
         let (mut user, version, login) = self.user_for(access, account, id).await?;
+        not_on_own_account(access, &user, "you cannot reset your own second factor")?;
         let me = access.principal().subject.clone();
-        if me == user.id.to_string() {
-            return Err(Error::Conflict(
-                "you cannot reset your own second factor".into(),
-            ));
-        }
         if user.second_factor_reset.is_some() {
             return self.view(&user).await;
         }
@@ -1036,11 +1036,7 @@ impl AuthService {
                 "a second administrator must approve the reset you asked for".into(),
             ));
         }
-        if me == user.id.to_string() {
-            return Err(Error::Conflict(
-                "you cannot reset your own second factor".into(),
-            ));
-        }
+        not_on_own_account(access, &user, "you cannot reset your own second factor")?;
         let now = self.clock.now();
         user.second_factor_reset = None;
         user.otp_secret = None;

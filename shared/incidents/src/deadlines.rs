@@ -70,12 +70,7 @@ pub fn deadlines(
         }
     }
     let deadline = |duty: Duty, due: Timestamp| {
-        let met_at = incident
-            .notices
-            .iter()
-            .filter(|n| n.duty == duty && n.counts())
-            .map(|n| n.sent_at)
-            .min();
+        let met_at = first_notice(incident, &duty);
         let state = match met_at {
             Some(at) if at <= due => DeadlineState::MetOnTime,
             Some(_) => DeadlineState::MetLate,
@@ -100,6 +95,17 @@ pub fn deadlines(
         out.push(deadline(Duty::Nis2FinalReport, due));
     }
     Ok(out)
+}
+
+/// When the notice owed under `duty` first went out (the first one that counts meets the
+/// deadline; follow-ups do not move it).
+pub fn first_notice(incident: &IncidentRecord, duty: &Duty) -> Option<Timestamp> {
+    incident
+        .notices
+        .iter()
+        .filter(|n| n.duty == *duty && n.counts())
+        .map(|n| n.sent_at)
+        .min()
 }
 
 /// The alerts the watch firing at `now` must raise: once when a deadline is 12 hours away, once

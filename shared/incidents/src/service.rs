@@ -273,6 +273,15 @@ fn why_no_notice_now(messages: &[crate::outbox::OutboxRecord], follow_up: bool) 
     }
 }
 
+/// Which notice a preview shows each customer: the first, a follow-up, or whichever comes next
+/// for it (the follow-up once it was told, the first before).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeChoice {
+    First,
+    FollowUp,
+    Next,
+}
+
 /// Why a customer notice would not go out now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -295,16 +304,6 @@ impl NotSent {
             NotSent::NotToldYet => "has not been told yet: the first notice goes first",
         }
     }
-}
-
-/// When `tenant` was first told of the incident (its first notice that counts).
-fn first_told(record: &IncidentRecord, tenant: &TenantId) -> Option<Timestamp> {
-    record
-        .notices
-        .iter()
-        .filter(|n| n.counts() && matches!(&n.duty, Duty::Customer { tenant: t } if t == tenant))
-        .map(|n| n.sent_at)
-        .min()
 }
 
 /// The decision as advice for our role in each affected data set (see `AssessmentView::advice`),
@@ -2178,12 +2177,23 @@ impl IncidentService {
         &self,
         access: &Access,
         id: &IncidentId,
-        follow_up: bool,
+        which: NoticeChoice,
     ) -> Result<Vec<NoticePreview>, Error> {
         access.require(Permission::NotificationsSend, Scope::Platform)?;
         let (record, _) = self.load_incident(id).await?;
         let mut previews = Vec::new();
         for tenant in record.customer_tenants() {
+            let told_at = deadlines::first_notice(
+                &record,
+                &Duty::Customer {
+                    tenant: tenant.clone(),
+                },
+            );
+            let follow_up = match which {
+                NoticeChoice::First => false,
+                NoticeChoice::FollowUp => true,
+                NoticeChoice::Next => told_at.is_some(),
+            };
             let messages = self.customer_messages(id, &tenant).await?;
             let blocked = why_no_notice_now(&messages, follow_up);
             let stored = tenants::get(self.store.as_ref(), &tenant).await?;
@@ -2202,7 +2212,6 @@ impl IncidentService {
             let name = stored
                 .as_ref()
                 .map_or(tenant.to_string(), |t| t.name.clone());
-            let told_at = first_told(&record, &tenant);
             let first = if follow_up { told_at } else { None };
             let content = self.notice_content(&record, &name, first).await?;
             let (subject, body) = render_bilingual(&content);
@@ -2283,12 +2292,12 @@ impl IncidentService {
                     Some(to) => recipients.push((t, to)),
                     None => errors.push(FieldError::new(
                         format!("/tenants/{tenant}"),
-                        "the tenant has no contact address",
+                        NotSent::NoContact.as_str(),
                     )),
                 },
                 None => errors.push(FieldError::new(
                     format!("/tenants/{tenant}"),
-                    "no such tenant",
+                    NotSent::NoSuchTenant.as_str(),
                 )),
             }
         }
@@ -2297,7 +2306,16 @@ impl IncidentService {
         }
         let mut report = DrainReport::default();
         for (tenant, to) in recipients {
-            let first = follow_up.then(|| first_told(&record, &tenant.id)).flatten();
+            let first = follow_up
+                .then(|| {
+                    deadlines::first_notice(
+                        &record,
+                        &Duty::Customer {
+                            tenant: tenant.id.clone(),
+                        },
+                    )
+                })
+                .flatten();
             let content = self.notice_content(&record, &tenant.name, first).await?;
             let (subject, body) = render_bilingual(&content);
             let n = next.get(&tenant.id).map_or(1, |(n, _)| *n);

@@ -452,12 +452,8 @@ fn token(args: TokenArgs) -> Result<(), CliError> {
         (_, Some(tenant)) => Actor::Customer { tenant },
         (_, None) => return Err(CliError::Usage("customer roles need --tenant".into())),
     };
-    // Development tokens stand for a completed sign-in; staff sign-in always includes the second
-    // factor, so staff tokens say so.
-    let amr = match actor {
-        Actor::Staff => vec!["pwd".to_string(), "otp".to_string()],
-        _ => vec!["pwd".to_string()],
-    };
+    // Development tokens stand for a completed sign-in, which always includes the second factor.
+    let amr = vec!["pwd".to_string(), "otp".to_string()];
     let principal = Principal {
         subject: args.sub,
         actor,

@@ -204,6 +204,46 @@ export async function follow(page, selector) {
   await Promise.all([page.waitForNavigation(), page.click(selector)]);
 }
 
+/// The authenticator app of each address in this run: the key its first sign-in enrolled and
+/// the last code it sent (the platform takes each code once).
+const apps = new Map();
+
+/// A whole sign-in as a person does it: address and password, then the second factor — on the
+/// first sign-in the app is enrolled from the key shown and the recovery codes are passed, later
+/// the app's code is typed. Where the page offers a passkey, or refused the password, it stops
+/// there for the test to go on. Ends on the page the sign-in leads to; an enrolment returns
+/// the app's key and the recovery codes shown.
+export async function signIn(platform, page, email, password) {
+  await page.goto(`${platform.base}/portal/session/sign-in`);
+  await page.fill('#email', email);
+  await page.fill('#password', password);
+  await follow(page, 'button[type=submit]');
+  return secondFactor(platform, page, email);
+}
+
+/// The second-factor page of `email`'s sign-in, answered with the app (see `signIn`).
+export async function secondFactor(platform, page, email) {
+  const key = await page.$('#otp-secret');
+  if (key) apps.set(email, { secret: (await key.textContent()).trim(), last: null });
+  if (!(key || await page.$('#code')) || await page.$('form[data-passkey]')) return;
+  const app = apps.get(email);
+  assert.ok(app, `${email} has no app enrolled in this run`);
+  let code = totp(app.secret, await platform.now());
+  if (code === app.last) {
+    // The code was sent already: wait for the next one, as a person would.
+    await platform.advance('PT30S');
+    code = totp(app.secret, await platform.now());
+  }
+  await page.fill('#code', code);
+  await follow(page, 'form[action="/portal/session/second-factor"] button[type=submit]');
+  app.last = code;
+  if (!key) return undefined;
+  const recoveryCodes = await page.$$eval('#recovery-codes li', (items) => items.map((li) => li.textContent.trim()));
+  assert.ok(recoveryCodes.length > 0, 'recovery codes shown once');
+  await follow(page, 'main a.button');
+  return { secret: app.secret, recoveryCodes };
+}
+
 /// Chromium's virtual authenticator (DevTools protocol `WebAuthn` domain) for this page: a
 /// platform authenticator with user verification that answers without a touch.
 export async function virtualAuthenticator(context, page) {

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use auth::otp;
 use auth::service::{
-    ActivateInput, ConfirmOtpInput, NewUserInput, OtpInput, PasskeyInput, PasskeyRegistrationInput,
-    RefreshInput, RelyingParty, SignInInput,
+    ActivateInput, NewUserInput, OtpInput, PasskeyInput, PasskeyRegistrationInput, RefreshInput,
+    RelyingParty, SignInInput,
 };
 use auth::{Account, AuthService, HashingPool, SignInStep, Tokens, UserId};
 use common::gate::Gate;
@@ -100,6 +100,9 @@ struct World {
     /// The functions' services over the same store and clock, for the functions' own way from a
     /// bearer token to an account (`functions::http::Caller`).
     services: Arc<functions::Services>,
+    /// The authenticator app of each address: the secret its first sign-in enrolled and the
+    /// last code it sent (the platform takes each code once).
+    apps: std::sync::Mutex<std::collections::HashMap<String, (Vec<u8>, String)>>,
     dir: tempfile::TempDir,
 }
 
@@ -185,6 +188,7 @@ impl World {
             keyring,
             auth,
             services,
+            apps: std::sync::Mutex::default(),
             dir,
         }
     }
@@ -290,6 +294,51 @@ impl World {
                 organisation,
             })
             .await
+    }
+
+    /// A whole sign-in as a user does it: the password, then the second factor — enrolled on
+    /// the first sign-in (the app keeps the secret), the app's code on later ones.
+    async fn signed_in(&self, email: &str, password: &str) -> Tokens {
+        let step = self.sign_in(email, password).await.expect("the password");
+        self.second_factor(email, step).await
+    }
+
+    /// The second step of `email`'s sign-in, with the app's current code; when the app sent
+    /// this very code already, it waits for the next one, as a person would.
+    async fn second_factor(&self, email: &str, step: SignInStep) -> Tokens {
+        let (challenge, secret) = match step {
+            SignInStep::OtpEnrolmentRequired {
+                challenge, secret, ..
+            } => (challenge, otp::decode(&secret).expect("base32")),
+            SignInStep::OtpRequired { challenge, .. } => (challenge, self.app_secret(email)),
+            other => panic!("expected a second-factor step, got {other:?}"),
+        };
+        let last = self
+            .apps
+            .lock()
+            .expect("apps")
+            .get(email)
+            .map(|(_, last)| last.clone());
+        let mut code = otp::code_at(&secret, self.now()).expect("code");
+        if last.as_deref() == Some(code.as_str()) {
+            self.advance(i64::try_from(otp::STEP_SECONDS).expect("step"));
+            code = otp::code_at(&secret, self.now()).expect("code");
+        }
+        let tokens = self
+            .otp(&challenge, &code)
+            .await
+            .expect("the second factor");
+        self.apps
+            .lock()
+            .expect("apps")
+            .insert(email.to_string(), (secret, code));
+        tokens
+    }
+
+    /// The secret the app of `email` holds.
+    fn app_secret(&self, email: &str) -> Vec<u8> {
+        let apps = self.apps.lock().expect("apps");
+        apps.get(email).expect("enrolled").0.clone()
     }
 
     async fn otp(&self, challenge: &str, code: &str) -> Result<Tokens, Error> {
@@ -632,7 +681,7 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
                 tenant: TenantId::new("acme").expect("tenant"),
             },
             roles: vec!["customer_admin".into()],
-            amr: vec!["pwd".into()],
+            amr: vec!["pwd".into(), "otp".into()],
         },
         &[],
     );
@@ -672,13 +721,35 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
         })
         .await
         .expect("activated");
-    let SignInStep::SignedIn(tokens) = w
+    // Customers too get no token for the password alone: the first sign-in enrols the app.
+    let step = w
         .sign_in("MAX@acme.example ", "customer passphrase 1")
         .await
-        .expect("signed in")
+        .expect("the password");
+    let SignInStep::OtpEnrolmentRequired {
+        ref challenge,
+        ref secret,
+        ..
+    } = step
     else {
-        panic!("customers without TOTP sign in with the password");
+        panic!("a customer without a second factor enrols one: {step:?}");
     };
+    refused(&w.otp(challenge, "000000").await);
+    // A mistyped code: the step lasts, and its key is shown again (to nobody without the step).
+    let pending = w.auth.pending_enrolment(challenge).await.expect("read");
+    assert_eq!(pending.map(|p| p.secret).as_ref(), Some(secret));
+    assert_eq!(
+        w.auth.pending_enrolment("not a step").await.expect("read"),
+        None
+    );
+    let used = challenge.clone();
+    let tokens = w.second_factor("max@acme.example", step).await;
+    assert_eq!(
+        w.auth.pending_enrolment(&used).await.expect("read"),
+        None,
+        "used up"
+    );
+    assert!(tokens.recovery_codes.is_some(), "recovery codes, once");
     let refresh = |t: &str| {
         w.auth.refresh(RefreshInput {
             refresh_token: Some(t.to_string()),
@@ -691,67 +762,27 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     refused(&refresh(&tokens.refresh_token).await);
     refused(&refresh(&third.refresh_token).await);
 
-    // The customer adds a second factor: from then on the password alone is not enough.
+    // Later sign-ins ask for the code; the app is set up once.
     let me = w.caller(&tokens.access_token).await.expect("caller");
-    let setup = w.auth.start_otp(&me).await.expect("setup");
-    let secret = otp::decode(&setup.secret).expect("base32");
     assert!(matches!(
-        w.auth
-            .confirm_otp(
-                &me,
-                auth::service::ConfirmOtpInput {
-                    code: Some("000000".into())
-                }
-            )
-            .await,
-        Err(Error::Validation(_))
+        w.auth.start_otp(&me).await,
+        Err(Error::Conflict(_))
     ));
-    let codes = w
-        .auth
-        .confirm_otp(
-            &me,
-            auth::service::ConfirmOtpInput {
-                code: otp::code_at(&secret, w.now()),
-            },
-        )
-        .await
-        .expect("confirmed");
-    assert_eq!(codes.len(), 10);
     let step = w
         .sign_in("max@acme.example", "customer passphrase 1")
         .await
         .expect("password");
-    let c = challenge(step);
-    w.advance(31);
-    w.otp(&c, &otp::code_at(&secret, w.now()).expect("code"))
-        .await
-        .expect("second factor");
-    let SignInStep::OtpRequired { challenge: c, .. } = w
-        .sign_in("max@acme.example", "customer passphrase 1")
-        .await
-        .expect("password")
-    else {
-        panic!("the second factor is required now");
-    };
-    w.advance(31);
-    let with_otp = w
-        .otp(&c, &otp::code_at(&secret, w.now()).expect("code"))
-        .await
-        .expect("signed in");
+    assert!(
+        matches!(step, SignInStep::OtpRequired { otp: true, .. }),
+        "{step:?}"
+    );
+    let with_otp = w.second_factor("max@acme.example", step).await;
+    assert!(with_otp.recovery_codes.is_none());
 
     // Sign-out ends a family too.
-    let SignInStep::OtpRequired { challenge: c, .. } = w
-        .sign_in("max@acme.example", "customer passphrase 1")
-        .await
-        .expect("password")
-    else {
-        panic!("second factor");
-    };
-    w.advance(31);
     let fresh = w
-        .otp(&c, &otp::code_at(&secret, w.now()).expect("code"))
-        .await
-        .expect("signed in");
+        .signed_in("max@acme.example", "customer passphrase 1")
+        .await;
     w.auth
         .sign_out(RefreshInput {
             refresh_token: Some(fresh.refresh_token.clone()),
@@ -871,10 +902,13 @@ async fn one_address_in_several_organisations_signs_in_where_the_password_matche
         .customer("initech", address, shared_password)
         .await
         .expect("initech");
+    // Each account signs in here once: its first sign-in, enrolling its own app.
     let subject = |step: SignInStep| async {
-        let SignInStep::SignedIn(tokens) = step else {
-            panic!("expected tokens, got {step:?}");
-        };
+        assert!(
+            matches!(step, SignInStep::OtpEnrolmentRequired { .. }),
+            "{step:?}"
+        );
+        let tokens = w.second_factor(address, step).await;
         let access = w.caller(&tokens.access_token).await.expect("caller");
         access.principal().subject.clone()
     };
@@ -1249,11 +1283,20 @@ fn tenant_admins_define_roles_that_grant_exactly_their_permissions() {
     );
     assert_eq!(status, 201, "{created}");
 
-    // Customers without a second factor get tokens from the password.
+    // The customer's first sign-in: the password, then the app enrolled with its first code.
     let (status, step) = sign_in(&p, email, password);
     assert_eq!(status, 200, "{step}");
-    assert_eq!(step["status"], "signed_in");
-    let access = step["access_token"].as_str().expect("token");
+    assert_eq!(step["status"], "otp_enrolment_required", "{step}");
+    let secret = otp::decode(step["secret"].as_str().expect("secret")).expect("base32");
+    let code = otp::code_at(&secret, now(&p)).expect("code");
+    let (status, tokens) = post(
+        &p,
+        "/auth/otp",
+        None,
+        json!({ "challenge": step["challenge"], "code": code }),
+    );
+    assert_eq!(status, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().expect("token");
     let (status, body) = call(
         "GET",
         &p.url("/api/tenants/acme/retention"),
@@ -1274,7 +1317,10 @@ fn tenant_admins_define_roles_that_grant_exactly_their_permissions() {
     let (status, users) = call("GET", &p.url("/api/tenants/acme/users"), Some(&admin), None);
     assert_eq!(status, 200);
     assert_eq!(users[0]["email"], email);
-    assert_eq!(users[0]["second_factor"], false);
+    assert_eq!(
+        users[0]["second_factor"], true,
+        "enrolled at the first sign-in"
+    );
 }
 
 #[test]
@@ -1446,14 +1492,6 @@ fn the_bootstrap_command_makes_the_first_staff_account_once() {
     );
 }
 
-/// The tokens of a sign-in that needed no second step.
-fn tokens_of(step: SignInStep) -> Tokens {
-    match step {
-        SignInStep::SignedIn(tokens) => tokens,
-        other => panic!("expected tokens, got {other:?}"),
-    }
-}
-
 fn field_pointers(result: Result<impl std::fmt::Debug, Error>) -> Vec<String> {
     match result {
         Err(Error::Validation(fields)) => fields.into_iter().map(|f| f.pointer).collect(),
@@ -1477,25 +1515,13 @@ async fn passkeys_their_ceremonies_and_the_tenants_rule() {
     w.customer("acme", "max@acme.example", "a long enough passphrase")
         .await
         .expect("customer");
-    let tokens = tokens_of(
-        w.sign_in("max@acme.example", "a long enough passphrase")
-            .await
-            .expect("signed in"),
-    );
+    let tokens = w
+        .signed_in("max@acme.example", "a long enough passphrase")
+        .await;
     let access = w.caller(&tokens.access_token).await.expect("access");
     assert!(!access.principal().roles.is_empty());
-    // The app's code as the second factor.
-    let setup = w.auth.start_otp(&access).await.expect("otp");
-    let secret = otp::decode(&setup.secret).expect("secret");
-    w.auth
-        .confirm_otp(
-            &access,
-            ConfirmOtpInput {
-                code: Some(otp::code_at(&secret, w.now()).expect("code")),
-            },
-        )
-        .await
-        .expect("confirmed");
+    // The app's code is its second factor, enrolled at the first sign-in.
+    let secret = w.app_secret("max@acme.example");
 
     // Only the tenant's admins set the rule, and it is audited in the tenant's chain.
     let acme = TenantId::new("acme").expect("tenant");
@@ -1597,11 +1623,9 @@ async fn passkeys_their_ceremonies_and_the_tenants_rule() {
     w.customer("acme", "eva@acme.example", "another long passphrase")
         .await
         .expect("customer");
-    let eva = tokens_of(
-        w.sign_in("eva@acme.example", "another long passphrase")
-            .await
-            .expect("signed in"),
-    );
+    let eva = w
+        .signed_in("eva@acme.example", "another long passphrase")
+        .await;
     let eva = w.caller(&eva.access_token).await.expect("access");
     let minimal = json!({
         "id": "AAAA", "rawId": "AAAA", "type": "public-key",
@@ -1670,11 +1694,9 @@ async fn roles_reenabling_password_change_and_signing_out_everywhere() {
         .expect("customer");
     let account = customer("acme");
     let admin = common::customer_access("acme", "customer_admin");
-    let first = tokens_of(
-        w.sign_in("max@acme.example", "a long enough passphrase")
-            .await
-            .expect("signed in"),
-    );
+    let first = w
+        .signed_in("max@acme.example", "a long enough passphrase")
+        .await;
     assert!(w.caller(&first.access_token).await.is_ok());
 
     // A custom role's definition: the name's and the permissions' errors at once.
@@ -1732,11 +1754,9 @@ async fn roles_reenabling_password_change_and_signing_out_everywhere() {
             .await,
     );
     w.advance(1);
-    let second = tokens_of(
-        w.sign_in("max@acme.example", "a long enough passphrase")
-            .await
-            .expect("signed in"),
-    );
+    let second = w
+        .signed_in("max@acme.example", "a long enough passphrase")
+        .await;
     let max_access = w.caller(&second.access_token).await.expect("access");
     assert_eq!(max_access.principal().roles, ["customer_admin"]);
     // Nobody changes their own roles.
@@ -1769,11 +1789,9 @@ async fn roles_reenabling_password_change_and_signing_out_everywhere() {
         .await
         .expect("enabled");
     refused(&w.caller(&second.access_token).await);
-    let third = tokens_of(
-        w.sign_in("max@acme.example", "a long enough passphrase")
-            .await
-            .expect("signed in"),
-    );
+    let third = w
+        .signed_in("max@acme.example", "a long enough passphrase")
+        .await;
     let max_access = w.caller(&third.access_token).await.expect("access");
 
     // A new password: the checks at once, the current one proven, then every session ends.
@@ -1813,11 +1831,9 @@ async fn roles_reenabling_password_change_and_signing_out_everywhere() {
         &w.sign_in("max@acme.example", "a long enough passphrase")
             .await,
     );
-    let fourth = tokens_of(
-        w.sign_in("max@acme.example", "a new long passphrase")
-            .await
-            .expect("signed in"),
-    );
+    let fourth = w
+        .signed_in("max@acme.example", "a new long passphrase")
+        .await;
 
     // Signing out everywhere.
     let max_access = w.caller(&fourth.access_token).await.expect("access");
@@ -1871,27 +1887,21 @@ async fn sessions_are_listed_and_ended_one_by_one() {
     w.customer("acme", "eva@acme.example", "another long passphrase")
         .await
         .expect("customer");
-    let first = tokens_of(
-        w.sign_in("max@acme.example", "a long enough passphrase")
-            .await
-            .expect("signed in"),
-    );
+    let first = w
+        .signed_in("max@acme.example", "a long enough passphrase")
+        .await;
     w.advance(60);
-    let second = tokens_of(
-        w.sign_in("max@acme.example", "a long enough passphrase")
-            .await
-            .expect("signed in"),
-    );
-    let eva = tokens_of(
-        w.sign_in("eva@acme.example", "another long passphrase")
-            .await
-            .expect("signed in"),
-    );
+    let second = w
+        .signed_in("max@acme.example", "a long enough passphrase")
+        .await;
+    let eva = w
+        .signed_in("eva@acme.example", "another long passphrase")
+        .await;
     let max = w.caller(&second.access_token).await.expect("access");
     let listed = w.auth.sessions(&max).await.expect("sessions");
     assert_eq!(listed.len(), 2, "{listed:?}");
     assert!(listed[0].started_at > listed[1].started_at, "newest first");
-    assert_eq!(listed[0].methods, ["pwd"]);
+    assert_eq!(listed[0].methods, ["pwd", "otp"]);
     // Each sign-in names its session as the list does (the portal marks "this browser").
     assert_eq!(
         (second.session.as_str(), first.session.as_str()),
@@ -1939,11 +1949,9 @@ async fn sessions_are_listed_and_ended_one_by_one() {
     let max = w.caller(&renewed.access_token).await.expect("access");
     w.auth.sign_out_everywhere(&max).await.expect("signed out");
     w.advance(1);
-    let third = tokens_of(
-        w.sign_in("max@acme.example", "a long enough passphrase")
-            .await
-            .expect("signed in"),
-    );
+    let third = w
+        .signed_in("max@acme.example", "a long enough passphrase")
+        .await;
     let max = w.caller(&third.access_token).await.expect("access");
     assert_eq!(
         w.auth.sessions(&max).await.expect("sessions").len(),

@@ -733,7 +733,7 @@ async fn a_refused_credit_stays_pending_with_stripes_reason() {
                 tenant: acme.clone(),
             },
             roles: vec!["customer_admin".into()],
-            amr: vec!["pwd".into()],
+            amr: vec!["pwd".into(), "otp".into()],
         },
         &[],
     );

@@ -6,7 +6,7 @@
 use super::Routes;
 use std::sync::Arc;
 
-use auth::service::{ActivateInput, OtpInput, PasskeyInput, RefreshInput, SignInInput};
+use auth::service::{ActivateInput, OtpInput, OtpSetup, PasskeyInput, RefreshInput, SignInInput};
 use auth::{Account, SignInStep, Tokens};
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
@@ -256,7 +256,6 @@ async fn sign_in(
         organisation: form.organisation.as_deref().and_then(parse_organisation),
     };
     match s.auth.sign_in(input).await {
-        Ok(SignInStep::SignedIn(tokens)) => see_other(&next, &session_cookies(&tokens)),
         Ok(SignInStep::OtpRequired {
             challenge,
             otp,
@@ -321,7 +320,7 @@ struct SecondFactorView<'a> {
     form_token: &'a str,
     challenge: &'a str,
     next: &'a str,
-    /// Staff enrolling the app: its secret and `otpauth://` URI.
+    /// An account enrolling the app: its secret and `otpauth://` URI.
     enrolment: Option<(&'a str, &'a str)>,
     /// Whether the app's code is accepted (else only recovery codes, beside the passkey).
     otp: bool,
@@ -425,13 +424,19 @@ async fn second_factor(
         Err(Error::Unauthenticated(_)) => {
             tracing::warn!(target: "regrooter::auth", event = "sign_in_refused", step = "otp", "refused");
             // The challenge stays usable for its few minutes; after too many wrong codes the
-            // domain refuses it and the person starts over at the sign-in.
+            // domain refuses it and the person starts over at the sign-in. An enrolment shows
+            // its key again: the person may not have added it to the app yet.
+            let enrolment = match s.auth.pending_enrolment(&challenge).await {
+                Ok(pending) => pending,
+                Err(e) => return crate::web::PageError(e).into_response(),
+            };
             second_factor_refused(
                 &form_token,
                 &challenge,
                 &next,
                 &form.otp,
                 form.passkey_options.as_deref(),
+                enrolment.as_ref(),
                 t(
                     "Der Code stimmt nicht oder ist abgelaufen. Versuchen Sie es erneut oder melden Sie sich neu an.",
                     "The code is wrong or has expired. Try again, or sign in anew.",
@@ -450,6 +455,7 @@ fn second_factor_refused(
     next: &str,
     otp: &Option<String>,
     passkey_options: Option<&str>,
+    enrolment: Option<&OtpSetup>,
     message: &str,
 ) -> Response {
     let errors = vec![("code".to_string(), message.to_string())];
@@ -457,7 +463,7 @@ fn second_factor_refused(
         form_token,
         challenge,
         next,
-        enrolment: None,
+        enrolment: enrolment.map(|e| (e.secret.as_str(), e.otpauth_uri.as_str())),
         otp: otp.as_deref() != Some("0"),
         passkey_options,
         errors: &errors,
@@ -488,6 +494,7 @@ async fn passkey_sign_in(
                 &next,
                 &form.otp,
                 form.passkey_options.as_deref(),
+                None,
                 t(
                     "Der Passkey wurde nicht angenommen, oder die Anmeldung ist abgelaufen. Melden Sie sich neu an.",
                     "The passkey was not accepted, or the sign-in has expired. Please sign in anew.",

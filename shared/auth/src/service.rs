@@ -14,8 +14,9 @@
 //!   worker thread.
 //! * Failed attempts are counted with the record's version as condition; a lost race reads the
 //!   record again and counts on top, so concurrent attempts cannot undercount.
-//! * Staff never get a token without the second factor; a staff member without a confirmed TOTP
-//!   must enrol it to finish signing in.
+//! * Nobody gets a token without the second factor — staff and customers' users alike; an
+//!   account without one (no confirmed TOTP, no passkey) enrols a TOTP to finish its first
+//!   sign-in.
 //! * Refresh tokens rotate on every use; presenting a used one revokes its whole family.
 //! * Offboarding disables the account and sets its revocation time: refresh families die at once,
 //!   and the functions refuse access tokens issued before it.
@@ -163,10 +164,6 @@ impl UserRecord {
 
     fn key(&self) -> Result<ItemKey, Error> {
         user_key(&self.account, &self.id)
-    }
-
-    fn needs_second_factor(&self) -> bool {
-        matches!(self.account, Account::Staff) || self.has_second_factor()
     }
 
     fn has_second_factor(&self) -> bool {
@@ -352,7 +349,6 @@ struct RoleRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum SignInStep {
-    SignedIn(Tokens),
     /// Send the TOTP code (or a recovery code) with this challenge to `/auth/otp`, or sign the
     /// passkey options (the portal's second-factor page does).
     OtpRequired {
@@ -364,7 +360,7 @@ pub enum SignInStep {
         #[serde(skip_serializing_if = "Option::is_none")]
         passkey_options: Option<String>,
     },
-    /// Staff without a second factor: add this secret to an authenticator app and send its
+    /// An account without a second factor: add this secret to an authenticator app and send its
     /// current code with the challenge to `/auth/otp`.
     OtpEnrolmentRequired {
         challenge: String,
@@ -373,9 +369,7 @@ pub enum SignInStep {
     },
     /// The password is right for accounts in several organisations: sign in again naming one
     /// of them as `organisation`. Only ever said to someone who knows the password.
-    OrganisationRequired {
-        organisations: Vec<Account>,
-    },
+    OrganisationRequired { organisations: Vec<Account> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -1356,6 +1350,19 @@ impl AuthService {
         Ok(secret)
     }
 
+    /// The app's secret of `user` (confirmed or being enrolled), opened.
+    async fn otp_secret_of(&self, user: &UserRecord) -> Result<Option<Vec<u8>>, Error> {
+        let Some(sealed) = &user.otp_secret else {
+            return Ok(None);
+        };
+        let (owner, sk) = (user.owner(), user.key()?.sk);
+        let context = Self::field_context(&owner, &sk, "otp_secret", user.kind());
+        let text = self.keyring.open(&context, sealed).await?;
+        otp::decode(text.expose())
+            .map(Some)
+            .ok_or_else(|| Error::Internal("a stored TOTP secret does not decode".into()))
+    }
+
     // ----- a user's own second factor ----------------------------------------------------------
 
     async fn own_account(&self, access: &Access) -> Result<(UserRecord, u64, ItemKey), Error> {
@@ -1422,21 +1429,10 @@ impl AuthService {
         if user.otp_confirmed {
             return Err(Error::Conflict("a second factor is set up already".into()));
         }
-        let sealed = user
-            .otp_secret
-            .clone()
+        let secret = self
+            .otp_secret_of(&user)
+            .await?
             .ok_or_else(|| Error::Conflict("start the set-up first".into()))?;
-        let owner = user.owner();
-        let sk = user.key()?.sk;
-        let text = self
-            .keyring
-            .open(
-                &Self::field_context(&owner, &sk, "otp_secret", user.kind()),
-                &sealed,
-            )
-            .await?;
-        let secret = otp::decode(text.expose())
-            .ok_or_else(|| Error::Internal("a stored TOTP secret does not decode".into()))?;
         let now = self.clock.now();
         let Some(step) = otp::verify(
             &secret,
@@ -1585,12 +1581,6 @@ impl AuthService {
                 return Ok(SignInStep::OrganisationRequired { organisations });
             }
         };
-        if !user.needs_second_factor() {
-            let user = self.succeed(user, version, login).await?;
-            return Ok(SignInStep::SignedIn(
-                self.tokens(&user, &["pwd"], None).await?,
-            ));
-        }
         if user.has_second_factor() {
             let passkey = self.start_passkey_sign_in(&user).await?;
             let otp =
@@ -1608,7 +1598,7 @@ impl AuthService {
                 passkey_options,
             });
         }
-        // Staff without a second factor enrol one now; no token before it is confirmed.
+        // An account without a second factor enrols one now; no token before it is confirmed.
         let mut user = user;
         let secret = self.new_otp_secret(&mut user).await?;
         user.updated_at = now;
@@ -1673,38 +1663,33 @@ impl AuthService {
         Ok(record.passkey)
     }
 
-    /// Clears the failure count after a right password; refused if concurrent failures locked
-    /// the account meanwhile.
-    async fn succeed(
-        &self,
-        user: UserRecord,
-        version: u64,
-        login: ItemKey,
-    ) -> Result<UserRecord, Error> {
-        let key = user.key()?;
-        let mut current = Some((user, version, login));
-        for _ in 0..WRITE_ATTEMPTS {
-            let (mut user, version, login) = match current.take() {
-                Some(read) => read,
-                None => self.load(&key).await?.ok_or_else(Self::refused)?,
-            };
-            let now = self.clock.now();
-            if !Self::usable(&user, now) {
-                return Err(Self::refused());
-            }
-            if user.failed_attempts == 0 && user.locked_until.is_none() {
-                return Ok(user);
-            }
-            user.failed_attempts = 0;
-            user.locked_until = None;
-            user.updated_at = now;
-            match self.save(&user, version, &login, None).await {
-                Ok(user) => return Ok(user),
-                Err(e) if lost_race(&e) => continue,
-                Err(e) => return Err(e),
-            }
+    /// The key being enrolled in a sign-in's enrolment step, shown again while the step lasts
+    /// (after a mistyped code the person may not have added it to the app yet); `None` for any
+    /// other, used or expired step.
+    pub async fn pending_enrolment(&self, challenge: &str) -> Result<Option<OtpSetup>, Error> {
+        let key = ItemKey::new(format!("CHALLENGE#{}", digest(challenge.trim())), "C")?;
+        let Some(item) = self.store.get(&key).await? else {
+            return Ok(None);
+        };
+        let record: Challenge = item.record()?;
+        let now = self.clock.now();
+        if record.purpose != ChallengePurpose::Enrolment || record.expires_at <= now {
+            return Ok(None);
         }
-        Err(too_many_races())
+        let Some((user, _, _)) = self.load(&record.user).await? else {
+            return Ok(None);
+        };
+        if user.otp_confirmed || !Self::usable(&user, now) {
+            return Ok(None);
+        }
+        let Some(secret) = self.otp_secret_of(&user).await? else {
+            return Ok(None);
+        };
+        let email = self.view(&user).await?.email;
+        Ok(Some(OtpSetup {
+            secret: otp::encoded(&secret),
+            otpauth_uri: otp::provisioning_uri(&secret, &email),
+        }))
     }
 
     /// Step two: the TOTP code (or a recovery code) for a challenge from step one.
@@ -1737,22 +1722,8 @@ impl AuthService {
                     && (user.passkeys.is_empty() || !self.passkeys_required(&user).await?)
             }
         };
-        let step = match (&user.otp_secret, otp_allowed) {
-            (Some(sealed), true) => {
-                let owner = user.owner();
-                let sk = user.key()?.sk;
-                let secret_text = self
-                    .keyring
-                    .open(
-                        &Self::field_context(&owner, &sk, "otp_secret", user.kind()),
-                        sealed,
-                    )
-                    .await?;
-                let secret = otp::decode(secret_text.expose()).ok_or_else(|| {
-                    Error::Internal("a stored TOTP secret does not decode".into())
-                })?;
-                otp::verify(&secret, &code, now, user.otp_last_step)
-            }
+        let step = match self.otp_secret_of(&user).await? {
+            Some(secret) if otp_allowed => otp::verify(&secret, &code, now, user.otp_last_step),
             _ => None,
         };
         let recovery = step.is_none()

@@ -389,10 +389,11 @@ impl AuthService {
         if user.passkeys.len() == before {
             return Err(Error::NotFound(format!("passkey {id}")));
         }
-        if matches!(user.account, Account::Staff) && user.passkeys.is_empty() && !user.otp_confirmed
-        {
+        // Every account keeps a second factor: one without would let the password alone enrol
+        // a new one.
+        if !user.has_second_factor() {
             return Err(Error::Conflict(
-                "staff keep a second factor: set up the app's code before removing the last passkey"
+                "every account keeps a second factor: set up the app's code before removing the last passkey"
                     .into(),
             ));
         }

@@ -1,40 +1,46 @@
-//! The edge pipeline in front of the local platform, as an axum middleware: the same pipeline the
-//! Worker runs in production (`edge::pipeline`), with state in this process and the functions'
-//! router as the origin.
+//! The edge pipeline in front of the local platform: the same pipeline the Worker runs in
+//! production (`edge::pipeline`), with state in this process and the functions' router as the
+//! origin — called afresh for every request the edge sends on, as the Worker fetches its
+//! origin (the status page asks more than once, and at other paths than the client's).
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use edge::pipeline::{Client, EdgeService, MemoryStore, Origin};
 use kernel::Clock;
 use kernel::token::VerifiedToken;
+use tower::ServiceExt;
 
 struct EdgeState {
     service: EdgeService,
     store: MemoryStore,
     clock: Arc<dyn Clock>,
+    /// The functions' router: the origin.
+    app: Router,
 }
 
 /// The largest request or response body the local edge passes on.
 const MAX_BODY: usize = 2 * 1024 * 1024;
 
+/// Every request goes through the edge first; what it sends on reaches `app`.
 pub fn wrap(app: Router, service: EdgeService, clock: Arc<dyn Clock>) -> Router {
     let state = Arc::new(EdgeState {
         service,
         store: MemoryStore::default(),
         clock,
+        app,
     });
-    app.layer(axum::middleware::from_fn_with_state(state, run_edge))
+    Router::new().fallback(run_edge).with_state(state)
 }
 
-/// The origin in this process: the rest of the middleware stack and the functions' router.
+/// The origin in this process: the functions' router, routing each forwarded request by its
+/// own method and path.
 struct InProcess {
-    next: Mutex<Option<Next>>,
+    app: Router,
 }
 
 impl Origin for InProcess {
@@ -43,13 +49,6 @@ impl Origin for InProcess {
         request: http::Request<Vec<u8>>,
         verified: Option<&VerifiedToken>,
     ) -> http::Response<Vec<u8>> {
-        let next = self.next.lock().unwrap_or_else(|p| p.into_inner()).take();
-        let Some(next) = next else {
-            return http::Response::builder()
-                .status(http::StatusCode::INTERNAL_SERVER_ERROR)
-                .body(Vec::new())
-                .unwrap_or_default();
-        };
         let mut request = request.map(Body::from);
         if let Some(verified) = verified {
             request
@@ -59,7 +58,7 @@ impl Origin for InProcess {
                     issued_at: verified.issued_at,
                 });
         }
-        let response = next.run(request).await;
+        let Ok(response) = self.app.clone().oneshot(request).await;
         let (parts, body) = response.into_parts();
         let bytes = axum::body::to_bytes(body, MAX_BODY)
             .await
@@ -69,7 +68,7 @@ impl Origin for InProcess {
     }
 }
 
-async fn run_edge(State(state): State<Arc<EdgeState>>, request: Request, next: Next) -> Response {
+async fn run_edge(State(state): State<Arc<EdgeState>>, request: Request) -> Response {
     let ip = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -81,7 +80,7 @@ async fn run_edge(State(state): State<Arc<EdgeState>>, request: Request, next: N
     };
     let request = http::Request::from_parts(parts, bytes.to_vec());
     let origin = InProcess {
-        next: Mutex::new(Some(next)),
+        app: state.app.clone(),
     };
     let handled = state
         .service

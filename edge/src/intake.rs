@@ -178,8 +178,9 @@ pub fn form_page(lang: Lang, errors: &[Mistake], values: &Map<String, Value>) ->
     )
 }
 
+use kernel::report_limits::{MESSAGE_LIMIT, MESSAGES_PER_REPORT};
 /// The reporter's status page: a form for the tracking id and the access code, answered in words.
-pub use kernel::report_limits::STATUS_PAGE;
+pub use kernel::report_limits::{STATUS_MESSAGES, STATUS_PAGE};
 
 /// A status question from the form.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -316,27 +317,151 @@ fn status_title(lang: Lang) -> &'static str {
     }
 }
 
-/// The answer: the report's status in words (the platform's sentence, the status mail's).
-pub fn status_answer_page(lang: Lang, tracking_id: &str, says: &str) -> String {
+/// A message of the conversation, as the status page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusMessage {
+    pub at: kernel::time::Timestamp,
+    pub from_team: bool,
+    pub text: String,
+}
+
+/// What the status page answers: the report's status in words (the platform's sentence, the
+/// status mail's), the conversation with the security team and, while the report is open, the
+/// form to write to them — carrying the id and the code again, so they never go into a URL.
+pub struct StatusAnswer<'a> {
+    pub question: &'a StatusQuestion,
+    pub says: &'a str,
+    pub messages: &'a [StatusMessage],
+    pub may_write: bool,
+    /// Said above the form: the message arrived, or why it could not be taken.
+    pub notice: Option<&'a str>,
+    pub mistakes: &'a [Mistake],
+    /// What was typed into the form, kept when it is refused.
+    pub typed: &'a str,
+}
+
+pub fn status_answer_page(answer: &StatusAnswer<'_>) -> String {
+    let lang = answer.question.lang;
     let de = lang == Lang::De;
-    let body = format!(
-        "<h1>{}</h1>\n<p>{} <code>{}</code> {}</p>\n<p><a href=\"{STATUS_PAGE}?lang={}\">{}</a></p>\n",
+    let web_lang = if de { web::Lang::De } else { web::Lang::En };
+    let id = &answer.question.tracking_id;
+    let mut body = format!(
+        "<h1>{}</h1>\n<p>{} <code>{}</code> {}</p>\n",
         status_title(lang),
         if de {
             "Ihre Sicherheitsmeldung"
         } else {
             "Your security report"
         },
-        escape(tracking_id),
-        escape(says),
+        escape(id),
+        escape(answer.says),
+    );
+    if !answer.messages.is_empty() {
+        body.push_str(&format!(
+            "<h2 id=\"messages\">{}</h2>\n<ol class=\"messages\">\n",
+            if de { "Nachrichten" } else { "Messages" }
+        ));
+        for message in answer.messages {
+            let who = match (message.from_team, de) {
+                (true, true) => "Sicherheitsteam",
+                (true, false) => "Security team",
+                (false, true) => "Sie",
+                (false, false) => "You",
+            };
+            let text = escape(&message.text).replace('\n', "<br>");
+            body.push_str(&format!(
+                "<li class=\"{}\"><p class=\"meta\"><strong>{who}</strong> · {}</p><p>{text}</p></li>\n",
+                if message.from_team { "from-team" } else { "from-you" },
+                escape(&web::lang::date_time(web_lang, message.at)),
+            ));
+        }
+        body.push_str("</ol>\n");
+    }
+    if let Some(notice) = answer.notice {
+        body.push_str(&format!(
+            "<p role=\"status\" class=\"notice\">{}</p>\n",
+            escape(notice)
+        ));
+    }
+    if answer.may_write {
+        body.push_str(&format!(
+            "<h2 id=\"write\">{}</h2>\n",
+            if de {
+                "Dem Sicherheitsteam schreiben"
+            } else {
+                "Write to the security team"
+            }
+        ));
+        body.push_str(&mistakes_list(lang, answer.mistakes));
+        let invalid = answer.mistakes.iter().any(|m| m.field == "text");
+        body.push_str(&format!(
+            "<form method=\"post\" action=\"{STATUS_MESSAGES}\" accept-charset=\"utf-8\">\n\
+             <input type=\"hidden\" name=\"tracking_id\" value=\"{}\">\n\
+             <input type=\"hidden\" name=\"access_code\" value=\"{}\">\n\
+             <input type=\"hidden\" name=\"language\" value=\"{}\">\n\
+             <div class=\"field\">\n<label for=\"text\">{}</label>\n<p class=\"hint\" id=\"text-hint\">{}</p>\n\
+             <textarea id=\"text\" name=\"text\" rows=\"6\" required maxlength=\"{MESSAGE_LIMIT}\" aria-describedby=\"text-hint\"{}>{}</textarea>\n</div>\n\
+             <button type=\"submit\">{}</button>\n</form>\n",
+            escape(id),
+            escape(&answer.question.access_code),
+            lang.code(),
+            escape(&Mistake::new("text", MistakeKind::Required).label(lang)),
+            if de {
+                format!("Eine Antwort auf eine Frage oder was Sie seither herausgefunden haben; höchstens {MESSAGE_LIMIT} Zeichen. Nur das Sicherheitsteam liest sie.")
+            } else {
+                format!("An answer to a question, or what you have found out since; at most {MESSAGE_LIMIT} characters. Only the security team reads it.")
+            },
+            if invalid { " aria-invalid=\"true\"" } else { "" },
+            escape(answer.typed),
+            if de { "Nachricht senden" } else { "Send the message" }
+        ));
+    } else if answer.messages.len() >= MESSAGES_PER_REPORT {
+        body.push_str(if de {
+            "<p>Diese Meldung hat die höchste Zahl an Nachrichten erreicht. Für Weiteres senden Sie bitte eine neue Meldung.</p>\n"
+        } else {
+            "<p>This report holds as many messages as it can. For anything further, please send a new report.</p>\n"
+        });
+    }
+    body.push_str(&format!(
+        "<p><a href=\"{STATUS_PAGE}?lang={}\">{}</a></p>\n",
         lang.code(),
         if de {
             "Eine andere Meldung abrufen"
         } else {
             "Look up another report"
         }
-    );
+    ));
     page(lang, status_title(lang), &body)
+}
+
+/// A post of the status page's reply form: the question (id and code) and the message, with
+/// what is wrong with the message (the id and code are checked as the status form's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub question: StatusQuestion,
+    pub text: String,
+    pub mistakes: Vec<Mistake>,
+}
+
+/// Reads the reply form; an unreadable id or code sends the status form back, as its own post.
+pub fn parse_reply_form(body: &[u8]) -> Result<Reply, (Lang, String, Vec<Mistake>)> {
+    let question = parse_status_form(body)?;
+    let text = form_fields(body)
+        .get("text")
+        .and_then(Value::as_str)
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
+    let mut mistakes = Vec::new();
+    if text.is_empty() {
+        mistakes.push(Mistake::new("text", MistakeKind::Required));
+    } else if text.chars().count() > MESSAGE_LIMIT {
+        mistakes.push(Mistake::new("text", MistakeKind::TooLong(MESSAGE_LIMIT)));
+    }
+    Ok(Reply {
+        question,
+        text,
+        mistakes,
+    })
 }
 
 /// The page a form reporter sees after sending: the tracking id and the secret, once.
@@ -425,6 +550,11 @@ impl Mistake {
         }
     }
 
+    /// `field` does not have the expected form.
+    pub fn not_valid(field: &str) -> Self {
+        Self::new(field, MistakeKind::NotValid)
+    }
+
     /// The API's form: a JSON Pointer and an English sentence.
     pub fn to_field_error(&self) -> FieldError {
         let pointer = if self.field.is_empty() {
@@ -480,6 +610,8 @@ impl Mistake {
             "tracking_id" => "Tracking id".into(),
             "access_code" if de => "Zugangscode".into(),
             "access_code" => "Access code".into(),
+            "text" if de => "Ihre Nachricht an das Sicherheitsteam".into(),
+            "text" => "Your message to the security team".into(),
             other => other.to_string(),
         }
     }

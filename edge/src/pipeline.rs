@@ -159,6 +159,89 @@ fn with_json_body(request: Request<Vec<u8>>, json: Vec<u8>) -> Request<Vec<u8>> 
     Request::from_parts(parts, json)
 }
 
+const HTML: &str = "text/html; charset=utf-8";
+
+/// A JSON POST to `path` carrying the client's headers (the origin signature is added when it
+/// is forwarded): how the status page asks the incidents function.
+fn json_request(
+    like: &Request<Vec<u8>>,
+    path: &'static str,
+    json: &serde_json::Value,
+) -> Request<Vec<u8>> {
+    let mut request = Request::new(Vec::new());
+    *request.method_mut() = Method::POST;
+    *request.uri_mut() = http::Uri::from_static(path);
+    *request.headers_mut() = like.headers().clone();
+    with_json_body(request, json.to_string().into_bytes())
+}
+
+/// The status page from the incidents function's answer: the status, the conversation and the
+/// reply form on success (with `status`, a notice, the message's mistakes and what was typed);
+/// one notice for an unknown id or a wrong code, another when the answer cannot be had.
+fn status_page_for(
+    question: &intake::StatusQuestion,
+    answer: &Response<Vec<u8>>,
+    status: StatusCode,
+    notice: Option<&str>,
+    mistakes: &[Mistake],
+    typed: &str,
+) -> Response<Vec<u8>> {
+    let lang = question.lang;
+    let de = lang == Lang::De;
+    let reading = (answer.status() == StatusCode::OK)
+        .then(|| serde_json::from_slice::<serde_json::Value>(answer.body()).ok())
+        .flatten();
+    let says = reading
+        .as_ref()
+        .and_then(|v| v["says"][lang.code()].as_str().map(str::to_string));
+    match (answer.status(), says, reading) {
+        (StatusCode::OK, Some(says), Some(reading)) => {
+            let messages: Vec<intake::StatusMessage> = reading["messages"]
+                .as_array()
+                .map(|list| {
+                    list.iter()
+                        .filter_map(|m| {
+                            Some(intake::StatusMessage {
+                                at: m["at"].as_str()?.parse().ok()?,
+                                from_team: m["from"].as_str()? == "security_team",
+                                text: m["text"].as_str()?.to_string(),
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let page = intake::status_answer_page(&intake::StatusAnswer {
+                question,
+                says: &says,
+                messages: &messages,
+                may_write: reading["may_write"].as_bool().unwrap_or(false),
+                notice,
+                mistakes,
+                typed,
+            });
+            not_stored(with_body(status, HTML, page))
+        }
+        (StatusCode::NOT_FOUND, ..) => {
+            let notice = if de {
+                "Zu dieser Vorgangsnummer und diesem Zugangscode gibt es keine Meldung. Bitte prüfen Sie beide."
+            } else {
+                "There is no report with this tracking id and access code. Please check both."
+            };
+            let page = intake::status_form_page(lang, &question.tracking_id, &[], Some(notice));
+            not_stored(with_body(StatusCode::NOT_FOUND, HTML, page))
+        }
+        _ => {
+            let notice = if de {
+                "Der Stand kann gerade nicht abgerufen werden. Bitte versuchen Sie es in einigen Minuten erneut."
+            } else {
+                "The status cannot be read just now. Please try again in a few minutes."
+            };
+            let page = intake::status_form_page(lang, &question.tracking_id, &[], Some(notice));
+            not_stored(with_body(StatusCode::BAD_GATEWAY, HTML, page))
+        }
+    }
+}
+
 fn not_stored(mut response: Response<Vec<u8>>) -> Response<Vec<u8>> {
     crate::headers::no_store(response.headers_mut());
     response
@@ -502,6 +585,9 @@ impl EdgeService {
             ("POST", intake::STATUS_PAGE) => {
                 return self.status_lookup(request, request_id, now, origin).await;
             }
+            ("POST", intake::STATUS_MESSAGES) => {
+                return self.status_reply(request, request_id, now, origin).await;
+            }
             ("GET" | "HEAD", "/") => return see_other(web::paths::PORTAL_HOME),
             ("GET" | "HEAD", asset) if let Some(asset) = web::assets::find(asset) => {
                 let mut response = with_body(StatusCode::OK, asset.content_type, asset.body);
@@ -743,7 +829,7 @@ impl EdgeService {
     }
 
     /// The status page's form posted: the incidents function is asked at the same path, the
-    /// form's id and code as JSON, and its sentence shown. An unknown id and a wrong code get the
+    /// form's id and code as JSON, and its answer shown. An unknown id and a wrong code get the
     /// same answer; nothing with the code in it is cached.
     async fn status_lookup<O: Origin>(
         &self,
@@ -752,52 +838,121 @@ impl EdgeService {
         now: Timestamp,
         origin: &O,
     ) -> Response<Vec<u8>> {
-        let html = "text/html; charset=utf-8";
         let question = match intake::parse_status_form(request.body()) {
             Ok(q) => q,
             Err((lang, id, mistakes)) => {
                 let page = intake::status_form_page(lang, &id, &mistakes, None);
-                return not_stored(with_body(StatusCode::BAD_REQUEST, html, page));
+                return not_stored(with_body(StatusCode::BAD_REQUEST, HTML, page));
             }
         };
-        let lang = question.lang;
+        let answer = self
+            .ask_status(&request, &question, request_id, now, origin)
+            .await;
+        status_page_for(&question, &answer, StatusCode::OK, None, &[], "")
+    }
+
+    /// The status page's reply form posted: the message goes to the incidents function with the
+    /// id and code, and the page shows the conversation with it. A refused message (the report
+    /// closed, the conversation full, the text unfit) keeps what was typed.
+    async fn status_reply<O: Origin>(
+        &self,
+        request: Request<Vec<u8>>,
+        request_id: &RequestId,
+        now: Timestamp,
+        origin: &O,
+    ) -> Response<Vec<u8>> {
+        let reply = match intake::parse_reply_form(request.body()) {
+            Ok(reply) => reply,
+            Err((lang, id, mistakes)) => {
+                let page = intake::status_form_page(lang, &id, &mistakes, None);
+                return not_stored(with_body(StatusCode::BAD_REQUEST, HTML, page));
+            }
+        };
+        let question = &reply.question;
+        let de = question.lang == Lang::De;
+        if !reply.mistakes.is_empty() {
+            let answer = self
+                .ask_status(&request, question, request_id, now, origin)
+                .await;
+            return status_page_for(
+                question,
+                &answer,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                &reply.mistakes,
+                &reply.text,
+            );
+        }
+        let json = serde_json::json!({
+            "tracking_id": question.tracking_id,
+            "access_code": question.access_code,
+            "text": reply.text,
+        });
+        let sent = origin
+            .forward(
+                self.signed(
+                    json_request(&request, intake::STATUS_MESSAGES, &json),
+                    request_id,
+                    now,
+                ),
+                None,
+            )
+            .await;
+        let (status, notice, mistakes) = match sent.status() {
+            StatusCode::OK => {
+                let notice = if de {
+                    "Ihre Nachricht ist beim Sicherheitsteam eingegangen."
+                } else {
+                    "Your message has reached the security team."
+                };
+                return status_page_for(question, &sent, StatusCode::OK, Some(notice), &[], "");
+            }
+            StatusCode::CONFLICT => (
+                StatusCode::CONFLICT,
+                Some(if de {
+                    "Die Nachricht wurde nicht angenommen: Die Meldung ist abgeschlossen oder hat die höchste Zahl an Nachrichten erreicht. Für Neues senden Sie bitte eine neue Meldung."
+                } else {
+                    "The message was not taken: the report is closed or holds as many messages as it can. For anything new, please send a new report."
+                }),
+                Vec::new(),
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                vec![intake::Mistake::not_valid("text")],
+            ),
+            // An unknown report, or the function unavailable: the page says which.
+            _ => return status_page_for(question, &sent, StatusCode::OK, None, &[], ""),
+        };
+        let answer = self
+            .ask_status(&request, question, request_id, now, origin)
+            .await;
+        status_page_for(question, &answer, status, notice, &mistakes, &reply.text)
+    }
+
+    /// The incidents function's answer to a status question (id and code in the body).
+    async fn ask_status<O: Origin>(
+        &self,
+        like: &Request<Vec<u8>>,
+        question: &intake::StatusQuestion,
+        request_id: &RequestId,
+        now: Timestamp,
+        origin: &O,
+    ) -> Response<Vec<u8>> {
         let json = serde_json::json!({
             "tracking_id": question.tracking_id,
             "access_code": question.access_code,
         });
-        let asked = with_json_body(request, json.to_string().into_bytes());
-        let answer = origin
-            .forward(self.signed(asked, request_id, now), None)
-            .await;
-        let says = (answer.status() == StatusCode::OK)
-            .then(|| serde_json::from_slice::<serde_json::Value>(answer.body()).ok())
-            .flatten()
-            .and_then(|v| v["says"][lang.code()].as_str().map(str::to_string));
-        match (answer.status(), says) {
-            (StatusCode::OK, Some(says)) => not_stored(with_body(
-                StatusCode::OK,
-                html,
-                intake::status_answer_page(lang, &question.tracking_id, &says),
-            )),
-            (StatusCode::NOT_FOUND, _) => {
-                let notice = if lang == Lang::De {
-                    "Zu dieser Vorgangsnummer und diesem Zugangscode gibt es keine Meldung. Bitte prüfen Sie beide."
-                } else {
-                    "There is no report with this tracking id and access code. Please check both."
-                };
-                let page = intake::status_form_page(lang, &question.tracking_id, &[], Some(notice));
-                not_stored(with_body(StatusCode::NOT_FOUND, html, page))
-            }
-            _ => {
-                let notice = if lang == Lang::De {
-                    "Der Stand kann gerade nicht abgerufen werden. Bitte versuchen Sie es in einigen Minuten erneut."
-                } else {
-                    "The status cannot be read just now. Please try again in a few minutes."
-                };
-                let page = intake::status_form_page(lang, &question.tracking_id, &[], Some(notice));
-                not_stored(with_body(StatusCode::BAD_GATEWAY, html, page))
-            }
-        }
+        origin
+            .forward(
+                self.signed(
+                    json_request(like, intake::STATUS_PAGE, &json),
+                    request_id,
+                    now,
+                ),
+                None,
+            )
+            .await
     }
 
     /// The request as the function receives it: the edge's request id and origin signature.

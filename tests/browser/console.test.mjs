@@ -223,6 +223,17 @@ test('a security officer triages a report into an incident, sends the notice and
   await follow(page, '#reports tbody tr a');
   await record(context, page, 'console-report');
 
+  // A question to the reporter, who left no contact: it waits on the status page. An empty
+  // message is named at its field; an attack quoted on purpose passes the WAF.
+  assert.match(await page.textContent('#text-hint'), /keinen Kontakt/);
+  await follow(page, 'form[action$="/messages"] button[type=submit]');
+  assert.match(await page.textContent('#text-error'), /Bitte eine Nachricht schreiben/);
+  await page.fill('#text', "Kam der Export über /export?tenant=' OR 1=1 -- zustande?");
+  await follow(page, 'form[action$="/messages"] button[type=submit]');
+  assert.match(await page.textContent('main [role=status]'), /Nachricht ist gesendet; sie steht auf der Statusseite/);
+  assert.match(await page.textContent('ol.messages'), /Sicherheitsteam · [\s\S]*OR 1=1 -- zustande\?/);
+  await shoot(context, page, 'console-report-message');
+
   // The incident file with mistakes: every failing field at once, the form kept.
   await page.fill('#title', '');
   await page.fill('#discovered_at', '');

@@ -535,12 +535,30 @@ test('a reporter sends the form and reads the status page, in German and English
   await page.screenshot({ path: join(shots, 'report-status-answer-de.png'), fullPage: true });
   await checkAccessibility(context, page, 'report status answer (de)');
 
+  // The security team asks a question; the reporter reads it on the status page and answers.
+  const officer = token(['--role', 'security_officer', '--now', await serverNow()]);
+  await api('POST', `/api/reports/${id}/messages`, officer, { text: 'Welche Export-URL haben Sie benutzt?\nUnd wann zuletzt?' });
+  await advance('PT15M'); // the edge allows a handful of report posts per client and burst
+  await page.goto(`${base}/security/reports/status?id=${id}&lang=de`);
+  await page.fill('#access_code', code);
+  await follow(page, 'button[type=submit]');
+  assert.match(await page.textContent('ol.messages'), /Sicherheitsteam · .*Welche Export-URL haben Sie benutzt\?Und wann zuletzt\?/);
+  // (An empty message the browser itself refuses: the field is required.)
+  await page.fill('#text', 'https://app.example/export?tenant=* – zuletzt gestern um 14 Uhr.');
+  await follow(page, 'form[action="/security/reports/status/messages"] button[type=submit]');
+  assert.match(await page.textContent('[role=status]'), /Ihre Nachricht ist beim Sicherheitsteam eingegangen/);
+  assert.match(await page.textContent('ol.messages li.from-you'), /Sie · .*zuletzt gestern um 14 Uhr/);
+  assert.equal(await page.inputValue('#text'), '', 'the form is empty again');
+  await page.screenshot({ path: join(shots, 'report-status-conversation-de.png'), fullPage: true });
+  await checkAccessibility(context, page, 'report status conversation (de)');
+
   // In English.
   await page.goto(`${base}/security/reports/status?lang=en`);
   await page.fill('#tracking_id', id);
   await page.fill('#access_code', code);
   await follow(page, 'button[type=submit]');
   assert.match(await page.textContent('main'), new RegExp(`Your security report ${id} has been received\\.`));
+  assert.match(await page.textContent('ol.messages'), /Security team · [\s\S]*You · /);
   await page.screenshot({ path: join(shots, 'report-status-answer-en.png'), fullPage: true });
   await checkAccessibility(context, page, 'report status answer (en)');
   assert.deepEqual(csp, [], 'no Content Security Policy violation');

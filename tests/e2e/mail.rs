@@ -874,6 +874,7 @@ async fn smtp_the_reporter_is_acknowledged_with_the_tracking_id_and_told_of_stat
             .incidents
             .report_status(&receipt.tracking_id, &receipt.secret)
             .await
+            .map(|view| (view.status, view.closed_because))
             .expect("status"),
         (
             ReportStatus::Closed,
@@ -952,6 +953,7 @@ async fn smtp_the_reporter_is_acknowledged_with_the_tracking_id_and_told_of_stat
         incidents
             .report_status(&second.tracking_id, &second.secret)
             .await
+            .map(|view| (view.status, view.closed_because))
             .expect("status"),
         (
             ReportStatus::Closed,

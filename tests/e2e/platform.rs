@@ -692,6 +692,248 @@ fn the_reporter_reads_the_status_on_a_page_in_their_language() {
     assert!(!missing.body.contains(code));
 }
 
+/// The confidential conversation: the security team asks through the API, the reporter reads
+/// the question on the status page (a mail tells them, without its text) and answers with the
+/// form; each side's text passes the WAF (attacks quoted on purpose), every mistake is named,
+/// a wrong code is an unknown report, and a closed report takes no more messages.
+#[test]
+fn the_reporter_and_the_security_team_write_to_each_other() {
+    let platform = Platform::start(&["--clock", "manual", "--start", "2026-03-28T09:00:00Z"]);
+    let form = [("content-type", "application/x-www-form-urlencoded")];
+    let sent = send(
+        &platform,
+        "POST",
+        "/security/reports",
+        &form,
+        "description=d&affected_parties=a&personal_data_kind=p&scope=s&impact_assessment=i&reporter_contact=finder%40example.org&language=de",
+    );
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    let codes: Vec<&str> = sent
+        .body
+        .split("<code>")
+        .skip(1)
+        .filter_map(|c| c.split("</code>").next())
+        .collect();
+    let [id, code] = codes[..] else {
+        panic!("id and code in {}", sent.body)
+    };
+    let officer = platform.token(&[
+        "--role",
+        "security_officer",
+        "--sub",
+        "sec-1",
+        "--now",
+        "2026-03-28T09:00:00Z",
+    ]);
+    let bearer = format!("Bearer {officer}");
+    let api = [
+        ("authorization", bearer.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let status_page = |body: &str| send(&platform, "POST", "/security/reports/status", &form, body);
+    let ask = format!("tracking_id={id}&access_code={code}&language=de");
+
+    // Before any message: the status, and the form to write.
+    let before = status_page(&ask);
+    assert_eq!(before.status, 200, "{}", before.body);
+    assert!(
+        !before.body.contains("<h2 id=\"messages\">"),
+        "{}",
+        before.body
+    );
+    assert!(
+        before
+            .body
+            .contains("action=\"/security/reports/status/messages\""),
+        "{}",
+        before.body
+    );
+
+    // The team asks; an empty message is named by its pointer.
+    let empty = send(
+        &platform,
+        "POST",
+        &format!("/api/reports/{id}/messages"),
+        &api,
+        r#"{"text":"  "}"#,
+    );
+    assert_eq!(empty.status, 400, "{}", empty.body);
+    assert_eq!(
+        empty.json()["errors"][0]["pointer"],
+        "/text",
+        "{}",
+        empty.body
+    );
+    let question = "Did the filter take ' OR 1=1 -- on /export?all=1?";
+    let asked = send(
+        &platform,
+        "POST",
+        &format!("/api/reports/{id}/messages"),
+        &api,
+        &serde_json::json!({ "text": question }).to_string(),
+    );
+    assert_eq!(asked.status, 201, "{}", asked.body);
+    assert_eq!(asked.json()["mailed"], true);
+
+    // The mail tells the reporter where to read it, never what.
+    platform.move_clock(serde_json::json!({ "advance": "PT1M" }));
+    let mail = std::fs::read_to_string(
+        platform
+            .data
+            .path()
+            .join("outbox")
+            .join(format!("{id}-msg-1.eml")),
+    )
+    .expect("the reporter's mail");
+    assert!(mail.contains("To: finder@example.org"), "{mail}");
+    assert!(mail.contains("/security/reports/status?id="), "{mail}");
+    assert!(
+        !mail.contains("OR 1=1"),
+        "the text stays out of the mail: {mail}"
+    );
+
+    // The reporter reads it on the status page, escaped, and answers.
+    let read = status_page(&ask);
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert!(
+        read.body.contains("<strong>Sicherheitsteam</strong>"),
+        "{}",
+        read.body
+    );
+    assert!(
+        read.body
+            .contains("Did the filter take &#39; OR 1=1 -- on /export?all=1?"),
+        "{}",
+        read.body
+    );
+    let messages = "/security/reports/status/messages";
+    let missing = send(&platform, "POST", messages, &form, &format!("{ask}&text="));
+    assert_eq!(missing.status, 422, "{}", missing.body);
+    assert!(
+        missing.body.contains(
+            "<a href=\"#text\">Ihre Nachricht an das Sicherheitsteam</a>: ist ein Pflichtfeld"
+        ),
+        "{}",
+        missing.body
+    );
+    let answer = "Yes: ' OR 1=1 -- returned every tenant.\n<script>alert(1)</script>";
+    let answered = send(
+        &platform,
+        "POST",
+        messages,
+        &form,
+        &format!(
+            "{ask}&text={}",
+            "Yes%3A+%27+OR+1%3D1+--+returned+every+tenant.%0A%3Cscript%3Ealert(1)%3C%2Fscript%3E"
+        ),
+    );
+    assert_eq!(answered.status, 200, "{}", answered.body);
+    assert!(
+        answered
+            .body
+            .contains("Ihre Nachricht ist beim Sicherheitsteam eingegangen."),
+        "{}",
+        answered.body
+    );
+    assert!(
+        answered.body.contains(
+            "Yes: &#39; OR 1=1 -- returned every tenant.<br>&lt;script&gt;alert(1)&lt;/script&gt;"
+        ),
+        "{}",
+        answered.body
+    );
+    assert_eq!(
+        answered
+            .headers
+            .get("cache-control")
+            .map(|v| v.to_str().ok()),
+        Some(Some("no-store"))
+    );
+    // The edge allows a handful of report posts per client and burst (20 an hour).
+    platform.move_clock(serde_json::json!({ "advance": "PT15M" }));
+    // A wrong code is an unknown report, for writing as for reading.
+    let wrong = send(
+        &platform,
+        "POST",
+        messages,
+        &form,
+        &format!(
+            "tracking_id={id}&access_code={}&language=de&text=hello",
+            "0".repeat(64)
+        ),
+    );
+    assert_eq!(wrong.status, 404, "{}", wrong.body);
+
+    // The team reads both, with who on the team wrote; the audit trail has both.
+    let report = send(&platform, "GET", &format!("/api/reports/{id}"), &api, "");
+    let report = report.json();
+    let listed = report["messages"].as_array().expect("messages");
+    assert_eq!(listed.len(), 2, "{report}");
+    assert_eq!(listed[0]["from"], "security_team");
+    assert_eq!(listed[0]["text"], question);
+    assert_eq!(listed[0]["by"], "sec-1");
+    assert_eq!(listed[1]["from"], "reporter");
+    assert_eq!(listed[1]["text"], answer);
+    let inbox = send(&platform, "GET", "/api/reports", &api, "").json();
+    assert_eq!(inbox[0]["id"], id);
+    assert_eq!(
+        inbox[0]["reporter_wrote_last"], true,
+        "the inbox shows an answer waits"
+    );
+    let trail = send(
+        &platform,
+        "GET",
+        &format!("/api/reports/{id}/audit"),
+        &api,
+        "",
+    );
+    for action in ["report.message_sent", "report.message_received"] {
+        assert!(trail.body.contains(action), "{action}: {}", trail.body);
+    }
+    // The team's mailbox hears that the reporter wrote, not what.
+    platform.move_clock(serde_json::json!({ "advance": "PT1M" }));
+    let team_mail = std::fs::read_to_string(
+        platform
+            .data
+            .path()
+            .join("outbox")
+            .join(format!("{id}-msg-2.eml")),
+    )
+    .expect("the team's mail");
+    assert!(!team_mail.contains("every tenant"), "{team_mail}");
+
+    // Closed: the page shows the conversation without the form; a late message is refused with
+    // what was typed kept.
+    let closed = send(
+        &platform,
+        "POST",
+        &format!("/api/reports/{id}/triage"),
+        &api,
+        r#"{"outcome":"not_a_breach"}"#,
+    );
+    assert_eq!(closed.status, 200, "{}", closed.body);
+    let after = status_page(&ask);
+    assert!(!after.body.contains("<textarea"), "{}", after.body);
+    assert!(
+        after.body.contains("returned every tenant"),
+        "{}",
+        after.body
+    );
+    let late = send(
+        &platform,
+        "POST",
+        messages,
+        &form,
+        &format!("{ask}&text=one+more+thing"),
+    );
+    assert_eq!(late.status, 409, "{}", late.body);
+    assert!(
+        late.body.contains("Die Nachricht wurde nicht angenommen"),
+        "{}",
+        late.body
+    );
+}
+
 #[test]
 fn framework_rejections_are_problem_json() {
     let origin = origin_only(&[]);

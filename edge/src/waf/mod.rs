@@ -184,7 +184,11 @@ pub const NARRATIVE_FREE_TEXT: &[&str] = &[
     "title",
     "note",
     "reason",
+    "text",
 ];
+
+/// A reporter's message to the security team on the status page: free text like the report.
+pub const REPORTER_MESSAGE: &[&str] = &["text"];
 
 /// Passwords are arbitrary by nature (`$(Sommer)2026`, `Or1=1notreally`): never sent on, only
 /// hashed, so the sign-in and activation steps do not inspect them.
@@ -206,6 +210,16 @@ pub fn platform_exclusions() -> Vec<Exclusion> {
             method: "POST",
             path: "/security/reports",
             scope: ExclusionScope::Args(REPORT_FREE_TEXT),
+        },
+        Exclusion {
+            method: "POST",
+            path: kernel::report_limits::STATUS_MESSAGES,
+            scope: ExclusionScope::Args(REPORTER_MESSAGE),
+        },
+        Exclusion {
+            method: "POST",
+            path: "/console/reports/*",
+            scope: ExclusionScope::Args(REPORTER_MESSAGE),
         },
         Exclusion {
             method: "*",

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use incidents::model::{ReportId, ReportStatus, Triage};
+use incidents::model::{MessageFrom, ReportId, ReportStatus, Triage};
 use incidents::service::{ReportView, TriageInput};
 use kernel::Error;
 use kernel::rbac::Permission;
@@ -89,7 +89,12 @@ pub async fn inbox(State(s): State<Arc<Services>>, viewer: Viewer) -> PageResult
                         tr {
                             td { a href=(report_path(&summary.id)) { (date_time(lang, summary.received_at)) } }
                             td { (text.as_deref().map(|d| excerpt(d, 140)).unwrap_or_else(|| summary.id.to_string())) }
-                            td { (report_status(summary.status, summary.triage.as_ref())) }
+                            td {
+                                (report_status(summary.status, summary.triage.as_ref()))
+                                @if summary.reporter_wrote_last {
+                                    " " span class="status warn" { (t("Antwort der meldenden Person", "the reporter answered")) }
+                                }
+                            }
                         }
                     }
                 }
@@ -107,7 +112,23 @@ pub async fn report(
     staff_only(&viewer)?;
     let id = parse_id(&raw)?;
     let view = s.incidents.get_report(&viewer.access, &id).await?;
-    render(&s, &viewer, &view, &DraftForm::default(), &[]).await
+    render(
+        &s,
+        &viewer,
+        &view,
+        &DraftForm::default(),
+        &[],
+        &Conversation::default(),
+    )
+    .await
+}
+
+/// The message form's state after a post: what to say above it, and what was typed when the
+/// message was refused.
+#[derive(Default)]
+struct Conversation {
+    notice: Option<Markup>,
+    typed: String,
 }
 
 async fn render(
@@ -116,12 +137,15 @@ async fn render(
     view: &ReportView,
     draft: &DraftForm,
     errors: &[(String, String)],
+    conversation: &Conversation,
 ) -> PageResult<Page> {
     let lang = current_lang();
     let now = s.clock.now();
     let permissions = viewer.access.permissions();
     let may_triage = permissions.contains(Permission::ReportsTriage) && view.triage.is_none();
     let may_open = may_triage && permissions.contains(Permission::IncidentsManage);
+    let may_write = permissions.contains(Permission::ReportsTriage)
+        && view.messages.len() < kernel::report_limits::MESSAGES_PER_REPORT;
     let action = format!("{}/triage", report_path(&view.id));
     let duplicate_error = field_error(errors, "of");
     let others: Vec<_> = if may_triage {
@@ -152,6 +176,42 @@ async fn render(
             dt { (t("Sprache", "Language")) } dd { (format!("{:?}", view.language).to_lowercase()) }
             @if view.scrubbed_card_numbers > 0 {
                 dt { (t("Entfernte Kartennummern", "Card numbers removed")) } dd { (view.scrubbed_card_numbers) }
+            }
+        }
+        h2 id="messages" { (t("Nachrichten mit der meldenden Person", "Messages with the reporter")) }
+        @if view.messages.is_empty() {
+            (none_yet("Noch keine Nachrichten.", "No messages yet."))
+        } @else {
+            ol class="messages" {
+                @for message in &view.messages {
+                    li class=(if message.from == MessageFrom::SecurityTeam { "from-team" } else { "from-reporter" }) {
+                        p class="meta" {
+                            strong { @if message.from == MessageFrom::SecurityTeam { (t("Sicherheitsteam", "Security team")) } @else { (t("Meldende Person", "Reporter")) } }
+                            " · " (date_time(lang, message.at))
+                        }
+                        p class="prose" { (message.text) }
+                    }
+                }
+            }
+        }
+        @if let Some(notice) = &conversation.notice { (notice) }
+        @if may_write {
+            @let text_error = field_error(errors, "text");
+            form method="post" action={ (report_path(&view.id)) "/messages" } novalidate {
+                (form_token_field(&viewer.form_token))
+                label for="text" { (t("Nachricht an die meldende Person", "Message to the reporter")) }
+                p class="hint" id="text-hint" { (if view.reporter_contact.is_some() { t(
+                    "Sie liest sie auf der Statusseite mit ihrem Zugangscode; eine E-Mail sagt ihr, dass eine Nachricht da ist (ohne den Text).",
+                    "They read it on the status page with their access code; an e-mail tells them a message is there (without its text).",
+                ) } else { t(
+                    "Sie hat keinen Kontakt angegeben: Sie liest die Nachricht nur, wenn sie die Statusseite aufruft.",
+                    "They left no contact: they read the message only when they open the status page.",
+                ) }) }
+                @if let Some(e) = text_error { p class="field-error" id="text-error" { (e) } }
+                textarea id="text" name="text" rows="5" maxlength=(kernel::report_limits::MESSAGE_LIMIT) required
+                    aria-describedby={ "text-hint" @if text_error.is_some() { " text-error" } }
+                    aria-invalid=[text_error.map(|_| "true")] { (conversation.typed) }
+                button type="submit" { (t("Nachricht senden", "Send the message")) }
             }
         }
         @if may_triage {
@@ -299,7 +359,109 @@ async fn refused(
     errors: Vec<(String, String)>,
 ) -> PageResult<Response> {
     let view = s.incidents.get_report(&viewer.access, id).await?;
-    Ok(render(s, viewer, &view, form, &errors)
-        .await?
-        .into_response())
+    Ok(
+        render(s, viewer, &view, form, &errors, &Conversation::default())
+            .await?
+            .into_response(),
+    )
+}
+
+#[derive(serde::Deserialize)]
+pub struct MessageForm {
+    #[serde(default)]
+    text: Option<String>,
+}
+
+/// The message form's post: sent (and whether the reporter is told by mail), or refused with
+/// what was typed kept.
+pub async fn message(
+    State(s): State<Arc<Services>>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+    PageForm(form): PageForm<MessageForm>,
+) -> PageResult<Response> {
+    staff_only(&viewer)?;
+    let id = parse_id(&raw)?;
+    let typed = form.text.clone().unwrap_or_default();
+    let (errors, conversation) = match s
+        .incidents
+        .message_to_reporter(&viewer.access, &id, form.text)
+        .await
+    {
+        Ok(mailed) => {
+            let said = if mailed {
+                t(
+                    "Die Nachricht ist gesendet; die meldende Person erfährt es per E-Mail.",
+                    "The message is sent; the reporter learns of it by e-mail.",
+                )
+            } else {
+                t(
+                    "Die Nachricht ist gesendet; sie steht auf der Statusseite der Meldung.",
+                    "The message is sent; it is on the report's status page.",
+                )
+            };
+            let notice = super::done(said);
+            (
+                Vec::new(),
+                Conversation {
+                    notice: Some(notice),
+                    typed: String::new(),
+                },
+            )
+        }
+        Err(Error::Validation(fields)) => {
+            let errors = fields
+                .iter()
+                .map(|f| {
+                    let said = if f.detail.contains("required") {
+                        t("Bitte eine Nachricht schreiben.", "Please write a message.")
+                    } else {
+                        t(
+                            "Die Nachricht ist zu lang oder enthält Steuerzeichen.",
+                            "The message is too long or contains control characters.",
+                        )
+                    };
+                    ("text".to_string(), said.to_string())
+                })
+                .collect();
+            (
+                errors,
+                Conversation {
+                    notice: None,
+                    typed,
+                },
+            )
+        }
+        Err(Error::Conflict(_)) => {
+            let notice = html! { div class="errors" role="alert" { p { (t(
+                "Die Meldung hat die höchste Zahl an Nachrichten erreicht.",
+                "The report holds as many messages as it can.",
+            )) } } };
+            (
+                Vec::new(),
+                Conversation {
+                    notice: Some(notice),
+                    typed,
+                },
+            )
+        }
+        Err(e) => return Err(PageError(e)),
+    };
+    let view = s.incidents.get_report(&viewer.access, &id).await?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    Ok(render(
+        &s,
+        &viewer,
+        &view,
+        &DraftForm::default(),
+        &errors,
+        &conversation,
+    )
+    .await?
+    .status(status)
+    .into_response())
 }

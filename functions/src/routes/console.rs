@@ -17,6 +17,7 @@ pub fn router() -> Routes {
         .page(reports::REPORTS, get(reports::inbox))
         .page("/console/reports/{report}", get(reports::report))
         .page("/console/reports/{report}/triage", post(reports::triage))
+        .page("/console/reports/{report}/messages", post(reports::message))
         .page(incidents::INCIDENTS, get(incidents::list))
         .page("/console/incidents/{incident}", get(incidents::detail))
         .page(

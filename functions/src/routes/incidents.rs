@@ -31,9 +31,14 @@ pub fn router() -> Routes {
         .route("/security/reports", post(submit_report))
         .route("/security/reports/{id}/status", get(report_status))
         .route(kernel::report_limits::STATUS_PAGE, post(ask_report_status))
+        .route(
+            kernel::report_limits::STATUS_MESSAGES,
+            post(reporter_message),
+        )
         .route("/api/reports", get(list_reports))
         .route("/api/reports/{id}", get(get_report))
         .route("/api/reports/{id}/triage", post(triage))
+        .route("/api/reports/{id}/messages", post(team_message))
         .route("/api/reports/{id}/audit", get(report_audit))
         .route("/api/incidents", get(list_incidents).post(create_incident))
         .route("/api/incidents/register", get(register))
@@ -99,6 +104,10 @@ struct StatusView {
     closed_because: Option<incidents::model::ClosedBecause>,
     /// The status (and reason) in words, as the status mail says it: what the status page shows.
     says: Says,
+    /// The conversation with the security team, oldest first.
+    messages: Vec<incidents::service::ReportMessageView>,
+    /// Whether the reporter may still write (the report is open, the conversation not full).
+    may_write: bool,
 }
 
 #[derive(Serialize)]
@@ -139,17 +148,76 @@ async fn ask_report_status(
 }
 
 async fn status_view(s: &Services, id: ReportId, secret: &str) -> ApiResult<StatusView> {
-    let (status, closed_because) = s.incidents.report_status(&id, secret).await?;
-    let says = |lang| incidents::notice::status_sentence(status, closed_because, lang);
-    Ok(Json(StatusView {
+    Ok(Json(status_json(
+        id,
+        s.incidents.report_status(&id, secret).await?,
+    )))
+}
+
+fn status_json(id: ReportId, view: incidents::service::ReporterView) -> StatusView {
+    let says = |lang| incidents::notice::status_sentence(view.status, view.closed_because, lang);
+    StatusView {
         tracking_id: id,
-        status,
-        closed_because,
+        status: view.status,
+        closed_because: view.closed_because,
         says: Says {
             de: says(incidents::model::Language::De),
             en: says(incidents::model::Language::En),
         },
-    }))
+        messages: view.messages,
+        may_write: view.may_write,
+    }
+}
+
+/// The status page's reply form, as the edge forwards it: the code in the body, and the text.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReporterMessage {
+    tracking_id: String,
+    access_code: String,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+/// Public: the reporter writes to the security team with the access code; answers with the
+/// status as it is now (the message in it). A wrong code gets the unknown report's answer.
+async fn reporter_message(
+    State(s): Shared,
+    ApiJson(message): ApiJson<ReporterMessage>,
+) -> ApiResult<StatusView> {
+    let id = report_id(&message.tracking_id)?;
+    let view = s
+        .incidents
+        .message_from_reporter(&id, &message.access_code, message.text)
+        .await?;
+    Ok(Json(status_json(id, view)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TeamMessage {
+    #[serde(default)]
+    text: Option<String>,
+}
+
+#[derive(Serialize)]
+struct TeamMessageSent {
+    /// Whether the reporter is told by mail (only when they left a contact).
+    mailed: bool,
+}
+
+/// The security team writes to a report's reporter.
+async fn team_message(
+    State(s): Shared,
+    Caller(access): Caller,
+    Path(id): Path<String>,
+    ApiJson(message): ApiJson<TeamMessage>,
+) -> Result<(StatusCode, Json<TeamMessageSent>), ApiError> {
+    let mailed = s
+        .incidents
+        .message_to_reporter(&access, &report_id(&id)?, message.text)
+        .await?;
+    Ok((StatusCode::CREATED, Json(TeamMessageSent { mailed })))
 }
 
 async fn list_reports(State(s): Shared, Caller(access): Caller) -> ApiResult<Vec<ReportSummary>> {

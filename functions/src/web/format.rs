@@ -32,11 +32,7 @@ pub fn remaining(from: Timestamp, to: Timestamp) -> String {
     }
 }
 
-pub fn date_time(lang: Lang, at: Timestamp) -> String {
-    let zoned = in_company_time(at);
-    let pattern = lang.pick("%d.%m.%Y, %H:%M (UTC%:z)", "%-d %b %Y, %H:%M (UTC%:z)");
-    zoned.strftime(pattern).to_string()
-}
+pub use web::lang::date_time;
 
 pub fn date(lang: Lang, at: Timestamp) -> String {
     let zoned = in_company_time(at);

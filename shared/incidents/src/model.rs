@@ -115,7 +115,31 @@ pub struct ReportRecord {
     /// How many card-like numbers the scrubber removed before sealing.
     #[serde(default)]
     pub scrubbed_card_numbers: usize,
+    /// The conversation between the reporter and the security team, oldest first (at most
+    /// `kernel::report_limits::MESSAGES_PER_REPORT`).
+    #[serde(default)]
+    pub messages: Vec<ReportMessage>,
     pub audit: AuditHead,
+}
+
+/// Who wrote a message on a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageFrom {
+    Reporter,
+    SecurityTeam,
+}
+
+/// One message on a report, its text sealed like the report's (platform key, purpose
+/// `reports`); a team message names the staff member who wrote it (never shown to the reporter).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportMessage {
+    pub at: Timestamp,
+    pub from: MessageFrom,
+    pub body: SealedField,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
 }
 
 /// The incident lifecycle. Only these transitions exist:

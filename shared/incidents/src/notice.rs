@@ -453,6 +453,41 @@ pub fn reporter_acknowledgement(report: &ReportId, status_page: &str) -> (String
     (subject, body)
 }
 
+/// The mail that tells a reporter the security team wrote to them: where to read and answer,
+/// never the text (the same rule as every mail to a reporter).
+pub fn reporter_new_message(report: &ReportId, status_page: &str) -> (String, String) {
+    let subject = format!(
+        "Neue Nachricht zu Ihrer Sicherheitsmeldung {report} / New message about your security report {report}"
+    );
+    let body = format!(
+        "Guten Tag,\n\nunser Sicherheitsteam hat Ihnen zu Ihrer Meldung {report} geschrieben. Lesen und beantworten \
+         Sie die Nachricht mit dem Zugangscode, der Ihnen bei der Meldung angezeigt wurde, hier:\n{status_page}\n\n\
+         Diese E-Mail enthält die Nachricht bewusst nicht; Antworten auf diese E-Mail erreichen uns nicht.\n\n\
+         Mit freundlichen Grüßen\nregrooter GmbH, Sicherheitsteam\n\
+         {SEPARATOR}\
+         Hello,\n\nour security team has written to you about your report {report}. Read and answer it with the \
+         access code shown to you when you reported, here:\n{status_page}\n\n\
+         On purpose this e-mail does not contain the message; replies to this e-mail do not reach us.\n\n\
+         Kind regards\nregrooter GmbH, security team\n"
+    );
+    (subject, body)
+}
+
+/// The mail that tells the security team a reporter wrote: which report, not what (the text
+/// stays sealed in the platform; the console's report page shows it).
+pub fn team_new_message(report: &ReportId) -> (String, String) {
+    let subject =
+        format!("Nachricht des Meldenden zu {report} / Message from the reporter of {report}");
+    let body = format!(
+        "Der Meldende der Sicherheitsmeldung {report} hat geschrieben. Die Nachricht steht auf der Seite der \
+         Meldung in der Konsole (Meldungen → {report}).\n\
+         {SEPARATOR}\
+         The reporter of security report {report} has written. The message is on the report's page in the \
+         console (Reports → {report}).\n"
+    );
+    (subject, body)
+}
+
 /// A report's status as its reporter reads it, after "Your security report … ": the status and,
 /// when closed, why (the status mail and the status page say the same).
 pub fn status_sentence(

@@ -124,6 +124,10 @@ pub enum Purpose {
         report: ReportId,
         status: ReportStatus,
     },
+    /// Tells a reporter who left a contact that the security team wrote to them (not what).
+    ReporterMessage { report: ReportId },
+    /// Tells the security team that a reporter wrote to them (not what).
+    TeamMessage { report: ReportId },
     /// Tells the security team that the deadline watch raised alerts on an incident.
     StaffAlert { incident: IncidentId },
     /// Tells a customer admin of a planned change of sub-processors (Art. 28(2) GDPR). The

@@ -16,6 +16,9 @@ use super::notice::{
     NoticeContent, NoticeKind, render_bilingual, reporter_acknowledgement, reporter_status,
 };
 use super::outbox::{DeliveryState, DrainReport, MessageView, Purpose, customer_message_id};
+
+mod conversation;
+pub use conversation::{ReportMessageView, ReporterView};
 use kernel::audit::{self, AuditEntry, BrokenLink};
 pub use kernel::audit::{ChainReport, chain_entries, verify_all_chains, verify_all_chains_to};
 use kernel::crypto::{FieldContext, KeyOwner, KeyPurpose, Keyring, Personal, SealedField};
@@ -35,6 +38,41 @@ const SK: &str = "RECORD";
 
 fn report_key(id: &ReportId) -> Result<ItemKey, Error> {
     Ok(ItemKey::new(format!("REPORT#{id}"), SK)?)
+}
+
+/// A report's record written under its version, with its audit entry: the two writes of any
+/// change of a report, for one transaction.
+fn report_write_ops(
+    report: &mut ReportRecord,
+    version: u64,
+    now: Timestamp,
+    principal: &Principal,
+    action: &str,
+    change: &impl Serialize,
+) -> Result<Vec<WriteOp>, Error> {
+    let id = report.id;
+    let entry = AuditEntry::append(
+        &id.to_string(),
+        Some(&report.audit),
+        now,
+        principal,
+        action,
+        change,
+    );
+    report.audit = entry.head();
+    let item = Item::new(report_key(&id)?, RecordKind::SecurityReport)
+        .with_gsi1(ItemKey::new(
+            REPORTS_INDEX,
+            format!("{}#{id}", report.received_at.as_second()),
+        )?)
+        .with_record(&*report)?;
+    Ok(vec![
+        WriteOp::Put {
+            item,
+            condition: Condition::Version(version),
+        },
+        entry.insert_op()?,
+    ])
 }
 
 fn incident_key(id: &IncidentId) -> Result<ItemKey, Error> {
@@ -487,6 +525,8 @@ pub struct ReportView {
     pub reporter_contact: Option<String>,
     pub triage: Option<Triage>,
     pub scrubbed_card_numbers: usize,
+    /// The conversation with the reporter, oldest first.
+    pub messages: Vec<ReportMessageView>,
 }
 
 #[derive(Debug, Serialize)]
@@ -495,6 +535,23 @@ pub struct ReportSummary {
     pub received_at: Timestamp,
     pub status: ReportStatus,
     pub triage: Option<Triage>,
+    /// The reporter wrote last: an answer waits for the team.
+    pub reporter_wrote_last: bool,
+}
+
+impl ReportSummary {
+    fn of(report: &ReportRecord) -> Self {
+        Self {
+            id: report.id,
+            received_at: report.received_at,
+            status: report.status,
+            triage: report.triage.clone(),
+            reporter_wrote_last: report
+                .messages
+                .last()
+                .is_some_and(|m| m.from == MessageFrom::Reporter),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -837,6 +894,7 @@ impl IncidentService {
             triage: None,
             triaged_at: None,
             scrubbed_card_numbers: scrubbed,
+            messages: Vec::new(),
             audit: entry.head(),
         };
         let item = Item::new(report_key(&id)?, RecordKind::SecurityReport)
@@ -890,29 +948,6 @@ impl IncidentService {
         )
     }
 
-    /// The reporter's status check: the same answer for a wrong secret as for an unknown id.
-    pub async fn report_status(
-        &self,
-        id: &ReportId,
-        secret: &str,
-    ) -> Result<(ReportStatus, Option<ClosedBecause>), Error> {
-        let unknown = || Error::NotFound("report".into());
-        let (record, _) = self.load_report(id).await.map_err(|_| unknown())?;
-        let given = Sha256::digest(secret.trim().as_bytes());
-        let expected: Vec<u8> = (0..record.secret_digest.len())
-            .step_by(2)
-            .filter_map(|i| u8::from_str_radix(&record.secret_digest[i..i + 2], 16).ok())
-            .collect();
-        if subtle::ConstantTimeEq::ct_eq(given.as_slice(), expected.as_slice()).into() {
-            Ok((
-                record.status,
-                ClosedBecause::of(record.status, record.triage.as_ref()),
-            ))
-        } else {
-            Err(unknown())
-        }
-    }
-
     async fn load_report(&self, id: &ReportId) -> Result<(ReportRecord, u64), Error> {
         let item = self
             .store
@@ -933,12 +968,7 @@ impl IncidentService {
             .iter()
             .map(|item| {
                 let r: ReportRecord = item.record()?;
-                Ok(ReportSummary {
-                    id: r.id,
-                    received_at: r.received_at,
-                    status: r.status,
-                    triage: r.triage,
-                })
+                Ok(ReportSummary::of(&r))
             })
             .collect()
     }
@@ -968,6 +998,7 @@ impl IncidentService {
                 Some(c) => Some(self.open(k, &rid, "reporter_contact", c).await?),
                 None => None,
             },
+            messages: self.open_messages(&r, true).await?,
             triage: r.triage,
             scrubbed_card_numbers: r.scrubbed_card_numbers,
         })
@@ -1030,12 +1061,7 @@ impl IncidentService {
             .await?,
         );
         self.store.transact(ops).await.map_err(conflict)?;
-        Ok(ReportSummary {
-            id: report.id,
-            received_at: report.received_at,
-            status: report.status,
-            triage: report.triage,
-        })
+        Ok(ReportSummary::of(&report))
     }
 
     /// The writes of a report's change (its status set by the caller): the record with its new
@@ -1051,28 +1077,7 @@ impl IncidentService {
         change: &impl Serialize,
     ) -> Result<Vec<WriteOp>, Error> {
         let id = report.id;
-        let entry = AuditEntry::append(
-            &id.to_string(),
-            Some(&report.audit),
-            now,
-            principal,
-            action,
-            change,
-        );
-        report.audit = entry.head();
-        let item = Item::new(report_key(&id)?, RecordKind::SecurityReport)
-            .with_gsi1(ItemKey::new(
-                REPORTS_INDEX,
-                format!("{}#{id}", report.received_at.as_second()),
-            )?)
-            .with_record(&*report)?;
-        let mut ops = vec![
-            WriteOp::Put {
-                item,
-                condition: Condition::Version(version),
-            },
-            entry.insert_op()?,
-        ];
+        let mut ops = report_write_ops(report, version, now, principal, action, change)?;
         if let Some(contact) = &report.reporter_contact {
             let contact = self
                 .keyring

@@ -260,8 +260,9 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::SecurityReport,
-        description: "A security report from the public intake: the page's five fields and the \
-                      reporter's optional contact, all sealed with the platform's reports key.",
+        description: "A security report from the public intake: the page's five fields, the \
+                      reporter's optional contact and the messages with the security team, all \
+                      sealed with the platform's reports key.",
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[
@@ -289,6 +290,10 @@ pub static INVENTORY: &[RecordSpec] = &[
                 path: "reporter_contact",
                 category: DataCategory::Contact,
             },
+            PersonalField {
+                path: "messages[].body",
+                category: DataCategory::CommunicationContent,
+            },
         ],
         clear: &[
             "id",
@@ -300,6 +305,9 @@ pub static INVENTORY: &[RecordSpec] = &[
             "triage.of",
             "triage.incident",
             "triaged_at",
+            "messages[].at",
+            "messages[].from",
+            "messages[].by",
             "audit.hash",
         ],
         short_lived: false,

@@ -15,6 +15,18 @@ pub const REPORT_LIMITS: [(&str, usize); 6] = [
 /// The reporter's status page (the edge serves it; mails to reporters link to it with `?id=`).
 pub const STATUS_PAGE: &str = "/security/reports/status";
 
+/// A message between a reporter and the security team (the status page's reply field), at most
+/// this many characters.
+pub const MESSAGE_LIMIT: usize = 5_000;
+
+/// At most this many messages on one report (both directions together): the conversation is
+/// stored with the report, and past this a new report is the way on.
+pub const MESSAGES_PER_REPORT: usize = 40;
+
+/// Where the status page's reply form posts (the edge reads it and asks the incidents function
+/// at the same path).
+pub const STATUS_MESSAGES: &str = "/security/reports/status/messages";
+
 /// The field the edge adds to a report it forwards: how many card numbers it removed from the
 /// text (the function sees only the clean text). Never a field a reporter sends.
 pub const CARDS_REMOVED_AT_EDGE: &str = "card_numbers_removed_at_edge";

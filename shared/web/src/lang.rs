@@ -100,6 +100,14 @@ fn quality(raw: &str) -> u16 {
     }
 }
 
+/// An instant as people read it, in the company's time with its offset: "20.11.2026, 10:00
+/// (UTC+01:00)" / "20 Nov 2026, 10:00 (UTC+01:00)" — on the pages and on the edge's status page.
+pub fn date_time(lang: Lang, at: kernel::time::Timestamp) -> String {
+    let zoned = kernel::time::in_company_time(at);
+    let pattern = lang.pick("%d.%m.%Y, %H:%M (UTC%:z)", "%-d %b %Y, %H:%M (UTC%:z)");
+    zoned.strftime(pattern).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

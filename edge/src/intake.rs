@@ -74,6 +74,35 @@ const FIELDS: [(&str, &str, &str, &str, &str); 5] = [
     ),
 ];
 
+/// What a security researcher may add about a vulnerability, all optional, with labels and
+/// hints: (name, label de, label en, hint de, hint en, rows; 0 for a one-line field).
+const VULNERABILITY_FIELDS: [(&str, &str, &str, &str, &str, u8); 3] = [
+    (
+        "affected_product",
+        "Betroffenes Produkt oder betroffene URL",
+        "Affected product or URL",
+        "Zum Beispiel https://app.regrooter.de/export oder der Name der Funktion.",
+        "For example https://app.regrooter.de/export or the feature's name.",
+        0,
+    ),
+    (
+        "steps_to_reproduce",
+        "Schritte zum Nachvollziehen",
+        "Steps to reproduce",
+        "Wie wir die Schwachstelle nachvollziehen können; Anfragen und Code dürfen Sie zitieren.",
+        "How we can reproduce the vulnerability; you may quote requests and code.",
+        6,
+    ),
+    (
+        "cvss_vector",
+        "CVSS-v4.0-Vektor",
+        "CVSS v4.0 vector",
+        "Ihre Einschätzung, z. B. CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:N/VA:N/SC:N/SI:N/SA:N",
+        "Your rating, e.g. CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:N/VA:N/SC:N/SI:N/SA:N",
+        0,
+    ),
+];
+
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -130,9 +159,9 @@ pub fn form_page(lang: Lang, errors: &[Mistake], values: &Map<String, Value>) ->
     let de = lang == Lang::De;
     let mut body = String::new();
     body.push_str(if de {
-        "<h1>Sicherheitsvorfall melden</h1>\n<p>Ihre Meldung wird vertraulich behandelt und verschlüsselt gespeichert. Alle Felder außer der Kontaktangabe sind Pflichtfelder.</p>\n<p>Was wir Meldenden zusagen und worum wir bitten: <a href=\"/security/policy?lang=de\">Richtlinie zur Meldung von Sicherheitslücken</a>. Was wir allen zusagen, mit Nachweis: <a href=\"/trust?lang=de\">Vertrauensseite</a>.</p>\n<p lang=\"en\"><a href=\"/security/report?lang=en\" hreflang=\"en\">English version</a></p>\n"
+        "<h1>Sicherheitsvorfall melden</h1>\n<p>Ihre Meldung wird vertraulich behandelt und verschlüsselt gespeichert. Die fünf Felder zum Vorfall sind Pflichtfelder, alle übrigen freiwillig.</p>\n<p>Was wir Meldenden zusagen und worum wir bitten: <a href=\"/security/policy?lang=de\">Richtlinie zur Meldung von Sicherheitslücken</a>. Was wir allen zusagen, mit Nachweis: <a href=\"/trust?lang=de\">Vertrauensseite</a>.</p>\n<p lang=\"en\"><a href=\"/security/report?lang=en\" hreflang=\"en\">English version</a></p>\n"
     } else {
-        "<h1>Report a security incident</h1>\n<p>Your report is treated confidentially and stored encrypted. All fields except the contact are required.</p>\n<p>What we promise reporters and what we ask of them: <a href=\"/security/policy?lang=en\">vulnerability disclosure policy</a>. What we promise everyone, with evidence: <a href=\"/trust?lang=en\">trust page</a>.</p>\n<p lang=\"de\"><a href=\"/security/report?lang=de\" hreflang=\"de\">Deutsche Fassung</a></p>\n"
+        "<h1>Report a security incident</h1>\n<p>Your report is treated confidentially and stored encrypted. The five fields about the incident are required, all others optional.</p>\n<p>What we promise reporters and what we ask of them: <a href=\"/security/policy?lang=en\">vulnerability disclosure policy</a>. What we promise everyone, with evidence: <a href=\"/trust?lang=en\">trust page</a>.</p>\n<p lang=\"de\"><a href=\"/security/report?lang=de\" hreflang=\"de\">Deutsche Fassung</a></p>\n"
     });
     body.push_str(&mistakes_list(lang, errors));
     body.push_str("<form method=\"post\" action=\"/security/reports\" accept-charset=\"utf-8\">\n");
@@ -155,6 +184,44 @@ pub fn form_page(lang: Lang, errors: &[Mistake], values: &Map<String, Value>) ->
             value(name),
         ));
     }
+    body.push_str(&format!(
+        "<fieldset class=\"fields\">\n<legend>{}</legend>\n<p class=\"hint\">{}</p>\n",
+        if de {
+            "Für eine Schwachstelle (freiwillig)"
+        } else {
+            "For a vulnerability (optional)"
+        },
+        if de {
+            "Wenn Sie eine Sicherheitslücke gefunden haben, helfen uns diese Angaben beim Nachvollziehen."
+        } else {
+            "If you found a vulnerability, these help us reproduce it."
+        }
+    ));
+    for (name, label_de, label_en, hint_de, hint_en, rows) in VULNERABILITY_FIELDS {
+        let limit = limit_of(name);
+        let invalid = if errors.iter().any(|e| e.field == name) {
+            " aria-invalid=\"true\""
+        } else {
+            ""
+        };
+        let label = if de { label_de } else { label_en };
+        let hint = if de { hint_de } else { hint_en };
+        let control = if rows == 0 {
+            format!(
+                "<input id=\"{name}\" name=\"{name}\" type=\"text\" maxlength=\"{limit}\" spellcheck=\"false\" aria-describedby=\"{name}-hint\"{invalid} value=\"{}\">",
+                value(name)
+            )
+        } else {
+            format!(
+                "<textarea id=\"{name}\" name=\"{name}\" maxlength=\"{limit}\" rows=\"{rows}\" aria-describedby=\"{name}-hint\"{invalid}>{}</textarea>",
+                value(name)
+            )
+        };
+        body.push_str(&format!(
+            "<div class=\"field\">\n<label for=\"{name}\">{label}</label>\n<p id=\"{name}-hint\" class=\"hint\">{hint}</p>\n{control}\n</div>\n"
+        ));
+    }
+    body.push_str("</fieldset>\n");
     body.push_str(&format!(
         "<div class=\"field\">\n<label for=\"reporter_contact\">{}</label>\n<p id=\"reporter_contact-hint\" class=\"hint\">{}</p>\n<input id=\"reporter_contact\" name=\"reporter_contact\" type=\"text\" maxlength=\"320\" autocomplete=\"email\" aria-describedby=\"reporter_contact-hint\" value=\"{}\">\n</div>\n<input type=\"hidden\" name=\"language\" value=\"{}\">\n<button type=\"submit\">{}</button>\n</form>\n",
         CONTACT_LABEL[usize::from(!de)],
@@ -602,6 +669,11 @@ impl Mistake {
         if let Some((_, label_de, label_en, ..)) = FIELDS.iter().find(|f| f.0 == self.field) {
             return if de { label_de } else { label_en }.to_string();
         }
+        if let Some((_, label_de, label_en, ..)) =
+            VULNERABILITY_FIELDS.iter().find(|f| f.0 == self.field)
+        {
+            return if de { label_de } else { label_en }.to_string();
+        }
         match self.field.as_str() {
             "reporter_contact" => CONTACT_LABEL[usize::from(!de)].to_string(),
             "language" if de => "Sprache".into(),
@@ -620,15 +692,25 @@ impl Mistake {
 /// The contact field's label, German and English.
 const CONTACT_LABEL: [&str; 2] = ["Ihre Kontaktangabe (freiwillig)", "Your contact (optional)"];
 
-const ALLOWED: [&str; 7] = [
+const ALLOWED: [&str; 10] = [
     "description",
     "affected_parties",
     "personal_data_kind",
     "scope",
     "impact_assessment",
     "reporter_contact",
+    "affected_product",
+    "steps_to_reproduce",
+    "cvss_vector",
     "language",
 ];
+
+/// The fields that may be left out (or sent as `null`, or empty from the form).
+fn optional(name: &str) -> bool {
+    name == "reporter_contact"
+        || name == "language"
+        || VULNERABILITY_FIELDS.iter().any(|f| f.0 == name)
+}
 
 /// Parses and validates a report post. Limits and rules match the origin's, so a report the edge
 /// accepts is never refused for its shape there.
@@ -685,9 +767,14 @@ pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Parsed, Rejected
                     }
                 } else if s.chars().count() > limit {
                     errors.push(Mistake::new(name, MistakeKind::TooLong(limit)));
+                } else if name == "cvss_vector"
+                    && !s.trim().is_empty()
+                    && kernel::report_limits::cvss_v4(s).is_err()
+                {
+                    errors.push(Mistake::new(name, MistakeKind::NotValid));
                 }
             }
-            Value::Null if name == "reporter_contact" || name == "language" => {}
+            Value::Null if optional(name) => {}
             _ => errors.push(Mistake::new(name, MistakeKind::NotText)),
         }
     }
@@ -700,10 +787,17 @@ pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Parsed, Rejected
             errors.push(Mistake::new(name, MistakeKind::Required));
         }
     }
-    // A form leaves an empty contact empty; the origin expects it absent.
-    if matches!(fields.get("reporter_contact"), Some(Value::String(s)) if s.trim().is_empty()) {
-        fields.remove("reporter_contact");
-    }
+    // A form leaves an empty optional field empty (JSON may say null); the origin expects it
+    // absent.
+    fields.retain(|name, value| {
+        !(optional(name)
+            && name != "language"
+            && match value {
+                Value::String(s) => s.trim().is_empty(),
+                Value::Null => true,
+                _ => false,
+            })
+    });
     if !errors.is_empty() {
         return Err(Rejected {
             format,

@@ -212,6 +212,7 @@ test('a security officer triages a report into an incident, sends the notice and
   await form.fill('#personal_data_kind', 'Namen, E-Mail-Adressen');
   await form.fill('#scope', 'etwa 140 Personen');
   await form.fill('#impact_assessment', 'Phishing-Risiko');
+  await form.fill('#cvss_vector', 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N');
   await follow(form, 'button[type=submit]');
   await reporter.close();
 
@@ -221,6 +222,8 @@ test('a security officer triages a report into an incident, sends the notice and
   assert.match(await page.textContent('#reports'), /Exportfunktion liefert/, 'the inbox shows what a report says');
   await record(context, page, 'console-reports');
   await follow(page, '#reports tbody tr a');
+  // The reporter's CVSS v4.0 vector, scored (a published record gives it 9.3, critical).
+  assert.match(await page.textContent('main dl'), /9,3 · kritisch · CVSS:4\.0\/AV:N/);
   await record(context, page, 'console-report');
 
   // A question to the reporter, who left no contact: it waits on the status page. An empty

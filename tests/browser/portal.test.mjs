@@ -508,11 +508,21 @@ test('a reporter sends the form and reads the status page, in German and English
   watchCsp(page, csp);
   await advance('PT5M');
   await page.goto(`${base}/security/report`);
+  await record(context, page, 'report-form');
   await page.fill('#description', 'Die Exportfunktion liefert Datensätze anderer Kunden.');
   await page.fill('#affected_parties', 'ACME GmbH');
   await page.fill('#personal_data_kind', 'Namen, E-Mail-Adressen');
   await page.fill('#scope', 'etwa 140 Personen');
   await page.fill('#impact_assessment', 'Phishing-Risiko');
+  // The optional vulnerability fields: a vector that is none is named by its label, the rest kept.
+  await page.fill('#affected_product', 'https://app.regrooter.example/export');
+  await page.fill('#cvss_vector', 'hoch');
+  await follow(page, 'button[type=submit]');
+  assert.match(await page.textContent('[role=alert]'), /CVSS-v4\.0-Vektor: hat nicht die erwartete Form/);
+  assert.equal(await page.inputValue('#affected_product'), 'https://app.regrooter.example/export');
+  await page.screenshot({ path: join(shots, 'report-form-mistake-de.png'), fullPage: true });
+  await checkAccessibility(context, page, 'report form mistake (de)');
+  await page.fill('#cvss_vector', 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:N/VA:N/SC:N/SI:N/SA:N');
   await follow(page, 'button[type=submit]');
   await page.screenshot({ path: join(shots, 'report-confirmation-de.png'), fullPage: true });
   await checkAccessibility(context, page, 'report confirmation (de)');

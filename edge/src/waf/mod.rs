@@ -172,6 +172,8 @@ pub const REPORT_FREE_TEXT: &[&str] = &[
     "personal_data_kind",
     "scope",
     "impact_assessment",
+    "affected_product",
+    "steps_to_reproduce",
 ];
 
 /// Narrative fields the security team and customers write about incidents, measures and

@@ -49,6 +49,23 @@ fn report_status(status: ReportStatus, triage: Option<&Triage>) -> Markup {
     html! { span class={ "status " (class) } { (text) } }
 }
 
+/// A CVSS score as written in `lang`: "9,3" / "9.3".
+fn format_score(lang: web::Lang, score: f64) -> String {
+    let text = format!("{score:.1}");
+    lang.pick(text.replace('.', ","), text)
+}
+
+/// CVSS's qualitative rating in words.
+fn severity_words(severity: &str) -> &'static str {
+    match severity {
+        "critical" => t("kritisch", "critical"),
+        "high" => t("hoch", "high"),
+        "medium" => t("mittel", "medium"),
+        "low" => t("niedrig", "low"),
+        _ => t("keine", "none"),
+    }
+}
+
 pub async fn inbox(State(s): State<Arc<Services>>, viewer: Viewer) -> PageResult<Page> {
     staff_only(&viewer)?;
     let lang = current_lang();
@@ -173,6 +190,21 @@ async fn render(
             dt { (t("Umfang", "Scope")) } dd class="prose" { (view.scope) }
             dt { (t("Folgen für die Rechte der Betroffenen", "Impact on people's rights")) } dd class="prose" { (view.impact_assessment) }
             dt { (t("Kontakt der meldenden Person", "Reporter's contact")) } dd { (view.reporter_contact.as_deref().unwrap_or("—")) }
+            @if let Some(product) = &view.affected_product {
+                dt { (t("Betroffenes Produkt oder URL", "Affected product or URL")) } dd class="prose" { (product) }
+            }
+            @if let Some(steps) = &view.steps_to_reproduce {
+                dt { (t("Schritte zum Nachvollziehen", "Steps to reproduce")) } dd class="prose" { (steps) }
+            }
+            @if let Some(vector) = &view.cvss_vector {
+                dt { (t("CVSS v4.0 (Einschätzung der meldenden Person)", "CVSS v4.0 (the reporter's rating)")) }
+                dd {
+                    @if let Ok(rated) = kernel::report_limits::cvss_v4(vector) {
+                        strong { (format_score(lang, rated.score)) } " · " (severity_words(rated.severity)) " · "
+                    }
+                    code { (vector) }
+                }
+            }
             dt { (t("Sprache", "Language")) } dd { (format!("{:?}", view.language).to_lowercase()) }
             @if view.scrubbed_card_numbers > 0 {
                 dt { (t("Entfernte Kartennummern", "Card numbers removed")) } dd { (view.scrubbed_card_numbers) }

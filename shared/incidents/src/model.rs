@@ -105,6 +105,14 @@ pub struct ReportRecord {
     pub impact_assessment: SealedField,
     #[serde(default)]
     pub reporter_contact: Option<SealedField>,
+    /// For a vulnerability: the affected product or URL and the steps to reproduce (sealed), and
+    /// a CVSS v4.0 vector (checked at intake; no personal data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affected_product: Option<SealedField>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps_to_reproduce: Option<SealedField>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cvss_vector: Option<String>,
     /// SHA-256 of the reporter's status secret, hex.
     pub secret_digest: String,
     pub status: ReportStatus,

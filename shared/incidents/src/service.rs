@@ -123,6 +123,14 @@ pub struct ReportSubmission {
     pub impact_assessment: Option<Personal<String>>,
     #[serde(default)]
     pub reporter_contact: Option<Personal<String>>,
+    /// For a vulnerability (optional): the affected product or URL, the steps to reproduce, and
+    /// a CVSS v4.0 vector.
+    #[serde(default)]
+    pub affected_product: Option<Personal<String>>,
+    #[serde(default)]
+    pub steps_to_reproduce: Option<Personal<String>>,
+    #[serde(default)]
+    pub cvss_vector: Option<String>,
     #[serde(default)]
     pub language: Option<Language>,
     /// Set by the edge (`kernel::report_limits::CARDS_REMOVED_AT_EDGE`): card numbers it took
@@ -190,6 +198,23 @@ impl ReportSubmission {
             self.reporter_contact.as_ref(),
             false,
         );
+        check_text(
+            &mut errors,
+            "affected_product",
+            self.affected_product.as_ref(),
+            false,
+        );
+        check_text(
+            &mut errors,
+            "steps_to_reproduce",
+            self.steps_to_reproduce.as_ref(),
+            false,
+        );
+        if let Some(vector) = &self.cvss_vector
+            && let Err(problem) = kernel::report_limits::cvss_v4(vector)
+        {
+            errors.push(FieldError::new("/cvss_vector", problem));
+        }
         if errors.is_empty() {
             Ok(())
         } else {
@@ -523,6 +548,9 @@ pub struct ReportView {
     pub scope: String,
     pub impact_assessment: String,
     pub reporter_contact: Option<String>,
+    pub affected_product: Option<String>,
+    pub steps_to_reproduce: Option<String>,
+    pub cvss_vector: Option<String>,
     pub triage: Option<Triage>,
     pub scrubbed_card_numbers: usize,
     /// The conversation with the reporter, oldest first.
@@ -835,6 +863,19 @@ impl IncidentService {
             .into_inner())
     }
 
+    async fn open_optional(
+        &self,
+        kind: RecordKind,
+        id: &str,
+        field: &str,
+        value: Option<&SealedField>,
+    ) -> Result<Option<String>, Error> {
+        match value {
+            Some(value) => Ok(Some(self.open(kind, id, field, value).await?)),
+            None => Ok(None),
+        }
+    }
+
     // ----- reports ------------------------------------------------------------------------------
 
     /// The public intake: validates, scrubs card numbers, seals, stores; returns the tracking id
@@ -853,6 +894,8 @@ impl IncidentService {
             ("scope", &submission.scope),
             ("impact_assessment", &submission.impact_assessment),
             ("reporter_contact", &submission.reporter_contact),
+            ("affected_product", &submission.affected_product),
+            ("steps_to_reproduce", &submission.steps_to_reproduce),
         ];
         for (name, value) in fields {
             if let Some(value) = value {
@@ -889,6 +932,12 @@ impl IncidentService {
             scope: take("scope", &mut sealed)?,
             impact_assessment: take("impact_assessment", &mut sealed)?,
             reporter_contact: sealed.remove("reporter_contact"),
+            affected_product: sealed.remove("affected_product"),
+            steps_to_reproduce: sealed.remove("steps_to_reproduce"),
+            cvss_vector: submission
+                .cvss_vector
+                .as_deref()
+                .map(|v| v.trim().to_string()),
             secret_digest: kernel::hex::encode(&Sha256::digest(secret.as_bytes())),
             status: ReportStatus::Received,
             triage: None,
@@ -994,10 +1043,16 @@ impl IncidentService {
             impact_assessment: self
                 .open(k, &rid, "impact_assessment", &r.impact_assessment)
                 .await?,
-            reporter_contact: match &r.reporter_contact {
-                Some(c) => Some(self.open(k, &rid, "reporter_contact", c).await?),
-                None => None,
-            },
+            reporter_contact: self
+                .open_optional(k, &rid, "reporter_contact", r.reporter_contact.as_ref())
+                .await?,
+            affected_product: self
+                .open_optional(k, &rid, "affected_product", r.affected_product.as_ref())
+                .await?,
+            steps_to_reproduce: self
+                .open_optional(k, &rid, "steps_to_reproduce", r.steps_to_reproduce.as_ref())
+                .await?,
+            cvss_vector: r.cvss_vector.clone(),
             messages: self.open_messages(&r, true).await?,
             triage: r.triage,
             scrubbed_card_numbers: r.scrubbed_card_numbers,

@@ -261,8 +261,9 @@ pub static INVENTORY: &[RecordSpec] = &[
     RecordSpec {
         kind: RecordKind::SecurityReport,
         description: "A security report from the public intake: the page's five fields, the \
-                      reporter's optional contact and the messages with the security team, all \
-                      sealed with the platform's reports key.",
+                      reporter's optional contact, a vulnerability's product and steps, and the \
+                      messages with the security team, all sealed with the platform's reports \
+                      key; an optional CVSS v4.0 vector in clear.",
         tenant_scoped: false,
         holding: Holding::Platform,
         personal: &[
@@ -291,6 +292,14 @@ pub static INVENTORY: &[RecordSpec] = &[
                 category: DataCategory::Contact,
             },
             PersonalField {
+                path: "affected_product",
+                category: DataCategory::CommunicationContent,
+            },
+            PersonalField {
+                path: "steps_to_reproduce",
+                category: DataCategory::CommunicationContent,
+            },
+            PersonalField {
                 path: "messages[].body",
                 category: DataCategory::CommunicationContent,
             },
@@ -305,6 +314,7 @@ pub static INVENTORY: &[RecordSpec] = &[
             "triage.of",
             "triage.incident",
             "triaged_at",
+            "cvss_vector",
             "messages[].at",
             "messages[].from",
             "messages[].by",

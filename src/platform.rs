@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::Router;
 use kernel::Clock;
 use kernel::crypto::{Keyring, LocalKeyEncryption};
-use kernel::inventory::InventoryGuard;
+use kernel::inventory::GuardedStore;
 use kernel::store::Store;
 use kernel::time::{ManualClock, SignedDuration, SystemClock};
 use kernel::token::TokenVerifier;
@@ -39,11 +39,11 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         clock.clone(),
     )?);
     raw.purge_expired()?;
-    let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(raw.clone()));
+    let store = GuardedStore::new(raw.clone());
     let master = infra::local_keys::master_key(&args.data)?;
     let keyring = Arc::new(Keyring::new(
         Arc::new(LocalKeyEncryption::new("master", &master)),
-        store.clone(),
+        store.shared(),
         clock.clone(),
     ));
     let signing = infra::local_keys::dev_signing_key(&args.data)?;
@@ -73,7 +73,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
             url: "in-process:/healthz".into(),
         }];
         Arc::new(StoreProber {
-            store: store.clone(),
+            store: store.shared(),
         })
     } else {
         Arc::new(infra::probe::HttpProber::for_dev(

@@ -4,8 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use kernel::crypto::{Keyring, LocalKeyEncryption};
-use kernel::inventory::InventoryGuard;
-use kernel::store::Store;
+use kernel::inventory::GuardedStore;
 use kernel::time::{Clock, SystemClock};
 use kernel::token::{Jwks, VerificationKey};
 use retention::RetentionService;
@@ -16,11 +15,11 @@ fn service(data: &Path) -> Result<RetentionService, CliError> {
     let config = functions::Config::from_env()?;
     let clock = Arc::new(SystemClock);
     let raw = existing_store(data, clock.clone())?;
-    let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(raw));
+    let store = GuardedStore::new(raw);
     let master = infra::local_keys::master_key(data)?;
     let keyring = Arc::new(Keyring::new(
         Arc::new(LocalKeyEncryption::new("master", &master)),
-        store.clone(),
+        store.shared(),
         clock.clone(),
     ));
     let signer = Arc::new(infra::local_keys::certificate_signing_key(data)?);

@@ -136,8 +136,9 @@ mod tests {
 
     fn services(clock: Arc<ManualClock>) -> Arc<Services> {
         let config = functions::Config::from_lookup(|_| None).expect("config");
-        let store: Arc<dyn kernel::store::Store> =
-            Arc::new(infra::EmbeddedStore::in_memory(clock.clone()).expect("store"));
+        let store = kernel::inventory::GuardedStore::new(Arc::new(
+            infra::EmbeddedStore::in_memory(clock.clone()).expect("store"),
+        ));
         let kek = Arc::new(LocalKeyEncryption::new(
             "test",
             &zeroize::Zeroizing::new(kernel::random::bytes::<32>()),
@@ -147,7 +148,7 @@ mod tests {
             config.token_audience(),
             kernel::time::SignedDuration::ZERO,
         );
-        let keyring = Arc::new(Keyring::new(kek, store.clone(), clock.clone()));
+        let keyring = Arc::new(Keyring::new(kek, store.shared(), clock.clone()));
         let sender = Arc::new(incidents::NoTransport);
         Arc::new(Services::new(
             config,

@@ -5,18 +5,17 @@ use std::sync::Arc;
 
 use billing::service::BillingService;
 use kernel::ids::TenantId;
-use kernel::inventory::InventoryGuard;
-use kernel::store::Store;
+use kernel::inventory::GuardedStore;
 use kernel::time::{Month, SystemClock};
 use sla::{MonthReport, SlaService};
 
 use crate::cli::{CliError, SlaCommand, existing_store};
 
-fn service(data: &Path) -> Result<(SlaService, Arc<dyn Store>), CliError> {
+fn service(data: &Path) -> Result<(SlaService, GuardedStore), CliError> {
     let config = functions::Config::from_env()?;
     let clock = Arc::new(SystemClock);
     let raw = existing_store(data, clock.clone())?;
-    let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(raw));
+    let store = GuardedStore::new(raw);
     let billing = Arc::new(BillingService::new(
         store.clone(),
         clock.clone(),

@@ -77,16 +77,15 @@ async fn world() -> World {
         (name == "REGROOTER_PUBLIC_URL").then(|| "http://localhost:8080".to_string())
     })
     .expect("config");
-    let store: Arc<dyn kernel::store::Store> =
-        Arc::new(kernel::inventory::InventoryGuard::new(Arc::new(
-            infra::EmbeddedStore::open(&dir.path().join("store.db"), clock.clone()).expect("store"),
-        )));
+    let store = kernel::inventory::GuardedStore::new(Arc::new(
+        infra::EmbeddedStore::open(&dir.path().join("store.db"), clock.clone()).expect("store"),
+    ));
     let keyring = Arc::new(Keyring::new(
         Arc::new(LocalKeyEncryption::new(
             "bench",
             &zeroize::Zeroizing::new([7u8; 32]),
         )),
-        store.clone(),
+        store.shared(),
         clock.clone(),
     ));
     let key = SigningKey::generate("bench");

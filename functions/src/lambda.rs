@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 use incidents::NoticeSender;
 use kernel::Clock;
 use kernel::crypto::{KeyEncryption, Keyring};
-use kernel::inventory::InventoryGuard;
+use kernel::inventory::GuardedStore;
 use kernel::store::Store;
 use kernel::time::{SignedDuration, SystemClock, Timestamp};
 use kernel::token::{Jwks, TokenVerifier};
@@ -227,8 +227,8 @@ pub async fn services_from_env(
             ));
         }
     };
-    let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(raw));
-    let keyring = Arc::new(Keyring::new(kek, store.clone(), clock.clone()));
+    let store = GuardedStore::new(raw);
+    let keyring = Arc::new(Keyring::new(kek, store.shared(), clock.clone()));
     let gateway = match links.stripe {
         Some(gateway) => gateway(&config).map_err(|e| StartupError::Config(e.to_string()))?,
         // Least privilege: a key this function cannot use must not be in its environment.

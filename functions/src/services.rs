@@ -9,7 +9,7 @@ use incidents::{IncidentService, NoticeSender};
 use kernel::Clock;
 use kernel::crypto::Keyring;
 use kernel::idempotency::Idempotency;
-use kernel::store::Store;
+use kernel::inventory::GuardedStore;
 use kernel::token::{SigningKey, TokenIssuer, TokenVerifier, VerificationKey};
 use retention::RetentionService;
 use sla::{Prober, SlaService};
@@ -19,8 +19,8 @@ use crate::config::Config;
 
 /// The adapters a process hands the services (built by the Lambda start-up or the platform).
 pub struct Adapters {
-    /// Always the inventory-guarded store.
-    pub store: Arc<dyn Store>,
+    /// The store behind the inventory's guard (the type allows no other).
+    pub store: GuardedStore,
     pub keyring: Arc<Keyring>,
     pub tokens: TokenVerifier,
     pub sender: Arc<dyn NoticeSender>,
@@ -40,8 +40,8 @@ pub struct Adapters {
 pub struct Services {
     pub config: Config,
     pub clock: Arc<dyn Clock>,
-    /// Always the inventory-guarded store.
-    pub store: Arc<dyn Store>,
+    /// The store behind the inventory's guard (the type allows no other).
+    pub store: GuardedStore,
     pub keyring: Arc<Keyring>,
     pub tokens: TokenVerifier,
     pub incidents: IncidentService,

@@ -21,7 +21,7 @@ use std::time::Instant;
 use async_trait::async_trait;
 use kernel::crypto::{Keyring, LocalKeyEncryption};
 use kernel::ids::TenantId;
-use kernel::inventory::InventoryGuard;
+use kernel::inventory::GuardedStore;
 use kernel::rbac::{Access, Actor, Principal};
 use kernel::store::{
     BatchOutcome, Condition, Item, ItemKey, Page, Query, Store, StoreError, WriteOp,
@@ -73,13 +73,13 @@ async fn run(raw: Arc<dyn Store>, clock: Arc<ManualClock>, links: usize) -> Outc
         inner: raw,
         batches: AtomicU64::new(0),
     });
-    let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(counting.clone()));
+    let store = GuardedStore::new(counting.clone());
     let keyring = Arc::new(Keyring::new(
         Arc::new(LocalKeyEncryption::new(
             "bench",
             &zeroize::Zeroizing::new([9u8; 32]),
         )),
-        store.clone(),
+        store.shared(),
         clock.clone(),
     ));
     let tenant = TenantId::new("acme").expect("tenant");

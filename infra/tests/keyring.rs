@@ -11,15 +11,15 @@ use kernel::crypto::{
     CryptoError, FieldContext, KeyOwner, KeyPurpose, Keyring, LocalKeyEncryption, Personal,
 };
 use kernel::ids::TenantId;
-use kernel::inventory::{InventoryGuard, RecordKind};
-use kernel::store::{Condition, Item, ItemKey, Store, StoreError};
+use kernel::inventory::{GuardedStore, RecordKind};
+use kernel::store::{Condition, Item, ItemKey, StoreError};
 use kernel::time::ManualClock;
 use zeroize::Zeroizing;
 
 struct Fixture {
     _dir: tempfile::TempDir,
     db: std::path::PathBuf,
-    store: Arc<dyn Store>,
+    store: GuardedStore,
     keyring: Keyring,
 }
 
@@ -30,12 +30,12 @@ fn fixture() -> Fixture {
         "2026-06-01T00:00:00Z".parse().expect("ts"),
     ));
     let raw = Arc::new(EmbeddedStore::open(&db, clock.clone()).expect("open"));
-    let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(raw));
+    let store = GuardedStore::new(raw);
     let kek = Arc::new(LocalKeyEncryption::new(
         "test",
         &Zeroizing::new(kernel::random::bytes::<32>()),
     ));
-    let keyring = Keyring::new(kek, store.clone(), clock);
+    let keyring = Keyring::new(kek, store.shared(), clock);
     Fixture {
         _dir: dir,
         db,

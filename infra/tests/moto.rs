@@ -17,7 +17,7 @@ use kernel::crypto::{
     Keyring, Personal,
 };
 use kernel::ids::TenantId;
-use kernel::inventory::{InventoryGuard, RecordKind};
+use kernel::inventory::{GuardedStore, RecordKind};
 use kernel::store::{Condition, Item, ItemKey, Store, StoreError};
 use kernel::time::ManualClock;
 
@@ -198,14 +198,12 @@ async fn moto_keyring_seals_into_dynamodb_and_shreds() {
     let _serial = SERIAL.lock().await;
     let Some(m) = moto().await else { return };
     let clock = clock();
-    let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(Arc::new(
-        table(&m, clock.clone()).await,
-    )));
+    let store = GuardedStore::new(Arc::new(table(&m, clock.clone()).await));
     let kek = Arc::new(KmsKeyEncryption::new(
         aws_sdk_kms::Client::new(&m.aws),
         kms_key(&m).await,
     ));
-    let keyring = Keyring::new(kek, store.clone(), clock);
+    let keyring = Keyring::new(kek, store.shared(), clock);
     let acme = KeyOwner::Tenant(TenantId::new("acme").expect("tenant"));
     let ctx = FieldContext {
         owner: &acme,
@@ -279,12 +277,12 @@ async fn moto_retention_deletes_a_tenant_in_batches_of_25_and_shreds_its_kms_wra
     let counter = infra::aws::RequestCounter::default();
     let dynamo = DynamoStore::new(counter.client(&m.aws), "regrooter-test", clock.clone());
     dynamo.create_table().await.expect("create table");
-    let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(Arc::new(dynamo)));
+    let store = GuardedStore::new(Arc::new(dynamo));
     let kek = Arc::new(KmsKeyEncryption::new(
         aws_sdk_kms::Client::new(&m.aws),
         kms_key(&m).await,
     ));
-    let keyring = Arc::new(Keyring::new(kek, store.clone(), clock.clone()));
+    let keyring = Arc::new(Keyring::new(kek, store.shared(), clock.clone()));
     let acme = TenantId::new("acme").expect("tenant");
     let globex = TenantId::new("globex").expect("tenant");
     let now = kernel::Clock::now(clock.as_ref());

@@ -19,7 +19,7 @@ use common::{Platform, call};
 use kernel::Error;
 use kernel::crypto::{Keyring, LocalKeyEncryption};
 use kernel::ids::TenantId;
-use kernel::inventory::InventoryGuard;
+use kernel::inventory::GuardedStore;
 use kernel::rbac::{Access, Actor, Principal};
 use kernel::store::Store;
 use kernel::time::{ManualClock, SignedDuration, Timestamp};
@@ -94,7 +94,7 @@ fn sign_in(p: &Platform, email: &str, password: &str) -> (u16, Value) {
 
 struct World {
     clock: Arc<ManualClock>,
-    store: Arc<dyn Store>,
+    store: GuardedStore,
     keyring: Arc<Keyring>,
     auth: AuthService,
     /// The functions' services over the same store and clock, for the functions' own way from a
@@ -149,13 +149,13 @@ impl World {
         let raw = Arc::new(
             infra::EmbeddedStore::open(&dir.path().join("store.db"), clock.clone()).expect("store"),
         );
-        let store: Arc<dyn Store> = wrap(Arc::new(InventoryGuard::new(raw)));
+        let store = GuardedStore::new(wrap(raw));
         let keyring = Arc::new(Keyring::new(
             Arc::new(LocalKeyEncryption::new(
                 "test",
                 &zeroize::Zeroizing::new([5u8; 32]),
             )),
-            store.clone(),
+            store.shared(),
             clock.clone(),
         ));
         let key = SigningKey::generate("tok-test");

@@ -22,7 +22,7 @@ use incidents::{DeliveryState, IncidentId, IncidentStatus, NoticeSender, ReportS
 use kernel::Clock;
 use kernel::crypto::{Keyring, LocalKeyEncryption, Personal};
 use kernel::ids::TenantId;
-use kernel::inventory::InventoryGuard;
+use kernel::inventory::GuardedStore;
 use kernel::store::Store;
 use kernel::tenants::{self, TenantInput};
 use kernel::time::{ManualClock, SignedDuration};
@@ -157,7 +157,7 @@ impl Received {
 struct World {
     clock: Arc<ManualClock>,
     crashing: Arc<CrashingStore>,
-    store: Arc<dyn Store>,
+    store: GuardedStore,
     keyring: Arc<Keyring>,
     services: Arc<functions::Services>,
 }
@@ -177,13 +177,13 @@ impl World {
             infra::EmbeddedStore::in_memory(clock.clone()).expect("store"),
         ));
         let crashing = Arc::new(CrashingStore::new(raw));
-        let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(crashing.clone()));
+        let store = GuardedStore::new(crashing.clone());
         let keyring = Arc::new(Keyring::new(
             Arc::new(LocalKeyEncryption::new(
                 "test",
                 &zeroize::Zeroizing::new(kernel::random::bytes::<32>()),
             )),
-            store.clone(),
+            store.shared(),
             clock.clone(),
         ));
         let config = functions::Config::from_lookup(|name| match name {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use kernel::crypto::{CryptoError, Keyring, LocalKeyEncryption, Personal};
 use kernel::ids::TenantId;
-use kernel::inventory::{DataCategory, InventoryGuard, RecordKind};
+use kernel::inventory::{DataCategory, GuardedStore, RecordKind};
 use kernel::store::{Condition, Item, ItemKey, Query, Store, query_all};
 use kernel::tenants::{self, ServiceStatus, TenantInput};
 use kernel::time::{ManualClock, SignedDuration, Timestamp};
@@ -43,7 +43,7 @@ const STAGE2_DUE: &str = "2027-04-01T09:00:00Z";
 struct World {
     clock: Arc<ManualClock>,
     crashing: Arc<CrashingStore>,
-    store: Arc<dyn Store>,
+    store: GuardedStore,
     signer: Arc<SigningKey>,
 }
 
@@ -60,7 +60,7 @@ impl World {
         let raw: Arc<dyn Store> =
             Arc::new(infra::EmbeddedStore::in_memory(clock.clone()).expect("store"));
         let crashing = Arc::new(CrashingStore::new(raw));
-        let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(crashing.clone()));
+        let store = GuardedStore::new(crashing.clone());
         let world = Self {
             clock,
             crashing,
@@ -141,7 +141,7 @@ impl World {
                 "test",
                 &zeroize::Zeroizing::new([7u8; 32]),
             )),
-            self.store.clone(),
+            self.store.shared(),
             self.clock.clone(),
         ));
         let retention = RetentionService::new(

@@ -16,7 +16,7 @@ use common::stripe::{customer, event, invoice, subscription};
 use infra::fake_stripe::{FakeStripe, Fault};
 use kernel::crypto::{Keyring, LocalKeyEncryption};
 use kernel::ids::TenantId;
-use kernel::inventory::InventoryGuard;
+use kernel::inventory::GuardedStore;
 use kernel::policy::{ContractTerms, UnknownTreatment};
 use kernel::store::Store;
 use kernel::tenants::{self, TenantInput};
@@ -40,7 +40,7 @@ fn acme() -> TenantId {
 
 struct World {
     clock: Arc<ManualClock>,
-    store: Arc<dyn Store>,
+    store: GuardedStore,
     billing: Arc<BillingService>,
     credits: CreditService,
     sla: SlaService,
@@ -56,13 +56,13 @@ impl World {
     async fn with_store(now: &str, wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>) -> Self {
         let clock = Arc::new(ManualClock::new(ts("2025-12-01T00:00:00Z")));
         let raw = Arc::new(infra::EmbeddedStore::in_memory(clock.clone()).expect("store"));
-        let store: Arc<dyn Store> = wrap(Arc::new(InventoryGuard::new(raw)));
+        let store = GuardedStore::new(wrap(raw));
         let keyring = Keyring::new(
             Arc::new(LocalKeyEncryption::new(
                 "test",
                 &zeroize::Zeroizing::new([3u8; 32]),
             )),
-            store.clone(),
+            store.shared(),
             clock.clone(),
         );
         for t in ["acme", "globex"] {

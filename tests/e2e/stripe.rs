@@ -18,7 +18,7 @@ use billing::{CreditService, Outcome, WebhookSecrets, signature};
 use infra::fake_stripe::{FakeStripe, Fault};
 use kernel::crypto::{Keyring, LocalKeyEncryption};
 use kernel::ids::TenantId;
-use kernel::inventory::InventoryGuard;
+use kernel::inventory::GuardedStore;
 use kernel::rbac::{Access, Actor, Principal};
 use kernel::store::{Query, Store, query_all};
 use kernel::tenants::{self, ServiceStatus, TenantInput};
@@ -33,7 +33,7 @@ const OLD_SECRET: &str = "whsec_previous_0123456789abcdef";
 
 struct Billing {
     clock: Arc<ManualClock>,
-    store: Arc<dyn Store>,
+    store: GuardedStore,
     keyring: Arc<Keyring>,
     billing: Arc<BillingService>,
     credits: CreditService,
@@ -51,13 +51,13 @@ impl Billing {
     ) -> Self {
         let clock = Arc::new(ManualClock::new(ts("2026-05-01T08:00:00Z")));
         let raw = Arc::new(infra::EmbeddedStore::in_memory(clock.clone()).expect("store"));
-        let store: Arc<dyn Store> = Arc::new(InventoryGuard::new(wrap(raw)));
+        let store = GuardedStore::new(wrap(raw));
         let keyring = Arc::new(Keyring::new(
             Arc::new(LocalKeyEncryption::new(
                 "test",
                 &zeroize::Zeroizing::new([7u8; 32]),
             )),
-            store.clone(),
+            store.shared(),
             clock.clone(),
         ));
         let billing = Arc::new(BillingService::new(store.clone(), clock.clone(), false));

@@ -43,6 +43,7 @@ use kernel::audit::{AuditEntry, AuditHead};
 use kernel::crypto::{FieldContext, KeyOwner, KeyPurpose, Keyring, Personal, SealedField};
 use kernel::error::{Error, FieldError};
 use kernel::ids::TenantId;
+use kernel::inventory::GuardedStore;
 use kernel::inventory::RecordKind;
 use kernel::rbac::{
     Access, Actor, BuiltinRole, CustomRole, Permission, Principal, Scope as AccessScope,
@@ -500,7 +501,7 @@ impl AuthService {
     /// Without an issuer (functions other than `auth`), accounts can be read but nobody signs in.
     /// Password hashing runs on `hashing` (the functions: tokio's blocking pool).
     pub fn new(
-        store: Arc<dyn Store>,
+        store: GuardedStore,
         keyring: Arc<Keyring>,
         clock: Arc<dyn Clock>,
         issuer: Option<TokenIssuer>,
@@ -508,7 +509,7 @@ impl AuthService {
         hashing: Arc<dyn HashingPool>,
     ) -> Self {
         Self {
-            store,
+            store: store.shared(),
             keyring,
             clock,
             issuer,

@@ -17,6 +17,7 @@ use super::service::BillingService;
 use kernel::audit::{AuditEntry, AuditHead};
 use kernel::error::{Error, FieldError};
 use kernel::ids::TenantId;
+use kernel::inventory::GuardedStore;
 use kernel::inventory::RecordKind;
 use kernel::money::{Currency, Money};
 use kernel::rbac::{Access, Permission, Principal, Scope};
@@ -216,9 +217,9 @@ pub struct CreditService {
 }
 
 impl CreditService {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, billing: Arc<BillingService>) -> Self {
+    pub fn new(store: GuardedStore, clock: Arc<dyn Clock>, billing: Arc<BillingService>) -> Self {
         Self {
-            store,
+            store: store.shared(),
             clock,
             billing,
             second_approval_above: kernel::policy::VOLUNTARY_CREDIT_SECOND_APPROVAL_ABOVE,

@@ -17,6 +17,7 @@ use super::signature::{self, WebhookSecrets};
 use kernel::audit::AuditEntry;
 use kernel::error::Error;
 use kernel::ids::TenantId;
+use kernel::inventory::GuardedStore;
 use kernel::inventory::RecordKind;
 use kernel::money::Currency;
 use kernel::rbac::{Access, Permission, Principal, Scope};
@@ -143,9 +144,9 @@ pub struct BillingService {
 }
 
 impl BillingService {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, livemode: bool) -> Self {
+    pub fn new(store: GuardedStore, clock: Arc<dyn Clock>, livemode: bool) -> Self {
         Self {
-            store,
+            store: store.shared(),
             clock,
             livemode,
         }

@@ -24,6 +24,7 @@ pub use kernel::audit::{ChainReport, chain_entries, verify_all_chains, verify_al
 use kernel::crypto::{FieldContext, KeyOwner, KeyPurpose, Keyring, Personal, SealedField};
 use kernel::error::{Error, FieldError};
 use kernel::ids::TenantId;
+use kernel::inventory::GuardedStore;
 use kernel::inventory::{DataCategory, RecordKind, TENANT_INCIDENT_LINK_PREFIX};
 use kernel::policy::EffectivePolicy;
 use kernel::rbac::{Access, Actor, Permission, Principal, Scope};
@@ -764,7 +765,7 @@ pub(crate) fn ctx<'a>(kind: RecordKind, record_id: &'a str, field: &'a str) -> F
 
 impl IncidentService {
     pub fn new(
-        store: Arc<dyn Store>,
+        store: GuardedStore,
         keyring: Arc<Keyring>,
         clock: Arc<dyn Clock>,
         sender: Arc<dyn NoticeSender>,
@@ -772,7 +773,7 @@ impl IncidentService {
         public_url: String,
     ) -> Self {
         Self {
-            store,
+            store: store.shared(),
             keyring,
             clock,
             sender,

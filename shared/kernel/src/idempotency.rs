@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::crypto::{FieldContext, KeyOwner, KeyPurpose, Keyring, Personal, SealedField};
 use crate::error::Error;
+use crate::inventory::GuardedStore;
 use crate::inventory::RecordKind;
 use crate::store::{Condition, Item, ItemKey, Store, StoreError};
 use crate::time::{Clock, SignedDuration, Timestamp};
@@ -149,9 +150,9 @@ fn context<'a>(owner: &'a KeyOwner, record_id: &'a str) -> FieldContext<'a> {
 }
 
 impl Idempotency {
-    pub fn new(store: Arc<dyn Store>, keyring: Arc<Keyring>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(store: GuardedStore, keyring: Arc<Keyring>, clock: Arc<dyn Clock>) -> Self {
         Self {
-            store,
+            store: store.shared(),
             keyring,
             clock,
         }

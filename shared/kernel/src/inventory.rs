@@ -947,14 +947,47 @@ fn scrub_item(item: &mut Item) -> usize {
 }
 
 /// A store decorator that validates every write against the inventory and scrubs card data from
-/// every plain string written. Both adapters are always handed out wrapped in it.
+/// every plain string written. Services only ever get a store through [`GuardedStore`], which
+/// puts it in front of the adapter.
 pub struct InventoryGuard {
     inner: Arc<dyn Store>,
 }
 
 impl InventoryGuard {
-    pub fn new(inner: Arc<dyn Store>) -> Self {
+    fn new(inner: Arc<dyn Store>) -> Self {
         Self { inner }
+    }
+}
+
+/// The store as every service receives it: always behind the [`InventoryGuard`]. It can only be
+/// made by putting the guard in front of an adapter (`GuardedStore::new`), so a service
+/// constructor that takes one cannot be handed an unguarded store — the compiler holds the rule.
+#[derive(Clone)]
+pub struct GuardedStore(Arc<dyn Store>);
+
+impl GuardedStore {
+    /// `inner` (an adapter, or a test's decorator around one) behind the inventory's guard.
+    pub fn new(inner: Arc<dyn Store>) -> Self {
+        Self(Arc::new(InventoryGuard::new(inner)))
+    }
+
+    /// The guarded store, shared.
+    pub fn shared(&self) -> Arc<dyn Store> {
+        self.0.clone()
+    }
+}
+
+impl AsRef<dyn Store> for GuardedStore {
+    fn as_ref(&self) -> &(dyn Store + 'static) {
+        self.0.as_ref()
+    }
+}
+
+impl std::ops::Deref for GuardedStore {
+    type Target = dyn Store;
+
+    fn deref(&self) -> &Self::Target {
+        self.0.as_ref()
     }
 }
 

@@ -19,6 +19,7 @@ use kernel::audit::AuditEntry;
 use kernel::crypto::{FieldContext, KeyOwner, KeyPurpose, Keyring, SealedField};
 use kernel::error::{Error, FieldError};
 use kernel::ids::TenantId;
+use kernel::inventory::GuardedStore;
 use kernel::inventory::{DataCategory, Holding, RecordKind};
 use kernel::policy;
 use kernel::rbac::{Access, Permission, Principal, Scope};
@@ -340,14 +341,14 @@ pub struct RetentionService {
 impl RetentionService {
     /// `signer` signs deletion certificates; without one, plans can be shown but nothing runs.
     pub fn new(
-        store: Arc<dyn Store>,
+        store: GuardedStore,
         keyring: Arc<Keyring>,
         clock: Arc<dyn Clock>,
         signer: Option<Arc<SigningKey>>,
         issuer: impl Into<String>,
     ) -> Self {
         Self {
-            store,
+            store: store.shared(),
             keyring,
             clock,
             signer,

@@ -14,6 +14,7 @@ use billing::service::BillingService;
 use kernel::audit::AuditEntry;
 use kernel::error::{Error, FieldError};
 use kernel::ids::TenantId;
+use kernel::inventory::GuardedStore;
 use kernel::inventory::RecordKind;
 use kernel::money::Rounding;
 use kernel::policy::EffectivePolicy;
@@ -224,14 +225,14 @@ pub struct SlaService {
 
 impl SlaService {
     pub fn new(
-        store: Arc<dyn Store>,
+        store: GuardedStore,
         clock: Arc<dyn Clock>,
         billing: Arc<BillingService>,
         confirmations: usize,
     ) -> Self {
         let credits = CreditService::new(store.clone(), clock.clone(), billing.clone());
         Self {
-            store,
+            store: store.shared(),
             clock,
             billing,
             credits,

@@ -17,6 +17,7 @@ use incidents::model::Language;
 use incidents::notice::category;
 use kernel::error::Error;
 use kernel::ids::TenantId;
+use kernel::inventory::GuardedStore;
 use kernel::inventory::{Holding, INVENTORY, RecordKind};
 use kernel::policy::{DownWhen, EffectivePolicy, UnknownTreatment};
 use kernel::rbac::{Access, Permission, Scope};
@@ -392,8 +393,11 @@ pub struct InstructionsService {
 }
 
 impl InstructionsService {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+    pub fn new(store: GuardedStore, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store: store.shared(),
+            clock,
+        }
     }
 
     async fn tenant(&self, tenant: &TenantId) -> Result<tenants::TenantRecord, Error> {

@@ -15,6 +15,7 @@ use incidents::outbox::Purpose;
 use kernel::crypto::{FieldContext, KeyOwner, KeyPurpose, Keyring, Personal, SealedField};
 use kernel::error::{Error, FieldError};
 use kernel::ids::TenantId;
+use kernel::inventory::GuardedStore;
 use kernel::inventory::RecordKind;
 use kernel::rbac::{Access, Permission, Scope};
 use kernel::store::{Condition, Item, ItemKey, Query, Store, StoreError, query_all};
@@ -319,14 +320,14 @@ impl SubprocessorService {
     /// `notice`: how far ahead a change must be announced (`policy::SUBPROCESSOR_CHANGE_NOTICE`
     /// unless configured longer).
     pub fn new(
-        store: Arc<dyn Store>,
+        store: GuardedStore,
         keyring: Arc<Keyring>,
         clock: Arc<dyn Clock>,
         notice: Period,
         public_url: String,
     ) -> Self {
         Self {
-            store,
+            store: store.shared(),
             keyring,
             clock,
             notice,

@@ -48,7 +48,7 @@ pub fn customer_access(tenant: &str, role: &str) -> kernel::rbac::Access {
 pub fn services(
     config: functions::Config,
     clock: std::sync::Arc<dyn kernel::Clock>,
-    store: std::sync::Arc<dyn kernel::store::Store>,
+    store: kernel::inventory::GuardedStore,
     keyring: std::sync::Arc<kernel::crypto::Keyring>,
     tokens: kernel::token::TokenVerifier,
     sender: std::sync::Arc<dyn incidents::NoticeSender>,

@@ -376,6 +376,21 @@ pub fn existing_store(
     Ok(std::sync::Arc::new(infra::EmbeddedStore::open(&db, clock)?))
 }
 
+/// The local keyring over a data directory's store: data keys wrapped with the directory's
+/// master key (the platform and the CLI commands that open sealed fields share it).
+pub fn local_keyring(
+    data: &std::path::Path,
+    store: &kernel::inventory::GuardedStore,
+    clock: std::sync::Arc<dyn kernel::time::Clock>,
+) -> Result<std::sync::Arc<kernel::crypto::Keyring>, CliError> {
+    let master = infra::local_keys::master_key(data)?;
+    Ok(std::sync::Arc::new(kernel::crypto::Keyring::new(
+        std::sync::Arc::new(kernel::crypto::LocalKeyEncryption::new("master", &master)),
+        store.shared(),
+        clock,
+    )))
+}
+
 async fn audit_verify(data: &std::path::Path) -> Result<(), CliError> {
     let store = existing_store(data, std::sync::Arc::new(kernel::time::SystemClock))?;
     // Every chain links, and every chain of a record that keeps its head ends at that head

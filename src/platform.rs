@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use axum::Router;
 use kernel::Clock;
-use kernel::crypto::{Keyring, LocalKeyEncryption};
 use kernel::inventory::GuardedStore;
 use kernel::store::Store;
 use kernel::time::{ManualClock, SignedDuration, SystemClock};
@@ -40,12 +39,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     )?);
     raw.purge_expired()?;
     let store = GuardedStore::new(raw.clone());
-    let master = infra::local_keys::master_key(&args.data)?;
-    let keyring = Arc::new(Keyring::new(
-        Arc::new(LocalKeyEncryption::new("master", &master)),
-        store.shared(),
-        clock.clone(),
-    ));
+    let keyring = crate::cli::local_keyring(&args.data, &store, clock.clone())?;
     let signing = infra::local_keys::dev_signing_key(&args.data)?;
     let tokens = TokenVerifier::new(
         vec![signing.verification_key()],

@@ -3,7 +3,6 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use kernel::crypto::{Keyring, LocalKeyEncryption};
 use kernel::inventory::GuardedStore;
 use kernel::time::{Clock, SystemClock};
 use kernel::token::{Jwks, VerificationKey};
@@ -16,12 +15,7 @@ fn service(data: &Path) -> Result<RetentionService, CliError> {
     let clock = Arc::new(SystemClock);
     let raw = existing_store(data, clock.clone())?;
     let store = GuardedStore::new(raw);
-    let master = infra::local_keys::master_key(data)?;
-    let keyring = Arc::new(Keyring::new(
-        Arc::new(LocalKeyEncryption::new("master", &master)),
-        store.shared(),
-        clock.clone(),
-    ));
+    let keyring = crate::cli::local_keyring(data, &store, clock.clone())?;
     let signer = Arc::new(infra::local_keys::certificate_signing_key(data)?);
     Ok(RetentionService::new(
         store,

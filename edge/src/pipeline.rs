@@ -175,6 +175,13 @@ fn json_request(
     with_json_body(request, json.to_string().into_bytes())
 }
 
+/// The status form again, when its id or code cannot be read: with what is wrong, and the id
+/// only if it looks like one (never the code).
+fn status_form_again((lang, id, mistakes): (Lang, String, Vec<Mistake>)) -> Response<Vec<u8>> {
+    let page = intake::status_form_page(lang, &id, &mistakes, None);
+    not_stored(with_body(StatusCode::BAD_REQUEST, HTML, page))
+}
+
 /// The status page from the incidents function's answer: the status, the conversation and the
 /// reply form on success (with `status`, a notice, the message's mistakes and what was typed);
 /// one notice for an unknown id or a wrong code, another when the answer cannot be had.
@@ -840,10 +847,7 @@ impl EdgeService {
     ) -> Response<Vec<u8>> {
         let question = match intake::parse_status_form(request.body()) {
             Ok(q) => q,
-            Err((lang, id, mistakes)) => {
-                let page = intake::status_form_page(lang, &id, &mistakes, None);
-                return not_stored(with_body(StatusCode::BAD_REQUEST, HTML, page));
-            }
+            Err(unreadable) => return status_form_again(unreadable),
         };
         let answer = self
             .ask_status(&request, &question, request_id, now, origin)
@@ -863,10 +867,7 @@ impl EdgeService {
     ) -> Response<Vec<u8>> {
         let reply = match intake::parse_reply_form(request.body()) {
             Ok(reply) => reply,
-            Err((lang, id, mistakes)) => {
-                let page = intake::status_form_page(lang, &id, &mistakes, None);
-                return not_stored(with_body(StatusCode::BAD_REQUEST, HTML, page));
-            }
+            Err(unreadable) => return status_form_again(unreadable),
         };
         let question = &reply.question;
         let de = question.lang == Lang::De;

@@ -591,6 +591,19 @@ fn responses_with_tokens_secrets_or_personal_data_are_not_stored_by_caches() {
     assert!(confirmation.body.contains("access code"));
 }
 
+/// The tracking id and the access code a report's confirmation page shows, in that order.
+fn tracking_id_and_code(page: &str) -> (&str, &str) {
+    let codes: Vec<&str> = page
+        .split("<code>")
+        .skip(1)
+        .filter_map(|c| c.split("</code>").next())
+        .collect();
+    let [id, code] = codes[..] else {
+        panic!("id and code in {page}")
+    };
+    (id, code)
+}
+
 #[test]
 fn the_reporter_reads_the_status_on_a_page_in_their_language() {
     let platform = Platform::start(&[]);
@@ -604,15 +617,7 @@ fn the_reporter_reads_the_status_on_a_page_in_their_language() {
     );
     assert_eq!(sent.status, 200, "{}", sent.body);
     // The confirmation page shows the id and the code, and links to the status page.
-    let codes: Vec<&str> = sent
-        .body
-        .split("<code>")
-        .skip(1)
-        .filter_map(|c| c.split("</code>").next())
-        .collect();
-    let [id, code] = codes[..] else {
-        panic!("id and code in {}", sent.body)
-    };
+    let (id, code) = tracking_id_and_code(&sent.body);
     assert!(
         sent.body.contains(&format!(
             "href=\"/security/reports/status?id={id}&amp;lang=en\""
@@ -820,15 +825,7 @@ fn the_reporter_and_the_security_team_write_to_each_other() {
         "description=d&affected_parties=a&personal_data_kind=p&scope=s&impact_assessment=i&reporter_contact=finder%40example.org&language=de",
     );
     assert_eq!(sent.status, 200, "{}", sent.body);
-    let codes: Vec<&str> = sent
-        .body
-        .split("<code>")
-        .skip(1)
-        .filter_map(|c| c.split("</code>").next())
-        .collect();
-    let [id, code] = codes[..] else {
-        panic!("id and code in {}", sent.body)
-    };
+    let (id, code) = tracking_id_and_code(&sent.body);
     let officer = platform.token(&[
         "--role",
         "security_officer",

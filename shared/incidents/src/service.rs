@@ -864,6 +864,19 @@ impl IncidentService {
             .into_inner())
     }
 
+    /// The contact a reporter left, opened (none for an anonymous report).
+    async fn reporter_contact(
+        &self,
+        report: &ReportRecord,
+    ) -> Result<Option<Personal<String>>, Error> {
+        let Some(contact) = &report.reporter_contact else {
+            return Ok(None);
+        };
+        let id = report.id.to_string();
+        let context = ctx(RecordKind::SecurityReport, &id, "reporter_contact");
+        Ok(Some(self.keyring.open(&context, contact).await?))
+    }
+
     async fn open_optional(
         &self,
         kind: RecordKind,
@@ -1134,18 +1147,7 @@ impl IncidentService {
     ) -> Result<Vec<WriteOp>, Error> {
         let id = report.id;
         let mut ops = report_write_ops(report, version, now, principal, action, change)?;
-        if let Some(contact) = &report.reporter_contact {
-            let contact = self
-                .keyring
-                .open(
-                    &ctx(
-                        RecordKind::SecurityReport,
-                        &id.to_string(),
-                        "reporter_contact",
-                    ),
-                    contact,
-                )
-                .await?;
+        if let Some(contact) = self.reporter_contact(report).await? {
             let reason = ClosedBecause::of(report.status, report.triage.as_ref());
             let (subject, body) =
                 reporter_status(&id, report.status, reason, &self.status_page(&id));

@@ -199,19 +199,8 @@ impl IncidentService {
             return Err(full());
         }
         let n = record.messages.len();
-        let mail = match &record.reporter_contact {
+        let mail = match self.reporter_contact(&record).await? {
             Some(contact) => {
-                let contact = self
-                    .keyring
-                    .open(
-                        &ctx(
-                            RecordKind::SecurityReport,
-                            &id.to_string(),
-                            "reporter_contact",
-                        ),
-                        contact,
-                    )
-                    .await?;
                 let (subject, body) = reporter_new_message(id, &self.status_page(id));
                 Some(
                     self.queue_message(

@@ -160,6 +160,7 @@ async fn world() -> World {
                         role: Role::Processor,
                     }],
                     nis2_significant: false,
+                    english: Default::default(),
                 },
             )
             .await

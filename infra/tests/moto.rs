@@ -421,6 +421,7 @@ async fn moto_ses_delivers_the_bilingual_notice_from_the_verified_identity() {
         approx_records: incidents::model::Approx { min: 300, max: 300 },
         likely_consequences: "Phishing.".into(),
         measures: vec![],
+        english: incidents::service::EnglishText::default(),
         dpo_contact: "datenschutz@regrooter.de".into(),
     };
     let (subject, body) = incidents::notice::render_bilingual(&content);

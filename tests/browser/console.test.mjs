@@ -264,6 +264,8 @@ test('a security officer triages a report into an incident, sends the notice and
   await page.fill('#records_min', '140');
   await page.fill('#records_max', '140');
   await page.fill('#likely_consequences', 'Phishing-Versuche gegen die Betroffenen.');
+  // What customers read may be given in English as well (here the nature and scope only).
+  await page.fill('#nature_and_scope_en', "The export delivered ACME's records to two other customers.");
   await page.fill('#data_set_tenant', 'acme');
   await follow(page, 'form:has(input[name=outcome][value=incident]) button[type=submit]');
   assert.match(new URL(page.url()).pathname, /^\/console\/incidents\/.+/);
@@ -326,6 +328,7 @@ test('a security officer triages a report into an incident, sends the notice and
   assert.ok(await page.$('#measure-what-error') && await page.$('#measure-owner-error'), 'both fields named');
   await page.selectOption('#measure-kind', 'containment');
   await page.fill('#measure-what', 'Export für alle Kunden abgeschaltet');
+  await page.fill('#measure-what-en', 'Export switched off for all customers');
   await page.fill('#measure-owner', 'Plattformteam');
   await follow(page, 'form[action$="/measures"] button[type=submit]');
   assert.match(await page.textContent('#measures'), /Export für alle Kunden abgeschaltet/);
@@ -365,6 +368,11 @@ test('a security officer triages a report into an incident, sends the notice and
   const incidentId = new URL(incidentUrl).pathname.split('/').pop();
   const updateMail = await mailTo(platform, `${incidentId}-acme-2`, 'security@acme.example');
   assert.match(updateMail, /This updates our notice of/);
+  // Each part in its language: the English wording where given, else the German, said so.
+  const unwrapped = updateMail.replace(/=\r?\n/g, '').replace(/=27/g, "'");
+  assert.match(unwrapped, /The export delivered ACME's records to two other customers\./);
+  assert.match(unwrapped, /- Export switched off for all customers \(done\)/);
+  assert.match(unwrapped, /\[in German\] Phishing-Versuche; Zugangsdaten nicht betroffen\./);
   // A notice made outside the platform is recorded with its reference (a missing one is named).
   await follow(page, 'form[action$="/recorded-notices"] button[type=submit]');
   assert.ok(await page.$('#notice-reference-error'), 'the reference is asked for');

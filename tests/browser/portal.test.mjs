@@ -379,28 +379,38 @@ test('a passkey: registered on the account page, then the second factor; a tenan
   const aware = await serverNow();
   const incident = await api('POST', '/api/incidents', security, {
     title: 'Internal: bucket ACL regression in eu-central-1',
-    customer_title: 'Exposed export files',
+    customer_title: 'Offene Exportdateien',
     discovered_at: aware, aware_at: aware, breach_types: ['confidentiality'],
-    nature_and_scope: 'Export files of Initech were readable without sign-in for two hours.',
+    nature_and_scope: 'Exportdateien von Initech waren zwei Stunden ohne Anmeldung lesbar.',
     data_categories: ['contact', 'employment'],
     approx_data_subjects: { min: 40, max: 60 }, approx_records: { min: 200, max: 200 },
-    likely_consequences: 'Phishing attempts against the employees concerned.',
+    likely_consequences: 'Phishing-Versuche gegen die betroffenen Beschäftigten.',
     data_sets: [{ tenant: 'initech', name: 'Initech exports', role: 'processor' }],
+    // What customers read, in English too (the consequences left German on purpose).
+    english: { customer_title: 'Exposed export files', nature_and_scope: 'Export files of Initech were readable without sign-in for two hours.' },
   });
-  await api('POST', `/api/incidents/${incident.id}/measures`, security, { kind: 'containment', what: 'Public access to the bucket removed', owner: 'platform team', status: 'done' });
+  await api('POST', `/api/incidents/${incident.id}/measures`, security, { kind: 'containment', what: 'Öffentlicher Zugriff auf den Speicher entfernt', what_en: 'Public access to the bucket removed', owner: 'Plattformteam', status: 'done' });
   await advance('PT2H');
   const securityLater = token(['--role', 'security_officer', '--now', await serverNow()]);
   await api('POST', `/api/incidents/${incident.id}/notifications/customers`, securityLater, {});
   await page.goto(`${base}/portal/`);
-  assert.match(await page.textContent('#incidents-heading + p + p'), /Exposed export files/);
+  assert.match(await page.textContent('#incidents-heading + p + p'), /Offene Exportdateien/);
   assert.match(await page.textContent('main'), /innerhalb von 48 Stunden informiert/);
   await record(context, page, 'overview-incident');
   await follow(page, 'main a[href^="/portal/incidents/"]');
-  assert.equal(await page.textContent('h1'), 'Exposed export files');
+  assert.equal(await page.textContent('h1'), 'Offene Exportdateien');
   assert.doesNotMatch(await page.textContent('main'), /bucket ACL|Internal:/, 'never the internal title');
-  assert.match(await page.textContent('main'), /Public access to the bucket removed/);
+  assert.match(await page.textContent('main'), /Öffentlicher Zugriff auf den Speicher entfernt/);
   await page.click('details.notice-message summary');
-  assert.match(await page.textContent('details.notice-message pre'), /Public access to the bucket removed/);
+  assert.match(await page.textContent('details.notice-message pre'), /Öffentlicher Zugriff auf den Speicher entfernt/);
+  assert.match(await page.textContent('details.notice-message pre'), /- Public access to the bucket removed \(done\)/, 'the English part in English');
+  // In English, the page reads the English wording, and says which text is German.
+  const incidentPath = new URL(page.url()).pathname;
+  await page.goto(`${base}${incidentPath}?lang=en`);
+  assert.equal(await page.textContent('h1'), 'Exposed export files');
+  assert.match(await page.textContent('main'), /Export files of Initech were readable without sign-in/);
+  assert.match(await page.textContent('main'), /\[in German\] Phishing-Versuche gegen die betroffenen Beschäftigten\./);
+  await page.goto(`${base}${incidentPath}?lang=de`);
   await record(context, page, 'incident');
   await page.goto(`${base}/portal/incidents`);
   await record(context, page, 'incidents');

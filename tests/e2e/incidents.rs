@@ -1147,6 +1147,134 @@ fn card_numbers_in_any_spelling_are_neither_echoed_nor_stored() {
     }
 }
 
+/// What customers read in German and in English: the file is German, staff add English
+/// wording; the notice's German part carries only German, its English part the English (a
+/// measure without English wording in German, said so); a change replaces or removes a text;
+/// the customer's view carries both; and over-long English text is named by its pointer.
+#[test]
+fn notices_carry_the_german_text_in_german_and_the_english_in_english() {
+    let p = Platform::start(&["--clock", "manual", "--start", START]);
+    let operator = p.token(&["--role", "operator", "--now", START]);
+    let security = p.token(&["--role", "security_officer", "--now", START]);
+    let admin = p.token(&[
+        "--role",
+        "customer_admin",
+        "--tenant",
+        "acme",
+        "--now",
+        START,
+    ]);
+    let (status, body) = call(
+        "PUT",
+        &p.url("/api/tenants/acme"),
+        Some(&operator),
+        Some(&json!({ "name": "ACME GmbH", "contact_email": "privacy@acme.example" })),
+    );
+    assert_eq!(status, 200, "{body}");
+    let mut draft = json!({
+        "title": "Export offen", "customer_title": "Offener Datenexport",
+        "discovered_at": START, "aware_at": START, "breach_types": ["confidentiality"],
+        "nature_and_scope": "Der Export war zwei Stunden ohne Anmeldung lesbar.",
+        "approx_data_subjects": { "min": 10, "max": 20 }, "approx_records": { "min": 20, "max": 20 },
+        "likely_consequences": "Phishing-Versuche.",
+        "data_sets": [{ "tenant": "acme", "name": "HR-Export", "role": "processor" }],
+        "english": { "nature_and_scope": "x".repeat(20_001) }
+    });
+    let (status, refused) = call(
+        "POST",
+        &p.url("/api/incidents"),
+        Some(&security),
+        Some(&draft),
+    );
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["errors"][0]["pointer"], "/english/nature_and_scope");
+    draft["english"] = json!({
+        "customer_title": "Exposed data export",
+        "nature_and_scope": "The export was readable without sign-in for two hours."
+    });
+    let (id, view) = open_incident(&p, &security, &draft);
+    assert_eq!(view["english"]["customer_title"], "Exposed data export");
+    let (status, view) = call(
+        "POST",
+        &p.url(&format!("/api/incidents/{id}/measures")),
+        Some(&security),
+        Some(
+            &json!({ "kind": "containment", "what": "Export abgeschaltet",
+                      "what_en": "Export switched off", "owner": "Plattform-Team", "status": "done" }),
+        ),
+    );
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["measures"][0]["what_en"], "Export switched off");
+    let (status, view) = call(
+        "POST",
+        &p.url(&format!("/api/incidents/{id}/measures")),
+        Some(&security),
+        Some(
+            &json!({ "kind": "process", "what": "Vier-Augen-Prüfung für Exporte",
+                      "owner": "Plattform-Team", "status": "planned" }),
+        ),
+    );
+    assert_eq!(status, 200, "{view}");
+
+    let (status, preview) = call(
+        "GET",
+        &p.url(&format!(
+            "/api/incidents/{id}/notifications/customers/preview"
+        )),
+        Some(&security),
+        None,
+    );
+    assert_eq!(status, 200, "{preview}");
+    let subject = preview[0]["subject"].as_str().expect("subject");
+    let body = preview[0]["body"].as_str().expect("body");
+    assert!(
+        subject.contains("Offener Datenexport") && subject.contains("Exposed data export"),
+        "{subject}"
+    );
+    let (german, english) = body.split_once("---- English ----").expect("both parts");
+    for text in [
+        "Der Export war zwei Stunden ohne Anmeldung lesbar.",
+        "Phishing-Versuche.",
+        "- Export abgeschaltet (umgesetzt)",
+    ] {
+        assert!(german.contains(text), "{text}: {german}");
+    }
+    assert!(!german.contains("readable without sign-in"), "{german}");
+    for text in [
+        "The export was readable without sign-in for two hours.",
+        "[in German] Phishing-Versuche.",
+        "- Export switched off (done)",
+        "- [in German] Vier-Augen-Prüfung für Exporte (planned)",
+    ] {
+        assert!(english.contains(text), "{text}: {english}");
+    }
+    assert!(!english.contains("zwei Stunden"), "{english}");
+
+    // A change adds the consequences in English and removes the English title.
+    let (status, view) = call(
+        "PATCH",
+        &p.url(&format!("/api/incidents/{id}")),
+        Some(&security),
+        Some(
+            &json!({ "english": { "likely_consequences": "Phishing attempts.", "customer_title": "" } }),
+        ),
+    );
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["english"]["likely_consequences"], "Phishing attempts.");
+    assert!(view["english"].get("customer_title").is_none(), "{view}");
+
+    // The customer reads both wordings.
+    let (status, mine) = call(
+        "GET",
+        &p.url(&format!("/api/incidents/{id}")),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(status, 200, "{mine}");
+    assert_eq!(mine["english"]["likely_consequences"], "Phishing attempts.");
+    assert_eq!(mine["measures"][0]["what_en"], "Export switched off");
+}
+
 #[test]
 fn titles_owners_and_data_set_names_are_sealed_in_the_store() {
     let p = Platform::start(&["--clock", "manual", "--start", START]);

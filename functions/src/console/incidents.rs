@@ -15,8 +15,8 @@ use incidents::model::{
     AffectedDataSet, Approx, Duty, IncidentId, IncidentStatus, MeasureKind, MeasureStatus, Role,
 };
 use incidents::service::{
-    AssessmentInput, IncidentDraft, IncidentForCaller, IncidentPatch, IncidentView, MeasureInput,
-    NoticeChoice, NoticePreview, OverrideInput,
+    AssessmentInput, EnglishInput, EnglishText, IncidentDraft, IncidentForCaller, IncidentPatch,
+    IncidentView, MeasureInput, NoticeChoice, NoticePreview, OverrideInput,
 };
 use kernel::Error;
 use kernel::crypto::Personal;
@@ -254,6 +254,15 @@ async fn render(
             dd { (view.customer_title.as_deref().unwrap_or(t("(keiner: nach Datum benannt)", "(none: named by its date)"))) }
             dt { (t("Art und Umfang", "Nature and scope")) } dd class="prose" { (view.nature_and_scope) }
             dt { (t("Wahrscheinliche Folgen", "Likely consequences")) } dd class="prose" { (view.likely_consequences) }
+            @if let Some(title) = &view.english.customer_title {
+                dt { (t("Titel für Kunden, englisch", "Title for customers, in English")) } dd lang="en" { (title) }
+            }
+            @if let Some(text) = &view.english.nature_and_scope {
+                dt { (t("Art und Umfang, englisch", "Nature and scope, in English")) } dd class="prose" lang="en" { (text) }
+            }
+            @if let Some(text) = &view.english.likely_consequences {
+                dt { (t("Wahrscheinliche Folgen, englisch", "Likely consequences, in English")) } dd class="prose" lang="en" { (text) }
+            }
             dt { (t("Betroffene Personen (ca.)", "People affected (approx.)")) } dd { (approx(view.approx_data_subjects)) }
             dt { (t("Datensätze (ca.)", "Records (approx.)")) } dd { (approx(view.approx_records)) }
             dt { (t("Datensätze und Rolle", "Data sets and role")) }
@@ -269,7 +278,9 @@ async fn render(
             ol id="measures" class="timeline" { @for m in &view.measures {
                 li {
                     (date_time(lang, m.at)) " · " (measure_kind(m.kind)) " · " (measure_status(m.status)) br;
-                    (m.what) " — " span class="muted" { (m.owner) }
+                    (m.what)
+                    @if let Some(english) = &m.what_en { " / " span lang="en" { (english) } }
+                    " — " span class="muted" { (m.owner) }
                 }
             } }
         }
@@ -444,6 +455,7 @@ fn measure_form(viewer: &Viewer, id: &IncidentId, errors: &[(String, String)]) -
                     }
                 }
                 (small_field("measure-what", "what", t("Was", "What"), errors))
+                (small_field("measure-what-en", "what_en", t("Was, englisch (optional)", "What, in English (optional)"), errors))
                 (small_field("measure-owner", "owner", t("Wer (Rolle oder Team)", "Who (role or team)"), errors))
                 label for="measure-status" { (t("Stand", "State")) }
                 select id="measure-status" name="status" {
@@ -825,6 +837,10 @@ pub async fn add_measure(
     let input = MeasureInput {
         kind: from_serde(posted(&fields, "kind")).unwrap_or(MeasureKind::Containment),
         what: Personal::new(posted(&fields, "what").unwrap_or_default().to_string()),
+        what_en: posted(&fields, "what_en")
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+            .map(|w| Personal::new(w.to_string())),
         owner: posted(&fields, "owner").unwrap_or_default().to_string(),
         status: from_serde(posted(&fields, "status")).unwrap_or(MeasureStatus::Done),
         at: None,
@@ -841,6 +857,10 @@ pub async fn add_measure(
                 "Bitte beschreiben, was getan wird (1 bis 5.000 Zeichen).",
                 "Please describe what is done (1 to 5,000 characters).",
             ),
+        )),
+        "/what_en" => Some((
+            "measure-what-en",
+            t("Höchstens 5.000 Zeichen.", "At most 5,000 characters."),
         )),
         "/owner" => Some((
             "measure-owner",
@@ -1070,6 +1090,42 @@ const FIELDS: &[(&str, Text, Text, Text)] = &[
         ),
     ),
     (
+        "customer_title_en",
+        Text::new(
+            "Titel für Kunden, englisch (optional)",
+            "Title for customers, in English (optional)",
+        ),
+        Text::new(
+            "Für den englischen Teil der Benachrichtigung und das Portal auf Englisch.",
+            "For the notice's English part and the portal in English.",
+        ),
+        Text::new("Höchstens 200 Zeichen.", "At most 200 characters."),
+    ),
+    (
+        "nature_and_scope_en",
+        Text::new(
+            "Art und Umfang, englisch (optional)",
+            "Nature and scope, in English (optional)",
+        ),
+        Text::new(
+            "Fehlt sie, steht im englischen Teil der deutsche Text, als deutsch gekennzeichnet.",
+            "Without it, the English part carries the German text, marked as German.",
+        ),
+        Text::new("Höchstens 20.000 Zeichen.", "At most 20,000 characters."),
+    ),
+    (
+        "likely_consequences_en",
+        Text::new(
+            "Wahrscheinliche Folgen, englisch (optional)",
+            "Likely consequences, in English (optional)",
+        ),
+        Text::new(
+            "Fehlt sie, steht im englischen Teil der deutsche Text, als deutsch gekennzeichnet.",
+            "Without it, the English part carries the German text, marked as German.",
+        ),
+        Text::new("Höchstens 20.000 Zeichen.", "At most 20,000 characters."),
+    ),
+    (
         "data_set_name",
         Text::new("Betroffener Datenbestand", "Affected data set"),
         Text::new(
@@ -1107,6 +1163,11 @@ fn form_field(pointer: &str) -> &'static str {
         (Some("approx_records"), ..) => "records",
         (Some("data_sets"), _, Some("tenant")) => "data_set_tenant",
         (Some("data_sets"), ..) => "data_set_name",
+        (Some("english"), Some(name), _) => match name {
+            "customer_title" => "customer_title_en",
+            "nature_and_scope" => "nature_and_scope_en",
+            _ => "likely_consequences_en",
+        },
         (Some(name), ..) => field(name).map_or("title", |(n, ..)| n),
         (None, ..) => "title",
     }
@@ -1237,6 +1298,15 @@ impl DraftForm {
                 role,
             }],
             nis2_significant: self.checked("nis2_significant", "on"),
+            english: EnglishInput {
+                customer_title: Some(text("customer_title_en")).filter(|s| !s.is_empty()),
+                nature_and_scope: Some(text("nature_and_scope_en"))
+                    .filter(|s| !s.is_empty())
+                    .map(Personal::new),
+                likely_consequences: Some(text("likely_consequences_en"))
+                    .filter(|s| !s.is_empty())
+                    .map(Personal::new),
+            },
         };
         (draft, unreadable)
     }
@@ -1362,17 +1432,19 @@ pub fn draft_fields(
             p class="hint" id={ (name) "-hint" } { (help(name)) }
             @if let Some(e) = error { p class="field-error" id={ (name) "-error" } { (e) } }
             input type="text" id=(name) name=(name) value=(form.one(name)) required[required]
+                lang=[name.ends_with("_en").then_some("en")]
                 aria-invalid=[error.map(|_| "true")]
                 aria-describedby={ (name) "-hint" @if error.is_some() { " " (name) "-error" } };
         }
     };
-    let area = |name: &'static str| {
+    let area = |name: &'static str, required: bool| {
         let error = field_error(errors, name);
         html! {
             label for=(name) { (label(name)) }
             p class="hint" id={ (name) "-hint" } { (help(name)) }
             @if let Some(e) = error { p class="field-error" id={ (name) "-error" } { (e) } }
-            textarea id=(name) name=(name) rows="4" required
+            textarea id=(name) name=(name) rows="4" required[required]
+                lang=[name.ends_with("_en").then_some("en")]
                 aria-invalid=[error.map(|_| "true")]
                 aria-describedby={ (name) "-hint" @if error.is_some() { " " (name) "-error" } } { (form.one(name)) }
         }
@@ -1422,7 +1494,7 @@ pub fn draft_fields(
                 }
             }
         }
-        (area("nature_and_scope"))
+        (area("nature_and_scope", true))
         fieldset id="data_categories" {
             legend { (label("data_categories")) }
             p class="hint" { (help("data_categories")) }
@@ -1435,7 +1507,17 @@ pub fn draft_fields(
         }
         (range("subjects"))
         (range("records"))
-        (area("likely_consequences"))
+        (area("likely_consequences", true))
+        fieldset id="english" {
+            legend { (t("Für den englischen Teil der Benachrichtigungen", "For the English part of the notices")) }
+            p class="hint" { (t(
+                "Die Akte ist deutsch; was Kunden lesen, darf zusätzlich englisch dastehen.",
+                "The file is kept in German; what customers read may be given in English as well.",
+            )) }
+            (text_input("customer_title_en", false))
+            (area("nature_and_scope_en", false))
+            (area("likely_consequences_en", false))
+        }
         @if data_set {
             (text_input("data_set_name", true))
             (text_input("data_set_tenant", false))
@@ -1463,6 +1545,18 @@ impl DraftForm {
             (
                 "likely_consequences".to_string(),
                 view.likely_consequences.clone(),
+            ),
+            (
+                "customer_title_en".to_string(),
+                view.english.customer_title.clone().unwrap_or_default(),
+            ),
+            (
+                "nature_and_scope_en".to_string(),
+                view.english.nature_and_scope.clone().unwrap_or_default(),
+            ),
+            (
+                "likely_consequences_en".to_string(),
+                view.english.likely_consequences.clone().unwrap_or_default(),
             ),
             (
                 "subjects_min".to_string(),
@@ -1585,6 +1679,29 @@ fn file_patch(view: &IncidentView, draft: IncidentDraft, one_data_set: bool) -> 
         data_sets: (one_data_set && draft.data_sets != view.data_sets).then_some(draft.data_sets),
         nis2_significant: (draft.nis2_significant != view.nis2_significant)
             .then_some(draft.nis2_significant),
+        english: english_patch(&view.english, draft.english),
+    }
+}
+
+/// The English texts a posted file form changes: each that differs from the file, an emptied
+/// one as an empty text (which removes it).
+fn english_patch(stored: &EnglishText, posted: EnglishInput) -> EnglishInput {
+    let changed = |now: &Option<String>, posted: Option<String>| {
+        let posted = posted.unwrap_or_default();
+        (now.as_deref().unwrap_or_default() != posted).then_some(posted)
+    };
+    EnglishInput {
+        customer_title: changed(&stored.customer_title, posted.customer_title),
+        nature_and_scope: changed(
+            &stored.nature_and_scope,
+            posted.nature_and_scope.map(|p| p.expose().clone()),
+        )
+        .map(Personal::new),
+        likely_consequences: changed(
+            &stored.likely_consequences,
+            posted.likely_consequences.map(|p| p.expose().clone()),
+        )
+        .map(Personal::new),
     }
 }
 

@@ -32,6 +32,26 @@ fn language(lang: Lang) -> Language {
     }
 }
 
+/// A free text in the page's language: German as written; on an English page the English
+/// wording where staff gave one, else the German text, marked as German (also for screen
+/// readers: `lang="de"`).
+fn worded(german: &str, english: Option<&str>) -> Markup {
+    match (current_lang(), english) {
+        (web::Lang::En, Some(english)) => html! { (english) },
+        (web::Lang::En, None) => {
+            html! { span class="muted" { "[in German] " } span lang="de" { (german) } }
+        }
+        _ => html! { (german) },
+    }
+}
+
+/// The customer's title in the page's language (the English one on English pages, where staff
+/// gave it), or the incident named by the day it became known.
+pub fn title_in(german: Option<&str>, english: Option<&str>, aware_at: Timestamp) -> String {
+    let english_page = current_lang() == web::Lang::En;
+    title(english.filter(|_| english_page).or(german), aware_at)
+}
+
 /// The customer's title, or the incident named by the day it became known.
 pub fn title(title: Option<&str>, aware_at: Timestamp) -> String {
     match title {
@@ -92,7 +112,7 @@ pub async fn list(State(s): State<Arc<Services>>, viewer: Viewer) -> PageResult<
                 tbody {
                     @for incident in &incidents {
                         tr {
-                            td { a href={ (INCIDENTS) "/" (incident.id) } { (title(incident.title.as_deref(), incident.aware_at)) } }
+                            td { a href={ (INCIDENTS) "/" (incident.id) } { (title_in(incident.title.as_deref(), incident.title_en.as_deref(), incident.aware_at)) } }
                             td { (status(incident.status)) }
                             td { (date_time(lang, incident.aware_at)) }
                         }
@@ -115,7 +135,11 @@ pub async fn detail(
     else {
         return Err(PageError(Error::NotFound("incident".into())));
     };
-    let heading = title(view.customer_title.as_deref(), view.aware_at);
+    let heading = title_in(
+        view.customer_title.as_deref(),
+        view.english.customer_title.as_deref(),
+        view.aware_at,
+    );
     Ok(Page::new(heading.clone(), render(&view, &heading)).nav(nav(&viewer, &tenant)))
 }
 
@@ -148,7 +172,7 @@ fn render(view: &CustomerIncidentView, heading: &str) -> Markup {
             }
         }
         h2 { (t("Was geschehen ist", "What happened")) }
-        p class="prose" { (view.nature_and_scope) }
+        p class="prose" { (worded(&view.nature_and_scope, view.english.nature_and_scope.as_deref())) }
         dl {
             dt { (t("Betroffene Daten", "Data concerned")) }
             dd {
@@ -164,7 +188,7 @@ fn render(view: &CustomerIncidentView, heading: &str) -> Markup {
             dd { (notice::approx(view.approx_records, words)) }
         }
         h2 { (t("Wahrscheinliche Folgen", "Likely consequences")) }
-        p class="prose" { (view.likely_consequences) }
+        p class="prose" { (worded(&view.likely_consequences, view.english.likely_consequences.as_deref())) }
         h2 { (t("Maßnahmen", "Measures")) }
         @for kind in kinds {
             @let measures: Vec<_> = view.measures.iter().filter(|m| m.kind == kind).collect();
@@ -174,7 +198,7 @@ fn render(view: &CustomerIncidentView, heading: &str) -> Markup {
             } @else {
                 ul {
                     @for m in measures {
-                        li { (m.what) " — " (notice::status(m.status, words)) ", " (date(lang, m.at)) }
+                        li { (worded(&m.what, m.what_en.as_deref())) " — " (notice::status(m.status, words)) ", " (date(lang, m.at)) }
                     }
                 }
             }

@@ -103,7 +103,7 @@ pub async fn overview(State(s): State<Arc<Services>>, viewer: Viewer) -> PageRes
                     p class={ "figure " (if *open_count == 0 { "good" } else { "bad" }) } { (open_count) }
                     @for view in open {
                         p {
-                            a href={ (super::incidents::INCIDENTS) "/" (view.id) } { (super::incidents::title(view.customer_title.as_deref(), view.aware_at)) }
+                            a href={ (super::incidents::INCIDENTS) "/" (view.id) } { (super::incidents::title_in(view.customer_title.as_deref(), view.english.customer_title.as_deref(), view.aware_at)) }
                             br;
                             @match view.notified_within_deadline {
                                 Some(true) => span class="good" { (t("innerhalb von 48 Stunden informiert", "told within 48 hours")) },

@@ -248,6 +248,9 @@ pub struct Measure {
     pub kind: MeasureKind,
     /// What is done (sealed: free text).
     pub what: SealedField,
+    /// The same in English, for the English part of notices (sealed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub what_en: Option<SealedField>,
     /// Who is responsible: asked for a role or team, but free text, so sealed.
     pub owner: SealedField,
     pub at: Timestamp,
@@ -391,6 +394,26 @@ impl SentNotice {
     }
 }
 
+/// The English wording of an incident's customer-facing free text, each sealed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredEnglish {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_title: Option<SealedField>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nature_and_scope: Option<SealedField>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub likely_consequences: Option<SealedField>,
+}
+
+impl StoredEnglish {
+    pub fn is_empty(&self) -> bool {
+        self.customer_title.is_none()
+            && self.nature_and_scope.is_none()
+            && self.likely_consequences.is_none()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentRecord {
@@ -412,6 +435,10 @@ pub struct IncidentRecord {
     pub approx_records: Approx,
     /// Likely consequences for the people affected (sealed).
     pub likely_consequences: SealedField,
+    /// The English wording of what customers read (the file itself is kept in German): the
+    /// English part of each notice uses it where given.
+    #[serde(default, skip_serializing_if = "StoredEnglish::is_empty")]
+    pub english: StoredEnglish,
     pub data_sets: Vec<StoredDataSet>,
     pub measures: Vec<Measure>,
     #[serde(default)]

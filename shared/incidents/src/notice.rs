@@ -32,9 +32,57 @@ pub struct NoticeContent {
     pub approx_data_subjects: Approx,
     pub approx_records: Approx,
     pub likely_consequences: String,
-    /// (kind, what, status)
-    pub measures: Vec<(MeasureKind, String, MeasureStatus)>,
+    pub measures: Vec<NoticeMeasure>,
+    /// The English wording of the free text above, where staff wrote it.
+    pub english: crate::service::EnglishText,
     pub dpo_contact: String,
+}
+
+/// A measure as a notice states it.
+#[derive(Debug, Clone)]
+pub struct NoticeMeasure {
+    pub kind: MeasureKind,
+    /// As written (German).
+    pub what: String,
+    /// In English, where staff gave it.
+    pub what_en: Option<String>,
+    pub status: MeasureStatus,
+}
+
+/// A free text in `lang`: German as written; in English the English wording where staff gave
+/// one, else the German text, said to be German — never a silent mix of languages.
+pub fn in_language(german: &str, english: Option<&str>, lang: Language) -> String {
+    match (lang, english) {
+        (Language::De, _) => german.to_string(),
+        (Language::En, Some(english)) => english.to_string(),
+        (Language::En, None) => format!("[in German] {german}"),
+    }
+}
+
+impl NoticeContent {
+    /// The title customers read, in `lang` (the English one where given).
+    fn title_in(&self, lang: Language) -> Option<String> {
+        match (lang, &self.english.customer_title) {
+            (Language::En, Some(english)) => Some(english.clone()),
+            _ => self.title.clone(),
+        }
+    }
+
+    fn nature_in(&self, lang: Language) -> String {
+        in_language(
+            &self.nature_and_scope,
+            self.english.nature_and_scope.as_deref(),
+            lang,
+        )
+    }
+
+    fn consequences_in(&self, lang: Language) -> String {
+        in_language(
+            &self.likely_consequences,
+            self.english.likely_consequences.as_deref(),
+            lang,
+        )
+    }
 }
 
 /// Which notice a customer gets: the first, within its notice period; then updates as more is
@@ -128,7 +176,7 @@ pub fn render(c: &NoticeContent, lang: Language) -> (String, String) {
     let aware = in_company_time(c.aware_at)
         .strftime("%d.%m.%Y %H:%M %Z")
         .to_string();
-    let named = match &c.title {
+    let named = match c.title_in(lang) {
         Some(title) => format!("{title} ({})", c.incident),
         None => c.incident.clone(),
     };
@@ -193,7 +241,7 @@ pub fn render(c: &NoticeContent, lang: Language) -> (String, String) {
         ));
         body.push_str(&format!(
             "Art und Umfang der Verletzung:\n{}\n\n",
-            c.nature_and_scope
+            c.nature_in(lang)
         ));
         body.push_str(&format!(
             "Betroffene Kategorien personenbezogener Daten: {categories}\n"
@@ -208,7 +256,7 @@ pub fn render(c: &NoticeContent, lang: Language) -> (String, String) {
         ));
         body.push_str(&format!(
             "Wahrscheinliche Folgen:\n{}\n",
-            c.likely_consequences
+            c.consequences_in(lang)
         ));
     } else {
         body.push_str(&format!(
@@ -218,7 +266,7 @@ pub fn render(c: &NoticeContent, lang: Language) -> (String, String) {
         ));
         body.push_str(&format!(
             "Nature and scope of the breach:\n{}\n\n",
-            c.nature_and_scope
+            c.nature_in(lang)
         ));
         body.push_str(&format!(
             "Categories of personal data concerned: {categories}\n"
@@ -233,7 +281,7 @@ pub fn render(c: &NoticeContent, lang: Language) -> (String, String) {
         ));
         body.push_str(&format!(
             "Likely consequences:\n{}\n",
-            c.likely_consequences
+            c.consequences_in(lang)
         ));
     }
     for kind in [
@@ -243,7 +291,7 @@ pub fn render(c: &NoticeContent, lang: Language) -> (String, String) {
         MeasureKind::Process,
     ] {
         body.push_str(&format!("\n{}:\n", heading(kind, lang)));
-        let of_kind: Vec<_> = c.measures.iter().filter(|(k, _, _)| *k == kind).collect();
+        let of_kind: Vec<_> = c.measures.iter().filter(|m| m.kind == kind).collect();
         if of_kind.is_empty() {
             body.push_str(if de {
                 "- derzeit keine\n"
@@ -251,8 +299,9 @@ pub fn render(c: &NoticeContent, lang: Language) -> (String, String) {
                 "- none at this time\n"
             });
         }
-        for (_, what, s) in of_kind {
-            body.push_str(&format!("- {what} ({})\n", status(*s, lang)));
+        for m in of_kind {
+            let what = in_language(&m.what, m.what_en.as_deref(), lang);
+            body.push_str(&format!("- {what} ({})\n", status(m.status, lang)));
         }
     }
     let closing = match (c.kind, de) {
@@ -311,7 +360,7 @@ pub fn authority_notice(
         .map(|k| category(*k, lang))
         .collect::<Vec<_>>()
         .join(", ");
-    let named = match &c.title {
+    let named = match c.title_in(lang) {
         Some(title) => format!("{title} ({})", c.incident),
         None => c.incident.clone(),
     };
@@ -331,7 +380,7 @@ pub fn authority_notice(
         ));
         line(String::new());
         line(format!("a) Art der Verletzung: {types}"));
-        line(c.nature_and_scope.clone());
+        line(c.nature_in(lang));
         line(format!(
             "Betroffene Kategorien personenbezogener Daten: {categories}"
         ));
@@ -347,7 +396,7 @@ pub fn authority_notice(
         line(format!("b) Datenschutzbeauftragter: {}", c.dpo_contact));
         line(String::new());
         line("c) Wahrscheinliche Folgen:".into());
-        line(c.likely_consequences.clone());
+        line(c.consequences_in(lang));
         line(String::new());
         line("d) Ergriffene oder vorgeschlagene Maßnahmen, auch zur Abmilderung nachteiliger Auswirkungen:".into());
     } else {
@@ -364,7 +413,7 @@ pub fn authority_notice(
         ));
         line(String::new());
         line(format!("a) Nature of the breach: {types}"));
-        line(c.nature_and_scope.clone());
+        line(c.nature_in(lang));
         line(format!(
             "Categories of personal data concerned: {categories}"
         ));
@@ -380,7 +429,7 @@ pub fn authority_notice(
         line(format!("b) Data protection officer: {}", c.dpo_contact));
         line(String::new());
         line("c) Likely consequences:".into());
-        line(c.likely_consequences.clone());
+        line(c.consequences_in(lang));
         line(String::new());
         line(
             "d) Measures taken or proposed, including to mitigate possible adverse effects:".into(),
@@ -396,11 +445,12 @@ pub fn authority_notice(
             .into(),
         );
     }
-    for (kind, what, s) in &c.measures {
+    for m in &c.measures {
         line(format!(
-            "- {what} ({}; {})",
-            heading(*kind, lang),
-            status(*s, lang)
+            "- {} ({}; {})",
+            in_language(&m.what, m.what_en.as_deref(), lang),
+            heading(m.kind, lang),
+            status(m.status, lang)
         ));
     }
     line(String::new());
@@ -652,12 +702,12 @@ mod tests {
         for needle in [
             "Verantwortlicher: regrooter GmbH",
             "a) Art der Verletzung: Verletzung der Vertraulichkeit",
-            "A misconfigured export exposed HR records.",
+            "Ein falsch konfigurierter Export legte Personaldaten offen.",
             "Ungefähre Zahl betroffener Personen: zwischen 120 und 150",
             "Ungefähre Zahl betroffener Datensätze: ca. 300",
             "b) Datenschutzbeauftragter: dpo@example.test",
-            "c) Wahrscheinliche Folgen:\nPhishing attempts.",
-            "- Export disabled (",
+            "c) Wahrscheinliche Folgen:\nPhishing-Versuche.",
+            "- Export abgeschaltet (",
             "Entdeckt am: 27.03.2026 21:00 CET; Kenntnis erlangt am: 28.03.2026 10:00 CET",
         ] {
             assert!(text.contains(needle), "missing {needle} in\n{text}");
@@ -727,25 +777,76 @@ mod tests {
             incident: "inc_1".into(),
             customer_name: "ACME GmbH".into(),
             aware_at: "2026-03-28T09:00:00Z".parse().expect("ts"),
-            nature_and_scope: "A misconfigured export exposed HR records.".into(),
+            nature_and_scope: "Ein falsch konfigurierter Export legte Personaldaten offen.".into(),
             data_categories: vec![DataCategory::Contact, DataCategory::Employment],
             approx_data_subjects: Approx { min: 120, max: 150 },
             approx_records: Approx { min: 300, max: 300 },
-            likely_consequences: "Phishing attempts.".into(),
+            likely_consequences: "Phishing-Versuche.".into(),
             measures: vec![
-                (
-                    MeasureKind::Containment,
-                    "Export disabled".into(),
-                    MeasureStatus::Done,
-                ),
-                (
-                    MeasureKind::Process,
-                    "Four-eyes review for exports".into(),
-                    MeasureStatus::Planned,
-                ),
+                NoticeMeasure {
+                    kind: MeasureKind::Containment,
+                    what: "Export abgeschaltet".into(),
+                    what_en: Some("Export disabled".into()),
+                    status: MeasureStatus::Done,
+                },
+                NoticeMeasure {
+                    kind: MeasureKind::Process,
+                    what: "Vier-Augen-Prüfung für Exporte".into(),
+                    what_en: None,
+                    status: MeasureStatus::Planned,
+                },
             ],
+            english: crate::service::EnglishText {
+                customer_title: None,
+                nature_and_scope: Some("A misconfigured export exposed HR records.".into()),
+                likely_consequences: Some("Phishing attempts.".into()),
+            },
             dpo_contact: "dpo@example.test".into(),
         }
+    }
+
+    #[test]
+    fn each_language_part_carries_its_own_free_text_and_the_title_in_its_language() {
+        let titled = NoticeContent {
+            title: Some("Offener Datenexport".into()),
+            english: crate::service::EnglishText {
+                customer_title: Some("Exposed data export".into()),
+                ..content().english
+            },
+            ..content()
+        };
+        let (subject_de, body_de) = render(&titled, Language::De);
+        let (subject_en, body_en) = render(&titled, Language::En);
+        assert!(
+            subject_de.ends_with("Offener Datenexport (inc_1)"),
+            "{subject_de}"
+        );
+        assert!(
+            subject_en.ends_with("Exposed data export (inc_1)"),
+            "{subject_en}"
+        );
+        assert!(body_de.contains("Ein falsch konfigurierter Export"));
+        assert!(
+            !body_de.contains("misconfigured"),
+            "no English in the German part"
+        );
+        assert!(body_en.contains("A misconfigured export exposed HR records."));
+        assert!(
+            !body_en.contains("falsch konfigurierter"),
+            "no German where English was given"
+        );
+        // Without any English wording, the English part says the text is German.
+        let german_only = NoticeContent {
+            english: crate::service::EnglishText::default(),
+            ..content()
+        };
+        let (_, body) = render(&german_only, Language::En);
+        assert!(
+            body.contains(
+                "[in German] Ein falsch konfigurierter Export legte Personaldaten offen."
+            ),
+            "{body}"
+        );
     }
 
     #[test]
@@ -762,6 +863,7 @@ mod tests {
             "Kontaktdaten, Beschäftigtendaten",
             "contact data, employment data",
             "Phishing attempts.",
+            "Phishing-Versuche.",
             "Measures taken or planned to contain the breach and reduce the risk",
             "Technical and organisational improvements",
             "Changes to incident management",
@@ -769,8 +871,10 @@ mod tests {
             "Maßnahmen zur Eindämmung",
             "Änderungen am Vorfallmanagement",
             "Export disabled (done)",
-            "Export disabled (umgesetzt)",
-            "Four-eyes review for exports (planned)",
+            "Export abgeschaltet (umgesetzt)",
+            "Vier-Augen-Prüfung für Exporte (geplant)",
+            // No English wording given: the German text, said to be German.
+            "[in German] Vier-Augen-Prüfung für Exporte (planned)",
             "dpo@example.test",
             "28.03.2026 10:00 CET",
         ] {

@@ -18,7 +18,9 @@ use super::notice::{
 use super::outbox::{DeliveryState, DrainReport, MessageView, Purpose, customer_message_id};
 
 mod conversation;
+mod english;
 pub use conversation::{ReportMessageView, ReporterView};
+pub use english::{EnglishInput, EnglishText};
 use kernel::audit::{self, AuditEntry, BrokenLink};
 pub use kernel::audit::{ChainReport, chain_entries, verify_all_chains, verify_all_chains_to};
 use kernel::crypto::{FieldContext, KeyOwner, KeyPurpose, Keyring, Personal, SealedField};
@@ -247,6 +249,9 @@ pub struct IncidentDraft {
     /// final report (a month later) are owed as well.
     #[serde(default)]
     pub nis2_significant: bool,
+    /// What customers read, in English (the file itself in German).
+    #[serde(default)]
+    pub english: EnglishInput,
 }
 
 /// Changes to an incident's documentation; absent fields stay as they are.
@@ -263,6 +268,9 @@ pub struct IncidentPatch {
     pub likely_consequences: Option<Personal<String>>,
     pub data_sets: Option<Vec<AffectedDataSet>>,
     pub nis2_significant: Option<bool>,
+    /// English texts to set (an empty one removes it).
+    #[serde(default)]
+    pub english: EnglishInput,
 }
 
 impl IncidentPatch {
@@ -278,6 +286,7 @@ impl IncidentPatch {
             && self.likely_consequences.is_none()
             && self.data_sets.is_none()
             && self.nis2_significant.is_none()
+            && self.english.is_empty()
     }
 }
 
@@ -286,6 +295,9 @@ impl IncidentPatch {
 pub struct MeasureInput {
     pub kind: MeasureKind,
     pub what: Personal<String>,
+    /// The same in English (optional).
+    #[serde(default)]
+    pub what_en: Option<Personal<String>>,
     pub owner: String,
     pub status: MeasureStatus,
     #[serde(default)]
@@ -588,6 +600,8 @@ pub struct MeasureView {
     pub id: MeasureId,
     pub kind: MeasureKind,
     pub what: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub what_en: Option<String>,
     pub owner: String,
     pub at: Timestamp,
     pub status: MeasureStatus,
@@ -638,6 +652,8 @@ pub struct IncidentView {
     pub approx_data_subjects: Approx,
     pub approx_records: Approx,
     pub likely_consequences: String,
+    /// What customers read, in English, where staff wrote it.
+    pub english: EnglishText,
     pub data_sets: Vec<AffectedDataSet>,
     pub measures: Vec<MeasureView>,
     pub assessment: Option<AssessmentView>,
@@ -668,6 +684,8 @@ pub struct CustomerIncidentView {
     pub approx_data_subjects: Approx,
     pub approx_records: Approx,
     pub likely_consequences: String,
+    /// What customers read, in English, where staff wrote it.
+    pub english: EnglishText,
     pub measures: Vec<CustomerMeasure>,
     pub notification_due: Timestamp,
     /// When a notice that reached the transport went out (none while every one failed).
@@ -696,6 +714,8 @@ pub struct CustomerNotice {
 pub struct CustomerMeasure {
     pub kind: MeasureKind,
     pub what: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub what_en: Option<String>,
     pub status: MeasureStatus,
     pub at: Timestamp,
 }
@@ -711,6 +731,9 @@ pub enum IncidentForCaller {
 pub struct IncidentSummary {
     pub id: IncidentId,
     pub title: Option<String>,
+    /// The customers' title in English, where staff gave one (customers' lists only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title_en: Option<String>,
     pub status: IncidentStatus,
     pub aware_at: Timestamp,
 }
@@ -1185,6 +1208,7 @@ impl IncidentService {
                 "must be 1 to 200 characters",
             ));
         }
+        errors.extend(draft.english.errors());
         let skew = now.checked_add(SignedDuration::from_mins(5)).unwrap_or(now);
         if draft.discovered_at > skew {
             errors.push(FieldError::new("/discovered_at", "lies in the future"));
@@ -1297,6 +1321,9 @@ impl IncidentService {
             "incident.created",
             &iid,
         );
+        let mut english = StoredEnglish::default();
+        self.apply_english(&iid, &mut english, draft.english)
+            .await?;
         let record = IncidentRecord {
             id,
             title: self
@@ -1342,6 +1369,7 @@ impl IncidentService {
                     &draft.likely_consequences,
                 )
                 .await?,
+            english,
             data_sets: self.seal_data_sets(&iid, draft.data_sets).await?,
             measures: vec![],
             assessment: None,
@@ -1537,9 +1565,11 @@ impl IncidentService {
                     let (record, _) = self.load_incident(&id).await?;
                     if record.affects_tenant(tenant) {
                         let title = self.customer_title(&record).await?;
+                        let title_en = self.english_of(&record).await?.customer_title;
                         out.push(IncidentSummary {
                             id: record.id,
                             title,
+                            title_en,
                             status: record.status,
                             aware_at: record.aware_at,
                         });
@@ -1561,6 +1591,7 @@ impl IncidentService {
                         out.push(IncidentSummary {
                             id: r.id,
                             title: Some(title),
+                            title_en: None,
                             status: r.status,
                             aware_at: r.aware_at,
                         });
@@ -1810,6 +1841,7 @@ impl IncidentService {
         if let Some(sets) = &patch.data_sets {
             errors.extend(self.check_data_sets(sets).await?);
         }
+        errors.extend(patch.english.errors());
         if !errors.is_empty() {
             return Err(Error::Validation(errors));
         }
@@ -1867,6 +1899,10 @@ impl IncidentService {
                 .await?;
             changed.push("likely_consequences");
         }
+        let english_changed = self
+            .apply_english(&iid, &mut record.english, patch.english)
+            .await?;
+        changed.extend(english_changed);
         if let Some(v) = patch.data_sets {
             record.data_sets = self.seal_data_sets(&iid, v).await?;
             changed.push("data_sets");
@@ -1908,6 +1944,16 @@ impl IncidentService {
         if input.what.expose().trim().is_empty() || input.what.expose().chars().count() > 5_000 {
             errors.push(FieldError::new("/what", "must be 1 to 5000 characters"));
         }
+        if input
+            .what_en
+            .as_ref()
+            .is_some_and(|w| w.expose().chars().count() > 5_000)
+        {
+            errors.push(FieldError::new(
+                "/what_en",
+                "must be at most 5000 characters",
+            ));
+        }
         if input.owner.trim().is_empty() || input.owner.chars().count() > 100 {
             errors.push(FieldError::new(
                 "/owner",
@@ -1935,6 +1981,13 @@ impl IncidentService {
                     &input.what,
                 )
                 .await?,
+            what_en: match &input.what_en {
+                Some(text) => {
+                    self.seal_optional(&id.to_string(), english::MEASURE, text)
+                        .await?
+                }
+                None => None,
+            },
             owner: self
                 .seal(
                     RecordKind::Incident,
@@ -2190,12 +2243,14 @@ impl IncidentService {
         let iid = record.id.to_string();
         let mut measures = Vec::new();
         for m in &record.measures {
-            measures.push((
-                m.kind,
-                self.open(RecordKind::Incident, &iid, "measures[].what", &m.what)
+            measures.push(crate::notice::NoticeMeasure {
+                kind: m.kind,
+                what: self
+                    .open(RecordKind::Incident, &iid, "measures[].what", &m.what)
                     .await?,
-                m.status,
-            ));
+                what_en: self.measure_english(&iid, m).await?,
+                status: m.status,
+            });
         }
         let kind = match (first_sent_at, record.status) {
             (None, _) => NoticeKind::Initial,
@@ -2230,6 +2285,7 @@ impl IncidentService {
                 )
                 .await?,
             measures,
+            english: self.english_of(record).await?,
             dpo_contact: self.dpo_contact.clone(),
         })
     }
@@ -2624,6 +2680,7 @@ impl IncidentService {
                 what: self
                     .open(RecordKind::Incident, &iid, "measures[].what", &m.what)
                     .await?,
+                what_en: self.measure_english(&iid, m).await?,
                 owner: self
                     .open(RecordKind::Incident, &iid, "measures[].owner", &m.owner)
                     .await?,
@@ -2704,6 +2761,7 @@ impl IncidentService {
                     &r.likely_consequences,
                 )
                 .await?,
+            english: self.english_of(&r).await?,
             data_sets: self.open_data_sets(&iid, &r.data_sets).await?,
             measures,
             assessment,
@@ -2764,6 +2822,7 @@ impl IncidentService {
                 what: self
                     .open(RecordKind::Incident, &iid, "measures[].what", &m.what)
                     .await?,
+                what_en: self.measure_english(&iid, m).await?,
                 status: m.status,
                 at: m.at,
             });
@@ -2792,6 +2851,7 @@ impl IncidentService {
                     &r.likely_consequences,
                 )
                 .await?,
+            english: self.english_of(&r).await?,
             measures,
             notification_due: due,
             notified_at,

@@ -338,6 +338,22 @@ pub static INVENTORY: &[RecordSpec] = &[
                 category: DataCategory::CommunicationContent,
             },
             PersonalField {
+                path: "english.customer_title",
+                category: DataCategory::CommunicationContent,
+            },
+            PersonalField {
+                path: "english.nature_and_scope",
+                category: DataCategory::CommunicationContent,
+            },
+            PersonalField {
+                path: "english.likely_consequences",
+                category: DataCategory::CommunicationContent,
+            },
+            PersonalField {
+                path: "measures[].what_en",
+                category: DataCategory::CommunicationContent,
+            },
+            PersonalField {
                 path: "data_sets[].name",
                 category: DataCategory::Identification,
             },

@@ -77,6 +77,10 @@ pub struct RecordSpec {
     pub clear: &'static [&'static str],
     /// May carry an expiry (TTL). Only rate and idempotency records do.
     pub short_lived: bool,
+    /// The shapes its keys take, (pk, sk): literal text with `<…>` for a variable part (one or
+    /// more characters). The guard refuses a record whose key has none of these shapes;
+    /// ARCHITECTURE.md's item table lists the same.
+    pub keys: &'static [(&'static str, &'static str)],
 }
 
 /// Where a tenant's incident links lie in its partition: this prefix and the incident's id (the
@@ -215,6 +219,7 @@ const ACCOUNT_CLEAR: &[&str] = &[
 pub static INVENTORY: &[RecordSpec] = &[
     RecordSpec {
         kind: RecordKind::DataKey,
+        keys: &[("T#<tenant>", "KEY#<purpose>#<version, 10 digits>")],
         description: "A tenant's data key for one purpose and version, wrapped by the key-encryption \
                       key (KMS in production). Deleting it crypto-shreds every copy it protects.",
         tenant_scoped: true,
@@ -225,6 +230,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::PlatformDataKey,
+        keys: &[("PLATFORM", "KEY#<purpose>#<version>")],
         description: "A data key protecting the platform's own records (security reports, incident \
                       files), wrapped by the key-encryption key.",
         tenant_scoped: false,
@@ -235,6 +241,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::Tenant,
+        keys: &[("T#<tenant>", "PROFILE")],
         description: "A customer: display name, service status and end, contract terms, and the \
                       contact person's address.",
         tenant_scoped: true,
@@ -260,6 +267,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::SecurityReport,
+        keys: &[("REPORT#<id>", "RECORD")],
         description: "A security report from the public intake: the page's five fields, the \
                       reporter's optional contact, a vulnerability's product and steps, and the \
                       messages with the security team, all sealed with the platform's reports \
@@ -324,6 +332,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::Incident,
+        keys: &[("INCIDENT#<id>", "RECORD")],
         description: "A personal data breach: facts, data sets and roles, measures, assessment, \
                       notifications, alerts. Free text is sealed.",
         tenant_scoped: false,
@@ -423,6 +432,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::TenantIncidentLink,
+        keys: &[("T#<tenant>", "INCIDENT#<id>")],
         description: "Marks that an incident affects a tenant, so the tenant's admins can list it.",
         tenant_scoped: true,
         holding: Holding::Primary,
@@ -432,6 +442,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::OutboxMessage,
+        keys: &[("OUTBOX#<message id>", "RECORD")],
         description: "A message on its way (customer notice, reporter acknowledgement or status): recipient and text sealed; its delivery state, attempts and the transport's id.",
         tenant_scoped: false,
         holding: Holding::Platform,
@@ -462,6 +473,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::AuditEntry,
+        keys: &[("AUDIT#<record id>", "<seq, 12 digits>")],
         description: "One link of an audit hash chain: actor id, time, action, digest of the change.",
         tenant_scoped: false,
         holding: Holding::Platform,
@@ -471,6 +483,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::StripeEvent,
+        keys: &[("STRIPE_EVENT#<evt id>", "EVENT")],
         description: "The idempotency record of a processed Stripe event: id, type, time, outcome. \
                       Expires after 90 days.",
         tenant_scoped: false,
@@ -481,6 +494,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::StripeEventCount,
+        keys: &[("STRIPE_EVENTS", "COUNT#<type>")],
         description: "How many Stripe events of one type arrived.",
         tenant_scoped: false,
         holding: Holding::Platform,
@@ -490,6 +504,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::StripeCustomer,
+        keys: &[("STRIPE#<cus id>", "CUSTOMER")],
         description: "A Stripe customer id and the tenant its metadata links it to.",
         tenant_scoped: false,
         holding: Holding::Bookkeeping,
@@ -499,6 +514,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::StripeSubscription,
+        keys: &[("STRIPE#<cus id>", "SUB#<sub id>")],
         description: "A Stripe subscription: status, current period, cancellation and end times.",
         tenant_scoped: false,
         holding: Holding::Bookkeeping,
@@ -508,6 +524,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::StripeInvoice,
+        keys: &[("STRIPE#<cus id>", "INV#<in id>")],
         description: "A Stripe invoice: billing period, net fee, totals, currency, payment state.",
         tenant_scoped: false,
         holding: Holding::Bookkeeping,
@@ -517,6 +534,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::Credit,
+        keys: &[("CREDITS#<tenant>", "<cr id>")],
         description: "A credit on a tenant's next invoice (SLA or voluntary): amount, reason, \
                       who decided, and the Stripe balance transaction that carries it.",
         tenant_scoped: false,
@@ -527,6 +545,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::Export,
+        keys: &[("T#<tenant>", "EXPORT#<exp id>")],
         description: "A copy of a tenant's data made for the customer (data portability), sealed \
                       with the tenant's copies key; kept after stage 1, deleted in stage 2.",
         tenant_scoped: true,
@@ -540,6 +559,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::RetentionState,
+        keys: &[("RETENTION#<tenant>", "STATE")],
         description: "A tenant's retention progress: the stage dates fixed at the first stage, \
                       the running stage's counts and pending batch, completed stages, final \
                       deletion request; and where the certificates go: the tenant's breach \
@@ -568,6 +588,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::DeletionCertificate,
+        keys: &[("RETENTION#<tenant>", "CERT#<cert id>")],
         description: "A signed deletion certificate: tenant, stage, scope, counts per record kind, \
                       keys destroyed, start, end, backup expiry. The proof outlives the data. \
                       Until its mail is queued, the recipient (sealed as in the retention state).",
@@ -582,6 +603,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::ServiceEndRequest,
+        keys: &[("RETENTION#<tenant>", "SERVICE_END_REQUEST")],
         description: "A backdated service end waiting for a second staff member's approval: \
                       tenant, date, who asked and when. Ids and times only.",
         tenant_scoped: false,
@@ -592,6 +614,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::LegalHold,
+        keys: &[("RETENTION#<tenant>", "HOLD#<hold id>")],
         description: "A statutory retention duty over some of a tenant's data categories: legal \
                       basis, categories, until when, who set it.",
         tenant_scoped: false,
@@ -602,6 +625,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::SlaTarget,
+        keys: &[("SLA_TARGETS", "<target>")],
         description: "An endpoint the SLA probe checks (its name): the registry reports read.",
         tenant_scoped: false,
         holding: Holding::Platform,
@@ -611,6 +635,10 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::SlaProbeDay,
+        keys: &[
+            ("SLA#<target>", "DAY#<YYYY-MM-DD>"),
+            ("SLA#<target>@edge", "DAY#<YYYY-MM-DD>"),
+        ],
         description: "One UTC day of one probe target: up, down or unknown per minute.",
         tenant_scoped: false,
         holding: Holding::Platform,
@@ -620,6 +648,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::SlaOutage,
+        keys: &[("SLA_OUTAGES", "<start>#<out id>")],
         description: "An outage an operator recorded: interval, scope (all tenants or one), a \
                       short description and a reference to the evidence (ticket, status page, \
                       monitoring link) — no personal data by design, scrubbed of card data.",
@@ -631,6 +660,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::SlaExclusion,
+        keys: &[("SLA_EXCLUSIONS", "<start>#<exc id>")],
         description: "An interval excluded from the SLA: the page's category, scope, reason, a \
                       reference to the evidence, and for planned maintenance its announcement \
                       time. No personal data by design.",
@@ -642,6 +672,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::SlaClaim,
+        keys: &[("SLA_CLAIMS#<tenant>", "<clm id>")],
         description: "A customer's SLA claim: month, claimed intervals, who filed it (user id), \
                       the verification against the measurements, the decision and the credit. \
                       Kept with the billing records it justifies.",
@@ -653,6 +684,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::SlaMonthCredit,
+        keys: &[("SLA_CLAIMS#<tenant>", "CREDITED#<month>")],
         description: "Marks that a tenant's month has its SLA credit (one per tenant and month).",
         tenant_scoped: false,
         holding: Holding::Bookkeeping,
@@ -662,6 +694,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::StaffUser,
+        keys: &[("STAFF", "USER#<usr id>")],
         description: "A staff account: address and name sealed (platform identity key), roles, \
                       Argon2id password hash, sealed TOTP secret and passkeys, hashed recovery \
                       codes, lockout and revocation state. Found at sign-in by a keyed hash of the address.",
@@ -673,6 +706,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::TenantUser,
+        keys: &[("T#<tenant>", "USER#<usr id>")],
         description: "A user of a tenant: as a staff account, sealed under the tenant's identity \
                       key (so stage 1 of retention shreds it).",
         tenant_scoped: true,
@@ -683,6 +717,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::TenantRole,
+        keys: &[("T#<tenant>", "ROLE#custom:<name>")],
         description: "A role a tenant admin defined: name and tenant permissions.",
         tenant_scoped: true,
         holding: Holding::Primary,
@@ -692,6 +727,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::SignInChallenge,
+        keys: &[("CHALLENGE#<sha256>", "C"), ("ACTIVATION#<sha256>", "A")],
         description: "A pending second-factor step, passkey registration or account \
                       activation, found by the hash of its random token (with a passkey \
                       ceremony's state: challenge and public keys, no names); expires within \
@@ -704,6 +740,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::RefreshToken,
+        keys: &[("REFRESH#<sha256>", "R")],
         description: "A refresh token, by its hash: family, account, used or not; expires.",
         tenant_scoped: false,
         holding: Holding::Platform,
@@ -713,6 +750,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::TokenFamily,
+        keys: &[("FAMILY#<sha256>", "F")],
         description: "The refresh tokens of one sign-in (a session: account, when, how signed \
                       in): revoked together on reuse or sign-out; listed under the account \
                       (gsi1 SESSIONS#) while live.",
@@ -724,6 +762,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::IdempotencyRecord,
+        keys: &[("IDEMPOTENCY#<sha256 of caller and key>", "REQUEST")],
         description: "A create request's Idempotency-Key (as a digest with its caller), a digest \
                       of the request, and the first response, sealed; expires after 24 hours.",
         tenant_scoped: false,
@@ -737,6 +776,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::SlaMonthSummary,
+        keys: &[("SLA_MONTHS", "<month>")],
         description: "A closed month's platform uptime figures, as computed at the close.",
         tenant_scoped: false,
         holding: Holding::Platform,
@@ -746,6 +786,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::TrustStatement,
+        keys: &[("TRUST", "STATEMENT#latest")],
         description: "The latest signed trust statement: aggregates only, published at /trust.",
         tenant_scoped: false,
         holding: Holding::Platform,
@@ -755,6 +796,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::SubprocessorChange,
+        keys: &[("SUBPROCESSOR_CHANGES", "<effective at>#<spc id>")],
         description: "An announced change of sub-processors (Art. 28(2) GDPR): what changes, why, when it takes effect, who announced it, notices queued.",
         tenant_scoped: false,
         holding: Holding::Platform,
@@ -764,6 +806,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::SubprocessorObjection,
+        keys: &[("T#<tenant>", "OBJECTION#<spc id>")],
         description: "A customer's objection to a planned change of sub-processors: the reasons sealed, who and when.",
         tenant_scoped: true,
         holding: Holding::Primary,
@@ -776,6 +819,7 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::InstructionsAcknowledgement,
+        keys: &[("T#<tenant>", "INSTRUCTIONS#<version, 6 digits>")],
         description: "A version of a customer's documented instructions (its configured purposes, features and contract terms), as acknowledged: the document, its digest, who and when.",
         tenant_scoped: true,
         holding: Holding::Primary,
@@ -786,6 +830,48 @@ pub static INVENTORY: &[RecordSpec] = &[
 ];
 
 /// Checks one item against the inventory.
+/// Whether `key` has the shape `pattern`: its literal text in order, each `<…>` standing for
+/// one or more characters. Linear in the key for each wildcard (keys are short and bounded).
+pub fn key_matches(pattern: &str, key: &str) -> bool {
+    // Literal pieces between the wildcards.
+    let mut pieces: Vec<&str> = Vec::new();
+    let mut rest = pattern;
+    while let Some(open) = rest.find('<') {
+        let Some(close) = rest[open..].find('>') else {
+            break;
+        };
+        pieces.push(&rest[..open]);
+        rest = &rest[open + close + 1..];
+    }
+    pieces.push(rest);
+    let wildcards = pieces.len() - 1;
+    if wildcards == 0 {
+        return pattern == key;
+    }
+    // The first piece is a prefix, the last a suffix; the ones between are found left to right
+    // (leftmost match is enough for `<…>` wildcards), each wildcard taking at least one char.
+    let (first, last) = (pieces[0], pieces[wildcards]);
+    let Some(mut middle) = key.strip_prefix(first) else {
+        return false;
+    };
+    let Some(stripped) = middle.strip_suffix(last) else {
+        return false;
+    };
+    middle = stripped;
+    for piece in &pieces[1..wildcards] {
+        // At least one character for the wildcard before it.
+        let Some(first_char) = middle.chars().next() else {
+            return false;
+        };
+        let after = &middle[first_char.len_utf8()..];
+        let Some(at) = after.find(piece) else {
+            return false;
+        };
+        middle = &after[at + piece.len()..];
+    }
+    !middle.is_empty()
+}
+
 pub fn validate_item(item: &Item) -> Result<(), StoreError> {
     let spec = item.kind.spec();
     let refuse = |why: String| {
@@ -794,6 +880,16 @@ pub fn validate_item(item: &Item) -> Result<(), StoreError> {
             item.kind, item.key
         )))
     };
+    if !spec
+        .keys
+        .iter()
+        .any(|(pk, sk)| key_matches(pk, &item.key.pk) && key_matches(sk, &item.key.sk))
+    {
+        return refuse(format!(
+            "the key has none of the kind's shapes {:?}",
+            spec.keys
+        ));
+    }
     match (&item.tenant, spec.tenant_scoped) {
         (Some(tenant), true) => {
             if item.key.pk != ItemKey::tenant_partition(tenant) {
@@ -1047,6 +1143,42 @@ mod tests {
     use super::*;
     use crate::ids::TenantId;
 
+    #[test]
+    fn a_key_has_its_kinds_shape_or_is_refused() {
+        assert!(key_matches("T#<tenant>", "T#acme"));
+        assert!(key_matches(
+            "KEY#<purpose>#<version, 10 digits>",
+            "KEY#primary#0000000001"
+        ));
+        assert!(key_matches(
+            "<start>#<out id>",
+            "2026-03-01T00:00:00Z#out_1"
+        ));
+        assert!(key_matches("SLA#<target>", "SLA#platform@edge"));
+        assert!(key_matches("PROFILE", "PROFILE"));
+        for (pattern, key) in [
+            ("T#<tenant>", "T#"),
+            ("T#<tenant>", "X#acme"),
+            ("PROFILE", "PROFILES"),
+            ("KEY#<purpose>#<version>", "KEY#primary"),
+            ("KEY#<purpose>#<version>", "KEY##1"),
+            ("<start>#<out id>", "#out_1"),
+        ] {
+            assert!(!key_matches(pattern, key), "{pattern} ~ {key}");
+        }
+        // The guard refuses a tenant profile written under another kind's key shape.
+        let item = Item::new(
+            ItemKey::new("T#acme", "USER#usr_1").expect("key"),
+            RecordKind::Tenant,
+        )
+        .with_tenant(crate::ids::TenantId::new("acme").expect("tenant"));
+        let refused = validate_item(&item);
+        assert!(
+            matches!(&refused, Err(StoreError::Rejected(why)) if why.contains("none of the kind's shapes")),
+            "{refused:?}"
+        );
+    }
+
     /// ARCHITECTURE.md's item table names every record kind once and no other: the map a
     /// newcomer reads stays the inventory the guard enforces.
     #[test]
@@ -1068,6 +1200,31 @@ mod tests {
         let mut inventory: Vec<&str> = RecordKind::ALL.iter().map(|k| k.as_str()).collect();
         inventory.sort_unstable();
         assert_eq!(listed, inventory);
+        // And each row's keys are the shapes the guard holds the kind to.
+        for row in table
+            .lines()
+            .skip(2)
+            .take_while(|line| line.starts_with('|'))
+        {
+            let cells: Vec<&str> = row.split('|').collect();
+            let ticked = |cell: &str| -> Vec<String> {
+                cell.split('`')
+                    .skip(1)
+                    .step_by(2)
+                    .map(str::to_string)
+                    .collect()
+            };
+            let kind = cells[1].trim().trim_matches('`');
+            let spec = INVENTORY
+                .iter()
+                .find(|s| s.kind.as_str() == kind)
+                .expect("listed kinds are in the inventory");
+            let mut pks: Vec<String> = spec.keys.iter().map(|(pk, _)| pk.to_string()).collect();
+            let mut sks: Vec<String> = spec.keys.iter().map(|(_, sk)| sk.to_string()).collect();
+            pks.dedup();
+            sks.dedup();
+            assert_eq!((ticked(cells[2]), ticked(cells[3])), (pks, sks), "{kind}");
+        }
     }
 
     #[test]

@@ -449,15 +449,9 @@ async fn render_with(
     draft: Option<&ContractForm>,
 ) -> PageResult<Page> {
     staff_only(viewer)?;
-    viewer.access.require(
-        Permission::TenantsManage,
-        kernel::rbac::Scope::Tenant(tenant),
-    )?;
     let lang = current_lang();
     let now = s.clock.now();
-    let record = tenants::get(s.store.as_ref(), tenant)
-        .await?
-        .ok_or_else(|| PageError(Error::NotFound("tenant".into())))?;
+    let record = tenants::get_for(&viewer.access, s.store.as_ref(), tenant).await?;
     let contact = tenants::contact(&s.keyring, &record).await?;
     let policy = EffectivePolicy::for_contract(&record.contract).map_err(Error::from)?;
     let may_end = viewer

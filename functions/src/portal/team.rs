@@ -469,11 +469,7 @@ async fn roles_view(
     errors: &[(String, String)],
 ) -> PageResult<Page> {
     let tenant = tenant_of(viewer)?;
-    viewer.access.require(
-        Permission::TenantRolesManage,
-        kernel::rbac::Scope::Tenant(&tenant),
-    )?;
-    let roles = s.auth.roles(&tenant).await?;
+    let roles = s.auth.custom_roles(&viewer.access, &tenant).await?;
     let name_error = field_error(errors, "name");
     let permissions_error = field_error(errors, "permissions");
     let chosen = |p: Permission| form.rest.contains_key(&format!("permission.{p}"));

@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use kernel::Error;
-use kernel::rbac::{CustomRole, Permission, Scope};
+use kernel::rbac::CustomRole;
 
 use crate::http::{ApiError, ApiJson, Caller, tenant_in_path};
 use crate::services::Services;
@@ -263,8 +263,7 @@ async fn list_roles(
     Path(tenant): Path<String>,
 ) -> Result<Json<Vec<CustomRole>>, ApiError> {
     let tenant = tenant_in_path(&tenant)?;
-    access.require(Permission::TenantRolesManage, Scope::Tenant(&tenant))?;
-    Ok(Json(s.auth.roles(&tenant).await?))
+    Ok(Json(s.auth.custom_roles(&access, &tenant).await?))
 }
 
 async fn put_role(

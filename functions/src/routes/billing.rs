@@ -12,7 +12,6 @@ use billing::credits::{CreditId, CreditRecord, VoluntaryCreditInput};
 use billing::records::EventCount;
 use billing::service::BillingOverview;
 use kernel::Error;
-use kernel::rbac::{Permission, Scope};
 
 use crate::http::{ApiError, ApiJson, Caller, tenant_in_path};
 use crate::services::Services;
@@ -114,11 +113,10 @@ async fn apply_credit(
     Path((tenant, credit)): Path<(String, String)>,
 ) -> Result<Json<CreditRecord>, ApiError> {
     let tenant = tenant_in_path(&tenant)?;
-    access.require(Permission::BillingOperate, Scope::Tenant(&tenant))?;
     let credit = credit_id(&credit)?;
     Ok(Json(
         s.credits
-            .apply(s.gateway.as_ref(), &tenant, &credit)
+            .apply_as(&access, s.gateway.as_ref(), &tenant, &credit)
             .await?,
     ))
 }

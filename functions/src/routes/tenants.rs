@@ -11,7 +11,6 @@ use axum::routing::put;
 use kernel::Error;
 use kernel::ids::TenantId;
 use kernel::policy::{ContractTerms, EffectivePolicy};
-use kernel::rbac::{Permission, Scope};
 use kernel::tenants::{self, ServiceStatus, TenantInput};
 use kernel::time::Timestamp;
 use serde::Serialize;
@@ -79,9 +78,6 @@ async fn get_tenant(
     Path(id): Path<String>,
 ) -> Result<Json<TenantView>, ApiError> {
     let id = tenant_id(&id)?;
-    access.require(Permission::TenantsManage, Scope::Tenant(&id))?;
-    let record = tenants::get(s.store.as_ref(), &id)
-        .await?
-        .ok_or_else(|| ApiError(Error::NotFound("tenant".into())))?;
+    let record = tenants::get_for(&access, s.store.as_ref(), &id).await?;
     Ok(Json(view(record)?))
 }

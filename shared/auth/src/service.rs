@@ -1271,6 +1271,17 @@ impl AuthService {
         Ok(role)
     }
 
+    /// A tenant's custom roles, for those who manage them.
+    pub async fn custom_roles(
+        &self,
+        access: &Access,
+        tenant: &TenantId,
+    ) -> Result<Vec<CustomRole>, Error> {
+        access.require(Permission::TenantRolesManage, AccessScope::Tenant(tenant))?;
+        self.roles(tenant).await
+    }
+
+    /// A tenant's custom roles (for resolving them; no access check).
     pub async fn roles(&self, tenant: &TenantId) -> Result<Vec<CustomRole>, Error> {
         query_all(
             self.store.as_ref(),

@@ -550,6 +550,18 @@ impl CreditService {
     }
 
     /// Carries one credit to Stripe, exactly once however often it is called.
+    /// `apply` for a caller who operates billing for the tenant.
+    pub async fn apply_as(
+        &self,
+        access: &Access,
+        gateway: &dyn BalanceGateway,
+        tenant: &TenantId,
+        id: &CreditId,
+    ) -> Result<CreditRecord, Error> {
+        access.require(Permission::BillingOperate, Scope::Tenant(tenant))?;
+        self.apply(gateway, tenant, id).await
+    }
+
     pub async fn apply(
         &self,
         gateway: &dyn BalanceGateway,

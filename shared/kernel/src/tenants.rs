@@ -122,6 +122,18 @@ pub async fn get(store: &dyn Store, tenant: &TenantId) -> Result<Option<TenantRe
     }
 }
 
+/// A tenant's record for those who manage it (operators, its own admins); unknown: not found.
+pub async fn get_for(
+    access: &Access,
+    store: &dyn Store,
+    tenant: &TenantId,
+) -> Result<TenantRecord, Error> {
+    access.require(Permission::TenantsManage, Scope::Tenant(tenant))?;
+    get(store, tenant)
+        .await?
+        .ok_or_else(|| Error::NotFound("tenant".into()))
+}
+
 /// The figures that apply to a tenant (the page's, if the tenant is unknown).
 pub async fn policy_for(store: &dyn Store, tenant: &TenantId) -> Result<EffectivePolicy, Error> {
     match get(store, tenant).await? {

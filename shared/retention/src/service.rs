@@ -513,6 +513,16 @@ impl RetentionService {
     }
 
     /// What is due when, for every tenant (or one), as of `now`. Touches nothing.
+    /// Every tenant's plan, for those who operate retention (operators, the DPO).
+    pub async fn plan_all(
+        &self,
+        access: &Access,
+        now: Timestamp,
+    ) -> Result<Vec<TenantRetention>, Error> {
+        access.require(Permission::RetentionOperate, Scope::Platform)?;
+        self.plan(now, None).await
+    }
+
     pub async fn plan(
         &self,
         now: Timestamp,

@@ -326,8 +326,17 @@ where
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        let pointer = json_pointer(e.path());
+        let mut pointer = json_pointer(e.path());
         let detail = e.inner().to_string();
+        // serde names a missing field in its message, at the object that lacks it: the pointer
+        // names the field itself.
+        if let Some(field) = detail
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next())
+        {
+            pointer.push('/');
+            pointer.push_str(&field.replace('~', "~0").replace('/', "~1"));
+        }
         Error::Validation(vec![FieldError::new(pointer, detail)])
     })?;
     deserializer
@@ -411,6 +420,28 @@ pub async fn access_of(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_missing_field_is_pointed_at() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Draft {
+            title: String,
+            inner: Inner,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Inner {
+            min: u32,
+        }
+        let pointer = |body: &str| match super::parse_json::<Draft>(body.as_bytes()) {
+            Err(kernel::Error::Validation(fields)) => fields[0].pointer.clone(),
+            other => panic!("refused: {other:?}"),
+        };
+        assert_eq!(pointer(r#"{"inner":{"min":1}}"#), "/title");
+        assert_eq!(pointer(r#"{"title":"t","inner":{}}"#), "/inner/min");
+        assert_eq!(pointer(r#"{"title":5,"inner":{"min":1}}"#), "/title");
+    }
     use super::*;
 
     #[derive(Debug, serde::Deserialize)]

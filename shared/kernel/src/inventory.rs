@@ -727,7 +727,11 @@ pub static INVENTORY: &[RecordSpec] = &[
     },
     RecordSpec {
         kind: RecordKind::SignInChallenge,
-        keys: &[("CHALLENGE#<sha256>", "C"), ("ACTIVATION#<sha256>", "A")],
+        keys: &[
+            ("CHALLENGE#<sha256>", "C"),
+            ("ACTIVATION#<sha256>", "A"),
+            ("RESET#<sha256>", "R"),
+        ],
         description: "A pending second-factor step, passkey registration or account \
                       activation, found by the hash of its random token (with a passkey \
                       ceremony's state: challenge and public keys, no names); expires within \

@@ -1874,6 +1874,67 @@ async fn roles_reenabling_password_change_and_signing_out_everywhere() {
     assert!(chains.without_head.is_empty(), "{chains:?}");
 }
 
+/// A forgotten password: one link per account with the address (none for an unknown one, no
+/// second within five minutes), the link works once, sets a password that is not easy to
+/// guess, ends every session, and the old password no longer signs in.
+#[tokio::test]
+async fn a_password_reset_link_works_once_and_ends_every_session() {
+    let w = World::new();
+    w.tenant("acme").await;
+    w.customer("acme", "max@acme.example", "a long enough passphrase")
+        .await
+        .expect("customer");
+    let before = w
+        .signed_in("max@acme.example", "a long enough passphrase")
+        .await;
+    assert!(
+        w.auth
+            .request_password_reset("nobody@acme.example")
+            .await
+            .expect("asked")
+            .is_empty()
+    );
+    let links = w
+        .auth
+        .request_password_reset(" MAX@acme.example")
+        .await
+        .expect("asked");
+    assert_eq!(links.len(), 1);
+    assert!(
+        w.auth
+            .request_password_reset("max@acme.example")
+            .await
+            .expect("asked again")
+            .is_empty(),
+        "no second link within five minutes"
+    );
+    let reset = |token: &str, password: &str| {
+        w.auth.reset_password(auth::service::ResetInput {
+            token: Some(token.to_string()),
+            password: Some(password.to_string()),
+        })
+    };
+    assert_eq!(
+        field_pointers(reset(&links[0].token, "max").await),
+        ["/password"]
+    );
+    reset(&links[0].token, "violet lanterns drift past quiet harbours")
+        .await
+        .expect("set");
+    refused(&reset(&links[0].token, "another good passphrase entirely").await);
+    refused(&w.caller(&before.access_token).await);
+    w.advance(60);
+    refused(
+        &w.sign_in("max@acme.example", "a long enough passphrase")
+            .await,
+    );
+    w.signed_in(
+        "max@acme.example",
+        "violet lanterns drift past quiet harbours",
+    )
+    .await;
+}
+
 /// An account's sessions: listed with how they were signed in, one ended alone (its refresh
 /// token refused from then on), never another account's, and none left after signing out
 /// everywhere.

@@ -3,6 +3,7 @@
 mod cli;
 mod dev;
 mod edge_layer;
+mod local;
 mod platform;
 mod retention_cli;
 mod scheduler;

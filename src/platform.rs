@@ -6,8 +6,7 @@ use axum::Router;
 use kernel::Clock;
 use kernel::inventory::GuardedStore;
 use kernel::store::Store;
-use kernel::time::{ManualClock, SignedDuration, SystemClock};
-use kernel::token::TokenVerifier;
+use kernel::time::{ManualClock, SystemClock};
 
 use crate::cli::{CliError, ClockKind, ServeArgs};
 use crate::scheduler::Scheduler;
@@ -38,14 +37,6 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         clock.clone(),
     )?);
     raw.purge_expired()?;
-    let store = GuardedStore::new(raw.clone());
-    let keyring = crate::cli::local_keyring(&args.data, &store, clock.clone())?;
-    let signing = infra::local_keys::dev_signing_key(&args.data)?;
-    let tokens = TokenVerifier::new(
-        vec![signing.verification_key()],
-        config.token_audience(),
-        SignedDuration::from_secs(30),
-    );
     let mut config = config;
     let origin_secret = if args.origin_only {
         // As on Lambda: the secret comes from the environment, and nothing unsigned is served.
@@ -67,7 +58,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
             url: "in-process:/healthz".into(),
         }];
         Arc::new(StoreProber {
-            store: store.shared(),
+            store: GuardedStore::new(raw.clone()).shared(),
         })
     } else {
         Arc::new(infra::probe::HttpProber::for_dev(
@@ -88,36 +79,15 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         };
     }
     let public_url = config.public_url.clone();
-    let aws = match config.mail.transport {
-        // SES from a local platform (say, against moto): the region is checked as on Lambda.
-        functions::config::MailTransport::Ses { .. } => {
-            let get = |name: &str| std::env::var(name).ok();
-            let region = functions::lambda::check_region(&get)
-                .map_err(|e| CliError::Refused(e.to_string()))?;
-            Some(infra::aws::sdk_config(&region).await)
-        }
-        _ => None,
-    };
-    let sender = functions::mail::transport(&config.mail, aws.as_ref(), Some(&args.data))
-        .map_err(|e| CliError::Refused(format!("mail: {e}")))?;
-    let gateway = functions::services::gateway(&config)?;
-    let certificate_signer = Arc::new(infra::local_keys::certificate_signing_key(&args.data)?);
-    let services = Arc::new(functions::Services::new(
-        config.clone(),
+    let services = crate::local::services(
+        &args.data,
+        raw.clone(),
         clock.clone(),
-        functions::services::Adapters {
-            store,
-            keyring,
-            tokens: tokens.clone(),
-            sender,
-            gateway,
-            certificate_signer: Some(certificate_signer),
-            certificate_keys: vec![],
-            prober: Some(prober),
-            token_signer: Some(infra::local_keys::dev_signing_key(&args.data)?),
-            index_key: Some(infra::local_keys::index_key(&args.data)?),
-        },
-    ));
+        config.clone(),
+        Some(prober),
+    )
+    .await?;
+    let tokens = services.tokens.clone();
 
     let scheduler = Arc::new(Scheduler::new(
         functions::schedule::all()?,

@@ -1,30 +1,11 @@
 //! `regrooter retention plan|run|verify-certificate` on the local platform's data directory.
 
 use std::path::Path;
-use std::sync::Arc;
 
-use kernel::inventory::GuardedStore;
 use kernel::time::{Clock, SystemClock};
 use kernel::token::{Jwks, VerificationKey};
-use retention::RetentionService;
 
-use crate::cli::{CliError, RetentionCommand, existing_store};
-
-fn service(data: &Path) -> Result<RetentionService, CliError> {
-    let config = functions::Config::from_env()?;
-    let clock = Arc::new(SystemClock);
-    let raw = existing_store(data, clock.clone())?;
-    let store = GuardedStore::new(raw);
-    let keyring = crate::cli::local_keyring(data, &store, clock.clone())?;
-    let signer = Arc::new(infra::local_keys::certificate_signing_key(data)?);
-    Ok(RetentionService::new(
-        store,
-        keyring,
-        clock,
-        Some(signer),
-        functions::services::certificate_issuer(&config),
-    ))
-}
+use crate::cli::{CliError, RetentionCommand};
 
 fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Usage(e.to_string()))?;
@@ -61,7 +42,9 @@ pub fn new_signing_key(prefix: &str, add_to: Option<&Path>) -> Result<(), CliErr
 pub async fn run(command: RetentionCommand) -> Result<(), CliError> {
     match command {
         RetentionCommand::Plan { now, data } => {
-            let plans = service(&data)?
+            let plans = crate::local::existing(&data)
+                .await?
+                .retention
                 .plan(now.unwrap_or_else(|| SystemClock.now()), None)
                 .await
                 .map_err(domain)?;
@@ -73,10 +56,15 @@ pub async fn run(command: RetentionCommand) -> Result<(), CliError> {
                     "--now is not available in production".into(),
                 ));
             }
-            let report = service(&data)?
+            // What the scheduled job does: the stages due, then the certificates to the breach
+            // contacts (queued; the platform's outbox drain sends them).
+            let services = crate::local::existing(&data).await?;
+            let report = services
+                .retention
                 .run_due(now.unwrap_or_else(|| SystemClock.now()))
                 .await
                 .map_err(domain)?;
+            services.send_certificates().await.map_err(domain)?;
             print_json(&report)?;
             if report.failed.is_empty() {
                 Ok(())

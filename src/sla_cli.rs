@@ -1,31 +1,10 @@
 //! `regrooter sla report` on the local platform's data directory.
 
-use std::path::Path;
-use std::sync::Arc;
-
-use billing::service::BillingService;
 use kernel::ids::TenantId;
-use kernel::inventory::GuardedStore;
-use kernel::time::{Month, SystemClock};
-use sla::{MonthReport, SlaService};
+use kernel::time::Month;
+use sla::MonthReport;
 
-use crate::cli::{CliError, SlaCommand, existing_store};
-
-fn service(data: &Path) -> Result<(SlaService, GuardedStore), CliError> {
-    let config = functions::Config::from_env()?;
-    let clock = Arc::new(SystemClock);
-    let raw = existing_store(data, clock.clone())?;
-    let store = GuardedStore::new(raw);
-    let billing = Arc::new(BillingService::new(
-        store.clone(),
-        clock.clone(),
-        config.environment.is_production(),
-    ));
-    Ok((
-        SlaService::new(store.clone(), clock, billing, config.sla_confirmations),
-        store,
-    ))
-}
+use crate::cli::{CliError, SlaCommand};
 
 fn duration(seconds: i64) -> String {
     format!(
@@ -107,16 +86,17 @@ pub async fn run(command: SlaCommand) -> Result<(), CliError> {
             let tenant = tenant
                 .map(|t| TenantId::new(&t).map_err(|e| CliError::Usage(format!("--tenant: {e}"))))
                 .transpose()?;
-            let (sla, store) = service(&data)?;
+            let services = crate::local::existing(&data).await?;
             if let Some(t) = &tenant
-                && kernel::tenants::get(store.as_ref(), t)
+                && kernel::tenants::get(services.store.as_ref(), t)
                     .await
                     .map_err(|e| CliError::Refused(e.to_string()))?
                     .is_none()
             {
                 return Err(CliError::Usage(format!("no tenant '{t}'")));
             }
-            let report = sla
+            let report = services
+                .sla
                 .month_report(tenant.as_ref(), month)
                 .await
                 .map_err(|e| CliError::Refused(e.to_string()))?;

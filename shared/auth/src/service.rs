@@ -1998,3 +1998,20 @@ fn valid_email(s: &str) -> bool {
         && !domain.ends_with('.')
         && !s.chars().any(|c| c.is_whitespace() || c.is_control())
 }
+
+/// One stored record of each of this area's kinds, as a real run wrote it, still reads and
+/// writes the same (tests/fixtures/records; the kernel checks them against the inventory).
+#[cfg(test)]
+mod golden {
+    use super::*;
+
+    #[test]
+    fn stored_records_read_and_write_as_stored() {
+        kernel::testkit::golden_record::<UserRecord>(RecordKind::StaffUser);
+        kernel::testkit::golden_record::<UserRecord>(RecordKind::TenantUser);
+        kernel::testkit::golden_record::<RoleRecord>(RecordKind::TenantRole);
+        kernel::testkit::golden_record::<Challenge>(RecordKind::SignInChallenge);
+        kernel::testkit::golden_record::<RefreshRecord>(RecordKind::RefreshToken);
+        kernel::testkit::golden_record::<FamilyRecord>(RecordKind::TokenFamily);
+    }
+}

@@ -16,3 +16,24 @@ pub use credits::{
 };
 pub use service::{BillingService, Outcome, Processed};
 pub use signature::WebhookSecrets;
+
+/// One stored record of each of this area's kinds, as a real run wrote it, still reads and
+/// writes the same (tests/fixtures/records; the kernel checks them against the inventory).
+#[cfg(test)]
+mod golden {
+    use kernel::inventory::RecordKind;
+
+    #[test]
+    fn stored_records_read_and_write_as_stored() {
+        kernel::testkit::golden_record::<crate::records::CustomerRecord>(
+            RecordKind::StripeCustomer,
+        );
+        kernel::testkit::golden_record::<crate::records::SubscriptionRecord>(
+            RecordKind::StripeSubscription,
+        );
+        kernel::testkit::golden_record::<crate::records::InvoiceRecord>(RecordKind::StripeInvoice);
+        kernel::testkit::golden_record::<crate::records::EventMarker>(RecordKind::StripeEvent);
+        kernel::testkit::golden_record::<crate::records::EventCount>(RecordKind::StripeEventCount);
+        kernel::testkit::golden_record::<crate::credits::CreditRecord>(RecordKind::Credit);
+    }
+}

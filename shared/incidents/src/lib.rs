@@ -21,3 +21,17 @@ pub use model::{
 };
 pub use outbox::{DeliveryEvent, DeliveryOutcome, DeliveryState, DrainReport, MessageView};
 pub use service::IncidentService;
+
+/// One stored record of each of this area's kinds, as a real run wrote it, still reads and
+/// writes the same (tests/fixtures/records; the kernel checks them against the inventory).
+#[cfg(test)]
+mod golden {
+    use kernel::inventory::RecordKind;
+
+    #[test]
+    fn stored_records_read_and_write_as_stored() {
+        kernel::testkit::golden_record::<crate::model::ReportRecord>(RecordKind::SecurityReport);
+        kernel::testkit::golden_record::<crate::model::IncidentRecord>(RecordKind::Incident);
+        kernel::testkit::golden_record::<crate::outbox::OutboxRecord>(RecordKind::OutboxMessage);
+    }
+}

@@ -1183,6 +1183,26 @@ mod tests {
         );
     }
 
+    /// One item of every kind as a real run stored it (tests/fixtures/records) still passes the
+    /// guard: its key shape, tenant partition, expiry, sealed and clear fields — the stored
+    /// format and the inventory move together.
+    #[test]
+    fn every_kinds_golden_item_still_passes_the_guard() {
+        for kind in RecordKind::ALL {
+            let item = crate::testkit::golden_item(*kind);
+            assert_eq!(item.kind, *kind);
+            if let Err(e) = validate_item(&item) {
+                panic!("{kind}: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_tenant_record_reads_and_writes_as_stored() {
+        crate::testkit::golden_record::<crate::tenants::TenantRecord>(RecordKind::Tenant);
+        crate::testkit::golden_record::<crate::audit::AuditEntry>(RecordKind::AuditEntry);
+    }
+
     /// ARCHITECTURE.md's item table names every record kind once and no other: the map a
     /// newcomer reads stays the inventory the guard enforces.
     #[test]

@@ -387,3 +387,50 @@ async fn limits(store: &dyn Store, prefix: &str) {
         "an empty sort key"
     );
 }
+
+/// One stored item of `kind` as the platform wrote it (`tests/fixtures/records/<kind>.json`,
+/// taken from a real run's store): its key, tenant, index key, expiry and record.
+pub fn golden_item(kind: RecordKind) -> Item {
+    let path = format!(
+        "{}/../../tests/fixtures/records/{}.json",
+        env!("CARGO_MANIFEST_DIR"),
+        kind.as_str()
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let stored: serde_json::Value = serde_json::from_str(&text).expect("fixture JSON");
+    let text_of = |field: &str| stored[field].as_str().map(str::to_string);
+    let mut item = Item::new(
+        key(&text_of("pk").expect("pk"), &text_of("sk").expect("sk")),
+        kind,
+    );
+    if let Some(tenant) = text_of("tenant") {
+        item = item.with_tenant(TenantId::new(&tenant).expect("tenant"));
+    }
+    if let (Some(pk), Some(sk)) = (text_of("gsi1pk"), text_of("gsi1sk")) {
+        item = item.with_gsi1(key(&pk, &sk));
+    }
+    if let Some(seconds) = stored["expires_at"].as_i64() {
+        item = item.with_expiry(crate::time::Timestamp::from_second(seconds).expect("expiry"));
+    }
+    item.data = stored["data"]
+        .as_object()
+        .cloned()
+        .expect("data is an object");
+    item
+}
+
+/// The golden item of `kind` read as `T` and written again: the same JSON — a renamed,
+/// dropped or reshaped field of a stored record fails here before it fails on old data.
+pub fn golden_record<T: serde::de::DeserializeOwned + serde::Serialize>(kind: RecordKind) -> T {
+    let item = golden_item(kind);
+    let record: T = item
+        .record()
+        .unwrap_or_else(|e| panic!("{kind}: the stored record no longer reads: {e}"));
+    let again = serde_json::to_value(&record).expect("serialise");
+    assert_eq!(
+        again,
+        serde_json::Value::Object(item.data.clone()),
+        "{kind}: the record no longer writes as it was stored"
+    );
+    record
+}

@@ -18,3 +18,25 @@ pub use figures::DeletionFigures;
 pub use plan::{RetentionPlan, plan_for};
 pub use records::{DeletionCertificate, LegalHold, RetentionState, Stage, StoredCertificate};
 pub use service::{RetentionService, RunReport, TenantRetention, verify_certificate};
+
+/// One stored record of each of this area's kinds, as a real run wrote it, still reads and
+/// writes the same (tests/fixtures/records; the kernel checks them against the inventory).
+#[cfg(test)]
+mod golden {
+    use kernel::inventory::RecordKind;
+
+    #[test]
+    fn stored_records_read_and_write_as_stored() {
+        kernel::testkit::golden_record::<crate::records::RetentionState>(
+            RecordKind::RetentionState,
+        );
+        kernel::testkit::golden_record::<crate::records::LegalHold>(RecordKind::LegalHold);
+        kernel::testkit::golden_record::<crate::records::StoredCertificate>(
+            RecordKind::DeletionCertificate,
+        );
+        kernel::testkit::golden_record::<crate::records::ServiceEndRequest>(
+            RecordKind::ServiceEndRequest,
+        );
+        kernel::testkit::golden_record::<crate::exports::ExportRecord>(RecordKind::Export);
+    }
+}

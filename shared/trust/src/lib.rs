@@ -18,3 +18,26 @@ pub mod subprocessors;
 pub use gather::{Deployment, Sources};
 pub use signed::{StoredStatement, Unverified, issue, latest, verify};
 pub use statement::{Evidence, Fact, Section, Status, Text, TrustStatement, UptimeMonth};
+
+/// One stored record of each of this area's kinds, as a real run wrote it, still reads and
+/// writes the same (tests/fixtures/records; the kernel checks them against the inventory).
+#[cfg(test)]
+mod golden {
+    use kernel::inventory::RecordKind;
+
+    #[test]
+    fn stored_records_read_and_write_as_stored() {
+        kernel::testkit::golden_record::<crate::signed::StoredStatement>(
+            RecordKind::TrustStatement,
+        );
+        kernel::testkit::golden_record::<crate::subprocessors::Change>(
+            RecordKind::SubprocessorChange,
+        );
+        kernel::testkit::golden_record::<crate::subprocessors::ObjectionRecord>(
+            RecordKind::SubprocessorObjection,
+        );
+        kernel::testkit::golden_record::<crate::instructions::Acknowledgement>(
+            RecordKind::InstructionsAcknowledgement,
+        );
+    }
+}

@@ -388,3 +388,18 @@ fn key_kind(owner: &KeyOwner) -> RecordKind {
         KeyOwner::Platform => RecordKind::PlatformDataKey,
     }
 }
+
+/// Stored data keys, as a real run wrote them, still read and write the same.
+#[cfg(test)]
+mod golden {
+    use super::*;
+
+    #[test]
+    fn stored_keys_read_and_write_as_stored() {
+        crate::testkit::golden_record::<KeyRecord>(RecordKind::DataKey);
+        crate::testkit::golden_record::<KeyRecord>(RecordKind::PlatformDataKey);
+        crate::testkit::golden_record::<crate::idempotency::IdempotencyRecord>(
+            RecordKind::IdempotencyRecord,
+        );
+    }
+}

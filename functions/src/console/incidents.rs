@@ -1611,7 +1611,7 @@ pub async fn file_page(
     Path(raw): Path<String>,
 ) -> PageResult<Page> {
     let id = parse_id(&raw)?;
-    let view = staff_view(&s, &viewer, &id).await?;
+    let view = s.incidents.file_to_change(&viewer.access, &id).await?;
     file_render(&s, &viewer, &view, &DraftForm::of(&view), &[])
 }
 
@@ -1622,9 +1622,6 @@ fn file_render(
     form: &DraftForm,
     errors: &[(String, String)],
 ) -> PageResult<Page> {
-    viewer
-        .access
-        .require(Permission::IncidentsManage, kernel::rbac::Scope::Platform)?;
     let mode = FileForm::Edit {
         one_data_set: view.data_sets.len() == 1,
     };
@@ -1713,7 +1710,7 @@ pub async fn change_file(
 ) -> PageResult<Response> {
     staff_only(&viewer)?;
     let id = parse_id(&raw)?;
-    let view = staff_view(&s, &viewer, &id).await?;
+    let view = s.incidents.file_to_change(&viewer.access, &id).await?;
     let form = DraftForm::new(fields);
     let one_data_set = view.data_sets.len() == 1;
     let (draft, mut unreadable) = form.draft(s.clock.now());

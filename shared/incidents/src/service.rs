@@ -1519,6 +1519,17 @@ impl IncidentService {
         Ok(ops)
     }
 
+    /// The staff view of an incident for someone who may change its file (the console's form).
+    pub async fn file_to_change(
+        &self,
+        access: &Access,
+        id: &IncidentId,
+    ) -> Result<IncidentView, Error> {
+        access.require(Permission::IncidentsManage, Scope::Platform)?;
+        let (record, version) = self.load_incident(id).await?;
+        self.staff_view(record, version).await
+    }
+
     pub async fn get_incident(
         &self,
         access: &Access,

@@ -56,6 +56,17 @@ fn advance(p: &Platform, by: &str) -> Value {
     p.move_clock(json!({ "advance": by }))
 }
 
+/// ACME GmbH, created by an operator, with its breach contact (customer notices go there).
+fn acme_with_breach_contact(p: &Platform, operator: &str) {
+    let (status, body) = call(
+        "PUT",
+        &p.url("/api/tenants/acme"),
+        Some(operator),
+        Some(&json!({ "name": "ACME GmbH", "contact_email": "privacy@acme.example" })),
+    );
+    assert_eq!(status, 200, "{body}");
+}
+
 /// Opens an incident from `draft` through the API (201 Created): its id and the staff view.
 fn open_incident(p: &Platform, token: &str, draft: &Value) -> (String, Value) {
     let (status, view) = call("POST", &p.url("/api/incidents"), Some(token), Some(draft));
@@ -939,13 +950,7 @@ fn the_advice_follows_our_role_a_processor_tells_the_controller_not_the_authorit
     let operator = p.token(&["--role", "operator", "--now", START]);
     let security = p.token(&["--role", "security_officer", "--now", START]);
     let dpo = p.token(&["--role", "data_protection_officer", "--now", START]);
-    let (status, body) = call(
-        "PUT",
-        &p.url("/api/tenants/acme"),
-        Some(&operator),
-        Some(&json!({ "name": "ACME GmbH", "contact_email": "privacy@acme.example" })),
-    );
-    assert_eq!(status, 200, "{body}");
+    acme_with_breach_contact(&p, &operator);
     let assessed = |data_sets: Value| {
         let (id, _) = open_incident(
             &p,
@@ -1013,13 +1018,7 @@ fn the_advice_follows_our_role_a_processor_tells_the_controller_not_the_authorit
 fn the_authority_text_is_prepared_from_the_file_only_where_the_data_is_our_own() {
     let p = Platform::start(&["--clock", "manual", "--start", START]);
     let a = actors(&p);
-    let (status, body) = call(
-        "PUT",
-        &p.url("/api/tenants/acme"),
-        Some(&a.operator),
-        Some(&json!({ "name": "ACME GmbH", "contact_email": "privacy@acme.example" })),
-    );
-    assert_eq!(status, 200, "{body}");
+    acme_with_breach_contact(&p, &a.operator);
     let open = |data_sets: Value| {
         open_incident(
             &p,
@@ -1164,13 +1163,7 @@ fn notices_carry_the_german_text_in_german_and_the_english_in_english() {
         "--now",
         START,
     ]);
-    let (status, body) = call(
-        "PUT",
-        &p.url("/api/tenants/acme"),
-        Some(&operator),
-        Some(&json!({ "name": "ACME GmbH", "contact_email": "privacy@acme.example" })),
-    );
-    assert_eq!(status, 200, "{body}");
+    acme_with_breach_contact(&p, &operator);
     let mut draft = json!({
         "title": "Export offen", "customer_title": "Offener Datenexport",
         "discovered_at": START, "aware_at": START, "breach_types": ["confidentiality"],
@@ -1339,13 +1332,7 @@ fn bad_input_changes_nothing_in_the_store() {
     // half-written, no audit entry for a change that did not happen.
     let p = Platform::start(&["--clock", "manual", "--start", START]);
     let a = actors(&p);
-    let (status, body) = call(
-        "PUT",
-        &p.url("/api/tenants/acme"),
-        Some(&a.operator),
-        Some(&json!({ "name": "ACME GmbH", "contact_email": "privacy@acme.example" })),
-    );
-    assert_eq!(status, 200, "{body}");
+    acme_with_breach_contact(&p, &a.operator);
     let mut reports = Vec::new();
     for _ in 0..2 {
         let (status, receipt) = call("POST", &p.url("/security/reports"), None, Some(&report()));

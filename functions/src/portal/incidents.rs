@@ -53,7 +53,7 @@ pub fn title_in(german: Option<&str>, english: Option<&str>, aware_at: Timestamp
 }
 
 /// The customer's title, or the incident named by the day it became known.
-pub fn title(title: Option<&str>, aware_at: Timestamp) -> String {
+fn title(title: Option<&str>, aware_at: Timestamp) -> String {
     match title {
         Some(title) => title.to_string(),
         None => format!(

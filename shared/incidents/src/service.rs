@@ -1576,7 +1576,7 @@ impl IncidentService {
                     let (record, _) = self.load_incident(&id).await?;
                     if record.affects_tenant(tenant) {
                         let title = self.customer_title(&record).await?;
-                        let title_en = self.english_of(&record).await?.customer_title;
+                        let title_en = self.english_title(&record).await?;
                         out.push(IncidentSummary {
                             id: record.id,
                             title,
@@ -2874,18 +2874,14 @@ impl IncidentService {
     }
 
     async fn customer_title(&self, r: &IncidentRecord) -> Result<Option<String>, Error> {
-        match &r.customer_title {
-            Some(sealed) => Ok(Some(
-                self.open(
-                    RecordKind::Incident,
-                    &r.id.to_string(),
-                    "customer_title",
-                    sealed,
-                )
-                .await?,
-            )),
-            None => Ok(None),
-        }
+        let iid = r.id.to_string();
+        self.open_optional(
+            RecordKind::Incident,
+            &iid,
+            "customer_title",
+            r.customer_title.as_ref(),
+        )
+        .await
     }
 }
 

@@ -16,10 +16,6 @@ pub const REPORT_LIMITS: [(&str, usize); 9] = [
     ("cvss_vector", 200),
 ];
 
-/// The optional fields for a vulnerability (beside the five breach fields).
-pub const VULNERABILITY_FIELDS: [&str; 3] =
-    ["affected_product", "steps_to_reproduce", "cvss_vector"];
-
 /// A CVSS v4.0 base score with its severity, from a reporter's vector.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CvssScore {

@@ -81,10 +81,7 @@ impl IncidentService {
         let unknown = || Error::NotFound("report".into());
         let (record, version) = self.load_report(id).await.map_err(|_| unknown())?;
         let given = Sha256::digest(secret.trim().as_bytes());
-        let expected: Vec<u8> = (0..record.secret_digest.len())
-            .step_by(2)
-            .filter_map(|i| u8::from_str_radix(record.secret_digest.get(i..i + 2)?, 16).ok())
-            .collect();
+        let expected = kernel::hex::decode(&record.secret_digest).unwrap_or_default();
         if subtle::ConstantTimeEq::ct_eq(given.as_slice(), expected.as_slice()).into() {
             Ok((record, version))
         } else {

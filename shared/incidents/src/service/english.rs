@@ -133,8 +133,7 @@ impl IncidentService {
         iid: &str,
         measure: &crate::model::Measure,
     ) -> Result<Option<String>, Error> {
-        self.open_optional(RecordKind::Incident, iid, MEASURE, measure.what_en.as_ref())
-            .await
+        self.open_text(iid, MEASURE, &measure.what_en).await
     }
 
     /// The English texts of `record`, opened.
@@ -142,30 +141,34 @@ impl IncidentService {
         let iid = record.id.to_string();
         let english = &record.english;
         Ok(EnglishText {
-            customer_title: self
-                .open_optional(
-                    RecordKind::Incident,
-                    &iid,
-                    TITLE,
-                    english.customer_title.as_ref(),
-                )
-                .await?,
+            customer_title: self.open_text(&iid, TITLE, &english.customer_title).await?,
             nature_and_scope: self
-                .open_optional(
-                    RecordKind::Incident,
-                    &iid,
-                    NATURE,
-                    english.nature_and_scope.as_ref(),
-                )
+                .open_text(&iid, NATURE, &english.nature_and_scope)
                 .await?,
             likely_consequences: self
-                .open_optional(
-                    RecordKind::Incident,
-                    &iid,
-                    CONSEQUENCES,
-                    english.likely_consequences.as_ref(),
-                )
+                .open_text(&iid, CONSEQUENCES, &english.likely_consequences)
                 .await?,
         })
+    }
+
+    /// Only the English title of `record` (a list needs no more).
+    pub(super) async fn english_title(
+        &self,
+        record: &IncidentRecord,
+    ) -> Result<Option<String>, Error> {
+        let iid = record.id.to_string();
+        self.open_text(&iid, TITLE, &record.english.customer_title)
+            .await
+    }
+
+    /// An incident's optional sealed text, opened.
+    async fn open_text(
+        &self,
+        iid: &str,
+        field: &str,
+        sealed: &Option<SealedField>,
+    ) -> Result<Option<String>, Error> {
+        self.open_optional(RecordKind::Incident, iid, field, sealed.as_ref())
+            .await
     }
 }

@@ -48,6 +48,9 @@ enum Command {
     /// Sign-in keys for a deployment.
     #[command(subcommand)]
     Auth(AuthCommand),
+    /// Print the OpenAPI 3.1 document of every route (what functions/openapi.json must hold;
+    /// `GET /api/openapi.json` serves that file).
+    Openapi,
 }
 
 #[derive(Debug, Subcommand)]
@@ -259,6 +262,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             runtime.block_on(platform::serve(args))
         }
         Command::Token(args) => token(args),
+        Command::Openapi => {
+            let json = functions::openapi::to_json()
+                .map_err(|e| CliError::Refused(format!("the OpenAPI document: {e}")))?;
+            print!("{json}");
+            Ok(())
+        }
         Command::Incident(IncidentCommand::Assess) => assess(),
         Command::Waf(WafCommand::Check { paranoia, timing }) => {
             crate::waf_cli::check(paranoia, timing)

@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod lambda;
 pub mod mail;
+pub mod openapi;
 pub mod portal;
 pub mod routes;
 pub mod schedule;

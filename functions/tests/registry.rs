@@ -273,3 +273,129 @@ fn the_worker_has_a_url_for_every_http_function_in_every_environment() {
         assert_eq!(origins, expected, "[{section}]");
     }
 }
+
+/// The OpenAPI document's operations, as (path, method, operation).
+fn documented(document: &serde_json::Value) -> Vec<(String, String, serde_json::Value)> {
+    let mut operations = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            operations.push((path.clone(), method.clone(), operation.clone()));
+        }
+    }
+    operations
+}
+
+/// What `GET /api/openapi.json` serves is the document the routers make now: regenerate it with
+/// `cargo run -q -- openapi > functions/openapi.json` when a route changes.
+#[test]
+fn the_served_openapi_document_is_the_routers_own() {
+    let made = functions::openapi::to_json().unwrap();
+    assert!(
+        functions::openapi::COMMITTED == made,
+        "functions/openapi.json is stale: run `cargo run -q -- openapi > functions/openapi.json`"
+    );
+    let document: serde_json::Value = serde_json::from_str(&made).unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+}
+
+/// Every route of every router is in the document with at least one operation, and the
+/// document has no path that no router serves. The only routes left out are the "no such page"
+/// catch-alls (`{*rest}`), which are not operations.
+#[test]
+fn every_route_of_every_router_is_in_the_openapi_document() {
+    let document: serde_json::Value =
+        serde_json::from_str(&functions::openapi::to_json().unwrap()).unwrap();
+    let documented_paths: BTreeSet<String> = document["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    let mut served = BTreeSet::new();
+    let routers = ROUTERS
+        .iter()
+        .map(|(name, build)| (*name, build()))
+        .chain([("health", functions::routes::health::router())]);
+    for (name, routes) in routers {
+        assert!(!routes.paths().is_empty(), "{name} serves nothing");
+        for path in routes.paths() {
+            if path.contains("{*") {
+                continue;
+            }
+            let item = document["paths"][path.as_str()].as_object();
+            assert!(
+                item.is_some_and(|item| !item.is_empty()),
+                "{name}: {path} is not in the OpenAPI document"
+            );
+            served.insert(path.clone());
+        }
+    }
+    assert_eq!(
+        documented_paths, served,
+        "documented paths no router serves"
+    );
+    assert!(served.contains(functions::openapi::PATH));
+}
+
+/// Each API operation names what it needs: the permissions (existing ones) or, for the few public
+/// operations, nothing — and those are exactly the public ones listed here, so an operation
+/// cannot lose its requirement in the document unnoticed. Under `/api/` every operation needs a
+/// token at least (the edge admits no request there without one).
+#[test]
+fn every_api_operation_names_the_permission_it_needs() {
+    let public: BTreeSet<(&str, &str)> = [
+        ("/auth/sign-in", "post"),
+        ("/auth/otp", "post"),
+        ("/auth/refresh", "post"),
+        ("/auth/sign-out", "post"),
+        ("/auth/activate", "post"),
+        ("/healthz", "get"),
+        ("/stripe/webhook", "post"),
+        ("/security/reports", "post"),
+        ("/security/reports/{id}/status", "get"),
+        ("/security/reports/status", "post"),
+        ("/security/reports/status/messages", "post"),
+        ("/.well-known/jwks.json", "get"),
+        ("/.well-known/deletion-certificate-keys.json", "get"),
+        ("/internal/sla/edge-minutes", "post"),
+        ("/trust/statement.json", "get"),
+        ("/trust/subprocessors.json", "get"),
+        ("/trust/subprocessors.atom", "get"),
+    ]
+    .into_iter()
+    .collect();
+    let document: serde_json::Value =
+        serde_json::from_str(&functions::openapi::to_json().unwrap()).unwrap();
+    let mut open = BTreeSet::new();
+    let mut with_permission = 0;
+    for (path, method, operation) in documented(&document) {
+        let tags = operation["tags"].as_array().unwrap();
+        if tags.iter().any(|t| t.as_str().unwrap().ends_with("pages")) {
+            continue;
+        }
+        let requirements = operation["security"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if requirements.is_empty() {
+            open.insert((path.clone(), method.clone()));
+            assert!(
+                !path.starts_with("/api/"),
+                "{method} {path}: the edge admits nobody without a token under /api/"
+            );
+        }
+        for requirement in &requirements {
+            for scope in requirement["bearer"].as_array().unwrap() {
+                let permission = scope.as_str().unwrap();
+                assert!(
+                    permission.parse::<kernel::rbac::Permission>().is_ok(),
+                    "{method} {path}: no permission {permission:?}"
+                );
+                with_permission += 1;
+            }
+        }
+    }
+    let open: BTreeSet<(&str, &str)> = open.iter().map(|(p, m)| (p.as_str(), m.as_str())).collect();
+    assert_eq!(open, public, "operations open to anyone");
+    assert!(with_permission > 50, "{with_permission}");
+}

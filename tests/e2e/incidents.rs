@@ -572,6 +572,49 @@ fn bad_reports_get_problem_json_and_store_nothing() {
     assert_eq!(audit, 0);
 }
 
+/// Without the permission to read incidents, an incident's id tells nothing: an existing and an
+/// unknown one get the same 403 (it was 403 against 404, the record loaded before the check).
+#[test]
+fn whether_an_incident_exists_is_told_only_to_those_who_may_read_it() {
+    let p = Platform::start(&["--clock", "manual", "--start", START]);
+    let security = p.token(&["--role", "security_officer", "--now", START]);
+    let billing = p.token(&["--role", "billing_admin", "--now", START]);
+    let draft = json!({
+        "title": "Lost laptop", "discovered_at": START, "aware_at": START,
+        "breach_types": ["confidentiality"],
+        "nature_and_scope": "An unencrypted laptop was stolen.",
+        "approx_data_subjects": { "min": 10, "max": 10 }, "approx_records": { "min": 10, "max": 10 },
+        "likely_consequences": "Identity theft.",
+        "data_sets": [{ "name": "sales contacts", "role": "controller" }]
+    });
+    let (id, _) = open_incident(&p, &security, &draft);
+    let unknown = "inc_0190d0c2a4f87b3e9c1d2e3f4a5b6c7d";
+    let (existing, first) = call(
+        "GET",
+        &p.url(&format!("/api/incidents/{id}")),
+        Some(&billing),
+        None,
+    );
+    let (missing, second) = call(
+        "GET",
+        &p.url(&format!("/api/incidents/{unknown}")),
+        Some(&billing),
+        None,
+    );
+    assert_eq!((existing, missing), (403, 403), "{first} {second}");
+    assert_eq!(first["type"], second["type"]);
+    let (status, _) = call(
+        "GET",
+        &p.url(&format!("/api/incidents/{unknown}")),
+        Some(&security),
+        None,
+    );
+    assert_eq!(
+        status, 404,
+        "who may read incidents learns that it does not exist"
+    );
+}
+
 #[test]
 fn staff_cannot_skip_the_lifecycle_or_close_with_duties_open() {
     let p = Platform::start(&["--clock", "manual", "--start", START]);

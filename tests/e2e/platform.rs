@@ -2,7 +2,7 @@
 
 use crate::common;
 
-use common::{BIN, Platform, agent};
+use common::{BIN, Platform, agent, call};
 use serde_json::Value;
 
 fn json(response: &mut ureq::http::Response<ureq::Body>) -> Value {
@@ -78,6 +78,29 @@ fn the_api_needs_a_token_and_errors_are_problem_json() {
         "authenticated, but the route does not exist"
     );
     assert_eq!(json(&mut response)["type"], "/problems/not-found");
+}
+
+/// The OpenAPI document is served to anyone signed in (the edge asks a token for `/api/`), as the
+/// committed file, through the edge to the function that serves it.
+#[test]
+fn the_openapi_document_is_served_to_anyone_signed_in() {
+    let platform = Platform::start(&[]);
+    let (status, _) = call("GET", &platform.url("/api/openapi.json"), None, None);
+    assert_eq!(status, 401);
+    let token = platform.token(&["--role", "customer_member", "--tenant", "acme"]);
+    let (status, document) = call(
+        "GET",
+        &platform.url("/api/openapi.json"),
+        Some(&token),
+        None,
+    );
+    assert_eq!(status, 200, "{document}");
+    let committed: Value = serde_json::from_str(functions::openapi::COMMITTED).expect("json");
+    assert_eq!(document, committed);
+    assert_eq!(
+        document["paths"]["/api/incidents"]["post"]["security"],
+        serde_json::json!([{ "bearer": ["incidents:manage"] }])
+    );
 }
 
 #[test]

@@ -297,7 +297,14 @@ fn the_worker_in_workerd_serves_the_edge_in_front_of_signed_functions() {
         std::thread::sleep(Duration::from_secs(2));
     };
     assert!(seen_from_the_edge(&report), "{report}");
-    assert_eq!(report["targets"], json!(["app"]), "{report}");
+    // The edge probes `app`; the platform's own in-process prober adds `platform` once one of
+    // its minutes is over, which depends on when this test started within the minute.
+    assert!(
+        report["targets"]
+            .as_array()
+            .is_some_and(|t| t.contains(&json!("app"))),
+        "{report}"
+    );
     let forged =
         json!({ "minute": "2026-01-01T00:00:00Z", "results": [{ "target": "app", "up": false }] });
     let (status, _) = call(

@@ -3,6 +3,7 @@
 
 use super::Routes;
 use std::sync::Arc;
+use utoipa_axum::routes;
 
 use crate::http::Path;
 use auth::service::{
@@ -13,7 +14,6 @@ use auth::{Account, SignInStep, Tokens, UserId};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post, put};
 use kernel::Error;
 use kernel::rbac::CustomRole;
 
@@ -22,34 +22,22 @@ use crate::services::Services;
 
 pub fn router() -> Routes {
     Routes::new()
-        .route("/auth/sign-in", post(sign_in))
-        .route("/auth/otp", post(otp))
-        .route("/auth/refresh", post(refresh))
-        .route("/auth/sign-out", post(sign_out))
-        .route("/auth/activate", post(activate))
-        .route("/api/me/otp", post(start_otp))
-        .route("/api/me/otp/confirm", post(confirm_otp))
-        .route("/api/staff", get(list_staff).post(create_staff))
-        .route("/api/staff/{user}/disable", post(disable_staff))
-        .route(
-            "/api/staff/{user}/second-factor-reset",
-            post(request_staff_reset).delete(withdraw_staff_reset),
-        )
-        .route(
-            "/api/staff/{user}/second-factor-reset/approval",
-            post(approve_staff_reset),
-        )
-        .route(
-            "/api/tenants/{tenant}/users",
-            get(list_users).post(create_user),
-        )
-        .route(
-            "/api/tenants/{tenant}/users/{user}/disable",
-            post(disable_user),
-        )
-        .route("/api/tenants/{tenant}/admins", post(invite_first_admin))
-        .route("/api/tenants/{tenant}/roles", get(list_roles))
-        .route("/api/tenants/{tenant}/roles/{name}", put(put_role))
+        .api(routes!(sign_in))
+        .api(routes!(otp))
+        .api(routes!(refresh))
+        .api(routes!(sign_out))
+        .api(routes!(activate))
+        .api(routes!(start_otp))
+        .api(routes!(confirm_otp))
+        .api(routes!(list_staff, create_staff))
+        .api(routes!(disable_staff))
+        .api(routes!(request_staff_reset, withdraw_staff_reset))
+        .api(routes!(approve_staff_reset))
+        .api(routes!(list_users, create_user))
+        .api(routes!(disable_user))
+        .api(routes!(invite_first_admin))
+        .api(routes!(list_roles))
+        .api(routes!(put_role))
 }
 
 fn user_id(raw: &str) -> Result<UserId, ApiError> {
@@ -64,6 +52,13 @@ fn logged<T>(step: &str, result: Result<T, Error>) -> Result<T, ApiError> {
     result.map_err(ApiError)
 }
 
+#[utoipa::path(
+    post,
+    path = "/auth/sign-in",
+    tag = "auth",
+    request_body = SignInInput,
+    responses((status = 200, description = "Tokens, or the second-factor step (or its enrolment) to take next"), (status = 401, description = "Wrong e-mail or password, or the account is locked"))
+)]
 async fn sign_in(
     State(s): State<Arc<Services>>,
     ApiJson(input): ApiJson<SignInInput>,
@@ -71,6 +66,13 @@ async fn sign_in(
     Ok(Json(logged("password", s.auth.sign_in(input).await)?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/auth/otp",
+    tag = "auth",
+    request_body = OtpInput,
+    responses((status = 200, description = "Tokens (and the recovery codes once, after an enrolment)"), (status = 401, description = "Wrong or used code"))
+)]
 async fn otp(
     State(s): State<Arc<Services>>,
     ApiJson(input): ApiJson<OtpInput>,
@@ -78,6 +80,13 @@ async fn otp(
     Ok(Json(logged("otp", s.auth.verify_otp(input).await)?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/auth/refresh",
+    tag = "auth",
+    request_body = RefreshInput,
+    responses((status = 200, description = "New tokens; the refresh token is rotated"), (status = 401, description = "Unknown, used or expired refresh token"))
+)]
 async fn refresh(
     State(s): State<Arc<Services>>,
     ApiJson(input): ApiJson<RefreshInput>,
@@ -85,6 +94,13 @@ async fn refresh(
     Ok(Json(logged("refresh", s.auth.refresh(input).await)?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/auth/sign-out",
+    tag = "auth",
+    request_body = RefreshInput,
+    responses((status = 204, description = "The session is over"))
+)]
 async fn sign_out(
     State(s): State<Arc<Services>>,
     ApiJson(input): ApiJson<RefreshInput>,
@@ -93,6 +109,13 @@ async fn sign_out(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/auth/activate",
+    tag = "auth",
+    request_body = ActivateInput,
+    responses((status = 200, description = "The account is active; sign in next"))
+)]
 async fn activate(
     State(s): State<Arc<Services>>,
     ApiJson(input): ApiJson<ActivateInput>,
@@ -100,6 +123,13 @@ async fn activate(
     Ok(Json(logged("activate", s.auth.activate(input).await)?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/me/otp",
+    tag = "auth",
+    responses((status = 200, description = "The TOTP key and its QR code to enrol"), (status = 409, description = "Not a user account")),
+    security(("bearer" = []))
+)]
 async fn start_otp(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -108,6 +138,14 @@ async fn start_otp(
 }
 
 /// The recovery codes, shown this once.
+#[utoipa::path(
+    post,
+    path = "/api/me/otp/confirm",
+    tag = "auth",
+    request_body = ConfirmOtpInput,
+    responses((status = 200, description = "The app is set up; the recovery codes, shown once")),
+    security(("bearer" = []))
+)]
 async fn confirm_otp(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -117,6 +155,13 @@ async fn confirm_otp(
     Ok(Json(serde_json::json!({ "recovery_codes": codes })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/staff",
+    tag = "auth",
+    responses((status = 200, description = "Every staff account")),
+    security(("bearer" = ["staff:manage"]))
+)]
 async fn list_staff(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -124,6 +169,14 @@ async fn list_staff(
     Ok(Json(s.auth.users(&access, &Account::Staff).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/staff",
+    tag = "auth",
+    request_body = NewUserInput,
+    responses((status = 201, description = "The staff account, invited by mail")),
+    security(("bearer" = ["staff:manage"]))
+)]
 async fn create_staff(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -133,6 +186,14 @@ async fn create_staff(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/staff/{user}/disable",
+    tag = "auth",
+    params(("user" = String, Path, description = "The user's id")),
+    responses((status = 200, description = "The account is disabled and its sessions end")),
+    security(("bearer" = ["staff:manage"]))
+)]
 async fn disable_staff(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -146,6 +207,14 @@ async fn disable_staff(
 }
 
 /// A staff member's second factor reset, four eyes: one operator asks, another approves.
+#[utoipa::path(
+    post,
+    path = "/api/staff/{user}/second-factor-reset",
+    tag = "auth",
+    params(("user" = String, Path, description = "The user's id")),
+    responses((status = 200, description = "The reset waits for a second operator")),
+    security(("bearer" = ["staff:manage"]))
+)]
 async fn request_staff_reset(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -158,6 +227,14 @@ async fn request_staff_reset(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/staff/{user}/second-factor-reset/approval",
+    tag = "auth",
+    params(("user" = String, Path, description = "The user's id")),
+    responses((status = 200, description = "The second factor is reset (four eyes: not by the one who asked)")),
+    security(("bearer" = ["staff:manage"]))
+)]
 async fn approve_staff_reset(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -169,6 +246,14 @@ async fn approve_staff_reset(
     ))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/staff/{user}/second-factor-reset",
+    tag = "auth",
+    params(("user" = String, Path, description = "The user's id")),
+    responses((status = 200, description = "The request is withdrawn")),
+    security(("bearer" = ["staff:manage"]))
+)]
 async fn withdraw_staff_reset(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -181,6 +266,14 @@ async fn withdraw_staff_reset(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/tenants/{tenant}/users",
+    tag = "tenants",
+    params(("tenant" = String, Path, description = "The customer's id")),
+    responses((status = 200, description = "The company's users")),
+    security(("bearer" = ["tenant-users:manage"]))
+)]
 async fn list_users(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -192,6 +285,15 @@ async fn list_users(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/tenants/{tenant}/users",
+    tag = "tenants",
+    params(("tenant" = String, Path, description = "The customer's id")),
+    request_body = NewUserInput,
+    responses((status = 201, description = "The user, invited by mail")),
+    security(("bearer" = ["tenant-users:manage"]))
+)]
 async fn create_user(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -206,7 +308,7 @@ async fn create_user(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct FirstAdminInput {
     email: Option<String>,
@@ -224,6 +326,15 @@ struct Invited {
 /// An operator invites a tenant's first customer admin; the activation link is mailed to the
 /// person through the outbox. Should queueing fail after the account was made, disabling that
 /// account lets the operator invite again.
+#[utoipa::path(
+    post,
+    path = "/api/tenants/{tenant}/admins",
+    tag = "tenants",
+    params(("tenant" = String, Path, description = "The customer's id")),
+    request_body = FirstAdminInput,
+    responses((status = 201, description = "The company's first administrator, invited by mail"), (status = 409, description = "The company has an administrator already")),
+    security(("bearer" = ["tenants:manage"]))
+)]
 async fn invite_first_admin(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -244,6 +355,14 @@ async fn invite_first_admin(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/tenants/{tenant}/users/{user}/disable",
+    tag = "tenants",
+    params(("tenant" = String, Path, description = "The customer's id"), ("user" = String, Path, description = "The user's id")),
+    responses((status = 200, description = "The user is disabled and their sessions end")),
+    security(("bearer" = ["tenant-users:manage"]))
+)]
 async fn disable_user(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -257,6 +376,14 @@ async fn disable_user(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/tenants/{tenant}/roles",
+    tag = "tenants",
+    params(("tenant" = String, Path, description = "The customer's id")),
+    responses((status = 200, description = "The company's roles and their permissions")),
+    security(("bearer" = ["tenant-roles:manage"]))
+)]
 async fn list_roles(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -266,6 +393,15 @@ async fn list_roles(
     Ok(Json(s.auth.custom_roles(&access, &tenant).await?))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/tenants/{tenant}/roles/{name}",
+    tag = "tenants",
+    params(("tenant" = String, Path, description = "The customer's id"), ("name" = String, Path, description = "The role's name (custom:…)")),
+    request_body = RoleInput,
+    responses((status = 200, description = "The role as defined now")),
+    security(("bearer" = ["tenant-roles:manage"]))
+)]
 async fn put_role(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,

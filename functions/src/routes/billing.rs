@@ -2,12 +2,12 @@
 
 use super::Routes;
 use std::sync::Arc;
+use utoipa_axum::routes;
 
 use crate::http::Path;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use billing::credits::{CreditId, CreditRecord, VoluntaryCreditInput};
 use billing::records::EventCount;
 use billing::service::BillingOverview;
@@ -19,18 +19,12 @@ use crate::services::Services;
 /// Billing views and credits.
 pub fn router() -> Routes {
     Routes::new()
-        .route("/api/billing/stripe-events", get(event_counts))
-        .route("/api/billing/{tenant}", get(overview))
-        .route(
-            "/api/credits/{tenant}",
-            get(list_credits).post(grant_credit),
-        )
-        .route("/api/credits/{tenant}/{credit}/apply", post(apply_credit))
-        .route(
-            "/api/credits/{tenant}/{credit}/approval",
-            post(approve_credit),
-        )
-        .route("/api/credits/{tenant}/{credit}/cancel", post(cancel_credit))
+        .api(routes!(event_counts))
+        .api(routes!(overview))
+        .api(routes!(list_credits, grant_credit))
+        .api(routes!(apply_credit))
+        .api(routes!(approve_credit))
+        .api(routes!(cancel_credit))
 }
 
 fn credit_id(raw: &str) -> Result<CreditId, ApiError> {
@@ -38,6 +32,14 @@ fn credit_id(raw: &str) -> Result<CreditId, ApiError> {
 }
 
 /// A second billing approver agrees to a voluntary credit above the four-eyes amount.
+#[utoipa::path(
+    post,
+    path = "/api/credits/{tenant}/{credit}/approval",
+    tag = "billing",
+    params(("tenant" = String, Path, description = "The customer's id"), ("credit" = String, Path, description = "The credit's id")),
+    responses((status = 200, description = "The credit approved by a second person")),
+    security(("bearer" = ["credits:grant-voluntary"]))
+)]
 async fn approve_credit(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -48,13 +50,22 @@ async fn approve_credit(
     Ok(Json(s.approve_credit(&access, &tenant, &credit).await?))
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CancelInput {
     reason: Option<String>,
 }
 
 /// Withdraws a voluntary credit not yet on the Stripe balance.
+#[utoipa::path(
+    post,
+    path = "/api/credits/{tenant}/{credit}/cancel",
+    tag = "billing",
+    params(("tenant" = String, Path, description = "The customer's id"), ("credit" = String, Path, description = "The credit's id")),
+    request_body = CancelInput,
+    responses((status = 200, description = "The credit cancelled, with the reason")),
+    security(("bearer" = ["credits:grant-voluntary"]))
+)]
 async fn cancel_credit(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -70,6 +81,14 @@ async fn cancel_credit(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/billing/{tenant}",
+    tag = "billing",
+    params(("tenant" = String, Path, description = "The customer's id")),
+    responses((status = 200, description = "The company's billing overview: Stripe customer, latest invoice, credits")),
+    security(("bearer" = ["billing:read"]))
+)]
 async fn overview(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -79,6 +98,13 @@ async fn overview(
     Ok(Json(s.billing.overview(&access, &tenant).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/billing/stripe-events",
+    tag = "billing",
+    responses((status = 200, description = "Stripe events processed, by type and outcome, and customers not linked")),
+    security(("bearer" = ["billing:operate"]))
+)]
 async fn event_counts(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -86,6 +112,14 @@ async fn event_counts(
     Ok(Json(s.billing.event_counts(&access).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/credits/{tenant}",
+    tag = "billing",
+    params(("tenant" = String, Path, description = "The customer's id")),
+    responses((status = 200, description = "The company's credits (customers see decided ones only)")),
+    security(("bearer" = ["billing:read"]))
+)]
 async fn list_credits(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -96,6 +130,15 @@ async fn list_credits(
 }
 
 /// A voluntary credit; carried to Stripe at once when possible, else by the scheduled job.
+#[utoipa::path(
+    post,
+    path = "/api/credits/{tenant}",
+    tag = "billing",
+    params(("tenant" = String, Path, description = "The customer's id")),
+    request_body = VoluntaryCreditInput,
+    responses((status = 201, description = "The voluntary credit (above the four-eyes limit it awaits a second approval)")),
+    security(("bearer" = ["credits:grant-voluntary"]))
+)]
 async fn grant_credit(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -107,6 +150,14 @@ async fn grant_credit(
     Ok((StatusCode::CREATED, Json(credit)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/credits/{tenant}/{credit}/apply",
+    tag = "billing",
+    params(("tenant" = String, Path, description = "The customer's id"), ("credit" = String, Path, description = "The credit's id")),
+    responses((status = 200, description = "The credit on the Stripe customer's balance")),
+    security(("bearer" = ["billing:operate"]))
+)]
 async fn apply_credit(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,

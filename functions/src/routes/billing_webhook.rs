@@ -6,21 +6,27 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::routing::post;
 use billing::{Processed, service::Outcome};
 use kernel::Error;
 
 use super::Routes;
 use crate::http::ApiError;
 use crate::services::Services;
+use utoipa_axum::routes;
 
 /// `POST /stripe/webhook`.
 pub fn router() -> Routes {
-    Routes::new().route("/stripe/webhook", post(webhook))
+    Routes::new().api(routes!(webhook))
 }
 
 /// Stripe sends the raw body; the signature covers exactly those bytes, so nothing parses or
 /// re-encodes them before verification.
+#[utoipa::path(
+    post,
+    path = "/stripe/webhook",
+    tag = "billing",
+    responses((status = 200, description = "The event was verified (Stripe-Signature) and processed"), (status = 400, description = "The signature does not verify"))
+)]
 async fn webhook(
     State(s): State<Arc<Services>>,
     headers: HeaderMap,

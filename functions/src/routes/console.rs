@@ -1,7 +1,7 @@
 //! The staff console's pages (the `console` function). The pages live in `crate::console`.
 
 use super::Routes;
-use axum::routing::{get, post};
+use super::{get, post};
 
 use crate::console::{
     HOME, claims, credits, holds, home, incidents, register, reports, sla, staff, tenant, tenants,
@@ -102,7 +102,7 @@ pub fn router() -> Routes {
             post(tenant::approve_service_end),
         )
         // Any other console address: a page saying so, not a problem document.
-        .page("/console/{*rest}", axum::routing::any(not_found))
+        .unknown_pages("/console/{*rest}", not_found)
 }
 
 async fn not_found() -> crate::web::PageError {

@@ -2,10 +2,10 @@
 
 use super::Routes;
 use std::sync::Arc;
+use utoipa_axum::routes;
 
 use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
 use kernel::inventory::RecordKind;
 use kernel::store::ItemKey;
 use serde::Serialize;
@@ -23,9 +23,15 @@ struct Health {
 }
 
 pub fn router() -> Routes {
-    Routes::new().route("/healthz", get(health))
+    Routes::new().api(routes!(health))
 }
 
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    responses((status = 200, description = "The process is up and its store answers"))
+)]
 async fn health(State(services): State<Arc<Services>>) -> Result<Json<Health>, ApiError> {
     // A read of a key that never exists exercises the whole path to the store.
     let probe = ItemKey::new("HEALTH", "PROBE")?;

@@ -3,13 +3,13 @@
 
 use super::Routes;
 use std::sync::Arc;
+use utoipa_axum::routes;
 
 use crate::http::{Path, Query};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
 use incidents::model::{IncidentStatus, MeasureId, MeasureStatus, ReportStatus};
 use incidents::service::{
     AssessmentInput, IncidentDraft, IncidentForCaller, IncidentPatch, IncidentSummary,
@@ -28,52 +28,29 @@ type ApiResult<T> = Result<Json<T>, ApiError>;
 
 pub fn router() -> Routes {
     Routes::new()
-        .route("/security/reports", post(submit_report))
-        .route("/security/reports/{id}/status", get(report_status))
-        .route(kernel::report_limits::STATUS_PAGE, post(ask_report_status))
-        .route(
-            kernel::report_limits::STATUS_MESSAGES,
-            post(reporter_message),
-        )
-        .route("/api/reports", get(list_reports))
-        .route("/api/reports/{id}", get(get_report))
-        .route("/api/reports/{id}/triage", post(triage))
-        .route("/api/reports/{id}/messages", post(team_message))
-        .route("/api/reports/{id}/audit", get(report_audit))
-        .route("/api/incidents", get(list_incidents).post(create_incident))
-        .route("/api/incidents/register", get(register))
-        .route(
-            "/api/incidents/{id}",
-            get(get_incident).patch(update_incident),
-        )
-        .route("/api/incidents/{id}/measures", post(add_measure))
-        .route(
-            "/api/incidents/{id}/measures/{measure}/status",
-            put(measure_status),
-        )
-        .route("/api/incidents/{id}/status", post(transition))
-        .route("/api/incidents/{id}/assessment", post(assess))
-        .route(
-            "/api/incidents/{id}/assessment/override",
-            post(override_assessment),
-        )
-        .route(
-            "/api/incidents/{id}/notifications/customers",
-            post(notify_customers),
-        )
-        .route(
-            "/api/incidents/{id}/notifications/customers/preview",
-            get(preview_customer_notices),
-        )
-        .route(
-            "/api/incidents/{id}/notifications/recorded",
-            post(record_notice),
-        )
-        .route(
-            "/api/incidents/{id}/notifications/authority/draft",
-            get(authority_notice_draft),
-        )
-        .route("/api/incidents/{id}/audit", get(incident_audit))
+        .api(routes!(submit_report))
+        .api(routes!(report_status))
+        .api(routes!(ask_report_status))
+        .api(routes!(reporter_message))
+        .api(routes!(list_reports))
+        .api(routes!(get_report))
+        .api(routes!(triage))
+        .api(routes!(team_message))
+        .api(routes!(report_audit))
+        .api(routes!(list_incidents, create_incident))
+        .api(routes!(register))
+        .api(routes!(get_incident, update_incident))
+        .api(routes!(add_measure))
+        .api(routes!(measure_status))
+        .api(routes!(transition))
+        .api(routes!(assess))
+        .api(routes!(override_assessment))
+        .api(routes!(notify_customers))
+        .api(routes!(preview_customer_notices))
+        .api(routes!(record_notice))
+        .api(routes!(authority_notice_draft))
+        .api(routes!(incident_audit))
+        .api(routes!(crate::openapi::served))
 }
 
 fn report_id(raw: &str) -> Result<ReportId, ApiError> {
@@ -86,6 +63,13 @@ fn incident_id(raw: &str) -> Result<IncidentId, ApiError> {
 
 /// Public: anyone may report a suspected incident. Answers 202 with the tracking id and the
 /// secret for the status page.
+#[utoipa::path(
+    post,
+    path = "/security/reports",
+    tag = "reports",
+    request_body = ReportSubmission,
+    responses((status = 202, description = "The tracking id and the access code for the status page (shown once)"))
+)]
 async fn submit_report(
     State(s): Shared,
     ApiJson(submission): ApiJson<ReportSubmission>,
@@ -118,6 +102,13 @@ struct Says {
 
 /// Public: the reporter reads the status with the secret (`Authorization: Bearer <secret>`).
 /// A wrong secret and an unknown id get the same answer.
+#[utoipa::path(
+    get,
+    path = "/security/reports/{id}/status",
+    tag = "reports",
+    params(("id" = String, Path, description = "The id (report)")),
+    responses((status = 200, description = "The report's status and its conversation"), (status = 404, description = "Unknown id or wrong access code (the same answer)"))
+)]
 async fn report_status(
     State(s): Shared,
     Path(id): Path<String>,
@@ -131,7 +122,7 @@ async fn report_status(
 }
 
 /// The status page's question, as the edge forwards the reporter's form.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StatusQuestion {
     tracking_id: String,
@@ -139,6 +130,13 @@ struct StatusQuestion {
 }
 
 /// Public: the same answer for the edge's status page (the code in the body, not a header).
+#[utoipa::path(
+    post,
+    path = kernel::report_limits::STATUS_PAGE,
+    tag = "reports",
+    request_body = StatusQuestion,
+    responses((status = 200, description = "The report's status and its conversation"), (status = 404, description = "Unknown id or wrong access code (the same answer)"))
+)]
 async fn ask_report_status(
     State(s): Shared,
     ApiJson(question): ApiJson<StatusQuestion>,
@@ -170,7 +168,7 @@ fn status_json(id: ReportId, view: incidents::service::ReporterView) -> StatusVi
 }
 
 /// The status page's reply form, as the edge forwards it: the code in the body, and the text.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReporterMessage {
     tracking_id: String,
@@ -181,6 +179,13 @@ struct ReporterMessage {
 
 /// Public: the reporter writes to the security team with the access code; answers with the
 /// status as it is now (the message in it). A wrong code gets the unknown report's answer.
+#[utoipa::path(
+    post,
+    path = kernel::report_limits::STATUS_MESSAGES,
+    tag = "reports",
+    request_body = ReporterMessage,
+    responses((status = 200, description = "The status with the message added"), (status = 409, description = "The report is closed or the conversation full"))
+)]
 async fn reporter_message(
     State(s): Shared,
     ApiJson(message): ApiJson<ReporterMessage>,
@@ -193,7 +198,7 @@ async fn reporter_message(
     Ok(Json(status_json(id, view)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TeamMessage {
     #[serde(default)]
@@ -207,6 +212,15 @@ struct TeamMessageSent {
 }
 
 /// The security team writes to a report's reporter.
+#[utoipa::path(
+    post,
+    path = "/api/reports/{id}/messages",
+    tag = "reports",
+    params(("id" = String, Path, description = "The id (report)")),
+    request_body = TeamMessage,
+    responses((status = 201, description = "The message is on the report; whether the reporter was mailed")),
+    security(("bearer" = ["reports:triage"]))
+)]
 async fn team_message(
     State(s): Shared,
     Caller(access): Caller,
@@ -220,10 +234,25 @@ async fn team_message(
     Ok((StatusCode::CREATED, Json(TeamMessageSent { mailed })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/reports",
+    tag = "reports",
+    responses((status = 200, description = "Every report, newest first")),
+    security(("bearer" = ["reports:read"]))
+)]
 async fn list_reports(State(s): Shared, Caller(access): Caller) -> ApiResult<Vec<ReportSummary>> {
     Ok(Json(s.incidents.list_reports(&access).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/reports/{id}",
+    tag = "reports",
+    params(("id" = String, Path, description = "The id (report)")),
+    responses((status = 200, description = "The report, opened")),
+    security(("bearer" = ["reports:read"]))
+)]
 async fn get_report(
     State(s): Shared,
     Caller(access): Caller,
@@ -234,6 +263,15 @@ async fn get_report(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/reports/{id}/triage",
+    tag = "reports",
+    params(("id" = String, Path, description = "The id (report)")),
+    request_body = TriageInput,
+    responses((status = 200, description = "The report triaged (an incident opened needs incidents:manage as well)")),
+    security(("bearer" = ["reports:triage"]))
+)]
 async fn triage(
     State(s): Shared,
     Caller(access): Caller,
@@ -252,6 +290,14 @@ struct AuditView {
     broken: Option<kernel::audit::BrokenLink>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/reports/{id}/audit",
+    tag = "reports",
+    params(("id" = String, Path, description = "The id (report)")),
+    responses((status = 200, description = "The report's audit trail and whether its chain verifies")),
+    security(("bearer" = ["audit:read"]))
+)]
 async fn report_audit(
     State(s): Shared,
     Caller(access): Caller,
@@ -266,6 +312,14 @@ async fn report_audit(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/incidents/{id}/audit",
+    tag = "incidents",
+    params(("id" = String, Path, description = "The id (incident)")),
+    responses((status = 200, description = "The incident's audit trail and whether its chain verifies")),
+    security(("bearer" = ["audit:read"]))
+)]
 async fn incident_audit(
     State(s): Shared,
     Caller(access): Caller,
@@ -280,6 +334,13 @@ async fn incident_audit(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/incidents",
+    tag = "incidents",
+    responses((status = 200, description = "Incidents: all for staff; for a customer those that affect their company, in the customer view")),
+    security(("bearer" = ["incidents:read"]), ("bearer" = ["tenant-incidents:read"]))
+)]
 async fn list_incidents(
     State(s): Shared,
     Caller(access): Caller,
@@ -287,6 +348,14 @@ async fn list_incidents(
     Ok(Json(s.incidents.list_incidents(&access).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/incidents",
+    tag = "incidents",
+    request_body = IncidentDraft,
+    responses((status = 201, description = "The incident opened, with its deadlines")),
+    security(("bearer" = ["incidents:manage"]))
+)]
 async fn create_incident(
     State(s): Shared,
     Caller(access): Caller,
@@ -298,6 +367,14 @@ async fn create_incident(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/incidents/{id}",
+    tag = "incidents",
+    params(("id" = String, Path, description = "The id (incident)")),
+    responses((status = 200, description = "The incident: the full file for staff, the customer view for an affected customer")),
+    security(("bearer" = ["incidents:read"]), ("bearer" = ["tenant-incidents:read"]))
+)]
 async fn get_incident(
     State(s): Shared,
     Caller(access): Caller,
@@ -310,6 +387,15 @@ async fn get_incident(
     ))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/incidents/{id}",
+    tag = "incidents",
+    params(("id" = String, Path, description = "The id (incident)")),
+    request_body = IncidentPatch,
+    responses((status = 200, description = "The changed file (re-assessed, with what changed)")),
+    security(("bearer" = ["incidents:manage"]))
+)]
 async fn update_incident(
     State(s): Shared,
     Caller(access): Caller,
@@ -323,6 +409,15 @@ async fn update_incident(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/incidents/{id}/measures",
+    tag = "incidents",
+    params(("id" = String, Path, description = "The id (incident)")),
+    request_body = MeasureInput,
+    responses((status = 200, description = "The incident with the measure")),
+    security(("bearer" = ["incidents:manage"]))
+)]
 async fn add_measure(
     State(s): Shared,
     Caller(access): Caller,
@@ -336,12 +431,21 @@ async fn add_measure(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct MeasureStatusInput {
     status: MeasureStatus,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/incidents/{id}/measures/{measure}/status",
+    tag = "incidents",
+    params(("id" = String, Path, description = "The id (incident)"), ("measure" = String, Path, description = "The measure's id")),
+    request_body = MeasureStatusInput,
+    responses((status = 200, description = "The incident with the measure's new status")),
+    security(("bearer" = ["incidents:manage"]))
+)]
 async fn measure_status(
     State(s): Shared,
     Caller(access): Caller,
@@ -357,12 +461,21 @@ async fn measure_status(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TransitionInput {
     to: IncidentStatus,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/incidents/{id}/status",
+    tag = "incidents",
+    params(("id" = String, Path, description = "The id (incident)")),
+    request_body = TransitionInput,
+    responses((status = 200, description = "The incident in its new status"), (status = 409, description = "Not a transition the incident allows now")),
+    security(("bearer" = ["incidents:manage"]))
+)]
 async fn transition(
     State(s): Shared,
     Caller(access): Caller,
@@ -376,6 +489,15 @@ async fn transition(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/incidents/{id}/assessment",
+    tag = "incidents",
+    params(("id" = String, Path, description = "The id (incident)")),
+    request_body = AssessmentInput,
+    responses((status = 200, description = "The risk assessment: the engine's decision with its reasons and the advice for our role")),
+    security(("bearer" = ["incidents:assess"]))
+)]
 async fn assess(
     State(s): Shared,
     Caller(access): Caller,
@@ -389,6 +511,15 @@ async fn assess(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/incidents/{id}/assessment/override",
+    tag = "incidents",
+    params(("id" = String, Path, description = "The id (incident)")),
+    request_body = OverrideInput,
+    responses((status = 200, description = "The assessment with the human decision and its written justification beside the engine's")),
+    security(("bearer" = ["incidents:assess"]))
+)]
 async fn override_assessment(
     State(s): Shared,
     Caller(access): Caller,
@@ -403,6 +534,14 @@ async fn override_assessment(
 }
 
 /// The text for the supervisory authority (Art. 33(3)) where the incident holds our own data.
+#[utoipa::path(
+    get,
+    path = "/api/incidents/{id}/notifications/authority/draft",
+    tag = "incidents",
+    params(("id" = String, Path, description = "The id (incident)")),
+    responses((status = 200, description = "The pre-filled notification to the supervisory authority (Art. 33(3)), German and English"), (status = 409, description = "We are only processor: the customer notifies their authority")),
+    security(("bearer" = ["notifications:send"]))
+)]
 async fn authority_notice_draft(
     State(s): Shared,
     Caller(access): Caller,
@@ -423,6 +562,14 @@ struct PreviewQuery {
 }
 
 /// The customer notices as they would go out now, sending nothing.
+#[utoipa::path(
+    get,
+    path = "/api/incidents/{id}/notifications/customers/preview",
+    tag = "incidents",
+    params(("id" = String, Path, description = "The id (incident)"), ("follow_up" = Option<bool>, Query, description = "Preview a follow-up notice")),
+    responses((status = 200, description = "Each customer notice as it would go out now, in both languages; nothing is sent")),
+    security(("bearer" = ["notifications:send"]))
+)]
 async fn preview_customer_notices(
     State(s): Shared,
     Caller(access): Caller,
@@ -444,6 +591,15 @@ async fn preview_customer_notices(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/incidents/{id}/notifications/customers",
+    tag = "incidents",
+    params(("id" = String, Path, description = "The id (incident)")),
+    request_body = NotifyInput,
+    responses((status = 200, description = "Each affected customer told (initial, follow-up or closing notice), with the delivery state")),
+    security(("bearer" = ["notifications:send"]))
+)]
 async fn notify_customers(
     State(s): Shared,
     Caller(access): Caller,
@@ -461,6 +617,15 @@ async fn notify_customers(
     Ok(Json(notified.view))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/incidents/{id}/notifications/recorded",
+    tag = "incidents",
+    params(("id" = String, Path, description = "The id (incident)")),
+    request_body = RecordedNotice,
+    responses((status = 200, description = "A notice made outside the platform (authority, data subjects, NIS2) recorded with its reference")),
+    security(("bearer" = ["notifications:send"]))
+)]
 async fn record_notice(
     State(s): Shared,
     Caller(access): Caller,
@@ -482,6 +647,14 @@ struct RegisterFormat {
 }
 
 /// The breach register of Art. 33(5) GDPR, for the authority: every breach, notified or not.
+#[utoipa::path(
+    get,
+    path = "/api/incidents/register",
+    tag = "incidents",
+    params(("format" = Option<String>, Query, description = "`json` (the default) or `csv`")),
+    responses((status = 200, description = "The breach register of Art. 33(5) GDPR: every breach, notified or not (JSON, or CSV with format=csv)")),
+    security(("bearer" = ["incidents:read"]))
+)]
 async fn register(
     State(s): Shared,
     Caller(access): Caller,

@@ -8,13 +8,14 @@
 use super::Routes;
 use std::sync::Arc;
 
+use super::get;
 use axum::Json;
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
-use axum::routing::get;
 use kernel::token::Jwks;
 use maud::html;
 use serde::Deserialize;
+use utoipa_axum::routes;
 
 use crate::services::Services;
 use crate::web::context::t;
@@ -28,8 +29,8 @@ const JWS_MAX_BYTES: usize = 64 * 1024;
 
 pub fn router() -> Routes {
     Routes::new()
-        .route("/.well-known/jwks.json", get(jwks))
-        .route(CERTIFICATE_KEYS, get(certificate_keys))
+        .api(routes!(jwks))
+        .api(routes!(certificate_keys))
         .page(
             VERIFY_CERTIFICATE,
             get(verify_page).post(verify_certificate),
@@ -125,6 +126,12 @@ async fn verify_certificate(
     }
 }
 
+#[utoipa::path(
+    get,
+    path = CERTIFICATE_KEYS,
+    tag = "retention",
+    responses((status = 200, description = "The public keys that verify deletion certificates (JWKS)"))
+)]
 async fn certificate_keys(State(services): State<Arc<Services>>) -> Json<Jwks> {
     Json(Jwks {
         keys: services
@@ -135,6 +142,12 @@ async fn certificate_keys(State(services): State<Arc<Services>>) -> Json<Jwks> {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    tag = "auth",
+    responses((status = 200, description = "The public keys that verify our access tokens (JWKS)"))
+)]
 async fn jwks(State(services): State<Arc<Services>>) -> Json<Jwks> {
     Json(services.tokens.jwks())
 }

@@ -1,7 +1,7 @@
 //! The customer portal's pages (the `portal` function). The pages live in `crate::portal`.
 
 use super::Routes;
-use axum::routing::{get, post};
+use super::{get, post};
 
 use crate::portal::{SLA, account, billing, incidents, overview, retention, sla, team};
 
@@ -70,7 +70,7 @@ pub fn router() -> Routes {
         .page(account::OTP_START, post(account::start_otp))
         .page(account::OTP_CONFIRM, post(account::confirm_otp))
         // Any other portal address: a page saying so, not a problem document.
-        .page("/portal/{*rest}", axum::routing::any(not_found))
+        .unknown_pages("/portal/{*rest}", not_found)
 }
 
 async fn not_found() -> crate::web::PageError {

@@ -6,12 +6,12 @@
 use super::Routes;
 use std::sync::Arc;
 
+use super::{get, post};
 use auth::service::{ActivateInput, OtpInput, OtpSetup, PasskeyInput, RefreshInput, SignInInput};
 use auth::{Account, SignInStep, Tokens};
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use kernel::Error;
 use kernel::ids::TenantId;
 use maud::{Markup, PreEscaped, html};
@@ -29,13 +29,13 @@ use crate::web::{FormToken, Page, PageForm};
 pub fn router() -> Routes {
     Routes::new()
         .page(paths::SIGN_IN, get(sign_in_page).post(sign_in))
-        .page(paths::SECOND_FACTOR, axum::routing::post(second_factor))
-        .page(paths::PASSKEY, axum::routing::post(passkey_sign_in))
+        .page(paths::SECOND_FACTOR, post(second_factor))
+        .page(paths::PASSKEY, post(passkey_sign_in))
         .page(paths::ACTIVATE, get(activate_page).post(activate))
         .page(paths::FORGOT, get(forgot_page).post(forgot))
         .page(paths::RESET, get(reset_page).post(reset))
         .page(paths::REFRESH, get(refresh))
-        .page(paths::SIGN_OUT, axum::routing::post(sign_out))
+        .page(paths::SIGN_OUT, post(sign_out))
 }
 
 type Errors = Vec<(String, String)>;

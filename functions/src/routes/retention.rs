@@ -4,13 +4,13 @@
 
 use super::Routes;
 use std::sync::Arc;
+use utoipa_axum::routes;
 
 use crate::http::{Path, Query};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
 use kernel::Error;
 use retention::exports::{self, ExportId, ExportSummary};
 use retention::records::{CertificateId, HoldId, LegalHold, ServiceEndRequest, StoredCertificate};
@@ -23,35 +23,17 @@ use crate::services::Services;
 
 pub fn router() -> Routes {
     Routes::new()
-        .route("/api/retention/plan", get(plan_all))
-        .route("/api/tenants/{tenant}/retention", get(plan))
-        .route("/api/tenants/{tenant}/service-end", post(service_end))
-        .route(
-            "/api/tenants/{tenant}/service-end/approval",
-            get(pending_service_end).post(approve_service_end),
-        )
-        .route("/api/tenants/{tenant}/final-deletion", post(final_deletion))
-        .route(
-            "/api/tenants/{tenant}/legal-holds",
-            get(list_holds).post(set_hold),
-        )
-        .route(
-            "/api/tenants/{tenant}/legal-holds/{hold}",
-            delete(lift_hold),
-        )
-        .route(
-            "/api/tenants/{tenant}/retention/certificates",
-            get(certificates),
-        )
-        .route(
-            "/api/tenants/{tenant}/retention/certificates/{certificate}",
-            get(certificate),
-        )
-        .route(
-            "/api/tenants/{tenant}/exports",
-            get(list_exports).post(create_export),
-        )
-        .route("/api/tenants/{tenant}/exports/{export}", get(read_export))
+        .api(routes!(plan_all))
+        .api(routes!(plan))
+        .api(routes!(service_end))
+        .api(routes!(pending_service_end, approve_service_end))
+        .api(routes!(final_deletion))
+        .api(routes!(list_holds, set_hold))
+        .api(routes!(lift_hold))
+        .api(routes!(certificates))
+        .api(routes!(certificate))
+        .api(routes!(list_exports, create_export))
+        .api(routes!(read_export))
 }
 
 #[derive(Deserialize)]
@@ -61,7 +43,15 @@ struct AtQuery {
     at: Option<kernel::Timestamp>,
 }
 
-/// Every tenant's plan (operators and the DPO).
+/// Every tenant's plan (operators: `retention:operate`).
+#[utoipa::path(
+    get,
+    path = "/api/retention/plan",
+    tag = "retention",
+    params(("at" = Option<String>, Query, format = DateTime, description = "Plan as of this time (RFC 3339); now if absent")),
+    responses((status = 200, description = "Every company's retention plan")),
+    security(("bearer" = ["retention:operate"]))
+)]
 async fn plan_all(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -71,6 +61,14 @@ async fn plan_all(
     Ok(Json(s.retention.plan_all(&access, at).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/tenants/{tenant}/retention",
+    tag = "retention",
+    params(("tenant" = String, Path, description = "The customer's id")),
+    responses((status = 200, description = "The company's retention plan: service end, deletion dates, legal holds")),
+    security(("bearer" = ["retention:read"]))
+)]
 async fn plan(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -82,6 +80,15 @@ async fn plan(
 
 /// An operator's service end: in force at once (200, the plan), or — dated back beyond the
 /// grace — waiting for a second staff member's approval (202, the request).
+#[utoipa::path(
+    post,
+    path = "/api/tenants/{tenant}/service-end",
+    tag = "retention",
+    params(("tenant" = String, Path, description = "The customer's id")),
+    request_body = ServiceEndInput,
+    responses((status = 200, description = "The service end recorded and the plan from it"), (status = 202, description = "Backdated beyond the grace period: waits for a second operator")),
+    security(("bearer" = ["service-end:record"]))
+)]
 async fn service_end(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -108,6 +115,14 @@ async fn service_end(
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/tenants/{tenant}/service-end/approval",
+    tag = "retention",
+    params(("tenant" = String, Path, description = "The customer's id")),
+    responses((status = 200, description = "The backdated service end waiting for approval")),
+    security(("bearer" = ["service-end:record"]))
+)]
 async fn pending_service_end(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -120,6 +135,14 @@ async fn pending_service_end(
 }
 
 /// A second staff member approves a backdated service end; answers with the plan.
+#[utoipa::path(
+    post,
+    path = "/api/tenants/{tenant}/service-end/approval",
+    tag = "retention",
+    params(("tenant" = String, Path, description = "The customer's id")),
+    responses((status = 200, description = "The service end approved by a second operator")),
+    security(("bearer" = ["service-end:record"]))
+)]
 async fn approve_service_end(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -136,6 +159,15 @@ async fn approve_service_end(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/tenants/{tenant}/final-deletion",
+    tag = "retention",
+    params(("tenant" = String, Path, description = "The customer's id")),
+    request_body = FinalDeletionInput,
+    responses((status = 202, description = "Final deletion requested: the plan with its dates")),
+    security(("bearer" = ["retention:request-final-deletion"]))
+)]
 async fn final_deletion(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -150,6 +182,14 @@ async fn final_deletion(
     Ok((StatusCode::ACCEPTED, Json(plan)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/tenants/{tenant}/legal-holds",
+    tag = "retention",
+    params(("tenant" = String, Path, description = "The customer's id")),
+    responses((status = 200, description = "The legal holds on the company's data")),
+    security(("bearer" = ["retention:read"]))
+)]
 async fn list_holds(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -159,6 +199,15 @@ async fn list_holds(
     Ok(Json(s.retention.list_holds(&access, &tenant).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/tenants/{tenant}/legal-holds",
+    tag = "retention",
+    params(("tenant" = String, Path, description = "The customer's id")),
+    request_body = HoldInput,
+    responses((status = 201, description = "The legal hold")),
+    security(("bearer" = ["legal-holds:manage"]))
+)]
 async fn set_hold(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -170,6 +219,14 @@ async fn set_hold(
     Ok((StatusCode::CREATED, Json(hold)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/tenants/{tenant}/legal-holds/{hold}",
+    tag = "retention",
+    params(("tenant" = String, Path, description = "The customer's id"), ("hold" = String, Path, description = "The legal hold's id")),
+    responses((status = 200, description = "The hold lifted")),
+    security(("bearer" = ["legal-holds:manage"]))
+)]
 async fn lift_hold(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -181,6 +238,14 @@ async fn lift_hold(
     Ok(Json(s.retention.lift_hold(&access, &tenant, &hold).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/tenants/{tenant}/retention/certificates",
+    tag = "retention",
+    params(("tenant" = String, Path, description = "The customer's id")),
+    responses((status = 200, description = "The signed deletion certificates")),
+    security(("bearer" = ["retention:read"]))
+)]
 async fn certificates(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -197,6 +262,14 @@ struct CertificateFormat {
     format: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/tenants/{tenant}/retention/certificates/{certificate}",
+    tag = "retention",
+    params(("tenant" = String, Path, description = "The customer's id"), ("certificate" = String, Path, description = "The certificate's id"), ("format" = Option<String>, Query, description = "`jws` for the signed certificate (application/jose)")),
+    responses((status = 200, description = "One certificate (JSON, or the JWS itself with format=jws)")),
+    security(("bearer" = ["retention:read"]))
+)]
 async fn certificate(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -233,6 +306,14 @@ async fn certificate(
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/tenants/{tenant}/exports",
+    tag = "retention",
+    params(("tenant" = String, Path, description = "The customer's id")),
+    responses((status = 201, description = "An export of the company's data")),
+    security(("bearer" = ["data:export"]))
+)]
 async fn create_export(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -250,6 +331,14 @@ async fn create_export(
     Ok((StatusCode::CREATED, Json(export)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/tenants/{tenant}/exports",
+    tag = "retention",
+    params(("tenant" = String, Path, description = "The customer's id")),
+    responses((status = 200, description = "The company's data exports")),
+    security(("bearer" = ["data:export"]))
+)]
 async fn list_exports(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -261,6 +350,14 @@ async fn list_exports(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/tenants/{tenant}/exports/{export}",
+    tag = "retention",
+    params(("tenant" = String, Path, description = "The customer's id"), ("export" = String, Path, description = "The export's id")),
+    responses((status = 200, description = "The export")),
+    security(("bearer" = ["data:export"]))
+)]
 async fn read_export(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,

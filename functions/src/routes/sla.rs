@@ -4,12 +4,12 @@
 
 use super::Routes;
 use std::sync::Arc;
+use utoipa_axum::routes;
 
 use crate::http::Path;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use kernel::Error;
 use kernel::time::Month;
 use sla::MonthReport;
@@ -21,31 +21,26 @@ use crate::services::Services;
 
 pub fn router() -> Routes {
     Routes::new()
-        .route("/api/sla/reports/{month}", get(platform_report))
-        .route(
-            "/api/sla/tenants/{tenant}/reports/{month}",
-            get(tenant_report),
-        )
-        .route(
-            "/api/sla/tenants/{tenant}/claims",
-            get(list_claims).post(file_claim),
-        )
-        .route("/api/sla/tenants/{tenant}/claims/{claim}", get(claim))
-        .route(
-            "/api/sla/tenants/{tenant}/claims/{claim}/decision",
-            post(decide),
-        )
-        .route("/api/sla/outages", post(record_outage))
-        .route("/api/sla/exclusions", post(record_exclusion))
-        .route(
-            kernel::vantage::EDGE_PROBE_RESULTS,
-            post(edge_probe_results),
-        )
+        .api(routes!(platform_report))
+        .api(routes!(tenant_report))
+        .api(routes!(list_claims, file_claim))
+        .api(routes!(claim))
+        .api(routes!(decide))
+        .api(routes!(record_outage))
+        .api(routes!(record_exclusion))
+        .api(routes!(edge_probe_results))
 }
 
 /// The Worker's cron reports what it saw from Cloudflare's network (the edge vantage). Only the
 /// Worker reaches this route: the edge refuses `/internal/` paths from clients, and the origin
 /// lock refuses anything it did not sign.
+#[utoipa::path(
+    post,
+    path = kernel::vantage::EDGE_PROBE_RESULTS,
+    tag = "operations",
+    request_body = kernel::vantage::EdgeProbeReport,
+    responses((status = 204, description = "The edge's minute is recorded (only the edge reaches this path: its signature is the credential)"))
+)]
 async fn edge_probe_results(
     State(s): State<Arc<Services>>,
     ApiJson(report): ApiJson<kernel::vantage::EdgeProbeReport>,
@@ -77,6 +72,14 @@ fn claim_id(raw: &str) -> Result<ClaimId, ApiError> {
     ClaimId::parse(raw).map_err(|e| ApiError(Error::validation("/claim", e.to_string())))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sla/reports/{month}",
+    tag = "sla",
+    params(("month" = String, Path, description = "The month, YYYY-MM (Europe/Berlin)")),
+    responses((status = 200, description = "The platform's uptime report for the month")),
+    security(("bearer" = ["sla-report:read"]))
+)]
 async fn platform_report(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -85,6 +88,14 @@ async fn platform_report(
     Ok(Json(s.sla.platform_report(&access, month(&raw)?).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sla/tenants/{tenant}/reports/{month}",
+    tag = "sla",
+    params(("tenant" = String, Path, description = "The customer's id"), ("month" = String, Path, description = "The month, YYYY-MM (Europe/Berlin)")),
+    responses((status = 200, description = "The company's uptime report for the month")),
+    security(("bearer" = ["sla-report:read"]))
+)]
 async fn tenant_report(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -96,6 +107,14 @@ async fn tenant_report(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sla/tenants/{tenant}/claims",
+    tag = "sla",
+    params(("tenant" = String, Path, description = "The customer's id")),
+    responses((status = 200, description = "The company's claims")),
+    security(("bearer" = ["sla-claims:read"]))
+)]
 async fn list_claims(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -105,6 +124,15 @@ async fn list_claims(
     Ok(Json(s.sla.claims(&access, &tenant).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sla/tenants/{tenant}/claims",
+    tag = "sla",
+    params(("tenant" = String, Path, description = "The customer's id")),
+    request_body = ClaimInput,
+    responses((status = 201, description = "The claim filed and verified against the measurements")),
+    security(("bearer" = ["sla-claims:file"]))
+)]
 async fn file_claim(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -116,6 +144,14 @@ async fn file_claim(
     Ok((StatusCode::CREATED, Json(claim)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sla/tenants/{tenant}/claims/{claim}",
+    tag = "sla",
+    params(("tenant" = String, Path, description = "The customer's id"), ("claim" = String, Path, description = "The claim's id")),
+    responses((status = 200, description = "The claim, its verification and decision")),
+    security(("bearer" = ["sla-claims:read"]))
+)]
 async fn claim(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -127,6 +163,15 @@ async fn claim(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sla/tenants/{tenant}/claims/{claim}/decision",
+    tag = "sla",
+    params(("tenant" = String, Path, description = "The customer's id"), ("claim" = String, Path, description = "The claim's id")),
+    request_body = DecisionInput,
+    responses((status = 200, description = "The decided claim (and its credit when approved)")),
+    security(("bearer" = ["sla-claims:decide"]))
+)]
 async fn decide(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -141,11 +186,19 @@ async fn decide(
         if let Err(e) = s.credits.apply(s.gateway.as_ref(), &tenant, &credit).await {
             tracing::warn!(target: "regrooter::billing", %credit, error = %e, "credit stays pending");
         }
-        return Ok(Json(s.sla.claim(&access, &tenant, &id).await?));
+        return Ok(Json(s.sla.claim_as_decided(&access, &tenant, &id).await?));
     }
     Ok(Json(decided))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sla/outages",
+    tag = "sla",
+    request_body = OutageInput,
+    responses((status = 201, description = "The outage recorded with its evidence")),
+    security(("bearer" = ["outages:record"]))
+)]
 async fn record_outage(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -157,6 +210,14 @@ async fn record_outage(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sla/exclusions",
+    tag = "sla",
+    request_body = ExclusionInput,
+    responses((status = 201, description = "The exclusion recorded with its evidence")),
+    security(("bearer" = ["outages:record"]))
+)]
 async fn record_exclusion(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,

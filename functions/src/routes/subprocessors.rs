@@ -4,11 +4,11 @@
 
 use super::Routes;
 use std::sync::Arc;
+use utoipa_axum::routes;
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use trust::subprocessors::{Change, ChangeId, ChangeInput, Objection, SubProcessor};
 
@@ -19,12 +19,9 @@ pub const CHANGES: &str = "/api/subprocessors/changes";
 
 pub fn router() -> Routes {
     Routes::new()
-        .route("/api/subprocessors", get(list))
-        .route(CHANGES, post(announce))
-        .route(
-            "/api/subprocessors/changes/{change}/objections",
-            get(objections).post(object),
-        )
+        .api(routes!(list))
+        .api(routes!(announce))
+        .api(routes!(objections, object))
 }
 
 #[derive(Debug, Serialize)]
@@ -43,6 +40,13 @@ fn notice_days(s: &Services) -> u32 {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/subprocessors",
+    tag = "subprocessors",
+    responses((status = 200, description = "The sub-processors now, the announced changes and the notice period")),
+    security(("bearer" = []))
+)]
 async fn list(State(s): State<Arc<Services>>) -> Result<Json<Listing>, ApiError> {
     Ok(Json(Listing {
         current: s.subprocessors.current().await?,
@@ -51,6 +55,14 @@ async fn list(State(s): State<Arc<Services>>) -> Result<Json<Listing>, ApiError>
     }))
 }
 
+#[utoipa::path(
+    post,
+    path = CHANGES,
+    tag = "subprocessors",
+    request_body = ChangeInput,
+    responses((status = 201, description = "The change announced to every customer")),
+    security(("bearer" = ["subprocessors:manage"]))
+)]
 async fn announce(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -67,6 +79,14 @@ fn change_id(raw: &str) -> Result<ChangeId, ApiError> {
     ChangeId::parse(raw).map_err(|e| ApiError(kernel::Error::validation("/change", e.to_string())))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/subprocessors/changes/{change}/objections",
+    tag = "subprocessors",
+    params(("change" = String, Path, description = "The announced change's id")),
+    responses((status = 200, description = "The objections to the change")),
+    security(("bearer" = ["subprocessors:manage"]))
+)]
 async fn objections(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -76,12 +96,21 @@ async fn objections(
     Ok(Json(s.subprocessors.objections(&access, &change).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ObjectionInput {
     reason: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/subprocessors/changes/{change}/objections",
+    tag = "subprocessors",
+    params(("change" = String, Path, description = "The announced change's id")),
+    request_body = ObjectionInput,
+    responses((status = 201, description = "The customer's objection")),
+    security(("bearer" = ["subprocessors:object"]))
+)]
 async fn object(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,

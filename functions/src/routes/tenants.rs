@@ -3,11 +3,11 @@
 
 use super::Routes;
 use std::sync::Arc;
+use utoipa_axum::routes;
 
 use crate::http::Path;
 use axum::Json;
 use axum::extract::State;
-use axum::routing::put;
 use kernel::Error;
 use kernel::ids::TenantId;
 use kernel::policy::{ContractTerms, EffectivePolicy};
@@ -19,7 +19,7 @@ use crate::http::{ApiError, ApiJson, Caller};
 use crate::services::Services;
 
 pub fn router() -> Routes {
-    Routes::new().route("/api/tenants/{id}", put(put_tenant).get(get_tenant))
+    Routes::new().api(routes!(put_tenant, get_tenant))
 }
 
 /// A tenant as operators see it: the contact address only as "set or not".
@@ -53,6 +53,15 @@ fn tenant_id(raw: &str) -> Result<TenantId, ApiError> {
     TenantId::new(raw).map_err(|e| ApiError(Error::validation("/id", e.to_string())))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/tenants/{id}",
+    tag = "tenants",
+    params(("id" = String, Path, description = "The id (customer's id)")),
+    request_body = TenantInput,
+    responses((status = 200, description = "The company as stored now")),
+    security(("bearer" = ["tenants:manage"]))
+)]
 async fn put_tenant(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,
@@ -72,6 +81,14 @@ async fn put_tenant(
     Ok(Json(view(record)?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/tenants/{id}",
+    tag = "tenants",
+    params(("id" = String, Path, description = "The id (customer's id)")),
+    responses((status = 200, description = "The company: name, contract terms, the figures in force, status")),
+    security(("bearer" = ["tenants:manage"]))
+)]
 async fn get_tenant(
     State(s): State<Arc<Services>>,
     Caller(access): Caller,

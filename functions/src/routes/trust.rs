@@ -5,11 +5,12 @@
 use super::Routes;
 use std::sync::Arc;
 
+use super::get;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use maud::html;
+use utoipa_axum::routes;
 
 use crate::http::ApiError;
 use crate::services::Services;
@@ -25,10 +26,10 @@ const CACHE_SHORT: &str = "public, max-age=60";
 pub fn router() -> Routes {
     Routes::new()
         .public_page(TRUST, get(trust_page))
-        .route(STATEMENT, get(statement_json))
+        .api(routes!(statement_json))
         .public_page(trust_page::SUBPROCESSORS, get(subprocessors_page))
-        .route(trust_page::SUBPROCESSORS_JSON, get(subprocessors_json))
-        .route(trust_page::SUBPROCESSORS_FEED, get(subprocessors_feed))
+        .api(routes!(subprocessors_json))
+        .api(routes!(subprocessors_feed))
 }
 
 async fn subprocessors_page(State(s): State<Arc<Services>>) -> Result<Response, PageError> {
@@ -50,6 +51,12 @@ struct SubprocessorsDocument {
     changes: Vec<trust::subprocessors::Change>,
 }
 
+#[utoipa::path(
+    get,
+    path = trust_page::SUBPROCESSORS_JSON,
+    tag = "trust",
+    responses((status = 200, description = "The sub-processors and announced changes"))
+)]
 async fn subprocessors_json(State(s): State<Arc<Services>>) -> Result<Response, ApiError> {
     let now = s.clock.now();
     let changes = s.subprocessors.changes().await?;
@@ -61,6 +68,12 @@ async fn subprocessors_json(State(s): State<Arc<Services>>) -> Result<Response, 
     Ok(cached(axum::Json(document).into_response(), CACHE))
 }
 
+#[utoipa::path(
+    get,
+    path = trust_page::SUBPROCESSORS_FEED,
+    tag = "trust",
+    responses((status = 200, description = "The announced changes as an Atom feed"))
+)]
 async fn subprocessors_feed(State(s): State<Arc<Services>>) -> Result<Response, ApiError> {
     let changes = s.subprocessors.changes().await?;
     let xml = trust::subprocessors::atom_feed(&changes, &s.config.public_url, s.clock.now());
@@ -107,6 +120,12 @@ async fn trust_page(State(s): State<Arc<Services>>) -> Result<Response, PageErro
     }
 }
 
+#[utoipa::path(
+    get,
+    path = STATEMENT,
+    tag = "trust",
+    responses((status = 200, description = "The signed trust statement (JWS, flattened JSON)"), (status = 404, description = "No statement has been made yet"))
+)]
 async fn statement_json(State(s): State<Arc<Services>>) -> Result<Response, ApiError> {
     let stored = trust::latest(s.store.as_ref()).await?.ok_or_else(|| {
         kernel::Error::NotFound("trust statement (none has been made yet)".into())

@@ -151,7 +151,7 @@ pub trait BalanceGateway: Send + Sync {
 }
 
 /// What a voluntary credit needs.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VoluntaryCreditInput {
     pub amount: Option<i64>,

@@ -27,8 +27,9 @@ kernel::generated_id!(
     MeasureId,
     "msr"
 );
+kernel::id_schema!(ReportId, IncidentId, MeasureId);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Language {
     De,
@@ -152,7 +153,7 @@ pub struct ReportMessage {
 
 /// The incident lifecycle. Only these transitions exist:
 /// open → contained → resolved → closed, and open → resolved (contained and resolved at once).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IncidentStatus {
     Open,
@@ -181,7 +182,19 @@ impl IncidentStatus {
 }
 
 /// Who is responsible for a data set under the GDPR.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// We process the data for a customer (its employees' data): the customer must be told.
@@ -191,7 +204,7 @@ pub enum Role {
 }
 
 /// One affected data set: whose it is and in which role we hold it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AffectedDataSet {
     /// The customer whose data set it is (required for `processor`, absent for our own data).
@@ -212,7 +225,7 @@ pub struct StoredDataSet {
 }
 
 /// An approximate count: exact, or a range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Approx {
     pub min: u64,
@@ -220,7 +233,19 @@ pub struct Approx {
 }
 
 /// What a measure is for; the customer notification groups measures by the page's four headings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum MeasureKind {
     /// Taken or planned to contain the breach and reduce the risk.
@@ -233,7 +258,7 @@ pub enum MeasureKind {
     Process,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MeasureStatus {
     Planned,
@@ -315,7 +340,9 @@ pub struct Override {
 }
 
 /// Whom a deadline is owed to.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Duty {
     /// Tell a customer (we are its processor): the page's 48 hours.

@@ -116,21 +116,29 @@ pub async fn audit_heads(store: &dyn Store) -> Result<kernel::audit::RecordHeads
 
 /// The public intake. Every field is optional in the type so that a missing one is reported by
 /// name, like every other mistake.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportSubmission {
+    #[schema(value_type = Option<String>)]
     pub description: Option<Personal<String>>,
+    #[schema(value_type = Option<String>)]
     pub affected_parties: Option<Personal<String>>,
+    #[schema(value_type = Option<String>)]
     pub personal_data_kind: Option<Personal<String>>,
+    #[schema(value_type = Option<String>)]
     pub scope: Option<Personal<String>>,
+    #[schema(value_type = Option<String>)]
     pub impact_assessment: Option<Personal<String>>,
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub reporter_contact: Option<Personal<String>>,
     /// For a vulnerability (optional): the affected product or URL, the steps to reproduce, and
     /// a CVSS v4.0 vector.
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub affected_product: Option<Personal<String>>,
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub steps_to_reproduce: Option<Personal<String>>,
     #[serde(default)]
     pub cvss_vector: Option<String>,
@@ -227,7 +235,7 @@ impl ReportSubmission {
 }
 
 /// A new incident.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentDraft {
     pub title: String,
@@ -235,14 +243,18 @@ pub struct IncidentDraft {
     /// its date).
     #[serde(default)]
     pub customer_title: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
     pub discovered_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     pub aware_at: Timestamp,
     pub breach_types: BTreeSet<BreachType>,
+    #[schema(value_type = String)]
     pub nature_and_scope: Personal<String>,
     #[serde(default)]
     pub data_categories: BTreeSet<DataCategory>,
     pub approx_data_subjects: Approx,
     pub approx_records: Approx,
+    #[schema(value_type = String)]
     pub likely_consequences: Personal<String>,
     pub data_sets: Vec<AffectedDataSet>,
     /// A significant incident under NIS2: its early warning (24 h), notification (72 h) and
@@ -255,16 +267,18 @@ pub struct IncidentDraft {
 }
 
 /// Changes to an incident's documentation; absent fields stay as they are.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentPatch {
     pub title: Option<String>,
     pub customer_title: Option<String>,
     pub breach_types: Option<BTreeSet<BreachType>>,
+    #[schema(value_type = Option<String>)]
     pub nature_and_scope: Option<Personal<String>>,
     pub data_categories: Option<BTreeSet<DataCategory>>,
     pub approx_data_subjects: Option<Approx>,
     pub approx_records: Option<Approx>,
+    #[schema(value_type = Option<String>)]
     pub likely_consequences: Option<Personal<String>>,
     pub data_sets: Option<Vec<AffectedDataSet>>,
     pub nis2_significant: Option<bool>,
@@ -290,24 +304,27 @@ impl IncidentPatch {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MeasureInput {
     pub kind: MeasureKind,
+    #[schema(value_type = String)]
     pub what: Personal<String>,
     /// The same in English (optional).
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub what_en: Option<Personal<String>>,
     pub owner: String,
     pub status: MeasureStatus,
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub at: Option<Timestamp>,
 }
 
 /// What staff give the engine: the facts the incident file holds (breach types, data
 /// categories, the number of people) are read from the file when left out — typed once; the
 /// others are the assessment's own.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssessmentInput {
     #[serde(default)]
@@ -470,12 +487,13 @@ fn file_facts(record: &IncidentRecord, facts: &mut Facts, from_file: &[String]) 
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OverrideInput {
     pub risk: RiskLevel,
     pub notify_supervisory_authority: bool,
     pub communicate_to_data_subjects: bool,
+    #[schema(value_type = String)]
     pub justification: Personal<String>,
 }
 
@@ -508,7 +526,7 @@ pub struct AuthorityNoticeDraft {
 }
 
 /// Which customers to tell now (default: every affected customer not yet told).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotifyInput {
     #[serde(default)]
@@ -521,15 +539,16 @@ pub struct NotifyInput {
 
 /// A notification made outside the platform (the authority's portal, a letter to the people
 /// affected), recorded with its time and reference.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordedNotice {
     pub duty: Duty,
+    #[schema(value_type = String, format = DateTime)]
     pub sent_at: Timestamp,
     pub reference: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "outcome", rename_all = "snake_case", deny_unknown_fields)]
 pub enum TriageInput {
     Spam,
@@ -1535,10 +1554,16 @@ impl IncidentService {
         access: &Access,
         id: &IncidentId,
     ) -> Result<IncidentForCaller, Error> {
+        // The permission first: without it, whether an incident exists is not told either.
+        match &access.principal().actor {
+            Actor::Customer { tenant } => {
+                access.require(Permission::TenantIncidentsRead, Scope::Tenant(tenant))?
+            }
+            _ => access.require(Permission::IncidentsRead, Scope::Platform)?,
+        }
         let (record, version) = self.load_incident(id).await?;
         match &access.principal().actor {
             Actor::Customer { tenant } => {
-                access.require(Permission::TenantIncidentsRead, Scope::Tenant(tenant))?;
                 if !record.affects_tenant(tenant) {
                     // Not affected: the incident does not exist for this customer.
                     return Err(Error::NotFound("incident".into()));
@@ -1548,12 +1573,9 @@ impl IncidentService {
                     self.customer_view(record, &tenant).await?,
                 )))
             }
-            _ => {
-                access.require(Permission::IncidentsRead, Scope::Platform)?;
-                Ok(IncidentForCaller::Staff(Box::new(
-                    self.staff_view(record, version).await?,
-                )))
-            }
+            _ => Ok(IncidentForCaller::Staff(Box::new(
+                self.staff_view(record, version).await?,
+            ))),
         }
     }
 

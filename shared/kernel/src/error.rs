@@ -14,6 +14,7 @@ use crate::token::TokenError;
 
 /// One invalid input field, located by a JSON Pointer (RFC 6901) into the request body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     pub pointer: String,
     pub detail: String,
@@ -226,6 +227,7 @@ impl Error {
 
 /// An RFC 9457 problem details document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     /// A URI reference naming the problem type, resolved against the API's base.
     #[serde(rename = "type")]

@@ -121,6 +121,24 @@ macro_rules! generated_id {
     };
 }
 
+/// Describes generated id types in the OpenAPI document (for crates that use `utoipa`): a string
+/// with the type's prefix and 32 hex digits.
+#[macro_export]
+macro_rules! id_schema {
+    ($($name:ident),+ $(,)?) => {$(
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .pattern(Some(format!("^{}_[0-9a-f]{{32}}$", $name::PREFIX)))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    )+};
+}
+
 #[doc(hidden)]
 pub fn uuid_v7(now: Timestamp) -> u128 {
     let millis = u64::try_from(now.as_millisecond()).unwrap_or(0);

@@ -20,6 +20,7 @@ use crate::store::{
 /// Categories of personal data (the taxonomy incidents and legal holds use too). Art. 9 GDPR
 /// special categories and data of children are separate so the risk assessment can weigh them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DataCategory {
     Contact,

@@ -32,5 +32,7 @@ pub mod vantage;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 
+#[cfg(feature = "openapi")]
+mod openapi;
 pub use error::{Error, FieldError, Problem};
 pub use time::{Clock, Timestamp};

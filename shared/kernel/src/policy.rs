@@ -88,6 +88,7 @@ pub const DEFAULT_SECURITY_CONTACT: &str = "mailto:security@regrooter.de";
 
 /// A share expressed in hundredths of a percent: 9 500 bp = 95.00 %.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct BasisPoints(pub u32);
 
@@ -103,6 +104,7 @@ impl std::fmt::Display for BasisPoints {
 
 /// How minutes in which the probe itself did not run are counted in the SLA (a contract setting).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UnknownTreatment {
     /// Shown in every report, but not counted as downtime (the default).
@@ -115,6 +117,7 @@ pub enum UnknownTreatment {
 /// When a minute the platform was probed from two vantage points (its AWS region and
 /// Cloudflare's network) counts as down.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DownWhen {
     /// Only when both saw it down (one failing vantage shows the way to the service failing,
@@ -129,6 +132,7 @@ pub enum DownWhen {
 /// What a customer's contract says where it differs from the page. Every field is optional; an
 /// absent field means the page's figure applies.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ContractTerms {
     /// The page allows a different deletion period by contract, in either direction.

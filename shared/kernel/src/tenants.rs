@@ -93,10 +93,12 @@ pub fn audit_heads(tenants: &[TenantRecord]) -> crate::audit::RecordHeads {
 
 /// What an operator sends to create or update a tenant.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TenantInput {
     pub name: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub contact_email: Option<Personal<String>>,
     #[serde(default)]
     pub contract: Option<ContractTerms>,
@@ -122,7 +124,7 @@ pub async fn get(store: &dyn Store, tenant: &TenantId) -> Result<Option<TenantRe
     }
 }
 
-/// A tenant's record for those who manage it (operators, its own admins); unknown: not found.
+/// A tenant's record for those who manage tenants (operators: `tenants:manage`); unknown: not found.
 pub async fn get_for(
     access: &Access,
     store: &dyn Store,

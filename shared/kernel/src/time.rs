@@ -122,6 +122,7 @@ pub fn in_company_time(at: Timestamp) -> ZonedDateTime {
 ///   lands on the same local time of day 30 calendar days later; one year after 29 February is
 ///   28 February of the next year (the period never runs longer than a year).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Period {
     Hours(u32),

@@ -15,14 +15,17 @@ pub const EDGE_PROBE_RESULTS: &str = "/internal/sla/edge-minutes";
 
 /// One minute's results from the edge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EdgeProbeReport {
     /// The minute probed (the cron's scheduled time).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub minute: Timestamp,
     pub results: Vec<EdgeProbeResult>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EdgeProbeResult {
     /// The target's name, as configured for both vantages.

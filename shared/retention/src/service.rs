@@ -114,18 +114,20 @@ fn end_service(
 }
 
 /// What an operator sends to record a service end by hand.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceEndInput {
     /// When the service ended; now if absent. Never in the future.
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub ended_at: Option<Timestamp>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HoldInput {
     pub legal_basis: Option<String>,
     pub categories: Option<BTreeSet<DataCategory>>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub until: Option<Timestamp>,
 }
 
@@ -157,7 +159,7 @@ pub fn check_hold(input: &HoldInput, now: Timestamp) -> Result<(), Error> {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FinalDeletionInput {
     /// Must read exactly `DELETE <tenant>`.

@@ -103,7 +103,9 @@ pub struct RecordedOutage {
 }
 
 /// The page's exclusions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ExclusionCategory {
     /// Force majeure or circumstances outside the company's control.

@@ -60,10 +60,12 @@ pub trait Prober: Send + Sync {
     async fn check(&self, target: &ProbeTarget) -> MinuteState;
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutageInput {
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub start: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub end: Option<Timestamp>,
     /// Only this tenant; every tenant if absent.
     pub tenant: Option<TenantId>,
@@ -71,10 +73,12 @@ pub struct OutageInput {
     pub evidence: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExclusionInput {
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub start: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub end: Option<Timestamp>,
     pub category: Option<ExclusionCategory>,
     /// Only this tenant; every tenant if absent. Required for acts of the customer.
@@ -82,17 +86,20 @@ pub struct ExclusionInput {
     pub reason: Option<String>,
     pub evidence: Option<String>,
     /// Planned maintenance: when it was announced; must lie before its start.
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub announced_at: Option<Timestamp>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimedOutage {
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub start: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub end: Option<Timestamp>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimInput {
     /// `YYYY-MM`.
@@ -100,7 +107,7 @@ pub struct ClaimInput {
     pub outages: Option<Vec<ClaimedOutage>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionInput {
     pub approve: Option<bool>,
@@ -1246,6 +1253,19 @@ impl SlaService {
         id: &ClaimId,
     ) -> Result<ClaimView, Error> {
         access.require(Permission::SlaClaimsRead, AccessScope::Tenant(tenant))?;
+        let (claim, _) = self.load_claim(tenant, id).await?;
+        self.view(claim).await
+    }
+
+    /// The claim again for the one who decided it (after its credit went to Stripe): deciding
+    /// includes seeing the decision, whatever else the role may read.
+    pub async fn claim_as_decided(
+        &self,
+        access: &Access,
+        tenant: &TenantId,
+        id: &ClaimId,
+    ) -> Result<ClaimView, Error> {
+        access.require(Permission::SlaClaimsDecide, AccessScope::Tenant(tenant))?;
         let (claim, _) = self.load_claim(tenant, id).await?;
         self.view(claim).await
     }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use kernel::time::Timestamp;
 
 /// The same words in German and English.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Text {
     pub de: String,
     pub en: String,

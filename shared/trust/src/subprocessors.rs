@@ -38,7 +38,7 @@ fn objections_index(change: &ChangeId) -> String {
 }
 
 /// One sub-processor as the page lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubProcessor {
     /// Stable short name, e.g. `aws`.
@@ -133,7 +133,7 @@ pub fn baseline() -> Vec<SubProcessor> {
 }
 
 /// What a change does to the list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ChangeKind {
     /// A new sub-processor.
@@ -222,11 +222,12 @@ pub struct Objection {
 }
 
 /// What an operator announces.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeInput {
     pub change: ChangeKind,
     pub reason: Text,
+    #[schema(value_type = String, format = DateTime)]
     pub effective_at: Timestamp,
 }
 

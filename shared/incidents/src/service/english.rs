@@ -14,14 +14,16 @@ use kernel::inventory::RecordKind;
 
 /// The English texts as staff give them (a draft's, or a change's: a given field replaces the
 /// stored one, an empty one removes it).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnglishInput {
     #[serde(default)]
     pub customer_title: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub nature_and_scope: Option<Personal<String>>,
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub likely_consequences: Option<Personal<String>>,
 }
 

@@ -98,6 +98,31 @@ pub enum Account {
     Customer { tenant: TenantId },
 }
 
+/// A mailed link's token, found by its hash: which account it belongs to. The account keeps the
+/// hash and expiry itself (`Activation`), so a pointer alone opens nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkPointer {
+    pub user: ItemKey,
+}
+
+impl LinkPointer {
+    /// The pointer item for `user`, gone with the link.
+    pub fn item(key: ItemKey, user: &UserRecord, expires_at: Timestamp) -> Result<Item, Error> {
+        Ok(Item::new(key, RecordKind::SignInChallenge)
+            .with_expiry(expires_at)
+            .with_record(&LinkPointer { user: user.key()? })?)
+    }
+}
+
+/// Where an activation link's token points (by its hash).
+fn activation_pointer(token: &str) -> Result<ItemKey, Error> {
+    Ok(ItemKey::new(
+        format!("ACTIVATION#{}", digest(token.trim())),
+        "A",
+    )?)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Activation {
@@ -571,9 +596,7 @@ impl AuthService {
         let Some(item) = self.store.get(pointer).await? else {
             return Ok(None);
         };
-        let Ok(user_ref) =
-            serde_json::from_value::<ItemKey>(item.data.get("user").cloned().unwrap_or_default())
-        else {
+        let Ok(LinkPointer { user: user_ref }) = item.record() else {
             return Ok(None);
         };
         let Some((user, version, login)) = self.load(&user_ref).await? else {
@@ -836,12 +859,11 @@ impl AuthService {
             ])
             .await?;
         // The activation token is looked up by its hash.
-        let pointer = Item::new(
-            ItemKey::new(format!("ACTIVATION#{}", digest(&activation_token)), "A")?,
-            RecordKind::SignInChallenge,
-        )
-        .with_expiry(activation_expires_at)
-        .with_record(&serde_json::json!({ "user": user.key()? }))?;
+        let pointer = LinkPointer::item(
+            activation_pointer(&activation_token)?,
+            &user,
+            activation_expires_at,
+        )?;
         self.store.put(pointer, Condition::NotExists).await?;
         Ok(CreatedUser {
             user: self.view(&user).await?,
@@ -1953,7 +1975,7 @@ impl AuthService {
         let invalid = || Error::Unauthenticated("the activation token is not valid".into());
         let token = input.token.unwrap_or_default();
         let password = input.password.unwrap_or_default();
-        let pointer = ItemKey::new(format!("ACTIVATION#{}", digest(token.trim())), "A")?;
+        let pointer = activation_pointer(&token)?;
         let now = self.clock.now();
         let Some((mut user, version, login)) = self
             .account_of_link(&pointer, &token, now, |u| u.activation.as_ref())

@@ -10,6 +10,7 @@ pub mod mail;
 pub mod model;
 pub mod notice;
 pub mod outbox;
+pub mod records;
 pub mod register;
 pub mod service;
 
@@ -33,5 +34,8 @@ mod golden {
         kernel::testkit::golden_record::<crate::model::ReportRecord>(RecordKind::SecurityReport);
         kernel::testkit::golden_record::<crate::model::IncidentRecord>(RecordKind::Incident);
         kernel::testkit::golden_record::<crate::outbox::OutboxRecord>(RecordKind::OutboxMessage);
+        kernel::testkit::golden_record::<crate::records::TenantIncidentLink>(
+            RecordKind::TenantIncidentLink,
+        );
     }
 }

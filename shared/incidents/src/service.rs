@@ -28,6 +28,8 @@ use kernel::error::{Error, FieldError};
 use kernel::ids::TenantId;
 use kernel::inventory::GuardedStore;
 use kernel::inventory::{DataCategory, RecordKind, TENANT_INCIDENT_LINK_PREFIX};
+
+use crate::records::{link_item, link_key};
 use kernel::policy::EffectivePolicy;
 use kernel::rbac::{Access, Actor, Permission, Principal, Scope};
 use kernel::report_limits::limit_of;
@@ -2914,19 +2916,4 @@ fn conflict(e: StoreError) -> Error {
         }
         other => Error::Store(other),
     }
-}
-
-fn link_key(tenant: &TenantId, incident: &IncidentId) -> Result<ItemKey, Error> {
-    Ok(ItemKey::new(
-        ItemKey::tenant_partition(tenant),
-        format!("{TENANT_INCIDENT_LINK_PREFIX}{incident}"),
-    )?)
-}
-
-fn link_item(tenant: &TenantId, incident: &IncidentId) -> Result<Item, Error> {
-    Ok(
-        Item::new(link_key(tenant, incident)?, RecordKind::TenantIncidentLink)
-            .with_tenant(tenant.clone())
-            .with_record(&serde_json::json!({ "incident": incident }))?,
-    )
 }

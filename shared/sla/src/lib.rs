@@ -27,5 +27,7 @@ mod golden {
         kernel::testkit::golden_record::<crate::records::Exclusion>(RecordKind::SlaExclusion);
         kernel::testkit::golden_record::<crate::records::Claim>(RecordKind::SlaClaim);
         kernel::testkit::golden_record::<crate::records::MonthSummary>(RecordKind::SlaMonthSummary);
+        kernel::testkit::golden_record::<crate::records::TargetRecord>(RecordKind::SlaTarget);
+        kernel::testkit::golden_record::<crate::records::MonthCredit>(RecordKind::SlaMonthCredit);
     }
 }

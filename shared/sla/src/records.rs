@@ -274,6 +274,42 @@ pub fn claim_item(claim: &Claim) -> Result<Item, Error> {
     Ok(Item::new(claim_key(&claim.tenant, &claim.id)?, RecordKind::SlaClaim).with_record(claim)?)
 }
 
+/// A probe target that has had results (the report finds every target through these).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetRecord {
+    pub target: String,
+}
+
+pub fn target_key(target: &str) -> Result<ItemKey, Error> {
+    Ok(ItemKey::new(TARGETS_PARTITION, target)?)
+}
+
+pub fn target_item(target: &str) -> Result<Item, Error> {
+    Ok(
+        Item::new(target_key(target)?, RecordKind::SlaTarget).with_record(&TargetRecord {
+            target: target.to_string(),
+        })?,
+    )
+}
+
+/// The marker of a month's SLA credit: which claim made which credit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonthCredit {
+    pub claim: ClaimId,
+    pub credit: CreditId,
+    pub month: Month,
+}
+
+pub fn month_credit_item(tenant: &TenantId, marker: &MonthCredit) -> Result<Item, Error> {
+    Ok(Item::new(
+        month_credit_key(tenant, marker.month)?,
+        RecordKind::SlaMonthCredit,
+    )
+    .with_record(marker)?)
+}
+
 /// One SLA credit per tenant and month: the marker written with the approval.
 pub fn month_credit_key(tenant: &TenantId, month: Month) -> Result<ItemKey, Error> {
     Ok(ItemKey::new(

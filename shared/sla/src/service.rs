@@ -320,12 +320,10 @@ impl SlaService {
     }
 
     async fn register_target(&self, target: &str) -> Result<(), Error> {
-        let key = ItemKey::new(TARGETS_PARTITION, target)?;
-        if self.store.get(&key).await?.is_some() {
+        if self.store.get(&target_key(target)?).await?.is_some() {
             return Ok(());
         }
-        let item = Item::new(key, RecordKind::SlaTarget)
-            .with_record(&serde_json::json!({ "target": target }))?;
+        let item = target_item(target)?;
         match self.store.put(item, Condition::NotExists).await {
             Ok(_) | Err(StoreError::ConditionFailed(_)) => Ok(()),
             Err(e) => Err(e.into()),
@@ -1325,13 +1323,14 @@ impl SlaService {
             )?;
             ops.extend(credit_ops);
             ops.push(WriteOp::Put {
-                item: Item::new(
-                    month_credit_key(tenant, claim.month)?,
-                    RecordKind::SlaMonthCredit,
-                )
-                .with_record(&serde_json::json!({
-                    "claim": claim.id, "credit": record.id, "month": claim.month,
-                }))?,
+                item: month_credit_item(
+                    tenant,
+                    &MonthCredit {
+                        claim: claim.id,
+                        credit: record.id,
+                        month: claim.month,
+                    },
+                )?,
                 condition: Condition::NotExists,
             });
             claim.credit = Some(record.id);

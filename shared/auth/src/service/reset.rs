@@ -4,11 +4,12 @@
 
 use serde::Deserialize;
 
-use super::{Account, Activation, AuthService, UserId, digest, later, passwords, random_token};
+use super::{
+    Account, Activation, AuthService, LinkPointer, UserId, digest, later, passwords, random_token,
+};
 use kernel::error::Error;
-use kernel::inventory::RecordKind;
 use kernel::rbac::Principal;
-use kernel::store::{Condition, Item, ItemKey};
+use kernel::store::{Condition, ItemKey};
 use kernel::time::{SignedDuration, Timestamp, in_company_time};
 
 /// How long a reset link works.
@@ -87,9 +88,7 @@ impl AuthService {
                     )),
                 )
                 .await?;
-            let item = Item::new(pointer(&token)?, RecordKind::SignInChallenge)
-                .with_expiry(expires_at)
-                .with_record(&serde_json::json!({ "user": user.key()? }))?;
+            let item = LinkPointer::item(pointer(&token)?, &user, expires_at)?;
             self.store.put(item, Condition::NotExists).await?;
             let view = self.view(&user).await?;
             out.push(PasswordReset {

@@ -224,13 +224,72 @@ pub struct StoredDataSet {
     pub role: Role,
 }
 
-/// An approximate count: exact, or a range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+/// An approximate count: exact, or a range. Given as a number (`140`, exact) or as
+/// `{"min": 100, "max": 200}`; always stored as the range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Approx {
     pub min: u64,
     pub max: u64,
 }
+
+/// The range form, with its own field errors (`/…/max`, an unknown field).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApproxRange {
+    min: u64,
+    max: u64,
+}
+
+impl<'de> Deserialize<'de> for Approx {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Form;
+        impl<'de> serde::de::Visitor<'de> for Form {
+            type Value = Approx;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a count (a whole number) or a range {\"min\": …, \"max\": …}")
+            }
+            fn visit_u64<E: serde::de::Error>(self, exact: u64) -> Result<Approx, E> {
+                Ok(Approx {
+                    min: exact,
+                    max: exact,
+                })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Approx, A::Error> {
+                let ApproxRange { min, max } =
+                    Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(Approx { min, max })
+            }
+        }
+        deserializer.deserialize_any(Form)
+    }
+}
+
+impl utoipa::PartialSchema for Approx {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        let count = || {
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0))
+        };
+        OneOfBuilder::new()
+            .description(Some("A count: exact (a number) or a range"))
+            .item(count().description(Some("Exactly this many")))
+            .item(
+                ObjectBuilder::new()
+                    .property("min", count())
+                    .property("max", count())
+                    .required("min")
+                    .required("max")
+                    .additional_properties(Some(
+                        utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+                    )),
+            )
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Approx {}
 
 /// What a measure is for; the customer notification groups measures by the page's four headings.
 #[derive(
@@ -529,5 +588,31 @@ mod tests {
                 (Resolved, Closed)
             ]
         );
+    }
+
+    #[test]
+    fn a_count_is_a_number_or_a_range_and_is_stored_as_the_range() {
+        let exact: Approx = serde_json::from_str("140").expect("a number");
+        assert_eq!(exact, Approx { min: 140, max: 140 });
+        let range: Approx = serde_json::from_str(r#"{"min": 100, "max": 200}"#).expect("a range");
+        assert_eq!(range, Approx { min: 100, max: 200 });
+        assert_eq!(
+            serde_json::to_value(exact).expect("json"),
+            serde_json::json!({ "min": 140, "max": 140 })
+        );
+        for (bad, says) in [
+            (r#""140""#, "a count (a whole number) or a range"),
+            ("-3", "a count (a whole number) or a range"),
+            (r#"{"min": 1}"#, "missing field `max`"),
+            (
+                r#"{"min": 1, "max": 2, "about": 3}"#,
+                "unknown field `about`",
+            ),
+        ] {
+            let error = serde_json::from_str::<Approx>(bad)
+                .expect_err(bad)
+                .to_string();
+            assert!(error.contains(says), "{bad}: {error}");
+        }
     }
 }

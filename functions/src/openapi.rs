@@ -5,7 +5,7 @@
 //! serves; a test holds it equal to this document, so it cannot go stale.
 
 use utoipa::openapi::path::Operation;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{
     ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Ref, ResponseBuilder, Tag,
 };
@@ -21,8 +21,6 @@ pub const COMMITTED: &str = include_str!("../openapi.json");
 /// The security scheme of the API's bearer tokens; an operation's scopes are the permissions
 /// (any one of its requirements suffices).
 pub const BEARER: &str = "bearer";
-/// The session cookie of the web pages.
-pub const SESSION: &str = "session";
 
 /// The tags (one per area of the API), in the document's order, with what they hold.
 const TAGS: &[(&str, &str)] = &[
@@ -69,7 +67,10 @@ pub fn document() -> OpenApi {
                     "Every route the platform serves. API calls carry `Authorization: Bearer <token>`; ",
                     "an operation's security scopes are the permissions it needs (one requirement ",
                     "suffices; a customer's permissions hold in their own company only). Errors are ",
-                    "RFC 9457 problem documents naming every failing field at once by its JSON Pointer."
+                    "RFC 9457 problem documents naming the failing fields by their JSON Pointers: ",
+                    "every field that breaks the input's rules at once; a body that does not fit its ",
+                    "schema (a wrong type, an unknown field) at its first misfit. Pages use the session ",
+                    "cookie and a form token instead."
                 )))
                 .build(),
         )
@@ -85,12 +86,6 @@ pub fn document() -> OpenApi {
                 .description(Some(roles_and_permissions()))
                 .build(),
         ),
-    );
-    components.add_security_scheme(
-        SESSION,
-        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
-            web::cookies::SESSION_COOKIE,
-        ))),
     );
     components.schemas.insert(
         kernel::Problem::name().into_owned(),
@@ -151,7 +146,7 @@ fn roles_and_permissions() -> String {
 fn add_problem_answer(operation: &mut Operation) {
     let problem = ResponseBuilder::new()
         .description(
-            "A problem (RFC 9457): what went wrong, every failing field with its JSON Pointer",
+            "A problem (RFC 9457): what went wrong, the failing fields with their JSON Pointers",
         )
         .content(
             kernel::Problem::CONTENT_TYPE,

@@ -48,7 +48,9 @@ use kernel::inventory::RecordKind;
 use kernel::rbac::{
     Access, Actor, BuiltinRole, CustomRole, Permission, Principal, Scope as AccessScope,
 };
-use kernel::store::{Condition, Item, ItemKey, Query, Store, StoreError, WriteOp, query_all};
+use kernel::store::{
+    Condition, Item, ItemKey, Query, Store, StoreError, WriteOp, query_all, retry_lost_races,
+};
 use kernel::time::{Clock, SignedDuration, Timestamp};
 use kernel::token::TokenIssuer;
 use passkeys::CeremonyState;
@@ -230,14 +232,6 @@ pub fn user_key(account: &Account, id: &UserId) -> Result<ItemKey, Error> {
         organisation_partition(account),
         format!("USER#{id}"),
     )?)
-}
-
-/// Whether a write failed only because another writer changed the record first.
-fn lost_race(error: &Error) -> bool {
-    matches!(
-        error,
-        Error::Store(StoreError::ConditionFailed(_) | StoreError::TransactionCanceled { .. })
-    )
 }
 
 fn too_many_races() -> Error {
@@ -1511,36 +1505,36 @@ impl AuthService {
     /// read again and this failure counted on top of that one, so none is lost.
     async fn fail(&self, user: UserRecord, version: u64, login: ItemKey) -> Result<(), Error> {
         let key = user.key()?;
-        let mut current = Some((user, version, login));
-        for _ in 0..WRITE_ATTEMPTS {
-            let (mut user, version, login) = match current.take() {
-                Some(read) => read,
-                None => match self.load(&key).await? {
+        let mut first_read = Some((user, version, login));
+        retry_lost_races(WRITE_ATTEMPTS, too_many_races, || {
+            let read = first_read.take();
+            let key = &key;
+            async move {
+                let (mut user, version, login) = match read {
                     Some(read) => read,
-                    None => return Ok(()),
-                },
-            };
-            let now = self.clock.now();
-            // Locked (or disabled) meanwhile: attempts on a locked account are not counted.
-            if !Self::usable(&user, now) {
-                return Ok(());
+                    None => match self.load(key).await? {
+                        Some(read) => read,
+                        None => return Ok(()),
+                    },
+                };
+                let now = self.clock.now();
+                // Locked (or disabled) meanwhile: attempts on a locked account are not counted.
+                if !Self::usable(&user, now) {
+                    return Ok(());
+                }
+                user.failed_attempts += 1;
+                user.updated_at = now;
+                let action = if user.failed_attempts >= MAX_FAILURES {
+                    user.locked_until = Some(later(now, minutes(LOCK_MINUTES))?);
+                    user.failed_attempts = 0;
+                    Some((&Principal::system("sign-in"), "user.locked"))
+                } else {
+                    None
+                };
+                self.save(&user, version, &login, action).await.map(drop)
             }
-            user.failed_attempts += 1;
-            user.updated_at = now;
-            let action = if user.failed_attempts >= MAX_FAILURES {
-                user.locked_until = Some(later(now, minutes(LOCK_MINUTES))?);
-                user.failed_attempts = 0;
-                Some((&Principal::system("sign-in"), "user.locked"))
-            } else {
-                None
-            };
-            match self.save(&user, version, &login, action).await {
-                Ok(_) => return Ok(()),
-                Err(e) if lost_race(&e) => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(too_many_races())
+        })
+        .await
     }
 
     fn usable(user: &UserRecord, now: Timestamp) -> bool {

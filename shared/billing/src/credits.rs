@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::service::BillingService;
-use kernel::audit::{AuditEntry, AuditHead};
+use kernel::audit::{self, AuditHead, Audited, Stamp};
 use kernel::error::{Error, FieldError};
 use kernel::ids::TenantId;
 use kernel::inventory::GuardedStore;
@@ -192,6 +192,20 @@ fn chain(id: &CreditId) -> String {
     format!("credit:{id}")
 }
 
+impl Audited for CreditRecord {
+    fn chain(&self) -> String {
+        chain(&self.id)
+    }
+
+    fn audit_head(&mut self) -> &mut AuditHead {
+        &mut self.audit
+    }
+
+    fn item(&self) -> Result<Item, Error> {
+        credit_item(self)
+    }
+}
+
 /// The audit heads the credits of `tenants` keep, by chain (see
 /// `kernel::audit::verify_all_chains_to`).
 pub async fn audit_heads(
@@ -268,15 +282,13 @@ impl CreditService {
         let now = self.clock.now();
         let id = CreditId::generate(now);
         let (reason, _) = scrub::scrub(reason.trim());
-        let entry = AuditEntry::append(
-            &chain(&id),
-            None,
-            now,
-            decided_by,
-            "credit.decided",
-            &(&kind, amount.minor, amount.currency, &reason),
-        );
-        let record = CreditRecord {
+        let decided = Stamp {
+            at: now,
+            by: decided_by,
+            action: "credit.decided",
+        };
+        let change = (kind.clone(), amount.minor, amount.currency, reason.clone());
+        let mut record = CreditRecord {
             id,
             tenant: tenant.clone(),
             kind,
@@ -292,18 +304,12 @@ impl CreditService {
             attempts: 0,
             first_attempt_at: None,
             last_error: None,
-            audit: entry.head(),
+            audit: AuditHead::default(),
             approved_by: None,
             approved_at: None,
             cancelled: None,
         };
-        let ops = vec![
-            WriteOp::Put {
-                item: credit_item(&record)?,
-                condition: Condition::NotExists,
-            },
-            entry.insert_op()?,
-        ];
+        let ops = audit::create_ops(&mut record, decided, &change)?;
         Ok((record, ops))
     }
 
@@ -456,31 +462,19 @@ impl CreditService {
         action: &str,
         detail: &impl Serialize,
     ) -> Result<CreditRecord, Error> {
-        let entry = AuditEntry::append(
-            &chain(&record.id),
-            Some(&record.audit),
-            self.clock.now(),
-            access.principal(),
+        let stamp = Stamp {
+            at: self.clock.now(),
+            by: access.principal(),
             action,
-            detail,
-        );
-        record.audit = entry.head();
-        self.store
-            .transact(vec![
-                WriteOp::Put {
-                    item: credit_item(&record)?,
-                    condition: Condition::Version(version),
-                },
-                entry.insert_op()?,
-            ])
-            .await
-            .map_err(|e| match e {
-                kernel::store::StoreError::ConditionFailed(_)
-                | kernel::store::StoreError::TransactionCanceled { .. } => {
-                    Error::Conflict("the credit changed meanwhile; read it again".into())
-                }
-                other => other.into(),
-            })?;
+        };
+        let ops = audit::update_ops(&mut record, version, stamp, detail)?;
+        self.store.transact(ops).await.map_err(|e| {
+            if e.is_lost_race() {
+                Error::Conflict("the credit changed meanwhile; read it again".into())
+            } else {
+                e.into()
+            }
+        })?;
         Ok(record)
     }
 
@@ -610,30 +604,29 @@ impl CreditService {
             }
             Err(e) => Err(e),
         };
-        let mut ops = Vec::new();
-        match outcome {
+        // Applied: a change the audit trail records. Failed: only the error is kept for the
+        // next run.
+        let ops = match outcome {
             Ok(transaction) => {
                 record.status = CreditStatus::Applied;
                 record.balance_transaction = Some(transaction.clone());
                 record.applied_at = Some(now);
                 record.last_error = None;
-                let entry = AuditEntry::append(
-                    &chain(id),
-                    Some(&record.audit),
-                    now,
-                    &Principal::system("credit-application"),
-                    "credit.applied",
-                    &(&customer, &transaction),
-                );
-                record.audit = entry.head();
-                ops.push(entry.insert_op()?);
+                let applied = Stamp {
+                    at: now,
+                    by: &Principal::system("credit-application"),
+                    action: "credit.applied",
+                };
+                audit::update_ops(&mut record, version, applied, &(&customer, &transaction))?
             }
-            Err(e) => record.last_error = Some(e.to_string()),
-        }
-        ops.push(WriteOp::Put {
-            item: credit_item(&record)?,
-            condition: Condition::Version(version),
-        });
+            Err(e) => {
+                record.last_error = Some(e.to_string());
+                vec![WriteOp::Put {
+                    item: credit_item(&record)?,
+                    condition: Condition::Version(version),
+                }]
+            }
+        };
         self.store.transact(ops).await?;
         Ok(record)
     }

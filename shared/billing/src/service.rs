@@ -21,7 +21,9 @@ use kernel::inventory::GuardedStore;
 use kernel::inventory::RecordKind;
 use kernel::money::Currency;
 use kernel::rbac::{Access, Permission, Principal, Scope};
-use kernel::store::{Condition, Item, Query, Store, StoreError, WriteOp, query_all};
+use kernel::store::{
+    Condition, Item, Query, Store, StoreError, WriteOp, query_all, retry_lost_races,
+};
 use kernel::tenants::{self, ServiceEndSource, ServiceStatus};
 use kernel::time::{Clock, Timestamp};
 
@@ -199,7 +201,13 @@ impl BillingService {
             outcome,
         };
         let marker_key = event_key(&event.id)?;
-        for _ in 0..MAX_ATTEMPTS {
+        let gave_up = || {
+            Error::Conflict(format!(
+                "{} kept colliding with concurrent deliveries; Stripe will retry it",
+                event.id
+            ))
+        };
+        retry_lost_races(MAX_ATTEMPTS, gave_up, || async {
             if self.store.get(&marker_key).await?.is_some() {
                 return Ok(processed(Outcome::Duplicate));
             }
@@ -229,20 +237,17 @@ impl BillingService {
                 self.count(&event.event_type, now).await?,
             ];
             ops.extend(plan.ops);
+            // The marker exists: another delivery of this event was processed meanwhile. Any
+            // other lost race means another delivery changed what we read: read again.
             match self.store.transact(ops).await {
-                Ok(()) => return Ok(processed(plan.outcome)),
+                Ok(()) => Ok(processed(plan.outcome)),
                 Err(StoreError::TransactionCanceled { index: 0, .. }) => {
-                    return Ok(processed(Outcome::Duplicate));
+                    Ok(processed(Outcome::Duplicate))
                 }
-                // Another delivery changed what we read: read again.
-                Err(StoreError::TransactionCanceled { .. } | StoreError::ConditionFailed(_)) => {}
-                Err(e) => return Err(e.into()),
+                Err(e) => Err(e.into()),
             }
-        }
-        Err(Error::Conflict(format!(
-            "{} kept colliding with concurrent deliveries; Stripe will retry it",
-            event.id
-        )))
+        })
+        .await
     }
 
     async fn count(&self, event_type: &str, now: Timestamp) -> Result<WriteOp, Error> {

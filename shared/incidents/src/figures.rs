@@ -2,6 +2,7 @@
 //! customers were told within the promised time. Counts only — never a title, a tenant or a
 //! date of a single incident — so the figures may be published.
 
+use crate::records::INCIDENT_INDEXES;
 use serde::{Deserialize, Serialize};
 
 use super::deadlines::{self, DeadlineState};
@@ -37,7 +38,7 @@ impl IncidentService {
         now: Timestamp,
     ) -> Result<BreachFigures, Error> {
         let mut figures = BreachFigures::default();
-        for partition in ["INCIDENTS#open", "INCIDENTS#closed"] {
+        for partition in INCIDENT_INDEXES {
             for item in query_all(self.store.as_ref(), Query::gsi1(partition)).await? {
                 let record: IncidentRecord = item.record()?;
                 if record.aware_at < since || record.aware_at > now {

@@ -29,7 +29,7 @@ use kernel::ids::TenantId;
 use kernel::inventory::RecordKind;
 use kernel::policy::EffectivePolicy;
 use kernel::rbac::Principal;
-use kernel::store::{Condition, Item, ItemKey, Query, StoreError, WriteOp, query_all};
+use kernel::store::{Condition, Item, ItemKey, Query, WriteOp, query_all, retry_lost_races};
 use kernel::time::{SignedDuration, Timestamp};
 
 /// The secondary-index partition of messages waiting for a run of the drain (queued, or claimed
@@ -375,13 +375,6 @@ pub(crate) fn customer_message_id(incident: &IncidentId, tenant: &TenantId, n: u
     format!("{incident}-{tenant}-{n}")
 }
 
-fn conflicted(e: &StoreError) -> bool {
-    matches!(
-        e,
-        StoreError::ConditionFailed(_) | StoreError::TransactionCanceled { .. }
-    )
-}
-
 impl IncidentService {
     /// A message of another area (sub-processor notices): queued once under `id` (a second
     /// call with the same id changes nothing), handed on by the outbox drain like any other.
@@ -595,7 +588,9 @@ impl IncidentService {
         t: &Transition,
         report: &mut DrainReport,
     ) -> Result<Option<OutboxRecord>, Error> {
-        for _ in 0..5 {
+        let gave_up =
+            || Error::Conflict("the message keeps changing; the next run tries again".into());
+        let changed = retry_lost_races(5, gave_up, || async {
             let Some((mut record, version)) = self.load_message(id).await? else {
                 return Err(Error::NotFound("message".into()));
             };
@@ -614,18 +609,14 @@ impl IncidentService {
                 ops.extend(incident_ops);
                 raised.extend(alert.map(|a| (*incident, a)));
             }
-            match self.store.transact(ops).await {
-                Ok(()) => {
-                    report.alerts.extend(raised);
-                    return Ok(Some(record));
-                }
-                Err(e) if conflicted(&e) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(Error::Conflict(
-            "the message keeps changing; the next run tries again".into(),
-        ))
+            self.store.transact(ops).await?;
+            Ok(Some((record, raised)))
+        })
+        .await?;
+        Ok(changed.map(|(record, raised)| {
+            report.alerts.extend(raised);
+            record
+        }))
     }
 
     /// The change of the incident file a customer notice's new state means: the notice recorded

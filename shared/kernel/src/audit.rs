@@ -15,8 +15,9 @@ use crate::time::Timestamp;
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// The newest entry of a chain, kept on the audited record so the next entry can be appended in
-/// the same transaction as the change it documents.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// the same transaction as the change it documents. The default is the head of a record not
+/// yet written ([`create_ops`] sets it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditHead {
     pub seq: u64,
     pub hash: String,
@@ -136,6 +137,76 @@ impl AuditEntry {
             condition: Condition::NotExists,
         })
     }
+}
+
+/// A record that keeps the head of its own audit chain: every change of it is one write of the
+/// record (carrying the new head) and one entry on the chain, in one transaction.
+pub trait Audited {
+    /// The chain the record's changes are appended to (its id).
+    fn chain(&self) -> String;
+    fn audit_head(&mut self) -> &mut AuditHead;
+    /// The record as it is stored.
+    fn item(&self) -> Result<Item, crate::error::Error>;
+}
+
+/// Who changed a record, when, and how the audit trail names the change.
+#[derive(Debug, Clone, Copy)]
+pub struct Stamp<'a> {
+    pub at: Timestamp,
+    pub by: &'a Principal,
+    pub action: &'a str,
+}
+
+/// The writes that store a new record and the first entry of its chain (the record must not
+/// exist yet). `change` is what the entry's digest covers.
+pub fn create_ops<R: Audited>(
+    record: &mut R,
+    stamp: Stamp<'_>,
+    change: &impl Serialize,
+) -> Result<Vec<WriteOp>, crate::error::Error> {
+    let entry = AuditEntry::append(
+        &record.chain(),
+        None,
+        stamp.at,
+        stamp.by,
+        stamp.action,
+        change,
+    );
+    *record.audit_head() = entry.head();
+    Ok(vec![
+        WriteOp::Put {
+            item: record.item()?,
+            condition: Condition::NotExists,
+        },
+        entry.insert_op()?,
+    ])
+}
+
+/// The writes that store a changed record read at `version` and append the change to its chain.
+/// Either both land or neither: a writer that changed the record meanwhile makes the version
+/// condition fail (a lost race, see [`crate::store::retry_lost_races`]).
+pub fn update_ops<R: Audited>(
+    record: &mut R,
+    version: u64,
+    stamp: Stamp<'_>,
+    change: &impl Serialize,
+) -> Result<Vec<WriteOp>, crate::error::Error> {
+    let entry = AuditEntry::append(
+        &record.chain(),
+        Some(record.audit_head()),
+        stamp.at,
+        stamp.by,
+        stamp.action,
+        change,
+    );
+    *record.audit_head() = entry.head();
+    Ok(vec![
+        WriteOp::Put {
+            item: record.item()?,
+            condition: Condition::Version(version),
+        },
+        entry.insert_op()?,
+    ])
 }
 
 /// The secondary-index partition listing every chain.
@@ -332,6 +403,76 @@ mod tests {
             verify_head("inc_x", &forked, &head).map_err(|b| b.seq),
             Err(3)
         );
+    }
+
+    /// A record with its own chain, as the areas keep them.
+    #[derive(Serialize)]
+    struct Note {
+        id: &'static str,
+        text: &'static str,
+        audit: AuditHead,
+    }
+
+    impl Audited for Note {
+        fn chain(&self) -> String {
+            format!("note:{}", self.id)
+        }
+
+        fn audit_head(&mut self) -> &mut AuditHead {
+            &mut self.audit
+        }
+
+        fn item(&self) -> Result<Item, crate::error::Error> {
+            Ok(
+                Item::new(ItemKey::new("NOTE#n1", "RECORD")?, RecordKind::Incident)
+                    .with_record(self)?,
+            )
+        }
+    }
+
+    fn put_parts(op: &WriteOp) -> (&Item, &Condition) {
+        match op {
+            WriteOp::Put { item, condition } => (item, condition),
+            other => panic!("a put, not {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_created_record_and_its_changes_are_written_with_linked_entries() {
+        let by = staff();
+        let at = Timestamp::UNIX_EPOCH;
+        let mut note = Note {
+            id: "n1",
+            text: "first",
+            audit: AuditHead::default(),
+        };
+        let stamp = |action| Stamp {
+            at,
+            by: &by,
+            action,
+        };
+        let created = create_ops(&mut note, stamp("note.created"), &"first").expect("ops");
+        let (item, condition) = put_parts(&created[0]);
+        assert_eq!(condition, &Condition::NotExists);
+        let stored: serde_json::Value = item.record().expect("record");
+        assert_eq!(
+            stored["audit"]["seq"], 1,
+            "the stored record carries its new head"
+        );
+        let (entry_item, entry_condition) = put_parts(&created[1]);
+        assert_eq!(entry_condition, &Condition::NotExists);
+        let first: AuditEntry = entry_item.record().expect("entry");
+        assert_eq!((first.chain.as_str(), first.seq), ("note:n1", 1));
+        assert_eq!(first.action, "note.created");
+        assert_eq!(note.audit, first.head());
+
+        note.text = "second";
+        let changed = update_ops(&mut note, 7, stamp("note.changed"), &"second").expect("ops");
+        assert_eq!(put_parts(&changed[0]).1, &Condition::Version(7));
+        let second: AuditEntry = put_parts(&changed[1]).0.record().expect("entry");
+        assert_eq!(second.prev_hash, first.hash);
+        assert_eq!(note.audit, second.head());
+        assert_eq!(verify_chain("note:n1", &[first, second]), Ok(2));
     }
 
     fn staff() -> Principal {

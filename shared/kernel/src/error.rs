@@ -69,6 +69,13 @@ pub enum Error {
     Internal(String),
 }
 
+impl Error {
+    /// Whether a write failed only because another writer changed the record first.
+    pub fn is_lost_race(&self) -> bool {
+        matches!(self, Error::Store(e) if e.is_lost_race())
+    }
+}
+
 impl From<TokenError> for Error {
     fn from(e: TokenError) -> Self {
         Error::Unauthenticated(e.to_string())

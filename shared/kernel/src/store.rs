@@ -52,6 +52,40 @@ pub enum StoreError {
     Unavailable(String),
 }
 
+impl StoreError {
+    /// Whether a conditional write failed only because another writer changed what it read
+    /// first: reading again and retrying may succeed.
+    pub fn is_lost_race(&self) -> bool {
+        matches!(
+            self,
+            StoreError::ConditionFailed(_) | StoreError::TransactionCanceled { .. }
+        )
+    }
+}
+
+/// Runs `attempt` (read, change, write under the version read) again as long as it loses the
+/// race to another writer, at most `attempts` times; then answers `gave_up` (the caller says
+/// what kept changing). Any other outcome is returned as it is.
+///
+/// (A closure returning a future rather than an async closure: the futures of the services'
+/// handlers must be `Send`, which async closures cannot promise yet.)
+pub async fn retry_lost_races<T, Attempt>(
+    attempts: usize,
+    gave_up: impl FnOnce() -> crate::error::Error,
+    mut attempt: impl FnMut() -> Attempt,
+) -> Result<T, crate::error::Error>
+where
+    Attempt: Future<Output = Result<T, crate::error::Error>>,
+{
+    for _ in 0..attempts {
+        match attempt().await {
+            Err(e) if e.is_lost_race() => continue,
+            other => return other,
+        }
+    }
+    Err(gave_up())
+}
+
 /// Primary key of an item. Keys are printable ASCII (ids, prefixes and `#` separators), which
 /// keeps byte order, DynamoDB order and SQLite order the same.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -406,5 +440,66 @@ pub async fn query_all(store: &dyn Store, mut query: Query) -> Result<Vec<Item>,
             Some(next) => query.cursor = Some(next),
             None => return Ok(items),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+
+    fn lost() -> Error {
+        Error::Store(StoreError::ConditionFailed(
+            ItemKey::new("A", "B").expect("key"),
+        ))
+    }
+
+    fn gave_up() -> Error {
+        Error::Conflict("kept changing".into())
+    }
+
+    #[tokio::test]
+    async fn a_lost_race_is_tried_again_until_it_is_won() {
+        let mut tries = 0;
+        let won = retry_lost_races(5, gave_up, || {
+            tries += 1;
+            let this_try = tries;
+            async move {
+                if this_try < 3 {
+                    Err(lost())
+                } else {
+                    Ok(this_try)
+                }
+            }
+        })
+        .await;
+        assert_eq!(won.ok(), Some(3));
+    }
+
+    #[tokio::test]
+    async fn races_lost_every_time_end_in_the_callers_answer() {
+        let mut tries = 0;
+        let given_up = retry_lost_races(4, gave_up, || {
+            tries += 1;
+            async { Err::<(), _>(lost()) }
+        })
+        .await;
+        assert!(matches!(given_up, Err(Error::Conflict(m)) if m == "kept changing"));
+        assert_eq!(tries, 4);
+    }
+
+    #[tokio::test]
+    async fn any_other_error_is_not_tried_again() {
+        let mut tries = 0;
+        let failed = retry_lost_races(4, gave_up, || {
+            tries += 1;
+            async { Err::<(), _>(Error::Store(StoreError::Unavailable("down".into()))) }
+        })
+        .await;
+        assert!(matches!(
+            failed,
+            Err(Error::Store(StoreError::Unavailable(_)))
+        ));
+        assert_eq!(tries, 1);
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use kernel::audit::AuditHead;
+use kernel::audit::{AuditHead, Audited};
 use kernel::error::Error;
 use kernel::ids::TenantId;
 use kernel::inventory::{DataCategory, RecordKind};
@@ -145,6 +145,21 @@ pub struct LegalHold {
 impl LegalHold {
     pub fn active(&self, now: Timestamp) -> bool {
         self.lifted_at.is_none() && self.until > now
+    }
+}
+
+/// Each hold has its own audit chain.
+impl Audited for LegalHold {
+    fn chain(&self) -> String {
+        format!("hold:{}", self.id)
+    }
+
+    fn audit_head(&mut self) -> &mut AuditHead {
+        &mut self.audit
+    }
+
+    fn item(&self) -> Result<Item, Error> {
+        hold_item(self)
     }
 }
 

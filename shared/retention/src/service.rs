@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::plan::plan_for;
 use super::records::*;
-use kernel::audit::AuditEntry;
+use kernel::audit::{self, AuditEntry, AuditHead, Audited, Stamp};
 use kernel::crypto::{FieldContext, KeyOwner, KeyPurpose, Keyring, SealedField};
 use kernel::error::{Error, FieldError};
 use kernel::ids::TenantId;
@@ -175,10 +175,6 @@ fn chain(tenant: &TenantId) -> String {
     format!("retention:{tenant}")
 }
 
-fn hold_chain(id: &HoldId) -> String {
-    format!("hold:{id}")
-}
-
 /// The audit heads retention's records keep — each tenant's retention state and every legal
 /// hold — by chain (see `kernel::audit::verify_all_chains_to`). Holds are looked up for
 /// `tenants` and every tenant with a retention state (a deleted tenant's holds outlive its
@@ -199,7 +195,7 @@ pub async fn audit_heads(
     for tenant in &tenants {
         for item in query_all(store, Query::partition(partition(tenant)).prefix("HOLD#")).await? {
             let hold: LegalHold = item.record()?;
-            heads.insert(hold_chain(&hold.id), hold.audit);
+            heads.insert(hold.chain(), hold.audit);
         }
     }
     Ok(heads)
@@ -1187,15 +1183,8 @@ impl RetentionService {
         let basis = input.legal_basis.unwrap_or_default().trim().to_string();
         let categories = input.categories.unwrap_or_default();
         let id = HoldId::generate(now);
-        let entry = AuditEntry::append(
-            &hold_chain(&id),
-            None,
-            now,
-            access.principal(),
-            "legal_hold.set",
-            &(&basis, &categories, &input.until),
-        );
-        let hold = LegalHold {
+        let change = (basis.clone(), categories.clone(), input.until);
+        let mut hold = LegalHold {
             id,
             tenant: tenant.clone(),
             legal_basis: kernel::scrub::scrub(&basis).0,
@@ -1205,17 +1194,15 @@ impl RetentionService {
             set_at: now,
             lifted_at: None,
             lifted_by: None,
-            audit: entry.head(),
+            audit: AuditHead::default(),
         };
-        self.store
-            .transact(vec![
-                WriteOp::Put {
-                    item: hold_item(&hold)?,
-                    condition: Condition::NotExists,
-                },
-                entry.insert_op()?,
-            ])
-            .await?;
+        let set = Stamp {
+            at: now,
+            by: access.principal(),
+            action: "legal_hold.set",
+        };
+        let ops = audit::create_ops(&mut hold, set, &change)?;
+        self.store.transact(ops).await?;
         Ok(hold)
     }
 
@@ -1238,24 +1225,14 @@ impl RetentionService {
         let now = self.clock.now();
         hold.lifted_at = Some(now);
         hold.lifted_by = Some(access.principal().subject.clone());
-        let entry = AuditEntry::append(
-            &hold_chain(id),
-            Some(&hold.audit),
-            now,
-            access.principal(),
-            "legal_hold.lifted",
-            &hold.lifted_at,
-        );
-        hold.audit = entry.head();
-        self.store
-            .transact(vec![
-                WriteOp::Put {
-                    item: hold_item(&hold)?,
-                    condition: Condition::Version(item.version),
-                },
-                entry.insert_op()?,
-            ])
-            .await?;
+        let lifted = Stamp {
+            at: now,
+            by: access.principal(),
+            action: "legal_hold.lifted",
+        };
+        let change = hold.lifted_at;
+        let ops = audit::update_ops(&mut hold, item.version, lifted, &change)?;
+        self.store.transact(ops).await?;
         Ok(hold)
     }
 

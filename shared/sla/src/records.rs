@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::measure::Vantage;
 
 use billing::credits::CreditId;
-use kernel::audit::AuditHead;
+use kernel::audit::{AuditHead, Audited};
 use kernel::error::Error;
 use kernel::ids::TenantId;
 use kernel::inventory::RecordKind;
@@ -330,4 +330,48 @@ pub struct MonthSummary {
     pub excluded_seconds: i64,
     pub counted_downtime_seconds: i64,
     pub unknown_seconds: i64,
+}
+
+// Each outage, exclusion and claim has its own audit chain.
+
+impl Audited for RecordedOutage {
+    fn chain(&self) -> String {
+        format!("sla-outage:{}", self.id)
+    }
+
+    fn audit_head(&mut self) -> &mut AuditHead {
+        &mut self.audit
+    }
+
+    fn item(&self) -> Result<Item, Error> {
+        outage_item(self)
+    }
+}
+
+impl Audited for Exclusion {
+    fn chain(&self) -> String {
+        format!("sla-exclusion:{}", self.id)
+    }
+
+    fn audit_head(&mut self) -> &mut AuditHead {
+        &mut self.audit
+    }
+
+    fn item(&self) -> Result<Item, Error> {
+        exclusion_item(self)
+    }
+}
+
+impl Audited for Claim {
+    fn chain(&self) -> String {
+        format!("sla-claim:{}", self.id)
+    }
+
+    fn audit_head(&mut self) -> &mut AuditHead {
+        &mut self.audit
+    }
+
+    fn item(&self) -> Result<Item, Error> {
+        claim_item(self)
+    }
 }

@@ -11,7 +11,7 @@ use super::records::*;
 use super::report::{self, MonthReport, ReportInput};
 use billing::credits::{CreditKind, CreditRecord, CreditService};
 use billing::service::BillingService;
-use kernel::audit::AuditEntry;
+use kernel::audit::{self, AuditHead, Audited, Stamp};
 use kernel::error::{Error, FieldError};
 use kernel::ids::TenantId;
 use kernel::inventory::GuardedStore;
@@ -181,18 +181,6 @@ fn previous(month: Month) -> Result<Month, Error> {
     Ok(Month::containing(before))
 }
 
-fn claim_chain(id: &ClaimId) -> String {
-    format!("sla-claim:{id}")
-}
-
-fn outage_chain(id: &OutageId) -> String {
-    format!("sla-outage:{id}")
-}
-
-fn exclusion_chain(id: &ExclusionId) -> String {
-    format!("sla-exclusion:{id}")
-}
-
 /// The audit heads the SLA's records keep — outages, exclusions and the claims of `tenants` —
 /// by chain (see `kernel::audit::verify_all_chains_to`).
 pub async fn audit_heads(
@@ -202,11 +190,11 @@ pub async fn audit_heads(
     let mut heads = kernel::audit::RecordHeads::new();
     for item in query_all(store, Query::partition(OUTAGES_PARTITION)).await? {
         let outage: RecordedOutage = item.record()?;
-        heads.insert(outage_chain(&outage.id), outage.audit);
+        heads.insert(outage.chain(), outage.audit);
     }
     for item in query_all(store, Query::partition(EXCLUSIONS_PARTITION)).await? {
         let exclusion: Exclusion = item.record()?;
-        heads.insert(exclusion_chain(&exclusion.id), exclusion.audit);
+        heads.insert(exclusion.chain(), exclusion.audit);
     }
     for tenant in tenants {
         let claims = query_all(
@@ -216,7 +204,7 @@ pub async fn audit_heads(
         .await?;
         for item in claims {
             let claim: Claim = item.record()?;
-            heads.insert(claim_chain(&claim.id), claim.audit);
+            heads.insert(claim.chain(), claim.audit);
         }
     }
     Ok(heads)
@@ -475,16 +463,14 @@ impl SlaService {
     }
 
     /// A new record and its first audit entry, together.
-    async fn create_audited(&self, item: Item, entry: &AuditEntry) -> Result<(), Error> {
-        self.store
-            .transact(vec![
-                WriteOp::Put {
-                    item,
-                    condition: Condition::NotExists,
-                },
-                entry.insert_op()?,
-            ])
-            .await?;
+    async fn create_audited(
+        &self,
+        record: &mut impl Audited,
+        stamp: Stamp<'_>,
+        change: &impl Serialize,
+    ) -> Result<(), Error> {
+        let ops = audit::create_ops(record, stamp, change)?;
+        self.store.transact(ops).await?;
         Ok(())
     }
 
@@ -519,15 +505,7 @@ impl SlaService {
         };
         let id = OutageId::generate(now);
         let scope = input.tenant.map_or(Scope::Platform, Scope::Tenant);
-        let entry = AuditEntry::append(
-            &outage_chain(&id),
-            None,
-            now,
-            access.principal(),
-            "sla.outage.recorded",
-            &(&range, &scope, &description, &evidence),
-        );
-        let outage = RecordedOutage {
+        let mut outage = RecordedOutage {
             id,
             range,
             scope,
@@ -535,9 +513,20 @@ impl SlaService {
             evidence,
             recorded_by: access.principal().subject.clone(),
             recorded_at: now,
-            audit: entry.head(),
+            audit: AuditHead::default(),
         };
-        self.create_audited(outage_item(&outage)?, &entry).await?;
+        let change = (
+            outage.range,
+            outage.scope.clone(),
+            outage.description.clone(),
+            outage.evidence.clone(),
+        );
+        let stamp = Stamp {
+            at: now,
+            by: access.principal(),
+            action: "sla.outage.recorded",
+        };
+        self.create_audited(&mut outage, stamp, &change).await?;
         Ok(outage)
     }
 
@@ -595,22 +584,7 @@ impl SlaService {
         }
         let id = ExclusionId::generate(now);
         let scope = input.tenant.map_or(Scope::Platform, Scope::Tenant);
-        let entry = AuditEntry::append(
-            &exclusion_chain(&id),
-            None,
-            now,
-            access.principal(),
-            "sla.exclusion.recorded",
-            &(
-                &range,
-                &category,
-                &scope,
-                &reason,
-                &evidence,
-                &input.announced_at,
-            ),
-        );
-        let exclusion = Exclusion {
+        let mut exclusion = Exclusion {
             id,
             range,
             category,
@@ -620,10 +594,22 @@ impl SlaService {
             announced_at: input.announced_at,
             recorded_by: access.principal().subject.clone(),
             recorded_at: now,
-            audit: entry.head(),
+            audit: AuditHead::default(),
         };
-        self.create_audited(exclusion_item(&exclusion)?, &entry)
-            .await?;
+        let change = (
+            exclusion.range,
+            exclusion.category,
+            exclusion.scope.clone(),
+            exclusion.reason.clone(),
+            exclusion.evidence.clone(),
+            exclusion.announced_at,
+        );
+        let stamp = Stamp {
+            at: now,
+            by: access.principal(),
+            action: "sla.exclusion.recorded",
+        };
+        self.create_audited(&mut exclusion, stamp, &change).await?;
         Ok(exclusion)
     }
 
@@ -958,7 +944,7 @@ impl SlaService {
             let verification = self.verify(tenant, month, &outages, &policy).await?;
             (ClaimStatus::Verified, None, Some(verification))
         };
-        let claim = Claim {
+        let mut claim = Claim {
             id,
             tenant: tenant.clone(),
             month,
@@ -971,28 +957,19 @@ impl SlaService {
             verification,
             decision: None,
             credit: None,
-            audit: kernel::audit::AuditHead {
-                seq: 0,
-                hash: String::new(),
+            audit: AuditHead::default(),
+        };
+        let stamp = Stamp {
+            at: now,
+            by: access.principal(),
+            action: match status {
+                ClaimStatus::Lapsed => "sla.claim.lapsed",
+                _ => "sla.claim.filed_and_verified",
             },
         };
-        let action = match status {
-            ClaimStatus::Lapsed => "sla.claim.lapsed",
-            _ => "sla.claim.filed_and_verified",
-        };
-        let entry = AuditEntry::append(
-            &claim_chain(&id),
-            None,
-            now,
-            access.principal(),
-            action,
-            &claim,
-        );
-        let claim = Claim {
-            audit: entry.head(),
-            ..claim
-        };
-        self.create_audited(claim_item(&claim)?, &entry).await?;
+        // The entry's digest covers the claim as filed (before its audit head is set).
+        let filed = claim.clone();
+        self.create_audited(&mut claim, stamp, &filed).await?;
         Ok(ClaimView {
             claim,
             credit_record: None,
@@ -1344,24 +1321,17 @@ impl SlaService {
             decided_by: access.principal().subject.clone(),
             decided_at: now,
         });
-        let entry = AuditEntry::append(
-            &claim_chain(&claim.id),
-            Some(&claim.audit),
-            now,
-            access.principal(),
-            if approve {
+        let stamp = Stamp {
+            at: now,
+            by: access.principal(),
+            action: if approve {
                 "sla.claim.approved"
             } else {
                 "sla.claim.rejected"
             },
-            &(&claim.decision, &claim.credit),
-        );
-        claim.audit = entry.head();
-        ops.push(WriteOp::Put {
-            item: claim_item(&claim)?,
-            condition: Condition::Version(version),
-        });
-        ops.push(entry.insert_op()?);
+        };
+        let change = (claim.decision.clone(), claim.credit);
+        ops.extend(audit::update_ops(&mut claim, version, stamp, &change)?);
         match self.store.transact(ops).await {
             Ok(()) => {}
             Err(StoreError::TransactionCanceled { .. }) if approve => {

@@ -7,12 +7,13 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{IncidentService, ctx, report_write_ops};
+use super::{IncidentService, ctx};
 use crate::model::{
     ClosedBecause, MessageFrom, ReportId, ReportMessage, ReportRecord, ReportStatus,
 };
 use crate::notice::{reporter_new_message, team_new_message};
 use crate::outbox::Purpose;
+use kernel::audit::{self, Stamp};
 use kernel::crypto::Personal;
 use kernel::error::Error;
 use kernel::inventory::RecordKind;
@@ -259,7 +260,12 @@ impl IncidentService {
             MessageFrom::SecurityTeam => "report.message_sent",
         };
         let change = serde_json::json!({ "message": n + 1 });
-        let mut ops = report_write_ops(record, version, now, principal, action, &change)?;
+        let stamp = Stamp {
+            at: now,
+            by: principal,
+            action,
+        };
+        let mut ops = audit::update_ops(record, version, stamp, &change)?;
         ops.extend(mail);
         self.store.transact(ops).await?;
         Ok(())

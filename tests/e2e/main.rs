@@ -7,6 +7,7 @@
 
 mod common;
 
+mod architecture;
 mod auth;
 mod incidents;
 mod mail;

@@ -60,6 +60,7 @@ pub async fn services(
             prober,
             token_signer: Some(signing),
             index_key: Some(infra::local_keys::index_key(data)?),
+            hashing: None,
         },
     )))
 }

@@ -164,6 +164,7 @@ mod tests {
                 prober: Some(Arc::new(infra::probe::HttpProber::default())),
                 token_signer: None,
                 index_key: None,
+                hashing: None,
             },
         ))
     }

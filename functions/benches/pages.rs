@@ -111,6 +111,7 @@ async fn world() -> World {
             prober: None,
             token_signer: None,
             index_key: Some(zeroize::Zeroizing::new([3u8; 32])),
+            hashing: None,
         },
     ));
     let operator = staff();

@@ -292,6 +292,7 @@ pub async fn services_from_env(
             prober,
             token_signer,
             index_key,
+            hashing: None,
         },
     )))
 }

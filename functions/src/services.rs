@@ -35,6 +35,9 @@ pub struct Adapters {
     pub token_signer: Option<SigningKey>,
     /// The sign-in blind index key (the `auth` function, and the local platform).
     pub index_key: Option<Zeroizing<[u8; 32]>>,
+    /// Where Argon2id runs; none: tokio's blocking pool, one thread per core (tests pass one
+    /// that counts or holds the work).
+    pub hashing: Option<Arc<dyn auth::HashingPool>>,
 }
 
 pub struct Services {
@@ -108,6 +111,7 @@ impl Services {
             prober,
             token_signer,
             index_key,
+            hashing,
         } = adapters;
         let auth = AuthService::new(
             store.clone(),
@@ -115,7 +119,7 @@ impl Services {
             clock.clone(),
             token_signer.map(|key| TokenIssuer::new(key, config.token_audience())),
             index_key,
-            Arc::new(infra::blocking::BlockingPool::per_core()),
+            hashing.unwrap_or_else(|| Arc::new(infra::blocking::BlockingPool::per_core())),
         );
         // Passkeys belong to the public address; one without a domain name has none.
         let auth = match auth::service::RelyingParty::for_public_url(&config.public_url) {

@@ -13,16 +13,14 @@ use auth::service::{
     ActivateInput, NewUserInput, OtpInput, PasskeyInput, PasskeyRegistrationInput, RefreshInput,
     RelyingParty, SignInInput,
 };
-use auth::{Account, AuthService, HashingPool, SignInStep, Tokens, UserId};
+use auth::{Account, HashingPool, SignInStep, Tokens, UserId};
 use common::gate::Gate;
 use common::{Platform, call};
 use kernel::Error;
-use kernel::crypto::{Keyring, LocalKeyEncryption};
 use kernel::ids::TenantId;
-use kernel::inventory::GuardedStore;
 use kernel::rbac::{Access, Actor, Principal};
 use kernel::store::Store;
-use kernel::time::{ManualClock, SignedDuration, Timestamp};
+use kernel::time::{SignedDuration, Timestamp};
 use kernel::token::{SigningKey, TokenAudience, TokenIssuer, TokenVerifier};
 use serde_json::{Value, json};
 
@@ -92,24 +90,20 @@ fn sign_in(p: &Platform, email: &str, password: &str) -> (u16, Value) {
 
 // ----- the rules, on the real embedded store ---------------------------------------------------
 
+/// The functions' services through the composition root, issuing tokens as the `auth` function
+/// does, over a store on disk.
 struct World {
-    clock: Arc<ManualClock>,
-    store: GuardedStore,
-    keyring: Arc<Keyring>,
-    auth: AuthService,
-    /// The functions' services over the same store and clock, for the functions' own way from a
-    /// bearer token to an account (`functions::http::Caller`).
-    services: Arc<functions::Services>,
+    base: common::world::World,
     /// The authenticator app of each address: the secret its first sign-in enrolled and the
     /// last code it sent (the platform takes each code once).
     apps: std::sync::Mutex<std::collections::HashMap<String, (Vec<u8>, String)>>,
-    dir: tempfile::TempDir,
 }
 
-fn audience() -> TokenAudience {
-    TokenAudience {
-        issuer: "regrooter-test".into(),
-        audience: "regrooter-api".into(),
+impl std::ops::Deref for World {
+    type Target = common::world::World;
+
+    fn deref(&self) -> &Self::Target {
+        &self.base
     }
 }
 
@@ -135,66 +129,34 @@ impl World {
     }
 
     /// A world whose store is `wrap`ped (e.g. by a decorator that watches or steers writes).
-    fn with_store(wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>) -> Self {
+    fn with_store(wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store> + 'static) -> Self {
         Self::build(wrap, Arc::new(infra::blocking::BlockingPool::per_core()))
     }
 
     /// A world with its own hashing pool (the functions use `BlockingPool::per_core()`).
     fn build(
-        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
+        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store> + 'static,
         hashing: Arc<dyn HashingPool>,
     ) -> Self {
-        let dir = common::private_dir();
-        let clock = Arc::new(ManualClock::new(ts(START)));
-        let raw = Arc::new(
-            infra::EmbeddedStore::open(&dir.path().join("store.db"), clock.clone()).expect("store"),
-        );
-        let store = GuardedStore::new(wrap(raw));
-        let keyring = Arc::new(Keyring::new(
-            Arc::new(LocalKeyEncryption::new(
-                "test",
-                &zeroize::Zeroizing::new([5u8; 32]),
-            )),
-            store.shared(),
-            clock.clone(),
-        ));
-        let key = SigningKey::generate("tok-test");
-        let verifier = TokenVerifier::new(
-            vec![key.verification_key()],
-            audience(),
-            SignedDuration::ZERO,
-        );
-        let config = functions::Config::from_lookup(|_| None).expect("the development defaults");
-        let services = common::services(
-            config,
-            clock.clone(),
-            store.clone(),
-            keyring.clone(),
-            verifier,
-            Arc::new(incidents::mail::NoTransport),
-        );
-        let auth = AuthService::new(
-            store.clone(),
-            keyring.clone(),
-            clock.clone(),
-            Some(TokenIssuer::new(key, audience())),
-            Some(zeroize::Zeroizing::new([9u8; 32])),
-            hashing,
-        )
-        .with_relying_party(RelyingParty::for_public_url(PORTAL_URL).expect("relying party"));
+        let base = common::world::World::at(START)
+            .on_disk()
+            .kek([5u8; 32])
+            .env("REGROOTER_TOKEN_ISSUER", "regrooter-test")
+            .env("REGROOTER_TOKEN_AUDIENCE", "regrooter-api")
+            .env("REGROOTER_PUBLIC_URL", PORTAL_URL)
+            .signing_in(SigningKey::generate("tok-test"), [9u8; 32])
+            .hashing(hashing)
+            .store(wrap)
+            .build();
         Self {
-            clock,
-            store,
-            keyring,
-            auth,
-            services,
+            base,
             apps: std::sync::Mutex::default(),
-            dir,
         }
     }
 
     async fn staff(&self, email: &str, password: &str) -> UserId {
         let created = self
+            .services
             .auth
             .create_user(
                 &operator(),
@@ -207,7 +169,8 @@ impl World {
             )
             .await
             .expect("created");
-        self.auth
+        self.services
+            .auth
             .activate(ActivateInput {
                 token: Some(created.activation_token),
                 password: Some(password.into()),
@@ -240,6 +203,7 @@ impl World {
     /// A user of `tenant`, made by its admin; activated with `password` unless it is empty.
     async fn customer(&self, tenant: &str, email: &str, password: &str) -> Result<UserId, Error> {
         let created = self
+            .services
             .auth
             .create_user(
                 &common::customer_access(tenant, "customer_admin"),
@@ -254,7 +218,8 @@ impl World {
             )
             .await?;
         if !password.is_empty() {
-            self.auth
+            self.services
+                .auth
                 .activate(ActivateInput {
                     token: Some(created.activation_token),
                     password: Some(password.into()),
@@ -287,7 +252,8 @@ impl World {
         password: &str,
         organisation: Option<Account>,
     ) -> Result<SignInStep, Error> {
-        self.auth
+        self.services
+            .auth
             .sign_in(SignInInput {
                 email: Some(email.into()),
                 password: Some(password.into()),
@@ -342,7 +308,8 @@ impl World {
     }
 
     async fn otp(&self, challenge: &str, code: &str) -> Result<Tokens, Error> {
-        self.auth
+        self.services
+            .auth
             .verify_otp(OtpInput {
                 challenge: Some(challenge.into()),
                 code: Some(code.into()),
@@ -472,11 +439,12 @@ async fn a_second_factor_is_reset_only_when_a_second_operator_approves() {
         &[],
     );
     assert!(matches!(
-        w.auth.request_second_factor_reset(&own, &staff, &id).await,
+        w.services.auth.request_second_factor_reset(&own, &staff, &id).await,
         Err(Error::Conflict(m)) if m.contains("your own")
     ));
     assert!(matches!(
-        w.auth
+        w.services
+            .auth
             .request_second_factor_reset(
                 &common::customer_access("acme", "customer_admin"),
                 &staff,
@@ -487,12 +455,13 @@ async fn a_second_factor_is_reset_only_when_a_second_operator_approves() {
     ));
     // Approving with nothing asked for is refused.
     assert!(matches!(
-        w.auth.approve_second_factor_reset(&approver, &staff, &id).await,
+        w.services.auth.approve_second_factor_reset(&approver, &staff, &id).await,
         Err(Error::Conflict(m)) if m.contains("no second-factor reset")
     ));
 
     // Asked: nothing changes yet, and the asker cannot approve it.
     let asked = w
+        .services
         .auth
         .request_second_factor_reset(&asker, &staff, &id)
         .await
@@ -502,11 +471,12 @@ async fn a_second_factor_is_reset_only_when_a_second_operator_approves() {
     assert!(asked.second_factor && asked.otp);
     assert!(w.caller(&tokens.access_token).await.is_ok());
     assert!(matches!(
-        w.auth.approve_second_factor_reset(&asker, &staff, &id).await,
+        w.services.auth.approve_second_factor_reset(&asker, &staff, &id).await,
         Err(Error::Conflict(m)) if m.contains("second administrator")
     ));
     // Asking again keeps the first request.
     let again = w
+        .services
         .auth
         .request_second_factor_reset(&approver, &staff, &id)
         .await
@@ -516,16 +486,19 @@ async fn a_second_factor_is_reset_only_when_a_second_operator_approves() {
     // Withdrawn, then asked and approved by a second operator: every factor is gone, every
     // session ends, and the next sign-in enrols anew; the old code and recovery codes are dead.
     let withdrawn = w
+        .services
         .auth
         .withdraw_second_factor_reset(&approver, &staff, &id)
         .await
         .expect("withdrawn");
     assert_eq!(withdrawn.second_factor_reset, None);
-    w.auth
+    w.services
+        .auth
         .request_second_factor_reset(&asker, &staff, &id)
         .await
         .expect("asked");
     let reset = w
+        .services
         .auth
         .approve_second_factor_reset(&approver, &staff, &id)
         .await
@@ -616,13 +589,15 @@ async fn the_first_staff_account_is_bootstrapped_once() {
         roles: Some(vec!["operator".into()]),
     };
     let first = w
+        .services
         .auth
         .bootstrap_staff(input("ops@regrooter.example"))
         .await
         .expect("first");
     assert_eq!(first.user.roles, vec!["operator"]);
     assert!(matches!(
-        w.auth
+        w.services
+            .auth
             .bootstrap_staff(input("other@regrooter.example"))
             .await,
         Err(Error::Conflict(_))
@@ -630,7 +605,8 @@ async fn the_first_staff_account_is_bootstrapped_once() {
     // Roles are checked as for any account.
     let w = World::new();
     assert!(matches!(
-        w.auth
+        w.services
+            .auth
             .bootstrap_staff(NewUserInput {
                 roles: Some(vec!["customer_admin".into()]),
                 ..input("ops@regrooter.example")
@@ -700,6 +676,7 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     .await
     .expect("tenant");
     let created = w
+        .services
         .auth
         .create_user(
             &admin,
@@ -714,7 +691,8 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
         )
         .await
         .expect("created");
-    w.auth
+    w.services
+        .auth
         .activate(ActivateInput {
             token: Some(created.activation_token),
             password: Some("customer passphrase 1".into()),
@@ -736,22 +714,35 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     };
     refused(&w.otp(challenge, "000000").await);
     // A mistyped code: the step lasts, and its key is shown again (to nobody without the step).
-    let pending = w.auth.pending_enrolment(challenge).await.expect("read");
+    let pending = w
+        .services
+        .auth
+        .pending_enrolment(challenge)
+        .await
+        .expect("read");
     assert_eq!(pending.map(|p| p.secret).as_ref(), Some(secret));
     assert_eq!(
-        w.auth.pending_enrolment("not a step").await.expect("read"),
+        w.services
+            .auth
+            .pending_enrolment("not a step")
+            .await
+            .expect("read"),
         None
     );
     let used = challenge.clone();
     let tokens = w.second_factor("max@acme.example", step).await;
     assert_eq!(
-        w.auth.pending_enrolment(&used).await.expect("read"),
+        w.services
+            .auth
+            .pending_enrolment(&used)
+            .await
+            .expect("read"),
         None,
         "used up"
     );
     assert!(tokens.recovery_codes.is_some(), "recovery codes, once");
     let refresh = |t: &str| {
-        w.auth.refresh(RefreshInput {
+        w.services.auth.refresh(RefreshInput {
             refresh_token: Some(t.to_string()),
         })
     };
@@ -765,7 +756,7 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     // Later sign-ins ask for the code; the app is set up once.
     let me = w.caller(&tokens.access_token).await.expect("caller");
     assert!(matches!(
-        w.auth.start_otp(&me).await,
+        w.services.auth.start_otp(&me).await,
         Err(Error::Conflict(_))
     ));
     let step = w
@@ -783,7 +774,8 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     let fresh = w
         .signed_in("max@acme.example", "customer passphrase 1")
         .await;
-    w.auth
+    w.services
+        .auth
         .sign_out(RefreshInput {
             refresh_token: Some(fresh.refresh_token.clone()),
         })
@@ -795,7 +787,8 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     let live = with_otp;
     assert!(w.caller(&live.access_token).await.is_ok());
     w.advance(1);
-    w.auth
+    w.services
+        .auth
         .disable_user(
             &admin,
             &Account::Customer {
@@ -810,7 +803,8 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     refused(&w.sign_in("max@acme.example", "customer passphrase 1").await);
 
     // Nowhere in the store is the address or the name in clear.
-    let db = rusqlite::Connection::open(w.dir.path().join("store.db")).expect("open");
+    let db =
+        rusqlite::Connection::open(w.data_dir().expect("on disk").join("store.db")).expect("open");
     let mut statement = db.prepare("SELECT * FROM items").expect("select");
     let columns = statement.column_count();
     let mut rows = statement.query([]).expect("query");
@@ -830,7 +824,7 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
         }
     }
     assert!(cells > 50, "the scan saw the store ({cells} cells)");
-    drop(w.store);
+    drop(w);
 }
 
 #[tokio::test]
@@ -861,7 +855,8 @@ async fn an_address_is_unique_per_organisation_and_invisible_to_the_others() {
         .await
         .expect("a staff account does not block a tenant's user");
     assert!(matches!(
-        w.auth
+        w.services
+            .auth
             .create_user(
                 &operator(),
                 Account::Staff,
@@ -1051,7 +1046,8 @@ async fn wrong_passwords_at_once(w: &Arc<World>, gate: &Gate, email: &str, n: us
 async fn concurrent_wrong_passwords_are_all_counted_and_lock_the_account() {
     // The accounts' records: every concurrent sign-in reads the same version.
     let gate = Gate::new(|key| key.sk.starts_with("USER#"));
-    let w = Arc::new(World::with_store(|inner| gate.store(inner)));
+    let gated = gate.clone();
+    let w = Arc::new(World::with_store(move |inner| gated.store(inner)));
     let password = "a long staff passphrase";
     let counted = w.staff("counted@regrooter.example", password).await;
     let locked = w.staff("locked@regrooter.example", password).await;
@@ -1568,10 +1564,17 @@ async fn passkeys_their_ceremonies_and_the_tenants_rule() {
     let restricted = w.caller(&tokens.access_token).await.expect("access");
     assert!(restricted.principal().roles.is_empty());
     assert!(restricted.permissions().is_empty());
-    assert!(w.auth.needs_passkey(&restricted).await.expect("rule"));
+    assert!(
+        w.services
+            .auth
+            .needs_passkey(&restricted)
+            .await
+            .expect("rule")
+    );
 
     // A registration starts from the own account: options for this relying party and user.
     let start = w
+        .services
         .auth
         .start_passkey_registration(&restricted)
         .await
@@ -1587,7 +1590,8 @@ async fn passkeys_their_ceremonies_and_the_tenants_rule() {
     let code = otp::code_at(&secret, w.now()).expect("code");
     refused(&w.otp(&start.ceremony, &code).await);
     refused(
-        &w.auth
+        &w.services
+            .auth
             .verify_passkey(PasskeyInput {
                 challenge: Some(start.ceremony.clone()),
                 credential: Some("{}".into()),
@@ -1602,7 +1606,8 @@ async fn passkeys_their_ceremonies_and_the_tenants_rule() {
     };
     assert_eq!(
         field_pointers(
-            w.auth
+            w.services
+                .auth
                 .finish_passkey_registration(&restricted, finish(" ", "", &start.ceremony))
                 .await
         ),
@@ -1610,7 +1615,8 @@ async fn passkeys_their_ceremonies_and_the_tenants_rule() {
     );
     assert_eq!(
         field_pointers(
-            w.auth
+            w.services
+                .auth
                 .finish_passkey_registration(
                     &restricted,
                     finish(&"x".repeat(61), "{\"id\":1}", &start.ceremony)
@@ -1634,7 +1640,8 @@ async fn passkeys_their_ceremonies_and_the_tenants_rule() {
     .to_string();
     assert_eq!(
         field_pointers(
-            w.auth
+            w.services
+                .auth
                 .finish_passkey_registration(&eva, finish("Phone", &minimal, &start.ceremony))
                 .await
         ),
@@ -1643,7 +1650,8 @@ async fn passkeys_their_ceremonies_and_the_tenants_rule() {
     // The rightful owner's garbage attestation uses the ceremony up and is refused.
     assert_eq!(
         field_pointers(
-            w.auth
+            w.services
+                .auth
                 .finish_passkey_registration(
                     &restricted,
                     finish("Laptop", &minimal, &start.ceremony)
@@ -1654,7 +1662,8 @@ async fn passkeys_their_ceremonies_and_the_tenants_rule() {
     );
     assert_eq!(
         field_pointers(
-            w.auth
+            w.services
+                .auth
                 .finish_passkey_registration(
                     &restricted,
                     finish("Laptop", &minimal, &start.ceremony)
@@ -1663,15 +1672,26 @@ async fn passkeys_their_ceremonies_and_the_tenants_rule() {
         ),
         ["/ceremony"]
     );
-    assert!(w.auth.passkeys(&restricted).await.expect("list").is_empty());
+    assert!(
+        w.services
+            .auth
+            .passkeys(&restricted)
+            .await
+            .expect("list")
+            .is_empty()
+    );
     // A user with no passkey cannot remove one.
     assert!(matches!(
-        w.auth.remove_passkey(&restricted, "pk_nothing").await,
+        w.services
+            .auth
+            .remove_passkey(&restricted, "pk_nothing")
+            .await,
         Err(Error::NotFound(_))
     ));
     // A garbage assertion is a plain refusal.
     refused(
-        &w.auth
+        &w.services
+            .auth
             .verify_passkey(PasskeyInput {
                 challenge: Some(c),
                 credential: Some("not json".into()),
@@ -1702,7 +1722,8 @@ async fn roles_reenabling_password_change_and_signing_out_everywhere() {
     // A custom role's definition: the name's and the permissions' errors at once.
     assert_eq!(
         field_pointers(
-            w.auth
+            w.services
+                .auth
                 .put_role(
                     &admin,
                     &TenantId::new("acme").expect("tenant"),
@@ -1719,7 +1740,8 @@ async fn roles_reenabling_password_change_and_signing_out_everywhere() {
     // Roles: every field's error at once; the change ends the sessions.
     assert_eq!(
         field_pointers(
-            w.auth
+            w.services
+                .auth
                 .set_roles(
                     &admin,
                     &account,
@@ -1733,6 +1755,7 @@ async fn roles_reenabling_password_change_and_signing_out_everywhere() {
         ["/roles/0", "/roles/1"]
     );
     let changed = w
+        .services
         .auth
         .set_roles(
             &admin,
@@ -1747,7 +1770,8 @@ async fn roles_reenabling_password_change_and_signing_out_everywhere() {
     assert_eq!(changed.roles, ["customer_admin"]);
     refused(&w.caller(&first.access_token).await);
     refused(
-        &w.auth
+        &w.services
+            .auth
             .refresh(RefreshInput {
                 refresh_token: Some(first.refresh_token.clone()),
             })
@@ -1761,7 +1785,8 @@ async fn roles_reenabling_password_change_and_signing_out_everywhere() {
     assert_eq!(max_access.principal().roles, ["customer_admin"]);
     // Nobody changes their own roles.
     assert!(matches!(
-        w.auth
+        w.services
+            .auth
             .set_roles(
                 &max_access,
                 &account,
@@ -1775,7 +1800,8 @@ async fn roles_reenabling_password_change_and_signing_out_everywhere() {
     ));
 
     // Disabled and re-enabled: the tokens from before stay refused, a new sign-in works.
-    w.auth
+    w.services
+        .auth
         .disable_user(&admin, &account, &max)
         .await
         .expect("disabled");
@@ -1784,7 +1810,8 @@ async fn roles_reenabling_password_change_and_signing_out_everywhere() {
         &w.sign_in("max@acme.example", "a long enough passphrase")
             .await,
     );
-    w.auth
+    w.services
+        .auth
         .enable_user(&admin, &account, &max)
         .await
         .expect("enabled");
@@ -1801,7 +1828,8 @@ async fn roles_reenabling_password_change_and_signing_out_everywhere() {
     };
     assert_eq!(
         field_pointers(
-            w.auth
+            w.services
+                .auth
                 .change_password(&max_access, change("", "short"))
                 .await
         ),
@@ -1809,7 +1837,8 @@ async fn roles_reenabling_password_change_and_signing_out_everywhere() {
     );
     assert_eq!(
         field_pointers(
-            w.auth
+            w.services
+                .auth
                 .change_password(
                     &max_access,
                     change("wrong guess entirely", "a new long passphrase")
@@ -1818,7 +1847,8 @@ async fn roles_reenabling_password_change_and_signing_out_everywhere() {
         ),
         ["/current"]
     );
-    w.auth
+    w.services
+        .auth
         .change_password(
             &max_access,
             change("a long enough passphrase", "a new long passphrase"),
@@ -1837,7 +1867,8 @@ async fn roles_reenabling_password_change_and_signing_out_everywhere() {
 
     // Signing out everywhere.
     let max_access = w.caller(&fourth.access_token).await.expect("access");
-    w.auth
+    w.services
+        .auth
         .sign_out_everywhere(&max_access)
         .await
         .expect("signed out");
@@ -1853,7 +1884,8 @@ async fn roles_reenabling_password_change_and_signing_out_everywhere() {
         ]
         .into(),
     ] {
-        w.auth
+        w.services
+            .auth
             .put_role(
                 &admin,
                 &TenantId::new("acme").expect("tenant"),
@@ -1888,20 +1920,23 @@ async fn a_password_reset_link_works_once_and_ends_every_session() {
         .signed_in("max@acme.example", "a long enough passphrase")
         .await;
     assert!(
-        w.auth
+        w.services
+            .auth
             .request_password_reset("nobody@acme.example")
             .await
             .expect("asked")
             .is_empty()
     );
     let links = w
+        .services
         .auth
         .request_password_reset(" MAX@acme.example")
         .await
         .expect("asked");
     assert_eq!(links.len(), 1);
     assert!(
-        w.auth
+        w.services
+            .auth
             .request_password_reset("max@acme.example")
             .await
             .expect("asked again")
@@ -1909,7 +1944,7 @@ async fn a_password_reset_link_works_once_and_ends_every_session() {
         "no second link within five minutes"
     );
     let reset = |token: &str, password: &str| {
-        w.auth.reset_password(auth::service::ResetInput {
+        w.services.auth.reset_password(auth::service::ResetInput {
             token: Some(token.to_string()),
             password: Some(password.to_string()),
         })
@@ -1959,7 +1994,7 @@ async fn sessions_are_listed_and_ended_one_by_one() {
         .signed_in("eva@acme.example", "another long passphrase")
         .await;
     let max = w.caller(&second.access_token).await.expect("access");
-    let listed = w.auth.sessions(&max).await.expect("sessions");
+    let listed = w.services.auth.sessions(&max).await.expect("sessions");
     assert_eq!(listed.len(), 2, "{listed:?}");
     assert!(listed[0].started_at > listed[1].started_at, "newest first");
     assert_eq!(listed[0].methods, ["pwd", "otp"]);
@@ -1970,32 +2005,40 @@ async fn sessions_are_listed_and_ended_one_by_one() {
     );
     // Another account's session is not one of Max's.
     let eva_access = w.caller(&eva.access_token).await.expect("access");
-    let eva_session = w.auth.sessions(&eva_access).await.expect("sessions")[0]
+    let eva_session = w
+        .services
+        .auth
+        .sessions(&eva_access)
+        .await
+        .expect("sessions")[0]
         .id
         .clone();
     assert!(matches!(
-        w.auth.end_session(&max, &eva_session).await,
+        w.services.auth.end_session(&max, &eva_session).await,
         Err(Error::NotFound(_))
     ));
     assert!(matches!(
-        w.auth.end_session(&max, "../FAMILY#x").await,
+        w.services.auth.end_session(&max, "../FAMILY#x").await,
         Err(Error::NotFound(_))
     ));
     // Ending the older session refuses its refresh token; the newer one lives on.
-    w.auth
+    w.services
+        .auth
         .end_session(&max, &listed[1].id)
         .await
         .expect("ended");
     refused(
-        &w.auth
+        &w.services
+            .auth
             .refresh(RefreshInput {
                 refresh_token: Some(first.refresh_token),
             })
             .await,
     );
-    let listed = w.auth.sessions(&max).await.expect("sessions");
+    let listed = w.services.auth.sessions(&max).await.expect("sessions");
     assert_eq!(listed.len(), 1);
     let renewed = w
+        .services
         .auth
         .refresh(RefreshInput {
             refresh_token: Some(second.refresh_token),
@@ -2008,14 +2051,23 @@ async fn sessions_are_listed_and_ended_one_by_one() {
     );
     // Signing out everywhere leaves none.
     let max = w.caller(&renewed.access_token).await.expect("access");
-    w.auth.sign_out_everywhere(&max).await.expect("signed out");
+    w.services
+        .auth
+        .sign_out_everywhere(&max)
+        .await
+        .expect("signed out");
     w.advance(1);
     let third = w
         .signed_in("max@acme.example", "a long enough passphrase")
         .await;
     let max = w.caller(&third.access_token).await.expect("access");
     assert_eq!(
-        w.auth.sessions(&max).await.expect("sessions").len(),
+        w.services
+            .auth
+            .sessions(&max)
+            .await
+            .expect("sessions")
+            .len(),
         1,
         "only the session signed in after it"
     );

@@ -20,13 +20,11 @@ use incidents::service::{
 };
 use incidents::{DeliveryState, IncidentId, IncidentStatus, NoticeSender, ReportStatus, Triage};
 use kernel::Clock;
-use kernel::crypto::{Keyring, LocalKeyEncryption, Personal};
+use kernel::crypto::Personal;
 use kernel::ids::TenantId;
-use kernel::inventory::GuardedStore;
 use kernel::store::Store;
 use kernel::tenants::{self, TenantInput};
-use kernel::time::{ManualClock, SignedDuration};
-use kernel::token::{SigningKey, TokenVerifier};
+use kernel::time::SignedDuration;
 use serde_json::{Value, json};
 
 const START: &str = "2026-03-28T09:00:00Z";
@@ -154,12 +152,19 @@ impl Received {
 
 // ----- the world -------------------------------------------------------------------------------
 
+/// The incident and mail services through the composition root, over a store that can be made
+/// to crash after a number of writes.
 struct World {
-    clock: Arc<ManualClock>,
+    base: common::world::World,
     crashing: Arc<CrashingStore>,
-    store: GuardedStore,
-    keyring: Arc<Keyring>,
-    services: Arc<functions::Services>,
+}
+
+impl std::ops::Deref for World {
+    type Target = common::world::World;
+
+    fn deref(&self) -> &Self::Target {
+        &self.base
+    }
 }
 
 impl World {
@@ -170,48 +175,23 @@ impl World {
     /// A world whose store is `wrap`ped (e.g. by a gate that makes requests collide).
     fn with_store(
         sender: Arc<dyn NoticeSender>,
-        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
+        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store> + 'static,
     ) -> Self {
-        let clock = Arc::new(ManualClock::new(ts(START)));
-        let raw: Arc<dyn Store> = wrap(Arc::new(
-            infra::EmbeddedStore::in_memory(clock.clone()).expect("store"),
-        ));
-        let crashing = Arc::new(CrashingStore::new(raw));
-        let store = GuardedStore::new(crashing.clone());
-        let keyring = Arc::new(Keyring::new(
-            Arc::new(LocalKeyEncryption::new(
-                "test",
-                &zeroize::Zeroizing::new(kernel::random::bytes::<32>()),
-            )),
-            store.shared(),
-            clock.clone(),
-        ));
-        let config = functions::Config::from_lookup(|name| match name {
-            "REGROOTER_MAIL_EVENTS_TOPIC" => Some(EVENTS_TOPIC.into()),
-            "REGROOTER_PUBLIC_URL" => Some("https://trust.regrooter.test".into()),
-            _ => None,
-        })
-        .expect("config");
-        let tokens = TokenVerifier::new(
-            vec![SigningKey::generate("t").verification_key()],
-            config.token_audience(),
-            SignedDuration::ZERO,
-        );
-        let services = common::services(
-            config,
-            clock.clone(),
-            store.clone(),
-            keyring.clone(),
-            tokens,
-            sender,
-        );
-        Self {
-            clock,
-            crashing,
-            store,
-            keyring,
-            services,
-        }
+        let crashing_slot = Arc::new(std::sync::OnceLock::new());
+        let slot = crashing_slot.clone();
+        let base = common::world::World::at(START)
+            .env("REGROOTER_MAIL_EVENTS_TOPIC", EVENTS_TOPIC)
+            .env("REGROOTER_PUBLIC_URL", "https://trust.regrooter.test")
+            .kek(kernel::random::bytes::<32>())
+            .sender(sender)
+            .store(move |raw| {
+                let crashing = Arc::new(CrashingStore::new(wrap(raw)));
+                slot.get_or_init(|| crashing.clone());
+                crashing
+            })
+            .build();
+        let crashing = crashing_slot.get().expect("the store was built").clone();
+        Self { base, crashing }
     }
 
     fn with_smtp(sink: &SmtpSink) -> Self {
@@ -1214,9 +1194,10 @@ async fn two_changes_at_once_extend_the_audit_chain_one_after_the_other_never_fo
     // finds its link taken and must read again, not write a second entry after the same head.
     let gate = common::gate::Gate::new(|key| key.pk.starts_with("INCIDENT#"));
     let outbox = common::private_dir();
+    let gated = gate.clone();
     let w = Arc::new(World::with_store(
         Arc::new(infra::outbox::FileSender::new(outbox.path(), FROM)),
-        |s| gate.store(s),
+        move |s| gated.store(s),
     ));
     let incident = w.incident().await;
     gate.arm(2);

@@ -10,12 +10,12 @@ use common::{customer_access, staff_access, ts};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use kernel::crypto::{CryptoError, Keyring, LocalKeyEncryption, Personal};
+use kernel::crypto::{CryptoError, Keyring, Personal};
 use kernel::ids::TenantId;
-use kernel::inventory::{DataCategory, GuardedStore, RecordKind};
+use kernel::inventory::{DataCategory, RecordKind};
 use kernel::store::{Condition, Item, ItemKey, Query, Store, query_all};
 use kernel::tenants::{self, ServiceStatus, TenantInput};
-use kernel::time::{ManualClock, SignedDuration, Timestamp};
+use kernel::time::{SignedDuration, Timestamp};
 use kernel::token::SigningKey;
 use kernel::{Clock, Error};
 use retention::exports;
@@ -23,7 +23,7 @@ use retention::service::{
     FinalDeletionInput, HoldInput, ServiceEndInput, ServiceEndOutcome, StageStatus,
     final_deletion_phrase,
 };
-use retention::{RetentionService, RunReport, Stage, verify_certificate};
+use retention::{RunReport, Stage, verify_certificate};
 
 const ISSUER: &str = "https://regrooter.test/deletion-certificates";
 
@@ -40,33 +40,56 @@ const STAGE2_DUE: &str = "2027-04-01T09:00:00Z";
 
 // ----- the world: tenants with data, and a retention service as a fresh process would build it --
 
+/// Retention's services through the composition root, over a store that can be made to crash
+/// after a number of writes; certificates signed as the `retention` function signs them.
 struct World {
-    clock: Arc<ManualClock>,
+    base: common::world::World,
     crashing: Arc<CrashingStore>,
-    store: GuardedStore,
-    signer: Arc<SigningKey>,
 }
 
+impl std::ops::Deref for World {
+    type Target = common::world::World;
+
+    fn deref(&self) -> &Self::Target {
+        &self.base
+    }
+}
+
+/// A freshly started process: its own keyring (empty key cache) and services.
 struct Process {
     keyring: Arc<Keyring>,
-    retention: RetentionService,
+    services: Arc<functions::Services>,
+}
+
+impl std::ops::Deref for Process {
+    type Target = functions::Services;
+
+    fn deref(&self) -> &Self::Target {
+        &self.services
+    }
 }
 
 impl World {
     /// `tenants`: (id, incident links). Every tenant gets a profile with a contact address and
     /// one export; all stay active.
     async fn new(tenants: &[(&str, usize)]) -> Self {
-        let clock = Arc::new(ManualClock::new(ts("2026-02-01T08:00:00Z")));
-        let raw: Arc<dyn Store> =
-            Arc::new(infra::EmbeddedStore::in_memory(clock.clone()).expect("store"));
-        let crashing = Arc::new(CrashingStore::new(raw));
-        let store = GuardedStore::new(crashing.clone());
-        let world = Self {
-            clock,
-            crashing,
-            store,
-            signer: Arc::new(SigningKey::generate("cert-test")),
-        };
+        let crashing_slot = Arc::new(std::sync::OnceLock::new());
+        let slot = crashing_slot.clone();
+        let base = common::world::World::at("2026-02-01T08:00:00Z")
+            // Certificates name `<issuer>/deletion-certificates` as their issuer.
+            .env(
+                "REGROOTER_TOKEN_ISSUER",
+                ISSUER.trim_end_matches("/deletion-certificates"),
+            )
+            .certificate_signer(Arc::new(SigningKey::generate("cert-test")))
+            .store(move |raw| {
+                let crashing = Arc::new(CrashingStore::new(raw));
+                slot.get_or_init(|| crashing.clone());
+                crashing
+            })
+            .build();
+        let crashing = crashing_slot.get().expect("the store was built").clone();
+        let world = Self { base, crashing };
         let keyring = world.process().keyring;
         // A running platform holds its identity key from its first staff account on (the
         // retention run seals the certificates' recipient with it), so the runs below write
@@ -134,24 +157,10 @@ impl World {
         world
     }
 
-    /// What a freshly started process builds: its own keyring (empty key cache) and service.
+    /// What a freshly started process builds: its own keyring (empty key cache) and services.
     fn process(&self) -> Process {
-        let keyring = Arc::new(Keyring::new(
-            Arc::new(LocalKeyEncryption::new(
-                "test",
-                &zeroize::Zeroizing::new([7u8; 32]),
-            )),
-            self.store.shared(),
-            self.clock.clone(),
-        ));
-        let retention = RetentionService::new(
-            self.store.clone(),
-            keyring.clone(),
-            self.clock.clone(),
-            Some(self.signer.clone()),
-            ISSUER,
-        );
-        Process { keyring, retention }
+        let (keyring, services) = self.base.process();
+        Process { keyring, services }
     }
 
     fn set(&self, at: &str) -> Timestamp {
@@ -358,7 +367,7 @@ async fn stages_fall_on_day_30_and_a_year_later_with_signed_certificates() {
         first.keys_destroyed
     );
     // The signed form verifies with the published key, and with nothing else.
-    let public = [w.signer.verification_key()];
+    let public = w.services.certificate_keys.clone();
     let verified = verify_certificate(&certificates[0].jws, &public, ISSUER).expect("verifies");
     assert_eq!(&verified, first);
     let stranger = [SigningKey::generate("cert-other").verification_key()];
@@ -847,7 +856,8 @@ async fn a_customer_admin_may_ask_for_final_deletion_which_runs_both_stages_at_t
     ));
     // Both certificates are to go to acme's breach contact, read before stage 1 destroyed the
     // key that opened it; once queued, nothing keeps the address.
-    let retention = w.process().retention;
+    let process = w.process();
+    let retention = &process.retention;
     let to_send = retention.certificates_to_send().await.expect("to send");
     assert_eq!(to_send.len(), 2);
     assert!(

@@ -10,23 +10,20 @@ use common::{customer_access, staff_access, ts};
 use std::sync::Arc;
 
 use billing::credits::{CreditKind, CreditStatus};
-use billing::service::BillingService;
-use billing::{CreditService, WebhookSecrets, signature};
+use billing::{WebhookSecrets, signature};
 use common::stripe::{customer, event, invoice, subscription};
 use infra::fake_stripe::{FakeStripe, Fault};
-use kernel::crypto::{Keyring, LocalKeyEncryption};
 use kernel::ids::TenantId;
-use kernel::inventory::GuardedStore;
 use kernel::policy::{ContractTerms, UnknownTreatment};
 use kernel::store::Store;
-use kernel::tenants::{self, TenantInput};
+use kernel::tenants::{self};
 use kernel::time::TimeRange;
-use kernel::time::{ManualClock, Month, SignedDuration};
+use kernel::time::{Month, SignedDuration};
 use kernel::{Clock, Error};
 use serde_json::{Value, json};
 use sla::records::ExclusionCategory;
 use sla::service::{ClaimInput, ClaimedOutage, DecisionInput, ExclusionInput, OutageInput};
-use sla::{ClaimStatus, DownWhen, MinuteState, SlaService, Vantage};
+use sla::{ClaimStatus, DownWhen, MinuteState, Vantage};
 
 const SECRET: &str = "whsec_current_0123456789abcdef";
 
@@ -38,12 +35,15 @@ fn acme() -> TenantId {
     TenantId::new("acme").expect("tenant")
 }
 
-struct World {
-    clock: Arc<ManualClock>,
-    store: GuardedStore,
-    billing: Arc<BillingService>,
-    credits: CreditService,
-    sla: SlaService,
+/// The SLA's services through the composition root, with tenants `acme` and `globex`.
+struct World(common::world::World);
+
+impl std::ops::Deref for World {
+    type Target = common::world::World;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl World {
@@ -53,50 +53,25 @@ impl World {
     }
 
     /// A world whose store is `wrap`ped (e.g. by a gate that makes requests collide).
-    async fn with_store(now: &str, wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>) -> Self {
-        let clock = Arc::new(ManualClock::new(ts("2025-12-01T00:00:00Z")));
-        let raw = Arc::new(infra::EmbeddedStore::in_memory(clock.clone()).expect("store"));
-        let store = GuardedStore::new(wrap(raw));
-        let keyring = Keyring::new(
-            Arc::new(LocalKeyEncryption::new(
-                "test",
-                &zeroize::Zeroizing::new([3u8; 32]),
-            )),
-            store.shared(),
-            clock.clone(),
-        );
+    async fn with_store(
+        now: &str,
+        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store> + 'static,
+    ) -> Self {
+        let world = common::world::World::at("2025-12-01T00:00:00Z")
+            .kek([3u8; 32])
+            .store(wrap)
+            .build();
         for t in ["acme", "globex"] {
-            tenants::put(
-                store.as_ref(),
-                &keyring,
-                &staff_access("operator"),
-                &TenantId::new(t).expect("tenant"),
-                TenantInput {
-                    name: Some(format!("{t} GmbH")),
-                    contact_email: None,
-                    contract: None,
-                },
-                clock.now(),
-            )
-            .await
-            .expect("tenant");
+            world.tenant(t).await;
         }
-        let billing = Arc::new(BillingService::new(store.clone(), clock.clone(), false));
-        let credits = CreditService::new(store.clone(), clock.clone(), billing.clone());
-        let sla = SlaService::new(store.clone(), clock.clone(), billing.clone(), 2);
-        clock.set(ts(now)).expect("clock");
-        Self {
-            clock,
-            store,
-            billing,
-            credits,
-            sla,
-        }
+        world.clock.set(ts(now)).expect("clock");
+        Self(world)
     }
 
     /// `minutes` of `state` for target `api` from `start`.
     async fn probe(&self, start: &str, minutes: usize, state: MinuteState) {
-        self.sla
+        self.services
+            .sla
             .record_minutes("api", Vantage::Region, ts(start), &vec![state; minutes])
             .await
             .expect("record");
@@ -106,7 +81,8 @@ impl World {
     async fn all_up(&self, m: &str) {
         let range = month(m).range().expect("range");
         let minutes = range.duration().as_secs() / 60;
-        self.sla
+        self.services
+            .sla
             .record_minutes(
                 "api",
                 Vantage::Region,
@@ -120,7 +96,8 @@ impl World {
     async fn deliver(&self, event: &Value) {
         let payload = serde_json::to_vec(event).expect("json");
         let header = signature::sign(SECRET, &payload, self.clock.now());
-        self.billing
+        self.services
+            .billing
             .receive(
                 &WebhookSecrets::parse(SECRET).expect("secret"),
                 Some(&header),
@@ -199,7 +176,8 @@ async fn months_are_berlin_months_and_an_outage_across_the_month_end_is_split() 
     w.probe("2026-02-28T22:00:00Z", 90, MinuteState::Down).await;
 
     // A target probed only in January (since removed) does not make February unknown.
-    w.sla
+    w.services
+        .sla
         .record_minutes(
             "retired",
             Vantage::Region,
@@ -209,6 +187,7 @@ async fn months_are_berlin_months_and_an_outage_across_the_month_end_is_split() 
         .await
         .expect("record");
     let feb = w
+        .services
         .sla
         .month_report(None, month("2026-02"))
         .await
@@ -223,6 +202,7 @@ async fn months_are_berlin_months_and_an_outage_across_the_month_end_is_split() 
     assert!(feb.meets_target);
 
     let mar = w
+        .services
         .sla
         .month_report(None, month("2026-03"))
         .await
@@ -237,6 +217,7 @@ async fn months_are_berlin_months_and_an_outage_across_the_month_end_is_split() 
     // January: 31 days, no clock change; April so far: an unfinished month, up to now.
     w.all_up("2026-01").await;
     let jan = w
+        .services
         .sla
         .month_report(None, month("2026-01"))
         .await
@@ -244,6 +225,7 @@ async fn months_are_berlin_months_and_an_outage_across_the_month_end_is_split() 
     assert_eq!(jan.period_seconds, 31 * 86_400);
     assert_eq!(jan.uptime, "100.000 %");
     let apr = w
+        .services
         .sla
         .month_report(None, month("2026-04"))
         .await
@@ -263,7 +245,7 @@ async fn months_are_berlin_months_and_an_outage_across_the_month_end_is_split() 
         apr.notes
     );
     assert!(matches!(
-        w.sla.month_report(None, month("2026-05")).await,
+        w.services.sla.month_report(None, month("2026-05")).await,
         Err(Error::Validation(_))
     ));
 }
@@ -277,6 +259,7 @@ async fn a_single_failed_minute_is_a_blip_and_unknown_minutes_count_only_if_the_
     w.probe("2026-06-12T10:00:00Z", 30, MinuteState::Unknown)
         .await;
     let report = w
+        .services
         .sla
         .month_report(Some(&acme()), month("2026-06"))
         .await
@@ -292,6 +275,7 @@ async fn a_single_failed_minute_is_a_blip_and_unknown_minutes_count_only_if_the_
     })
     .await;
     let report = w
+        .services
         .sla
         .month_report(Some(&acme()), month("2026-06"))
         .await
@@ -305,6 +289,7 @@ async fn a_single_failed_minute_is_a_blip_and_unknown_minutes_count_only_if_the_
     );
     // The platform's own figures keep the page's setting.
     let platform = w
+        .services
         .sla
         .month_report(None, month("2026-06"))
         .await
@@ -322,6 +307,7 @@ async fn exactly_95_percent_keeps_the_promise_one_minute_more_misses_it() {
     w.probe("2026-04-10T00:00:00Z", 36 * 60, MinuteState::Down)
         .await;
     let report = w
+        .services
         .sla
         .month_report(None, month("2026-04"))
         .await
@@ -335,6 +321,7 @@ async fn exactly_95_percent_keeps_the_promise_one_minute_more_misses_it() {
     // outage: two in a row confirm one).
     w.probe("2026-04-11T12:00:00Z", 1, MinuteState::Down).await;
     let report = w
+        .services
         .sla
         .month_report(None, month("2026-04"))
         .await
@@ -355,7 +342,8 @@ async fn overlapping_outages_count_once_and_exclusions_remove_only_their_overlap
     w.probe("2026-06-03T10:00:00Z", 120, MinuteState::Down)
         .await;
     let operator = staff_access("operator");
-    w.sla
+    w.services
+        .sla
         .record_outage(
             &operator,
             OutageInput {
@@ -369,7 +357,8 @@ async fn overlapping_outages_count_once_and_exclusions_remove_only_their_overlap
         .await
         .expect("outage");
     // Planned maintenance 12:30–14:00, announced the day before: only 12:30–13:00 overlaps.
-    w.sla
+    w.services
+        .sla
         .record_exclusion(
             &operator,
             ExclusionInput {
@@ -385,7 +374,8 @@ async fn overlapping_outages_count_once_and_exclusions_remove_only_their_overlap
         .await
         .expect("maintenance");
     // An act of another customer excludes nothing for acme.
-    w.sla
+    w.services
+        .sla
         .record_exclusion(
             &operator,
             ExclusionInput {
@@ -402,6 +392,7 @@ async fn overlapping_outages_count_once_and_exclusions_remove_only_their_overlap
         .expect("customer act");
 
     let acme_report = w
+        .services
         .sla
         .month_report(Some(&acme()), month("2026-06"))
         .await
@@ -430,6 +421,7 @@ async fn overlapping_outages_count_once_and_exclusions_remove_only_their_overlap
         Some(ts("2026-06-02T09:00:00Z"))
     );
     let globex_report = w
+        .services
         .sla
         .month_report(
             Some(&TenantId::new("globex").expect("globex")),
@@ -449,6 +441,7 @@ async fn overlapping_outages_count_once_and_exclusions_remove_only_their_overlap
         (Some("2026-06-02T09:00:00Z"), None, "/evidence"),
     ] {
         match w
+            .services
             .sla
             .record_exclusion(
                 &operator,
@@ -472,7 +465,8 @@ async fn overlapping_outages_count_once_and_exclusions_remove_only_their_overlap
     }
     // Only operators record outages.
     assert!(matches!(
-        w.sla
+        w.services
+            .sla
             .record_outage(
                 &customer_access("acme", "customer_admin"),
                 OutageInput {
@@ -536,7 +530,7 @@ async fn incomplete_claims_are_refused_whole_and_late_ones_lapse_with_the_reason
         ),
     ];
     for (input, pointers) in bad {
-        match w.sla.file_claim(&admin, &acme(), input).await {
+        match w.services.sla.file_claim(&admin, &acme(), input).await {
             Err(Error::Validation(errors)) => {
                 let got: Vec<&str> = errors.iter().map(|e| e.pointer.as_str()).collect();
                 assert_eq!(got, pointers);
@@ -545,7 +539,8 @@ async fn incomplete_claims_are_refused_whole_and_late_ones_lapse_with_the_reason
         }
     }
     assert!(
-        w.sla
+        w.services
+            .sla
             .claims(&admin, &acme())
             .await
             .expect("list")
@@ -558,7 +553,8 @@ async fn incomplete_claims_are_refused_whole_and_late_ones_lapse_with_the_reason
         customer_access("globex", "customer_admin"),
     ] {
         assert!(matches!(
-            w.sla
+            w.services
+                .sla
                 .file_claim(
                     &access,
                     &acme(),
@@ -575,6 +571,7 @@ async fn incomplete_claims_are_refused_whole_and_late_ones_lapse_with_the_reason
     // June ends 2026-06-30T22:00Z; 30 days later the window closes.
     w.clock.set(ts("2026-07-30T22:00:00Z")).expect("clock");
     let in_time = w
+        .services
         .sla
         .file_claim(
             &admin,
@@ -590,6 +587,7 @@ async fn incomplete_claims_are_refused_whole_and_late_ones_lapse_with_the_reason
     assert_eq!(in_time.claim.deadline, ts("2026-07-30T22:00:00Z"));
     w.clock.set(ts("2026-07-30T22:00:01Z")).expect("clock");
     let late = w
+        .services
         .sla
         .file_claim(
             &admin,
@@ -607,7 +605,8 @@ async fn incomplete_claims_are_refused_whole_and_late_ones_lapse_with_the_reason
     assert!(late.claim.verification.is_none());
     // A lapsed claim cannot be approved.
     assert!(matches!(
-        w.sla
+        w.services
+            .sla
             .decide(
                 &staff_access("billing_admin"),
                 &acme(),
@@ -620,7 +619,15 @@ async fn incomplete_claims_are_refused_whole_and_late_ones_lapse_with_the_reason
             .await,
         Err(Error::Conflict(_))
     ));
-    assert_eq!(w.sla.claims(&admin, &acme()).await.expect("list").len(), 2);
+    assert_eq!(
+        w.services
+            .sla
+            .claims(&admin, &acme())
+            .await
+            .expect("list")
+            .len(),
+        2
+    );
 }
 
 #[tokio::test]
@@ -630,6 +637,7 @@ async fn a_claim_the_measurements_contradict_is_not_credited() {
     w.invoiced(("2026-06-01T00:00:00Z", "2026-07-01T00:00:00Z"), 4_990)
         .await;
     let view = w
+        .services
         .sla
         .file_claim(
             &customer_access("acme", "customer_admin"),
@@ -657,6 +665,7 @@ async fn a_claim_the_measurements_contradict_is_not_credited() {
     );
     let billing = staff_access("billing_admin");
     let refused = w
+        .services
         .sla
         .decide(
             &billing,
@@ -673,6 +682,7 @@ async fn a_claim_the_measurements_contradict_is_not_credited() {
         "{refused:?}"
     );
     let rejected = w
+        .services
         .sla
         .decide(
             &billing,
@@ -719,6 +729,7 @@ async fn a_confirmed_claim_earns_5_percent_of_the_periods_fee_applied_once_to_th
 
     let admin = customer_access("acme", "customer_admin");
     let view = w
+        .services
         .sla
         .file_claim(
             &admin,
@@ -760,7 +771,8 @@ async fn a_confirmed_claim_earns_5_percent_of_the_periods_fee_applied_once_to_th
     let billing = staff_access("billing_admin");
     // Customers cannot decide their own claims.
     assert!(matches!(
-        w.sla
+        w.services
+            .sla
             .decide(
                 &admin,
                 &acme(),
@@ -774,6 +786,7 @@ async fn a_confirmed_claim_earns_5_percent_of_the_periods_fee_applied_once_to_th
         Err(Error::Forbidden(_))
     ));
     let approved = w
+        .services
         .sla
         .decide(
             &billing,
@@ -802,13 +815,19 @@ async fn a_confirmed_claim_earns_5_percent_of_the_periods_fee_applied_once_to_th
     // on the same transaction; one balance transaction in all, a credit, never a charge.
     fake.inject(Fault::LoseResponse);
     let first = w
+        .services
         .credits
         .apply(&gateway, &acme(), &credit.id)
         .await
         .expect("first");
     assert_eq!(first.status, CreditStatus::Pending);
-    w.credits.apply_pending(&gateway).await.expect("job");
+    w.services
+        .credits
+        .apply_pending(&gateway)
+        .await
+        .expect("job");
     let shown = w
+        .services
         .sla
         .claim(&admin, &acme(), &view.claim.id)
         .await
@@ -822,6 +841,7 @@ async fn a_confirmed_claim_earns_5_percent_of_the_periods_fee_applied_once_to_th
 
     // One SLA credit per month: a second claim for June can be filed but not approved.
     let second = w
+        .services
         .sla
         .file_claim(
             &admin,
@@ -834,7 +854,8 @@ async fn a_confirmed_claim_earns_5_percent_of_the_periods_fee_applied_once_to_th
         .await
         .expect("filed");
     assert!(matches!(
-        w.sla
+        w.services
+            .sla
             .decide(
                 &billing,
                 &acme(),
@@ -874,7 +895,8 @@ async fn two_approvals_at_once_make_one_sla_credit_for_the_month() {
     // their claim before either writes (the gate holds them), so the month's one credit is
     // decided by the store's condition, not by timing.
     let gate = common::gate::Gate::new(|key| key.sk.starts_with("clm_"));
-    let w = Arc::new(World::with_store("2026-07-05T00:00:00Z", |s| gate.store(s)).await);
+    let gated = gate.clone();
+    let w = Arc::new(World::with_store("2026-07-05T00:00:00Z", move |s| gated.store(s)).await);
     w.all_up("2026-06").await;
     w.probe("2026-06-10T00:00:00Z", 40 * 60, MinuteState::Down)
         .await;
@@ -887,6 +909,7 @@ async fn two_approvals_at_once_make_one_sla_credit_for_the_month() {
         ("2026-06-11T01:00:00Z", "2026-06-11T12:00:00Z"),
     ] {
         let view = w
+            .services
             .sla
             .file_claim(&admin, &acme(), claim("2026-06", &[outage]))
             .await
@@ -901,7 +924,8 @@ async fn two_approvals_at_once_make_one_sla_credit_for_the_month() {
         .map(|id| {
             let w = w.clone();
             tokio::spawn(async move {
-                w.sla
+                w.services
+                    .sla
                     .decide(
                         &staff_access("billing_admin"),
                         &acme(),
@@ -932,6 +956,7 @@ async fn two_approvals_at_once_make_one_sla_credit_for_the_month() {
     );
     assert!(gate.conflicts() >= 1, "the two approvals collided");
     let credits = w
+        .services
         .credits
         .list(&staff_access("billing_admin"), &acme())
         .await
@@ -946,6 +971,7 @@ async fn the_month_close_keeps_the_figures_once() {
     w.probe("2026-06-10T00:00:00Z", 40 * 60, MinuteState::Down)
         .await;
     let closed = w
+        .services
         .sla
         .close_month(w.clock.now())
         .await
@@ -955,7 +981,8 @@ async fn the_month_close_keeps_the_figures_once() {
     assert!(!closed.meets_target);
     assert_eq!(closed.counted_downtime_seconds, 40 * 3_600);
     assert!(
-        w.sla
+        w.services
+            .sla
             .close_month(
                 w.clock
                     .now()
@@ -1142,7 +1169,8 @@ async fn two_vantages_a_minute_is_down_only_when_both_saw_it_down() {
     let range = may.range().expect("range");
     let minutes = usize::try_from(range.duration().as_secs() / 60).expect("minutes");
     for vantage in [Vantage::Region, Vantage::Edge] {
-        w.sla
+        w.services
+            .sla
             .record_minutes(
                 "api",
                 vantage,
@@ -1155,7 +1183,7 @@ async fn two_vantages_a_minute_is_down_only_when_both_saw_it_down() {
     // 10 May: the region sees 30 minutes down, the edge sees them up (the way from the region
     // failed, not the service).
     let record = |vantage, start: &str, n: usize, state| {
-        let sla = &w.sla;
+        let sla = &w.services.sla;
         let start = ts(start);
         async move {
             sla.record_minutes("api", vantage, start, &vec![state; n])
@@ -1196,7 +1224,12 @@ async fn two_vantages_a_minute_is_down_only_when_both_saw_it_down() {
     )
     .await;
 
-    let report = w.sla.month_report(None, may).await.expect("report");
+    let report = w
+        .services
+        .sla
+        .month_report(None, may)
+        .await
+        .expect("report");
     assert_eq!(report.vantages, vec![Vantage::Region, Vantage::Edge]);
     assert_eq!(
         report.downtime_seconds,
@@ -1228,6 +1261,7 @@ async fn two_vantages_a_minute_is_down_only_when_both_saw_it_down() {
     })
     .await;
     let acme = w
+        .services
         .sla
         .month_report(Some(&acme()), may)
         .await
@@ -1238,7 +1272,8 @@ async fn two_vantages_a_minute_is_down_only_when_both_saw_it_down() {
     // Before the edge probed at all, the region alone decides (one vantage, as before).
     let april = month("2026-04");
     let april_range = april.range().expect("range");
-    w.sla
+    w.services
+        .sla
         .record_minutes(
             "api",
             Vantage::Region,
@@ -1257,7 +1292,12 @@ async fn two_vantages_a_minute_is_down_only_when_both_saw_it_down() {
         MinuteState::Down,
     )
     .await;
-    let report = w.sla.month_report(None, april).await.expect("report");
+    let report = w
+        .services
+        .sla
+        .month_report(None, april)
+        .await
+        .expect("report");
     assert_eq!(report.vantages, vec![Vantage::Region]);
     assert_eq!(report.downtime_seconds, 10 * 60);
 }
@@ -1269,7 +1309,12 @@ async fn the_probes_state_shows_a_silent_vantage_and_the_last_result_of_each() {
     w.probe("2026-06-02T09:02:00Z", 50, MinuteState::Up).await;
     w.probe("2026-06-02T09:52:00Z", 5, MinuteState::Down).await;
     let operator = staff_access("operator");
-    let states = w.sla.probe_state(&operator, 60).await.expect("state");
+    let states = w
+        .services
+        .sla
+        .probe_state(&operator, 60)
+        .await
+        .expect("state");
     let by = |vantage| {
         states
             .iter()
@@ -1287,7 +1332,8 @@ async fn the_probes_state_shows_a_silent_vantage_and_the_last_result_of_each() {
     assert_eq!((edge.up, edge.down, edge.without_result), (0, 0, 60));
     // Customers see no probe state.
     assert!(matches!(
-        w.sla
+        w.services
+            .sla
             .probe_state(&customer_access("acme", "customer_admin"), 60)
             .await,
         Err(Error::Forbidden(_))

@@ -13,16 +13,13 @@ use std::sync::Arc;
 
 use billing::credits::{CreditStatus, VoluntaryCreditInput};
 use billing::records::{InvoiceStatus, customer_partition};
-use billing::service::BillingService;
-use billing::{CreditService, Outcome, WebhookSecrets, signature};
+use billing::{Outcome, WebhookSecrets, signature};
 use infra::fake_stripe::{FakeStripe, Fault};
-use kernel::crypto::{Keyring, LocalKeyEncryption};
 use kernel::ids::TenantId;
-use kernel::inventory::GuardedStore;
 use kernel::rbac::{Access, Actor, Principal};
 use kernel::store::{Query, Store, query_all};
-use kernel::tenants::{self, ServiceStatus, TenantInput};
-use kernel::time::{ManualClock, SignedDuration, Timestamp};
+use kernel::tenants::{self, ServiceStatus};
+use kernel::time::{SignedDuration, Timestamp};
 use kernel::{Clock, Error};
 use serde_json::{Value, json};
 
@@ -31,12 +28,15 @@ const OLD_SECRET: &str = "whsec_previous_0123456789abcdef";
 
 // ----- the billing core on the embedded store -------------------------------------------------
 
-struct Billing {
-    clock: Arc<ManualClock>,
-    store: GuardedStore,
-    keyring: Arc<Keyring>,
-    billing: Arc<BillingService>,
-    credits: CreditService,
+/// Billing's services through the composition root, with the given tenants.
+struct Billing(common::world::World);
+
+impl std::ops::Deref for Billing {
+    type Target = common::world::World;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl Billing {
@@ -47,52 +47,23 @@ impl Billing {
     /// With the embedded store wrapped (under the inventory guard).
     async fn with_store(
         tenants: &[&str],
-        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
+        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store> + 'static,
     ) -> Self {
-        let clock = Arc::new(ManualClock::new(ts("2026-05-01T08:00:00Z")));
-        let raw = Arc::new(infra::EmbeddedStore::in_memory(clock.clone()).expect("store"));
-        let store = GuardedStore::new(wrap(raw));
-        let keyring = Arc::new(Keyring::new(
-            Arc::new(LocalKeyEncryption::new(
-                "test",
-                &zeroize::Zeroizing::new([7u8; 32]),
-            )),
-            store.shared(),
-            clock.clone(),
-        ));
-        let billing = Arc::new(BillingService::new(store.clone(), clock.clone(), false));
-        let credits = CreditService::new(store.clone(), clock.clone(), billing.clone());
-        let b = Self {
-            clock,
-            store,
-            keyring,
-            billing,
-            credits,
-        };
+        let world = common::world::World::at("2026-05-01T08:00:00Z")
+            .store(wrap)
+            .build();
         for t in tenants {
-            tenants::put(
-                b.store.as_ref(),
-                &b.keyring,
-                &staff_access("operator"),
-                &TenantId::new(*t).expect("tenant"),
-                TenantInput {
-                    name: Some(format!("{t} GmbH")),
-                    contact_email: None,
-                    contract: None,
-                },
-                b.clock.now(),
-            )
-            .await
-            .expect("tenant");
+            world.tenant(t).await;
         }
-        b
+        Self(world)
     }
 
     async fn deliver(&self, event: &Value) -> Result<Outcome, Error> {
         let payload = serde_json::to_vec(event).expect("json");
         let header = signature::sign(SECRET, &payload, self.clock.now());
         let secrets = WebhookSecrets::parse(SECRET).expect("secret");
-        self.billing
+        self.services
+            .billing
             .receive(&secrets, Some(&header), &payload)
             .await
             .map(|p| p.outcome)
@@ -106,7 +77,8 @@ impl Billing {
     }
 
     async fn count(&self, kind: &str) -> u64 {
-        self.billing
+        self.services
+            .billing
             .event_counts(&staff_access("billing_admin"))
             .await
             .expect("counts")
@@ -148,6 +120,7 @@ async fn each_event_is_processed_exactly_once_and_never_overwritten_by_an_older_
     assert_eq!(b.deliver(&updated).await.expect("update"), Outcome::Applied);
     assert_eq!(b.deliver(&first).await.expect("older"), Outcome::Stale);
     let overview = b
+        .services
         .billing
         .overview(
             &staff_access("billing_admin"),
@@ -184,6 +157,7 @@ async fn each_event_is_processed_exactly_once_and_never_overwritten_by_an_older_
     );
     assert_eq!(b.deliver(&failed).await.expect("failed"), Outcome::Stale);
     let fees = b
+        .services
         .billing
         .fees(&TenantId::new("acme").expect("id"))
         .await
@@ -331,7 +305,8 @@ async fn a_subscription_that_ended_before_its_customer_was_linked_counts_once_li
 async fn concurrent_deliveries_of_the_last_two_subscriptions_still_end_the_service() {
     for round in 0..5 {
         let gate = Gate::new(|key| key.sk == kernel::tenants::PROFILE_SK);
-        let b = Arc::new(Billing::with_store(&["acme"], |inner| gate.store(inner)).await);
+        let gated = gate.clone();
+        let b = Arc::new(Billing::with_store(&["acme"], move |inner| gated.store(inner)).await);
         b.deliver(&event(
             "evt_c",
             "customer.created",
@@ -428,13 +403,18 @@ async fn unverifiable_or_foreign_deliveries_are_refused_and_store_nothing() {
         ("garbage", Some("t=abc".into()), payload.clone()),
     ];
     for (case, header, body) in cases {
-        let result = b.billing.receive(&secrets, header.as_deref(), &body).await;
+        let result = b
+            .services
+            .billing
+            .receive(&secrets, header.as_deref(), &body)
+            .await;
         assert!(
             matches!(result, Err(Error::BadRequest(_))),
             "{case}: {result:?}"
         );
     }
     let unconfigured = b
+        .services
         .billing
         .receive(
             &WebhookSecrets::default(),
@@ -453,6 +433,7 @@ async fn unverifiable_or_foreign_deliveries_are_refused_and_store_nothing() {
     live["livemode"] = json!(true);
     let live = serde_json::to_vec(&live).expect("json");
     let result = b
+        .services
         .billing
         .receive(&secrets, Some(&signature::sign(SECRET, &live, now)), &live)
         .await;
@@ -471,6 +452,7 @@ async fn unverifiable_or_foreign_deliveries_are_refused_and_store_nothing() {
     // The previous secret of a rotation is accepted.
     let by_old = signature::sign(OLD_SECRET, &payload, now);
     let processed = b
+        .services
         .billing
         .receive(&secrets, Some(&by_old), &payload)
         .await
@@ -599,6 +581,7 @@ async fn a_credit_is_exactly_one_balance_transaction_even_when_the_call_is_retri
         infra::stripe::StripeGateway::new("sk_test_fake", Some(&fake.url())).expect("gateway");
     let acme = TenantId::new("acme").expect("id");
     let credit = b
+        .services
         .credits
         .grant_voluntary(
             &staff_access("billing_admin"),
@@ -612,6 +595,7 @@ async fn a_credit_is_exactly_one_balance_transaction_even_when_the_call_is_retri
     // The transaction is made, the response is lost: the credit stays pending.
     fake.inject(Fault::LoseResponse);
     let first = b
+        .services
         .credits
         .apply(&gateway, &acme, &credit.id)
         .await
@@ -620,12 +604,14 @@ async fn a_credit_is_exactly_one_balance_transaction_even_when_the_call_is_retri
     assert!(first.last_error.is_some());
     // Retried with the same idempotency key: Stripe answers with the same transaction.
     let second = b
+        .services
         .credits
         .apply(&gateway, &acme, &credit.id)
         .await
         .expect("retry");
     assert_eq!(second.status, CreditStatus::Applied);
     let again = b
+        .services
         .credits
         .apply(&gateway, &acme, &credit.id)
         .await
@@ -664,6 +650,7 @@ async fn after_stripe_forgot_the_key_the_credit_is_found_instead_of_made_twice()
         infra::stripe::StripeGateway::new("sk_test_fake", Some(&fake.url())).expect("gateway");
     let acme = TenantId::new("acme").expect("id");
     let credit = b
+        .services
         .credits
         .grant_voluntary(
             &staff_access("billing_admin"),
@@ -674,7 +661,8 @@ async fn after_stripe_forgot_the_key_the_credit_is_found_instead_of_made_twice()
         .expect("granted");
     fake.inject(Fault::LoseResponse);
     assert_eq!(
-        b.credits
+        b.services
+            .credits
             .apply(&gateway, &acme, &credit.id)
             .await
             .expect("lost")
@@ -685,6 +673,7 @@ async fn after_stripe_forgot_the_key_the_credit_is_found_instead_of_made_twice()
         .advance(SignedDuration::from_hours(48))
         .expect("two days");
     let applied = b
+        .services
         .credits
         .apply(&gateway, &acme, &credit.id)
         .await
@@ -705,6 +694,7 @@ async fn a_refused_credit_stays_pending_with_stripes_reason() {
         infra::stripe::StripeGateway::new("sk_test_fake", Some(&fake.url())).expect("gateway");
     let acme = TenantId::new("acme").expect("id");
     let credit = b
+        .services
         .credits
         .grant_voluntary(
             &staff_access("billing_admin"),
@@ -713,10 +703,20 @@ async fn a_refused_credit_stays_pending_with_stripes_reason() {
         )
         .await
         .expect("granted");
-    let report = b.credits.apply_pending(&gateway).await.expect("run");
+    let report = b
+        .services
+        .credits
+        .apply_pending(&gateway)
+        .await
+        .expect("run");
     assert_eq!(report.applied.len(), 0);
     assert_eq!(report.failed.len(), 1);
-    let (record, _) = b.credits.get(&acme, &credit.id).await.expect("credit");
+    let (record, _) = b
+        .services
+        .credits
+        .get(&acme, &credit.id)
+        .await
+        .expect("credit");
     assert_eq!(record.status, CreditStatus::Pending);
     assert!(
         record
@@ -738,12 +738,14 @@ async fn a_refused_credit_stays_pending_with_stripes_reason() {
         &[],
     );
     assert!(matches!(
-        b.credits
+        b.services
+            .credits
             .grant_voluntary(&customer, &acme, voluntary(100, "free money"))
             .await,
         Err(Error::Forbidden(_))
     ));
     let invalid = b
+        .services
         .credits
         .grant_voluntary(
             &staff_access("billing_admin"),
@@ -786,18 +788,21 @@ async fn a_voluntary_credit_above_the_four_eyes_amount_waits_for_a_second_billin
 
     // 100.00 € is still one person's decision; 250.00 € waits and is not carried.
     let small = b
+        .services
         .credits
         .grant_voluntary(&first, &acme, voluntary(10_000, "Goodwill"))
         .await
         .expect("granted");
     assert_eq!(small.status, CreditStatus::Pending);
     let big = b
+        .services
         .credits
         .grant_voluntary(&first, &acme, voluntary(25_000, "Three days of trouble"))
         .await
         .expect("asked");
     assert_eq!(big.status, CreditStatus::AwaitingApproval);
     let carried = b
+        .services
         .credits
         .apply(&gateway, &acme, &big.id)
         .await
@@ -806,15 +811,21 @@ async fn a_voluntary_credit_above_the_four_eyes_amount_waits_for_a_second_billin
     assert!(fake.transactions().is_empty(), "nothing reached Stripe");
     // The customer does not see it yet.
     let customer = common::customer_access("acme", "customer_admin");
-    let seen = b.credits.list(&customer, &acme).await.expect("list");
+    let seen = b
+        .services
+        .credits
+        .list(&customer, &acme)
+        .await
+        .expect("list");
     assert_eq!(seen.iter().map(|c| c.id).collect::<Vec<_>>(), [small.id]);
 
     // Not by the one who asked; by a second billing user.
     assert!(matches!(
-        b.credits.approve(&first, &acme, &big.id).await,
+        b.services.credits.approve(&first, &acme, &big.id).await,
         Err(Error::Conflict(_))
     ));
     let approved = b
+        .services
         .credits
         .approve(&second_billing_user(), &acme, &big.id)
         .await
@@ -822,13 +833,15 @@ async fn a_voluntary_credit_above_the_four_eyes_amount_waits_for_a_second_billin
     assert_eq!(approved.status, CreditStatus::Pending);
     assert_eq!(approved.approved_by.as_deref(), Some("billing_admin-2"));
     let applied = b
+        .services
         .credits
         .apply(&gateway, &acme, &big.id)
         .await
         .expect("apply");
     assert_eq!(applied.status, CreditStatus::Applied);
     assert!(matches!(
-        b.credits
+        b.services
+            .credits
             .approve(&second_billing_user(), &acme, &big.id)
             .await,
         Err(Error::Conflict(_))
@@ -836,23 +849,33 @@ async fn a_voluntary_credit_above_the_four_eyes_amount_waits_for_a_second_billin
 
     // Withdrawn while pending: never carried; an applied one cannot be withdrawn.
     assert!(matches!(
-        b.credits.cancel(&first, &acme, &small.id, None).await,
+        b.services
+            .credits
+            .cancel(&first, &acme, &small.id, None)
+            .await,
         Err(Error::Validation(_))
     ));
     let cancelled = b
+        .services
         .credits
         .cancel(&first, &acme, &small.id, Some("Granted twice".into()))
         .await
         .expect("cancelled");
     assert_eq!(cancelled.status, CreditStatus::Cancelled);
-    let report = b.credits.apply_pending(&gateway).await.expect("run");
+    let report = b
+        .services
+        .credits
+        .apply_pending(&gateway)
+        .await
+        .expect("run");
     assert!(
         report.applied.is_empty() && report.failed.is_empty(),
         "{report:?}"
     );
     assert_eq!(fake.transactions().len(), 1, "only the approved credit");
     assert!(matches!(
-        b.credits
+        b.services
+            .credits
             .cancel(&first, &acme, &big.id, Some("too late".into()))
             .await,
         Err(Error::Conflict(_))
@@ -860,6 +883,7 @@ async fn a_voluntary_credit_above_the_four_eyes_amount_waits_for_a_second_billin
 
     // Only in the customer's Stripe currency, only with a Stripe customer.
     match b
+        .services
         .credits
         .grant_voluntary(
             &first,
@@ -877,7 +901,8 @@ async fn a_voluntary_credit_above_the_four_eyes_amount_waits_for_a_second_billin
     }
     let globex = TenantId::new("globex").expect("id");
     assert!(matches!(
-        b.credits
+        b.services
+            .credits
             .grant_voluntary(&first, &globex, voluntary(500, "Goodwill"))
             .await,
         Err(Error::Conflict(_))

@@ -3,6 +3,7 @@
 pub mod crash;
 pub mod gate;
 pub mod stripe;
+pub mod world;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -41,34 +42,6 @@ pub fn customer_access(tenant: &str, role: &str) -> kernel::rbac::Access {
         },
         &[],
     )
-}
-
-/// The functions' services over a test's store, keyring and clock, without Stripe, probes or
-/// signing keys (the worlds that reach services the way the functions do).
-pub fn services(
-    config: functions::Config,
-    clock: std::sync::Arc<dyn kernel::Clock>,
-    store: kernel::inventory::GuardedStore,
-    keyring: std::sync::Arc<kernel::crypto::Keyring>,
-    tokens: kernel::token::TokenVerifier,
-    sender: std::sync::Arc<dyn incidents::NoticeSender>,
-) -> std::sync::Arc<functions::Services> {
-    std::sync::Arc::new(functions::Services::new(
-        config,
-        clock,
-        functions::services::Adapters {
-            store,
-            keyring,
-            tokens,
-            sender,
-            gateway: std::sync::Arc::new(infra::stripe::UnconfiguredGateway),
-            certificate_signer: None,
-            certificate_keys: vec![],
-            prober: None,
-            token_signer: None,
-            index_key: None,
-        },
-    ))
 }
 
 /// The field pointers of a problem+json body's `errors`, in order.

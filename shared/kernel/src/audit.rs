@@ -164,22 +164,7 @@ pub fn create_ops<R: Audited>(
     stamp: Stamp<'_>,
     change: &impl Serialize,
 ) -> Result<Vec<WriteOp>, crate::error::Error> {
-    let entry = AuditEntry::append(
-        &record.chain(),
-        None,
-        stamp.at,
-        stamp.by,
-        stamp.action,
-        change,
-    );
-    *record.audit_head() = entry.head();
-    Ok(vec![
-        WriteOp::Put {
-            item: record.item()?,
-            condition: Condition::NotExists,
-        },
-        entry.insert_op()?,
-    ])
+    audited_put(record, None, Condition::NotExists, stamp, change)
 }
 
 /// The writes that store a changed record read at `version` and append the change to its chain.
@@ -191,9 +176,27 @@ pub fn update_ops<R: Audited>(
     stamp: Stamp<'_>,
     change: &impl Serialize,
 ) -> Result<Vec<WriteOp>, crate::error::Error> {
+    let head = record.audit_head().clone();
+    audited_put(
+        record,
+        Some(head),
+        Condition::Version(version),
+        stamp,
+        change,
+    )
+}
+
+/// The record under `condition` and the entry after `head` (none: the chain's first).
+fn audited_put<R: Audited>(
+    record: &mut R,
+    head: Option<AuditHead>,
+    condition: Condition,
+    stamp: Stamp<'_>,
+    change: &impl Serialize,
+) -> Result<Vec<WriteOp>, crate::error::Error> {
     let entry = AuditEntry::append(
         &record.chain(),
-        Some(record.audit_head()),
+        head.as_ref(),
         stamp.at,
         stamp.by,
         stamp.action,
@@ -203,7 +206,7 @@ pub fn update_ops<R: Audited>(
     Ok(vec![
         WriteOp::Put {
             item: record.item()?,
-            condition: Condition::Version(version),
+            condition,
         },
         entry.insert_op()?,
     ])

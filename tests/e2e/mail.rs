@@ -177,20 +177,13 @@ impl World {
         sender: Arc<dyn NoticeSender>,
         wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store> + 'static,
     ) -> Self {
-        let crashing_slot = Arc::new(std::sync::OnceLock::new());
-        let slot = crashing_slot.clone();
-        let base = common::world::World::at(START)
+        let (base, crashing) = common::world::World::at(START)
             .env("REGROOTER_MAIL_EVENTS_TOPIC", EVENTS_TOPIC)
             .env("REGROOTER_PUBLIC_URL", "https://trust.regrooter.test")
             .kek(kernel::random::bytes::<32>())
             .sender(sender)
-            .store(move |raw| {
-                let crashing = Arc::new(CrashingStore::new(wrap(raw)));
-                slot.get_or_init(|| crashing.clone());
-                crashing
-            })
-            .build();
-        let crashing = crashing_slot.get().expect("the store was built").clone();
+            .store(wrap)
+            .crashing();
         Self { base, crashing }
     }
 

@@ -73,22 +73,14 @@ impl World {
     /// `tenants`: (id, incident links). Every tenant gets a profile with a contact address and
     /// one export; all stay active.
     async fn new(tenants: &[(&str, usize)]) -> Self {
-        let crashing_slot = Arc::new(std::sync::OnceLock::new());
-        let slot = crashing_slot.clone();
-        let base = common::world::World::at("2026-02-01T08:00:00Z")
+        let (base, crashing) = common::world::World::at("2026-02-01T08:00:00Z")
             // Certificates name `<issuer>/deletion-certificates` as their issuer.
             .env(
                 "REGROOTER_TOKEN_ISSUER",
                 ISSUER.trim_end_matches("/deletion-certificates"),
             )
             .certificate_signer(Arc::new(SigningKey::generate("cert-test")))
-            .store(move |raw| {
-                let crashing = Arc::new(CrashingStore::new(raw));
-                slot.get_or_init(|| crashing.clone());
-                crashing
-            })
-            .build();
-        let crashing = crashing_slot.get().expect("the store was built").clone();
+            .crashing();
         let world = Self { base, crashing };
         let keyring = world.process().keyring;
         // A running platform holds its identity key from its first staff account on (the

@@ -25,12 +25,14 @@ pub struct WorldBuilder {
     kek: [u8; 32],
     on_disk: bool,
     parts: Parts,
+    /// Issues access tokens (only the first process: a key is not copied).
+    token_signer: Option<SigningKey>,
 }
 
-/// The adapters a process gets beside store and keyring.
+/// The adapters every process of the world gets beside store, keyring and token signer.
+#[derive(Clone)]
 struct Parts {
     sender: Arc<dyn incidents::NoticeSender>,
-    token_signer: Option<SigningKey>,
     index_key: Option<[u8; 32]>,
     hashing: Option<Arc<dyn auth::HashingPool>>,
     certificate_signer: Option<Arc<SigningKey>>,
@@ -59,9 +61,9 @@ impl World {
             wrap: None,
             kek: [7u8; 32],
             on_disk: false,
+            token_signer: None,
             parts: Parts {
                 sender: Arc::new(incidents::NoTransport),
-                token_signer: None,
                 index_key: None,
                 hashing: None,
                 certificate_signer: None,
@@ -104,19 +106,13 @@ impl World {
     /// cache) and services, as a second Lambda container has them.
     /// It issues no tokens.
     pub fn process(&self) -> (Arc<Keyring>, Arc<functions::Services>) {
-        let parts = Parts {
-            sender: self.parts.sender.clone(),
-            token_signer: None,
-            index_key: self.parts.index_key,
-            hashing: self.parts.hashing.clone(),
-            certificate_signer: self.parts.certificate_signer.clone(),
-        };
         assemble(
             self.config.clone(),
             &self.clock,
             &self.store,
             self.kek,
-            parts,
+            self.parts.clone(),
+            None,
         )
     }
 }
@@ -153,7 +149,7 @@ impl WorldBuilder {
     /// Issues access tokens with `key` and keeps the sign-in blind index under `index_key`,
     /// as the `auth` function does.
     pub fn signing_in(mut self, key: SigningKey, index_key: [u8; 32]) -> Self {
-        self.parts.token_signer = Some(key);
+        self.token_signer = Some(key);
         self.parts.index_key = Some(index_key);
         self
     }
@@ -171,6 +167,23 @@ impl WorldBuilder {
     }
 
     pub fn build(self) -> World {
+        self.build_over(|store| store)
+    }
+
+    /// The world over a store that dies at a chosen write (`crash::CrashingStore`, beneath the
+    /// guard and around any `store` wrapper), and that store's handle.
+    pub fn crashing(self) -> (World, Arc<super::crash::CrashingStore>) {
+        let mut handle = None;
+        let world = self.build_over(|store| {
+            let crashing = Arc::new(super::crash::CrashingStore::new(store));
+            handle = Some(crashing.clone());
+            crashing
+        });
+        (world, handle.expect("the store was built"))
+    }
+
+    /// `last` wraps the store last, just beneath the inventory guard.
+    fn build_over(self, last: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>) -> World {
         let clock = Arc::new(ManualClock::new(ts(self.start)));
         let env = self.env;
         let config = functions::Config::from_lookup(|name| {
@@ -185,15 +198,18 @@ impl WorldBuilder {
             ),
             None => Arc::new(infra::EmbeddedStore::in_memory(clock.clone()).expect("store")),
         };
-        let store = GuardedStore::new(match self.wrap {
+        let store = GuardedStore::new(last(match self.wrap {
             Some(wrap) => wrap(raw),
             None => raw,
-        });
-        let sender = self.parts.sender.clone();
-        let hashing = self.parts.hashing.clone();
-        let certificate_signer = self.parts.certificate_signer.clone();
-        let index_key = self.parts.index_key;
-        let (keyring, services) = assemble(config.clone(), &clock, &store, self.kek, self.parts);
+        }));
+        let (keyring, services) = assemble(
+            config.clone(),
+            &clock,
+            &store,
+            self.kek,
+            self.parts.clone(),
+            self.token_signer,
+        );
         World {
             clock,
             store,
@@ -201,13 +217,7 @@ impl WorldBuilder {
             services,
             config,
             kek: self.kek,
-            parts: Parts {
-                sender,
-                token_signer: None,
-                index_key,
-                hashing,
-                certificate_signer,
-            },
+            parts: self.parts,
             dir,
         }
     }
@@ -220,6 +230,7 @@ fn assemble(
     store: &GuardedStore,
     kek: [u8; 32],
     parts: Parts,
+    token_signer: Option<SigningKey>,
 ) -> (Arc<Keyring>, Arc<functions::Services>) {
     let keyring = Arc::new(Keyring::new(
         Arc::new(LocalKeyEncryption::new(
@@ -230,7 +241,7 @@ fn assemble(
         clock.clone(),
     ));
     // The verifier trusts the key the process signs with (none: a key of no one's).
-    let verifying = parts.token_signer.as_ref().map_or_else(
+    let verifying = token_signer.as_ref().map_or_else(
         || SigningKey::generate("t").verification_key(),
         SigningKey::verification_key,
     );
@@ -251,7 +262,7 @@ fn assemble(
             certificate_signer: parts.certificate_signer,
             certificate_keys: vec![],
             prober: None,
-            token_signer: parts.token_signer,
+            token_signer,
             index_key: parts.index_key.map(zeroize::Zeroizing::new),
             hashing: parts.hashing,
         },

@@ -231,9 +231,9 @@ impl World {
     }
 
     /// The stored record of an account.
-    async fn record(&self, account: &Account, id: &UserId) -> auth::service::UserRecord {
+    async fn record(&self, account: &Account, id: &UserId) -> auth::records::UserRecord {
         self.store
-            .get(&auth::service::user_key(account, id).expect("key"))
+            .get(&auth::records::user_key(account, id).expect("key"))
             .await
             .expect("read")
             .expect("stored")

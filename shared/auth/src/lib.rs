@@ -4,6 +4,7 @@
 
 pub mod otp;
 pub mod passwords;
+pub mod records;
 pub mod service;
 
 pub use passwords::{HashingPool, OnCallingThread};

@@ -1,11 +1,13 @@
 //! Whom the platform writes to on a tenant's behalf: its customer admins (sub-processor change
 //! notices). A system read with no caller: the addresses leave only into the sealed outbox.
 
-use super::{AuthService, UserId, UserRecord};
 use kernel::error::Error;
 use kernel::ids::TenantId;
 use kernel::rbac::BuiltinRole;
-use kernel::store::{ItemKey, Query, query_all};
+use kernel::store::query_all;
+
+use super::{Account, AuthService, UserId};
+use crate::records::{UserRecord, users_query};
 
 impl AuthService {
     /// The tenant's customer admins who can sign in (activated, not disabled), with their
@@ -14,7 +16,9 @@ impl AuthService {
         let mut out = Vec::new();
         for item in query_all(
             self.store.as_ref(),
-            Query::partition(ItemKey::tenant_partition(tenant)).prefix("USER#"),
+            users_query(&Account::Customer {
+                tenant: tenant.clone(),
+            }),
         )
         .await?
         {

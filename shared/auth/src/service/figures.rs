@@ -3,9 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AuthService, STAFF_PARTITION, UserRecord};
+use super::{Account, AuthService};
+use crate::records::{UserRecord, users_query};
 use kernel::error::Error;
-use kernel::store::{Query, query_all};
+use kernel::store::query_all;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StaffFactorFigures {
@@ -20,12 +21,7 @@ pub struct StaffFactorFigures {
 impl AuthService {
     pub async fn staff_factor_figures(&self) -> Result<StaffFactorFigures, Error> {
         let mut figures = StaffFactorFigures::default();
-        for item in query_all(
-            self.store.as_ref(),
-            Query::partition(STAFF_PARTITION).prefix("USER#"),
-        )
-        .await?
-        {
+        for item in query_all(self.store.as_ref(), users_query(&Account::Staff)).await? {
             let user: UserRecord = item.record()?;
             if user.disabled || user.password.is_none() {
                 continue;

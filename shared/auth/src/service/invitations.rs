@@ -2,12 +2,14 @@
 //! invitation is the one way a company gets its first account. The activation link goes to the
 //! invited person by mail only — the operator never holds it.
 
-use super::{Account, AuthService, CreatedUser, NewUserInput, UserRecord};
 use kernel::error::Error;
 use kernel::ids::TenantId;
 use kernel::rbac::{Access, BuiltinRole, Permission, Scope};
-use kernel::store::{ItemKey, Query, query_all};
+use kernel::store::query_all;
 use kernel::time::in_company_time;
+
+use super::{Account, AuthService, CreatedUser, NewUserInput};
+use crate::records::{UserRecord, users_query};
 
 impl AuthService {
     /// Refused when the tenant has an admin already (disabled ones aside): its admins invite
@@ -22,7 +24,9 @@ impl AuthService {
         access.require(Permission::TenantsManage, Scope::Platform)?;
         for item in query_all(
             self.store.as_ref(),
-            Query::partition(ItemKey::tenant_partition(tenant)).prefix("USER#"),
+            users_query(&Account::Customer {
+                tenant: tenant.clone(),
+            }),
         )
         .await?
         {

@@ -117,7 +117,7 @@ pub struct PasskeyInput {
 /// A passkey ceremony's state in its challenge record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "ceremony", rename_all = "snake_case")]
-pub(super) enum CeremonyState {
+pub(crate) enum CeremonyState {
     Registration { state: serde_json::Value },
     Authentication { state: serde_json::Value },
 }
@@ -451,7 +451,7 @@ impl AuthService {
         let Ok(response) = serde_json::from_str::<PublicKeyCredential>(&credential) else {
             return Err(Self::refused());
         };
-        let key = ItemKey::new(format!("CHALLENGE#{}", digest(challenge.trim())), "C")?;
+        let key = challenge_key(&challenge)?;
         let Some(item) = self.store.get(&key).await? else {
             return Err(Self::refused());
         };

@@ -4,12 +4,11 @@
 
 use serde::Deserialize;
 
-use super::{
-    Account, Activation, AuthService, LinkPointer, UserId, digest, later, passwords, random_token,
-};
+use super::{Account, AuthService, UserId, later, passwords, random_token};
+use crate::records::{Activation, LinkPointer, digest, reset_pointer};
 use kernel::error::Error;
 use kernel::rbac::Principal;
-use kernel::store::{Condition, ItemKey};
+use kernel::store::Condition;
 use kernel::time::{SignedDuration, Timestamp, in_company_time};
 
 /// How long a reset link works.
@@ -18,13 +17,6 @@ pub const RESET_VALID: SignedDuration = SignedDuration::from_hours(1);
 /// At most one link per account in this time: asking again and again sends no more mail (the
 /// answer stays the same, so it tells nothing either).
 pub const RESET_REQUEST_INTERVAL: SignedDuration = SignedDuration::from_mins(5);
-
-fn pointer(token: &str) -> Result<ItemKey, Error> {
-    Ok(ItemKey::new(
-        format!("RESET#{}", digest(token.trim())),
-        "R",
-    )?)
-}
 
 /// A link to mail: to whom, for which organisation's account.
 #[derive(Debug, Clone)]
@@ -88,7 +80,7 @@ impl AuthService {
                     )),
                 )
                 .await?;
-            let item = LinkPointer::item(pointer(&token)?, &user, expires_at)?;
+            let item = LinkPointer::item(reset_pointer(&token)?, &user, expires_at)?;
             self.store.put(item, Condition::NotExists).await?;
             let view = self.view(&user).await?;
             out.push(PasswordReset {
@@ -109,7 +101,7 @@ impl AuthService {
         let invalid = || Error::Unauthenticated("the reset link is not valid".into());
         let token = input.token.unwrap_or_default();
         let password = input.password.unwrap_or_default();
-        let key = pointer(&token)?;
+        let key = reset_pointer(&token)?;
         let now = self.clock.now();
         let Some((mut user, version, login)) = self
             .account_of_link(&key, &token, now, |u| u.reset.as_ref())

@@ -4,6 +4,7 @@
 
 use crate::common;
 
+use common::incident::IncidentDraft;
 use common::{BIN, Platform, call};
 use serde_json::{Value, json};
 
@@ -160,21 +161,16 @@ fn report_to_notification_with_deadline_alerts_and_audit() {
 
     // 2. Triage into an incident: awareness now (t = 0). ACME and Globex are customers whose data
     // we process; the website's newsletter list is our own.
-    let draft = json!({ "outcome": "incident", "incident": {
-        "title": "HR export returned other tenants' records",
-        "discovered_at": START, "aware_at": START,
-        "breach_types": ["confidentiality"],
-        "nature_and_scope": "A missing tenant filter in the HR export exposed records across tenants.",
-        "data_categories": ["contact", "employment"],
-        "approx_data_subjects": { "min": 120, "max": 150 },
-        "approx_records": { "min": 300, "max": 300 },
-        "likely_consequences": "Phishing, disclosure of salary bands.",
-        "data_sets": [
-            { "tenant": "acme", "name": "ACME HR records", "role": "processor" },
-            { "tenant": "globex", "name": "Globex HR records", "role": "processor" },
-            { "name": "website newsletter list", "role": "controller" }
-        ]
-    }});
+    let draft = IncidentDraft::new("HR export returned other tenants' records", START)
+        .nature("A missing tenant filter in the HR export exposed records across tenants.")
+        .categories(&["contact", "employment"])
+        .people(120, 150)
+        .records(300, 300)
+        .consequences("Phishing, disclosure of salary bands.")
+        .affecting("acme", "ACME HR records")
+        .affecting("globex", "Globex HR records")
+        .ours("website newsletter list")
+        .triage();
     let (status, triaged) = call(
         "POST",
         &p.url(&format!("/api/reports/{report_id}/triage")),
@@ -579,14 +575,13 @@ fn whether_an_incident_exists_is_told_only_to_those_who_may_read_it() {
     let p = Platform::start(&["--clock", "manual", "--start", START]);
     let security = p.token(&["--role", "security_officer", "--now", START]);
     let billing = p.token(&["--role", "billing_admin", "--now", START]);
-    let draft = json!({
-        "title": "Lost laptop", "discovered_at": START, "aware_at": START,
-        "breach_types": ["confidentiality"],
-        "nature_and_scope": "An unencrypted laptop was stolen.",
-        "approx_data_subjects": { "min": 10, "max": 10 }, "approx_records": { "min": 10, "max": 10 },
-        "likely_consequences": "Identity theft.",
-        "data_sets": [{ "name": "sales contacts", "role": "controller" }]
-    });
+    let draft = IncidentDraft::new("Lost laptop", START)
+        .nature("An unencrypted laptop was stolen.")
+        .people(10, 10)
+        .records(10, 10)
+        .consequences("Identity theft.")
+        .ours("sales contacts")
+        .json();
     let (id, _) = open_incident(&p, &security, &draft);
     let unknown = "inc_0190d0c2a4f87b3e9c1d2e3f4a5b6c7d";
     let (existing, first) = call(
@@ -619,14 +614,14 @@ fn whether_an_incident_exists_is_told_only_to_those_who_may_read_it() {
 fn staff_cannot_skip_the_lifecycle_or_close_with_duties_open() {
     let p = Platform::start(&["--clock", "manual", "--start", START]);
     let security = p.token(&["--role", "security_officer", "--now", START]);
-    let draft = json!({
-        "title": "Lost laptop", "discovered_at": START, "aware_at": START,
-        "breach_types": ["confidentiality", "availability"],
-        "nature_and_scope": "An unencrypted laptop was stolen.",
-        "approx_data_subjects": { "min": 10, "max": 10 }, "approx_records": { "min": 10, "max": 10 },
-        "likely_consequences": "Identity theft.",
-        "data_sets": [{ "name": "sales contacts", "role": "controller" }]
-    });
+    let draft = IncidentDraft::new("Lost laptop", START)
+        .breach_types(&["confidentiality", "availability"])
+        .nature("An unencrypted laptop was stolen.")
+        .people(10, 10)
+        .records(10, 10)
+        .consequences("Identity theft.")
+        .ours("sales contacts")
+        .json();
     let (id, _) = open_incident(&p, &security, &draft);
     let go = |to: &str| {
         call(
@@ -676,15 +671,14 @@ fn the_breach_register_lists_every_breach_notified_or_not_for_the_authority() {
         "12h",
     ]);
     let draft = |title: &str| {
-        json!({
-            "title": title, "discovered_at": START, "aware_at": START,
-            "breach_types": ["confidentiality"],
-            "nature_and_scope": "A laptop was stolen.",
-            "data_categories": ["contact"],
-            "approx_data_subjects": { "min": 10, "max": 12 }, "approx_records": { "min": 10, "max": 10 },
-            "likely_consequences": "Phishing.",
-            "data_sets": [{ "name": "sales contacts", "role": "controller" }]
-        })
+        IncidentDraft::new(title, START)
+            .nature("A laptop was stolen.")
+            .categories(&["contact"])
+            .people(10, 12)
+            .records(10, 10)
+            .consequences("Phishing.")
+            .ours("sales contacts")
+            .json()
     };
     let create = |title: &str| open_incident(&p, &security, &draft(title)).0;
     let told = create("Stolen laptop, authority notified");
@@ -805,15 +799,15 @@ fn a_significant_incident_under_nis2_runs_its_24_hour_72_hour_and_one_month_cloc
     let p = Platform::start(&["--clock", "manual", "--start", START]);
     let security = |now: &str| p.token(&["--role", "security_officer", "--now", now]);
     let draft = |nis2: bool| {
-        json!({
-            "title": "Ransomware on the build servers", "discovered_at": START, "aware_at": START,
-            "breach_types": ["availability"],
-            "nature_and_scope": "Build servers encrypted.",
-            "approx_data_subjects": { "min": 0, "max": 0 }, "approx_records": { "min": 0, "max": 0 },
-            "likely_consequences": "Delayed releases.",
-            "data_sets": [{ "name": "build logs", "role": "controller" }],
-            "nis2_significant": nis2
-        })
+        IncidentDraft::new("Ransomware on the build servers", START)
+            .breach_types(&["availability"])
+            .nature("Build servers encrypted.")
+            .people(0, 0)
+            .records(0, 0)
+            .consequences("Delayed releases.")
+            .ours("build logs")
+            .set("nis2_significant", json!(nis2))
+            .json()
     };
     let (id, view) = open_incident(&p, &security(START), &draft(true));
     let deadline = |view: &Value, kind: &str| {
@@ -907,15 +901,14 @@ fn the_assessment_reads_the_incident_file_and_follows_its_changes() {
     let (id, _) = open_incident(
         &p,
         &security,
-        &json!({
-            "title": "Misdirected export", "discovered_at": START, "aware_at": START,
-            "breach_types": ["confidentiality"],
-            "nature_and_scope": "An export went to the wrong customer.",
-            "data_categories": ["contact"],
-            "approx_data_subjects": { "min": 10, "max": 12 }, "approx_records": { "min": 12, "max": 12 },
-            "likely_consequences": "Unwanted mail.",
-            "data_sets": [{ "name": "newsletter list", "role": "controller" }]
-        }),
+        &IncidentDraft::new("Misdirected export", START)
+            .nature("An export went to the wrong customer.")
+            .categories(&["contact"])
+            .people(10, 12)
+            .records(12, 12)
+            .consequences("Unwanted mail.")
+            .ours("newsletter list")
+            .json(),
     );
     // Only what the file does not hold is typed: the rest is read from the file.
     let (status, view) = call(
@@ -998,16 +991,14 @@ fn the_advice_follows_our_role_a_processor_tells_the_controller_not_the_authorit
         let (id, _) = open_incident(
             &p,
             &security,
-            &json!({
-                "title": "Exposed export", "discovered_at": START, "aware_at": START,
-                "breach_types": ["confidentiality"],
-                "nature_and_scope": "An export was readable without sign-in.",
-                "data_categories": ["contact", "health"],
-                "approx_data_subjects": { "min": 500, "max": 500 },
-                "approx_records": { "min": 500, "max": 500 },
-                "likely_consequences": "Disclosure of health data.",
-                "data_sets": data_sets
-            }),
+            &IncidentDraft::new("Exposed export", START)
+                .nature("An export was readable without sign-in.")
+                .categories(&["contact", "health"])
+                .people(500, 500)
+                .records(500, 500)
+                .consequences("Disclosure of health data.")
+                .set("data_sets", data_sets)
+                .json(),
         );
         let (status, view) = call(
             "POST",
@@ -1066,16 +1057,14 @@ fn the_authority_text_is_prepared_from_the_file_only_where_the_data_is_our_own()
         open_incident(
             &p,
             &a.security,
-            &json!({
-                "title": "Exposed export", "discovered_at": START, "aware_at": START,
-                "breach_types": ["confidentiality"],
-                "nature_and_scope": "An export was readable without sign-in.",
-                "data_categories": ["contact"],
-                "approx_data_subjects": { "min": 40, "max": 60 },
-                "approx_records": { "min": 60, "max": 60 },
-                "likely_consequences": "Unwanted mail.",
-                "data_sets": data_sets
-            }),
+            &IncidentDraft::new("Exposed export", START)
+                .nature("An export was readable without sign-in.")
+                .categories(&["contact"])
+                .people(40, 60)
+                .records(60, 60)
+                .consequences("Unwanted mail.")
+                .set("data_sets", data_sets)
+                .json(),
         )
         .0
     };
@@ -1137,14 +1126,13 @@ fn the_authority_text_is_prepared_from_the_file_only_where_the_data_is_our_own()
 fn card_numbers_in_any_spelling_are_neither_echoed_nor_stored() {
     let p = Platform::start(&["--clock", "manual", "--start", START]);
     let security = p.token(&["--role", "security_officer", "--now", START]);
-    let draft = json!({
-        "title": "Leaked card 4111.1111.1111.1111 in a ticket", "discovered_at": START, "aware_at": START,
-        "breach_types": ["confidentiality"],
-        "nature_and_scope": "A support ticket held x4111111111111111.",
-        "approx_data_subjects": { "min": 1, "max": 1 }, "approx_records": { "min": 1, "max": 1 },
-        "likely_consequences": "Card fraud.",
-        "data_sets": [{ "name": "tickets 5555  5555  5555  4444", "role": "controller" }]
-    });
+    let draft = IncidentDraft::new("Leaked card 4111.1111.1111.1111 in a ticket", START)
+        .nature("A support ticket held x4111111111111111.")
+        .people(1, 1)
+        .records(1, 1)
+        .consequences("Card fraud.")
+        .ours("tickets 5555  5555  5555  4444")
+        .json();
     let (id, view) = open_incident(&p, &security, &draft);
     let (status, measure) = call(
         "POST",
@@ -1315,14 +1303,13 @@ fn notices_carry_the_german_text_in_german_and_the_english_in_english() {
 fn titles_owners_and_data_set_names_are_sealed_in_the_store() {
     let p = Platform::start(&["--clock", "manual", "--start", START]);
     let security = p.token(&["--role", "security_officer", "--now", START]);
-    let draft = json!({
-        "title": "Payroll of Erika Mustermann mailed to Jan Kowalski", "discovered_at": START,
-        "aware_at": START, "breach_types": ["confidentiality"],
-        "nature_and_scope": "One e-mail to the wrong person.",
-        "approx_data_subjects": { "min": 1, "max": 1 }, "approx_records": { "min": 1, "max": 1 },
-        "likely_consequences": "Disclosure of salary.",
-        "data_sets": [{ "name": "Personnel file Erika Mustermann", "role": "controller" }]
-    });
+    let draft = IncidentDraft::new("Payroll of Erika Mustermann mailed to Jan Kowalski", START)
+        .nature("One e-mail to the wrong person.")
+        .people(1, 1)
+        .records(1, 1)
+        .consequences("Disclosure of salary.")
+        .ours("Personnel file Erika Mustermann")
+        .json();
     let (id, _) = open_incident(&p, &security, &draft);
     let (status, view) = call(
         "POST",
@@ -1383,16 +1370,14 @@ fn bad_input_changes_nothing_in_the_store() {
         reports.push(receipt["tracking_id"].as_str().expect("id").to_string());
     }
     let draft = |title: &str, subjects: Value| {
-        json!({ "outcome": "incident", "incident": {
-            "title": title, "discovered_at": START, "aware_at": START,
-            "breach_types": ["confidentiality"],
-            "nature_and_scope": "A missing tenant filter in the HR export.",
-            "data_categories": ["contact"],
-            "approx_data_subjects": subjects,
-            "approx_records": { "min": 1, "max": 10 },
-            "likely_consequences": "Phishing.",
-            "data_sets": [{ "tenant": "acme", "name": "ACME HR records", "role": "processor" }]
-        }})
+        IncidentDraft::new(title, START)
+            .nature("A missing tenant filter in the HR export.")
+            .categories(&["contact"])
+            .set("approx_data_subjects", subjects)
+            .records(1, 10)
+            .consequences("Phishing.")
+            .affecting("acme", "ACME HR records")
+            .triage()
     };
     let (status, triaged) = call(
         "POST",

@@ -8,6 +8,7 @@
 
 use crate::common;
 use common::crash::{CrashMode, CrashingStore};
+use common::incident::IncidentDraft;
 use common::{customer_access, staff_access, ts};
 
 use std::io::{BufRead, BufReader};
@@ -212,18 +213,14 @@ impl World {
     /// An incident affecting `acme`'s data (we are its processor), aware now.
     async fn incident(&self) -> IncidentId {
         self.tenant("acme", "privacy@acme.example").await;
-        let draft = serde_json::from_value(json!({
-            "title": "HR export returned other tenants' records",
-            "discovered_at": START, "aware_at": START,
-            "breach_types": ["confidentiality"],
-            "nature_and_scope": "A missing tenant filter in the HR export exposed records.",
-            "data_categories": ["contact", "employment"],
-            "approx_data_subjects": { "min": 120, "max": 150 },
-            "approx_records": { "min": 300, "max": 300 },
-            "likely_consequences": "Phishing, disclosure of salary bands.",
-            "data_sets": [{ "tenant": "acme", "name": "ACME HR records", "role": "processor" }]
-        }))
-        .expect("draft");
+        let draft = IncidentDraft::new("HR export returned other tenants' records", START)
+            .nature("A missing tenant filter in the HR export exposed records.")
+            .categories(&["contact", "employment"])
+            .people(120, 150)
+            .records(300, 300)
+            .consequences("Phishing, disclosure of salary bands.")
+            .affecting("acme", "ACME HR records")
+            .input();
         self.services
             .incidents
             .create_incident(&staff_access("security_officer"), draft)
@@ -859,16 +856,13 @@ async fn smtp_the_reporter_is_acknowledged_with_the_tracking_id_and_told_of_stat
     // step, on the report's own audit chain, and its reporter is told why.
     let second = submit_report(&w, "finder@example.org").await;
     let security = staff_access("security_officer");
-    let draft = serde_json::from_value(json!({
-        "title": "Export shows other customers' records",
-        "discovered_at": START, "aware_at": START,
-        "breach_types": ["confidentiality"],
-        "nature_and_scope": "A missing filter in the export.",
-        "approx_data_subjects": { "min": 1, "max": 1 }, "approx_records": { "min": 1, "max": 1 },
-        "likely_consequences": "None expected: the only record shown was the reporter's own.",
-        "data_sets": [{ "name": "sales contacts", "role": "controller" }]
-    }))
-    .expect("draft");
+    let draft = IncidentDraft::new("Export shows other customers' records", START)
+        .nature("A missing filter in the export.")
+        .people(1, 1)
+        .records(1, 1)
+        .consequences("None expected: the only record shown was the reporter's own.")
+        .ours("sales contacts")
+        .input();
     let triaged = w
         .services
         .incidents

@@ -2,6 +2,7 @@
 
 pub mod crash;
 pub mod gate;
+pub mod incident;
 pub mod stripe;
 pub mod world;
 

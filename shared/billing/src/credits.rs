@@ -13,16 +13,16 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use super::records::{credit_item, credit_key, credits_query, pending_credits_query};
 use super::service::BillingService;
 use kernel::audit::{self, AuditHead, Audited, Stamp};
 use kernel::error::{Error, FieldError};
 use kernel::ids::TenantId;
 use kernel::inventory::GuardedStore;
-use kernel::inventory::RecordKind;
 use kernel::money::{Currency, Money};
 use kernel::rbac::{Access, Permission, Principal, Scope};
 use kernel::scrub;
-use kernel::store::{Condition, Item, ItemKey, Query, Store, WriteOp, query_all};
+use kernel::store::{Condition, Item, Store, WriteOp, query_all};
 use kernel::time::{Clock, Month, Timestamp};
 
 kernel::generated_id!(
@@ -36,7 +36,6 @@ pub const CREDIT_METADATA_KEY: &str = "regrooter_credit";
 /// Stripe keeps idempotency keys for 24 hours; past 23 we look before we create.
 const IDEMPOTENCY_WINDOW_HOURS: i64 = 23;
 /// The secondary-index partition of credits not yet carried to Stripe.
-pub const PENDING_INDEX: &str = "CREDITS_PENDING";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -166,28 +165,6 @@ pub struct ApplyReport {
     pub failed: Vec<(CreditId, String)>,
 }
 
-fn credit_key(tenant: &TenantId, id: &CreditId) -> Result<ItemKey, Error> {
-    Ok(ItemKey::new(credits_partition(tenant), id.to_string())?)
-}
-
-fn credit_item(record: &CreditRecord) -> Result<Item, Error> {
-    let mut item = Item::new(credit_key(&record.tenant, &record.id)?, RecordKind::Credit)
-        .with_record(record)?;
-    if record.status == CreditStatus::Pending {
-        // The pending index points back at the credit's own partition.
-        item = item.with_gsi1(ItemKey::new(
-            PENDING_INDEX,
-            format!("{}#{}", record.tenant, record.id),
-        )?);
-    }
-    Ok(item)
-}
-
-/// The partition of one tenant's credits.
-fn credits_partition(tenant: &TenantId) -> String {
-    format!("CREDITS#{tenant}")
-}
-
 fn chain(id: &CreditId) -> String {
     format!("credit:{id}")
 }
@@ -214,7 +191,7 @@ pub async fn audit_heads(
 ) -> Result<kernel::audit::RecordHeads, Error> {
     let mut heads = kernel::audit::RecordHeads::new();
     for tenant in tenants {
-        for item in query_all(store, Query::partition(credits_partition(tenant))).await? {
+        for item in query_all(store, credits_query(tenant)).await? {
             let credit: CreditRecord = item.record()?;
             heads.insert(chain(&credit.id), credit.audit);
         }
@@ -495,11 +472,7 @@ impl CreditService {
         tenant: &TenantId,
     ) -> Result<Vec<CreditRecord>, Error> {
         access.require(Permission::BillingRead, Scope::Tenant(tenant))?;
-        let items = query_all(
-            self.store.as_ref(),
-            Query::partition(credits_partition(tenant)),
-        )
-        .await?;
+        let items = query_all(self.store.as_ref(), credits_query(tenant)).await?;
         // A customer sees credits once they are decided: not one still waiting for its second
         // approver, nor one withdrawn before it was.
         let customer = access.principal().tenant().is_some();
@@ -528,7 +501,7 @@ impl CreditService {
 
     /// Carries every pending credit to Stripe (the scheduled job, and right after a decision).
     pub async fn apply_pending(&self, gateway: &dyn BalanceGateway) -> Result<ApplyReport, Error> {
-        let pending = query_all(self.store.as_ref(), Query::gsi1(PENDING_INDEX).limit(100)).await?;
+        let pending = query_all(self.store.as_ref(), pending_credits_query().limit(100)).await?;
         let mut report = ApplyReport::default();
         for item in pending {
             let record: CreditRecord = item.record()?;

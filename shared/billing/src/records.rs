@@ -9,9 +9,11 @@ use kernel::error::Error;
 use kernel::ids::TenantId;
 use kernel::inventory::RecordKind;
 use kernel::money::{Currency, Money};
-use kernel::store::{Item, ItemKey};
+use kernel::store::{Item, ItemKey, Query};
 use kernel::tenants::ServiceEndSource;
 use kernel::time::Timestamp;
+
+use crate::credits::{CreditId, CreditRecord, CreditStatus};
 
 /// The event and rank that last changed a record: order safety compares them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -186,12 +188,32 @@ pub fn customer_key(customer: &str) -> Result<ItemKey, Error> {
     key(customer_partition(customer), "CUSTOMER".into())
 }
 
+const SUBSCRIPTION_PREFIX: &str = "SUB#";
+const INVOICE_PREFIX: &str = "INV#";
+const EVENT_COUNT_PREFIX: &str = "COUNT#";
+
 pub fn subscription_key(customer: &str, subscription: &str) -> Result<ItemKey, Error> {
-    key(customer_partition(customer), format!("SUB#{subscription}"))
+    key(
+        customer_partition(customer),
+        format!("{SUBSCRIPTION_PREFIX}{subscription}"),
+    )
+}
+
+/// A Stripe customer's subscriptions.
+pub fn subscriptions_query(customer: &str) -> Query {
+    Query::partition(customer_partition(customer)).prefix(SUBSCRIPTION_PREFIX)
 }
 
 pub fn invoice_key(customer: &str, invoice: &str) -> Result<ItemKey, Error> {
-    key(customer_partition(customer), format!("INV#{invoice}"))
+    key(
+        customer_partition(customer),
+        format!("{INVOICE_PREFIX}{invoice}"),
+    )
+}
+
+/// A Stripe customer's invoices.
+pub fn invoices_query(customer: &str) -> Query {
+    Query::partition(customer_partition(customer)).prefix(INVOICE_PREFIX)
 }
 
 pub fn event_key(event: &str) -> Result<ItemKey, Error> {
@@ -199,7 +221,51 @@ pub fn event_key(event: &str) -> Result<ItemKey, Error> {
 }
 
 pub fn event_count_key(event_type: &str) -> Result<ItemKey, Error> {
-    key(EVENT_COUNTS_PARTITION.into(), format!("COUNT#{event_type}"))
+    key(
+        EVENT_COUNTS_PARTITION.into(),
+        format!("{EVENT_COUNT_PREFIX}{event_type}"),
+    )
+}
+
+/// How many events of each type arrived.
+pub fn event_counts_query() -> Query {
+    Query::partition(EVENT_COUNTS_PARTITION).prefix(EVENT_COUNT_PREFIX)
+}
+
+/// The secondary-index partition of credits not yet applied to the customer's balance.
+const PENDING_CREDITS_INDEX: &str = "CREDITS_PENDING";
+
+/// The partition of one tenant's credits.
+fn credits_partition(tenant: &TenantId) -> String {
+    format!("CREDITS#{tenant}")
+}
+
+pub fn credit_key(tenant: &TenantId, id: &CreditId) -> Result<ItemKey, Error> {
+    Ok(ItemKey::new(credits_partition(tenant), id.to_string())?)
+}
+
+/// A credit as stored; while pending it is in the pending index, which points back at the
+/// credit's own partition.
+pub fn credit_item(record: &CreditRecord) -> Result<Item, Error> {
+    let mut item = Item::new(credit_key(&record.tenant, &record.id)?, RecordKind::Credit)
+        .with_record(record)?;
+    if record.status == CreditStatus::Pending {
+        item = item.with_gsi1(ItemKey::new(
+            PENDING_CREDITS_INDEX,
+            format!("{}#{}", record.tenant, record.id),
+        )?);
+    }
+    Ok(item)
+}
+
+/// A tenant's credits.
+pub fn credits_query(tenant: &TenantId) -> Query {
+    Query::partition(credits_partition(tenant))
+}
+
+/// Every credit not yet applied, in every tenant.
+pub fn pending_credits_query() -> Query {
+    Query::gsi1(PENDING_CREDITS_INDEX)
 }
 
 pub fn customer_item(record: &CustomerRecord) -> Result<Item, Error> {

@@ -591,11 +591,7 @@ impl BillingService {
     }
 
     async fn subscriptions_of(&self, customer: &str) -> Result<Vec<SubscriptionRecord>, Error> {
-        let items = query_all(
-            self.store.as_ref(),
-            Query::partition(customer_partition(customer)).prefix("SUB#"),
-        )
-        .await?;
+        let items = query_all(self.store.as_ref(), subscriptions_query(customer)).await?;
         items
             .iter()
             .map(|i| i.record::<SubscriptionRecord>().map_err(Error::from))
@@ -603,11 +599,7 @@ impl BillingService {
     }
 
     async fn invoices_of(&self, customer: &str) -> Result<Vec<InvoiceRecord>, Error> {
-        let items = query_all(
-            self.store.as_ref(),
-            Query::partition(customer_partition(customer)).prefix("INV#"),
-        )
-        .await?;
+        let items = query_all(self.store.as_ref(), invoices_query(customer)).await?;
         items
             .iter()
             .map(|i| i.record::<InvoiceRecord>().map_err(Error::from))
@@ -702,11 +694,7 @@ impl BillingService {
     /// How many events of each type arrived (billing staff and operators).
     pub async fn event_counts(&self, access: &Access) -> Result<Vec<EventCount>, Error> {
         access.require(Permission::BillingOperate, Scope::Platform)?;
-        let items = query_all(
-            self.store.as_ref(),
-            Query::partition(EVENT_COUNTS_PARTITION).prefix("COUNT#"),
-        )
-        .await?;
+        let items = query_all(self.store.as_ref(), event_counts_query()).await?;
         items
             .iter()
             .map(|i| i.record::<EventCount>().map_err(Error::from))

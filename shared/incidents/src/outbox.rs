@@ -22,6 +22,7 @@ use super::model::{
     Alert, AlertKind, Duty, IncidentId, IncidentRecord, Language, ReportId, ReportStatus,
     SentNotice,
 };
+use super::records::{due_messages_query, message_item, message_key};
 use super::service::{IncidentService, ctx};
 use kernel::crypto::{KeyPurpose, Personal, SealedField};
 use kernel::error::Error;
@@ -29,12 +30,9 @@ use kernel::ids::TenantId;
 use kernel::inventory::RecordKind;
 use kernel::policy::EffectivePolicy;
 use kernel::rbac::Principal;
-use kernel::store::{Condition, Item, ItemKey, Query, WriteOp, query_all, retry_lost_races};
+use kernel::store::{Condition, WriteOp, query_all, retry_lost_races};
 use kernel::time::{SignedDuration, Timestamp};
 
-/// The secondary-index partition of messages waiting for a run of the drain (queued, or claimed
-/// and not yet settled), sorted by the time they are due.
-const PENDING_INDEX: &str = "OUTBOX#pending";
 /// How long a claim holds. A transport call that takes longer is cut by its own timeout first.
 pub const CLAIM_LEASE: SignedDuration = SignedDuration::from_mins(2);
 /// Attempts before a message that keeps failing transiently is given up (about four hours of
@@ -349,27 +347,6 @@ fn apply(r: &mut OutboxRecord, t: &Transition) -> bool {
     true
 }
 
-pub(crate) fn message_key(id: &str) -> Result<ItemKey, Error> {
-    Ok(ItemKey::new(format!("OUTBOX#{id}"), "RECORD")?)
-}
-
-fn message_item(record: &OutboxRecord) -> Result<Item, Error> {
-    let mut item = Item::new(message_key(&record.id)?, RecordKind::OutboxMessage);
-    // Waiting messages are in the drain's index, by the time they are due.
-    let due = match record.state {
-        DeliveryState::Queued => Some(record.next_attempt_at.unwrap_or(record.state_at)),
-        DeliveryState::Sending => record.claimed_until,
-        _ => None,
-    };
-    if let Some(due) = due {
-        item = item.with_gsi1(ItemKey::new(
-            PENDING_INDEX,
-            format!("{:012}#{}", due.as_second().max(0), record.id),
-        )?);
-    }
-    Ok(item.with_record(record)?)
-}
-
 /// The id of the `n`-th notice (from 1) of `tenant` about `incident`.
 pub(crate) fn customer_message_id(incident: &IncidentId, tenant: &TenantId, n: usize) -> String {
     format!("{incident}-{tenant}-{n}")
@@ -531,9 +508,7 @@ impl IncidentService {
         let mut report = DrainReport::default();
         let due = query_all(
             self.store.as_ref(),
-            Query::gsi1(PENDING_INDEX)
-                .between(String::new(), format!("{:012}#~", at.as_second().max(0)))
-                .limit(DRAIN_BATCH),
+            due_messages_query(at).limit(DRAIN_BATCH),
         )
         .await?;
         for item in due.into_iter().take(DRAIN_BATCH as usize) {

@@ -1,6 +1,7 @@
-//! What the incidents area stores beside its reports and incidents (`model`): the link that
-//! lists an incident in each affected customer's partition. Other areas read the links through
-//! these functions, not by spelling their keys.
+//! The incidents area's storage layout: the keys and indexes of security reports, incidents,
+//! outbox messages and the link that lists an incident in each affected customer's partition
+//! (the records' types are in `model` and `outbox`). Other modules and areas reach these items
+//! through these functions, not by spelling their keys.
 
 use serde::{Deserialize, Serialize};
 
@@ -8,9 +9,13 @@ use kernel::audit::{AuditHead, Audited};
 use kernel::error::Error;
 use kernel::ids::TenantId;
 use kernel::inventory::{RecordKind, TENANT_INCIDENT_LINK_PREFIX};
-use kernel::store::{Item, ItemKey, StoreError};
+use kernel::store::{Item, ItemKey, Query, StoreError};
+use kernel::time::Timestamp;
 
-use crate::model::{IncidentId, IncidentRecord, IncidentStatus, ReportId, ReportRecord};
+use crate::model::{
+    DeliveryState, IncidentId, IncidentRecord, IncidentStatus, ReportId, ReportRecord,
+};
+use crate::outbox::OutboxRecord;
 
 /// An incident that affects the tenant whose partition holds this link.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,4 +127,37 @@ impl Audited for IncidentRecord {
     fn item(&self) -> Result<Item, Error> {
         Ok(incident_item(self)?)
     }
+}
+
+/// The secondary-index partition of messages waiting for a run of the drain (queued, or claimed
+/// and not yet settled), sorted by the time they are due.
+const PENDING_MESSAGES_INDEX: &str = "OUTBOX#pending";
+
+/// An outbox message, by its id.
+pub(crate) fn message_key(id: &str) -> Result<ItemKey, Error> {
+    Ok(ItemKey::new(format!("OUTBOX#{id}"), RECORD)?)
+}
+
+/// An outbox message as stored: while it waits (queued, or claimed and not settled) it is in
+/// the drain's index, by the time it is due.
+pub(crate) fn message_item(record: &OutboxRecord) -> Result<Item, Error> {
+    let mut item = Item::new(message_key(&record.id)?, RecordKind::OutboxMessage);
+    let due = match record.state {
+        DeliveryState::Queued => Some(record.next_attempt_at.unwrap_or(record.state_at)),
+        DeliveryState::Sending => record.claimed_until,
+        _ => None,
+    };
+    if let Some(due) = due {
+        item = item.with_gsi1(ItemKey::new(
+            PENDING_MESSAGES_INDEX,
+            format!("{:012}#{}", due.as_second().max(0), record.id),
+        )?);
+    }
+    Ok(item.with_record(record)?)
+}
+
+/// The messages due at `at` (or before), earliest first.
+pub(crate) fn due_messages_query(at: Timestamp) -> Query {
+    Query::gsi1(PENDING_MESSAGES_INDEX)
+        .between(String::new(), format!("{:012}#~", at.as_second().max(0)))
 }

@@ -322,43 +322,202 @@ where
     }
 }
 
-/// Deserialises JSON, turning the first mismatch into a field error with a JSON Pointer.
+/// At most this many misfits of one body are named (each costs one more pass over the body, which
+/// the body limit bounds).
+const MAX_MISFITS: usize = 16;
+
+/// Deserialises JSON into `T`. A body that does not fit is refused naming every misfit (a wrong
+/// type or value, an unknown or missing field) by its JSON Pointer, not only the first: serde
+/// stops at the first, so each one found is taken out of the document and the rest tried again.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        let mut pointer = json_pointer(e.path());
+    let first = match serde_path_to_error::deserialize(&mut deserializer) {
+        Ok(value) => {
+            deserializer.end().map_err(|e| {
+                Error::Validation(vec![FieldError::new("", format!("trailing data: {e}"))])
+            })?;
+            return Ok(value);
+        }
+        Err(e) => Misfit::of(&e),
+    };
+    // Not JSON at all: its syntax error is the one thing to say.
+    let Ok(document) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Err(Error::Validation(vec![first.error]));
+    };
+    Err(Error::Validation(every_misfit::<T>(document, first)))
+}
+
+/// One way a document does not fit its type, where (in the document as it was when found).
+struct Misfit {
+    pointer: Vec<String>,
+    missing: bool,
+    error: FieldError,
+}
+
+impl Misfit {
+    fn of(e: &serde_path_to_error::Error<serde_json::Error>) -> Self {
+        let mut pointer = pointer_tokens(e.path());
         let detail = e.inner().to_string();
         // serde names a missing field in its message, at the object that lacks it: the pointer
         // names the field itself.
-        if let Some(field) = detail
+        let missing = detail
             .strip_prefix("missing field `")
-            .and_then(|rest| rest.split('`').next())
-        {
-            pointer.push('/');
-            pointer.push_str(&field.replace('~', "~0").replace('/', "~1"));
+            .and_then(|rest| rest.split('`').next());
+        if let Some(field) = missing {
+            pointer.push(field.to_string());
         }
-        Error::Validation(vec![FieldError::new(pointer, detail)])
-    })?;
-    deserializer
-        .end()
-        .map_err(|e| Error::Validation(vec![FieldError::new("", format!("trailing data: {e}"))]))?;
-    Ok(value)
+        Misfit {
+            error: FieldError::new(encode_pointer(&pointer), detail.clone()),
+            missing: missing.is_some(),
+            pointer,
+        }
+    }
+}
+
+/// Every misfit of `document` (up to [`MAX_MISFITS`]), starting with `first`, each named by its
+/// pointer into the body as sent.
+fn every_misfit<T: DeserializeOwned>(
+    mut document: serde_json::Value,
+    first: Misfit,
+) -> Vec<FieldError> {
+    let mut removed = Removed::default();
+    let mut errors: Vec<FieldError> = Vec::new();
+    // What was taken out, as pointers into the body as sent.
+    let mut taken: Vec<String> = Vec::new();
+    let mut misfit = first;
+    for _ in 0..2 * MAX_MISFITS {
+        let pointer = encode_pointer(&removed.original(&document, &misfit.pointer));
+        // A required value we took out comes back as missing: that is no news.
+        let seen = taken.contains(&pointer) || errors.iter().any(|e| e.pointer == pointer);
+        if !seen {
+            errors.push(FieldError::new(pointer.clone(), misfit.error.detail));
+        }
+        if errors.len() >= MAX_MISFITS {
+            break;
+        }
+        // A wrong value is taken out; for a missing one, the object that lacks it.
+        let mut at = misfit.pointer;
+        if misfit.missing || seen {
+            at.pop();
+        }
+        let original = encode_pointer(&removed.original(&document, &at));
+        if at.is_empty() || !removed.take_out(&mut document, &at) {
+            break;
+        }
+        taken.push(original);
+        match serde_path_to_error::deserialize::<_, T>(&document) {
+            Ok(_) => break,
+            Err(e) => misfit = Misfit::of(&e),
+        }
+    }
+    errors
+}
+
+/// The array elements taken out of a document so far, each by its array's pointer and index in
+/// the body as sent, so later pointers into the changed document can be told in the original's.
+#[derive(Default)]
+struct Removed(Vec<(Vec<String>, usize)>);
+
+impl Removed {
+    /// `pointer` (into `document` as it is now) as a pointer into the body as sent.
+    fn original(&self, document: &serde_json::Value, pointer: &[String]) -> Vec<String> {
+        let mut out = Vec::with_capacity(pointer.len());
+        let mut node = Some(document);
+        for token in pointer {
+            let here = node;
+            node = here.and_then(|n| match n {
+                serde_json::Value::Object(map) => map.get(token),
+                serde_json::Value::Array(items) => {
+                    token.parse::<usize>().ok().and_then(|i| items.get(i))
+                }
+                _ => None,
+            });
+            match (here, token.parse::<usize>()) {
+                (Some(serde_json::Value::Array(_)), Ok(index)) => {
+                    let index = self.original_index(&out, index);
+                    out.push(index.to_string());
+                }
+                _ => out.push(token.clone()),
+            }
+        }
+        out
+    }
+
+    fn original_index(&self, array: &[String], index: usize) -> usize {
+        let mut gone: Vec<usize> = self
+            .0
+            .iter()
+            .filter(|(path, _)| path == array)
+            .map(|(_, i)| *i)
+            .collect();
+        gone.sort_unstable();
+        let mut original = index;
+        for i in gone {
+            if i <= original {
+                original += 1;
+            }
+        }
+        original
+    }
+
+    /// Takes the value at `pointer` out of `document`: false when there is none.
+    fn take_out(&mut self, document: &mut serde_json::Value, pointer: &[String]) -> bool {
+        let Some((last, parent_path)) = pointer.split_last() else {
+            return false;
+        };
+        let original_parent = self.original(document, parent_path);
+        let mut parent = document;
+        for token in parent_path {
+            let next = match parent {
+                serde_json::Value::Object(map) => map.get_mut(token),
+                serde_json::Value::Array(items) => token
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(move |i| items.get_mut(i)),
+                _ => None,
+            };
+            match next {
+                Some(next) => parent = next,
+                None => return false,
+            }
+        }
+        match parent {
+            serde_json::Value::Object(map) => map.remove(last).is_some(),
+            serde_json::Value::Array(items) => match last.parse::<usize>() {
+                Ok(index) if index < items.len() => {
+                    let original = self.original_index(&original_parent, index);
+                    items.remove(index);
+                    self.0.push((original_parent, original));
+                    true
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+}
+
+fn encode_pointer(tokens: &[String]) -> String {
+    tokens
+        .iter()
+        .map(|t| format!("/{}", t.replace('~', "~0").replace('/', "~1")))
+        .collect()
 }
 
 fn json_pointer(path: &serde_path_to_error::Path) -> String {
+    encode_pointer(&pointer_tokens(path))
+}
+
+/// The path's reference tokens, unescaped.
+fn pointer_tokens(path: &serde_path_to_error::Path) -> Vec<String> {
     use serde_path_to_error::Segment;
-    let mut pointer = String::new();
-    for segment in path.iter() {
-        pointer.push('/');
-        match segment {
-            Segment::Seq { index } => pointer.push_str(&index.to_string()),
-            Segment::Map { key } | Segment::Enum { variant: key } => {
-                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
-            }
-            Segment::Unknown => pointer.push('?'),
-        }
-    }
-    pointer
+    path.iter()
+        .map(|segment| match segment {
+            Segment::Seq { index } => index.to_string(),
+            Segment::Map { key } | Segment::Enum { variant: key } => key.clone(),
+            Segment::Unknown => "?".into(),
+        })
+        .collect()
 }
 
 /// A token verified by the in-process edge: the caller and when the token was issued (the local
@@ -420,6 +579,7 @@ pub async fn access_of(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
 
     #[test]
     fn a_missing_field_is_pointed_at() {
@@ -485,5 +645,66 @@ mod tests {
             "{trailing:?}"
         );
         assert!(parse_json::<Body>(br#"{"name": "x", "items": []}"#).is_ok());
+    }
+
+    /// The pointers named, the first (the first misfit in the body) apart from the rest, which
+    /// come in the order the parsed document keeps its members (sorted), so they are compared as
+    /// a set.
+    fn pointers_of(json: &str) -> (String, BTreeSet<String>) {
+        match parse_json::<Body>(json.as_bytes()) {
+            Err(Error::Validation(errors)) => {
+                let mut pointers = errors.into_iter().map(|e| e.pointer);
+                let first = pointers.next().expect("one error at least");
+                let rest: Vec<String> = pointers.collect();
+                let set: BTreeSet<String> = rest.iter().cloned().collect();
+                assert_eq!(set.len(), rest.len(), "a pointer named twice: {rest:?}");
+                (first, set)
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    fn set(pointers: &[&str]) -> BTreeSet<String> {
+        pointers.iter().map(|p| p.to_string()).collect()
+    }
+
+    #[test]
+    fn every_misfit_is_named_at_once_by_its_place_in_the_body_as_sent() {
+        // Wrong types in and after a removed array element, a required field inside it, and an
+        // unknown field: each named where the client wrote it.
+        assert_eq!(
+            pointers_of(
+                r#"{"name": 5, "items": [{"count": "two"}, {"count": 1}, {"count": -1}], "extra": 1}"#
+            ),
+            (
+                "/name".into(),
+                set(&["/items/0/count", "/items/2/count", "/extra"])
+            )
+        );
+        // Missing fields, nested and at the top, beside an unknown one.
+        assert_eq!(
+            pointers_of(r#"{"items": [{"count": 1}, {}], "extra": true}"#),
+            ("/items/1/count".into(), set(&["/extra", "/name"]))
+        );
+        // Pointer escaping: `~` and `/` in a key.
+        assert_eq!(
+            pointers_of(r#"{"name": "x", "items": [], "a/b~c": 1}"#),
+            ("/a~1b~0c".into(), set(&[]))
+        );
+        // A body that is not JSON has one thing wrong with it.
+        assert_eq!(
+            pointers_of(r#"{"name": 5, "items": [}"#),
+            ("/name".into(), set(&[]))
+        );
+    }
+
+    #[test]
+    fn the_misfits_named_are_capped() {
+        let extra: Vec<String> = (0..40).map(|i| format!(r#""x{i}": {i}"#)).collect();
+        let body = format!(r#"{{"name": "x", "items": [], {}}}"#, extra.join(", "));
+        let (first, rest) = pointers_of(&body);
+        assert_eq!(first, "/x0");
+        assert_eq!(rest.len(), MAX_MISFITS - 1);
+        assert!(rest.iter().all(|p| p.starts_with("/x")), "{rest:?}");
     }
 }

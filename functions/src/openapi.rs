@@ -67,10 +67,10 @@ pub fn document() -> OpenApi {
                     "Every route the platform serves. API calls carry `Authorization: Bearer <token>`; ",
                     "an operation's security scopes are the permissions it needs (one requirement ",
                     "suffices; a customer's permissions hold in their own company only). Errors are ",
-                    "RFC 9457 problem documents naming the failing fields by their JSON Pointers: ",
-                    "every field that breaks the input's rules at once; a body that does not fit its ",
-                    "schema (a wrong type, an unknown field) at its first misfit. Pages use the session ",
-                    "cookie and a form token instead."
+                    "RFC 9457 problem documents naming the failing fields by their JSON Pointers, all ",
+                    "at once: first every place where a body does not fit its schema (a wrong type or ",
+                    "value, an unknown or missing field; up to 16), then, once it fits, every field ",
+                    "that breaks the input's rules. Pages use the session cookie and a form token instead."
                 )))
                 .build(),
         )

@@ -502,6 +502,49 @@ fn report_to_notification_with_deadline_alerts_and_audit() {
     broken_at(3, &format!("BROKEN  {incident} at entry 3"));
 }
 
+/// A draft that does not fit its schema in five places is refused naming all five, each where
+/// the client wrote it (serde alone stops at the first).
+#[test]
+fn a_body_that_does_not_fit_names_every_misfit_at_once() {
+    let p = Platform::start(&["--clock", "manual", "--start", START]);
+    let security = p.token(&["--role", "security_officer", "--now", START]);
+    let draft = IncidentDraft::new("Lost laptop", START)
+        .nature("An unencrypted laptop was stolen.")
+        .people(10, 10)
+        .records(10, 10)
+        .consequences("Identity theft.")
+        .ours("sales contacts")
+        .set("title", json!(5))
+        .set("breach_types", json!(["confidentiality", "fire"]))
+        .set("approx_data_subjects", json!(true))
+        .set("data_sets", json!([{ "name": 3, "role": "controller" }]))
+        .set("severity", json!("high"))
+        .json();
+    let (status, problem) = call(
+        "POST",
+        &p.url("/api/incidents"),
+        Some(&security),
+        Some(&draft),
+    );
+    assert_eq!(status, 400, "{problem}");
+    let mut named = common::pointers(&problem);
+    named.sort();
+    assert_eq!(
+        named,
+        [
+            "/approx_data_subjects",
+            "/breach_types/1",
+            "/data_sets/0/name",
+            "/severity",
+            "/title"
+        ],
+        "{problem}"
+    );
+    let (status, list) = call("GET", &p.url("/api/incidents"), Some(&security), None);
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list, json!([]), "nothing was stored");
+}
+
 #[test]
 fn bad_reports_get_problem_json_and_store_nothing() {
     let p = Platform::start(&["--clock", "manual", "--start", START]);

@@ -100,10 +100,20 @@ def form(route, field, others=None):
     return place
 
 
+def json_text(v):
+    """A percent-encoded payload as a JSON string carries it: decoded when its bytes are text.
+    Bytes that are not UTF-8 (overlong forms such as %c0%8d) cannot be in a JSON document, so they
+    stay encoded, as a client would have to send them."""
+    try:
+        return urllib.parse.unquote(v, errors="strict")
+    except UnicodeDecodeError:
+        return v
+
+
 def json_field(method, route, field, others=None):
     def place(v, raw):
         doc = dict(others or {})
-        doc[field] = urllib.parse.unquote(v) if raw else v
+        doc[field] = json_text(v) if raw else v
         h = base_headers("api")
         h["Content-Type"] = "application/json"
         return f"json:{field}", method, route, h, json.dumps(doc, ensure_ascii=False)

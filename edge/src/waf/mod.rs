@@ -160,6 +160,9 @@ pub struct Exclusion {
 pub enum ExclusionScope {
     /// These argument values are not inspected by content rules (the rest of the request is).
     Args(&'static [&'static str]),
+    /// These argument values are secrets (passwords): only the rules made for secrets read them
+    /// (`rules::SECRETS`), never the others.
+    Secrets(&'static [&'static str]),
     /// The body is passed on byte for byte, uninspected (a signed machine payload).
     Body,
 }
@@ -193,7 +196,8 @@ pub const NARRATIVE_FREE_TEXT: &[&str] = &[
 pub const REPORTER_MESSAGE: &[&str] = &["text"];
 
 /// Passwords are arbitrary by nature (`$(Sommer)2026`, `Or1=1notreally`): never sent on, only
-/// hashed, so the sign-in and activation steps do not inspect them.
+/// hashed, so the sign-in and activation steps read them only with the rules made for secrets
+/// (LDAP filter and NoSQL injection, the two a sign-in's lookup could fall for).
 pub const PASSWORD_FIELDS: &[&str] = &["password", "new_password", "current_password"];
 
 pub fn platform_exclusions() -> Vec<Exclusion> {
@@ -201,12 +205,12 @@ pub fn platform_exclusions() -> Vec<Exclusion> {
         Exclusion {
             method: "POST",
             path: "/auth/*",
-            scope: ExclusionScope::Args(PASSWORD_FIELDS),
+            scope: ExclusionScope::Secrets(PASSWORD_FIELDS),
         },
         Exclusion {
             method: "POST",
             path: "/portal/session/*",
-            scope: ExclusionScope::Args(PASSWORD_FIELDS),
+            scope: ExclusionScope::Secrets(PASSWORD_FIELDS),
         },
         Exclusion {
             method: "POST",
@@ -786,6 +790,7 @@ fn in_scope(rule: &RuleDef, location: Location) -> bool {
     let bit = match location {
         Location::Path => rules::PATH,
         Location::ArgName | Location::ArgValue | Location::RawBody => rules::ARGS,
+        Location::Secret => rules::SECRETS,
         Location::Cookie => rules::COOKIES,
         Location::Header => rules::HEADERS,
         Location::Filename => rules::FILES,
@@ -870,9 +875,14 @@ impl Waf {
             .iter()
             .find(|e| route_matches(e.method, e.path, &request.method, path));
         let body_excluded = matches!(exclusion.map(|e| &e.scope), Some(ExclusionScope::Body));
-        let excluded_args: &[&str] = match exclusion.map(|e| &e.scope) {
-            Some(ExclusionScope::Args(args)) => args,
-            _ => &[],
+        let (excluded_args, secret_args): (&[&str], &[&str]) = match exclusion.map(|e| &e.scope) {
+            Some(ExclusionScope::Args(args)) => (args, &[]),
+            Some(ExclusionScope::Secrets(args)) => (&[], args),
+            _ => (&[], &[]),
+        };
+        let named = |args: &[&str], name: &str| {
+            args.iter()
+                .any(|a| name == *a || name.strip_prefix("json.") == Some(a))
         };
         let parts = request::Parts {
             uri: !oversize.uri,
@@ -890,12 +900,14 @@ impl Waf {
             spent_out: false,
         };
         let walked = request::walk(request, caps, parts, &mut |target| {
-            if target.location == Location::ArgValue
-                && excluded_args
-                    .iter()
-                    .any(|a| target.name == *a || target.name.strip_prefix("json.") == Some(a))
-            {
-                return true;
+            let mut target = target;
+            if target.location == Location::ArgValue {
+                if named(excluded_args, target.name) {
+                    return true;
+                }
+                if named(secret_args, target.name) {
+                    target.location = Location::Secret;
+                }
             }
             self.scan(&target, &mut scan, &mut hits);
             !scan.spent_out

@@ -132,6 +132,8 @@ pub enum Location {
     Filename,
     /// A body the WAF could not split into arguments (plain text, broken JSON).
     RawBody,
+    /// An argument value that is a secret (a password): only the rules made for secrets read it.
+    Secret,
 }
 
 /// One place to inspect, borrowed for the time of the visit: the walk hands each target to the

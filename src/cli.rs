@@ -161,7 +161,8 @@ enum IncidentCommand {
     /// Run the Art. 33/34 risk assessment: one JSON object of facts on stdin, the decision as
     /// JSON on stdout. Fields (only breach_types is required): breach_types, data_categories,
     /// approx_data_subjects, encrypted_state_of_the_art, key_compromised, backup_restorable,
-    /// unavailability_hours, exfiltration, recipient_trusted, vulnerable_data_subjects.
+    /// unavailability_hours, exfiltration, recipient_trusted, vulnerable_data_subjects,
+    /// high_risk_averted, disproportionate_effort.
     Assess,
 }
 

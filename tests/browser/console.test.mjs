@@ -340,6 +340,9 @@ test('a security officer triages a report into an incident, sends the notice and
   assert.ok((await page.$$('#reasons li')).length > 0, 'the engine names its reasons');
   assert.match(await page.textContent('#reasons'), /Empfindlichkeit 1 von 4 aus den Datenkategorien \(Kontaktdaten\)/, 'in the page\'s language');
   assert.match(await page.textContent('#advice'), /Wir sind Auftragsverarbeiter für acme/);
+  // Left unknown, whether vulnerable people are affected decides the level: provisional, and asked.
+  assert.match(await page.textContent('#provisional'), /vorläufig/);
+  assert.match(await page.textContent('#to-find-out'), /Sind schutzbedürftige Personen/);
   assert.ok(await page.isChecked('#encrypted_state_of_the_art-no') && await page.isChecked('#exfiltration-likely'), 'the answers stay as given');
   // An override needs its reasons.
   await page.fill('#justification', 'zu kurz');

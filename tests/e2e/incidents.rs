@@ -953,12 +953,17 @@ fn the_assessment_reads_the_incident_file_and_follows_its_changes() {
             .ours("newsletter list")
             .json(),
     );
-    // Only what the file does not hold is typed: the rest is read from the file.
+    // Only what the file does not hold is typed: the rest is read from the file. (Every fact
+    // the decision turns on is given, so that the category alone decides it.)
+    let own = json!({
+        "exfiltration": "confirmed", "encrypted_state_of_the_art": false,
+        "recipient_trusted": false, "vulnerable_data_subjects": false
+    });
     let (status, view) = call(
         "POST",
         &p.url(&format!("/api/incidents/{id}/assessment")),
         Some(&dpo),
-        Some(&json!({ "exfiltration": "confirmed" })),
+        Some(&own),
     );
     assert_eq!(status, 200, "{view}");
     let assessment = &view["assessment"];
@@ -972,11 +977,11 @@ fn the_assessment_reads_the_incident_file_and_follows_its_changes() {
         "the upper end"
     );
     let engine = |categories: &[&str]| {
-        let facts: incidents::Facts = serde_json::from_value(json!({
-            "breach_types": ["confidentiality"], "data_categories": categories,
-            "approx_data_subjects": 12, "exfiltration": "confirmed"
-        }))
-        .expect("facts");
+        let mut facts = own.clone();
+        facts["breach_types"] = json!(["confidentiality"]);
+        facts["data_categories"] = json!(categories);
+        facts["approx_data_subjects"] = json!(12);
+        let facts: incidents::Facts = serde_json::from_value(facts).expect("facts");
         serde_json::to_value(incidents::assess(&facts).expect("decision")).expect("json")
     };
     assert_eq!(assessment["engine"], engine(&["contact"]));
@@ -1006,7 +1011,11 @@ fn the_assessment_reads_the_incident_file_and_follows_its_changes() {
         "POST",
         &p.url(&format!("/api/incidents/{id}/assessment")),
         Some(&dpo),
-        Some(&json!({ "data_categories": ["contact"], "exfiltration": "confirmed" })),
+        Some(&json!({
+            "data_categories": ["contact"], "exfiltration": "confirmed",
+            "encrypted_state_of_the_art": false, "recipient_trusted": false,
+            "vulnerable_data_subjects": false
+        })),
     );
     assert_eq!(status, 200, "{view}");
     let (status, view) = call(

@@ -291,7 +291,18 @@ async fn render(
         @match &view.assessment {
             Some(a) => {
                 p { (t("Risiko: ", "Risk: ")) strong id="risk" { (risk(a.effective.risk)) }
+                    @if a.engine.provisional { " " span class="status warn" id="provisional" { (t("vorläufig", "provisional")) } }
                     @if a.override_decision.is_some() { " " span class="status warn" { (t("abweichend entschieden", "overridden")) } } }
+                @if !a.engine.to_find_out.is_empty() {
+                    h3 { (t("Noch herauszufinden", "Still to find out")) }
+                    p class="hint" { (t(
+                        "Bis diese Fragen beantwortet sind, gilt das vorsichtige Ergebnis.",
+                        "Until these are answered, the cautious outcome applies.",
+                    )) }
+                    ul id="to-find-out" { @for q in &a.engine.to_find_out {
+                        li { (crate::web::context::current_lang().pick(q.question_de.as_str(), q.question.as_str())) }
+                    } }
+                }
                 h3 { (t("Gründe der Regel-Engine", "The engine's reasons")) }
                 ul id="reasons" { @for line in crate::web::context::in_page_language(&a.engine.reasons, &a.engine.reasons_de) { li { (line) } } }
                 h3 { (t("Was daraus folgt", "What follows")) }
@@ -517,6 +528,8 @@ fn assessment_form(
             (tri_state("backup_restorable", t("Aus einer Sicherung wiederherstellbar?", "Restorable from a backup?"), known(|f| f.backup_restorable)))
             (tri_state("recipient_trusted", t("Empfänger vertrauenswürdig (z. B. versehentlich an einen Kunden)?", "Recipient trusted (e.g. sent to a customer by mistake)?"), known(|f| f.recipient_trusted)))
             (tri_state("vulnerable_data_subjects", t("Schutzbedürftige Betroffene (z. B. Kinder, Patienten)?", "Vulnerable people affected (e.g. children, patients)?"), known(|f| f.vulnerable_data_subjects)))
+            (tri_state("high_risk_averted", t("Hohes Risiko durch seither getroffene Maßnahmen gebannt (Art. 34 Abs. 3 lit. b)?", "High risk averted by measures taken since (Art. 34(3)(b))?"), known(|f| f.high_risk_averted)))
+            (tri_state("disproportionate_effort", t("Einzelbenachrichtigung unverhältnismäßig, öffentliche Bekanntmachung (Art. 34 Abs. 3 lit. c)?", "Telling each person disproportionate, public communication instead (Art. 34(3)(c))?"), known(|f| f.disproportionate_effort)))
             fieldset {
                 legend { (t("Abfluss der Daten", "Exfiltration")) }
                 @for (value, label) in [("confirmed", t("bestätigt", "confirmed")), ("likely", t("wahrscheinlich", "likely")), ("unlikely", t("unwahrscheinlich", "unlikely")), ("none", t("keiner", "none")), ("", t("unbekannt", "unknown"))] {
@@ -893,6 +906,8 @@ pub async fn assess(
         backup_restorable: yes_no("backup_restorable"),
         recipient_trusted: yes_no("recipient_trusted"),
         vulnerable_data_subjects: yes_no("vulnerable_data_subjects"),
+        high_risk_averted: yes_no("high_risk_averted"),
+        disproportionate_effort: yes_no("disproportionate_effort"),
         exfiltration: from_serde(posted(&fields, "exfiltration")),
         unavailability_hours: None,
         ..AssessmentInput::default()

@@ -495,7 +495,7 @@ async fn transition(
     tag = "incidents",
     params(("id" = String, Path, description = "The id (incident)")),
     request_body = AssessmentInput,
-    responses((status = 200, description = "The risk assessment: the engine's decision with its reasons and the advice for our role")),
+    responses((status = 200, description = "The risk assessment: the engine's decision with its reasons (provisional, with what to find out, while a fact that decides it is unknown) and the advice for our role")),
     security(("bearer" = ["incidents:assess"]))
 )]
 async fn assess(

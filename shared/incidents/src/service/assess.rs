@@ -41,6 +41,12 @@ pub struct AssessmentInput {
     pub recipient_trusted: Option<bool>,
     #[serde(default)]
     pub vulnerable_data_subjects: Option<bool>,
+    /// Art. 34(3)(b): measures since ensure the high risk is no longer likely (claimed).
+    #[serde(default)]
+    pub high_risk_averted: Option<bool>,
+    /// Art. 34(3)(c): telling each person would be disproportionate (claimed).
+    #[serde(default)]
+    pub disproportionate_effort: Option<bool>,
 }
 
 /// The decision as advice for our role in each affected data set (see `AssessmentView::advice`),
@@ -209,6 +215,8 @@ impl IncidentService {
             exfiltration: input.exfiltration,
             recipient_trusted: input.recipient_trusted,
             vulnerable_data_subjects: input.vulnerable_data_subjects,
+            high_risk_averted: input.high_risk_averted,
+            disproportionate_effort: input.disproportionate_effort,
         };
         file_facts(&record, &mut facts, &from_file);
         let decision = assessment::assess(&facts)

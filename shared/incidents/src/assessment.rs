@@ -249,6 +249,48 @@ impl Unknown {
         }
     }
 
+    /// The fact as a reason names it: what is not known.
+    fn label(self) -> (&'static str, &'static str) {
+        match self {
+            Unknown::Categories => (
+                "which kinds of data are affected",
+                "welche Arten von Daten betroffen sind",
+            ),
+            Unknown::Encrypted => (
+                "whether the data was encrypted to the state of the art",
+                "ob die Daten nach dem Stand der Technik verschlüsselt waren",
+            ),
+            Unknown::KeyCompromised => (
+                "whether the key is compromised",
+                "ob der Schlüssel kompromittiert ist",
+            ),
+            Unknown::RecipientTrusted => (
+                "whether only a trusted recipient got the data",
+                "ob nur ein vertrauenswürdiger Empfänger die Daten erhielt",
+            ),
+            Unknown::Exfiltration => (
+                "whether the data reached unauthorised parties",
+                "ob Unbefugte die Daten erhalten haben",
+            ),
+            Unknown::BackupRestorable => (
+                "whether a backup can restore the data",
+                "ob eine Sicherung die Daten wiederherstellen kann",
+            ),
+            Unknown::UnavailabilityHours => (
+                "how long the data is unavailable",
+                "wie lange die Daten nicht verfügbar sind",
+            ),
+            Unknown::Vulnerable => (
+                "whether vulnerable people are affected",
+                "ob schutzbedürftige Personen betroffen sind",
+            ),
+            Unknown::People => (
+                "how many people are affected",
+                "wie viele Personen betroffen sind",
+            ),
+        }
+    }
+
     /// How many ways the fact can turn out, as far as the rules tell them apart.
     fn ways(self) -> usize {
         match self {
@@ -415,16 +457,19 @@ pub fn assess(facts: &Facts) -> Result<Decision, FactsError> {
     let (Some(lowest), Some(highest)) = (risks.iter().min(), risks.iter().max()) else {
         return Ok(decide(facts, &unknown));
     };
-    let names = |list: &[Unknown]| list.iter().map(|u| u.fact()).collect::<Vec<_>>().join(", ");
+    // The unknown facts in words, in each language.
+    let named = |list: &[Unknown]| {
+        let (en, de): (Vec<_>, Vec<_>) = list.iter().map(|u| u.label()).unzip();
+        (en.join("; "), de.join("; "))
+    };
     if lowest == highest {
         let mut decision = decide(facts, &unknown);
+        let (en, de) = named(&unknown);
         decision.reasons.push(format!(
-            "Not known yet, and the outcome is the same whichever way they turn out: {}.",
-            names(&unknown)
+            "Not known yet, but the outcome is the same whichever way it turns out: {en}."
         ));
         decision.reasons_de.push(format!(
-            "Noch nicht bekannt, das Ergebnis ist aber gleich, wie auch immer sie ausfallen: {}.",
-            names(&unknown)
+            "Noch nicht bekannt, das Ergebnis ist aber gleich, wie auch immer es ausfällt: {de}."
         ));
         return Ok(decision);
     }
@@ -446,16 +491,14 @@ pub fn assess(facts: &Facts) -> Result<Decision, FactsError> {
     let mut decision = decide(&turned_out(cautious), &unknown);
     let (low_en, low_de) = outcome_text(*lowest);
     let (high_en, high_de) = outcome_text(*highest);
+    let (matter_en, matter_de) = named(&matter);
     decision.reasons.push(format!(
-        "Provisional: not known yet and deciding the outcome: {}. Until they are known the cautious \
-         outcome applies, {high_en}; as they turn out it can be as low as {low_en}.",
-        names(&matter)
+        "Provisional: not known yet, and deciding the outcome: {matter_en}. Until that is known, the \
+         cautious outcome applies: {high_en}. At best, as it turns out: {low_en}."
     ));
     decision.reasons_de.push(format!(
-        "Vorläufig: noch nicht bekannt und für das Ergebnis entscheidend: {}. Bis sie bekannt sind, \
-         gilt das vorsichtige Ergebnis, {high_de}; je nachdem, wie sie ausfallen, kann es bis zu \
-         {low_de} sinken.",
-        names(&matter)
+        "Vorläufig: noch nicht bekannt und für das Ergebnis entscheidend: {matter_de}. Bis das \
+         bekannt ist, gilt das vorsichtige Ergebnis: {high_de}. Im günstigsten Fall: {low_de}."
     ));
     decision.provisional = true;
     decision.to_find_out = matter
@@ -995,7 +1038,8 @@ mod tests {
         let last = d.reasons.last().unwrap();
         assert!(last.starts_with("Provisional:"), "{last}");
         assert!(
-            last.contains("as low as unlikely to result in a risk"),
+            last.contains("whether vulnerable people are affected; how many people are affected")
+                && last.contains("At best, as it turns out: unlikely to result in a risk"),
             "{last}"
         );
         assert_eq!(d.reasons.len(), d.reasons_de.len());
@@ -1030,7 +1074,7 @@ mod tests {
         let last = d.reasons.last().unwrap();
         assert!(
             last.contains("the same whichever way")
-                && last.contains("vulnerable_data_subjects, approx_data_subjects"),
+                && last.contains("whether vulnerable people are affected; how many people"),
             "{last}"
         );
     }

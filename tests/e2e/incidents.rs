@@ -739,6 +739,19 @@ fn the_breach_register_lists_every_breach_notified_or_not_for_the_authority() {
         })),
     );
     assert_eq!(status, 200, "{view}");
+    // Assessed with only what the file says: whether the laptop was encrypted decides it, so the
+    // decision waits for that, and the register says so.
+    let (status, view) = call(
+        "POST",
+        &p.url(&format!("/api/incidents/{untold}/assessment")),
+        Some(&dpo),
+        Some(&json!({})),
+    );
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(
+        view["assessment"]["effective"]["provisional"], true,
+        "{view}"
+    );
 
     let (status, register) = call("GET", &p.url("/api/incidents/register"), Some(&dpo), None);
     assert_eq!(status, 200, "{register}");
@@ -766,6 +779,16 @@ fn the_breach_register_lists_every_breach_notified_or_not_for_the_authority() {
         json!({ "min": 10, "max": 12 })
     );
     assert_eq!(quiet["our_roles"], json!(["controller"]));
+    assert_eq!(quiet["decision_provisional"], true);
+    assert!(
+        quiet["decision_reasons"]
+            .as_array()
+            .and_then(|r| r.last())
+            .and_then(Value::as_str)
+            .is_some_and(|r| r.starts_with("Provisional:")),
+        "{quiet}"
+    );
+    assert_eq!(entry(&told)["decision_provisional"], false, "not assessed");
 
     // The same as CSV, for the authority: a header and one row per breach; a cell that would
     // be a formula is neutralised.
@@ -805,6 +828,7 @@ fn the_breach_register_lists_every_breach_notified_or_not_for_the_authority() {
     );
     assert_eq!(&row(&untold)[column("notified")], "no");
     assert_eq!(&row(&untold)[column("approx_data_subjects")], "10–12");
+    assert_eq!(&row(&untold)[column("decision_provisional")], "yes");
     assert_eq!(
         &row(&told)[column("supervisory_authority_reference")],
         "LfD-2026-0042"

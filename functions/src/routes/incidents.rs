@@ -723,6 +723,7 @@ pub(crate) fn register_csv(
         "likely_consequences",
         "remedial_action",
         "risk",
+        "decision_provisional",
         "decision_reasons",
         "override_justification",
         "supervisory_authority_notified_at",
@@ -761,6 +762,7 @@ pub(crate) fn register_csv(
                 .collect::<Vec<_>>()
                 .join("; "),
             e.risk.as_ref().map(name).unwrap_or_default(),
+            if e.decision_provisional { "yes" } else { "no" }.to_string(),
             e.decision_reasons.join("; "),
             e.override_justification.clone().unwrap_or_default(),
             at(e.supervisory_authority_notified.as_ref().map(|n| n.at)),

@@ -365,15 +365,20 @@ impl AssessmentRecord {
     /// The decision in force: the override if there is one.
     pub fn effective(&self) -> EffectiveDecision {
         match &self.override_decision {
+            // A human decided on what they knew: not provisional.
             Some(o) => EffectiveDecision {
                 risk: o.risk,
                 notify_supervisory_authority: o.notify_supervisory_authority,
                 communicate_to_data_subjects: o.communicate_to_data_subjects,
+                provisional: false,
+                by_public_communication: false,
             },
             None => EffectiveDecision {
                 risk: self.engine.risk,
                 notify_supervisory_authority: self.engine.notify_supervisory_authority,
                 communicate_to_data_subjects: self.engine.communicate_to_data_subjects,
+                provisional: self.engine.provisional,
+                by_public_communication: self.engine.by_public_communication,
             },
         }
     }
@@ -384,6 +389,12 @@ pub struct EffectiveDecision {
     pub risk: RiskLevel,
     pub notify_supervisory_authority: bool,
     pub communicate_to_data_subjects: bool,
+    /// The engine's decision while facts that decide it are unknown (see `Decision`).
+    #[serde(default)]
+    pub provisional: bool,
+    /// The data subjects are told by a public communication (Art. 34(3)(c)).
+    #[serde(default)]
+    pub by_public_communication: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

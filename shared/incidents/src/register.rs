@@ -39,6 +39,8 @@ pub struct RegisterEntry {
     // The decision on notifying, with its reasons.
     /// None while the incident is not assessed.
     pub risk: Option<RiskLevel>,
+    /// The decision waits for facts not known yet (its reasons say which).
+    pub decision_provisional: bool,
     pub decision_reasons: Vec<String>,
     /// A human override of the engine's decision, with its written justification.
     pub override_justification: Option<String>,
@@ -121,6 +123,10 @@ impl RegisterEntry {
                 })
                 .collect(),
             risk: view.assessment.as_ref().map(|a| a.effective.risk),
+            decision_provisional: view
+                .assessment
+                .as_ref()
+                .is_some_and(|a| a.effective.provisional),
             decision_reasons: view
                 .assessment
                 .as_ref()

@@ -101,7 +101,18 @@ pub(super) fn advice(
                     .to_string(),
             );
         }
-        if decision.communicate_to_data_subjects {
+        if decision.by_public_communication {
+            en.push(
+                "For our own data: inform the data subjects by a public communication or a similar \
+                 measure that reaches them as effectively (Art. 34(3)(c))."
+                    .to_string(),
+            );
+            de.push(
+                "Für unsere eigenen Daten: die Betroffenen durch eine öffentliche Bekanntmachung oder \
+                 eine ähnlich wirksame Maßnahme informieren (Art. 34 Abs. 3 lit. c)."
+                    .to_string(),
+            );
+        } else if decision.communicate_to_data_subjects {
             en.push(
                 "For our own data: communicate the breach to the data subjects without undue delay \
                  (Art. 34(1))."

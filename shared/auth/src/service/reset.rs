@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::{Account, AuthService, UserId, later, passwords, random_token};
+use super::{Account, AuthService, UserId, later, random_token};
 use crate::records::{Activation, LinkPointer, digest, reset_pointer};
 use kernel::error::Error;
 use kernel::rbac::Principal;
@@ -98,20 +98,20 @@ impl AuthService {
     /// The new password from the mailed link: checked (length, guessability with the account's
     /// own name and address), set, the link spent, every session ended, a lockout lifted.
     pub async fn reset_password(&self, input: ResetInput) -> Result<(), Error> {
-        let invalid = || Error::Unauthenticated("the reset link is not valid".into());
         let token = input.token.unwrap_or_default();
         let password = input.password.unwrap_or_default();
         let key = reset_pointer(&token)?;
         let now = self.clock.now();
-        let Some((mut user, version, login)) = self
-            .account_of_link(&key, &token, now, |u| u.reset.as_ref())
-            .await?
-        else {
-            return Err(invalid());
-        };
-        let view = self.view(&user).await?;
-        passwords::check_policy(&password, "/password", &[&view.email, &view.name])?;
-        user.password = Some(self.passwords.hash(&password).await?);
+        let (mut user, version, login) = self
+            .new_password_by_link(
+                &key,
+                &token,
+                &password,
+                now,
+                |u| u.reset.as_ref(),
+                Error::Unauthenticated("the reset link is not valid".into()),
+            )
+            .await?;
         user.reset = None;
         user.revoked_before = Some(now);
         user.failed_attempts = 0;

@@ -374,21 +374,20 @@ impl AuthService {
 
     /// The new user chooses a password with the activation token.
     pub async fn activate(&self, input: ActivateInput) -> Result<UserView, Error> {
-        let invalid = || Error::Unauthenticated("the activation token is not valid".into());
         let token = input.token.unwrap_or_default();
         let password = input.password.unwrap_or_default();
         let pointer = activation_pointer(&token)?;
         let now = self.clock.now();
-        let Some((mut user, version, login)) = self
-            .account_of_link(&pointer, &token, now, |u| u.activation.as_ref())
-            .await?
-        else {
-            return Err(invalid());
-        };
-        // The account's own address and name count as known words, as at a reset.
-        let view = self.view(&user).await?;
-        passwords::check_policy(&password, "/password", &[&view.email, &view.name])?;
-        user.password = Some(self.passwords.hash(&password).await?);
+        let (mut user, version, login) = self
+            .new_password_by_link(
+                &pointer,
+                &token,
+                &password,
+                now,
+                |u| u.activation.as_ref(),
+                Error::Unauthenticated("the activation token is not valid".into()),
+            )
+            .await?;
         user.activation = None;
         user.updated_at = now;
         let principal = user.principal(&[], false);

@@ -293,7 +293,7 @@ async fn render(
                 p { (t("Risiko: ", "Risk: ")) strong id="risk" { (risk(a.effective.risk)) }
                     @if a.effective.provisional { " " span class="status warn" id="provisional" { (t("vorläufig", "provisional")) } }
                     @if a.override_decision.is_some() { " " span class="status warn" { (t("abweichend entschieden", "overridden")) } } }
-                @if !a.engine.to_find_out.is_empty() {
+                @if a.effective.provisional && !a.engine.to_find_out.is_empty() {
                     h3 { (t("Noch herauszufinden", "Still to find out")) }
                     p class="hint" { (t(
                         "Bis diese Fragen beantwortet sind, gilt das vorsichtige Ergebnis.",

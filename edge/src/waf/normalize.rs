@@ -362,8 +362,10 @@ pub fn canonical(input: &str) -> String {
 }
 
 /// Removes C, SQL and HTML comments (replaced by a space), then collapses whitespace. One pass
-/// over the text: an unclosed comment runs to the end, a stray `*/` is a space, and MySQL's
-/// executable comments (`/*!50000 select */`) keep their content.
+/// over the text: an unclosed `/*` runs to the end (as SQL reads it), a stray `*/` is a space,
+/// and MySQL's executable comments (`/*!50000 select */`) keep their content. An unclosed `<!--`
+/// is only its opener: SQL does not know it, and what follows it must not hide
+/// (`<!--' or 1=1--`).
 pub fn strip_comments(input: &str) -> String {
     let bytes = input.as_bytes();
     if !bytes.iter().any(|b| matches!(b, b'/' | b'<' | b'*')) {
@@ -372,6 +374,9 @@ pub fn strip_comments(input: &str) -> String {
     let mut out = String::with_capacity(input.len());
     let mut copied = 0;
     let mut i = 0;
+    // Once no `-->` follows some position, none follows any later one: later openers do not
+    // search again (the text stays one pass, however many openers it holds).
+    let mut html_close_ahead = true;
     while i < bytes.len() {
         let rest = &bytes[i..];
         if rest.starts_with(b"/*") {
@@ -389,7 +394,13 @@ pub fn strip_comments(input: &str) -> String {
         } else if rest.starts_with(b"<!--") {
             out.push_str(&input[copied..i]);
             out.push(' ');
-            i = find_from(bytes, i + 4, b"-->").map_or(bytes.len(), |end| end + 3);
+            let close = if html_close_ahead {
+                find_from(bytes, i + 4, b"-->")
+            } else {
+                None
+            };
+            html_close_ahead = close.is_some();
+            i = close.map_or(i + 4, |end| end + 3);
             copied = i;
         } else if rest.starts_with(b"*/") {
             out.push_str(&input[copied..i]);
@@ -601,7 +612,10 @@ mod tests {
     #[test]
     fn comment_stripping_is_one_pass() {
         assert_eq!(strip_comments("a/*x"), "a");
-        assert_eq!(strip_comments("a<!--x"), "a");
+        // An unclosed HTML comment hides nothing: SQL does not know it.
+        assert_eq!(strip_comments("a<!--x"), "a x");
+        assert_eq!(strip_comments("<!--' or 1=1--"), "' or 1=1--");
+        assert_eq!(strip_comments("<!--<!--x-->y"), "y");
         assert_eq!(strip_comments("a*/b"), "a b");
         assert_eq!(strip_comments("/**//**/<!--"), "");
     }

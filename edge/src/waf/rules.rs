@@ -307,8 +307,9 @@ pub static RULES: &[RuleDef] = &[
         Compact,
         INPUT | PATH,
         // An alias only where a value breaks out of a string or number first (`' as x from`,
-        // `1234 AS "foobar" FROM`): prose says "works as admin from home".
-        r#"(?:^[\W\d]*['"`)]\s*as\s+["'`]?[\w-]+["'`]?\s+from\b|^[\W\d]+\s*as\s+["'`][\w-]+["'`]\s+from\b|\bselect\s+(?:top\s+\d+\s+)?(?:[\w.*`"]+\s*,\s*)*[\w.*`"]+\s+from\s+[\w.`"]+|\bunion\s+(?:all\s+)?select\b|\bconcat\s*\(|\bselect\s+(?:null|\d+)\s*,|['"`]\s*(?:regexp|rlike|sounds\s+like)\b|\bas\s*["'`]?\s*from\b)"#,
+        // `1234 AS "foobar" FROM`): prose says "works as admin from home". A server variable
+        // selected (`select @@version`), a database backed up to a share (MSSQL).
+        r#"(?:^[\W\d]*['"`)]\s*as\s+["'`]?[\w-]+["'`]?\s+from\b|^[\W\d]+\s*as\s+["'`][\w-]+["'`]\s+from\b|\bselect\s+(?:top\s+\d+\s+)?(?:[\w.*`"]+\s*,\s*)*[\w.*`"]+\s+from\s+[\w.`"]+|\bunion\s+(?:all\s+)?select\b|\bconcat\s*\(|\bselect\s+(?:null|\d+)\s*,|['"`]\s*(?:regexp|rlike|sounds\s+like)\b|\bas\s*["'`]?\s*from\b|\bselect\s+@@\w+|\bbackup\s+(?:database|log)\s+\S+\s+to\s+disk)"#,
     ),
     rule(
         942500,
@@ -426,7 +427,7 @@ pub static RULES: &[RuleDef] = &[
         CRITICAL,
         Compact,
         INPUT | PATH,
-        r"(?:<\s*(?:script|iframe|frame|object|embed|applet|svg|math|meta|link|base|style|form|isindex|xmp|plaintext|template|marquee|bgsound|dialog)\b|<\s*[a-z]\s*:\s*[a-z]|<(?:\s*[a-z]\s){3,}|\bdata\s*:\s*text/html)",
+        r"(?:<\s*(?:script|iframe|frame|object|embed|applet|svg|math|meta|link|base|style|form|isindex|xmp|plaintext|template|marquee|bgsound|dialog)\b|<\s*[a-z]\s*:\s*[a-z]|<(?:\s*[a-z]\s){3,}|\bdata\s*:\s*text/html|<\s*xml\b[^>]*\b(?:src|id)\s*=|<!\[cdata\[\s*<\s*[a-z])",
     ),
     rule(
         941170,
@@ -435,7 +436,7 @@ pub static RULES: &[RuleDef] = &[
         CRITICAL,
         Compact,
         INPUT | PATH,
-        r"(?:\bdata\s*:[^,]*,.*<|(?:^|[\s'\x22=(`])(?:javascript|vbscript|livescript)\s*:\s*[^\s]*[(\[`'\x22=.;/\\{+%&]|[='\x22(`]\s*(?:javascript|vbscript|livescript)\s*:)",
+        r"(?:\bdata\s*:[^,]*,.*<|(?:^|[\s'\x22=(`])(?:javascript|vbscript|livescript|mocha)\s*:\s*[^\s]*[(\[`'\x22=.;/\\{+%&]|[='\x22(`]\s*(?:javascript|vbscript|livescript|mocha)\s*:)",
     ),
     rule(
         941180,

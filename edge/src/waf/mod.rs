@@ -1740,9 +1740,11 @@ mod tests {
             (942101, "'; return true; var x='"),
             (942101, "admin'; drop table users--"),
             (942360, "select @@version"),
-            // An unclosed HTML comment hides nothing after it.
+            // An unclosed comment hides nothing after it.
             (942100, "<!--' or 1=1--"),
             (941110, "<!--<script>alert(1)</script>"),
+            (941110, "/*<script>alert(1)</script>"),
+            (934200, "/*{{7*7}}"),
             (941160, "<![CDATA[<img src=x>"),
             (941160, "<xml id=i src=\"http://evil.example/x.xml\">"),
             (

@@ -362,10 +362,10 @@ pub fn canonical(input: &str) -> String {
 }
 
 /// Removes C, SQL and HTML comments (replaced by a space), then collapses whitespace. One pass
-/// over the text: an unclosed `/*` runs to the end (as SQL reads it), a stray `*/` is a space,
-/// and MySQL's executable comments (`/*!50000 select */`) keep their content. An unclosed `<!--`
-/// is only its opener: SQL does not know it, and what follows it must not hide
-/// (`<!--' or 1=1--`).
+/// over the text: a stray `*/` is a space, and MySQL's executable comments (`/*!50000 select */`)
+/// keep their content. An unclosed comment is only its opener: the view serves SQL, markup and
+/// templates alike, and what one language would ignore after an unclosed opener another runs
+/// (`<!--' or 1=1--`, `/*<script>…`).
 pub fn strip_comments(input: &str) -> String {
     let bytes = input.as_bytes();
     if !bytes.iter().any(|b| matches!(b, b'/' | b'<' | b'*')) {
@@ -374,9 +374,10 @@ pub fn strip_comments(input: &str) -> String {
     let mut out = String::with_capacity(input.len());
     let mut copied = 0;
     let mut i = 0;
-    // Once no `-->` follows some position, none follows any later one: later openers do not
+    // Once no closer follows some position, none follows any later one: later openers do not
     // search again (the text stays one pass, however many openers it holds).
     let mut html_close_ahead = true;
+    let mut c_close_ahead = true;
     while i < bytes.len() {
         let rest = &bytes[i..];
         if rest.starts_with(b"/*") {
@@ -388,7 +389,13 @@ pub fn strip_comments(input: &str) -> String {
                     i += 1;
                 }
             } else {
-                i = find_from(bytes, i + 2, b"*/").map_or(bytes.len(), |end| end + 2);
+                let close = if c_close_ahead {
+                    find_from(bytes, i + 2, b"*/")
+                } else {
+                    None
+                };
+                c_close_ahead = close.is_some();
+                i = close.map_or(i + 2, |end| end + 2);
             }
             copied = i;
         } else if rest.starts_with(b"<!--") {
@@ -611,8 +618,9 @@ mod tests {
 
     #[test]
     fn comment_stripping_is_one_pass() {
-        assert_eq!(strip_comments("a/*x"), "a");
-        // An unclosed HTML comment hides nothing: SQL does not know it.
+        // An unclosed comment hides nothing: SQL does not know `<!--`, markup does not know `/*`.
+        assert_eq!(strip_comments("a/*x"), "a x");
+        assert_eq!(strip_comments("/*<script>"), "<script>");
         assert_eq!(strip_comments("a<!--x"), "a x");
         assert_eq!(strip_comments("<!--' or 1=1--"), "' or 1=1--");
         assert_eq!(strip_comments("<!--<!--x-->y"), "y");

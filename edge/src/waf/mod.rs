@@ -1001,36 +1001,43 @@ impl Waf {
         // The views of plain text are mostly the same text again: what was found in one (its
         // bytes, its factors) serves every view equal to it.
         let mut searched: [Option<(ByteSet, GroupSet)>; 4] = [None; 4];
-        for compiled in &self.views {
-            let index = view_index(compiled.view);
-            let text = &views[index];
-            if text.is_empty() {
-                continue;
-            }
-            let first = (0..index).find(|j| views[*j] == *text).unwrap_or(index);
-            let (present, opened) = match searched[first] {
-                Some(known) => known,
-                None if !self.prefilter => (ByteSet::ALL, GroupSet::ALL),
-                None => {
-                    // The factor search is a pass over the text like a group's: it is paid for.
-                    if !scan.take(text.len()) {
-                        break;
-                    }
-                    let (opened, reported) = self.factors.find(text.as_bytes());
-                    if !scan.take(reported.saturating_mul(FACTOR_REPORT_COST)) {
-                        break;
-                    }
-                    let known = (ByteSet::of(text.as_bytes()), opened);
-                    searched[first] = Some(known);
-                    known
+        'views: for compiled in &self.views {
+            let own = view_index(compiled.view);
+            // Where comments were stripped, the comment-stripped view's rules read the decoded
+            // text as well: a comment can hold a whole payload for another language
+            // (`/*<script>…</script>*/` is markup, `<!--' or 1=1-->` is SQL).
+            let also_decoded = compiled.view == View::Compact && views[own] != views[0];
+            for index in std::iter::once(own).chain(also_decoded.then_some(0)) {
+                let text = &views[index];
+                if text.is_empty() {
+                    continue;
                 }
-            };
-            let mut found = Vec::new();
-            compiled.matches(text.as_bytes(), &present, &opened, scan, &mut found);
-            for m in found {
-                let rule = &RULES[m];
-                if in_scope(rule, target.location) {
-                    found_rules.push((rule.id, rule.class, rule.score));
+                let first = (0..index).find(|j| views[*j] == *text).unwrap_or(index);
+                let (present, opened) = match searched[first] {
+                    Some(known) => known,
+                    None if !self.prefilter => (ByteSet::ALL, GroupSet::ALL),
+                    None => {
+                        // The factor search is a pass over the text like a group's: it is paid
+                        // for.
+                        if !scan.take(text.len()) {
+                            break 'views;
+                        }
+                        let (opened, reported) = self.factors.find(text.as_bytes());
+                        if !scan.take(reported.saturating_mul(FACTOR_REPORT_COST)) {
+                            break 'views;
+                        }
+                        let known = (ByteSet::of(text.as_bytes()), opened);
+                        searched[first] = Some(known);
+                        known
+                    }
+                };
+                let mut found = Vec::new();
+                compiled.matches(text.as_bytes(), &present, &opened, scan, &mut found);
+                for m in found {
+                    let rule = &RULES[m];
+                    if in_scope(rule, target.location) {
+                        found_rules.push((rule.id, rule.class, rule.score));
+                    }
                 }
             }
         }
@@ -1745,6 +1752,10 @@ mod tests {
             (941110, "<!--<script>alert(1)</script>"),
             (941110, "/*<script>alert(1)</script>"),
             (934200, "/*{{7*7}}"),
+            // Nor does a closed one, for the other languages (the stripped view's rules read the
+            // decoded text too).
+            (941110, "/*<script>alert(1)</script>*/"),
+            (942100, "<!--' or 1=1 -->"),
             (941160, "<![CDATA[<img src=x>"),
             (941160, "<xml id=i src=\"http://evil.example/x.xml\">"),
             (

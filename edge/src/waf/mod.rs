@@ -981,6 +981,37 @@ impl Waf {
         }
     }
 
+    /// What opens the pattern groups' gates for view `index`: the bytes present and the factors
+    /// found, searched once per distinct text (a view equal to an earlier one reuses its
+    /// search). None when the budget cannot pay for the search.
+    fn gates_of(
+        &self,
+        views: &[String; 4],
+        index: usize,
+        searched: &mut [Option<(ByteSet, GroupSet)>; 4],
+        scan: &mut Scan,
+    ) -> Option<(ByteSet, GroupSet)> {
+        let text = &views[index];
+        let first = (0..index).find(|j| views[*j] == *text).unwrap_or(index);
+        if let Some(known) = searched[first] {
+            return Some(known);
+        }
+        if !self.prefilter {
+            return Some((ByteSet::ALL, GroupSet::ALL));
+        }
+        // The factor search is a pass over the text like a group's: it is paid for.
+        if !scan.take(text.len()) {
+            return None;
+        }
+        let (opened, reported) = self.factors.find(text.as_bytes());
+        if !scan.take(reported.saturating_mul(FACTOR_REPORT_COST)) {
+            return None;
+        }
+        let known = (ByteSet::of(text.as_bytes()), opened);
+        searched[first] = Some(known);
+        Some(known)
+    }
+
     /// The rules a target's value trips: (rule id, class, score) each.
     fn findings(&self, target: &Target<'_>, scan: &mut Scan) -> Vec<Finding> {
         let mut found_rules = Vec::new();
@@ -1012,24 +1043,9 @@ impl Waf {
                 if text.is_empty() {
                     continue;
                 }
-                let first = (0..index).find(|j| views[*j] == *text).unwrap_or(index);
-                let (present, opened) = match searched[first] {
-                    Some(known) => known,
-                    None if !self.prefilter => (ByteSet::ALL, GroupSet::ALL),
-                    None => {
-                        // The factor search is a pass over the text like a group's: it is paid
-                        // for.
-                        if !scan.take(text.len()) {
-                            break 'views;
-                        }
-                        let (opened, reported) = self.factors.find(text.as_bytes());
-                        if !scan.take(reported.saturating_mul(FACTOR_REPORT_COST)) {
-                            break 'views;
-                        }
-                        let known = (ByteSet::of(text.as_bytes()), opened);
-                        searched[first] = Some(known);
-                        known
-                    }
+                let Some((present, opened)) = self.gates_of(&views, index, &mut searched, scan)
+                else {
+                    break 'views;
                 };
                 let mut found = Vec::new();
                 compiled.matches(text.as_bytes(), &present, &opened, scan, &mut found);

@@ -389,25 +389,15 @@ pub fn strip_comments(input: &str) -> String {
                     i += 1;
                 }
             } else {
-                let close = if c_close_ahead {
-                    find_from(bytes, i + 2, b"*/")
-                } else {
-                    None
-                };
-                c_close_ahead = close.is_some();
-                i = close.map_or(i + 2, |end| end + 2);
+                i = closer_after(bytes, i + 2, b"*/", &mut c_close_ahead)
+                    .map_or(i + 2, |end| end + 2);
             }
             copied = i;
         } else if rest.starts_with(b"<!--") {
             out.push_str(&input[copied..i]);
             out.push(' ');
-            let close = if html_close_ahead {
-                find_from(bytes, i + 4, b"-->")
-            } else {
-                None
-            };
-            html_close_ahead = close.is_some();
-            i = close.map_or(i + 4, |end| end + 3);
+            i = closer_after(bytes, i + 4, b"-->", &mut html_close_ahead)
+                .map_or(i + 4, |end| end + 3);
             copied = i;
         } else if rest.starts_with(b"*/") {
             out.push_str(&input[copied..i]);
@@ -420,6 +410,18 @@ pub fn strip_comments(input: &str) -> String {
     }
     out.push_str(&input[copied..]);
     collapse_whitespace(&out)
+}
+
+/// A comment's closer at or after `from`, searched only while one may still come (`ahead`):
+/// once a search found none, later openers of that kind get none without searching.
+fn closer_after(haystack: &[u8], from: usize, closer: &[u8], ahead: &mut bool) -> Option<usize> {
+    let found = if *ahead {
+        find_from(haystack, from, closer)
+    } else {
+        None
+    };
+    *ahead = found.is_some();
+    found
 }
 
 /// The first `needle` at or after `from` (a linear scan: the needles are two or three bytes).

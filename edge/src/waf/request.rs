@@ -436,70 +436,72 @@ impl Walker<'_> {
     }
 
     /// Text nodes and attribute values of an XML document (a tolerant scan, not a parser: broken
-    /// XML is exactly what attackers send), each as an argument; then the markup — tags,
-    /// declarations, comments, CDATA openers, with each text node cut out to one space — as one
-    /// raw target, for what only markup carries (`<!ENTITY … SYSTEM`, `<script>`, `<!--#exec`).
-    /// Every byte is searched once, as text or as markup, not twice (the document whole again).
+    /// XML is exactly what attackers send), each as an argument; then the markup — tags with
+    /// their attributes, declarations, comments, CDATA openers, each text node cut to one space
+    /// — as one raw target, for what only markup carries (`<!ENTITY … SYSTEM`, `<script>`,
+    /// `<!--#exec`). Text is searched once, not again with the whole document; a quoted attribute
+    /// value twice, alone and in its tag.
     fn xml(&mut self, body: &str) {
         let mut markup = String::with_capacity(body.len().min(4096));
         let mut rest = body;
-        'document: {
-            while let Some(open) = rest.find('<') {
-                let text = rest[..open].trim();
-                if !text.is_empty() {
-                    markup.push(' ');
-                    if !self.arg(
-                        Location::ArgValue,
-                        "xml",
-                        &normalize::html_entity_decode(text),
-                    ) {
-                        break 'document;
-                    }
-                }
-                // No `>` after this `<` means none after any later `<` either: the rest is text.
-                let Some(close) = rest[open..].find('>') else {
-                    markup.push('<');
-                    rest = &rest[open + 1..];
-                    break;
-                };
-                let tag = &rest[open + 1..open + close];
+        let mut go_on = true;
+        while go_on && let Some(open) = rest.find('<') {
+            let text = rest[..open].trim();
+            if !text.is_empty() {
+                markup.push(' ');
+                go_on = self.xml_value(text);
+            }
+            // No `>` after this `<` means none after any later `<` either: the rest is text.
+            let Some(close) = rest[open..].find('>') else {
                 markup.push('<');
-                markup.push_str(tag);
-                markup.push('>');
-                let mut attrs = tag;
-                while let Some(eq) = attrs.find('=') {
-                    let after = attrs[eq + 1..].trim_start();
-                    match after.chars().next() {
-                        Some(q @ ('"' | '\'')) => {
-                            let inner = &after[1..];
-                            let end = inner.find(q).unwrap_or(inner.len());
-                            if !self.arg(
-                                Location::ArgValue,
-                                "xml",
-                                &normalize::html_entity_decode(&inner[..end]),
-                            ) {
-                                break 'document;
-                            }
-                            attrs = &inner[(end + 1).min(inner.len())..];
-                        }
-                        _ => attrs = &attrs[eq + 1..],
-                    }
-                }
-                rest = &rest[open + close + 1..];
-            }
-            let tail = rest.trim();
-            if !tail.is_empty() {
-                self.arg(
-                    Location::ArgValue,
-                    "xml",
-                    &normalize::html_entity_decode(tail),
-                );
-            }
+                rest = &rest[open + 1..];
+                break;
+            };
+            let tag = &rest[open + 1..open + close];
+            markup.push('<');
+            markup.push_str(tag);
+            markup.push('>');
+            go_on = go_on && self.xml_attributes(tag);
+            rest = &rest[open + close + 1..];
+        }
+        let tail = rest.trim();
+        if go_on && !tail.is_empty() {
+            self.xml_value(tail);
         }
         let markup = markup.trim();
         if !markup.is_empty() {
             self.other(Location::RawBody, "body", markup);
         }
+    }
+
+    /// The quoted attribute values of a tag, each as an argument; false when a cap stopped the
+    /// walk.
+    fn xml_attributes(&mut self, tag: &str) -> bool {
+        let mut attrs = tag;
+        while let Some(eq) = attrs.find('=') {
+            let after = attrs[eq + 1..].trim_start();
+            match after.chars().next() {
+                Some(q @ ('"' | '\'')) => {
+                    let inner = &after[1..];
+                    let end = inner.find(q).unwrap_or(inner.len());
+                    if !self.xml_value(&inner[..end]) {
+                        return false;
+                    }
+                    attrs = &inner[(end + 1).min(inner.len())..];
+                }
+                _ => attrs = &attrs[eq + 1..],
+            }
+        }
+        true
+    }
+
+    /// A text node or attribute value, its entities decoded, as an argument.
+    fn xml_value(&mut self, value: &str) -> bool {
+        self.arg(
+            Location::ArgValue,
+            "xml",
+            &normalize::html_entity_decode(value),
+        )
     }
 
     fn multipart(&mut self, text: &str, boundary: &str) -> bool {

@@ -123,6 +123,22 @@ const fn rule(
 use Class::*;
 use View::*;
 
+/// Where a command starts after a separator: `;`, `&`, `|`, a line break, `$(` or `<<<`, then an
+/// opening bracket, variables set before it and a path to it, all optional.
+macro_rules! command_position {
+    () => {
+        r"(?:[;&|\n]|\$\(|<<<)\s*[({]?\s*(?:\$\w+\s*)*(?:[\w.-]*/)?"
+    };
+}
+
+/// A name that starts a word, where a byte of a non-ASCII letter counts as a letter (`\b` on bytes
+/// would split "Haßelt (1599)" into "Haß" and `elt(`).
+macro_rules! word_start {
+    () => {
+        r"(?:^|[^\w\x80-\xff])"
+    };
+}
+
 /// Unix commands an injected command line typically starts with.
 macro_rules! unix_commands {
     () => {
@@ -184,9 +200,15 @@ pub static RULES: &[RuleDef] = &[
         CRITICAL,
         Compact,
         INPUT | PATH,
-        // A function's name starts a word: a byte of a non-ASCII letter counts as a letter
-        // (`\b` on bytes would split "Haßelt (1599)" into "Haß" and `elt(`).
-        r"(?:^|[^\w\x80-\xff])(?:extractvalue|updatexml|xmltype|json_build_object|json_extract|json_keys|json_object|jsonb_build_object|row_to_json|to_jsonb?|array_to_string|string_agg|group_concat|concat_ws|load_file|benchmark|pg_sleep|sleep|current_user|session_user|system_user|schema_name|db_name|user_name|is_srvrolemember|has_dbaccess|utl_inaddr\.get_host_address|dbms_pipe\.receive_message|ctxsys\.drithsx\.sn|sys_context|nchar|ascii|substring|substr|unhex|md5|sha1|sha2|conv|coalesce|ifnull|nullif|isnull|instr|locate|randomblob|make_set|elt|export_set|find_in_set|compress|uncompress|rtrim|ltrim|lpad|rpad|strcmp|sysdate|curdate|curtime|now|name_const|char_length|octet_length|bit_length|crc32|soundex|quote|hex|oct|ord|mid|lcase|ucase|aes_(?:de|en)crypt|des_(?:de|en)crypt|from_base64|to_base64|inet_aton|inet_ntoa|last_insert_id|row_count|found_rows|connection_id|get_lock|release_lock|uuid|weight_string|substring_index|timestampdiff|date_format|str_to_date|datediff|from_unixtime|unix_timestamp|pg_read_file|pg_ls_dir|lo_import|lo_export|current_database|current_schema|dbms_\w+|sys\.\w+|xp_\w+|sp_\w+)\s*\(|(?:^|[^\w\x80-\xff])(?:cos|cot|sin|tan|acos|asin|atan2?|pow|power|sqrt)\s*\((?:\s*$|\s*[^\d\s)])|(?:^|[^\w\x80-\xff])(?:database|version|user|schema|char|cast|convert|length|position|decode|encode|insert|trim|rand|md5|if|iif|field|extract|interval|repeat|replace|reverse|left|right|round|floor|ceil|ceiling|abs|sign|exp|log|ln|mod|greatest|least|concat|count|avg|sum|min|max|collation|charset|default|values)\(",
+        // A function's name starts a word (`word_start!`: "Haßelt (1599)" is no `elt(`).
+        concat!(
+            word_start!(),
+            r"(?:extractvalue|updatexml|xmltype|json_build_object|json_extract|json_keys|json_object|jsonb_build_object|row_to_json|to_jsonb?|array_to_string|string_agg|group_concat|concat_ws|load_file|benchmark|pg_sleep|sleep|current_user|session_user|system_user|schema_name|db_name|user_name|is_srvrolemember|has_dbaccess|utl_inaddr\.get_host_address|dbms_pipe\.receive_message|ctxsys\.drithsx\.sn|sys_context|nchar|ascii|substring|substr|unhex|md5|sha1|sha2|conv|coalesce|ifnull|nullif|isnull|instr|locate|randomblob|make_set|elt|export_set|find_in_set|compress|uncompress|rtrim|ltrim|lpad|rpad|strcmp|sysdate|curdate|curtime|now|name_const|char_length|octet_length|bit_length|crc32|soundex|quote|hex|oct|ord|mid|lcase|ucase|aes_(?:de|en)crypt|des_(?:de|en)crypt|from_base64|to_base64|inet_aton|inet_ntoa|last_insert_id|row_count|found_rows|connection_id|get_lock|release_lock|uuid|weight_string|substring_index|timestampdiff|date_format|str_to_date|datediff|from_unixtime|unix_timestamp|pg_read_file|pg_ls_dir|lo_import|lo_export|current_database|current_schema|dbms_\w+|sys\.\w+|xp_\w+|sp_\w+)\s*\(|",
+            word_start!(),
+            r"(?:cos|cot|sin|tan|acos|asin|atan2?|pow|power|sqrt)\s*\((?:\s*$|\s*[^\d\s)])|",
+            word_start!(),
+            r"(?:database|version|user|schema|char|cast|convert|length|position|decode|encode|insert|trim|rand|md5|if|iif|field|extract|interval|repeat|replace|reverse|left|right|round|floor|ceil|ceiling|abs|sign|exp|log|ln|mod|greatest|least|concat|count|avg|sum|min|max|collation|charset|default|values)\(",
+        ),
     ),
     rule(
         942160,
@@ -767,9 +789,11 @@ pub static RULES: &[RuleDef] = &[
             // name (`c:\`, `passwd`), a variable, a quote, `@host`, a comment, another operator,
             // or nothing — since prose puts words after a semicolon or a line break too
             // ("…; man gönnt sie sich", "…; more info soon").
-            r"(?:(?:[;&|\n]|\$\(|<<<)\s*[({]?\s*(?:\$\w+\s*)*(?:[\w.-]*/)?",
+            "(?:",
+            command_position!(),
             distinct_commands!(),
-            r"(?:[\s;&|`<>)]|$)|(?:[;&|\n]|\$\(|<<<)\s*[({]?\s*(?:\$\w+\s*)*(?:[\w.-]*/)?",
+            r"(?:[\s;&|`<>)]|$)|",
+            command_position!(),
             unix_commands!(),
             r"(?:\s+(?:[-/~$.'\x22@#\\]|[\w-]*[./]\w|[a-z]:|(?:aux|axu|ax|ef|elf|passwd|shadow|sudoers|htpasswd|id_rsa|id_ed25519|authorized_keys)\b)|\s*[;&|`<>)]|\s*$)|\b(?:time|nohup|strace|ltrace|timeout|nice|env|exec|command|builtin|sudo|xargs|watch|stdbuf|busybox|trap)\s+(?:[\w.-]*/)?",
             unix_commands!(),

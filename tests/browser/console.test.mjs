@@ -344,6 +344,13 @@ test('a security officer triages a report into an incident, sends the notice and
   assert.match(await page.textContent('#provisional'), /vorläufig/);
   assert.match(await page.textContent('#to-find-out'), /Sind schutzbedürftige Personen/);
   assert.ok(await page.isChecked('#encrypted_state_of_the_art-no') && await page.isChecked('#exfiltration-likely'), 'the answers stay as given');
+  // The same in English (looked at as a screenshot and checked by axe), then back to German.
+  await page.goto(`${incidentUrl}?lang=en`);
+  assert.match(await page.textContent('#provisional'), /provisional/);
+  assert.match(await page.textContent('#to-find-out'), /Are vulnerable people/);
+  assert.match(await page.textContent('#reasons'), /Provisional: not known yet, and deciding the outcome: whether vulnerable people are affected\./);
+  await shoot(context, page, 'console-incident-assessed');
+  await page.goto(`${incidentUrl}?lang=de`);
   // An override needs its reasons.
   await page.fill('#justification', 'zu kurz');
   await follow(page, 'form[action$="/override"] button[type=submit]');

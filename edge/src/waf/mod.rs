@@ -17,8 +17,11 @@ use std::collections::BTreeSet;
 
 use std::sync::Mutex;
 
-use aho_corasick::AhoCorasick;
-use regex_automata::hybrid::dfa::{Cache, DFA, OverlappingState};
+use aho_corasick::Anchored;
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::dfa::DFA as FactorDfa;
+use regex_automata::hybrid::LazyStateID;
+use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::nfa::thompson;
 use regex_automata::util::syntax;
 use regex_automata::{Input, MatchKind};
@@ -297,7 +300,7 @@ struct CompiledView {
 /// that finds them all in a text in one pass. Each factor knows the groups it opens, so a
 /// search yields the set of groups to run directly.
 struct Factors {
-    automaton: Option<AhoCorasick>,
+    automaton: Option<FactorDfa>,
     /// By factor id: the groups (slots) with a pattern that has this factor.
     opens: Vec<GroupSet>,
 }
@@ -341,11 +344,12 @@ impl Factors {
             None
         } else {
             Some(
-                AhoCorasick::builder()
+                // A full DFA, walked by `find`: one table look-up per byte (a few hundred
+                // kilobytes for the rule set's factors). Standard semantics: every state
+                // holds every factor that ends where it is entered.
+                FactorDfa::builder()
                     .match_kind(aho_corasick::MatchKind::Standard)
-                    // A full DFA: one table look-up per byte (a few hundred kilobytes for the
-                    // rule set's factors).
-                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                    .start_kind(aho_corasick::StartKind::Unanchored)
                     .build(ordered.iter().map(|(_, f)| f))
                     .map_err(|e| e.to_string())?,
             )
@@ -353,20 +357,64 @@ impl Factors {
         Ok(Self { automaton, opens })
     }
 
-    /// The groups opened by the factors `text` contains, and how many occurrences were
-    /// reported (each costs more than a byte of the pass).
-    fn find(&self, text: &[u8]) -> (GroupSet, usize) {
+    /// The groups opened by the factors `text` contains. One walk of the automaton, a table
+    /// look-up per byte; a match state seen a moment ago is not read again, so text dense with
+    /// factors (`&` repeated) costs about what plain text does.
+    fn find(&self, text: &[u8]) -> GroupSet {
         let mut open = GroupSet::default();
-        let mut reported = 0;
-        if let Some(automaton) = &self.automaton {
-            for found in automaton.find_overlapping_iter(text) {
-                reported += 1;
-                if let Some(groups) = self.opens.get(found.pattern().as_usize()) {
-                    open.union_with(groups);
+        let Some(dfa) = &self.automaton else {
+            return open;
+        };
+        let Ok(mut sid) = dfa.start_state(Anchored::No) else {
+            // Not built for unanchored searches (it is): every gate opens.
+            return GroupSet::ALL;
+        };
+        let mut recent = RecentStates::<StateID>::default();
+        for &byte in text {
+            sid = dfa.next_state(Anchored::No, sid, byte);
+            if dfa.is_match(sid) && recent.first_time(sid) {
+                for index in 0..dfa.match_len(sid) {
+                    if let Some(groups) = self.opens.get(dfa.match_pattern(sid, index).as_usize()) {
+                        open.union_with(groups);
+                    }
                 }
             }
         }
-        (open, reported)
+        open
+    }
+}
+
+/// The last few match states a walk passed through: in text that repeats itself the same few
+/// come back at every step, and what they hold is known already.
+struct RecentStates<S> {
+    states: [Option<S>; 8],
+    next: usize,
+}
+
+impl<S> Default for RecentStates<S> {
+    fn default() -> Self {
+        Self {
+            states: [None, None, None, None, None, None, None, None],
+            next: 0,
+        }
+    }
+}
+
+impl<S: Copy + PartialEq> RecentStates<S> {
+    /// False when `state` is one of the last few; else remembers it (forgetting the oldest).
+    fn first_time(&mut self, state: S) -> bool {
+        if self.states.contains(&Some(state)) {
+            return false;
+        }
+        if let Some(slot) = self.states.get_mut(self.next % 8) {
+            *slot = Some(state);
+        }
+        self.next = self.next.wrapping_add(1);
+        true
+    }
+
+    fn forget(&mut self) {
+        self.states = [None, None, None, None, None, None, None, None];
     }
 }
 
@@ -431,10 +479,6 @@ impl Scan {
     }
 }
 
-/// What reporting one factor occurrence costs, in bytes searched (measured natively: the factor
-/// pass over `&` repeated, one occurrence per byte, ~5 ns per byte; over plain text ~1 ns).
-const FACTOR_REPORT_COST: usize = 4;
-
 /// Header values up to this length are remembered, at most this many (then the memo starts
 /// over): a few hundred kilobytes at most.
 const HEADER_MEMO_VALUE: usize = 512;
@@ -443,6 +487,8 @@ const HEADER_MEMO_ENTRIES: usize = 512;
 /// Patterns per group. A pattern with a long bounded repetition (`{0,200}`) gets a group of its
 /// own: its states multiply with every other pattern's.
 const GROUP_SIZE: usize = 8;
+// A group's walk keeps its unmatched patterns as bits of a u32.
+const _: () = assert!(GROUP_SIZE < 32);
 
 fn is_heavy(pattern: &str) -> bool {
     // `{m,n}` with n of two digits or more.
@@ -523,16 +569,105 @@ impl CompiledView {
         scan: &mut Scan,
         found: &mut Vec<usize>,
     ) {
+        // The groups whose gates open, as far as the budget pays for them.
+        let mut chosen = GroupSet::default();
         for group in &self.groups {
             if group.gate.opens(present, opened, group.slot) {
                 if !scan.take(text.len()) {
-                    return;
+                    break;
                 }
-                if let Some(cache) = scan.caches.get_mut(group.slot) {
-                    group.matches(text, cache, found);
-                }
+                chosen.insert(group.slot);
             }
         }
+        let Some(first) = self.groups.first().map(|g| g.slot) else {
+            return;
+        };
+        // A view's groups hold consecutive slots: their caches are one slice.
+        let Some(caches) = scan.caches.get_mut(first..first + self.groups.len()) else {
+            return;
+        };
+        let walkers = self
+            .groups
+            .iter()
+            .zip(caches.iter_mut())
+            .filter(|(group, _)| chosen.contains(group.slot))
+            .filter_map(|(group, cache)| Walker::start(group, cache, text))
+            .collect();
+        walk_together(walkers, text, found);
+    }
+}
+
+/// One group's walk over a text: its DFA, cache and state, and what it has matched.
+struct Walker<'a> {
+    group: &'a PatternGroup,
+    cache: &'a mut Cache,
+    sid: LazyStateID,
+    walk: GroupWalk,
+}
+
+impl<'a> Walker<'a> {
+    /// Without a minimum clear count the DFA never gives up, so errors cannot happen; one
+    /// would end this group's walk (the others still run).
+    fn start(group: &'a PatternGroup, cache: &'a mut Cache, text: &[u8]) -> Option<Self> {
+        let sid = group
+            .dfa
+            .start_state_forward(cache, &Input::new(text))
+            .ok()?;
+        let walk = GroupWalk {
+            unseen: (1u32 << group.rules.len().min(31)) - 1,
+            recent: RecentStates::default(),
+            clears: cache.clear_count(),
+        };
+        Some(Self {
+            group,
+            cache,
+            sid,
+            walk,
+        })
+    }
+
+    /// Steps over one byte; false when this walk is over.
+    #[inline]
+    fn step(&mut self, byte: u8, found: &mut Vec<usize>) -> bool {
+        match self.group.dfa.next_state(self.cache, self.sid, byte) {
+            Ok(sid) => {
+                self.sid = sid;
+                !sid.is_tagged() || self.group.read(&mut self.walk, self.cache, sid, found)
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// The end-of-input step: the DFA's matches show one byte late.
+    fn finish(&mut self, found: &mut Vec<usize>) {
+        if let Ok(sid) = self.group.dfa.next_eoi_state(self.cache, self.sid)
+            && sid.is_tagged()
+        {
+            self.group.read(&mut self.walk, self.cache, sid, found);
+        }
+    }
+}
+
+/// Walks every group over `text` at once, byte by byte. A DFA step is a table look-up that
+/// waits on the one before it; the steps of different groups do not wait on each other, so
+/// taken side by side they overlap and a group costs much less than a walk of its own.
+fn walk_together(mut walkers: Vec<Walker<'_>>, text: &[u8], found: &mut Vec<usize>) {
+    for &byte in text {
+        let mut index = 0;
+        while let Some(walker) = walkers.get_mut(index) {
+            if walker.step(byte, found) {
+                index += 1;
+            } else {
+                // Its walk is over (rare): the last walker takes its place.
+                walkers.swap_remove(index);
+            }
+        }
+        if walkers.is_empty() {
+            return;
+        }
+    }
+    for walker in &mut walkers {
+        walker.finish(found);
     }
 }
 
@@ -565,35 +700,49 @@ impl PatternGroup {
         })
     }
 
-    /// Every rule of this group whose pattern matches somewhere in `text`.
-    fn matches(&self, text: &[u8], cache: &mut Cache, found: &mut Vec<usize>) {
-        let input = Input::new(text);
-        let mut state = OverlappingState::start();
-        let mut seen = [false; GROUP_SIZE];
-        let mut unseen = self.rules.len();
-        // Without a minimum clear count the search never gives up, so errors cannot happen;
-        // one would end the scan of this group (the others still run).
-        while self
-            .dfa
-            .try_search_overlapping_fwd(cache, &input, &mut state)
-            .is_ok()
-        {
-            let Some(hit) = state.get_match() else { break };
-            let index = hit.pattern().as_usize();
-            if let Some(seen) = seen.get_mut(index)
-                && !*seen
-            {
-                *seen = true;
-                unseen -= 1;
-                if let Some(rule) = self.rules.get(index) {
-                    found.push(*rule);
-                }
-                if unseen == 0 {
-                    break;
+    /// Reads a special state a walk entered (see `Walker`): which patterns a match state holds
+    /// is read only the first time it comes. False when the walk is over (a dead end, or every
+    /// pattern has matched).
+    fn read(
+        &self,
+        walk: &mut GroupWalk,
+        cache: &Cache,
+        sid: LazyStateID,
+        found: &mut Vec<usize>,
+    ) -> bool {
+        if sid.is_dead() || sid.is_quit() {
+            return false;
+        }
+        if !sid.is_match() {
+            return true;
+        }
+        // A cleared cache renumbers its states: what was recent means nothing.
+        if cache.clear_count() != walk.clears {
+            walk.clears = cache.clear_count();
+            walk.recent.forget();
+        }
+        if walk.recent.first_time(sid) {
+            for index in 0..self.dfa.match_len(cache, sid) {
+                let pattern = self.dfa.match_pattern(cache, sid, index).as_usize();
+                let bit = 1u32 << pattern.min(31);
+                if walk.unseen & bit != 0 {
+                    walk.unseen &= !bit;
+                    if let Some(rule) = self.rules.get(pattern) {
+                        found.push(*rule);
+                    }
                 }
             }
         }
+        walk.unseen != 0
     }
+}
+
+/// Where a group's walk is: the patterns not yet matched (a bit each) and the match states
+/// just read.
+struct GroupWalk {
+    unseen: u32,
+    recent: RecentStates<LazyStateID>,
+    clears: usize,
 }
 
 pub struct Waf {
@@ -753,12 +902,13 @@ impl Hits<'_> {
     }
 }
 
-fn views_of(value: &str) -> [String; 4] {
+fn views_of(value: &str) -> Views {
     // Percent-decoding, escapes and entities hide each other (`&#37;2e`, `%26lt;`, `\\x25`):
     // the three run in turn until nothing changes (at most four rounds, each linear).
     // Plain ASCII with nothing to decode (most values) skips the rounds: each would copy it
     // unchanged.
-    let plain = value.is_ascii() && !value.bytes().any(|b| matches!(b, b'%' | b'&' | b'\\'));
+    let plain = value.is_ascii()
+        && !normalize::any_byte(value.as_bytes(), |b| matches!(b, b'%' | b'&' | b'\\'));
     let mut decoded = value.to_string();
     let rounds = if plain { 0 } else { 4 };
     for _ in 0..rounds {
@@ -771,10 +921,31 @@ fn views_of(value: &str) -> [String; 4] {
         decoded = next;
     }
     let decoded = normalize::canonical(&decoded);
-    let compact = normalize::strip_comments(&decoded);
-    let shell = normalize::collapse_whitespace(&normalize::shell_view(&decoded));
+    // Without comments the compact view only collapses whitespace, and without shell quoting
+    // the shell view is that same text: it is made once.
+    let commented = normalize::has_comment(&decoded);
+    let compact = if commented {
+        normalize::strip_comments(&decoded)
+    } else {
+        normalize::collapse_whitespace(&decoded)
+    };
+    let unquoted = normalize::shell_view(&decoded);
+    let shell = if !commented && unquoted == decoded {
+        compact.clone()
+    } else {
+        normalize::collapse_whitespace(&unquoted)
+    };
     let path = normalize::path_view(&decoded);
-    [decoded, compact, shell, path]
+    Views {
+        texts: [decoded, compact, shell, path],
+        commented,
+    }
+}
+
+/// A value's four views (by `view_index`), and whether the decoded text held comments.
+struct Views {
+    texts: [String; 4],
+    commented: bool,
 }
 
 fn view_index(view: View) -> usize {
@@ -1003,10 +1174,7 @@ impl Waf {
         if !scan.take(text.len()) {
             return None;
         }
-        let (opened, reported) = self.factors.find(text.as_bytes());
-        if !scan.take(reported.saturating_mul(FACTOR_REPORT_COST)) {
-            return None;
-        }
+        let opened = self.factors.find(text.as_bytes());
         let known = (ByteSet::of(text.as_bytes()), opened);
         searched[first] = Some(known);
         Some(known)
@@ -1028,7 +1196,10 @@ impl Waf {
             };
             found_rules.push((id, Class::Protocol, rules::CRITICAL));
         }
-        let views = views_of(target.value);
+        let Views {
+            texts: views,
+            commented,
+        } = views_of(target.value);
         // The views of plain text are mostly the same text again: what was found in one (its
         // bytes, its factors) serves every view equal to it.
         let mut searched: [Option<(ByteSet, GroupSet)>; 4] = [None; 4];
@@ -1037,7 +1208,9 @@ impl Waf {
             // Where comments were stripped, the comment-stripped view's rules read the decoded
             // text as well: a comment can hold a whole payload for another language
             // (`/*<script>…</script>*/` is markup, `<!--' or 1=1-->` is SQL).
-            let also_decoded = compiled.view == View::Compact && views[own] != views[0];
+            // Where only whitespace was collapsed, the decoded text holds nothing more.
+            let also_decoded =
+                compiled.view == View::Compact && commented && views[own] != views[0];
             for index in std::iter::once(own).chain(also_decoded.then_some(0)) {
                 let text = &views[index];
                 if text.is_empty() {
@@ -1066,6 +1239,13 @@ impl Waf {
                 | Location::Path
         ) {
             let lower = views[0].as_str();
+            // Both need a line break (or a character that truncates to one, or a written
+            // `\r`/`\n`): most values have none.
+            let may_break = !lower.is_ascii()
+                || normalize::any_byte(lower.as_bytes(), |b| matches!(b, b'\n' | b'\r' | b'\\'));
+            if !may_break {
+                return found_rules;
+            }
             if smuggled_request(lower) {
                 found_rules.push((protocol_ids::SMUGGLING, Class::Protocol, rules::CRITICAL));
             }
@@ -1339,6 +1519,65 @@ mod tests {
     }
 
     #[test]
+    fn groups_walked_together_find_what_each_finds_alone() {
+        // Every group over every view of every corpus value (and the hostile families'), side
+        // by side and then one at a time: the same rules.
+        let waf = Waf::new(WafConfig {
+            paranoia: 4,
+            ..WafConfig::default()
+        });
+        let mut caches: Vec<Cache> = waf
+            .views
+            .iter()
+            .flat_map(|v| &v.groups)
+            .map(|g| g.dfa.create_cache())
+            .collect();
+        let hostile = hostile::families(512).into_iter().map(|c| c.request);
+        let requests = all_corpora()
+            .into_iter()
+            .flat_map(|(_, r)| r.into_iter().map(|(_, r)| r))
+            .chain(hostile);
+        let mut values = 0;
+        let mut matched = 0;
+        for request in requests {
+            for (_, _, value) in request::targets(&request).0 {
+                for text in views_of(&value).texts {
+                    for view in &waf.views {
+                        let first = view.groups.first().map_or(0, |g| g.slot);
+                        let slice = &mut caches[first..first + view.groups.len()];
+                        let walkers = view
+                            .groups
+                            .iter()
+                            .zip(slice.iter_mut())
+                            .filter_map(|(g, c)| Walker::start(g, c, text.as_bytes()))
+                            .collect();
+                        let mut together = Vec::new();
+                        walk_together(walkers, text.as_bytes(), &mut together);
+                        let mut alone = Vec::new();
+                        for (group, cache) in view.groups.iter().zip(slice.iter_mut()) {
+                            let walker = Walker::start(group, cache, text.as_bytes());
+                            walk_together(
+                                walker.into_iter().collect(),
+                                text.as_bytes(),
+                                &mut alone,
+                            );
+                        }
+                        together.sort_unstable();
+                        alone.sort_unstable();
+                        assert_eq!(together, alone, "{text:?}");
+                        matched += together.len();
+                    }
+                    values += 1;
+                }
+            }
+        }
+        assert!(
+            values > 10_000 && matched > 5_000,
+            "{values} values, {matched} matches"
+        );
+    }
+
+    #[test]
     fn the_byte_prefilter_never_changes_a_verdict() {
         let corpora = all_corpora();
         let hostile: Vec<(serde_json::Value, WafRequest)> = hostile::families(2048)
@@ -1477,7 +1716,7 @@ mod tests {
         let present = ByteSet::of(text);
         let mut searched = 0;
         let mut groups = 0;
-        let (opened, _) = waf.factors.find(text);
+        let opened = waf.factors.find(text);
         for view in &waf.views {
             searched += view
                 .groups

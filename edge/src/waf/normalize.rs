@@ -368,7 +368,7 @@ pub fn canonical(input: &str) -> String {
 /// (`<!--' or 1=1--`, `/*<script>…`).
 pub fn strip_comments(input: &str) -> String {
     let bytes = input.as_bytes();
-    if !bytes.iter().any(|b| matches!(b, b'/' | b'<' | b'*')) {
+    if !any_byte(bytes, |b| matches!(b, b'/' | b'<' | b'*')) {
         return collapse_whitespace(input);
     }
     let mut out = String::with_capacity(input.len());
@@ -412,6 +412,21 @@ pub fn strip_comments(input: &str) -> String {
     collapse_whitespace(&out)
 }
 
+/// Whether any byte of `bytes` is `wanted`. Checked a block at a time with no early exit inside
+/// a block, so that the compiler checks many bytes per instruction: values are long, and most
+/// hold none of the bytes looked for.
+pub fn any_byte(bytes: &[u8], wanted: impl Fn(u8) -> bool) -> bool {
+    bytes
+        .chunks(64)
+        .any(|block| block.iter().fold(false, |seen, &b| seen | wanted(b)))
+}
+
+/// Whether `strip_comments` would remove a comment (or a stray closer) from `input`, not just
+/// collapse its whitespace.
+pub fn has_comment(input: &str) -> bool {
+    input.contains("/*") || input.contains("*/") || input.contains("<!--")
+}
+
 /// A comment's closer at or after `from`, searched only while one may still come (`ahead`):
 /// once a search found none, later openers of that kind get none without searching.
 fn closer_after(haystack: &[u8], from: usize, closer: &[u8], ahead: &mut bool) -> Option<usize> {
@@ -436,23 +451,30 @@ fn find_from(haystack: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
 /// Runs of whitespace (and control characters) become one space.
 pub fn collapse_whitespace(input: &str) -> String {
     if input.is_ascii() {
-        // Runs of other bytes are copied whole; each run of spaces becomes one.
-        let is_space =
-            |b: &u8| b.is_ascii_whitespace() || *b == 0x0b || (b.is_ascii_control() && *b != 0);
-        let mut out: Vec<u8> = Vec::with_capacity(input.len());
-        let mut rest = input.as_bytes();
-        while !rest.is_empty() {
-            let spaces = rest.iter().take_while(|b| is_space(b)).count();
-            if spaces > 0 && !out.is_empty() {
-                out.push(b' ');
-            }
-            rest = &rest[spaces..];
-            let word = rest.iter().position(is_space).unwrap_or(rest.len());
-            out.extend_from_slice(&rest[..word]);
-            rest = &rest[word..];
+        // Whitespace and control characters, NUL aside (it is dropped elsewhere).
+        let is_space = |b: u8| (b != 0 && b <= b' ') || b == 0x7f;
+        let bytes = input.as_bytes();
+        // Most values have single spaces between words and none at the ends: a quick look,
+        // then a copy.
+        let clean = !any_byte(bytes, |b| b != b' ' && is_space(b))
+            && !input.contains("  ")
+            && !input.starts_with(' ')
+            && !input.ends_with(' ');
+        if clean {
+            return input.to_string();
         }
-        if out.last() == Some(&b' ') {
-            out.pop();
+        let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
+        let mut pending = false;
+        for &b in bytes {
+            if is_space(b) {
+                pending = true;
+            } else {
+                if pending && !out.is_empty() {
+                    out.push(b' ');
+                }
+                pending = false;
+                out.push(b);
+            }
         }
         return String::from_utf8(out).unwrap_or_default();
     }
@@ -475,7 +497,7 @@ pub fn collapse_whitespace(input: &str) -> String {
 /// A file path's view: every separator as `/` (the look-alikes are folded already), runs of
 /// `/` as one, `/./` as `/`, and spaces around separators dropped (`.. /`).
 pub fn path_view(input: &str) -> String {
-    if !input.bytes().any(|b| matches!(b, b'/' | b'\\' | b'%')) {
+    if !any_byte(input.as_bytes(), |b| matches!(b, b'/' | b'\\' | b'%')) {
         return input.to_string();
     }
     let mut out = String::with_capacity(input.len());
@@ -508,10 +530,9 @@ pub fn path_view(input: &str) -> String {
 /// separators turned into spaces (`w'h'o"am"i` → `whoami`, `c^md` → `cmd`), and line breaks
 /// as what they are to a shell: command separators (`x\nid` → `x;id`).
 pub fn shell_view(input: &str) -> String {
-    if !input
-        .bytes()
-        .any(|b| matches!(b, b'$' | b'\'' | b'"' | b'\\' | b'^' | b'`' | b'\n' | b'\r'))
-    {
+    if !any_byte(input.as_bytes(), |b| {
+        matches!(b, b'$' | b'\'' | b'"' | b'\\' | b'^' | b'`' | b'\n' | b'\r')
+    }) {
         return input.to_string();
     }
     // One pass (a chain of `replace` calls costs a substring search per `$` per pattern, which
@@ -634,5 +655,45 @@ mod tests {
     fn the_path_view_folds_separators() {
         assert_eq!(path_view(r"..\..//./etc\passwd"), "../../etc/passwd");
         assert_eq!(path_view(".. / .. /etc"), "../../etc");
+    }
+
+    #[test]
+    fn whitespace_collapses_to_single_spaces_between_words() {
+        // The quick path (nothing to collapse) and the copying one agree with each other.
+        for (input, expected) in [
+            ("a b c", "a b c"),
+            ("", ""),
+            ("   ", ""),
+            (" a", "a"),
+            ("a ", "a"),
+            ("a  b", "a b"),
+            ("a\tb", "a b"),
+            ("a\r\n\x0b\x7fb", "a b"),
+            ("a\0b", "a\0b"),
+            ("x\u{a0}  y", "x y"),
+        ] {
+            assert_eq!(collapse_whitespace(input), expected, "{input:?}");
+        }
+        let long = "word ".repeat(100);
+        assert_eq!(collapse_whitespace(&long), long.trim_end());
+    }
+
+    #[test]
+    fn a_byte_is_found_in_any_block() {
+        let mut text = vec![b'a'; 300];
+        assert!(!any_byte(&text, |b| b == b'%'));
+        for at in [0, 63, 64, 65, 299] {
+            text[at] = b'%';
+            assert!(any_byte(&text, |b| b == b'%'), "at {at}");
+            text[at] = b'a';
+        }
+    }
+
+    #[test]
+    fn comments_are_told_from_text_that_only_has_slashes() {
+        assert!(has_comment("a/*b"));
+        assert!(has_comment("b*/"));
+        assert!(has_comment("<!-- x"));
+        assert!(!has_comment("a/b * c <! d"));
     }
 }

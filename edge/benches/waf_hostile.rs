@@ -19,9 +19,10 @@ use edge::waf::{Waf, WafConfig, WafRequest};
 
 const TARGET_US_PER_KB: f64 = 2.0;
 
-/// The fastest of `runs` inspections, and the automata's work (bytes searched) in one.
-fn best(waf: &Waf, request: &WafRequest, runs: usize) -> (Duration, usize) {
-    let scanned = waf.inspect(request).scanned_bytes;
+/// The fastest of `runs` inspections, and the automata's work in the first (bytes searched,
+/// bytes of states built).
+fn best(waf: &Waf, request: &WafRequest, runs: usize) -> (Duration, usize, usize) {
+    let first = waf.inspect(request);
     let fastest = (0..runs)
         .map(|_| {
             let start = Instant::now();
@@ -30,7 +31,7 @@ fn best(waf: &Waf, request: &WafRequest, runs: usize) -> (Duration, usize) {
         })
         .min()
         .unwrap_or_default();
-    (fastest, scanned)
+    (fastest, first.scanned_bytes, first.state_bytes)
 }
 
 fn size_of(request: &WafRequest) -> usize {
@@ -41,7 +42,7 @@ fn main() {
     // `cargo bench` passes `--bench`; any other argument filters case names.
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with("--"));
     let waf = Waf::new(WafConfig::default());
-    let (floor, _) = best(&waf, &hostile::atom_body("x", "application/json", 16), 200);
+    let (floor, _, _) = best(&waf, &hostile::atom_body("x", "application/json", 16), 200);
     println!("per-request floor (empty JSON POST): {floor:?}");
     let mut worst: Option<(f64, String)> = None;
     let mut rows = Vec::new();
@@ -59,21 +60,25 @@ fn main() {
             }
             // The fastest of a few runs: one run alone can catch a page-fault storm or a neighbour.
             let runs = if kb >= 1024 { 3 } else { 4 };
-            let (t, scanned) = best(&waf, &case.request, runs);
+            let (t, scanned, built) = best(&waf, &case.request, runs);
             let size = size_of(&case.request).max(1);
             let per_kb = t.as_secs_f64() * 1e6 / (size as f64 / 1024.0);
             let label = format!("{} [{} B]", case.name, size);
             let searched_per_byte = scanned as f64 / size as f64;
-            rows.push((per_kb, label.clone(), t, searched_per_byte));
+            let built_per_byte = built as f64 / size as f64;
+            rows.push((per_kb, label.clone(), t, searched_per_byte, built_per_byte));
             if worst.as_ref().is_none_or(|(w, _)| per_kb > *w) {
                 worst = Some((per_kb, label));
             }
         }
     }
     rows.sort_by(|a, b| b.0.total_cmp(&a.0));
-    println!("\nthe 15 costliest inputs (µs per KB, time, automata's bytes searched per byte):");
-    for (per_kb, label, t, searched) in rows.iter().take(15) {
-        println!("  {per_kb:8.2} µs/KB  {t:>10.2?}  {searched:5.2}/B  {label}");
+    println!(
+        "\nthe 15 costliest inputs (µs per KB, time, automata's bytes searched and bytes of \
+         states built per byte, on first sight):"
+    );
+    for (per_kb, label, t, searched, built) in rows.iter().take(15) {
+        println!("  {per_kb:8.2} µs/KB  {t:>10.2?}  {searched:5.2}/B  {built:6.2}/B  {label}");
     }
     println!("\n{} inputs measured", rows.len());
     if let Some((per_kb, label)) = worst {

@@ -95,6 +95,42 @@ pub const ATOMS: &[&str] = &[
     "e",
 ];
 
+/// Every atom, in an order without a period: a pseudo-random draw (fixed seed) until `bytes`.
+/// Where one atom repeated shows what one normaliser or rule group costs, this opens them
+/// all at once, and repeats itself only every few kilobytes.
+pub fn shuffled_atoms(bytes: usize) -> String {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut out = String::with_capacity(bytes + 16);
+    while out.len() < bytes {
+        // xorshift64: enough to leave no short period.
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let index = usize::try_from(state % ATOMS.len() as u64).unwrap_or(0);
+        out.push_str(ATOMS.get(index).copied().unwrap_or("e"));
+    }
+    out
+}
+
+/// `atom` and filler drawn at random (fixed seed) until `bytes`: each atom opens a match that a
+/// rule's bounded repetition (`{{[^}]{0,200}`) then counts through, and the random spacing makes
+/// the set of open counts new at nearly every byte. A lazy DFA builds a state per new set.
+pub fn scattered(atom: &str, bytes: usize) -> String {
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut out = String::with_capacity(bytes + atom.len());
+    while out.len() < bytes {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        out.push_str(match state % 4 {
+            0 => atom,
+            1 => " ",
+            _ => "a",
+        });
+    }
+    out
+}
+
 /// The content types a body may claim (each parses differently).
 pub const CONTENT_TYPES: &[&str] = &[
     "text/plain",
@@ -182,6 +218,24 @@ pub fn families(bytes: usize) -> Vec<Case> {
                 request: atom_body(atom, ct, bytes),
             });
         }
+    }
+    let shuffled = shuffled_atoms(4096);
+    for ct in CONTENT_TYPES {
+        cases.push(Case {
+            name: format!("every atom, shuffled, as {ct}"),
+            request: atom_body(&shuffled, ct, bytes),
+        });
+    }
+    for atom in ATOMS {
+        cases.push(Case {
+            name: format!("{atom:?} scattered in text"),
+            // A little short of `bytes`, so that `atom_body` takes it whole.
+            request: atom_body(
+                &scattered(atom, bytes.saturating_sub(16)),
+                "text/plain",
+                bytes,
+            ),
+        });
     }
     cases.push(Case {
         name: "deep arrays".into(),

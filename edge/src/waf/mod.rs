@@ -149,6 +149,9 @@ pub struct Verdict {
     /// The rule automata's work on this request: bytes searched, summed over pattern groups
     /// (see `Caps::scan_per_byte`). A cost, not part of the decision.
     pub scanned_bytes: usize,
+    /// Bytes of automaton states built for this request (see `Caps::states_per_byte`). A
+    /// cost, not part of the decision.
+    pub state_bytes: usize,
 }
 
 /// Arguments a route's free text may carry that look like attacks by nature.
@@ -461,6 +464,10 @@ struct Scan {
     budget: usize,
     /// A search was refused for want of budget: the findings are incomplete.
     spent_out: bool,
+    /// Bytes of states the DFAs built so far, against their own budget
+    /// (`Caps::states_per_byte`).
+    grown: usize,
+    state_budget: usize,
 }
 
 impl Scan {
@@ -593,7 +600,12 @@ impl CompiledView {
             .filter(|(group, _)| chosen.contains(group.slot))
             .filter_map(|(group, cache)| Walker::start(group, cache, text))
             .collect();
-        walk_together(walkers, text, found);
+        let mut allowance = scan.state_budget.saturating_sub(scan.grown);
+        let within = walk_together(walkers, text, found, &mut allowance);
+        scan.grown = scan.state_budget.saturating_sub(allowance);
+        if !within {
+            scan.spent_out = true;
+        }
     }
 }
 
@@ -603,6 +615,9 @@ struct Walker<'a> {
     cache: &'a mut Cache,
     sid: LazyStateID,
     walk: GroupWalk,
+    /// The cache's size and clear count when its growth was last taken.
+    memory: usize,
+    clears: usize,
 }
 
 impl<'a> Walker<'a> {
@@ -619,11 +634,32 @@ impl<'a> Walker<'a> {
             clears: cache.clear_count(),
         };
         Some(Self {
+            memory: cache.memory_usage(),
+            clears: cache.clear_count(),
             group,
             cache,
             sid,
             walk,
         })
+    }
+
+    /// Bytes of states the cache has gained since last asked. A cleared cache was full when
+    /// it was cleared: what it held then counts as gained.
+    fn growth(&mut self) -> usize {
+        let memory = self.cache.memory_usage();
+        let clears = self.cache.clear_count();
+        let cleared = clears.saturating_sub(self.clears);
+        let grown = if cleared == 0 {
+            memory.saturating_sub(self.memory)
+        } else {
+            DFA_CACHE_BYTES
+                .saturating_sub(self.memory)
+                .saturating_add(DFA_CACHE_BYTES.saturating_mul(cleared - 1))
+                .saturating_add(memory)
+        };
+        self.memory = memory;
+        self.clears = clears;
+        grown
     }
 
     /// Steps over one byte; false when this walk is over.
@@ -651,23 +687,66 @@ impl<'a> Walker<'a> {
 /// Walks every group over `text` at once, byte by byte. A DFA step is a table look-up that
 /// waits on the one before it; the steps of different groups do not wait on each other, so
 /// taken side by side they overlap and a group costs much less than a walk of its own.
-fn walk_together(mut walkers: Vec<Walker<'_>>, text: &[u8], found: &mut Vec<usize>) {
-    for &byte in text {
-        let mut index = 0;
-        while let Some(walker) = walkers.get_mut(index) {
-            if walker.step(byte, found) {
-                index += 1;
-            } else {
-                // Its walk is over (rare): the last walker takes its place.
-                walkers.swap_remove(index);
+///
+/// A lazy DFA builds a state the first time the text leads it there, and building one costs
+/// what walking hundreds of bytes does. Most texts need few states, and those once; a text can
+/// be made to need a new one at nearly every byte (ms per KB). So what the DFAs grow by is
+/// paid from `allowance` (the request's state budget) as it grows, and the walk stops, false,
+/// once the allowance is spent.
+fn walk_together(
+    mut walkers: Vec<Walker<'_>>,
+    text: &[u8],
+    found: &mut Vec<usize>,
+    allowance: &mut usize,
+) -> bool {
+    let mut grown = 0usize;
+    for block in text.chunks(GROWTH_CHECK_BYTES) {
+        for &byte in block {
+            let mut index = 0;
+            while let Some(walker) = walkers.get_mut(index) {
+                if walker.step(byte, found) {
+                    index += 1;
+                } else {
+                    // Its walk is over (rare): the last walker takes its place.
+                    grown = grown.saturating_add(walker.growth());
+                    walkers.swap_remove(index);
+                }
+            }
+            if walkers.is_empty() {
+                break;
             }
         }
+        for walker in &mut walkers {
+            grown = grown.saturating_add(walker.growth());
+        }
+        if !charge(allowance, std::mem::take(&mut grown)) {
+            return false;
+        }
         if walkers.is_empty() {
-            return;
+            return true;
         }
     }
     for walker in &mut walkers {
         walker.finish(found);
+        grown = grown.saturating_add(walker.growth());
+    }
+    charge(allowance, grown)
+}
+
+/// Bytes walked between two looks at how much the walkers' DFAs have grown.
+const GROWTH_CHECK_BYTES: usize = 1024;
+
+/// Takes `cost` from `allowance`; false (and the allowance spent) when it does not cover it.
+fn charge(allowance: &mut usize, cost: usize) -> bool {
+    match allowance.checked_sub(cost) {
+        Some(left) => {
+            *allowance = left;
+            true
+        }
+        None => {
+            *allowance = 0;
+            false
+        }
     }
 }
 
@@ -1069,6 +1148,11 @@ impl Waf {
                 .saturating_mul(parts.bytes(request))
                 .saturating_add(caps.scan_floor),
             spent_out: false,
+            grown: 0,
+            state_budget: caps
+                .states_per_byte
+                .saturating_mul(parts.bytes(request))
+                .saturating_add(caps.states_floor),
         };
         let walked = request::walk(request, caps, parts, &mut |target| {
             let mut target = target;
@@ -1117,6 +1201,7 @@ impl Waf {
             logged_rules: hits.logged,
             logged_score: hits.logged_score,
             scanned_bytes: scan.spent,
+            state_bytes: scan.grown,
         }
     }
 
@@ -1431,7 +1516,7 @@ fn split_response(text: &str) -> bool {
         c == '\n' || c == '\r' || (code > 0xff && matches!(code & 0xff, 0x0a | 0x0d))
     };
     // Written escapes only where a backslash is (most values have none: no copy then).
-    let broken = if text.contains('\\') {
+    let broken = if text.contains("\\r") || text.contains("\\n") {
         std::borrow::Cow::Owned(text.replace("\\r", "\n").replace("\\n", "\n"))
     } else {
         std::borrow::Cow::Borrowed(text)
@@ -1514,8 +1599,63 @@ mod tests {
     fn decision(verdict: Verdict) -> Verdict {
         Verdict {
             scanned_bytes: 0,
+            state_bytes: 0,
             ..verdict
         }
+    }
+
+    /// What walking `text` with a group of `pattern` charges, from an unlimited allowance,
+    /// on a cold cache.
+    fn growth_charged(pattern: &str, text: &str) -> usize {
+        let hir = syntax::parse_with(pattern, &dfa_syntax()).expect("pattern");
+        let group = PatternGroup::build(vec![0], &[&hir], Gate::default()).expect("group");
+        let mut cache = group.dfa.create_cache();
+        let walker = Walker::start(&group, &mut cache, text.as_bytes());
+        let mut allowance = usize::MAX;
+        let mut found = Vec::new();
+        assert!(walk_together(
+            walker.into_iter().collect(),
+            text.as_bytes(),
+            &mut found,
+            &mut allowance
+        ));
+        usize::MAX - allowance
+    }
+
+    #[test]
+    fn the_states_a_dfa_builds_are_paid_from_the_budget() {
+        // A counted window opened at many places (the form 934200 once had): a new state at
+        // nearly every byte of `{{` scattered in text.
+        let counted = r"\{\{[^}]{0,200}x";
+        let bytes = 64 * 1024;
+        let scattered = hostile::scattered("{{", bytes);
+        let costly = growth_charged(counted, &scattered);
+        let caps = Caps::default();
+        let budget = caps.states_per_byte * bytes + caps.states_floor;
+        assert!(
+            costly > 10 * budget,
+            "{costly} charged, a budget is {budget}"
+        );
+        // Text without the opener, and the rule's form today, need a few states, once.
+        let plain = growth_charged(counted, &"plain words, ".repeat(bytes / 13));
+        let unbounded = growth_charged(r"\{\{[^}]*x", &scattered);
+        assert!(
+            plain < 64 * 1024 && unbounded < 64 * 1024,
+            "{plain}, {unbounded}"
+        );
+        // And the walk stops once the budget is spent.
+        let hir = syntax::parse_with(counted, &dfa_syntax()).expect("pattern");
+        let group = PatternGroup::build(vec![0], &[&hir], Gate::default()).expect("group");
+        let mut cache = group.dfa.create_cache();
+        let walker = Walker::start(&group, &mut cache, scattered.as_bytes());
+        let mut allowance = budget;
+        assert!(!walk_together(
+            walker.into_iter().collect(),
+            scattered.as_bytes(),
+            &mut Vec::new(),
+            &mut allowance
+        ));
+        assert_eq!(allowance, 0);
     }
 
     #[test]
@@ -1552,7 +1692,7 @@ mod tests {
                             .filter_map(|(g, c)| Walker::start(g, c, text.as_bytes()))
                             .collect();
                         let mut together = Vec::new();
-                        walk_together(walkers, text.as_bytes(), &mut together);
+                        walk_together(walkers, text.as_bytes(), &mut together, &mut { usize::MAX });
                         let mut alone = Vec::new();
                         for (group, cache) in view.groups.iter().zip(slice.iter_mut()) {
                             let walker = Walker::start(group, cache, text.as_bytes());
@@ -1560,6 +1700,7 @@ mod tests {
                                 walker.into_iter().collect(),
                                 text.as_bytes(),
                                 &mut alone,
+                                &mut { usize::MAX },
                             );
                         }
                         together.sort_unstable();
@@ -1588,12 +1729,13 @@ mod tests {
         let mut compared = 0;
         let mut blocked = 0;
         for paranoia in [1, 4] {
-            // Without the gates every group searches every value: no budget, so that both
-            // search everything.
+            // Without the gates every group searches every value (and builds its states): no
+            // budgets, so that both search everything.
             let config = WafConfig {
                 paranoia,
                 caps: Caps {
                     scan_per_byte: usize::MAX,
+                    states_per_byte: usize::MAX,
                     ..Caps::default()
                 },
                 ..WafConfig::default()
@@ -1628,8 +1770,8 @@ mod tests {
 
     #[test]
     fn ordinary_requests_need_a_fraction_of_the_scan_budget() {
-        // The budget stops only requests built to be costly: every request of the ordinary
-        // and platform corpora (and every attack) stays well inside it.
+        // The budgets stop only requests built to be costly: every request of the ordinary
+        // and platform corpora (and every attack) stays well inside them.
         let waf = Waf::new(WafConfig::default());
         let caps = Caps::default();
         let mut checked = 0;
@@ -1646,6 +1788,14 @@ mod tests {
                     verdict.scanned_bytes * 2 <= budget,
                     "{name} {id}: {} of a budget of {budget} bytes",
                     verdict.scanned_bytes
+                );
+                // The automata start cold, as after a deployment: the first requests build
+                // the states the rest find built.
+                let states = caps.states_per_byte * parts.bytes(request) + caps.states_floor;
+                assert!(
+                    verdict.state_bytes * 2 <= states,
+                    "{name} {id}: {} bytes of states, of {states}",
+                    verdict.state_bytes
                 );
                 checked += 1;
             }

@@ -500,30 +500,32 @@ pub fn path_view(input: &str) -> String {
     if !any_byte(input.as_bytes(), |b| matches!(b, b'/' | b'\\' | b'%')) {
         return input.to_string();
     }
-    let mut out = String::with_capacity(input.len());
-    for c in input.chars() {
+    // Byte by byte: every byte looked at or dropped is ASCII, so the rest of a character is
+    // copied whole and the result stays UTF-8.
+    let mut out: Vec<u8> = Vec::with_capacity(input.len());
+    for &b in input.as_bytes() {
         // `..%` climbs too: `%uF025` folds to `%`, which some servers take as a separator.
-        let c = if c == '\\' || (c == '%' && out.ends_with("..")) {
-            '/'
+        let b = if b == b'\\' || (b == b'%' && out.ends_with(b"..")) {
+            b'/'
         } else {
-            c
+            b
         };
-        if c == '/' {
-            while out.ends_with(' ') {
+        if b == b'/' {
+            while out.last() == Some(&b' ') {
                 out.pop();
             }
-            if out.ends_with("/.") {
+            if out.ends_with(b"/.") {
                 out.pop();
             }
-            if out.ends_with('/') {
+            if out.last() == Some(&b'/') {
                 continue;
             }
-        } else if c == ' ' && out.ends_with('/') {
+        } else if b == b' ' && out.last() == Some(&b'/') {
             continue;
         }
-        out.push(c);
+        out.push(b);
     }
-    out
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// The shell's view: quotes, backslashes, carets and empty expansions removed, `${IFS}`-style

@@ -166,6 +166,14 @@ pub struct Caps {
     /// The work every request may do whatever its size (a short request's values are searched
     /// by every group its bytes open without coming near it).
     pub scan_floor: usize,
+    /// Bytes of lazy-DFA states one request may make the automata build: at most this many per
+    /// byte of the request, plus `states_floor`. A state costs about what searching ten
+    /// bytes does. Ordinary traffic builds its few states once and then finds them built; a
+    /// request made to need a new state at every byte is stopped here and scored.
+    pub states_per_byte: usize,
+    /// What any request may build: the first requests after a start build the states ordinary
+    /// traffic needs (at most ~230 KB for one request of the corpora, on fresh automata).
+    pub states_floor: usize,
 }
 
 impl Default for Caps {
@@ -176,6 +184,8 @@ impl Default for Caps {
             max_name_bytes: 256,
             scan_per_byte: 8,
             scan_floor: 64 * 1024,
+            states_per_byte: 1,
+            states_floor: 512 * 1024,
         }
     }
 }

@@ -39,7 +39,18 @@ fn url_decode_once(input: &str, plus_is_space: bool) -> String {
     let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        match bytes[i] {
+        // What lies before the next `%` (or form `+`) is copied whole.
+        let rest = &bytes[i..];
+        let next = if plus_is_space {
+            memchr::memchr2(b'%', b'+', rest)
+        } else {
+            memchr::memchr(b'%', rest)
+        };
+        let run = next.unwrap_or(rest.len());
+        out.extend_from_slice(&rest[..run]);
+        i += run;
+        let Some(&byte) = bytes.get(i) else { break };
+        match byte {
             b'%' if i + 5 < bytes.len() && (bytes[i + 1] == b'u' || bytes[i + 1] == b'U') => {
                 let code = (2..6).try_fold(0u32, |acc, k| {
                     hex_val(bytes[i + k]).map(|v| acc * 16 + u32::from(v))
@@ -92,12 +103,15 @@ fn decode_bytes(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let b = bytes[i];
-        if b < 0x80 {
-            out.push(char::from(b));
-            i += 1;
-            continue;
-        }
+        // A run of ASCII is copied whole.
+        let rest = &bytes[i..];
+        let ascii = rest
+            .iter()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(rest.len());
+        out.push_str(std::str::from_utf8(&rest[..ascii]).unwrap_or_default());
+        i += ascii;
+        let Some(&b) = bytes.get(i) else { break };
         let (width, lead_bits) = match b {
             0xc0..=0xdf => (2, b & 0x1f),
             0xe0..=0xef => (3, b & 0x0f),
@@ -223,7 +237,7 @@ pub fn html_entity_decode(input: &str) -> String {
     let mut out = String::with_capacity(input.len());
     let mut rest = input;
     // A byte search: `&` is ASCII, so every position found is a character boundary.
-    while let Some(pos) = rest.bytes().position(|b| b == b'&') {
+    while let Some(pos) = memchr::memchr(b'&', rest.as_bytes()) {
         out.push_str(&rest[..pos]);
         let after = &rest[pos + 1..];
         if let Some(num) = after.strip_prefix('#') {

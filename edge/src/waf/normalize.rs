@@ -177,11 +177,23 @@ pub fn fold_char(c: char) -> char {
 }
 
 fn fold_str(input: &str) -> String {
-    if input.is_ascii() {
-        input.to_string()
-    } else {
-        input.chars().map(fold_char).collect()
+    // Runs of ASCII (which never fold) are copied whole, the other characters folded.
+    let mut out = String::with_capacity(input.len());
+    let mut rest = input;
+    while !rest.is_empty() {
+        let ascii = rest
+            .bytes()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(rest.len());
+        let (run, tail) = rest.split_at(ascii);
+        out.push_str(run);
+        let mut chars = tail.chars();
+        if let Some(c) = chars.next() {
+            out.push(fold_char(c));
+        }
+        rest = chars.as_str();
     }
+    out
 }
 
 /// Kept for callers outside the WAF: the same folding as [`fold_char`].
@@ -368,11 +380,29 @@ pub fn canonical(input: &str) -> String {
             .collect();
         return String::from_utf8(bytes).unwrap_or_default();
     }
-    input
-        .chars()
-        .filter(|c| *c != '\0')
-        .map(|c| fold_char(c).to_ascii_lowercase())
-        .collect()
+    // Runs of ASCII a run at a time (most of a value even where it has an umlaut), the other
+    // characters one by one.
+    let mut out: Vec<u8> = Vec::with_capacity(input.len());
+    let mut rest = input;
+    while !rest.is_empty() {
+        let ascii = rest
+            .bytes()
+            .position(|b| !b.is_ascii() || b == 0)
+            .unwrap_or(rest.len());
+        let (run, tail) = rest.split_at(ascii);
+        out.extend(run.bytes().map(|b| b.to_ascii_lowercase()));
+        let mut chars = tail.chars();
+        if let Some(c) = chars.next()
+            && c != '\0'
+        {
+            let mut buf = [0u8; 4];
+            let folded = fold_char(c).to_ascii_lowercase();
+            out.extend_from_slice(folded.encode_utf8(&mut buf).as_bytes());
+        }
+        rest = chars.as_str();
+    }
+    // Whole characters were copied or encoded: the bytes are UTF-8.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Removes C, SQL and HTML comments (replaced by a space), then collapses whitespace. One pass
@@ -464,48 +494,49 @@ fn find_from(haystack: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
 
 /// Runs of whitespace (and control characters) become one space.
 pub fn collapse_whitespace(input: &str) -> String {
-    if input.is_ascii() {
-        // Whitespace and control characters, NUL aside (it is dropped elsewhere).
-        let is_space = |b: u8| (b != 0 && b <= b' ') || b == 0x7f;
-        let bytes = input.as_bytes();
-        // Most values have single spaces between words and none at the ends: a quick look,
-        // then a copy.
-        let clean = !any_byte(bytes, |b| b != b' ' && is_space(b))
-            && !input.contains("  ")
-            && !input.starts_with(' ')
-            && !input.ends_with(' ');
-        if clean {
-            return input.to_string();
-        }
-        let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
-        let mut pending = false;
-        for &b in bytes {
-            if is_space(b) {
-                pending = true;
-            } else {
-                if pending && !out.is_empty() {
-                    out.push(b' ');
-                }
-                pending = false;
-                out.push(b);
-            }
-        }
-        return String::from_utf8(out).unwrap_or_default();
+    // Whitespace and control characters among ASCII, NUL aside (it is dropped elsewhere).
+    let is_space = |b: u8| (b != 0 && b <= b' ') || b == 0x7f;
+    let bytes = input.as_bytes();
+    // Most values have single spaces between words and none at the ends: a quick look, then
+    // a copy.
+    let clean = !any_byte(bytes, |b| !b.is_ascii() || (b != b' ' && is_space(b)))
+        && !input.contains("  ")
+        && !input.starts_with(' ')
+        && !input.ends_with(' ');
+    if clean {
+        return input.to_string();
     }
-    let mut out = String::with_capacity(input.len());
-    let mut space = false;
-    for c in input.chars() {
-        if c.is_whitespace() || (c.is_control() && c != '\0') {
-            if !space {
-                out.push(' ');
-            }
-            space = true;
+    // Runs of other bytes are copied whole; a non-ASCII character is looked at whole.
+    let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
+    let mut pending = false;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let word = bytes[i..]
+            .iter()
+            .position(|&b| !b.is_ascii() || is_space(b))
+            .unwrap_or(bytes.len() - i);
+        let (space, width) = if word > 0 {
+            (false, word)
+        } else if b.is_ascii() {
+            (true, 1)
         } else {
-            out.push(c);
-            space = false;
+            let c = input.get(i..).and_then(|r| r.chars().next()).unwrap_or(' ');
+            (c.is_whitespace() || c.is_control(), c.len_utf8())
+        };
+        let end = (i + width).min(bytes.len());
+        if space {
+            pending = true;
+        } else {
+            if pending && !out.is_empty() {
+                out.push(b' ');
+            }
+            pending = false;
+            out.extend_from_slice(&bytes[i..end]);
         }
+        i = end;
     }
-    out.trim().to_string()
+    // Whole characters were copied and ASCII spaces added: the bytes are UTF-8.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// A file path's view: every separator as `/` (the look-alikes are folded already), runs of
@@ -711,5 +742,55 @@ mod tests {
         assert!(has_comment("b*/"));
         assert!(has_comment("<!-- x"));
         assert!(!has_comment("a/b * c <! d"));
+    }
+
+    #[test]
+    fn run_at_a_time_folds_match_their_character_by_character_definitions() {
+        // What `canonical` and `collapse_whitespace` mean, one character at a time.
+        let canonical_by_char = |input: &str| -> String {
+            input
+                .chars()
+                .filter(|c| *c != '\0')
+                .map(|c| fold_char(c).to_ascii_lowercase())
+                .collect()
+        };
+        let collapse_by_char = |input: &str| -> String {
+            let mut out = String::new();
+            let mut space = false;
+            for c in input.chars() {
+                if c.is_whitespace() || (c.is_control() && c != '\0') {
+                    if !space {
+                        out.push(' ');
+                    }
+                    space = true;
+                } else {
+                    out.push(c);
+                    space = false;
+                }
+            }
+            out.trim().to_string()
+        };
+        let mut samples: Vec<String> = [
+            "Straße ÄÖÜ  ＳＥＬＥＣＴ\0x",
+            "\u{a0}früh\u{2003}\u{85}da\t\n",
+            "ｕｎｉｏｎ　ｓｅｌｅｃｔ ∕etc∕passwd",
+            "\u{ff0e}\u{ff0e}\u{2215}",
+            "plain ascii text",
+            "",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        samples.push(crate::waf::hostile::shuffled_atoms(8 * 1024));
+        for sample in &samples {
+            let folded: String = sample.chars().map(fold_char).collect();
+            assert_eq!(fold_str(sample), folded, "{sample:?}");
+            assert_eq!(canonical(sample), canonical_by_char(sample), "{sample:?}");
+            assert_eq!(
+                collapse_whitespace(sample),
+                collapse_by_char(sample),
+                "{sample:?}"
+            );
+        }
     }
 }

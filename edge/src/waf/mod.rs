@@ -486,6 +486,17 @@ impl Scan {
     }
 }
 
+/// What one walk of an automaton over `text` costs, in bytes searched: its length, but at
+/// least what starting and ending a walk costs (a body of many tiny values would otherwise
+/// search little and cost much).
+fn walk_cost(text: &[u8]) -> usize {
+    text.len().max(WALK_OVERHEAD)
+}
+
+/// Starting and ending a walk (the start state, the end-of-input step, the bookkeeping) costs
+/// about what searching this many bytes does.
+const WALK_OVERHEAD: usize = 32;
+
 /// Header values up to this length are remembered, at most this many (then the memo starts
 /// over): a few hundred kilobytes at most.
 const HEADER_MEMO_VALUE: usize = 512;
@@ -580,7 +591,7 @@ impl CompiledView {
         let mut chosen = GroupSet::default();
         for group in &self.groups {
             if group.gate.opens(present, opened, group.slot) {
-                if !scan.take(text.len()) {
+                if !scan.take(walk_cost(text)) {
                     break;
                 }
                 chosen.insert(group.slot);
@@ -1256,7 +1267,7 @@ impl Waf {
             return Some((ByteSet::ALL, GroupSet::ALL));
         }
         // The factor search is a pass over the text like a group's: it is paid for.
-        if !scan.take(text.len()) {
+        if !scan.take(walk_cost(text.as_bytes())) {
             return None;
         }
         let opened = self.factors.find(text.as_bytes());

@@ -104,6 +104,11 @@ TEXTS = [
     "Wie lösche ich Daten (Art. 17 DSGVO)?", "§ 26 BDSG: Beschäftigtendaten", "Ticket #4711 / #4712",
     "Can I use ; or , as CSV separator?", "Tab\tseparated\tvalues", "Umlaute im Export: ä ö ü ß kaputt?",
     "emoji in names 🙂 break the PDF", "≥ 99,9 % Verfügbarkeit", "€ 49,90 / Monat", "£/$ conversion",
+    # Near the rules added after the held-out lists (quoted words, paths, variables, returns).
+    "Is the field 'email' or phone required?", "Filter: 'active' and archived items like before",
+    "Die Zertifikate liegen unter /etc/ssl/certs auf dem Host", "Config path: /etc/regrooter (read-only)",
+    "Set LANG=de_DE; then restart the app", "(Berlin) or (Munich) = both offices", "Cost: 10 or 12 -- depends",
+    "The check should return true; it returns false", "Header: Subject and To are both missing",
 ]
 
 NAMES = ["O'Reilly Media GmbH & Co. KG", "Müller & Söhne OHG", "\"Die Fabrik\" eG", "L'Oréal Deutschland GmbH",

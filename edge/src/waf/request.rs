@@ -145,6 +145,9 @@ pub struct Target<'a> {
     pub name: &'a str,
     /// The value, decoded from its transport encoding (percent, JSON) but not further.
     pub value: &'a str,
+    /// From the URI's query string, where a value never has lines of its own (a form or JSON
+    /// body's text may).
+    pub in_query: bool,
 }
 
 /// Hard caps on what one request may make the WAF read. Past a cap the walk stops (it never
@@ -253,6 +256,8 @@ struct Walker<'v> {
     cap_hit: Option<CapHit>,
     /// Returns false when the caller's scan budget is spent: the walk stops there.
     visit: &'v mut dyn FnMut(Target<'_>) -> bool,
+    /// The query string is being walked.
+    in_query: bool,
 }
 
 impl Walker<'_> {
@@ -287,6 +292,7 @@ impl Walker<'_> {
             location,
             name,
             value,
+            in_query: self.in_query,
         });
         if !go_on {
             self.cap_hit = Some(CapHit::ScanWork);
@@ -607,13 +613,16 @@ pub fn walk(
         args: 0,
         cap_hit: None,
         visit,
+        in_query: false,
     };
     let mut body_parsed = true;
     if parts.uri {
         let path = normalize::url_decode_repeated(request.path(), false);
         walker.other(Location::Path, "path", &path);
         if let Some(query) = request.query() {
+            walker.in_query = true;
             walker.split_pairs(query, '&', true, Location::ArgName, Location::ArgValue);
+            walker.in_query = false;
         }
     }
     if parts.headers {

@@ -659,7 +659,10 @@ pub static RULES: &[RuleDef] = &[
         CRITICAL,
         Decoded,
         ARGS | COOKIES | HEADERS | FILES | PATH,
-        r"(?:/etc/(?:passwd|shadow|group|hosts|issue|motd|subuid|subgid|sudoers|crontab|master\.passwd|security/|ssh/|mysql/|apache2?/|nginx/|httpd/|php\d?/|os-release|resolv\.conf|environment|profile|bashrc|fstab|mtab)|/proc/(?:self|\d+)/(?:environ|cmdline|maps|fd|status|mounts|cwd|exe)|/sys/(?:class|kernel|devices|block|bus|fs|firmware|power|module)|(?:^|[/\\])(?:boot|win|system|php)\.ini\b|windows[/\\](?:system32|win\.ini|system\.ini)|(?:^|[/\\])\.(?:htaccess|htpasswd|bash_history|zsh_history|history|mysql_history|psql_history|viminfo|netrc|pgpass|npmrc|pypirc|dockercfg|docker/|kube/|aws/|ssh/|gnupg/|git-credentials|gitconfig|env\b)|/\.docker/secrets|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|\bauthorized_keys\b|\bweb\.config\b|\bwp-config\.php\b|\blocalsettings\.php\b|\.(?:sql|sqlite|db|bak|old|swp|backup|dump)(?:\.(?:zip|gz|tar|tgz|bz2|7z|rar))?$|^>\s*/tmp/)",
+        // OS files: anything under /etc/ when the value is that path (or it follows `=`, `:`,
+        // a quote or a bracket; in prose, "liegt unter /etc/ssl" passes), the files attackers
+        // read wherever they are named, and logs, shell profiles and keys by name.
+        r"(?:(?:^\s*|['\x22=:(])/etc/[\w.-]|/etc/(?:passwd|shadow|group|hosts|issue|motd|subuid|subgid|sudoers|crontab|master\.passwd|security/|ssh/|mysql/|apache2?/|nginx/|httpd/|php\d?/|os-release|resolv\.conf|environment|profile|bashrc|fstab|mtab|php\.d/|default/|[\w.-]+\.(?:conf|cnf|cfg|passwd))|/boot/grub/|/proc/(?:self|\d+)/(?:environ|cmdline|maps|fd|status|mounts|cwd|exe)|/sys/(?:class|kernel|devices|block|bus|fs|firmware|power|module)|(?:^|[/\\])(?:boot|win|system|php)\.ini\b|windows[/\\](?:system32|win\.ini|system\.ini)|(?:^|[/\\])(?:access|error)[._]log\b|(?:^|[/\\])\.(?:htaccess|htpasswd|bashrc|bash_profile|bash_login|bash_logout|zshrc|cshrc|tcshrc|kshrc|bash_history|zsh_history|history|mysql_history|psql_history|viminfo|netrc|pgpass|npmrc|pypirc|dockercfg|docker/|kube/|aws/|ssh/|gnupg/|git-credentials|gitconfig|env\b)|/\.docker/secrets|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|\bauthorized_keys\b|\bweb\.config\b|\bwp-config\.php\b|\blocalsettings\.php\b|\.(?:sql|sqlite|db|bak|old|swp|backup|dump)(?:\.(?:zip|gz|tar|tgz|bz2|7z|rar))?$|^>\s*/tmp/)",
     ),
     rule(
         930130,
@@ -813,6 +816,17 @@ pub static RULES: &[RuleDef] = &[
             unix_commands!(),
             r"\s+(?:-{1,2}[\w-]+|[/~$][\w/.-]*)"
         ),
+    ),
+    rule(
+        932241,
+        Rce,
+        1,
+        CRITICAL,
+        Shell,
+        INPUT,
+        // A command hidden in a variable and then run from it: `CMD=$'id';$CMD`,
+        // `;c="whoami"&&$c` (the shell view has dropped the quotes).
+        r"(?:^|[\s;&|(`])[a-z_]\w*=\$?[\w./-]+\s*(?:;|&&?|\|\|?)\s*\$\{?[a-z_]\w*\}?\s*(?:$|[;&|<>`)]|\s+[-/\w])",
     ),
     rule(
         932236,
@@ -1234,11 +1248,12 @@ pub static RULES: &[RuleDef] = &[
         Compact,
         INPUT | PATH,
         // Jinja2, Twig, Nunjucks, Handlebars, Pebble, Liquid: an expression or a dangerous name
-        // between the braces, not a plain placeholder like {{name}}. The braces' content is
-        // unbounded (`[^}]*`), never counted (`{0,200}`): a counted window opened at many
-        // places makes the automaton's states the sets of open counts, new at nearly every
-        // byte of `{{` scattered in text (1.8 ms per KB).
-        r"\{\{[^}]*?(?:\d\s*[*+/%-]\s*\d|\.__[a-z]+__|\[\s*['\x22]__|\|\s*(?:attr|safe|e|join|map|select|reject|filter|format|first|last)\b|\b(?:self|config|request|lipsum|cycler|joiner|namespace|range|_self|env|dump|constructor|settings|app|getclass|runtime|process|this|lookup|with|each|log)\b|['\x22]\s*[+~]|\(\s*\))|\{%\s*(?:import|include|set|for|if|macro|extends|block|raw|debug|php|embed|filter|sandbox|from|autoescape|call|do|with)\b|\{\{\s*[#/>]\s*(?:with|each|if|lookup|unless|log|blockhelpermissing|helpermissing)\b",
+        // between the braces, not a plain placeholder like {{name}}. The window after `{{`
+        // holds no brace (`[^{}]{0,200}`): with `[^}]`, every `{{` in reach opened a window
+        // of its own, and the automaton's states became the sets of their counts, new at
+        // nearly every byte of `{{` scattered in text (1.8 ms per KB). Now the next `{` ends
+        // a window, so one is open at a time.
+        r"\{\{[^{}]{0,200}?(?:\d\s*[*+/%-]\s*\d|\.__[a-z]+__|\[\s*['\x22]__|\|\s*(?:attr|safe|e|join|map|select|reject|filter|format|first|last)\b|\b(?:self|config|request|lipsum|cycler|joiner|namespace|range|_self|env|dump|constructor|settings|app|getclass|runtime|process|this|lookup|with|each|log)\b|['\x22]\s*[+~]|\(\s*\))|\{%\s*(?:import|include|set|for|if|macro|extends|block|raw|debug|php|embed|filter|sandbox|from|autoescape|call|do|with)\b|\{\{\s*[#/>]\s*(?:with|each|if|lookup|unless|log|blockhelpermissing|helpermissing)\b",
     ),
     rule(
         934210,
@@ -1247,9 +1262,9 @@ pub static RULES: &[RuleDef] = &[
         CRITICAL,
         Compact,
         INPUT | PATH,
-        // Freemarker, Velocity, Thymeleaf/Spring EL, Mako, JSP EL, ERB, Smarty, Tornado. Windows
-        // unbounded, as in 934200.
-        r"<#\s*(?:assign|import|include|list|if|macro|function|attempt|setting|ftl|global|local|visit|recurse)\b|\$\{[^}]*?(?:\d\s*[*+/%-]\s*\d|\?\s*new\b|freemarker\.|\bt\s*\(|\.getclass\b|runtime\b|\.forname\b|@java|#\w|\bclass\b\.|\.exec\s*\(|new\s+java)|#set\s*\(\s*\$|#foreach\s*\(|\$class\.inspect|[*#@~]\{[^}]*?(?:\bt\s*\(|new\s|\.getclass|runtime|\d\s*[*+/%-]\s*\d)|__\$\{|\[\[\s*\$\{|<%[=\-#]?\s*[^%]*?(?:\d\s*[*+/%-]\s*\d|system|exec|eval|runtime|process|file|require|import|`|\.read|open)|\{php\}|\{\$smarty\.|\{\s*system\s*\(|\{%\s*(?:import|raw|autoescape)\b",
+        // Freemarker, Velocity, Thymeleaf/Spring EL, Mako, JSP EL, ERB, Smarty, Tornado. One
+        // window open at a time, as in 934200 (after `<%`, the next `%` ends it).
+        r"<#\s*(?:assign|import|include|list|if|macro|function|attempt|setting|ftl|global|local|visit|recurse)\b|\$\{[^{}]{0,200}?(?:\d\s*[*+/%-]\s*\d|\?\s*new\b|freemarker\.|\bt\s*\(|\.getclass\b|runtime\b|\.forname\b|@java|#\w|\bclass\b\.|\.exec\s*\(|new\s+java)|#set\s*\(\s*\$|#foreach\s*\(|\$class\.inspect|[*#@~]\{[^{}]{0,200}?(?:\bt\s*\(|new\s|\.getclass|runtime|\d\s*[*+/%-]\s*\d)|__\$\{|\[\[\s*\$\{|<%[=\-#]?\s*[^%]{0,200}?(?:\d\s*[*+/%-]\s*\d|system|exec|eval|runtime|process|file|require|import|`|\.read|open)|\{php\}|\{\$smarty\.|\{\s*system\s*\(|\{%\s*(?:import|raw|autoescape)\b",
     ),
     // ---- Forms the evaluation corpora showed unguarded ----------------------------------
     rule(
@@ -1295,6 +1310,20 @@ pub static RULES: &[RuleDef] = &[
         // A closing quote followed by a comment opener (`admin'/*`): the compact view removes
         // the comment, so this reads the decoded one.
         r#"\w['"`]\s*/\*"#,
+    ),
+    rule(
+        942524,
+        Sqli,
+        1,
+        CRITICAL,
+        Compact,
+        INPUT | PATH,
+        // Boolean break-outs naming a column or comparing in brackets, from the classic
+        // cheat-sheets (held-out lists found them missed): `x' or full_name like '%bob%`,
+        // `x' and members.email is null`, `' or 1 --`, ` or 1 --`, `) or (a=a`,
+        // `or 'x' in ('x')`, string concatenation out of a literal (`1'||'asd'||'`) and a
+        // stacked select after a number (`1;select *`).
+        r#"['"]\s*(?:or|and)\s+[a-z_][\w.]*\s+(?:like\s*['"%]|is\s+(?:not\s+)?null\b|in\s*\(|between\s+\S+\s+and\b)|'\s*or\s+\d+\s*(?:--|#)|\)\s*(?:or|and)\s*\(\s*['"]?\w+['"]?\s*=\s*['"]?\w|\bor\s+'[^']*'\s*in\s*\(\s*'|'\s*\|\|\s*'|^\s*(?:or|and)\s+\d+\s*(?:--|#)|\d\s*;\s*select\s+(?:\*|@@|\w+\s*\()"#,
     ),
     rule(
         934130,
@@ -1356,9 +1385,10 @@ pub static RULES: &[RuleDef] = &[
         CRITICAL,
         Compact,
         INPUT | PATH,
-        // NoSQL (MongoDB) injection: `$where` JavaScript reading `this`, operators smuggled into
-        // a value (`', $or: [`, `[$ne]=1`, `{ $ne: 1 }`).
-        r#"\bthis\.\w+(?:\.\w+)*\s*(?:\.match\s*\(|\.length\b|[=!]==?|[<>]=?)|\breturn\s+this\.|['"]\s*(?:[,}\]]\s*)+\$(?:or|and|nor|where|ne|gt|lt|regex|in|nin|exists|expr|comment)\s*:|\$where\s*:|\[\s*\$(?:ne|gt|gte|lt|lte|regex|where|in|nin|exists)\s*\]|\{\s*\$(?:ne|gt|gte|lt|lte|regex|where|in|nin|exists)\s*:"#,
+        // NoSQL (MongoDB) injection: `$where` JavaScript reading `this` or cut short
+        // (`0;return true`), operators smuggled into a value (`', $or: [`, `[$ne]=1`,
+        // `{ $ne: 1 }`).
+        r#"\bthis\.\w+(?:\.\w+)*\s*(?:\.match\s*\(|\.length\b|[=!]==?|[<>]=?)|\breturn\s+this\.|;\s*return\s+(?:true|1|!0)\b|['"]\s*(?:[,}\]]\s*)+\$(?:or|and|nor|where|ne|gt|lt|regex|in|nin|exists|expr|comment)\s*:|\$where\s*:|\[\s*\$(?:ne|gt|gte|lt|lte|regex|where|in|nin|exists)\s*\]|\{\s*\$(?:ne|gt|gte|lt|lte|regex|where|in|nin|exists)\s*:"#,
     ),
     // ---- Injections aimed at a secret field (passwords) -------------------------------------
     // Read only in secret fields, which no other rule reads. Each alternative needs an
@@ -1388,8 +1418,9 @@ pub static RULES: &[RuleDef] = &[
         SECRETS,
         // NoSQL (MongoDB) injection: a query operator followed by `:` or `]` (`$where:`,
         // `[$ne]=1`), JavaScript reading the document (`this.password.match(`), a pause
-        // (`sleep(5000)`), a tautology (`|| 1==1`, `'||'1'=='1`).
-        r#"\$(?:where|ne|eq|gt|gte|lt|lte|in|nin|regex|options|exists|type|not|or|and|nor|expr|function|accumulator|comment|mod|elemmatch|all|size|lookup|match|text|jsonschema)\b\s*['"]?\s*[:\]]|\bthis\.\w+\.(?:match|test|search|length|indexof|startswith|endswith|valueof|tostring|constructor)\b|\bsleep\s*\(\s*\d+\s*\)|\|\|\s*['"]?\w+['"]?\s*===?\s*['"]?\w"#,
+        // (`sleep(5000)`), a tautology (`|| 1==1`, `'||'1'=='1`), a `$where` cut short
+        // (`0;return true`).
+        r#"\$(?:where|ne|eq|gt|gte|lt|lte|in|nin|regex|options|exists|type|not|or|and|nor|expr|function|accumulator|comment|mod|elemmatch|all|size|lookup|match|text|jsonschema)\b\s*['"]?\s*[:\]]|\bthis\.\w+\.(?:match|test|search|length|indexof|startswith|endswith|valueof|tostring|constructor)\b|\bsleep\s*\(\s*\d+\s*\)|\|\|\s*['"]?\w+['"]?\s*===?\s*['"]?\w|;\s*return\s+(?:true|1|!0)\b"#,
     ),
     rule(
         944260,

@@ -113,8 +113,9 @@ pub fn shuffled_atoms(bytes: usize) -> String {
 }
 
 /// `atom` and filler drawn at random (fixed seed) until `bytes`: each atom opens a match that a
-/// rule's bounded repetition (`{{[^}]{0,200}`) then counts through, and the random spacing makes
-/// the set of open counts new at nearly every byte. A lazy DFA builds a state per new set.
+/// rule's bounded repetition then counts through (`{{[^}]{0,200}`, the form 934200 once had),
+/// and the random spacing makes the set of open counts new at nearly every byte. A lazy DFA
+/// builds a state per new set.
 pub fn scattered(atom: &str, bytes: usize) -> String {
     let mut state: u64 = 0x2545_f491_4f6c_dd1d;
     let mut out = String::with_capacity(bytes + atom.len());

@@ -170,9 +170,10 @@ pub struct Caps {
     /// by every group its bytes open without coming near it).
     pub scan_floor: usize,
     /// Bytes of lazy-DFA states one request may make the automata build: at most this many per
-    /// byte of the request, plus `states_floor`. A state costs about what searching ten
-    /// bytes does. Ordinary traffic builds its few states once and then finds them built; a
-    /// request made to need a new state at every byte is stopped here and scored.
+    /// byte of the request, plus `states_floor`. A byte of new states costs about what
+    /// searching five to ten bytes does. Ordinary traffic builds its few states once and then
+    /// finds them built; a request made to need a new state at every byte is stopped here and
+    /// scored.
     pub states_per_byte: usize,
     /// What any request may build: the first requests after a start build the states ordinary
     /// traffic needs (at most ~230 KB for one request of the corpora, on fresh automata).

@@ -1284,6 +1284,10 @@ impl Waf {
             // what a rule reads (a control byte is no space to `\S` before it becomes one).
             let also_decoded = compiled.view == View::Compact && views[own] != views[0];
             for index in std::iter::once(own).chain(also_decoded.then_some(0)) {
+                // A budget spent (the walk's states, say) ends the value's search here.
+                if scan.spent_out {
+                    break 'views;
+                }
                 let text = &views[index];
                 if text.is_empty() {
                     continue;

@@ -545,10 +545,22 @@ pub fn path_view(input: &str) -> String {
     if !any_byte(input.as_bytes(), |b| matches!(b, b'/' | b'\\' | b'%')) {
         return input.to_string();
     }
-    // Byte by byte: every byte looked at or dropped is ASCII, so the rest of a character is
-    // copied whole and the result stays UTF-8.
+    // Every byte looked at or dropped is ASCII, so the rest of a character is copied whole and
+    // the result stays UTF-8. Bytes up to the next separator, `%` or space are copied a run at
+    // a time.
+    let special = |b: u8| matches!(b, b'\\' | b'%' | b'/' | b' ');
+    let bytes = input.as_bytes();
     let mut out: Vec<u8> = Vec::with_capacity(input.len());
-    for &b in input.as_bytes() {
+    let mut i = 0;
+    while i < bytes.len() {
+        let run = bytes[i..]
+            .iter()
+            .position(|&b| special(b))
+            .unwrap_or(bytes.len() - i);
+        out.extend_from_slice(&bytes[i..i + run]);
+        i += run;
+        let Some(&b) = bytes.get(i) else { break };
+        i += 1;
         // `..%` climbs too: `%uF025` folds to `%`, which some servers take as a separator.
         let b = if b == b'\\' || (b == b'%' && out.ends_with(b"..")) {
             b'/'
@@ -586,17 +598,24 @@ pub fn shell_view(input: &str) -> String {
     // a value of nothing but `$` makes dense). Quotes and the like go wherever they are, so
     // `'$@'` leaves nothing, as `w'h'o` leaves `who`.
     const EMPTIES: &[&[u8]] = &[b"$@", b"$*", b"$()", b"${}", b"``"];
+    let special = |b: u8| matches!(b, b'$' | b'\'' | b'"' | b'\\' | b'^' | b'`' | b'\n' | b'\r');
     let bytes = input.as_bytes();
     let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
+        // The bytes up to the next special one are copied whole.
+        let run = bytes[i..]
+            .iter()
+            .position(|&b| special(b))
+            .unwrap_or(bytes.len() - i);
+        out.extend_from_slice(&bytes[i..i + run]);
+        i += run;
         let rest = &bytes[i..];
-        if !matches!(bytes[i], b'$' | b'`') {
-            // Most bytes start no expansion: only the byte itself is looked at.
-            match bytes[i] {
-                b'\'' | b'"' | b'\\' | b'^' => {}
-                b'\n' | b'\r' => out.push(b';'),
-                b => out.push(b),
+        let Some(&byte) = rest.first() else { break };
+        if !matches!(byte, b'$' | b'`') {
+            // A quote or the like goes, a line break separates commands.
+            if matches!(byte, b'\n' | b'\r') {
+                out.push(b';');
             }
             i += 1;
         } else if rest.starts_with(b"${ifs}") {
@@ -782,7 +801,63 @@ mod tests {
         .map(|s| s.to_string())
         .collect();
         samples.push(crate::waf::hostile::shuffled_atoms(8 * 1024));
+        // And the shell and path views, one byte at a time.
+        let shell_by_byte = |input: &str| -> String {
+            const EMPTIES: &[&[u8]] = &[b"$@", b"$*", b"$()", b"${}", b"``"];
+            let bytes = input.as_bytes();
+            let mut out = Vec::new();
+            let mut i = 0;
+            while i < bytes.len() {
+                let rest = &bytes[i..];
+                if rest.starts_with(b"${ifs}") {
+                    out.push(b' ');
+                    i += 6;
+                } else if rest.starts_with(b"$ifs") {
+                    out.push(b' ');
+                    i += 4;
+                } else if let Some(empty) = EMPTIES.iter().find(|e| rest.starts_with(e)) {
+                    i += empty.len();
+                } else {
+                    match bytes[i] {
+                        b'\'' | b'"' | b'\\' | b'^' => {}
+                        b'\n' | b'\r' => out.push(b';'),
+                        b => out.push(b),
+                    }
+                    i += 1;
+                }
+            }
+            String::from_utf8(out).unwrap_or_default()
+        };
+        let path_by_byte = |input: &str| -> String {
+            let mut out: Vec<u8> = Vec::new();
+            for &b in input.as_bytes() {
+                let b = if b == b'\\' || (b == b'%' && out.ends_with(b"..")) {
+                    b'/'
+                } else {
+                    b
+                };
+                if b == b'/' {
+                    while out.last() == Some(&b' ') {
+                        out.pop();
+                    }
+                    if out.ends_with(b"/.") {
+                        out.pop();
+                    }
+                    if out.last() == Some(&b'/') {
+                        continue;
+                    }
+                } else if b == b' ' && out.last() == Some(&b'/') {
+                    continue;
+                }
+                out.push(b);
+            }
+            String::from_utf8(out).unwrap_or_default()
+        };
+        samples.push(r#"a'b"c\d^e`f$@g$*h$()i${}j``k${ifs}l$ifs m\nn\ro"#.replace("\\n", "\n"));
+        samples.push(r"..\..//./etc\passwd .. / x %u ..%25 /. / ./".to_string());
         for sample in &samples {
+            assert_eq!(shell_view(sample), shell_by_byte(sample), "{sample:?}");
+            assert_eq!(path_view(sample), path_by_byte(sample), "{sample:?}");
             let folded: String = sample.chars().map(fold_char).collect();
             assert_eq!(fold_str(sample), folded, "{sample:?}");
             assert_eq!(canonical(sample), canonical_by_char(sample), "{sample:?}");

@@ -393,32 +393,6 @@ fn the_worker_in_workerd_serves_the_edge_in_front_of_signed_functions() {
         "{page}"
     );
 
-    // A chunked body (no Content-Length) is read, up to the limit; one byte over it is refused
-    // with 413 (the reader's unit tests show it stops pulling past the limit).
-    let chunked = |body: Vec<u8>| {
-        agent()
-            .post(&url("/security/reports"))
-            .header("Content-Type", "application/json")
-            .send(ureq::SendBody::from_owned_reader(std::io::Cursor::new(
-                body,
-            )))
-            .expect("chunked post")
-    };
-    let mut accepted = chunked(serde_json::to_vec(&report).expect("json"));
-    assert_eq!(
-        accepted.status(),
-        202,
-        "{}",
-        accepted.body_mut().read_to_string().unwrap_or_default()
-    );
-    let mut over = b"{\"description\":\"".to_vec();
-    over.resize(1024 * 1024 + 1, b'a');
-    let mut refused = chunked(over);
-    assert_eq!(refused.status(), 413);
-    let problem: serde_json::Value =
-        serde_json::from_str(&refused.body_mut().read_to_string().expect("problem")).expect("json");
-    assert_eq!(problem["status"], 413, "{problem}");
-
     // The token gate: nothing under /api/ without a valid token.
     let (status, _) = call("GET", &url("/api/incidents"), None, None);
     assert_eq!(status, 401);
@@ -445,6 +419,34 @@ fn the_worker_in_workerd_serves_the_edge_in_front_of_signed_functions() {
     assert!(statuses[..5].iter().all(|s| *s != 429), "{statuses:?}");
     assert_eq!(statuses[6], 429, "{statuses:?}");
     assert!(retry_after.is_some_and(|r| r.parse::<u64>().is_ok_and(|s| s > 0)));
+
+    // Last, because `wrangler dev` drains a refused upload slowly (a request right after it once
+    // waited more than 30 s on a loaded machine): a chunked body (no Content-Length) is read,
+    // up to the limit; one byte over it is refused with 413 (the reader's unit tests show it
+    // stops pulling past the limit).
+    let chunked = |body: Vec<u8>| {
+        agent()
+            .post(&url("/security/reports"))
+            .header("Content-Type", "application/json")
+            .send(ureq::SendBody::from_owned_reader(std::io::Cursor::new(
+                body,
+            )))
+            .expect("chunked post")
+    };
+    let mut accepted = chunked(serde_json::to_vec(&report).expect("json"));
+    assert_eq!(
+        accepted.status(),
+        202,
+        "{}",
+        accepted.body_mut().read_to_string().unwrap_or_default()
+    );
+    let mut over = b"{\"description\":\"".to_vec();
+    over.resize(1024 * 1024 + 1, b'a');
+    let mut refused = chunked(over);
+    assert_eq!(refused.status(), 413);
+    let problem: serde_json::Value =
+        serde_json::from_str(&refused.body_mut().read_to_string().expect("problem")).expect("json");
+    assert_eq!(problem["status"], 413, "{problem}");
 }
 
 /// Needs no Worker: the origin-only server alone refuses what the edge did not sign.

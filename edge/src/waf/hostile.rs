@@ -99,17 +99,27 @@ pub const ATOMS: &[&str] = &[
 /// Where one atom repeated shows what one normaliser or rule group costs, this opens them
 /// all at once, and repeats itself only every few kilobytes.
 pub fn shuffled_atoms(bytes: usize) -> String {
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut draws = draws(0x9e37_79b9_7f4a_7c15);
     let mut out = String::with_capacity(bytes + 16);
     while out.len() < bytes {
-        // xorshift64: enough to leave no short period.
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        let index = usize::try_from(state % ATOMS.len() as u64).unwrap_or(0);
+        let draw = draws.next().unwrap_or(0);
+        let index = usize::try_from(draw % ATOMS.len() as u64).unwrap_or(0);
         out.push_str(ATOMS.get(index).copied().unwrap_or("e"));
     }
     out
+}
+
+/// Pseudo-random numbers from `seed` (xorshift64: enough to leave no short period, and the
+/// same inputs on every run).
+fn draws(seed: u64) -> impl Iterator<Item = u64> {
+    std::iter::successors(Some(seed), |state| {
+        let mut state = *state;
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        Some(state)
+    })
+    .skip(1)
 }
 
 /// `atom` and filler drawn at random (fixed seed) until `bytes`: each atom opens a match that a
@@ -117,13 +127,10 @@ pub fn shuffled_atoms(bytes: usize) -> String {
 /// and the random spacing makes the set of open counts new at nearly every byte. A lazy DFA
 /// builds a state per new set.
 pub fn scattered(atom: &str, bytes: usize) -> String {
-    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut draws = draws(0x2545_f491_4f6c_dd1d);
     let mut out = String::with_capacity(bytes + atom.len());
     while out.len() < bytes {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        out.push_str(match state % 4 {
+        out.push_str(match draws.next().unwrap_or(0) % 4 {
             0 => atom,
             1 => " ",
             _ => "a",

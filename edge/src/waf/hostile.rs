@@ -127,7 +127,12 @@ fn draws(seed: u64) -> impl Iterator<Item = u64> {
 /// and the random spacing makes the set of open counts new at nearly every byte. A lazy DFA
 /// builds a state per new set.
 pub fn scattered(atom: &str, bytes: usize) -> String {
-    let mut draws = draws(0x2545_f491_4f6c_dd1d);
+    scattered_from(atom, bytes, 0x2545_f491_4f6c_dd1d)
+}
+
+/// `scattered` from another seed: the same kind of text, other places.
+pub fn scattered_from(atom: &str, bytes: usize, seed: u64) -> String {
+    let mut draws = draws(seed);
     let mut out = String::with_capacity(bytes + atom.len());
     while out.len() < bytes {
         out.push_str(match draws.next().unwrap_or(0) % 4 {

@@ -1671,6 +1671,51 @@ mod tests {
     }
 
     #[test]
+    fn no_rule_needs_a_new_state_per_byte() {
+        // Invariant 17: each rule alone, over each of its literal factors scattered in text
+        // (the opener of any counted window among them), needs few states, and those once: a
+        // second text of the same kind, other places, builds next to nothing. The template
+        // rules' windows once built ~180 bytes of states per byte here.
+        let bytes = 4 * 1024;
+        let mut worst = (0.0, 0, String::new());
+        for (i, rule) in RULES.iter().enumerate() {
+            let hir = syntax::parse_with(rule.pattern, &dfa_syntax()).expect("pattern");
+            let group = PatternGroup::build(vec![i], &[&hir], Gate::default()).expect("group");
+            let Some(factors) = prefilter::factors(&hir) else {
+                continue;
+            };
+            for factor in factors.iter().take(8) {
+                let atom = String::from_utf8_lossy(factor).to_string();
+                let mut cache = group.dfa.create_cache();
+                let mut grown = 0;
+                for seed in [0x9e37_79b9_7f4a_7c15, 0x2545_f491_4f6c_dd1d] {
+                    let text = hostile::scattered_from(&atom, bytes, seed);
+                    let walker = Walker::start(&group, &mut cache, text.as_bytes());
+                    let mut allowance = usize::MAX;
+                    walk_together(
+                        walker.into_iter().collect(),
+                        text.as_bytes(),
+                        &mut Vec::new(),
+                        &mut allowance,
+                    );
+                    grown = usize::MAX - allowance;
+                }
+                let per_byte = grown as f64 / bytes as f64;
+                if per_byte > worst.0 {
+                    worst = (per_byte, rule.id, atom);
+                }
+            }
+        }
+        assert!(
+            worst.0 < 0.5,
+            "rule {} over {:?} scattered: {:.2} bytes of new states per byte",
+            worst.1,
+            worst.2,
+            worst.0
+        );
+    }
+
+    #[test]
     fn groups_walked_together_find_what_each_finds_alone() {
         // Every group over every view of every corpus value (and the hostile families'), side
         // by side and then one at a time: the same rules.

@@ -198,8 +198,35 @@ fn adversarial() -> impl Strategy<Value = WafRequest> {
         })
 }
 
+/// Atoms, a content type and a size for `scattered_mix`.
+fn scattered_mixture() -> impl Strategy<Value = (Vec<&'static str>, &'static str, usize)> {
+    (
+        prop::collection::vec(prop::sample::select(ATOMS), 1..5),
+        prop::sample::select(CONTENT_TYPES),
+        4usize..32,
+    )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Text of one kind needs its automaton states once: after one such body, another of the
+    /// same kind (the same atoms, other places) builds under a byte of states per byte (the
+    /// per-byte state budget). A rule that counted a window after an opener built hundreds.
+    #[test]
+    fn scattered_atoms_need_their_states_once((atoms, ct, kb) in scattered_mixture()) {
+        let bytes = kb * 1024;
+        let body = |seed| {
+            hostile::atom_body(&hostile::scattered_mix(&atoms, bytes - 16, seed), ct, bytes)
+        };
+        SHARED_WAF.inspect(&body(0x9e37_79b9_7f4a_7c15));
+        let second = body(0x2545_f491_4f6c_dd1d);
+        let built = SHARED_WAF.inspect(&second).state_bytes;
+        prop_assert!(
+            built <= size_of(&second),
+            "{atoms:?} as {ct}: {built} bytes of states for {} bytes", size_of(&second)
+        );
+    }
 
     #[test]
     fn generated_adversarial_bodies_cost_bounded_memory_and_time(request in adversarial()) {

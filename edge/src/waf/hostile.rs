@@ -132,11 +132,22 @@ pub fn scattered(atom: &str, bytes: usize) -> String {
 
 /// `scattered` from another seed: the same kind of text, other places.
 pub fn scattered_from(atom: &str, bytes: usize, seed: u64) -> String {
+    scattered_mix(&[atom], bytes, seed)
+}
+
+/// Several atoms scattered in text at once: one in four draws is an atom (any of them), the
+/// rest filler.
+pub fn scattered_mix(atoms: &[&str], bytes: usize, seed: u64) -> String {
     let mut draws = draws(seed);
-    let mut out = String::with_capacity(bytes + atom.len());
-    while out.len() < bytes {
-        out.push_str(match draws.next().unwrap_or(0) % 4 {
-            0 => atom,
+    let longest = atoms.iter().map(|a| a.len()).max().unwrap_or(0);
+    let mut out = String::with_capacity(bytes + longest);
+    while !atoms.is_empty() && out.len() < bytes {
+        let draw = draws.next().unwrap_or(0);
+        out.push_str(match draw % 4 {
+            0 => {
+                let index = usize::try_from((draw >> 2) % atoms.len() as u64).unwrap_or(0);
+                atoms.get(index).copied().unwrap_or(" ")
+            }
             1 => " ",
             _ => "a",
         });

@@ -1249,11 +1249,12 @@ pub static RULES: &[RuleDef] = &[
         INPUT | PATH,
         // Jinja2, Twig, Nunjucks, Handlebars, Pebble, Liquid: an expression or a dangerous name
         // between the braces, not a plain placeholder like {{name}}. The window after `{{`
-        // holds no brace (`[^{}]{0,200}`): with `[^}]`, every `{{` in reach opened a window
-        // of its own, and the automaton's states became the sets of their counts, new at
-        // nearly every byte of `{{` scattered in text (1.8 ms per KB). Now the next `{` ends
-        // a window, so one is open at a time.
-        r"\{\{[^{}]{0,200}?(?:\d\s*[*+/%-]\s*\d|\.__[a-z]+__|\[\s*['\x22]__|\|\s*(?:attr|safe|e|join|map|select|reject|filter|format|first|last)\b|\b(?:self|config|request|lipsum|cycler|joiner|namespace|range|_self|env|dump|constructor|settings|app|getclass|runtime|process|this|lookup|with|each|log)\b|['\x22]\s*[+~]|\(\s*\))|\{%\s*(?:import|include|set|for|if|macro|extends|block|raw|debug|php|embed|filter|sandbox|from|autoescape|call|do|with)\b|\{\{\s*[#/>]\s*(?:with|each|if|lookup|unless|log|blockhelpermissing|helpermissing)\b",
+        // holds no brace and is not counted (`[^{}]*`). Counted with `[^}]{0,200}`, every
+        // `{{` in reach opened a window of its own and the automaton's states became the sets
+        // of their counts, new at nearly every byte of `{{` scattered in text (1.8 ms per
+        // KB); counted but one at a time, its count times the alternatives' partial matches
+        // still made about a byte of states per byte of text mixing `{{`, `|` and quotes.
+        r"\{\{[^{}]*?(?:\d\s*[*+/%-]\s*\d|\.__[a-z]+__|\[\s*['\x22]__|\|\s*(?:attr|safe|e|join|map|select|reject|filter|format|first|last)\b|\b(?:self|config|request|lipsum|cycler|joiner|namespace|range|_self|env|dump|constructor|settings|app|getclass|runtime|process|this|lookup|with|each|log)\b|['\x22]\s*[+~]|\(\s*\))|\{%\s*(?:import|include|set|for|if|macro|extends|block|raw|debug|php|embed|filter|sandbox|from|autoescape|call|do|with)\b|\{\{\s*[#/>]\s*(?:with|each|if|lookup|unless|log|blockhelpermissing|helpermissing)\b",
     ),
     rule(
         934210,
@@ -1262,11 +1263,11 @@ pub static RULES: &[RuleDef] = &[
         CRITICAL,
         Compact,
         INPUT | PATH,
-        // Freemarker, Velocity, Thymeleaf/Spring EL, Mako, JSP EL, ERB, Smarty, Tornado. One
-        // window open at a time, as in 934200. After `<%` the window is not counted: the tag's
-        // own `%>` ends it, and a count there made ~1 byte of new states per byte of `<%`
+        // Freemarker, Velocity, Thymeleaf/Spring EL, Mako, JSP EL, ERB, Smarty, Tornado. The
+        // windows after an opener, as in 934200, are not counted and end at the next brace
+        // (after `<%`, at the next `%`): a count made ~1 byte of new states per byte of `<%`
         // scattered in text.
-        r"<#\s*(?:assign|import|include|list|if|macro|function|attempt|setting|ftl|global|local|visit|recurse)\b|\$\{[^{}]{0,200}?(?:\d\s*[*+/%-]\s*\d|\?\s*new\b|freemarker\.|\bt\s*\(|\.getclass\b|runtime\b|\.forname\b|@java|#\w|\bclass\b\.|\.exec\s*\(|new\s+java)|#set\s*\(\s*\$|#foreach\s*\(|\$class\.inspect|[*#@~]\{[^{}]{0,200}?(?:\bt\s*\(|new\s|\.getclass|runtime|\d\s*[*+/%-]\s*\d)|__\$\{|\[\[\s*\$\{|<%[=\-#]?\s*[^%]*?(?:\d\s*[*+/%-]\s*\d|system|exec|eval|runtime|process|file|require|import|`|\.read|open)|\{php\}|\{\$smarty\.|\{\s*system\s*\(|\{%\s*(?:import|raw|autoescape)\b",
+        r"<#\s*(?:assign|import|include|list|if|macro|function|attempt|setting|ftl|global|local|visit|recurse)\b|\$\{[^{}]*?(?:\d\s*[*+/%-]\s*\d|\?\s*new\b|freemarker\.|\bt\s*\(|\.getclass\b|runtime\b|\.forname\b|@java|#\w|\bclass\b\.|\.exec\s*\(|new\s+java)|#set\s*\(\s*\$|#foreach\s*\(|\$class\.inspect|[*#@~]\{[^{}]*?(?:\bt\s*\(|new\s|\.getclass|runtime|\d\s*[*+/%-]\s*\d)|__\$\{|\[\[\s*\$\{|<%[=\-#]?\s*[^%]*?(?:\d\s*[*+/%-]\s*\d|system|exec|eval|runtime|process|file|require|import|`|\.read|open)|\{php\}|\{\$smarty\.|\{\s*system\s*\(|\{%\s*(?:import|raw|autoescape)\b",
     ),
     // ---- Forms the evaluation corpora showed unguarded ----------------------------------
     rule(

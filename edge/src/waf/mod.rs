@@ -417,7 +417,7 @@ impl<S: Copy + PartialEq> RecentStates<S> {
     }
 
     fn forget(&mut self) {
-        self.states = [None, None, None, None, None, None, None, None];
+        *self = Self::default();
     }
 }
 
@@ -1550,24 +1550,14 @@ fn split_response(text: &str, any_header: bool) -> bool {
 fn header_line(line: &str) -> bool {
     let name_len = line
         .bytes()
-        .take(64)
         .take_while(|b| b.is_ascii_alphanumeric() || *b == b'-')
         .count();
-    name_len > 0
-        && line[name_len..]
-            .trim_start_matches([' ', '\t'])
-            .starts_with(':')
+    name_len > 0 && line[name_len..].trim_start().starts_with(':')
 }
 
 /// `x-anything: value` at the start of a line: an injected extension header.
 fn extension_header(line: &str) -> bool {
-    line.strip_prefix("x-").is_some_and(|rest| {
-        let name_len = rest
-            .bytes()
-            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'-')
-            .count();
-        name_len > 0 && rest[name_len..].trim_start().starts_with(':')
-    })
+    line.strip_prefix("x-").is_some_and(header_line)
 }
 
 #[cfg(test)]

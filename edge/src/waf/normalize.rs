@@ -177,23 +177,43 @@ pub fn fold_char(c: char) -> char {
 }
 
 fn fold_str(input: &str) -> String {
-    // Runs of ASCII (which never fold) are copied whole, the other characters folded.
-    let mut out = String::with_capacity(input.len());
+    fold_runs(input, false)
+}
+
+/// Look-alikes folded (see [`fold_char`]); for the canonical view also ASCII lowercased and NUL
+/// dropped. Runs of ASCII (which never fold) go a run at a time, most of a value even where it
+/// has an umlaut; the other characters one by one.
+fn fold_runs(input: &str, canonical: bool) -> String {
+    let mut out: Vec<u8> = Vec::with_capacity(input.len());
     let mut rest = input;
     while !rest.is_empty() {
         let ascii = rest
             .bytes()
-            .position(|b| !b.is_ascii())
+            .position(|b| !b.is_ascii() || (canonical && b == 0))
             .unwrap_or(rest.len());
         let (run, tail) = rest.split_at(ascii);
-        out.push_str(run);
+        if canonical {
+            out.extend(run.bytes().map(|b| b.to_ascii_lowercase()));
+        } else {
+            out.extend_from_slice(run.as_bytes());
+        }
         let mut chars = tail.chars();
-        if let Some(c) = chars.next() {
-            out.push(fold_char(c));
+        // A NUL ends a run only for the canonical view, which drops it.
+        if let Some(c) = chars.next()
+            && c != '\0'
+        {
+            let folded = if canonical {
+                fold_char(c).to_ascii_lowercase()
+            } else {
+                fold_char(c)
+            };
+            let mut buf = [0u8; 4];
+            out.extend_from_slice(folded.encode_utf8(&mut buf).as_bytes());
         }
         rest = chars.as_str();
     }
-    out
+    // Whole characters were copied or encoded: the bytes are UTF-8.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Kept for callers outside the WAF: the same folding as [`fold_char`].
@@ -367,42 +387,11 @@ pub fn escape_decode(input: &str) -> String {
 
 /// Lowercase, NUL bytes removed, fullwidth characters folded to ASCII.
 pub fn canonical(input: &str) -> String {
-    if input.is_ascii() {
-        // The common case (ASCII stays ASCII, so the result is UTF-8); without NUL bytes one
-        // vectorised lowercasing copy.
-        if !input.as_bytes().contains(&0) {
-            return input.to_ascii_lowercase();
-        }
-        let bytes: Vec<u8> = input
-            .bytes()
-            .filter(|b| *b != 0)
-            .map(|b| b.to_ascii_lowercase())
-            .collect();
-        return String::from_utf8(bytes).unwrap_or_default();
+    // The common case, ASCII without NUL bytes: one vectorised lowercasing copy.
+    if input.is_ascii() && !input.as_bytes().contains(&0) {
+        return input.to_ascii_lowercase();
     }
-    // Runs of ASCII a run at a time (most of a value even where it has an umlaut), the other
-    // characters one by one.
-    let mut out: Vec<u8> = Vec::with_capacity(input.len());
-    let mut rest = input;
-    while !rest.is_empty() {
-        let ascii = rest
-            .bytes()
-            .position(|b| !b.is_ascii() || b == 0)
-            .unwrap_or(rest.len());
-        let (run, tail) = rest.split_at(ascii);
-        out.extend(run.bytes().map(|b| b.to_ascii_lowercase()));
-        let mut chars = tail.chars();
-        if let Some(c) = chars.next()
-            && c != '\0'
-        {
-            let mut buf = [0u8; 4];
-            let folded = fold_char(c).to_ascii_lowercase();
-            out.extend_from_slice(folded.encode_utf8(&mut buf).as_bytes());
-        }
-        rest = chars.as_str();
-    }
-    // Whole characters were copied or encoded: the bytes are UTF-8.
-    String::from_utf8(out).unwrap_or_default()
+    fold_runs(input, true)
 }
 
 /// Removes C, SQL and HTML comments (replaced by a space), then collapses whitespace. One pass

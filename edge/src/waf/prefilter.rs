@@ -8,7 +8,7 @@
 //! requires nothing. Of the parts of a concatenation the rarest set is kept (punctuation is
 //! rarer than letters in ordinary text), so most groups are skipped on ordinary values.
 
-use regex_syntax::hir::{Class, Hir, HirKind};
+use regex_syntax::hir::{Class, Hir, HirKind, Look};
 
 /// 256 bits: a set of bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -42,6 +42,15 @@ impl ByteSet {
             *a |= b;
         }
         out
+    }
+
+    /// How many bytes the set holds.
+    pub fn len(&self) -> usize {
+        self.0.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     pub fn intersects(&self, other: &ByteSet) -> bool {
@@ -285,6 +294,128 @@ pub fn factors(hir: &Hir) -> Option<Vec<Vec<u8>>> {
     Some(minimal)
 }
 
+/// A pattern split in two: the alternatives that can match only at the start of a text
+/// (`^…`), and the rest. `(?:^|[;&|])\s*cmd` is `^\s*cmd` or `[;&|]\s*cmd`: the first need
+/// only be tried at the start (an anchored walk ends within a few bytes of most texts), and the
+/// second needs a separator, which most texts lack. The two together match what the pattern
+/// matches (a concatenation distributes over an alternation at its front).
+pub fn split_anchored(hir: &Hir) -> (Option<Hir>, Option<Hir>) {
+    match hir.kind() {
+        HirKind::Look(Look::Start) => (Some(hir.clone()), None),
+        HirKind::Capture(cap) => split_anchored(&cap.sub),
+        HirKind::Alternation(branches) => {
+            let (mut anchored, mut rest) = (Vec::new(), Vec::new());
+            for branch in branches {
+                let (a, r) = split_anchored(branch);
+                anchored.extend(a);
+                rest.extend(r);
+            }
+            let join = |parts: Vec<Hir>| (!parts.is_empty()).then(|| Hir::alternation(parts));
+            (join(anchored), join(rest))
+        }
+        HirKind::Concat(parts) => match parts.split_first() {
+            Some((first, tail))
+                if matches!(
+                    first.kind(),
+                    HirKind::Alternation(_) | HirKind::Capture(_) | HirKind::Look(Look::Start)
+                ) =>
+            {
+                let (a, r) = split_anchored(first);
+                let then = |head: Hir| {
+                    let mut joined = vec![head];
+                    joined.extend(tail.iter().cloned());
+                    Hir::concat(joined)
+                };
+                (a.map(then), r.map(then))
+            }
+            _ => (None, Some(hir.clone())),
+        },
+        _ => (None, Some(hir.clone())),
+    }
+}
+
+/// Whether a match of `hir` may run on over most bytes from its start (`^[^'"]*`, `^.*x`): a
+/// walk anchored at the start of a text then does not end early, so anchoring saves it
+/// nothing. What follows a part that must match something narrow first (`^\.\.(?:.*/)?`)
+/// is reached only where the text starts so.
+pub fn may_run_on(hir: &Hir) -> bool {
+    match hir.kind() {
+        HirKind::Repetition(rep) => {
+            let long = rep.max.is_none_or(|max| max > 32);
+            let broad =
+                matches!(rep.sub.kind(), HirKind::Class(class) if class_bytes(class).len() >= 128);
+            long && broad || may_run_on(&rep.sub)
+        }
+        HirKind::Capture(cap) => may_run_on(&cap.sub),
+        HirKind::Alternation(branches) => branches.iter().any(may_run_on),
+        HirKind::Concat(parts) => {
+            for part in parts {
+                if may_run_on(part) {
+                    return true;
+                }
+                // Past a part that needs a byte, the walk goes on only where the text has it.
+                if part.properties().minimum_len() != Some(0) {
+                    return false;
+                }
+            }
+            false
+        }
+        _ => false,
+    }
+}
+
+/// What one alternative of a pattern needs of a text to match in it: one of its literal
+/// factors, and one of its required bytes (either may be unknown). A pattern may match where
+/// any of its alternatives' needs are met; checking the two together, alternative by
+/// alternative, keeps a rare need from being drowned by a common one (`\bunion\b…` beside
+/// `['"]\s*--` would otherwise need only a `u`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Need {
+    pub factors: Option<Vec<Vec<u8>>>,
+    pub bytes: Option<ByteSet>,
+}
+
+impl Need {
+    /// Neither a factor nor a byte: any text may match.
+    pub fn is_none(&self) -> bool {
+        self.factors.is_none() && self.bytes.is_none()
+    }
+}
+
+/// The needs of `hir`'s top-level alternatives. When one alternative needs nothing, the
+/// pattern as a whole does not either: one need, empty.
+pub fn needs(hir: &Hir) -> Vec<Need> {
+    let mut branches = Vec::new();
+    top_level_branches(hir, &mut branches);
+    let mut needs: Vec<Need> = branches
+        .into_iter()
+        .map(|branch| Need {
+            factors: factors(branch),
+            bytes: required(branch),
+        })
+        .collect();
+    if needs.iter().any(Need::is_none) {
+        return vec![Need {
+            factors: None,
+            bytes: None,
+        }];
+    }
+    needs.dedup();
+    needs
+}
+
+fn top_level_branches<'h>(hir: &'h Hir, out: &mut Vec<&'h Hir>) {
+    match hir.kind() {
+        HirKind::Capture(cap) => top_level_branches(&cap.sub, out),
+        HirKind::Alternation(branches) => {
+            for branch in branches {
+                top_level_branches(branch, out);
+            }
+        }
+        _ => out.push(hir),
+    }
+}
+
 fn single(byte: u8) -> ByteSet {
     let mut set = ByteSet::default();
     set.insert(byte);
@@ -388,6 +519,120 @@ mod tests {
         assert_eq!(factors_of(r"(?:ab)+c"), Some(vec!["ab".into()]));
         // `..` is in every `../`: the longer string is left out.
         assert_eq!(factors_of(r"\.\./|\.\.|x\.\."), Some(vec!["..".into()]));
+    }
+
+    fn parse(pattern: &str) -> Hir {
+        syntax::parse_with(pattern, &syntax::Config::new().unicode(false).utf8(false))
+            .expect("pattern")
+    }
+
+    /// The two parts of a split as patterns (`None` for a missing part).
+    fn split(pattern: &str) -> (Option<String>, Option<String>) {
+        let (anchored, rest) = split_anchored(&parse(pattern));
+        (anchored.map(|h| h.to_string()), rest.map(|h| h.to_string()))
+    }
+
+    /// Whether `pattern` matches somewhere in `text`, by the same automata the WAF uses.
+    fn finds(hir: &Hir, text: &str) -> bool {
+        use regex_automata::hybrid::dfa::DFA;
+        use regex_automata::nfa::thompson;
+        let nfa = thompson::Compiler::new()
+            .configure(thompson::Config::new().utf8(false))
+            .build_from_hir(hir)
+            .expect("nfa");
+        let dfa = DFA::builder().build_from_nfa(nfa).expect("dfa");
+        let mut cache = dfa.create_cache();
+        dfa.try_search_fwd(&mut cache, &regex_automata::Input::new(text))
+            .expect("search")
+            .is_some()
+    }
+
+    #[test]
+    fn start_anchored_alternatives_are_split_off_and_the_parts_match_what_the_whole_does() {
+        let (anchored, rest) = split(r"(?:^|[;&|])\s*(?:env|set)\b");
+        // (The syntax tree prints the start anchor as `\A`.)
+        assert!(
+            anchored.as_ref().is_some_and(|a| a.starts_with(r"(?:\A")),
+            "anchored part {anchored:?}"
+        );
+        assert!(
+            rest.is_some_and(|r| !r.contains(r"\A")),
+            "the rest has no anchor"
+        );
+        assert_eq!(split(r"^\s*id$").1, None, "anchored as a whole");
+        assert_eq!(split(r"<script").0, None, "nothing anchored");
+        assert_eq!(
+            split(r"x(?:^|y)").0,
+            None,
+            "an anchor after a byte is not at the start"
+        );
+        // Exact: on texts where the anchor and the separators matter, the two parts together
+        // find what the whole pattern finds.
+        let patterns = [
+            r"(?:^|[;&|])\s*(?:env|set)\s*(?:;|$)",
+            r"(?:^|/)\.{2,}/|(?:^|x)y",
+            r"(?:(?:^|\s)or|and)\s+1",
+            r"^(?:a|b)c|(?:^|[(])d",
+        ];
+        let texts = [
+            "env", " env;", "a;env", "x env", "../", "a/../", "..", "xy", "y", "ay", "or 1",
+            "x or 1", "xor 1", "and 1", "ac", "bc", "cac", "d", "(d", "ad", "",
+        ];
+        for pattern in patterns {
+            let whole = parse(pattern);
+            let (anchored, rest) = split_anchored(&whole);
+            for text in texts {
+                let parts = anchored.as_ref().is_some_and(|a| finds(a, text))
+                    || rest.as_ref().is_some_and(|r| finds(r, text));
+                assert_eq!(parts, finds(&whole, text), "{pattern} on {text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn each_alternative_needs_its_own_factor_and_byte() {
+        let both = needs(&parse(r#"['"]\s*--|\bunion\s+select\b"#));
+        assert_eq!(both.len(), 2);
+        // The quote branch: `--` and a quote; the union branch: its factors (and a byte of
+        // them).
+        assert_eq!(both[0].factors, Some(vec![b"--".to_vec()]));
+        assert!(
+            both[0]
+                .bytes
+                .is_some_and(|b| b.contains(b'\'') && !b.contains(b'u'))
+        );
+        assert!(
+            both[1]
+                .factors
+                .as_ref()
+                .is_some_and(|f| f.contains(&b"select".to_vec()))
+        );
+        // An alternative that needs nothing makes the pattern need nothing.
+        assert_eq!(
+            needs(&parse(r"<x|(?s:.)")),
+            vec![Need {
+                factors: None,
+                bytes: None
+            }]
+        );
+    }
+
+    #[test]
+    fn a_match_may_run_on_only_through_a_broad_repetition_before_anything_narrow() {
+        assert!(may_run_on(&parse(r#"^[^'"]*['"]"#)));
+        assert!(may_run_on(&parse(r"^\s*(?s:.)*x")));
+        assert!(
+            !may_run_on(&parse(r"^\s*(?:[\w.-]*/)?(?:7z|ab)\b")),
+            "a word, then a slash"
+        );
+        assert!(
+            !may_run_on(&parse(r"^\.{2,}(?:.*/)?x")),
+            "only where the text starts `..`"
+        );
+        assert!(
+            may_run_on(&parse(r"^(?:\.{2,})?.*x")),
+            "an optional part needs nothing"
+        );
     }
 
     #[test]

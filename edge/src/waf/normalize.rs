@@ -13,7 +13,11 @@ pub fn url_decode_repeated(input: &str, plus_is_space: bool) -> String {
     }
     let mut current = input.to_string();
     for round in 0..4 {
-        let next = url_decode_once(&current, plus_is_space && round == 0);
+        let Some(next) = url_decode_once(&current, plus_is_space && round == 0) else {
+            // Nothing to decode: what a round would still do is fold the look-alikes.
+            current = fold_str(&current);
+            break;
+        };
         if next == current {
             break;
         }
@@ -25,6 +29,19 @@ pub fn url_decode_repeated(input: &str, plus_is_space: bool) -> String {
     current
 }
 
+/// Appends `run` to `out`. Text dense with escapes has runs of a few bytes between them, and a
+/// call to copy a few bytes costs more than the bytes: those go one by one.
+#[inline]
+fn append(out: &mut Vec<u8>, run: &[u8]) {
+    if run.len() <= 16 {
+        for &b in run {
+            out.push(b);
+        }
+    } else {
+        out.extend_from_slice(run);
+    }
+}
+
 fn hex_val(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
@@ -34,9 +51,11 @@ fn hex_val(b: u8) -> Option<u8> {
     }
 }
 
-fn url_decode_once(input: &str, plus_is_space: bool) -> String {
+/// One round; `None` when there is nothing to decode (every `%` a literal, no `+` to read).
+fn url_decode_once(input: &str, plus_is_space: bool) -> Option<String> {
     let bytes = input.as_bytes();
     let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
+    let mut decoded = false;
     let mut i = 0;
     while i < bytes.len() {
         // What lies before the next `%` (or form `+`) is copied whole.
@@ -47,7 +66,7 @@ fn url_decode_once(input: &str, plus_is_space: bool) -> String {
             memchr::memchr(b'%', rest)
         };
         let run = next.unwrap_or(rest.len());
-        out.extend_from_slice(&rest[..run]);
+        append(&mut out, &rest[..run]);
         i += run;
         let Some(&byte) = bytes.get(i) else { break };
         match byte {
@@ -60,6 +79,7 @@ fn url_decode_once(input: &str, plus_is_space: bool) -> String {
                         let mut buf = [0u8; 4];
                         out.extend_from_slice(fold_char(c).encode_utf8(&mut buf).as_bytes());
                         i += 6;
+                        decoded = true;
                     }
                     None => {
                         out.push(b'%');
@@ -75,6 +95,7 @@ fn url_decode_once(input: &str, plus_is_space: bool) -> String {
                     (Some(h), Some(l)) => {
                         out.push(h * 16 + l);
                         i += 3;
+                        decoded = true;
                     }
                     _ => {
                         out.push(b'%');
@@ -85,6 +106,7 @@ fn url_decode_once(input: &str, plus_is_space: bool) -> String {
             b'+' if plus_is_space => {
                 out.push(b' ');
                 i += 1;
+                decoded = true;
             }
             b => {
                 out.push(b);
@@ -92,7 +114,7 @@ fn url_decode_once(input: &str, plus_is_space: bool) -> String {
             }
         }
     }
-    decode_bytes(&out)
+    decoded.then(|| decode_bytes(&out))
 }
 
 /// Bytes to text the way a tolerant server would read them: valid UTF-8 as it is (look-alikes
@@ -100,16 +122,21 @@ fn url_decode_once(input: &str, plus_is_space: bool) -> String {
 /// two-byte lead (`c0`/`c1`) glued to an ASCII byte as that byte, and any other invalid byte as
 /// its Latin-1 character, so nothing is silently dropped.
 fn decode_bytes(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
+    // ASCII runs and whole characters are appended as bytes: the result is UTF-8 (checked once
+    // at the end, not per run).
+    let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
+    let push_char = |out: &mut Vec<u8>, c: char| {
+        let mut buf = [0u8; 4];
+        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+    };
     let mut i = 0;
     while i < bytes.len() {
-        // A run of ASCII is copied whole.
         let rest = &bytes[i..];
         let ascii = rest
             .iter()
             .position(|b| !b.is_ascii())
             .unwrap_or(rest.len());
-        out.push_str(std::str::from_utf8(&rest[..ascii]).unwrap_or_default());
+        append(&mut out, &rest[..ascii]);
         i += ascii;
         let Some(&b) = bytes.get(i) else { break };
         let (width, lead_bits) = match b {
@@ -135,12 +162,14 @@ fn decode_bytes(bytes: &[u8]) -> String {
             };
             if shortest < width && code < 0x80 {
                 // Overlong: ASCII in disguise.
-                out.push(char::from(code as u8));
+                out.push(code as u8);
                 i += width;
                 continue;
             }
             if let Ok(s) = std::str::from_utf8(&bytes[i..i + width]) {
-                out.extend(s.chars().map(fold_char));
+                for c in s.chars() {
+                    push_char(&mut out, fold_char(c));
+                }
                 i += width;
                 continue;
             }
@@ -150,10 +179,10 @@ fn decode_bytes(bytes: &[u8]) -> String {
             i += 1;
             continue;
         }
-        out.push(char::from(b));
+        push_char(&mut out, char::from(b));
         i += 1;
     }
-    out
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Look-alikes folded to the ASCII they stand for: fullwidth forms, the private-use range
@@ -637,6 +666,13 @@ mod tests {
         assert_eq!(url_decode_repeated("100%", false), "100%");
         assert_eq!(url_decode_repeated("%zz", false), "%zz");
         assert_eq!(url_decode_repeated("caf%C3%A9", false), "café");
+        // Look-alikes fold whether or not there is an escape to decode.
+        assert_eq!(
+            url_decode_repeated("50% ∕etc∕passwd", false),
+            "50% /etc/passwd"
+        );
+        assert_eq!(url_decode_repeated("∕etc∕passwd", false), "/etc/passwd");
+        assert_eq!(url_decode_repeated("%2e∕etc", false), "./etc");
     }
 
     #[test]

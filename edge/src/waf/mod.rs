@@ -301,8 +301,8 @@ struct CompiledView {
 }
 
 /// The literal factors of every view's patterns (see `prefilter::factors`), and one automaton
-/// that finds them all in a text in one pass. Each factor knows the groups it opens, so a
-/// search yields the set of groups to run directly.
+/// that finds them all in a text in one pass. Each factor knows the groups it may open and the
+/// needs it meets; a group then opens when one of its needs is met whole (see `Gate`).
 struct Factors {
     automaton: Option<FactorDfa>,
     /// By factor id: the groups (slots) with a pattern that has this factor, and the needs
@@ -671,43 +671,54 @@ impl CompiledView {
         scan: &mut Scan,
         found: &mut Vec<usize>,
     ) {
-        // The groups whose gates open, as far as the budget pays for them.
-        let mut chosen = GroupSet::default();
-        for group in &self.groups {
-            if group.gate.opens(present, opened, group.slot) {
-                if !scan.take(text.len()) {
-                    break;
-                }
-                chosen.insert(group.slot);
+        // The anchored groups first: each is paid for the whole text, and what its walk did
+        // not search (most of it) is given back before the others are paid for, so that walks
+        // which end early do not raise what a request must have left.
+        for anchored in [true, false] {
+            if scan.spent_out {
+                return;
             }
-        }
-        let Some(first) = self.groups.first().map(|g| g.slot) else {
-            return;
-        };
-        // A view's groups hold consecutive slots: their caches are one slice.
-        let Some(caches) = scan.caches.get_mut(first..first + self.groups.len()) else {
-            return;
-        };
-        let walkers = self
-            .groups
-            .iter()
-            .zip(caches.iter_mut())
-            .filter(|(group, _)| chosen.contains(group.slot))
-            .filter_map(|(group, cache)| Walker::start(group, cache, text))
-            .collect();
-        let mut allowance = StateAllowance {
-            left: scan.states_left,
-            warm_up: Some(scan.warm_up),
-            charged: 0,
-        };
-        let walked = walk_together(walkers, text, found, &mut allowance);
-        scan.states_left = allowance.left;
-        scan.grown = scan.grown.saturating_add(allowance.charged);
-        // Each group was paid for the whole text; what walks ended early did not search is
-        // given back.
-        scan.spent = scan.spent.saturating_sub(walked.unwalked);
-        if !walked.within {
-            scan.spent_out = true;
+            // The groups whose gates open, as far as the budget pays for them.
+            let mut chosen = GroupSet::default();
+            for group in self.groups.iter().filter(|g| g.anchored == anchored) {
+                if group.gate.opens(present, opened, group.slot) {
+                    if !scan.take(text.len()) {
+                        break;
+                    }
+                    chosen.insert(group.slot);
+                }
+            }
+            if chosen == GroupSet::default() {
+                continue;
+            }
+            let Some(first) = self.groups.first().map(|g| g.slot) else {
+                return;
+            };
+            // A view's groups hold consecutive slots: their caches are one slice.
+            let Some(caches) = scan.caches.get_mut(first..first + self.groups.len()) else {
+                return;
+            };
+            let walkers = self
+                .groups
+                .iter()
+                .zip(caches.iter_mut())
+                .filter(|(group, _)| chosen.contains(group.slot))
+                .filter_map(|(group, cache)| Walker::start(group, cache, text))
+                .collect();
+            let mut allowance = StateAllowance {
+                left: scan.states_left,
+                warm_up: Some(scan.warm_up),
+                charged: 0,
+            };
+            let walked = walk_together(walkers, text, found, &mut allowance);
+            scan.states_left = allowance.left;
+            scan.grown = scan.grown.saturating_add(allowance.charged);
+            // Each group was paid for the whole text; what walks ended early did not search is
+            // given back.
+            scan.spent = scan.spent.saturating_sub(walked.unwalked);
+            if !walked.within {
+                scan.spent_out = true;
+            }
         }
     }
 }
@@ -799,8 +810,8 @@ impl<'a> Walker<'a> {
 /// A lazy DFA builds a state the first time the text leads it there, and building one costs
 /// what walking hundreds of bytes does. Most texts need few states, and those once; a text can
 /// be made to need a new one at nearly every byte (ms per KB). So what the DFAs grow by is
-/// paid from `allowance` (the request's state budget) as it grows, and the walk stops, not
-/// `within`, once the allowance is spent.
+/// paid from `allowance` (the request's state budget, then the WAF's warm-up allowance) as it
+/// grows, and the walk stops, not `within`, once the allowance is spent.
 fn walk_together(
     mut walkers: Vec<Walker<'_>>,
     text: &[u8],
@@ -812,8 +823,8 @@ fn walk_together(
         within: true,
         unwalked: 0,
     };
-    for (index, block) in text.chunks(GROWTH_CHECK_BYTES).enumerate() {
-        let offset = index * GROWTH_CHECK_BYTES;
+    for (block_index, block) in text.chunks(GROWTH_CHECK_BYTES).enumerate() {
+        let offset = block_index * GROWTH_CHECK_BYTES;
         for (at, &byte) in block.iter().enumerate() {
             let mut index = 0;
             while let Some(walker) = walkers.get_mut(index) {
@@ -867,7 +878,7 @@ const GROWTH_CHECK_BYTES: usize = 1024;
 struct StateAllowance<'a> {
     left: usize,
     warm_up: Option<&'a AtomicUsize>,
-    /// Bytes of states charged so far.
+    /// Bytes of states built so far, whether the allowance covered them or not.
     charged: usize,
 }
 
@@ -993,7 +1004,7 @@ pub struct Waf {
     /// Bytes of states fresh automata may still build past a request's budget
     /// (`Caps::warm_up_states`).
     warm_up: AtomicUsize,
-    /// Skip pattern groups by their byte gates (off only in the test that proves it changes no
+    /// Skip pattern groups by their gates (off only in the test that proves it changes no
     /// verdict).
     prefilter: bool,
 }
@@ -1874,15 +1885,29 @@ mod tests {
         // (the opener of any counted window among them), needs few states, and those once: a
         // second text of the same kind, other places, builds next to nothing. The template
         // rules' windows once built ~180 bytes of states per byte here.
+        // The same for the pieces a rule is split into (see `Piece`), each over the factors
+        // of its alternatives, the anchored ones walked anchored.
         let bytes = 4 * 1024;
         let mut worst = (0.0, 0, String::new());
-        for (i, rule) in RULES.iter().enumerate() {
+        let whole = RULES.iter().enumerate().filter_map(|(i, rule)| {
             let hir = syntax::parse_with(rule.pattern, &dfa_syntax()).expect("pattern");
+            let factors = prefilter::factors(&hir)?;
+            Some((i, hir, false, factors))
+        });
+        let pieces = (0..RULES.len())
+            .flat_map(|i| Piece::of(i, true).expect("pattern"))
+            .map(|piece| {
+                let factors = piece
+                    .needs
+                    .iter()
+                    .flat_map(|n| n.factors.iter().flatten().cloned())
+                    .collect();
+                (piece.rule, piece.hir, piece.anchored, factors)
+            });
+        for (i, hir, anchored, factors) in whole.chain(pieces) {
+            let rule = &RULES[i];
             let group =
-                PatternGroup::build(vec![i], &[&hir], Gate::default(), false).expect("group");
-            let Some(factors) = prefilter::factors(&hir) else {
-                continue;
-            };
+                PatternGroup::build(vec![i], &[&hir], Gate::default(), anchored).expect("group");
             for factor in factors.iter().take(8) {
                 let atom = String::from_utf8_lossy(factor).to_string();
                 let mut cache = group.dfa.create_cache();

@@ -1,6 +1,9 @@
-//! A sound byte prefilter for the rule automata: for each pattern, a set of bytes of which every
-//! match contains at least one, read off the pattern's syntax tree. A group of patterns whose
-//! sets share no byte with a value cannot match it, so its DFA does not run over the value.
+//! A sound prefilter for the rule automata, read off each pattern's syntax tree: for each of its
+//! top-level alternatives, literal factors of which every match contains one, and a set of
+//! bytes of which every match contains one (`needs`). A group of patterns none of whose
+//! alternatives finds what it needs in a value cannot match it, so its DFA does not run over
+//! the value. Alternatives that match only at the start of a text are split off
+//! (`split_anchored`): the WAF walks them anchored, where they end within a few bytes.
 //!
 //! Soundness is structural, not statistical: a concatenation's match contains a match of each
 //! part, an alternation's a match of one branch, a repetition with a minimum of one a match of
@@ -387,20 +390,20 @@ impl Need {
 pub fn needs(hir: &Hir) -> Vec<Need> {
     let mut branches = Vec::new();
     top_level_branches(hir, &mut branches);
-    let mut needs: Vec<Need> = branches
-        .into_iter()
-        .map(|branch| Need {
+    let mut needs: Vec<Need> = Vec::new();
+    for branch in branches {
+        let need = Need {
             factors: factors(branch),
             bytes: required(branch),
-        })
-        .collect();
-    if needs.iter().any(Need::is_none) {
-        return vec![Need {
-            factors: None,
-            bytes: None,
-        }];
+        };
+        if need.is_none() {
+            return vec![need];
+        }
+        // Alike alternatives (`x'…|x"…`) need one check.
+        if !needs.contains(&need) {
+            needs.push(need);
+        }
     }
-    needs.dedup();
     needs
 }
 

@@ -671,16 +671,23 @@ impl CompiledView {
         scan: &mut Scan,
         found: &mut Vec<usize>,
     ) {
-        // The anchored groups first: each is paid for the whole text, and what its walk did
-        // not search (most of it) is given back before the others are paid for, so that walks
-        // which end early do not raise what a request must have left.
-        for anchored in [true, false] {
+        // On a long text the anchored groups go first: each is paid for the whole text, and
+        // what its walk did not search (most of it) is given back before the others are paid
+        // for, so that walks which end early do not raise what a request must have left. On a
+        // short one that is next to nothing, and one walk for all costs less to set up.
+        let phases: &[Option<bool>] = if text.len() <= GROWTH_CHECK_BYTES {
+            &[None]
+        } else {
+            &[Some(true), Some(false)]
+        };
+        for phase in phases {
             if scan.spent_out {
                 return;
             }
             // The groups whose gates open, as far as the budget pays for them.
             let mut chosen = GroupSet::default();
-            for group in self.groups.iter().filter(|g| g.anchored == anchored) {
+            let in_phase = |g: &&PatternGroup| phase.is_none_or(|anchored| g.anchored == anchored);
+            for group in self.groups.iter().filter(in_phase) {
                 if group.gate.opens(present, opened, group.slot) {
                     if !scan.take(text.len()) {
                         break;

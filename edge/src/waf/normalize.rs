@@ -14,8 +14,11 @@ pub fn url_decode_repeated(input: &str, plus_is_space: bool) -> String {
     let mut current = input.to_string();
     for round in 0..4 {
         let Some(next) = url_decode_once(&current, plus_is_space && round == 0) else {
-            // Nothing to decode: what a round would still do is fold the look-alikes.
-            current = fold_str(&current);
+            // Nothing to decode: what a round would still do is fold the look-alikes (ASCII
+            // has none).
+            if !current.is_ascii() {
+                current = fold_str(&current);
+            }
             break;
         };
         if next == current {

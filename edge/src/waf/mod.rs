@@ -13,6 +13,7 @@ pub mod prefilter;
 pub mod request;
 pub mod rules;
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use std::sync::Mutex;
@@ -1159,7 +1160,36 @@ impl Hits<'_> {
     }
 }
 
-fn views_of(value: &str) -> [String; 4] {
+/// A value's four views (decoded, compact, shell, path; see `view_index`). In most values
+/// several are the same text: each distinct text is kept once, and `of` says which text each
+/// view is, so that a text is searched once however many views it is.
+struct Views {
+    texts: Vec<String>,
+    of: [usize; 4],
+}
+
+impl Views {
+    /// The text of view `index`.
+    fn text(&self, index: usize) -> &str {
+        self.of
+            .get(index)
+            .and_then(|t| self.texts.get(*t))
+            .map_or("", String::as_str)
+    }
+
+    /// The number of `text`, added unless an earlier view is that text already.
+    fn add(&mut self, text: String) -> usize {
+        match self.texts.iter().position(|t| *t == text) {
+            Some(known) => known,
+            None => {
+                self.texts.push(text);
+                self.texts.len() - 1
+            }
+        }
+    }
+}
+
+fn views_of(value: &str) -> Views {
     // Percent-decoding, escapes and entities hide each other (`&#37;2e`, `%26lt;`, `\\x25`):
     // the three run in turn until nothing changes (at most four rounds, each linear).
     // Plain ASCII with nothing to decode (most values) skips the rounds: each would copy it
@@ -1179,21 +1209,35 @@ fn views_of(value: &str) -> [String; 4] {
     }
     let decoded = normalize::canonical(&decoded);
     // Without comments the compact view only collapses whitespace, and without shell quoting
-    // the shell view is that same text: it is made once.
+    // the shell view is that same text. `None`: the view is the text it was made from.
     let commented = normalize::has_comment(&decoded);
     let compact = if commented {
-        normalize::strip_comments(&decoded)
+        Some(normalize::strip_comments(&decoded))
     } else {
-        normalize::collapse_whitespace(&decoded)
+        owned(normalize::collapse_whitespace(&decoded))
     };
-    let unquoted = normalize::shell_view(&decoded);
-    let shell = if !commented && unquoted == decoded {
-        compact.clone()
-    } else {
-        normalize::collapse_whitespace(&unquoted)
+    let shell = match normalize::shell_view(&decoded) {
+        Cow::Borrowed(_) if !commented => None,
+        unquoted => Some(normalize::collapse_whitespace(&unquoted).into_owned()),
     };
-    let path = normalize::path_view(&decoded);
-    [decoded, compact, shell, path]
+    let path = owned(normalize::path_view(&decoded));
+    let mut views = Views {
+        texts: vec![decoded],
+        of: [0; 4],
+    };
+    let compact = compact.map_or(0, |text| views.add(text));
+    let shell = shell.map_or(compact, |text| views.add(text));
+    let path = path.map_or(0, |text| views.add(text));
+    views.of = [0, compact, shell, path];
+    views
+}
+
+/// A normaliser's text when it made a new one.
+fn owned(text: Cow<'_, str>) -> Option<String> {
+    match text {
+        Cow::Borrowed(_) => None,
+        Cow::Owned(text) => Some(text),
+    }
 }
 
 fn view_index(view: View) -> usize {
@@ -1426,31 +1470,32 @@ impl Waf {
         }
     }
 
-    /// What opens the pattern groups' gates for view `index`: the bytes present and the factors
-    /// found, searched once per distinct text (a view equal to an earlier one reuses its
-    /// search). None when the budget cannot pay for the search.
+    /// What opens the pattern groups' gates for text `index` of `views`: the bytes present and
+    /// the factors found, searched once per distinct text. None when the budget cannot pay for
+    /// the search.
     fn gates_of(
         &self,
-        views: &[String; 4],
+        views: &Views,
         index: usize,
         searched: &mut [Option<(ByteSet, (GroupSet, NeedSet))>; 4],
         scan: &mut Scan,
     ) -> Option<(ByteSet, (GroupSet, NeedSet))> {
-        let text = &views[index];
-        let first = (0..index).find(|j| views[*j] == *text).unwrap_or(index);
-        if let Some(known) = searched[first] {
+        if let Some(known) = searched.get(index).copied().flatten() {
             return Some(known);
         }
         if !self.prefilter {
             return Some((ByteSet::ALL, (GroupSet::ALL, NeedSet::ALL)));
         }
+        let text = views.texts.get(index).map_or("", String::as_str);
         // The factor search is a pass over the text like a group's: it is paid for.
         if !scan.take(text.len()) {
             return None;
         }
         let opened = self.factors.find(text.as_bytes());
         let known = (ByteSet::of(text.as_bytes()), opened);
-        searched[first] = Some(known);
+        if let Some(slot) = searched.get_mut(index) {
+            *slot = Some(known);
+        }
         Some(known)
     }
 
@@ -1475,18 +1520,18 @@ impl Waf {
         // bytes, its factors) serves every view equal to it.
         let mut searched: [Option<(ByteSet, (GroupSet, NeedSet))>; 4] = [None; 4];
         'views: for compiled in &self.views {
-            let own = view_index(compiled.view);
+            let own = views.of[view_index(compiled.view)];
             // Where the comment-stripped view differs, its rules read the decoded text as well:
             // a comment can hold a whole payload for another language (`/*<script>…</script>*/`
             // is markup, `<!--' or 1=1-->` is SQL), and collapsing whitespace alone can lose
             // what a rule reads (a control byte is no space to `\S` before it becomes one).
-            let also_decoded = compiled.view == View::Compact && views[own] != views[0];
+            let also_decoded = compiled.view == View::Compact && own != 0;
             for index in std::iter::once(own).chain(also_decoded.then_some(0)) {
                 // A budget spent (the walk's states, say) ends the value's search here.
                 if scan.spent_out {
                     break 'views;
                 }
-                let text = &views[index];
+                let text = views.texts.get(index).map_or("", String::as_str);
                 if text.is_empty() {
                     continue;
                 }
@@ -1512,7 +1557,7 @@ impl Waf {
                 | Location::Cookie
                 | Location::Path
         ) {
-            let lower = views[0].as_str();
+            let lower = views.text(0);
             // Both need a line break (or a character that truncates to one, or a written
             // `\r`/`\n`): most values have none.
             let may_break = !lower.is_ascii()
@@ -1969,7 +2014,7 @@ mod tests {
         let mut matched = 0;
         for request in requests {
             for (_, _, value) in request::targets(&request).0 {
-                for text in views_of(&value) {
+                for text in views_of(&value).texts {
                     for view in &waf.views {
                         let first = view.groups.first().map_or(0, |g| g.slot);
                         let slice = &mut caches[first..first + view.groups.len()];
@@ -2219,7 +2264,7 @@ mod tests {
             let views = views_of(text);
             let mut opened_groups = Vec::new();
             for view in &waf.views {
-                let text = views[view_index(view.view)].as_bytes();
+                let text = views.text(view_index(view.view)).as_bytes();
                 let present = ByteSet::of(text);
                 let opened = waf.factors.find(text);
                 opened_groups.extend(

@@ -1,6 +1,9 @@
 //! Normalisation: attackers hide payloads behind encodings, so every value is decoded and
-//! canonicalised before the rules look at it. Each function is a pure `&str -> String`
-//! transformation; the WAF combines them into the views its rules need.
+//! canonicalised before the rules look at it. Each function is a pure transformation of a `&str`
+//! (a `Cow` where most texts come back unchanged); the WAF combines them into the views its rules
+//! need.
+
+use std::borrow::Cow;
 
 /// Percent-decoding to a fixed point (at most four rounds, so double and triple encoding are
 /// undone), including IIS-style `%uXXXX`, overlong UTF-8 of any length (`%c0%ae`, `%e0%80%ae`,
@@ -434,7 +437,7 @@ pub fn canonical(input: &str) -> String {
 pub fn strip_comments(input: &str) -> String {
     let bytes = input.as_bytes();
     if !any_byte(bytes, |b| matches!(b, b'/' | b'<' | b'*')) {
-        return collapse_whitespace(input);
+        return collapse_whitespace(input).into_owned();
     }
     let mut out = String::with_capacity(input.len());
     let mut copied = 0;
@@ -474,7 +477,7 @@ pub fn strip_comments(input: &str) -> String {
         }
     }
     out.push_str(&input[copied..]);
-    collapse_whitespace(&out)
+    collapse_whitespace(&out).into_owned()
 }
 
 /// Whether any byte of `bytes` is `wanted`. Checked a block at a time with no early exit inside
@@ -514,7 +517,7 @@ fn find_from(haystack: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
 }
 
 /// Runs of whitespace (and control characters) become one space.
-pub fn collapse_whitespace(input: &str) -> String {
+pub fn collapse_whitespace(input: &str) -> Cow<'_, str> {
     // Whitespace and control characters among ASCII, NUL aside (it is dropped elsewhere).
     let is_space = |b: u8| (b != 0 && b <= b' ') || b == 0x7f;
     let bytes = input.as_bytes();
@@ -525,7 +528,7 @@ pub fn collapse_whitespace(input: &str) -> String {
         && !input.starts_with(' ')
         && !input.ends_with(' ');
     if clean {
-        return input.to_string();
+        return Cow::Borrowed(input);
     }
     // Runs of other bytes are copied whole; a non-ASCII character is looked at whole.
     let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
@@ -557,14 +560,14 @@ pub fn collapse_whitespace(input: &str) -> String {
         i = end;
     }
     // Whole characters were copied and ASCII spaces added: the bytes are UTF-8.
-    String::from_utf8(out).unwrap_or_default()
+    Cow::Owned(String::from_utf8(out).unwrap_or_default())
 }
 
 /// A file path's view: every separator as `/` (the look-alikes are folded already), runs of
 /// `/` as one, `/./` as `/`, and spaces around separators dropped (`.. /`).
-pub fn path_view(input: &str) -> String {
+pub fn path_view(input: &str) -> Cow<'_, str> {
     if !any_byte(input.as_bytes(), |b| matches!(b, b'/' | b'\\' | b'%')) {
-        return input.to_string();
+        return Cow::Borrowed(input);
     }
     // Every byte looked at or dropped is ASCII, so the rest of a character is copied whole and
     // the result stays UTF-8. Bytes up to the next separator, `%` or space are copied a run at
@@ -603,17 +606,17 @@ pub fn path_view(input: &str) -> String {
         }
         out.push(b);
     }
-    String::from_utf8(out).unwrap_or_default()
+    Cow::Owned(String::from_utf8(out).unwrap_or_default())
 }
 
 /// The shell's view: quotes, backslashes, carets and empty expansions removed, `${IFS}`-style
 /// separators turned into spaces (`w'h'o"am"i` → `whoami`, `c^md` → `cmd`), and line breaks
 /// as what they are to a shell: command separators (`x\nid` → `x;id`).
-pub fn shell_view(input: &str) -> String {
+pub fn shell_view(input: &str) -> Cow<'_, str> {
     if !any_byte(input.as_bytes(), |b| {
         matches!(b, b'$' | b'\'' | b'"' | b'\\' | b'^' | b'`' | b'\n' | b'\r')
     }) {
-        return input.to_string();
+        return Cow::Borrowed(input);
     }
     // One pass (a chain of `replace` calls costs a substring search per `$` per pattern, which
     // a value of nothing but `$` makes dense). Quotes and the like go wherever they are, so
@@ -653,7 +656,7 @@ pub fn shell_view(input: &str) -> String {
         }
     }
     // Only ASCII bytes were removed or replaced by ASCII, so the result is UTF-8.
-    String::from_utf8(out).unwrap_or_default()
+    Cow::Owned(String::from_utf8(out).unwrap_or_default())
 }
 
 #[cfg(test)]

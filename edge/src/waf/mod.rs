@@ -832,8 +832,13 @@ fn walk_together(
         unwalked: 0,
     };
     for (block_index, block) in text.chunks(GROWTH_CHECK_BYTES).enumerate() {
-        let offset = block_index * GROWTH_CHECK_BYTES;
-        for (at, &byte) in block.iter().enumerate() {
+        // Bytes after this block, and (from the iterator) after the current byte in it: what a
+        // walk that ends here did not search.
+        let after_block = text
+            .len()
+            .saturating_sub(block_index * GROWTH_CHECK_BYTES + block.len());
+        let mut bytes = block.iter();
+        while let Some(&byte) = bytes.next() {
             let mut index = 0;
             while let Some(walker) = walkers.get_mut(index) {
                 if walker.step(byte, found) {
@@ -842,9 +847,7 @@ fn walk_together(
                     // Its walk is over (an anchored walk soon, others rarely): the last walker
                     // takes its place.
                     grown = grown.saturating_add(walker.growth());
-                    walked.unwalked = walked
-                        .unwalked
-                        .saturating_add(text.len().saturating_sub(offset + at + 1));
+                    walked.unwalked = walked.unwalked.saturating_add(after_block + bytes.len());
                     walkers.swap_remove(index);
                 }
             }

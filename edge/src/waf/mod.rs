@@ -452,6 +452,9 @@ struct Gate {
     factored: Vec<(usize, Option<ByteSet>)>,
     /// Factor ids (into the automaton) of the factored needs.
     factors: Vec<usize>,
+    /// For a group of start-anchored patterns: the bytes a text must begin with for one of
+    /// them to match (`None`: any text, or an empty one, may match).
+    first: Option<ByteSet>,
 }
 
 impl Gate {
@@ -657,6 +660,12 @@ impl CompiledView {
             let trees: Vec<&Hir> = chunk.iter().map(|p| &p.hir).collect();
             let rules = chunk.iter().map(|p| p.rule).collect();
             let anchored = chunk.iter().all(|p| p.anchored);
+            if anchored {
+                gate.first = chunk
+                    .iter()
+                    .map(|p| prefilter::first_bytes(&p.hir))
+                    .try_fold(ByteSet::default(), |all, first| first.map(|f| all.union(f)));
+            }
             groups.push(PatternGroup::build(rules, &trees, gate, anchored)?);
         }
         Ok(Self { view, groups })
@@ -689,7 +698,11 @@ impl CompiledView {
             let mut chosen = GroupSet::default();
             let in_phase = |g: &&PatternGroup| phase.is_none_or(|anchored| g.anchored == anchored);
             for group in self.groups.iter().filter(in_phase) {
-                if group.gate.opens(present, opened, group.slot) {
+                // An anchored group whose patterns cannot begin as the text does is not walked.
+                let begins = |first: ByteSet| text.first().is_some_and(|b| first.contains(*b));
+                if group.gate.first.is_none_or(begins)
+                    && group.gate.opens(present, opened, group.slot)
+                {
                     if !scan.take(text.len()) {
                         break;
                     }

@@ -134,6 +134,48 @@ impl ByteSet {
     }
 }
 
+/// The bytes a match of `hir` can begin with; `None` when a match may be empty (then it can
+/// begin with anything, or with nothing). A pattern anchored at the start of a text matches
+/// only a text that begins with one of them.
+pub fn first_bytes(hir: &Hir) -> Option<ByteSet> {
+    let (bytes, may_be_empty) = first_of(hir);
+    (!may_be_empty).then_some(bytes)
+}
+
+/// The bytes a match of `hir` can begin with, and whether it may be empty.
+fn first_of(hir: &Hir) -> (ByteSet, bool) {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => (ByteSet::default(), true),
+        HirKind::Literal(lit) => match lit.0.first() {
+            Some(b) => (single(*b), false),
+            None => (ByteSet::default(), true),
+        },
+        HirKind::Class(class) => (class_bytes(class), false),
+        HirKind::Repetition(rep) => {
+            let (bytes, empty) = first_of(&rep.sub);
+            (bytes, empty || rep.min == 0)
+        }
+        HirKind::Capture(cap) => first_of(&cap.sub),
+        HirKind::Concat(parts) => {
+            let mut bytes = ByteSet::default();
+            for part in parts {
+                let (first, empty) = first_of(part);
+                bytes = bytes.union(first);
+                if !empty {
+                    return (bytes, false);
+                }
+            }
+            (bytes, true)
+        }
+        HirKind::Alternation(branches) => branches
+            .iter()
+            .map(first_of)
+            .fold((ByteSet::default(), false), |(bytes, empty), (b, e)| {
+                (bytes.union(b), empty || e)
+            }),
+    }
+}
+
 /// Bytes every match of `hir` contains one of; `None` when a match may be empty or the set
 /// would be every byte anyway.
 pub fn required(hir: &Hir) -> Option<ByteSet> {
@@ -705,6 +747,23 @@ mod tests {
                 bytes: None
             }]
         );
+    }
+
+    #[test]
+    fn a_match_begins_with_one_of_its_first_bytes() {
+        let bytes = |pattern: &str| {
+            first_bytes(&parse(pattern))
+                .map(|s| (0..=255u8).filter(|b| s.contains(*b)).collect::<Vec<u8>>())
+        };
+        assert_eq!(bytes(r"^\.{2,}/"), Some(b".".to_vec()));
+        assert_eq!(bytes(r"^(?:env|set)\b"), Some(b"es".to_vec()));
+        assert_eq!(
+            bytes(r"^ ?(?:ab|c)"),
+            Some(b" ac".to_vec()),
+            "past an optional part"
+        );
+        assert_eq!(bytes(r"^x*"), None, "may be empty");
+        assert_eq!(bytes(r"^(?:a|)"), None, "one branch may be empty");
     }
 
     #[test]

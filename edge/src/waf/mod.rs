@@ -2123,6 +2123,81 @@ mod tests {
         );
     }
 
+    /// Fragments values are made of for the property test below: every rule's literal
+    /// factors, separators and openers the anchored alternatives look for, and filler.
+    fn fragments() -> Vec<String> {
+        let mut all: Vec<String> = (0..RULES.len())
+            .flat_map(|i| Piece::of(i, true).expect("pattern"))
+            .flat_map(|p| p.needs)
+            .flat_map(|n| n.factors.unwrap_or_default())
+            .map(|f| String::from_utf8_lossy(&f).into_owned())
+            .collect();
+        all.extend(
+            [
+                " ", "  ", ";", "&", "|", "`", "(", ")", "'", "\"", "<", ">", "/", "\\", ".", "..",
+                "%2e", "%2f", "\\x2f", "&#47;", "\n", "\t", "=", "-", "*", "$", "{", "}", "a",
+                "etc", "1",
+            ]
+            .map(String::from),
+        );
+        all.sort();
+        all.dedup();
+        all
+    }
+
+    static FRAGMENTS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(fragments);
+    /// Paranoia 4 (every rule), no budgets: with gates and anchored walks, and without either.
+    static GATED: std::sync::LazyLock<Waf> = std::sync::LazyLock::new(|| {
+        Waf::new(WafConfig {
+            paranoia: 4,
+            caps: Caps {
+                scan_per_byte: usize::MAX,
+                states_per_byte: usize::MAX,
+                ..Caps::default()
+            },
+            ..WafConfig::default()
+        })
+    });
+    static UNGATED: std::sync::LazyLock<Waf> = std::sync::LazyLock::new(|| Waf {
+        prefilter: false,
+        ..Waf::build(GATED.config.clone(), false)
+    });
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 512,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Values made of rule factors, separators and filler, in any order (so that a value
+        /// may begin with what an anchored alternative needs, or lack the byte that goes with
+        /// a factor): the gates, the anchored walks and their first bytes change no verdict.
+        #[test]
+        fn gated_and_anchored_search_decides_as_searching_everything(
+            picks in proptest::collection::vec(0usize..10_000, 1..12)
+        ) {
+            let value: String = picks
+                .iter()
+                .map(|i| FRAGMENTS[i % FRAGMENTS.len()].as_str())
+                .collect();
+            let request = WafRequest::new(
+                "POST",
+                "/api/x",
+                vec![
+                    ("Host".into(), "trust.example".into()),
+                    ("Content-Type".into(), "application/json".into()),
+                ],
+                serde_json::json!({ "v": value }).to_string().into_bytes(),
+            );
+            proptest::prop_assert_eq!(
+                decision(GATED.inspect(&request)),
+                decision(UNGATED.inspect(&request)),
+                "{:?}",
+                value
+            );
+        }
+    }
+
     #[test]
     fn ordinary_requests_need_a_fraction_of_the_scan_budget() {
         // The budgets stop only requests built to be costly: every request of the ordinary

@@ -163,10 +163,9 @@ pub struct Caps {
     /// The rule automata's work on one request, in bytes searched (a value searched by three
     /// pattern groups costs three times its length; a walk that ends early, as anchored ones
     /// do, is paid for the whole value and gives back what it did not search): at most this
-    /// many per byte of the
-    /// request, plus `scan_floor`. Ordinary requests need a fraction of it (most groups are
-    /// skipped by their gates); a request built to make every group search every byte is
-    /// stopped here and scored, so the worst input costs a bounded time per byte.
+    /// many per byte of the request, plus `scan_floor`. Ordinary requests need a fraction of
+    /// it (most groups are skipped by their gates); a request built to make every group search
+    /// every byte is stopped here and scored, so the worst input costs a bounded time per byte.
     pub scan_per_byte: usize,
     /// The work every request may do whatever its size (a short request's values are searched
     /// by every group its bytes open without coming near it).

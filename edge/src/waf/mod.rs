@@ -897,6 +897,9 @@ struct Walked {
 /// Bytes walked between two looks at how much the walkers' DFAs have grown.
 const GROWTH_CHECK_BYTES: usize = 1024;
 
+/// Requests after which a spent warm-up allowance is whole again.
+const WARM_UP_REFILLS: usize = 256;
+
 /// What the DFAs may still grow by in a walk: the request's state budget left, then the WAF's
 /// warm-up allowance (see `Caps::warm_up_states`).
 struct StateAllowance<'a> {
@@ -1388,6 +1391,15 @@ impl Waf {
             body: !oversize.body && !body_excluded,
         };
         let caps = self.config.caps;
+        // The warm-up allowance refills a little with every request: a request that spent it
+        // (an attack, say) leaves it empty for a few hundred requests, not for the isolate's
+        // life. A request may thus build 1/256 of it more than its own budget, on average.
+        let full = caps.warm_up_states;
+        let _ = self
+            .warm_up
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                (left < full).then(|| left.saturating_add(full / WARM_UP_REFILLS).min(full))
+            });
         let mut scan = Scan {
             caches,
             spent: 0,
@@ -2418,6 +2430,19 @@ mod tests {
         });
         assert!(cold.inspect(&request).rules.contains(&LIMITS_RULE));
         assert!(!cold.inspect(&request).rules.contains(&LIMITS_RULE));
+        // Spent, the allowance refills with the requests that follow.
+        let waf = Waf::new(WafConfig::default());
+        let full = Caps::default().warm_up_states;
+        waf.warm_up.store(0, Ordering::Relaxed);
+        let small = hostile::atom_body("x", "application/json", 16);
+        for _ in 0..WARM_UP_REFILLS / 2 {
+            waf.inspect(&small);
+        }
+        assert_eq!(waf.warm_up.load(Ordering::Relaxed), full / 2);
+        for _ in 0..WARM_UP_REFILLS {
+            waf.inspect(&small);
+        }
+        assert_eq!(waf.warm_up.load(Ordering::Relaxed), full);
         let caps = Caps::default();
         let budget = caps.scan_per_byte * request.body.len() + caps.scan_floor;
         assert!(

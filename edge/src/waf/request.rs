@@ -180,10 +180,10 @@ pub struct Caps {
     /// traffic needs (at most ~230 KB for one request of the corpora, on fresh automata).
     pub states_floor: usize,
     /// Fresh automata have no states: what a request builds past its own state budget is
-    /// taken from this, once per WAF (per Worker isolate), until it is spent. A 50 KB body of
-    /// a thousand odd ordinary texts needs ~800 KB of states on fresh automata and none
-    /// after; the whole ordinary corpus in turn ~1 MB. Spent at ~4 ns per byte, this is a
-    /// one-off ~20 ms, whoever spends it.
+    /// taken from this allowance, one per WAF (per Worker isolate), while it lasts; every
+    /// request refills 1/256 of it. A 50 KB body of a thousand odd ordinary texts needs
+    /// ~800 KB of states on fresh automata and none after; the whole ordinary corpus in turn
+    /// ~1 MB. Spent at ~4 ns per byte, the whole allowance is ~20 ms of CPU, whoever spends it.
     pub warm_up_states: usize,
 }
 

@@ -198,6 +198,9 @@ fn adversarial() -> impl Strategy<Value = WafRequest> {
         })
 }
 
+/// See `scattered_atoms_need_their_states_once`.
+const FEW_NEW_STATES: usize = 64 * 1024;
+
 /// Atoms, a content type and a size for `scattered_mix`.
 fn scattered_mixture() -> impl Strategy<Value = (Vec<&'static str>, &'static str, usize)> {
     (
@@ -212,7 +215,10 @@ proptest! {
 
     /// Text of one kind needs its automaton states once: after one such body, another of the
     /// same kind (the same atoms, other places) builds under a byte of states per byte (the
-    /// per-byte state budget). A rule that counted a window after an opener built hundreds.
+    /// per-byte state budget), plus a few states its new places lead to: at most
+    /// `FEW_NEW_STATES`, an eighth of the budget's floor. (Short form values of `&`, `` ` ``,
+    /// `<` and `{{` build ~11–17 KB more on 7 KB, whether rules are gated per alternative or
+    /// not.) A rule that counted a window after an opener built hundreds of bytes per byte.
     #[test]
     fn scattered_atoms_need_their_states_once((atoms, ct, kb) in scattered_mixture()) {
         let bytes = kb * 1024;
@@ -223,7 +229,7 @@ proptest! {
         let second = body(0x2545_f491_4f6c_dd1d);
         let built = SHARED_WAF.inspect(&second).state_bytes;
         prop_assert!(
-            built <= size_of(&second),
+            built <= size_of(&second) + FEW_NEW_STATES,
             "{atoms:?} as {ct}: {built} bytes of states for {} bytes", size_of(&second)
         );
     }

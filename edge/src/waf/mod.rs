@@ -690,6 +690,11 @@ impl CompiledView {
         } else {
             &[Some(true), Some(false)]
         };
+        let Some(first) = self.groups.first().map(|g| g.slot) else {
+            return;
+        };
+        // An anchored group whose patterns cannot begin as the text does is not walked.
+        let begins = |first: ByteSet| text.first().is_some_and(|b| first.contains(*b));
         for phase in phases {
             if scan.spent_out {
                 return;
@@ -698,8 +703,6 @@ impl CompiledView {
             let mut chosen = GroupSet::default();
             let in_phase = |g: &&PatternGroup| phase.is_none_or(|anchored| g.anchored == anchored);
             for group in self.groups.iter().filter(in_phase) {
-                // An anchored group whose patterns cannot begin as the text does is not walked.
-                let begins = |first: ByteSet| text.first().is_some_and(|b| first.contains(*b));
                 if group.gate.first.is_none_or(begins)
                     && group.gate.opens(present, opened, group.slot)
                 {
@@ -712,9 +715,6 @@ impl CompiledView {
             if chosen == GroupSet::default() {
                 continue;
             }
-            let Some(first) = self.groups.first().map(|g| g.slot) else {
-                return;
-            };
             // A view's groups hold consecutive slots: their caches are one slice.
             let Some(caches) = scan.caches.get_mut(first..first + self.groups.len()) else {
                 return;
@@ -2192,13 +2192,10 @@ mod tests {
                 .iter()
                 .map(|i| FRAGMENTS[i % FRAGMENTS.len()].as_str())
                 .collect();
-            let request = WafRequest::new(
+            let request = request(
                 "POST",
                 "/api/x",
-                vec![
-                    ("Host".into(), "trust.example".into()),
-                    ("Content-Type".into(), "application/json".into()),
-                ],
+                Some("application/json"),
                 serde_json::json!({ "v": value }).to_string().into_bytes(),
             );
             proptest::prop_assert_eq!(
@@ -2260,25 +2257,16 @@ mod tests {
         let form: Vec<String> = (0..500).map(|i| format!("p{i}=on")).collect();
         let checks = [
             hostile::atom_body("", "application/json", 0),
-            WafRequest::new(
+            request(
                 "POST",
                 "/api/items",
-                vec![
-                    ("Host".into(), "trust.example".into()),
-                    ("Content-Type".into(), "application/json".into()),
-                ],
+                Some("application/json"),
                 json.into_bytes(),
             ),
-            WafRequest::new(
+            request(
                 "POST",
                 "/portal/settings",
-                vec![
-                    ("Host".into(), "trust.example".into()),
-                    (
-                        "Content-Type".into(),
-                        "application/x-www-form-urlencoded".into(),
-                    ),
-                ],
+                Some("application/x-www-form-urlencoded"),
                 form.join("&").into_bytes(),
             ),
         ];
@@ -2402,15 +2390,7 @@ mod tests {
         let body = serde_json::json!({ "items": items })
             .to_string()
             .into_bytes();
-        let request = WafRequest::new(
-            "POST",
-            "/api/items",
-            vec![
-                ("Host".into(), "trust.example".into()),
-                ("Content-Type".into(), "application/json".into()),
-            ],
-            body,
-        );
+        let request = request("POST", "/api/items", Some("application/json"), body);
         // Fresh automata need ~800 KB of states for it, more than its own state budget: the
         // WAF's warm-up allowance pays the rest, once. Without one it would be stopped.
         let verdict = Waf::new(WafConfig::default()).inspect(&request);
@@ -2453,17 +2433,17 @@ mod tests {
         );
     }
 
-    fn check(waf: &Waf, method: &str, uri: &str, ct: Option<&str>, body: &str) -> Verdict {
+    /// A request to the test host, with a content type when given.
+    fn request(method: &str, uri: &str, ct: Option<&str>, body: Vec<u8>) -> WafRequest {
         let mut headers = vec![("Host".to_string(), "trust.example".to_string())];
         if let Some(ct) = ct {
             headers.push(("Content-Type".to_string(), ct.to_string()));
         }
-        waf.inspect(&WafRequest::new(
-            method,
-            uri,
-            headers,
-            body.as_bytes().to_vec(),
-        ))
+        WafRequest::new(method, uri, headers, body)
+    }
+
+    fn check(waf: &Waf, method: &str, uri: &str, ct: Option<&str>, body: &str) -> Verdict {
+        waf.inspect(&request(method, uri, ct, body.as_bytes().to_vec()))
     }
 
     #[test]

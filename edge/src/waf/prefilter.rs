@@ -48,12 +48,8 @@ impl ByteSet {
     }
 
     /// How many bytes the set holds.
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.0.iter().map(|w| w.count_ones() as usize).sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     pub fn intersects(&self, other: &ByteSet) -> bool {
